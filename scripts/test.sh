@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The project's test command: formatting, vet, the crypto core under the race
+# detector, then every package. Run from anywhere: scripts/test.sh
+# Extra arguments go to every `go test` (e.g. scripts/test.sh -short).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+echo "== go vet"
+go vet ./...
+echo "== GOOS=js GOARCH=wasm build of the voter client"
+if [ -d cmd/voterclient-wasm ]; then GOOS=js GOARCH=wasm go build -o /dev/null ./cmd/voterclient-wasm; fi
+echo "== go test -race (crypto core)"
+go test -race -count=1 "$@" ./crypto/...
+echo "== go test (everything)"
+go test -count=1 "$@" ./...
