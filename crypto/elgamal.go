@@ -30,7 +30,7 @@ func NewPublicKey(b []byte) (*PublicKey, error) {
 // PublicKeyFromElement returns the public key K = e. It rejects the identity.
 func PublicKeyFromElement(e *Element) (*PublicKey, error) {
 	if e.IsIdentity() == 1 {
-		return nil, fmt.Errorf("public key: %w", errors.Join(ErrInvalidEncoding, errors.New("identity element")))
+		return nil, fmt.Errorf("public key: %w", fmt.Errorf("%w: identity element", ErrInvalidEncoding))
 	}
 	pk := new(PublicKey)
 	pk.k.Set(e)
@@ -167,7 +167,7 @@ func (c *Ciphertext) Bytes() []byte {
 // canonical 64-byte encoding. On error c is unchanged.
 func (c *Ciphertext) SetBytes(b []byte) (*Ciphertext, error) {
 	if len(b) != CiphertextSize {
-		return nil, fmt.Errorf("ciphertext: %w", errors.Join(ErrInvalidEncoding, errors.New("must be 64 bytes")))
+		return nil, fmt.Errorf("ciphertext: %w", fmt.Errorf("%w: must be 64 bytes", ErrInvalidEncoding))
 	}
 	var a, bb Element
 	if _, err := a.SetCanonicalBytes(b[:ElementSize]); err != nil {

@@ -17,6 +17,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"fmt"
 
 	"filippo.io/edwards25519"
 	"filippo.io/edwards25519/field"
@@ -87,7 +88,7 @@ func (s *Scalar) SetInt64(v int64) *Scalar {
 // bytes and less than ℓ. On error the receiver is unchanged.
 func (s *Scalar) SetCanonicalBytes(b []byte) (*Scalar, error) {
 	if _, err := s.s.SetCanonicalBytes(b); err != nil {
-		return nil, errors.Join(ErrInvalidEncoding, errors.New("non-canonical scalar"))
+		return nil, fmt.Errorf("%w: non-canonical scalar", ErrInvalidEncoding)
 	}
 	return s, nil
 }
@@ -96,7 +97,7 @@ func (s *Scalar) SetCanonicalBytes(b []byte) (*Scalar, error) {
 // modulo ℓ, the map from uniform bytes to a uniform scalar.
 func (s *Scalar) SetUniformBytes(b []byte) (*Scalar, error) {
 	if len(b) != UniformSize {
-		return nil, errors.Join(ErrInvalidEncoding, errors.New("uniform input must be 64 bytes"))
+		return nil, fmt.Errorf("%w: uniform input must be 64 bytes", ErrInvalidEncoding)
 	}
 	if _, err := s.s.SetUniformBytes(b); err != nil {
 		return nil, err
@@ -250,16 +251,16 @@ func mustFe(h string) *field.Element {
 // On error the receiver is unchanged.
 func (e *Element) SetCanonicalBytes(b []byte) (*Element, error) {
 	if len(b) != ElementSize {
-		return nil, errors.Join(ErrInvalidEncoding, errors.New("element must be 32 bytes"))
+		return nil, fmt.Errorf("%w: element must be 32 bytes", ErrInvalidEncoding)
 	}
 	s := new(field.Element)
 	if _, err := s.SetBytes(b); err != nil {
-		return nil, errors.Join(ErrInvalidEncoding, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidEncoding, err)
 	}
 	// Reject non-canonical field encodings (SetBytes ignores the top bit
 	// and reduces values ≥ p) and negative s.
 	if subtle.ConstantTimeCompare(s.Bytes(), b) != 1 || s.IsNegative() == 1 {
-		return nil, errors.Join(ErrInvalidEncoding, errors.New("non-canonical element"))
+		return nil, fmt.Errorf("%w: non-canonical element", ErrInvalidEncoding)
 	}
 
 	ss := new(field.Element).Square(s)
@@ -286,10 +287,10 @@ func (e *Element) SetCanonicalBytes(b []byte) (*Element, error) {
 	t := new(field.Element).Multiply(x, y)
 
 	if wasSquare == 0 || t.IsNegative() == 1 || y.Equal(new(field.Element).Zero()) == 1 {
-		return nil, errors.Join(ErrInvalidEncoding, errors.New("not a ristretto255 element"))
+		return nil, fmt.Errorf("%w: not a ristretto255 element", ErrInvalidEncoding)
 	}
 	if _, err := e.p.SetExtendedCoordinates(x, y, new(field.Element).One(), t); err != nil {
-		return nil, errors.Join(ErrInvalidEncoding, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidEncoding, err)
 	}
 	return e, nil
 }
@@ -339,7 +340,7 @@ func (e *Element) appendBytes(out []byte) []byte {
 // uniform and nobody knows its discrete logarithm.
 func (e *Element) SetUniformBytes(b []byte) (*Element, error) {
 	if len(b) != UniformSize {
-		return nil, errors.Join(ErrInvalidEncoding, errors.New("uniform input must be 64 bytes"))
+		return nil, fmt.Errorf("%w: uniform input must be 64 bytes", ErrInvalidEncoding)
 	}
 	var r0, r1 field.Element
 	// SetBytes masks the top bit, as the map requires; it errs only on length.

@@ -1,0 +1,128 @@
+package crypto_test
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"math/big"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/evote/evote/crypto"
+)
+
+// vectorProofs returns the proof encodings of testdata/proofs.txt of the
+// given kind, as fuzzing seeds.
+func vectorProofs(f *testing.F, kind string) [][]byte {
+	data, err := os.ReadFile(proofVectorsPath)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var out [][]byte
+	for _, v := range parseVectorBlocks(f, data) {
+		if v["kind"] == kind {
+			b, err := hex.DecodeString(v["proof"])
+			if err != nil {
+				f.Fatal(err)
+			}
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// checkParse is the property of every proof parser: no panic; success
+// returns the receiver and round-trips; failure wraps ErrInvalidEncoding.
+func checkParse[P interface{ Bytes() []byte }](t *testing.T, b []byte, p P, err error) {
+	if err != nil {
+		if !errors.Is(err, crypto.ErrInvalidEncoding) {
+			t.Fatalf("SetBytes error %v does not wrap ErrInvalidEncoding", err)
+		}
+		return
+	}
+	if got := p.Bytes(); !bytes.Equal(got, b) {
+		t.Fatalf("SetBytes(%x).Bytes() = %x", b, got)
+	}
+}
+
+func FuzzSchnorrProofSetBytes(f *testing.F) {
+	for _, b := range vectorProofs(f, "schnorr") {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var p crypto.SchnorrProof
+		q, err := p.SetBytes(b)
+		if err == nil && q != &p {
+			t.Fatal("SetBytes did not return the receiver")
+		}
+		checkParse(t, b, &p, err)
+	})
+}
+
+func FuzzDLEQProofSetBytes(f *testing.F) {
+	for _, b := range vectorProofs(f, "dleq") {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var p crypto.DLEQProof
+		q, err := p.SetBytes(b)
+		if err == nil && q != &p {
+			t.Fatal("SetBytes did not return the receiver")
+		}
+		checkParse(t, b, &p, err)
+	})
+}
+
+func FuzzRangeProofSetBytes(f *testing.F) {
+	for _, b := range vectorProofs(f, "range") {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var p crypto.RangeProof
+		q, err := p.SetBytes(b)
+		if err == nil && q != &p {
+			t.Fatal("SetBytes did not return the receiver")
+		}
+		checkParse(t, b, &p, err)
+	})
+}
+
+// TestSetBytesUnchangedOnError checks that a failed SetBytes leaves the
+// receiver alone.
+func TestSetBytesUnchangedOnError(t *testing.T) {
+	f := newFixture("unchanged")
+	ct, r := f.pk.Encrypt(1)
+	p, err := crypto.ProveRange(ctx, f.pk, ct, 1, r, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := p.Bytes()
+	bad := slices.Clone(enc)
+	copy(bad[len(bad)-32:], l)
+	if _, err := p.SetBytes(bad); err == nil {
+		t.Fatal("non-canonical challenge accepted")
+	}
+	if !bytes.Equal(p.Bytes(), enc) {
+		t.Fatal("failed SetBytes changed the receiver")
+	}
+	if err := crypto.VerifyRange(ctx, f.pk, ct, 0, 1, p); err != nil {
+		t.Fatal(err)
+	}
+	s := crypto.ProveSchnorr(ctx, f.sk.Scalar(), f.pk.Element())
+	senc := s.Bytes()
+	if _, err := s.SetBytes(senc[:10]); err == nil || !bytes.Equal(s.Bytes(), senc) {
+		t.Fatal("failed SetBytes changed the Schnorr proof")
+	}
+}
+
+// TestConstantL recomputes the ℓ used by the vectors.
+func TestConstantL(t *testing.T) {
+	want, _ := new(big.Int).SetString("27742317777372353535851937790883648493", 10)
+	want.Add(want, new(big.Int).Lsh(big.NewInt(1), 252))
+	be := slices.Clone(l)
+	slices.Reverse(be)
+	if got := new(big.Int).SetBytes(be); got.Cmp(want) != 0 {
+		t.Fatalf("l = %v, want %v", got, want)
+	}
+}
