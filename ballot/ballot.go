@@ -1,0 +1,361 @@
+package ballot
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/evote/evote/crypto"
+)
+
+const (
+	proofCtxLbl     = "evote/v1/ballot/proof-ctx\x00"
+	confirmationLbl = "evote/v1/ballot/confirmation\x00"
+	blobHeaderSize  = 8
+)
+
+// SumOption is the option index that names a contest's sum proof in
+// errors and ProofRef.
+const SumOption = -1
+
+const sumOption = SumOption
+
+// EncryptedBallot is a voter's encrypted ballot (docs/spec/ballot.md §4).
+// The board record carrying it is signed by Credential, so the ballot has no
+// signature of its own.
+type EncryptedBallot struct {
+	Version    string            // Version
+	Election   [32]byte          // the election base hash
+	Credential ed25519.PublicKey // the voter's credential, which signs the record
+	Prev       ConfirmationCode  // the device's previous confirmation code, zero for the first
+	Contests   []EncryptedContest
+}
+
+// EncryptedContest holds one contest's encrypted options and the proof that
+// their sum lies in [min_selections, max_selections].
+type EncryptedContest struct {
+	Options  []EncryptedOption
+	SumProof *crypto.RangeProof
+}
+
+// EncryptedOption is the encryption of one option's count with a proof that
+// it lies in [0, option_max].
+type EncryptedOption struct {
+	Ciphertext *crypto.Ciphertext
+	Proof      *crypto.RangeProof
+}
+
+// BallotSecrets is what the encrypting device knows about a ballot: the
+// choices and the randomness of every option ciphertext. It is secret
+// unless the voter challenges the ballot (see Challenge).
+type BallotSecrets struct {
+	Choices    Choices
+	Randomness [][]*crypto.Scalar
+}
+
+// Sum returns the encrypted sum of the contest's options (the statement of
+// SumProof).
+func (c *EncryptedContest) Sum() *crypto.Ciphertext {
+	s := crypto.NewCiphertext()
+	for _, o := range c.Options {
+		s.Add(s, o.Ciphertext)
+	}
+	return s
+}
+
+// ProofContext returns the context bytes that the proof at (contest,
+// option) of a ballot binds to; option is SumOption for the sum proof
+// (docs/spec/ballot.md §4.2):
+//
+//	SHA-256("evote/v1/ballot/proof-ctx\x00" || baseHash || credential ||
+//	        u32be(contest) || tag || u32be(option))
+//
+// with tag 0x00 and the option index for an option proof, tag 0x01 and 0
+// for the sum proof.
+func ProofContext(baseHash [32]byte, credential ed25519.PublicKey, contest, option int) []byte {
+	var buf [len(proofCtxLbl) + 32 + ed25519.PublicKeySize + 9]byte
+	b := append(buf[:0], proofCtxLbl...)
+	b = append(b, baseHash[:]...)
+	b = append(b, credential...)
+	b = binary.BigEndian.AppendUint32(b, uint32(contest))
+	if option == SumOption {
+		b = append(b, 1, 0, 0, 0, 0)
+	} else {
+		b = append(b, 0)
+		b = binary.BigEndian.AppendUint32(b, uint32(option))
+	}
+	h := sha256.Sum256(b)
+	return h[:]
+}
+
+// ErrNotEligible means the credential is not on the voter roll.
+var ErrNotEligible = errors.New("credential is not on the voter roll")
+
+// Encrypt encrypts choices for the voter with credential cred, chained to
+// the device's previous confirmation code prev (zero for its first ballot).
+// It refuses invalid choices (a *ChoiceError) and credentials not on the
+// roll. Randomness comes from crypto/rand. The secrets let the voter
+// challenge the ballot; they must be discarded if it is cast.
+func Encrypt(e *Election, cred ed25519.PublicKey, choices Choices, prev ConfirmationCode) (*EncryptedBallot, *BallotSecrets, error) {
+	if err := ValidateChoices(e.Manifest, choices); err != nil {
+		return nil, nil, fmt.Errorf("encrypt: %w", err)
+	}
+	if !e.Eligible(cred) {
+		return nil, nil, fmt.Errorf("encrypt: %w", ErrNotEligible)
+	}
+	pk := e.PublicKey
+	b := &EncryptedBallot{
+		Version:    Version,
+		Election:   e.BaseHash,
+		Credential: bytes.Clone(cred),
+		Prev:       prev,
+		Contests:   make([]EncryptedContest, len(choices)),
+	}
+	s := &BallotSecrets{Choices: make(Choices, len(choices)), Randomness: make([][]*crypto.Scalar, len(choices))}
+	for i, mc := range e.Manifest.Contests {
+		s.Choices[i] = append([]uint64(nil), choices[i]...)
+		s.Randomness[i] = make([]*crypto.Scalar, len(mc.Options))
+		ec := EncryptedContest{Options: make([]EncryptedOption, len(mc.Options))}
+		sumCt, sumR := crypto.NewCiphertext(), crypto.NewScalar()
+		var sum uint64
+		for k, v := range choices[i] {
+			ct, r := pk.Encrypt(v)
+			p, err := crypto.ProveRange(ProofContext(e.BaseHash, cred, i, k), pk, ct, v, r, 0, uint64(mc.OptionMax))
+			if err != nil {
+				return nil, nil, fmt.Errorf("encrypt: %s%w", where(i, mc.ID, k, mc.Options[k].ID), err)
+			}
+			ec.Options[k] = EncryptedOption{Ciphertext: ct, Proof: p}
+			s.Randomness[i][k] = r
+			sumCt.Add(sumCt, ct)
+			sumR.Add(sumR, r)
+			sum += v
+		}
+		p, err := crypto.ProveRange(ProofContext(e.BaseHash, cred, i, SumOption), pk, sumCt, sum, sumR,
+			uint64(mc.MinSelections), uint64(mc.MaxSelections))
+		if err != nil {
+			return nil, nil, fmt.Errorf("encrypt: %s%w", where(i, mc.ID, SumOption, ""), err)
+		}
+		ec.SumProof = p
+		b.Contests[i] = ec
+	}
+	return b, s, nil
+}
+
+// ballotJSON is the canonical JSON layout (docs/spec/ballot.md §4.1).
+type ballotJSON struct {
+	Version    string   `json:"version"`
+	Election   []byte   `json:"election"`
+	Credential []byte   `json:"credential"`
+	Prev       []byte   `json:"prev"`
+	Contests   [][]byte `json:"contests"`
+}
+
+// Marshal returns the canonical JSON encoding of b (docs/spec/ballot.md
+// §4.1): each contest is one base64 blob of the binary layout
+//
+//	u32be(n) || u32be(Lo) || n × (ciphertext[64] || proof[Lo]) || sumproof
+//
+// It panics if b has nil ciphertexts or proofs, which Encrypt and
+// ParseEncryptedBallot never produce.
+func (b *EncryptedBallot) Marshal() []byte {
+	out, err := marshalCompact(b.toJSON())
+	if err != nil {
+		panic("ballot: marshal: " + err.Error())
+	}
+	return out
+}
+
+func (b *EncryptedBallot) toJSON() *ballotJSON {
+	j := &ballotJSON{
+		Version:    b.Version,
+		Election:   b.Election[:],
+		Credential: b.Credential,
+		Prev:       b.Prev[:],
+		Contests:   make([][]byte, len(b.Contests)),
+	}
+	for i := range b.Contests {
+		j.Contests[i] = b.Contests[i].appendBlob(nil)
+	}
+	return j
+}
+
+func (c *EncryptedContest) appendBlob(out []byte) []byte {
+	var lo int
+	var optProofs [][]byte
+	for k, o := range c.Options {
+		p := o.Proof.Bytes()
+		if k == 0 {
+			lo = len(p)
+		} else if len(p) != lo {
+			// Only a hand-assembled ballot can get here; encode something
+			// that fails to parse rather than something ambiguous.
+			lo = -1
+		}
+		optProofs = append(optProofs, p)
+	}
+	sp := c.SumProof.Bytes()
+	out = binary.BigEndian.AppendUint32(out, uint32(len(c.Options)))
+	out = binary.BigEndian.AppendUint32(out, uint32(lo))
+	for k, o := range c.Options {
+		out = append(out, o.Ciphertext.Bytes()...)
+		out = append(out, optProofs[k]...)
+	}
+	return append(out, sp...)
+}
+
+// ErrMalformed is wrapped by every parse error of a ballot or challenged
+// ballot.
+var ErrMalformed = errors.New("malformed")
+
+// ParseEncryptedBallot parses the canonical JSON encoding of a ballot. It
+// needs no manifest: it checks the encoding only (lengths, canonical group
+// elements and proofs, canonical JSON); VerifyBallot checks the rest.
+// Errors wrap ErrMalformed.
+func ParseEncryptedBallot(data []byte) (*EncryptedBallot, error) {
+	b, err := parseBallot(data)
+	if err != nil {
+		return nil, fmt.Errorf("ballot: %w: %w", ErrMalformed, err)
+	}
+	return b, nil
+}
+
+func parseBallot(data []byte) (*EncryptedBallot, error) {
+	var j ballotJSON
+	if err := decodeStrict(data, &j); err != nil {
+		return nil, err
+	}
+	if j.Version != Version {
+		return nil, fmt.Errorf("version %q, want %q", j.Version, Version)
+	}
+	if len(j.Election) != 32 {
+		return nil, fmt.Errorf("election base hash is %d bytes, want 32", len(j.Election))
+	}
+	if len(j.Credential) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("credential is %d bytes, want %d", len(j.Credential), ed25519.PublicKeySize)
+	}
+	if len(j.Prev) != 32 {
+		return nil, fmt.Errorf("prev is %d bytes, want 32", len(j.Prev))
+	}
+	if len(j.Contests) == 0 || len(j.Contests) > MaxContests {
+		return nil, fmt.Errorf("%d contests, want 1 to %d", len(j.Contests), MaxContests)
+	}
+	b := &EncryptedBallot{
+		Version:    j.Version,
+		Election:   [32]byte(j.Election),
+		Credential: ed25519.PublicKey(j.Credential),
+		Prev:       ConfirmationCode(j.Prev),
+		Contests:   make([]EncryptedContest, len(j.Contests)),
+	}
+	for i, blob := range j.Contests {
+		if err := b.Contests[i].parseBlob(blob); err != nil {
+			return nil, fmt.Errorf("contest %d: %w", i, err)
+		}
+	}
+	if !bytes.Equal(b.Marshal(), data) {
+		return nil, errors.New("not in canonical form (docs/spec/ballot.md §4.1)")
+	}
+	return b, nil
+}
+
+func (c *EncryptedContest) parseBlob(blob []byte) error {
+	if len(blob) < blobHeaderSize {
+		return fmt.Errorf("blob is %d bytes, shorter than its header", len(blob))
+	}
+	n := binary.BigEndian.Uint32(blob[0:])
+	lo := uint64(binary.BigEndian.Uint32(blob[4:]))
+	if n == 0 || n > MaxOptions {
+		return fmt.Errorf("%d options, want 1 to %d", n, MaxOptions)
+	}
+	rest := blob[blobHeaderSize:]
+	if want := uint64(n) * (crypto.CiphertextSize + lo); uint64(len(rest)) <= want {
+		return fmt.Errorf("blob body is %d bytes, too short for %d options with %d-byte proofs and a sum proof", len(rest), n, lo)
+	}
+	c.Options = make([]EncryptedOption, n)
+	for k := range c.Options {
+		ct, err := new(crypto.Ciphertext).SetBytes(rest[:crypto.CiphertextSize])
+		if err != nil {
+			return fmt.Errorf("option %d: %w", k, err)
+		}
+		rest = rest[crypto.CiphertextSize:]
+		p, err := new(crypto.RangeProof).SetBytes(rest[:lo])
+		if err != nil {
+			return fmt.Errorf("option %d proof: %w", k, err)
+		}
+		rest = rest[lo:]
+		c.Options[k] = EncryptedOption{Ciphertext: ct, Proof: p}
+	}
+	p, err := new(crypto.RangeProof).SetBytes(rest)
+	if err != nil {
+		return fmt.Errorf("sum proof: %w", err)
+	}
+	c.SumProof = p
+	return nil
+}
+
+// decodeStrict decodes one JSON value into v, rejecting unknown fields and
+// trailing data. Canonical form is checked by the caller by re-encoding.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after JSON value")
+	}
+	return nil
+}
+
+// ConfirmationCode identifies a ballot (docs/spec/ballot.md §4.3): the
+// voter sees it before casting and looks it up on the board afterwards.
+// Each ballot includes the device's previous code, so a device's codes form
+// a hash chain.
+type ConfirmationCode [32]byte
+
+// ConfirmationCode returns SHA-256("evote/v1/ballot/confirmation\x00" ||
+// b.Marshal()).
+func (b *EncryptedBallot) ConfirmationCode() ConfirmationCode {
+	h := sha256.New()
+	h.Write([]byte(confirmationLbl))
+	h.Write(b.Marshal())
+	return ConfirmationCode(h.Sum(nil))
+}
+
+// String returns the full code in lowercase hexadecimal.
+func (c ConfirmationCode) String() string { return hex.EncodeToString(c[:]) }
+
+// Short returns the human-readable form: the first 10 bytes (80 bits) in
+// RFC 4648 base32, as four groups of four characters, "ABCD-EFGH-IJKL-MNOP".
+func (c ConfirmationCode) Short() string {
+	s := base32.StdEncoding.EncodeToString(c[:10])
+	return s[0:4] + "-" + s[4:8] + "-" + s[8:12] + "-" + s[12:16]
+}
+
+// MatchesShort reports whether s is c's short form as a person may type it:
+// case, spaces and dashes are ignored, and 0, 1 and 8 are read as O, I and B.
+func (c ConfirmationCode) MatchesShort(s string) bool {
+	norm := strings.Map(func(r rune) rune {
+		switch r {
+		case '-', ' ', '\t':
+			return -1
+		case '0':
+			return 'O'
+		case '1':
+			return 'I'
+		case '8':
+			return 'B'
+		}
+		if 'a' <= r && r <= 'z' {
+			return r - 'a' + 'A'
+		}
+		return r
+	}, s)
+	return norm == strings.ReplaceAll(c.Short(), "-", "")
+}

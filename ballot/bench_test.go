@@ -1,0 +1,84 @@
+package ballot
+
+import (
+	"testing"
+)
+
+func bench10of3(b *testing.B) (*Election, []*Credential, Choices) {
+	vs := voters(100)
+	e := newTestElection(b, manifestKofN(b, 10, 3, vs))
+	e.PublicKey.Table() // built once per election, not per ballot
+	return e, vs, Choices{{0, 1, 0, 0, 1, 0, 0, 0, 1, 0}}
+}
+
+// BenchmarkEncryptBallot10of3 encrypts and proves a ballot of one contest
+// of 10 options, choose up to 3.
+func BenchmarkEncryptBallot10of3(b *testing.B) {
+	e, vs, ch := bench10of3(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := Encrypt(e, vs[0].Public, ch, ConfirmationCode{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyBallot10of3 verifies such ballots one by one.
+func BenchmarkVerifyBallot10of3(b *testing.B) {
+	e, vs, ch := bench10of3(b)
+	bal, _, err := Encrypt(e, vs[0].Public, ch, ConfirmationCode{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := VerifyBallot(e, bal, vs[0].Public); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBatchVerifyBallots10of3 verifies batches of 100 such ballots
+// and reports the time per ballot.
+func BenchmarkBatchVerifyBallots10of3(b *testing.B) {
+	e, vs, ch := bench10of3(b)
+	const n = 100
+	ballots := make([]*EncryptedBallot, n)
+	for i := range ballots {
+		bal, _, err := Encrypt(e, vs[i].Public, ch, ConfirmationCode{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ballots[i] = bal
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		bb := NewBallotBatch(e)
+		for _, bal := range ballots {
+			if _, err := bb.Add(bal, bal.Credential); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := bb.Verify(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/ballot")
+}
+
+// BenchmarkParseEncryptedBallot10of3 parses the JSON encoding.
+func BenchmarkParseEncryptedBallot10of3(b *testing.B) {
+	e, vs, ch := bench10of3(b)
+	bal, _, err := Encrypt(e, vs[0].Public, ch, ConfirmationCode{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := bal.Marshal()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseEncryptedBallot(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

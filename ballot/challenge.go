@@ -1,0 +1,158 @@
+package ballot
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/evote/evote/crypto"
+)
+
+// ChallengedBallot is a ballot the voter chose to audit instead of casting
+// (the Benaloh challenge, docs/spec/ballot.md §5): the ballot, the choices
+// the voter made and the randomness of every option ciphertext. It is
+// posted on the board and never counted.
+type ChallengedBallot struct {
+	Ballot     *EncryptedBallot
+	Choices    Choices
+	Randomness [][]*crypto.Scalar
+}
+
+// ErrChallengeMismatch is wrapped by a *ChallengeError.
+var ErrChallengeMismatch = errors.New("ciphertext does not encrypt the claimed choice with the revealed randomness")
+
+// ChallengeError names the option whose ciphertext does not re-encrypt.
+type ChallengeError struct {
+	Contest   int
+	ContestID string
+	Option    int
+	OptionID  string
+}
+
+// Error names the contest and option whose ciphertext does not match.
+func (e *ChallengeError) Error() string {
+	return "challenged " + where(e.Contest, e.ContestID, e.Option, e.OptionID) + ErrChallengeMismatch.Error()
+}
+
+// Unwrap returns ErrChallengeMismatch.
+func (e *ChallengeError) Unwrap() error { return ErrChallengeMismatch }
+
+// Challenge reveals b's secrets: the result may be published, and b must
+// then never be cast.
+func Challenge(b *EncryptedBallot, s *BallotSecrets) *ChallengedBallot {
+	return &ChallengedBallot{Ballot: b, Choices: s.Choices, Randomness: s.Randomness}
+}
+
+// VerifyChallenge checks a challenged ballot against election e: the
+// ballot's version, base hash, eligibility and shape as in VerifyBallot
+// (not its proofs, which a revealed ballot makes moot), the shape of the
+// revealed choices and randomness, that every ciphertext is the encryption
+// of the claimed count with the revealed randomness (a *ChallengeError
+// otherwise) and that the claimed choices are valid (a *ChoiceError).
+func VerifyChallenge(e *Election, c *ChallengedBallot) error {
+	b := c.Ballot
+	if err := checkBallot(e, b); err != nil {
+		return fmt.Errorf("challenged %w", err)
+	}
+	m := e.Manifest
+	if len(c.Choices) != len(m.Contests) || len(c.Randomness) != len(m.Contests) {
+		return fmt.Errorf("challenged ballot: %w: %d contests of choices and %d of randomness, the manifest has %d",
+			ErrShape, len(c.Choices), len(c.Randomness), len(m.Contests))
+	}
+	for i := range m.Contests {
+		mc := &m.Contests[i]
+		if len(c.Choices[i]) != len(mc.Options) || len(c.Randomness[i]) != len(mc.Options) {
+			return fmt.Errorf("challenged ballot: %s%w: %d choices and %d randomness values, the manifest has %d options",
+				where(i, mc.ID, -1, ""), ErrShape, len(c.Choices[i]), len(c.Randomness[i]), len(mc.Options))
+		}
+		for k := range mc.Options {
+			r := c.Randomness[i][k]
+			if r == nil || e.PublicKey.EncryptWithRandomness(c.Choices[i][k], r).Equal(b.Contests[i].Options[k].Ciphertext) != 1 {
+				return &ChallengeError{Contest: i, ContestID: mc.ID, Option: k, OptionID: mc.Options[k].ID}
+			}
+		}
+	}
+	if err := ValidateChoices(m, c.Choices); err != nil {
+		return fmt.Errorf("challenged ballot: claimed choices: %w", err)
+	}
+	return nil
+}
+
+// challengeJSON is the canonical JSON layout (docs/spec/ballot.md §5.1).
+type challengeJSON struct {
+	Version    string          `json:"version"`
+	Ballot     json.RawMessage `json:"ballot"`
+	Choices    [][]uint64      `json:"choices"`
+	Randomness [][]byte        `json:"randomness"`
+}
+
+// Marshal returns the canonical JSON encoding of c (docs/spec/ballot.md
+// §5.1). The randomness of each contest is one base64 blob of its scalars'
+// 32-byte encodings, in option order.
+func (c *ChallengedBallot) Marshal() []byte {
+	j := challengeJSON{
+		Version:    Version,
+		Ballot:     c.Ballot.Marshal(),
+		Choices:    c.Choices,
+		Randomness: make([][]byte, len(c.Randomness)),
+	}
+	for i, rs := range c.Randomness {
+		blob := make([]byte, 0, len(rs)*crypto.ScalarSize)
+		for _, r := range rs {
+			blob = append(blob, r.Bytes()...)
+		}
+		j.Randomness[i] = blob
+	}
+	out, err := marshalCompact(j)
+	if err != nil {
+		panic("ballot: marshal challenged ballot: " + err.Error())
+	}
+	return out
+}
+
+// ParseChallengedBallot parses the canonical encoding of a challenged
+// ballot; errors wrap ErrMalformed. VerifyChallenge checks the rest.
+func ParseChallengedBallot(data []byte) (*ChallengedBallot, error) {
+	c, err := parseChallenge(data)
+	if err != nil {
+		return nil, fmt.Errorf("challenged ballot: %w: %w", ErrMalformed, err)
+	}
+	return c, nil
+}
+
+func parseChallenge(data []byte) (*ChallengedBallot, error) {
+	var j challengeJSON
+	if err := decodeStrict(data, &j); err != nil {
+		return nil, err
+	}
+	if j.Version != Version {
+		return nil, fmt.Errorf("version %q, want %q", j.Version, Version)
+	}
+	b, err := parseBallot(j.Ballot)
+	if err != nil {
+		return nil, fmt.Errorf("ballot: %w", err)
+	}
+	if len(j.Choices) != len(b.Contests) || len(j.Randomness) != len(b.Contests) {
+		return nil, fmt.Errorf("%d contests of choices and %d of randomness for a ballot of %d", len(j.Choices), len(j.Randomness), len(b.Contests))
+	}
+	c := &ChallengedBallot{Ballot: b, Choices: j.Choices, Randomness: make([][]*crypto.Scalar, len(j.Randomness))}
+	for i, blob := range j.Randomness {
+		n := len(b.Contests[i].Options)
+		if len(c.Choices[i]) != n || len(blob) != n*crypto.ScalarSize {
+			return nil, fmt.Errorf("contest %d: %d choices and %d bytes of randomness for %d options", i, len(c.Choices[i]), len(blob), n)
+		}
+		c.Randomness[i] = make([]*crypto.Scalar, n)
+		for k := range n {
+			r, err := crypto.NewScalar().SetCanonicalBytes(blob[k*crypto.ScalarSize : (k+1)*crypto.ScalarSize])
+			if err != nil {
+				return nil, fmt.Errorf("contest %d option %d randomness: %w", i, k, err)
+			}
+			c.Randomness[i][k] = r
+		}
+	}
+	if !bytes.Equal(c.Marshal(), data) {
+		return nil, errors.New("not in canonical form (docs/spec/ballot.md §5.1)")
+	}
+	return c, nil
+}

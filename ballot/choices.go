@@ -1,0 +1,99 @@
+package ballot
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Choices are a voter's plaintext selections: Choices[c][o] is the count
+// given to option o of contest c, in manifest order (docs/spec/ballot.md §3).
+type Choices [][]uint64
+
+// Sentinel errors of choice validation, wrapped by *ChoiceError.
+var (
+	// ErrShape means a ballot or choices do not have one entry per contest
+	// and per option of the manifest.
+	ErrShape = errors.New("shape does not match the manifest")
+	// ErrOptionMax means an option got more than option_max votes.
+	ErrOptionMax = errors.New("option count over option_max")
+	// ErrTooFew means a contest's total is under min_selections.
+	ErrTooFew = errors.New("too few selections")
+	// ErrTooMany means a contest's total is over max_selections.
+	ErrTooMany = errors.New("too many selections")
+)
+
+// ChoiceError names the contest (and option, if any) whose choice is
+// invalid. It wraps one of ErrShape, ErrOptionMax, ErrTooFew, ErrTooMany.
+type ChoiceError struct {
+	Contest   int    // index in the manifest, or -1 for the whole ballot
+	ContestID string // empty if Contest is -1
+	Option    int    // index in the contest, or -1 for the whole contest
+	OptionID  string // empty if Option is -1
+	Err       error
+	Detail    string
+}
+
+// Error names the contest (and option) and what is wrong.
+func (e *ChoiceError) Error() string {
+	return where(e.Contest, e.ContestID, e.Option, e.OptionID) + e.Err.Error() + ": " + e.Detail
+}
+
+// Unwrap returns the sentinel.
+func (e *ChoiceError) Unwrap() error { return e.Err }
+
+// where formats a position in a ballot for error messages.
+func where(contest int, contestID string, option int, optionID string) string {
+	switch {
+	case contest < 0:
+		return "ballot: "
+	case option == sumOption:
+		return fmt.Sprintf("contest %d (%q) sum: ", contest, contestID)
+	case option < 0:
+		return fmt.Sprintf("contest %d (%q): ", contest, contestID)
+	default:
+		return fmt.Sprintf("contest %d (%q) option %d (%q): ", contest, contestID, option, optionID)
+	}
+}
+
+// ValidateChoices checks that c has one count per option of every contest
+// of m, each count at most option_max and each contest's total within
+// [min_selections, max_selections]. It returns a *ChoiceError for the first
+// violation.
+func ValidateChoices(m *Manifest, c Choices) error {
+	if len(c) != len(m.Contests) {
+		return &ChoiceError{Contest: -1, Option: -1, Err: ErrShape,
+			Detail: fmt.Sprintf("%d contests, the manifest has %d", len(c), len(m.Contests))}
+	}
+	for i, mc := range m.Contests {
+		if len(c[i]) != len(mc.Options) {
+			return &ChoiceError{Contest: i, ContestID: mc.ID, Option: -1, Err: ErrShape,
+				Detail: fmt.Sprintf("%d options, the manifest has %d", len(c[i]), len(mc.Options))}
+		}
+		var sum uint64
+		for k, v := range c[i] {
+			if v > uint64(mc.OptionMax) {
+				return &ChoiceError{Contest: i, ContestID: mc.ID, Option: k, OptionID: mc.Options[k].ID, Err: ErrOptionMax,
+					Detail: fmt.Sprintf("%d votes, option_max is %d", v, mc.OptionMax)}
+			}
+			sum += v
+		}
+		if sum < uint64(mc.MinSelections) {
+			return &ChoiceError{Contest: i, ContestID: mc.ID, Option: -1, Err: ErrTooFew,
+				Detail: fmt.Sprintf("%d selected, min_selections is %d", sum, mc.MinSelections)}
+		}
+		if sum > uint64(mc.MaxSelections) {
+			return &ChoiceError{Contest: i, ContestID: mc.ID, Option: -1, Err: ErrTooMany,
+				Detail: fmt.Sprintf("%d selected, max_selections is %d", sum, mc.MaxSelections)}
+		}
+	}
+	return nil
+}
+
+// NewChoices returns all-zero choices shaped like m.
+func NewChoices(m *Manifest) Choices {
+	c := make(Choices, len(m.Contests))
+	for i, mc := range m.Contests {
+		c[i] = make([]uint64, len(mc.Options))
+	}
+	return c
+}

@@ -1,0 +1,93 @@
+package ballot
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/evote/evote/crypto"
+)
+
+// BaseHash returns the election base hash that every ballot proof binds to
+// (docs/spec/ballot.md §1.5):
+//
+//	SHA-256("evote/v1/base-hash\x00" || manifestHash || jointKey ||
+//	        u32be(n) || for each trustee i: u32be(t_i) || C_i,0 || … || C_i,t_i−1)
+//
+// where jointKey and each Feldman commitment C_i,k are 32-byte canonical
+// ristretto255 encodings, trustees in manifest order.
+func BaseHash(manifestHash [32]byte, jointKey *crypto.PublicKey, commitments [][]*crypto.Element) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(baseHashLbl))
+	h.Write(manifestHash[:])
+	h.Write(jointKey.Bytes())
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(commitments)))
+	h.Write(n[:])
+	for _, cs := range commitments {
+		binary.BigEndian.PutUint32(n[:], uint32(len(cs)))
+		h.Write(n[:])
+		for _, c := range cs {
+			h.Write(c.Bytes())
+		}
+	}
+	return [32]byte(h.Sum(nil))
+}
+
+// Election bundles what encrypting and verifying ballots needs: the
+// manifest, its hash, the joint election key and the base hash. It is
+// immutable and safe for concurrent use.
+type Election struct {
+	Manifest     *Manifest
+	ManifestHash [32]byte
+	BaseHash     [32]byte
+	PublicKey    *crypto.PublicKey
+
+	voters map[[32]byte]struct{}
+}
+
+// NewElection checks that commitments are the trustees' Feldman
+// commitments (one list of threshold elements per trustee, in manifest
+// order) and that jointKey is the sum of their constant terms, then returns
+// the Election.
+func NewElection(m *Manifest, jointKey *crypto.PublicKey, commitments [][]*crypto.Element) (*Election, error) {
+	mh, err := m.Hash()
+	if err != nil {
+		return nil, fmt.Errorf("election: %w", err)
+	}
+	if len(commitments) != len(m.Trustees) {
+		return nil, fmt.Errorf("election: %d commitment lists for %d trustees", len(commitments), len(m.Trustees))
+	}
+	sum := crypto.NewElement()
+	for i, cs := range commitments {
+		if len(cs) != m.Threshold {
+			return nil, fmt.Errorf("election: trustee %d (%q) has %d commitments, want threshold %d", i, m.Trustees[i].Name, len(cs), m.Threshold)
+		}
+		sum.Add(sum, cs[0])
+	}
+	if sum.Equal(jointKey.Element()) != 1 {
+		return nil, errors.New("election: joint key is not the sum of the trustees' constant-term commitments")
+	}
+	e := &Election{
+		Manifest:     m,
+		ManifestHash: mh,
+		BaseHash:     BaseHash(mh, jointKey, commitments),
+		PublicKey:    jointKey,
+		voters:       make(map[[32]byte]struct{}, len(m.Voters)),
+	}
+	for _, v := range m.Voters {
+		e.voters[[32]byte(v)] = struct{}{}
+	}
+	return e, nil
+}
+
+// Eligible reports whether cred is a credential on the voter roll.
+func (e *Election) Eligible(cred ed25519.PublicKey) bool {
+	if len(cred) != ed25519.PublicKeySize {
+		return false
+	}
+	_, ok := e.voters[[32]byte(cred)]
+	return ok
+}

@@ -1,0 +1,707 @@
+// Package ballot implements the election definition (manifest), plaintext
+// choices, encrypted ballots with their zero-knowledge proofs, confirmation
+// codes and Benaloh challenges, as specified in docs/spec/ballot.md.
+//
+// The package is pure: it does no I/O, reads no clock and draws randomness
+// only from crypto/rand (through package crypto and crypto/ed25519). Every
+// format has one canonical encoding; parsers of published objects reject all
+// others, so that parse then marshal returns the input.
+package ballot
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"filippo.io/edwards25519"
+)
+
+// Version is the version string of every format in this package.
+const Version = "evote/v1"
+
+// Limits on a manifest (docs/spec/ballot.md §1.3). They keep proofs small
+// and ballots bounded: a range proof grows linearly with its range.
+const (
+	MaxIDLen        = 64
+	MaxTitleLen     = 1024 // bytes of UTF-8
+	MaxContests     = 100
+	MaxOptions      = 256 // per contest
+	MaxOptionMax    = 100 // votes per option
+	MaxSumRange     = 512 // max_selections − min_selections, per contest
+	MaxTrustees     = 64
+	MaxVoters       = 10_000_000
+	X25519KeySize   = 32
+	timeLayout      = "2006-01-02T15:04:05Z"
+	manifestHashLbl = "evote/v1/manifest\x00"
+	baseHashLbl     = "evote/v1/base-hash\x00"
+)
+
+// Contest kinds. The kind is informative: the limits min_selections,
+// max_selections and option_max alone define what a valid ballot is, but a
+// kind that contradicts them is rejected (docs/spec/ballot.md §1.2).
+const (
+	KindPlurality  = "plurality"
+	KindKOfN       = "k-of-n"
+	KindApproval   = "approval"
+	KindCumulative = "cumulative"
+)
+
+// Manifest is the election definition written by the official
+// (docs/spec/ballot.md §1). Use ParseManifest to build one from JSON; a
+// Manifest built by hand should go through MarshalCanonical and
+// ParseManifest to be validated.
+type Manifest struct {
+	Version   string
+	ID        string
+	Title     string
+	Official  ed25519.PublicKey
+	Opens     time.Time // UTC, whole seconds
+	Closes    time.Time // UTC, whole seconds
+	Contests  []Contest
+	Trustees  []Trustee
+	Threshold int
+	// Voters are the credential public keys of the voter roll.
+	Voters []ed25519.PublicKey
+	// VoterCount is set only by a hand-written manifest that asks for
+	// credentials to be generated (see FillVoters); Voters is then empty.
+	VoterCount int
+}
+
+// Contest is one question of the election.
+type Contest struct {
+	ID            string
+	Title         string
+	Kind          string // optional, informative; one of the Kind constants
+	MinSelections int    // minimum sum of the option counts
+	MaxSelections int    // maximum sum of the option counts
+	OptionMax     int    // maximum count of one option (1 unless cumulative)
+	Options       []Option
+}
+
+// Option is one choice of a contest.
+type Option struct {
+	ID    string
+	Title string
+}
+
+// Trustee is a key holder of the threshold election key.
+type Trustee struct {
+	Name    string
+	SignKey ed25519.PublicKey // signs the trustee's board records
+	EncKey  []byte            // HPKE X25519 public key receiving key shares
+}
+
+// wire types: the canonical JSON layout (docs/spec/ballot.md §1.1).
+type manifestJSON struct {
+	Version   string        `json:"version"`
+	ID        string        `json:"id"`
+	Title     string        `json:"title"`
+	Official  []byte        `json:"official"`
+	Opens     string        `json:"opens"`
+	Closes    string        `json:"closes"`
+	Contests  []contestJSON `json:"contests"`
+	Trustees  []trusteeJSON `json:"trustees"`
+	Threshold int           `json:"threshold"`
+	Voters    [][]byte      `json:"voters"`
+}
+
+type contestJSON struct {
+	ID            string       `json:"id"`
+	Title         string       `json:"title"`
+	Kind          string       `json:"kind,omitempty"`
+	MinSelections int          `json:"min_selections"`
+	MaxSelections int          `json:"max_selections"`
+	OptionMax     int          `json:"option_max"`
+	Options       []optionJSON `json:"options"`
+}
+
+type optionJSON struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+}
+
+type trusteeJSON struct {
+	Name    string `json:"name"`
+	SignKey []byte `json:"sign_key"`
+	EncKey  []byte `json:"enc_key"`
+}
+
+var (
+	manifestFields = []string{"version", "id", "title", "official", "opens", "closes", "contests", "trustees", "threshold", "voters", "voter_count"}
+	manifestReq    = []string{"version", "id", "title", "official", "opens", "closes", "contests", "trustees", "threshold"}
+	contestFields  = []string{"id", "title", "kind", "min_selections", "max_selections", "option_max", "options"}
+	contestReq     = []string{"id", "title", "min_selections", "max_selections", "options"}
+	optionFields   = []string{"id", "title"}
+	trusteeFields  = []string{"name", "sign_key", "enc_key"}
+)
+
+// ErrVotersNotFilled is returned by MarshalCanonical for a manifest that
+// still has a voter_count instead of a voter roll.
+var ErrVotersNotFilled = errors.New("manifest has voter_count but no voters: generate the credentials first (FillVoters)")
+
+// ParseManifest parses and validates a manifest written by hand: any JSON
+// whitespace and member order is accepted, and voter_count may stand for
+// the voter roll. It checks every rule of docs/spec/ballot.md §1 and returns
+// a *ParseError listing every problem found, each with its JSON path.
+func ParseManifest(data []byte) (*Manifest, error) {
+	w := &walker{}
+	m := w.manifest(data)
+	if len(w.problems) > 0 {
+		return nil, &ParseError{What: "manifest", Problems: w.problems}
+	}
+	return m, nil
+}
+
+// ParseCanonicalManifest parses a published manifest: in addition to the
+// checks of ParseManifest, it requires the voter roll to be filled and data
+// to be exactly MarshalCanonical of the result.
+func ParseCanonicalManifest(data []byte) (*Manifest, error) {
+	m, err := ParseManifest(data)
+	if err != nil {
+		return nil, err
+	}
+	c, err := m.MarshalCanonical()
+	if err != nil {
+		return nil, fmt.Errorf("invalid manifest: %w", err)
+	}
+	if !bytes.Equal(c, data) {
+		return nil, errors.New("invalid manifest: not in canonical form (docs/spec/ballot.md §1.1)")
+	}
+	return m, nil
+}
+
+func (w *walker) manifest(data []byte) *Manifest {
+	if !utf8.Valid(data) {
+		w.addf("$", "not valid UTF-8")
+		return nil
+	}
+	var probe any
+	if err := json.Unmarshal(data, &probe); err != nil {
+		w.problems = append(w.problems, syntaxProblem(data, err))
+		return nil
+	}
+	f, ok := w.object("$", data, manifestFields, manifestReq)
+	if !ok {
+		return nil
+	}
+	m := &Manifest{}
+	if raw, ok := f["version"]; ok {
+		if s, ok := w.str("$.version", raw); ok {
+			if s != Version {
+				w.addf("$.version", "must be %q, not %q", Version, s)
+			}
+			m.Version = s
+		}
+	}
+	if raw, ok := f["id"]; ok {
+		m.ID, _ = w.id("$.id", raw)
+	}
+	if raw, ok := f["title"]; ok {
+		m.Title, _ = w.title("$.title", raw)
+	}
+	if raw, ok := f["official"]; ok {
+		m.Official, _ = w.edKey("$.official", raw)
+	}
+	var opensOK, closesOK bool
+	if raw, ok := f["opens"]; ok {
+		m.Opens, opensOK = w.time("$.opens", raw)
+	}
+	if raw, ok := f["closes"]; ok {
+		m.Closes, closesOK = w.time("$.closes", raw)
+	}
+	if opensOK && closesOK && !m.Closes.After(m.Opens) {
+		w.addf("$.closes", "closes (%s) must be after opens (%s)", m.Closes.Format(timeLayout), m.Opens.Format(timeLayout))
+	}
+	if raw, ok := f["contests"]; ok {
+		w.contests(m, raw)
+	}
+	trusteesOK := false
+	if raw, ok := f["trustees"]; ok {
+		trusteesOK = w.trustees(m, raw)
+	}
+	if raw, ok := f["threshold"]; ok {
+		if t, ok := w.uint("$.threshold", raw, MaxTrustees); ok {
+			m.Threshold = t
+			switch {
+			case t < 1:
+				w.addf("$.threshold", "must be at least 1")
+			case trusteesOK && t > len(m.Trustees):
+				w.addf("$.threshold", "is %d but there are only %d trustees: any threshold trustees must be able to decrypt", t, len(m.Trustees))
+			}
+		}
+	}
+	rawVoters, hasVoters := f["voters"]
+	rawCount, hasCount := f["voter_count"]
+	switch {
+	case hasVoters && hasCount:
+		w.addf("$.voter_count", "give either voters (the roll of credential keys) or voter_count (to generate credentials), not both")
+	case !hasVoters && !hasCount:
+		w.addf("$.voters", "missing: give voters (the roll of credential keys) or voter_count (to generate credentials)")
+	case hasCount:
+		if n, ok := w.uint("$.voter_count", rawCount, MaxVoters); ok {
+			if n < 1 {
+				w.addf("$.voter_count", "must be at least 1")
+			}
+			m.VoterCount = n
+		}
+	default:
+		w.voters(m, rawVoters)
+	}
+	return m
+}
+
+func (w *walker) contests(m *Manifest, raw json.RawMessage) {
+	elems, ok := w.array("$.contests", raw)
+	if !ok {
+		return
+	}
+	if len(elems) == 0 {
+		w.addf("$.contests", "no contests: an election needs at least one")
+	}
+	if len(elems) > MaxContests {
+		w.addf("$.contests", "%d contests, at most %d allowed", len(elems), MaxContests)
+		return
+	}
+	seen := map[string]int{}
+	for i, e := range elems {
+		path := fmt.Sprintf("$.contests[%d]", i)
+		c := Contest{OptionMax: 1}
+		f, ok := w.object(path, e, contestFields, contestReq)
+		if !ok {
+			m.Contests = append(m.Contests, c)
+			continue
+		}
+		if raw, ok := f["id"]; ok {
+			if id, ok := w.id(path+".id", raw); ok {
+				if j, dup := seen[id]; dup {
+					w.addf(path+".id", "duplicate contest id %q (also $.contests[%d])", id, j)
+				}
+				seen[id] = i
+				c.ID = id
+			}
+		}
+		if raw, ok := f["title"]; ok {
+			c.Title, _ = w.title(path+".title", raw)
+		}
+		kindOK := false
+		if raw, ok := f["kind"]; ok {
+			if k, ok := w.str(path+".kind", raw); ok {
+				switch k {
+				case KindPlurality, KindKOfN, KindApproval, KindCumulative:
+					c.Kind, kindOK = k, true
+				default:
+					w.addf(path+".kind", "unknown kind %q (want %q, %q, %q or %q, or leave it out)", k, KindPlurality, KindKOfN, KindApproval, KindCumulative)
+				}
+			}
+		}
+		minOK, maxOK, omOK := false, false, true
+		if raw, ok := f["min_selections"]; ok {
+			c.MinSelections, minOK = w.uint(path+".min_selections", raw, MaxOptions*MaxOptionMax)
+		}
+		if raw, ok := f["max_selections"]; ok {
+			c.MaxSelections, maxOK = w.uint(path+".max_selections", raw, MaxOptions*MaxOptionMax)
+			if maxOK && c.MaxSelections < 1 {
+				w.addf(path+".max_selections", "must be at least 1")
+				maxOK = false
+			}
+		}
+		if raw, ok := f["option_max"]; ok {
+			c.OptionMax, omOK = w.uint(path+".option_max", raw, MaxOptionMax)
+			if omOK && c.OptionMax < 1 {
+				w.addf(path+".option_max", "must be at least 1")
+				omOK = false
+			}
+		}
+		optsOK := false
+		if raw, ok := f["options"]; ok {
+			optsOK = w.options(&c, path, raw)
+		}
+		if minOK && maxOK && c.MinSelections > c.MaxSelections {
+			w.addf(path+".min_selections", "min_selections (%d) is greater than max_selections (%d)", c.MinSelections, c.MaxSelections)
+		}
+		if minOK && maxOK && c.MaxSelections-c.MinSelections > MaxSumRange {
+			w.addf(path+".max_selections", "max_selections − min_selections is %d, at most %d allowed (proof size grows with it)", c.MaxSelections-c.MinSelections, MaxSumRange)
+		}
+		if maxOK && omOK && optsOK && c.MaxSelections > len(c.Options)*c.OptionMax {
+			w.addf(path+".max_selections", "max_selections (%d) exceeds what %d options × option_max %d allow (%d)", c.MaxSelections, len(c.Options), c.OptionMax, len(c.Options)*c.OptionMax)
+		}
+		if kindOK && maxOK && omOK {
+			switch {
+			case c.Kind == KindPlurality && (c.MaxSelections != 1 || c.OptionMax != 1):
+				w.addf(path+".kind", "a plurality contest has max_selections 1 and option_max 1 (got %d and %d)", c.MaxSelections, c.OptionMax)
+			case (c.Kind == KindKOfN || c.Kind == KindApproval) && c.OptionMax != 1:
+				w.addf(path+".kind", "a %s contest has option_max 1 (got %d); use kind %q for several votes per option", c.Kind, c.OptionMax, KindCumulative)
+			}
+		}
+		m.Contests = append(m.Contests, c)
+	}
+}
+
+func (w *walker) options(c *Contest, path string, raw json.RawMessage) bool {
+	path += ".options"
+	elems, ok := w.array(path, raw)
+	if !ok {
+		return false
+	}
+	if len(elems) == 0 {
+		w.addf(path, "no options: a contest needs at least one")
+		return false
+	}
+	if len(elems) > MaxOptions {
+		w.addf(path, "%d options, at most %d allowed", len(elems), MaxOptions)
+		return false
+	}
+	seen := map[string]int{}
+	for i, e := range elems {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		var o Option
+		if f, ok := w.object(p, e, optionFields, optionFields); ok {
+			if raw, ok := f["id"]; ok {
+				if id, ok := w.id(p+".id", raw); ok {
+					if j, dup := seen[id]; dup {
+						w.addf(p+".id", "duplicate option id %q (also %s[%d])", id, path, j)
+					}
+					seen[id] = i
+					o.ID = id
+				}
+			}
+			if raw, ok := f["title"]; ok {
+				o.Title, _ = w.title(p+".title", raw)
+			}
+		}
+		c.Options = append(c.Options, o)
+	}
+	return true
+}
+
+func (w *walker) trustees(m *Manifest, raw json.RawMessage) bool {
+	elems, ok := w.array("$.trustees", raw)
+	if !ok {
+		return false
+	}
+	if len(elems) == 0 {
+		w.addf("$.trustees", "no trustees: an election needs at least one")
+		return false
+	}
+	if len(elems) > MaxTrustees {
+		w.addf("$.trustees", "%d trustees, at most %d allowed", len(elems), MaxTrustees)
+		return false
+	}
+	names, signs, encs := map[string]int{}, map[string]int{}, map[string]int{}
+	for i, e := range elems {
+		p := fmt.Sprintf("$.trustees[%d]", i)
+		var t Trustee
+		if f, ok := w.object(p, e, trusteeFields, trusteeFields); ok {
+			if raw, ok := f["name"]; ok {
+				if n, ok := w.title(p+".name", raw); ok {
+					if j, dup := names[n]; dup {
+						w.addf(p+".name", "duplicate trustee name %q (also $.trustees[%d])", n, j)
+					}
+					names[n] = i
+					t.Name = n
+				}
+			}
+			if raw, ok := f["sign_key"]; ok {
+				if k, ok := w.edKey(p+".sign_key", raw); ok {
+					if j, dup := signs[string(k)]; dup {
+						w.addf(p+".sign_key", "same key as $.trustees[%d].sign_key", j)
+					}
+					signs[string(k)] = i
+					t.SignKey = k
+				}
+			}
+			if raw, ok := f["enc_key"]; ok {
+				if k, ok := w.b64(p+".enc_key", raw, X25519KeySize, "HPKE X25519 public key"); ok {
+					if j, dup := encs[string(k)]; dup {
+						w.addf(p+".enc_key", "same key as $.trustees[%d].enc_key", j)
+					}
+					encs[string(k)] = i
+					t.EncKey = k
+				}
+			}
+		}
+		m.Trustees = append(m.Trustees, t)
+	}
+	return true
+}
+
+func (w *walker) voters(m *Manifest, raw json.RawMessage) {
+	elems, ok := w.array("$.voters", raw)
+	if !ok {
+		return
+	}
+	if len(elems) == 0 {
+		w.addf("$.voters", "empty voter roll: give at least one credential key, or voter_count")
+		return
+	}
+	if len(elems) > MaxVoters {
+		w.addf("$.voters", "%d voters, at most %d allowed", len(elems), MaxVoters)
+		return
+	}
+	// The roll may hold millions of keys: decode them without a JSON
+	// decoder per element, and store them in one array.
+	seen := make(map[[32]byte]int, len(elems))
+	m.Voters = make([]ed25519.PublicKey, len(elems))
+	keys := make([]byte, len(elems)*ed25519.PublicKeySize)
+	for i, e := range elems {
+		var k ed25519.PublicKey
+		problem := "must be a JSON string, not " + jsonKind(e)
+		if s, plain := plainString(e); plain {
+			k, problem = decodeEdKey(s)
+		} else if len(e) > 0 && e[0] == '"' {
+			if s, ok := w.str(fmt.Sprintf("$.voters[%d]", i), e); ok {
+				k, problem = decodeEdKey(s)
+			} else {
+				continue
+			}
+		}
+		if problem != "" {
+			w.addf(fmt.Sprintf("$.voters[%d]", i), "%s", problem)
+			continue
+		}
+		if j, dup := seen[[32]byte(k)]; dup {
+			w.addf(fmt.Sprintf("$.voters[%d]", i), "duplicate credential key (also $.voters[%d])", j)
+		}
+		seen[[32]byte(k)] = i
+		dst := keys[i*32 : (i+1)*32 : (i+1)*32]
+		copy(dst, k)
+		m.Voters[i] = ed25519.PublicKey(dst)
+	}
+}
+
+// plainString returns the content of a JSON string without escapes.
+func plainString(raw json.RawMessage) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	body := raw[1 : len(raw)-1]
+	if bytes.IndexByte(body, '\\') >= 0 || bytes.IndexByte(body, '"') >= 0 {
+		return "", false
+	}
+	return string(body), true
+}
+
+// id decodes an identifier: 1 to MaxIDLen characters from [a-z0-9-].
+func (w *walker) id(path string, raw json.RawMessage) (string, bool) {
+	s, ok := w.str(path, raw)
+	if !ok {
+		return "", false
+	}
+	if !validID(s) {
+		w.addf(path, "%q is not a valid id: use 1 to %d characters from a-z, 0-9 and -", s, MaxIDLen)
+		return s, false
+	}
+	return s, true
+}
+
+func validID(s string) bool {
+	if len(s) == 0 || len(s) > MaxIDLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// title decodes human-readable text: non-empty, at most MaxTitleLen bytes,
+// no control characters, no leading or trailing space.
+func (w *walker) title(path string, raw json.RawMessage) (string, bool) {
+	s, ok := w.str(path, raw)
+	if !ok {
+		return "", false
+	}
+	switch {
+	case s == "":
+		w.addf(path, "must not be empty")
+		return s, false
+	case len(s) > MaxTitleLen:
+		w.addf(path, "is %d bytes long, at most %d allowed", len(s), MaxTitleLen)
+		return s, false
+	case strings.TrimSpace(s) != s:
+		w.addf(path, "%q has leading or trailing white space", s)
+		return s, false
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		w.addf(path, "%q contains a control character", s)
+		return s, false
+	}
+	return s, true
+}
+
+// b64 decodes standard base64 (with padding) of exactly size bytes.
+func (w *walker) b64(path string, raw json.RawMessage, size int, what string) ([]byte, bool) {
+	s, ok := w.str(path, raw)
+	if !ok {
+		return nil, false
+	}
+	return w.b64String(path, s, size, what)
+}
+
+func (w *walker) b64String(path, s string, size int, what string) ([]byte, bool) {
+	b, problem := decodeB64(s, size, what)
+	if problem != "" {
+		w.addf(path, "%s", problem)
+		return nil, false
+	}
+	return b, true
+}
+
+func decodeB64(s string, size int, what string) ([]byte, string) {
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil {
+		return nil, fmt.Sprintf("%q is not standard base64 (with padding): %v", s, err)
+	}
+	if len(b) != size {
+		return nil, fmt.Sprintf("%s must be %d bytes, got %d", what, size, len(b))
+	}
+	return b, ""
+}
+
+// edKey decodes an Ed25519 public key that is a valid curve point.
+func (w *walker) edKey(path string, raw json.RawMessage) (ed25519.PublicKey, bool) {
+	s, ok := w.str(path, raw)
+	if !ok {
+		return nil, false
+	}
+	k, problem := decodeEdKey(s)
+	if problem != "" {
+		w.addf(path, "%s", problem)
+		return nil, false
+	}
+	return k, true
+}
+
+func decodeEdKey(s string) (ed25519.PublicKey, string) {
+	b, problem := decodeB64(s, ed25519.PublicKeySize, "Ed25519 public key")
+	if problem != "" {
+		return nil, problem
+	}
+	if _, err := new(edwards25519.Point).SetBytes(b); err != nil {
+		return nil, "not a valid Ed25519 public key (not a curve point)"
+	}
+	return ed25519.PublicKey(b), ""
+}
+
+// time decodes an RFC 3339 UTC timestamp with whole seconds.
+func (w *walker) time(path string, raw json.RawMessage) (time.Time, bool) {
+	s, ok := w.str(path, raw)
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(timeLayout, s)
+	if err != nil || t.Format(timeLayout) != s {
+		w.addf(path, "%q is not an RFC 3339 UTC time with whole seconds, like \"2026-05-01T08:00:00Z\"", s)
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// MarshalCanonical returns the canonical JSON encoding of m
+// (docs/spec/ballot.md §1.1): compact, members in schema order, option_max
+// always present, kind omitted when empty, voters filled. It returns
+// ErrVotersNotFilled if m has a voter_count instead of a roll.
+func (m *Manifest) MarshalCanonical() ([]byte, error) {
+	if len(m.Voters) == 0 {
+		if m.VoterCount > 0 {
+			return nil, ErrVotersNotFilled
+		}
+		return nil, errors.New("manifest has an empty voter roll")
+	}
+	j := manifestJSON{
+		Version:   m.Version,
+		ID:        m.ID,
+		Title:     m.Title,
+		Official:  m.Official,
+		Opens:     m.Opens.UTC().Format(timeLayout),
+		Closes:    m.Closes.UTC().Format(timeLayout),
+		Contests:  make([]contestJSON, len(m.Contests)),
+		Trustees:  make([]trusteeJSON, len(m.Trustees)),
+		Threshold: m.Threshold,
+		Voters:    make([][]byte, len(m.Voters)),
+	}
+	for i, c := range m.Contests {
+		cj := contestJSON{ID: c.ID, Title: c.Title, Kind: c.Kind, MinSelections: c.MinSelections,
+			MaxSelections: c.MaxSelections, OptionMax: c.OptionMax, Options: make([]optionJSON, len(c.Options))}
+		for k, o := range c.Options {
+			cj.Options[k] = optionJSON(o)
+		}
+		j.Contests[i] = cj
+	}
+	for i, t := range m.Trustees {
+		j.Trustees[i] = trusteeJSON{Name: t.Name, SignKey: t.SignKey, EncKey: t.EncKey}
+	}
+	for i, v := range m.Voters {
+		j.Voters[i] = v
+	}
+	return marshalCompact(j)
+}
+
+// marshalCompact encodes v as compact JSON without HTML escaping.
+func marshalCompact(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// ManifestHash returns the hash of a canonical manifest encoding
+// (docs/spec/ballot.md §1.4):
+//
+//	SHA-256("evote/v1/manifest\x00" || canonical)
+func ManifestHash(canonical []byte) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(manifestHashLbl))
+	h.Write(canonical)
+	return [32]byte(h.Sum(nil))
+}
+
+// Hash returns ManifestHash of m's canonical encoding.
+func (m *Manifest) Hash() ([32]byte, error) {
+	c, err := m.MarshalCanonical()
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return ManifestHash(c), nil
+}
+
+// FillVoters generates m.VoterCount fresh credentials, sets m.Voters to
+// their public keys and clears VoterCount. The caller hands each voter
+// their credential and must not keep the private keys.
+func (m *Manifest) FillVoters() ([]*Credential, error) {
+	if len(m.Voters) > 0 || m.VoterCount < 1 {
+		return nil, errors.New("fill voters: manifest has no voter_count to fill")
+	}
+	creds, err := GenerateCredentials(m.ID, m.VoterCount)
+	if err != nil {
+		return nil, fmt.Errorf("fill voters: %w", err)
+	}
+	m.Voters = make([]ed25519.PublicKey, len(creds))
+	for i, c := range creds {
+		m.Voters[i] = c.Public
+	}
+	m.VoterCount = 0
+	return creds, nil
+}
+
+// OptionCount returns the total number of options over all contests.
+func (m *Manifest) OptionCount() int {
+	n := 0
+	for _, c := range m.Contests {
+		n += len(c.Options)
+	}
+	return n
+}
