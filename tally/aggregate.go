@@ -1,0 +1,100 @@
+package tally
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/evote/evote/crypto"
+)
+
+// Sentinel errors, for errors.Is. Errors returned by this package wrap them.
+var (
+	// ErrLengthMismatch means a vector (ballot, partial decryption, result)
+	// does not have the length of the tally.
+	ErrLengthMismatch = errors.New("length mismatch")
+	// ErrUnknownTrustee means a partial decryption names a trustee that has
+	// no verification key.
+	ErrUnknownTrustee = errors.New("unknown trustee")
+	// ErrDuplicateTrustee means a trustee already has an accepted partial
+	// decryption.
+	ErrDuplicateTrustee = errors.New("duplicate trustee")
+	// ErrNotEnoughPartials is wrapped by *InsufficientPartialsError.
+	ErrNotEnoughPartials = errors.New("not enough valid partial decryptions")
+	// ErrResultMismatch is wrapped by VerifyResult's errors when the claimed
+	// result differs from the one recomputed from the public data.
+	ErrResultMismatch = errors.New("result does not match the public data")
+	// ErrInvalidEncoding is wrapped by every parse error.
+	ErrInvalidEncoding = errors.New("invalid encoding")
+)
+
+// Accumulator sums the ciphertext vectors of ballots position by position
+// (docs/spec/tally.md §2). Because exponential ElGamal is additively
+// homomorphic, position k of the sum encrypts the sum of the ballots' values
+// at position k. The zero Accumulator is not usable; call NewAccumulator.
+// An Accumulator is not safe for concurrent use; to aggregate in parallel,
+// use one per goroutine and Merge them.
+type Accumulator struct {
+	sums  []*crypto.Ciphertext
+	count uint64
+}
+
+// NewAccumulator returns an Accumulator for vectors of the given length,
+// every sum set to the identity ciphertext crypto.NewCiphertext(). It
+// panics if length < 1.
+func NewAccumulator(length int) *Accumulator {
+	if length < 1 {
+		panic("tally: NewAccumulator called with length < 1")
+	}
+	a := &Accumulator{sums: make([]*crypto.Ciphertext, length)}
+	for k := range a.sums {
+		a.sums[k] = crypto.NewCiphertext()
+	}
+	return a
+}
+
+// Len returns the vector length L.
+func (a *Accumulator) Len() int { return len(a.sums) }
+
+// Count returns the number of ballots added, including those merged in.
+func (a *Accumulator) Count() uint64 { return a.count }
+
+// Add adds one ballot's ciphertext vector. It returns an error wrapping
+// ErrLengthMismatch if the ballot does not have length Len, or an error if
+// it holds a nil ciphertext; on error the Accumulator is unchanged.
+func (a *Accumulator) Add(ballot []*crypto.Ciphertext) error {
+	if len(ballot) != len(a.sums) {
+		return fmt.Errorf("tally: add ballot: %w: %d ciphertexts, want %d", ErrLengthMismatch, len(ballot), len(a.sums))
+	}
+	for k, c := range ballot {
+		if c == nil {
+			return fmt.Errorf("tally: add ballot: nil ciphertext at position %d", k)
+		}
+	}
+	for k, c := range ballot {
+		a.sums[k].Add(a.sums[k], c)
+	}
+	a.count++
+	return nil
+}
+
+// Merge adds the sums and count of b into a. It returns an error wrapping
+// ErrLengthMismatch if the lengths differ; on error a is unchanged.
+func (a *Accumulator) Merge(b *Accumulator) error {
+	if len(b.sums) != len(a.sums) {
+		return fmt.Errorf("tally: merge: %w: length %d, want %d", ErrLengthMismatch, len(b.sums), len(a.sums))
+	}
+	for k := range a.sums {
+		a.sums[k].Add(a.sums[k], b.sums[k])
+	}
+	a.count += b.count
+	return nil
+}
+
+// Sums returns a copy of the per-position sums (A_k, B_k).
+func (a *Accumulator) Sums() []*crypto.Ciphertext {
+	out := make([]*crypto.Ciphertext, len(a.sums))
+	for k, c := range a.sums {
+		out[k] = crypto.NewCiphertext().Set(c)
+	}
+	return out
+}
