@@ -118,22 +118,6 @@ func (v *geP1P1) add(p *geP3, q *geCached) *geP1P1 {
 	return v
 }
 
-func (v *geP1P1) sub(p *geP3, q *geCached) *geP1P1 {
-	var YplusX, YminusX, PP, MM, TT2d, ZZ2 field.Element
-	YplusX.Add(&p.Y, &p.X)
-	YminusX.Subtract(&p.Y, &p.X)
-	PP.Multiply(&YplusX, &q.YminusX)
-	MM.Multiply(&YminusX, &q.YplusX)
-	TT2d.Multiply(&p.T, &q.T2d)
-	ZZ2.Multiply(&p.Z, &q.Z)
-	ZZ2.Add(&ZZ2, &ZZ2)
-	v.X.Subtract(&PP, &MM)
-	v.Y.Add(&PP, &MM)
-	v.Z.Subtract(&ZZ2, &TT2d)
-	v.T.Add(&ZZ2, &TT2d)
-	return v
-}
-
 func (v *geP1P1) addNiels(p *geP3, q *geNiels) *geP1P1 {
 	var YplusX, YminusX, PP, MM, TT2d, Z2 field.Element
 	YplusX.Add(&p.Y, &p.X)
