@@ -1,0 +1,307 @@
+package election_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"sync"
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/bulletin/store"
+	"github.com/evote/evote/ceremony"
+	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/election/simulate"
+)
+
+// board is an in-memory bulletin board running the election policy.
+type board struct {
+	log     *bulletin.Log
+	tracker *election.Tracker
+}
+
+func newBoard(t *testing.T) *board {
+	t.Helper()
+	skey, _, err := note.GenerateKey(rand.Reader, "test-board")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &board{tracker: new(election.Tracker)}
+	b.log, err = bulletin.OpenLog(context.Background(), store.NewMemory(), b.tracker.New, bulletin.LogOptions{Signer: signer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.log.Close() })
+	return b
+}
+
+func newElection(t *testing.T, b *board, voters int) *simulate.Election {
+	t.Helper()
+	e, err := simulate.New(context.Background(), b.log.Append, b.tracker.Current, simulate.Options{Voters: voters, Trustees: 5, Threshold: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantReject posts sub and checks that the board refuses it with code,
+// leaving its size unchanged.
+func wantReject(t *testing.T, b *board, what string, sub *bulletin.Submission, code string) {
+	t.Helper()
+	size := b.log.Size()
+	_, _, err := b.log.Append(context.Background(), sub)
+	var rej *bulletin.RejectError
+	if !errors.As(err, &rej) {
+		t.Fatalf("%s: Append error = %v, want a rejection %q", what, err, code)
+	}
+	if rej.Code != code {
+		t.Errorf("%s: rejected with %q (%s), want %q", what, rej.Code, rej.Reason, code)
+	}
+	if b.log.Size() != size {
+		t.Errorf("%s: board grew from %d to %d records", what, size, b.log.Size())
+	}
+	t.Logf("%s: %v", what, err)
+}
+
+func TestWholeElection(t *testing.T) {
+	ctx := context.Background()
+	nVoters := 200
+	if testing.Short() {
+		nVoters = 30
+	}
+	b := newBoard(t)
+	e := newElection(t, b, nVoters)
+	must(t, e.Ceremony(ctx))
+
+	st := b.tracker.State()
+	jk := st.JointKey()
+	commitments, _, _ := st.Ceremony()
+	sum := commitments[0].Coefficients[0]
+	for _, c := range commitments[1:] {
+		sum = sum.Add(sum, c.Coefficients[0])
+	}
+	if sum.Equal(jk.PublicKey.Element()) != 1 {
+		t.Fatal("joint key is not the sum of the constant-term commitments")
+	}
+
+	must(t, e.SetPhase(ctx, election.PhaseOpen))
+	for v := range nVoters {
+		if _, _, err := e.Cast(ctx, v, e.RandomChoices()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Three Benaloh challenges and two re-votes.
+	for v := range 3 {
+		if _, err := e.Challenge(ctx, v, e.RandomChoices()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for v := range 2 {
+		if _, _, err := e.Cast(ctx, v, e.RandomChoices()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := st.Summary()
+	if s.Counted != nVoters || s.Superseded != 2 || s.Challenged != 3 || s.Ballots != nVoters+2 {
+		t.Fatalf("summary = %+v, want %d counted, 2 superseded, 3 challenged", s, nVoters)
+	}
+
+	must(t, e.SetPhase(ctx, election.PhaseClosed))
+	// Trustee 3 is absent at the tally.
+	for _, i := range []int{1, 2, 4, 5} {
+		must(t, e.Decrypt(ctx, i))
+	}
+	r, err := e.Tally(ctx)
+	must(t, err)
+	if got := r.Tally.Trustees; len(got) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 4 {
+		t.Errorf("result used trustees %v, want [1 2 4]", got)
+	}
+	if st.Phase() != election.Tallied {
+		t.Errorf("phase = %v, want tallied", st.Phase())
+	}
+}
+
+func TestBallotRejections(t *testing.T) {
+	ctx := context.Background()
+	b := newBoard(t)
+	e := newElection(t, b, 4)
+	must(t, e.Ceremony(ctx))
+
+	voter := func(v int) election.KeySigner { return election.KeySigner(e.Voters[v].Private) }
+	encrypt := func(v int) *ballot.EncryptedBallot {
+		eb, _, err := e.Encrypt(ctx, v, e.RandomChoices())
+		must(t, err)
+		return eb
+	}
+	sign := func(s election.Signer, typ string, v any) *bulletin.Submission {
+		sub, err := election.NewSubmission(s, typ, v)
+		must(t, err)
+		return sub
+	}
+
+	wantReject(t, b, "ballot before opening", sign(voter(0), election.TypeBallot, encrypt(0)), bulletin.CodeWrongPhase)
+	must(t, e.SetPhase(ctx, election.PhaseOpen))
+
+	// A forged proof: flip one byte inside the encoded ballot's proof blob.
+	good := sign(voter(0), election.TypeBallot, encrypt(0))
+	forged := append([]byte(nil), good.Payload...)
+	forged[len(forged)-20] ^= 'A' ^ 'B'
+	if forged[len(forged)-20] == good.Payload[len(forged)-20] {
+		t.Fatal("mangling did nothing")
+	}
+	sub := &bulletin.Submission{Type: election.TypeBallot, Payload: forged, Author: good.Author}
+	sub.Sig = voter(0).Sign(bulletin.SigningMessage(sub.Type, sub.Payload))
+	_, _, err := b.log.Append(ctx, sub)
+	var rej *bulletin.RejectError
+	if !errors.As(err, &rej) || (rej.Code != bulletin.CodeBadProof && rej.Code != bulletin.CodeMalformed) {
+		t.Errorf("forged proof: err = %v, want bad-proof or malformed", err)
+	}
+
+	// An unknown credential.
+	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
+	strangerPub := stranger.Public().(ed25519.PublicKey)
+	// The stranger's device believes in a roll that includes it.
+	real := b.tracker.State().Election()
+	forgedRoll := *real.Manifest
+	forgedRoll.Voters = append([]ed25519.PublicKey{strangerPub}, forgedRoll.Voters...)
+	commitments, _, _ := b.tracker.State().Ceremony()
+	coeffs := make([][]*crypto.Element, len(commitments))
+	for i, c := range commitments {
+		coeffs[i] = c.Coefficients
+	}
+	fake, err := ballot.NewElection(&forgedRoll, real.PublicKey, coeffs)
+	must(t, err)
+	eb, _, err := ballot.Encrypt(fake, strangerPub, e.RandomChoices(), ballot.ConfirmationCode{})
+	must(t, err)
+	wantReject(t, b, "unknown credential", sign(election.KeySigner(stranger), election.TypeBallot, eb), bulletin.CodeIneligible)
+
+	// Another voter's ballot replayed under voter 1's signature.
+	wantReject(t, b, "replayed ballot of another voter", sign(voter(1), election.TypeBallot, encrypt(0)), bulletin.CodeBadProof)
+
+	// Over-limit contest: Encrypt refuses to prove it.
+	over := e.RandomChoices()
+	for k := range over[1] {
+		over[1][k] = 1 // council allows at most 3 of 10
+	}
+	if _, _, err := e.Encrypt(ctx, 2, over); err == nil {
+		t.Error("Encrypt accepted an over-limit contest")
+	}
+
+	// A malformed body.
+	bad := &bulletin.Submission{Type: election.TypeBallot, Payload: []byte(`{"version":"evote/v1"}`), Author: voter(2).PublicKey()}
+	bad.Sig = voter(2).Sign(bulletin.SigningMessage(bad.Type, bad.Payload))
+	wantReject(t, b, "malformed ballot", bad, bulletin.CodeMalformed)
+
+	// A duplicate (the same ballot twice).
+	ok := sign(voter(2), election.TypeBallot, encrypt(2))
+	_, _, err = b.log.Append(ctx, ok)
+	must(t, err)
+	wantReject(t, b, "duplicate ballot", ok, bulletin.CodeDuplicate)
+
+	// Only the official may close; then ballots are refused.
+	wantReject(t, b, "close by a voter", sign(voter(3), election.TypePhase, b.tracker.State().PhaseRecord(election.PhaseClosed)), bulletin.CodeUnauthorized)
+	must(t, e.SetPhase(ctx, election.PhaseClosed))
+	wantReject(t, b, "ballot after close", sign(voter(3), election.TypeBallot, encrypt(3)), bulletin.CodeWrongPhase)
+}
+
+func TestWrongShareStopsCeremony(t *testing.T) {
+	ctx := context.Background()
+	b := newBoard(t)
+	e := newElection(t, b, 2)
+	for i := 1; i <= 5; i++ {
+		if i == 2 {
+			must(t, e.DealCorrupt(ctx, i, 4))
+			continue
+		}
+		must(t, e.Deal(ctx, i))
+	}
+	for i := 1; i <= 5; i++ {
+		must(t, e.Accept(ctx, i))
+	}
+	err := e.FinishCeremony(ctx)
+	if err == nil {
+		t.Fatal("the ceremony finished despite a wrong share")
+	}
+	t.Logf("official is told: %v", err)
+	var ce *ceremony.ComplaintError
+	if !errors.As(err, &ce) || len(ce.Accused()) != 1 || ce.Accused()[0] != 2 {
+		t.Fatalf("FinishCeremony error = %v, want a complaint accusing trustee 2 only", err)
+	}
+	if fail := b.tracker.State().CeremonyFailure(); fail == nil {
+		t.Fatal("no ceremony failure recorded")
+	}
+	// The official cannot post a joint key either way.
+	jk, err := b.tracker.State().JointKeyRecord()
+	if err == nil || jk != nil {
+		t.Fatal("JointKeyRecord succeeded after a complaint")
+	}
+}
+
+// TestConcurrentBallotsBatchVerdicts posts good ballots and ballots with
+// swapped proofs at once, so that they share verification batches, and
+// checks that each gets its own verdict.
+func TestConcurrentBallotsBatchVerdicts(t *testing.T) {
+	ctx := context.Background()
+	const voters = 24
+	b := newBoard(t)
+	e := newElection(t, b, voters)
+	must(t, e.Ceremony(ctx))
+	must(t, e.SetPhase(ctx, election.PhaseOpen))
+
+	subs := make([]*bulletin.Submission, voters)
+	bad := func(v int) bool { return v%5 == 2 }
+	for v := range voters {
+		eb, _, err := e.Encrypt(ctx, v, e.RandomChoices())
+		must(t, err)
+		if bad(v) {
+			c := &eb.Contests[1]
+			c.Options[0].Proof, c.Options[1].Proof = c.Options[1].Proof, c.Options[0].Proof
+		}
+		subs[v], err = election.NewSubmission(election.KeySigner(e.Voters[v].Private), election.TypeBallot, eb)
+		must(t, err)
+	}
+	errs := make([]error, voters)
+	var wg sync.WaitGroup
+	for v := range voters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, errs[v] = b.log.Append(ctx, subs[v])
+		}()
+	}
+	wg.Wait()
+	for v, err := range errs {
+		var rej *bulletin.RejectError
+		switch {
+		case bad(v) && (!errors.As(err, &rej) || rej.Code != bulletin.CodeBadProof):
+			t.Errorf("voter %d's ballot with swapped proofs: err = %v, want bad-proof", v, err)
+		case !bad(v) && err != nil:
+			t.Errorf("voter %d's good ballot was refused: %v", v, err)
+		}
+	}
+	good := 0
+	for v := range voters {
+		if !bad(v) {
+			good++
+		}
+	}
+	if got := b.tracker.State().Summary().Counted; got != good {
+		t.Errorf("%d ballots counted, want %d", got, good)
+	}
+}

@@ -1,0 +1,104 @@
+package election
+
+import (
+	"context"
+	"sync"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/bulletin"
+)
+
+// maxCached bounds the decoded payloads kept between Verify and Admit; a
+// submission whose entry was dropped is simply decoded again.
+const maxCached = 4096
+
+// Policy is the board's admission policy for one election: it decodes and
+// verifies submissions concurrently, then admits them into a State in log
+// order. It implements bulletin.Policy.
+type Policy struct {
+	state   *State
+	batcher ballotBatcher
+
+	mu      sync.Mutex
+	decoded map[string]any // by signature: payloads verified but not yet admitted
+}
+
+// NewPolicy returns a policy over an empty State.
+func NewPolicy() *Policy {
+	return &Policy{state: NewState(), decoded: make(map[string]any)}
+}
+
+// State returns the election state the policy maintains.
+func (p *Policy) State() *State { return p.state }
+
+// Verify implements bulletin.Policy: it decodes the payload and checks its
+// proofs. Ballots arriving concurrently are verified together in batches.
+func (p *Policy) Verify(s *bulletin.Submission) error {
+	v, err := Decode(s.Type, s.Payload)
+	if err != nil {
+		return bulletin.Reject(bulletin.CodeMalformed, "%v", err)
+	}
+	if b, ok := v.(*ballot.EncryptedBallot); ok {
+		err = p.verifyBallot(s.Author, b)
+	} else {
+		err = p.state.VerifyProofs(s.Type, s.Author, v)
+	}
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	if len(p.decoded) >= maxCached {
+		clear(p.decoded)
+	}
+	p.decoded[string(s.Sig)] = v
+	p.mu.Unlock()
+	return nil
+}
+
+// Admit implements bulletin.Policy.
+func (p *Policy) Admit(rec *bulletin.Record) error {
+	p.mu.Lock()
+	v, ok := p.decoded[string(rec.Sig)]
+	delete(p.decoded, string(rec.Sig))
+	p.mu.Unlock()
+	if !ok {
+		var err error
+		if v, err = Decode(rec.Type, rec.Payload); err != nil {
+			return bulletin.Reject(bulletin.CodeMalformed, "%v", err)
+		}
+	}
+	return p.state.Admit(rec.Index, rec.Type, rec.Author, v)
+}
+
+// Tracker hands the board's log a fresh Policy whenever it (re)builds its
+// state, and remembers the latest, so that readers such as the status page
+// see the state the log is using.
+type Tracker struct {
+	mu      sync.Mutex
+	current *Policy
+}
+
+// New returns a fresh policy and makes it the current one. Pass it to the
+// log as its policy constructor.
+func (t *Tracker) New() bulletin.Policy {
+	p := NewPolicy()
+	t.mu.Lock()
+	t.current = p
+	t.mu.Unlock()
+	return p
+}
+
+// State returns the state of the current policy, or an empty State before
+// the log created one.
+func (t *Tracker) State() *State {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.current == nil {
+		return NewState()
+	}
+	return t.current.state
+}
+
+// Current returns the state of the current policy; it has the shape of a
+// simulate.StateFunc, for drivers that run next to the board.
+func (t *Tracker) Current(context.Context) (*State, error) { return t.State(), nil }

@@ -1,0 +1,158 @@
+// Package election holds the rules of an election's public record: the
+// record types that may appear on the bulletin board, their payloads, and
+// State, the state machine that replays records in order and decides
+// whether each is allowed (phase, authorisation, eligibility, duplicates,
+// re-voting) and valid (proofs).
+//
+// The board uses State as its admission policy and the verifier replays the
+// exported record through the same State, so there is one statement of the
+// rules. The rules are specified in docs/spec/election.md.
+package election
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/ceremony"
+	"github.com/evote/evote/tally"
+)
+
+// Record types, in the order they appear on a board.
+const (
+	TypeDefinition  = "election"            // the canonical election definition, by the official
+	TypeCommitments = "trustee-commitments" // a trustee's Feldman commitments and proofs
+	TypeShares      = "trustee-shares"      // a trustee's encrypted shares for the others
+	TypeVerdict     = "trustee-verdict"     // a trustee's acceptance or complaint
+	TypeJointKey    = "joint-key"           // the election key, by the official, once all accepted
+	TypeClientHash  = "client-hash"         // the hash of a published voter client build, by the official
+	TypePhase       = "phase"               // voting opens or closes, by the official
+	TypeBallot      = "ballot"              // an encrypted ballot, by a voter's credential
+	TypeChallenge   = "challenged-ballot"   // a Benaloh-challenged ballot with its randomness
+	TypePartial     = "partial-decryption"  // a trustee's share of the tally decryption
+	TypeResult      = "result"              // the combined result, by the official
+)
+
+// Phase names carried by a TypePhase record.
+const (
+	PhaseOpen   = "open"
+	PhaseClosed = "closed"
+)
+
+// PhaseChange is the payload of a TypePhase record.
+type PhaseChange struct {
+	// Election is the hex manifest hash, binding the record to one election.
+	Election string `json:"election"`
+	// Phase is PhaseOpen or PhaseClosed.
+	Phase string `json:"phase"`
+}
+
+// ClientHash is the payload of a TypeClientHash record: the SHA-256 of a
+// voter client build (the web page's WebAssembly module), so that anyone
+// can check that the page they were served is the published one.
+type ClientHash struct {
+	Election string `json:"election"`
+	Name     string `json:"name"`
+	SHA256   string `json:"sha256"`
+}
+
+// ResultRecord is the payload of a TypeResult record.
+type ResultRecord struct {
+	// Election is the hex election base hash.
+	Election string        `json:"election"`
+	Tally    *tally.Result `json:"tally"`
+}
+
+// PartialRecord is the payload of a TypePartial record.
+type PartialRecord struct {
+	// Election is the hex election base hash.
+	Election string                   `json:"election"`
+	Partial  *tally.PartialDecryption `json:"partial"`
+}
+
+// ErrMalformed is wrapped by every payload that does not parse.
+var ErrMalformed = errors.New("malformed payload")
+
+// Decode parses the payload of a record of type typ into its Go value:
+// *ballot.Manifest, *ceremony.Commitments, *ceremony.Shares,
+// *ceremony.Verdict, *ceremony.JointKey, *ClientHash, *PhaseChange,
+// *ballot.EncryptedBallot, *ballot.ChallengedBallot, *PartialRecord or
+// *ResultRecord. It rejects unknown types and non-canonical payloads.
+func Decode(typ string, payload []byte) (any, error) {
+	v, err := decode(typ, payload)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %w", typ, ErrMalformed, err)
+	}
+	return v, nil
+}
+
+func decode(typ string, payload []byte) (any, error) {
+	switch typ {
+	case TypeDefinition:
+		return ballot.ParseCanonicalManifest(payload)
+	case TypeCommitments:
+		return ceremony.ParseCommitments(payload)
+	case TypeShares:
+		return ceremony.ParseShares(payload)
+	case TypeVerdict:
+		return ceremony.ParseVerdict(payload)
+	case TypeJointKey:
+		return ceremony.ParseJointKey(payload)
+	case TypeBallot:
+		return ballot.ParseEncryptedBallot(payload)
+	case TypeChallenge:
+		return ballot.ParseChallengedBallot(payload)
+	case TypeClientHash:
+		return decodeStrict[ClientHash](payload)
+	case TypePhase:
+		return decodeStrict[PhaseChange](payload)
+	case TypePartial:
+		return decodeStrict[PartialRecord](payload)
+	case TypeResult:
+		return decodeStrict[ResultRecord](payload)
+	}
+	return nil, fmt.Errorf("unknown record type %q", typ)
+}
+
+// decodeStrict parses JSON that must be exactly what Marshal produces for
+// the same value: no unknown fields, no trailing data, canonical form.
+func decodeStrict[T any](payload []byte) (*T, error) {
+	v := new(T)
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("trailing data after the JSON object")
+	}
+	again, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(again, payload) {
+		return nil, errors.New("not in canonical form (compact JSON, fields in the specified order)")
+	}
+	return v, nil
+}
+
+// Marshal returns the canonical payload of one of the record values that
+// Decode returns.
+func Marshal(v any) ([]byte, error) {
+	switch v := v.(type) {
+	case *ballot.Manifest:
+		return v.MarshalCanonical()
+	case *ballot.EncryptedBallot:
+		return v.Marshal(), nil
+	case *ballot.ChallengedBallot:
+		return v.Marshal(), nil
+	case interface{ Marshal() ([]byte, error) }:
+		return v.Marshal()
+	}
+	return json.Marshal(v)
+}
+
+func hexHash(h [32]byte) string { return hex.EncodeToString(h[:]) }

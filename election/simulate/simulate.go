@@ -1,0 +1,391 @@
+// Package simulate drives a whole election through a bulletin board:
+// an official, n trustees and many voters, each doing what the real
+// participants do and posting signed records through a Post function (the
+// board's Log in tests, the HTTP client in the demo). It keeps the
+// plaintext choices of the counted ballots so that the result can be
+// compared with what was cast.
+package simulate
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math/big"
+	"sync"
+	"time"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/ceremony"
+	"github.com/evote/evote/election"
+)
+
+// PostFunc appends a submission to the board and returns the record and
+// the board's receipt. bulletin.Log.Append and client.Client.Post fit.
+type PostFunc func(ctx context.Context, sub *bulletin.Submission) (*bulletin.Record, *bulletin.Receipt, error)
+
+// StateFunc returns the election state as of the board's latest records,
+// as a participant sees it (follow.Follower.Sync, or the board's own state
+// in tests).
+type StateFunc func(ctx context.Context) (*election.State, error)
+
+// Election is one simulated election and everyone's secrets.
+type Election struct {
+	Post     PostFunc
+	State    StateFunc
+
+	Manifest *ballot.Manifest
+	Official election.KeySigner
+	Trustees []*ceremony.TrusteeKeys
+	Voters   []*ballot.Credential
+
+	dealers []*ceremony.DealerSecret
+	Shares  []*ceremony.TrusteeShare // by trustee index − 1, after the ceremony
+
+	mu      sync.Mutex                      // guards counted and prev: voters may cast concurrently
+	counted map[int]ballot.Choices          // voter → choices of its last cast ballot
+	prev    map[int]ballot.ConfirmationCode // voter → its device's last confirmation code
+}
+
+// Options shape the simulated election.
+type Options struct {
+	Title     string
+	Voters    int
+	Trustees  int
+	Threshold int
+	Contests  []ballot.Contest // empty: SampleContests()
+}
+
+// SampleContests returns one contest of each kind: plurality, k-of-n,
+// approval and cumulative.
+func SampleContests() []ballot.Contest {
+	opts := func(ids ...string) []ballot.Option {
+		out := make([]ballot.Option, len(ids))
+		for i, id := range ids {
+			out[i] = ballot.Option{ID: id, Title: "Option " + id}
+		}
+		return out
+	}
+	return []ballot.Contest{
+		{ID: "mayor", Title: "Mayor (pick one)", Kind: ballot.KindPlurality, MinSelections: 0, MaxSelections: 1, OptionMax: 1, Options: opts("alice", "bob", "carol")},
+		{ID: "council", Title: "Council (pick up to 3)", Kind: ballot.KindKOfN, MinSelections: 0, MaxSelections: 3, OptionMax: 1, Options: opts("dan", "erin", "frank", "grace", "heidi", "ivan", "judy", "ken", "leo", "mallory")},
+		{ID: "parks", Title: "Parks to renovate (approve any)", Kind: ballot.KindApproval, MinSelections: 0, MaxSelections: 4, OptionMax: 1, Options: opts("north", "lake", "gorge", "square")},
+		{ID: "budget", Title: "Spread 5 points", Kind: ballot.KindCumulative, MinSelections: 5, MaxSelections: 5, OptionMax: 3, Options: opts("schools", "roads", "safety")},
+	}
+}
+
+// NewManifest builds the definition, the official's key, the trustees' keys
+// and the voters' credentials for opts.
+func NewManifest(opts Options) (*ballot.Manifest, election.KeySigner, []*ceremony.TrusteeKeys, []*ballot.Credential, error) {
+	_, offPriv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	official := election.KeySigner(offPriv)
+	contests := opts.Contests
+	if len(contests) == 0 {
+		contests = SampleContests()
+	}
+	title := opts.Title
+	if title == "" {
+		title = "Simulated election"
+	}
+	opens := time.Now().UTC().Truncate(time.Second)
+	m := &ballot.Manifest{
+		Version:    ballot.Version,
+		ID:         "sim-election",
+		Title:      title,
+		Official:   official.PublicKey(),
+		Opens:      opens,
+		Closes:     opens.Add(24 * time.Hour),
+		Contests:   contests,
+		Threshold:  opts.Threshold,
+		VoterCount: opts.Voters,
+	}
+	trustees := make([]*ceremony.TrusteeKeys, opts.Trustees)
+	for i := range trustees {
+		if trustees[i], err = ceremony.GenerateTrusteeKeys(); err != nil {
+			return nil, nil, nil, nil, err
+		}
+		pub := trustees[i].Public()
+		m.Trustees = append(m.Trustees, ballot.Trustee{Name: fmt.Sprintf("trustee-%d", i+1), SignKey: pub.SignKey, EncKey: pub.EncKey})
+	}
+	creds, err := m.FillVoters()
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return m, official, trustees, creds, nil
+}
+
+// New creates the participants and posts the election definition.
+func New(ctx context.Context, post PostFunc, state StateFunc, opts Options) (*Election, error) {
+	m, official, trustees, creds, err := NewManifest(opts)
+	if err != nil {
+		return nil, fmt.Errorf("simulate: %w", err)
+	}
+	e := &Election{
+		Post: post, State: state, Manifest: m, Official: official, Trustees: trustees, Voters: creds,
+		dealers: make([]*ceremony.DealerSecret, len(trustees)),
+		Shares:  make([]*ceremony.TrusteeShare, len(trustees)),
+		counted: make(map[int]ballot.Choices),
+		prev:    make(map[int]ballot.ConfirmationCode),
+	}
+	if _, err := e.post(ctx, official, election.TypeDefinition, m); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Election) post(ctx context.Context, s election.Signer, typ string, v any) (*bulletin.Record, error) {
+	sub, err := election.NewSubmission(s, typ, v)
+	if err != nil {
+		return nil, fmt.Errorf("simulate: %w", err)
+	}
+	rec, _, err := e.Post(ctx, sub)
+	if err != nil {
+		return nil, fmt.Errorf("simulate: posting %s: %w", typ, err)
+	}
+	return rec, nil
+}
+
+// Deal posts trustee i's (1-based) commitments and shares.
+func (e *Election) Deal(ctx context.Context, i int) error {
+	st, err := e.State(ctx)
+	if err != nil {
+		return err
+	}
+	cm, sh, secret, err := st.Deal(uint32(i))
+	if err != nil {
+		return fmt.Errorf("simulate: trustee %d: %w", i, err)
+	}
+	e.dealers[i-1] = secret
+	signer := election.TrusteeSigner{Keys: e.Trustees[i-1]}
+	if _, err := e.post(ctx, signer, election.TypeCommitments, cm); err != nil {
+		return err
+	}
+	_, err = e.post(ctx, signer, election.TypeShares, sh)
+	return err
+}
+
+// DealCorrupt is Deal by a dishonest trustee i that sends victim a share
+// of another polynomial than the one it committed to, correctly encrypted.
+// It exists to exercise the complaint path.
+func (e *Election) DealCorrupt(ctx context.Context, i, victim int) error {
+	st, err := e.State(ctx)
+	if err != nil {
+		return err
+	}
+	cm, sh, secret, err := st.Deal(uint32(i))
+	if err != nil {
+		return fmt.Errorf("simulate: trustee %d: %w", i, err)
+	}
+	_, other, _, err := st.Deal(uint32(i))
+	if err != nil {
+		return fmt.Errorf("simulate: trustee %d: %w", i, err)
+	}
+	for k := range sh.Shares {
+		if sh.Shares[k].To == uint32(victim) {
+			sh.Shares[k] = other.Shares[k]
+		}
+	}
+	e.dealers[i-1] = secret
+	signer := election.TrusteeSigner{Keys: e.Trustees[i-1]}
+	if _, err := e.post(ctx, signer, election.TypeCommitments, cm); err != nil {
+		return err
+	}
+	_, err = e.post(ctx, signer, election.TypeShares, sh)
+	return err
+}
+
+// Accept has trustee i open its shares and post its verdict.
+func (e *Election) Accept(ctx context.Context, i int) error {
+	st, err := e.State(ctx)
+	if err != nil {
+		return err
+	}
+	share, verdict, err := st.Receive(e.Trustees[i-1], e.dealers[i-1])
+	if err != nil {
+		return fmt.Errorf("simulate: trustee %d: %w", i, err)
+	}
+	e.Shares[i-1] = share
+	_, err = e.post(ctx, election.TrusteeSigner{Keys: e.Trustees[i-1]}, election.TypeVerdict, verdict)
+	return err
+}
+
+// FinishCeremony has the official post the joint key.
+func (e *Election) FinishCeremony(ctx context.Context) error {
+	st, err := e.State(ctx)
+	if err != nil {
+		return err
+	}
+	jk, err := st.JointKeyRecord()
+	if err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	_, err = e.post(ctx, e.Official, election.TypeJointKey, jk)
+	return err
+}
+
+// Ceremony runs the whole key ceremony with every trustee honest.
+func (e *Election) Ceremony(ctx context.Context) error {
+	for i := range e.Trustees {
+		if err := e.Deal(ctx, i+1); err != nil {
+			return err
+		}
+	}
+	for i := range e.Trustees {
+		if err := e.Accept(ctx, i+1); err != nil {
+			return err
+		}
+	}
+	return e.FinishCeremony(ctx)
+}
+
+// SetPhase has the official open or close voting.
+func (e *Election) SetPhase(ctx context.Context, phase string) error {
+	st, err := e.State(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = e.post(ctx, e.Official, election.TypePhase, st.PhaseRecord(phase))
+	return err
+}
+
+// RandomChoices returns valid random choices for the election.
+func (e *Election) RandomChoices() ballot.Choices {
+	c := ballot.NewChoices(e.Manifest)
+	for i, contest := range e.Manifest.Contests {
+		total := contest.MinSelections + randInt(contest.MaxSelections-contest.MinSelections+1)
+		for placed := 0; placed < total; {
+			k := randInt(len(contest.Options))
+			if c[i][k] < uint64(contest.OptionMax) {
+				c[i][k]++
+				placed++
+			}
+		}
+	}
+	return c
+}
+
+func randInt(n int) int {
+	v, err := rand.Int(rand.Reader, big.NewInt(int64(n)))
+	if err != nil {
+		panic(err)
+	}
+	return int(v.Int64())
+}
+
+// Encrypt encrypts choices for voter v (0-based) on the voter's device,
+// chaining its confirmation codes.
+func (e *Election) Encrypt(ctx context.Context, v int, choices ballot.Choices) (*ballot.EncryptedBallot, *ballot.BallotSecrets, error) {
+	st, err := e.State(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	e.mu.Lock()
+	prev := e.prev[v]
+	e.mu.Unlock()
+	b, secrets, err := st.EncryptBallot(e.Voters[v].Public, choices, prev)
+	if err != nil {
+		return nil, nil, fmt.Errorf("simulate: voter %d: %w", v, err)
+	}
+	e.mu.Lock()
+	e.prev[v] = b.ConfirmationCode()
+	e.mu.Unlock()
+	return b, secrets, nil
+}
+
+// Cast encrypts and casts choices for voter v and returns the record and
+// receipt. A later Cast by the same voter supersedes the earlier one.
+// Different voters may cast concurrently.
+func (e *Election) Cast(ctx context.Context, v int, choices ballot.Choices) (*bulletin.Record, *bulletin.Receipt, error) {
+	b, _, err := e.Encrypt(ctx, v, choices)
+	if err != nil {
+		return nil, nil, err
+	}
+	sub, err := election.NewSubmission(election.KeySigner(e.Voters[v].Private), election.TypeBallot, b)
+	if err != nil {
+		return nil, nil, err
+	}
+	rec, receipt, err := e.Post(ctx, sub)
+	if err != nil {
+		return nil, nil, fmt.Errorf("simulate: voter %d casting: %w", v, err)
+	}
+	e.mu.Lock()
+	e.counted[v] = choices
+	e.mu.Unlock()
+	return rec, receipt, nil
+}
+
+// Challenge encrypts choices for voter v and posts the Benaloh challenge
+// of that ballot instead of casting it.
+func (e *Election) Challenge(ctx context.Context, v int, choices ballot.Choices) (*bulletin.Record, error) {
+	b, secrets, err := e.Encrypt(ctx, v, choices)
+	if err != nil {
+		return nil, err
+	}
+	return e.post(ctx, election.KeySigner(e.Voters[v].Private), election.TypeChallenge, ballot.Challenge(b, secrets))
+}
+
+// Expected returns the plaintext totals of the counted ballots, in the
+// order of the encrypted sums: contest by contest, option by option.
+func (e *Election) Expected() []uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]uint64, e.Manifest.OptionCount())
+	for _, c := range e.counted {
+		k := 0
+		for _, contest := range c {
+			for _, n := range contest {
+				out[k] += n
+				k++
+			}
+		}
+	}
+	return out
+}
+
+// Decrypt has trustee i post its partial decryption of the sums.
+func (e *Election) Decrypt(ctx context.Context, i int) error {
+	if e.Shares[i-1] == nil {
+		return fmt.Errorf("simulate: trustee %d has no share", i)
+	}
+	st, err := e.State(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := st.PartialDecryption(e.Shares[i-1])
+	if err != nil {
+		return fmt.Errorf("simulate: trustee %d: %w", i, err)
+	}
+	_, err = e.post(ctx, election.TrusteeSigner{Keys: e.Trustees[i-1]}, election.TypePartial, p)
+	return err
+}
+
+// Tally has the official combine the partial decryptions and post the
+// result, and checks it against the plaintext choices cast.
+func (e *Election) Tally(ctx context.Context) (*election.ResultRecord, error) {
+	st, err := e.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := st.ComputeResult()
+	if err != nil {
+		return nil, fmt.Errorf("simulate: %w", err)
+	}
+	if _, err := e.post(ctx, e.Official, election.TypeResult, r); err != nil {
+		return nil, err
+	}
+	want := e.Expected()
+	for k, got := range r.Tally.Counts {
+		if got != want[k] {
+			return r, fmt.Errorf("simulate: %w: position %d counted %d, but %d were cast", ErrMismatch, k, got, want[k])
+		}
+	}
+	return r, nil
+}
+
+// ErrMismatch is returned when a result does not match the choices cast.
+var ErrMismatch = errors.New("result does not match the choices cast")

@@ -1,0 +1,713 @@
+package election
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/hex"
+	"fmt"
+	"sync"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/ceremony"
+	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/tally"
+)
+
+// Phase is where an election stands.
+type Phase int
+
+// The phases, in order. A record may move the election forward, never back.
+const (
+	Empty    Phase = iota // no definition yet
+	Ceremony              // definition posted; trustees are generating the key
+	Ready                 // the joint key is posted; voting has not opened
+	Open                  // ballots are accepted
+	Closed                // voting is over; trustees post partial decryptions
+	Tallied               // the result is posted
+)
+
+var phaseNames = [...]string{"empty", "ceremony", "ready", "open", "closed", "tallied"}
+
+func (p Phase) String() string {
+	if int(p) < len(phaseNames) {
+		return phaseNames[p]
+	}
+	return fmt.Sprintf("phase(%d)", int(p))
+}
+
+// castBallot is what the state keeps of a voter's counted ballot: where it
+// is and its ciphertexts, to take them out of the sums if it is superseded.
+type castBallot struct {
+	index uint64
+	cts   []*crypto.Ciphertext
+}
+
+// codeUse records where a confirmation code was used.
+type codeUse struct {
+	index      uint64
+	challenged bool
+}
+
+// State is the public state of one election, built by admitting its board
+// records in order. Admit is not safe for concurrent use with itself;
+// VerifyProofs and the read methods may run concurrently with anything.
+type State struct {
+	mu sync.RWMutex
+
+	phase        Phase
+	manifest     *ballot.Manifest
+	manifestHash [32]byte
+	official     ed25519.PublicKey
+	trusteeKeys  map[[32]byte]uint32 // sign key → trustee index (1..n)
+
+	commitments []*ceremony.Commitments // position i−1 holds trustee i's
+	shares      []*ceremony.Shares
+	verdicts    []*ceremony.Verdict
+	complaints  error // set once a verdict accuses someone
+
+	joint    *ceremony.JointKey
+	election *ballot.Election
+	vks      map[uint32]*crypto.Element
+	clients  []ClientHash
+
+	voters     map[[32]byte]*castBallot
+	codes      map[ballot.ConfirmationCode]codeUse
+	sums       []*crypto.Ciphertext
+	superseded map[uint64]uint64 // earlier ballot index → the ballot that replaced it
+	challenged int
+	ballots    int // ballot records admitted, counted or superseded
+
+	partials    map[uint32]*tally.PartialDecryption
+	partialList []*tally.PartialDecryption
+	result      *tally.Result
+}
+
+// NewState returns the state of an empty board.
+func NewState() *State {
+	return &State{
+		voters:     make(map[[32]byte]*castBallot),
+		codes:      make(map[ballot.ConfirmationCode]codeUse),
+		superseded: make(map[uint64]uint64),
+		partials:   make(map[uint32]*tally.PartialDecryption),
+	}
+}
+
+func reject(code, format string, args ...any) error {
+	return bulletin.Reject(code, format, args...)
+}
+
+// Admit checks a record of type typ by author, whose decoded payload is v
+// (from Decode), against the state: phase, authorisation, eligibility,
+// duplicates and every rule that depends on earlier records. If it returns
+// nil the state has taken the record in; otherwise the state is unchanged.
+// Admit does not check ballot and ceremony proofs that VerifyProofs checks;
+// callers must check them (the board before admitting, the verifier in
+// batches).
+func (s *State) Admit(index uint64, typ string, author []byte, v any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.phase == Empty {
+		m, ok := v.(*ballot.Manifest)
+		if !ok {
+			return reject(bulletin.CodeWrongPhase, "the first record must be the election definition, not %q", typ)
+		}
+		return s.admitDefinition(author, m)
+	}
+	switch v := v.(type) {
+	case *ballot.Manifest:
+		return reject(bulletin.CodeDuplicate, "the election is already defined")
+	case *ceremony.Commitments:
+		return s.admitCommitments(author, v)
+	case *ceremony.Shares:
+		return s.admitShares(author, v)
+	case *ceremony.Verdict:
+		return s.admitVerdict(author, v)
+	case *ceremony.JointKey:
+		return s.admitJointKey(author, v)
+	case *ClientHash:
+		return s.admitClientHash(author, v)
+	case *PhaseChange:
+		return s.admitPhase(author, v)
+	case *ballot.EncryptedBallot:
+		return s.admitBallot(index, author, v)
+	case *ballot.ChallengedBallot:
+		return s.admitChallenge(index, author, v)
+	case *PartialRecord:
+		return s.admitPartial(author, v)
+	case *ResultRecord:
+		return s.admitResult(author, v)
+	}
+	return reject(bulletin.CodeMalformed, "unknown record type %q", typ)
+}
+
+func (s *State) requireOfficial(author []byte, what string) error {
+	if !bytes.Equal(author, s.official) {
+		return reject(bulletin.CodeUnauthorized, "only the election official may post %s", what)
+	}
+	return nil
+}
+
+// requireTrustee checks that author is trustee claimed and returns its index.
+func (s *State) requireTrustee(author []byte, claimed uint32, ctx []byte) error {
+	idx, ok := s.trusteeKeys[[32]byte(author)]
+	if !ok || len(author) != ed25519.PublicKeySize {
+		return reject(bulletin.CodeUnauthorized, "the author is not a trustee of this election")
+	}
+	if idx != claimed {
+		return reject(bulletin.CodeUnauthorized, "trustee %d may not post for trustee %d", idx, claimed)
+	}
+	if !bytes.Equal(ctx, s.manifestHash[:]) {
+		return reject(bulletin.CodeMalformed, "message is bound to another election (ctx %x)", ctx)
+	}
+	return nil
+}
+
+func (s *State) requirePhase(want Phase, what string) error {
+	if s.phase != want {
+		return reject(bulletin.CodeWrongPhase, "%s is only accepted while the election is %s; it is %s", what, want, s.phase)
+	}
+	return nil
+}
+
+func (s *State) admitDefinition(author []byte, m *ballot.Manifest) error {
+	if !bytes.Equal(author, m.Official) {
+		return reject(bulletin.CodeUnauthorized, "the definition must be signed by the official it names")
+	}
+	if len(m.Voters) == 0 {
+		return reject(bulletin.CodeMalformed, "the definition has no voters")
+	}
+	mh, err := m.Hash()
+	if err != nil {
+		return reject(bulletin.CodeMalformed, "definition: %v", err)
+	}
+	keys := make(map[[32]byte]uint32, len(m.Trustees))
+	for i, t := range m.Trustees {
+		keys[[32]byte(t.SignKey)] = uint32(i + 1)
+	}
+	n := len(m.Trustees)
+	s.manifest, s.manifestHash, s.official, s.trusteeKeys = m, mh, m.Official, keys
+	s.commitments = make([]*ceremony.Commitments, n)
+	s.shares = make([]*ceremony.Shares, n)
+	s.verdicts = make([]*ceremony.Verdict, n)
+	s.phase = Ceremony
+	return nil
+}
+
+func (s *State) admitCommitments(author []byte, m *ceremony.Commitments) error {
+	if err := s.requirePhase(Ceremony, "a trustee's commitments"); err != nil {
+		return err
+	}
+	if err := s.requireTrustee(author, m.Trustee, m.Ctx); err != nil {
+		return err
+	}
+	if s.commitments[m.Trustee-1] != nil {
+		return reject(bulletin.CodeDuplicate, "trustee %d has already posted its commitments", m.Trustee)
+	}
+	s.commitments[m.Trustee-1] = m
+	return nil
+}
+
+func (s *State) admitShares(author []byte, m *ceremony.Shares) error {
+	if err := s.requirePhase(Ceremony, "a trustee's shares"); err != nil {
+		return err
+	}
+	if err := s.requireTrustee(author, m.Trustee, m.Ctx); err != nil {
+		return err
+	}
+	if s.commitments[m.Trustee-1] == nil {
+		return reject(bulletin.CodeWrongPhase, "trustee %d must post its commitments before its shares", m.Trustee)
+	}
+	if s.shares[m.Trustee-1] != nil {
+		return reject(bulletin.CodeDuplicate, "trustee %d has already posted its shares", m.Trustee)
+	}
+	s.shares[m.Trustee-1] = m
+	return nil
+}
+
+func (s *State) admitVerdict(author []byte, m *ceremony.Verdict) error {
+	if err := s.requirePhase(Ceremony, "a trustee's verdict"); err != nil {
+		return err
+	}
+	if err := s.requireTrustee(author, m.Trustee, m.Ctx); err != nil {
+		return err
+	}
+	for i := range s.shares {
+		if s.shares[i] == nil {
+			return reject(bulletin.CodeWrongPhase, "a verdict needs every trustee's shares; trustee %d has not posted them", i+1)
+		}
+	}
+	if s.verdicts[m.Trustee-1] != nil {
+		return reject(bulletin.CodeDuplicate, "trustee %d has already posted its verdict", m.Trustee)
+	}
+	s.verdicts[m.Trustee-1] = m
+	if !m.Accept {
+		s.complaints = ceremony.CheckVerdicts(s.manifestHash[:], len(s.verdicts), nonNil(s.verdicts))
+	}
+	return nil
+}
+
+func nonNil[T any](xs []*T) []*T {
+	out := make([]*T, 0, len(xs))
+	for _, x := range xs {
+		if x != nil {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func (s *State) admitJointKey(author []byte, jk *ceremony.JointKey) error {
+	if err := s.requirePhase(Ceremony, "the joint key"); err != nil {
+		return err
+	}
+	if err := s.requireOfficial(author, "the joint key"); err != nil {
+		return err
+	}
+	if s.complaints != nil {
+		return reject(bulletin.CodeWrongPhase, "the ceremony failed: %v", s.complaints)
+	}
+	for i, v := range s.verdicts {
+		if v == nil {
+			return reject(bulletin.CodeWrongPhase, "trustee %d has not accepted its shares yet", i+1)
+		}
+	}
+	m := s.manifest
+	if err := ceremony.CheckVerdicts(s.manifestHash[:], len(m.Trustees), s.verdicts); err != nil {
+		return reject(bulletin.CodeWrongPhase, "the ceremony failed: %v", err)
+	}
+	if err := ceremony.VerifyJointKey(s.manifestHash[:], m.Threshold, len(m.Trustees), s.commitments, jk); err != nil {
+		return reject(bulletin.CodeBadProof, "joint key does not match the trustees' commitments: %v", err)
+	}
+	coeffs := make([][]*crypto.Element, len(s.commitments))
+	for i, c := range s.commitments {
+		coeffs[i] = c.Coefficients
+	}
+	e, err := ballot.NewElection(m, jk.PublicKey, coeffs)
+	if err != nil {
+		return reject(bulletin.CodeBadProof, "%v", err)
+	}
+	s.vks = make(map[uint32]*crypto.Element, len(jk.VerificationKeys))
+	for i, vk := range jk.VerificationKeys {
+		s.vks[uint32(i+1)] = vk
+	}
+	s.joint, s.election = jk, e
+	s.sums = make([]*crypto.Ciphertext, m.OptionCount())
+	for i := range s.sums {
+		s.sums[i] = crypto.NewCiphertext()
+	}
+	s.phase = Ready
+	return nil
+}
+
+func (s *State) admitClientHash(author []byte, c *ClientHash) error {
+	if err := s.requireOfficial(author, "a client hash"); err != nil {
+		return err
+	}
+	if c.Election != hexHash(s.manifestHash) {
+		return reject(bulletin.CodeMalformed, "client hash is for another election")
+	}
+	if b, err := hex.DecodeString(c.SHA256); err != nil || len(b) != 32 || c.Name == "" {
+		return reject(bulletin.CodeMalformed, "client hash needs a name and a 64-digit hex SHA-256")
+	}
+	if s.phase >= Closed {
+		return reject(bulletin.CodeWrongPhase, "client builds can only be published before voting closes")
+	}
+	s.clients = append(s.clients, *c)
+	return nil
+}
+
+func (s *State) admitPhase(author []byte, p *PhaseChange) error {
+	if err := s.requireOfficial(author, "a phase change"); err != nil {
+		return err
+	}
+	if p.Election != hexHash(s.manifestHash) {
+		return reject(bulletin.CodeMalformed, "phase change is for another election")
+	}
+	switch p.Phase {
+	case PhaseOpen:
+		if s.phase != Ready {
+			return reject(bulletin.CodeWrongPhase, "voting can open only once the key ceremony is complete and before it closed; the election is %s", s.phase)
+		}
+		s.phase = Open
+	case PhaseClosed:
+		if s.phase != Open {
+			return reject(bulletin.CodeWrongPhase, "voting can close only while it is open; the election is %s", s.phase)
+		}
+		s.phase = Closed
+	default:
+		return reject(bulletin.CodeMalformed, "unknown phase %q (want %q or %q)", p.Phase, PhaseOpen, PhaseClosed)
+	}
+	return nil
+}
+
+// ballotContext returns the election context to check author's ballot
+// against, after the checks of checkVoter.
+func (s *State) ballotContext(author []byte) (*ballot.Election, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.checkVoter(author); err != nil {
+		return nil, err
+	}
+	return s.election, nil
+}
+
+// checkVoter checks, before any costly proof, that ballots can be checked
+// and that author is on the voter roll. The caller holds s.mu.
+func (s *State) checkVoter(author []byte) error {
+	if s.election == nil {
+		return reject(bulletin.CodeWrongPhase, "the election key is not ready; ballots cannot be accepted yet")
+	}
+	if len(author) != ed25519.PublicKeySize || !s.election.Eligible(author) {
+		return reject(bulletin.CodeIneligible, "the credential %x… is not on the voter roll", author[:min(len(author), 8)])
+	}
+	return nil
+}
+
+func (s *State) requireVoter(author, credential []byte, what string) error {
+	if err := s.requirePhase(Open, what); err != nil {
+		return err
+	}
+	if err := s.checkVoter(author); err != nil {
+		return err
+	}
+	if !bytes.Equal(author, credential) {
+		return reject(bulletin.CodeUnauthorized, "the ballot names another credential than the one that signed it")
+	}
+	return nil
+}
+
+func (s *State) admitBallot(index uint64, author []byte, b *ballot.EncryptedBallot) error {
+	if err := s.requireVoter(author, b.Credential, "a ballot"); err != nil {
+		return err
+	}
+	if b.Election != s.election.BaseHash {
+		return reject(bulletin.CodeMalformed, "the ballot is for another election")
+	}
+	code := b.ConfirmationCode()
+	if use, ok := s.codes[code]; ok {
+		if use.challenged {
+			return reject(bulletin.CodeDuplicate, "this ballot was challenged in record %d, so its randomness is public; encrypt your choices afresh", use.index)
+		}
+		return reject(bulletin.CodeDuplicate, "this ballot is already on the board as record %d", use.index)
+	}
+	cts := flatten(b)
+	if len(cts) != len(s.sums) {
+		return reject(bulletin.CodeMalformed, "the ballot has %d options, the election %d", len(cts), len(s.sums))
+	}
+	key := [32]byte(author)
+	if prev, ok := s.voters[key]; ok {
+		for i, c := range prev.cts {
+			s.sums[i].A.Subtract(&s.sums[i].A, &c.A)
+			s.sums[i].B.Subtract(&s.sums[i].B, &c.B)
+		}
+		s.superseded[prev.index] = index
+	}
+	for i, c := range cts {
+		s.sums[i].Add(s.sums[i], c)
+	}
+	s.voters[key] = &castBallot{index: index, cts: cts}
+	s.codes[code] = codeUse{index: index}
+	s.ballots++
+	return nil
+}
+
+// flatten lists a ballot's ciphertexts contest by contest, option by option.
+func flatten(b *ballot.EncryptedBallot) []*crypto.Ciphertext {
+	var cts []*crypto.Ciphertext
+	for _, c := range b.Contests {
+		for _, o := range c.Options {
+			cts = append(cts, o.Ciphertext)
+		}
+	}
+	return cts
+}
+
+func (s *State) admitChallenge(index uint64, author []byte, c *ballot.ChallengedBallot) error {
+	if err := s.requireVoter(author, c.Ballot.Credential, "a challenged ballot"); err != nil {
+		return err
+	}
+	if c.Ballot.Election != s.election.BaseHash {
+		return reject(bulletin.CodeMalformed, "the challenged ballot is for another election")
+	}
+	code := c.Ballot.ConfirmationCode()
+	if use, ok := s.codes[code]; ok {
+		if use.challenged {
+			return reject(bulletin.CodeDuplicate, "this ballot was already challenged in record %d", use.index)
+		}
+		return reject(bulletin.CodeDuplicate, "this ballot was cast as record %d; revealing it would expose a counted vote", use.index)
+	}
+	s.codes[code] = codeUse{index: index, challenged: true}
+	s.challenged++
+	return nil
+}
+
+func (s *State) admitPartial(author []byte, p *PartialRecord) error {
+	if err := s.requirePhase(Closed, "a partial decryption"); err != nil {
+		return err
+	}
+	if p.Election != hexHash(s.election.BaseHash) {
+		return reject(bulletin.CodeMalformed, "partial decryption is for another election")
+	}
+	if err := s.requireTrustee(author, p.Partial.Trustee, s.manifestHash[:]); err != nil {
+		return err
+	}
+	if _, ok := s.partials[p.Partial.Trustee]; ok {
+		return reject(bulletin.CodeDuplicate, "trustee %d has already posted its partial decryption", p.Partial.Trustee)
+	}
+	s.partials[p.Partial.Trustee] = p.Partial
+	s.partialList = append(s.partialList, p.Partial)
+	return nil
+}
+
+func (s *State) admitResult(author []byte, r *ResultRecord) error {
+	if err := s.requirePhase(Closed, "the result"); err != nil {
+		return err
+	}
+	if err := s.requireOfficial(author, "the result"); err != nil {
+		return err
+	}
+	if r.Election != hexHash(s.election.BaseHash) {
+		return reject(bulletin.CodeMalformed, "result is for another election")
+	}
+	m := s.manifest
+	if len(s.partials) < m.Threshold {
+		return reject(bulletin.CodeWrongPhase, "the result needs %d partial decryptions; %d are on the board", m.Threshold, len(s.partials))
+	}
+	if err := tally.VerifyResult(s.election.BaseHash[:], m.Threshold, s.sums, s.vks, s.partialList, r.Tally); err != nil {
+		return reject(bulletin.CodeBadProof, "the result does not follow from the board: %v", err)
+	}
+	s.result = r.Tally
+	s.phase = Tallied
+	return nil
+}
+
+// VerifyProofs checks the proofs in a record's payload v against the
+// election context fixed by earlier records: ceremony proofs, ballot range
+// proofs, challenged ballots and partial decryptions. It is safe for
+// concurrent use. Records without proofs pass.
+func (s *State) VerifyProofs(typ string, author []byte, v any) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m := s.manifest
+	switch v := v.(type) {
+	case *ceremony.Commitments:
+		if m == nil {
+			return reject(bulletin.CodeWrongPhase, "no election is defined yet")
+		}
+		if err := ceremony.VerifyCommitments(s.manifestHash[:], m.Threshold, len(m.Trustees), v); err != nil {
+			return reject(bulletin.CodeBadProof, "%v", err)
+		}
+	case *ceremony.Shares:
+		if m == nil {
+			return reject(bulletin.CodeWrongPhase, "no election is defined yet")
+		}
+		if err := ceremony.VerifyShares(s.manifestHash[:], len(m.Trustees), v); err != nil {
+			return reject(bulletin.CodeBadProof, "%v", err)
+		}
+	case *ballot.EncryptedBallot:
+		if err := s.checkVoter(author); err != nil {
+			return err
+		}
+		if err := ballot.VerifyBallot(s.election, v, author); err != nil {
+			return reject(bulletin.CodeBadProof, "%v", err)
+		}
+	case *ballot.ChallengedBallot:
+		if err := s.checkVoter(author); err != nil {
+			return err
+		}
+		if err := ballot.VerifyChallenge(s.election, v); err != nil {
+			return reject(bulletin.CodeBadProof, "%v", err)
+		}
+	case *PartialRecord:
+		if s.phase < Closed {
+			return reject(bulletin.CodeWrongPhase, "partial decryptions are accepted only after voting closes; the election is %s", s.phase)
+		}
+		vk, ok := s.vks[v.Partial.Trustee]
+		if !ok {
+			return reject(bulletin.CodeUnauthorized, "no trustee %d in this election", v.Partial.Trustee)
+		}
+		if err := tally.VerifyPartial(s.election.BaseHash[:], vk, s.sums, v.Partial); err != nil {
+			return reject(bulletin.CodeBadProof, "%v", err)
+		}
+	}
+	return nil
+}
+
+// Summary is a snapshot of an election's public state.
+type Summary struct {
+	Phase        string `json:"phase"`
+	Title        string `json:"title,omitempty"`
+	ManifestHash string `json:"manifest_hash,omitempty"`
+	BaseHash     string `json:"base_hash,omitempty"`
+	Voters       int    `json:"voters"`
+	Ballots      int    `json:"ballots"`    // ballot records accepted
+	Counted      int    `json:"counted"`    // ballots that count (the last of each voter)
+	Superseded   int    `json:"superseded"` // ballots replaced by a later one of the same voter
+	Challenged   int    `json:"challenged"`
+	Partials     int    `json:"partial_decryptions"`
+}
+
+// Summary returns a snapshot of the state.
+func (s *State) Summary() Summary {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	sum := Summary{
+		Phase:      s.phase.String(),
+		Ballots:    s.ballots,
+		Counted:    len(s.voters),
+		Superseded: len(s.superseded),
+		Challenged: s.challenged,
+		Partials:   len(s.partials),
+	}
+	if s.manifest != nil {
+		sum.Title = s.manifest.Title
+		sum.ManifestHash = hexHash(s.manifestHash)
+		sum.Voters = len(s.manifest.Voters)
+	}
+	if s.election != nil {
+		sum.BaseHash = hexHash(s.election.BaseHash)
+	}
+	return sum
+}
+
+// Phase returns the current phase.
+func (s *State) Phase() Phase {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.phase
+}
+
+// Manifest returns the election definition, or nil before it is posted.
+func (s *State) Manifest() *ballot.Manifest {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.manifest
+}
+
+// ManifestHash returns the hash of the posted definition.
+func (s *State) ManifestHash() [32]byte {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.manifestHash
+}
+
+// Election returns the election context (definition, base hash, joint
+// key), or nil before the joint key is posted.
+func (s *State) Election() *ballot.Election {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.election
+}
+
+// Ceremony returns the ceremony messages posted so far, each indexed by
+// trustee index − 1 (nil where missing).
+func (s *State) Ceremony() (commitments []*ceremony.Commitments, shares []*ceremony.Shares, verdicts []*ceremony.Verdict) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]*ceremony.Commitments(nil), s.commitments...),
+		append([]*ceremony.Shares(nil), s.shares...),
+		append([]*ceremony.Verdict(nil), s.verdicts...)
+}
+
+// CeremonyFailure returns the complaints that stopped the ceremony, or nil.
+func (s *State) CeremonyFailure() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.complaints
+}
+
+// JointKey returns the posted joint key record, or nil.
+func (s *State) JointKey() *ceremony.JointKey {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.joint
+}
+
+// Sums returns copies of the per-option encrypted sums of the counted
+// ballots, contest by contest, option by option.
+func (s *State) Sums() []*crypto.Ciphertext {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]*crypto.Ciphertext, len(s.sums))
+	for i, c := range s.sums {
+		out[i] = new(crypto.Ciphertext).Set(c)
+	}
+	return out
+}
+
+// Partials returns the partial decryptions posted so far, in board order.
+func (s *State) Partials() []*tally.PartialDecryption {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]*tally.PartialDecryption(nil), s.partialList...)
+}
+
+// VerificationKeys returns the trustees' public verification keys, by index.
+func (s *State) VerificationKeys() map[uint32]*crypto.Element {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.vks
+}
+
+// Superseded returns, for every ballot replaced by a later one of the same
+// voter, the index of the replacing ballot.
+func (s *State) Superseded() map[uint64]uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[uint64]uint64, len(s.superseded))
+	for k, v := range s.superseded {
+		out[k] = v
+	}
+	return out
+}
+
+// CountedBallots returns the number of ballots that count.
+func (s *State) CountedBallots() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.voters)
+}
+
+// Result returns the posted result, or nil.
+func (s *State) Result() *tally.Result {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.result
+}
+
+// ClientHashes returns the published voter client builds.
+func (s *State) ClientHashes() []ClientHash {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]ClientHash(nil), s.clients...)
+}
+
+// AdmitRecord decodes a board record and admits it (see Admit). Clients
+// use it to rebuild the state from records the board already validated;
+// it does not check proofs.
+func (s *State) AdmitRecord(rec *bulletin.Record) error {
+	v, err := Decode(rec.Type, rec.Payload)
+	if err != nil {
+		return fmt.Errorf("record %d: %w", rec.Index, err)
+	}
+	if err := s.Admit(rec.Index, rec.Type, rec.Author, v); err != nil {
+		return fmt.Errorf("record %d (%s): %w", rec.Index, rec.Type, err)
+	}
+	return nil
+}
+
+// CastBallot returns the index of the ballot that currently counts for the
+// credential, if it has cast one.
+func (s *State) CastBallot(cred ed25519.PublicKey) (uint64, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if len(cred) != ed25519.PublicKeySize {
+		return 0, false
+	}
+	b, ok := s.voters[[32]byte(cred)]
+	if !ok {
+		return 0, false
+	}
+	return b.index, true
+}
