@@ -1,0 +1,57 @@
+package bulletin
+
+import (
+	"encoding/json"
+
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Wire types of the HTTP API (docs/spec/bulletin.md §8). Records inside them
+// are the canonical record encoding, copied verbatim: encode these with
+// json.Encoder.SetEscapeHTML(false) so the record bytes are not re-escaped.
+
+// AppendResponse is the body of a successful POST /records.
+type AppendResponse struct {
+	Record  json.RawMessage `json:"record"`  // canonical record
+	Receipt string          `json:"receipt"` // Receipt.Marshal
+}
+
+// InclusionProofResponse is the body of GET /proof/inclusion.
+type InclusionProofResponse struct {
+	Index int64       `json:"index"`
+	Size  int64       `json:"size"`
+	Proof []tlog.Hash `json:"proof"`
+}
+
+// ConsistencyProofResponse is the body of GET /proof/consistency.
+type ConsistencyProofResponse struct {
+	Old   int64       `json:"old"`
+	New   int64       `json:"new"`
+	Proof []tlog.Hash `json:"proof"`
+}
+
+// ErrorResponse is the body of every HTTP error response.
+type ErrorResponse struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+// HealthResponse is the body of GET /healthz.
+type HealthResponse struct {
+	Status string `json:"status"`
+	Size   int64  `json:"size"`
+}
+
+// Feed message types.
+const (
+	FeedRecord     = "record"
+	FeedCheckpoint = "checkpoint"
+)
+
+// FeedMessage is one websocket text message of GET /feed: either a record
+// (Type FeedRecord) or a signed checkpoint note (Type FeedCheckpoint).
+type FeedMessage struct {
+	Type       string          `json:"type"`
+	Record     json.RawMessage `json:"record,omitempty"`
+	Checkpoint string          `json:"checkpoint,omitempty"`
+}

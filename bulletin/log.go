@@ -1,0 +1,536 @@
+package bulletin
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/evote/evote/bulletin/store"
+)
+
+// ErrQueueFull is returned by Log.Append when the write queue is full; the
+// caller should retry later (the HTTP server answers 503 with Retry-After).
+var ErrQueueFull = errors.New("bulletin: write queue is full")
+
+// ErrClosed is returned by Log methods after Close.
+var ErrClosed = errors.New("bulletin: log is closed")
+
+// LogOptions configures a Log. Signer is required.
+type LogOptions struct {
+	// Signer signs checkpoints (a note key, see note.NewSigner).
+	Signer note.Signer
+	// Origin is the checkpoint origin line; DefaultOrigin if empty.
+	Origin string
+	// MaxPayload is the largest payload accepted; DefaultMaxPayload if 0.
+	MaxPayload int
+	// QueueSize bounds the submissions waiting for the writer; 8192 if 0.
+	QueueSize int
+	// MaxBatch bounds the records in one store transaction; 1024 if 0.
+	MaxBatch int
+	// Now returns the current time; time.Now if nil. Tests set it.
+	Now func() time.Time
+}
+
+// SignedCheckpoint is a checkpoint with its signed note.
+type SignedCheckpoint struct {
+	Checkpoint
+	Note []byte
+}
+
+// Log is the bulletin board's append-only log: it validates submissions,
+// sequences them with a single writer that groups concurrent appends into
+// one store transaction, maintains the hash chain and the Merkle tree, and
+// signs a checkpoint after every committed batch.
+//
+// All methods are safe for concurrent use.
+type Log struct {
+	store     store.Store
+	newPolicy func() Policy
+	signer    note.Signer
+	origin    string
+	maxPay    int
+	maxBatch  int
+	now       func() time.Time
+
+	queue   chan *appendReq
+	closing chan struct{}
+	stopped chan struct{}
+	closeMu sync.Once
+
+	hashes  *hashCache
+	records *recordCache
+	policy  atomic.Pointer[policyBox]
+
+	// Writer-owned state (only the writer goroutine touches it after open).
+	prevLeaf tlog.Hash
+	lastTime time.Time
+	broken   error // set when a store failure left the state unknown
+
+	mu      sync.RWMutex // guards the published state below
+	size    int64
+	cp      *SignedCheckpoint
+	changed chan struct{} // closed and replaced after each commit
+}
+
+type policyBox struct{ p Policy }
+
+type appendReq struct {
+	sub  *Submission
+	done chan appendResult
+}
+
+type appendResult struct {
+	rec  *Record
+	leaf tlog.Hash
+	cp   *SignedCheckpoint
+	err  error
+}
+
+// OpenLog opens the log kept in s. It replays every stored record through a
+// fresh policy from newPolicy (checking the hash chain on the way), signs a
+// checkpoint of the current tree and starts the writer. Close stops it; the
+// caller still owns s.
+func OpenLog(ctx context.Context, s store.Store, newPolicy func() Policy, opts LogOptions) (*Log, error) {
+	if opts.Signer == nil {
+		return nil, errors.New("bulletin: opening log: no checkpoint signer")
+	}
+	if newPolicy == nil {
+		return nil, errors.New("bulletin: opening log: no policy constructor")
+	}
+	l := &Log{
+		store:     s,
+		newPolicy: newPolicy,
+		signer:    opts.Signer,
+		origin:    opts.Origin,
+		maxPay:    opts.MaxPayload,
+		maxBatch:  opts.MaxBatch,
+		now:       opts.Now,
+		closing:   make(chan struct{}),
+		stopped:   make(chan struct{}),
+		changed:   make(chan struct{}),
+		records:   &recordCache{max: 8192},
+	}
+	if l.origin == "" {
+		l.origin = DefaultOrigin
+	}
+	if l.maxPay == 0 {
+		l.maxPay = DefaultMaxPayload
+	}
+	if l.maxBatch == 0 {
+		l.maxBatch = 1024
+	}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	q := opts.QueueSize
+	if q == 0 {
+		q = 8192
+	}
+	l.queue = make(chan *appendReq, q)
+	l.hashes = newHashCache(s, 0, 1<<15)
+	if err := l.load(ctx); err != nil {
+		return nil, err
+	}
+	go l.run()
+	return l, nil
+}
+
+// load rebuilds the in-memory state and a fresh policy from the store.
+func (l *Log) load(ctx context.Context) error {
+	n, err := l.store.Size(ctx)
+	if err != nil {
+		return fmt.Errorf("bulletin: loading log: %w", err)
+	}
+	p := l.newPolicy()
+	var prev tlog.Hash
+	var last time.Time
+	const page = 1000
+	for start := int64(0); start < n; start += page {
+		end := min(n, start+page)
+		recs, err := l.store.Records(ctx, start, end)
+		if err != nil {
+			return fmt.Errorf("bulletin: loading log: %w", err)
+		}
+		for i, data := range recs {
+			idx := start + int64(i)
+			rec, err := ParseRecord(data)
+			if err != nil {
+				return fmt.Errorf("bulletin: loading log: stored record %d: %w", idx, err)
+			}
+			if rec.Index != uint64(idx) {
+				return fmt.Errorf("bulletin: loading log: stored record %d has index %d", idx, rec.Index)
+			}
+			if !bytes.Equal(rec.Prev, prev[:]) {
+				return fmt.Errorf("bulletin: loading log: stored record %d: prev does not match the leaf hash of record %d", idx, idx-1)
+			}
+			if err := p.Admit(rec); err != nil {
+				return fmt.Errorf("bulletin: loading log: policy rejects stored record %d: %w", idx, err)
+			}
+			prev, last = rec.LeafHash(), rec.Time
+		}
+	}
+	if n > 0 {
+		hs, err := l.store.ReadHashes([]int64{tlog.StoredHashIndex(0, n-1)})
+		if err != nil {
+			return fmt.Errorf("bulletin: loading log: %w", err)
+		}
+		if hs[0] != prev {
+			return fmt.Errorf("bulletin: loading log: stored leaf hash of record %d does not match the record", n-1)
+		}
+	}
+	l.hashes.reset(tlog.StoredHashCount(n))
+	cp, err := l.sign(n, l.hashes)
+	if err != nil {
+		return err
+	}
+	l.policy.Store(&policyBox{p})
+	l.prevLeaf, l.lastTime, l.broken = prev, last, nil
+	l.publish(n, cp)
+	return nil
+}
+
+func (l *Log) sign(n int64, r tlog.HashReader) (*SignedCheckpoint, error) {
+	th, err := tlog.TreeHash(n, r)
+	if err != nil {
+		return nil, fmt.Errorf("bulletin: computing tree hash of size %d: %w", n, err)
+	}
+	c := Checkpoint{Origin: l.origin, Size: n, Hash: th}
+	msg, err := SignCheckpoint(c, l.signer)
+	if err != nil {
+		return nil, err
+	}
+	return &SignedCheckpoint{Checkpoint: c, Note: msg}, nil
+}
+
+func (l *Log) publish(n int64, cp *SignedCheckpoint) {
+	l.mu.Lock()
+	l.size, l.cp = n, cp
+	close(l.changed)
+	l.changed = make(chan struct{})
+	l.mu.Unlock()
+}
+
+// Close stops the writer. Submissions still queued fail with ErrClosed.
+// It does not close the store.
+func (l *Log) Close() error {
+	l.closeMu.Do(func() { close(l.closing) })
+	<-l.stopped
+	return nil
+}
+
+// Append validates sub (generic checks, then the policy's Verify), queues it
+// for the writer and waits until it is durably stored. It returns the
+// record and a receipt for it, or a *RejectError (possibly wrapped) if it was
+// refused, ErrQueueFull if the queue is full, or another error if storing
+// failed. If ctx ends first, the submission may still be appended.
+func (l *Log) Append(ctx context.Context, sub *Submission) (*Record, *Receipt, error) {
+	if err := sub.Check(l.maxPay); err != nil {
+		return nil, nil, err
+	}
+	if err := l.policy.Load().p.Verify(sub); err != nil {
+		return nil, nil, err
+	}
+	req := &appendReq{sub: sub, done: make(chan appendResult, 1)}
+	select {
+	case <-l.closing:
+		return nil, nil, ErrClosed
+	default:
+	}
+	select {
+	case l.queue <- req:
+	default:
+		return nil, nil, ErrQueueFull
+	}
+	var res appendResult
+	select {
+	case res = <-req.done:
+	case <-ctx.Done():
+		return nil, nil, fmt.Errorf("bulletin: waiting for append: %w", ctx.Err())
+	case <-l.stopped:
+		select {
+		case res = <-req.done:
+		default:
+			return nil, nil, ErrClosed
+		}
+	}
+	if res.err != nil {
+		return nil, nil, res.err
+	}
+	proof, err := tlog.ProveRecord(res.cp.Size, int64(res.rec.Index), l.hashes)
+	if err != nil {
+		return res.rec, nil, fmt.Errorf("bulletin: record %d appended, but proving its inclusion failed: %w", res.rec.Index, err)
+	}
+	return res.rec, &Receipt{Index: int64(res.rec.Index), LeafHash: res.leaf, Checkpoint: res.cp.Note, Proof: proof}, nil
+}
+
+// run is the single writer.
+func (l *Log) run() {
+	defer close(l.stopped)
+	batch := make([]*appendReq, 0, l.maxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case <-l.closing:
+			return
+		case r := <-l.queue:
+			batch = append(batch, r)
+		}
+	fill:
+		for len(batch) < l.maxBatch {
+			select {
+			case r := <-l.queue:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		l.commit(batch)
+	}
+}
+
+// commit admits, stores and publishes one batch, and answers its requests.
+func (l *Log) commit(batch []*appendReq) {
+	ctx := context.Background()
+	fail := func(reqs []*appendReq, err error) {
+		for _, r := range reqs {
+			r.done <- appendResult{err: err}
+		}
+	}
+	if l.broken != nil {
+		if err := l.load(ctx); err != nil {
+			fail(batch, fmt.Errorf("bulletin: log unavailable after a store failure: %w", err))
+			return
+		}
+	}
+	l.mu.RLock()
+	start := l.size
+	l.mu.RUnlock()
+	policy := l.policy.Load().p
+
+	now := l.now().UTC().Truncate(time.Millisecond)
+	if now.Before(l.lastTime) {
+		now = l.lastTime // never let time go backwards along the log
+	}
+	var (
+		accepted []*appendReq
+		recs     []*Record
+		leaves   []tlog.Hash
+		encs     [][]byte
+		hashes   []tlog.Hash
+	)
+	hbase := tlog.StoredHashCount(start)
+	overlay := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		var old []int64
+		for _, x := range idx {
+			if x < hbase {
+				old = append(old, x)
+			}
+		}
+		var oh []tlog.Hash
+		if len(old) > 0 {
+			var err error
+			if oh, err = l.hashes.ReadHashes(old); err != nil {
+				return nil, err
+			}
+		}
+		for i, x := range idx {
+			if x >= hbase {
+				out[i] = hashes[x-hbase]
+			} else {
+				out[i], oh = oh[0], oh[1:]
+			}
+		}
+		return out, nil
+	})
+	prev := l.prevLeaf
+	for k, req := range batch {
+		s := req.sub
+		rec := &Record{
+			Index:   uint64(start + int64(len(recs))),
+			Time:    now,
+			Type:    s.Type,
+			Payload: s.Payload,
+			Author:  s.Author,
+			Sig:     s.Sig,
+			Prev:    bytes.Clone(prev[:]),
+		}
+		if err := policy.Admit(rec); err != nil {
+			req.done <- appendResult{err: err}
+			continue
+		}
+		enc, err := rec.MarshalJSON()
+		if err == nil {
+			var hs []tlog.Hash
+			leaf := rec.LeafHash()
+			if hs, err = tlog.StoredHashesForRecordHash(int64(rec.Index), leaf, overlay); err == nil {
+				hashes = append(hashes, hs...)
+				accepted, recs, encs, leaves = append(accepted, req), append(recs, rec), append(encs, enc), append(leaves, leaf)
+				prev = leaf
+				continue
+			}
+		}
+		// Cannot happen for a checked submission. The policy already
+		// admitted rec, so its state is ahead: fail the batch and rebuild.
+		l.broken = err
+		err = fmt.Errorf("bulletin: preparing record %d: %w", rec.Index, err)
+		fail(accepted, err)
+		fail(batch[k:], err)
+		return
+	}
+	if len(recs) == 0 {
+		return
+	}
+	end := start + int64(len(recs))
+	if err := l.store.Append(ctx, start, encs, hashes); err != nil {
+		if l.recover(ctx, start, encs) {
+			// The batch was saved even though the store reported an error.
+			l.finish(accepted, recs, leaves, encs, hashes, start, end)
+			return
+		}
+		fail(accepted, fmt.Errorf("bulletin: storing records [%d, %d): %w", start, end, err))
+		return
+	}
+	l.finish(accepted, recs, leaves, encs, hashes, start, end)
+}
+
+// recover reloads the state from the store after a failed Append and
+// reports whether the failed batch is in fact stored, exactly.
+func (l *Log) recover(ctx context.Context, start int64, encs [][]byte) bool {
+	if err := l.load(ctx); err != nil {
+		l.broken = err
+		return false
+	}
+	l.mu.RLock()
+	n := l.size
+	l.mu.RUnlock()
+	if n != start+int64(len(encs)) {
+		return false
+	}
+	stored, err := l.store.Records(ctx, start, n)
+	if err != nil {
+		return false
+	}
+	for i := range encs {
+		if !bytes.Equal(stored[i], encs[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// finish publishes a stored batch and answers its requests.
+func (l *Log) finish(reqs []*appendReq, recs []*Record, leaves []tlog.Hash, encs [][]byte, hashes []tlog.Hash, start, end int64) {
+	l.hashes.add(tlog.StoredHashCount(start), hashes)
+	l.records.add(start, encs)
+	l.prevLeaf, l.lastTime = leaves[len(leaves)-1], recs[len(recs)-1].Time
+	cp, err := l.sign(end, l.hashes)
+	if err != nil {
+		// Durable but unsigned: report the records as stored anyway would
+		// leave clients without receipts; fail them and rebuild.
+		l.broken = err
+		for _, r := range reqs {
+			r.done <- appendResult{err: fmt.Errorf("bulletin: records [%d, %d) stored but not signed: %w", start, end, err)}
+		}
+		return
+	}
+	l.publish(end, cp)
+	for i, r := range reqs {
+		r.done <- appendResult{rec: recs[i], leaf: leaves[i], cp: cp}
+	}
+}
+
+// Size returns the number of records in the log.
+func (l *Log) Size() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.size
+}
+
+// Checkpoint returns the latest signed checkpoint, covering Size() records.
+func (l *Log) Checkpoint() *SignedCheckpoint {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.cp
+}
+
+// Changed returns a channel that is closed when the log next changes.
+// Call it before reading Size to avoid missing a change.
+func (l *Log) Changed() <-chan struct{} {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.changed
+}
+
+// Done returns a channel that is closed when the log has been closed.
+func (l *Log) Done() <-chan struct{} { return l.closing }
+
+// Records returns the canonical encodings of records [start, end), which
+// must be within the log. The returned slices must not be modified.
+func (l *Log) Records(ctx context.Context, start, end int64) ([][]byte, error) {
+	if n := l.Size(); start < 0 || start > end || end > n {
+		return nil, fmt.Errorf("bulletin: records [%d, %d) not in log of size %d: %w", start, end, n, store.ErrNotFound)
+	}
+	if recs, ok := l.records.get(start, end); ok {
+		return recs, nil
+	}
+	recs, err := l.store.Records(ctx, start, end)
+	if err != nil {
+		return nil, fmt.Errorf("bulletin: reading records: %w", err)
+	}
+	return recs, nil
+}
+
+// Record returns record i.
+func (l *Log) Record(ctx context.Context, i int64) (*Record, error) {
+	recs, err := l.Records(ctx, i, i+1)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecord(recs[0])
+}
+
+// InclusionProof returns the proof that record index is in the tree of the
+// given size (index < size <= Size()).
+func (l *Log) InclusionProof(index, size int64) (tlog.RecordProof, error) {
+	if n := l.Size(); index < 0 || index >= size || size > n {
+		return nil, fmt.Errorf("bulletin: no inclusion proof of record %d in tree of size %d (log size %d)", index, size, n)
+	}
+	p, err := tlog.ProveRecord(size, index, l.hashes)
+	if err != nil {
+		return nil, fmt.Errorf("bulletin: proving inclusion of %d in %d: %w", index, size, err)
+	}
+	return p, nil
+}
+
+// ConsistencyProof returns the proof that the tree of size oldSize is a
+// prefix of the tree of size newSize (0 < oldSize <= newSize <= Size()).
+func (l *Log) ConsistencyProof(oldSize, newSize int64) (tlog.TreeProof, error) {
+	if n := l.Size(); oldSize < 1 || oldSize > newSize || newSize > n {
+		return nil, fmt.Errorf("bulletin: no consistency proof from size %d to size %d (log size %d)", oldSize, newSize, n)
+	}
+	p, err := tlog.ProveTree(newSize, oldSize, l.hashes)
+	if err != nil {
+		return nil, fmt.Errorf("bulletin: proving consistency of %d with %d: %w", oldSize, newSize, err)
+	}
+	return p, nil
+}
+
+// TreeHash returns the root hash of the tree of the given size (<= Size()).
+func (l *Log) TreeHash(size int64) (tlog.Hash, error) {
+	if n := l.Size(); size < 0 || size > n {
+		return tlog.Hash{}, fmt.Errorf("bulletin: no tree of size %d (log size %d)", size, n)
+	}
+	h, err := tlog.TreeHash(size, l.hashes)
+	if err != nil {
+		return tlog.Hash{}, fmt.Errorf("bulletin: tree hash of size %d: %w", size, err)
+	}
+	return h, nil
+}

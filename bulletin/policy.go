@@ -1,0 +1,88 @@
+package bulletin
+
+import (
+	"crypto/sha256"
+	"fmt"
+)
+
+// Rejection codes carried by RejectError (docs/spec/bulletin.md §8).
+const (
+	CodeMalformed    = "malformed"     // not a well-formed submission (HTTP 400)
+	CodeBadSignature = "bad-signature" // signature does not verify (HTTP 400)
+	CodeTooLarge     = "too-large"     // payload over the size limit (HTTP 413)
+	CodeUnauthorized = "unauthorized"  // author may not post this type (HTTP 403)
+	CodeIneligible   = "ineligible"    // voter not on the roll (HTTP 403)
+	CodeDuplicate    = "duplicate"     // already on the board (HTTP 409)
+	CodeWrongPhase   = "wrong-phase"   // not allowed in the current phase (HTTP 409)
+	CodeBadProof     = "bad-proof"     // a proof in the payload does not verify (HTTP 422)
+)
+
+// RejectError is the error a policy (or the generic checks) returns when a
+// submission may not be appended. Code is a short machine-readable class such
+// as CodeDuplicate; Reason is a human-readable explanation. Policies may wrap
+// it; callers find it with errors.As.
+type RejectError struct {
+	Code   string
+	Reason string
+}
+
+// Error implements error.
+func (e *RejectError) Error() string {
+	return fmt.Sprintf("rejected (%s): %s", e.Code, e.Reason)
+}
+
+// Reject returns a *RejectError with the given code and formatted reason.
+func Reject(code, format string, args ...any) *RejectError {
+	return &RejectError{Code: code, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Policy decides what may be appended.
+//
+// The log creates a fresh Policy with its constructor and replays every
+// stored record through Admit when it opens, and again whenever a store write
+// fails, so a policy's state is always a function of the durable log.
+type Policy interface {
+	// Verify runs the stateless, expensive checks of a submission (payload
+	// schema, proofs) against state that no longer changes. It is called
+	// concurrently from request goroutines, before queueing, after the
+	// generic checks (Submission.Check) passed.
+	Verify(s *Submission) error
+	// Admit checks the record against the current state (phase,
+	// authorisation, eligibility, duplicates) and, when it returns nil,
+	// updates the state as if rec were appended. When it returns an error it
+	// must leave the state unchanged. It is called only by the single writer,
+	// in index order, and is not called concurrently with itself.
+	Admit(rec *Record) error
+}
+
+// OpenPolicy accepts every well-signed record and rejects an exact duplicate
+// (same type, payload, author and signature) of a record already admitted.
+// It is meant for tests, benchmarks and development boards.
+type OpenPolicy struct {
+	seen map[[32]byte]uint64
+}
+
+// NewOpenPolicy returns an empty OpenPolicy; it matches the func() Policy
+// constructor OpenLog takes.
+func NewOpenPolicy() Policy { return &OpenPolicy{seen: make(map[[32]byte]uint64)} }
+
+// Verify implements Policy; OpenPolicy has no stateless checks.
+func (p *OpenPolicy) Verify(s *Submission) error { return nil }
+
+// Admit implements Policy.
+func (p *OpenPolicy) Admit(rec *Record) error {
+	if p.seen == nil {
+		p.seen = make(map[[32]byte]uint64)
+	}
+	h := sha256.New()
+	h.Write(rec.Author)
+	h.Write(rec.Sig)
+	h.Write(SigningMessage(rec.Type, rec.Payload))
+	var k [32]byte
+	h.Sum(k[:0])
+	if i, ok := p.seen[k]; ok {
+		return Reject(CodeDuplicate, "identical submission is already record %d", i)
+	}
+	p.seen[k] = rec.Index
+	return nil
+}

@@ -1,0 +1,356 @@
+package bulletin
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Domain-separation labels (docs/spec/bulletin.md §2, §3).
+const (
+	sigLabel  = "evote/v1/record-sig\x00"
+	leafLabel = "evote/v1/record\x00"
+)
+
+const (
+	// MaxTypeLen is the longest record type allowed (docs/spec/bulletin.md §1).
+	MaxTypeLen = 40
+	// DefaultMaxPayload is the default limit on the payload size, in bytes.
+	DefaultMaxPayload = 1 << 20
+	// HashSize is the size of a leaf hash, Prev and a tree hash.
+	HashSize = tlog.HashSize
+	// timeLayout is the only accepted encoding of Record.Time in JSON.
+	timeLayout = "2006-01-02T15:04:05.000Z"
+)
+
+// Record is one entry of the bulletin board, as specified in docs/spec/bulletin.md §1.
+//
+// The board assigns Index, Time and Prev; the author signs Type and Payload
+// (see SigningMessage). Its JSON encoding (MarshalJSON) is canonical: ParseRecord
+// accepts only the exact bytes MarshalJSON produces.
+type Record struct {
+	Index   uint64          `json:"index"`
+	Time    time.Time       `json:"time"`    // board's clock at append, UTC, truncated to the millisecond
+	Type    string          `json:"type"`    // [a-z0-9-]{1,40}
+	Payload json.RawMessage `json:"payload"` // type-specific JSON, stored and hashed as the exact bytes posted
+	Author  []byte          `json:"author"`  // Ed25519 public key, 32 bytes (base64 in JSON)
+	Sig     []byte          `json:"sig"`     // Ed25519 signature over SigningMessage(Type, Payload)
+	Prev    []byte          `json:"prev"`    // leaf hash of record Index-1; 32 zero bytes for index 0
+}
+
+// Submission is what an author posts to the board: a signed, typed payload
+// that the board has not yet placed in the log.
+type Submission struct {
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload"`
+	Author  []byte          `json:"author"`
+	Sig     []byte          `json:"sig"`
+}
+
+// SigningMessage returns the message an author signs for a record of the given
+// type and payload:
+//
+//	"evote/v1/record-sig\x00" || u32be(len(typ)) || typ || u32be(len(payload)) || payload
+func SigningMessage(typ string, payload []byte) []byte {
+	b := make([]byte, 0, len(sigLabel)+8+len(typ)+len(payload))
+	b = append(b, sigLabel...)
+	b = appendLP(b, []byte(typ))
+	b = appendLP(b, payload)
+	return b
+}
+
+// Sign returns a submission of payload with type typ, signed by priv.
+// payload must be compact JSON (see Submission.Check); Sign does not check it.
+func Sign(priv ed25519.PrivateKey, typ string, payload []byte) *Submission {
+	pub := priv.Public().(ed25519.PublicKey)
+	return &Submission{
+		Type:    typ,
+		Payload: bytes.Clone(payload),
+		Author:  bytes.Clone(pub),
+		Sig:     ed25519.Sign(priv, SigningMessage(typ, payload)),
+	}
+}
+
+func appendLP(b, data []byte) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(data)))
+	return append(b, data...)
+}
+
+// ValidType reports whether t is a well-formed record type: 1 to 40 characters
+// from [a-z0-9-].
+func ValidType(t string) bool {
+	if len(t) == 0 || len(t) > MaxTypeLen {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkPayload reports whether p is compact JSON text in valid UTF-8,
+// the only payload encoding the board accepts (docs/spec/bulletin.md §1).
+func checkPayload(p []byte) error {
+	if len(p) == 0 {
+		return errors.New("payload is empty")
+	}
+	if !utf8.Valid(p) {
+		return errors.New("payload is not valid UTF-8")
+	}
+	if !json.Valid(p) {
+		return errors.New("payload is not valid JSON")
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(p))
+	if err := json.Compact(&buf, p); err != nil {
+		return fmt.Errorf("payload is not valid JSON: %w", err)
+	}
+	if !bytes.Equal(buf.Bytes(), p) {
+		return errors.New("payload is not compact JSON (no whitespace outside strings allowed)")
+	}
+	return nil
+}
+
+// Check runs the generic checks every submission must pass, whatever the
+// policy: the type is well-formed, the author and signature have the right
+// lengths, the payload is compact JSON of at most maxPayload bytes, and the
+// signature verifies. It returns a *RejectError.
+func (s *Submission) Check(maxPayload int) error {
+	if !ValidType(s.Type) {
+		return Reject(CodeMalformed, "type %q is not 1 to %d characters from [a-z0-9-]", s.Type, MaxTypeLen)
+	}
+	if len(s.Author) != ed25519.PublicKeySize {
+		return Reject(CodeMalformed, "author is %d bytes, want %d", len(s.Author), ed25519.PublicKeySize)
+	}
+	if len(s.Sig) != ed25519.SignatureSize {
+		return Reject(CodeMalformed, "sig is %d bytes, want %d", len(s.Sig), ed25519.SignatureSize)
+	}
+	if maxPayload > 0 && len(s.Payload) > maxPayload {
+		return Reject(CodeTooLarge, "payload is %d bytes, the limit is %d", len(s.Payload), maxPayload)
+	}
+	if err := checkPayload(s.Payload); err != nil {
+		return Reject(CodeMalformed, "%v", err)
+	}
+	if !ed25519.Verify(s.Author, SigningMessage(s.Type, s.Payload), s.Sig) {
+		return Reject(CodeBadSignature, "signature does not verify for the author key")
+	}
+	return nil
+}
+
+// MarshalJSON encodes s with the payload copied verbatim (encoding/json would
+// re-escape it, changing the signed bytes).
+func (s *Submission) MarshalJSON() ([]byte, error) {
+	if !json.Valid(s.Payload) {
+		return nil, errors.New("bulletin: submission payload is not valid JSON")
+	}
+	b := make([]byte, 0, 200+len(s.Payload))
+	q, err := json.Marshal(s.Type)
+	if err != nil {
+		return nil, fmt.Errorf("bulletin: encoding submission type: %w", err)
+	}
+	b = append(b, `{"type":`...)
+	b = append(b, q...)
+	b = append(b, `,"payload":`...)
+	b = append(b, s.Payload...)
+	b = appendB64Field(b, "author", s.Author)
+	b = appendB64Field(b, "sig", s.Sig)
+	b = append(b, '}')
+	return b, nil
+}
+
+// ParseSubmission decodes a submission, rejecting unknown fields and trailing data.
+// It does not run Check.
+func ParseSubmission(data []byte) (*Submission, error) {
+	var s Submission
+	if err := strictUnmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("bulletin: parsing submission: %w", err)
+	}
+	return &s, nil
+}
+
+func strictUnmarshal(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after JSON value")
+	}
+	if _, err := dec.Token(); err == nil {
+		return errors.New("trailing data after JSON value")
+	}
+	return nil
+}
+
+func appendB64Field(b []byte, name string, v []byte) []byte {
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':', '"')
+	b = base64.StdEncoding.AppendEncode(b, v)
+	return append(b, '"')
+}
+
+// Submission returns the submission the record was made from.
+func (r *Record) Submission() *Submission {
+	return &Submission{Type: r.Type, Payload: r.Payload, Author: r.Author, Sig: r.Sig}
+}
+
+// check verifies the invariants of a record's fields, except the signature.
+func (r *Record) check() error {
+	if !ValidType(r.Type) {
+		return fmt.Errorf("type %q is not 1 to %d characters from [a-z0-9-]", r.Type, MaxTypeLen)
+	}
+	if r.Index > 1<<62 {
+		return fmt.Errorf("index %d is out of range", r.Index)
+	}
+	if r.Time.Location() != time.UTC {
+		return errors.New("time is not in UTC")
+	}
+	if r.Time.Nanosecond()%int(time.Millisecond) != 0 {
+		return errors.New("time is not truncated to the millisecond")
+	}
+	if y := r.Time.Year(); y < 1970 || y > 9999 {
+		return fmt.Errorf("time year %d is out of range [1970, 9999]", y)
+	}
+	if len(r.Author) != ed25519.PublicKeySize {
+		return fmt.Errorf("author is %d bytes, want %d", len(r.Author), ed25519.PublicKeySize)
+	}
+	if len(r.Sig) != ed25519.SignatureSize {
+		return fmt.Errorf("sig is %d bytes, want %d", len(r.Sig), ed25519.SignatureSize)
+	}
+	if len(r.Prev) != HashSize {
+		return fmt.Errorf("prev is %d bytes, want %d", len(r.Prev), HashSize)
+	}
+	if err := checkPayload(r.Payload); err != nil {
+		return err
+	}
+	return nil
+}
+
+// LeafData returns the canonical encoding of r that is hashed into the log
+// (docs/spec/bulletin.md §3):
+//
+//	"evote/v1/record\x00" || u64be(index) || u64be(time in Unix ms) ||
+//	lp(type) || lp(payload) || lp(author) || lp(sig) || prev
+//
+// where lp(x) = u32be(len(x)) || x.
+func (r *Record) LeafData() []byte {
+	b := make([]byte, 0, len(leafLabel)+16+16+len(r.Type)+len(r.Payload)+len(r.Author)+len(r.Sig)+len(r.Prev))
+	b = append(b, leafLabel...)
+	b = binary.BigEndian.AppendUint64(b, r.Index)
+	b = binary.BigEndian.AppendUint64(b, uint64(r.Time.UnixMilli()))
+	b = appendLP(b, []byte(r.Type))
+	b = appendLP(b, r.Payload)
+	b = appendLP(b, r.Author)
+	b = appendLP(b, r.Sig)
+	b = append(b, r.Prev...)
+	return b
+}
+
+// LeafHash returns the RFC 6962 leaf hash of r: tlog.RecordHash(r.LeafData()).
+// The next record's Prev is this hash.
+func (r *Record) LeafHash() tlog.Hash {
+	return tlog.RecordHash(r.LeafData())
+}
+
+// VerifySignature reports whether r.Sig is a valid signature of r.Author
+// over SigningMessage(r.Type, r.Payload).
+func (r *Record) VerifySignature() bool {
+	return len(r.Author) == ed25519.PublicKeySize &&
+		ed25519.Verify(r.Author, SigningMessage(r.Type, r.Payload), r.Sig)
+}
+
+// MarshalJSON returns the canonical JSON encoding of r: the fields in the
+// order index, time, type, payload, author, sig, prev, no whitespace, the
+// payload verbatim, byte fields in padded standard base64 and the time as
+// "YYYY-MM-DDTHH:MM:SS.mmmZ". It fails if r is not well-formed.
+func (r *Record) MarshalJSON() ([]byte, error) {
+	if err := r.check(); err != nil {
+		return nil, fmt.Errorf("bulletin: encoding record %d: %w", r.Index, err)
+	}
+	return r.appendJSON(make([]byte, 0, 300+len(r.Payload))), nil
+}
+
+func (r *Record) appendJSON(b []byte) []byte {
+	b = append(b, `{"index":`...)
+	b = strconv.AppendUint(b, r.Index, 10)
+	b = append(b, `,"time":"`...)
+	b = r.Time.AppendFormat(b, timeLayout)
+	b = append(b, `","type":"`...)
+	b = append(b, r.Type...)
+	b = append(b, `","payload":`...)
+	b = append(b, r.Payload...)
+	b = appendB64Field(b, "author", r.Author)
+	b = appendB64Field(b, "sig", r.Sig)
+	b = appendB64Field(b, "prev", r.Prev)
+	return append(b, '}')
+}
+
+// UnmarshalJSON is ParseRecord: it accepts only the canonical encoding.
+func (r *Record) UnmarshalJSON(data []byte) error {
+	rec, err := ParseRecord(data)
+	if err != nil {
+		return err
+	}
+	*r = *rec
+	return nil
+}
+
+// rawRecord mirrors Record with JSON-native field types for strict decoding.
+type rawRecord struct {
+	Index   *uint64         `json:"index"`
+	Time    *string         `json:"time"`
+	Type    *string         `json:"type"`
+	Payload json.RawMessage `json:"payload"`
+	Author  []byte          `json:"author"`
+	Sig     []byte          `json:"sig"`
+	Prev    []byte          `json:"prev"`
+}
+
+// ParseRecord decodes the canonical JSON encoding of a record (one line of an
+// export, without the newline). It rejects unknown, missing or duplicate fields,
+// wrong lengths, non-UTC or non-millisecond times and any encoding other than
+// the one MarshalJSON produces, so that ParseRecord then MarshalJSON returns data.
+func ParseRecord(data []byte) (*Record, error) {
+	var raw rawRecord
+	if err := strictUnmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("bulletin: parsing record: %w", err)
+	}
+	if raw.Index == nil || raw.Time == nil || raw.Type == nil || raw.Payload == nil ||
+		raw.Author == nil || raw.Sig == nil || raw.Prev == nil {
+		return nil, errors.New("bulletin: parsing record: missing field")
+	}
+	t, err := time.Parse(timeLayout, *raw.Time)
+	if err != nil {
+		return nil, fmt.Errorf("bulletin: parsing record: time %q is not of the form YYYY-MM-DDTHH:MM:SS.mmmZ", *raw.Time)
+	}
+	r := &Record{
+		Index:   *raw.Index,
+		Time:    t.UTC(),
+		Type:    *raw.Type,
+		Payload: raw.Payload,
+		Author:  raw.Author,
+		Sig:     raw.Sig,
+		Prev:    raw.Prev,
+	}
+	if err := r.check(); err != nil {
+		return nil, fmt.Errorf("bulletin: parsing record %d: %w", r.Index, err)
+	}
+	if !bytes.Equal(r.appendJSON(make([]byte, 0, len(data))), data) {
+		return nil, fmt.Errorf("bulletin: parsing record %d: not in canonical encoding", r.Index)
+	}
+	return r, nil
+}

@@ -1,0 +1,373 @@
+// Package server serves a bulletin board over HTTP: the JSON API for posting
+// and reading records, checkpoints and proofs, and a websocket feed
+// (github.com/gorilla/websocket). The API is specified in
+// docs/spec/bulletin.md §8.
+//
+// Handler returns the complete handler; Mux returns the underlying
+// http.ServeMux so other packages can mount more routes (a voter web page,
+// metrics) with Go 1.22 patterns before serving.
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/evote/evote/bulletin"
+)
+
+// Config configures a Server. Log is required; zero values of the other
+// fields select the defaults documented on each.
+type Config struct {
+	// Log is the board's log.
+	Log *bulletin.Log
+	// MaxBodyBytes bounds request bodies; 1 MiB + 16 KiB if 0.
+	MaxBodyBytes int64
+	// RateLimit is the sustained number of requests per second allowed per
+	// client IP address (token bucket); 0 disables rate limiting.
+	RateLimit float64
+	// RateBurst is the token bucket size; ceil(RateLimit) if 0.
+	RateBurst int
+	// PageSize bounds the records returned by one GET /records; 1000 if 0.
+	PageSize int
+	// MaxFeeds bounds concurrent websocket subscribers; 1000 if 0.
+	MaxFeeds int
+	// FeedCheckpointInterval is the least time between two checkpoints sent
+	// to one subscriber; 1s if 0.
+	FeedCheckpointInterval time.Duration
+	// FeedWriteTimeout is how long a subscriber may leave a message unread
+	// (its buffers full) before it is disconnected; 10s if 0.
+	FeedWriteTimeout time.Duration
+	// Logger receives one line per server-side error; slog.Default() if nil.
+	Logger *slog.Logger
+	// Now returns the current time (rate limiter); time.Now if nil.
+	Now func() time.Time
+}
+
+// Server is the HTTP front of a bulletin board.
+type Server struct {
+	cfg     Config
+	log     *bulletin.Log
+	mux     *http.ServeMux
+	limiter *limiter
+	feeds   chan struct{} // semaphore of MaxFeeds
+	done    chan struct{}
+	logger  *slog.Logger
+}
+
+// New returns a server for cfg.Log with all API routes registered.
+func New(cfg Config) *Server {
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = bulletin.DefaultMaxPayload + 16<<10
+	}
+	if cfg.PageSize == 0 {
+		cfg.PageSize = 1000
+	}
+	if cfg.MaxFeeds == 0 {
+		cfg.MaxFeeds = 1000
+	}
+	if cfg.FeedCheckpointInterval == 0 {
+		cfg.FeedCheckpointInterval = time.Second
+	}
+	if cfg.FeedWriteTimeout == 0 {
+		cfg.FeedWriteTimeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{
+		cfg:    cfg,
+		log:    cfg.Log,
+		mux:    http.NewServeMux(),
+		feeds:  make(chan struct{}, cfg.MaxFeeds),
+		done:   make(chan struct{}),
+		logger: cfg.Logger,
+	}
+	if cfg.RateLimit > 0 {
+		s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now)
+	}
+	s.mux.HandleFunc("POST /records", s.postRecord)
+	s.mux.HandleFunc("GET /records", s.getRecords)
+	s.mux.HandleFunc("GET /records/{index}", s.getRecord)
+	s.mux.HandleFunc("GET /checkpoint", s.getCheckpoint)
+	s.mux.HandleFunc("GET /proof/inclusion", s.getInclusion)
+	s.mux.HandleFunc("GET /proof/consistency", s.getConsistency)
+	s.mux.HandleFunc("GET /healthz", s.getHealth)
+	s.mux.HandleFunc("GET /feed", s.getFeed)
+	return s
+}
+
+// Mux returns the server's ServeMux, to register more routes, for example
+//
+//	srv.Mux().Handle("GET /{$}", votePage)
+//
+// Routes added there get the same body limit and rate limiting.
+func (s *Server) Mux() *http.ServeMux { return s.mux }
+
+// Handler returns the server's handler: the mux behind the request body
+// limit and the per-IP rate limiter.
+func (s *Server) Handler() http.Handler {
+	return http.MaxBytesHandler(http.HandlerFunc(s.serveHTTP), s.cfg.MaxBodyBytes)
+}
+
+// Close ends all websocket feeds. Use http.Server.Shutdown for the rest.
+func (s *Server) Close() {
+	select {
+	case <-s.done:
+	default:
+		close(s.done)
+	}
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.limiter != nil && r.URL.Path != "/healthz" {
+		if ok, wait := s.limiter.allow(clientIP(r)); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			s.error(w, r, http.StatusTooManyRequests, "rate-limited", "too many requests from this address")
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// clientIP is the rate limiting key: the peer address. X-Forwarded-For is
+// ignored, as it is client-controlled; put no proxy in front, or rate limit there.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *Server) error(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	if status >= 500 && status != http.StatusServiceUnavailable {
+		s.logger.Error("bulletin server", "method", r.Method, "path", r.URL.Path, "status", status, "error", msg)
+	}
+	writeJSON(w, status, bulletin.ErrorResponse{Error: msg, Code: code})
+}
+
+// writeJSON encodes v without HTML escaping, so embedded records keep their bytes.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, `{"error":"encoding response","code":"internal"}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// rejectStatus maps a rejection code to its HTTP status.
+func rejectStatus(code string) int {
+	switch code {
+	case bulletin.CodeMalformed, bulletin.CodeBadSignature:
+		return http.StatusBadRequest
+	case bulletin.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case bulletin.CodeUnauthorized, bulletin.CodeIneligible:
+		return http.StatusForbidden
+	case bulletin.CodeDuplicate, bulletin.CodeWrongPhase:
+		return http.StatusConflict
+	default:
+		return http.StatusUnprocessableEntity
+	}
+}
+
+func (s *Server) postRecord(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.error(w, r, http.StatusRequestEntityTooLarge, bulletin.CodeTooLarge, fmt.Sprintf("request body is larger than %d bytes", mbe.Limit))
+			return
+		}
+		s.error(w, r, http.StatusBadRequest, bulletin.CodeMalformed, "reading request body: "+err.Error())
+		return
+	}
+	sub, err := bulletin.ParseSubmission(body)
+	if err != nil {
+		s.error(w, r, http.StatusBadRequest, bulletin.CodeMalformed, err.Error())
+		return
+	}
+	rec, receipt, err := s.log.Append(r.Context(), sub)
+	var rej *bulletin.RejectError
+	switch {
+	case err == nil:
+	case errors.As(err, &rej):
+		s.error(w, r, rejectStatus(rej.Code), rej.Code, rej.Reason)
+		return
+	case errors.Is(err, bulletin.ErrQueueFull), errors.Is(err, bulletin.ErrClosed):
+		w.Header().Set("Retry-After", "1")
+		s.error(w, r, http.StatusServiceUnavailable, "overloaded", err.Error())
+		return
+	case r.Context().Err() != nil:
+		s.error(w, r, http.StatusServiceUnavailable, "canceled", err.Error())
+		return
+	default:
+		s.error(w, r, http.StatusInternalServerError, "internal", err.Error())
+		return
+	}
+	enc, err := rec.MarshalJSON()
+	if err != nil {
+		s.error(w, r, http.StatusInternalServerError, "internal", err.Error())
+		return
+	}
+	w.Header().Set("Location", fmt.Sprintf("/records/%d", rec.Index))
+	writeJSON(w, http.StatusCreated, bulletin.AppendResponse{Record: enc, Receipt: string(receipt.Marshal())})
+}
+
+// queryInt parses an optional non-negative integer query parameter.
+func queryInt(r *http.Request, name string, def int64) (int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("query parameter %s=%q is not a non-negative integer", name, v)
+	}
+	return n, nil
+}
+
+func (s *Server) getRecords(w http.ResponseWriter, r *http.Request) {
+	size := s.log.Size()
+	start, err := queryInt(r, "start", 0)
+	if err != nil {
+		s.error(w, r, http.StatusBadRequest, "bad-request", err.Error())
+		return
+	}
+	end, err := queryInt(r, "end", size)
+	if err != nil {
+		s.error(w, r, http.StatusBadRequest, "bad-request", err.Error())
+		return
+	}
+	if start > size {
+		s.error(w, r, http.StatusNotFound, "not-found", fmt.Sprintf("start %d is beyond the log size %d", start, size))
+		return
+	}
+	end = min(end, size, start+int64(s.cfg.PageSize))
+	if end < start {
+		s.error(w, r, http.StatusBadRequest, "bad-request", fmt.Sprintf("end %d is before start %d", end, start))
+		return
+	}
+	recs, err := s.log.Records(r.Context(), start, end)
+	if err != nil {
+		s.error(w, r, http.StatusInternalServerError, "internal", err.Error())
+		return
+	}
+	var buf bytes.Buffer
+	array := r.URL.Query().Get("format") == "array"
+	if array {
+		buf.WriteByte('[')
+	}
+	for i, rec := range recs {
+		if array && i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.Write(rec)
+		if !array {
+			buf.WriteByte('\n')
+		}
+	}
+	if array {
+		buf.WriteString("]\n")
+		w.Header().Set("Content-Type", "application/json")
+	} else {
+		w.Header().Set("Content-Type", "application/jsonl")
+	}
+	w.Header().Set("Evote-Log-Size", strconv.FormatInt(size, 10))
+	w.Header().Set("Evote-Next", strconv.FormatInt(end, 10))
+	w.Write(buf.Bytes())
+}
+
+func (s *Server) getRecord(w http.ResponseWriter, r *http.Request) {
+	i, err := strconv.ParseInt(r.PathValue("index"), 10, 64)
+	if err != nil || i < 0 {
+		s.error(w, r, http.StatusBadRequest, "bad-request", fmt.Sprintf("record index %q is not a non-negative integer", r.PathValue("index")))
+		return
+	}
+	if size := s.log.Size(); i >= size {
+		s.error(w, r, http.StatusNotFound, "not-found", fmt.Sprintf("record %d is beyond the log size %d", i, size))
+		return
+	}
+	recs, err := s.log.Records(r.Context(), i, i+1)
+	if err != nil {
+		s.error(w, r, http.StatusInternalServerError, "internal", err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(append(recs[0][:len(recs[0]):len(recs[0])], '\n'))
+}
+
+func (s *Server) getCheckpoint(w http.ResponseWriter, r *http.Request) {
+	cp := s.log.Checkpoint()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(cp.Note)
+}
+
+func (s *Server) getInclusion(w http.ResponseWriter, r *http.Request) {
+	if !r.URL.Query().Has("index") {
+		s.error(w, r, http.StatusBadRequest, "bad-request", "missing query parameter index")
+		return
+	}
+	index, err := queryInt(r, "index", 0)
+	if err != nil {
+		s.error(w, r, http.StatusBadRequest, "bad-request", err.Error())
+		return
+	}
+	size, err := queryInt(r, "size", s.log.Size())
+	if err != nil {
+		s.error(w, r, http.StatusBadRequest, "bad-request", err.Error())
+		return
+	}
+	p, err := s.log.InclusionProof(index, size)
+	if err != nil {
+		s.error(w, r, http.StatusNotFound, "not-found", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, bulletin.InclusionProofResponse{Index: index, Size: size, Proof: p})
+}
+
+func (s *Server) getConsistency(w http.ResponseWriter, r *http.Request) {
+	if !r.URL.Query().Has("old") {
+		s.error(w, r, http.StatusBadRequest, "bad-request", "missing query parameter old")
+		return
+	}
+	old, err := queryInt(r, "old", 0)
+	if err != nil {
+		s.error(w, r, http.StatusBadRequest, "bad-request", err.Error())
+		return
+	}
+	newSize, err := queryInt(r, "new", s.log.Size())
+	if err != nil {
+		s.error(w, r, http.StatusBadRequest, "bad-request", err.Error())
+		return
+	}
+	p, err := s.log.ConsistencyProof(old, newSize)
+	if err != nil {
+		s.error(w, r, http.StatusNotFound, "not-found", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, bulletin.ConsistencyProofResponse{Old: old, New: newSize, Proof: p})
+}
+
+func (s *Server) getHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, bulletin.HealthResponse{Status: "ok", Size: s.log.Size()})
+}
