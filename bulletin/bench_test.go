@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/evote/evote/bulletin"
-	"github.com/evote/evote/bulletin/store"
+	"github.com/evote/evote/bulletin/store/sqlite"
 )
 
 // BenchmarkLogAppendSQLite measures Log.Append throughput on a SQLite store
@@ -22,7 +22,7 @@ func BenchmarkLogAppendSQLite(b *testing.B) {
 	for _, par := range []int{1, 16, 128} {
 		b.Run(fmt.Sprintf("appenders=%d", par*runtime.GOMAXPROCS(0)), func(b *testing.B) {
 			ctx := context.Background()
-			s, err := store.CreateSQLite(ctx, filepath.Join(b.TempDir(), "board.db"))
+			s, err := sqlite.Create(ctx, filepath.Join(b.TempDir(), "board.db"))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -61,7 +61,7 @@ func BenchmarkStoreAppendSQLite(b *testing.B) {
 	for _, batch := range []int{1, 64, 1024} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			ctx := context.Background()
-			s, err := store.CreateSQLite(ctx, filepath.Join(b.TempDir(), "board.db"))
+			s, err := sqlite.Create(ctx, filepath.Join(b.TempDir(), "board.db"))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -3,9 +3,11 @@
 //
 // The store does not interpret records: each is an opaque byte string (the
 // board writes the canonical JSON encoding of a bulletin.Record). This keeps
-// implementations small; SQLite and memory implementations are here, and a
-// replicated database (for example PostgreSQL through github.com/jackc/pgx/v5)
-// can implement the same interface.
+// implementations small. Memory is here; the durable SQLite store is in
+// package bulletin/store/sqlite, apart so that this package and package
+// bulletin link no cgo or database/sql (the voter's WebAssembly client
+// imports them). A replicated database (for example PostgreSQL through
+// github.com/jackc/pgx/v5) can implement the same interface.
 //
 // Every implementation must pass storetest.Run.
 package store

@@ -1,4 +1,14 @@
-package store
+// Package sqlite is a bulletin board store (store.Store) in a SQLite
+// database file, through github.com/mattn/go-sqlite3 (cgo and
+// database/sql). It is a package of its own so that importers of package
+// bulletin and package store, such as the voter's WebAssembly client, do
+// not link SQLite.
+//
+// The database has an explicit, versioned schema (docs/spec/bulletin.md
+// §10) and runs in WAL mode with synchronous=FULL. Create makes a new
+// database; Open never creates a file or a schema. The alternative for
+// tests and ephemeral boards is store.Memory.
+package sqlite
 
 import (
 	"context"
@@ -10,13 +20,15 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+
+	"github.com/evote/evote/bulletin/store"
 )
 
-// sqliteSchemaVersion identifies the layout below; OpenSQLite refuses others.
-const sqliteSchemaVersion = "evote-board-v1"
+// schemaVersion identifies the layout below; Open refuses others.
+const schemaVersion = "evote-board-v1"
 
-// sqliteSchema is the explicit schema of a board database.
-const sqliteSchema = `
+// schema is the explicit schema of a board database.
+const schema = `
 CREATE TABLE evote_board (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -29,51 +41,51 @@ CREATE TABLE hashes (
 	idx  INTEGER PRIMARY KEY CHECK (idx >= 0),
 	hash BLOB NOT NULL CHECK (length(hash) = 32)
 ) STRICT;
-INSERT INTO evote_board (key, value) VALUES ('schema', '` + sqliteSchemaVersion + `');
+INSERT INTO evote_board (key, value) VALUES ('schema', '` + schemaVersion + `');
 `
 
 // maxHashesPerQuery bounds the number of bound parameters in one ReadHashes query.
 const maxHashesPerQuery = 500
 
-// SQLite is a Store in a SQLite database file (github.com/mattn/go-sqlite3),
-// in WAL mode with synchronous=FULL, so that a committed Append survives a
-// power loss. Several processes may read the file; only one may append.
-type SQLite struct {
+// Store is a store.Store in a SQLite database file, in WAL mode with
+// synchronous=FULL, so that a committed Append survives a power loss.
+// Several processes may read the file; only one may append.
+type Store struct {
 	db   *sql.DB
 	path string
 }
 
-var _ Store = (*SQLite)(nil)
+var _ store.Store = (*Store)(nil)
 
-// CreateSQLite creates a new board database at path, with the schema, and
-// opens it. It fails if the file already exists.
-func CreateSQLite(ctx context.Context, path string) (*SQLite, error) {
+// Create creates a new board database at path, with the schema, and opens
+// it. It fails if the file already exists.
+func Create(ctx context.Context, path string) (*Store, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("store: creating database: %w", err)
+		return nil, fmt.Errorf("sqlite: creating database: %w", err)
 	}
 	f.Close()
-	s, err := openSQLite(path)
+	s, err := open(path)
 	if err != nil {
 		os.Remove(path)
 		return nil, err
 	}
-	if _, err := s.db.ExecContext(ctx, sqliteSchema); err != nil {
+	if _, err := s.db.ExecContext(ctx, schema); err != nil {
 		s.Close()
 		os.Remove(path)
-		return nil, fmt.Errorf("store: creating schema in %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: creating schema in %s: %w", path, err)
 	}
 	return s, nil
 }
 
-// OpenSQLite opens an existing board database created by CreateSQLite.
-// It never creates a file or a schema: a missing file or a database with a
+// Open opens an existing board database created by Create. It never
+// creates a file or a schema: a missing file or a database with a
 // different schema is an error.
-func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+func Open(ctx context.Context, path string) (*Store, error) {
 	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("store: opening database: %w", err)
+		return nil, fmt.Errorf("sqlite: opening database: %w", err)
 	}
-	s, err := openSQLite(path)
+	s, err := open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -81,79 +93,79 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	err = s.db.QueryRowContext(ctx, "SELECT value FROM evote_board WHERE key = 'schema'").Scan(&v)
 	if err != nil {
 		s.Close()
-		return nil, fmt.Errorf("store: %s is not a board database: %w", path, err)
+		return nil, fmt.Errorf("sqlite: %s is not a board database: %w", path, err)
 	}
-	if v != sqliteSchemaVersion {
+	if v != schemaVersion {
 		s.Close()
-		return nil, fmt.Errorf("store: %s has schema %q, want %q", path, v, sqliteSchemaVersion)
+		return nil, fmt.Errorf("sqlite: %s has schema %q, want %q", path, v, schemaVersion)
 	}
 	return s, nil
 }
 
-func openSQLite(path string) (*SQLite, error) {
+func open(path string) (*Store, error) {
 	if strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("store: database path %q must not contain '?' or '#'", path)
+		return nil, fmt.Errorf("sqlite: database path %q must not contain '?' or '#'", path)
 	}
 	// mode=rw: never create here. _txlock=immediate: writers take the lock
 	// at BEGIN, so busy_timeout applies instead of failing at COMMIT.
 	dsn := "file:" + path + "?mode=rw&_journal_mode=WAL&_synchronous=FULL&_busy_timeout=10000&_txlock=immediate&_foreign_keys=1"
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("store: opening %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
-	s := &SQLite{db: db, path: path}
+	s := &Store{db: db, path: path}
 	var mode string
 	var sync int
 	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: opening %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
 	}
 	if err := db.QueryRow("PRAGMA synchronous").Scan(&sync); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: opening %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
 	}
 	if mode != "wal" || sync != 2 {
 		db.Close()
-		return nil, fmt.Errorf("store: opening %s: journal_mode=%s synchronous=%d, want wal and 2 (FULL)", path, mode, sync)
+		return nil, fmt.Errorf("sqlite: opening %s: journal_mode=%s synchronous=%d, want wal and 2 (FULL)", path, mode, sync)
 	}
 	return s, nil
 }
 
-// Size implements Store.
-func (s *SQLite) Size(ctx context.Context) (int64, error) {
-	return sqliteSize(ctx, s.db)
+// Size implements store.Store.
+func (s *Store) Size(ctx context.Context) (int64, error) {
+	return readSize(ctx, s.db)
 }
 
 type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func sqliteSize(ctx context.Context, q queryer) (int64, error) {
+func readSize(ctx context.Context, q queryer) (int64, error) {
 	var n int64
 	if err := q.QueryRowContext(ctx, "SELECT COALESCE(MAX(idx) + 1, 0) FROM records").Scan(&n); err != nil {
-		return 0, fmt.Errorf("store: reading size: %w", err)
+		return 0, fmt.Errorf("sqlite: reading size: %w", err)
 	}
 	return n, nil
 }
 
-// Append implements Store. The batch is one transaction.
-func (s *SQLite) Append(ctx context.Context, start int64, records [][]byte, hashes []tlog.Hash) (err error) {
+// Append implements store.Store. The batch is one transaction.
+func (s *Store) Append(ctx context.Context, start int64, records [][]byte, hashes []tlog.Hash) (err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: beginning append: %w", err)
+		return fmt.Errorf("sqlite: beginning append: %w", err)
 	}
 	defer func() {
 		if err != nil {
 			tx.Rollback()
 		}
 	}()
-	size, err := sqliteSize(ctx, tx)
+	size, err := readSize(ctx, tx)
 	if err != nil {
 		return err
 	}
-	if err := CheckAppend(size, start, records, hashes); err != nil {
+	if err := store.CheckAppend(size, start, records, hashes); err != nil {
 		return err
 	}
 	if err := insertRows(ctx, tx, "records", "data", start, len(records), func(i int) any { return records[i] }); err != nil {
@@ -164,7 +176,7 @@ func (s *SQLite) Append(ctx context.Context, start int64, records [][]byte, hash
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: committing records [%d, %d): %w", start, start+int64(len(records)), err)
+		return fmt.Errorf("sqlite: committing records [%d, %d): %w", start, start+int64(len(records)), err)
 	}
 	return nil
 }
@@ -184,7 +196,7 @@ func insertRows(ctx context.Context, tx *sql.Tx, table, col string, first int64,
 			q := "INSERT INTO " + table + " (idx, " + col + ") VALUES " + strings.TrimSuffix(strings.Repeat("(?, ?),", k), ",")
 			stmt, err = tx.PrepareContext(ctx, q)
 			if err != nil {
-				return fmt.Errorf("store: preparing insert into %s: %w", table, err)
+				return fmt.Errorf("sqlite: preparing insert into %s: %w", table, err)
 			}
 			if k == chunk {
 				full = stmt
@@ -197,7 +209,7 @@ func insertRows(ctx context.Context, tx *sql.Tx, table, col string, first int64,
 			args = append(args, first+int64(i), value(i))
 		}
 		if _, err := stmt.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("store: inserting into %s at %d: %w", table, first+int64(done), err)
+			return fmt.Errorf("sqlite: inserting into %s at %d: %w", table, first+int64(done), err)
 		}
 		done += k
 	}
@@ -207,14 +219,14 @@ func insertRows(ctx context.Context, tx *sql.Tx, table, col string, first int64,
 	return nil
 }
 
-// Records implements Store.
-func (s *SQLite) Records(ctx context.Context, start, end int64) ([][]byte, error) {
+// Records implements store.Store.
+func (s *Store) Records(ctx context.Context, start, end int64) ([][]byte, error) {
 	if start < 0 || start > end {
-		return nil, CheckRange(end, start, end)
+		return nil, store.CheckRange(end, start, end)
 	}
 	rows, err := s.db.QueryContext(ctx, "SELECT idx, data FROM records WHERE idx >= ? AND idx < ? ORDER BY idx", start, end)
 	if err != nil {
-		return nil, fmt.Errorf("store: reading records [%d, %d): %w", start, end, err)
+		return nil, fmt.Errorf("sqlite: reading records [%d, %d): %w", start, end, err)
 	}
 	defer rows.Close()
 	out := make([][]byte, 0, end-start)
@@ -222,24 +234,24 @@ func (s *SQLite) Records(ctx context.Context, start, end int64) ([][]byte, error
 		var idx int64
 		var data []byte
 		if err := rows.Scan(&idx, &data); err != nil {
-			return nil, fmt.Errorf("store: reading records [%d, %d): %w", start, end, err)
+			return nil, fmt.Errorf("sqlite: reading records [%d, %d): %w", start, end, err)
 		}
 		if idx != start+int64(len(out)) {
-			return nil, fmt.Errorf("store: records table has a gap before index %d", idx)
+			return nil, fmt.Errorf("sqlite: records table has a gap before index %d", idx)
 		}
 		out = append(out, data)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: reading records [%d, %d): %w", start, end, err)
+		return nil, fmt.Errorf("sqlite: reading records [%d, %d): %w", start, end, err)
 	}
 	if int64(len(out)) != end-start {
-		return nil, fmt.Errorf("%w: records [%d, %d), only %d stored", ErrNotFound, start, end, start+int64(len(out)))
+		return nil, fmt.Errorf("%w: records [%d, %d), only %d stored", store.ErrNotFound, start, end, start+int64(len(out)))
 	}
 	return out, nil
 }
 
-// ReadHashes implements Store and tlog.HashReader.
-func (s *SQLite) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+// ReadHashes implements store.Store and tlog.HashReader.
+func (s *Store) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
 	pos := make(map[int64][]int, len(indexes))
 	for i, x := range indexes {
@@ -255,18 +267,18 @@ func (s *SQLite) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 		q := "SELECT idx, hash FROM hashes WHERE idx IN (" + strings.TrimSuffix(strings.Repeat("?,", k), ",") + ")"
 		rows, err := s.db.Query(q, uniq[:k]...)
 		if err != nil {
-			return nil, fmt.Errorf("store: reading hashes: %w", err)
+			return nil, fmt.Errorf("sqlite: reading hashes: %w", err)
 		}
 		for rows.Next() {
 			var idx int64
 			var h []byte
 			if err := rows.Scan(&idx, &h); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("store: reading hashes: %w", err)
+				return nil, fmt.Errorf("sqlite: reading hashes: %w", err)
 			}
 			if len(h) != tlog.HashSize {
 				rows.Close()
-				return nil, fmt.Errorf("store: stored hash %d has %d bytes", idx, len(h))
+				return nil, fmt.Errorf("sqlite: stored hash %d has %d bytes", idx, len(h))
 			}
 			for _, i := range pos[idx] {
 				copy(out[i][:], h)
@@ -276,20 +288,20 @@ func (s *SQLite) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, fmt.Errorf("store: reading hashes: %w", err)
+			return nil, fmt.Errorf("sqlite: reading hashes: %w", err)
 		}
 		uniq = uniq[k:]
 	}
 	if found != len(pos) {
-		return nil, fmt.Errorf("%w: %d of %d stored hashes missing", ErrNotFound, len(pos)-found, len(pos))
+		return nil, fmt.Errorf("%w: %d of %d stored hashes missing", store.ErrNotFound, len(pos)-found, len(pos))
 	}
 	return out, nil
 }
 
-// Close implements Store.
-func (s *SQLite) Close() error {
+// Close implements store.Store.
+func (s *Store) Close() error {
 	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("store: closing %s: %w", s.path, err)
+		return fmt.Errorf("sqlite: closing %s: %w", s.path, err)
 	}
 	return nil
 }
