@@ -34,6 +34,12 @@ func newApp() *cli.App {
 		EnableBashCompletion: true,
 		Commands: []*cli.Command{
 			versionCommand(),
+			boardCommand(),
+			electionCommand(),
+			trusteeCommand(),
+			voteCommand(),
+			tallyCommand(),
+			demoCommand(),
 		},
 	}
 }

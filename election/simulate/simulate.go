@@ -33,8 +33,8 @@ type StateFunc func(ctx context.Context) (*election.State, error)
 
 // Election is one simulated election and everyone's secrets.
 type Election struct {
-	Post     PostFunc
-	State    StateFunc
+	Post  PostFunc
+	State StateFunc
 
 	Manifest *ballot.Manifest
 	Official election.KeySigner

@@ -1,0 +1,350 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/bulletin/server"
+	"github.com/evote/evote/bulletin/store/sqlite"
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/voter-client/web"
+)
+
+// boardRand is the randomness for board keys; tests replace it.
+var boardRand io.Reader = rand.Reader
+
+// boardCommand is "evote board": run, export and verify the bulletin board.
+func boardCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "board",
+		Usage: "run, export and verify the bulletin board",
+		Subcommands: []*cli.Command{
+			boardKeygenCommand(),
+			boardServeCommand(),
+			boardExportCommand(),
+			boardVerifyExportCommand(),
+		},
+	}
+}
+
+func boardKeygenCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "keygen",
+		Usage: "create the board's checkpoint signing key (DIR/board.skey, DIR/board.vkey)",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "out", Usage: "directory to write the key files to", Required: true},
+			&cli.StringFlag{Name: "name", Usage: "key name (no spaces)", Value: "evote-board"},
+		},
+		Action: func(c *cli.Context) error {
+			dir := c.String("out")
+			skey, vkey, err := note.GenerateKey(boardRand, c.String("name"))
+			if err != nil {
+				return withHint(fmt.Errorf("generating board key: %w", err), "the key name must be non-empty and contain no spaces or '+'")
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return fmt.Errorf("creating key directory: %w", err)
+			}
+			sPath, vPath := filepath.Join(dir, "board.skey"), filepath.Join(dir, "board.vkey")
+			if err := boardWriteKeyFile(sPath, skey+"\n", 0o600); err != nil {
+				return withHint(err, "refusing to overwrite an existing key; choose another --out directory")
+			}
+			if err := boardWriteKeyFile(vPath, vkey+"\n", 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.App.Writer, "%s\n", vkey)
+			fmt.Fprintf(c.App.ErrWriter, "evote: wrote %s (secret, keep it on the board host) and %s (publish it)\n", sPath, vPath)
+			return nil
+		},
+	}
+}
+
+func boardWriteKeyFile(path, data string, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return fmt.Errorf("writing key file: %w", err)
+	}
+	if _, err := f.WriteString(data); err != nil {
+		f.Close()
+		return fmt.Errorf("writing key file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing key file: %w", err)
+	}
+	return nil
+}
+
+// readKeyFile reads a one-line note key file.
+func readBoardKeyFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("reading key: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func boardServeCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "serve the bulletin board over HTTP",
+		Description: "Serves the board in --db until SIGINT or SIGTERM. The database must exist\n" +
+			"unless --init is given, which creates it (and fails if it exists).",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "db", Usage: "SQLite database `FILE`", Required: true},
+			&cli.StringFlag{Name: "addr", Usage: "listen address (loopback unless behind a TLS proxy)", Value: "127.0.0.1:8080"},
+			&cli.StringFlag{Name: "key", Usage: "checkpoint signing key `FILE` (from evote board keygen)", EnvVars: []string{"EVOTE_BOARD_SKEY"}},
+			&cli.StringFlag{Name: "origin", Usage: "checkpoint origin line", Value: bulletin.DefaultOrigin},
+			&cli.BoolFlag{Name: "init", Usage: "create a new database at --db"},
+			&cli.Float64Flag{Name: "rate-limit", Usage: "requests per second per client IP (0: no limit)", Value: 50},
+			&cli.IntFlag{Name: "rate-burst", Usage: "requests a client IP may burst", Value: 100},
+			&cli.IntFlag{Name: "max-payload", Usage: "largest record payload in bytes", Value: bulletin.DefaultMaxPayload},
+			&cli.IntFlag{Name: "queue", Usage: "submissions waiting for the writer before 503", Value: 8192},
+			&cli.StringFlag{Name: "web", Usage: "also serve the voter and observer pages from `DIR` (built by scripts/build-web.sh); needs --policy election"},
+			&cli.StringFlag{Name: "vkey", Usage: "the board's verifier key `FILE`, shown on the voter page for checking receipts (default: the .vkey beside --key)"},
+			&cli.StringFlag{Name: "policy", Usage: "admission rules: \"election\" (the election's rules, docs/spec/election.md) or \"open\" (any well-signed record; for load tests)", Value: "election"},
+		},
+		Action: boardServe,
+	}
+}
+
+func boardServe(c *cli.Context) error {
+	keyPath := c.String("key")
+	if keyPath == "" {
+		return withHint(errors.New("no checkpoint signing key"), "run \"evote board keygen --out DIR\" and pass --key DIR/board.skey (or set EVOTE_BOARD_SKEY)")
+	}
+	skey, err := readBoardKeyFile(keyPath)
+	if err != nil {
+		return err
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		return withHint(fmt.Errorf("loading signing key %s: %w", keyPath, err), "--key takes the board.skey file, not board.vkey")
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	dbPath := c.String("db")
+	var st *sqlite.Store
+	if c.Bool("init") {
+		st, err = sqlite.Create(ctx, dbPath)
+		if err != nil {
+			return withHint(err, "--init creates a new board; to serve an existing one, drop --init")
+		}
+	} else {
+		st, err = sqlite.Open(ctx, dbPath)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return withHint(err, "pass --init to create a new board database")
+			}
+			return err
+		}
+	}
+	defer st.Close()
+
+	logger := slog.New(slog.NewTextHandler(c.App.ErrWriter, nil))
+	newPolicy := bulletin.NewOpenPolicy
+	tracker := new(election.Tracker)
+	switch c.String("policy") {
+	case "election":
+		newPolicy = tracker.New
+	case "open":
+	default:
+		return fmt.Errorf("--policy %q: want \"election\" or \"open\"", c.String("policy"))
+	}
+	l, err := bulletin.OpenLog(ctx, st, newPolicy, bulletin.LogOptions{
+		Signer:     signer,
+		Origin:     c.String("origin"),
+		MaxPayload: c.Int("max-payload"),
+		QueueSize:  c.Int("queue"),
+	})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	srv := server.New(server.Config{
+		Log:          l,
+		MaxBodyBytes: int64(c.Int("max-payload")) + 16<<10,
+		RateLimit:    c.Float64("rate-limit"),
+		RateBurst:    c.Int("rate-burst"),
+		Logger:       logger,
+	})
+	if dir := c.String("web"); dir != "" {
+		if c.String("policy") != "election" {
+			return errors.New("--web needs --policy election: the pages show an election")
+		}
+		vkey, err := boardVerifierKey(c, keyPath)
+		if err != nil {
+			return err
+		}
+		if err := web.Register(srv.Mux(), web.Options{WasmDir: dir, State: tracker.State, BoardKey: vkey}); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", c.String("addr"))
+	if err != nil {
+		return withHint(fmt.Errorf("listening: %w", err), "is another board already running on %s?", c.String("addr"))
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	fmt.Fprintf(c.App.ErrWriter, "evote: board %q with %d records listening on http://%s\n", c.String("origin"), l.Size(), ln.Addr())
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	fmt.Fprintf(c.App.ErrWriter, "evote: shutting down the board\n")
+	srv.Close()
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	return nil
+}
+
+// boardVerifierKey returns the board's verifier key from --vkey or from
+// the .vkey file that `board keygen` wrote beside the signing key.
+func boardVerifierKey(c *cli.Context, skeyPath string) (string, error) {
+	path := c.String("vkey")
+	if path == "" {
+		path = strings.TrimSuffix(skeyPath, ".skey") + ".vkey"
+	}
+	vkey, err := readBoardKeyFile(path)
+	if err != nil {
+		return "", withHint(err, "pass the board's verifier key file with --vkey")
+	}
+	return vkey, nil
+}
+
+func boardExportCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "export",
+		Usage: "write every record of a board database as JSON Lines",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "db", Usage: "SQLite database `FILE` (may be in use by a running board)", Required: true},
+			&cli.StringFlag{Name: "out", Usage: "output `FILE`, or - for standard output", Required: true},
+		},
+		Action: func(c *cli.Context) error {
+			st, err := sqlite.Open(c.Context, c.String("db"))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			var w io.Writer = c.App.Writer
+			var f *os.File
+			if out := c.String("out"); out != "-" {
+				if f, err = os.Create(out); err != nil {
+					return fmt.Errorf("creating export: %w", err)
+				}
+				w = f
+			}
+			n, err := bulletin.Export(c.Context, st, w)
+			if err != nil {
+				if f != nil {
+					f.Close()
+				}
+				return err
+			}
+			if f != nil {
+				if err := f.Sync(); err != nil {
+					f.Close()
+					return fmt.Errorf("writing export: %w", err)
+				}
+				if err := f.Close(); err != nil {
+					return fmt.Errorf("writing export: %w", err)
+				}
+			}
+			fmt.Fprintf(c.App.ErrWriter, "evote: exported %d records\n", n)
+			return nil
+		},
+	}
+}
+
+func boardVerifyExportCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "verify-export",
+		Usage: "check an export's indexes, hash chain, signatures and Merkle root",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "in", Usage: "export `FILE` (JSON Lines), or - for standard input", Required: true},
+			&cli.StringFlag{Name: "vkey", Usage: "board verifier key `FILE` (board.vkey)"},
+			&cli.StringFlag{Name: "checkpoint", Usage: "signed checkpoint `FILE` the export must match"},
+			&cli.IntFlag{Name: "max-payload", Usage: "largest record payload in bytes", Value: bulletin.DefaultMaxPayload},
+		},
+		Action: func(c *cli.Context) error {
+			if c.String("checkpoint") != "" && c.String("vkey") == "" {
+				return withHint(errors.New("--checkpoint needs --vkey"), "pass the board's board.vkey file to verify the checkpoint signature")
+			}
+			var r io.Reader = os.Stdin
+			if in := c.String("in"); in != "-" {
+				f, err := os.Open(in)
+				if err != nil {
+					return fmt.Errorf("opening export: %w", err)
+				}
+				defer f.Close()
+				r = f
+			}
+			v, err := bulletin.VerifyExport(r, c.Int("max-payload"))
+			if err != nil {
+				var ee *bulletin.ExportError
+				if errors.As(err, &ee) {
+					return withHint(fmt.Errorf("export is invalid at %w", err), "the records before record %d verify; record %d or its neighbours were altered", ee.Index, ee.Index)
+				}
+				return err
+			}
+			fmt.Fprintf(c.App.Writer, "ok: %d records, chain and signatures verify, root %v\n", v.Size, v.Hash)
+			if c.String("checkpoint") == "" {
+				return nil
+			}
+			vkey, err := readBoardKeyFile(c.String("vkey"))
+			if err != nil {
+				return err
+			}
+			signed, err := os.ReadFile(c.String("checkpoint"))
+			if err != nil {
+				return fmt.Errorf("reading checkpoint: %w", err)
+			}
+			size, hash, err := bulletin.VerifyCheckpoint(vkey, signed)
+			if err != nil {
+				return withHint(err, "is --vkey the key of the board that signed this checkpoint?")
+			}
+			cp, _ := bulletin.ParseCheckpoint(boardCheckpointBody(signed))
+			if err := v.CheckCheckpoint(bulletin.Checkpoint{Origin: cp.Origin, Size: size, Hash: hash}); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.App.Writer, "ok: the first %d records match the signed checkpoint\n", size)
+			return nil
+		},
+	}
+}
+
+// checkpointBody returns the text of a signed note, up to its blank line.
+func boardCheckpointBody(signed []byte) []byte {
+	s := string(signed)
+	if i := strings.Index(s, "\n\n"); i >= 0 {
+		return []byte(s[:i+1])
+	}
+	return nil
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/bulletin/client"
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/election/follow"
+)
+
+// boardFlags name the board a participant talks to and the key its
+// checkpoints must verify under.
+var boardFlags = []cli.Flag{
+	&cli.StringFlag{Name: "board", Usage: "the board's base URL", EnvVars: []string{"EVOTE_BOARD"}, Value: "http://127.0.0.1:8080"},
+	&cli.StringFlag{Name: "board-key", Usage: "the board's checkpoint verifier key, or @FILE holding it", EnvVars: []string{"EVOTE_BOARD_KEY"}},
+}
+
+// readKeyArg returns the value of a flag that holds a key inline or, as
+// @FILE, in a file.
+func readKeyArg(v, flag string) (string, error) {
+	if v == "" {
+		return "", withHint(fmt.Errorf("--%s is required", flag), "pass the board's verifier key (the .vkey file written by `evote board keygen`) as --%s @FILE", flag)
+	}
+	if name, ok := strings.CutPrefix(v, "@"); ok {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return "", fmt.Errorf("--%s: %w", flag, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return v, nil
+}
+
+// boardClient returns a client for the board named by boardFlags.
+func boardClient(c *cli.Context) (*client.Client, error) {
+	vkey, err := readKeyArg(c.String("board-key"), "board-key")
+	if err != nil {
+		return nil, err
+	}
+	cl, err := client.New(c.String("board"), vkey, nil)
+	if err != nil {
+		return nil, err
+	}
+	return cl, nil
+}
+
+// syncState fetches every record up to the board's latest signed
+// checkpoint, checks them against it and replays them into a fresh
+// election state.
+func syncState(ctx context.Context, cl *client.Client) (*election.State, error) {
+	return follow.New(cl).Sync(ctx)
+}
+
+// waitFor polls the board until cond holds for its state, printing what it
+// waits for once.
+func waitFor(ctx context.Context, c *cli.Context, cl *client.Client, what string, cond func(*election.State) bool) (*election.State, error) {
+	told := false
+	f := follow.New(cl)
+	for {
+		st, err := f.Sync(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if cond(st) {
+			return st, nil
+		}
+		if !c.Bool("wait") {
+			return nil, withHint(fmt.Errorf("waiting for %s", what), "run again later, or pass --wait to keep polling the board")
+		}
+		if !told {
+			fmt.Fprintf(c.App.ErrWriter, "waiting for %s…\n", what)
+			told = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// pollInterval is how often waitFor asks the board again.
+var pollInterval = 500 * time.Millisecond
+
+var waitFlag = &cli.BoolFlag{Name: "wait", Usage: "keep polling the board until the step can be done"}
+
+// post signs v as a record of type typ and posts it, explaining a refusal.
+func post(ctx context.Context, cl *client.Client, s election.Signer, typ string, v any) (*bulletin.Record, *bulletin.Receipt, error) {
+	sub, err := election.NewSubmission(s, typ, v)
+	if err != nil {
+		return nil, nil, err
+	}
+	rec, receipt, err := cl.Post(ctx, sub)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the board refused the %s record: %w", typ, err)
+	}
+	return rec, receipt, nil
+}
+
+// writeSigningKey stores an Ed25519 private key as a PKCS #8 PEM file that
+// only its owner can read. It refuses to overwrite a file.
+func writeSigningKey(path string, priv ed25519.PrivateKey) error {
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return err
+	}
+	return writeNewFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+}
+
+// readSigningKey reads a key written by writeSigningKey.
+func readSigningKey(path string) (ed25519.PrivateKey, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "PRIVATE KEY" {
+		return nil, fmt.Errorf("%s: not a PEM private key", path)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	priv, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("%s: not an Ed25519 key", path)
+	}
+	return priv, nil
+}
+
+// writeNewFile writes data to a file that must not exist yet.
+func writeNewFile(path string, data []byte, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return withHint(err, "refusing to overwrite %s; move it away first", path)
+		}
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// replaceFile atomically replaces path with data (write, sync, rename).
+func replaceFile(path string, data []byte, perm os.FileMode) error {
+	tmp := path + ".tmp"
+	os.Remove(tmp)
+	if err := writeNewFile(tmp, data, perm); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+var passphraseFlag = &cli.StringFlag{Name: "passphrase-file", Usage: "read the keystore passphrase from this file (else $EVOTE_PASSPHRASE, else a prompt)"}
+
+// readPassphrase returns the keystore passphrase from --passphrase-file,
+// $EVOTE_PASSPHRASE or, on a terminal, a prompt.
+func readPassphrase(c *cli.Context, confirm bool) ([]byte, error) {
+	if f := c.String("passphrase-file"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		return bytes.TrimRight(b, "\r\n"), nil
+	}
+	if p := os.Getenv("EVOTE_PASSPHRASE"); p != "" {
+		return []byte(p), nil
+	}
+	fd := int(os.Stdin.Fd())
+	if !term.IsTerminal(fd) {
+		return nil, withHint(errors.New("no passphrase given"), "use --passphrase-file FILE or set EVOTE_PASSPHRASE")
+	}
+	fmt.Fprint(os.Stderr, "Keystore passphrase: ")
+	p, err := term.ReadPassword(fd)
+	fmt.Fprintln(os.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	if confirm {
+		fmt.Fprint(os.Stderr, "Again: ")
+		q, err := term.ReadPassword(fd)
+		fmt.Fprintln(os.Stderr)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(p, q) {
+			return nil, errors.New("the passphrases differ")
+		}
+	}
+	if len(p) == 0 {
+		return nil, errors.New("empty passphrase")
+	}
+	return p, nil
+}
+
+// out is where a command prints its results.
+func out(c *cli.Context) io.Writer { return c.App.Writer }

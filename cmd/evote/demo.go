@@ -1,0 +1,355 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"text/template"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/bulletin/client"
+	"github.com/evote/evote/bulletin/server"
+	"github.com/evote/evote/bulletin/store"
+	"github.com/evote/evote/bulletin/store/sqlite"
+	"github.com/evote/evote/ceremony"
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/election/follow"
+	"github.com/evote/evote/election/simulate"
+	"github.com/evote/evote/internal/progress"
+)
+
+func demoCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "demo",
+		Usage: "run a whole election end to end on a local board and verify it",
+		Description: `The demo writes a sample election definition with several kinds of contest,
+starts a bulletin board (SQLite) on loopback, runs the key ceremony of 5
+trustees with threshold 3, casts ballots for N simulated voters through the
+board's HTTP API (with a few Benaloh challenges and re-votes), closes voting,
+decrypts the tally with only 3 trustees, publishes the result, exports the
+record and verifies it from scratch. It leaves everything in --dir.`,
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "voters", Usage: "number of simulated voters", Value: 1000},
+			&cli.IntFlag{Name: "challenges", Usage: "number of Benaloh challenges", Value: 5},
+			&cli.IntFlag{Name: "revotes", Usage: "number of voters who vote twice", Value: 10},
+			&cli.StringFlag{Name: "dir", Usage: "folder to leave the database, record and keys in", Value: "evote-demo"},
+		},
+		Action: runDemo,
+	}
+}
+
+// demo is one run of the demo, with what it leaves behind.
+type demo struct {
+	c      *cli.Context
+	dir    string
+	log    *bulletin.Log
+	store  store.Store
+	client *client.Client
+	vkey   string
+	url    string
+	view   *follow.Follower
+	start  time.Time
+}
+
+func (d *demo) step(format string, args ...any) {
+	fmt.Fprintf(out(d.c), "[%5.1fs] %s\n", time.Since(d.start).Seconds(), fmt.Sprintf(format, args...))
+}
+
+func runDemo(c *cli.Context) error {
+	voters, challenges, revotes := c.Int("voters"), c.Int("challenges"), c.Int("revotes")
+	if voters < 1 || challenges < 0 || revotes < 0 || revotes > voters || challenges > voters {
+		return errors.New("need --voters ≥ 1, and --challenges and --revotes between 0 and --voters")
+	}
+	d := &demo{c: c, dir: c.String("dir"), start: time.Now()}
+	if err := d.prepareDir(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(c.Context)
+	defer cancel()
+	stop, err := d.startBoard(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	e, err := simulate.New(ctx, d.client.Post, d.view.Sync, simulate.Options{
+		Title: "Demo municipal election", Voters: voters, Trustees: 5, Threshold: 3,
+	})
+	if err != nil {
+		return err
+	}
+	if err := d.saveKeys(e); err != nil {
+		return err
+	}
+	d.step("posted the election definition: %d contests, %d voters, %d trustees, threshold %d",
+		len(e.Manifest.Contests), voters, len(e.Trustees), e.Manifest.Threshold)
+
+	if err := e.Ceremony(ctx); err != nil {
+		return err
+	}
+	d.step("key ceremony done: every trustee checked its shares and accepted; joint key posted")
+	if err := e.SetPhase(ctx, election.PhaseOpen); err != nil {
+		return err
+	}
+	d.step("voting is open")
+
+	if err := d.castAll(ctx, e, voters); err != nil {
+		return err
+	}
+	for v := range challenges {
+		if _, err := e.Challenge(ctx, v, e.RandomChoices()); err != nil {
+			return err
+		}
+	}
+	for v := range revotes {
+		if _, _, err := e.Cast(ctx, voters-1-v, e.RandomChoices()); err != nil {
+			return err
+		}
+	}
+	d.step("%d Benaloh challenges posted (never counted), %d voters voted again", challenges, revotes)
+
+	if err := e.SetPhase(ctx, election.PhaseClosed); err != nil {
+		return err
+	}
+	d.step("voting is closed")
+	for _, i := range []int{1, 2, 4} {
+		if err := e.Decrypt(ctx, i); err != nil {
+			return err
+		}
+	}
+	d.step("trustees 1, 2 and 4 posted partial decryptions; trustees 3 and 5 stayed away")
+	if _, err := e.Tally(ctx); err != nil {
+		return err
+	}
+	d.step("result combined and posted; it matches the choices the simulated voters cast")
+
+	if err := d.export(ctx); err != nil {
+		return err
+	}
+	st, err := d.view.Sync(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out(c))
+	if err := printResult(c, st); err != nil {
+		return err
+	}
+	fmt.Fprintln(out(c))
+	s := st.Summary()
+	fmt.Fprintf(out(c), "ballots cast %d, counted %d, superseded %d, challenged %d\n", s.Ballots, s.Counted, s.Superseded, s.Challenged)
+	return d.writeGuide()
+}
+
+func (d *demo) prepareDir() error {
+	if entries, err := os.ReadDir(d.dir); err == nil && len(entries) > 0 {
+		return withHint(fmt.Errorf("%s is not empty", d.dir), "remove it, or pass --dir NEWDIR")
+	}
+	return os.MkdirAll(d.dir, 0o755)
+}
+
+// startBoard creates the board's key and database and serves it on a
+// loopback port.
+func (d *demo) startBoard(ctx context.Context) (stop func(), err error) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, "evote-demo-board")
+	if err != nil {
+		return nil, err
+	}
+	if err := writeNewFile(filepath.Join(d.dir, "board.skey"), []byte(skey+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	if err := writeNewFile(filepath.Join(d.dir, "board.vkey"), []byte(vkey+"\n"), 0o644); err != nil {
+		return nil, err
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		return nil, err
+	}
+	d.store, err = sqlite.Create(ctx, filepath.Join(d.dir, "board.db"))
+	if err != nil {
+		return nil, err
+	}
+	tracker := new(election.Tracker)
+	d.log, err = bulletin.OpenLog(ctx, d.store, tracker.New, bulletin.LogOptions{Signer: signer})
+	if err != nil {
+		d.store.Close()
+		return nil, err
+	}
+	srv := server.New(server.Config{Log: d.log})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	d.url = "http://" + ln.Addr().String()
+	d.vkey = vkey
+	if d.client, err = client.New(d.url, vkey, nil); err != nil {
+		return nil, err
+	}
+	d.view = follow.New(d.client)
+	d.step("bulletin board serving %s (database %s)", d.url, filepath.Join(d.dir, "board.db"))
+	return func() {
+		hs.Close()
+		srv.Close()
+		d.log.Close()
+		d.store.Close()
+	}, nil
+}
+
+// saveKeys leaves the definition and the participants' keys in the folder
+// so that a person can continue by hand.
+func (d *demo) saveKeys(e *simulate.Election) error {
+	def, err := e.Manifest.MarshalCanonical()
+	if err != nil {
+		return err
+	}
+	if err := writeNewFile(filepath.Join(d.dir, "election.json"), def, 0o644); err != nil {
+		return err
+	}
+	if err := writeSigningKey(filepath.Join(d.dir, "official.key"), ed25519.PrivateKey(e.Official)); err != nil {
+		return err
+	}
+	for i, k := range e.Trustees {
+		dir := filepath.Join(d.dir, fmt.Sprintf("trustee-%d", i+1))
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		if err := saveKeystore(filepath.Join(dir, "trustee.keystore"), []byte(demoPassphrase), &ceremony.TrusteeState{Keys: k}, false); err != nil {
+			return err
+		}
+	}
+	creds := filepath.Join(d.dir, "credentials")
+	if err := os.MkdirAll(creds, 0o700); err != nil {
+		return err
+	}
+	for i, cred := range e.Voters {
+		b, err := cred.Marshal()
+		if err != nil {
+			return err
+		}
+		if err := writeNewFile(filepath.Join(creds, fmt.Sprintf("voter-%05d.json", i+1)), b, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// demoPassphrase protects the demo trustees' keystores. It is printed in
+// the guide: the demo's keys protect nothing.
+const demoPassphrase = "demo passphrase"
+
+// castAll casts one random ballot per voter, on all cores, with progress.
+func (d *demo) castAll(ctx context.Context, e *simulate.Election, voters int) error {
+	var done atomic.Int64
+	g, ctx := errgroup.WithContext(ctx)
+	workers := max(2, runtime.NumCPU())
+	next := make(chan int)
+	g.Go(func() error {
+		defer close(next)
+		for v := range voters {
+			select {
+			case next <- v:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	})
+	for range workers {
+		g.Go(func() error {
+			for v := range next {
+				if _, _, err := e.Cast(ctx, v, e.RandomChoices()); err != nil {
+					return err
+				}
+				done.Add(1)
+			}
+			return nil
+		})
+	}
+	p := progress.New(d.c.App.ErrWriter, "casting ballots", int64(voters))
+	finished := make(chan error, 1)
+	go func() { finished <- g.Wait() }()
+	for {
+		select {
+		case err := <-finished:
+			p.Finish(done.Load())
+			if err != nil {
+				return err
+			}
+			d.step("%d ballots encrypted with proofs on the voters' side, cast over HTTP, verified and stored by the board (%.0f ballots/s)",
+				voters, float64(voters)/p.Elapsed().Seconds())
+			return nil
+		case <-time.After(200 * time.Millisecond):
+			p.Update(done.Load())
+		}
+	}
+}
+
+// export writes the whole record and the latest signed checkpoint.
+func (d *demo) export(ctx context.Context) error {
+	f, err := os.Create(filepath.Join(d.dir, "record.jsonl"))
+	if err != nil {
+		return err
+	}
+	n, err := bulletin.Export(ctx, d.store, f)
+	if err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	cp, err := d.client.Checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	if err := writeNewFile(filepath.Join(d.dir, "checkpoint.txt"), cp.Note, 0o644); err != nil {
+		return err
+	}
+	d.step("exported %d records to %s with the signed checkpoint %s", n, filepath.Join(d.dir, "record.jsonl"), filepath.Join(d.dir, "checkpoint.txt"))
+	return nil
+}
+
+var guide = template.Must(template.New("guide").Parse(`This folder holds a complete evote election, made by ` + "`evote demo`" + `.
+
+  election.json      the election definition (as posted, canonical)
+  board.db           the bulletin board's SQLite database
+  board.skey/.vkey   the board's checkpoint signing / verifier key
+  record.jsonl       the exported public record, one record per line
+  checkpoint.txt     the board's last signed checkpoint
+  official.key       the official's signing key
+  trustee-N/         each trustee's keystore (passphrase: "{{.Passphrase}}")
+  credentials/       each voter's credential
+
+Re-verify the whole election from the public record alone:
+
+  evote verify --record {{.Dir}}/record.jsonl --checkpoint {{.Dir}}/checkpoint.txt --board-key @{{.Dir}}/board.vkey
+
+Serve the board again and look around:
+
+  evote board serve --db {{.Dir}}/board.db --key {{.Dir}}/board.skey --addr 127.0.0.1:8080
+  evote election status --board http://127.0.0.1:8080 --board-key @{{.Dir}}/board.vkey
+`))
+
+func (d *demo) writeGuide() error {
+	f, err := os.Create(filepath.Join(d.dir, "README.txt"))
+	if err != nil {
+		return err
+	}
+	err = guide.Execute(io.MultiWriter(f, out(d.c)), map[string]string{"Dir": d.dir, "Passphrase": demoPassphrase})
+	return errors.Join(err, f.Close())
+}

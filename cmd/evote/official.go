@@ -1,0 +1,304 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/election"
+)
+
+var officialKeyFlag = &cli.StringFlag{Name: "key", Usage: "the official's signing key (from `evote election keygen`)", Required: true}
+
+func electionCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "election",
+		Usage: "the election official's steps: define, run the ceremony's end, open, close",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "keygen",
+				Usage:     "create the official's signing key",
+				ArgsUsage: " ",
+				Flags:     []cli.Flag{&cli.StringFlag{Name: "out", Usage: "key file to create", Value: "official.key"}},
+				Action:    officialKeygen,
+			},
+			{
+				Name:  "init",
+				Usage: "validate an election definition and post it as the board's first record",
+				Flags: append([]cli.Flag{
+					officialKeyFlag,
+					&cli.StringFlag{Name: "definition", Usage: "the election definition (JSON, see docs/spec/ballot.md)", Required: true},
+					&cli.StringFlag{Name: "credentials-dir", Usage: "where to write generated voter credentials (if the definition has voter_count)", Value: "credentials"},
+				}, boardFlags...),
+				Action: electionInit,
+			},
+			{
+				Name:   "finish-ceremony",
+				Usage:  "post the joint election key once every trustee accepted its shares",
+				Flags:  append([]cli.Flag{officialKeyFlag, waitFlag}, boardFlags...),
+				Action: finishCeremony,
+			},
+			{
+				Name:   "open",
+				Usage:  "open voting",
+				Flags:  append([]cli.Flag{officialKeyFlag}, boardFlags...),
+				Action: func(c *cli.Context) error { return setPhase(c, election.PhaseOpen) },
+			},
+			{
+				Name:   "close",
+				Usage:  "close voting",
+				Flags:  append([]cli.Flag{officialKeyFlag}, boardFlags...),
+				Action: func(c *cli.Context) error { return setPhase(c, election.PhaseClosed) },
+			},
+			{
+				Name:  "publish-client",
+				Usage: "publish the SHA-256 of a voter client build (the web page's WebAssembly module)",
+				Flags: append([]cli.Flag{
+					officialKeyFlag,
+					&cli.StringFlag{Name: "file", Usage: "the build to publish", Required: true},
+				}, boardFlags...),
+				Action: publishClient,
+			},
+			{
+				Name:   "status",
+				Usage:  "show the election's phase and counts",
+				Flags:  boardFlags,
+				Action: electionStatus,
+			},
+		},
+	}
+}
+
+func tallyCommand() *cli.Command {
+	return &cli.Command{
+		Name:   "tally",
+		Usage:  "combine the trustees' partial decryptions and post the result (the official)",
+		Flags:  append([]cli.Flag{officialKeyFlag, waitFlag}, boardFlags...),
+		Action: postResult,
+	}
+}
+
+func officialKeygen(c *cli.Context) error {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return err
+	}
+	if err := writeSigningKey(c.String("out"), priv); err != nil {
+		return err
+	}
+	fmt.Fprintf(out(c), "wrote %s\nofficial public key (put it in the definition's \"official\" field):\n%s\n",
+		c.String("out"), base64.StdEncoding.EncodeToString(pub))
+	return nil
+}
+
+func electionInit(c *cli.Context) error {
+	key, err := readSigningKey(c.String("key"))
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(c.String("definition"))
+	if err != nil {
+		return err
+	}
+	m, err := ballot.ParseManifest(data)
+	if err != nil {
+		return withHint(err, "fix the definition; its format is in docs/spec/ballot.md")
+	}
+	signer := election.KeySigner(key)
+	if !signer.PublicKey().Equal(m.Official) {
+		return withHint(errors.New("the definition's official key is not the key in --key"),
+			"set \"official\" to %s", base64.StdEncoding.EncodeToString(signer.PublicKey()))
+	}
+	var creds []*ballot.Credential
+	if m.VoterCount > 0 {
+		if creds, err = m.FillVoters(); err != nil {
+			return err
+		}
+	}
+	cl, err := boardClient(c)
+	if err != nil {
+		return err
+	}
+	// Write the credentials before posting: a posted roll without its
+	// private keys would disenfranchise everyone.
+	if len(creds) > 0 {
+		dir := c.String("credentials-dir")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		for i, cred := range creds {
+			b, err := cred.Marshal()
+			if err != nil {
+				return err
+			}
+			if err := writeNewFile(filepath.Join(dir, fmt.Sprintf("voter-%05d.json", i+1)), b, 0o600); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(out(c), "wrote %d voter credentials to %s: hand one to each voter\n", len(creds), dir)
+	}
+	rec, _, err := post(c.Context, cl, signer, election.TypeDefinition, m)
+	if err != nil {
+		return err
+	}
+	h, err := m.Hash()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out(c), "posted the definition of %q as record %d\nmanifest hash %x\n", m.Title, rec.Index, h)
+	fmt.Fprintf(out(c), "next: each trustee runs `evote trustee ceremony`\n")
+	return nil
+}
+
+func finishCeremony(c *cli.Context) error {
+	key, err := readSigningKey(c.String("key"))
+	if err != nil {
+		return err
+	}
+	cl, err := boardClient(c)
+	if err != nil {
+		return err
+	}
+	st, err := waitFor(c.Context, c, cl, "every trustee's verdict", func(s *election.State) bool {
+		return s.VerdictsComplete() || s.CeremonyFailure() != nil
+	})
+	if err != nil {
+		return err
+	}
+	jk, err := st.JointKeyRecord()
+	if err != nil {
+		return withHint(err, "the accused trustees sent shares that do not match their commitments: replace or exclude them and start a new election")
+	}
+	rec, _, err := post(c.Context, cl, election.KeySigner(key), election.TypeJointKey, jk)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out(c), "posted the joint election key as record %d\nnext: `evote election open`\n", rec.Index)
+	return nil
+}
+
+func setPhase(c *cli.Context, phase string) error {
+	key, err := readSigningKey(c.String("key"))
+	if err != nil {
+		return err
+	}
+	cl, err := boardClient(c)
+	if err != nil {
+		return err
+	}
+	st, err := syncState(c.Context, cl)
+	if err != nil {
+		return err
+	}
+	rec, _, err := post(c.Context, cl, election.KeySigner(key), election.TypePhase, st.PhaseRecord(phase))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out(c), "voting is %s (record %d)\n", phase, rec.Index)
+	return nil
+}
+
+func publishClient(c *cli.Context) error {
+	key, err := readSigningKey(c.String("key"))
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(c.String("file"))
+	if err != nil {
+		return err
+	}
+	cl, err := boardClient(c)
+	if err != nil {
+		return err
+	}
+	st, err := syncState(c.Context, cl)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(data)
+	rec, _, err := post(c.Context, cl, election.KeySigner(key), election.TypeClientHash, st.ClientHashRecord(filepath.Base(c.String("file")), sum))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out(c), "published sha256 %x of %s as record %d\n", sum, filepath.Base(c.String("file")), rec.Index)
+	return nil
+}
+
+func electionStatus(c *cli.Context) error {
+	cl, err := boardClient(c)
+	if err != nil {
+		return err
+	}
+	st, err := syncState(c.Context, cl)
+	if err != nil {
+		return err
+	}
+	s := st.Summary()
+	w := tabwriter.NewWriter(out(c), 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "election\t%s\nphase\t%s\nvoters on the roll\t%d\nballots cast\t%d\ncounted\t%d\nsuperseded\t%d\nchallenged\t%d\npartial decryptions\t%d\n",
+		s.Title, s.Phase, s.Voters, s.Ballots, s.Counted, s.Superseded, s.Challenged, s.Partials)
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if st.Result() != nil {
+		return printResult(c, st)
+	}
+	return nil
+}
+
+func postResult(c *cli.Context) error {
+	key, err := readSigningKey(c.String("key"))
+	if err != nil {
+		return err
+	}
+	cl, err := boardClient(c)
+	if err != nil {
+		return err
+	}
+	st, err := waitFor(c.Context, c, cl, "enough partial decryptions", func(s *election.State) bool {
+		m := s.Manifest()
+		return m != nil && s.Phase() == election.Closed && len(s.Partials()) >= m.Threshold
+	})
+	if err != nil {
+		return err
+	}
+	r, err := st.ComputeResult()
+	if err != nil {
+		return err
+	}
+	rec, _, err := post(c.Context, cl, election.KeySigner(key), election.TypeResult, r)
+	if err != nil {
+		return err
+	}
+	if err := st.AdmitRecord(rec); err != nil {
+		return err
+	}
+	fmt.Fprintf(out(c), "posted the result as record %d (trustees %v combined)\n", rec.Index, r.Tally.Trustees)
+	for _, rej := range r.Tally.Rejected {
+		fmt.Fprintf(out(c), "ignored the partial decryption of trustee %d: %s\n", rej.Trustee, rej.Reason)
+	}
+	return printResult(c, st)
+}
+
+// printResult prints the posted result as a table by contest.
+func printResult(c *cli.Context, st *election.State) error {
+	rows, err := st.ResultTable()
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(out(c), 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "contest\toption\tvotes")
+	for _, r := range rows {
+		fmt.Fprintf(w, "%s\t%s\t%d\n", r.Contest, r.Title, r.Count)
+	}
+	return w.Flush()
+}

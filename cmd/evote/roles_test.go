@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// run runs the evote app in-process and returns what it printed.
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var stdout, stderr syncBuffer
+	app := newApp()
+	app.Writer, app.ErrWriter = &stdout, &stderr
+	err := app.RunContext(t.Context(), append([]string{"evote"}, args...))
+	return stdout.String() + stderr.String(), err
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := run(t, args...)
+	if err != nil {
+		t.Fatalf("evote %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// TestEveryRoleByHand runs a small election the way its participants
+// would, one CLI command at a time: the official, three trustees (t=2),
+// voters casting, challenging and re-voting, the tally with one trustee
+// absent, and an observer checking a receipt.
+func TestEveryRoleByHand(t *testing.T) {
+	dir := t.TempDir()
+	at := func(name string) string { return filepath.Join(dir, name) }
+	pollInterval = 20 * time.Millisecond
+
+	// The board.
+	mustRun(t, "board", "keygen", "--out", at("board"))
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	var serveLog syncBuffer
+	served := make(chan error, 1)
+	go func() {
+		app := newApp()
+		app.Writer, app.ErrWriter = &serveLog, &serveLog
+		served <- app.RunContext(ctx, []string{"evote", "board", "serve", "--db", at("board.db"), "--init",
+			"--key", at("board/board.skey"), "--addr", "127.0.0.1:0", "--rate-limit", "0"})
+	}()
+	var url string
+	re := regexp.MustCompile(`listening on (http://[0-9.:]+)`)
+	for deadline := time.Now().Add(10 * time.Second); url == ""; time.Sleep(10 * time.Millisecond) {
+		if m := re.FindStringSubmatch(serveLog.String()); m != nil {
+			url = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("board did not start: %s", serveLog.String())
+		}
+	}
+	board := []string{"--board", url, "--board-key", "@" + at("board/board.vkey")}
+	with := func(args ...string) []string { return append(args, board...) }
+
+	// Keys: the official and three trustees.
+	keyOut := mustRun(t, "election", "keygen", "--out", at("official.key"))
+	officialPub := regexp.MustCompile(`(?m)^[A-Za-z0-9+/]{43}=$`).FindString(keyOut)
+	var trustees []string
+	for i := 1; i <= 3; i++ {
+		td := at(fmt.Sprintf("trustee-%d", i))
+		pass := filepath.Join(td, "pass")
+		os.MkdirAll(td, 0o700)
+		os.WriteFile(pass, []byte(fmt.Sprintf("passphrase of trustee %d\n", i)), 0o600)
+		mustRun(t, "trustee", "keygen", "--out", td, "--passphrase-file", pass)
+		pub, err := os.ReadFile(filepath.Join(td, "trustee.pub.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys struct {
+			SignKey string `json:"sign_key"`
+			EncKey  string `json:"enc_key"`
+		}
+		if err := json.Unmarshal(pub, &keys); err != nil {
+			t.Fatal(err)
+		}
+		trustees = append(trustees, fmt.Sprintf(`{"name":"Trustee %d","sign_key":%q,"enc_key":%q}`, i, keys.SignKey, keys.EncKey))
+	}
+
+	// The definition, written by hand.
+	def := fmt.Sprintf(`{
+  "version": "evote/v1", "id": "by-hand", "title": "Election by hand",
+  "official": %q,
+  "opens": "2026-11-22T08:00:00Z", "closes": "2026-11-22T20:00:00Z",
+  "contests": [
+    {"id": "mayor", "title": "Mayor", "kind": "plurality", "min_selections": 0, "max_selections": 1,
+     "options": [{"id": "alice", "title": "Alice"}, {"id": "bob", "title": "Bob"}]},
+    {"id": "budget", "title": "Budget points", "kind": "cumulative", "min_selections": 3, "max_selections": 3, "option_max": 2,
+     "options": [{"id": "parks", "title": "Parks"}, {"id": "roads", "title": "Roads"}]}
+  ],
+  "trustees": [%s],
+  "threshold": 2,
+  "voter_count": 3
+}`, officialPub, strings.Join(trustees, ","))
+	os.WriteFile(at("election.json"), []byte(def), 0o644)
+	out := mustRun(t, with("election", "init", "--key", at("official.key"), "--definition", at("election.json"), "--credentials-dir", at("credentials"))...)
+	if !strings.Contains(out, "wrote 3 voter credentials") {
+		t.Fatalf("election init printed %q", out)
+	}
+	// A definition with a mistake is refused with the problem named.
+	os.WriteFile(at("bad.json"), []byte(strings.Replace(def, `"threshold": 2`, `"threshold": 4`, 1)), 0o644)
+	if out, err := run(t, with("election", "init", "--key", at("official.key"), "--definition", at("bad.json"))...); err == nil || !strings.Contains(err.Error()+out, "threshold") {
+		t.Fatalf("a threshold above the trustee count was accepted: %v %s", err, out)
+	}
+
+	// The ceremony: the trustees run at the same time and wait for each other.
+	var wg sync.WaitGroup
+	for i := 1; i <= 3; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			td := at(fmt.Sprintf("trustee-%d", i))
+			out, err := run(t, with("trustee", "ceremony", "--keystore", filepath.Join(td, "trustee.keystore"), "--passphrase-file", filepath.Join(td, "pass"), "--wait")...)
+			if err != nil || !strings.Contains(out, "accepted") {
+				t.Errorf("trustee %d ceremony: %v\n%s", i, err, out)
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	mustRun(t, with("election", "finish-ceremony", "--key", at("official.key"))...)
+
+	// Voting.
+	cred := func(i int) string { return filepath.Join(at("credentials"), fmt.Sprintf("voter-%05d.json", i)) }
+	vote := func(i int, choices string, extra ...string) (string, error) {
+		args := []string{"vote", "--credential", cred(i), "--choices", choices,
+			"--receipt", at(fmt.Sprintf("receipt-%d.json", i)), "--device-state", at(fmt.Sprintf("device-%d", i))}
+		return run(t, with(append(args, extra...)...)...)
+	}
+	if _, err := vote(1, "mayor=alice;budget=parks:2,roads", "--cast"); err == nil {
+		t.Fatal("a ballot was accepted before voting opened")
+	}
+	mustRun(t, with("election", "open", "--key", at("official.key"))...)
+	for i, choices := range []string{"mayor=alice;budget=parks:2,roads", "mayor=bob;budget=roads:2,parks", "budget=parks,roads:2"} {
+		if out, err := vote(i+1, choices, "--cast"); err != nil || !strings.Contains(out, "receipt saved") {
+			t.Fatalf("voter %d: %v\n%s", i+1, err, out)
+		}
+	}
+	out, err := vote(2, "mayor=alice;budget=parks:2,roads", "--challenge")
+	if err != nil || !strings.Contains(out, "Alice×1") || !strings.Contains(out, "never be counted") {
+		t.Fatalf("challenge: %v\n%s", err, out)
+	}
+	out, err = vote(2, "mayor=alice;budget=parks:2,roads", "--cast")
+	if err != nil || !strings.Contains(out, "replaces your earlier ballot") {
+		t.Fatalf("re-vote: %v\n%s", err, out)
+	}
+	if out, err := vote(3, "mayor=alice,bob;budget=parks:3", "--cast"); err == nil {
+		t.Fatalf("an over-limit ballot was cast: %s", out)
+	}
+	out = mustRun(t, with("vote", "check-receipt", "--receipt", at("receipt-1.json"))...)
+	if !strings.HasPrefix(out, "OK:") {
+		t.Fatalf("check-receipt printed %q", out)
+	}
+
+	// Closing and the tally with trustee 2 absent.
+	mustRun(t, with("election", "close", "--key", at("official.key"))...)
+	for _, i := range []int{1, 3} {
+		td := at(fmt.Sprintf("trustee-%d", i))
+		mustRun(t, with("trustee", "decrypt", "--keystore", filepath.Join(td, "trustee.keystore"), "--passphrase-file", filepath.Join(td, "pass"))...)
+	}
+	out = mustRun(t, with("tally", "--key", at("official.key"))...)
+	// Counted: voter 1 (alice; parks 2, roads 1), voter 2's re-vote (alice;
+	// parks 2, roads 1), voter 3 (no mayor; parks 1, roads 2).
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`mayor\s+Alice\s+2\n`), regexp.MustCompile(`mayor\s+Bob\s+0\n`),
+		regexp.MustCompile(`budget\s+Parks\s+5\n`), regexp.MustCompile(`budget\s+Roads\s+4\n`),
+	} {
+		if !want.MatchString(out) {
+			t.Errorf("tally output lacks %v:\n%s", want, out)
+		}
+	}
+	status := mustRun(t, with("election", "status")...)
+	for _, want := range []string{"tallied", "superseded           1", "challenged           1"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("status lacks %q:\n%s", want, status)
+		}
+	}
+	stop()
+	if err := <-served; err != nil {
+		t.Fatalf("board serve: %v", err)
+	}
+}

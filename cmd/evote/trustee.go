@@ -1,0 +1,206 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/evote/evote/ceremony"
+	"github.com/evote/evote/election"
+)
+
+var keystoreFlag = &cli.StringFlag{Name: "keystore", Usage: "the trustee's encrypted keystore (from `evote trustee keygen`)", Required: true}
+
+func trusteeCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "trustee",
+		Usage: "a trustee's steps: keys, the key ceremony, the partial decryption",
+		Subcommands: []*cli.Command{
+			{
+				Name:   "keygen",
+				Usage:  "create a trustee's keys in a passphrase-encrypted keystore",
+				Flags:  []cli.Flag{&cli.StringFlag{Name: "out", Usage: "folder to write trustee.keystore and trustee.pub.json into", Value: "."}, passphraseFlag},
+				Action: trusteeKeygen,
+			},
+			{
+				Name:   "ceremony",
+				Usage:  "post commitments and encrypted shares, then check the shares received and post a verdict",
+				Flags:  append([]cli.Flag{keystoreFlag, passphraseFlag, waitFlag}, boardFlags...),
+				Action: trusteeCeremony,
+			},
+			{
+				Name:   "decrypt",
+				Usage:  "post this trustee's partial decryption of the encrypted totals",
+				Flags:  append([]cli.Flag{keystoreFlag, passphraseFlag, waitFlag}, boardFlags...),
+				Action: trusteeDecrypt,
+			},
+		},
+	}
+}
+
+func trusteeKeygen(c *cli.Context) error {
+	pass, err := readPassphrase(c, true)
+	if err != nil {
+		return err
+	}
+	keys, err := ceremony.GenerateTrusteeKeys()
+	if err != nil {
+		return err
+	}
+	dir := c.String("out")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if err := saveKeystore(filepath.Join(dir, "trustee.keystore"), pass, &ceremony.TrusteeState{Keys: keys}, false); err != nil {
+		return err
+	}
+	pub, err := keys.Public().Marshal()
+	if err != nil {
+		return err
+	}
+	if err := writeNewFile(filepath.Join(dir, "trustee.pub.json"), append(pub, '\n'), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(out(c), "wrote %s and %s\ngive the official your public keys for the definition's trustee entry:\n%s\n",
+		filepath.Join(dir, "trustee.keystore"), filepath.Join(dir, "trustee.pub.json"), pub)
+	return nil
+}
+
+// saveKeystore seals the trustee's state under the passphrase and writes
+// it, atomically replacing an existing keystore if replace is set.
+func saveKeystore(path string, pass []byte, ts *ceremony.TrusteeState, replace bool) error {
+	plain, err := ts.Marshal()
+	if err != nil {
+		return err
+	}
+	sealed, err := ceremony.Seal(pass, plain)
+	if err != nil {
+		return err
+	}
+	if replace {
+		return replaceFile(path, sealed, 0o600)
+	}
+	return writeNewFile(path, sealed, 0o600)
+}
+
+func openKeystore(c *cli.Context) ([]byte, *ceremony.TrusteeState, error) {
+	sealed, err := os.ReadFile(c.String("keystore"))
+	if err != nil {
+		return nil, nil, err
+	}
+	pass, err := readPassphrase(c, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	plain, err := ceremony.Open(pass, sealed)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", c.String("keystore"), err)
+	}
+	ts, err := ceremony.ParseTrusteeState(plain)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", c.String("keystore"), err)
+	}
+	return pass, ts, nil
+}
+
+func trusteeCeremony(c *cli.Context) error {
+	pass, ts, err := openKeystore(c)
+	if err != nil {
+		return err
+	}
+	if ts.Share != nil {
+		return errors.New("this keystore already holds a share from a completed ceremony")
+	}
+	cl, err := boardClient(c)
+	if err != nil {
+		return err
+	}
+	st, err := syncState(c.Context, cl)
+	if err != nil {
+		return err
+	}
+	signer := election.TrusteeSigner{Keys: ts.Keys}
+	index, ok := st.TrusteeIndex(signer.PublicKey())
+	if !ok {
+		return withHint(errors.New("this trustee is not in the election definition"), "check that the board runs the right election, and that the official copied your trustee.pub.json")
+	}
+	commitments, _, _ := st.Ceremony()
+	switch {
+	case commitments[index-1] == nil && ts.Dealer == nil:
+		cm, sh, dealer, err := st.Deal(index)
+		if err != nil {
+			return err
+		}
+		// Keep the dealer secret before posting, so a crash cannot leave
+		// commitments on the board that this trustee can no longer serve.
+		ts.Dealer = dealer
+		if err := saveKeystore(c.String("keystore"), pass, ts, true); err != nil {
+			return err
+		}
+		if _, _, err := post(c.Context, cl, signer, election.TypeCommitments, cm); err != nil {
+			return err
+		}
+		if _, _, err := post(c.Context, cl, signer, election.TypeShares, sh); err != nil {
+			return err
+		}
+		fmt.Fprintf(out(c), "trustee %d: posted commitments and encrypted shares\n", index)
+	case ts.Dealer == nil:
+		return errors.New("the board has this trustee's commitments but the keystore has no dealer secret: was another keystore used?")
+	}
+	st, err = waitFor(c.Context, c, cl, "every trustee's commitments and shares", (*election.State).CeremonyComplete)
+	if err != nil {
+		return err
+	}
+	share, verdict, err := st.Receive(ts.Keys, ts.Dealer)
+	if err != nil {
+		return err
+	}
+	if verdict.Accept {
+		ts.Share, ts.Dealer = share, nil
+		if err := saveKeystore(c.String("keystore"), pass, ts, true); err != nil {
+			return err
+		}
+	}
+	if _, _, err := post(c.Context, cl, signer, election.TypeVerdict, verdict); err != nil {
+		return err
+	}
+	if !verdict.Accept {
+		for _, cpl := range verdict.Complaints {
+			fmt.Fprintf(out(c), "trustee %d: complaint against trustee %d: %s\n", index, cpl.Against, cpl.Reason)
+		}
+		return errors.New("posted a complaint: the ceremony cannot complete")
+	}
+	fmt.Fprintf(out(c), "trustee %d: all shares verified; accepted and saved the secret share in the keystore\n", index)
+	return nil
+}
+
+func trusteeDecrypt(c *cli.Context) error {
+	_, ts, err := openKeystore(c)
+	if err != nil {
+		return err
+	}
+	if ts.Share == nil {
+		return errors.New("this keystore holds no share: the trustee has not completed the ceremony")
+	}
+	cl, err := boardClient(c)
+	if err != nil {
+		return err
+	}
+	st, err := waitFor(c.Context, c, cl, "voting to close", func(s *election.State) bool { return s.Phase() >= election.Closed })
+	if err != nil {
+		return err
+	}
+	p, err := st.PartialDecryption(ts.Share)
+	if err != nil {
+		return err
+	}
+	rec, _, err := post(c.Context, cl, election.TrusteeSigner{Keys: ts.Keys}, election.TypePartial, p)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out(c), "trustee %d: posted the partial decryption as record %d\n", ts.Share.Index(), rec.Index)
+	return nil
+}

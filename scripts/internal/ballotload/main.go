@@ -1,0 +1,157 @@
+// Command ballotload measures how fast a bulletin board running the
+// election rules accepts ballots with full validation. It sets up an
+// election on the board (definition, a 5-trustee ceremony, opening),
+// encrypts one ballot per voter before the clock starts (one contest of 10
+// options, pick up to 3), then posts them from concurrent clients over HTTP
+// and reports ballots/s and latency percentiles.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/bulletin/client"
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/election/follow"
+	"github.com/evote/evote/election/simulate"
+	"github.com/evote/evote/internal/progress"
+)
+
+func main() {
+	url := flag.String("url", "", "board base URL")
+	vkey := flag.String("vkey", "", "board verifier key")
+	voters := flag.Int("voters", 4000, "ballots to cast, one per voter")
+	posters := flag.Int("posters", 32, "concurrent HTTP clients")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("ballotload: ")
+	if err := run(context.Background(), *url, *vkey, *voters, *posters); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// tenPickThree is the benchmark's contest: 10 options, pick up to 3.
+func tenPickThree() []ballot.Contest {
+	c := ballot.Contest{ID: "council", Title: "Council", Kind: ballot.KindKOfN, MaxSelections: 3, OptionMax: 1}
+	for i := range 10 {
+		c.Options = append(c.Options, ballot.Option{ID: fmt.Sprintf("o%d", i), Title: fmt.Sprintf("Option %d", i)})
+	}
+	return []ballot.Contest{c}
+}
+
+func run(ctx context.Context, url, vkey string, voters, posters int) error {
+	cl, err := client.New(url, vkey, nil)
+	if err != nil {
+		return err
+	}
+	f := follow.New(cl)
+	e, err := simulate.New(ctx, cl.Post, f.Sync, simulate.Options{
+		Title: "ballot load", Voters: voters, Trustees: 5, Threshold: 3, Contests: tenPickThree(),
+	})
+	if err != nil {
+		return err
+	}
+	if err := e.Ceremony(ctx); err != nil {
+		return err
+	}
+	if err := e.SetPhase(ctx, election.PhaseOpen); err != nil {
+		return err
+	}
+	st, err := f.Sync(ctx)
+	if err != nil {
+		return err
+	}
+	subs, err := encryptAll(st, e, voters)
+	if err != nil {
+		return err
+	}
+	size := len(subs[0].Payload)
+
+	latencies := make([]time.Duration, voters)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	start := time.Now()
+	for range posters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				t0 := time.Now()
+				_, _, err := cl.Post(ctx, subs[i])
+				latencies[i] = time.Since(t0)
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("ballot %d: %w", i, err)
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := range voters {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	elapsed := time.Since(start)
+	if firstErr != nil {
+		return firstErr
+	}
+	slices.Sort(latencies)
+	pct := func(p float64) time.Duration {
+		return latencies[int(p*float64(len(latencies)-1))].Round(100 * time.Microsecond)
+	}
+	fmt.Printf("accepted=%d ballots in %.2fs rate=%.0f/s p50=%v p90=%v p99=%v max=%v (posters=%d, ballot payload %d bytes, full validation)\n",
+		voters, elapsed.Seconds(), float64(voters)/elapsed.Seconds(), pct(0.5), pct(0.9), pct(0.99), latencies[len(latencies)-1].Round(100*time.Microsecond), posters, size)
+	return nil
+}
+
+// encryptAll encrypts and signs one random ballot per voter on all cores.
+func encryptAll(st *election.State, e *simulate.Election, voters int) ([]*bulletin.Submission, error) {
+	subs := make([]*bulletin.Submission, voters)
+	errs := make([]error, voters)
+	bar := progress.New(os.Stderr, "encrypting ballots", int64(voters))
+	var done sync.WaitGroup
+	var mu sync.Mutex
+	count := int64(0)
+	workers := runtime.NumCPU()
+	for w := range workers {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			for v := w; v < voters; v += workers {
+				b, _, err := st.EncryptBallot(e.Voters[v].Public, e.RandomChoices(), ballot.ConfirmationCode{})
+				if err == nil {
+					subs[v], err = election.NewSubmission(election.KeySigner(e.Voters[v].Private), election.TypeBallot, b)
+				}
+				errs[v] = err
+				mu.Lock()
+				count++
+				if w == 0 {
+					bar.Update(count)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	done.Wait()
+	bar.Finish(count)
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return subs, nil
+}
