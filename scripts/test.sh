@@ -13,7 +13,14 @@ fi
 echo "== go vet"
 go vet ./...
 echo "== GOOS=js GOARCH=wasm build of the voter client"
-if [ -d cmd/voterclient-wasm ]; then GOOS=js GOARCH=wasm go build -o /dev/null ./cmd/voterclient-wasm; fi
+if [ -d cmd/voterclient-wasm ]; then
+	GOOS=js GOARCH=wasm go build -o /dev/null ./cmd/voterclient-wasm
+	# The module must not link the board's storage or an HTTP stack
+	# (docs/spec/voter-client.md §1).
+	if GOOS=js GOARCH=wasm go list -deps ./cmd/voterclient-wasm | grep -E '^(database/sql|net/http|github.com/mattn/go-sqlite3)$'; then
+		echo "the voter client links the packages above"; exit 1
+	fi
+fi
 echo "== go test -race (crypto core)"
 go test -race -count=1 "$@" ./crypto/...
 echo "== go test (everything)"

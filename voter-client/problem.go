@@ -1,0 +1,60 @@
+package voterclient
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Problem codes: the classes of trouble a voter can meet. The web page
+// branches on them; the message says what happened in plain words.
+const (
+	CodeBadCredential  = "bad-credential"  // the file is not a credential
+	CodeWrongElection  = "wrong-election"  // the credential is for another election
+	CodeIneligible     = "ineligible"      // the credential is not on the voter roll
+	CodeNotOpen        = "not-open"        // voting has not opened yet
+	CodeClosed         = "closed"          // voting has closed
+	CodeInvalidChoices = "invalid-choices" // the marked choices break a contest's rules
+	CodeNoBallot       = "no-ballot"       // cast or challenge without an encrypted ballot
+	CodeDuplicate      = "duplicate"       // the board already has this ballot
+	CodeRejected       = "rejected"        // the board refused the ballot for another reason
+	CodeBusy           = "busy"            // the board is overloaded; try again
+	CodeUnreachable    = "unreachable"     // the board could not be reached
+	CodeBadBoard       = "bad-board"       // the board's data does not check out
+	CodeBadReceipt     = "bad-receipt"     // a receipt does not check out
+	CodeBadChallenge   = "bad-challenge"   // a challenged ballot does not match
+	CodeBadInput       = "bad-input"       // the page passed malformed data (a bug)
+)
+
+// Problem is an error explained for the voter: Message is plain words
+// meant to be shown as is, Code classifies it, and Err, if any, is the
+// technical cause for a details section or a log.
+type Problem struct {
+	Code    string
+	Message string
+	Err     error
+}
+
+// Error returns the message, with the technical cause in parentheses.
+func (p *Problem) Error() string {
+	if p.Err != nil {
+		return p.Message + " (" + p.Err.Error() + ")"
+	}
+	return p.Message
+}
+
+// Unwrap returns the technical cause.
+func (p *Problem) Unwrap() error { return p.Err }
+
+func problem(code string, err error, format string, args ...any) *Problem {
+	return &Problem{Code: code, Message: fmt.Sprintf(format, args...), Err: err}
+}
+
+// AsProblem returns err as a *Problem, wrapping any other error as a
+// CodeBadInput problem.
+func AsProblem(err error) *Problem {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	return &Problem{Code: CodeBadInput, Message: "Something went wrong inside the voting page. Reload the page and try again.", Err: err}
+}

@@ -1,0 +1,691 @@
+package web_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/network"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/bulletin/server"
+	"github.com/evote/evote/bulletin/store"
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/election/simulate"
+	"github.com/evote/evote/voter-client/web"
+)
+
+var saveScreenshots = flag.Bool("screenshots", false, "save the browser test's screenshots under docs/screenshots (otherwise a temporary directory)")
+
+// chromiumPath finds Chromium ($EVOTE_CHROMIUM, or chromium on $PATH), or
+// skips the test; when the environment variable CI is set (CI installs
+// Chromium) a missing browser fails the test instead.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if testing.Short() && os.Getenv("CI") == "" {
+		t.Skip("browser test skipped in -short mode (it always runs when CI is set)")
+	}
+	candidates := []string{os.Getenv("EVOTE_CHROMIUM"), "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
+	for _, c := range candidates {
+		if c == "" {
+			continue
+		}
+		if p, err := exec.LookPath(c); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("Chromium is not installed, and CI is set: install the chromium package")
+	}
+	t.Skip("Chromium is not installed (apt-get install -y chromium); set CI to make this a failure")
+	return ""
+}
+
+var (
+	wasmOnce sync.Once
+	wasmDir  string
+	wasmErr  error
+)
+
+// buildWasm builds cmd/voterclient-wasm with the flags of
+// scripts/build-web.sh and copies wasm_exec.js, once per test binary.
+func buildWasm(t *testing.T) string {
+	t.Helper()
+	wasmOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "evote-web-")
+		if err != nil {
+			wasmErr = err
+			return
+		}
+		wasmDir = dir
+		cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=",
+			"-o", filepath.Join(dir, web.WasmFile), "github.com/evote/evote/cmd/voterclient-wasm")
+		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0", "GOFLAGS=")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			wasmErr = fmt.Errorf("building the wasm module: %v\n%s", err, out)
+			return
+		}
+		goroot, err := exec.Command("go", "env", "GOROOT").Output()
+		if err != nil {
+			wasmErr = fmt.Errorf("go env GOROOT: %v", err)
+			return
+		}
+		src, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", web.WasmExecFile))
+		if err != nil {
+			wasmErr = err
+			return
+		}
+		wasmErr = os.WriteFile(filepath.Join(dir, web.WasmExecFile), src, 0o644)
+	})
+	if wasmErr != nil {
+		t.Fatal(wasmErr)
+	}
+	return wasmDir
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if wasmDir != "" {
+		os.RemoveAll(wasmDir)
+	}
+	os.Exit(code)
+}
+
+// testBoard is a real bulletin board (memory store, election policy) with
+// its HTTP API and the web pages, running an election through simulate.
+type testBoard struct {
+	srv     *httptest.Server
+	log     *bulletin.Log
+	tracker *election.Tracker
+	sim     *simulate.Election
+	vkey    string
+}
+
+func startBoard(t *testing.T, contests []ballot.Contest, voters int) *testBoard {
+	t.Helper()
+	ctx := context.Background()
+	b := &testBoard{tracker: new(election.Tracker)}
+	b.log, b.vkey = openLogKey(t, b.tracker)
+	vkey := b.vkey
+	srv := server.New(server.Config{Log: b.log, FeedCheckpointInterval: 100 * time.Millisecond})
+	dir := buildWasm(t)
+	must(t, web.Register(srv.Mux(), web.Options{WasmDir: dir, State: b.tracker.State, BoardKey: vkey}))
+	b.srv = httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { srv.Close(); b.srv.Close() })
+
+	var err error
+	b.sim, err = simulate.New(ctx, b.log.Append, b.tracker.Current, simulate.Options{
+		Title: "Springfield municipal election", Voters: voters, Trustees: 3, Threshold: 2, Contests: contests})
+	must(t, err)
+	must(t, b.sim.Ceremony(ctx))
+	// The official publishes the hash of the module the board serves.
+	sum, err := web.ModuleHash(dir)
+	must(t, err)
+	h, err := hex.DecodeString(sum)
+	must(t, err)
+	sub, err := election.NewSubmission(b.sim.Official, election.TypeClientHash, b.tracker.State().ClientHashRecord("voter-web "+runtime.Version(), [32]byte(h)))
+	must(t, err)
+	_, _, err = b.log.Append(ctx, sub)
+	must(t, err)
+	must(t, b.sim.SetPhase(ctx, election.PhaseOpen))
+	return b
+}
+
+// openLogKey opens an in-memory board log with the election policy and
+// returns it with its checkpoint verifier key.
+func openLogKey(t *testing.T, tracker *election.Tracker) (*bulletin.Log, string) {
+	t.Helper()
+	skey, vkey, err := note.GenerateKey(rand.Reader, "evote-test-board")
+	must(t, err)
+	signer, err := note.NewSigner(skey)
+	must(t, err)
+	l, err := bulletin.OpenLog(context.Background(), store.NewMemory(), tracker.New, bulletin.LogOptions{Signer: signer, Origin: "evote test board"})
+	must(t, err)
+	t.Cleanup(func() { l.Close() })
+	return l, vkey
+}
+
+func openLog(t *testing.T, tracker *election.Tracker) *bulletin.Log {
+	l, _ := openLogKey(t, tracker)
+	return l
+}
+
+// credentialFile writes voter v's credential file and returns its path.
+func (b *testBoard) credentialFile(t *testing.T, v int) string {
+	t.Helper()
+	data, err := b.sim.Voters[v].Marshal()
+	must(t, err)
+	p := filepath.Join(t.TempDir(), fmt.Sprintf("voter-%d.json", v))
+	must(t, os.WriteFile(p, data, 0o600))
+	return p
+}
+
+// page is a headless Chromium tab with helpers that fail the test.
+type page struct {
+	t      *testing.T
+	ctx    context.Context
+	mu     sync.Mutex
+	errs   []string // uncaught exceptions and console errors
+	origin []string // requests to anything but the test servers
+	shots  string
+}
+
+func newPage(t *testing.T) *page {
+	t.Helper()
+	exe := chromiumPath(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1000, 1300),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	p := &page{t: t, ctx: ctx, shots: t.TempDir()}
+	if *saveScreenshots {
+		p.shots = filepath.Join("..", "..", "docs", "screenshots")
+		must(t, os.MkdirAll(p.shots, 0o755))
+	}
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting Chromium %s: %v", exe, err)
+	}
+	err := chromedp.Listen(ctx, func(ev any) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		switch ev := ev.(type) {
+		case *cdpruntime.EventExceptionThrown:
+			p.errs = append(p.errs, "exception: "+ev.ExceptionDetails.Text+describe(ev.ExceptionDetails.Exception))
+		case *cdpruntime.EventConsoleAPICalled:
+			if ev.Type == cdpruntime.ConsoleAPICalledTypeError {
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, describe(a))
+				}
+				p.errs = append(p.errs, "console.error:"+strings.Join(parts, " "))
+			}
+		case *network.EventRequestWillBeSent:
+			u := ev.Request.URL
+			if !strings.HasPrefix(u, "http://127.0.0.1:") && !strings.HasPrefix(u, "ws://127.0.0.1:") &&
+				!strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") {
+				p.origin = append(p.origin, u)
+			}
+		}
+	})
+	must(t, err)
+	t.Cleanup(p.checkClean)
+	return p
+}
+
+func describe(o *cdpruntime.RemoteObject) string {
+	if o == nil {
+		return ""
+	}
+	if o.Description != "" {
+		return " " + o.Description
+	}
+	return " " + string(o.Value)
+}
+
+// checkClean fails the test if the pages threw, logged errors, or reached
+// for anything but the board.
+func (p *page) checkClean() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, e := range p.errs {
+		p.t.Errorf("page error: %s", e)
+	}
+	for _, u := range p.origin {
+		p.t.Errorf("page requested an external resource: %s", u)
+	}
+}
+
+func (p *page) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 90*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		p.t.Fatalf("%s: %v%s", what, err, p.errorBox())
+	}
+}
+
+// errorBox returns the page's error box text, to explain a failure.
+func (p *page) errorBox() string {
+	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById("error")||{}).textContent || ""`))
+	if err != nil || s == "" {
+		return ""
+	}
+	return "\npage error box: " + s
+}
+
+func evaluate[T any](p *page, expr string) T {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 90*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		p.t.Fatalf("evaluating %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitJS waits until the JavaScript expression is true.
+func (p *page) waitJS(what, expr string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 90*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(80*time.Second))); err != nil {
+		p.t.Fatalf("waiting for %s (%s): %v%s", what, expr, err, p.errorBox())
+	}
+}
+
+func (p *page) text(sel string) string {
+	p.t.Helper()
+	return evaluate[string](p, fmt.Sprintf(`document.querySelector(%q).textContent`, sel))
+}
+
+func (p *page) screenshot(name string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 60*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		p.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(p.shots, name)
+	must(p.t, os.WriteFile(path, png, 0o644))
+	p.t.Logf("screenshot: %s", path)
+}
+
+func visible(sel string) string {
+	return fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && !e.hidden && e.offsetParent !== null; })()`, sel)
+}
+
+func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+// press focuses sel and types keys, as a keyboard user does.
+func press(sel, keys string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.Focus(css(sel)), chromedp.KeyEvent(keys))
+}
+
+const unlabelledControls = `(() => {
+  const bad = [];
+  for (const el of document.querySelectorAll("input, textarea, select")) {
+    if (el.offsetParent === null) continue;
+    if (!(el.labels && el.labels.length) && !el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby")) bad.push(el.id || el.outerHTML.slice(0, 80));
+  }
+  for (const el of document.querySelectorAll("button, a")) {
+    if (el.offsetParent === null) continue;
+    if (!el.textContent.trim() && !el.getAttribute("aria-label")) bad.push(el.outerHTML.slice(0, 80));
+  }
+  for (const fs of document.querySelectorAll("fieldset")) {
+    if (!fs.querySelector("legend")) bad.push("fieldset without legend");
+  }
+  return bad;
+})()`
+
+// TestBrowserVoting is the voter's whole journey in a real browser: load
+// the credential, mark choices by keyboard and mouse, encrypt in
+// WebAssembly, challenge and check what was revealed, vote again and cast,
+// download and check the receipt, re-vote; then the observer page follows
+// the board live to the published result.
+func TestBrowserVoting(t *testing.T) {
+	p := newPage(t)
+	b := startBoard(t, nil, 3)
+	ctx := context.Background()
+	m := b.sim.Manifest
+
+	p.do("open the voter page", chromedp.Navigate(b.srv.URL+"/"))
+	p.waitJS("the credential step", visible("#step-credential"))
+	if got := evaluate[string](p, `document.getElementById("module-line").dataset.match || ""`); got != "yes" {
+		t.Errorf("module hash line: match=%q, text %q", got, p.text("#module-line"))
+	}
+
+	// A file that is not a credential is explained.
+	bad := filepath.Join(t.TempDir(), "notes.txt")
+	must(t, os.WriteFile(bad, []byte("my shopping list"), 0o600))
+	p.do("upload a wrong file", chromedp.SetUploadFiles(css("#credential-file"), []string{bad}))
+	p.waitJS("the bad credential error", `document.getElementById("error").dataset.code === "bad-credential"`)
+	t.Logf("bad credential: %s", p.text("#error"))
+
+	cred := b.credentialFile(t, 0)
+	p.do("upload the credential", chromedp.SetUploadFiles(css("#credential-file"), []string{cred}))
+	p.waitJS("the ballot step", visible("#step-ballot"))
+	if bad := evaluate[[]string](p, unlabelledControls); len(bad) > 0 {
+		t.Errorf("controls without an accessible name: %v", bad)
+	}
+	for i, c := range m.Contests {
+		want := c.Title
+		if got := p.text(fmt.Sprintf(`fieldset[data-contest=%q] legend`, c.ID)); got != want {
+			t.Errorf("contest %d legend = %q, want %q", i, got, want)
+		}
+	}
+
+	// Mark: mayor=bob (keyboard), council=dan,heidi (mouse) + ken (keyboard),
+	// parks=lake (mouse), budget=schools 3, safety 2 (arrow keys).
+	p.do("mark choices",
+		press("#c0-o1", " "),
+		chromedp.Click(css("#c1-o0")),
+		chromedp.Click(css("#c1-o4")),
+		press("#c1-o7", " "),
+		chromedp.Click(css("#c2-o1")),
+		press("#c3-o0", kb.ArrowUp+kb.ArrowUp+kb.ArrowUp),
+		press("#c3-o2", kb.ArrowUp+kb.ArrowUp),
+	)
+	marked := ballot.Choices{{0, 1, 0}, {1, 0, 0, 0, 1, 0, 0, 1, 0, 0}, {0, 1, 0, 0}, {3, 0, 2}}
+
+	// One council option too many is refused in plain words.
+	p.do("mark a fourth council option", chromedp.Click(css("#c1-o9")), press("#encrypt", kb.Enter))
+	p.waitJS("the too-many error", `document.getElementById("error").dataset.code === "invalid-choices"`)
+	t.Logf("too many: %s", p.text("#error"))
+	p.do("unmark it", chromedp.Click(css("#c1-o9")))
+
+	// Encrypt (keyboard), then challenge.
+	p.do("encrypt", press("#encrypt", kb.Enter))
+	p.waitJS("the confirmation code", visible("#step-decide"))
+	code1 := p.text("#code")
+	t.Logf("first ballot: code %s, encrypted in %.0f ms", code1, evaluate[float64](p, "window.evoteLastEncryptMs"))
+	p.screenshot("voter-encrypted.png")
+	p.do("challenge", chromedp.Click(css("#challenge")))
+	p.waitJS("the challenged ballot", visible("#step-challenged"))
+	if ok := evaluate[string](p, `document.getElementById("challenge-verdict").dataset.ok`); ok != "yes" {
+		t.Fatalf("challenge verdict %q: %s", ok, p.text("#challenge-verdict"))
+	}
+	shown := evaluate[[]string](p, `Array.from(document.querySelectorAll("#revealed dd"), d => d.textContent)`)
+	if want := describeChoices(m, marked); !slices.Equal(shown, want) {
+		t.Fatalf("revealed choices shown %q, marked %q", shown, want)
+	}
+	if !strings.Contains(p.text("#challenge-summary"), code1) {
+		t.Errorf("challenge summary %q does not name code %s", p.text("#challenge-summary"), code1)
+	}
+	p.screenshot("voter-challenged.png")
+
+	// Vote again: mayor=carol; cast.
+	p.do("vote again", chromedp.Click(css("#vote-again")))
+	p.waitJS("the ballot step", visible("#step-ballot"))
+	p.do("change mayor, encrypt", press("#c0-o2", " "), chromedp.Click(css("#encrypt")))
+	p.waitJS("the confirmation code", visible("#step-decide"))
+	code2 := p.text("#code")
+	if code2 == code1 {
+		t.Fatal("the second ballot has the first one's code")
+	}
+	if evaluate[bool](p, visible("#revote-note")) {
+		t.Errorf("re-vote note shown before the first cast: %s", p.text("#revote-note"))
+	}
+	p.do("cast", chromedp.Click(css("#cast")))
+	p.waitJS("the cast confirmation", visible("#step-cast"))
+	final := slices.Clone(marked)
+	final[0] = []uint64{0, 0, 1}
+	first, ok := b.tracker.State().CastBallot(b.sim.Voters[0].Public)
+	if !ok {
+		t.Fatal("the board has no counted ballot of the voter")
+	}
+	if s := p.text("#cast-summary"); !strings.Contains(s, fmt.Sprintf("record %d", first)) || !strings.Contains(s, code2) {
+		t.Errorf("cast summary %q, want record %d and code %s", s, first, code2)
+	}
+	receiptText := evaluate[string](p, `document.getElementById("receipt-text").value`)
+	p.screenshot("voter-cast.png")
+
+	// Download the receipt, then check it on the page.
+	downloads := t.TempDir()
+	if _, err := chromedp.CallBrowser(p.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
+		t.Fatal(err)
+	}
+	p.do("download the receipt", chromedp.Click(css("#receipt-download")))
+	receiptPath := filepath.Join(downloads, fmt.Sprintf("evote-receipt-%d.txt", first))
+	var saved []byte
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		var err error
+		if saved, err = os.ReadFile(receiptPath); err == nil && len(saved) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			entries, _ := os.ReadDir(downloads)
+			t.Fatalf("the receipt was not downloaded to %s (found %v)", receiptPath, entries)
+		}
+	}
+	if string(saved) != receiptText {
+		t.Fatalf("downloaded receipt differs from the one shown")
+	}
+	p.do("check the receipt", chromedp.SetUploadFiles(css("#receipt-file"), []string{receiptPath}), chromedp.Click(css("#check-receipt")))
+	p.waitJS("the receipt verdict", `!!document.getElementById("receipt-result").dataset.ok`)
+	if ok := evaluate[string](p, `document.getElementById("receipt-result").dataset.ok`); ok != "yes" {
+		t.Fatalf("receipt check: %s", p.text("#receipt-result"))
+	}
+	t.Logf("receipt check: %s", p.text("#receipt-result"))
+	// An altered receipt is refused.
+	altered := filepath.Join(t.TempDir(), "altered.txt")
+	lines := strings.Split(receiptText, "\n")
+	lines[2] = "leaf: " + strings.Repeat("A", 43) + "="
+	must(t, os.WriteFile(altered, []byte(strings.Join(lines, "\n")), 0o600))
+	p.do("check an altered receipt", chromedp.SetUploadFiles(css("#receipt-file"), []string{altered}), chromedp.Click(css("#check-receipt")))
+	p.waitJS("the altered receipt verdict", `document.getElementById("receipt-result").dataset.ok === "no"`)
+	t.Logf("altered receipt: %s", p.text("#receipt-result"))
+
+	// Re-vote.
+	p.do("re-vote", chromedp.Click(css("#revote")))
+	p.waitJS("the ballot step", visible("#step-ballot"))
+	p.do("encrypt", chromedp.Click(css("#encrypt")))
+	p.waitJS("the confirmation code", visible("#step-decide"))
+	p.waitJS("the re-vote note", visible("#revote-note"))
+	if s := p.text("#revote-note"); !strings.Contains(s, "replaces") || !strings.Contains(s, fmt.Sprintf("record %d", first)) {
+		t.Errorf("re-vote note %q", s)
+	}
+	p.do("cast again", chromedp.Click(css("#cast")))
+	p.waitJS("the cast confirmation", visible("#step-cast"))
+	p.waitJS("the replaced note", visible("#cast-revote"))
+	if s := p.text("#cast-revote"); !strings.Contains(s, fmt.Sprintf("replaces your earlier ballot (record %d)", first)) {
+		t.Errorf("re-vote confirmation %q", s)
+	}
+
+	// The board holds the challenged ballot, the cast ballot and the re-vote, all valid.
+	st := b.tracker.State()
+	s := st.Summary()
+	if s.Challenged != 1 || s.Ballots != 2 || s.Superseded != 1 || s.Counted != 1 {
+		t.Fatalf("board summary = %+v, want 1 challenged, 2 ballots, 1 superseded, 1 counted", s)
+	}
+	second, _ := st.CastBallot(b.sim.Voters[0].Public)
+	if st.Superseded()[first] != second {
+		t.Fatalf("superseded = %v, want %d → %d", st.Superseded(), first, second)
+	}
+	checkVoterRecords(t, b, 3)
+
+	// The observer page follows the board live.
+	p.do("open the observer page", chromedp.Navigate(b.srv.URL+"/observe"))
+	p.waitJS("the live feed", `document.getElementById("conn").dataset.live === "yes"`)
+	p.waitJS("the counts", `document.getElementById("counted").textContent === "1" && document.getElementById("challenged").textContent === "1"`)
+	size := b.log.Size()
+	p.waitJS("every record", fmt.Sprintf(`document.querySelectorAll("#records tbody tr").length === %d`, size))
+	other := b.sim.RandomChoices()
+	rec, _, err := b.sim.Cast(ctx, 1, other)
+	must(t, err)
+	p.waitJS("the new ballot, live", fmt.Sprintf(`document.querySelector("#records tbody tr td").textContent === "%d" && document.getElementById("counted").textContent === "2"`, rec.Index))
+	p.waitJS("the checkpoint", fmt.Sprintf(`document.getElementById("cp-size").textContent === "%d"`, b.log.Size()))
+	if bad := evaluate[[]string](p, unlabelledControls); len(bad) > 0 {
+		t.Errorf("observer controls without an accessible name: %v", bad)
+	}
+	p.screenshot("observer.png")
+
+	// Close, decrypt, publish: the voter page says voting closed, the
+	// observer shows the result, which counts the browser's ballot.
+	must(t, b.sim.SetPhase(ctx, election.PhaseClosed))
+	p.do("open the voter page after closing", chromedp.Navigate(b.srv.URL+"/"))
+	p.waitJS("the closed message", `document.getElementById("error").dataset.code === "closed"`)
+	t.Logf("closed: %s", p.text("#error"))
+	must(t, b.sim.Decrypt(ctx, 1))
+	must(t, b.sim.Decrypt(ctx, 3))
+	if _, err := b.sim.Tally(ctx); err != nil && !errors.Is(err, simulate.ErrMismatch) {
+		t.Fatal(err) // ErrMismatch: simulate does not know the browser's ballot
+	}
+	want := flatten(final)
+	for i, v := range flatten(other) {
+		want[i] += v
+	}
+	if got := b.tracker.State().Result(); got == nil || !slices.Equal(got.Counts, want) {
+		t.Fatalf("result = %v, want %v (the browser's last ballot plus voter 1's)", got, want)
+	}
+	p.do("open the observer page", chromedp.Navigate(b.srv.URL+"/observe"))
+	p.waitJS("the result table", visible("#result-section")+` && document.querySelectorAll("#result tbody tr").length === `+fmt.Sprint(len(want)))
+	p.waitJS("the tallied phase", `document.getElementById("phase").textContent === "tallied"`)
+	p.screenshot("observer-result.png")
+}
+
+// describeChoices renders choices as the page lists a revealed ballot.
+func describeChoices(m *ballot.Manifest, c ballot.Choices) []string {
+	var out []string
+	for i, contest := range m.Contests {
+		var picked []string
+		for k, n := range c[i] {
+			switch {
+			case n == 1:
+				picked = append(picked, contest.Options[k].Title)
+			case n > 1:
+				picked = append(picked, fmt.Sprintf("%s (%d)", contest.Options[k].Title, n))
+			}
+		}
+		if len(picked) == 0 {
+			out = append(out, "(nothing marked)")
+		} else {
+			out = append(out, strings.Join(picked, ", "))
+		}
+	}
+	return out
+}
+
+func flatten(c ballot.Choices) []uint64 {
+	var out []uint64
+	for _, contest := range c {
+		out = append(out, contest...)
+	}
+	return out
+}
+
+// checkVoterRecords re-verifies, from the board's records alone, every
+// ballot and challenged ballot of voter 0: want records in all.
+func checkVoterRecords(t *testing.T, b *testBoard, want int) {
+	t.Helper()
+	st := b.tracker.State()
+	e := st.Election()
+	raws, err := b.log.Records(context.Background(), 0, b.log.Size())
+	must(t, err)
+	n := 0
+	for _, raw := range raws {
+		rec, err := bulletin.ParseRecord(raw)
+		must(t, err)
+		if rec.Type != election.TypeBallot && rec.Type != election.TypeChallenge {
+			continue
+		}
+		if !b.sim.Voters[0].Public.Equal(ed25519.PublicKey(rec.Author)) {
+			continue
+		}
+		n++
+		v, err := election.Decode(rec.Type, rec.Payload)
+		must(t, err)
+		switch v := v.(type) {
+		case *ballot.EncryptedBallot:
+			if err := ballot.VerifyBallot(e, v, rec.Author); err != nil {
+				t.Errorf("record %d: %v", rec.Index, err)
+			}
+		case *ballot.ChallengedBallot:
+			if err := ballot.VerifyChallenge(e, v); err != nil {
+				t.Errorf("record %d: %v", rec.Index, err)
+			}
+		}
+	}
+	if n != want {
+		t.Errorf("voter 0 has %d ballot records on the board, want %d", n, want)
+	}
+}
+
+// TestBrowserEncryptTiming measures how long the browser takes to encrypt
+// and prove a ballot of one contest with 10 options, pick up to 3, against
+// the same Go code run natively.
+func TestBrowserEncryptTiming(t *testing.T) {
+	p := newPage(t)
+	council := simulate.SampleContests()[1]
+	council.ID, council.Title = "council", "City council (choose up to 3)"
+	b := startBoard(t, []ballot.Contest{council}, 2)
+
+	p.do("open the voter page", chromedp.Navigate(b.srv.URL+"/"))
+	p.waitJS("the credential step", visible("#step-credential"))
+	p.do("upload the credential", chromedp.SetUploadFiles(css("#credential-file"), []string{b.credentialFile(t, 0)}))
+	p.waitJS("the ballot step", visible("#step-ballot"))
+	p.do("mark 3 options and encrypt", chromedp.Click(css("#c0-o0")), chromedp.Click(css("#c0-o3")), chromedp.Click(css("#c0-o9")), chromedp.Click(css("#encrypt")))
+	p.waitJS("the confirmation code", visible("#step-decide"))
+	ui := evaluate[float64](p, "window.evoteLastEncryptMs")
+
+	const runs = 15
+	ms := evaluate[[]float64](p, fmt.Sprintf(`(() => {
+		const t = [];
+		for (let i = 0; i < %d; i++) {
+			const t0 = performance.now();
+			const r = JSON.parse(evote.prepare(JSON.stringify({choices: [[1,0,0,1,0,0,0,0,0,1]], prev: ""})));
+			t.push(performance.now() - t0);
+			if (!r.ok) throw new Error(r.error.message);
+		}
+		return t;
+	})()`, runs))
+	slices.Sort(ms)
+	size := evaluate[float64](p, `JSON.parse(evote.prepare(JSON.stringify({choices: [[1,0,0,1,0,0,0,0,0,1]], prev: ""}))).result.bytes`)
+
+	e := b.tracker.State().Election()
+	choices := ballot.Choices{{1, 0, 0, 1, 0, 0, 0, 0, 0, 1}}
+	var native []time.Duration
+	for range runs {
+		t0 := time.Now()
+		_, _, err := ballot.Encrypt(e, b.sim.Voters[0].Public, choices, ballot.ConfirmationCode{})
+		must(t, err)
+		native = append(native, time.Since(t0))
+	}
+	slices.Sort(native)
+	wasm, err := os.Stat(filepath.Join(buildWasm(t), web.WasmFile))
+	must(t, err)
+	nmed := float64(native[runs/2].Microseconds()) / 1000
+	t.Logf("browser encryption of a 10-option, pick-up-to-3 ballot (%d bytes): median %.1f ms, min %.1f ms, max %.1f ms over %d runs; first run from the page %.1f ms",
+		int(size), ms[runs/2], ms[0], ms[runs-1], runs, ui)
+	t.Logf("native Go, same ballot: median %.2f ms (browser/native %.1f×); module %d bytes; %s, %d CPUs",
+		nmed, ms[runs/2]/nmed, wasm.Size(), runtime.Version(), runtime.NumCPU())
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,493 @@
+// The voter page. All cryptography runs in the Go WebAssembly module
+// (window.evote, see docs/spec/voter-client.md §4); this script only does
+// the fetch()es and the page.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+
+// Problem is an error with a plain-words message for the voter.
+class Problem extends Error {
+  constructor(code, message, detail) {
+    super(message);
+    this.code = code;
+    this.detail = detail || "";
+  }
+}
+
+const UNREACHABLE = "The election board cannot be reached. Check your internet connection and try again. Nothing was sent.";
+
+// call runs a function of the Go module and returns its result or throws a Problem.
+function call(name, arg) {
+  if (!window.evote) throw new Problem("bad-input", "The voting module is not loaded. Reload the page.");
+  const out = JSON.parse(window.evote[name](arg === undefined ? "" : typeof arg === "string" ? arg : JSON.stringify(arg)));
+  if (!out.ok) throw new Problem(out.error.code, out.error.message, out.error.detail);
+  return out.result;
+}
+
+// get fetches a path of this board and returns the response, or throws a Problem.
+async function get(path, init) {
+  let resp;
+  try {
+    resp = await fetch(path, Object.assign({ cache: "no-store" }, init || {}));
+  } catch (e) {
+    throw new Problem("unreachable", UNREACHABLE, String(e));
+  }
+  return resp;
+}
+
+async function getText(path) {
+  const resp = await get(path);
+  const text = await resp.text();
+  if (!resp.ok) throw new Problem("unreachable", "The election board answered with an error (" + resp.status + "). Try again in a few minutes.", text);
+  return text;
+}
+
+const state = {
+  election: null,   // ElectionInfo from the module
+  summary: null,    // /election/summary
+  credential: null, // {election, public}
+  marked: null,     // the choices last encrypted
+  earlier: null,    // index of the credential's counted ballot before this cast, if any
+  receiptURL: null,
+};
+
+function setStatus(msg) { $("status").textContent = msg; }
+
+function showError(err) {
+  const box = $("error");
+  box.replaceChildren();
+  const p = document.createElement("p");
+  p.textContent = err instanceof Problem ? err.message : "Something went wrong in this page: " + err;
+  box.appendChild(p);
+  if (err instanceof Problem && err.detail) {
+    const d = document.createElement("details");
+    const s = document.createElement("summary");
+    s.textContent = "Technical details";
+    const c = document.createElement("code");
+    c.textContent = err.detail;
+    d.append(s, c);
+    box.appendChild(d);
+  }
+  box.dataset.code = err instanceof Problem ? err.code : "internal";
+  box.hidden = false;
+  box.focus();
+}
+
+function clearError() { $("error").hidden = true; $("error").replaceChildren(); delete $("error").dataset.code; }
+
+// show reveals one step section and moves keyboard focus to its heading.
+function show(id, focus) {
+  $(id).hidden = false;
+  if (focus !== false) {
+    const h = $(id).querySelector("h2");
+    if (h) h.focus();
+  }
+}
+
+function hide(...ids) { for (const id of ids) $(id).hidden = true; }
+
+// deviceKey is where this device keeps its last confirmation code, which
+// the next ballot includes, chaining the device's ballots.
+function deviceKey() { return "evote.device-code." + state.election.manifest_hash; }
+
+async function loadModule() {
+  const resp = await get("/voter.wasm");
+  if (!resp.ok) throw new Problem("unreachable", "The voting module could not be loaded from the board. Reload the page.");
+  const bytes = await resp.arrayBuffer();
+  let hash = "";
+  if (window.crypto && crypto.subtle) {
+    const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    hash = Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+  const go = new Go();
+  const ready = new Promise((resolve) => { window.evoteReady = resolve; });
+  const { instance } = await WebAssembly.instantiate(bytes, go.importObject);
+  go.run(instance);
+  await ready;
+  return hash;
+}
+
+// sync feeds the board's records to the module until it has the election key
+// and voting has opened. Pages are small: once voting is open, the records
+// that follow are ballots the page does not need.
+const SYNC_PAGE = 64;
+
+async function sync() {
+  let next = 0;
+  for (;;) {
+    const page = await getText("/records?start=" + next + "&end=" + (next + SYNC_PAGE));
+    const res = call("sync", page);
+    state.election = res.election;
+    if (res.done || res.next === next) return res;
+    next = res.next;
+  }
+}
+
+function showModuleHash(hash) {
+  const line = $("module-line");
+  const clients = (state.election && state.election.clients) || [];
+  const match = clients.find((c) => c.sha256 === hash);
+  line.replaceChildren();
+  const t = document.createElement("span");
+  if (!hash) {
+    t.textContent = "This browser cannot compute the voting module's hash.";
+  } else if (match) {
+    t.textContent = "Voting module SHA-256 " + hash + " — matches the build \u201c" + match.name + "\u201d published on the board.";
+    line.dataset.match = "yes";
+  } else if (clients.length) {
+    t.textContent = "Warning: this voting module (SHA-256 " + hash + ") is not a build published on the board.";
+    line.dataset.match = "no";
+  } else {
+    t.textContent = "Voting module SHA-256 " + hash + ". No build hash is published on the board yet.";
+  }
+  line.appendChild(t);
+}
+
+async function boot() {
+  try {
+    const hash = await loadModule();
+    setStatus("Reading the election from the board…");
+    const res = await sync();
+    try {
+      state.summary = JSON.parse(await getText("/election/summary"));
+    } catch (e) { state.summary = null; }
+    showModuleHash(hash);
+    if (state.summary && state.summary.board_key) $("board-key").value = state.summary.board_key;
+    const e = state.election;
+    if (!e) throw new Problem("not-open", "This board does not hold an election yet.");
+    $("title").textContent = e.title;
+    document.title = "Vote — " + e.title;
+    $("election-line").textContent = "Voting from " + e.opens + " to " + e.closes + ". Election fingerprint " + e.manifest_hash.slice(0, 16) + "…";
+    const phase = state.summary ? state.summary.phase : e.phase;
+    if (phase === "closed" || phase === "tallied") {
+      throw new Problem("closed", "Voting in \u201c" + e.title + "\u201d has closed; no more ballots are accepted." + (phase === "tallied" ? " The result is published on the observer page." : ""));
+    }
+    if (!res.done) {
+      throw new Problem("not-open", "Voting in \u201c" + e.title + "\u201d has not opened yet (planned from " + e.opens + "). Come back then.");
+    }
+    renderContests(e);
+    setStatus("Ready. Load your credential file to vote.");
+    show("step-credential", false);
+  } catch (err) {
+    setStatus("");
+    showError(err);
+  }
+}
+
+// ---- contests ----
+
+function renderContests(e) {
+  const root = $("contests");
+  root.replaceChildren();
+  e.contests.forEach((c, ci) => {
+    const fs = document.createElement("fieldset");
+    fs.className = "contest";
+    fs.dataset.contest = c.id;
+    const legend = document.createElement("legend");
+    legend.textContent = c.title;
+    const rule = document.createElement("p");
+    rule.className = "rule";
+    rule.id = "rule-" + ci;
+    rule.textContent = c.rule;
+    fs.setAttribute("aria-describedby", rule.id);
+    fs.append(legend, rule);
+    const single = c.option_max === 1 && c.max_selections === 1;
+    if (single && c.min_selections === 0) {
+      fs.appendChild(optionRow(ci, -1, "radio", "No choice (leave blank)", c, true));
+    }
+    c.options.forEach((o, oi) => {
+      fs.appendChild(optionRow(ci, oi, c.option_max > 1 ? "number" : single ? "radio" : "checkbox", o.title, c, false));
+    });
+    const counter = document.createElement("p");
+    counter.className = "counter";
+    counter.id = "counter-" + ci;
+    counter.setAttribute("aria-live", "polite");
+    fs.appendChild(counter);
+    fs.addEventListener("input", () => updateCounter(ci));
+    root.appendChild(fs);
+    updateCounter(ci);
+  });
+}
+
+function optionRow(ci, oi, type, title, c, checked) {
+  const row = document.createElement("div");
+  row.className = "option";
+  const input = document.createElement("input");
+  const id = "c" + ci + "-o" + (oi < 0 ? "none" : oi);
+  input.id = id;
+  input.type = type;
+  input.dataset.contest = ci;
+  input.dataset.option = oi;
+  if (type === "radio") { input.name = "contest-" + ci; input.checked = checked; }
+  if (type === "number") {
+    input.min = 0; input.max = c.option_max; input.step = 1; input.value = 0;
+    input.inputMode = "numeric";
+  }
+  const label = document.createElement("label");
+  label.htmlFor = id;
+  label.textContent = title;
+  if (type === "number") row.append(label, input); else row.append(input, label);
+  return row;
+}
+
+function contestTotal(ci) {
+  let total = 0;
+  for (const input of document.querySelectorAll('input[data-contest="' + ci + '"]')) {
+    const oi = Number(input.dataset.option);
+    if (oi < 0) continue;
+    if (input.type === "number") total += Math.max(0, Math.floor(Number(input.value) || 0));
+    else if (input.checked) total += 1;
+  }
+  return total;
+}
+
+function updateCounter(ci) {
+  const c = state.election.contests[ci];
+  const n = contestTotal(ci);
+  const unit = c.option_max > 1 ? "points" : "chosen";
+  let text = c.option_max > 1 ? n + " of " + c.max_selections + " points given" : n + " " + unit + ", at most " + c.max_selections;
+  if (n > c.max_selections) text += " — too many";
+  else if (n < c.min_selections) text += " — at least " + c.min_selections + " needed";
+  $("counter-" + ci).textContent = text;
+}
+
+// markedChoices reads the form into counts per contest per option.
+function markedChoices() {
+  return state.election.contests.map((c, ci) => c.options.map((o, oi) => {
+    const input = $("c" + ci + "-o" + oi);
+    if (input.type === "number") {
+      const v = Number(input.value);
+      if (!Number.isInteger(v) || v < 0) throw new Problem("invalid-choices", "In \u201c" + c.title + "\u201d, the points for \u201c" + o.title + "\u201d must be a whole number from 0 to " + c.option_max + ".");
+      return v;
+    }
+    return input.checked ? 1 : 0;
+  }));
+}
+
+// ---- credential ----
+
+async function onCredential(ev) {
+  clearError();
+  const file = ev.target.files[0];
+  if (!file) return;
+  try {
+    const text = await file.text();
+    state.credential = call("credential", text);
+    const info = $("credential-info");
+    info.textContent = "Credential loaded: voter key " + state.credential.public.slice(0, 16) + "…";
+    info.hidden = false;
+    await lookupEarlier();
+    if (state.earlier !== null) {
+      info.textContent += ". You have already voted (record " + state.earlier + "); you may vote again, and only your last ballot counts.";
+    }
+    show("step-ballot");
+    setStatus("Mark your choices, then encrypt your ballot.");
+  } catch (err) {
+    hide("step-ballot", "step-decide");
+    showError(err);
+  }
+}
+
+// lookupEarlier asks the board whether this credential already has a counted ballot.
+async function lookupEarlier() {
+  state.earlier = null;
+  try {
+    const resp = await get("/election/voters/" + state.credential.public);
+    if (resp.ok) {
+      const st = await resp.json();
+      if (st.cast) state.earlier = st.index;
+    }
+  } catch (e) { /* the board will still take the ballot; the note is a courtesy */ }
+}
+
+// ---- encrypt, cast, challenge ----
+
+function onEncrypt(ev) {
+  ev.preventDefault();
+  clearError();
+  let choices;
+  try {
+    choices = markedChoices();
+  } catch (err) { showError(err); return; }
+  setStatus("Encrypting your ballot on this device…");
+  $("encrypt").disabled = true;
+  // Let the page paint the status before the module takes the thread.
+  setTimeout(async () => {
+    try {
+      const prev = localStorage.getItem(deviceKey()) || "";
+      const t0 = performance.now();
+      const res = call("prepare", { choices: choices, prev: prev });
+      window.evoteLastEncryptMs = performance.now() - t0;
+      localStorage.setItem(deviceKey(), res.code);
+      state.marked = choices;
+      renderChoiceList($("marked-summary"), describeChoices(choices));
+      $("code").textContent = res.short;
+      $("code").dataset.full = res.code;
+      await lookupEarlier();
+      const note = $("revote-note");
+      if (state.earlier !== null) {
+        note.textContent = "You have already cast a ballot (record " + state.earlier + "). Casting this one replaces it: only your last ballot counts.";
+        note.hidden = false;
+      } else note.hidden = true;
+      hide("step-ballot");
+      show("step-decide");
+      setStatus("Ballot encrypted in " + Math.round(window.evoteLastEncryptMs) + " ms. Confirmation code " + res.short + ".");
+    } catch (err) {
+      setStatus("");
+      showError(err);
+    } finally {
+      $("encrypt").disabled = false;
+    }
+  }, 0);
+}
+
+// send posts the signed submission and checks the board's answer.
+async function send(kind) {
+  const sub = call(kind);
+  let resp;
+  try {
+    resp = await fetch("/records", { method: "POST", headers: { "Content-Type": "application/json" }, body: sub.submission, cache: "no-store" });
+  } catch (e) {
+    throw new Problem("unreachable", "The election board cannot be reached, so your ballot was not " + (kind === "cast" ? "cast" : "challenged") + ". Check your connection, then encrypt your choices again.", String(e));
+  }
+  const body = await resp.text();
+  return call("posted", { status: resp.status, body: body, board_key: $("board-key").value.trim() });
+}
+
+async function onCast() {
+  clearError();
+  setButtons(false);
+  setStatus("Sending your ballot to the board…");
+  try {
+    await lookupEarlier();
+    const earlier = state.earlier;
+    const res = await send("cast");
+    hide("step-decide");
+    $("cast-summary").textContent = "Your ballot with confirmation code " + $("code").textContent + " is record " + res.index + " on the board.";
+    const rv = $("cast-revote");
+    if (earlier !== null && earlier !== res.index) {
+      rv.textContent = "This ballot replaces your earlier ballot (record " + earlier + "), which no longer counts.";
+      rv.hidden = false;
+    } else rv.hidden = true;
+    $("receipt-text").value = res.receipt;
+    if (state.receiptURL) URL.revokeObjectURL(state.receiptURL);
+    state.receiptURL = URL.createObjectURL(new Blob([res.receipt], { type: "text/plain" }));
+    const a = $("receipt-download");
+    a.href = state.receiptURL;
+    a.download = "evote-receipt-" + res.index + ".txt";
+    show("step-cast");
+    setStatus("Ballot cast. Save your receipt.");
+  } catch (err) {
+    setStatus("");
+    hide("step-decide");
+    show("step-ballot", false);
+    showError(err);
+  } finally {
+    setButtons(true);
+  }
+}
+
+async function onChallenge() {
+  clearError();
+  setButtons(false);
+  setStatus("Posting the challenged ballot to the board…");
+  try {
+    const res = await send("challenge");
+    const rv = call("reveal", res.record);
+    hide("step-decide");
+    $("challenge-summary").textContent = "The ballot with confirmation code " + rv.short + " is record " + res.index +
+      " on the board, with the randomness that opens it. Anyone can check it. Decrypted with that randomness, it contains:";
+    renderRevealed(rv);
+    const same = rv.challenged && JSON.stringify(rv.choices) === JSON.stringify(state.marked);
+    const v = $("challenge-verdict");
+    v.textContent = same
+      ? "\u2714 This is exactly what you marked: this device encrypted your choices honestly."
+      : "\u2716 This is NOT what you marked. Do not vote on this device; tell your election official.";
+    v.dataset.ok = same ? "yes" : "no";
+    show("step-challenged");
+    setStatus("Ballot challenged and opened.");
+  } catch (err) {
+    setStatus("");
+    hide("step-decide");
+    show("step-ballot", false);
+    showError(err);
+  } finally {
+    setButtons(true);
+  }
+}
+
+// describeChoices lists choices per contest like the module's reveal does.
+function describeChoices(choices) {
+  return state.election.contests.map((c, ci) => ({
+    title: c.title,
+    selections: c.options.map((o, oi) => ({ title: o.title, count: choices[ci][oi] })).filter((s) => s.count > 0),
+  }));
+}
+
+function renderRevealed(rv) { renderChoiceList($("revealed"), rv.contests); }
+
+function renderChoiceList(root, contests) {
+  root.replaceChildren();
+  const dl = document.createElement("dl");
+  for (const c of contests) {
+    const dt = document.createElement("dt");
+    dt.textContent = c.title;
+    const dd = document.createElement("dd");
+    dd.textContent = c.selections.length
+      ? c.selections.map((s) => s.count > 1 ? s.title + " (" + s.count + ")" : s.title).join(", ")
+      : "(nothing marked)";
+    dl.append(dt, dd);
+  }
+  root.appendChild(dl);
+}
+
+function setButtons(on) { for (const id of ["cast", "challenge", "change"]) $(id).disabled = !on; }
+
+function backToBallot() {
+  clearError();
+  hide("step-decide", "step-challenged", "step-cast");
+  show("step-ballot");
+  setStatus("Mark your choices, then encrypt your ballot.");
+}
+
+// ---- receipts ----
+
+async function onCheckReceipt(ev) {
+  ev.preventDefault();
+  clearError();
+  const out = $("receipt-result");
+  out.textContent = "Checking…";
+  delete out.dataset.ok;
+  try {
+    const file = $("receipt-file").files[0];
+    if (!file) throw new Problem("bad-receipt", "Choose your receipt file first.");
+    const receipt = await file.text();
+    const info = call("receiptInfo", receipt);
+    const checkpoint = await getText("/checkpoint");
+    const latest = Number(checkpoint.split("\n")[1]);
+    const consistency = JSON.parse(await getText("/proof/consistency?old=" + info.size + "&new=" + latest));
+    const record = (await getText("/records/" + info.index)).trim();
+    const res = call("checkReceipt", {
+      receipt: receipt, board_key: $("board-key").value.trim(), checkpoint: checkpoint,
+      consistency: consistency, record: record,
+    });
+    out.textContent = "\u2714 " + res.message;
+    out.dataset.ok = "yes";
+  } catch (err) {
+    out.textContent = "\u2716 " + (err instanceof Problem ? err.message : String(err));
+    out.dataset.ok = "no";
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("credential-file").addEventListener("change", onCredential);
+  $("ballot-form").addEventListener("submit", onEncrypt);
+  $("cast").addEventListener("click", onCast);
+  $("challenge").addEventListener("click", onChallenge);
+  $("change").addEventListener("click", backToBallot);
+  $("vote-again").addEventListener("click", backToBallot);
+  $("revote").addEventListener("click", backToBallot);
+  $("receipt-form").addEventListener("submit", onCheckReceipt);
+  $("error").tabIndex = -1;
+  boot();
+});

@@ -1,0 +1,296 @@
+// Package web serves the voter web page and the observer page of an evote
+// bulletin board (docs/spec/voter-client.md §2, §7).
+//
+// The voter page runs the voter client, package voterclient compiled to
+// WebAssembly (cmd/voterclient-wasm, built by scripts/build-web.sh), so the
+// ballot is encrypted and proved in the voter's browser with the same Go
+// code as the CLI. Every file the pages need is served here: the HTML, the
+// script and style sheets embedded in this package, and the module and Go's
+// wasm_exec.js read from a build directory. The pages load nothing from
+// any other server.
+//
+// Register mounts the routes on the board's mux:
+//
+//	GET /{$}                       the voter page
+//	GET /observe                   the observer page
+//	GET /static/…                  app.js, observe.js, style.css
+//	GET /voter.wasm                the voter client module
+//	GET /wasm_exec.js              Go's WebAssembly support script
+//	GET /election/summary          phase, counts, result table (JSON)
+//	GET /election/voters/{key}     whether a credential has a counted ballot
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/evote/evote/election"
+)
+
+//go:embed static
+var static embed.FS
+
+// Files the build directory must hold (scripts/build-web.sh writes them).
+const (
+	WasmFile     = "voter.wasm"
+	WasmExecFile = "wasm_exec.js"
+)
+
+// Options configure the pages.
+type Options struct {
+	// WasmDir is the directory holding voter.wasm and wasm_exec.js, as
+	// written by scripts/build-web.sh. Required.
+	WasmDir string
+	// State returns the board's current election state, for example
+	// (*election.Tracker).State. Required.
+	State func() *election.State
+	// BoardKey is the board's checkpoint verifier key (note.NewVerifier
+	// format). The voter page offers it as the default key to check
+	// receipts with; voters can type in one published elsewhere.
+	BoardKey string
+}
+
+// contentSecurityPolicy allows the pages to run their own scripts, the
+// WebAssembly module and requests to this server, and nothing else.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; " +
+	"connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+type handler struct {
+	opts     Options
+	wasm     []byte
+	wasmGz   []byte // wasm, gzip-compressed once at startup
+	wasmExec []byte
+	wasmSum  string
+	static   fs.FS
+	modTime  time.Time
+}
+
+// Register mounts the voter and observer pages on mux (see the package
+// documentation for the routes). It reads the module once, so the bytes
+// served are the ones whose SHA-256 it reports (ModuleHash, and the
+// client_sha256 field of /election/summary).
+func Register(mux *http.ServeMux, opts Options) error {
+	h, err := newHandler(opts)
+	if err != nil {
+		return err
+	}
+	mux.HandleFunc("GET /{$}", h.page("index.html"))
+	mux.HandleFunc("GET /observe", h.page("observe.html"))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", h.secure(http.FileServerFS(h.static))))
+	mux.HandleFunc("GET /"+WasmFile, h.blob(h.wasm, h.wasmGz, "application/wasm"))
+	mux.HandleFunc("GET /"+WasmExecFile, h.blob(h.wasmExec, nil, "text/javascript; charset=utf-8"))
+	mux.HandleFunc("GET /election/summary", h.summary)
+	mux.HandleFunc("GET /election/voters/{key}", h.voter)
+	return nil
+}
+
+// Handler returns a handler serving only the pages' routes, for tests and
+// for a front server that proxies the board's API elsewhere.
+func Handler(opts Options) (http.Handler, error) {
+	mux := http.NewServeMux()
+	if err := Register(mux, opts); err != nil {
+		return nil, err
+	}
+	return mux, nil
+}
+
+// ModuleHash returns the SHA-256 of dir's voter.wasm in hex: the hash the
+// official publishes with a client-hash record (election.ClientHashRecord).
+func ModuleHash(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, WasmFile))
+	if err != nil {
+		return "", fmt.Errorf("web: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+func newHandler(opts Options) (*handler, error) {
+	if opts.State == nil {
+		return nil, errors.New("web: Options.State is required")
+	}
+	if opts.WasmDir == "" {
+		return nil, errors.New("web: Options.WasmDir is required: build it with scripts/build-web.sh")
+	}
+	wasm, err := os.ReadFile(filepath.Join(opts.WasmDir, WasmFile))
+	if err != nil {
+		return nil, fmt.Errorf("web: reading the voter module (build it with scripts/build-web.sh): %w", err)
+	}
+	exec, err := os.ReadFile(filepath.Join(opts.WasmDir, WasmExecFile))
+	if err != nil {
+		return nil, fmt.Errorf("web: reading Go's wasm_exec.js (scripts/build-web.sh copies it): %w", err)
+	}
+	sub, err := fs.Sub(static, "static")
+	if err != nil {
+		return nil, err
+	}
+	var gz bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	zw.Write(wasm)
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(wasm)
+	return &handler{opts: opts, wasm: wasm, wasmGz: gz.Bytes(), wasmExec: exec, wasmSum: hex.EncodeToString(sum[:]), static: sub, modTime: time.Now()}, nil
+}
+
+// secure sets the headers every page response carries.
+func (h *handler) secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setSecurityHeaders(w)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func setSecurityHeaders(w http.ResponseWriter) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", contentSecurityPolicy)
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Cache-Control", "no-cache")
+}
+
+func (h *handler) page(name string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		b, err := fs.ReadFile(h.static, name)
+		if err != nil {
+			http.Error(w, "page missing", http.StatusInternalServerError)
+			return
+		}
+		setSecurityHeaders(w)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		http.ServeContent(w, r, name, h.modTime, bytes.NewReader(b))
+	}
+}
+
+// blob serves b, or its gzip encoding gz (if not nil) to clients that
+// accept it: the module shrinks about 3.5 times. Either way the client
+// decodes the same bytes, whose hash the page checks.
+func (h *handler) blob(b, gz []byte, ctype string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		setSecurityHeaders(w)
+		w.Header().Set("Content-Type", ctype)
+		body := b
+		if gz != nil {
+			w.Header().Add("Vary", "Accept-Encoding")
+			if acceptsGzip(r) {
+				w.Header().Set("Content-Encoding", "gzip")
+				body = gz
+			}
+		}
+		http.ServeContent(w, r, "", h.modTime, bytes.NewReader(body))
+	}
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, v := range r.Header.Values("Accept-Encoding") {
+		for part := range strings.SplitSeq(v, ",") {
+			enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+			if strings.EqualFold(strings.TrimSpace(enc), "gzip") && strings.ReplaceAll(strings.TrimSpace(q), " ", "") != "q=0" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Summary is the body of GET /election/summary.
+type Summary struct {
+	election.Summary
+	// Result is the published result, one line per option; absent before.
+	Result []ResultLine `json:"result,omitempty"`
+	// Clients are the voter client builds published on the board.
+	Clients []election.ClientHash `json:"clients"`
+	// ClientSHA256 is the SHA-256 of the module this server serves.
+	ClientSHA256 string `json:"client_sha256"`
+	// BoardKey is the board's checkpoint verifier key, if configured.
+	BoardKey string `json:"board_key,omitempty"`
+}
+
+// ResultLine is one option's count in the published result.
+type ResultLine struct {
+	Contest      string `json:"contest"`
+	ContestTitle string `json:"contest_title"`
+	Option       string `json:"option"`
+	Title        string `json:"title"`
+	Count        uint64 `json:"count"`
+}
+
+func (h *handler) summary(w http.ResponseWriter, r *http.Request) {
+	st := h.opts.State()
+	s := Summary{Summary: st.Summary(), Clients: st.ClientHashes(), ClientSHA256: h.wasmSum, BoardKey: h.opts.BoardKey}
+	if s.Clients == nil {
+		s.Clients = []election.ClientHash{}
+	}
+	if st.Result() != nil {
+		if table, err := st.ResultTable(); err == nil {
+			titles := map[string]string{}
+			if m := st.Manifest(); m != nil {
+				for _, c := range m.Contests {
+					titles[c.ID] = c.Title
+				}
+			}
+			for _, l := range table {
+				s.Result = append(s.Result, ResultLine{Contest: l.Contest, ContestTitle: titles[l.Contest], Option: l.Option, Title: l.Title, Count: l.Count})
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, s)
+}
+
+// VoterStatus is the body of GET /election/voters/{key}.
+type VoterStatus struct {
+	// Credential is the hex credential public key asked about.
+	Credential string `json:"credential"`
+	// Cast is true if a ballot of this credential counts now.
+	Cast bool `json:"cast"`
+	// Index is that ballot's record index, if Cast.
+	Index uint64 `json:"index,omitempty"`
+}
+
+// voter tells whether a credential has a counted ballot, so that the page
+// can tell a voter that casting again replaces it. This is public: ballots
+// on the board carry their credential.
+func (h *handler) voter(w http.ResponseWriter, r *http.Request) {
+	key, err := hex.DecodeString(r.PathValue("key"))
+	if err != nil || len(key) != ed25519.PublicKeySize {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "the credential key must be 64 hexadecimal digits", "code": "bad-request"})
+		return
+	}
+	st := VoterStatus{Credential: hex.EncodeToString(key)}
+	st.Index, st.Cast = h.opts.State().CastBallot(key)
+	writeJSON(w, http.StatusOK, st)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, `{"error":"encoding response","code":"internal"}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
