@@ -50,6 +50,29 @@ type EncryptedContest struct {
 type EncryptedOption struct {
 	Ciphertext *crypto.Ciphertext
 	Proof      *crypto.RangeProof
+
+	// encoded is Ciphertext's canonical encoding as parsed, kept so that
+	// EncodedCiphertexts needs no re-encoding; nil for a built option.
+	encoded []byte
+}
+
+// EncodedCiphertexts returns the canonical encodings of the ballot's
+// ciphertexts, contest by contest, option by option. For a ballot from
+// ParseEncryptedBallot they are the parsed bytes (so changing a parsed
+// ballot's Ciphertext fields does not change them); otherwise they are
+// encoded now.
+func (b *EncryptedBallot) EncodedCiphertexts() [][]byte {
+	var out [][]byte
+	for _, c := range b.Contests {
+		for _, o := range c.Options {
+			if o.encoded != nil {
+				out = append(out, o.encoded)
+			} else {
+				out = append(out, o.Ciphertext.Bytes())
+			}
+		}
+	}
+	return out
 }
 
 // BallotSecrets is what the encrypting device knows about a ballot: the
@@ -279,7 +302,8 @@ func (c *EncryptedContest) parseBlob(blob []byte) error {
 	}
 	c.Options = make([]EncryptedOption, n)
 	for k := range c.Options {
-		ct, err := new(crypto.Ciphertext).SetBytes(rest[:crypto.CiphertextSize])
+		encoded := bytes.Clone(rest[:crypto.CiphertextSize])
+		ct, err := new(crypto.Ciphertext).SetBytes(encoded)
 		if err != nil {
 			return fmt.Errorf("option %d: %w", k, err)
 		}
@@ -289,7 +313,7 @@ func (c *EncryptedContest) parseBlob(blob []byte) error {
 			return fmt.Errorf("option %d proof: %w", k, err)
 		}
 		rest = rest[lo:]
-		c.Options[k] = EncryptedOption{Ciphertext: ct, Proof: p}
+		c.Options[k] = EncryptedOption{Ciphertext: ct, Proof: p, encoded: encoded}
 	}
 	p, err := new(crypto.RangeProof).SetBytes(rest)
 	if err != nil {
@@ -322,9 +346,16 @@ type ConfirmationCode [32]byte
 // ConfirmationCode returns SHA-256("evote/v1/ballot/confirmation\x00" ||
 // b.Marshal()).
 func (b *EncryptedBallot) ConfirmationCode() ConfirmationCode {
+	return ConfirmationCodeOf(b.Marshal())
+}
+
+// ConfirmationCodeOf returns the confirmation code of the ballot whose
+// canonical encoding is canonical (a ballot record's payload), without
+// decoding it.
+func ConfirmationCodeOf(canonical []byte) ConfirmationCode {
 	h := sha256.New()
 	h.Write([]byte(confirmationLbl))
-	h.Write(b.Marshal())
+	h.Write(canonical)
 	return ConfirmationCode(h.Sum(nil))
 }
 

@@ -305,3 +305,29 @@ func TestConcurrentBallotsBatchVerdicts(t *testing.T) {
 		t.Errorf("%d ballots counted, want %d", got, good)
 	}
 }
+
+// TestOldBallotCannotReplaceNewer: a ballot that a later ballot of the same
+// device already names as its predecessor (a delayed or replayed earlier
+// ballot) is refused, so it cannot replace the voter's latest choice.
+func TestOldBallotCannotReplaceNewer(t *testing.T) {
+	ctx := context.Background()
+	b := newBoard(t)
+	e := newElection(t, b, 2)
+	must(t, e.Ceremony(ctx))
+	must(t, e.SetPhase(ctx, election.PhaseOpen))
+	voter := election.KeySigner(e.Voters[0].Private)
+	first, _, err := e.Encrypt(ctx, 0, e.RandomChoices())
+	must(t, err)
+	second, _, err := e.Encrypt(ctx, 0, e.RandomChoices())
+	must(t, err)
+	if second.Prev != first.ConfirmationCode() {
+		t.Fatal("the device did not chain its confirmation codes")
+	}
+	sub, err := election.NewSubmission(voter, election.TypeBallot, second)
+	must(t, err)
+	_, _, err = b.log.Append(ctx, sub)
+	must(t, err)
+	late, err := election.NewSubmission(voter, election.TypeBallot, first)
+	must(t, err)
+	wantReject(t, b, "earlier ballot after its successor", late, bulletin.CodeWrongOrder)
+}

@@ -67,7 +67,7 @@ func (p *Policy) Admit(rec *bulletin.Record) error {
 			return bulletin.Reject(bulletin.CodeMalformed, "%v", err)
 		}
 	}
-	return p.state.Admit(rec.Index, rec.Type, rec.Author, v)
+	return p.state.Admit(rec, v)
 }
 
 // Tracker hands the board's log a fresh Policy whenever it (re)builds its

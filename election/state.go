@@ -37,10 +37,18 @@ func (p Phase) String() string {
 }
 
 // castBallot is what the state keeps of a voter's counted ballot: where it
-// is and its ciphertexts, to take them out of the sums if it is superseded.
+// is and its encoded ciphertexts (64 bytes each, rather than 320 decoded),
+// to take them out of the sums if it is superseded.
 type castBallot struct {
 	index uint64
-	cts   []*crypto.Ciphertext
+	cts   [][]byte
+}
+
+// prevRef records that a ballot or challenged ballot named a confirmation
+// code as its device's previous one.
+type prevRef struct {
+	index uint64
+	cred  [32]byte
 }
 
 // codeUse records where a confirmation code was used.
@@ -73,6 +81,7 @@ type State struct {
 
 	voters     map[[32]byte]*castBallot
 	codes      map[ballot.ConfirmationCode]codeUse
+	prevRefs   map[ballot.ConfirmationCode]prevRef // code → the first later record naming it as prev
 	sums       []*crypto.Ciphertext
 	superseded map[uint64]uint64 // earlier ballot index → the ballot that replaced it
 	challenged int
@@ -88,6 +97,7 @@ func NewState() *State {
 	return &State{
 		voters:     make(map[[32]byte]*castBallot),
 		codes:      make(map[ballot.ConfirmationCode]codeUse),
+		prevRefs:   make(map[ballot.ConfirmationCode]prevRef),
 		superseded: make(map[uint64]uint64),
 		partials:   make(map[uint32]*tally.PartialDecryption),
 	}
@@ -97,16 +107,16 @@ func reject(code, format string, args ...any) error {
 	return bulletin.Reject(code, format, args...)
 }
 
-// Admit checks a record of type typ by author, whose decoded payload is v
-// (from Decode), against the state: phase, authorisation, eligibility,
-// duplicates and every rule that depends on earlier records. If it returns
-// nil the state has taken the record in; otherwise the state is unchanged.
-// Admit does not check ballot and ceremony proofs that VerifyProofs checks;
-// callers must check them (the board before admitting, the verifier in
-// batches).
-func (s *State) Admit(index uint64, typ string, author []byte, v any) error {
+// Admit checks a record, whose decoded payload is v (from Decode), against
+// the state: phase, authorisation, eligibility, duplicates and every rule
+// that depends on earlier records. If it returns nil the state has taken
+// the record in; otherwise the state is unchanged. Admit does not check
+// ballot and ceremony proofs that VerifyProofs checks; callers must check
+// them (the board before admitting, the verifier in batches).
+func (s *State) Admit(rec *bulletin.Record, v any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	index, typ, author := rec.Index, rec.Type, rec.Author
 	if s.phase == Empty {
 		m, ok := v.(*ballot.Manifest)
 		if !ok {
@@ -130,7 +140,7 @@ func (s *State) Admit(index uint64, typ string, author []byte, v any) error {
 	case *PhaseChange:
 		return s.admitPhase(author, v)
 	case *ballot.EncryptedBallot:
-		return s.admitBallot(index, author, v)
+		return s.admitBallot(index, author, ballot.ConfirmationCodeOf(rec.Payload), v)
 	case *ballot.ChallengedBallot:
 		return s.admitChallenge(index, author, v)
 	case *PartialRecord:
@@ -377,39 +387,65 @@ func (s *State) requireVoter(author, credential []byte, what string) error {
 	return nil
 }
 
-func (s *State) admitBallot(index uint64, author []byte, b *ballot.EncryptedBallot) error {
+func (s *State) admitBallot(index uint64, author []byte, code ballot.ConfirmationCode, b *ballot.EncryptedBallot) error {
 	if err := s.requireVoter(author, b.Credential, "a ballot"); err != nil {
 		return err
 	}
 	if b.Election != s.election.BaseHash {
 		return reject(bulletin.CodeMalformed, "the ballot is for another election")
 	}
-	code := b.ConfirmationCode()
 	if use, ok := s.codes[code]; ok {
 		if use.challenged {
 			return reject(bulletin.CodeDuplicate, "this ballot was challenged in record %d, so its randomness is public; encrypt your choices afresh", use.index)
 		}
 		return reject(bulletin.CodeDuplicate, "this ballot is already on the board as record %d", use.index)
 	}
+	key := [32]byte(author)
+	if ref, ok := s.prevRefs[code]; ok && ref.cred == key {
+		return reject(bulletin.CodeWrongOrder, "record %d, a later ballot from the same device, already follows this one; casting it now would wrongly replace that later ballot", ref.index)
+	}
 	cts := flatten(b)
 	if len(cts) != len(s.sums) {
 		return reject(bulletin.CodeMalformed, "the ballot has %d options, the election %d", len(cts), len(s.sums))
 	}
-	key := [32]byte(author)
-	if prev, ok := s.voters[key]; ok {
-		for i, c := range prev.cts {
-			s.sums[i].A.Subtract(&s.sums[i].A, &c.A)
-			s.sums[i].B.Subtract(&s.sums[i].B, &c.B)
+	var old []*crypto.Ciphertext
+	prev, revote := s.voters[key]
+	if revote {
+		old = make([]*crypto.Ciphertext, len(prev.cts))
+		for i, enc := range prev.cts {
+			c, err := new(crypto.Ciphertext).SetBytes(enc)
+			if err != nil {
+				panic(fmt.Sprintf("election: a stored ciphertext of record %d does not decode: %v", prev.index, err))
+			}
+			old[i] = c
 		}
-		s.superseded[prev.index] = index
+	}
+	for i, c := range old {
+		s.sums[i].A.Subtract(&s.sums[i].A, &c.A)
+		s.sums[i].B.Subtract(&s.sums[i].B, &c.B)
 	}
 	for i, c := range cts {
 		s.sums[i].Add(s.sums[i], c)
 	}
-	s.voters[key] = &castBallot{index: index, cts: cts}
+	if revote {
+		s.superseded[prev.index] = index
+	}
+	s.voters[key] = &castBallot{index: index, cts: b.EncodedCiphertexts()}
 	s.codes[code] = codeUse{index: index}
+	s.notePrev(index, key, b.Prev)
 	s.ballots++
 	return nil
+}
+
+// notePrev remembers that the record at index, by credential cred, names
+// prev as its device's previous confirmation code.
+func (s *State) notePrev(index uint64, cred [32]byte, prev ballot.ConfirmationCode) {
+	if prev == (ballot.ConfirmationCode{}) {
+		return
+	}
+	if _, ok := s.prevRefs[prev]; !ok {
+		s.prevRefs[prev] = prevRef{index: index, cred: cred}
+	}
 }
 
 // flatten lists a ballot's ciphertexts contest by contest, option by option.
@@ -438,6 +474,7 @@ func (s *State) admitChallenge(index uint64, author []byte, c *ballot.Challenged
 		return reject(bulletin.CodeDuplicate, "this ballot was cast as record %d; revealing it would expose a counted vote", use.index)
 	}
 	s.codes[code] = codeUse{index: index, challenged: true}
+	s.notePrev(index, [32]byte(author), c.Ballot.Prev)
 	s.challenged++
 	return nil
 }
@@ -691,7 +728,7 @@ func (s *State) AdmitRecord(rec *bulletin.Record) error {
 	if err != nil {
 		return fmt.Errorf("record %d: %w", rec.Index, err)
 	}
-	if err := s.Admit(rec.Index, rec.Type, rec.Author, v); err != nil {
+	if err := s.Admit(rec, v); err != nil {
 		return fmt.Errorf("record %d (%s): %w", rec.Index, rec.Type, err)
 	}
 	return nil

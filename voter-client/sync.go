@@ -124,7 +124,7 @@ func (s *Syncer) admit(r *bulletin.Record) error {
 	if err := s.state.VerifyProofs(r.Type, r.Author, v); err != nil {
 		return badBoard(err, "the proofs in record %d (%s) do not verify", r.Index, r.Type)
 	}
-	if err := s.state.Admit(r.Index, r.Type, r.Author, v); err != nil {
+	if err := s.state.Admit(r, v); err != nil {
 		reason := err.Error()
 		var rej *bulletin.RejectError
 		if errors.As(err, &rej) {

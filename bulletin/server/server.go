@@ -182,7 +182,7 @@ func rejectStatus(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case bulletin.CodeUnauthorized, bulletin.CodeIneligible:
 		return http.StatusForbidden
-	case bulletin.CodeDuplicate, bulletin.CodeWrongPhase:
+	case bulletin.CodeDuplicate, bulletin.CodeWrongPhase, bulletin.CodeWrongOrder:
 		return http.StatusConflict
 	default:
 		return http.StatusUnprocessableEntity

@@ -34,6 +34,7 @@ func newApp() *cli.App {
 		EnableBashCompletion: true,
 		Commands: []*cli.Command{
 			versionCommand(),
+			verifyCommand(),
 			boardCommand(),
 			electionCommand(),
 			trusteeCommand(),

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/evote/evote/bulletin/client"
+	"github.com/evote/evote/verifier"
+)
+
+func verifyCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "verify",
+		Usage:     "re-verify a whole election from its public record",
+		UsageText: "evote verify --record FILE [--checkpoint FILE]... [--board-key KEY | --board-key-file FILE] [--json]\nevote verify --board URL --board-key KEY [--json]",
+		Description: `Checks, from the public record alone and in this order: the hash chain,
+indexes, signatures and Merkle tree; the signed checkpoints; the election
+definition and base hash; the key ceremony; every ballot (proofs, eligibility,
+duplicates, re-voting); every challenged ballot; the encrypted sums; every
+partial decryption; the combination and the final counts
+(docs/spec/verifier.md).
+
+It prints a report (--json for the machine-readable one) and exits with status
+0 only if everything holds.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "record", Usage: "the board's JSON Lines export `FILE` (- for standard input)"},
+			&cli.StringFlag{Name: "board", Usage: "verify the board at `URL` up to its latest checkpoint"},
+			&cli.StringSliceFlag{Name: "checkpoint", Usage: "a signed checkpoint `FILE` the record must match (repeatable)"},
+			&cli.StringFlag{Name: "board-key", Usage: "the board's checkpoint verifier `KEY`, or @FILE holding it", EnvVars: []string{"EVOTE_BOARD_KEY"}},
+			&cli.StringFlag{Name: "board-key-file", Usage: "`FILE` holding the board's checkpoint verifier key"},
+			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
+			&cli.IntFlag{Name: "max-payload", Usage: "largest record payload accepted, in `BYTES`", Value: verifier.DefaultMaxPayload},
+			&cli.IntFlag{Name: "workers", Usage: "goroutines verifying in parallel (0: one per CPU)"},
+		},
+		Action: runVerify,
+	}
+}
+
+func runVerify(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return withHint(fmt.Errorf("unexpected argument %q", c.Args().First()), "name the record with --record FILE")
+	}
+	record, board := c.String("record"), c.String("board")
+	if (record == "") == (board == "") {
+		return withHint(errors.New("verify needs exactly one of --record and --board"),
+			"verify an export with --record FILE, or a live board with --board URL --board-key KEY")
+	}
+	vkey, err := verifyBoardKey(c)
+	if err != nil {
+		return err
+	}
+	opts := verifier.Options{
+		BoardKey:   vkey,
+		MaxPayload: c.Int("max-payload"),
+		Workers:    c.Int("workers"),
+		Progress:   newProgressPrinter(c.App.ErrWriter),
+	}
+	for _, name := range c.StringSlice("checkpoint") {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("reading checkpoint: %w", err)
+		}
+		opts.Checkpoints = append(opts.Checkpoints, b)
+	}
+	if len(opts.Checkpoints) > 0 && vkey == "" {
+		return withHint(errors.New("--checkpoint needs the board's key to check its signature"), "pass --board-key KEY or --board-key-file FILE")
+	}
+
+	var src verifier.Source
+	switch {
+	case board != "":
+		if vkey == "" {
+			return withHint(errors.New("--board needs the board's key"), "pass --board-key KEY or --board-key-file FILE")
+		}
+		cl, err := client.New(board, vkey, nil)
+		if err != nil {
+			return err
+		}
+		src = verifier.Board(cl, board)
+	case record == "-":
+		src = verifier.Export(os.Stdin, "standard input")
+	default:
+		f, err := os.Open(record)
+		if err != nil {
+			return fmt.Errorf("opening the record: %w", err)
+		}
+		defer f.Close()
+		src = verifier.Export(f, record)
+	}
+
+	r := verifier.Verify(c.Context, src, opts)
+	if c.Bool("json") {
+		err = r.WriteJSON(c.App.Writer)
+	} else {
+		err = r.WriteText(c.App.Writer)
+	}
+	if err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	if !r.OK {
+		if r.Problems == 1 {
+			return errors.New("verification failed: 1 problem")
+		}
+		return fmt.Errorf("verification failed: %d problems", r.Problems)
+	}
+	return nil
+}
+
+// verifyBoardKey returns the board key given by --board-key (inline or
+// @FILE) or --board-key-file, or "" if neither is set.
+func verifyBoardKey(c *cli.Context) (string, error) {
+	v, file := c.String("board-key"), c.String("board-key-file")
+	if name, ok := strings.CutPrefix(v, "@"); ok && file == "" {
+		v, file = "", name
+	}
+	if v != "" && file != "" {
+		return "", errors.New("give the board key with --board-key or --board-key-file, not both")
+	}
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("reading the board key: %w", err)
+		}
+		v = strings.TrimSpace(string(b))
+	}
+	return v, nil
+}
+
+// isTerminal reports whether w is a character device, such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// newProgressPrinter returns a verifier.Options.Progress function writing
+// to w: on a terminal a progress bar redrawn in place, with the rate and
+// the time left; otherwise a line at every tenth of the way (every 30s if
+// the size is unknown) and one at the end.
+func newProgressPrinter(w io.Writer) func(verifier.Progress) {
+	tty := isTerminal(w)
+	nextTenth := 1
+	var lastLine time.Duration
+	return func(p verifier.Progress) {
+		f := p.Fraction()
+		if tty {
+			if p.Final {
+				fmt.Fprint(w, "\r\033[K")
+				return
+			}
+			const width = 30
+			bar := strings.Repeat("?", width)
+			pct := "  ?%"
+			if f >= 0 {
+				n := int(f * width)
+				bar = strings.Repeat("█", n) + strings.Repeat("░", width-n)
+				pct = fmt.Sprintf("%3.0f%%", 100*f)
+			}
+			fmt.Fprintf(w, "\r\033[Kverifying %s %s %d records, %.0f/s, %s left", bar, pct, p.Records, p.Rate(), eta(p))
+			return
+		}
+		switch {
+		case p.Final:
+			fmt.Fprintf(w, "verify: read %d records (%d ballots) in %s, %.0f records/s\n",
+				p.Records, p.Ballots, p.Elapsed.Round(100*time.Millisecond), p.Rate())
+		case f >= 0 && int(f*10) >= nextTenth:
+			nextTenth = int(f*10) + 1
+			fmt.Fprintf(w, "verify: %3.0f%%  %d records, %.0f records/s, %s left\n", 100*f, p.Records, p.Rate(), eta(p))
+		case f < 0 && p.Elapsed-lastLine >= 30*time.Second:
+			lastLine = p.Elapsed
+			fmt.Fprintf(w, "verify: %d records, %.0f records/s\n", p.Records, p.Rate())
+		}
+	}
+}
+
+func eta(p verifier.Progress) string {
+	d := p.ETA()
+	if d < 0 {
+		return "?"
+	}
+	return d.Round(time.Second).String()
+}

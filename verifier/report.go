@@ -1,0 +1,415 @@
+package verifier
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/evote/evote/election"
+)
+
+// ReportVersion is the first field of every JSON report (docs/spec/verifier.md §3).
+const ReportVersion = "evote/v1/verify-report"
+
+// StepID names a verification step (docs/spec/verifier.md §2).
+type StepID string
+
+// The steps, in the order they are reported.
+const (
+	StepChain       StepID = "chain"       // 1. chain, indexes, signatures and Merkle tree
+	StepCheckpoints StepID = "checkpoints" // 2. signed checkpoints
+	StepDefinition  StepID = "definition"  // 3. election definition and base hash
+	StepCeremony    StepID = "ceremony"    // 4. key ceremony
+	StepBallots     StepID = "ballots"     // 5. ballots
+	StepChallenges  StepID = "challenges"  // 6. challenged ballots
+	StepSums        StepID = "sums"        // 7. encrypted sums
+	StepPartials    StepID = "partials"    // 8. partial decryptions
+	StepResult      StepID = "result"      // 9. combination and final counts
+)
+
+// Status is the outcome of a step.
+type Status string
+
+// Step outcomes. A step is skipped when the record does not reach it (no
+// checkpoint given, voting not closed, no result yet); that is not a failure.
+const (
+	Pass    Status = "pass"
+	Fail    Status = "fail"
+	Skipped Status = "skipped"
+)
+
+var stepInfo = []struct {
+	id    StepID
+	title string
+	spec  string
+}{
+	{StepChain, "chain, indexes, signatures and Merkle tree", "docs/spec/bulletin.md §1–§3, §7"},
+	{StepCheckpoints, "signed checkpoints", "docs/spec/bulletin.md §5"},
+	{StepDefinition, "election definition and base hash", "docs/spec/ballot.md §1; docs/spec/election.md"},
+	{StepCeremony, "key ceremony", "docs/spec/ceremony.md §5, §6; docs/spec/crypto-group.md §4"},
+	{StepBallots, "ballots: proofs, eligibility, duplicates, re-voting", "docs/spec/ballot.md §4.4; docs/spec/election.md"},
+	{StepChallenges, "challenged ballots", "docs/spec/ballot.md §5.2"},
+	{StepSums, "encrypted sums", "docs/spec/tally.md §2"},
+	{StepPartials, "partial decryptions", "docs/spec/tally.md §3, §7"},
+	{StepResult, "combination and final counts", "docs/spec/tally.md §5–§7"},
+}
+
+// Report is the outcome of Verify. Its JSON encoding is specified in
+// docs/spec/verifier.md §3; WriteText renders it for people.
+type Report struct {
+	// Version is ReportVersion.
+	Version string `json:"version"`
+	// Source names the file or board verified.
+	Source string `json:"source"`
+	// OK is true only if every step passed or was skipped and no failure
+	// was found.
+	OK bool `json:"ok"`
+	// Records is the number of records that passed step 1 (the valid
+	// prefix, if the chain breaks).
+	Records int64 `json:"records"`
+	// TreeHash is the base64 Merkle tree root of those records.
+	TreeHash string `json:"tree_hash"`
+	// Election is the replayed state at the end of the record.
+	Election *election.Summary `json:"election,omitempty"`
+	// Steps are the nine steps, in order.
+	Steps []*Step `json:"steps"`
+	// Result is the posted result by contest and option, once verified.
+	Result []ContestResult `json:"result,omitempty"`
+	// Problems counts every failure found, repeats included.
+	Problems int `json:"problems"`
+	// Failures lists the failures, by record index; identical failures of
+	// several records are folded into one (see Failure.Repeats).
+	Failures []*Failure `json:"failures"`
+	// Omitted counts failures beyond Options.MaxFailures, not listed.
+	Omitted int `json:"omitted,omitempty"`
+	// Elapsed is the wall-clock time of the verification, in seconds.
+	Elapsed float64 `json:"elapsed_seconds"`
+}
+
+// Step is the outcome of one step with what it counted.
+type Step struct {
+	// N is the step's number, 1 to 9.
+	N int `json:"n"`
+	// ID names the step.
+	ID StepID `json:"id"`
+	// Title describes the step.
+	Title string `json:"title"`
+	// Spec points to the specification sections the step checks.
+	Spec string `json:"spec"`
+	// Status is pass, fail or skipped.
+	Status Status `json:"status"`
+	// Counts are what the step checked, in a fixed order.
+	Counts Counts `json:"counts"`
+	// Failures is the number of problems found by the step.
+	Failures int `json:"failures"`
+	// Note explains a skipped step or adds detail.
+	Note string `json:"note,omitempty"`
+}
+
+// Failure is one problem: the record at fault, its type, the step that
+// found it and why.
+type Failure struct {
+	// Index is the record's index, or −1 if the failure is not about one
+	// record (a checkpoint file, an unreadable source).
+	Index int64 `json:"index"`
+	// Type is the record's type, if known.
+	Type string `json:"type,omitempty"`
+	// Step is the step that found the failure.
+	Step StepID `json:"step"`
+	// Code is the rejection class (docs/spec/bulletin.md §8) for failures
+	// of the election rules: "bad-proof", "duplicate", "wrong-phase", …
+	Code string `json:"code,omitempty"`
+	// Reason says what is wrong.
+	Reason string `json:"reason"`
+	// Spec is the specification of what failed.
+	Spec string `json:"spec,omitempty"`
+	// Repeats counts further records that failed in exactly the same way.
+	Repeats int `json:"repeats,omitempty"`
+	// Also lists the first of those further records.
+	Also []int64 `json:"also,omitempty"`
+}
+
+// Indexes returns the indexes of the records the failure is about.
+func (f *Failure) Indexes() []int64 {
+	return append([]int64{f.Index}, f.Also...)
+}
+
+// String renders f on one line: "record I (TYPE), step N ID: CODE: REASON".
+func (f *Failure) String() string {
+	var b strings.Builder
+	if f.Index >= 0 {
+		fmt.Fprintf(&b, "record %d", f.Index)
+		if f.Type != "" {
+			fmt.Fprintf(&b, " (%s)", f.Type)
+		}
+	} else {
+		b.WriteString("record")
+	}
+	fmt.Fprintf(&b, ", step %d %s: ", stepNumber(f.Step), f.Step)
+	if f.Code != "" {
+		fmt.Fprintf(&b, "%s: ", f.Code)
+	}
+	b.WriteString(f.Reason)
+	if f.Repeats > 0 {
+		fmt.Fprintf(&b, " (and %d more records the same way", f.Repeats)
+		if len(f.Also) > 0 {
+			b.WriteString(": ")
+			for i, x := range f.Also {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprint(&b, x)
+			}
+			if len(f.Also) < f.Repeats {
+				b.WriteString(", …")
+			}
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// ContestResult is the verified count of one contest.
+type ContestResult struct {
+	// ID and Title are the contest's, from the definition.
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	// Options are the counts, in the definition's order.
+	Options []OptionResult `json:"options"`
+}
+
+// OptionResult is the verified count of one option.
+type OptionResult struct {
+	// ID and Title are the option's, from the definition.
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	// Count is the verified total.
+	Count uint64 `json:"count"`
+}
+
+// Count is one named number of a step, such as "ballots": 1000.
+type Count struct {
+	// Name says what is counted, as a plural noun ("records").
+	Name string
+	// Value is the count.
+	Value int64
+}
+
+// Counts keeps a step's counts in order; in JSON it is an object whose
+// keys are in that order.
+type Counts []Count
+
+// MarshalJSON encodes c as an object, keys in order.
+func (c Counts) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, x := range c {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		k, err := json.Marshal(x.Name)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, k...)
+		b = fmt.Appendf(b, ":%d", x.Value)
+	}
+	return append(b, '}'), nil
+}
+
+// UnmarshalJSON decodes an object of integers, keeping the key order.
+func (c *Counts) UnmarshalJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return fmt.Errorf("verifier: counts: want an object")
+	}
+	var out Counts
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("verifier: counts: %w", err)
+		}
+		var v int64
+		if err := dec.Decode(&v); err != nil {
+			return fmt.Errorf("verifier: counts: %q: %w", t, err)
+		}
+		out = append(out, Count{Name: t.(string), Value: v})
+	}
+	*c = out
+	return nil
+}
+
+// Get returns the count named name, or 0.
+func (c Counts) Get(name string) int64 {
+	for _, x := range c {
+		if x.Name == name {
+			return x.Value
+		}
+	}
+	return 0
+}
+
+func (c *Counts) set(name string, v int64) {
+	for i := range *c {
+		if (*c)[i].Name == name {
+			(*c)[i].Value = v
+			return
+		}
+	}
+	*c = append(*c, Count{name, v})
+}
+
+func stepNumber(id StepID) int {
+	for i, s := range stepInfo {
+		if s.id == id {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// Step returns the step with the given id.
+func (r *Report) Step(id StepID) *Step {
+	for _, s := range r.Steps {
+		if s.ID == id {
+			return s
+		}
+	}
+	return nil
+}
+
+// FailuresAt returns the failures about record index (including folded
+// repeats).
+func (r *Report) FailuresAt(index int64) []*Failure {
+	var out []*Failure
+	for _, f := range r.Failures {
+		for _, x := range f.Indexes() {
+			if x == index {
+				out = append(out, f)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("verifier: writing the JSON report: %w", err)
+	}
+	return nil
+}
+
+// maxShown bounds the failures WriteText lists; the JSON report has all.
+const maxShown = 50
+
+// WriteText renders the report for people: the steps with ✓ (pass),
+// ✗ (fail) or – (skipped) and their counts, the result table, and the
+// failures.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "evote verify: %s\n", r.Source)
+	fmt.Fprintf(&b, "  %d records, tree hash %s\n", r.Records, r.TreeHash)
+	if e := r.Election; e != nil && e.Title != "" {
+		fmt.Fprintf(&b, "  election %q, phase %s\n", e.Title, e.Phase)
+		fmt.Fprintf(&b, "  manifest hash %s\n", e.ManifestHash)
+		if e.BaseHash != "" {
+			fmt.Fprintf(&b, "  base hash     %s\n", e.BaseHash)
+		}
+	}
+	b.WriteString("\n")
+	for _, s := range r.Steps {
+		mark := map[Status]string{Pass: "✓", Fail: "✗", Skipped: "–"}[s.Status]
+		fmt.Fprintf(&b, "  %s %d. %s", mark, s.N, s.Title)
+		var parts []string
+		for _, c := range s.Counts {
+			parts = append(parts, fmt.Sprintf("%d %s", c.Value, c.Name))
+		}
+		if len(parts) > 0 {
+			fmt.Fprintf(&b, ": %s", strings.Join(parts, ", "))
+		}
+		if s.Failures > 0 {
+			fmt.Fprintf(&b, "; %d failed", s.Failures)
+		}
+		b.WriteString("\n")
+		if s.Note != "" {
+			fmt.Fprintf(&b, "       %s\n", s.Note)
+		}
+	}
+	if len(r.Result) > 0 {
+		b.WriteString("\nResult\n")
+		for _, c := range r.Result {
+			fmt.Fprintf(&b, "  %s\n", c.Title)
+			width := 0
+			for _, o := range c.Options {
+				width = max(width, len([]rune(o.Title)))
+			}
+			for _, o := range c.Options {
+				pad := strings.Repeat(" ", width-len([]rune(o.Title)))
+				fmt.Fprintf(&b, "    %s%s  %d\n", o.Title, pad, o.Count)
+			}
+		}
+	}
+	b.WriteString("\n")
+	if r.Problems == 0 {
+		fmt.Fprintf(&b, "Everything holds: 0 failures (%.1fs).\n", r.Elapsed)
+	} else {
+		fmt.Fprintf(&b, "Failures (%d):\n", r.Problems)
+		for i, f := range r.Failures {
+			if i == maxShown {
+				fmt.Fprintf(&b, "  … %d more in the JSON report (--json)\n", len(r.Failures)-maxShown)
+				break
+			}
+			fmt.Fprintf(&b, "  ✗ %s\n", f)
+		}
+		if r.Omitted > 0 {
+			fmt.Fprintf(&b, "  … and %d further failures not listed\n", r.Omitted)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Progress is a snapshot of a running verification, for progress displays.
+type Progress struct {
+	// Records and Ballots replayed so far.
+	Records, Ballots int64
+	// Done and Total measure progress in bytes of the export or in
+	// records; Total is 0 if unknown.
+	Done, Total int64
+	// Elapsed is the time since Verify started.
+	Elapsed time.Duration
+	// Final is set on the last call, when the record has been read.
+	Final bool
+}
+
+// Fraction returns Done/Total in [0, 1], or −1 if Total is unknown.
+func (p Progress) Fraction() float64 {
+	if p.Total <= 0 {
+		return -1
+	}
+	return min(1, float64(p.Done)/float64(p.Total))
+}
+
+// Rate returns the records replayed per second.
+func (p Progress) Rate() float64 {
+	if p.Elapsed <= 0 {
+		return 0
+	}
+	return float64(p.Records) / p.Elapsed.Seconds()
+}
+
+// ETA estimates the time left, or −1 if unknown.
+func (p Progress) ETA() time.Duration {
+	f := p.Fraction()
+	if f <= 0 {
+		return -1
+	}
+	return time.Duration(float64(p.Elapsed) * (1 - f) / f)
+}

@@ -1,0 +1,811 @@
+// Package verifier re-verifies an election from its public record alone:
+// the bulletin board's export or the board itself, and nothing secret.
+//
+// Verify replays the record through the same election rules the board
+// runs (package election), after checking the hash chain, the signatures,
+// the Merkle tree and the signed checkpoints, and reports, step by step,
+// what it checked and every record at fault. What is checked, in which
+// order, and the report's JSON format are specified in
+// docs/spec/verifier.md.
+//
+// Ballot proofs, which dominate the cost, are verified in batches
+// (ballot.BallotBatch) on every CPU, and records are decoded in parallel
+// and replayed in chunks, so that memory stays bounded by the chunk size
+// plus the election state (one entry per voter) for records of millions of
+// ballots.
+package verifier
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/ceremony"
+	"github.com/evote/evote/election"
+)
+
+// Defaults of Options.
+const (
+	// DefaultMaxPayload is the largest record payload Verify accepts
+	// unless told otherwise. It is far above the board's default limit
+	// because the election definition carries the whole voter roll
+	// (about 47 bytes per voter).
+	DefaultMaxPayload = 256 << 20
+	// DefaultChunkSize is the number of records decoded and replayed
+	// together.
+	DefaultChunkSize = 2048
+	// DefaultBatchSize is the largest number of ballots whose proofs are
+	// checked in one batch.
+	DefaultBatchSize = 256
+	// DefaultMaxFailures bounds the failures listed in a report.
+	DefaultMaxFailures = 1000
+)
+
+// Options configures Verify. The zero value verifies a record without
+// checkpoints.
+type Options struct {
+	// BoardKey is the board's checkpoint verifier key, in
+	// note.NewVerifier format. It is needed to check checkpoints.
+	BoardKey string
+	// Checkpoints are signed checkpoint notes to check against the record,
+	// besides those the source brings.
+	Checkpoints [][]byte
+	// MaxPayload is the largest payload accepted; DefaultMaxPayload if 0.
+	MaxPayload int
+	// Workers is the number of goroutines decoding records and verifying
+	// proofs; runtime.NumCPU() if 0.
+	Workers int
+	// ChunkSize is the number of records replayed together;
+	// DefaultChunkSize if 0.
+	ChunkSize int
+	// BatchSize bounds the ballots of one proof batch; DefaultBatchSize if 0.
+	BatchSize int
+	// MaxFailures bounds the failures listed in the report (the rest are
+	// counted); DefaultMaxFailures if 0.
+	MaxFailures int
+	// Progress, if set, is called from Verify's goroutine every
+	// ProgressInterval while records are replayed, and once at the end.
+	Progress func(Progress)
+	// ProgressInterval is the time between Progress calls; 200ms if 0.
+	ProgressInterval time.Duration
+}
+
+// Verify verifies the record src supplies and returns the report. It never
+// returns nil; a source that cannot be read is a failure in the report.
+// Verify stops early only if ctx is cancelled, reporting that as a failure.
+func Verify(ctx context.Context, src Source, opts Options) *Report {
+	v := newVerifier(opts)
+	stream, err := src.Open(ctx)
+	if err != nil {
+		v.failure(-1, "", StepChain, "", fmt.Sprintf("opening the record: %v", err))
+		v.stop("the record could not be read")
+		return v.finish(nil)
+	}
+	defer stream.Records.Close()
+	v.report.Source = stream.Name
+	v.stream = stream
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sniff := &typeSniffer{r: stream.Records, types: make(map[int64]string)}
+	chunks := make(chan []*item, 1)
+	decoded := make(chan []*item, 1)
+	var (
+		vlog    *bulletin.VerifiedLog
+		readErr error
+	)
+	go func() {
+		defer close(chunks)
+		var cur []*item
+		send := func() error {
+			select {
+			case chunks <- cur:
+				cur = nil
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		vlog, readErr = bulletin.ReadExport(sniff, v.maxPayload, func(r *bulletin.Record) error {
+			cur = append(cur, &item{rec: r})
+			if len(cur) == v.chunkSize {
+				return send()
+			}
+			return nil
+		})
+		if len(cur) > 0 {
+			send()
+		}
+	}()
+	go func() {
+		defer close(decoded)
+		for c := range chunks {
+			if !v.stopped.Load() {
+				v.decode(c)
+			}
+			decoded <- c
+		}
+	}()
+	for c := range decoded {
+		if !v.stopped.Load() {
+			v.replay(c)
+		}
+		v.progress(false)
+	}
+	// The reader has finished: chunks is closed only after ReadExport returned.
+	v.chainResult(vlog, readErr, sniff)
+	v.checkpoints(vlog)
+	return v.finish(vlog)
+}
+
+// item is one record on its way through the pipeline.
+type item struct {
+	rec      *bulletin.Record
+	v        any   // decoded payload
+	err      error // decoding error
+	checked  bool  // proofs verified (in a batch)
+	proofErr error // proof or eligibility failure
+}
+
+type verifier struct {
+	opts                               Options
+	maxPayload, chunkSize, batchSize   int
+	workers, maxFailures               int
+	start, lastProgress                time.Time
+	stream                             *Stream
+	st                                 *election.State
+	report                             *Report
+	steps                              map[StepID]*Step
+	folded                             map[string]*Failure
+	stopped                            atomic.Bool
+	stopNote                           string
+	records, ballots, bytesReplayed    int64
+	definitionAdmitted, resultAdmitted bool
+}
+
+func newVerifier(opts Options) *verifier {
+	v := &verifier{
+		opts:        opts,
+		maxPayload:  cmp(opts.MaxPayload, DefaultMaxPayload),
+		chunkSize:   cmp(opts.ChunkSize, DefaultChunkSize),
+		batchSize:   cmp(opts.BatchSize, DefaultBatchSize),
+		workers:     cmp(opts.Workers, runtime.NumCPU()),
+		maxFailures: cmp(opts.MaxFailures, DefaultMaxFailures),
+		start:       time.Now(),
+		st:          election.NewState(),
+		report:      &Report{Version: ReportVersion, Failures: []*Failure{}},
+		steps:       make(map[StepID]*Step),
+		folded:      make(map[string]*Failure),
+	}
+	v.lastProgress = v.start
+	counts := map[StepID][]string{
+		StepChain:       {"records", "signatures"},
+		StepCheckpoints: {"checkpoints"},
+		StepDefinition:  {"voters", "trustees", "needed to decrypt", "contests", "positions", "client hashes"},
+		StepCeremony:    {"commitments", "Schnorr proofs", "share messages", "sealed shares", "verdicts", "joint keys", "verification keys"},
+		StepBallots:     {"ballots", "counted", "superseded", "range proofs", "phase changes"},
+		StepChallenges:  {"challenged ballots"},
+		StepSums:        {"positions", "ballots summed"},
+		StepPartials:    {"partial decryptions", "decryption proofs"},
+		StepResult:      {"positions", "trustees combined"},
+	}
+	for i, s := range stepInfo {
+		st := &Step{N: i + 1, ID: s.id, Title: s.title, Spec: s.spec, Status: Pass}
+		for _, name := range counts[s.id] {
+			st.Counts = append(st.Counts, Count{Name: name})
+		}
+		v.steps[s.id] = st
+		v.report.Steps = append(v.report.Steps, st)
+	}
+	return v
+}
+
+func cmp(x, def int) int {
+	if x > 0 {
+		return x
+	}
+	return def
+}
+
+func (v *verifier) add(step StepID, name string, n int64) {
+	s := v.steps[step]
+	s.Counts.set(name, s.Counts.Get(name)+n)
+}
+
+// failure records a problem. Failures identical but for the record index
+// are folded into the first.
+func (v *verifier) failure(index int64, typ string, step StepID, code, reason string) {
+	v.report.Problems++
+	v.steps[step].Failures++
+	key := strings.Join([]string{string(step), typ, code, reason}, "\x00")
+	if f, ok := v.folded[key]; ok && index >= 0 && f.Index >= 0 {
+		f.Repeats++
+		if len(f.Also) < 10 {
+			f.Also = append(f.Also, index)
+		}
+		return
+	}
+	if len(v.report.Failures) >= v.maxFailures {
+		v.report.Omitted++
+		return
+	}
+	f := &Failure{Index: index, Type: typ, Step: step, Code: code, Reason: reason, Spec: v.steps[step].Spec}
+	v.folded[key] = f
+	v.report.Failures = append(v.report.Failures, f)
+}
+
+// fail records err as the failure of rec.
+func (v *verifier) fail(rec *bulletin.Record, step StepID, err error) {
+	var re *bulletin.RejectError
+	if errors.As(err, &re) {
+		v.failure(int64(rec.Index), rec.Type, step, re.Code, re.Reason)
+		return
+	}
+	v.failure(int64(rec.Index), rec.Type, step, "", err.Error())
+}
+
+// stepOf returns the step that checks records of type typ.
+func stepOf(typ string) StepID {
+	switch typ {
+	case election.TypeCommitments, election.TypeShares, election.TypeVerdict, election.TypeJointKey:
+		return StepCeremony
+	case election.TypeBallot, election.TypePhase:
+		return StepBallots
+	case election.TypeChallenge:
+		return StepChallenges
+	case election.TypePartial:
+		return StepPartials
+	case election.TypeResult:
+		return StepResult
+	}
+	return StepDefinition // the definition, client hashes, unknown types
+}
+
+// parallel calls f(i) for i in [0, n) on up to workers goroutines.
+func parallel(workers, n int, f func(i int)) {
+	workers = min(workers, n)
+	if workers <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// safely runs f, turning a panic into an error: a crafted record must not
+// stop the verifier, even if it trips a bug in the code checking it.
+func safely(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error while checking this record (a bug in evote, please report it): %v", r)
+		}
+	}()
+	return f()
+}
+
+// decode decodes a chunk's payloads in parallel: point decompression makes
+// it one of the costliest steps.
+func (v *verifier) decode(c []*item) {
+	parallel(v.workers, len(c), func(i int) {
+		it := c[i]
+		it.err = safely(func() (err error) {
+			it.v, err = election.Decode(it.rec.Type, it.rec.Payload)
+			return err
+		})
+	})
+}
+
+func isBallotLike(it *item) bool {
+	return it.rec.Type == election.TypeBallot || it.rec.Type == election.TypeChallenge
+}
+
+// replay checks and admits a chunk's records in index order. Runs of
+// ballots and challenged ballots have their proofs checked in parallel
+// first, against the election fixed by the records before them.
+func (v *verifier) replay(c []*item) {
+	for i := 0; i < len(c); {
+		if v.stopped.Load() {
+			return
+		}
+		if isBallotLike(c[i]) && v.st.Election() != nil {
+			j := i + 1
+			for j < len(c) && isBallotLike(c[j]) {
+				j++
+			}
+			v.verifyBallots(c[i:j])
+			for _, it := range c[i:j] {
+				v.admit(it)
+			}
+			i = j
+			continue
+		}
+		v.admit(c[i])
+		i++
+	}
+}
+
+// verifyBallots checks the proofs of a run of ballots, in batches spread
+// over the workers, and of challenged ballots, one by one.
+func (v *verifier) verifyBallots(seg []*item) {
+	e := v.st.Election()
+	var ballots, challenges []*item
+	for _, it := range seg {
+		if it.err != nil {
+			continue
+		}
+		if it.rec.Type == election.TypeBallot {
+			ballots = append(ballots, it)
+		} else {
+			challenges = append(challenges, it)
+		}
+	}
+	var tasks []func()
+	if n := len(ballots); n > 0 {
+		groups := max((n+v.batchSize-1)/v.batchSize, min(v.workers, n))
+		for g := range groups {
+			group := ballots[g*n/groups : (g+1)*n/groups]
+			tasks = append(tasks, func() {
+				if err := safely(func() error { verifyBatch(e, group); return nil }); err != nil {
+					for _, it := range group {
+						it.checked, it.proofErr = true, err
+					}
+				}
+			})
+		}
+	}
+	for _, it := range challenges {
+		tasks = append(tasks, func() {
+			it.proofErr = safely(func() error { return v.st.VerifyProofs(it.rec.Type, it.rec.Author, it.v) })
+			it.checked = true
+		})
+	}
+	parallel(v.workers, len(tasks), func(i int) { tasks[i]() })
+}
+
+// verifyBatch checks a group of ballots with one ballot.BallotBatch and
+// sets each one's proofErr as the board's policy would have rejected it.
+func verifyBatch(e *ballot.Election, group []*item) {
+	bb := ballot.NewBallotBatch(e)
+	added := make([]*item, 0, len(group))
+	for _, it := range group {
+		it.checked = true
+		author := it.rec.Author
+		if !e.Eligible(author) {
+			it.proofErr = bulletin.Reject(bulletin.CodeIneligible, "the credential %x… is not on the voter roll", author[:min(len(author), 8)])
+			continue
+		}
+		if _, err := bb.Add(it.v.(*ballot.EncryptedBallot), author); err != nil {
+			it.proofErr = bulletin.Reject(bulletin.CodeBadProof, "%v", err)
+			continue
+		}
+		added = append(added, it)
+	}
+	err := bb.Verify()
+	var be *ballot.BatchError
+	switch {
+	case err == nil:
+	case errors.As(err, &be):
+		for _, f := range be.Failures {
+			if it := added[f.Ballot]; it.proofErr == nil {
+				it.proofErr = bulletin.Reject(bulletin.CodeBadProof, "%v", f.Err)
+			}
+		}
+	default:
+		for _, it := range added {
+			if err := ballot.VerifyBallot(e, it.v.(*ballot.EncryptedBallot), it.rec.Author); err != nil {
+				it.proofErr = bulletin.Reject(bulletin.CodeBadProof, "%v", err)
+			}
+		}
+	}
+}
+
+// admit checks one record against the rules, after its proofs, and takes
+// it into the state if it passes, as the board would have.
+func (v *verifier) admit(it *item) {
+	rec := it.rec
+	step := stepOf(rec.Type)
+	v.records++
+	v.bytesReplayed += lineLen(rec)
+	if rec.Type == election.TypeBallot {
+		v.ballots++
+	}
+	defer func() {
+		if rec.Index == 0 && v.st.Phase() == election.Empty {
+			v.stop("the first record is not a valid election definition, so nothing after it can be checked")
+		}
+	}()
+	if it.err != nil {
+		v.failure(int64(rec.Index), rec.Type, step, bulletin.CodeMalformed, it.err.Error())
+		return
+	}
+	if !it.checked {
+		it.proofErr = safely(func() error { return v.st.VerifyProofs(rec.Type, rec.Author, it.v) })
+	}
+	if it.proofErr != nil {
+		v.fail(rec, step, it.proofErr)
+		return
+	}
+	if err := safely(func() error { return v.st.Admit(rec, it.v) }); err != nil {
+		v.fail(rec, step, err)
+		return
+	}
+	v.count(it.v)
+}
+
+// count adds an admitted record to its step's counts.
+func (v *verifier) count(x any) {
+	switch x := x.(type) {
+	case *ballot.Manifest:
+		v.definitionAdmitted = true
+		d := v.steps[StepDefinition]
+		d.Counts.set("voters", int64(len(x.Voters)))
+		d.Counts.set("trustees", int64(len(x.Trustees)))
+		d.Counts.set("needed to decrypt", int64(x.Threshold))
+		d.Counts.set("contests", int64(len(x.Contests)))
+		d.Counts.set("positions", int64(x.OptionCount()))
+	case *election.ClientHash:
+		v.add(StepDefinition, "client hashes", 1)
+	case *ceremony.Commitments:
+		v.add(StepCeremony, "commitments", 1)
+		v.add(StepCeremony, "Schnorr proofs", int64(len(x.Proofs)))
+	case *ceremony.Shares:
+		v.add(StepCeremony, "share messages", 1)
+		v.add(StepCeremony, "sealed shares", int64(len(x.Shares)))
+	case *ceremony.Verdict:
+		v.add(StepCeremony, "verdicts", 1)
+	case *ceremony.JointKey:
+		v.add(StepCeremony, "joint keys", 1)
+		v.add(StepCeremony, "verification keys", int64(len(x.VerificationKeys)))
+	case *election.PhaseChange:
+		v.add(StepBallots, "phase changes", 1)
+	case *ballot.EncryptedBallot:
+		v.add(StepBallots, "ballots", 1)
+		n := 0
+		for _, c := range x.Contests {
+			n += len(c.Options) + 1
+		}
+		v.add(StepBallots, "range proofs", int64(n))
+	case *ballot.ChallengedBallot:
+		v.add(StepChallenges, "challenged ballots", 1)
+	case *election.PartialRecord:
+		v.add(StepPartials, "partial decryptions", 1)
+		v.add(StepPartials, "decryption proofs", int64(len(x.Partial.Proofs)))
+	case *election.ResultRecord:
+		v.resultAdmitted = true
+		v.steps[StepResult].Counts.set("positions", int64(len(x.Tally.Counts)))
+		v.steps[StepResult].Counts.set("trustees combined", int64(len(x.Tally.Trustees)))
+	}
+}
+
+func (v *verifier) stop(note string) {
+	if !v.stopped.Load() {
+		v.stopNote = note
+		v.stopped.Store(true)
+	}
+}
+
+// lineLen returns the length of rec's line in an export: its canonical
+// encoding (bulletin.Record.MarshalJSON) and the newline.
+func lineLen(rec *bulletin.Record) int64 {
+	const fixed = len(`{"index":,"time":"2006-01-02T15:04:05.000Z","type":"","payload":,"author":"","sig":"","prev":""}` + "\n")
+	return int64(fixed + len(strconv.FormatUint(rec.Index, 10)) + len(rec.Type) + len(rec.Payload) +
+		base64.StdEncoding.EncodedLen(len(rec.Author)) + base64.StdEncoding.EncodedLen(len(rec.Sig)) +
+		base64.StdEncoding.EncodedLen(len(rec.Prev)))
+}
+
+func (v *verifier) progress(final bool) {
+	if v.opts.Progress == nil {
+		return
+	}
+	now := time.Now()
+	interval := v.opts.ProgressInterval
+	if interval <= 0 {
+		interval = 200 * time.Millisecond
+	}
+	if !final && now.Sub(v.lastProgress) < interval {
+		return
+	}
+	v.lastProgress = now
+	p := Progress{Records: v.records, Ballots: v.ballots, Done: v.records, Elapsed: now.Sub(v.start), Final: final}
+	if s := v.stream; s != nil {
+		switch {
+		case s.TotalRecords > 0:
+			p.Total = s.TotalRecords
+		case s.Total > 0:
+			p.Done, p.Total = v.bytesReplayed, s.Total
+		}
+	}
+	v.opts.Progress(p)
+}
+
+// chainResult reports the outcome of reading the export (step 1).
+func (v *verifier) chainResult(vlog *bulletin.VerifiedLog, err error, sniff *typeSniffer) {
+	if vlog != nil {
+		v.steps[StepChain].Counts.set("records", vlog.Size)
+		v.steps[StepChain].Counts.set("signatures", vlog.Size)
+	}
+	if err == nil {
+		return
+	}
+	var ee *bulletin.ExportError
+	if errors.As(err, &ee) {
+		code, reason := "", ee.Reason
+		if c, rest, ok := strings.Cut(reason, ": "); ok && (c == bulletin.CodeBadSignature || c == bulletin.CodeMalformed || c == bulletin.CodeTooLarge) {
+			code, reason = c, rest
+		}
+		v.failure(ee.Index, sniff.typeOf(ee.Index), StepChain, code, reason)
+		v.stop(fmt.Sprintf("the chain breaks at record %d; records from there on were not replayed", ee.Index))
+		return
+	}
+	v.failure(-1, "", StepChain, "", fmt.Sprintf("reading the record stopped after %d records: %v", v.records, err))
+	v.stop("the record could not be read to its end")
+}
+
+// checkpoints checks every signed checkpoint against the tree (step 2).
+func (v *verifier) checkpoints(vlog *bulletin.VerifiedLog) {
+	var cps [][]byte
+	cps = append(cps, v.opts.Checkpoints...)
+	if v.stream != nil {
+		cps = append(cps, v.stream.Checkpoints...)
+	}
+	s := v.steps[StepCheckpoints]
+	if len(cps) == 0 {
+		s.Status = Skipped
+		s.Note = "no checkpoint given: nothing ties this record to what the board signed (use --checkpoint or --board)"
+		return
+	}
+	if v.opts.BoardKey == "" {
+		v.failure(-1, "", StepCheckpoints, "", fmt.Sprintf("%d checkpoints given but no board key to verify their signatures", len(cps)))
+		return
+	}
+	nv, err := note.NewVerifier(v.opts.BoardKey)
+	if err != nil {
+		v.failure(-1, "", StepCheckpoints, "", fmt.Sprintf("board key: %v", err))
+		return
+	}
+	var sizes []string
+	for i, signed := range cps {
+		c, _, err := bulletin.OpenCheckpoint(signed, note.VerifierList(nv))
+		if err != nil {
+			v.failure(-1, "", StepCheckpoints, "", fmt.Sprintf("checkpoint %d: %v", i+1, err))
+			continue
+		}
+		switch {
+		case vlog == nil:
+			v.failure(-1, "", StepCheckpoints, "", fmt.Sprintf("checkpoint %d (size %d): the record could not be read", i+1, c.Size))
+		case c.Size > vlog.Size:
+			v.failure(vlog.Size, "", StepCheckpoints, "", fmt.Sprintf(
+				"checkpoint %d signs %d records, but the record has only %d valid ones: records from %d on are missing (truncated or broken)", i+1, c.Size, vlog.Size, vlog.Size))
+		default:
+			if err := vlog.CheckCheckpoint(c); err != nil {
+				v.failure(-1, "", StepCheckpoints, "", fmt.Sprintf("checkpoint %d: %v", i+1, err))
+				continue
+			}
+			s.Counts.set("checkpoints", s.Counts.Get("checkpoints")+1)
+			sizes = append(sizes, strconv.FormatInt(c.Size, 10))
+		}
+	}
+	if len(sizes) > 0 {
+		s.Note = "verified checkpoints of sizes " + strings.Join(sizes, ", ")
+	}
+}
+
+// finish completes the steps and the report.
+func (v *verifier) finish(vlog *bulletin.VerifiedLog) *Report {
+	r := v.report
+	if vlog != nil {
+		r.Records = vlog.Size
+		r.TreeHash = base64.StdEncoding.EncodeToString(vlog.Hash[:])
+	}
+	st := v.st
+	sum := st.Summary()
+	if st.Manifest() != nil {
+		r.Election = &sum
+	}
+	phase := st.Phase()
+	skip := func(id StepID, note string) {
+		if s := v.steps[id]; s.Failures == 0 {
+			s.Status = Skipped
+			if v.stopNote != "" {
+				note = "not checked: " + v.stopNote
+			}
+			s.Note = note
+		}
+	}
+	if !v.definitionAdmitted && v.steps[StepDefinition].Failures == 0 && v.stopNote == "" {
+		v.failure(0, "", StepDefinition, "", "the record has no election definition")
+	}
+	if st.Election() == nil {
+		skip(StepCeremony, "the key ceremony is not complete: no joint key yet")
+	}
+	b := v.steps[StepBallots]
+	b.Counts.set("counted", int64(sum.Counted))
+	b.Counts.set("superseded", int64(sum.Superseded))
+	if phase < election.Open {
+		skip(StepBallots, "voting has not opened")
+		skip(StepChallenges, "voting has not opened")
+	}
+	if phase < election.Closed {
+		skip(StepSums, "voting has not closed: the sums are not final")
+		skip(StepPartials, "voting has not closed")
+	} else {
+		v.checkSums(sum)
+		if len(st.Partials()) == 0 {
+			skip(StepPartials, "no partial decryption on the board yet")
+		} else {
+			v.steps[StepPartials].Note = missingTrustees(st)
+		}
+	}
+	if v.resultAdmitted {
+		v.resultTable()
+	} else {
+		skip(StepResult, "no result on the board yet")
+	}
+	for _, s := range r.Steps {
+		if s.Failures > 0 {
+			s.Status = Fail
+		}
+	}
+	slices.SortStableFunc(r.Failures, func(a, b *Failure) int {
+		switch {
+		case a.Index < b.Index:
+			return -1
+		case a.Index > b.Index:
+			return 1
+		}
+		return 0
+	})
+	r.OK = r.Problems == 0
+	r.Elapsed = time.Since(v.start).Seconds()
+	v.progress(true)
+	return r
+}
+
+// checkSums checks the bookkeeping of the encrypted sums (step 7): every
+// admitted ballot is either counted or superseded, and there is one sum
+// per position. The sums themselves are recomputed by the replay and bind
+// the partial decryptions (step 8) and the result (step 9).
+func (v *verifier) checkSums(sum election.Summary) {
+	s := v.steps[StepSums]
+	sums := v.st.Sums()
+	s.Counts.set("positions", int64(len(sums)))
+	s.Counts.set("ballots summed", int64(sum.Counted))
+	if m := v.st.Manifest(); len(sums) != m.OptionCount() {
+		v.failure(-1, "", StepSums, "", fmt.Sprintf("%d sums for %d positions", len(sums), m.OptionCount()))
+	}
+	if sum.Counted+sum.Superseded != sum.Ballots {
+		v.failure(-1, "", StepSums, "", fmt.Sprintf("%d ballots admitted, but %d counted and %d superseded", sum.Ballots, sum.Counted, sum.Superseded))
+	}
+	h := sha256.New()
+	for _, c := range sums {
+		h.Write(c.Bytes())
+	}
+	s.Note = "SHA-256 of the sums: " + hex.EncodeToString(h.Sum(nil))
+}
+
+func missingTrustees(st *election.State) string {
+	posted := make(map[uint32]bool)
+	for _, p := range st.Partials() {
+		posted[p.Trustee] = true
+	}
+	var missing []string
+	for i := range st.Manifest().Trustees {
+		if !posted[uint32(i+1)] {
+			missing = append(missing, strconv.Itoa(i+1))
+		}
+	}
+	if len(missing) == 0 {
+		return "every trustee posted"
+	}
+	return "no partial decryption from trustee " + strings.Join(missing, ", ")
+}
+
+func (v *verifier) resultTable() {
+	table, err := v.st.ResultTable()
+	if err != nil {
+		return
+	}
+	res := v.st.Result()
+	var used []string
+	for _, t := range res.Trustees {
+		used = append(used, strconv.FormatUint(uint64(t), 10))
+	}
+	v.steps[StepResult].Note = "combined the partial decryptions of trustees " + strings.Join(used, ", ")
+	m := v.st.Manifest()
+	k := 0
+	for _, c := range m.Contests {
+		cr := ContestResult{ID: c.ID, Title: c.Title}
+		for range c.Options {
+			oc := table[k]
+			cr.Options = append(cr.Options, OptionResult{ID: oc.Option, Title: oc.Title, Count: oc.Count})
+			k++
+		}
+		v.report.Result = append(v.report.Result, cr)
+	}
+}
+
+// typeSniffer passes an export through and remembers the type of each of
+// the most recent lines, so that a record that fails to parse or to chain
+// can still be named by its type.
+type typeSniffer struct {
+	r     io.Reader
+	line  int64
+	head  []byte // the first bytes of the current line
+	types map[int64]string
+}
+
+const sniffHead = 160 // the type is within the first 80 bytes of a record
+
+func (s *typeSniffer) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	data := p[:n]
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		part := data
+		if i >= 0 {
+			part = data[:i]
+		}
+		if room := sniffHead - len(s.head); room > 0 {
+			s.head = append(s.head, part[:min(len(part), room)]...)
+		}
+		if i < 0 {
+			break
+		}
+		s.types[s.line] = sniffType(s.head)
+		delete(s.types, s.line-4096)
+		s.line++
+		s.head = s.head[:0]
+		data = data[i+1:]
+	}
+	return n, err
+}
+
+// typeOf returns the type of line i, if it was seen recently.
+func (s *typeSniffer) typeOf(i int64) string {
+	if i == s.line {
+		return sniffType(s.head)
+	}
+	return s.types[i]
+}
+
+func sniffType(head []byte) string {
+	_, rest, ok := bytes.Cut(head, []byte(`,"type":"`))
+	if !ok {
+		return ""
+	}
+	t, _, ok := bytes.Cut(rest, []byte(`"`))
+	if !ok || !bulletin.ValidType(string(t)) {
+		return ""
+	}
+	return string(t)
+}
