@@ -4,9 +4,9 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -30,6 +30,7 @@ import (
 	"github.com/evote/evote/election/follow"
 	"github.com/evote/evote/election/simulate"
 	"github.com/evote/evote/internal/progress"
+	"github.com/evote/evote/verifier"
 )
 
 func demoCommand() *cli.Command {
@@ -140,18 +141,72 @@ func runDemo(c *cli.Context) error {
 	if err := d.export(ctx); err != nil {
 		return err
 	}
-	st, err := d.view.Sync(ctx)
+	if err := d.writeExpected(e); err != nil {
+		return err
+	}
+	if err := d.writeGuide(); err != nil {
+		return err
+	}
+	return d.verify(ctx)
+}
+
+// writeExpected leaves the plaintext totals the simulated voters cast, in
+// the shape of the verifier's JSON result, so anyone can compare.
+func (d *demo) writeExpected(e *simulate.Election) error {
+	type option struct {
+		ID    string `json:"id"`
+		Count uint64 `json:"count"`
+	}
+	type contest struct {
+		ID      string   `json:"id"`
+		Options []option `json:"options"`
+	}
+	want := e.Expected()
+	var out []contest
+	k := 0
+	for _, c := range e.Manifest.Contests {
+		ct := contest{ID: c.ID}
+		for _, o := range c.Options {
+			ct.Options = append(ct.Options, option{ID: o.ID, Count: want[k]})
+			k++
+		}
+		out = append(out, ct)
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(out(c))
-	if err := printResult(c, st); err != nil {
+	return writeNewFile(filepath.Join(d.dir, "expected-counts.json"), append(b, '\n'), 0o644)
+}
+
+// verify re-verifies the exported record from scratch, as an observer
+// would, and prints the report.
+func (d *demo) verify(ctx context.Context) error {
+	d.step("verifying the exported record from scratch, as an observer would")
+	f, err := os.Open(filepath.Join(d.dir, "record.jsonl"))
+	if err != nil {
 		return err
 	}
-	fmt.Fprintln(out(c))
-	s := st.Summary()
-	fmt.Fprintf(out(c), "ballots cast %d, counted %d, superseded %d, challenged %d\n", s.Ballots, s.Counted, s.Superseded, s.Challenged)
-	return d.writeGuide()
+	defer f.Close()
+	cp, err := os.ReadFile(filepath.Join(d.dir, "checkpoint.txt"))
+	if err != nil {
+		return err
+	}
+	r := verifier.Verify(ctx, verifier.Export(f, filepath.Join(d.dir, "record.jsonl")), verifier.Options{
+		BoardKey:    d.vkey,
+		Checkpoints: [][]byte{cp},
+		Progress:    newProgressPrinter(d.c.App.ErrWriter),
+	})
+	fmt.Fprintln(out(d.c))
+	if err := r.WriteText(out(d.c)); err != nil {
+		return err
+	}
+	if !r.OK {
+		return fmt.Errorf("the demo's own record failed verification: %d problems", r.Problems)
+	}
+	fmt.Fprintf(out(d.c), "\ndemo finished in %s; everything is in %s (see %s)\n",
+		time.Since(d.start).Round(100*time.Millisecond), d.dir, filepath.Join(d.dir, "README.txt"))
+	return nil
 }
 
 func (d *demo) prepareDir() error {
@@ -256,7 +311,9 @@ const demoPassphrase = "demo passphrase"
 func (d *demo) castAll(ctx context.Context, e *simulate.Election, voters int) error {
 	var done atomic.Int64
 	g, ctx := errgroup.WithContext(ctx)
-	workers := max(2, runtime.NumCPU())
+	// Voters spend much of their time waiting for the board's durable
+	// commit, so more of them than cores keeps both cores busy.
+	workers := 4 * runtime.NumCPU()
 	next := make(chan int)
 	g.Go(func() error {
 		defer close(next)
@@ -280,21 +337,22 @@ func (d *demo) castAll(ctx context.Context, e *simulate.Election, voters int) er
 			return nil
 		})
 	}
-	p := progress.New(d.c.App.ErrWriter, "casting ballots", int64(voters))
+	bar := progress.New(d.c.App.ErrWriter, "casting ballots")
 	finished := make(chan error, 1)
 	go func() { finished <- g.Wait() }()
 	for {
 		select {
 		case err := <-finished:
-			p.Finish(done.Load())
 			if err != nil {
 				return err
 			}
+			bar.Done(fmt.Sprintf("%d ballots in %s", voters, bar.Elapsed().Round(100*time.Millisecond)))
 			d.step("%d ballots encrypted with proofs on the voters' side, cast over HTTP, verified and stored by the board (%.0f ballots/s)",
-				voters, float64(voters)/p.Elapsed().Seconds())
+				voters, bar.Rate(int64(voters)))
 			return nil
 		case <-time.After(200 * time.Millisecond):
-			p.Update(done.Load())
+			n := done.Load()
+			bar.Show(float64(n)/float64(voters), fmt.Sprintf("%d/%d ballots, %.0f/s", n, voters, bar.Rate(n)))
 		}
 	}
 }
@@ -331,6 +389,7 @@ var guide = template.Must(template.New("guide").Parse(`This folder holds a compl
   board.skey/.vkey   the board's checkpoint signing / verifier key
   record.jsonl       the exported public record, one record per line
   checkpoint.txt     the board's last signed checkpoint
+  expected-counts.json  the totals the simulated voters cast, to compare with the result
   official.key       the official's signing key
   trustee-N/         each trustee's keystore (passphrase: "{{.Passphrase}}")
   credentials/       each voter's credential
@@ -350,6 +409,6 @@ func (d *demo) writeGuide() error {
 	if err != nil {
 		return err
 	}
-	err = guide.Execute(io.MultiWriter(f, out(d.c)), map[string]string{"Dir": d.dir, "Passphrase": demoPassphrase})
+	err = guide.Execute(f, map[string]string{"Dir": d.dir, "Passphrase": demoPassphrase})
 	return errors.Join(err, f.Close())
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/evote/evote/bulletin/client"
+	"github.com/evote/evote/internal/progress"
 	"github.com/evote/evote/verifier"
 )
 
@@ -132,60 +133,16 @@ func verifyBoardKey(c *cli.Context) (string, error) {
 	return v, nil
 }
 
-// isTerminal reports whether w is a character device, such as a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// newProgressPrinter returns a verifier.Options.Progress function writing
-// to w: on a terminal a progress bar redrawn in place, with the rate and
-// the time left; otherwise a line at every tenth of the way (every 30s if
-// the size is unknown) and one at the end.
+// newProgressPrinter returns a verifier.Options.Progress function showing
+// the replay on w (see package progress).
 func newProgressPrinter(w io.Writer) func(verifier.Progress) {
-	tty := isTerminal(w)
-	nextTenth := 1
-	var lastLine time.Duration
+	bar := progress.New(w, "verify")
 	return func(p verifier.Progress) {
-		f := p.Fraction()
-		if tty {
-			if p.Final {
-				fmt.Fprint(w, "\r\033[K")
-				return
-			}
-			const width = 30
-			bar := strings.Repeat("?", width)
-			pct := "  ?%"
-			if f >= 0 {
-				n := int(f * width)
-				bar = strings.Repeat("█", n) + strings.Repeat("░", width-n)
-				pct = fmt.Sprintf("%3.0f%%", 100*f)
-			}
-			fmt.Fprintf(w, "\r\033[Kverifying %s %s %d records, %.0f/s, %s left", bar, pct, p.Records, p.Rate(), eta(p))
+		if p.Final {
+			bar.Done(fmt.Sprintf("read %d records (%d ballots) in %s, %.0f records/s",
+				p.Records, p.Ballots, p.Elapsed.Round(100*time.Millisecond), p.Rate()))
 			return
 		}
-		switch {
-		case p.Final:
-			fmt.Fprintf(w, "verify: read %d records (%d ballots) in %s, %.0f records/s\n",
-				p.Records, p.Ballots, p.Elapsed.Round(100*time.Millisecond), p.Rate())
-		case f >= 0 && int(f*10) >= nextTenth:
-			nextTenth = int(f*10) + 1
-			fmt.Fprintf(w, "verify: %3.0f%%  %d records, %.0f records/s, %s left\n", 100*f, p.Records, p.Rate(), eta(p))
-		case f < 0 && p.Elapsed-lastLine >= 30*time.Second:
-			lastLine = p.Elapsed
-			fmt.Fprintf(w, "verify: %d records, %.0f records/s\n", p.Records, p.Rate())
-		}
+		bar.Show(p.Fraction(), fmt.Sprintf("%d records, %.0f/s", p.Records, p.Rate()))
 	}
-}
-
-func eta(p verifier.Progress) string {
-	d := p.ETA()
-	if d < 0 {
-		return "?"
-	}
-	return d.Round(time.Second).String()
 }

@@ -122,7 +122,7 @@ func run(ctx context.Context, url, vkey string, voters, posters int) error {
 func encryptAll(st *election.State, e *simulate.Election, voters int) ([]*bulletin.Submission, error) {
 	subs := make([]*bulletin.Submission, voters)
 	errs := make([]error, voters)
-	bar := progress.New(os.Stderr, "encrypting ballots", int64(voters))
+	bar := progress.New(os.Stderr, "encrypting ballots")
 	var done sync.WaitGroup
 	var mu sync.Mutex
 	count := int64(0)
@@ -140,14 +140,14 @@ func encryptAll(st *election.State, e *simulate.Election, voters int) ([]*bullet
 				mu.Lock()
 				count++
 				if w == 0 {
-					bar.Update(count)
+					bar.Show(float64(count)/float64(voters), fmt.Sprintf("%d/%d", count, voters))
 				}
 				mu.Unlock()
 			}
 		}()
 	}
 	done.Wait()
-	bar.Finish(count)
+	bar.Done(fmt.Sprintf("%d ballots", count))
 	for _, err := range errs {
 		if err != nil {
 			return nil, err

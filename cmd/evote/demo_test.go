@@ -1,0 +1,138 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// buildEvote builds the real binary once per test.
+func buildEvote(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "evote")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+type contestCounts struct {
+	ID      string `json:"id"`
+	Options []struct {
+		ID    string `json:"id"`
+		Title string `json:"title"`
+		Count uint64 `json:"count"`
+	} `json:"options"`
+}
+
+func readExpected(t *testing.T, dir string) []contestCounts {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "expected-counts.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []contestCounts
+	if err := json.Unmarshal(data, &want); err != nil {
+		t.Fatal(err)
+	}
+	return want
+}
+
+// TestDemoSmall runs the demo at a small size through the real binary and
+// checks the counts it prints and its verification outcome.
+func TestDemoSmall(t *testing.T) {
+	bin := buildEvote(t)
+	dir := filepath.Join(t.TempDir(), "demo")
+	out, err := exec.Command(bin, "demo", "--voters", "25", "--challenges", "2", "--revotes", "3", "--dir", dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("evote demo: %v\n%s", err, out)
+	}
+	text := string(out)
+	for _, want := range []string{
+		"25 ballots encrypted", "2 Benaloh challenges", "3 voters voted again",
+		"trustees 1, 2 and 4 posted partial decryptions",
+		"28 ballots, 25 counted, 3 superseded", "2 challenged ballots",
+		"Everything holds: 0 failures",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	// Every count printed in the result table is what the voters cast.
+	for _, c := range readExpected(t, dir) {
+		for _, o := range c.Options {
+			line := regexp.MustCompile(`(?m)^\s+Option ` + regexp.QuoteMeta(o.ID) + `\s+(\d+)$`)
+			m := line.FindStringSubmatch(text)
+			if m == nil || m[1] != fmt.Sprint(o.Count) {
+				t.Errorf("%s/%s: printed %v, cast %d", c.ID, o.ID, m, o.Count)
+			}
+		}
+	}
+	for _, f := range []string{"board.db", "record.jsonl", "checkpoint.txt", "README.txt", "election.json", "official.key", "trustee-3/trustee.keystore", "credentials/voter-00025.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("the demo left no %s: %v", f, err)
+		}
+	}
+	if t.Failed() {
+		t.Logf("demo output:\n%s", text)
+	}
+}
+
+// TestThousandBallotsThroughTheBinary is the end-to-end check of the
+// whole system: an election of 1,000 voters with 5 trustees and t=3, two
+// of them absent at the tally, made by the real binary over HTTP, then
+// re-verified from the exported record by `evote verify`; the verified
+// counts must equal the plaintext choices the voters cast.
+func TestThousandBallotsThroughTheBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1,000 ballots: skipped in -short mode")
+	}
+	bin := buildEvote(t)
+	dir := filepath.Join(t.TempDir(), "demo")
+	if out, err := exec.Command(bin, "demo", "--voters", "1000", "--dir", dir).CombinedOutput(); err != nil {
+		t.Fatalf("evote demo: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "verify", "--json", "--record", filepath.Join(dir, "record.jsonl"),
+		"--checkpoint", filepath.Join(dir, "checkpoint.txt"), "--board-key", "@"+filepath.Join(dir, "board.vkey"))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("evote verify: %v\n%s", err, out)
+	}
+	var report struct {
+		OK       bool            `json:"ok"`
+		Problems int             `json:"problems"`
+		Result   []contestCounts `json:"result"`
+	}
+	if err := json.Unmarshal(out, &report); err != nil {
+		t.Fatal(err)
+	}
+	if !report.OK || report.Problems != 0 {
+		t.Fatalf("verify: ok=%v with %d problems", report.OK, report.Problems)
+	}
+	want := readExpected(t, dir)
+	if len(report.Result) != len(want) {
+		t.Fatalf("verified %d contests, cast %d", len(report.Result), len(want))
+	}
+	total := uint64(0)
+	for i, c := range want {
+		got := report.Result[i]
+		if got.ID != c.ID || len(got.Options) != len(c.Options) {
+			t.Fatalf("contest %d: verified %q with %d options, cast %q with %d", i, got.ID, len(got.Options), c.ID, len(c.Options))
+		}
+		for k, o := range c.Options {
+			total += o.Count
+			if got.Options[k].ID != o.ID || got.Options[k].Count != o.Count {
+				t.Errorf("%s/%s: verified %d, cast %d", c.ID, o.ID, got.Options[k].Count, o.Count)
+			}
+		}
+	}
+	if total == 0 {
+		t.Fatal("no votes were cast")
+	}
+}
