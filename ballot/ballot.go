@@ -51,9 +51,20 @@ type EncryptedOption struct {
 	Ciphertext *crypto.Ciphertext
 	Proof      *crypto.RangeProof
 
-	// encoded is Ciphertext's canonical encoding as parsed, kept so that
-	// EncodedCiphertexts needs no re-encoding; nil for a built option.
+	// encoded is the canonical encoding of parsed, the ciphertext as
+	// parsed, kept so that neither EncodedCiphertexts nor batch
+	// verification encode it again; nil for a built option.
 	encoded []byte
+	parsed  *crypto.Ciphertext
+}
+
+// encoding returns the parsed encoding of o's ciphertext, or nil if o was
+// built rather than parsed or its Ciphertext was replaced since.
+func (o *EncryptedOption) encoding() []byte {
+	if o.parsed != o.Ciphertext {
+		return nil
+	}
+	return o.encoded
 }
 
 // EncodedCiphertexts returns the canonical encodings of the ballot's
@@ -64,11 +75,11 @@ type EncryptedOption struct {
 func (b *EncryptedBallot) EncodedCiphertexts() [][]byte {
 	var out [][]byte
 	for _, c := range b.Contests {
-		for _, o := range c.Options {
-			if o.encoded != nil {
-				out = append(out, o.encoded)
+		for k := range c.Options {
+			if enc := c.Options[k].encoding(); enc != nil {
+				out = append(out, enc)
 			} else {
-				out = append(out, o.Ciphertext.Bytes())
+				out = append(out, c.Options[k].Ciphertext.Bytes())
 			}
 		}
 	}
@@ -281,7 +292,14 @@ func parseBallot(data []byte) (*EncryptedBallot, error) {
 			return nil, fmt.Errorf("contest %d: %w", i, err)
 		}
 	}
-	if !bytes.Equal(b.Marshal(), data) {
+	// parseBlob accepts only the canonical binary layout (exact lengths,
+	// canonical elements and scalars), so the envelope is all that is left
+	// to check; re-encoding the ballot would cost a square root per point.
+	envelope, err := marshalCompact(&j)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(envelope, data) {
 		return nil, errors.New("not in canonical form (docs/spec/ballot.md §4.1)")
 	}
 	return b, nil
@@ -313,7 +331,7 @@ func (c *EncryptedContest) parseBlob(blob []byte) error {
 			return fmt.Errorf("option %d proof: %w", k, err)
 		}
 		rest = rest[lo:]
-		c.Options[k] = EncryptedOption{Ciphertext: ct, Proof: p, encoded: encoded}
+		c.Options[k] = EncryptedOption{Ciphertext: ct, Proof: p, encoded: encoded, parsed: ct}
 	}
 	p, err := new(crypto.RangeProof).SetBytes(rest)
 	if err != nil {

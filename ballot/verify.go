@@ -151,7 +151,12 @@ func AddToBatch(bv *crypto.BatchVerifier, e *Election, b *EncryptedBallot) ([]Pr
 		bc := &b.Contests[i]
 		for k := range bc.Options {
 			o := &bc.Options[k]
-			bv.AddRange(ProofContext(e.BaseHash, b.Credential, i, k), pk, o.Ciphertext, 0, uint64(mc.OptionMax), o.Proof)
+			ctx := ProofContext(e.BaseHash, b.Credential, i, k)
+			if enc := o.encoding(); enc != nil {
+				bv.AddRangeEncoded(ctx, pk, o.Ciphertext, enc, 0, uint64(mc.OptionMax), o.Proof)
+			} else {
+				bv.AddRange(ctx, pk, o.Ciphertext, 0, uint64(mc.OptionMax), o.Proof)
+			}
 			refs = append(refs, ProofRef{i, k})
 		}
 		bv.AddRange(ProofContext(e.BaseHash, b.Credential, i, SumOption), pk, bc.Sum(),

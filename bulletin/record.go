@@ -109,9 +109,6 @@ func checkPayload(p []byte) error {
 	if !utf8.Valid(p) {
 		return errors.New("payload is not valid UTF-8")
 	}
-	if !json.Valid(p) {
-		return errors.New("payload is not valid JSON")
-	}
 	var buf bytes.Buffer
 	buf.Grow(len(p))
 	if err := json.Compact(&buf, p); err != nil {

@@ -44,6 +44,7 @@ type batchEntry struct {
 	X, Y   *Element // Schnorr X; DLEQ X, Y
 	pk     *PublicKey
 	ct     *Ciphertext
+	ctEnc  []byte // ct's canonical encoding, if the caller has it
 	lo, hi uint64
 	sp     *SchnorrProof
 	dp     *DLEQProof
@@ -66,6 +67,20 @@ func (b *BatchVerifier) AddDLEQ(ctx []byte, g, X, h, Y *Element, p *DLEQProof) {
 // AddRange queues a range proof; arguments as for VerifyRange.
 func (b *BatchVerifier) AddRange(ctx []byte, pk *PublicKey, ct *Ciphertext, lo, hi uint64, p *RangeProof) {
 	b.entries = append(b.entries, batchEntry{kind: batchRange, ctx: ctx, pk: pk, ct: ct, lo: lo, hi: hi, rp: p})
+}
+
+// AddRangeEncoded is AddRange for a ciphertext whose canonical encoding
+// the caller already holds, such as the bytes it was parsed from with
+// Ciphertext.SetBytes: the batch hashes ctEnc instead of encoding ct again
+// (two square roots). ctEnc must be ct's encoding, taken from the same
+// bytes: the challenge is derived from ctEnc while the equations use ct, so
+// bytes chosen apart from ct would let a prover pick the statement after
+// the challenge (the weak Fiat–Shamir flaw). It panics on a wrong length.
+func (b *BatchVerifier) AddRangeEncoded(ctx []byte, pk *PublicKey, ct *Ciphertext, ctEnc []byte, lo, hi uint64, p *RangeProof) {
+	if len(ctEnc) != CiphertextSize {
+		panic("crypto: AddRangeEncoded called with an encoding of the wrong length")
+	}
+	b.entries = append(b.entries, batchEntry{kind: batchRange, ctx: ctx, pk: pk, ct: ct, ctEnc: ctEnc, lo: lo, hi: hi, rp: p})
 }
 
 // Len returns the number of queued proofs.
@@ -232,7 +247,12 @@ func (b *BatchVerifier) combined() (ok bool, bad []int) {
 				ke = e.pk.Bytes()
 				t.pkEnc[e.pk] = ke
 			}
-			ae, be := t.encode(&e.ct.A), t.encode(&e.ct.B)
+			var ae, be []byte
+			if e.ctEnc != nil {
+				ae, be = e.ctEnc[:ElementSize], e.ctEnc[ElementSize:]
+			} else {
+				ae, be = t.encode(&e.ct.A), t.encode(&e.ct.B)
+			}
 			cs, err := rangeChallenges(e.ctx, ke, ae, be, e.lo, e.hi, e.rp)
 			if err != nil {
 				bad = append(bad, i)

@@ -204,3 +204,30 @@ func TestBatchErrorMessage(t *testing.T) {
 		t.Errorf("Error() = %q", got)
 	}
 }
+
+// TestAddRangeEncoded checks that a batch given a ciphertext's encoding
+// verifies as one that encodes it, and that a proof is judged against the
+// ciphertext itself: a proof for another ciphertext is named invalid even
+// when the encoding passed is that other ciphertext's.
+func TestAddRangeEncoded(t *testing.T) {
+	pk := crypto.GenerateKey().PublicKey()
+	ctx := []byte("encoded")
+	ct, r := pk.Encrypt(1)
+	p, err := crypto.ProveRange(ctx, pk, ct, 1, r, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := pk.Encrypt(1)
+
+	good := crypto.NewBatchVerifier()
+	good.AddRangeEncoded(ctx, pk, ct, ct.Bytes(), 0, 1, p)
+	if err := good.Verify(); err != nil {
+		t.Errorf("with its own encoding: %v", err)
+	}
+	bad := crypto.NewBatchVerifier()
+	bad.AddRangeEncoded(ctx, pk, other, ct.Bytes(), 0, 1, p)
+	var be *crypto.BatchError
+	if err := bad.Verify(); !errors.As(err, &be) || len(be.Invalid) != 1 {
+		t.Errorf("a proof for ct checked against another ciphertext: Verify = %v, want the proof named invalid", err)
+	}
+}
