@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -330,4 +331,36 @@ func TestOldBallotCannotReplaceNewer(t *testing.T) {
 	late, err := election.NewSubmission(voter, election.TypeBallot, first)
 	must(t, err)
 	wantReject(t, b, "earlier ballot after its successor", late, bulletin.CodeWrongOrder)
+}
+
+// TestOverLimitBallotRefused: a cheating client splices a fourth selected
+// option (with its own valid proof) into a council ballot that allows three.
+// Each option proof holds; the contest's sum proof does not, and the board
+// names it.
+func TestOverLimitBallotRefused(t *testing.T) {
+	ctx := context.Background()
+	b := newBoard(t)
+	e := newElection(t, b, 1)
+	must(t, e.Ceremony(ctx))
+	must(t, e.SetPhase(ctx, election.PhaseOpen))
+	pick := func(council ...int) ballot.Choices {
+		c := ballot.NewChoices(e.Manifest)
+		for _, k := range council {
+			c[1][k] = 1
+		}
+		c[3][0], c[3][1] = 3, 2 // the budget contest needs exactly 5 points, at most 3 each
+		return c
+	}
+	three, _, err := e.Encrypt(ctx, 0, pick(0, 1, 2))
+	must(t, err)
+	other, _, err := e.Encrypt(ctx, 0, pick(3))
+	must(t, err)
+	three.Contests[1].Options[3] = other.Contests[1].Options[3]
+	sub, err := election.NewSubmission(election.KeySigner(e.Voters[0].Private), election.TypeBallot, three)
+	must(t, err)
+	wantReject(t, b, "four selections where three are allowed", sub, bulletin.CodeBadProof)
+	_, _, err = b.log.Append(ctx, sub)
+	if err == nil || !strings.Contains(err.Error(), "sum") {
+		t.Errorf("the refusal does not name the contest's sum proof: %v", err)
+	}
 }
