@@ -394,6 +394,9 @@ var guide = template.Must(template.New("guide").Parse(`This folder holds a compl
   trustee-N/         each trustee's keystore (passphrase: "{{.Passphrase}}")
   credentials/       each voter's credential
 
+The commands below use an installed evote (go install ./cmd/evote from the
+repository); "go run ./cmd/evote" works in its place.
+
 Re-verify the whole election from the public record alone:
 
   evote verify --record {{.Dir}}/record.jsonl --checkpoint {{.Dir}}/checkpoint.txt --board-key @{{.Dir}}/board.vkey
@@ -402,6 +405,10 @@ Serve the board again and look around:
 
   evote board serve --db {{.Dir}}/board.db --key {{.Dir}}/board.skey --addr 127.0.0.1:8080
   evote election status --board http://127.0.0.1:8080 --board-key @{{.Dir}}/board.vkey
+
+To see the voter and observer pages as well, build them once with
+scripts/build-web.sh web-build and add --web web-build to the serve command;
+then open http://127.0.0.1:8080/observe.
 `))
 
 func (d *demo) writeGuide() error {
