@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -62,7 +63,17 @@ func boardClient(c *cli.Context) (*client.Client, error) {
 // checkpoint, checks them against it and replays them into a fresh
 // election state.
 func syncState(ctx context.Context, cl *client.Client) (*election.State, error) {
-	return follow.New(cl).Sync(ctx)
+	st, err := follow.New(cl).Sync(ctx)
+	return st, boardHint(err)
+}
+
+// boardHint adds advice to an error of talking to the board, when the
+// board could not be reached at all.
+func boardHint(err error) error {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return withHint(err, "is the board running? name it with --board URL (or EVOTE_BOARD)")
+	}
+	return err
 }
 
 // waitFor polls the board until cond holds for its state, printing what it
@@ -73,7 +84,7 @@ func waitFor(ctx context.Context, c *cli.Context, cl *client.Client, what string
 	for {
 		st, err := f.Sync(ctx)
 		if err != nil {
-			return nil, err
+			return nil, boardHint(err)
 		}
 		if cond(st) {
 			return st, nil

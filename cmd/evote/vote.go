@@ -59,7 +59,7 @@ func vote(c *cli.Context) error {
 	}
 	data, err := os.ReadFile(c.String("credential"))
 	if err != nil {
-		return err
+		return withHint(fmt.Errorf("reading your credential: %w", err), "--credential names the credential file the official gave you")
 	}
 	cred, err := ballot.ParseCredential(data)
 	if err != nil {
