@@ -321,61 +321,36 @@ func receiveOne(ctx []byte, t, n int, me uint32, keys *TrusteeKeys, cm *Commitme
 // indexCommitments returns the messages in trustee order, requiring
 // exactly one per trustee 1..n.
 func indexCommitments(n int, ms []*Commitments) ([]*Commitments, error) {
-	out := make([]*Commitments, n)
-	for _, m := range ms {
-		if m == nil {
-			return nil, fmt.Errorf("%w: nil commitments message", ErrIncomplete)
-		}
-		if err := checkIndex(m.Trustee, n); err != nil {
-			return nil, fmt.Errorf("%w: commitments: %w", ErrIncomplete, err)
-		}
-		if out[m.Trustee-1] != nil {
-			return nil, fmt.Errorf("%w: two commitments messages from trustee %d", ErrIncomplete, m.Trustee)
-		}
-		out[m.Trustee-1] = m
-	}
-	if missing := missingIndices(out); missing != "" {
-		return nil, fmt.Errorf("%w: no commitments from trustee %s", ErrIncomplete, missing)
-	}
-	return out, nil
+	return indexByTrustee(n, ms, func(m *Commitments) uint32 { return m.Trustee }, "commitments message", "commitments messages", "commitments")
 }
 
 func indexShares(n int, ms []*Shares) ([]*Shares, error) {
-	out := make([]*Shares, n)
-	for _, m := range ms {
-		if m == nil {
-			return nil, fmt.Errorf("%w: nil shares message", ErrIncomplete)
-		}
-		if err := checkIndex(m.Trustee, n); err != nil {
-			return nil, fmt.Errorf("%w: shares: %w", ErrIncomplete, err)
-		}
-		if out[m.Trustee-1] != nil {
-			return nil, fmt.Errorf("%w: two shares messages from trustee %d", ErrIncomplete, m.Trustee)
-		}
-		out[m.Trustee-1] = m
-	}
-	if missing := missingIndices(out); missing != "" {
-		return nil, fmt.Errorf("%w: no shares from trustee %s", ErrIncomplete, missing)
-	}
-	return out, nil
+	return indexByTrustee(n, ms, func(m *Shares) uint32 { return m.Trustee }, "shares message", "shares messages", "shares")
 }
 
 func indexVerdicts(n int, ms []*Verdict) ([]*Verdict, error) {
-	out := make([]*Verdict, n)
+	return indexByTrustee(n, ms, func(m *Verdict) uint32 { return m.Trustee }, "verdict", "verdicts", "verdict")
+}
+
+// indexByTrustee returns ms in trustee order, requiring exactly one message
+// per trustee 1..n; one, many and none name the message in the errors.
+func indexByTrustee[T any](n int, ms []*T, trustee func(*T) uint32, one, many, none string) ([]*T, error) {
+	out := make([]*T, n)
 	for _, m := range ms {
 		if m == nil {
-			return nil, fmt.Errorf("%w: nil verdict", ErrIncomplete)
+			return nil, fmt.Errorf("%w: nil %s", ErrIncomplete, one)
 		}
-		if err := checkIndex(m.Trustee, n); err != nil {
-			return nil, fmt.Errorf("%w: verdict: %w", ErrIncomplete, err)
+		i := trustee(m)
+		if err := checkIndex(i, n); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrIncomplete, none, err)
 		}
-		if out[m.Trustee-1] != nil {
-			return nil, fmt.Errorf("%w: two verdicts from trustee %d", ErrIncomplete, m.Trustee)
+		if out[i-1] != nil {
+			return nil, fmt.Errorf("%w: two %s from trustee %d", ErrIncomplete, many, i)
 		}
-		out[m.Trustee-1] = m
+		out[i-1] = m
 	}
 	if missing := missingIndices(out); missing != "" {
-		return nil, fmt.Errorf("%w: no verdict from trustee %s", ErrIncomplete, missing)
+		return nil, fmt.Errorf("%w: no %s from trustee %s", ErrIncomplete, none, missing)
 	}
 	return out, nil
 }

@@ -67,6 +67,29 @@ func syncState(ctx context.Context, cl *client.Client) (*election.State, error) 
 	return st, boardHint(err)
 }
 
+// boardState connects to the board named by boardFlags and replays its
+// records into the election state.
+func boardState(c *cli.Context) (*client.Client, *election.State, error) {
+	cl, err := boardClient(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := syncState(c.Context, cl)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cl, st, nil
+}
+
+// officialKey reads the official's signing key named by --key.
+func officialKey(c *cli.Context) (election.KeySigner, error) {
+	key, err := readSigningKey(c.String("key"))
+	if err != nil {
+		return nil, err
+	}
+	return election.KeySigner(key), nil
+}
+
 // boardHint adds advice to an error of talking to the board, when the
 // board could not be reached at all.
 func boardHint(err error) error {

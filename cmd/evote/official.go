@@ -101,7 +101,7 @@ func officialKeygen(c *cli.Context) error {
 }
 
 func electionInit(c *cli.Context) error {
-	key, err := readSigningKey(c.String("key"))
+	key, err := officialKey(c)
 	if err != nil {
 		return err
 	}
@@ -113,10 +113,9 @@ func electionInit(c *cli.Context) error {
 	if err != nil {
 		return withHint(err, "fix the definition; its format is in docs/spec/ballot.md")
 	}
-	signer := election.KeySigner(key)
-	if !signer.PublicKey().Equal(m.Official) {
+	if !key.PublicKey().Equal(m.Official) {
 		return withHint(errors.New("the definition's official key is not the key in --key"),
-			"set \"official\" to %s", base64.StdEncoding.EncodeToString(signer.PublicKey()))
+			"set \"official\" to %s", base64.StdEncoding.EncodeToString(key.PublicKey()))
 	}
 	var creds []*ballot.Credential
 	if m.VoterCount > 0 {
@@ -146,7 +145,7 @@ func electionInit(c *cli.Context) error {
 		}
 		fmt.Fprintf(out(c), "wrote %d voter credentials to %s: hand one to each voter\n", len(creds), dir)
 	}
-	rec, _, err := post(c.Context, cl, signer, election.TypeDefinition, m)
+	rec, _, err := post(c.Context, cl, key, election.TypeDefinition, m)
 	if err != nil {
 		return err
 	}
@@ -160,7 +159,7 @@ func electionInit(c *cli.Context) error {
 }
 
 func finishCeremony(c *cli.Context) error {
-	key, err := readSigningKey(c.String("key"))
+	key, err := officialKey(c)
 	if err != nil {
 		return err
 	}
@@ -178,7 +177,7 @@ func finishCeremony(c *cli.Context) error {
 	if err != nil {
 		return withHint(err, "the accused trustees sent shares that do not match their commitments: replace or exclude them and start a new election")
 	}
-	rec, _, err := post(c.Context, cl, election.KeySigner(key), election.TypeJointKey, jk)
+	rec, _, err := post(c.Context, cl, key, election.TypeJointKey, jk)
 	if err != nil {
 		return err
 	}
@@ -187,19 +186,15 @@ func finishCeremony(c *cli.Context) error {
 }
 
 func setPhase(c *cli.Context, phase string) error {
-	key, err := readSigningKey(c.String("key"))
+	key, err := officialKey(c)
 	if err != nil {
 		return err
 	}
-	cl, err := boardClient(c)
+	cl, st, err := boardState(c)
 	if err != nil {
 		return err
 	}
-	st, err := syncState(c.Context, cl)
-	if err != nil {
-		return err
-	}
-	rec, _, err := post(c.Context, cl, election.KeySigner(key), election.TypePhase, st.PhaseRecord(phase))
+	rec, _, err := post(c.Context, cl, key, election.TypePhase, st.PhaseRecord(phase))
 	if err != nil {
 		return err
 	}
@@ -208,7 +203,7 @@ func setPhase(c *cli.Context, phase string) error {
 }
 
 func publishClient(c *cli.Context) error {
-	key, err := readSigningKey(c.String("key"))
+	key, err := officialKey(c)
 	if err != nil {
 		return err
 	}
@@ -216,16 +211,12 @@ func publishClient(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cl, err := boardClient(c)
-	if err != nil {
-		return err
-	}
-	st, err := syncState(c.Context, cl)
+	cl, st, err := boardState(c)
 	if err != nil {
 		return err
 	}
 	sum := sha256.Sum256(data)
-	rec, _, err := post(c.Context, cl, election.KeySigner(key), election.TypeClientHash, st.ClientHashRecord(filepath.Base(c.String("file")), sum))
+	rec, _, err := post(c.Context, cl, key, election.TypeClientHash, st.ClientHashRecord(filepath.Base(c.String("file")), sum))
 	if err != nil {
 		return err
 	}
@@ -234,11 +225,7 @@ func publishClient(c *cli.Context) error {
 }
 
 func electionStatus(c *cli.Context) error {
-	cl, err := boardClient(c)
-	if err != nil {
-		return err
-	}
-	st, err := syncState(c.Context, cl)
+	_, st, err := boardState(c)
 	if err != nil {
 		return err
 	}
@@ -256,7 +243,7 @@ func electionStatus(c *cli.Context) error {
 }
 
 func postResult(c *cli.Context) error {
-	key, err := readSigningKey(c.String("key"))
+	key, err := officialKey(c)
 	if err != nil {
 		return err
 	}
@@ -275,7 +262,7 @@ func postResult(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	rec, _, err := post(c.Context, cl, election.KeySigner(key), election.TypeResult, r)
+	rec, _, err := post(c.Context, cl, key, election.TypeResult, r)
 	if err != nil {
 		return err
 	}

@@ -114,11 +114,7 @@ func trusteeCeremony(c *cli.Context) error {
 	if ts.Share != nil {
 		return errors.New("this keystore already holds a share from a completed ceremony")
 	}
-	cl, err := boardClient(c)
-	if err != nil {
-		return err
-	}
-	st, err := syncState(c.Context, cl)
+	cl, st, err := boardState(c)
 	if err != nil {
 		return err
 	}

@@ -65,11 +65,7 @@ func vote(c *cli.Context) error {
 	if err != nil {
 		return withHint(fmt.Errorf("%s: %w", c.String("credential"), err), "use the credential file the official gave you")
 	}
-	cl, err := boardClient(c)
-	if err != nil {
-		return err
-	}
-	st, err := syncState(c.Context, cl)
+	cl, st, err := boardState(c)
 	if err != nil {
 		return err
 	}
