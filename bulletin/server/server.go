@@ -10,7 +10,6 @@ package server
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/internal/httpjson"
 )
 
 // Config configures a Server. Log is required; zero values of the other
@@ -159,19 +159,7 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, status int, code,
 }
 
 // writeJSON encodes v without HTML escaping, so embedded records keep their bytes.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		http.Error(w, `{"error":"encoding response","code":"internal"}`, http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { httpjson.Write(w, status, v) }
 
 // rejectStatus maps a rejection code to its HTTP status.
 func rejectStatus(code string) int {
