@@ -165,7 +165,8 @@ func ReadExport(r io.Reader, maxPayload int, fn func(*Record) error) (*VerifiedL
 		if last != nil && rec.Time.Before(last.Time) {
 			return fail("time %s is before record %d's time %s", rec.Time.Format(timeLayout), v.Size-1, last.Time.Format(timeLayout))
 		}
-		if err := rec.Submission().Check(maxPayload); err != nil {
+		// ParseRecord checked the payload's encoding (Record.check).
+		if err := rec.Submission().check(maxPayload, true); err != nil {
 			var re *RejectError
 			if errors.As(err, &re) {
 				return fail("%s: %s", re.Code, re.Reason)

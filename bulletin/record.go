@@ -125,6 +125,12 @@ func checkPayload(p []byte) error {
 // lengths, the payload is compact JSON of at most maxPayload bytes, and the
 // signature verifies. It returns a *RejectError.
 func (s *Submission) Check(maxPayload int) error {
+	return s.check(maxPayload, false)
+}
+
+// check is Check; payloadChecked skips checkPayload for a payload already
+// checked, such as that of a record from ParseRecord.
+func (s *Submission) check(maxPayload int, payloadChecked bool) error {
 	if !ValidType(s.Type) {
 		return Reject(CodeMalformed, "type %q is not 1 to %d characters from [a-z0-9-]", s.Type, MaxTypeLen)
 	}
@@ -137,8 +143,10 @@ func (s *Submission) Check(maxPayload int) error {
 	if maxPayload > 0 && len(s.Payload) > maxPayload {
 		return Reject(CodeTooLarge, "payload is %d bytes, the limit is %d", len(s.Payload), maxPayload)
 	}
-	if err := checkPayload(s.Payload); err != nil {
-		return Reject(CodeMalformed, "%v", err)
+	if !payloadChecked {
+		if err := checkPayload(s.Payload); err != nil {
+			return Reject(CodeMalformed, "%v", err)
+		}
 	}
 	if !ed25519.Verify(s.Author, SigningMessage(s.Type, s.Payload), s.Sig) {
 		return Reject(CodeBadSignature, "signature does not verify for the author key")
@@ -322,6 +330,133 @@ type rawRecord struct {
 // wrong lengths, non-UTC or non-millisecond times and any encoding other than
 // the one MarshalJSON produces, so that ParseRecord then MarshalJSON returns data.
 func ParseRecord(data []byte) (*Record, error) {
+	if r := parseRecordFast(data); r != nil {
+		return r, nil
+	}
+	return parseRecordJSON(data)
+}
+
+// Suffix of the canonical encoding after the payload: the three byte
+// fields, of fixed lengths in a well-formed record.
+const (
+	authorB64Len    = (ed25519.PublicKeySize + 2) / 3 * 4
+	sigB64Len       = (ed25519.SignatureSize + 2) / 3 * 4
+	prevB64Len      = (HashSize + 2) / 3 * 4
+	recordSuffixLen = len(`,"author":"`) + authorB64Len + len(`","sig":"`) + sigB64Len +
+		len(`","prev":"`) + prevB64Len + len(`"}`)
+)
+
+// parseRecordFast is ParseRecord for data in the exact layout appendJSON
+// produces, without a generic JSON decoder: it cuts data at the fixed field
+// names, checks that each field is in its canonical encoding (so that data
+// is appendJSON of the result) and runs check, which also validates the
+// payload as compact JSON. It returns nil for anything else, valid or not;
+// ParseRecord then runs parseRecordJSON, which reports the error. It must
+// accept no input that parseRecordJSON rejects (see FuzzParseRecordFast).
+func parseRecordFast(data []byte) *Record {
+	rest, ok := bytes.CutPrefix(data, []byte(`{"index":`))
+	if !ok {
+		return nil
+	}
+	n := 0
+	for n < len(rest) && n < 20 && '0' <= rest[n] && rest[n] <= '9' {
+		n++
+	}
+	if n == 0 || rest[0] == '0' && n > 1 {
+		return nil
+	}
+	index, err := strconv.ParseUint(string(rest[:n]), 10, 64)
+	if err != nil {
+		return nil
+	}
+	rest, ok = bytes.CutPrefix(rest[n:], []byte(`,"time":"`))
+	if !ok || len(rest) < len(timeLayout) {
+		return nil
+	}
+	t, err := time.Parse(timeLayout, string(rest[:len(timeLayout)]))
+	if err != nil {
+		return nil
+	}
+	t = t.UTC()
+	var tb [len(timeLayout)]byte
+	if !bytes.Equal(t.AppendFormat(tb[:0], timeLayout), rest[:len(timeLayout)]) {
+		return nil
+	}
+	rest, ok = bytes.CutPrefix(rest[len(timeLayout):], []byte(`","type":"`))
+	if !ok {
+		return nil
+	}
+	n = bytes.IndexByte(rest, '"')
+	if n < 0 {
+		return nil
+	}
+	typ := string(rest[:n]) // check requires [a-z0-9-]: no escapes
+	rest, ok = bytes.CutPrefix(rest[n:], []byte(`","payload":`))
+	if !ok || len(rest) < recordSuffixLen {
+		return nil
+	}
+	payload, suffix := rest[:len(rest)-recordSuffixLen], rest[len(rest)-recordSuffixLen:]
+	// One allocation for the payload and the byte fields, so that the
+	// record does not alias data.
+	buf := make([]byte, len(payload)+ed25519.PublicKeySize+ed25519.SignatureSize+HashSize)
+	copy(buf, payload)
+	fields := buf[len(payload):]
+	r := &Record{
+		Index:   index,
+		Time:    t,
+		Type:    typ,
+		Payload: buf[:len(payload):len(payload)],
+		Author:  fields[:ed25519.PublicKeySize:ed25519.PublicKeySize],
+		Sig:     fields[ed25519.PublicKeySize : ed25519.PublicKeySize+ed25519.SignatureSize : ed25519.PublicKeySize+ed25519.SignatureSize],
+		Prev:    fields[ed25519.PublicKeySize+ed25519.SignatureSize:],
+	}
+	for _, f := range []struct {
+		name string
+		dst  []byte
+	}{{`,"author":"`, r.Author}, {`","sig":"`, r.Sig}, {`","prev":"`, r.Prev}} {
+		if suffix, ok = bytes.CutPrefix(suffix, []byte(f.name)); !ok {
+			return nil
+		}
+		if suffix, ok = cutBase64(suffix, f.dst); !ok {
+			return nil
+		}
+	}
+	if string(suffix) != `"}` {
+		return nil
+	}
+	if r.check() != nil {
+		return nil
+	}
+	return r
+}
+
+// cutBase64 decodes the padded standard base64 encoding of len(dst) bytes
+// at the start of b into dst, if it is canonical, and returns the rest.
+func cutBase64(b, dst []byte) (rest []byte, ok bool) {
+	n := base64.StdEncoding.EncodedLen(len(dst))
+	if len(b) < n {
+		return nil, false
+	}
+	var dec [sigB64Len / 4 * 3]byte
+	if n > len(dec)/3*4 {
+		panic("bulletin: internal error: cutBase64 field too long")
+	}
+	// Decode ignores newlines and, without Strict, non-zero padding
+	// bits: re-encoding catches both.
+	if m, err := base64.StdEncoding.Decode(dec[:], b[:n]); err != nil || m != len(dst) {
+		return nil, false
+	}
+	copy(dst, dec[:len(dst)])
+	var enc [sigB64Len]byte
+	if !bytes.Equal(base64.StdEncoding.AppendEncode(enc[:0], dst), b[:n]) {
+		return nil, false
+	}
+	return b[n:], true
+}
+
+// parseRecordJSON is ParseRecord with encoding/json: the reference that
+// parseRecordFast must agree with, and the source of ParseRecord's errors.
+func parseRecordJSON(data []byte) (*Record, error) {
 	var raw rawRecord
 	if err := strictUnmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("bulletin: parsing record: %w", err)
