@@ -19,11 +19,9 @@ const (
 	feedPage         = 256              // records read from the log at once per subscriber
 )
 
-// Close reasons sent to feed subscribers.
-const (
-	closeShutdown = "board shutting down"
-	closeTooSlow  = "subscriber too slow: message unread for too long"
-)
+// closeShutdown is the close reason sent to feed subscribers when the
+// board stops.
+const closeShutdown = "board shutting down"
 
 var upgrader = websocket.Upgrader{
 	ReadBufferSize:  1024,
@@ -40,7 +38,10 @@ var upgrader = websocket.Upgrader{
 // buffer is one page of records; a subscriber that falls behind is served
 // from the log's cache or the store at its own pace, so no record is ever
 // dropped or repeated. A subscriber that leaves a message unread for
-// FeedWriteTimeout is disconnected with close reason closeTooSlow.
+// FeedWriteTimeout is disconnected: the connection is dropped without a close
+// frame, because after a timed-out write the stream may end in a partial
+// message (clients see an abnormal closure, 1006) and resume from the next
+// index they need.
 func (s *Server) getFeed(w http.ResponseWriter, r *http.Request) {
 	from, err := queryInt(r, "from", 0)
 	if err != nil {
@@ -82,11 +83,7 @@ func (s *Server) getFeed(w http.ResponseWriter, r *http.Request) {
 		s.logger.Info("bulletin feed ended", "remote", r.RemoteAddr, "error", err)
 	}
 	if reason != "" {
-		code := websocket.CloseGoingAway
-		if reason == closeTooSlow {
-			code = websocket.ClosePolicyViolation
-		}
-		msg := websocket.FormatCloseMessage(code, reason)
+		msg := websocket.FormatCloseMessage(websocket.CloseGoingAway, reason)
 		conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
 	}
 }
@@ -110,12 +107,6 @@ func (s *Server) streamFeed(ctx context.Context, conn *websocket.Conn, from int6
 		conn.SetWriteDeadline(time.Now().Add(s.cfg.FeedWriteTimeout))
 		return conn.WriteMessage(websocket.TextMessage, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 	}
-	sendErr := func(err error) (string, error) {
-		if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
-			return closeTooSlow, err
-		}
-		return "", err
-	}
 	for {
 		if ctx.Err() != nil {
 			return "", nil
@@ -130,7 +121,7 @@ func (s *Server) streamFeed(ctx context.Context, conn *websocket.Conn, from int6
 			}
 			for _, rec := range recs {
 				if err := send(bulletin.FeedMessage{Type: bulletin.FeedRecord, Record: rec}); err != nil {
-					return sendErr(err)
+					return "", err
 				}
 				next++
 			}
@@ -144,7 +135,7 @@ func (s *Server) streamFeed(ctx context.Context, conn *websocket.Conn, from int6
 				cpTimer = time.After(wait)
 			} else {
 				if err := send(bulletin.FeedMessage{Type: bulletin.FeedCheckpoint, Checkpoint: string(cp.Note)}); err != nil {
-					return sendErr(err)
+					return "", err
 				}
 				sentCP, lastCP = cp.Size, time.Now()
 				continue
@@ -155,7 +146,7 @@ func (s *Server) streamFeed(ctx context.Context, conn *websocket.Conn, from int6
 		case <-cpTimer:
 		case <-ping.C:
 			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.cfg.FeedWriteTimeout)); err != nil {
-				return sendErr(err)
+				return "", err
 			}
 		case <-ctx.Done():
 			return "", nil
