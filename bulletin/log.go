@@ -158,12 +158,17 @@ func (l *Log) load(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("bulletin: loading log: %w", err)
 		}
+		parsed := make([]*Record, len(recs))
 		for i, data := range recs {
-			idx := start + int64(i)
-			rec, err := ParseRecord(data)
-			if err != nil {
-				return fmt.Errorf("bulletin: loading log: stored record %d: %w", idx, err)
+			if parsed[i], err = ParseRecord(data); err != nil {
+				return fmt.Errorf("bulletin: loading log: stored record %d: %w", start+int64(i), err)
 			}
+		}
+		if pp, ok := p.(Preparer); ok {
+			pp.Prepare(parsed)
+		}
+		for i, rec := range parsed {
+			idx := start + int64(i)
 			if rec.Index != uint64(idx) {
 				return fmt.Errorf("bulletin: loading log: stored record %d has index %d", idx, rec.Index)
 			}

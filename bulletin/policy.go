@@ -56,6 +56,15 @@ type Policy interface {
 	Admit(rec *Record) error
 }
 
+// Preparer is an optional interface of a Policy. When the log replays its
+// stored records (at open, and after a failed write), it hands each page of
+// them to Prepare before admitting them one by one, so that a policy can do
+// per-record work, such as decoding payloads, on every core instead of
+// inside Admit. Prepare must not change what Admit decides.
+type Preparer interface {
+	Prepare(recs []*Record)
+}
+
 // OpenPolicy accepts every well-signed record and rejects an exact duplicate
 // (same type, payload, author and signature) of a record already admitted.
 // It is meant for tests, benchmarks and development boards.

@@ -364,3 +364,50 @@ func TestOverLimitBallotRefused(t *testing.T) {
 		t.Errorf("the refusal does not name the contest's sum proof: %v", err)
 	}
 }
+
+// TestReopenedBoardRebuildsState closes a board's log and opens it again
+// on the same store, as a restart does: replaying the stored records (with
+// the policy's parallel Prepare) must rebuild exactly the same election
+// state, sums included.
+func TestReopenedBoardRebuildsState(t *testing.T) {
+	ctx := context.Background()
+	skey, _, err := note.GenerateKey(rand.Reader, "test-board")
+	must(t, err)
+	signer, err := note.NewSigner(skey)
+	must(t, err)
+	mem := store.NewMemory()
+	first := &board{tracker: new(election.Tracker)}
+	first.log, err = bulletin.OpenLog(ctx, mem, first.tracker.New, bulletin.LogOptions{Signer: signer})
+	must(t, err)
+	e := newElection(t, first, 12)
+	must(t, e.Ceremony(ctx))
+	must(t, e.SetPhase(ctx, election.PhaseOpen))
+	for v := range 12 {
+		_, _, err := e.Cast(ctx, v, e.RandomChoices())
+		must(t, err)
+	}
+	_, err = e.Challenge(ctx, 0, e.RandomChoices())
+	must(t, err)
+	_, _, err = e.Cast(ctx, 1, e.RandomChoices())
+	must(t, err)
+	before := first.tracker.State()
+	first.log.Close()
+
+	again := new(election.Tracker)
+	log, err := bulletin.OpenLog(ctx, mem, again.New, bulletin.LogOptions{Signer: signer})
+	must(t, err)
+	defer log.Close()
+	after := again.State()
+	if b, a := before.Summary(), after.Summary(); b != a {
+		t.Fatalf("state after reopening = %+v, want %+v", a, b)
+	}
+	bs, as := before.Sums(), after.Sums()
+	for i := range bs {
+		if bs[i].Equal(as[i]) != 1 {
+			t.Fatalf("encrypted sum %d differs after reopening", i)
+		}
+	}
+	if len(after.Superseded()) != 1 {
+		t.Errorf("superseded ballots after reopening: %v, want one", after.Superseded())
+	}
+}

@@ -2,6 +2,7 @@ package election
 
 import (
 	"context"
+	"runtime"
 	"sync"
 
 	"github.com/evote/evote/ballot"
@@ -53,6 +54,36 @@ func (p *Policy) Verify(s *bulletin.Submission) error {
 	p.decoded[string(s.Sig)] = v
 	p.mu.Unlock()
 	return nil
+}
+
+// Prepare implements bulletin.Preparer: it decodes a page of stored
+// records on every core, so that replaying a board's records at start-up
+// does not decode every ballot inside Admit, on one core.
+func (p *Policy) Prepare(recs []*bulletin.Record) {
+	decoded := make([]any, len(recs))
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(recs); i += workers {
+				if v, err := Decode(recs[i].Type, recs[i].Payload); err == nil {
+					decoded[i] = v
+				}
+			}
+		})
+	}
+	wg.Wait()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, v := range decoded {
+		if v == nil {
+			continue // Admit decodes it again and reports the error
+		}
+		if len(p.decoded) >= maxCached {
+			clear(p.decoded)
+		}
+		p.decoded[string(recs[i].Sig)] = v
+	}
 }
 
 // Admit implements bulletin.Policy.
