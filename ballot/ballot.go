@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base32"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -262,8 +263,11 @@ func ParseEncryptedBallot(data []byte) (*EncryptedBallot, error) {
 
 func parseBallot(data []byte) (*EncryptedBallot, error) {
 	var j ballotJSON
-	if err := decodeStrict(data, &j); err != nil {
-		return nil, err
+	canonical := parseBallotEnvelope(data, &j)
+	if !canonical {
+		if err := decodeStrict(data, &j); err != nil {
+			return nil, err
+		}
 	}
 	if j.Version != Version {
 		return nil, fmt.Errorf("version %q, want %q", j.Version, Version)
@@ -295,6 +299,9 @@ func parseBallot(data []byte) (*EncryptedBallot, error) {
 	// parseBlob accepts only the canonical binary layout (exact lengths,
 	// canonical elements and scalars), so the envelope is all that is left
 	// to check; re-encoding the ballot would cost a square root per point.
+	if canonical {
+		return b, nil
+	}
 	envelope, err := marshalCompact(&j)
 	if err != nil {
 		return nil, err
@@ -303,6 +310,87 @@ func parseBallot(data []byte) (*EncryptedBallot, error) {
 		return nil, errors.New("not in canonical form (docs/spec/ballot.md §4.1)")
 	}
 	return b, nil
+}
+
+// parseBallotEnvelope fills j from data and returns true if data is exactly
+// marshalCompact(j) for a ballot of the current Version (docs/spec/ballot.md
+// §4.1), without a generic JSON decoder; otherwise it returns false, valid
+// or not, and parseBallot decodes data with decodeStrict, which reports
+// the error. Verifying an election parses every ballot, so this is hot.
+func parseBallotEnvelope(data []byte, j *ballotJSON) bool {
+	rest, ok := bytes.CutPrefix(data, []byte(`{"version":"`+Version+`","election":`))
+	if !ok {
+		return false
+	}
+	var out ballotJSON
+	out.Version = Version
+	if out.Election, rest, ok = cutBase64String(rest); !ok {
+		return false
+	}
+	if rest, ok = bytes.CutPrefix(rest, []byte(`,"credential":`)); !ok {
+		return false
+	}
+	if out.Credential, rest, ok = cutBase64String(rest); !ok {
+		return false
+	}
+	if rest, ok = bytes.CutPrefix(rest, []byte(`,"prev":`)); !ok {
+		return false
+	}
+	if out.Prev, rest, ok = cutBase64String(rest); !ok {
+		return false
+	}
+	if rest, ok = bytes.CutPrefix(rest, []byte(`,"contests":[`)); !ok {
+		return false
+	}
+	for {
+		var c []byte
+		if c, rest, ok = cutBase64String(rest); !ok {
+			return false
+		}
+		out.Contests = append(out.Contests, c)
+		if len(rest) == 0 || rest[0] != ',' {
+			break
+		}
+		rest = rest[1:]
+	}
+	if string(rest) != `]}` {
+		return false
+	}
+	*j = out
+	return true
+}
+
+// cutBase64String decodes the JSON string at the start of b if it is the
+// padded standard base64 encoding that encoding/json writes for a []byte.
+func cutBase64String(b []byte) (v, rest []byte, ok bool) {
+	if len(b) < 2 || b[0] != '"' {
+		return nil, nil, false
+	}
+	n := bytes.IndexByte(b[1:], '"')
+	if n < 0 {
+		return nil, nil, false
+	}
+	enc := b[1 : 1+n]
+	v = make([]byte, base64.StdEncoding.DecodedLen(len(enc)))
+	m, err := base64.StdEncoding.Decode(v, enc)
+	if err != nil {
+		return nil, nil, false
+	}
+	v = v[:m:m]
+	// Decode skips newlines and accepts non-zero padding bits, and a
+	// JSON escape would have been taken as base64: compare re-encoded,
+	// 384 bytes (512 characters, no padding but at the end) at a time.
+	if base64.StdEncoding.EncodedLen(m) != len(enc) {
+		return nil, nil, false
+	}
+	var buf [512]byte
+	for off := 0; off < m; off += 384 {
+		e := base64.StdEncoding.AppendEncode(buf[:0], v[off:min(off+384, m)])
+		if !bytes.Equal(e, enc[off/3*4:off/3*4+len(e)]) {
+			return nil, nil, false
+		}
+	}
+	return v, b[1+n+1:], true
 }
 
 func (c *EncryptedContest) parseBlob(blob []byte) error {

@@ -66,3 +66,15 @@ func FuzzParseEncryptedBallot(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseBallotEnvelope checks parseBallotEnvelope against decodeStrict
+// and marshalCompact, the generic path it short-cuts: it must accept
+// exactly the envelopes in canonical form, with the same fields.
+func FuzzParseBallotEnvelope(f *testing.F) {
+	for _, s := range ballotEnvelopeSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkBallotEnvelope(t, data)
+	})
+}

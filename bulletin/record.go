@@ -3,6 +3,7 @@ package bulletin
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -109,6 +110,10 @@ func checkPayload(p []byte) error {
 	if !utf8.Valid(p) {
 		return errors.New("payload is not valid UTF-8")
 	}
+	if compactJSON(p) {
+		return nil
+	}
+	// Let encoding/json say what is wrong.
 	var buf bytes.Buffer
 	buf.Grow(len(p))
 	if err := json.Compact(&buf, p); err != nil {
@@ -118,6 +123,177 @@ func checkPayload(p []byte) error {
 		return errors.New("payload is not compact JSON (no whitespace outside strings allowed)")
 	}
 	return nil
+}
+
+// maxJSONDepth is the nesting depth beyond which encoding/json rejects
+// a document (maxNestingDepth in encoding/json/scanner.go).
+const maxJSONDepth = 10000
+
+// compactJSON reports whether p is one JSON value (RFC 8259, as
+// encoding/json scans it, nested at most maxJSONDepth deep) with no
+// whitespace outside strings: whether json.Compact would accept p and
+// return it unchanged. It does not check UTF-8. checkPayload runs on every
+// record of an export, so this is a hand-written scanner; FuzzCompactJSON
+// compares it with json.Compact.
+func compactJSON(p []byte) bool {
+	var buf [64]byte
+	stack := buf[:0] // '{' or '[' per open container
+	i := 0
+	for {
+		// A value starts at p[i].
+		if i >= len(p) {
+			return false
+		}
+		switch c := p[i]; {
+		case c == '{' || c == '[':
+			if len(stack) == maxJSONDepth {
+				return false
+			}
+			stack = append(stack, c)
+			i++
+			if i < len(p) && (c == '{' && p[i] == '}' || c == '[' && p[i] == ']') {
+				stack = stack[:len(stack)-1]
+				i++
+				break
+			}
+			if c == '{' {
+				if i = jsonString(p, i); i < 0 || i >= len(p) || p[i] != ':' {
+					return false
+				}
+				i++
+			}
+			continue
+		case c == '"':
+			if i = jsonString(p, i); i < 0 {
+				return false
+			}
+		case c == '-' || '0' <= c && c <= '9':
+			if i = jsonNumber(p, i); i < 0 {
+				return false
+			}
+		case c == 't':
+			if !bytes.HasPrefix(p[i:], []byte("true")) {
+				return false
+			}
+			i += 4
+		case c == 'f':
+			if !bytes.HasPrefix(p[i:], []byte("false")) {
+				return false
+			}
+			i += 5
+		case c == 'n':
+			if !bytes.HasPrefix(p[i:], []byte("null")) {
+				return false
+			}
+			i += 4
+		default:
+			return false
+		}
+		// A value ended before p[i]: close containers, or go on to the
+		// next member or element.
+		for {
+			if len(stack) == 0 {
+				return i == len(p)
+			}
+			if i >= len(p) {
+				return false
+			}
+			top := stack[len(stack)-1]
+			if c := p[i]; c == ',' {
+				i++
+				if top == '{' {
+					if i = jsonString(p, i); i < 0 || i >= len(p) || p[i] != ':' {
+						return false
+					}
+					i++
+				}
+				break
+			} else if top == '{' && c == '}' || top == '[' && c == ']' {
+				stack = stack[:len(stack)-1]
+				i++
+				continue
+			}
+			return false
+		}
+	}
+}
+
+// jsonString returns the position after the JSON string starting at p[i],
+// or -1 if there is none.
+func jsonString(p []byte, i int) int {
+	if i >= len(p) || p[i] != '"' {
+		return -1
+	}
+	for i++; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == '"':
+			return i + 1
+		case c < 0x20:
+			return -1
+		case c == '\\':
+			i++
+			if i >= len(p) {
+				return -1
+			}
+			switch p[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if i+4 >= len(p) {
+					return -1
+				}
+				for _, h := range p[i+1 : i+5] {
+					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+						return -1
+					}
+				}
+				i += 4
+			default:
+				return -1
+			}
+		}
+	}
+	return -1
+}
+
+// jsonNumber returns the position after the JSON number starting at p[i],
+// or -1 if there is none.
+func jsonNumber(p []byte, i int) int {
+	digits := func(i int) int {
+		j := i
+		for j < len(p) && '0' <= p[j] && p[j] <= '9' {
+			j++
+		}
+		if j == i {
+			return -1
+		}
+		return j
+	}
+	if p[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(p) && p[i] == '0':
+		i++
+	default:
+		if i = digits(i); i < 0 {
+			return -1
+		}
+	}
+	if i < len(p) && p[i] == '.' {
+		if i = digits(i + 1); i < 0 {
+			return -1
+		}
+	}
+	if i < len(p) && (p[i] == 'e' || p[i] == 'E') {
+		i++
+		if i < len(p) && (p[i] == '+' || p[i] == '-') {
+			i++
+		}
+		if i = digits(i); i < 0 {
+			return -1
+		}
+	}
+	return i
 }
 
 // Check runs the generic checks every submission must pass, whatever the
@@ -267,8 +443,24 @@ func (r *Record) LeafData() []byte {
 
 // LeafHash returns the RFC 6962 leaf hash of r: tlog.RecordHash(r.LeafData()).
 // The next record's Prev is this hash.
+// It hashes the fields in place rather than building LeafData: a verifier
+// hashes every record of an export.
 func (r *Record) LeafHash() tlog.Hash {
-	return tlog.RecordHash(r.LeafData())
+	h := sha256.New()
+	var b [1 + len(leafLabel) + 16 + 4]byte
+	p := append(b[:0], 0x00) // RFC 6962 leaf prefix, as in tlog.RecordHash
+	p = append(p, leafLabel...)
+	p = binary.BigEndian.AppendUint64(p, r.Index)
+	p = binary.BigEndian.AppendUint64(p, uint64(r.Time.UnixMilli()))
+	h.Write(p)
+	for _, f := range [][]byte{[]byte(r.Type), r.Payload, r.Author, r.Sig} {
+		h.Write(binary.BigEndian.AppendUint32(b[:0], uint32(len(f))))
+		h.Write(f)
+	}
+	h.Write(r.Prev)
+	var out tlog.Hash
+	h.Sum(out[:0])
+	return out
 }
 
 // VerifySignature reports whether r.Sig is a valid signature of r.Author

@@ -185,10 +185,15 @@ func (v *geP3) doubleN(p *geP3, n int) *geP3 {
 // inversion for all (Montgomery's trick). It runs in variable time in the
 // number of points only.
 func geBatchToNiels(out []geNiels, in []geP3) {
+	geBatchToNielsScratch(out, in, make([]field.Element, len(in)))
+}
+
+// geBatchToNielsScratch is geBatchToNiels with a scratch buffer of
+// len(in) elements, whose contents are overwritten.
+func geBatchToNielsScratch(out []geNiels, in []geP3, acc []field.Element) {
 	if len(in) == 0 {
 		return
 	}
-	acc := make([]field.Element, len(in))
 	var prod field.Element
 	prod.One()
 	for i := range in {

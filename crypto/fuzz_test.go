@@ -3,7 +3,10 @@ package crypto
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"testing"
+
+	"filippo.io/edwards25519/field"
 )
 
 // addVectorSeeds adds every 32-byte element encoding of the RFC 9496
@@ -142,4 +145,40 @@ func FuzzPublicKey(f *testing.F) {
 			t.Fatalf("NewPublicKey(%x) accepted, Bytes() = %x", b, pk.Bytes())
 		}
 	})
+}
+
+// TestFeCanonicalNonNegative checks feCanonicalNonNegative against field
+// arithmetic (SetBytes, Bytes, IsNegative) around p and on random inputs.
+func TestFeCanonicalNonNegative(t *testing.T) {
+	ref := func(b []byte) int {
+		s, err := new(field.Element).SetBytes(b)
+		if err != nil || !bytes.Equal(s.Bytes(), b) || s.IsNegative() == 1 {
+			return 0
+		}
+		return 1
+	}
+	var inputs [][]byte
+	p := bytes.Repeat([]byte{0xff}, 32)
+	p[0], p[31] = 0xed, 0x7f
+	for _, top := range []byte{0x7f, 0xff, 0x7e, 0x80, 0x00} {
+		for _, mid := range []byte{0xff, 0xfe, 0x00} {
+			for lo := 0xe0; lo <= 0xff; lo++ {
+				b := bytes.Clone(p)
+				b[0], b[31] = byte(lo), top
+				b[15] = mid
+				inputs = append(inputs, b)
+			}
+		}
+	}
+	rng := rand.NewChaCha8([32]byte{9})
+	for range 10000 {
+		b := make([]byte, 32)
+		rng.Read(b)
+		inputs = append(inputs, b)
+	}
+	for _, b := range inputs {
+		if got, want := feCanonicalNonNegative(b), ref(b); got != want {
+			t.Errorf("feCanonicalNonNegative(%x) = %d, want %d", b, got, want)
+		}
+	}
 }

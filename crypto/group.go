@@ -245,6 +245,24 @@ func mustFe(h string) *field.Element {
 	return fe
 }
 
+var feZeroBytes [32]byte
+
+// feCanonicalNonNegative returns 1 if the 32 bytes b are the canonical
+// encoding of a non-negative field element (little-endian, less than
+// p = 2^255 − 19, even), and 0 otherwise, in constant time. It is the
+// first check of RFC 9496, section 4.3.1, without the field reduction
+// and encoding that comparing with field.Element.Bytes would cost.
+func feCanonicalNonNegative(b []byte) int {
+	_ = b[31]
+	// b ≥ p if and only if b = 0x7f ff … ff xx with xx ≥ 0xed.
+	allFF := 1
+	for _, c := range b[1:31] {
+		allFF &= subtle.ConstantTimeByteEq(c, 0xff)
+	}
+	geP := allFF & subtle.ConstantTimeByteEq(b[31], 0x7f) & subtle.ConstantTimeLessOrEq(0xed, int(b[0]))
+	return int(1^b[0]&1) & int(1^b[31]>>7) & (1 ^ geP)
+}
+
 // SetCanonicalBytes sets e to the element encoded by b, following RFC 9496
 // section 4.3.1. It rejects every string that is not 32 bytes, not a
 // canonical field element, negative, or not the encoding of a group element.
@@ -253,14 +271,14 @@ func (e *Element) SetCanonicalBytes(b []byte) (*Element, error) {
 	if len(b) != ElementSize {
 		return nil, fmt.Errorf("%w: element must be 32 bytes", ErrInvalidEncoding)
 	}
+	// Reject non-canonical field encodings (SetBytes ignores the top bit
+	// and reduces values ≥ p) and negative s.
+	if feCanonicalNonNegative(b) != 1 {
+		return nil, fmt.Errorf("%w: non-canonical element", ErrInvalidEncoding)
+	}
 	s := new(field.Element)
 	if _, err := s.SetBytes(b); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidEncoding, err)
-	}
-	// Reject non-canonical field encodings (SetBytes ignores the top bit
-	// and reduces values ≥ p) and negative s.
-	if subtle.ConstantTimeCompare(s.Bytes(), b) != 1 || s.IsNegative() == 1 {
-		return nil, fmt.Errorf("%w: non-canonical element", ErrInvalidEncoding)
 	}
 
 	ss := new(field.Element).Square(s)
@@ -286,7 +304,7 @@ func (e *Element) SetCanonicalBytes(b []byte) (*Element, error) {
 	y := new(field.Element).Multiply(u1, denY)
 	t := new(field.Element).Multiply(x, y)
 
-	if wasSquare == 0 || t.IsNegative() == 1 || y.Equal(new(field.Element).Zero()) == 1 {
+	if wasSquare == 0 || t.IsNegative() == 1 || subtle.ConstantTimeCompare(y.Bytes(), feZeroBytes[:]) == 1 {
 		return nil, fmt.Errorf("%w: not a ristretto255 element", ErrInvalidEncoding)
 	}
 	if _, err := e.p.SetExtendedCoordinates(x, y, new(field.Element).One(), t); err != nil {

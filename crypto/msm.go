@@ -3,8 +3,10 @@ package crypto
 import (
 	"encoding/binary"
 	"math/bits"
+	"sync"
 
 	"filippo.io/edwards25519"
+	"filippo.io/edwards25519/field"
 )
 
 // pippengerThreshold is the number of points from which varTimeMSM uses the
@@ -35,7 +37,9 @@ func msmPippenger(v *edwards25519.Point, scalars []*edwards25519.Scalar, points 
 		panic("crypto: msmPippenger called with mismatched lengths")
 	}
 	n := len(points)
-	limbs := make([][4]uint64, n)
+	sc := msmScratchPool.Get().(*msmScratch)
+	defer msmScratchPool.Put(sc)
+	limbs := grow(&sc.limbs, n)
 	var lenHist [257]int // number of scalars of each bit length
 	for i, s := range scalars {
 		b := s.Bytes()
@@ -73,7 +77,7 @@ func msmPippenger(v *edwards25519.Point, scalars []*edwards25519.Scalar, points 
 	windows := (256+c-1)/c + 1
 
 	// Signed digits, window-major.
-	digits := make([]int32, windows*n)
+	digits := grow(&sc.digits, windows*n) // every entry is written below
 	half := uint64(1) << (c - 1)
 	mask := uint64(1)<<c - 1
 	for i := range limbs {
@@ -102,16 +106,16 @@ func msmPippenger(v *edwards25519.Point, scalars []*edwards25519.Scalar, points 
 	// Points in extended coordinates (to start a bucket) and in affine
 	// Niels form (to add to one, saving a multiplication per addition),
 	// with one field inversion for all.
-	pts := make([]geP3, n)
-	niels := make([]geNiels, n)
+	pts := grow(&sc.pts, n)
+	niels := grow(&sc.niels, n)
 	for i, p := range points {
 		pts[i].fromPoint(p)
 	}
-	geBatchToNiels(niels, pts)
+	geBatchToNielsScratch(niels, pts, grow(&sc.fe, n))
 
 	nb := int(half)
-	buckets := make([]geP3, nb)
-	used := make([]bool, nb)
+	buckets := grow(&sc.buckets, nb) // a bucket is set before it is used
+	used := grow(&sc.used, nb)       // cleared for each window
 	var acc, running, total geP3
 	var r geP1P1
 	var tmp geCached
@@ -179,4 +183,30 @@ func msmPippenger(v *edwards25519.Point, scalars []*edwards25519.Scalar, points 
 		}
 	}
 	return total.toPoint(v)
+}
+
+// msmScratch holds the buffers of one msmPippenger call, kept in
+// msmScratchPool for the next: batches of a verifier call it with
+// thousands of points each, and allocating megabytes per call would cost
+// in zeroing and garbage collection.
+type msmScratch struct {
+	limbs   [][4]uint64
+	digits  []int32
+	pts     []geP3
+	niels   []geNiels
+	fe      []field.Element
+	buckets []geP3
+	used    []bool
+}
+
+var msmScratchPool = sync.Pool{New: func() any { return new(msmScratch) }}
+
+// grow returns (*buf)[:n], reallocating *buf if it is too short. The
+// contents are left over from earlier calls: callers overwrite them.
+func grow[T any](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n)
+	}
+	*buf = (*buf)[:n]
+	return *buf
 }

@@ -89,3 +89,56 @@ func BenchmarkMSM(b *testing.B) {
 		}
 	}
 }
+
+// TestMSMPippengerRandomSizes compares msmPippenger with the naive sum
+// Σ scalars[i]·points[i] for random sizes, in an order that makes each
+// call reuse the pooled scratch buffers of a larger or smaller one, with
+// zero, short, full and edge scalars and repeated and identity points.
+func TestMSMPippengerRandomSizes(t *testing.T) {
+	rng := rand.NewChaCha8([32]byte{4})
+	r := rand.New(rng)
+	sizes := []int{0, 1, 300, 2, 150, 49, 48, 47, 1000, 5}
+	for range 10 {
+		sizes = append(sizes, r.IntN(400))
+	}
+	if testing.Short() {
+		sizes = sizes[:8]
+	}
+	edge := edgeScalars()
+	for _, n := range sizes {
+		scalars := make([]*edwards25519.Scalar, n)
+		points := make([]*edwards25519.Point, n)
+		for i := range n {
+			s := detScalar(rng)
+			switch r.IntN(5) {
+			case 0:
+				var b [32]byte
+				rng.Read(b[:16])
+				s.s.SetCanonicalBytes(b[:])
+			case 1:
+				s = edge[r.IntN(len(edge))]
+			case 2:
+				s = NewScalar()
+			}
+			scalars[i] = &s.s
+			switch {
+			case i > 0 && r.IntN(6) == 0:
+				points[i] = points[r.IntN(i)]
+			case r.IntN(8) == 0:
+				points[i] = edwards25519.NewIdentityPoint()
+			default:
+				points[i] = &NewElement().ScalarBaseMult(detScalar(rng)).p
+			}
+		}
+		want := edwards25519.NewIdentityPoint()
+		for i := range n {
+			want.Add(want, new(edwards25519.Point).ScalarMult(scalars[i], points[i]))
+		}
+		if got := msmPippenger(new(edwards25519.Point), scalars, points); got.Equal(want) != 1 {
+			t.Errorf("n=%d: msmPippenger ≠ Σ scalars[i]·points[i]", n)
+		}
+		if got := varTimeMSM(new(edwards25519.Point), scalars, points); got.Equal(want) != 1 {
+			t.Errorf("n=%d: varTimeMSM ≠ Σ scalars[i]·points[i]", n)
+		}
+	}
+}

@@ -2,6 +2,8 @@ package crypto
 
 import (
 	"crypto/rand"
+	"crypto/sha512"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -364,8 +366,14 @@ func encodeRangeCommitments(p *RangeProof) {
 
 // rangeTranscript builds the transcript of section 6 up to the challenge.
 func rangeTranscript(ctx, Kenc, Aenc, Benc []byte, lo, hi uint64, p *RangeProof) *Transcript {
-	t := &Transcript{buf: make([]byte, 0, 256+len(ctx)+88*p.n)}
-	t.buf = append(t.buf, NewTranscript(rangeLabel).buf...)
+	// Sized for every item and the challenge, so that it never grows:
+	// an item is u32be(len(label)) || label || u64be(len(data)) || data.
+	const item = 4 + 8
+	size := 4 + len(rangeLabel) + item + len("ctx") + len(ctx) + 4*(item+1+ElementSize) +
+		2*(item+2+8) + 2*p.n*(item+1+ElementSize) + item + 1 + sha512.Size
+	t := &Transcript{buf: make([]byte, 0, size)}
+	t.buf = binary.BigEndian.AppendUint32(t.buf, uint32(len(rangeLabel)))
+	t.buf = append(t.buf, rangeLabel...)
 	t.AppendMessage("ctx", ctx)
 	t.appendEncoded("G", generatorEnc)
 	t.appendEncoded("K", Kenc)
@@ -454,22 +462,24 @@ func (p *RangeProof) SetBytes(b []byte) (*RangeProof, error) {
 		c:   make([]Scalar, n-1),
 		enc: make([]byte, len(b)),
 	}
+	// The errors are those of parseElement and parseScalar, formatted only
+	// on failure: ballots carry dozens of range proofs.
 	for k := 0; k < n; k++ {
 		o := 96 * k
-		if err := parseElement(&q.a[k], b[o:o+32], fmt.Sprintf("range proof: branch %d: a", k)); err != nil {
-			return nil, err
+		if _, err := q.a[k].SetCanonicalBytes(b[o : o+32]); err != nil {
+			return nil, fmt.Errorf("range proof: branch %d: a: %w", k, err)
 		}
-		if err := parseElement(&q.b[k], b[o+32:o+64], fmt.Sprintf("range proof: branch %d: b", k)); err != nil {
-			return nil, err
+		if _, err := q.b[k].SetCanonicalBytes(b[o+32 : o+64]); err != nil {
+			return nil, fmt.Errorf("range proof: branch %d: b: %w", k, err)
 		}
-		if err := parseScalar(&q.z[k], b[o+64:o+96], fmt.Sprintf("range proof: branch %d: z", k)); err != nil {
-			return nil, err
+		if _, err := q.z[k].SetCanonicalBytes(b[o+64 : o+96]); err != nil {
+			return nil, fmt.Errorf("range proof: branch %d: z: %w", k, err)
 		}
 	}
 	for k := 0; k < n-1; k++ {
 		o := 96*n + 32*k
-		if err := parseScalar(&q.c[k], b[o:o+32], fmt.Sprintf("range proof: challenge %d", k)); err != nil {
-			return nil, err
+		if _, err := q.c[k].SetCanonicalBytes(b[o : o+32]); err != nil {
+			return nil, fmt.Errorf("range proof: challenge %d: %w", k, err)
 		}
 	}
 	copy(q.enc, b)
