@@ -170,7 +170,9 @@ func feedSlotFree(t *testing.T, b *board) bool {
 // slow subscriber then finds the connection cut without a close frame
 // (1006): after a timed-out write the stream may end in a partial message.
 func TestFeedBackPressure(t *testing.T) {
-	const writeTimeout = 300 * time.Millisecond
+	// Long enough that the reading subscriber is never too slow, even on a
+	// loaded machine where its goroutine may wait to be scheduled.
+	const writeTimeout = 2 * time.Second
 	b := newSmallBufferBoard(t, server.Config{MaxFeeds: 2, FeedWriteTimeout: writeTimeout, FeedCheckpointInterval: time.Millisecond})
 	appendBig(t, b, 0, 3)
 
