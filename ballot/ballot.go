@@ -8,9 +8,9 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/evote/evote/internal/strictjson"
 	"strings"
 
 	"github.com/evote/evote/crypto"
@@ -265,7 +265,7 @@ func parseBallot(data []byte) (*EncryptedBallot, error) {
 	var j ballotJSON
 	canonical := parseBallotEnvelope(data, &j)
 	if !canonical {
-		if err := decodeStrict(data, &j); err != nil {
+		if err := strictjson.Unmarshal(data, &j); err != nil {
 			return nil, err
 		}
 	}
@@ -315,7 +315,7 @@ func parseBallot(data []byte) (*EncryptedBallot, error) {
 // parseBallotEnvelope fills j from data and returns true if data is exactly
 // marshalCompact(j) for a ballot of the current Version (docs/spec/ballot.md
 // §4.1), without a generic JSON decoder; otherwise it returns false, valid
-// or not, and parseBallot decodes data with decodeStrict, which reports
+// or not, and parseBallot decodes data with strictjson.Unmarshal, which reports
 // the error. Verifying an election parses every ballot, so this is hot.
 func parseBallotEnvelope(data []byte, j *ballotJSON) bool {
 	rest, ok := bytes.CutPrefix(data, []byte(`{"version":"`+Version+`","election":`))
@@ -426,20 +426,6 @@ func (c *EncryptedContest) parseBlob(blob []byte) error {
 		return fmt.Errorf("sum proof: %w", err)
 	}
 	c.SumProof = p
-	return nil
-}
-
-// decodeStrict decodes one JSON value into v, rejecting unknown fields and
-// trailing data. Canonical form is checked by the caller by re-encoding.
-func decodeStrict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after JSON value")
-	}
 	return nil
 }
 

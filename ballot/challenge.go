@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/evote/evote/internal/strictjson"
 
 	"github.com/evote/evote/crypto"
 )
@@ -123,7 +124,7 @@ func ParseChallengedBallot(data []byte) (*ChallengedBallot, error) {
 
 func parseChallenge(data []byte) (*ChallengedBallot, error) {
 	var j challengeJSON
-	if err := decodeStrict(data, &j); err != nil {
+	if err := strictjson.Unmarshal(data, &j); err != nil {
 		return nil, err
 	}
 	if j.Version != Version {

@@ -3,9 +3,9 @@ package ballot
 import (
 	"bytes"
 	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/evote/evote/internal/strictjson"
 )
 
 // Credential is a voter's signing key pair: the public key is on the voter
@@ -64,9 +64,7 @@ func (c *Credential) Marshal() ([]byte, error) {
 // match the private key.
 func ParseCredential(data []byte) (*Credential, error) {
 	var j credentialJSON
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&j); err != nil {
+	if err := strictjson.Unmarshal(data, &j); err != nil {
 		return nil, fmt.Errorf("invalid credential: %w", err)
 	}
 	if j.Version != Version {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/evote/evote/internal/strictjson"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -355,25 +356,10 @@ func (s *Submission) MarshalJSON() ([]byte, error) {
 // It does not run Check.
 func ParseSubmission(data []byte) (*Submission, error) {
 	var s Submission
-	if err := strictUnmarshal(data, &s); err != nil {
+	if err := strictjson.Unmarshal(data, &s); err != nil {
 		return nil, fmt.Errorf("bulletin: parsing submission: %w", err)
 	}
 	return &s, nil
-}
-
-func strictUnmarshal(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after JSON value")
-	}
-	if _, err := dec.Token(); err == nil {
-		return errors.New("trailing data after JSON value")
-	}
-	return nil
 }
 
 func appendB64Field(b []byte, name string, v []byte) []byte {
@@ -650,7 +636,7 @@ func cutBase64(b, dst []byte) (rest []byte, ok bool) {
 // parseRecordFast must agree with, and the source of ParseRecord's errors.
 func parseRecordJSON(data []byte) (*Record, error) {
 	var raw rawRecord
-	if err := strictUnmarshal(data, &raw); err != nil {
+	if err := strictjson.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("bulletin: parsing record: %w", err)
 	}
 	if raw.Index == nil || raw.Time == nil || raw.Type == nil || raw.Payload == nil ||

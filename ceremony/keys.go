@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/evote/evote/internal/strictjson"
 
 	"filippo.io/edwards25519"
 	"github.com/cloudflare/circl/kem"
@@ -260,13 +261,8 @@ func decodeStrict(b []byte, v any) error {
 	if len(b) > MaxMessageSize {
 		return fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxMessageSize)
 	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
+	if err := strictjson.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	if d.More() {
-		return fmt.Errorf("%w: trailing data", ErrMalformed)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/evote/evote/internal/strictjson"
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ceremony"
@@ -121,13 +122,8 @@ func decode(typ string, payload []byte) (any, error) {
 // the same value: no unknown fields, no trailing data, canonical form.
 func decodeStrict[T any](payload []byte) (*T, error) {
 	v := new(T)
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := strictjson.Unmarshal(payload, v); err != nil {
 		return nil, err
-	}
-	if dec.More() {
-		return nil, errors.New("trailing data after the JSON object")
 	}
 	again, err := json.Marshal(v)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/evote/evote/internal/strictjson"
 
 	"github.com/evote/evote/crypto"
 )
@@ -92,9 +93,7 @@ func (p *PartialDecryption) UnmarshalJSON(b []byte) error {
 // fields and trailing data, then checks that b is exactly canon(v): the
 // one canonical encoding.
 func decodeStrict(b []byte, v any, canon func() ([]byte, error)) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
+	if err := strictjson.Unmarshal(b, v); err != nil {
 		return err
 	}
 	// Trailing data, duplicate keys, other spellings of keys, whitespace
