@@ -151,28 +151,18 @@ func (e *Election) post(ctx context.Context, s election.Signer, typ string, v an
 }
 
 // Deal posts trustee i's (1-based) commitments and shares.
-func (e *Election) Deal(ctx context.Context, i int) error {
-	st, err := e.State(ctx)
-	if err != nil {
-		return err
-	}
-	cm, sh, secret, err := st.Deal(uint32(i))
-	if err != nil {
-		return fmt.Errorf("simulate: trustee %d: %w", i, err)
-	}
-	e.dealers[i-1] = secret
-	signer := election.TrusteeSigner{Keys: e.Trustees[i-1]}
-	if _, err := e.post(ctx, signer, election.TypeCommitments, cm); err != nil {
-		return err
-	}
-	_, err = e.post(ctx, signer, election.TypeShares, sh)
-	return err
-}
+func (e *Election) Deal(ctx context.Context, i int) error { return e.deal(ctx, i, 0) }
 
 // DealCorrupt is Deal by a dishonest trustee i that sends victim a share
 // of another polynomial than the one it committed to, correctly encrypted.
 // It exists to exercise the complaint path.
 func (e *Election) DealCorrupt(ctx context.Context, i, victim int) error {
+	return e.deal(ctx, i, victim)
+}
+
+// deal posts trustee i's commitments and shares; if victim is not 0, the
+// share for trustee victim comes from another polynomial.
+func (e *Election) deal(ctx context.Context, i, victim int) error {
 	st, err := e.State(ctx)
 	if err != nil {
 		return err
@@ -181,13 +171,15 @@ func (e *Election) DealCorrupt(ctx context.Context, i, victim int) error {
 	if err != nil {
 		return fmt.Errorf("simulate: trustee %d: %w", i, err)
 	}
-	_, other, _, err := st.Deal(uint32(i))
-	if err != nil {
-		return fmt.Errorf("simulate: trustee %d: %w", i, err)
-	}
-	for k := range sh.Shares {
-		if sh.Shares[k].To == uint32(victim) {
-			sh.Shares[k] = other.Shares[k]
+	if victim != 0 {
+		_, other, _, err := st.Deal(uint32(i))
+		if err != nil {
+			return fmt.Errorf("simulate: trustee %d: %w", i, err)
+		}
+		for k := range sh.Shares {
+			if sh.Shares[k].To == uint32(victim) {
+				sh.Shares[k] = other.Shares[k]
+			}
 		}
 	}
 	e.dealers[i-1] = secret
