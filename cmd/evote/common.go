@@ -140,7 +140,13 @@ func post(ctx context.Context, cl *client.Client, s election.Signer, typ string,
 	}
 	rec, receipt, err := cl.Post(ctx, sub)
 	if err != nil {
-		return nil, nil, fmt.Errorf("the board refused the %s record: %w", typ, err)
+		err = fmt.Errorf("the board refused the %s record: %w", typ, err)
+		var rej *bulletin.RejectError
+		if errors.As(err, &rej) && rej.Code == bulletin.CodeTooLarge {
+			return nil, nil, withHint(err, "the %s record is %d bytes (a definition carries the voter roll, ~47 bytes per voter); "+
+				"the board operator can raise the limit with `evote board serve --max-payload BYTES`", typ, len(sub.Payload))
+		}
+		return nil, nil, boardHint(err)
 	}
 	return rec, receipt, nil
 }
