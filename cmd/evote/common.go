@@ -90,6 +90,19 @@ func officialKey(c *cli.Context) (election.KeySigner, error) {
 	return election.KeySigner(key), nil
 }
 
+// officialAndBoard reads the official's key and connects to the board.
+func officialAndBoard(c *cli.Context) (election.KeySigner, *client.Client, error) {
+	key, err := officialKey(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	cl, err := boardClient(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return key, cl, nil
+}
+
 // boardHint adds advice to an error of talking to the board, when the
 // board could not be reached at all.
 func boardHint(err error) error {

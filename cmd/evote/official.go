@@ -159,11 +159,7 @@ func electionInit(c *cli.Context) error {
 }
 
 func finishCeremony(c *cli.Context) error {
-	key, err := officialKey(c)
-	if err != nil {
-		return err
-	}
-	cl, err := boardClient(c)
+	key, cl, err := officialAndBoard(c)
 	if err != nil {
 		return err
 	}
@@ -243,11 +239,7 @@ func electionStatus(c *cli.Context) error {
 }
 
 func postResult(c *cli.Context) error {
-	key, err := officialKey(c)
-	if err != nil {
-		return err
-	}
-	cl, err := boardClient(c)
+	key, cl, err := officialAndBoard(c)
 	if err != nil {
 		return err
 	}
