@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The project's test command: formatting, vet, the crypto core under the race
-# detector, then every package. Run from anywhere: scripts/test.sh
+# The project's test command: formatting, vet, the WebAssembly voter client's
+# build, the crypto core under the race detector, then every package. Run from anywhere: scripts/test.sh
 # Extra arguments go to every `go test` (e.g. scripts/test.sh -short).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,13 +13,11 @@ fi
 echo "== go vet"
 go vet ./...
 echo "== GOOS=js GOARCH=wasm build of the voter client"
-if [ -d cmd/voterclient-wasm ]; then
-	GOOS=js GOARCH=wasm go build -o /dev/null ./cmd/voterclient-wasm
-	# The module must not link the board's storage or an HTTP stack
-	# (docs/spec/voter-client.md §1).
-	if GOOS=js GOARCH=wasm go list -deps ./cmd/voterclient-wasm | grep -E '^(database/sql|net/http|github.com/mattn/go-sqlite3)$'; then
-		echo "the voter client links the packages above"; exit 1
-	fi
+GOOS=js GOARCH=wasm go build -o /dev/null ./cmd/voterclient-wasm
+# The module must not link the board's storage or an HTTP stack
+# (docs/spec/voter-client.md §1).
+if GOOS=js GOARCH=wasm go list -deps ./cmd/voterclient-wasm | grep -E '^(database/sql|net/http|github.com/mattn/go-sqlite3)$'; then
+	echo "the voter client links the packages above"; exit 1
 fi
 echo "== go test -race (crypto core)"
 go test -race -count=1 "$@" ./crypto/...
