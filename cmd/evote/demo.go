@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"text/template"
 	"time"
@@ -47,6 +48,7 @@ record and verifies it from scratch. It leaves everything in --dir.`,
 			&cli.IntFlag{Name: "voters", Usage: "number of simulated voters", Value: 1000},
 			&cli.IntFlag{Name: "challenges", Usage: "number of Benaloh challenges", Value: 5},
 			&cli.IntFlag{Name: "revotes", Usage: "number of voters who vote twice", Value: 10},
+			&cli.IntFlag{Name: "absent", Usage: "number of trustees absent at the tally (at most n − t = 2)", Value: 2},
 			&cli.StringFlag{Name: "dir", Usage: "folder to leave the database, record and keys in", Value: "evote-demo"},
 		},
 		Action: runDemo,
@@ -75,6 +77,10 @@ func runDemo(c *cli.Context) error {
 	if voters < 1 || challenges < 0 || revotes < 0 || revotes > voters || challenges > voters {
 		return errors.New("need --voters ≥ 1, and --challenges and --revotes between 0 and --voters")
 	}
+	absent := c.Int("absent")
+	if absent < 0 || absent > demoTrustees-demoThreshold {
+		return fmt.Errorf("--absent must be between 0 and %d: the tally needs %d of the %d trustees", demoTrustees-demoThreshold, demoThreshold, demoTrustees)
+	}
 	d := &demo{c: c, dir: c.String("dir"), start: time.Now()}
 	if err := d.prepareDir(); err != nil {
 		return err
@@ -88,7 +94,7 @@ func runDemo(c *cli.Context) error {
 	defer stop()
 
 	e, err := simulate.New(ctx, d.client.Post, d.view.Sync, simulate.Options{
-		Title: "Demo municipal election", Voters: voters, Trustees: 5, Threshold: 3,
+		Title: "Demo municipal election", Voters: voters, Trustees: demoTrustees, Threshold: demoThreshold,
 	})
 	if err != nil {
 		return err
@@ -127,12 +133,25 @@ func runDemo(c *cli.Context) error {
 		return err
 	}
 	d.step("voting is closed")
-	for _, i := range []int{1, 2, 4} {
+	away := map[int]bool{}
+	for _, i := range []int{3, 5}[:absent] {
+		away[i] = true
+	}
+	var present, missing []string
+	for i := 1; i <= demoTrustees; i++ {
+		if away[i] {
+			missing = append(missing, fmt.Sprint(i))
+			continue
+		}
 		if err := e.Decrypt(ctx, i); err != nil {
 			return err
 		}
+		present = append(present, fmt.Sprint(i))
 	}
-	d.step("trustees 1, 2 and 4 posted partial decryptions; trustees 3 and 5 stayed away")
+	if len(missing) == 0 {
+		missing = []string{"none"}
+	}
+	d.step("trustees %s posted partial decryptions; absent: %s", strings.Join(present, ", "), strings.Join(missing, ", "))
 	if _, err := e.Tally(ctx); err != nil {
 		return err
 	}
@@ -302,6 +321,12 @@ func (d *demo) saveKeys(e *simulate.Election) error {
 	}
 	return nil
 }
+
+// The demo's ceremony: 5 trustees, any 3 of whom can decrypt.
+const (
+	demoTrustees  = 5
+	demoThreshold = 3
+)
 
 // demoPassphrase protects the demo trustees' keystores. It is printed in
 // the guide: the demo's keys protect nothing.
