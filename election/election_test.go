@@ -7,7 +7,9 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -410,4 +412,38 @@ func TestReopenedBoardRebuildsState(t *testing.T) {
 	if len(after.Superseded()) != 1 {
 		t.Errorf("superseded ballots after reopening: %v, want one", after.Superseded())
 	}
+}
+
+// TestBallotOutsideSchedule: the board refuses ballots whose board time is
+// after the definition's closing time even if the official has not posted
+// the closing phase record.
+func TestBallotOutsideSchedule(t *testing.T) {
+	ctx := context.Background()
+	skey, _, err := note.GenerateKey(rand.Reader, "test-board")
+	must(t, err)
+	signer, err := note.NewSigner(skey)
+	must(t, err)
+	var clock atomic.Pointer[time.Time]
+	now := time.Now()
+	clock.Store(&now)
+	b := &board{tracker: new(election.Tracker)}
+	b.log, err = bulletin.OpenLog(ctx, store.NewMemory(), b.tracker.New, bulletin.LogOptions{
+		Signer: signer,
+		Now:    func() time.Time { return *clock.Load() },
+	})
+	must(t, err)
+	defer b.log.Close()
+	e := newElection(t, b, 2)
+	must(t, e.Ceremony(ctx))
+	must(t, e.SetPhase(ctx, election.PhaseOpen))
+	_, _, err = e.Cast(ctx, 0, e.RandomChoices())
+	must(t, err)
+
+	late := e.Manifest.Closes.Add(time.Second)
+	clock.Store(&late)
+	eb, _, err := e.Encrypt(ctx, 1, e.RandomChoices())
+	must(t, err)
+	sub, err := election.NewSubmission(election.KeySigner(e.Voters[1].Private), election.TypeBallot, eb)
+	must(t, err)
+	wantReject(t, b, "ballot after the closing time", sub, bulletin.CodeWrongPhase)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
@@ -140,9 +141,9 @@ func (s *State) Admit(rec *bulletin.Record, v any) error {
 	case *PhaseChange:
 		return s.admitPhase(author, v)
 	case *ballot.EncryptedBallot:
-		return s.admitBallot(index, author, ballot.ConfirmationCodeOf(rec.Payload), v)
+		return s.admitBallot(index, author, rec.Time, ballot.ConfirmationCodeOf(rec.Payload), v)
 	case *ballot.ChallengedBallot:
-		return s.admitChallenge(index, author, v)
+		return s.admitChallenge(index, author, rec.Time, v)
 	case *PartialRecord:
 		return s.admitPartial(author, v)
 	case *ResultRecord:
@@ -374,9 +375,19 @@ func (s *State) checkVoter(author []byte) error {
 	return nil
 }
 
-func (s *State) requireVoter(author, credential []byte, what string) error {
+// requireVoter checks that a ballot or challenged ballot may be posted at
+// board time t by author: voting is open and t lies within the definition's
+// schedule, author is on the roll, and credential is author.
+func (s *State) requireVoter(author, credential []byte, t time.Time, what string) error {
 	if err := s.requirePhase(Open, what); err != nil {
 		return err
+	}
+	m := s.manifest
+	if t.Before(m.Opens) {
+		return reject(bulletin.CodeWrongPhase, "voting opens at %s; the board's time is %s", m.Opens.Format(time.RFC3339), t.Format(time.RFC3339))
+	}
+	if t.After(m.Closes) {
+		return reject(bulletin.CodeWrongPhase, "voting closed at %s; the board's time is %s", m.Closes.Format(time.RFC3339), t.Format(time.RFC3339))
 	}
 	if err := s.checkVoter(author); err != nil {
 		return err
@@ -387,8 +398,8 @@ func (s *State) requireVoter(author, credential []byte, what string) error {
 	return nil
 }
 
-func (s *State) admitBallot(index uint64, author []byte, code ballot.ConfirmationCode, b *ballot.EncryptedBallot) error {
-	if err := s.requireVoter(author, b.Credential, "a ballot"); err != nil {
+func (s *State) admitBallot(index uint64, author []byte, t time.Time, code ballot.ConfirmationCode, b *ballot.EncryptedBallot) error {
+	if err := s.requireVoter(author, b.Credential, t, "a ballot"); err != nil {
 		return err
 	}
 	if b.Election != s.election.BaseHash {
@@ -459,8 +470,8 @@ func flatten(b *ballot.EncryptedBallot) []*crypto.Ciphertext {
 	return cts
 }
 
-func (s *State) admitChallenge(index uint64, author []byte, c *ballot.ChallengedBallot) error {
-	if err := s.requireVoter(author, c.Ballot.Credential, "a challenged ballot"); err != nil {
+func (s *State) admitChallenge(index uint64, author []byte, t time.Time, c *ballot.ChallengedBallot) error {
+	if err := s.requireVoter(author, c.Ballot.Credential, t, "a challenged ballot"); err != nil {
 		return err
 	}
 	if c.Ballot.Election != s.election.BaseHash {

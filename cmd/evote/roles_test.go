@@ -89,11 +89,12 @@ func TestEveryRoleByHand(t *testing.T) {
 		trustees = append(trustees, fmt.Sprintf(`{"name":"Trustee %d","sign_key":%q,"enc_key":%q}`, i, keys.SignKey, keys.EncKey))
 	}
 
-	// The definition, written by hand.
+	// The definition, written by hand; voting is scheduled around now.
+	now := time.Now().UTC().Truncate(time.Second)
 	def := fmt.Sprintf(`{
   "version": "evote/v1", "id": "by-hand", "title": "Election by hand",
   "official": %q,
-  "opens": "2026-11-22T08:00:00Z", "closes": "2026-11-22T20:00:00Z",
+  "opens": %q, "closes": %q,
   "contests": [
     {"id": "mayor", "title": "Mayor", "kind": "plurality", "min_selections": 0, "max_selections": 1,
      "options": [{"id": "alice", "title": "Alice"}, {"id": "bob", "title": "Bob"}]},
@@ -103,7 +104,7 @@ func TestEveryRoleByHand(t *testing.T) {
   "trustees": [%s],
   "threshold": 2,
   "voter_count": 3
-}`, officialPub, strings.Join(trustees, ","))
+}`, officialPub, now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339), strings.Join(trustees, ","))
 	os.WriteFile(at("election.json"), []byte(def), 0o644)
 	out := mustRun(t, with("election", "init", "--key", at("official.key"), "--definition", at("election.json"), "--credentials-dir", at("credentials"))...)
 	if !strings.Contains(out, "wrote 3 voter credentials") {
