@@ -514,6 +514,7 @@ type ComplaintError struct {
 	Complaints []Accusation
 }
 
+// Error lists every accusation: who accused whom, and why.
 func (e *ComplaintError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ceremony failed: %d complaint(s):", len(e.Complaints))

@@ -309,6 +309,8 @@ type BatchError struct {
 // batchErrorMaxList bounds the positions spelled out by BatchError.Error.
 const batchErrorMaxList = 32
 
+// Error says how many proofs are invalid and lists their positions (the
+// first batchErrorMaxList of them).
 func (e *BatchError) Error() string {
 	var sb strings.Builder
 	if len(e.Invalid) == 1 {

@@ -30,6 +30,7 @@ const (
 
 var phaseNames = [...]string{"empty", "ceremony", "ready", "open", "closed", "tallied"}
 
+// String returns the phase's name as reports and messages use it.
 func (p Phase) String() string {
 	if int(p) < len(phaseNames) {
 		return phaseNames[p]
