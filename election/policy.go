@@ -2,11 +2,11 @@ package election
 
 import (
 	"context"
-	"runtime"
 	"sync"
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/internal/parallel"
 )
 
 // maxCached bounds the decoded payloads kept between Verify and Admit; a
@@ -61,18 +61,11 @@ func (p *Policy) Verify(s *bulletin.Submission) error {
 // does not decode every ballot inside Admit, on one core.
 func (p *Policy) Prepare(recs []*bulletin.Record) {
 	decoded := make([]any, len(recs))
-	var wg sync.WaitGroup
-	workers := runtime.GOMAXPROCS(0)
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(recs); i += workers {
-				if v, err := Decode(recs[i].Type, recs[i].Payload); err == nil {
-					decoded[i] = v
-				}
-			}
-		})
-	}
-	wg.Wait()
+	parallel.For(0, len(recs), func(i int) {
+		if v, err := Decode(recs[i].Type, recs[i].Payload); err == nil {
+			decoded[i] = v
+		}
+	})
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i, v := range decoded {

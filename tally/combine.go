@@ -3,6 +3,7 @@ package tally
 import (
 	"errors"
 	"fmt"
+	"github.com/evote/evote/internal/parallel"
 	"slices"
 	"strconv"
 	"strings"
@@ -181,7 +182,7 @@ func (s *selection) combine(used []uint32, n int) ([]*crypto.Element, error) {
 		lambdas[i] = l
 	}
 	out := make([]*crypto.Element, n)
-	parallel(n, func(lo, hi int) {
+	parallel.Ranges(n, func(lo, hi int) {
 		points := make([]*crypto.Element, len(used))
 		for k := lo; k < hi; k++ {
 			for i, j := range used {
@@ -227,7 +228,7 @@ func Combine(ctx []byte, t int, sums []*crypto.Ciphertext, verificationKeys map[
 	}
 	counts := make([]uint64, len(sums))
 	solveErrs := make([]error, len(sums))
-	parallel(len(sums), func(lo, hi int) {
+	parallel.Ranges(len(sums), func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			d := crypto.NewElement().Subtract(&sums[k].B, combined[k])
 			counts[k], solveErrs[k] = solver.Solve(d)
@@ -283,7 +284,7 @@ func VerifyResult(ctx []byte, t int, sums []*crypto.Ciphertext, verificationKeys
 		return fmt.Errorf("tally: verify result: %w", err)
 	}
 	bad := make([]string, n)
-	parallel(n, func(lo, hi int) {
+	parallel.Ranges(n, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			if result.Combined[k] == nil || result.Combined[k].Equal(combined[k]) != 1 {
 				bad[k] = "combined element"

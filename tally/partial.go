@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"runtime"
+	"github.com/evote/evote/internal/parallel"
 	"sync"
 
 	"github.com/evote/evote/crypto"
@@ -85,7 +85,7 @@ func NewPartialDecryption(ctx []byte, trusteeIndex uint32, secretShare *crypto.S
 		Shares:  make([]*crypto.Element, len(sums)),
 		Proofs:  make([]*crypto.DLEQProof, len(sums)),
 	}
-	parallel(len(sums), func(lo, hi int) {
+	parallel.Ranges(len(sums), func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			a := &sums[k].A
 			m := crypto.NewElement().ScalarMult(secretShare, a)
@@ -194,7 +194,7 @@ func VerifyPartials(ctx []byte, vks map[uint32]*crypto.Element, sums []*crypto.C
 		firstBad[i] = -1
 	}
 	var mu sync.Mutex
-	parallel(len(items), func(lo, hi int) {
+	parallel.Ranges(len(items), func(lo, hi int) {
 		bv := crypto.NewBatchVerifier()
 		for _, it := range items[lo:hi] {
 			p := partials[it.partial]
@@ -235,22 +235,4 @@ func VerifyPartials(ctx []byte, vks map[uint32]*crypto.Element, sums []*crypto.C
 		}
 	}
 	return errs
-}
-
-// parallel calls f on contiguous ranges [lo, hi) covering [0, n), on up to
-// GOMAXPROCS goroutines, and waits for them.
-func parallel(n int, f func(lo, hi int)) {
-	w := min(runtime.GOMAXPROCS(0), n)
-	if w <= 1 {
-		if n > 0 {
-			f(0, n)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	for i := range w {
-		lo, hi := i*n/w, (i+1)*n/w
-		wg.Go(func() { f(lo, hi) })
-	}
-	wg.Wait()
 }

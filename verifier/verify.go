@@ -23,12 +23,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/evote/evote/internal/parallel"
 	"io"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -182,11 +182,11 @@ type verifier struct {
 func newVerifier(opts Options) *verifier {
 	v := &verifier{
 		opts:        opts,
-		maxPayload:  cmp(opts.MaxPayload, DefaultMaxPayload),
-		chunkSize:   cmp(opts.ChunkSize, DefaultChunkSize),
-		batchSize:   cmp(opts.BatchSize, DefaultBatchSize),
-		workers:     cmp(opts.Workers, runtime.NumCPU()),
-		maxFailures: cmp(opts.MaxFailures, DefaultMaxFailures),
+		maxPayload:  orDefault(opts.MaxPayload, DefaultMaxPayload),
+		chunkSize:   orDefault(opts.ChunkSize, DefaultChunkSize),
+		batchSize:   orDefault(opts.BatchSize, DefaultBatchSize),
+		workers:     orDefault(opts.Workers, runtime.NumCPU()),
+		maxFailures: orDefault(opts.MaxFailures, DefaultMaxFailures),
 		start:       time.Now(),
 		st:          election.NewState(),
 		report:      &Report{Version: ReportVersion, Failures: []*Failure{}},
@@ -216,7 +216,7 @@ func newVerifier(opts Options) *verifier {
 	return v
 }
 
-func cmp(x, def int) int {
+func orDefault(x, def int) int {
 	if x > 0 {
 		return x
 	}
@@ -277,31 +277,6 @@ func stepOf(typ string) StepID {
 	return StepDefinition // the definition, client hashes, unknown types
 }
 
-// parallel calls f(i) for i in [0, n) on up to workers goroutines.
-func parallel(workers, n int, f func(i int)) {
-	workers = min(workers, n)
-	if workers <= 1 {
-		for i := range n {
-			f(i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				f(i)
-			}
-		})
-	}
-	wg.Wait()
-}
-
 // safely runs f, turning a panic into an error: a crafted record must not
 // stop the verifier, even if it trips a bug in the code checking it.
 func safely(f func() error) (err error) {
@@ -316,7 +291,7 @@ func safely(f func() error) (err error) {
 // decode decodes a chunk's payloads in parallel: point decompression makes
 // it one of the costliest steps.
 func (v *verifier) decode(c []*item) {
-	parallel(v.workers, len(c), func(i int) {
+	parallel.For(v.workers, len(c), func(i int) {
 		it := c[i]
 		it.err = safely(func() (err error) {
 			it.v, err = election.Decode(it.rec.Type, it.rec.Payload)
@@ -389,7 +364,7 @@ func (v *verifier) verifyBallots(seg []*item) {
 			it.checked = true
 		})
 	}
-	parallel(v.workers, len(tasks), func(i int) { tasks[i]() })
+	parallel.For(v.workers, len(tasks), func(i int) { tasks[i]() })
 }
 
 // verifyBatch checks a group of ballots with one ballot.BallotBatch and
