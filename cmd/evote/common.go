@@ -21,6 +21,7 @@ import (
 	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/follow"
+	"github.com/evote/evote/internal/progress"
 )
 
 // boardFlags name the board a participant talks to and the key its
@@ -63,9 +64,35 @@ func boardClient(c *cli.Context) (*client.Client, error) {
 // checkpoint, checks them against it and replays them into a fresh
 // election state.
 func syncState(ctx context.Context, cl *client.Client) (*election.State, error) {
-	st, err := follow.New(cl).Sync(ctx)
+	st, err := newFollower(cl).Sync(ctx)
 	return st, boardHint(err)
 }
+
+// newFollower returns a follower of the board that shows its progress on
+// standard error when a sync has many records to read.
+func newFollower(cl *client.Client) *follow.Follower {
+	f := follow.New(cl)
+	var bar *progress.Bar
+	f.SetProgress(func(done, total int64) {
+		if total < progressThreshold && bar == nil {
+			return
+		}
+		if bar == nil {
+			bar = progress.New(os.Stderr, "reading the board")
+		}
+		if done == total {
+			bar.Done(fmt.Sprintf("%d records", total))
+			bar = nil
+			return
+		}
+		bar.Show(float64(done)/float64(total), fmt.Sprintf("%d/%d records, %.0f/s", done, total, bar.Rate(done)))
+	})
+	return f
+}
+
+// progressThreshold is the number of records from which reading a board
+// shows a progress bar; smaller boards are read too fast to need one.
+const progressThreshold = 10_000
 
 // boardState connects to the board named by boardFlags and replays its
 // records into the election state.
@@ -116,7 +143,7 @@ func boardHint(err error) error {
 // waits for once.
 func waitFor(ctx context.Context, c *cli.Context, cl *client.Client, what string, cond func(*election.State) bool) (*election.State, error) {
 	told := false
-	f := follow.New(cl)
+	f := newFollower(cl)
 	for {
 		st, err := f.Sync(ctx)
 		if err != nil {
