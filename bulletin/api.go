@@ -12,8 +12,9 @@ import (
 
 // AppendResponse is the body of a successful POST /records.
 type AppendResponse struct {
-	Record  json.RawMessage `json:"record"`  // canonical record
-	Receipt string          `json:"receipt"` // Receipt.Marshal
+	Record  json.RawMessage `json:"record"`           // canonical record
+	Receipt string          `json:"receipt"`          // Receipt.Marshal
+	Notice  string          `json:"notice,omitempty"` // what the record changed, from Config.Notice
 }
 
 // InclusionProofResponse is the body of GET /proof/inclusion.

@@ -86,6 +86,7 @@ type State struct {
 	prevRefs   map[ballot.ConfirmationCode]prevRef // code → the first later record naming it as prev
 	sums       []*crypto.Ciphertext
 	superseded map[uint64]uint64 // earlier ballot index → the ballot that replaced it
+	supersedes map[uint64]uint64 // the reverse: ballot index → the earlier ballot it replaced
 	challenged int
 	ballots    int // ballot records admitted, counted or superseded
 
@@ -101,6 +102,7 @@ func NewState() *State {
 		codes:      make(map[ballot.ConfirmationCode]codeUse),
 		prevRefs:   make(map[ballot.ConfirmationCode]prevRef),
 		superseded: make(map[uint64]uint64),
+		supersedes: make(map[uint64]uint64),
 		partials:   make(map[uint32]*tally.PartialDecryption),
 	}
 }
@@ -441,6 +443,7 @@ func (s *State) admitBallot(index uint64, author []byte, t time.Time, code ballo
 	}
 	if revote {
 		s.superseded[prev.index] = index
+		s.supersedes[index] = prev.index
 	}
 	s.voters[key] = &castBallot{index: index, cts: b.EncodedCiphertexts()}
 	s.codes[code] = codeUse{index: index}
@@ -709,6 +712,18 @@ func (s *State) Superseded() map[uint64]uint64 {
 		out[k] = v
 	}
 	return out
+}
+
+// Notice says what admitting the record at index changed, for the board to
+// tell its poster: for a ballot that replaced the voter's earlier one, which
+// record no longer counts. Other records get "".
+func (s *State) Notice(index uint64) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if old, ok := s.supersedes[index]; ok {
+		return fmt.Sprintf("this ballot replaces the voter's earlier ballot, record %d, which no longer counts", old)
+	}
+	return ""
 }
 
 // CountedBallots returns the number of ballots that count.

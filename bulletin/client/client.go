@@ -167,53 +167,71 @@ func readResponse(resp *http.Response, want int) ([]byte, error) {
 // the board, proves the record's inclusion, and is consistent with every
 // checkpoint seen before.
 func (c *Client) Post(ctx context.Context, sub *bulletin.Submission) (*bulletin.Record, *bulletin.Receipt, error) {
-	body, err := sub.MarshalJSON()
+	p, err := c.Submit(ctx, sub)
 	if err != nil {
 		return nil, nil, err
 	}
+	return p.Record, p.Receipt, nil
+}
+
+// Posted is what the board answered to a submission.
+type Posted struct {
+	Record  *bulletin.Record
+	Receipt *bulletin.Receipt
+	// Notice is the board's sentence about what the record changed, such as
+	// the earlier ballot it supersedes; often empty.
+	Notice string
+}
+
+// Submit is Post, also returning the board's notice.
+func (c *Client) Submit(ctx context.Context, sub *bulletin.Submission) (*Posted, error) {
+	body, err := sub.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
 	req, err := http.NewRequestWithContext(ctx, "POST", c.base.String()+"/records", bytes.NewReader(body))
 	if err != nil {
-		return nil, nil, fmt.Errorf("board: POST /records: %w", err)
+		return nil, fmt.Errorf("board: POST /records: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, nil, fmt.Errorf("board: POST /records: %w", err)
+		return nil, fmt.Errorf("board: POST /records: %w", err)
 	}
 	defer resp.Body.Close()
 	data, err := readResponse(resp, http.StatusCreated)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var ar bulletin.AppendResponse
 	if err := json.Unmarshal(data, &ar); err != nil {
-		return nil, nil, fmt.Errorf("board: POST /records: decoding response: %w", err)
+		return nil, fmt.Errorf("board: POST /records: decoding response: %w", err)
 	}
 	rec, err := bulletin.ParseRecord(ar.Record)
 	if err != nil {
-		return nil, nil, fmt.Errorf("board: POST /records: %w", err)
+		return nil, fmt.Errorf("board: POST /records: %w", err)
 	}
 	if rec.Type != sub.Type || !bytes.Equal(rec.Payload, sub.Payload) || !bytes.Equal(rec.Author, sub.Author) || !bytes.Equal(rec.Sig, sub.Sig) {
-		return nil, nil, fmt.Errorf("board: POST /records: record %d is not the submission posted", rec.Index)
+		return nil, fmt.Errorf("board: POST /records: record %d is not the submission posted", rec.Index)
 	}
 	receipt, err := bulletin.ParseReceipt([]byte(ar.Receipt))
 	if err != nil {
-		return nil, nil, fmt.Errorf("board: POST /records: %w", err)
+		return nil, fmt.Errorf("board: POST /records: %w", err)
 	}
 	if !receipt.Matches(rec) {
-		return nil, nil, fmt.Errorf("board: POST /records: receipt is for another record than %d", rec.Index)
+		return nil, fmt.Errorf("board: POST /records: receipt is for another record than %d", rec.Index)
 	}
 	cp, n, err := bulletin.OpenCheckpoint(receipt.Checkpoint, c.verifier)
 	if err != nil {
-		return nil, nil, fmt.Errorf("board: POST /records: receipt: %w", err)
+		return nil, fmt.Errorf("board: POST /records: receipt: %w", err)
 	}
 	if err := bulletin.CheckInclusion(receipt.Proof, receipt.Index, cp.Size, receipt.LeafHash, cp.Hash); err != nil {
-		return nil, nil, fmt.Errorf("board: POST /records: receipt: %w", err)
+		return nil, fmt.Errorf("board: POST /records: receipt: %w", err)
 	}
 	if err := c.observe(ctx, bulletin.SignedCheckpoint{Checkpoint: cp, Note: receipt.Checkpoint}, n); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return rec, receipt, nil
+	return &Posted{Record: rec, Receipt: receipt, Notice: ar.Notice}, nil
 }
 
 // Record returns record i.

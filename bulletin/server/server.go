@@ -48,6 +48,10 @@ type Config struct {
 	FeedWriteTimeout time.Duration
 	// Logger receives one line per server-side error; slog.Default() if nil.
 	Logger *slog.Logger
+	// Notice, if set, says in a sentence what an appended record changed
+	// (for example, which earlier ballot it supersedes); the answer to the
+	// POST carries it. "" says nothing.
+	Notice func(rec *bulletin.Record) string
 	// Now returns the current time (rate limiter); time.Now if nil.
 	Now func() time.Time
 }
@@ -217,7 +221,11 @@ func (s *Server) postRecord(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", fmt.Sprintf("/records/%d", rec.Index))
-	writeJSON(w, http.StatusCreated, bulletin.AppendResponse{Record: enc, Receipt: string(receipt.Marshal())})
+	resp := bulletin.AppendResponse{Record: enc, Receipt: string(receipt.Marshal())}
+	if s.cfg.Notice != nil {
+		resp.Notice = s.cfg.Notice(rec)
+	}
+	writeJSON(w, http.StatusCreated, resp)
 }
 
 // queryInt parses an optional non-negative integer query parameter.

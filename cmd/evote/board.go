@@ -178,6 +178,7 @@ func boardServe(c *cli.Context) error {
 	defer l.Close()
 	srv := server.New(server.Config{
 		Log:          l,
+		Notice:       func(rec *bulletin.Record) string { return tracker.State().Notice(rec.Index) },
 		MaxBodyBytes: int64(c.Int("max-payload")) + 16<<10,
 		RateLimit:    c.Float64("rate-limit"),
 		RateBurst:    c.Int("rate-burst"),

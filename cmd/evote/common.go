@@ -174,21 +174,30 @@ var waitFlag = &cli.BoolFlag{Name: "wait", Usage: "keep polling the board until 
 
 // post signs v as a record of type typ and posts it, explaining a refusal.
 func post(ctx context.Context, cl *client.Client, s election.Signer, typ string, v any) (*bulletin.Record, *bulletin.Receipt, error) {
-	sub, err := election.NewSubmission(s, typ, v)
+	p, err := submit(ctx, cl, s, typ, v)
 	if err != nil {
 		return nil, nil, err
 	}
-	rec, receipt, err := cl.Post(ctx, sub)
+	return p.Record, p.Receipt, nil
+}
+
+// submit is post, also returning the board's notice.
+func submit(ctx context.Context, cl *client.Client, s election.Signer, typ string, v any) (*client.Posted, error) {
+	sub, err := election.NewSubmission(s, typ, v)
+	if err != nil {
+		return nil, err
+	}
+	p, err := cl.Submit(ctx, sub)
 	if err != nil {
 		err = fmt.Errorf("the board refused the %s record: %w", typ, err)
 		var rej *bulletin.RejectError
 		if errors.As(err, &rej) && rej.Code == bulletin.CodeTooLarge {
-			return nil, nil, withHint(err, "the %s record is %d bytes (a definition carries the voter roll, ~47 bytes per voter); "+
+			return nil, withHint(err, "the %s record is %d bytes (a definition carries the voter roll, ~47 bytes per voter); "+
 				"the board operator can raise the limit with `evote board serve --max-payload BYTES`", typ, len(sub.Payload))
 		}
-		return nil, nil, boardHint(err)
+		return nil, boardHint(err)
 	}
-	return rec, receipt, nil
+	return p, nil
 }
 
 // writeSigningKey stores an Ed25519 private key as a PKCS #8 PEM file that

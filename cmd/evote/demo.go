@@ -262,7 +262,10 @@ func (d *demo) startBoard(ctx context.Context) (stop func(), err error) {
 		d.store.Close()
 		return nil, err
 	}
-	srv := server.New(server.Config{Log: d.log})
+	srv := server.New(server.Config{
+		Log:    d.log,
+		Notice: func(rec *bulletin.Record) string { return tracker.State().Notice(rec.Index) },
+	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err

@@ -156,7 +156,7 @@ func TestEveryRoleByHand(t *testing.T) {
 		t.Fatalf("challenge: %v\n%s", err, out)
 	}
 	out, err = vote(2, "mayor=alice;budget=parks:2,roads", "--cast")
-	if err != nil || !strings.Contains(out, "replaces your earlier ballot") {
+	if err != nil || !strings.Contains(out, "the board says: this ballot replaces the voter's earlier ballot, record") {
 		t.Fatalf("re-vote: %v\n%s", err, out)
 	}
 	if out, err := vote(3, "mayor=alice,bob;budget=parks:3", "--cast"); err == nil {

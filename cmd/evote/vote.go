@@ -105,17 +105,16 @@ func vote(c *cli.Context) error {
 		printChoices(c, m, challenged.Choices)
 		fmt.Fprintln(out(c), "this ballot will never be counted: vote again to cast one")
 	case c.Bool("cast"):
-		earlier, revote := st.CastBallot(cred.Public)
-		rec, receipt, err := post(c.Context, cl, signer, election.TypeBallot, b)
+		p, err := submit(c.Context, cl, signer, election.TypeBallot, b)
 		if err != nil {
 			return err
 		}
-		if err := replaceFile(c.String("receipt"), receipt.Marshal(), 0o644); err != nil {
+		if err := replaceFile(c.String("receipt"), p.Receipt.Marshal(), 0o644); err != nil {
 			return err
 		}
-		fmt.Fprintf(out(c), "cast: your ballot is record %d; receipt saved to %s\n", rec.Index, c.String("receipt"))
-		if revote {
-			fmt.Fprintf(out(c), "it replaces your earlier ballot (record %d), which no longer counts\n", earlier)
+		fmt.Fprintf(out(c), "cast: your ballot is record %d; receipt saved to %s\n", p.Record.Index, c.String("receipt"))
+		if p.Notice != "" {
+			fmt.Fprintf(out(c), "the board says: %s\n", p.Notice)
 		}
 	default:
 		fmt.Fprintln(out(c), "nothing posted: run again with --cast or --challenge")
