@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command: formatting, vet, the WebAssembly voter client's
-# build, the crypto core and the concurrent board code under the race
-# detector, then every package. Run from anywhere: scripts/test.sh
+# build, the crypto core and the concurrent board, election, verifier and CLI
+# code under the race detector, then every package. Run from anywhere: scripts/test.sh
 # Extra arguments go to every `go test` (e.g. scripts/test.sh -short).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +20,7 @@ GOOS=js GOARCH=wasm go build -o /dev/null ./cmd/voterclient-wasm
 if GOOS=js GOARCH=wasm go list -deps ./cmd/voterclient-wasm | grep -E '^(database/sql|net/http|github.com/mattn/go-sqlite3)$'; then
 	echo "the voter client links the packages above"; exit 1
 fi
-echo "== go test -race (crypto core, and the concurrent board and election code)"
-go test -race -count=1 "$@" ./crypto/... ./bulletin/... ./election/...
+echo "== go test -race (crypto core, and the concurrent board, election, verifier and CLI code)"
+go test -race -count=1 "$@" ./crypto/... ./bulletin/... ./election/... ./verifier/... ./cmd/...
 echo "== go test (everything)"
 go test -count=1 "$@" ./...

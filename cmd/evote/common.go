@@ -24,11 +24,14 @@ import (
 	"github.com/evote/evote/internal/progress"
 )
 
-// boardFlags name the board a participant talks to and the key its
-// checkpoints must verify under.
-var boardFlags = []cli.Flag{
-	&cli.StringFlag{Name: "board", Usage: "the board's base URL", EnvVars: []string{"EVOTE_BOARD"}, Value: "http://127.0.0.1:8080"},
-	&cli.StringFlag{Name: "board-key", Usage: "the board's checkpoint verifier key, or @FILE holding it", EnvVars: []string{"EVOTE_BOARD_KEY"}},
+// boardFlags returns the flags that name the board a participant talks to
+// and the key its checkpoints must verify under. Each call makes new flags:
+// urfave/cli records parsing state in them, so apps must not share them.
+func boardFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "board", Usage: "the board's base URL", EnvVars: []string{"EVOTE_BOARD"}, Value: "http://127.0.0.1:8080"},
+		&cli.StringFlag{Name: "board-key", Usage: "the board's checkpoint verifier key, or @FILE holding it", EnvVars: []string{"EVOTE_BOARD_KEY"}},
+	}
 }
 
 // readKeyArg returns the value of a flag that holds a key inline or, as
@@ -170,7 +173,10 @@ func waitFor(ctx context.Context, c *cli.Context, cl *client.Client, what string
 // pollInterval is how often waitFor asks the board again.
 var pollInterval = 500 * time.Millisecond
 
-var waitFlag = &cli.BoolFlag{Name: "wait", Usage: "keep polling the board until the step can be done"}
+// waitFlag returns a new --wait flag.
+func waitFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "wait", Usage: "keep polling the board until the step can be done"}
+}
 
 // post signs v as a record of type typ and posts it, explaining a refusal.
 func post(ctx context.Context, cl *client.Client, s election.Signer, typ string, v any) (*bulletin.Record, *bulletin.Receipt, error) {
@@ -261,7 +267,10 @@ func replaceFile(path string, data []byte, perm os.FileMode) error {
 	return os.Rename(tmp, path)
 }
 
-var passphraseFlag = &cli.StringFlag{Name: "passphrase-file", Usage: "read the keystore passphrase from this file (else $EVOTE_PASSPHRASE, else a prompt)"}
+// passphraseFlag returns a new --passphrase-file flag.
+func passphraseFlag() cli.Flag {
+	return &cli.StringFlag{Name: "passphrase-file", Usage: "read the keystore passphrase from this file (else $EVOTE_PASSPHRASE, else a prompt)"}
+}
 
 // readPassphrase returns the keystore passphrase from --passphrase-file,
 // $EVOTE_PASSPHRASE or, on a terminal, a prompt.

@@ -17,7 +17,10 @@ import (
 	"github.com/evote/evote/election"
 )
 
-var officialKeyFlag = &cli.StringFlag{Name: "key", Usage: "the official's signing key (from `evote election keygen`)", Required: true}
+// officialKeyFlag returns a new --key flag for the official's key.
+func officialKeyFlag() cli.Flag {
+	return &cli.StringFlag{Name: "key", Usage: "the official's signing key (from `evote election keygen`)", Required: true}
+}
 
 func electionCommand() *cli.Command {
 	return &cli.Command{
@@ -35,43 +38,43 @@ func electionCommand() *cli.Command {
 				Name:  "init",
 				Usage: "validate an election definition and post it as the board's first record",
 				Flags: append([]cli.Flag{
-					officialKeyFlag,
+					officialKeyFlag(),
 					&cli.StringFlag{Name: "definition", Usage: "the election definition (JSON, see docs/spec/ballot.md)", Required: true},
 					&cli.StringFlag{Name: "credentials-dir", Usage: "where to write generated voter credentials (if the definition has voter_count)", Value: "credentials"},
-				}, boardFlags...),
+				}, boardFlags()...),
 				Action: electionInit,
 			},
 			{
 				Name:   "finish-ceremony",
 				Usage:  "post the joint election key once every trustee accepted its shares",
-				Flags:  append([]cli.Flag{officialKeyFlag, waitFlag}, boardFlags...),
+				Flags:  append([]cli.Flag{officialKeyFlag(), waitFlag()}, boardFlags()...),
 				Action: finishCeremony,
 			},
 			{
 				Name:   "open",
 				Usage:  "open voting",
-				Flags:  append([]cli.Flag{officialKeyFlag}, boardFlags...),
+				Flags:  append([]cli.Flag{officialKeyFlag()}, boardFlags()...),
 				Action: func(c *cli.Context) error { return setPhase(c, election.PhaseOpen) },
 			},
 			{
 				Name:   "close",
 				Usage:  "close voting",
-				Flags:  append([]cli.Flag{officialKeyFlag}, boardFlags...),
+				Flags:  append([]cli.Flag{officialKeyFlag()}, boardFlags()...),
 				Action: func(c *cli.Context) error { return setPhase(c, election.PhaseClosed) },
 			},
 			{
 				Name:  "publish-client",
 				Usage: "publish the SHA-256 of a voter client build (the web page's WebAssembly module)",
 				Flags: append([]cli.Flag{
-					officialKeyFlag,
+					officialKeyFlag(),
 					&cli.StringFlag{Name: "file", Usage: "the build to publish", Required: true},
-				}, boardFlags...),
+				}, boardFlags()...),
 				Action: publishClient,
 			},
 			{
 				Name:   "status",
 				Usage:  "show the election's phase and counts",
-				Flags:  boardFlags,
+				Flags:  boardFlags(),
 				Action: electionStatus,
 			},
 		},
@@ -82,7 +85,7 @@ func tallyCommand() *cli.Command {
 	return &cli.Command{
 		Name:   "tally",
 		Usage:  "combine the trustees' partial decryptions and post the result (the official)",
-		Flags:  append([]cli.Flag{officialKeyFlag, waitFlag}, boardFlags...),
+		Flags:  append([]cli.Flag{officialKeyFlag(), waitFlag()}, boardFlags()...),
 		Action: postResult,
 	}
 }

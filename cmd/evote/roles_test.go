@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -116,15 +117,18 @@ func TestEveryRoleByHand(t *testing.T) {
 		t.Fatalf("a threshold above the trustee count was accepted: %v %s", err, out)
 	}
 
-	// The ceremony: the trustees run at the same time and wait for each other.
+	// The ceremony: the trustees run at the same time, each its own process
+	// as in real life, and wait for each other.
+	bin := buildEvote(t)
 	var wg sync.WaitGroup
 	for i := 1; i <= 3; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			td := at(fmt.Sprintf("trustee-%d", i))
-			out, err := run(t, with("trustee", "ceremony", "--keystore", filepath.Join(td, "trustee.keystore"), "--passphrase-file", filepath.Join(td, "pass"), "--wait")...)
-			if err != nil || !strings.Contains(out, "accepted") {
+			out, err := exec.Command(bin, with("trustee", "ceremony", "--keystore", filepath.Join(td, "trustee.keystore"),
+				"--passphrase-file", filepath.Join(td, "pass"), "--wait")...).CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "accepted") {
 				t.Errorf("trustee %d ceremony: %v\n%s", i, err, out)
 			}
 		}()

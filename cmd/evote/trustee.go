@@ -12,7 +12,10 @@ import (
 	"github.com/evote/evote/election"
 )
 
-var keystoreFlag = &cli.StringFlag{Name: "keystore", Usage: "the trustee's encrypted keystore (from `evote trustee keygen`)", Required: true}
+// keystoreFlag returns a new --keystore flag.
+func keystoreFlag() cli.Flag {
+	return &cli.StringFlag{Name: "keystore", Usage: "the trustee's encrypted keystore (from `evote trustee keygen`)", Required: true}
+}
 
 func trusteeCommand() *cli.Command {
 	return &cli.Command{
@@ -22,19 +25,19 @@ func trusteeCommand() *cli.Command {
 			{
 				Name:   "keygen",
 				Usage:  "create a trustee's keys in a passphrase-encrypted keystore",
-				Flags:  []cli.Flag{&cli.StringFlag{Name: "out", Usage: "folder to write trustee.keystore and trustee.pub.json into", Value: "."}, passphraseFlag},
+				Flags:  []cli.Flag{&cli.StringFlag{Name: "out", Usage: "folder to write trustee.keystore and trustee.pub.json into", Value: "."}, passphraseFlag()},
 				Action: trusteeKeygen,
 			},
 			{
 				Name:   "ceremony",
 				Usage:  "post commitments and encrypted shares, then check the shares received and post a verdict",
-				Flags:  append([]cli.Flag{keystoreFlag, passphraseFlag, waitFlag}, boardFlags...),
+				Flags:  append([]cli.Flag{keystoreFlag(), passphraseFlag(), waitFlag()}, boardFlags()...),
 				Action: trusteeCeremony,
 			},
 			{
 				Name:   "decrypt",
 				Usage:  "post this trustee's partial decryption of the encrypted totals",
-				Flags:  append([]cli.Flag{keystoreFlag, passphraseFlag, waitFlag}, boardFlags...),
+				Flags:  append([]cli.Flag{keystoreFlag(), passphraseFlag(), waitFlag()}, boardFlags()...),
 				Action: trusteeDecrypt,
 			},
 		},
