@@ -156,6 +156,15 @@ func VerifyCommitments(ctx []byte, t, n int, m *Commitments) error {
 	return nil
 }
 
+// checkBinding checks that a message is bound to this ceremony's ctx and
+// comes from a trustee index among n.
+func checkBinding(ctx, msgCtx []byte, trustee uint32, n int) error {
+	if !bytes.Equal(msgCtx, ctx) {
+		return errors.New("ctx is not this election's")
+	}
+	return checkIndex(trustee, n)
+}
+
 func verifyCommitments(ctx []byte, t, n int, m *Commitments) error {
 	if err := checkParams(ctx, t, n); err != nil {
 		return err
@@ -166,10 +175,7 @@ func verifyCommitments(ctx []byte, t, n int, m *Commitments) error {
 	if err := m.check(); err != nil {
 		return err
 	}
-	if !bytes.Equal(m.Ctx, ctx) {
-		return errors.New("ctx is not this election's")
-	}
-	if err := checkIndex(m.Trustee, n); err != nil {
+	if err := checkBinding(ctx, m.Ctx, m.Trustee, n); err != nil {
 		return err
 	}
 	if len(m.Coefficients) != t {
@@ -203,10 +209,7 @@ func verifyShares(ctx []byte, n int, m *Shares) error {
 	if err := m.check(); err != nil {
 		return err
 	}
-	if !bytes.Equal(m.Ctx, ctx) {
-		return errors.New("ctx is not this election's")
-	}
-	if err := checkIndex(m.Trustee, n); err != nil {
+	if err := checkBinding(ctx, m.Ctx, m.Trustee, n); err != nil {
 		return err
 	}
 	// check ensures strictly increasing recipients other than the sender,
