@@ -10,10 +10,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/evote/evote/internal/strictjson"
 	"strings"
 
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/internal/strictjson"
 )
 
 const (
@@ -106,19 +106,21 @@ func (c *EncryptedContest) Sum() *crypto.Ciphertext {
 }
 
 // ProofContext returns the context bytes that the proof at (contest,
-// option) of a ballot binds to; option is SumOption for the sum proof
-// (docs/spec/ballot.md §4.2):
+// option) of a ballot with credential and prev binds to; option is
+// SumOption for the sum proof (docs/spec/ballot.md §4.2):
 //
 //	SHA-256("evote/v1/ballot/proof-ctx\x00" || baseHash || credential ||
-//	        u32be(contest) || tag || u32be(option))
+//	        prev || u32be(contest) || tag || u32be(option))
 //
 // with tag 0x00 and the option index for an option proof, tag 0x01 and 0
-// for the sum proof.
-func ProofContext(baseHash [32]byte, credential ed25519.PublicKey, contest, option int) []byte {
-	var buf [len(proofCtxLbl) + 32 + ed25519.PublicKeySize + 9]byte
+// for the sum proof. Binding prev means a ballot's ciphertexts and proofs
+// cannot be posted again under another device chain.
+func ProofContext(baseHash [32]byte, credential ed25519.PublicKey, prev ConfirmationCode, contest, option int) []byte {
+	var buf [len(proofCtxLbl) + 32 + ed25519.PublicKeySize + len(prev) + 9]byte
 	b := append(buf[:0], proofCtxLbl...)
 	b = append(b, baseHash[:]...)
 	b = append(b, credential...)
+	b = append(b, prev[:]...)
 	b = binary.BigEndian.AppendUint32(b, uint32(contest))
 	if option == SumOption {
 		b = append(b, 1, 0, 0, 0, 0)
@@ -162,7 +164,7 @@ func Encrypt(e *Election, cred ed25519.PublicKey, choices Choices, prev Confirma
 		var sum uint64
 		for k, v := range choices[i] {
 			ct, r := pk.Encrypt(v)
-			p, err := crypto.ProveRange(ProofContext(e.BaseHash, cred, i, k), pk, ct, v, r, 0, uint64(mc.OptionMax))
+			p, err := crypto.ProveRange(ProofContext(e.BaseHash, cred, prev, i, k), pk, ct, v, r, 0, uint64(mc.OptionMax))
 			if err != nil {
 				return nil, nil, fmt.Errorf("encrypt: %s%w", where(i, mc.ID, k, mc.Options[k].ID), err)
 			}
@@ -172,7 +174,7 @@ func Encrypt(e *Election, cred ed25519.PublicKey, choices Choices, prev Confirma
 			sumR.Add(sumR, r)
 			sum += v
 		}
-		p, err := crypto.ProveRange(ProofContext(e.BaseHash, cred, i, SumOption), pk, sumCt, sum, sumR,
+		p, err := crypto.ProveRange(ProofContext(e.BaseHash, cred, prev, i, SumOption), pk, sumCt, sum, sumR,
 			uint64(mc.MinSelections), uint64(mc.MaxSelections))
 		if err != nil {
 			return nil, nil, fmt.Errorf("encrypt: %s%w", where(i, mc.ID, SumOption, ""), err)

@@ -215,7 +215,7 @@ func TestOverLimitCannotBeProven(t *testing.T) {
 	sum := forged.Contests[1].Sum()
 	// Whatever the randomness, the value is out of range.
 	r := s1.Randomness[1][0]
-	if _, err := crypto.ProveRange(ProofContext(e.BaseHash, cred, 1, SumOption), e.PublicKey, sum, 4, r, 0, 3); err == nil {
+	if _, err := crypto.ProveRange(ProofContext(e.BaseHash, cred, ConfirmationCode{}, 1, SumOption), e.PublicKey, sum, 4, r, 0, 3); err == nil {
 		t.Error("ProveRange proved 4 in [0, 3]")
 	}
 }
@@ -463,5 +463,95 @@ func TestConfirmationCodes(t *testing.T) {
 	}
 	if code.MatchesShort("BT7Q-AAAA-AAAA-AAAB") || code.MatchesShort("BT7Q-AAAA-AAAA") {
 		t.Error("MatchesShort accepts a wrong code")
+	}
+}
+
+// TestProofContext recomputes the proof context from its definition in
+// docs/spec/ballot.md §4.2.
+func TestProofContext(t *testing.T) {
+	base := sha256.Sum256([]byte("base"))
+	cred, _ := testKey("voter 0")
+	prev := ConfirmationCode(sha256.Sum256([]byte("prev")))
+	for _, tt := range []struct {
+		contest, option int
+		tail            []byte // u32be(contest) || tag || u32be(option)
+	}{
+		{0, 0, []byte{0, 0, 0, 0, 0, 0, 0, 0, 0}},
+		{2, 5, []byte{0, 0, 0, 2, 0, 0, 0, 0, 5}},
+		{99, 255, []byte{0, 0, 0, 99, 0, 0, 0, 0, 255}},
+		{3, SumOption, []byte{0, 0, 0, 3, 1, 0, 0, 0, 0}},
+	} {
+		msg := []byte("evote/v1/ballot/proof-ctx\x00")
+		msg = append(msg, base[:]...)
+		msg = append(msg, cred...)
+		msg = append(msg, prev[:]...)
+		msg = append(msg, tt.tail...)
+		want := sha256.Sum256(msg)
+		if got := ProofContext(base, cred, prev, tt.contest, tt.option); !bytes.Equal(got, want[:]) {
+			t.Errorf("ProofContext(…, %d, %d) = %x, want %x", tt.contest, tt.option, got, want)
+		}
+		other := prev
+		other[31] ^= 1
+		if bytes.Equal(ProofContext(base, cred, other, tt.contest, tt.option), want[:]) {
+			t.Errorf("ProofContext(…, %d, %d) does not depend on prev", tt.contest, tt.option)
+		}
+	}
+}
+
+// TestPrevBoundToProofs: the ciphertexts and proofs of a ballot, posted
+// again under another prev (re-encoded, and re-signed by the same
+// credential, as a record would be), fail both VerifyBallot and the batch
+// verifier, which name the first proof.
+func TestPrevBoundToProofs(t *testing.T) {
+	e, vs, ch := sampleElection(t)
+	cred := vs[0].Public
+	first, _ := mustEncrypt(t, e, cred, ch, ConfirmationCode{})
+	b, _ := mustEncrypt(t, e, cred, ch, first.ConfirmationCode())
+	if err := VerifyBallot(e, b, cred); err != nil {
+		t.Fatalf("VerifyBallot(chained ballot) = %v", err)
+	}
+	proofs := 0
+	for _, c := range b.Contests {
+		proofs += len(c.Options) + 1
+	}
+	flipped := b.Prev
+	flipped[0] ^= 1
+	for name, prev := range map[string]ConfirmationCode{
+		"zero prev":        {},
+		"one bit changed":  flipped,
+		"another ballot's": b.ConfirmationCode(),
+		"all ones":         ConfirmationCode(bytes.Repeat([]byte{0xff}, 32)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			x := clone(t, b)
+			x.Prev = prev
+			x = clone(t, x) // the record carries the re-encoded ballot
+			msg := x.Marshal()
+			if sig := ed25519.Sign(vs[0].Private, msg); !ed25519.Verify(x.Credential, msg, sig) {
+				t.Fatal("the re-signed record does not verify")
+			}
+			wantProofError(t, VerifyBallot(e, x, cred), 0, 0)
+
+			bb := NewBallotBatch(e)
+			for _, y := range []*EncryptedBallot{b, x} {
+				if _, err := bb.Add(y, cred); err != nil {
+					t.Fatalf("Add = %v", err)
+				}
+			}
+			err := bb.Verify()
+			var be *BatchError
+			if !errors.As(err, &be) || !errors.Is(err, ErrBadProof) {
+				t.Fatalf("batch Verify = %v, want a *BatchError", err)
+			}
+			if got := be.Ballots(); len(got) != 1 || got[0] != 1 {
+				t.Fatalf("batch names ballots %v, want [1]: %v", got, err)
+			}
+			if f := be.Failures[0]; f.Err.Contest != 0 || f.Err.Option != 0 {
+				t.Errorf("batch names (%d, %d) first, want (0, 0)", f.Err.Contest, f.Err.Option)
+			}
+			if len(be.Failures) != proofs {
+				t.Errorf("batch found %d invalid proofs, want all %d of the ballot", len(be.Failures), proofs)
+			}
+		})
 	}
 }

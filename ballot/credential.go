@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+
 	"github.com/evote/evote/internal/strictjson"
 )
 
@@ -60,8 +61,10 @@ func (c *Credential) Marshal() ([]byte, error) {
 }
 
 // ParseCredential parses a credential file made by Marshal. It rejects
-// unknown fields, non-canonical encodings and a public key that does not
-// match the private key.
+// unknown fields, non-canonical encodings, a public key that the roll would
+// refuse (not a canonical curve point, or of small order; see
+// docs/spec/ballot.md §1.1) and a public key that does not match the
+// private key.
 func ParseCredential(data []byte) (*Credential, error) {
 	var j credentialJSON
 	if err := strictjson.Unmarshal(data, &j); err != nil {
@@ -72,6 +75,12 @@ func ParseCredential(data []byte) (*Credential, error) {
 	}
 	if !validID(j.Election) {
 		return nil, fmt.Errorf("invalid credential: election id %q", j.Election)
+	}
+	if len(j.Public) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("invalid credential: public key is %d bytes, want %d", len(j.Public), ed25519.PublicKeySize)
+	}
+	if problem := checkEdKey(j.Public); problem != "" {
+		return nil, fmt.Errorf("invalid credential: public key: %s", problem)
 	}
 	if len(j.Private) != ed25519.SeedSize {
 		return nil, fmt.Errorf("invalid credential: private key is %d bytes, want %d", len(j.Private), ed25519.SeedSize)

@@ -121,11 +121,11 @@ func revalidate(t testing.TB, m *Manifest) *Manifest {
 	return m2
 }
 
-// sampleVoters are the credentials of the voters in manifest-sample.json
-// after withVoters.
+// withVoters replaces m's roll by the keys of vs, with the default
+// min_counted for the new roll, and revalidates m.
 func withVoters(t testing.TB, m *Manifest, vs []*Credential) *Manifest {
 	t.Helper()
-	m.Voters = nil
+	m.Voters, m.MinCounted = nil, 0
 	for _, v := range vs {
 		m.Voters = append(m.Voters, v.Public)
 	}

@@ -30,18 +30,19 @@ const Version = "evote/v1"
 // Limits on a manifest (docs/spec/ballot.md §1.3). They keep proofs small
 // and ballots bounded: a range proof grows linearly with its range.
 const (
-	MaxIDLen        = 64
-	MaxTitleLen     = 1024 // bytes of UTF-8
-	MaxContests     = 100
-	MaxOptions      = 256 // per contest
-	MaxOptionMax    = 100 // votes per option
-	MaxSumRange     = 512 // max_selections − min_selections, per contest
-	MaxTrustees     = 64
-	MaxVoters       = 10_000_000
-	X25519KeySize   = 32
-	timeLayout      = "2006-01-02T15:04:05Z"
-	manifestHashLbl = "evote/v1/manifest\x00"
-	baseHashLbl     = "evote/v1/base-hash\x00"
+	MaxIDLen          = 64
+	MaxTitleLen       = 1024 // bytes of UTF-8
+	MaxContests       = 100
+	MaxOptions        = 256 // per contest
+	MaxOptionMax      = 100 // votes per option
+	MaxSumRange       = 512 // max_selections − min_selections, per contest
+	MaxTrustees       = 64
+	MaxVoters         = 10_000_000
+	minCountedDefault = 10 // min_counted when absent, unless the roll is smaller
+	X25519KeySize     = 32
+	timeLayout        = "2006-01-02T15:04:05Z"
+	manifestHashLbl   = "evote/v1/manifest\x00"
+	baseHashLbl       = "evote/v1/base-hash\x00"
 )
 
 // Contest kinds. The kind is informative: the limits min_selections,
@@ -68,6 +69,14 @@ type Manifest struct {
 	Contests  []Contest
 	Trustees  []Trustee
 	Threshold int
+	// MinCounted is the privacy floor: the trustees decrypt a tally only if
+	// at least this many ballots are counted, so that a tally does not
+	// reveal how a handful of voters voted (docs/spec/ballot.md §1.1). It
+	// is at least 1 and at most the roll size. ParseManifest sets it, to
+	// min(10, roll size) when the document leaves it out; in a Manifest
+	// built in Go, 0 stands for that default (MarshalCanonical writes the
+	// default, and FillVoters sets it).
+	MinCounted int
 	// Voters are the credential public keys of the voter roll.
 	Voters []ed25519.PublicKey
 	// VoterCount is set only by a hand-written manifest that asks for
@@ -101,16 +110,17 @@ type Trustee struct {
 
 // wire types: the canonical JSON layout (docs/spec/ballot.md §1.1).
 type manifestJSON struct {
-	Version   string        `json:"version"`
-	ID        string        `json:"id"`
-	Title     string        `json:"title"`
-	Official  []byte        `json:"official"`
-	Opens     string        `json:"opens"`
-	Closes    string        `json:"closes"`
-	Contests  []contestJSON `json:"contests"`
-	Trustees  []trusteeJSON `json:"trustees"`
-	Threshold int           `json:"threshold"`
-	Voters    [][]byte      `json:"voters"`
+	Version    string        `json:"version"`
+	ID         string        `json:"id"`
+	Title      string        `json:"title"`
+	Official   []byte        `json:"official"`
+	Opens      string        `json:"opens"`
+	Closes     string        `json:"closes"`
+	Contests   []contestJSON `json:"contests"`
+	Trustees   []trusteeJSON `json:"trustees"`
+	Threshold  int           `json:"threshold"`
+	MinCounted int           `json:"min_counted"`
+	Voters     [][]byte      `json:"voters"`
 }
 
 type contestJSON struct {
@@ -135,7 +145,7 @@ type trusteeJSON struct {
 }
 
 var (
-	manifestFields = []string{"version", "id", "title", "official", "opens", "closes", "contests", "trustees", "threshold", "voters", "voter_count"}
+	manifestFields = []string{"version", "id", "title", "official", "opens", "closes", "contests", "trustees", "threshold", "min_counted", "voters", "voter_count"}
 	manifestReq    = []string{"version", "id", "title", "official", "opens", "closes", "contests", "trustees", "threshold"}
 	contestFields  = []string{"id", "title", "kind", "min_selections", "max_selections", "option_max", "options"}
 	contestReq     = []string{"id", "title", "min_selections", "max_selections", "options"}
@@ -238,25 +248,49 @@ func (w *walker) manifest(data []byte) *Manifest {
 			}
 		}
 	}
+	// The roll comes after min_counted in the schema, but min_counted's
+	// bound is the roll size: parse the roll first, and report its
+	// problems after min_counted's.
+	rw := &walker{}
 	rawVoters, hasVoters := f["voters"]
 	rawCount, hasCount := f["voter_count"]
+	roll := 0 // the roll size, if known
 	switch {
 	case hasVoters && hasCount:
-		w.addf("$.voter_count", "give either voters (the roll of credential keys) or voter_count (to generate credentials), not both")
+		rw.addf("$.voter_count", "give either voters (the roll of credential keys) or voter_count (to generate credentials), not both")
 	case !hasVoters && !hasCount:
-		w.addf("$.voters", "missing: give voters (the roll of credential keys) or voter_count (to generate credentials)")
+		rw.addf("$.voters", "missing: give voters (the roll of credential keys) or voter_count (to generate credentials)")
 	case hasCount:
-		if n, ok := w.uint("$.voter_count", rawCount, MaxVoters); ok {
+		if n, ok := rw.uint("$.voter_count", rawCount, MaxVoters); ok {
 			if n < 1 {
-				w.addf("$.voter_count", "must be at least 1")
+				rw.addf("$.voter_count", "must be at least 1")
 			}
-			m.VoterCount = n
+			m.VoterCount, roll = n, n
 		}
 	default:
-		w.voters(m, rawVoters)
+		rw.voters(m, rawVoters)
+		roll = len(m.Voters)
 	}
+	if raw, ok := f["min_counted"]; ok {
+		if n, ok := w.uint("$.min_counted", raw, MaxVoters); ok {
+			m.MinCounted = n
+			switch {
+			case n < 1:
+				w.addf("$.min_counted", "must be at least 1: it is the least number of counted ballots whose tally the trustees will decrypt")
+			case roll > 0 && n > roll:
+				w.addf("$.min_counted", "is %d but the roll has only %d voters: the trustees could never decrypt the tally", n, roll)
+			}
+		}
+	} else {
+		m.MinCounted = defaultMinCounted(roll)
+	}
+	w.problems = append(w.problems, rw.problems...)
 	return m
 }
+
+// defaultMinCounted returns min_counted for a document that leaves it out:
+// min(10, roll), so that a small test election can still be tallied.
+func defaultMinCounted(roll int) int { return min(minCountedDefault, roll) }
 
 func (w *walker) contests(m *Manifest, raw json.RawMessage) {
 	elems, ok := w.array("$.contests", raw)
@@ -568,7 +602,7 @@ func decodeB64(s string, size int, what string) ([]byte, string) {
 	return b, ""
 }
 
-// edKey decodes an Ed25519 public key that is a valid curve point.
+// edKey decodes an Ed25519 public key that passes checkEdKey.
 func (w *walker) edKey(path string, raw json.RawMessage) (ed25519.PublicKey, bool) {
 	s, ok := w.str(path, raw)
 	if !ok {
@@ -587,10 +621,54 @@ func decodeEdKey(s string) (ed25519.PublicKey, string) {
 	if problem != "" {
 		return nil, problem
 	}
-	if _, err := new(edwards25519.Point).SetBytes(b); err != nil {
-		return nil, "not a valid Ed25519 public key (not a curve point)"
+	if problem := checkEdKey(b); problem != "" {
+		return nil, problem
 	}
 	return ed25519.PublicKey(b), ""
+}
+
+// checkEdKey returns what is wrong with b as an Ed25519 public key of a
+// manifest or credential, or "" if nothing is (docs/spec/ballot.md §1.1):
+// it must be the canonical encoding of a curve point, the one that
+// re-encoding the point gives back, and the point must not be of small
+// order. For a small-order key A, k·A is one of eight points whatever the
+// message, so anyone can sign as A: (R, S) = (S·B, S) verifies whenever
+// k·A is the identity, for every message if A is the identity and, trying
+// a few values of S, for any message otherwise.
+//
+// filippo.io/edwards25519 decodes two kinds of non-canonical encodings: a
+// y coordinate of p = 2^255 − 19 or more, and the sign bit set for x = 0.
+// Only y = ±1 have x = 0, and those are small-order points, so refusing
+// y ≥ p here and small orders below refuses every encoding that differs
+// from its point's Bytes, without the field inversion that Bytes costs (it
+// would double the cost of parsing a roll of millions of keys).
+// TestCheckEdKeyMatchesDefinition checks that the two agree.
+func checkEdKey(b []byte) string {
+	p, err := new(edwards25519.Point).SetBytes(b)
+	if err != nil {
+		return "not a valid Ed25519 public key (not a curve point)"
+	}
+	if yNotReduced(b) {
+		return "Ed25519 public key not in canonical encoding (its y coordinate is not reduced modulo 2^255 − 19)"
+	}
+	if p.MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
+		return "a small-order Ed25519 key: anyone could sign as it"
+	}
+	return ""
+}
+
+// yNotReduced reports whether the y coordinate of the point encoding b
+// (its low 255 bits, little-endian) is p = 2^255 − 19 or more.
+func yNotReduced(b []byte) bool {
+	if b[31]&0x7f != 0x7f || b[0] < 0xed {
+		return false
+	}
+	for _, c := range b[1:31] {
+		if c != 0xff {
+			return false
+		}
+	}
+	return true
 }
 
 // time decodes an RFC 3339 UTC timestamp with whole seconds.
@@ -608,9 +686,10 @@ func (w *walker) time(path string, raw json.RawMessage) (time.Time, bool) {
 }
 
 // MarshalCanonical returns the canonical JSON encoding of m
-// (docs/spec/ballot.md §1.1): compact, members in schema order, option_max
-// always present, kind omitted when empty, voters filled. It returns
-// ErrVotersNotFilled if m has a voter_count instead of a roll.
+// (docs/spec/ballot.md §1.4): compact, members in schema order, option_max
+// and min_counted always present (min_counted 0 written as its default,
+// min(10, len(m.Voters))), kind omitted when empty, voters filled. It
+// returns ErrVotersNotFilled if m has a voter_count instead of a roll.
 func (m *Manifest) MarshalCanonical() ([]byte, error) {
 	if len(m.Voters) == 0 {
 		if m.VoterCount > 0 {
@@ -619,16 +698,20 @@ func (m *Manifest) MarshalCanonical() ([]byte, error) {
 		return nil, errors.New("manifest has an empty voter roll")
 	}
 	j := manifestJSON{
-		Version:   m.Version,
-		ID:        m.ID,
-		Title:     m.Title,
-		Official:  m.Official,
-		Opens:     m.Opens.UTC().Format(timeLayout),
-		Closes:    m.Closes.UTC().Format(timeLayout),
-		Contests:  make([]contestJSON, len(m.Contests)),
-		Trustees:  make([]trusteeJSON, len(m.Trustees)),
-		Threshold: m.Threshold,
-		Voters:    make([][]byte, len(m.Voters)),
+		Version:    m.Version,
+		ID:         m.ID,
+		Title:      m.Title,
+		Official:   m.Official,
+		Opens:      m.Opens.UTC().Format(timeLayout),
+		Closes:     m.Closes.UTC().Format(timeLayout),
+		Contests:   make([]contestJSON, len(m.Contests)),
+		Trustees:   make([]trusteeJSON, len(m.Trustees)),
+		Threshold:  m.Threshold,
+		MinCounted: m.MinCounted,
+		Voters:     make([][]byte, len(m.Voters)),
+	}
+	if j.MinCounted == 0 {
+		j.MinCounted = defaultMinCounted(len(m.Voters))
 	}
 	for i, c := range m.Contests {
 		cj := contestJSON{ID: c.ID, Title: c.Title, Kind: c.Kind, MinSelections: c.MinSelections,
@@ -679,8 +762,9 @@ func (m *Manifest) Hash() ([32]byte, error) {
 }
 
 // FillVoters generates m.VoterCount fresh credentials, sets m.Voters to
-// their public keys and clears VoterCount. The caller hands each voter
-// their credential and must not keep the private keys.
+// their public keys, sets a MinCounted of 0 to its default (min(10,
+// VoterCount)) and clears VoterCount. The caller hands each voter their
+// credential and must not keep the private keys.
 func (m *Manifest) FillVoters() ([]*Credential, error) {
 	if len(m.Voters) > 0 || m.VoterCount < 1 {
 		return nil, errors.New("fill voters: manifest has no voter_count to fill")
@@ -692,6 +776,9 @@ func (m *Manifest) FillVoters() ([]*Credential, error) {
 	m.Voters = make([]ed25519.PublicKey, len(creds))
 	for i, c := range creds {
 		m.Voters[i] = c.Public
+	}
+	if m.MinCounted == 0 {
+		m.MinCounted = defaultMinCounted(len(m.Voters))
 	}
 	m.VoterCount = 0
 	return creds, nil

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -36,6 +37,10 @@ func TestParseSampleManifest(t *testing.T) {
 	}
 	if got := m.OptionCount(); got != 17 {
 		t.Errorf("OptionCount() = %d, want 17", got)
+	}
+	// min_counted is left out: min(10, 4 voters).
+	if m.MinCounted != 4 {
+		t.Errorf("MinCounted = %d, want the default 4", m.MinCounted)
 	}
 }
 
@@ -78,7 +83,7 @@ func TestGoldenManifest(t *testing.T) {
 		t.Error("ParseCanonicalManifest accepted the indented hand-written sample")
 	}
 	// Canonical form details.
-	for _, want := range []string{`"option_max":1,`, `"title":"Springfield municipal election & referendum, 2026"`} {
+	for _, want := range []string{`"option_max":1,`, `"title":"Springfield municipal election & referendum, 2026"`, `"threshold":2,"min_counted":4,"voters":[`} {
 		if !bytes.Contains(c, []byte(want)) {
 			t.Errorf("canonical form lacks %s", want)
 		}
@@ -304,6 +309,15 @@ func TestParseManifestInvalid(t *testing.T) {
 			{name: "threshold over n", mutate: func(m obj) { m["threshold"] = 4 }, path: "$.threshold", msg: "is 4 but there are only 3 trustees"},
 			{name: "missing threshold", mutate: func(m obj) { delete(m, "threshold") }, path: "$.threshold", msg: "missing required field"},
 		},
+		"min_counted": {
+			{name: "zero", mutate: func(m obj) { m["min_counted"] = 0 }, path: "$.min_counted", msg: "must be at least 1: it is the least number of counted ballots"},
+			{name: "over the roll", mutate: func(m obj) { m["min_counted"] = 5 }, path: "$.min_counted", msg: "is 5 but the roll has only 4 voters: the trustees could never decrypt the tally"},
+			{name: "over voter_count", mutate: func(m obj) { delete(m, "voters"); m["voter_count"] = 3; m["min_counted"] = 4 }, path: "$.min_counted", msg: "is 4 but the roll has only 3 voters"},
+			{name: "negative", mutate: func(m obj) { m["min_counted"] = -1 }, path: "$.min_counted", msg: "whole number"},
+			{name: "huge", mutate: func(m obj) { m["min_counted"] = MaxVoters + 1 }, path: "$.min_counted", msg: "at most 10000000"},
+			{name: "string", mutate: func(m obj) { m["min_counted"] = "3" }, path: "$.min_counted", msg: "must be a JSON number, not a string"},
+			{name: "null", mutate: func(m obj) { m["min_counted"] = nil }, path: "$.min_counted", msg: "must be a JSON number, not null"},
+		},
 		"voters": {
 			{name: "both", mutate: func(m obj) { m["voter_count"] = 10 }, path: "$.voter_count", msg: "not both"},
 			{name: "neither", mutate: func(m obj) { delete(m, "voters") }, path: "$.voters", msg: "give voters"},
@@ -345,6 +359,7 @@ func TestParseManifestAllProblems(t *testing.T) {
 		contest(m, 1)["min_selections"] = 5
 		trustee(m, 2)["sign_key"] = "AAAA"
 		m["threshold"] = 9
+		m["min_counted"] = 0
 		m["voter_count"] = 3
 		m["extra"] = true
 	})
@@ -353,7 +368,7 @@ func TestParseManifestAllProblems(t *testing.T) {
 	if !errors.As(err, &pe) {
 		t.Fatalf("ParseManifest = %v", err)
 	}
-	want := []string{"$.extra", "$.id", "$.contests[1].min_selections", "$.trustees[2].sign_key", "$.threshold", "$.voter_count"}
+	want := []string{"$.extra", "$.id", "$.contests[1].min_selections", "$.trustees[2].sign_key", "$.threshold", "$.min_counted", "$.voter_count"}
 	var got []string
 	for _, p := range pe.Problems {
 		got = append(got, p.Path)
@@ -361,7 +376,7 @@ func TestParseManifestAllProblems(t *testing.T) {
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("problem paths = %v, want %v\n%v", got, want, err)
 	}
-	if msg := err.Error(); !strings.HasPrefix(msg, "invalid manifest: 6 problems:\n\t$.extra: unknown field") {
+	if msg := err.Error(); !strings.HasPrefix(msg, "invalid manifest: 7 problems:\n\t$.extra: unknown field") {
 		t.Errorf("Error() = %q", msg)
 	}
 }
@@ -413,4 +428,339 @@ func TestNewElectionAndBaseHash(t *testing.T) {
 			t.Errorf("NewElection with %s succeeded", name)
 		}
 	}
+}
+
+// torsionPoints returns the canonical encodings of the eight points of
+// small order (the torsion subgroup of the curve), computed rather than
+// copied: for a point P whose torsion component has order 8, ℓ·P generates
+// the subgroup, and its multiples 0·ℓ·P … 7·ℓ·P are the eight points.
+func torsionPoints(t testing.TB) [][]byte {
+	t.Helper()
+	// ℓ − 1 is the scalar −1; ScalarMult multiplies by its integer value.
+	lMinus1 := edwards25519.NewScalar().Subtract(edwards25519.NewScalar(), scalarOne())
+	for i := 0; i < 100; i++ {
+		h := sha256.Sum256([]byte(fmt.Sprintf("evote test torsion %d", i)))
+		p, err := new(edwards25519.Point).SetBytes(h[:])
+		if err != nil {
+			continue
+		}
+		gen := new(edwards25519.Point).ScalarMult(lMinus1, p)
+		gen.Add(gen, p) // ℓ·P
+		four := new(edwards25519.Point).Add(gen, gen)
+		four.Add(four, four)
+		if four.Add(four, four).Equal(edwards25519.NewIdentityPoint()) != 1 {
+			t.Fatalf("8·ℓ·P is not the identity")
+		}
+		half := new(edwards25519.Point).Add(gen, gen)
+		half.Add(half, half)
+		if half.Equal(edwards25519.NewIdentityPoint()) == 1 {
+			continue // ℓ·P has order 4 or less
+		}
+		var out [][]byte
+		q := edwards25519.NewIdentityPoint()
+		for range 8 {
+			out = append(out, q.Bytes())
+			q = new(edwards25519.Point).Add(q, gen)
+		}
+		return out
+	}
+	t.Fatal("no point with a torsion component of order 8 found")
+	return nil
+}
+
+func scalarOne() *edwards25519.Scalar {
+	one := make([]byte, 32)
+	one[0] = 1
+	s, err := edwards25519.NewScalar().SetCanonicalBytes(one)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// fieldP is the little-endian encoding of p = 2^255 − 19.
+func fieldP() []byte {
+	b := bytes.Repeat([]byte{0xff}, 32)
+	b[0], b[31] = 0xed, 0x7f
+	return b
+}
+
+// unreducedEncoding returns the encoding of y + p, for a small y: another
+// encoding of the point(s) with y coordinate y, which SetBytes accepts.
+func unreducedEncoding(y byte) []byte {
+	b := fieldP()
+	b[0] += y
+	return b
+}
+
+// nonCanonicalPoint returns y + p for the smallest y > 1 that is the y
+// coordinate of a point not of small order.
+func nonCanonicalPoint(t testing.TB) []byte {
+	t.Helper()
+	for y := byte(2); y < 19; y++ {
+		b := unreducedEncoding(y)
+		p, err := new(edwards25519.Point).SetBytes(b)
+		if err != nil || new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
+			continue
+		}
+		if bytes.Equal(p.Bytes(), b) {
+			t.Fatalf("y = %d + p re-encodes to itself", y)
+		}
+		return b
+	}
+	t.Fatal("no y < 19 is the y coordinate of a point of large order")
+	return nil
+}
+
+type weakKey struct {
+	name string
+	key  []byte
+	msg  string // what the problem says
+}
+
+// weakEdKeys returns Ed25519 public keys that decode to curve points but
+// must be refused: the eight small-order points, a non-canonical encoding
+// of a point of large order, and non-canonical encodings of small-order
+// points (refused for either reason).
+func weakEdKeys(t testing.TB) []weakKey {
+	t.Helper()
+	const smallOrder, nonCanonical = "a small-order Ed25519 key: anyone could sign as it", "not in canonical encoding"
+	var keys []weakKey
+	for i, k := range torsionPoints(t) {
+		keys = append(keys, weakKey{fmt.Sprintf("torsion point %d", i), k, smallOrder})
+	}
+	identitySigned := make([]byte, 32)
+	identitySigned[0], identitySigned[31] = 1, 0x80
+	return append(keys,
+		weakKey{"y + p", nonCanonicalPoint(t), nonCanonical},
+		weakKey{"y + p, sign bit set", withSignBit(nonCanonicalPoint(t)), nonCanonical},
+		weakKey{"identity as 1 + p", unreducedEncoding(1), nonCanonical},
+		weakKey{"identity with the sign bit set", identitySigned, smallOrder},
+	)
+}
+
+func withSignBit(b []byte) []byte {
+	b = bytes.Clone(b)
+	b[31] |= 0x80
+	return b
+}
+
+// TestTorsionPoints checks the computed small-order points against the
+// encodings known from the literature.
+func TestTorsionPoints(t *testing.T) {
+	pts := torsionPoints(t)
+	identity := make([]byte, 32)
+	identity[0] = 1
+	order2 := fieldP() // −1 = p − 1
+	order2[0]--
+	seen := map[string]bool{}
+	for _, p := range pts {
+		seen[string(p)] = true
+	}
+	if len(seen) != 8 || !seen[string(identity)] || !seen[string(order2)] {
+		t.Fatalf("torsion points = %x, want 8 distinct, with %x and %x", pts, identity, order2)
+	}
+	if hex.EncodeToString(order2) != "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f" {
+		t.Fatalf("order-2 point = %x", order2)
+	}
+}
+
+// TestWeakEdKeysRefused puts each weak key in each place of a manifest that
+// holds an Ed25519 key, and in a credential file.
+func TestWeakEdKeysRefused(t *testing.T) {
+	sample := readFile(t, "testdata/manifest-sample.json")
+	places := []struct {
+		path string
+		set  func(m obj, key string)
+	}{
+		{"$.official", func(m obj, k string) { m["official"] = k }},
+		{"$.trustees[1].sign_key", func(m obj, k string) { trustee(m, 1)["sign_key"] = k }},
+		{"$.voters[3]", func(m obj, k string) { m["voters"].([]any)[3] = k }},
+	}
+	creds, err := GenerateCredentials("springfield-2026", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, wk := range weakEdKeys(t) {
+		k := b64(wk.key)
+		for _, pl := range places {
+			t.Run(wk.name+"/"+pl.path, func(t *testing.T) {
+				data := mutateJSON(t, sample, func(m obj) { pl.set(m, k) })
+				wantProblem(t, data, pl.path, wk.msg)
+			})
+		}
+		t.Run(wk.name+"/voter with an escape", func(t *testing.T) {
+			// A JSON escape takes the roll parser off its fast path.
+			data := mutateJSON(t, sample, func(m obj) { m["voters"].([]any)[2] = k })
+			escaped := fmt.Sprintf(`"\u%04x%s"`, k[0], k[1:])
+			data = bytes.Replace(data, []byte(`"`+k+`"`), []byte(escaped), 1)
+			wantProblem(t, data, "$.voters[2]", wk.msg)
+		})
+		t.Run(wk.name+"/credential", func(t *testing.T) {
+			c := *creds[0]
+			c.Public = wk.key
+			data, err := c.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = ParseCredential(data)
+			if err == nil || !strings.Contains(err.Error(), "public key: ") || !strings.Contains(err.Error(), wk.msg) {
+				t.Fatalf("ParseCredential(%s) = %v, want a public key problem containing %q", data, err, wk.msg)
+			}
+		})
+	}
+}
+
+// wantProblem fails unless ParseManifest(data) reports a problem at path
+// whose message contains msg.
+func wantProblem(t *testing.T, data []byte, path, msg string) {
+	t.Helper()
+	_, err := ParseManifest(data)
+	var pe *ParseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("ParseManifest = %v, want a *ParseError", err)
+	}
+	for _, p := range pe.Problems {
+		if p.Path == path && strings.Contains(p.Message, msg) {
+			return
+		}
+	}
+	t.Errorf("ParseManifest = %v\nwant a problem at %s containing %q", err, path, msg)
+}
+
+// TestCheckEdKeyMatchesDefinition checks checkEdKey's shortcut against
+// its definition: a key is acceptable if and only if it decodes, its point
+// re-encodes to it, and the point is not of small order.
+func TestCheckEdKeyMatchesDefinition(t *testing.T) {
+	var encs [][]byte
+	for _, p := range torsionPoints(t) {
+		encs = append(encs, p, withSignBit(p))
+	}
+	for y := byte(0); y < 19; y++ {
+		encs = append(encs, unreducedEncoding(y), withSignBit(unreducedEncoding(y)))
+	}
+	for _, k := range rollKeys(64) {
+		encs = append(encs, k, withSignBit(k))
+	}
+	for i := range 64 {
+		h := sha256.Sum256([]byte(fmt.Sprintf("evote test encoding %d", i)))
+		encs = append(encs, h[:])
+	}
+	decoded := 0
+	for _, b := range encs {
+		p, err := new(edwards25519.Point).SetBytes(b)
+		got := checkEdKey(b)
+		if err != nil {
+			if got == "" {
+				t.Errorf("checkEdKey(%x) accepts a non-point", b)
+			}
+			continue
+		}
+		decoded++
+		small := new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1
+		want := bytes.Equal(p.Bytes(), b) && !small
+		if (got == "") != want {
+			t.Errorf("checkEdKey(%x) = %q, want acceptance %v (canonical %v, small order %v)", b, got, want, bytes.Equal(p.Bytes(), b), small)
+		}
+	}
+	if decoded < 100 {
+		t.Errorf("only %d of %d encodings decode", decoded, len(encs))
+	}
+}
+
+// TestMinCounted checks min_counted's default, its bounds against the
+// roll or voter_count, and its place in the canonical form.
+func TestMinCounted(t *testing.T) {
+	sample := readFile(t, "testdata/manifest-sample.json")
+	roll := func(n int) []any {
+		var out []any
+		for _, k := range rollKeys(n) {
+			out = append(out, b64(k))
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name   string
+		mutate func(obj)
+		want   int
+	}{
+		{"default, 4 voters", func(obj) {}, 4},
+		{"default, 12 voters", func(m obj) { m["voters"] = roll(12) }, 10},
+		{"default, 10 voters", func(m obj) { m["voters"] = roll(10) }, 10},
+		{"default, 1 voter", func(m obj) { m["voters"] = roll(1) }, 1},
+		{"default, voter_count 5", func(m obj) { delete(m, "voters"); m["voter_count"] = 5 }, 5},
+		{"default, voter_count 25", func(m obj) { delete(m, "voters"); m["voter_count"] = 25 }, 10},
+		{"explicit 1", func(m obj) { m["min_counted"] = 1 }, 1},
+		{"explicit, the whole roll", func(m obj) { m["min_counted"] = 4 }, 4},
+		{"explicit, over the default", func(m obj) { m["voters"] = roll(30); m["min_counted"] = 25 }, 25},
+		{"explicit, with voter_count", func(m obj) { delete(m, "voters"); m["voter_count"] = 30; m["min_counted"] = 30 }, 30},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := ParseManifest(mutateJSON(t, sample, tt.mutate))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.MinCounted != tt.want {
+				t.Fatalf("MinCounted = %d, want %d", m.MinCounted, tt.want)
+			}
+			if m.VoterCount > 0 {
+				if _, err := m.FillVoters(); err != nil {
+					t.Fatal(err)
+				}
+				if m.MinCounted != tt.want {
+					t.Fatalf("MinCounted after FillVoters = %d, want %d", m.MinCounted, tt.want)
+				}
+			}
+			c, err := m.MarshalCanonical()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := fmt.Sprintf(`,"threshold":2,"min_counted":%d,"voters":[`, tt.want); !bytes.Contains(c, []byte(want)) {
+				t.Fatalf("canonical form lacks %s", want)
+			}
+			m2, err := ParseCanonicalManifest(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m2.MinCounted != tt.want {
+				t.Fatalf("MinCounted after the canonical round trip = %d, want %d", m2.MinCounted, tt.want)
+			}
+		})
+	}
+
+	t.Run("zero in Go is the default", func(t *testing.T) {
+		m := sampleManifest(t)
+		c, _ := m.MarshalCanonical()
+		m.MinCounted = 0
+		if c0, err := m.MarshalCanonical(); err != nil || !bytes.Equal(c0, c) {
+			t.Fatalf("MarshalCanonical with MinCounted 0 = %s, %v, want %s", c0, err, c)
+		}
+		m.Voters = rollKeys(40)
+		c, _ = m.MarshalCanonical()
+		if !bytes.Contains(c, []byte(`"min_counted":10,`)) {
+			t.Fatalf("MarshalCanonical with MinCounted 0 and 40 voters = %s, want min_counted 10", c)
+		}
+		m = sampleManifest(t)
+		m.Voters, m.MinCounted, m.VoterCount = nil, 0, 7
+		if _, err := m.FillVoters(); err != nil || m.MinCounted != 7 {
+			t.Fatalf("FillVoters of 7 left MinCounted %d (%v), want 7", m.MinCounted, err)
+		}
+	})
+
+	t.Run("canonical form requires it in place", func(t *testing.T) {
+		c := readFile(t, "testdata/manifest-sample.canonical.json")
+		without := bytes.Replace(c, []byte(`"min_counted":4,`), nil, 1)
+		for name, bad := range map[string][]byte{
+			"missing":          without,
+			"before threshold": bytes.Replace(c, []byte(`"threshold":2,"min_counted":4,`), []byte(`"min_counted":4,"threshold":2,`), 1),
+			"at the end":       append(bytes.TrimSuffix(without, []byte("}")), `,"min_counted":4}`...),
+		} {
+			if bytes.Equal(bad, c) {
+				t.Fatalf("%s: mutation did nothing", name)
+			}
+			if _, err := ParseCanonicalManifest(bad); err == nil {
+				t.Errorf("%s: ParseCanonicalManifest accepted %s", name, bad)
+			}
+		}
+	})
 }

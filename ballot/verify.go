@@ -64,12 +64,12 @@ func VerifyBallot(e *Election, b *EncryptedBallot, signer ed25519.PublicKey) err
 		bc := &b.Contests[i]
 		for k := range bc.Options {
 			o := &bc.Options[k]
-			ctx := ProofContext(e.BaseHash, b.Credential, i, k)
+			ctx := ProofContext(e.BaseHash, b.Credential, b.Prev, i, k)
 			if err := crypto.VerifyRange(ctx, pk, o.Ciphertext, 0, uint64(mc.OptionMax), o.Proof); err != nil {
 				return e.proofError(ProofRef{i, k}, err)
 			}
 		}
-		ctx := ProofContext(e.BaseHash, b.Credential, i, SumOption)
+		ctx := ProofContext(e.BaseHash, b.Credential, b.Prev, i, SumOption)
 		if err := crypto.VerifyRange(ctx, pk, bc.Sum(), uint64(mc.MinSelections), uint64(mc.MaxSelections), bc.SumProof); err != nil {
 			return e.proofError(ProofRef{i, SumOption}, err)
 		}
@@ -151,7 +151,7 @@ func AddToBatch(bv *crypto.BatchVerifier, e *Election, b *EncryptedBallot) ([]Pr
 		bc := &b.Contests[i]
 		for k := range bc.Options {
 			o := &bc.Options[k]
-			ctx := ProofContext(e.BaseHash, b.Credential, i, k)
+			ctx := ProofContext(e.BaseHash, b.Credential, b.Prev, i, k)
 			if enc := o.encoding(); enc != nil {
 				bv.AddRangeEncoded(ctx, pk, o.Ciphertext, enc, 0, uint64(mc.OptionMax), o.Proof)
 			} else {
@@ -159,7 +159,7 @@ func AddToBatch(bv *crypto.BatchVerifier, e *Election, b *EncryptedBallot) ([]Pr
 			}
 			refs = append(refs, ProofRef{i, k})
 		}
-		bv.AddRange(ProofContext(e.BaseHash, b.Credential, i, SumOption), pk, bc.Sum(),
+		bv.AddRange(ProofContext(e.BaseHash, b.Credential, b.Prev, i, SumOption), pk, bc.Sum(),
 			uint64(mc.MinSelections), uint64(mc.MaxSelections), bc.SumProof)
 		refs = append(refs, ProofRef{i, SumOption})
 	}

@@ -12,9 +12,6 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// DefaultOrigin is the checkpoint origin line used when none is configured.
-const DefaultOrigin = "evote board"
-
 // ErrInvalidProof is wrapped by every proof verification failure.
 var ErrInvalidProof = errors.New("bulletin: invalid proof")
 

@@ -24,10 +24,10 @@ func TestVerifyExport(t *testing.T) {
 	if err := v.CheckCheckpoint(l.Checkpoint().Checkpoint); err != nil {
 		t.Fatalf("CheckCheckpoint: %v", err)
 	}
-	if v.Size != 12 || v.Hash != l.Checkpoint().Hash {
-		t.Fatalf("VerifyExport = size %d root %v, want 12 %v", v.Size, v.Hash, l.Checkpoint().Hash)
+	if root, _ := v.TreeHash(v.Size()); v.Size() != 12 || root != l.Checkpoint().Hash {
+		t.Fatalf("VerifyExport = size %d root %v, want 12 %v", v.Size(), root, l.Checkpoint().Hash)
 	}
-	if v, err := bulletin.VerifyExport(strings.NewReader(""), 0); err != nil || v.Size != 0 {
+	if v, err := bulletin.VerifyExport(strings.NewReader(""), 0); err != nil || v.Size() != 0 {
 		t.Fatalf("VerifyExport(empty) = %v, %v", v, err)
 	}
 
@@ -74,11 +74,11 @@ func TestVerifyExport(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := bulletin.VerifyExport(bytes.NewReader(join(tt.lines)), 0)
-			var ee *bulletin.ExportError
+			var ee *bulletin.ChainError
 			if !errors.As(err, &ee) {
-				t.Fatalf("VerifyExport = %v, want *ExportError", err)
+				t.Fatalf("VerifyExport = %v, want *ChainError", err)
 			}
-			if ee.Index != tt.index || !strings.Contains(ee.Reason, tt.reason) {
+			if ee.Index != tt.index || !strings.Contains(ee.Error(), tt.reason) {
 				t.Fatalf("VerifyExport = %v, want record %d with reason containing %q", err, tt.index, tt.reason)
 			}
 		})

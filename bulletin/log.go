@@ -26,7 +26,8 @@ var ErrClosed = errors.New("bulletin: log is closed")
 type LogOptions struct {
 	// Signer signs checkpoints (a note key, see note.NewSigner).
 	Signer note.Signer
-	// Origin is the checkpoint origin line; DefaultOrigin if empty.
+	// Origin is the checkpoint origin line; the name of Signer's key if
+	// empty, as C2SP tlog-checkpoint recommends.
 	Origin string
 	// MaxPayload is the largest payload accepted; DefaultMaxPayload if 0.
 	MaxPayload int
@@ -118,7 +119,7 @@ func OpenLog(ctx context.Context, s store.Store, newPolicy func() Policy, opts L
 		records:   &recordCache{max: 8192},
 	}
 	if l.origin == "" {
-		l.origin = DefaultOrigin
+		l.origin = opts.Signer.Name()
 	}
 	if l.maxPay == 0 {
 		l.maxPay = DefaultMaxPayload

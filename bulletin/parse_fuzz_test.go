@@ -26,7 +26,7 @@ func fuzzSeeds(f *testing.F) (receipts, signed, texts [][]byte) {
 	}
 	// The empty tree, and a cosigned checkpoint.
 	boardSigner, _ := testNoteKey(f)
-	empty := bulletin.Checkpoint{Origin: bulletin.DefaultOrigin}
+	empty := bulletin.Checkpoint{Origin: boardSigner.Name()}
 	witness := fuzzWitness(f)
 	for _, signers := range [][]note.Signer{{boardSigner}, {boardSigner, witness}} {
 		n, err := note.Sign(&note.Note{Text: string(empty.Text())}, signers...)

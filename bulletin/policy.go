@@ -16,6 +16,7 @@ const (
 	CodeWrongPhase   = "wrong-phase"   // not allowed in the current phase (HTTP 409)
 	CodeBadProof     = "bad-proof"     // a proof in the payload does not verify (HTTP 422)
 	CodeWrongOrder   = "wrong-order"   // a later record already follows this one (HTTP 409)
+	CodeStale        = "stale"         // names a state of the board other than the one it follows (HTTP 409)
 )
 
 // RejectError is the error a policy (or the generic checks) returns when a

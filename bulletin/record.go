@@ -102,8 +102,9 @@ func ValidType(t string) bool {
 	return true
 }
 
-// checkPayload reports whether p is compact JSON text in valid UTF-8,
-// the only payload encoding the board accepts (docs/spec/bulletin.md §1).
+// checkPayload reports whether p is compact JSON text in valid UTF-8 with
+// no null, the only payload encoding the board accepts
+// (docs/spec/bulletin.md §1).
 func checkPayload(p []byte) error {
 	if len(p) == 0 {
 		return errors.New("payload is empty")
@@ -123,7 +124,7 @@ func checkPayload(p []byte) error {
 	if !bytes.Equal(buf.Bytes(), p) {
 		return errors.New("payload is not compact JSON (no whitespace outside strings allowed)")
 	}
-	return nil
+	return errors.New("payload holds a JSON null, which no record may: a field is given or left out, never null")
 }
 
 // maxJSONDepth is the nesting depth beyond which encoding/json rejects
@@ -132,8 +133,8 @@ const maxJSONDepth = 10000
 
 // compactJSON reports whether p is one JSON value (RFC 8259, as
 // encoding/json scans it, nested at most maxJSONDepth deep) with no
-// whitespace outside strings: whether json.Compact would accept p and
-// return it unchanged. It does not check UTF-8. checkPayload runs on every
+// whitespace outside strings and no null: whether json.Compact would accept
+// p and return it unchanged, and p holds no null. It does not check UTF-8. checkPayload runs on every
 // record of an export, so this is a hand-written scanner; FuzzCompactJSON
 // compares it with json.Compact.
 func compactJSON(p []byte) bool {
@@ -182,12 +183,7 @@ func compactJSON(p []byte) bool {
 				return false
 			}
 			i += 5
-		case c == 'n':
-			if !bytes.HasPrefix(p[i:], []byte("null")) {
-				return false
-			}
-			i += 4
-		default:
+		default: // a null among them
 			return false
 		}
 		// A value ended before p[i]: close containers, or go on to the
@@ -377,6 +373,14 @@ func (r *Record) Submission() *Submission {
 
 // check verifies the invariants of a record's fields, except the signature.
 func (r *Record) check() error {
+	if err := r.checkFields(); err != nil {
+		return err
+	}
+	return checkPayload(r.Payload)
+}
+
+// checkFields is check without the payload's encoding.
+func (r *Record) checkFields() error {
 	if !ValidType(r.Type) {
 		return fmt.Errorf("type %q is not 1 to %d characters from [a-z0-9-]", r.Type, MaxTypeLen)
 	}
@@ -400,9 +404,6 @@ func (r *Record) check() error {
 	}
 	if len(r.Prev) != HashSize {
 		return fmt.Errorf("prev is %d bytes, want %d", len(r.Prev), HashSize)
-	}
-	if err := checkPayload(r.Payload); err != nil {
-		return err
 	}
 	return nil
 }

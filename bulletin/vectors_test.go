@@ -82,7 +82,7 @@ func TestVectors(t *testing.T) {
 	}
 	root := tlog.NodeHash(recs[0].LeafHash(), recs[1].LeafHash())
 	fmt.Fprintf(&b, "tree-size: 2\nroot-hash: %x\n", root[:])
-	cp := bulletin.Checkpoint{Origin: bulletin.DefaultOrigin, Size: 2, Hash: root}
+	cp := bulletin.Checkpoint{Origin: "evote board", Size: 2, Hash: root}
 	fmt.Fprintf(&b, "checkpoint-text:\n%s", cp.Text())
 	got := b.String()
 

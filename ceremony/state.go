@@ -22,8 +22,8 @@ type trusteeStateJSON struct {
 	Type       string            `json:"type"`
 	SignSeed   []byte            `json:"sign_seed"`
 	EncPrivate []byte            `json:"enc_private"`
-	Dealer     *dealerSecretJSON `json:"dealer"`
-	Share      *trusteeShareJSON `json:"share"`
+	Dealer     *dealerSecretJSON `json:"dealer,omitempty"`
+	Share      *trusteeShareJSON `json:"share,omitempty"`
 }
 
 type dealerSecretJSON struct {

@@ -2,23 +2,18 @@ package election
 
 import (
 	"crypto/ed25519"
-	"errors"
 	"runtime"
 	"sync"
 
 	"github.com/evote/evote/ballot"
-	"github.com/evote/evote/bulletin"
 )
 
 // maxBallotBatch bounds the ballots one worker verifies together.
 const maxBallotBatch = 64
 
 // ballotBatcher verifies the proofs of ballots that arrive concurrently in
-// batches (ballot.BallotBatch: one multi-scalar multiplication for many
-// ballots, several times cheaper per ballot than one by one). Requests
-// queue; up to GOMAXPROCS workers each take what is queued, verify it as
-// one batch, and answer each request; a failing batch names its culprits,
-// so a bad ballot never fails a good one. Workers exit when the queue is
+// batches (VerifyBallots). Requests queue; up to GOMAXPROCS workers each
+// take what is queued, verify it as one batch, and answer each request. Workers exit when the queue is
 // empty, so an idle batcher holds no goroutines.
 type ballotBatcher struct {
 	mu      sync.Mutex
@@ -64,41 +59,22 @@ func (bb *ballotBatcher) work() {
 }
 
 // verifyBallotBatch answers every request of one batch. All requests of a
-// board share one election context.
+// board share one election context; a request for another is checked on
+// its own.
 func verifyBallotBatch(reqs []*ballotRequest) {
-	batch := ballot.NewBallotBatch(reqs[0].e)
-	queued := make([]*ballotRequest, 0, len(reqs))
+	e := reqs[0].e
+	var bs []*ballot.EncryptedBallot
+	var signers []ed25519.PublicKey
+	var same []*ballotRequest
 	for _, r := range reqs {
-		if r.e != reqs[0].e {
-			r.done <- ballot.VerifyBallot(r.e, r.b, r.signer)
+		if r.e != e {
+			r.done <- VerifyBallots(r.e, []*ballot.EncryptedBallot{r.b}, []ed25519.PublicKey{r.signer})[0]
 			continue
 		}
-		if _, err := batch.Add(r.b, r.signer); err != nil {
-			r.done <- err
-			continue
-		}
-		queued = append(queued, r)
+		bs, signers, same = append(bs, r.b), append(signers, r.signer), append(same, r)
 	}
-	err := batch.Verify()
-	failed := make(map[int]error)
-	var be *ballot.BatchError
-	switch {
-	case err == nil:
-	case errors.As(err, &be):
-		for _, f := range be.Failures {
-			if failed[f.Ballot] == nil {
-				failed[f.Ballot] = f.Err
-			}
-		}
-	default:
-		// Not a proof failure: check each ballot on its own.
-		for _, r := range queued {
-			r.done <- ballot.VerifyBallot(r.e, r.b, r.signer)
-		}
-		return
-	}
-	for i, r := range queued {
-		r.done <- failed[i]
+	for i, err := range VerifyBallots(e, bs, signers) {
+		same[i].done <- err
 	}
 }
 
@@ -108,8 +84,5 @@ func (p *Policy) verifyBallot(author []byte, b *ballot.EncryptedBallot) error {
 	if err != nil {
 		return err
 	}
-	if err := p.batcher.verify(e, b, author); err != nil {
-		return bulletin.Reject(bulletin.CodeBadProof, "%v", err)
-	}
-	return nil
+	return p.batcher.verify(e, b, author)
 }

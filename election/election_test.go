@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -355,7 +356,9 @@ func TestOverLimitBallotRefused(t *testing.T) {
 	}
 	three, _, err := e.Encrypt(ctx, 0, pick(0, 1, 2))
 	must(t, err)
-	other, _, err := e.Encrypt(ctx, 0, pick(3))
+	// The spliced option comes from a ballot of the same device chain
+	// (same prev), so that its own proof holds.
+	other, _, err := b.tracker.State().EncryptBallot(e.Voters[0].Public, pick(3), three.Prev)
 	must(t, err)
 	three.Contests[1].Options[3] = other.Contests[1].Options[3]
 	sub, err := election.NewSubmission(election.KeySigner(e.Voters[0].Private), election.TypeBallot, three)
@@ -446,4 +449,135 @@ func TestBallotOutsideSchedule(t *testing.T) {
 	sub, err := election.NewSubmission(election.KeySigner(e.Voters[1].Private), election.TypeBallot, eb)
 	must(t, err)
 	wantReject(t, b, "ballot after the closing time", sub, bulletin.CodeWrongPhase)
+}
+
+// reprove returns b's ciphertexts under prev instead of b.Prev, with fresh
+// valid proofs: what anyone holding the credential can post once b's
+// randomness is public (a challenged ballot), or what the voter can post
+// of their own ballot.
+func reprove(t *testing.T, e *ballot.Election, b *ballot.EncryptedBallot, s *ballot.BallotSecrets, prev ballot.ConfirmationCode) *ballot.EncryptedBallot {
+	t.Helper()
+	out := &ballot.EncryptedBallot{Version: b.Version, Election: b.Election, Credential: b.Credential, Prev: prev,
+		Contests: make([]ballot.EncryptedContest, len(b.Contests))}
+	for i, c := range b.Contests {
+		mc := e.Manifest.Contests[i]
+		sumR, sum := crypto.NewScalar(), uint64(0)
+		for k, o := range c.Options {
+			v, r := s.Choices[i][k], s.Randomness[i][k]
+			p, err := crypto.ProveRange(ballot.ProofContext(e.BaseHash, b.Credential, prev, i, k), e.PublicKey, o.Ciphertext, v, r, 0, uint64(mc.OptionMax))
+			must(t, err)
+			out.Contests[i].Options = append(out.Contests[i].Options, ballot.EncryptedOption{Ciphertext: o.Ciphertext, Proof: p})
+			sumR.Add(sumR, r)
+			sum += v
+		}
+		p, err := crypto.ProveRange(ballot.ProofContext(e.BaseHash, b.Credential, prev, i, ballot.SumOption), e.PublicKey, c.Sum(), sum, sumR,
+			uint64(mc.MinSelections), uint64(mc.MaxSelections))
+		must(t, err)
+		out.Contests[i].SumProof = p
+	}
+	if err := ballot.VerifyBallot(e, out, b.Credential); err != nil {
+		t.Fatalf("the re-proven ballot does not verify: %v", err)
+	}
+	return out
+}
+
+// TestChallengedCiphertextsNeverCount: a voter challenges a ballot, so its
+// randomness is public. Whoever holds the credential re-posts its
+// ciphertexts under another prev with fresh, valid proofs (a new
+// confirmation code): the board refuses, since what they encrypt is public.
+func TestChallengedCiphertextsNeverCount(t *testing.T) {
+	ctx := context.Background()
+	b := newBoard(t)
+	e := newElection(t, b, 2)
+	must(t, e.Ceremony(ctx))
+	must(t, e.SetPhase(ctx, election.PhaseOpen))
+	st := b.tracker.State()
+	voter := election.KeySigner(e.Voters[0].Private)
+	x, secrets, err := st.EncryptBallot(voter.PublicKey(), e.RandomChoices(), ballot.ConfirmationCode{})
+	must(t, err)
+	sub, err := election.NewSubmission(voter, election.TypeChallenge, ballot.Challenge(x, secrets))
+	must(t, err)
+	challenge, _, err := b.log.Append(ctx, sub)
+	must(t, err)
+
+	// With only prev changed, the proofs no longer hold (prev is in their context).
+	moved := *x
+	moved.Prev = x.ConfirmationCode()
+	sub, err = election.NewSubmission(voter, election.TypeBallot, &moved)
+	must(t, err)
+	wantReject(t, b, "challenged ciphertexts under another prev", sub, bulletin.CodeBadProof)
+
+	// Re-proven, they are refused as public.
+	recast := reprove(t, st.Election(), x, secrets, x.ConfirmationCode())
+	sub, err = election.NewSubmission(voter, election.TypeBallot, recast)
+	must(t, err)
+	wantReject(t, b, "challenged ciphertexts re-proven under another prev", sub, bulletin.CodeDuplicate)
+	_, _, err = b.log.Append(ctx, sub)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("challenged ballot of record %d", challenge.Index)) {
+		t.Errorf("the refusal does not name the challenge: %v", err)
+	}
+}
+
+// TestChallengedTwinRefused: a voter casts a ballot, then posts a
+// challenge revealing the same ciphertexts under another prev — evidence
+// of the counted vote, on the board, for a vote buyer. Refused.
+func TestChallengedTwinRefused(t *testing.T) {
+	ctx := context.Background()
+	b := newBoard(t)
+	e := newElection(t, b, 2)
+	must(t, e.Ceremony(ctx))
+	must(t, e.SetPhase(ctx, election.PhaseOpen))
+	st := b.tracker.State()
+	voter := election.KeySigner(e.Voters[1].Private)
+	x, secrets, err := st.EncryptBallot(voter.PublicKey(), e.RandomChoices(), ballot.ConfirmationCode{})
+	must(t, err)
+	sub, err := election.NewSubmission(voter, election.TypeBallot, x)
+	must(t, err)
+	cast, _, err := b.log.Append(ctx, sub)
+	must(t, err)
+	twin := *x
+	twin.Prev = x.ConfirmationCode()
+	sub, err = election.NewSubmission(voter, election.TypeChallenge, ballot.Challenge(&twin, secrets))
+	must(t, err)
+	wantReject(t, b, "a challenged twin of a cast ballot", sub, bulletin.CodeDuplicate)
+	_, _, err = b.log.Append(ctx, sub)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("cast as record %d", cast.Index)) {
+		t.Errorf("the refusal does not name the cast ballot: %v", err)
+	}
+}
+
+// TestDeviceChainsArePerCredential: the board withholds a victim's ballot
+// B1, the victim votes again with B2 (whose prev names B1's code), and the
+// board wants B1 appended after B2 so that the older choice counts. A
+// colluding credential first posts a challenge naming B1's code as its own
+// prev, to take that code's place in the device-order rule. Each
+// credential's device chain is its own, so B1 is still refused.
+func TestDeviceChainsArePerCredential(t *testing.T) {
+	ctx := context.Background()
+	b := newBoard(t)
+	e := newElection(t, b, 2)
+	must(t, e.Ceremony(ctx))
+	must(t, e.SetPhase(ctx, election.PhaseOpen))
+	st := b.tracker.State()
+	victim, colluder := election.KeySigner(e.Voters[0].Private), election.KeySigner(e.Voters[1].Private)
+	b1, _, err := st.EncryptBallot(victim.PublicKey(), e.RandomChoices(), ballot.ConfirmationCode{})
+	must(t, err)
+	decoy, secrets, err := st.EncryptBallot(colluder.PublicKey(), e.RandomChoices(), b1.ConfirmationCode())
+	must(t, err)
+	sub, err := election.NewSubmission(colluder, election.TypeChallenge, ballot.Challenge(decoy, secrets))
+	must(t, err)
+	_, _, err = b.log.Append(ctx, sub)
+	must(t, err)
+	b2, _, err := st.EncryptBallot(victim.PublicKey(), e.RandomChoices(), b1.ConfirmationCode())
+	must(t, err)
+	sub, err = election.NewSubmission(victim, election.TypeBallot, b2)
+	must(t, err)
+	second, _, err := b.log.Append(ctx, sub)
+	must(t, err)
+	sub, err = election.NewSubmission(victim, election.TypeBallot, b1)
+	must(t, err)
+	wantReject(t, b, "the victim's withheld ballot after its successor", sub, bulletin.CodeWrongOrder)
+	if idx, _ := st.CastBallot(victim.PublicKey()); idx != second.Index {
+		t.Errorf("the victim's counted ballot is record %d, want their latest, %d", idx, second.Index)
+	}
 }

@@ -49,6 +49,14 @@ type PhaseChange struct {
 	Election string `json:"election"`
 	// Phase is PhaseOpen or PhaseClosed.
 	Phase string `json:"phase"`
+	// Size, Root and Sums are set in the closing record only, and bind it
+	// to what it closes: the board's first Size records, which are every
+	// record before it, whose tree has root hash Root (hex), and the
+	// encrypted sums of the ballots counted among them (tally.SumsHash, in
+	// hex). A trustee decrypts only sums it recomputed and found equal.
+	Size int64  `json:"size,omitempty"`
+	Root string `json:"root,omitempty"`
+	Sums string `json:"sums,omitempty"`
 }
 
 // ClientHash is the payload of a TypeClientHash record: the SHA-256 of a
@@ -70,8 +78,11 @@ type ResultRecord struct {
 // PartialRecord is the payload of a TypePartial record.
 type PartialRecord struct {
 	// Election is the hex election base hash.
-	Election string                   `json:"election"`
-	Partial  *tally.PartialDecryption `json:"partial"`
+	Election string `json:"election"`
+	// Close names the closing record whose sums this partial decryption
+	// decrypts, by CloseHash of its payload, in hex.
+	Close   string                   `json:"close"`
+	Partial *tally.PartialDecryption `json:"partial"`
 }
 
 // ErrMalformed is wrapped by every payload that does not parse.

@@ -2,6 +2,7 @@ package election
 
 import (
 	"crypto/ed25519"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/evote/evote/ballot"
@@ -136,9 +137,18 @@ func (s *State) JointKeyRecord() (*ceremony.JointKey, error) {
 }
 
 // PhaseRecord returns the payload that moves the election to phase
-// (PhaseOpen or PhaseClosed).
+// (PhaseOpen or PhaseClosed). A closing record names what it closes: the
+// tree head of every record taken in so far and the hash of the encrypted
+// sums, so it is admitted only as the very next record after them.
 func (s *State) PhaseRecord(phase string) *PhaseChange {
-	return &PhaseChange{Election: hexHash(s.ManifestHash()), Phase: phase}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p := &PhaseChange{Election: hexHash(s.manifestHash), Phase: phase}
+	if phase == PhaseClosed && s.sums != nil {
+		root, sums := s.tree.Root(), tally.SumsHash(s.sums)
+		p.Size, p.Root, p.Sums = s.tree.Size(), hex.EncodeToString(root[:]), hex.EncodeToString(sums[:])
+	}
+	return p
 }
 
 // ClientHashRecord returns the payload publishing a client build's hash.
@@ -157,18 +167,25 @@ func (s *State) EncryptBallot(cred ed25519.PublicKey, choices ballot.Choices, pr
 }
 
 // PartialDecryption computes a trustee's partial decryption of the
-// encrypted sums once voting has closed.
+// encrypted sums once voting has closed, naming the closing record. The
+// sums are the state's own, recomputed from the ballots it admitted, and
+// the closing record was admitted only because it names those very sums
+// and every record before it. It refuses below the definition's privacy
+// floor (min_counted).
 func (s *State) PartialDecryption(share *ceremony.TrusteeShare) (*PartialRecord, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.phase != Closed {
 		return nil, fmt.Errorf("partial decryption: the election is %s; trustees decrypt once voting has closed", s.phase)
 	}
+	if err := s.checkPrivacyFloor(); err != nil {
+		return nil, fmt.Errorf("partial decryption refused: %w", err)
+	}
 	p, err := tally.NewPartialDecryption(s.election.BaseHash[:], share.Index(), share.Secret(), s.sums)
 	if err != nil {
 		return nil, err
 	}
-	return &PartialRecord{Election: hexHash(s.election.BaseHash), Partial: p}, nil
+	return &PartialRecord{Election: hexHash(s.election.BaseHash), Close: hex.EncodeToString(s.closed.hash[:]), Partial: p}, nil
 }
 
 // ComputeResult combines the posted partial decryptions into the result

@@ -3,10 +3,14 @@ package election
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"sync"
 	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
@@ -46,12 +50,48 @@ type castBallot struct {
 	cts   [][]byte
 }
 
-// prevRef records that a ballot or challenged ballot named a confirmation
-// code as its device's previous one.
-type prevRef struct {
-	index uint64
-	cred  [32]byte
+// prevKey names a confirmation code as named by one credential's records:
+// each credential's device chain is its own (docs/spec/election.md §4).
+type prevKey struct {
+	cred [32]byte
+	code ballot.ConfirmationCode
 }
+
+// replacement says which ballot replaced a superseded one, and when.
+type replacement struct {
+	index uint64
+	time  time.Time
+}
+
+// nonce is the fingerprint of a ciphertext's nonce commitment A = r·G
+// (docs/spec/election.md §4): the first 8 bytes of
+// SHA-256("evote/v1/nonce\x00" || A).
+type nonce uint64
+
+const nonceLabel = "evote/v1/nonce\x00"
+
+// nonceOf returns the fingerprint of the nonce commitment of the 64-byte
+// ciphertext encoding ct (A || B).
+func nonceOf(ct []byte) nonce {
+	h := sha256.New()
+	h.Write([]byte(nonceLabel))
+	h.Write(ct[:32])
+	var sum [sha256.Size]byte
+	return nonce(binary.BigEndian.Uint64(h.Sum(sum[:0])))
+}
+
+// closeRecord is what the state keeps of the official's closing record:
+// where it is, and the hash by which partial decryptions name it.
+type closeRecord struct {
+	index uint64
+	hash  [32]byte
+}
+
+// CloseHash returns the hash by which a partial decryption names the
+// closing record whose payload is payload (docs/spec/election.md §2.3):
+// SHA-256(payload). The payload names the tree head and the sums, so a
+// partial decryption admitted in any history decrypts that history's sums.
+func CloseHash(payload []byte) [32]byte { return sha256.Sum256(payload) }
 
 // codeUse records where a confirmation code was used.
 type codeUse struct {
@@ -83,16 +123,21 @@ type State struct {
 
 	voters     map[[32]byte]*castBallot
 	codes      map[ballot.ConfirmationCode]codeUse
-	prevRefs   map[ballot.ConfirmationCode]prevRef // code → the first later record naming it as prev
+	prevRefs   map[prevKey]uint64 // (credential, code) → the first later record of that credential naming code as prev
+	castNonces map[nonce]uint64   // nonce fingerprint of every cast ballot's ciphertexts → record
+	openNonces map[nonce]uint64   // nonce fingerprint of every challenged ballot's ciphertexts → record
 	sums       []*crypto.Ciphertext
-	superseded map[uint64]uint64 // earlier ballot index → the ballot that replaced it
-	supersedes map[uint64]uint64 // the reverse: ballot index → the earlier ballot it replaced
+	superseded map[uint64]replacement // earlier ballot index → the ballot that replaced it
+	supersedes map[uint64]uint64      // the reverse: ballot index → the earlier ballot it replaced
 	challenged int
 	ballots    int // ballot records admitted, counted or superseded
 
+	closed      *closeRecord
 	partials    map[uint32]*tally.PartialDecryption
 	partialList []*tally.PartialDecryption
 	result      *tally.Result
+
+	tree bulletin.CompactTree // the log's tree as of the last record taken in
 }
 
 // NewState returns the state of an empty board.
@@ -100,8 +145,10 @@ func NewState() *State {
 	return &State{
 		voters:     make(map[[32]byte]*castBallot),
 		codes:      make(map[ballot.ConfirmationCode]codeUse),
-		prevRefs:   make(map[ballot.ConfirmationCode]prevRef),
-		superseded: make(map[uint64]uint64),
+		prevRefs:   make(map[prevKey]uint64),
+		castNonces: make(map[nonce]uint64),
+		openNonces: make(map[nonce]uint64),
+		superseded: make(map[uint64]replacement),
 		supersedes: make(map[uint64]uint64),
 		partials:   make(map[uint32]*tally.PartialDecryption),
 	}
@@ -116,10 +163,66 @@ func reject(code, format string, args ...any) error {
 // that depends on earlier records. If it returns nil the state has taken
 // the record in; otherwise the state is unchanged. Admit does not check
 // ballot and ceremony proofs that VerifyProofs checks; callers must check
-// them (the board before admitting, the verifier in batches).
+// them (the board before admitting, the verifier in batches), and it does
+// not check the record's signature or its place in the hash chain
+// (bulletin.Chain does). Records must come in log order: rec.Index is the
+// number of records taken in so far (by Admit or SkipRecord).
 func (s *State) Admit(rec *bulletin.Record, v any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if int64(rec.Index) != s.tree.Size() {
+		return reject(bulletin.CodeWrongOrder, "record %d is out of place: the state has taken in %d records", rec.Index, s.tree.Size())
+	}
+	if err := s.admit(rec, v); err != nil {
+		return err
+	}
+	return s.tree.Append(rec.LeafHash())
+}
+
+// SkipRecord takes in a record of the log that Admit refused, into the
+// log's tree only, so that a reader that goes on past a refused record
+// (the verifier, listing every failure) keeps the tree head right.
+func (s *State) SkipRecord(rec *bulletin.Record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if int64(rec.Index) != s.tree.Size() {
+		return fmt.Errorf("election: skipping record %d out of place: the state has taken in %d records", rec.Index, s.tree.Size())
+	}
+	return s.tree.Append(rec.LeafHash())
+}
+
+// AdmitStaleClose takes in the official's closing record rec, with payload
+// v, that Admit refused as stale (bulletin.CodeStale): it does not name the
+// records before it or their sums. The phase becomes closed as the official
+// declared, with the sums as recomputed here. It is for a verifier that
+// lists every failure, has reported this one, and goes on to judge the
+// records after it; the board and every participant refuse such a record.
+func (s *State) AdmitStaleClose(rec *bulletin.Record, v any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := v.(*PhaseChange)
+	if !ok || p.Phase != PhaseClosed || s.phase == Empty {
+		return fmt.Errorf("election: record %d is not a closing record", rec.Index)
+	}
+	if int64(rec.Index) != s.tree.Size() {
+		return reject(bulletin.CodeWrongOrder, "record %d is out of place: the state has taken in %d records", rec.Index, s.tree.Size())
+	}
+	if err := s.admitPhase(rec, p, false); err != nil {
+		return err
+	}
+	return s.tree.Append(rec.LeafHash())
+}
+
+// TreeHead returns the size and root hash of the log's tree as of the last
+// record taken in.
+func (s *State) TreeHead() (int64, tlog.Hash) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.tree.Size(), s.tree.Root()
+}
+
+// admit is Admit once the record is known to come next. The caller holds s.mu.
+func (s *State) admit(rec *bulletin.Record, v any) error {
 	index, typ, author := rec.Index, rec.Type, rec.Author
 	if s.phase == Empty {
 		m, ok := v.(*ballot.Manifest)
@@ -142,7 +245,7 @@ func (s *State) Admit(rec *bulletin.Record, v any) error {
 	case *ClientHash:
 		return s.admitClientHash(author, v)
 	case *PhaseChange:
-		return s.admitPhase(author, v)
+		return s.admitPhase(rec, v, true)
 	case *ballot.EncryptedBallot:
 		return s.admitBallot(index, author, rec.Time, ballot.ConfirmationCodeOf(rec.Payload), v)
 	case *ballot.ChallengedBallot:
@@ -331,8 +434,10 @@ func (s *State) admitClientHash(author []byte, c *ClientHash) error {
 	return nil
 }
 
-func (s *State) admitPhase(author []byte, p *PhaseChange) error {
-	if err := s.requireOfficial(author, "a phase change"); err != nil {
+// admitPhase admits a phase change; bound says whether a closing record
+// must name what it closes (always, but for AdmitStaleClose).
+func (s *State) admitPhase(rec *bulletin.Record, p *PhaseChange, bound bool) error {
+	if err := s.requireOfficial(rec.Author, "a phase change"); err != nil {
 		return err
 	}
 	if p.Election != hexHash(s.manifestHash) {
@@ -340,6 +445,9 @@ func (s *State) admitPhase(author []byte, p *PhaseChange) error {
 	}
 	switch p.Phase {
 	case PhaseOpen:
+		if p.Size != 0 || p.Root != "" || p.Sums != "" {
+			return reject(bulletin.CodeMalformed, "only the closing record names a tree head and sums")
+		}
 		if s.phase != Ready {
 			return reject(bulletin.CodeWrongPhase, "voting can open only once the key ceremony is complete and before it closed; the election is %s", s.phase)
 		}
@@ -348,9 +456,35 @@ func (s *State) admitPhase(author []byte, p *PhaseChange) error {
 		if s.phase != Open {
 			return reject(bulletin.CodeWrongPhase, "voting can close only while it is open; the election is %s", s.phase)
 		}
+		if bound {
+			if err := s.checkCloses(rec.Index, p); err != nil {
+				return err
+			}
+		}
+		s.closed = &closeRecord{index: rec.Index, hash: CloseHash(rec.Payload)}
 		s.phase = Closed
 	default:
 		return reject(bulletin.CodeMalformed, "unknown phase %q (want %q or %q)", p.Phase, PhaseOpen, PhaseClosed)
+	}
+	return nil
+}
+
+// checkCloses checks that a closing record at index names what it closes:
+// every record before it (the tree head of size index) and the encrypted
+// sums of the ballots counted among them. A close made for another history
+// (a fork, or the board before more ballots came) fails. The caller holds
+// s.mu, and the tree holds exactly the records before index.
+func (s *State) checkCloses(index uint64, p *PhaseChange) error {
+	if p.Size != int64(index) {
+		return reject(bulletin.CodeStale, "the closing record names the board's first %d records, but %d records precede it here: "+
+			"it was made for another history of the board, or records came after the official looked (sync and close again)", p.Size, index)
+	}
+	if root := s.tree.Root(); p.Root != hex.EncodeToString(root[:]) {
+		return reject(bulletin.CodeStale, "the closing record names a board whose first %d records hash to %.16s…, but the records before it here hash to %.16s…: "+
+			"it was made for another history of the board (a fork)", p.Size, p.Root, hex.EncodeToString(root[:]))
+	}
+	if sums := tally.SumsHash(s.sums); p.Sums != hex.EncodeToString(sums[:]) {
+		return reject(bulletin.CodeStale, "the closing record names encrypted sums %.16s…, but the ballots counted before it sum to %.16s…", p.Sums, hex.EncodeToString(sums[:]))
 	}
 	return nil
 }
@@ -415,12 +549,20 @@ func (s *State) admitBallot(index uint64, author []byte, t time.Time, code ballo
 		return reject(bulletin.CodeDuplicate, "this ballot is already on the board as record %d", use.index)
 	}
 	key := [32]byte(author)
-	if ref, ok := s.prevRefs[code]; ok && ref.cred == key {
-		return reject(bulletin.CodeWrongOrder, "record %d, a later ballot from the same device, already follows this one; casting it now would wrongly replace that later ballot", ref.index)
+	if later, ok := s.prevRefs[prevKey{key, code}]; ok {
+		return reject(bulletin.CodeWrongOrder, "record %d, a later ballot from the same device, already follows this one; casting it now would wrongly replace that later ballot", later)
 	}
 	cts := flatten(b)
 	if len(cts) != len(s.sums) {
 		return reject(bulletin.CodeMalformed, "the ballot has %d options, the election %d", len(cts), len(s.sums))
+	}
+	encs := b.EncodedCiphertexts()
+	nonces := make([]nonce, len(encs))
+	for i, enc := range encs {
+		nonces[i] = nonceOf(enc)
+		if at, ok := s.openNonces[nonces[i]]; ok {
+			return reject(bulletin.CodeDuplicate, "a ciphertext of this ballot was revealed by the challenged ballot of record %d, so what it encrypts is public; encrypt your choices afresh", at)
+		}
 	}
 	var old []*crypto.Ciphertext
 	prev, revote := s.voters[key]
@@ -442,11 +584,16 @@ func (s *State) admitBallot(index uint64, author []byte, t time.Time, code ballo
 		s.sums[i].Add(s.sums[i], c)
 	}
 	if revote {
-		s.superseded[prev.index] = index
+		s.superseded[prev.index] = replacement{index: index, time: t}
 		s.supersedes[index] = prev.index
 	}
-	s.voters[key] = &castBallot{index: index, cts: b.EncodedCiphertexts()}
+	s.voters[key] = &castBallot{index: index, cts: encs}
 	s.codes[code] = codeUse{index: index}
+	for _, n := range nonces {
+		if _, ok := s.castNonces[n]; !ok {
+			s.castNonces[n] = index
+		}
+	}
 	s.notePrev(index, key, b.Prev)
 	s.ballots++
 	return nil
@@ -458,8 +605,9 @@ func (s *State) notePrev(index uint64, cred [32]byte, prev ballot.ConfirmationCo
 	if prev == (ballot.ConfirmationCode{}) {
 		return
 	}
-	if _, ok := s.prevRefs[prev]; !ok {
-		s.prevRefs[prev] = prevRef{index: index, cred: cred}
+	k := prevKey{cred, prev}
+	if _, ok := s.prevRefs[k]; !ok {
+		s.prevRefs[k] = index
 	}
 }
 
@@ -488,6 +636,19 @@ func (s *State) admitChallenge(index uint64, author []byte, t time.Time, c *ball
 		}
 		return reject(bulletin.CodeDuplicate, "this ballot was cast as record %d; revealing it would expose a counted vote", use.index)
 	}
+	encs := c.Ballot.EncodedCiphertexts()
+	nonces := make([]nonce, len(encs))
+	for i, enc := range encs {
+		nonces[i] = nonceOf(enc)
+		if at, ok := s.castNonces[nonces[i]]; ok {
+			return reject(bulletin.CodeDuplicate, "a ciphertext of this ballot is also in the ballot cast as record %d; revealing it would expose a cast vote", at)
+		}
+	}
+	for _, n := range nonces {
+		if _, ok := s.openNonces[n]; !ok {
+			s.openNonces[n] = index
+		}
+	}
 	s.codes[code] = codeUse{index: index, challenged: true}
 	s.notePrev(index, [32]byte(author), c.Ballot.Prev)
 	s.challenged++
@@ -501,6 +662,12 @@ func (s *State) admitPartial(author []byte, p *PartialRecord) error {
 	if p.Election != hexHash(s.election.BaseHash) {
 		return reject(bulletin.CodeMalformed, "partial decryption is for another election")
 	}
+	if err := s.checkClose(p.Close); err != nil {
+		return err
+	}
+	if err := s.checkPrivacyFloor(); err != nil {
+		return err
+	}
 	if err := s.requireTrustee(author, p.Partial.Trustee, s.manifestHash[:]); err != nil {
 		return err
 	}
@@ -509,6 +676,25 @@ func (s *State) admitPartial(author []byte, p *PartialRecord) error {
 	}
 	s.partials[p.Partial.Trustee] = p.Partial
 	s.partialList = append(s.partialList, p.Partial)
+	return nil
+}
+
+// checkClose checks that a partial decryption names this board's closing
+// record (CloseHash, in hex). The caller holds s.mu.
+func (s *State) checkClose(named string) error {
+	if want := hex.EncodeToString(s.closed.hash[:]); named != want {
+		return reject(bulletin.CodeStale, "the partial decryption names the closing record %.16s…, but this board was closed by record %d (%.16s…): it decrypts the sums of another history", named, s.closed.index, want)
+	}
+	return nil
+}
+
+// checkPrivacyFloor refuses to decrypt a tally of fewer ballots than the
+// definition's min_counted, so that no tally reveals a handful of votes.
+// The caller holds s.mu.
+func (s *State) checkPrivacyFloor() error {
+	if n, floor := len(s.voters), s.manifest.MinCounted; n < floor {
+		return reject(bulletin.CodeWrongPhase, "only %d ballots are counted, fewer than the %d the definition requires before anyone decrypts the tally (min_counted, the privacy floor)", n, floor)
+	}
 	return nil
 }
 
@@ -709,9 +895,47 @@ func (s *State) Superseded() map[uint64]uint64 {
 	defer s.mu.RUnlock()
 	out := make(map[uint64]uint64, len(s.superseded))
 	for k, v := range s.superseded {
-		out[k] = v
+		out[k] = v.index
 	}
 	return out
+}
+
+// BallotStatus says what became of a ballot record: it counts, or a later
+// ballot of the same credential replaced it.
+type BallotStatus struct {
+	// Counted reports whether the ballot is its credential's counted one.
+	Counted bool
+	// ReplacedBy and ReplacedAt name the ballot that replaced it, and its
+	// board time, if it no longer counts.
+	ReplacedBy uint64
+	ReplacedAt time.Time
+	// Current is the index of the credential's ballot that counts now.
+	Current uint64
+}
+
+// BallotStatus returns the status of the ballot record rec, which the
+// state has taken in; ok is false if rec is not an admitted ballot.
+func (s *State) BallotStatus(rec *bulletin.Record) (st BallotStatus, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if rec.Type != TypeBallot || len(rec.Author) != ed25519.PublicKeySize {
+		return st, false
+	}
+	cur, ok := s.voters[[32]byte(rec.Author)]
+	if !ok {
+		return st, false
+	}
+	st.Current = cur.index
+	if cur.index == rec.Index {
+		st.Counted = true
+		return st, true
+	}
+	r, ok := s.superseded[rec.Index]
+	if !ok {
+		return st, false
+	}
+	st.ReplacedBy, st.ReplacedAt = r.index, r.time
+	return st, true
 }
 
 // Notice says what admitting the record at index changed, for the board to
@@ -745,20 +969,6 @@ func (s *State) ClientHashes() []ClientHash {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return append([]ClientHash(nil), s.clients...)
-}
-
-// AdmitRecord decodes a board record and admits it (see Admit). Clients
-// use it to rebuild the state from records the board already validated;
-// it does not check proofs.
-func (s *State) AdmitRecord(rec *bulletin.Record) error {
-	v, err := Decode(rec.Type, rec.Payload)
-	if err != nil {
-		return fmt.Errorf("record %d: %w", rec.Index, err)
-	}
-	if err := s.Admit(rec, v); err != nil {
-		return fmt.Errorf("record %d (%s): %w", rec.Index, rec.Type, err)
-	}
-	return nil
 }
 
 // CastBallot returns the index of the ballot that currently counts for the

@@ -1,6 +1,8 @@
 package tally
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -97,4 +99,25 @@ func (a *Accumulator) Sums() []*crypto.Ciphertext {
 		out[k] = crypto.NewCiphertext().Set(c)
 	}
 	return out
+}
+
+// sumsLabel separates SumsHash from every other hash (docs/spec/tally.md §2).
+const sumsLabel = "evote/v1/sums\x00"
+
+// SumsHash returns the hash that names a vector of encrypted sums
+// (docs/spec/tally.md §2):
+//
+//	SHA-256("evote/v1/sums\x00" || u32be(L) || c_1 || … || c_L)
+//
+// where each c_k is the 64-byte encoding of a ciphertext. The official's
+// closing record names it, so that a trustee decrypts only the sums it
+// recomputed itself from the ballots it verified.
+func SumsHash(sums []*crypto.Ciphertext) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(sumsLabel))
+	h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(sums))))
+	for _, c := range sums {
+		h.Write(c.Bytes())
+	}
+	return [32]byte(h.Sum(nil))
 }

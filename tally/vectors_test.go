@@ -36,6 +36,7 @@ const vectorsHeader = `# Tally test vectors for docs/spec/tally.md.
 #   t, n:     threshold and number of trustees
 #   vk:       trustee index, then VK_j = F(j)·G in hex
 #   sum:      position, then the aggregated ciphertext A || B in hex
+#   sums-hash: SumsHash (§2) of the sums, in hex
 #   partial:  a partial decryption in canonical JSON (§4), in the order given
 #             to Combine; some are deliberately invalid
 #   result:   the canonical JSON result (§6) of Combine
@@ -115,6 +116,7 @@ func vectorBlock(t *testing.T, seed string) string {
 	for k, c := range sums {
 		fmt.Fprintf(&b, "sum: %d %x\n", k, c.Bytes())
 	}
+	fmt.Fprintf(&b, "sums-hash: %x\n", tally.SumsHash(sums))
 	for _, p := range partials {
 		enc, err := p.Marshal()
 		if err != nil {
@@ -159,6 +161,7 @@ func checkVectorBlock(t *testing.T, block string) {
 		sums     []*crypto.Ciphertext
 		partials []*tally.PartialDecryption
 		result   []byte
+		sumsHash string
 	)
 	sc := bufio.NewScanner(strings.NewReader(block))
 	sc.Buffer(nil, 1<<20)
@@ -197,12 +200,17 @@ func checkVectorBlock(t *testing.T, block string) {
 			var p *tally.PartialDecryption
 			p, err = tally.ParsePartialDecryption([]byte(val))
 			partials = append(partials, p)
+		case "sums-hash":
+			sumsHash = val
 		case "result":
 			result = []byte(val)
 		}
 		if err != nil {
 			t.Fatalf("%s: %v", key, err)
 		}
+	}
+	if got := hex.EncodeToString(func() []byte { h := tally.SumsHash(sums); return h[:] }()); got != sumsHash {
+		t.Errorf("SumsHash = %s, want %s", got, sumsHash)
 	}
 	var maxCount uint64
 	if r, err := tally.ParseResult(result); err != nil {

@@ -162,7 +162,11 @@ func (w *world) forge() (export, checkpoint []byte) {
 	if err != nil {
 		w.t.Fatalf("the forged log does not chain: %v", err)
 	}
-	cp, err := bulletin.SignCheckpoint(bulletin.Checkpoint{Origin: bulletin.DefaultOrigin, Size: v.Size, Hash: v.Hash}, w.e.BoardSigner)
+	root, err := v.TreeHash(v.Size())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	cp, err := bulletin.SignCheckpoint(bulletin.Checkpoint{Origin: w.e.BoardSigner.Name(), Size: v.Size(), Hash: root}, w.e.BoardSigner)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -356,7 +360,7 @@ func TestTamperMalicious(t *testing.T) {
 		typ  string
 		step verifier.StepID
 		want string
-		only bool // the failure must be the only one
+		only bool // the failure must be the only one (but for the closing record, see below)
 	}{
 		{"definition names another official", func(w *world) int {
 			edit(w, 0, func(m *ballot.Manifest) { m.Official = w.e.Voters[0].Public })
@@ -455,8 +459,8 @@ func TestTamperMalicious(t *testing.T) {
 		{"closing moved before the last ballot", func(w *world) int {
 			i := w.find(election.TypePhase, 1)
 			w.recs[i-1], w.recs[i] = w.recs[i], w.recs[i-1]
-			return i
-		}, election.TypeBallot, verifier.StepBallots, "wrong-phase", false},
+			return i - 1 // it names one record more than precede it now
+		}, election.TypePhase, verifier.StepBallots, "stale", false},
 		{"challenged ballot's claimed choice", func(w *world) int {
 			i := w.find(election.TypeChallenge, 0)
 			edit(w, i, func(c *ballot.ChallengedBallot) { c.Choices[2][1] ^= 1 })
@@ -491,9 +495,34 @@ func TestTamperMalicious(t *testing.T) {
 					t.Errorf("step %s: %s, want pass: the forgery should hold up there", id, s.Status)
 				}
 			}
-			if tt.only && r.Problems != 1 {
-				t.Errorf("%d problems, want only the tampered record", r.Problems)
+			if tt.only {
+				// The official's closing record names the history before
+				// it: a forgery before it makes it stale, and nothing else.
+				// (A definition that fails stops the replay there.)
+				closing := w.find(election.TypePhase, 1)
+				judged := idx > 0 && idx < closing
+				if stale := closeNamesAnotherHistory(r); stale != judged {
+					t.Errorf("closing record %d reported stale: %v, want %v (forged record %d)", closing, stale, judged, idx)
+				}
+				want := 1
+				if judged {
+					want = 2
+				}
+				if r.Problems != want {
+					t.Errorf("%d problems, want only the tampered record (and the closing record before it)", r.Problems)
+				}
 			}
 		})
 	}
+}
+
+// closeNamesAnotherHistory reports whether r names the closing record as
+// stale: made for another history than the record's.
+func closeNamesAnotherHistory(r *verifier.Report) bool {
+	for _, f := range r.Failures {
+		if f.Type == election.TypePhase && f.Code == bulletin.CodeStale {
+			return true
+		}
+	}
+	return false
 }

@@ -1,18 +1,18 @@
 // Package verifier re-verifies an election from its public record alone:
 // the bulletin board's export or the board itself, and nothing secret.
 //
-// Verify replays the record through the same election rules the board
-// runs (package election), after checking the hash chain, the signatures,
-// the Merkle tree and the signed checkpoints, and reports, step by step,
-// what it checked and every record at fault. What is checked, in which
-// order, and the report's JSON format are specified in
-// docs/spec/verifier.md.
+// Verify replays the record through election.Replay, the one replay that
+// every participant of an election also acts on: the hash chain, the
+// signatures and the Merkle tree, every proof and the rules the board runs.
+// It checks the signed checkpoints against the tree, and reports, step by
+// step, what it checked and every record at fault, going on past a refused
+// record to list them all. What is checked, in which order, and the
+// report's JSON format are specified in docs/spec/verifier.md.
 //
-// Ballot proofs, which dominate the cost, are verified in batches
-// (ballot.BallotBatch) on every CPU, and records are decoded in parallel
-// and replayed in chunks, so that memory stays bounded by the chunk size
-// plus the election state (one entry per voter) for records of millions of
-// ballots.
+// Ballot proofs, which dominate the cost, are verified in batches on every
+// CPU, and records are decoded in parallel and replayed in chunks, so that
+// memory stays bounded by the chunk size plus the election state (one entry
+// per voter) for records of millions of ballots.
 package verifier
 
 import (
@@ -23,9 +23,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/evote/evote/internal/parallel"
 	"io"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,6 +64,9 @@ type Options struct {
 	// Checkpoints are signed checkpoint notes to check against the record,
 	// besides those the source brings.
 	Checkpoints [][]byte
+	// Origin is the log every checkpoint must be for (its first line); the
+	// name of BoardKey if empty, as C2SP tlog-checkpoint recommends.
+	Origin string
 	// MaxPayload is the largest payload accepted; DefaultMaxPayload if 0.
 	MaxPayload int
 	// Workers is the number of goroutines decoding records and verifying
@@ -95,7 +96,7 @@ func Verify(ctx context.Context, src Source, opts Options) *Report {
 	if err != nil {
 		v.failure(-1, "", StepChain, "", fmt.Sprintf("opening the record: %v", err))
 		v.stop("the record could not be read")
-		return v.finish(nil)
+		return v.finish()
 	}
 	defer stream.Records.Close()
 	v.report.Source = stream.Name
@@ -103,16 +104,14 @@ func Verify(ctx context.Context, src Source, opts Options) *Report {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	v.cancel = cancel
 	sniff := &typeSniffer{r: stream.Records, types: make(map[int64]string)}
-	chunks := make(chan []*item, 1)
-	decoded := make(chan []*item, 1)
-	var (
-		vlog    *bulletin.VerifiedLog
-		readErr error
-	)
+	chunks := make(chan []*bulletin.Record, 1)
+	prepared := make(chan chunk, 1)
+	var readErr error
 	go func() {
 		defer close(chunks)
-		var cur []*item
+		var cur []*bulletin.Record
 		send := func() error {
 			select {
 			case chunks <- cur:
@@ -122,8 +121,8 @@ func Verify(ctx context.Context, src Source, opts Options) *Report {
 				return ctx.Err()
 			}
 		}
-		vlog, readErr = bulletin.ReadExport(sniff, v.maxPayload, func(r *bulletin.Record) error {
-			cur = append(cur, &item{rec: r})
+		_, readErr = bulletin.ReadExport(sniff, func(r *bulletin.Record) error {
+			cur = append(cur, r)
 			if len(cur) == v.chunkSize {
 				return send()
 			}
@@ -134,61 +133,71 @@ func Verify(ctx context.Context, src Source, opts Options) *Report {
 		}
 	}()
 	go func() {
-		defer close(decoded)
+		defer close(prepared)
 		for c := range chunks {
+			var entries []*election.Entry
 			if !v.stopped.Load() {
-				v.decode(c)
+				entries = v.replay.Prepare(c)
 			}
-			decoded <- c
+			prepared <- chunk{recs: c, entries: entries}
 		}
 	}()
-	for c := range decoded {
-		if !v.stopped.Load() {
-			v.replay(c)
+	for c := range prepared {
+		switch {
+		case v.chainBroken:
+		case c.entries != nil && !v.stopped.Load():
+			v.replay.Admit(c.entries, v.outcome)
+		default:
+			v.chainOnly(c.recs)
 		}
 		v.progress(false)
 	}
 	// The reader has finished: chunks is closed only after ReadExport returned.
-	v.chainResult(vlog, readErr, sniff)
-	v.checkpoints(vlog)
-	return v.finish(vlog)
+	v.readResult(readErr, sniff)
+	v.checkpoints()
+	return v.finish()
 }
 
-// item is one record on its way through the pipeline.
-type item struct {
-	rec      *bulletin.Record
-	v        any   // decoded payload
-	err      error // decoding error
-	checked  bool  // proofs verified (in a batch)
-	proofErr error // proof or eligibility failure
+// chunk is a run of records read from the export and, unless the replay
+// stopped, prepared for it.
+type chunk struct {
+	recs    []*bulletin.Record
+	entries []*election.Entry
 }
 
 type verifier struct {
 	opts                               Options
-	maxPayload, chunkSize, batchSize   int
-	workers, maxFailures               int
+	chunkSize                          int
+	maxFailures                        int
 	start, lastProgress                time.Time
 	stream                             *Stream
+	replay                             *election.Replay
 	st                                 *election.State
+	cancel                             context.CancelFunc
 	report                             *Report
 	steps                              map[StepID]*Step
 	folded                             map[string]*Failure
-	stopped                            atomic.Bool
+	stopped                            atomic.Bool // no more replay (the rules cannot go on)
+	chainBroken                        bool        // nor any more reading
 	stopNote                           string
 	records, ballots, bytesReplayed    int64
 	definitionAdmitted, resultAdmitted bool
 }
 
 func newVerifier(opts Options) *verifier {
+	replay := election.NewReplay(election.ReplayOptions{
+		MaxPayload: orDefault(opts.MaxPayload, DefaultMaxPayload),
+		Workers:    opts.Workers,
+		BatchSize:  opts.BatchSize,
+		KeepGoing:  true,
+	})
 	v := &verifier{
 		opts:        opts,
-		maxPayload:  orDefault(opts.MaxPayload, DefaultMaxPayload),
 		chunkSize:   orDefault(opts.ChunkSize, DefaultChunkSize),
-		batchSize:   orDefault(opts.BatchSize, DefaultBatchSize),
-		workers:     orDefault(opts.Workers, runtime.NumCPU()),
 		maxFailures: orDefault(opts.MaxFailures, DefaultMaxFailures),
 		start:       time.Now(),
-		st:          election.NewState(),
+		replay:      replay,
+		st:          replay.State(),
 		report:      &Report{Version: ReportVersion, Failures: []*Failure{}},
 		steps:       make(map[StepID]*Step),
 		folded:      make(map[string]*Failure),
@@ -277,164 +286,33 @@ func stepOf(typ string) StepID {
 	return StepDefinition // the definition, client hashes, unknown types
 }
 
-// safely runs f, turning a panic into an error: a crafted record must not
-// stop the verifier, even if it trips a bug in the code checking it.
-func safely(f func() error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("internal error while checking this record (a bug in evote, please report it): %v", r)
-		}
-	}()
-	return f()
-}
-
-// decode decodes a chunk's payloads in parallel: point decompression makes
-// it one of the costliest steps.
-func (v *verifier) decode(c []*item) {
-	parallel.For(v.workers, len(c), func(i int) {
-		it := c[i]
-		it.err = safely(func() (err error) {
-			it.v, err = election.Decode(it.rec.Type, it.rec.Payload)
-			return err
-		})
-	})
-}
-
-func isBallotLike(it *item) bool {
-	return it.rec.Type == election.TypeBallot || it.rec.Type == election.TypeChallenge
-}
-
-// replay checks and admits a chunk's records in index order. Runs of
-// ballots and challenged ballots have their proofs checked in parallel
-// first, against the election fixed by the records before them.
-func (v *verifier) replay(c []*item) {
-	for i := 0; i < len(c); {
-		if v.stopped.Load() {
-			return
-		}
-		if isBallotLike(c[i]) && v.st.Election() != nil {
-			j := i + 1
-			for j < len(c) && isBallotLike(c[j]) {
-				j++
-			}
-			v.verifyBallots(c[i:j])
-			for _, it := range c[i:j] {
-				v.admit(it)
-			}
-			i = j
-			continue
-		}
-		v.admit(c[i])
-		i++
+// outcome takes the replay's verdict on one record into the report. It
+// goes on after a record the rules refuse, to list every failure, but not
+// after a break in the chain, after which no record has a place.
+func (v *verifier) outcome(e *election.Entry, err error) bool {
+	rec := e.Record
+	var ce *bulletin.ChainError
+	if errors.As(err, &ce) {
+		v.breakChain(ce, rec.Type)
+		return false
 	}
-}
-
-// verifyBallots checks the proofs of a run of ballots, in batches spread
-// over the workers, and of challenged ballots, one by one.
-func (v *verifier) verifyBallots(seg []*item) {
-	e := v.st.Election()
-	var ballots, challenges []*item
-	for _, it := range seg {
-		if it.err != nil {
-			continue
-		}
-		if it.rec.Type == election.TypeBallot {
-			ballots = append(ballots, it)
-		} else {
-			challenges = append(challenges, it)
-		}
+	if v.stopped.Load() {
+		return true // only the chain goes on
 	}
-	var tasks []func()
-	if n := len(ballots); n > 0 {
-		groups := max((n+v.batchSize-1)/v.batchSize, min(v.workers, n))
-		for g := range groups {
-			group := ballots[g*n/groups : (g+1)*n/groups]
-			tasks = append(tasks, func() {
-				if err := safely(func() error { verifyBatch(e, group); return nil }); err != nil {
-					for _, it := range group {
-						it.checked, it.proofErr = true, err
-					}
-				}
-			})
-		}
-	}
-	for _, it := range challenges {
-		tasks = append(tasks, func() {
-			it.proofErr = safely(func() error { return v.st.VerifyProofs(it.rec.Type, it.rec.Author, it.v) })
-			it.checked = true
-		})
-	}
-	parallel.For(v.workers, len(tasks), func(i int) { tasks[i]() })
-}
-
-// verifyBatch checks a group of ballots with one ballot.BallotBatch and
-// sets each one's proofErr as the board's policy would have rejected it.
-func verifyBatch(e *ballot.Election, group []*item) {
-	bb := ballot.NewBallotBatch(e)
-	added := make([]*item, 0, len(group))
-	for _, it := range group {
-		it.checked = true
-		author := it.rec.Author
-		if !e.Eligible(author) {
-			it.proofErr = bulletin.Reject(bulletin.CodeIneligible, "the credential %x… is not on the voter roll", author[:min(len(author), 8)])
-			continue
-		}
-		if _, err := bb.Add(it.v.(*ballot.EncryptedBallot), author); err != nil {
-			it.proofErr = bulletin.Reject(bulletin.CodeBadProof, "%v", err)
-			continue
-		}
-		added = append(added, it)
-	}
-	err := bb.Verify()
-	var be *ballot.BatchError
-	switch {
-	case err == nil:
-	case errors.As(err, &be):
-		for _, f := range be.Failures {
-			if it := added[f.Ballot]; it.proofErr == nil {
-				it.proofErr = bulletin.Reject(bulletin.CodeBadProof, "%v", f.Err)
-			}
-		}
-	default:
-		for _, it := range added {
-			if err := ballot.VerifyBallot(e, it.v.(*ballot.EncryptedBallot), it.rec.Author); err != nil {
-				it.proofErr = bulletin.Reject(bulletin.CodeBadProof, "%v", err)
-			}
-		}
-	}
-}
-
-// admit checks one record against the rules, after its proofs, and takes
-// it into the state if it passes, as the board would have.
-func (v *verifier) admit(it *item) {
-	rec := it.rec
-	step := stepOf(rec.Type)
 	v.records++
 	v.bytesReplayed += lineLen(rec)
 	if rec.Type == election.TypeBallot {
 		v.ballots++
 	}
-	defer func() {
-		if rec.Index == 0 && v.st.Phase() == election.Empty {
-			v.stop("the first record is not a valid election definition, so nothing after it can be checked")
-		}
-	}()
-	if it.err != nil {
-		v.failure(int64(rec.Index), rec.Type, step, bulletin.CodeMalformed, it.err.Error())
-		return
+	if err != nil {
+		v.fail(rec, stepOf(rec.Type), err)
+	} else {
+		v.count(e.Value)
 	}
-	if !it.checked {
-		it.proofErr = safely(func() error { return v.st.VerifyProofs(rec.Type, rec.Author, it.v) })
+	if rec.Index == 0 && v.st.Phase() == election.Empty {
+		v.stop("the first record is not a valid election definition, so nothing after it can be checked")
 	}
-	if it.proofErr != nil {
-		v.fail(rec, step, it.proofErr)
-		return
-	}
-	if err := safely(func() error { return v.st.Admit(rec, it.v) }); err != nil {
-		v.fail(rec, step, err)
-		return
-	}
-	v.count(it.v)
+	return true
 }
 
 // count adds an admitted record to its step's counts.
@@ -482,10 +360,34 @@ func (v *verifier) count(x any) {
 	}
 }
 
+// stop ends the replay: no later record can be judged. The chain is still
+// followed, so that the checkpoints can be checked.
 func (v *verifier) stop(note string) {
 	if !v.stopped.Load() {
 		v.stopNote = note
 		v.stopped.Store(true)
+	}
+}
+
+// breakChain reports a break in the chain and stops reading: no record
+// after it has a place in the log.
+func (v *verifier) breakChain(ce *bulletin.ChainError, typ string) {
+	v.failure(ce.Index, typ, StepChain, ce.Code, ce.Reason)
+	v.stop(fmt.Sprintf("the chain breaks at record %d; records from there on were not replayed", ce.Index))
+	v.chainBroken = true
+	if v.cancel != nil {
+		v.cancel()
+	}
+}
+
+// chainOnly takes records into the chain alone, once the replay stopped.
+func (v *verifier) chainOnly(recs []*bulletin.Record) {
+	for _, rec := range recs {
+		var ce *bulletin.ChainError
+		if err := v.replay.Chain().Append(rec); errors.As(err, &ce) {
+			v.breakChain(ce, rec.Type)
+			return
+		}
 	}
 }
 
@@ -523,31 +425,28 @@ func (v *verifier) progress(final bool) {
 	v.opts.Progress(p)
 }
 
-// chainResult reports the outcome of reading the export (step 1).
-func (v *verifier) chainResult(vlog *bulletin.VerifiedLog, err error, sniff *typeSniffer) {
-	if vlog != nil {
-		v.steps[StepChain].Counts.set("records", vlog.Size)
-		v.steps[StepChain].Counts.set("signatures", vlog.Size)
-	}
-	if err == nil {
+// readResult reports how reading the export ended (step 1): a line that
+// is not a record breaks the chain there.
+func (v *verifier) readResult(err error, sniff *typeSniffer) {
+	chain := v.replay.Chain()
+	v.steps[StepChain].Counts.set("records", chain.Size())
+	v.steps[StepChain].Counts.set("signatures", chain.Size())
+	if err == nil || v.chainBroken {
 		return
 	}
-	var ee *bulletin.ExportError
-	if errors.As(err, &ee) {
-		code, reason := "", ee.Reason
-		if c, rest, ok := strings.Cut(reason, ": "); ok && (c == bulletin.CodeBadSignature || c == bulletin.CodeMalformed || c == bulletin.CodeTooLarge) {
-			code, reason = c, rest
-		}
-		v.failure(ee.Index, sniff.typeOf(ee.Index), StepChain, code, reason)
-		v.stop(fmt.Sprintf("the chain breaks at record %d; records from there on were not replayed", ee.Index))
+	var ce *bulletin.ChainError
+	if errors.As(err, &ce) {
+		v.breakChain(ce, sniff.typeOf(ce.Index))
 		return
 	}
 	v.failure(-1, "", StepChain, "", fmt.Sprintf("reading the record stopped after %d records: %v", v.records, err))
 	v.stop("the record could not be read to its end")
 }
 
-// checkpoints checks every signed checkpoint against the tree (step 2).
-func (v *verifier) checkpoints(vlog *bulletin.VerifiedLog) {
+// checkpoints checks every signed checkpoint against the tree (step 2):
+// its signature by the board key, its origin, and the root of the records
+// it covers.
+func (v *verifier) checkpoints() {
 	var cps [][]byte
 	cps = append(cps, v.opts.Checkpoints...)
 	if v.stream != nil {
@@ -568,6 +467,11 @@ func (v *verifier) checkpoints(vlog *bulletin.VerifiedLog) {
 		v.failure(-1, "", StepCheckpoints, "", fmt.Sprintf("board key: %v", err))
 		return
 	}
+	origin := v.opts.Origin
+	if origin == "" {
+		origin = nv.Name()
+	}
+	chain := v.replay.Chain()
 	var sizes []string
 	for i, signed := range cps {
 		c, _, err := bulletin.OpenCheckpoint(signed, note.VerifierList(nv))
@@ -576,13 +480,13 @@ func (v *verifier) checkpoints(vlog *bulletin.VerifiedLog) {
 			continue
 		}
 		switch {
-		case vlog == nil:
-			v.failure(-1, "", StepCheckpoints, "", fmt.Sprintf("checkpoint %d (size %d): the record could not be read", i+1, c.Size))
-		case c.Size > vlog.Size:
-			v.failure(vlog.Size, "", StepCheckpoints, "", fmt.Sprintf(
-				"checkpoint %d signs %d records, but the record has only %d valid ones: records from %d on are missing (truncated or broken)", i+1, c.Size, vlog.Size, vlog.Size))
+		case c.Origin != origin:
+			v.failure(-1, "", StepCheckpoints, "", fmt.Sprintf("checkpoint %d is for the log %q, not %q: it is another board's, or the board changed its origin", i+1, c.Origin, origin))
+		case c.Size > chain.Size():
+			v.failure(chain.Size(), "", StepCheckpoints, "", fmt.Sprintf(
+				"checkpoint %d signs %d records, but the record has only %d valid ones: records from %d on are missing (truncated or broken)", i+1, c.Size, chain.Size(), chain.Size()))
 		default:
-			if err := vlog.CheckCheckpoint(c); err != nil {
+			if err := chain.CheckCheckpoint(c); err != nil {
 				v.failure(-1, "", StepCheckpoints, "", fmt.Sprintf("checkpoint %d: %v", i+1, err))
 				continue
 			}
@@ -591,16 +495,17 @@ func (v *verifier) checkpoints(vlog *bulletin.VerifiedLog) {
 		}
 	}
 	if len(sizes) > 0 {
-		s.Note = "verified checkpoints of sizes " + strings.Join(sizes, ", ")
+		s.Note = "verified checkpoints of sizes " + strings.Join(sizes, ", ") + " of the log " + strconv.Quote(origin)
 	}
 }
 
 // finish completes the steps and the report.
-func (v *verifier) finish(vlog *bulletin.VerifiedLog) *Report {
+func (v *verifier) finish() *Report {
 	r := v.report
-	if vlog != nil {
-		r.Records = vlog.Size
-		r.TreeHash = base64.StdEncoding.EncodeToString(vlog.Hash[:])
+	chain := v.replay.Chain()
+	r.Records = chain.Size()
+	if root, err := chain.TreeHash(chain.Size()); err == nil {
+		r.TreeHash = base64.StdEncoding.EncodeToString(root[:])
 	}
 	st := v.st
 	sum := st.Summary()

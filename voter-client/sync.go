@@ -1,11 +1,8 @@
 package voterclient
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-
-	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
@@ -30,37 +27,41 @@ type Election struct {
 }
 
 // Syncer rebuilds the election context from the board's records, read in
-// order from index 0, by replaying them through an election.State, the
-// rules the board and the verifier apply (docs/spec/election.md). On top of
-// what a state admits, it checks what the voter's device cannot take on
-// trust from the board: the hash chain, every signature and the proofs of
-// the key ceremony (election.State.VerifyProofs), so that the joint key is
-// the one the trustees' commitments define. It stops needing records once
-// voting has opened (Done); ballots and later records are skipped.
+// order from index 0, through an election.Replay: the one replay every
+// participant and the verifier use, which checks the hash chain, every
+// signature, every proof (so that the joint key is the one the trustees'
+// commitments define) and every rule (docs/spec/election.md) before the
+// state is used. It stops needing records once voting has opened (Done);
+// later records are not read.
 //
 // A Syncer is not safe for concurrent use.
 type Syncer struct {
-	next     uint64
-	prevLeaf tlog.Hash
-	state    *election.State
+	replay *election.Replay
 }
 
+// syncStep is how many records the Syncer prepares at a time, so that it
+// decodes little past the record that opens voting.
+const syncStep = 16
+
 // NewSyncer returns a Syncer that expects record 0 first.
-func NewSyncer() *Syncer { return &Syncer{state: election.NewState()} }
+func NewSyncer() *Syncer {
+	return &Syncer{replay: election.NewReplay(election.ReplayOptions{})}
+}
 
 // Next returns the index of the next record Add expects.
-func (s *Syncer) Next() uint64 { return s.next }
+func (s *Syncer) Next() uint64 { return uint64(s.replay.Chain().Size()) }
 
 // Done reports whether the context is complete: the joint key is known and
 // voting has opened (or already closed).
 func (s *Syncer) Done() bool {
-	return s.state.Phase() >= election.Open && s.state.Election() != nil
+	st := s.replay.State()
+	return st.Phase() >= election.Open && st.Election() != nil
 }
 
 // Election returns the context built so far: Manifest is nil before the
 // definition is read, Ballot before the joint key.
 func (s *Syncer) Election() *Election {
-	st := s.state
+	st := s.replay.State()
 	return &Election{
 		Manifest:     st.Manifest(),
 		ManifestHash: st.ManifestHash(),
@@ -86,51 +87,31 @@ func badBoard(err error, format string, args ...any) *Problem {
 
 // Add replays the next records. Records before Next are ignored (a page
 // fetched twice); a gap is an error. Once Done, Add ignores the rest: the
-// voter's device needs no ballot records. On error the Syncer is unchanged
-// by the failing record.
+// voter's device needs no ballot records. An error names the record the
+// replay refused; nothing after it is taken in.
 func (s *Syncer) Add(recs []*bulletin.Record) error {
-	for _, r := range recs {
-		if s.Done() {
-			return nil
-		}
-		if r.Index < s.next {
-			continue
-		}
-		if r.Index > s.next {
-			return badBoard(nil, "record %d came when record %d was expected", r.Index, s.next)
-		}
-		if !bytes.Equal(r.Prev, s.prevLeaf[:]) {
-			return badBoard(nil, "record %d does not chain to the record before it", r.Index)
-		}
-		if !r.VerifySignature() {
-			return badBoard(nil, "record %d has an invalid signature", r.Index)
-		}
-		if err := s.admit(r); err != nil {
-			return err
-		}
-		s.prevLeaf = r.LeafHash()
-		s.next++
+	for len(recs) > 0 && recs[0].Index < s.Next() {
+		recs = recs[1:]
 	}
-	return nil
-}
-
-// admit decodes r, checks its proofs and admits it into the state, which
-// is unchanged if any of these fails.
-func (s *Syncer) admit(r *bulletin.Record) error {
-	v, err := election.Decode(r.Type, r.Payload)
-	if err != nil {
-		return badBoard(err, "record %d is not a valid %q record", r.Index, r.Type)
-	}
-	if err := s.state.VerifyProofs(r.Type, r.Author, v); err != nil {
-		return badBoard(err, "the proofs in record %d (%s) do not verify", r.Index, r.Type)
-	}
-	if err := s.state.Admit(r, v); err != nil {
-		reason := err.Error()
-		var rej *bulletin.RejectError
-		if errors.As(err, &rej) {
-			reason = rej.Reason
+	for len(recs) > 0 && !s.Done() {
+		n := min(len(recs), syncStep)
+		var refused error
+		var at *bulletin.Record
+		s.replay.Admit(s.replay.Prepare(recs[:n]), func(e *election.Entry, err error) bool {
+			if err != nil {
+				refused, at = err, e.Record
+			}
+			return err == nil && !s.Done()
+		})
+		if refused != nil {
+			reason := refused.Error()
+			var rej *bulletin.RejectError
+			if errors.As(refused, &rej) {
+				reason = rej.Reason
+			}
+			return badBoard(refused, "record %d (%s) does not verify: %s", at.Index, at.Type, reason)
 		}
-		return badBoard(err, "record %d (%s) breaks the election's rules: %s", r.Index, r.Type, reason)
+		recs = recs[n:]
 	}
 	return nil
 }

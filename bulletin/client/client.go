@@ -93,7 +93,8 @@ type Client struct {
 type Options struct {
 	// HTTPClient is used for all requests; http.DefaultClient if nil.
 	HTTPClient *http.Client
-	// Origin, if set, is the checkpoint origin the board must use.
+	// Origin is the checkpoint origin the board must use; the name of its
+	// key if empty, as C2SP tlog-checkpoint recommends and boards do.
 	Origin string
 	// Fetcher replaces HTTP GETs (the websocket feed still dials BaseURL).
 	Fetcher Fetcher
@@ -115,6 +116,9 @@ func New(baseURL, vkey string, opts *Options) (*Client, error) {
 		opts = &Options{}
 	}
 	c := &Client{base: u, http: opts.HTTPClient, verifier: note.VerifierList(v), origin: opts.Origin}
+	if c.origin == "" {
+		c.origin = v.Name()
+	}
 	if c.http == nil {
 		c.http = http.DefaultClient
 	}

@@ -152,7 +152,7 @@ func (b *board) appendN(first, n int) {
 // signed returns a checkpoint of the given size and root signed by signer.
 func signed(t *testing.T, signer note.Signer, size int64, root tlog.Hash) []byte {
 	t.Helper()
-	n, err := bulletin.SignCheckpoint(bulletin.Checkpoint{Origin: bulletin.DefaultOrigin, Size: size, Hash: root}, signer)
+	n, err := bulletin.SignCheckpoint(bulletin.Checkpoint{Origin: signer.Name(), Size: size, Hash: root}, signer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func TestReads(t *testing.T) {
 		t.Fatalf("Checkpoint: %v", err)
 	}
 	root, _ := b.log.TreeHash(n)
-	if cp.Size != n || cp.Hash != root || cp.Origin != bulletin.DefaultOrigin {
+	if cp.Size != n || cp.Hash != root || cp.Origin != b.signer.Name() {
 		t.Fatalf("Checkpoint = %+v, want size %d root %x", cp.Checkpoint, n, root)
 	}
 	if size, h, err := bulletin.VerifyCheckpoint(b.vkey, cp.Note); err != nil || size != n || h != root {

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/gorilla/websocket"
-	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evote/evote/bulletin"
 )
@@ -36,13 +34,13 @@ var ErrFeedClosed = errors.New("board: feed closed")
 // (that error), when a check fails, or when the connection ends. To resume,
 // call Follow again from the index after the last record fn accepted.
 func (c *Client) Follow(ctx context.Context, from int64, fn func(Event) error) error {
-	var prev tlog.Hash
+	chain := bulletin.NewChain(0)
 	if from > 0 {
 		r, err := c.Record(ctx, from-1)
 		if err != nil {
 			return fmt.Errorf("board: feed: anchoring at record %d: %w", from-1, err)
 		}
-		prev = r.LeafHash()
+		chain = bulletin.ResumeChain(r, 0)
 	}
 	u := *c.base
 	u.Scheme = strings.Replace(u.Scheme, "http", "ws", 1)
@@ -64,7 +62,6 @@ func (c *Client) Follow(ctx context.Context, from int64, fn func(Event) error) e
 	defer stop()
 	conn.SetReadLimit(2*bulletin.DefaultMaxPayload + 64<<10)
 
-	next := from
 	for {
 		_, data, err := conn.ReadMessage()
 		if err != nil {
@@ -87,17 +84,9 @@ func (c *Client) Follow(ctx context.Context, from int64, fn func(Event) error) e
 			if err != nil {
 				return fmt.Errorf("board: feed: %w", err)
 			}
-			if rec.Index != uint64(next) {
-				return fmt.Errorf("board: feed: got record %d, want %d", rec.Index, next)
+			if err := chain.Append(rec); err != nil {
+				return fmt.Errorf("board: feed: %w", err)
 			}
-			if !bytes.Equal(rec.Prev, prev[:]) {
-				return fmt.Errorf("board: feed: record %d: prev is not the leaf hash of record %d", rec.Index, next-1)
-			}
-			if !rec.VerifySignature() {
-				return fmt.Errorf("board: feed: record %d: bad signature", rec.Index)
-			}
-			prev = rec.LeafHash()
-			next++
 			if err := fn(Event{Record: rec}); err != nil {
 				return err
 			}
@@ -106,17 +95,11 @@ func (c *Client) Follow(ctx context.Context, from int64, fn func(Event) error) e
 			if err != nil {
 				return fmt.Errorf("board: feed: %w", err)
 			}
-			if cp.Size != next {
-				return fmt.Errorf("board: feed: checkpoint of size %d after record %d", cp.Size, next-1)
+			if cp.Size != chain.Size() {
+				return fmt.Errorf("board: feed: checkpoint of size %d after record %d", cp.Size, chain.Size()-1)
 			}
-			if cp.Size > from {
-				p, err := c.InclusionProof(ctx, cp.Size-1, cp.Size)
-				if err != nil {
-					return fmt.Errorf("board: feed: %w", err)
-				}
-				if err := bulletin.CheckInclusion(p, cp.Size-1, cp.Size, prev, cp.Hash); err != nil {
-					return fmt.Errorf("board: feed: record %d is not the one in checkpoint %d: %w", cp.Size-1, cp.Size, err)
-				}
+			if err := c.checkFeedCheckpoint(ctx, chain, from, cp); err != nil {
+				return fmt.Errorf("board: feed: %w", err)
 			}
 			if err := fn(Event{Checkpoint: &cp}); err != nil {
 				return err
@@ -125,4 +108,24 @@ func (c *Client) Follow(ctx context.Context, from int64, fn func(Event) error) e
 			return fmt.Errorf("board: feed: unknown message type %q", m.Type)
 		}
 	}
+}
+
+// checkFeedCheckpoint checks that the records the feed delivered are the
+// ones cp signs: by the tree for a feed followed from record 0, else by
+// the inclusion of the last record delivered.
+func (c *Client) checkFeedCheckpoint(ctx context.Context, chain *bulletin.Chain, from int64, cp bulletin.SignedCheckpoint) error {
+	if from == 0 {
+		return chain.CheckCheckpoint(cp.Checkpoint)
+	}
+	if cp.Size == from {
+		return nil
+	}
+	p, err := c.InclusionProof(ctx, cp.Size-1, cp.Size)
+	if err != nil {
+		return err
+	}
+	if err := bulletin.CheckInclusion(p, cp.Size-1, cp.Size, chain.Last(), cp.Hash); err != nil {
+		return fmt.Errorf("record %d is not the one in checkpoint %d: %w", cp.Size-1, cp.Size, err)
+	}
+	return nil
 }

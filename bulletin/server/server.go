@@ -174,7 +174,7 @@ func rejectStatus(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case bulletin.CodeUnauthorized, bulletin.CodeIneligible:
 		return http.StatusForbidden
-	case bulletin.CodeDuplicate, bulletin.CodeWrongPhase, bulletin.CodeWrongOrder:
+	case bulletin.CodeDuplicate, bulletin.CodeWrongPhase, bulletin.CodeWrongOrder, bulletin.CodeStale:
 		return http.StatusConflict
 	default:
 		return http.StatusUnprocessableEntity

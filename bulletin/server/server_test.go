@@ -505,7 +505,7 @@ func TestClientDetectsFork(t *testing.T) {
 	f5 := func() []byte {
 		s, _ := noteKey(t)
 		h, _ := f.log.TreeHash(5)
-		n, _ := bulletin.SignCheckpoint(bulletin.Checkpoint{Origin: bulletin.DefaultOrigin, Size: 5, Hash: h}, s)
+		n, _ := bulletin.SignCheckpoint(bulletin.Checkpoint{Origin: s.Name(), Size: 5, Hash: h}, s)
 		return n
 	}()
 	if _, err := cl2.VerifyCheckpoint(ctx, f5); !errors.As(err, &inc) {

@@ -99,3 +99,36 @@ func CheckRange(size, start, end int64) error {
 	}
 	return nil
 }
+
+// copyPage is how many records Copy moves per Append.
+const copyPage = 1000
+
+// Copy appends records [0, n) of src, with their stored hashes, to dst,
+// which must be empty: a snapshot of a board as it was at size n, which a
+// board can serve again (it re-signs a checkpoint when it opens). src may
+// be in use by a running board.
+func Copy(ctx context.Context, dst, src Store, n int64) error {
+	if size, err := dst.Size(ctx); err != nil || size != 0 {
+		return fmt.Errorf("store: copy: the destination is not empty (size %d, %v)", size, err)
+	}
+	for start := int64(0); start < n; start += copyPage {
+		end := min(n, start+copyPage)
+		recs, err := src.Records(ctx, start, end)
+		if err != nil {
+			return fmt.Errorf("store: copy: %w", err)
+		}
+		first, last := tlog.StoredHashCount(start), tlog.StoredHashCount(end)
+		idx := make([]int64, 0, last-first)
+		for i := first; i < last; i++ {
+			idx = append(idx, i)
+		}
+		hashes, err := src.ReadHashes(idx)
+		if err != nil {
+			return fmt.Errorf("store: copy: %w", err)
+		}
+		if err := dst.Append(ctx, start, recs, hashes); err != nil {
+			return fmt.Errorf("store: copy: %w", err)
+		}
+	}
+	return nil
+}

@@ -108,7 +108,7 @@ func boardServeCommand() *cli.Command {
 			&cli.StringFlag{Name: "db", Usage: "SQLite database `FILE`", Required: true},
 			&cli.StringFlag{Name: "addr", Usage: "listen address (loopback unless behind a TLS proxy)", Value: "127.0.0.1:8080"},
 			&cli.StringFlag{Name: "key", Usage: "checkpoint signing key `FILE` (from evote board keygen)", EnvVars: []string{"EVOTE_BOARD_SKEY"}},
-			&cli.StringFlag{Name: "origin", Usage: "checkpoint origin line", Value: bulletin.DefaultOrigin},
+			&cli.StringFlag{Name: "origin", Usage: "checkpoint origin line (default: the name of the board's key, as C2SP tlog-checkpoint recommends)"},
 			&cli.BoolFlag{Name: "init", Usage: "create a new database at --db"},
 			&cli.Float64Flag{Name: "rate-limit", Usage: "requests per second per client IP (0: no limit)", Value: 50},
 			&cli.IntFlag{Name: "rate-burst", Usage: "requests a client IP may burst", Value: 100},
@@ -209,7 +209,7 @@ func boardServe(c *cli.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	fmt.Fprintf(c.App.ErrWriter, "evote: board %q with %d records listening on http://%s\n", c.String("origin"), l.Size(), ln.Addr())
+	fmt.Fprintf(c.App.ErrWriter, "evote: board %q with %d records listening on http://%s\n", l.Checkpoint().Origin, l.Size(), ln.Addr())
 
 	select {
 	case err := <-errc:
@@ -309,13 +309,21 @@ func boardVerifyExportCommand() *cli.Command {
 			}
 			v, err := bulletin.VerifyExport(r, c.Int("max-payload"))
 			if err != nil {
-				var ee *bulletin.ExportError
+				var ee *bulletin.ChainError
 				if errors.As(err, &ee) {
-					return withHint(fmt.Errorf("export is invalid at %w", err), "the records before record %d verify; record %d or its neighbours were altered", ee.Index, ee.Index)
+					reason := ee.Reason
+					if ee.Code != "" {
+						reason = ee.Code + ": " + reason
+					}
+					return withHint(fmt.Errorf("export is invalid at record %d (line %d): %s", ee.Index, ee.Index+1, reason), "the records before record %d verify; record %d or its neighbours were altered", ee.Index, ee.Index)
 				}
 				return err
 			}
-			fmt.Fprintf(c.App.Writer, "ok: %d records, chain and signatures verify, root %v\n", v.Size, v.Hash)
+			root, err := v.TreeHash(v.Size())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.App.Writer, "ok: %d records, chain and signatures verify, root %v\n", v.Size(), root)
 			if c.String("checkpoint") == "" {
 				return nil
 			}

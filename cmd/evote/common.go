@@ -63,12 +63,15 @@ func boardClient(c *cli.Context) (*client.Client, error) {
 	return cl, nil
 }
 
-// syncState fetches every record up to the board's latest signed
-// checkpoint, checks them against it and replays them into a fresh
-// election state.
-func syncState(ctx context.Context, cl *client.Client) (*election.State, error) {
-	st, err := newFollower(cl).Sync(ctx)
-	return st, boardHint(err)
+// boardRefusal explains an error of following the board: a board that
+// could not be reached, or one whose records do not verify, in which case
+// the command did what refused says (for example "posted nothing").
+func boardRefusal(err error, refused string) error {
+	if errors.Is(err, follow.ErrRefused) {
+		return withHint(err, "the board sent records that do not verify, so this command %s; "+
+			"tell the election official and observers, and keep this output as evidence", refused)
+	}
+	return boardHint(err)
 }
 
 // newFollower returns a follower of the board that shows its progress on
@@ -98,15 +101,15 @@ func newFollower(cl *client.Client) *follow.Follower {
 const progressThreshold = 10_000
 
 // boardState connects to the board named by boardFlags and replays its
-// records into the election state.
+// records into the election state, verifying every one.
 func boardState(c *cli.Context) (*client.Client, *election.State, error) {
 	cl, err := boardClient(c)
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := syncState(c.Context, cl)
+	st, err := newFollower(cl).Sync(c.Context)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, boardRefusal(err, "acted on nothing and posted nothing")
 	}
 	return cl, st, nil
 }
@@ -142,15 +145,14 @@ func boardHint(err error) error {
 	return err
 }
 
-// waitFor polls the board until cond holds for its state, printing what it
-// waits for once.
-func waitFor(ctx context.Context, c *cli.Context, cl *client.Client, what string, cond func(*election.State) bool) (*election.State, error) {
+// waitFor polls the board through f until cond holds for its state,
+// printing what it waits for once.
+func waitFor(ctx context.Context, c *cli.Context, f *follow.Follower, what string, cond func(*election.State) bool) (*election.State, error) {
 	told := false
-	f := newFollower(cl)
 	for {
 		st, err := f.Sync(ctx)
 		if err != nil {
-			return nil, boardHint(err)
+			return nil, boardRefusal(err, "acted on nothing and posted nothing")
 		}
 		if cond(st) {
 			return st, nil

@@ -108,6 +108,9 @@ func runDemo(c *cli.Context) error {
 	if err := e.Ceremony(ctx); err != nil {
 		return err
 	}
+	if err := d.saveTrustees(e); err != nil {
+		return err
+	}
 	d.step("key ceremony done: every trustee checked its shares and accepted; joint key posted")
 	if err := e.SetPhase(ctx, election.PhaseOpen); err != nil {
 		return err
@@ -132,7 +135,10 @@ func runDemo(c *cli.Context) error {
 	if err := e.SetPhase(ctx, election.PhaseClosed); err != nil {
 		return err
 	}
-	d.step("voting is closed")
+	if err := d.snapshot(ctx, "board-at-close.db"); err != nil {
+		return err
+	}
+	d.step("voting is closed; a copy of the board as it is now is in %s", filepath.Join(d.dir, "board-at-close.db"))
 	away := map[int]bool{}
 	for _, i := range []int{3, 5}[:absent] {
 		away[i] = true
@@ -287,8 +293,22 @@ func (d *demo) startBoard(ctx context.Context) (stop func(), err error) {
 	}, nil
 }
 
-// saveKeys leaves the definition and the participants' keys in the folder
-// so that a person can continue by hand.
+// snapshot copies the board, as it is now, into a new database in the
+// folder.
+func (d *demo) snapshot(ctx context.Context, name string) error {
+	dst, err := sqlite.Create(ctx, filepath.Join(d.dir, name))
+	if err != nil {
+		return err
+	}
+	if err := store.Copy(ctx, dst, d.store, d.log.Size()); err != nil {
+		dst.Close()
+		return err
+	}
+	return dst.Close()
+}
+
+// saveKeys leaves the definition, the official's key and the voters'
+// credentials in the folder so that a person can continue by hand.
 func (d *demo) saveKeys(e *simulate.Election) error {
 	def, err := e.Manifest.MarshalCanonical()
 	if err != nil {
@@ -300,15 +320,6 @@ func (d *demo) saveKeys(e *simulate.Election) error {
 	if err := writeSigningKey(filepath.Join(d.dir, "official.key"), ed25519.PrivateKey(e.Official)); err != nil {
 		return err
 	}
-	for i, k := range e.Trustees {
-		dir := filepath.Join(d.dir, fmt.Sprintf("trustee-%d", i+1))
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return err
-		}
-		if err := saveKeystore(filepath.Join(dir, "trustee.keystore"), []byte(demoPassphrase), &ceremony.TrusteeState{Keys: k}, false); err != nil {
-			return err
-		}
-	}
 	creds := filepath.Join(d.dir, "credentials")
 	if err := os.MkdirAll(creds, 0o700); err != nil {
 		return err
@@ -319,6 +330,23 @@ func (d *demo) saveKeys(e *simulate.Election) error {
 			return err
 		}
 		if err := writeNewFile(filepath.Join(creds, fmt.Sprintf("voter-%05d.json", i+1)), b, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// saveTrustees leaves each trustee's keystore, holding its keys and the
+// secret share it accepted in the ceremony, as `evote trustee ceremony`
+// would have.
+func (d *demo) saveTrustees(e *simulate.Election) error {
+	for i, k := range e.Trustees {
+		dir := filepath.Join(d.dir, fmt.Sprintf("trustee-%d", i+1))
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		ts := &ceremony.TrusteeState{Keys: k, Share: e.Shares[i]}
+		if err := saveKeystore(filepath.Join(dir, "trustee.keystore"), []byte(demoPassphrase), ts, false); err != nil {
 			return err
 		}
 	}
@@ -414,28 +442,45 @@ var guide = template.Must(template.New("guide").Parse(`This folder holds a compl
 
   election.json      the election definition (as posted, canonical)
   board.db           the bulletin board's SQLite database
+  board-at-close.db  a copy of the board as it was when voting closed
   board.skey/.vkey   the board's checkpoint signing / verifier key
   record.jsonl       the exported public record, one record per line
   checkpoint.txt     the board's last signed checkpoint
   expected-counts.json  the totals the simulated voters cast, to compare with the result
   official.key       the official's signing key
-  trustee-N/         each trustee's keystore (passphrase: "{{.Passphrase}}")
+  trustee-N/         each trustee's keystore with its secret share (passphrase: "{{.Passphrase}}")
   credentials/       each voter's credential
 
 The commands below use an installed evote (go install ./cmd/evote from the
-repository); "go run ./cmd/evote" works in its place.
+repository); "go run ./cmd/evote" works in its place. Run them from the
+folder that holds {{.Dir}}.
 
 Re-verify the whole election from the public record alone:
 
   evote verify --record {{.Dir}}/record.jsonl --checkpoint {{.Dir}}/checkpoint.txt --board-key @{{.Dir}}/board.vkey
 
-Serve the board again and look around:
+Serve the board again and look around (stop it with Ctrl-C, or kill %1):
 
-  evote board serve --db {{.Dir}}/board.db --key {{.Dir}}/board.skey --addr 127.0.0.1:8080
+  evote board serve --db {{.Dir}}/board.db --key {{.Dir}}/board.skey --addr 127.0.0.1:8080 &
   evote election status --board http://127.0.0.1:8080 --board-key @{{.Dir}}/board.vkey
+  evote verify --board http://127.0.0.1:8080 --board-key @{{.Dir}}/board.vkey
+
+Play the tally by hand, on a copy of the board as it was when voting
+closed: each trustee replays and verifies the whole board, checks that the
+official's closing record names the sums it recomputed, and only then
+decrypts; any 3 of the 5 suffice, and the official combines them:
+
+  cp {{.Dir}}/board-at-close.db tally-copy.db
+  evote board serve --db tally-copy.db --key {{.Dir}}/board.skey --addr 127.0.0.1:8081 &
+  export EVOTE_BOARD=http://127.0.0.1:8081 EVOTE_BOARD_KEY=@{{.Dir}}/board.vkey EVOTE_PASSPHRASE='{{.Passphrase}}'
+  evote trustee decrypt --keystore {{.Dir}}/trustee-2/trustee.keystore
+  evote trustee decrypt --keystore {{.Dir}}/trustee-3/trustee.keystore
+  evote trustee decrypt --keystore {{.Dir}}/trustee-5/trustee.keystore
+  evote tally --key {{.Dir}}/official.key
+  evote verify --board http://127.0.0.1:8081 --board-key @{{.Dir}}/board.vkey
 
 To see the voter and observer pages as well, build them once with
-scripts/build-web.sh web-build and add --web web-build to the serve command;
+scripts/build-web.sh web-build and add --web web-build to a serve command;
 then open http://127.0.0.1:8080/observe.
 `))
 

@@ -19,10 +19,24 @@ var version = "v0.1.0-dev"
 
 func main() {
 	if err := newApp().Run(os.Args); err != nil {
+		var st *statusError
+		if errors.As(err, &st) {
+			fmt.Fprintf(os.Stderr, "evote: %s\n", st.msg)
+			os.Exit(st.status)
+		}
 		printError(os.Stderr, err)
 		os.Exit(1)
 	}
 }
+
+// statusError ends the command with an exit status other than 1, for an
+// outcome that is not an error but must not read as success.
+type statusError struct {
+	status int
+	msg    string
+}
+
+func (e *statusError) Error() string { return e.msg }
 
 // newApp builds the command tree. Tests run it in-process.
 func newApp() *cli.App {

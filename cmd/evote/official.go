@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/election"
 )
 
@@ -166,7 +167,7 @@ func finishCeremony(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := waitFor(c.Context, c, cl, "every trustee's verdict", func(s *election.State) bool {
+	st, err := waitFor(c.Context, c, newFollower(cl), "every trustee's verdict", func(s *election.State) bool {
 		return s.VerdictsComplete() || s.CeremonyFailure() != nil
 	})
 	if err != nil {
@@ -185,21 +186,38 @@ func finishCeremony(c *cli.Context) error {
 }
 
 func setPhase(c *cli.Context, phase string) error {
-	key, err := officialKey(c)
+	key, cl, err := officialAndBoard(c)
 	if err != nil {
 		return err
 	}
-	cl, st, err := boardState(c)
-	if err != nil {
-		return err
+	f := newFollower(cl)
+	// A closing record names every record before it and the sums they
+	// make; ballots posted meanwhile make it stale, so look again.
+	for attempt := 1; ; attempt++ {
+		st, err := f.Sync(c.Context)
+		if err != nil {
+			return boardRefusal(err, "acted on nothing and posted nothing")
+		}
+		rec, _, err := post(c.Context, cl, key, election.TypePhase, st.PhaseRecord(phase))
+		var rej *bulletin.RejectError
+		if errors.As(err, &rej) && rej.Code == bulletin.CodeStale && attempt < maxCloseAttempts {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if phase == election.PhaseClosed {
+			fmt.Fprintf(out(c), "voting is closed (record %d), after the board's first %d records; their encrypted sums are fixed for the trustees\n", rec.Index, rec.Index)
+			return nil
+		}
+		fmt.Fprintf(out(c), "voting is %s (record %d)\n", phase, rec.Index)
+		return nil
 	}
-	rec, _, err := post(c.Context, cl, key, election.TypePhase, st.PhaseRecord(phase))
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out(c), "voting is %s (record %d)\n", phase, rec.Index)
-	return nil
 }
+
+// maxCloseAttempts bounds how often setPhase posts a closing record that
+// ballots arriving meanwhile made stale.
+const maxCloseAttempts = 10
 
 func publishClient(c *cli.Context) error {
 	key, err := officialKey(c)
@@ -246,7 +264,8 @@ func postResult(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := waitFor(c.Context, c, cl, "enough partial decryptions", func(s *election.State) bool {
+	f := newFollower(cl)
+	st, err := waitFor(c.Context, c, f, "enough partial decryptions", func(s *election.State) bool {
 		m := s.Manifest()
 		return m != nil && s.Phase() == election.Closed && len(s.Partials()) >= m.Threshold
 	})
@@ -261,8 +280,8 @@ func postResult(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := st.AdmitRecord(rec); err != nil {
-		return err
+	if st, err = f.Sync(c.Context); err != nil {
+		return boardRefusal(err, "posted the result but cannot show it")
 	}
 	fmt.Fprintf(out(c), "posted the result as record %d (trustees %v combined)\n", rec.Index, r.Tally.Trustees)
 	for _, rej := range r.Tally.Rejected {

@@ -24,6 +24,16 @@ func run(t *testing.T, args ...string) (string, error) {
 	return stdout.String() + stderr.String(), err
 }
 
+// runInput is run with input on the app's standard input.
+func runInput(t *testing.T, input string, args ...string) (string, error) {
+	t.Helper()
+	var stdout, stderr syncBuffer
+	app := newApp()
+	app.Writer, app.ErrWriter, app.Reader = &stdout, &stderr, strings.NewReader(input)
+	err := app.RunContext(t.Context(), append([]string{"evote"}, args...))
+	return stdout.String() + stderr.String(), err
+}
+
 func mustRun(t *testing.T, args ...string) string {
 	t.Helper()
 	out, err := run(t, args...)
@@ -139,36 +149,60 @@ func TestEveryRoleByHand(t *testing.T) {
 	}
 	mustRun(t, with("election", "finish-ceremony", "--key", at("official.key"))...)
 
-	// Voting.
+	// Voting: encrypt first, see the code, then cast or challenge that
+	// very ballot.
 	cred := func(i int) string { return filepath.Join(at("credentials"), fmt.Sprintf("voter-%05d.json", i)) }
-	vote := func(i int, choices string, extra ...string) (string, error) {
-		args := []string{"vote", "--credential", cred(i), "--choices", choices,
-			"--receipt", at(fmt.Sprintf("receipt-%d.json", i)), "--device-state", at(fmt.Sprintf("device-%d", i))}
-		return run(t, with(append(args, extra...)...)...)
+	ballots := 0
+	vote := func(i int, choices, action string) (string, error) {
+		ballots++
+		prepared := at(fmt.Sprintf("ballot-%d.prepared", ballots))
+		out, err := run(t, with("vote", "prepare", "--credential", cred(i), "--choices", choices,
+			"--out", prepared, "--device-state", at(fmt.Sprintf("device-%d", i)))...)
+		if err != nil {
+			return out, err
+		}
+		args := []string{"vote", action, "--credential", cred(i), "--prepared", prepared}
+		if action == "cast" {
+			args = append(args, "--receipt", at(fmt.Sprintf("receipt-%d.txt", ballots)))
+		}
+		more, err := run(t, with(args...)...)
+		return out + more, err
 	}
-	if _, err := vote(1, "mayor=alice;budget=parks:2,roads", "--cast"); err == nil {
+	if _, err := vote(1, "mayor=alice;budget=parks:2,roads", "cast"); err == nil {
 		t.Fatal("a ballot was accepted before voting opened")
 	}
 	mustRun(t, with("election", "open", "--key", at("official.key"))...)
-	for i, choices := range []string{"mayor=alice;budget=parks:2,roads", "mayor=bob;budget=roads:2,parks", "budget=parks,roads:2"} {
-		if out, err := vote(i+1, choices, "--cast"); err != nil || !strings.Contains(out, "receipt saved") {
+	for i, choices := range []string{"mayor=alice;budget=parks:2,roads", "mayor=bob;budget=roads:2,parks"} {
+		out, err := vote(i+1, choices, "cast")
+		if err != nil || !strings.Contains(out, "receipt saved") || !strings.Contains(out, "confirmation code") {
 			t.Fatalf("voter %d: %v\n%s", i+1, err, out)
 		}
 	}
-	out, err := vote(2, "mayor=alice;budget=parks:2,roads", "--challenge")
+	// Voter 3 answers at the prompt; the code and the choices come first.
+	out, err := runInput(t, "c\n", with("vote", "--credential", cred(3), "--choices", "budget=parks,roads:2",
+		"--receipt", at("receipt-3-prompt.txt"), "--device-state", at("device-3"))...)
+	if err != nil || !regexp.MustCompile(`(?s)confirmation code: .*Budget points: Parks×1, Roads×2.*Cast this ballot.*receipt saved`).MatchString(out) {
+		t.Fatalf("voting at the prompt: %v\n%s", err, out)
+	}
+	out, err = vote(2, "mayor=alice;budget=parks:2,roads", "challenge")
 	if err != nil || !strings.Contains(out, "Alice×1") || !strings.Contains(out, "never be counted") {
 		t.Fatalf("challenge: %v\n%s", err, out)
 	}
-	out, err = vote(2, "mayor=alice;budget=parks:2,roads", "--cast")
+	out, err = vote(2, "mayor=alice;budget=parks:2,roads", "cast")
 	if err != nil || !strings.Contains(out, "the board says: this ballot replaces the voter's earlier ballot, record") {
 		t.Fatalf("re-vote: %v\n%s", err, out)
 	}
-	if out, err := vote(3, "mayor=alice,bob;budget=parks:3", "--cast"); err == nil {
+	if out, err := vote(3, "mayor=alice,bob;budget=parks:3", "cast"); err == nil {
 		t.Fatalf("an over-limit ballot was cast: %s", out)
 	}
-	out = mustRun(t, with("vote", "check-receipt", "--receipt", at("receipt-1.json"))...)
-	if !strings.HasPrefix(out, "OK:") {
+	out = mustRun(t, with("vote", "check-receipt", "--receipt", at("receipt-2.txt"))...)
+	if !strings.Contains(out, "COUNTED") {
 		t.Fatalf("check-receipt printed %q", out)
+	}
+	// Voter 2's first ballot no longer counts: its receipt says so, loudly.
+	out, err = run(t, with("vote", "check-receipt", "--receipt", at("receipt-3.txt"))...)
+	if err == nil || !strings.Contains(out, "REPLACED") || !strings.Contains(out, "WARNING") {
+		t.Fatalf("check-receipt of a replaced ballot: %v\n%s", err, out)
 	}
 
 	// Closing and the tally with trustee 2 absent.

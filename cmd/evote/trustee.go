@@ -149,7 +149,7 @@ func trusteeCeremony(c *cli.Context) error {
 	case ts.Dealer == nil:
 		return errors.New("the board has this trustee's commitments but the keystore has no dealer secret: was another keystore used?")
 	}
-	st, err = waitFor(c.Context, c, cl, "every trustee's commitments and shares", (*election.State).CeremonyComplete)
+	st, err = waitFor(c.Context, c, newFollower(cl), "every trustee's commitments and shares", (*election.State).CeremonyComplete)
 	if err != nil {
 		return err
 	}
@@ -188,13 +188,13 @@ func trusteeDecrypt(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := waitFor(c.Context, c, cl, "voting to close", func(s *election.State) bool { return s.Phase() >= election.Closed })
+	st, err := waitFor(c.Context, c, newFollower(cl), "voting to close", func(s *election.State) bool { return s.Phase() >= election.Closed })
 	if err != nil {
 		return err
 	}
 	p, err := st.PartialDecryption(ts.Share)
 	if err != nil {
-		return err
+		return withHint(err, "nothing was decrypted or posted")
 	}
 	rec, _, err := post(c.Context, cl, election.TrusteeSigner{Keys: ts.Keys}, election.TypePartial, p)
 	if err != nil {

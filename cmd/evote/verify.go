@@ -19,13 +19,20 @@ func verifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
 		Usage:     "re-verify a whole election from its public record",
-		UsageText: "evote verify --record FILE [--checkpoint FILE]... [--board-key KEY | --board-key-file FILE] [--json]\nevote verify --board URL --board-key KEY [--json]",
+		UsageText: "evote verify --record FILE --checkpoint FILE... --board-key KEY [--json]\nevote verify --board URL --board-key KEY [--json]\nevote verify --record FILE --no-checkpoint [--unanchored-ok]",
 		Description: `Checks, from the public record alone and in this order: the hash chain,
 indexes, signatures and Merkle tree; the signed checkpoints; the election
 definition and base hash; the key ceremony; every ballot (proofs, eligibility,
 duplicates, re-voting); every challenged ballot; the encrypted sums; every
 partial decryption; the combination and the final counts
 (docs/spec/verifier.md).
+
+A record is verified against what the board signed: give the board's signed
+checkpoint (--checkpoint, the board serves it at /checkpoint and the demo
+leaves it in checkpoint.txt) or verify the live board (--board). Without
+either, verify refuses to start; --no-checkpoint verifies the record anyway,
+warns that nothing ties it to the board, and exits with status 3 unless
+--unanchored-ok is given too.
 
 It prints a report (--json for the machine-readable one) and exits with status
 0 only if everything holds.`,
@@ -35,6 +42,9 @@ It prints a report (--json for the machine-readable one) and exits with status
 			&cli.StringSliceFlag{Name: "checkpoint", Usage: "a signed checkpoint `FILE` the record must match (repeatable)"},
 			&cli.StringFlag{Name: "board-key", Usage: "the board's checkpoint verifier `KEY`, or @FILE holding it", EnvVars: []string{"EVOTE_BOARD_KEY"}},
 			&cli.StringFlag{Name: "board-key-file", Usage: "`FILE` holding the board's checkpoint verifier key"},
+			&cli.StringFlag{Name: "origin", Usage: "the log `NAME` every checkpoint must be for (default: the name of the board's key)"},
+			&cli.BoolFlag{Name: "no-checkpoint", Usage: "verify a record without any signed checkpoint (warns, exits 3)"},
+			&cli.BoolFlag{Name: "unanchored-ok", Usage: "with --no-checkpoint, exit 0 if everything else holds"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
 			&cli.IntFlag{Name: "max-payload", Usage: "largest record payload accepted, in `BYTES`", Value: verifier.DefaultMaxPayload},
 			&cli.IntFlag{Name: "workers", Usage: "goroutines verifying in parallel (0: one per CPU)"},
@@ -58,6 +68,7 @@ func runVerify(c *cli.Context) error {
 	}
 	opts := verifier.Options{
 		BoardKey:   vkey,
+		Origin:     c.String("origin"),
 		MaxPayload: c.Int("max-payload"),
 		Workers:    c.Int("workers"),
 		Progress:   newProgressPrinter(c.App.ErrWriter),
@@ -71,6 +82,17 @@ func runVerify(c *cli.Context) error {
 	}
 	if len(opts.Checkpoints) > 0 && vkey == "" {
 		return withHint(errors.New("--checkpoint needs the board's key to check its signature"), "pass --board-key KEY or --board-key-file FILE")
+	}
+	unanchored := board == "" && len(opts.Checkpoints) == 0
+	switch {
+	case unanchored && !c.Bool("no-checkpoint"):
+		return withHint(errors.New("nothing to verify the record against: no --checkpoint and no --board"),
+			"give the board's signed checkpoint (--checkpoint FILE --board-key @board.vkey; the board serves it at /checkpoint), "+
+				"or verify the live board with --board URL; --no-checkpoint verifies without one, unanchored")
+	case !unanchored && c.Bool("no-checkpoint"):
+		return errors.New("--no-checkpoint contradicts --checkpoint and --board")
+	case c.Bool("unanchored-ok") && !c.Bool("no-checkpoint"):
+		return errors.New("--unanchored-ok goes with --no-checkpoint")
 	}
 
 	var src verifier.Source
@@ -109,6 +131,13 @@ func runVerify(c *cli.Context) error {
 			return errors.New("verification failed: 1 problem")
 		}
 		return fmt.Errorf("verification failed: %d problems", r.Problems)
+	}
+	if unanchored {
+		fmt.Fprintln(c.App.ErrWriter, "evote: warning: no signed checkpoint was checked: nothing ties this record to what the board published; "+
+			"a board could have handed you a record it never showed anyone else")
+		if !c.Bool("unanchored-ok") {
+			return &statusError{status: 3, msg: "verified, but unanchored (exit status 3; --unanchored-ok accepts that)"}
+		}
 	}
 	return nil
 }

@@ -1,7 +1,8 @@
 package main
 
 import (
-	"context"
+	"bufio"
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -10,115 +11,293 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/mod/sumdb/tlog"
+	"golang.org/x/term"
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/election/follow"
 )
 
 func voteCommand() *cli.Command {
+	credentialFlag := func() cli.Flag {
+		return &cli.StringFlag{Name: "credential", Usage: "your credential `FILE` (required)"}
+	}
+	receiptFlag := func() cli.Flag {
+		return &cli.StringFlag{Name: "receipt", Usage: "where to save the receipt of a cast ballot (default receipt-N.txt, N the ballot's record)"}
+	}
+	preparedFlag := func() cli.Flag {
+		return &cli.StringFlag{Name: "prepared", Usage: "the prepared ballot `FILE` (from `evote vote prepare`)", Value: "ballot.prepared"}
+	}
 	return &cli.Command{
 		Name:  "vote",
-		Usage: "encrypt your choices on this device, then cast or challenge the ballot",
+		Usage: "encrypt your choices on this device, see the confirmation code, then cast or challenge that ballot",
 		Description: `Choices are written contest=option,option;contest=option:count, using the ids
 of the election definition; contests left out get no selection. For example:
   --choices 'mayor=alice;council=dan,erin;budget=schools:3,roads:2'
 
-Without --cast or --challenge the ballot is encrypted, its confirmation code
-shown, and nothing is posted. --challenge posts the ballot with its
-randomness so anyone can check it encrypts your choices (it is never
-counted); then vote again. --cast posts it and saves the board's receipt.`,
+The ballot is encrypted first and its confirmation code and choices shown;
+only then do you decide, for that very ballot, to cast it or to challenge it
+(a Benaloh challenge: the ballot is posted with its randomness so anyone can
+check it encrypts your choices; it is never counted, and you vote again).
+Because the device does not know your decision while it encrypts, a
+dishonest device cannot cheat only on the ballots you cast.
+
+  evote vote --credential FILE --choices '…'        asks at the terminal
+  evote vote prepare --credential FILE --choices '…' then, later:
+  evote vote cast --credential FILE      or    evote vote challenge --credential FILE
+
+A cast ballot's receipt is saved to its own file (receipt-N.txt); check it
+later with evote vote check-receipt, which says whether it still counts.`,
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "credential", Usage: "your credential file (required)"},
+			credentialFlag(),
 			&cli.StringFlag{Name: "choices", Usage: "your choices, see above (required)"},
-			&cli.BoolFlag{Name: "cast", Usage: "cast the ballot"},
-			&cli.BoolFlag{Name: "challenge", Usage: "challenge (audit) the ballot instead of casting it"},
-			&cli.StringFlag{Name: "receipt", Usage: "where to save the receipt of a cast ballot", Value: "receipt.json"},
-			&cli.StringFlag{Name: "device-state", Usage: "file keeping this device's last confirmation code (chains the codes)", Value: ".evote-device"},
+			receiptFlag(),
+			deviceStateFlag(),
 		}, boardFlags()...),
-		Action: vote,
+		Action: voteAtTerminal,
 		Subcommands: []*cli.Command{
 			{
+				Name:  "prepare",
+				Usage: "encrypt your choices and show the confirmation code; nothing is posted",
+				Flags: append([]cli.Flag{
+					credentialFlag(),
+					&cli.StringFlag{Name: "choices", Usage: "your choices, see `evote vote --help` (required)"},
+					&cli.StringFlag{Name: "out", Usage: "where to keep the prepared ballot (secret until cast or challenged)", Value: "ballot.prepared"},
+					deviceStateFlag(),
+				}, boardFlags()...),
+				Action: votePrepare,
+			},
+			{
+				Name:   "cast",
+				Usage:  "cast the prepared ballot and save its receipt",
+				Flags:  append([]cli.Flag{credentialFlag(), preparedFlag(), receiptFlag()}, boardFlags()...),
+				Action: func(c *cli.Context) error { return votePrepared(c, true) },
+			},
+			{
+				Name:   "challenge",
+				Usage:  "challenge (audit) the prepared ballot: it is revealed for anyone to check, and never counted",
+				Flags:  append([]cli.Flag{credentialFlag(), preparedFlag()}, boardFlags()...),
+				Action: func(c *cli.Context) error { return votePrepared(c, false) },
+			},
+			{
 				Name:   "check-receipt",
-				Usage:  "check that a cast ballot is on the board and the board's history still contains it",
-				Flags:  append([]cli.Flag{&cli.StringFlag{Name: "receipt", Usage: "the receipt to check", Value: "receipt.json"}}, boardFlags()...),
+				Usage:  "check that a cast ballot is on the board unchanged and whether it still counts",
+				Flags:  append([]cli.Flag{&cli.StringFlag{Name: "receipt", Usage: "the receipt `FILE` to check", Required: true}}, boardFlags()...),
 				Action: checkReceipt,
 			},
 		},
 	}
 }
 
-func vote(c *cli.Context) error {
-	if c.String("credential") == "" || c.String("choices") == "" {
-		return withHint(errors.New("--credential and --choices are required"), "see `evote vote --help` for the choices syntax")
-	}
-	if c.Bool("cast") && c.Bool("challenge") {
-		return errors.New("choose one of --cast and --challenge")
+func deviceStateFlag() cli.Flag {
+	return &cli.StringFlag{Name: "device-state", Usage: "file keeping this device's last confirmation code (chains the codes)", Value: ".evote-device"}
+}
+
+// voter is a voter's session: the credential and the board, verified.
+type voter struct {
+	c      *cli.Context
+	cred   *ballot.Credential
+	client *client.Client
+	follow *follow.Follower
+	state  *election.State
+}
+
+// openVoter reads the credential and replays the board.
+func openVoter(c *cli.Context) (*voter, error) {
+	if c.String("credential") == "" {
+		return nil, withHint(errors.New("--credential is required"), "--credential names the credential file your registrar or official gave you")
 	}
 	data, err := os.ReadFile(c.String("credential"))
 	if err != nil {
-		return withHint(fmt.Errorf("reading your credential: %w", err), "--credential names the credential file the official gave you")
+		return nil, withHint(fmt.Errorf("reading your credential: %w", err), "--credential names the credential file your registrar or official gave you")
 	}
 	cred, err := ballot.ParseCredential(data)
 	if err != nil {
-		return withHint(fmt.Errorf("%s: %w", c.String("credential"), err), "use the credential file the official gave you")
+		return nil, withHint(fmt.Errorf("%s: %w", c.String("credential"), err), "use the credential file you were given, unchanged")
 	}
-	cl, st, err := boardState(c)
+	cl, err := boardClient(c)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	f := newFollower(cl)
+	st, err := f.Sync(c.Context)
+	if err != nil {
+		return nil, boardRefusal(err, "encrypted or posted nothing")
 	}
 	m := st.Manifest()
 	if m == nil {
-		return errors.New("the board holds no election yet")
+		return nil, errors.New("the board holds no election yet")
 	}
+	if cred.Election != m.ID {
+		return nil, fmt.Errorf("this credential is for the election %q, but the board runs %q", cred.Election, m.ID)
+	}
+	return &voter{c: c, cred: cred, client: cl, follow: f, state: st}, nil
+}
+
+// prepare encrypts the choices of --choices, shows the confirmation code
+// and the choices, and returns the ballot with its secrets in the form it
+// would be challenged in.
+func (v *voter) prepare() (*ballot.ChallengedBallot, error) {
+	c := v.c
+	if c.String("choices") == "" {
+		return nil, withHint(errors.New("--choices is required"), "see `evote vote --help` for the choices syntax")
+	}
+	m := v.state.Manifest()
 	choices, err := parseChoices(m, c.String("choices"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := ballot.ValidateChoices(m, choices); err != nil {
-		return err
+		return nil, err
 	}
 	prev, err := readDeviceCode(c.String("device-state"))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	b, secrets, err := st.EncryptBallot(cred.Public, choices, prev)
+	b, secrets, err := v.state.EncryptBallot(v.cred.Public, choices, prev)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	code := b.ConfirmationCode()
 	if err := replaceFile(c.String("device-state"), []byte(code.String()+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out(c), "encrypted on this device; confirmation code: %s\n", code.Short())
+	fmt.Fprintln(out(c), "your choices:")
+	printChoices(c, m, choices)
+	if cur, ok := v.state.CastBallot(v.cred.Public); ok {
+		fmt.Fprintf(out(c), "note: a ballot of this credential already counts (record %d); casting this one replaces it\n", cur)
+	}
+	return ballot.Challenge(b, secrets), nil
+}
+
+// voteAtTerminal encrypts, shows the code, then asks whether to cast or
+// challenge that ballot.
+func voteAtTerminal(c *cli.Context) error {
+	if c.App.Reader == os.Stdin && !term.IsTerminal(int(os.Stdin.Fd())) {
+		return withHint(errors.New("evote vote asks at the terminal whether to cast or challenge"),
+			"without a terminal, run `evote vote prepare`, then `evote vote cast` or `evote vote challenge`")
+	}
+	v, p, err := openAndPrepare(c)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out(c), "confirmation code: %s\n", code.Short())
-	signer := election.KeySigner(cred.Private)
-	switch {
-	case c.Bool("challenge"):
-		challenged := ballot.Challenge(b, secrets)
-		rec, _, err := post(c.Context, cl, signer, election.TypeChallenge, challenged)
-		if err != nil {
-			return err
+	in := bufio.NewReader(c.App.Reader)
+	for {
+		fmt.Fprint(out(c), "Cast this ballot [c], challenge it to check that it encrypts your choices [a], or quit [q]? ")
+		line, err := in.ReadString('\n')
+		answer := strings.ToLower(strings.TrimSpace(line))
+		switch {
+		case answer == "c" || answer == "cast":
+			return v.cast(p)
+		case answer == "a" || answer == "challenge":
+			return v.challenge(p)
+		case answer == "q" || answer == "quit" || err != nil:
+			fmt.Fprintln(out(c), "nothing posted; the encrypted ballot is discarded")
+			return nil
 		}
-		fmt.Fprintf(out(c), "challenged: record %d reveals this ballot; anyone can check it encrypts:\n", rec.Index)
-		printChoices(c, m, challenged.Choices)
-		fmt.Fprintln(out(c), "this ballot will never be counted: vote again to cast one")
-	case c.Bool("cast"):
-		p, err := submit(c.Context, cl, signer, election.TypeBallot, b)
-		if err != nil {
-			return err
-		}
-		if err := replaceFile(c.String("receipt"), p.Receipt.Marshal(), 0o644); err != nil {
-			return err
-		}
-		fmt.Fprintf(out(c), "cast: your ballot is record %d; receipt saved to %s\n", p.Record.Index, c.String("receipt"))
-		if p.Notice != "" {
-			fmt.Fprintf(out(c), "the board says: %s\n", p.Notice)
-		}
-	default:
-		fmt.Fprintln(out(c), "nothing posted: run again with --cast or --challenge")
 	}
+}
+
+// openAndPrepare replays the board and encrypts the choices of --choices.
+func openAndPrepare(c *cli.Context) (*voter, *ballot.ChallengedBallot, error) {
+	v, err := openVoter(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := v.prepare()
+	return v, p, err
+}
+
+// votePrepare encrypts and keeps the ballot for a later cast or challenge.
+func votePrepare(c *cli.Context) error {
+	_, p, err := openAndPrepare(c)
+	if err != nil {
+		return err
+	}
+	path := c.String("out")
+	if err := writeNewFile(path, append(p.Marshal(), '\n'), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(out(c), "nothing posted; the ballot and its secrets are in %s (keep it private)\n", path)
+	fmt.Fprintf(out(c), "next: `evote vote cast --prepared %s` or `evote vote challenge --prepared %s`\n", path, path)
+	return nil
+}
+
+// votePrepared casts or challenges the ballot of --prepared, then removes
+// the file: a cast ballot's secrets must not outlive it, and a challenged
+// ballot's are public.
+func votePrepared(c *cli.Context, cast bool) error {
+	path := c.String("prepared")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return withHint(fmt.Errorf("reading the prepared ballot: %w", err), "prepare one first with `evote vote prepare`")
+	}
+	p, err := ballot.ParseChallengedBallot(bytes.TrimSpace(data))
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	v, err := openVoter(c)
+	if err != nil {
+		return err
+	}
+	if !v.cred.Public.Equal(p.Ballot.Credential) {
+		return fmt.Errorf("%s was prepared for another credential than %s", path, c.String("credential"))
+	}
+	if e := v.state.Election(); e == nil || e.BaseHash != p.Ballot.Election {
+		return fmt.Errorf("%s was prepared for another election than the board's", path)
+	}
+	fmt.Fprintf(out(c), "confirmation code: %s\n", p.Ballot.ConfirmationCode().Short())
+	if cast {
+		err = v.cast(p)
+	} else {
+		err = v.challenge(p)
+	}
+	if err != nil {
+		return err
+	}
+	return os.Remove(path)
+}
+
+// cast posts the ballot and saves its receipt in a file of its own.
+func (v *voter) cast(p *ballot.ChallengedBallot) error {
+	c := v.c
+	path := c.String("receipt")
+	if path != "" {
+		if _, err := os.Stat(path); err == nil {
+			return withHint(fmt.Errorf("%s exists", path), "receipts are never overwritten: name another --receipt, or leave it out")
+		}
+	}
+	posted, err := submit(c.Context, v.client, election.KeySigner(v.cred.Private), election.TypeBallot, p.Ballot)
+	if err != nil {
+		return err
+	}
+	if path == "" {
+		path = fmt.Sprintf("receipt-%d.txt", posted.Record.Index)
+	}
+	if err := writeNewFile(path, posted.Receipt.Marshal(), 0o644); err != nil {
+		return fmt.Errorf("your ballot is record %d, but saving its receipt failed: %w", posted.Record.Index, err)
+	}
+	fmt.Fprintf(out(c), "cast: your ballot is record %d; receipt saved to %s\n", posted.Record.Index, path)
+	if posted.Notice != "" {
+		fmt.Fprintf(out(c), "the board says: %s\n", posted.Notice)
+	}
+	return nil
+}
+
+// challenge posts the ballot with its randomness and shows what anyone
+// can now check it encrypts.
+func (v *voter) challenge(p *ballot.ChallengedBallot) error {
+	c := v.c
+	rec, _, err := post(c.Context, v.client, election.KeySigner(v.cred.Private), election.TypeChallenge, p)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out(c), "challenged: record %d reveals this ballot; anyone can check it encrypts:\n", rec.Index)
+	printChoices(c, v.state.Manifest(), p.Choices)
+	fmt.Fprintln(out(c), "this ballot will never be counted: vote again to cast one")
 	return nil
 }
 
@@ -203,14 +382,16 @@ func readDeviceCode(path string) (ballot.ConfirmationCode, error) {
 	return code, nil
 }
 
+// checkReceipt checks a receipt against the board, replayed and verified
+// up to its latest checkpoint, and says whether the ballot still counts.
 func checkReceipt(c *cli.Context) error {
 	data, err := os.ReadFile(c.String("receipt"))
 	if err != nil {
 		return err
 	}
-	receipt, err := bulletin.ParseReceipt(data)
+	receipt, err := bulletin.ParseReceipt(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")))
 	if err != nil {
-		return err
+		return withHint(err, "this is not a receipt file, or it was changed")
 	}
 	cl, err := boardClient(c)
 	if err != nil {
@@ -220,41 +401,48 @@ func checkReceipt(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	old, err := receipt.Verify(vkey)
+	signed, err := receipt.Verify(vkey)
 	if err != nil {
-		return fmt.Errorf("the receipt itself does not verify: %w", err)
+		return withHint(fmt.Errorf("the receipt itself does not verify: %w", err), "is --board-key the key of the board you voted on?")
 	}
-	if err := receiptStillHolds(c.Context, cl, receipt, old); err != nil {
-		return err
+	f := newFollower(cl)
+	st, err := f.Sync(c.Context)
+	if err != nil {
+		return boardRefusal(err, "could not check the receipt")
 	}
-	fmt.Fprintf(out(c), "OK: record %d is in the board's signed tree of size %d, and the board's current history extends that tree\n", receipt.Index, old.Size)
-	return nil
-}
-
-// receiptStillHolds checks the receipt's record against the board now: the
-// record is there unchanged, and the latest checkpoint is consistent with
-// the receipt's.
-func receiptStillHolds(ctx context.Context, cl *client.Client, receipt *bulletin.Receipt, old bulletin.Checkpoint) error {
-	rec, err := cl.Record(ctx, receipt.Index)
+	latest := f.Checkpoint()
+	fmt.Fprintf(out(c), "checked against board %s (log %q), verified up to its signed checkpoint of %d records (root %s)\n",
+		c.String("board"), latest.Origin, latest.Size, latest.Hash)
+	// The receipt's checkpoint must be one history with the board's.
+	if _, err := cl.VerifyCheckpoint(c.Context, receipt.Checkpoint); err != nil {
+		return fmt.Errorf("NOT FOUND: the board's history does not contain the one your receipt was signed for (%w): keep your receipt and tell the election official and observers", err)
+	}
+	leaf, err := f.LeafHash(receipt.Index)
+	if err != nil || leaf != receipt.LeafHash {
+		return fmt.Errorf("NOT FOUND: record %d on the board is not the ballot of your receipt: keep your receipt and tell the election official and observers", receipt.Index)
+	}
+	rec, err := cl.Record(c.Context, receipt.Index)
 	if err != nil {
 		return fmt.Errorf("fetching record %d: %w", receipt.Index, err)
 	}
-	if !receipt.Matches(rec) {
-		return fmt.Errorf("the board's record %d is not the one in the receipt: the board changed it", receipt.Index)
+	if rec.LeafHash() != leaf {
+		return fmt.Errorf("the board served record %d differently from the copy it verified: keep your receipt and tell the election official and observers", receipt.Index)
 	}
-	latest, err := cl.Checkpoint(ctx)
-	if err != nil {
-		return err
+	status, ok := st.BallotStatus(rec)
+	switch {
+	case !ok:
+		return fmt.Errorf("NOT FOUND: record %d (in the board's tree of %d records your receipt was signed for) is not a counted or replaced ballot", receipt.Index, signed.Size)
+	case status.Counted:
+		fmt.Fprintf(out(c), "COUNTED: your ballot, record %d, is on the board unchanged and is the one that counts for your credential\n", receipt.Index)
+		return nil
 	}
-	if latest.Size < old.Size {
-		return fmt.Errorf("the board's tree shrank from %d to %d records since the receipt", old.Size, latest.Size)
+	fmt.Fprintf(out(c), "!!! WARNING: a later ballot used your credential !!!\n")
+	fmt.Fprintf(out(c), "REPLACED: your ballot, record %d, no longer counts: record %d, cast at %s, replaced it",
+		receipt.Index, status.ReplacedBy, status.ReplacedAt.Format("2006-01-02 15:04:05 UTC"))
+	if status.Current != status.ReplacedBy {
+		fmt.Fprintf(out(c), " (record %d counts now)", status.Current)
 	}
-	proof, err := cl.ConsistencyProof(ctx, old.Size, latest.Size)
-	if err != nil {
-		return err
-	}
-	if err := tlog.CheckTree(proof, latest.Size, latest.Hash, old.Size, old.Hash); err != nil {
-		return fmt.Errorf("the board's current history does not extend the one in the receipt: %w", err)
-	}
-	return nil
+	fmt.Fprintln(out(c))
+	return withHint(fmt.Errorf("your ballot, record %d, was replaced by record %d", receipt.Index, status.ReplacedBy),
+		"if you did not vote again yourself, someone else holds your credential: tell the election official and observers now, and vote again while voting is open")
 }

@@ -1,24 +1,37 @@
-// Package follow keeps an election's state in step with a bulletin board:
-// it fetches the records appended since the last look, checks that they
-// chain onto the ones before and hash to the board's latest signed
-// checkpoint, and replays them into an election.State.
+// Package follow keeps an election's state in step with a bulletin board,
+// for the participants who act on it: the voter's client, the trustees and
+// the official. It fetches the records appended since the last look and
+// replays them through an election.Replay — chain, signatures, Merkle
+// tree, every proof and every rule, as the verifier does — and checks that
+// they hash to the board's latest signed checkpoint, whose consistency with
+// every checkpoint seen before the client checks. Only then does Sync hand
+// out the state.
+//
+// A board that sends one record the replay refuses, or records that do not
+// hash to what it signed, is not followed any further: every later Sync
+// returns the same error, which names the record and the reason, so that no
+// participant ever acts on a history it could not verify.
 package follow
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/election"
-	"github.com/evote/evote/internal/parallel"
 )
 
 // pageSize is how many records one request asks for.
 const pageSize = 1000
+
+// ErrRefused is wrapped by every error of a Follower that stopped
+// following its board because the board sent what the replay refuses.
+var ErrRefused = errors.New("refusing this board's records")
 
 // Follower follows one board. It is safe for concurrent use.
 type Follower struct {
@@ -26,16 +39,15 @@ type Follower struct {
 
 	mu       sync.Mutex
 	progress func(done, total int64)
-	state    *election.State
-	hashes   hashList // the tree's stored hashes so far
-	prev     []byte   // leaf hash of the last record taken in
-	next     int64    // index of the next record to take in
+	replay   *election.Replay
+	refused  error // set for good once the board sent what the replay refuses
+	latest   bulletin.SignedCheckpoint
 }
 
 // New returns a follower of the board behind c, starting from an empty
 // state.
 func New(c *client.Client) *Follower {
-	return &Follower{client: c, state: election.NewState(), prev: make([]byte, 32)}
+	return &Follower{client: c, replay: election.NewReplay(election.ReplayOptions{})}
 }
 
 // SetProgress makes Sync report, after each page of records, how many of
@@ -46,81 +58,128 @@ func (f *Follower) SetProgress(fn func(done, total int64)) {
 	f.progress = fn
 }
 
+// Checkpoint returns the signed checkpoint that the last successful Sync
+// verified the state against.
+func (f *Follower) Checkpoint() bulletin.SignedCheckpoint {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.latest
+}
+
+// LeafHash returns the leaf hash of record index as the follower verified
+// it, so that a record fetched again (for a receipt) can be matched.
+func (f *Follower) LeafHash(index int64) (tlog.Hash, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	hs, err := f.replay.Chain().ReadHashes([]int64{tlog.StoredHashIndex(0, index)})
+	if err != nil {
+		return tlog.Hash{}, fmt.Errorf("record %d has not been verified: %w", index, err)
+	}
+	return hs[0], nil
+}
+
 // Sync takes in every record up to the board's latest signed checkpoint
-// and returns the state. The client checks the checkpoint's signature and
-// its consistency with the checkpoints it saw before; Sync checks the hash
-// chain and that the records hash to the checkpoint's root. On error the
-// state stays as it was after the last record taken in.
+// and returns the state. The client checks the checkpoint's signature,
+// origin and consistency with every checkpoint it saw before; Sync replays
+// the records (election.Replay) and checks that they hash to the
+// checkpoint's root. If the board could not be read, the error says so and
+// a later Sync goes on from where this one stopped; if the board sent what
+// the replay refuses, the error wraps ErrRefused and the follower refuses
+// this board from then on.
 func (f *Follower) Sync(ctx context.Context) (*election.State, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.refused != nil {
+		return nil, f.refused
+	}
 	cp, err := f.client.Checkpoint(ctx)
 	if err != nil {
-		return f.state, fmt.Errorf("reading the board's checkpoint: %w", err)
-	}
-	if cp.Size < f.next {
-		return f.state, fmt.Errorf("the board's checkpoint has %d records, fewer than the %d already seen", cp.Size, f.next)
-	}
-	for f.next < cp.Size {
-		recs, err := f.client.Records(ctx, f.next, min(f.next+pageSize, cp.Size))
-		if err != nil {
-			return f.state, fmt.Errorf("reading records from %d: %w", f.next, err)
+		var inc *client.ErrInconsistency
+		if errors.As(err, &inc) {
+			return nil, f.refuse(err)
 		}
-		if len(recs) == 0 {
-			return f.state, fmt.Errorf("the board returned no record %d, below its checkpoint size %d", f.next, cp.Size)
-		}
-		// Decoding (a square root per point) is the costly part: do it on
-		// every core, then admit in order.
-		decoded := make([]any, len(recs))
-		decodeErr := make([]error, len(recs))
-		parallel.For(0, len(recs), func(i int) {
-			decoded[i], decodeErr[i] = election.Decode(recs[i].Type, recs[i].Payload)
-		})
-		for i, rec := range recs {
-			if int64(rec.Index) != f.next || !bytes.Equal(rec.Prev, f.prev) {
-				return f.state, fmt.Errorf("record %d does not chain onto the record before it: the board is inconsistent", f.next)
-			}
-			data := rec.LeafData()
-			stored, err := tlog.StoredHashes(f.next, data, f.hashes)
-			if err != nil {
-				return f.state, err
-			}
-			if decodeErr[i] != nil {
-				return f.state, fmt.Errorf("the board holds a record that does not decode: record %d: %w", rec.Index, decodeErr[i])
-			}
-			if err := f.state.Admit(rec, decoded[i]); err != nil {
-				return f.state, fmt.Errorf("the board holds a record the election rules refuse: record %d (%s): %w", rec.Index, rec.Type, err)
-			}
-			f.hashes = append(f.hashes, stored...)
-			leaf := tlog.RecordHash(data)
-			f.prev = leaf[:]
-			f.next++
-		}
-		if f.progress != nil {
-			f.progress(f.next, cp.Size)
-		}
+		return nil, fmt.Errorf("reading the board's checkpoint: %w", err)
 	}
-	root, err := tlog.TreeHash(cp.Size, f.hashes)
-	if err != nil {
-		return f.state, err
+	chain := f.replay.Chain()
+	if next := chain.Size(); cp.Size < next {
+		return nil, f.refuse(fmt.Errorf("the board's checkpoint has %d records, fewer than the %d already verified: it dropped records it had signed", cp.Size, next))
 	}
-	if root != cp.Hash {
-		return f.state, fmt.Errorf("the board's records do not hash to its signed checkpoint of size %d", cp.Size)
+	if err := f.replayTo(ctx, cp.Size); err != nil {
+		return nil, err
 	}
-	return f.state, nil
+	if err := chain.CheckCheckpoint(cp.Checkpoint); err != nil {
+		return nil, f.refuse(fmt.Errorf("the board's records do not hash to its signed checkpoint of size %d: %w", cp.Size, err))
+	}
+	f.latest = cp
+	return f.replay.State(), nil
 }
 
-// hashList holds a tree's stored hashes in order; it is a tlog.HashReader.
-type hashList []tlog.Hash
+func (f *Follower) refuse(err error) error {
+	f.refused = fmt.Errorf("%w: %w", ErrRefused, err)
+	return f.refused
+}
 
-// ReadHashes implements tlog.HashReader.
-func (h hashList) ReadHashes(idx []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(idx))
-	for i, x := range idx {
-		if x < 0 || x >= int64(len(h)) {
-			return nil, fmt.Errorf("stored hash %d not available", x)
-		}
-		out[i] = h[x]
+// page is one page of records, prepared, or why it could not be fetched.
+type page struct {
+	entries []*election.Entry
+	err     error
+}
+
+// replayTo fetches and replays records up to size. Pages are fetched and
+// prepared (election.Replay.Prepare) one ahead of the page being admitted.
+func (f *Follower) replayTo(ctx context.Context, size int64) error {
+	chain := f.replay.Chain()
+	start := chain.Size()
+	if start >= size {
+		return nil
 	}
-	return out, nil
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan page, 1)
+	go func() {
+		defer close(pages)
+		for next := start; next < size; {
+			recs, err := f.client.Records(ctx, next, min(next+pageSize, size))
+			if err == nil && len(recs) == 0 {
+				err = fmt.Errorf("the board returned no record %d, below its checkpoint size %d", next, size)
+			}
+			var p page
+			if err != nil {
+				p.err = fmt.Errorf("reading records from %d: %w", next, err)
+			} else {
+				p.entries = f.replay.Prepare(recs)
+				next += int64(len(recs))
+			}
+			select {
+			case pages <- p:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for p := range pages {
+		if p.err != nil {
+			return p.err
+		}
+		var refused error
+		f.replay.Admit(p.entries, func(e *election.Entry, err error) bool {
+			if err != nil {
+				refused = election.RecordError(e.Record, err)
+			}
+			return err == nil
+		})
+		if refused != nil {
+			return f.refuse(fmt.Errorf("the board holds a record that does not verify: %w", refused))
+		}
+		if f.progress != nil {
+			f.progress(chain.Size(), size)
+		}
+	}
+	if chain.Size() < size {
+		return fmt.Errorf("reading the board stopped at record %d of %d: %w", chain.Size(), size, ctx.Err())
+	}
+	return nil
 }

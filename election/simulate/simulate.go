@@ -56,6 +56,8 @@ type Options struct {
 	Trustees  int
 	Threshold int
 	Contests  []ballot.Contest // empty: SampleContests()
+	// MinCounted is the definition's privacy floor; its default if 0.
+	MinCounted int
 }
 
 // SampleContests returns one contest of each kind: plurality, k-of-n,
@@ -102,6 +104,7 @@ func NewManifest(opts Options) (*ballot.Manifest, election.KeySigner, []*ceremon
 		Closes:     opens.Add(24 * time.Hour),
 		Contests:   contests,
 		Threshold:  opts.Threshold,
+		MinCounted: opts.MinCounted,
 		VoterCount: opts.Voters,
 	}
 	trustees := make([]*ceremony.TrusteeKeys, opts.Trustees)

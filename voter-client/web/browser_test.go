@@ -136,7 +136,8 @@ func startBoard(t *testing.T, contests []ballot.Contest, voters int) *testBoard 
 
 	var err error
 	b.sim, err = simulate.New(ctx, b.log.Append, b.tracker.Current, simulate.Options{
-		Title: "Springfield municipal election", Voters: voters, Trustees: 3, Threshold: 2, Contests: contests})
+		Title: "Springfield municipal election", Voters: voters, Trustees: 3, Threshold: 2, Contests: contests,
+		MinCounted: 2}) // the browser and one simulated voter vote
 	must(t, err)
 	must(t, b.sim.Ceremony(ctx))
 	// The official publishes the hash of the module the board serves.
