@@ -15,6 +15,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/ballot/ballottest"
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/store"
 	"github.com/evote/evote/ceremony"
@@ -451,36 +452,6 @@ func TestBallotOutsideSchedule(t *testing.T) {
 	wantReject(t, b, "ballot after the closing time", sub, bulletin.CodeWrongPhase)
 }
 
-// reprove returns b's ciphertexts under prev instead of b.Prev, with fresh
-// valid proofs: what anyone holding the credential can post once b's
-// randomness is public (a challenged ballot), or what the voter can post
-// of their own ballot.
-func reprove(t *testing.T, e *ballot.Election, b *ballot.EncryptedBallot, s *ballot.BallotSecrets, prev ballot.ConfirmationCode) *ballot.EncryptedBallot {
-	t.Helper()
-	out := &ballot.EncryptedBallot{Version: b.Version, Election: b.Election, Credential: b.Credential, Prev: prev,
-		Contests: make([]ballot.EncryptedContest, len(b.Contests))}
-	for i, c := range b.Contests {
-		mc := e.Manifest.Contests[i]
-		sumR, sum := crypto.NewScalar(), uint64(0)
-		for k, o := range c.Options {
-			v, r := s.Choices[i][k], s.Randomness[i][k]
-			p, err := crypto.ProveRange(ballot.ProofContext(e.BaseHash, b.Credential, prev, i, k), e.PublicKey, o.Ciphertext, v, r, 0, uint64(mc.OptionMax))
-			must(t, err)
-			out.Contests[i].Options = append(out.Contests[i].Options, ballot.EncryptedOption{Ciphertext: o.Ciphertext, Proof: p})
-			sumR.Add(sumR, r)
-			sum += v
-		}
-		p, err := crypto.ProveRange(ballot.ProofContext(e.BaseHash, b.Credential, prev, i, ballot.SumOption), e.PublicKey, c.Sum(), sum, sumR,
-			uint64(mc.MinSelections), uint64(mc.MaxSelections))
-		must(t, err)
-		out.Contests[i].SumProof = p
-	}
-	if err := ballot.VerifyBallot(e, out, b.Credential); err != nil {
-		t.Fatalf("the re-proven ballot does not verify: %v", err)
-	}
-	return out
-}
-
 // TestChallengedCiphertextsNeverCount: a voter challenges a ballot, so its
 // randomness is public. Whoever holds the credential re-posts its
 // ciphertexts under another prev with fresh, valid proofs (a new
@@ -508,7 +479,8 @@ func TestChallengedCiphertextsNeverCount(t *testing.T) {
 	wantReject(t, b, "challenged ciphertexts under another prev", sub, bulletin.CodeBadProof)
 
 	// Re-proven, they are refused as public.
-	recast := reprove(t, st.Election(), x, secrets, x.ConfirmationCode())
+	recast, err := ballottest.Reprove(st.Election(), x, secrets, x.ConfirmationCode())
+	must(t, err)
 	sub, err = election.NewSubmission(voter, election.TypeBallot, recast)
 	must(t, err)
 	wantReject(t, b, "challenged ciphertexts re-proven under another prev", sub, bulletin.CodeDuplicate)

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/ballot/ballottest"
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/server"
 	"github.com/evote/evote/bulletin/store"
@@ -124,10 +126,10 @@ func (l *lab) serveGenuine() []string {
 	return l.boardFlags(hs.URL)
 }
 
-// serveForged serves recs as the board's whole history, the way its
-// dishonest operator can: re-indexed, re-chained and with a checkpoint
-// signed by the board's own key. Signatures are served as they are.
-func (l *lab) serveForged(recs []*bulletin.Record) []string {
+// forge makes recs the board's whole history, the way its dishonest
+// operator can: re-indexed, re-chained and checkpointed with the board's
+// own key (signatures stay as they are). It returns the log over them.
+func (l *lab) forge(recs []*bulletin.Record) *bulletin.Log {
 	l.t.Helper()
 	ms := store.NewMemory()
 	var prev tlog.Hash
@@ -157,10 +159,39 @@ func (l *lab) serveForged(recs []*bulletin.Record) []string {
 	}
 	forged, err := bulletin.OpenLog(l.t.Context(), ms, bulletin.NewOpenPolicy, bulletin.LogOptions{Signer: l.signer})
 	l.must(err)
-	srv := server.New(server.Config{Log: forged})
+	l.t.Cleanup(func() { forged.Close() })
+	return forged
+}
+
+// serveForged serves recs as the board's whole history (see forge).
+func (l *lab) serveForged(recs []*bulletin.Record) []string {
+	l.t.Helper()
+	srv := server.New(server.Config{Log: l.forge(recs)})
 	hs := httptest.NewServer(srv.Handler())
-	l.t.Cleanup(func() { hs.Close(); srv.Close(); forged.Close() })
+	l.t.Cleanup(func() { hs.Close(); srv.Close() })
 	return l.boardFlags(hs.URL)
+}
+
+// export writes recs, as the board's whole history (see forge), to an
+// export file with its signed checkpoint, and returns the flags that
+// name them for evote verify.
+func (l *lab) export(recs []*bulletin.Record) []string {
+	l.t.Helper()
+	forged := l.forge(recs)
+	record, checkpoint := filepath.Join(l.dir, "record.jsonl"), filepath.Join(l.dir, "checkpoint.txt")
+	f, err := os.Create(record)
+	l.must(err)
+	for i := range forged.Size() {
+		r, err := forged.Record(l.t.Context(), i)
+		l.must(err)
+		enc, err := r.MarshalJSON()
+		l.must(err)
+		_, err = f.Write(append(enc, '\n'))
+		l.must(err)
+	}
+	l.must(f.Close())
+	l.must(os.WriteFile(checkpoint, forged.Checkpoint().Note, 0o644))
+	return append([]string{"--record", record, "--checkpoint", checkpoint}, l.boardFlags("http://unused")[2:]...)
 }
 
 func (l *lab) boardFlags(url string) []string {
@@ -426,3 +457,92 @@ func TestReceiptShowsOverridingRevote(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestVerifyRefusesWhatTheBoardMustRefuse: a board that breaks the rules
+// for a credential holder appends records it must refuse — a challenged
+// ballot's ciphertexts cast again under another prev with fresh proofs, a
+// challenged twin of a cast ballot, and a device's withheld ballot after its
+// successor, once a colluding credential named its code — and serves the
+// result with a checkpoint it signed. evote verify names each record.
+func TestVerifyRefusesWhatTheBoardMustRefuse(t *testing.T) {
+	l := newLab(t, 4)
+	l.open()
+	st := l.tracker.State()
+	e := st.Election()
+	voter := func(v int) election.KeySigner { return election.KeySigner(l.e.Voters[v].Private) }
+	encrypt := func(v int, prev ballot.ConfirmationCode) (*ballot.EncryptedBallot, *ballot.BallotSecrets) {
+		b, s, err := st.EncryptBallot(l.e.Voters[v].Public, l.e.RandomChoices(), prev)
+		l.must(err)
+		return b, s
+	}
+	recs := l.records()
+	// Voter 0 challenges x; x's ciphertexts are then cast under another prev.
+	x, xs := encrypt(0, ballot.ConfirmationCode{})
+	recast, err := ballottest.Reprove(e, x, xs, x.ConfirmationCode())
+	l.must(err)
+	// Voter 1 casts y, then posts a challenge of y's ciphertexts under another prev.
+	y, ys := encrypt(1, ballot.ConfirmationCode{})
+	twin := *y
+	twin.Prev = y.ConfirmationCode()
+	// Voter 3 colludes against voter 2's withheld b1.
+	b1, _ := encrypt(2, ballot.ConfirmationCode{})
+	decoy, ds := encrypt(3, b1.ConfirmationCode())
+	b2, _ := encrypt(2, b1.ConfirmationCode())
+	recs = append(recs,
+		signedBy(t, voter(0), election.TypeChallenge, ballot.Challenge(x, xs)),
+		signedBy(t, voter(0), election.TypeBallot, recast),
+		signedBy(t, voter(1), election.TypeBallot, y),
+		signedBy(t, voter(1), election.TypeChallenge, ballot.Challenge(&twin, ys)),
+		signedBy(t, voter(3), election.TypeChallenge, ballot.Challenge(decoy, ds)),
+		signedBy(t, voter(2), election.TypeBallot, b2),
+		signedBy(t, voter(2), election.TypeBallot, b1),
+	)
+	n := len(recs)
+	stdout, _, err := runEvote(t, append([]string{"verify"}, l.export(recs)...)...)
+	if err == nil {
+		t.Fatalf("evote verify passed a board that broke the rules:\n%s", stdout)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("record %d (ballot), step 5 ballots: duplicate: a ciphertext of this ballot was revealed by the challenged ballot of record %d", n-6, n-7),
+		fmt.Sprintf("record %d (challenged-ballot), step 6 challenges: duplicate: a ciphertext of this ballot is also in the ballot cast as record %d", n-4, n-5),
+		fmt.Sprintf("record %d (ballot), step 5 ballots: wrong-order: record %d, a later ballot from the same device, already follows this one", n-1, n-2),
+		"✓ 1. chain", "✓ 2. signed checkpoints",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the report does not say %q:\n%s", want, stdout)
+		}
+	}
+}
+
+// TestInitRefusesSmallOrderRollKey: the identity point is a valid curve
+// point for which (S·B, S) verifies for every message, so anyone could sign
+// as that voter. election init refuses it, naming the entry.
+func TestInitRefusesSmallOrderRollKey(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, "election", "keygen", "--out", filepath.Join(dir, "official.key"))
+	priv, err := readSigningKey(filepath.Join(dir, "official.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trustee, err := ceremony.GenerateTrusteeKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := trustee.Public()
+	good, _, _ := ed25519.GenerateKey(rand.Reader)
+	identity := append([]byte{1}, make([]byte, 31)...)
+	def := fmt.Sprintf(`{"version":"evote/v1","id":"weak-roll","title":"Weak roll","official":%q,
+ "opens":"2026-01-01T00:00:00Z","closes":"2026-01-02T00:00:00Z",
+ "contests":[{"id":"q","title":"Q","min_selections":0,"max_selections":1,"options":[{"id":"y","title":"Yes"},{"id":"n","title":"No"}]}],
+ "trustees":[{"name":"T","sign_key":%q,"enc_key":%q}],"threshold":1,"voters":[%q,%q]}`,
+		b64(priv.Public().(ed25519.PublicKey)), b64(pub.SignKey), b64(pub.EncKey), b64(good), b64(identity))
+	path := filepath.Join(dir, "election.json")
+	if err := os.WriteFile(path, []byte(def), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "election", "init", "--key", filepath.Join(dir, "official.key"), "--definition", path,
+		"--board", "http://127.0.0.1:1", "--board-key", "unused")
+	wantRefusal(t, out, err, "$.voters[1]", "small-order")
+}
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/server"
@@ -189,5 +191,55 @@ func TestProgressPrinter(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 11 || !strings.HasPrefix(lines[0], "verify:  10%") || !strings.Contains(lines[10], "read 100 records (90 ballots)") {
 		t.Errorf("progress lines:\n%s", buf.String())
+	}
+}
+
+// TestVerifyNeedsCheckpoint: a record verified against nothing the board
+// signed is not verified. Without a checkpoint or a board, verify refuses to
+// start; --no-checkpoint verifies but warns and exits 3 unless
+// --unanchored-ok; a checkpoint of another log (origin) fails.
+func TestVerifyNeedsCheckpoint(t *testing.T) {
+	e, record, cp, vkey := verifyFiles(t)
+	stdout, _, err := runEvote(t, "verify", "--record", record, "--board-key-file", vkey)
+	var msg bytes.Buffer
+	printError(&msg, err)
+	if err == nil || stdout != "" || !strings.Contains(msg.String(), "no --checkpoint and no --board") || !strings.Contains(msg.String(), "--no-checkpoint") {
+		t.Errorf("verify without a checkpoint: %v, printed %q\n%s", err, stdout, msg.String())
+	}
+
+	stdout, stderr, err := runEvote(t, "verify", "--record", record, "--no-checkpoint")
+	var st *statusError
+	if !errors.As(err, &st) || st.status != 3 {
+		t.Errorf("verify --no-checkpoint = %v, want exit status 3", err)
+	}
+	if !strings.Contains(stderr, "warning: no signed checkpoint was checked") || !strings.Contains(stdout, "– 2. signed checkpoints") {
+		t.Errorf("verify --no-checkpoint did not warn:\n%s%s", stdout, stderr)
+	}
+	if _, _, err := runEvote(t, "verify", "--record", record, "--no-checkpoint", "--unanchored-ok"); err != nil {
+		t.Errorf("verify --no-checkpoint --unanchored-ok = %v", err)
+	}
+	if _, _, err := runEvote(t, "verify", "--record", record, "--checkpoint", cp, "--board-key-file", vkey, "--no-checkpoint"); err == nil {
+		t.Error("--no-checkpoint with --checkpoint was accepted")
+	}
+
+	// The same tree, signed by the board's key under another origin.
+	other, err := bulletin.SignCheckpoint(bulletin.Checkpoint{Origin: "another-board", Size: e.Records, Hash: func() tlog.Hash {
+		_, h, _ := bulletin.VerifyCheckpoint(e.BoardKey, e.Checkpoint)
+		return h
+	}()}, e.BoardSigner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherFile := filepath.Join(t.TempDir(), "other.txt")
+	if err := os.WriteFile(otherFile, other, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err = runEvote(t, "verify", "--record", record, "--checkpoint", otherFile, "--board-key-file", vkey)
+	if err == nil || !strings.Contains(stdout, `is for the log "another-board", not "`+e.BoardSigner.Name()+`"`) {
+		t.Errorf("a checkpoint of another origin: %v\n%s", err, stdout)
+	}
+	stdout, _, err = runEvote(t, "verify", "--record", record, "--checkpoint", cp, "--board-key-file", vkey, "--origin", "another-board")
+	if err == nil || !strings.Contains(stdout, `not "another-board"`) {
+		t.Errorf("--origin naming another log: %v\n%s", err, stdout)
 	}
 }

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDemoGuideByHand runs the demo, then every command of the README.txt
+// it leaves, as a person would type them from the folder holding the demo:
+// re-verifying the record, serving the board and looking at it, and playing
+// the tally by hand on the copy of the board at the close — three trustees
+// replay and verify the board, each decrypts, the official combines, and
+// the result verifies.
+func TestDemoGuideByHand(t *testing.T) {
+	bin := buildEvote(t)
+	work := t.TempDir()
+	demo := exec.Command(bin, "demo", "--voters", "20", "--challenges", "1", "--revotes", "2", "--dir", "evote-demo")
+	demo.Dir = work
+	if out, err := demo.CombinedOutput(); err != nil {
+		t.Fatalf("evote demo: %v\n%s", err, out)
+	}
+	guide, err := os.ReadFile(filepath.Join(work, "evote-demo", "README.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	commands := regexp.MustCompile(`(?m)^  ((?:evote|cp|export) .*)$`).FindAllStringSubmatch(string(guide), -1)
+	if len(commands) < 10 {
+		t.Fatalf("README.txt has %d commands:\n%s", len(commands), guide)
+	}
+	// Each address the guide names gets a free port of its own.
+	ports := map[string]string{}
+	for _, addr := range regexp.MustCompile(`127\.0\.0\.1:\d+`).FindAllString(string(guide), -1) {
+		if ports[addr] == "" {
+			ports[addr] = freeAddr(t)
+		}
+	}
+	path := filepath.Dir(bin) + string(os.PathListSeparator) + os.Getenv("PATH")
+	var exports []string
+	var outputs strings.Builder
+	for _, m := range commands {
+		line := m[1]
+		for from, to := range ports {
+			line = strings.ReplaceAll(line, from, to)
+		}
+		if strings.HasPrefix(line, "export ") {
+			exports = append(exports, line)
+			continue
+		}
+		script := strings.Join(append(exports, ""), "\n")
+		if bg, ok := strings.CutSuffix(line, " &"); ok {
+			startBackground(t, work, path, script+"exec "+bg)
+			continue
+		}
+		cmd := exec.Command("bash", "-c", script+line)
+		cmd.Dir, cmd.Env = work, append(os.Environ(), "PATH="+path)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", line, err, out)
+		}
+		outputs.WriteString("$ " + line + "\n" + string(out))
+	}
+	all := outputs.String()
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`Everything holds: 0 failures`),
+		regexp.MustCompile(`phase\s+tallied`),
+		regexp.MustCompile(`trustee 2: posted the partial decryption as record \d+`),
+		regexp.MustCompile(`trustee 3: posted the partial decryption as record \d+`),
+		regexp.MustCompile(`trustee 5: posted the partial decryption as record \d+`),
+		regexp.MustCompile(`posted the result as record \d+ \(trustees \[2 3 5\] combined\)`),
+	} {
+		if !want.MatchString(all) {
+			t.Errorf("the guide's commands did not print %v:\n%s", want, all)
+		}
+	}
+	if n := strings.Count(all, "Everything holds: 0 failures"); n != 3 {
+		t.Errorf("%d verifications held, want 3:\n%s", n, all)
+	}
+}
+
+// freeAddr returns a loopback address with a free port.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startBackground starts script with bash, as a shell's "&" would, and
+// waits until the board it starts listens.
+func startBackground(t *testing.T, dir, path, script string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, "bash", "-c", script)
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), "PATH="+path)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); cmd.Wait() })
+	listening := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "listening on") {
+				listening <- true
+				io.Copy(io.Discard, stderr)
+				return
+			}
+		}
+		listening <- false
+	}()
+	select {
+	case ok := <-listening:
+		if !ok {
+			t.Fatalf("%s: the board did not start", script)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s: the board did not start in 20 s", script)
+	}
+}
