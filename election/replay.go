@@ -11,9 +11,18 @@ import (
 	"github.com/evote/evote/internal/parallel"
 )
 
-// DefaultBatchSize is the largest number of ballots whose proofs a Replay
-// checks in one batch.
-const DefaultBatchSize = 256
+// Defaults of ReplayOptions.
+const (
+	// DefaultBatchSize is the largest number of ballots whose proofs a
+	// Replay checks in one batch.
+	DefaultBatchSize = 256
+	// DefaultMaxPayload is the largest record payload a Replay accepts. It
+	// is far above a board's default limit on what it accepts from posters
+	// (bulletin.DefaultMaxPayload) because the election definition carries
+	// the whole voter roll (about 47 bytes per voter): a reader takes in
+	// whatever definition the board was configured to accept.
+	DefaultMaxPayload = 256 << 20
+)
 
 // Replay takes an election's board records in, in log order, and checks
 // everything a participant must check before acting on the election's
@@ -43,8 +52,7 @@ type Replay struct {
 
 // ReplayOptions configures a Replay. The zero value is usable.
 type ReplayOptions struct {
-	// MaxPayload is the largest payload accepted;
-	// bulletin.DefaultMaxPayload if 0.
+	// MaxPayload is the largest payload accepted; DefaultMaxPayload if 0.
 	MaxPayload int
 	// Workers is the number of goroutines checking records in parallel;
 	// runtime.NumCPU() if 0.
@@ -63,12 +71,15 @@ type ReplayOptions struct {
 func NewReplay(opts ReplayOptions) *Replay {
 	r := &Replay{
 		state:      NewState(),
-		chain:      bulletin.NewChain(opts.MaxPayload),
 		maxPayload: opts.MaxPayload,
 		workers:    opts.Workers,
 		batchSize:  opts.BatchSize,
 		keepGoing:  opts.KeepGoing,
 	}
+	if r.maxPayload <= 0 {
+		r.maxPayload = DefaultMaxPayload
+	}
+	r.chain = bulletin.NewChain(r.maxPayload)
 	if r.workers <= 0 {
 		r.workers = runtime.NumCPU()
 	}

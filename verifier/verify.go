@@ -41,10 +41,8 @@ import (
 // Defaults of Options.
 const (
 	// DefaultMaxPayload is the largest record payload Verify accepts
-	// unless told otherwise. It is far above the board's default limit
-	// because the election definition carries the whole voter roll
-	// (about 47 bytes per voter).
-	DefaultMaxPayload = 256 << 20
+	// unless told otherwise: the replay's (election.DefaultMaxPayload).
+	DefaultMaxPayload = election.DefaultMaxPayload
 	// DefaultChunkSize is the number of records decoded and replayed
 	// together.
 	DefaultChunkSize = 2048

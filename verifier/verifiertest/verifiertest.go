@@ -66,6 +66,9 @@ type Election struct {
 	BoardKey string
 	// BoardSigner signs checkpoints with the board's key.
 	BoardSigner note.Signer
+	// BoardSecretKey is that key in note.NewSigner format, for a board
+	// that serves the record again.
+	BoardSecretKey string
 	// Counts are the totals of the counted ballots' plaintext choices,
 	// contest by contest, option by option.
 	Counts []uint64
@@ -196,14 +199,15 @@ func Generate(ctx context.Context, opts Options, w io.Writer) (*Election, error)
 		return nil, fmt.Errorf("verifiertest: %w", err)
 	}
 	return &Election{
-		Election:    e,
-		Records:     n,
-		Checkpoint:  log.Checkpoint().Note,
-		BoardKey:    vkey,
-		BoardSigner: signer,
-		Counts:      counts,
-		MaxPayload:  maxPayload,
-		Store:       ms,
+		Election:       e,
+		Records:        n,
+		Checkpoint:     log.Checkpoint().Note,
+		BoardKey:       vkey,
+		BoardSigner:    signer,
+		BoardSecretKey: skey,
+		Counts:         counts,
+		MaxPayload:     maxPayload,
+		Store:          ms,
 	}, nil
 }
 
