@@ -24,11 +24,9 @@ var ErrClosed = errors.New("bulletin: log is closed")
 
 // LogOptions configures a Log. Signer is required.
 type LogOptions struct {
-	// Signer signs checkpoints (a note key, see note.NewSigner).
+	// Signer signs checkpoints (a note key, see note.NewSigner). Its key
+	// name is the checkpoint origin, as C2SP tlog-checkpoint recommends.
 	Signer note.Signer
-	// Origin is the checkpoint origin line; the name of Signer's key if
-	// empty, as C2SP tlog-checkpoint recommends.
-	Origin string
 	// MaxPayload is the largest payload accepted; DefaultMaxPayload if 0.
 	MaxPayload int
 	// QueueSize bounds the submissions waiting for the writer; 8192 if 0.
@@ -109,7 +107,7 @@ func OpenLog(ctx context.Context, s store.Store, newPolicy func() Policy, opts L
 		store:     s,
 		newPolicy: newPolicy,
 		signer:    opts.Signer,
-		origin:    opts.Origin,
+		origin:    opts.Signer.Name(),
 		maxPay:    opts.MaxPayload,
 		maxBatch:  opts.MaxBatch,
 		now:       opts.Now,
@@ -117,9 +115,6 @@ func OpenLog(ctx context.Context, s store.Store, newPolicy func() Policy, opts L
 		stopped:   make(chan struct{}),
 		changed:   make(chan struct{}),
 		records:   &recordCache{max: 8192},
-	}
-	if l.origin == "" {
-		l.origin = opts.Signer.Name()
 	}
 	if l.maxPay == 0 {
 		l.maxPay = DefaultMaxPayload

@@ -1,23 +1,60 @@
 package voterclient
 
 import (
+	"bytes"
+	"fmt"
+	"time"
+
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/election"
 )
 
-// ReceiptStatus is the outcome of a successful receipt check.
+// Receipt check statuses (docs/spec/voter-client.md §6).
+const (
+	// StatusPending: the receipt checks out; the records after the ballot
+	// (ReceiptCheck.Add), then the last one's inclusion proof
+	// (ReceiptCheck.Finish), are still needed.
+	StatusPending = "pending"
+	// StatusCounted: no later ballot of the same credential follows; the
+	// receipted ballot is the one that counts.
+	StatusCounted = "counted"
+	// StatusReplaced: a later valid ballot of the same credential replaced
+	// the receipted one, which no longer counts.
+	StatusReplaced = "replaced"
+	// StatusNotFound: the receipted record is not a cast ballot, so it is
+	// not counted.
+	StatusNotFound = "not-found"
+)
+
+// ReceiptStatus is the state of a receipt check.
 type ReceiptStatus struct {
-	// Index is the ballot's record index.
+	// Status is StatusPending, StatusCounted, StatusReplaced or
+	// StatusNotFound.
+	Status string `json:"status"`
+	// Index is the receipted record's index.
 	Index int64 `json:"index"`
 	// Size is the tree size of the checkpoint in the receipt.
 	Size int64 `json:"size"`
 	// Latest is the tree size of the board's latest checkpoint, which
 	// extends the receipt's.
 	Latest int64 `json:"latest"`
-	// RecordChecked reports whether the record itself was compared with
-	// the receipt.
-	RecordChecked bool `json:"record_checked"`
+	// Next is the index of the next record the check needs while it is
+	// StatusPending; it reaches Latest once every record up to the
+	// checkpoint is in.
+	Next int64 `json:"next"`
+	// Type is the receipted record's type (election.TypeBallot for a cast
+	// ballot).
+	Type string `json:"type"`
+	// ReplacedBy and ReplacedAt are the index and board time of the first
+	// later ballot of the same credential, if StatusReplaced.
+	ReplacedBy int64     `json:"replaced_by,omitzero"`
+	ReplacedAt time.Time `json:"replaced_at,omitzero"`
+	// Current is the index of the credential's ballot that counts now:
+	// Index if StatusCounted, the last later ballot if StatusReplaced.
+	Current int64 `json:"current,omitzero"`
 }
 
 // verifyReceipt checks the receipt's checkpoint signature and its
@@ -36,7 +73,31 @@ func verifyReceipt(r *bulletin.Receipt, vkey string) (int64, tlog.Hash, error) {
 	return size, root, nil
 }
 
-// CheckReceipt checks a ballot's receipt (docs/spec/voter-client.md §6):
+// ReceiptCheck is a receipt check under way (docs/spec/voter-client.md §6).
+// CheckReceipt verifies the receipt against the board's current checkpoint;
+// Add then takes the records that follow the receipted ballot, up to that
+// checkpoint, and Finish checks that the last of them is the record the
+// checkpoint signs and says whether the ballot still counts.
+//
+// The check does not replay the board: it checks that the records after
+// the ballot continue the log (bulletin.Chain: index, hash chain, time
+// order, signature) and verifies the proofs of the later ballots of the
+// same credential only. Replaying the whole board is the CLI's and the
+// verifier's job.
+//
+// Once a method fails, every later call returns the same error. A
+// ReceiptCheck is not safe for concurrent use.
+type ReceiptCheck struct {
+	st       ReceiptStatus
+	root     tlog.Hash        // the current checkpoint's root hash
+	author   []byte           // the receipted ballot's credential
+	election *ballot.Election // to verify the credential's later ballots
+	chain    *bulletin.Chain  // the log from the receipted record on
+	err      error
+}
+
+// CheckReceipt starts checking a ballot's receipt (docs/spec/voter-client.md
+// §6). It checks that
 //
 //  1. the receipt's checkpoint is signed by the board key vkey and its
 //     inclusion proof puts the ballot's record in that tree;
@@ -45,11 +106,18 @@ func verifyReceipt(r *bulletin.Receipt, vkey string) (int64, tlog.Hash, error) {
 //  3. proof, the board's consistency proof from the receipt's tree size to
 //     latest's, shows the current tree extends the receipt's: the board has
 //     not removed or rewritten the ballot since;
-//  4. if record is not nil, it is the board's current copy of the record
-//     (GET /records/{index}) and its leaf hash is the receipt's.
+//  4. record, the board's current copy of the record (GET /records/{index}),
+//     has the receipt's leaf hash;
+//  5. the record is a ballot (election.TypeBallot); if not, the check ends
+//     with StatusNotFound.
+//
+// A ballot's check is then StatusPending: the caller passes the records
+// after it to Add, then the last one's inclusion proof to Finish; e, the
+// election context, is what the later ballots of the same credential are
+// verified against.
 //
 // Any failure is a *Problem saying in plain words what it means.
-func CheckReceipt(receipt []byte, vkey string, latest []byte, proof tlog.TreeProof, record []byte) (*ReceiptStatus, error) {
+func CheckReceipt(receipt []byte, vkey string, latest []byte, proof tlog.TreeProof, record []byte, e *ballot.Election) (*ReceiptCheck, error) {
 	r, err := parseReceipt(receipt)
 	if err != nil {
 		return nil, problem(CodeBadReceipt, err, "This file is not a ballot receipt, or it is damaged. Choose the receipt file you saved when you cast your ballot.")
@@ -68,16 +136,136 @@ func CheckReceipt(receipt []byte, vkey string, latest []byte, proof tlog.TreePro
 	if err := bulletin.CheckConsistency(proof, oldSize, oldRoot, curSize, curRoot); err != nil {
 		return nil, problem(CodeBadReceipt, err, "The board's current history does not contain the history your receipt was signed for: the board rewrote its records. Keep your receipt and tell your election official and observers.")
 	}
-	st := &ReceiptStatus{Index: r.Index, Size: oldSize, Latest: curSize}
-	if record != nil {
-		rec, err := parseRecord(record)
-		if err != nil {
-			return nil, badBoard(err, "its copy of record %d is not readable", r.Index)
-		}
-		if !r.Matches(rec) {
-			return nil, problem(CodeBadReceipt, nil, "The board's record %d is not the ballot in your receipt: the board changed it. Keep your receipt and tell your election official and observers.", r.Index)
-		}
-		st.RecordChecked = true
+	rec, err := parseRecord(record)
+	if err != nil {
+		return nil, badBoard(err, "its copy of record %d is not readable", r.Index)
 	}
-	return st, nil
+	if !r.Matches(rec) {
+		return nil, problem(CodeBadReceipt, nil, "The board's record %d is not the ballot in your receipt: the board changed it. Keep your receipt and tell your election official and observers.", r.Index)
+	}
+	c := &ReceiptCheck{
+		st:   ReceiptStatus{Status: StatusNotFound, Index: r.Index, Size: oldSize, Latest: curSize, Next: curSize, Type: rec.Type},
+		root: curRoot, author: rec.Author, election: e,
+	}
+	if rec.Type != election.TypeBallot {
+		return c, nil
+	}
+	if e == nil {
+		return nil, problem(CodeNotOpen, nil, "This page has not read the election key from the board, so it cannot check the ballots cast after yours. Reload the page, then check your receipt again.")
+	}
+	c.st.Status, c.st.Next = StatusPending, r.Index+1
+	c.chain = bulletin.ResumeChain(rec, 0)
+	return c, nil
+}
+
+// Status returns the check's status so far.
+func (c *ReceiptCheck) Status() ReceiptStatus { return c.st }
+
+// fail ends the check with err.
+func (c *ReceiptCheck) fail(err error) error {
+	c.err = err
+	return err
+}
+
+// pending returns nil while the check waits for records, and else the
+// error Add and Finish return: the check's failure, or that it is over.
+func (c *ReceiptCheck) pending() error {
+	if c.err != nil {
+		return c.err
+	}
+	if c.st.Status != StatusPending {
+		return problem(CodeBadInput, nil, "No receipt check is waiting for the board's records. Check your receipt again.")
+	}
+	return nil
+}
+
+// Add takes the next records after the receipted ballot, in order from
+// Status().Next, as the board serves them (GET /records). Each must
+// continue the log (bulletin.Chain.Append), and none may lie at or past the
+// current checkpoint's size. A later ballot of the receipt's credential
+// whose proofs verify (ballot.VerifyBallot) replaces the receipted ballot;
+// one whose proofs do not is the board's fault, and an error.
+// Challenged ballots and other voters' records change nothing.
+func (c *ReceiptCheck) Add(recs []*bulletin.Record) error {
+	if err := c.pending(); err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		if c.chain.Size() >= c.st.Latest {
+			return c.fail(badBoard(nil, "it sent record %d, but its checkpoint signs only %d records", rec.Index, c.st.Latest))
+		}
+		if err := c.chain.Append(rec); err != nil {
+			return c.fail(badBoard(err, "record %d does not continue its log from your ballot on (the record is missing, moved, changed or not signed by its author)", c.chain.Size()))
+		}
+		c.st.Next = c.chain.Size()
+		if rec.Type != election.TypeBallot || !bytes.Equal(rec.Author, c.author) {
+			continue
+		}
+		b, err := ballot.ParseEncryptedBallot(rec.Payload)
+		if err == nil {
+			err = ballot.VerifyBallot(c.election, b, rec.Author)
+		}
+		if err != nil {
+			return c.fail(problem(CodeBadBoard, err, "Record %d on the board is a ballot signed with your credential after yours, and it is not valid: the board should have refused it. If you did not send it, someone else holds your credential. Keep your receipt and tell your election official and observers.", rec.Index))
+		}
+		if c.st.ReplacedBy == 0 {
+			c.st.ReplacedBy, c.st.ReplacedAt = int64(rec.Index), rec.Time.UTC()
+		}
+		c.st.Current = int64(rec.Index)
+	}
+	return nil
+}
+
+// Finish checks, once Add has taken every record up to the current
+// checkpoint, that proof (GET /proof/inclusion?index=N-1&size=N) puts the
+// last record taken in (the receipted one if none follow) at index N-1 of
+// the checkpoint's tree, so that the records scanned are the ones it signs,
+// and returns the final status: StatusCounted or StatusReplaced.
+func (c *ReceiptCheck) Finish(proof tlog.RecordProof) (*ReceiptStatus, error) {
+	if err := c.pending(); err != nil {
+		return nil, err
+	}
+	n := c.st.Latest
+	if c.st.Next < n {
+		return nil, c.fail(badBoard(nil, "it stopped sending records at record %d, before the end of the %d records its checkpoint signs", c.st.Next, n))
+	}
+	if err := bulletin.CheckInclusion(proof, n-1, n, c.chain.Last(), c.root); err != nil {
+		return nil, c.fail(badBoard(err, "its proof does not show record %d, the last one it sent, in the tree of %d records its checkpoint signs", n-1, n))
+	}
+	if c.st.Current == 0 {
+		c.st.Status, c.st.Current = StatusCounted, c.st.Index
+	} else {
+		c.st.Status = StatusReplaced
+	}
+	st := c.st
+	return &st, nil
+}
+
+// timeLayout is how the page shows a board time.
+const timeLayout = "2006-01-02 15:04:05 UTC"
+
+// receiptMessage says in plain words what st means for the voter.
+func receiptMessage(st *ReceiptStatus) string {
+	switch st.Status {
+	case StatusPending:
+		return fmt.Sprintf("Your receipt checks out. Checking whether your ballot still counts: %d of the %d records after it read.", st.Next-st.Index-1, st.Latest-st.Index-1)
+	case StatusCounted:
+		var after string
+		switch n := st.Latest - st.Index - 1; n {
+		case 0:
+			after = "no record follows yours yet"
+		case 1:
+			after = "the one record after yours is not a later ballot with your credential"
+		default:
+			after = fmt.Sprintf("none of the %d records after yours is a later ballot with your credential", n)
+		}
+		return fmt.Sprintf("Your ballot counts. It is record %d on the board, inside the tree of %d records the board signed when it took your ballot; the board's current tree of %d records still contains that history unchanged, and %s.", st.Index, st.Size, st.Latest, after)
+	case StatusReplaced:
+		msg := fmt.Sprintf("Warning: a later ballot used your credential. Your ballot, record %d, no longer counts: record %d, cast at %s, replaced it.", st.Index, st.ReplacedBy, st.ReplacedAt.UTC().Format(timeLayout))
+		if st.Current != st.ReplacedBy {
+			msg += fmt.Sprintf(" Record %d, cast later still, counts now.", st.Current)
+		}
+		return msg + " If you did not vote again yourself, someone else holds your credential: tell your election official and observers now, and vote again while voting is open."
+	}
+	return fmt.Sprintf("Your receipt is signed by the board, but the record it names, record %d, is a %q record, not a cast ballot, so it is not counted. If you meant to cast a ballot, vote again while voting is open; if you did cast one, keep your receipt and tell your election official and observers.", st.Index, st.Type)
 }

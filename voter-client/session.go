@@ -3,7 +3,8 @@ package voterclient
 import (
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
+	"maps"
+	"slices"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -26,10 +27,49 @@ type Session struct {
 	pending    *Prepared
 	sent       *bulletin.Submission // the last cast or challenge submission, until Posted
 	challenged *ballot.ConfirmationCode
+	receipt    *ReceiptCheck // the receipt check under way, until it ends
 }
 
 // NewSession returns a session with nothing synced or loaded.
 func NewSession() *Session { return &Session{sync: NewSyncer()} }
+
+// text passes a method's argument through as bytes.
+func text(f func(*Session, []byte) (any, error)) func(*Session, string) (any, error) {
+	return func(s *Session, arg string) (any, error) { return f(s, []byte(arg)) }
+}
+
+// decoded decodes a method's JSON argument into an A first.
+func decoded[A any](f func(*Session, *A) (any, error)) func(*Session, string) (any, error) {
+	return func(s *Session, arg string) (any, error) {
+		a := new(A)
+		if err := decodeArg(arg, a); err != nil {
+			return nil, err
+		}
+		return f(s, a)
+	}
+}
+
+// methods are the functions Call runs, by name (docs/spec/voter-client.md §4).
+var methods = map[string]func(s *Session, arg string) (any, error){
+	"sync":         text(func(s *Session, b []byte) (any, error) { return s.Sync(b) }),
+	"anchor":       decoded(func(s *Session, a *AnchorArgs) (any, error) { return s.Anchor(a) }),
+	"credential":   text(func(s *Session, b []byte) (any, error) { return s.Credential(b) }),
+	"prepare":      decoded(func(s *Session, a *PrepareArgs) (any, error) { return s.Prepare(a) }),
+	"cast":         func(s *Session, _ string) (any, error) { return s.Submit(false) },
+	"challenge":    func(s *Session, _ string) (any, error) { return s.Submit(true) },
+	"posted":       decoded(func(s *Session, a *PostedArgs) (any, error) { return s.Posted(a) }),
+	"reveal":       text(func(s *Session, b []byte) (any, error) { return s.Reveal(b) }),
+	"receiptInfo":  text(func(_ *Session, b []byte) (any, error) { return ReceiptInfo(b) }),
+	"checkReceipt": decoded(func(s *Session, a *ReceiptArgs) (any, error) { return s.CheckReceipt(a) }),
+	"receiptScan":  text(func(s *Session, b []byte) (any, error) { return s.ReceiptScan(b) }),
+	"receiptFinish": decoded(func(s *Session, a *bulletin.InclusionProofResponse) (any, error) {
+		return s.ReceiptFinish(a.Proof)
+	}),
+}
+
+// Methods returns the names of the functions Call runs, sorted: the
+// WebAssembly bridge installs one JavaScript method for each.
+func Methods() []string { return slices.Sorted(maps.Keys(methods)) }
 
 // Call runs the function name with its JSON argument arg and returns the
 // JSON envelope {"ok":true,"result":…} or {"ok":false,"error":{"code",
@@ -40,35 +80,9 @@ func (s *Session) Call(name, arg string) string {
 		res any
 		err error
 	)
-	switch name {
-	case "sync":
-		res, err = s.Sync([]byte(arg))
-	case "credential":
-		res, err = s.Credential([]byte(arg))
-	case "prepare":
-		var a PrepareArgs
-		if err = decodeArg(arg, &a); err == nil {
-			res, err = s.Prepare(&a)
-		}
-	case "cast":
-		res, err = s.Submit(false)
-	case "challenge":
-		res, err = s.Submit(true)
-	case "posted":
-		var a PostedArgs
-		if err = decodeArg(arg, &a); err == nil {
-			res, err = s.Posted(&a)
-		}
-	case "reveal":
-		res, err = s.Reveal([]byte(arg))
-	case "receiptInfo":
-		res, err = ReceiptInfo([]byte(arg))
-	case "checkReceipt":
-		var a ReceiptArgs
-		if err = decodeArg(arg, &a); err == nil {
-			res, err = CheckReceiptArgs(&a)
-		}
-	default:
+	if m, ok := methods[name]; ok {
+		res, err = m(s, arg)
+	} else {
 		err = problem(CodeBadInput, nil, "The voting page asked for an unknown function %q.", name)
 	}
 	var out []byte
@@ -178,6 +192,31 @@ func (s *Session) Sync(page []byte) (*SyncResult, error) {
 	return &SyncResult{Done: s.sync.Done(), Next: s.sync.Next(), Election: Info(s.sync.Election())}, nil
 }
 
+// AnchorArgs is the argument of "anchor": what the page fetched to tie
+// the records it read to the board's signed checkpoint.
+type AnchorArgs struct {
+	Checkpoint string `json:"checkpoint"` // GET /checkpoint
+	BoardKey   string `json:"board_key"`
+	Proof      struct {
+		Proof []tlog.Hash `json:"proof"`
+	} `json:"proof"` // GET /proof/inclusion?index=<next−1>&size=<checkpoint size>
+}
+
+// AnchorResult is the result of "anchor".
+type AnchorResult struct {
+	Size int64 `json:"size"` // the checkpoint's tree size
+}
+
+// Anchor ties the records synced to the board's signed checkpoint
+// (Syncer.Anchor). Ballots are prepared only once it succeeded.
+func (s *Session) Anchor(a *AnchorArgs) (*AnchorResult, error) {
+	n, err := s.sync.Anchor([]byte(a.Checkpoint), a.BoardKey, a.Proof.Proof)
+	if err != nil {
+		return nil, err
+	}
+	return &AnchorResult{Size: n}, nil
+}
+
 // CredentialInfo is the result of "credential".
 type CredentialInfo struct {
 	Election string `json:"election"`
@@ -215,6 +254,9 @@ type PrepareResult struct {
 func (s *Session) Prepare(a *PrepareArgs) (*PrepareResult, error) {
 	if s.cred == nil {
 		return nil, problem(CodeBadCredential, nil, "Load your credential file first.")
+	}
+	if s.sync.Anchored() == 0 {
+		return nil, problem(CodeBadBoard, nil, "This page has not tied the election it read to the board's signed checkpoint, so it will not encrypt under it. Reload the page.")
 	}
 	prev, err := ParseCode(a.Prev)
 	if err != nil {
@@ -364,28 +406,77 @@ type ReceiptArgs struct {
 	Consistency struct {
 		Proof []tlog.Hash `json:"proof"`
 	} `json:"consistency"` // GET /proof/consistency?old=<receipt size>&new=<checkpoint size>
-	Record string `json:"record"` // GET /records/{index}; optional
+	Record string `json:"record"` // GET /records/{index}
 }
 
-// ReceiptResult is the result of "checkReceipt".
+// ReceiptResult is the result of "checkReceipt", "receiptScan" and
+// "receiptFinish": the check's status and what it means in plain words.
 type ReceiptResult struct {
 	ReceiptStatus
 	Message string `json:"message"`
 }
 
-// CheckReceiptArgs runs CheckReceipt on the page's arguments.
-func CheckReceiptArgs(a *ReceiptArgs) (*ReceiptResult, error) {
+func receiptResult(st ReceiptStatus) *ReceiptResult {
+	return &ReceiptResult{ReceiptStatus: st, Message: receiptMessage(&st)}
+}
+
+// CheckReceipt starts the receipt check of docs/spec/voter-client.md §6 on
+// the page's arguments (voterclient.CheckReceipt), against the synced
+// election. A check with status StatusPending waits in the session for
+// ReceiptScan and ReceiptFinish; it replaces any check under way.
+func (s *Session) CheckReceipt(a *ReceiptArgs) (*ReceiptResult, error) {
+	s.receipt = nil
 	if a.BoardKey == "" {
 		return nil, problem(CodeBadReceipt, nil, "The board's public key is needed to check a receipt. Enter the key your election official published.")
 	}
-	var rec []byte
-	if a.Record != "" {
-		rec = []byte(a.Record)
-	}
-	st, err := CheckReceipt([]byte(a.Receipt), a.BoardKey, []byte(a.Checkpoint), a.Consistency.Proof, rec)
+	c, err := CheckReceipt([]byte(a.Receipt), a.BoardKey, []byte(a.Checkpoint), a.Consistency.Proof, []byte(a.Record), s.sync.Election().Ballot)
 	if err != nil {
 		return nil, err
 	}
-	msg := fmt.Sprintf("Your receipt is valid. Your ballot is record %d on the board, inside the tree of %d records the board signed when it took your ballot, and the board's current tree of %d records still contains that history unchanged.", st.Index, st.Size, st.Latest)
-	return &ReceiptResult{ReceiptStatus: *st, Message: msg}, nil
+	if c.Status().Status == StatusPending {
+		s.receipt = c
+	}
+	return receiptResult(c.Status()), nil
+}
+
+// ReceiptScan feeds a page of the records after the receipted ballot (the
+// body of GET /records?start=<next>&end=<latest>) to the check under way.
+func (s *Session) ReceiptScan(page []byte) (*ReceiptResult, error) {
+	c, err := s.receiptCheck()
+	if err != nil {
+		return nil, err
+	}
+	recs, err := ParseRecords(page)
+	if err != nil {
+		s.receipt = nil
+		return nil, badBoard(err, "its records are not readable")
+	}
+	if err := c.Add(recs); err != nil {
+		s.receipt = nil
+		return nil, err
+	}
+	return receiptResult(c.Status()), nil
+}
+
+// ReceiptFinish ends the check under way with proof, the inclusion proof
+// of the last record in the board's current checkpoint (GET
+// /proof/inclusion?index=<latest-1>&size=<latest>).
+func (s *Session) ReceiptFinish(proof tlog.RecordProof) (*ReceiptResult, error) {
+	c, err := s.receiptCheck()
+	if err != nil {
+		return nil, err
+	}
+	s.receipt = nil
+	st, err := c.Finish(proof)
+	if err != nil {
+		return nil, err
+	}
+	return receiptResult(*st), nil
+}
+
+func (s *Session) receiptCheck() (*ReceiptCheck, error) {
+	if s.receipt == nil {
+		return nil, problem(CodeBadInput, nil, "No receipt check is under way. Check your receipt again.")
+	}
+	return s.receipt, nil
 }

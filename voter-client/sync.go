@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/election"
@@ -32,11 +35,13 @@ type Election struct {
 // signature, every proof (so that the joint key is the one the trustees'
 // commitments define) and every rule (docs/spec/election.md) before the
 // state is used. It stops needing records once voting has opened (Done);
-// later records are not read.
+// later records are not read. Anchor then ties the records read to the
+// board's signed checkpoint.
 //
 // A Syncer is not safe for concurrent use.
 type Syncer struct {
-	replay *election.Replay
+	replay   *election.Replay
+	anchored int64 // size of the checkpoint the records are tied to, 0 before Anchor
 }
 
 // syncStep is how many records the Syncer prepares at a time, so that it
@@ -70,6 +75,39 @@ func (s *Syncer) Election() *Election {
 		Clients:      st.ClientHashes(),
 	}
 }
+
+// Anchor ties the records read so far to the board's signed checkpoint
+// (docs/spec/voter-client.md §5.1): checkpoint must be signed by the board
+// key vkey, for the log that key names (its origin), and proof must show
+// the last record read at its index in the checkpoint's tree. With the hash
+// chain, that pins every record read to what the board signed. It returns
+// the checkpoint's size.
+func (s *Syncer) Anchor(checkpoint []byte, vkey string, proof tlog.RecordProof) (int64, error) {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return 0, badBoard(err, "its key is not a board key")
+	}
+	cp, _, err := bulletin.OpenCheckpoint(checkpoint, note.VerifierList(v))
+	if err != nil {
+		return 0, badBoard(err, "its checkpoint is not signed by its key")
+	}
+	if cp.Origin != v.Name() {
+		return 0, badBoard(nil, "its checkpoint is for the log %q, not %q", cp.Origin, v.Name())
+	}
+	last := int64(s.Next()) - 1
+	if last < 0 || last >= cp.Size {
+		return 0, badBoard(nil, "its checkpoint signs %d records, but this page read %d", cp.Size, last+1)
+	}
+	if err := bulletin.CheckInclusion(proof, last, cp.Size, s.replay.Chain().Last(), cp.Hash); err != nil {
+		return 0, badBoard(err, "the records it sent are not the ones its checkpoint signs (record %d is not in its tree)", last)
+	}
+	s.anchored = cp.Size
+	return cp.Size, nil
+}
+
+// Anchored returns the size of the checkpoint the records read are tied to
+// (Anchor), or 0.
+func (s *Syncer) Anchored() int64 { return s.anchored }
 
 // Sync replays recs, which must start at record 0, and returns the
 // election context. It is NewSyncer followed by Add.

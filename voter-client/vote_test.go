@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
@@ -81,18 +84,13 @@ func TestVoteChallengeCastRevote(t *testing.T) {
 		t.Fatalf("summary = %+v", s)
 	}
 
-	// The first receipt still checks against the board's latest checkpoint.
-	latest := b.log.Checkpoint()
-	old, err := receipt.Verify(b.vkey)
+	// The first receipt still checks against the board's latest checkpoint,
+	// and says that the re-vote replaced its ballot.
+	rs, err := b.fetch(t, receipt).check(t, receipt, b.vkey, e.Ballot)
 	must(t, err)
-	proof, err := b.log.ConsistencyProof(old.Size, latest.Size)
-	must(t, err)
-	raw, err := b.log.Records(context.Background(), receipt.Index, receipt.Index+1)
-	must(t, err)
-	rs, err := voterclient.CheckReceipt(receipt.Marshal(), b.vkey, latest.Note, proof, raw[0])
-	must(t, err)
-	if rs.Index != int64(first.Index) || rs.Latest != latest.Size || !rs.RecordChecked {
-		t.Fatalf("receipt status = %+v", rs)
+	if rs.Index != int64(first.Index) || rs.Latest != b.log.Size() || rs.Status != voterclient.StatusReplaced ||
+		rs.ReplacedBy != int64(second.Index) || rs.Current != int64(second.Index) {
+		t.Fatalf("receipt status = %+v, want record %d replaced by %d", rs, first.Index, second.Index)
 	}
 }
 
@@ -109,12 +107,13 @@ func TestReceiptFailures(t *testing.T) {
 	enc := receipt.Marshal()
 	raw, err := b.log.Records(ctx, int64(rec.Index), int64(rec.Index)+1)
 	must(t, err)
-	if _, err := voterclient.CheckReceipt(enc, b.vkey, latest.Note, proof, raw[0]); err != nil {
+	e := synced(t, b).Ballot
+	if _, err := voterclient.CheckReceipt(enc, b.vkey, latest.Note, proof, raw[0], e); err != nil {
 		t.Fatal(err)
 	}
 	// A receipt saved with Windows line endings checks the same.
 	crlf := bytes.ReplaceAll(enc, []byte("\n"), []byte("\r\n"))
-	if _, err := voterclient.CheckReceipt(crlf, b.vkey, latest.Note, proof, raw[0]); err != nil {
+	if _, err := voterclient.CheckReceipt(crlf, b.vkey, latest.Note, proof, raw[0], e); err != nil {
 		t.Fatalf("CRLF receipt: %v", err)
 	}
 	cp, err := receipt.Verify(b.vkey)
@@ -136,15 +135,16 @@ func TestReceiptFailures(t *testing.T) {
 		record  []byte
 		code    string
 	}{
-		{"not a receipt", []byte("hello"), b.vkey, latest.Note, nil, voterclient.CodeBadReceipt},
-		{"other board's key", enc, other.vkey, latest.Note, nil, voterclient.CodeBadReceipt},
-		{"altered receipt", mangled, b.vkey, latest.Note, nil, voterclient.CodeBadReceipt},
-		{"unsigned latest", enc, b.vkey, other.log.Checkpoint().Note, nil, voterclient.CodeBadBoard},
+		{"not a receipt", []byte("hello"), b.vkey, latest.Note, raw[0], voterclient.CodeBadReceipt},
+		{"other board's key", enc, other.vkey, latest.Note, raw[0], voterclient.CodeBadReceipt},
+		{"altered receipt", mangled, b.vkey, latest.Note, raw[0], voterclient.CodeBadReceipt},
+		{"unsigned latest", enc, b.vkey, other.log.Checkpoint().Note, raw[0], voterclient.CodeBadBoard},
+		{"record unreadable", enc, b.vkey, latest.Note, []byte("{}"), voterclient.CodeBadBoard},
 		{"record changed", enc, b.vkey, latest.Note, otherRaw[0], voterclient.CodeBadReceipt},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := voterclient.CheckReceipt(tt.receipt, tt.vkey, tt.latest, proof, tt.record)
+			_, err := voterclient.CheckReceipt(tt.receipt, tt.vkey, tt.latest, proof, tt.record, e)
 			wantProblem(t, tt.name, err, tt.code)
 		})
 	}
@@ -154,7 +154,7 @@ func TestReceiptFailures(t *testing.T) {
 			t.Skip("empty proof")
 		}
 		bad[0][0] ^= 1
-		_, err := voterclient.CheckReceipt(enc, b.vkey, latest.Note, bad, nil)
+		_, err := voterclient.CheckReceipt(enc, b.vkey, latest.Note, bad, raw[0], e)
 		wantProblem(t, "rewritten history", err, voterclient.CodeBadReceipt)
 	})
 }
@@ -381,6 +381,10 @@ func TestSessionJSON(t *testing.T) {
 	must(t, err)
 	result(call("credential", string(f)))
 	failure(call("cast", nil), voterclient.CodeNoBallot)
+	// The page encrypts only once the records it read are tied to the
+	// board's signed checkpoint.
+	failure(call("prepare", map[string]any{"choices": sim.RandomChoices(), "prev": ""}), voterclient.CodeBadBoard)
+	result(call("anchor", b.anchorArgs(t, int64(r["next"].(float64)))))
 
 	marked := sim.RandomChoices()
 	prep := result(call("prepare", map[string]any{"choices": marked, "prev": ""}))
@@ -403,21 +407,74 @@ func TestSessionJSON(t *testing.T) {
 	status, body = b.post(t, mustSubmission(t, sub["submission"].(string)))
 	posted = result(call("posted", map[string]any{"status": status, "body": string(body)}))
 	receipt := posted["receipt"].(string)
-	info := result(call("receiptInfo", receipt))
-	latest := b.log.Checkpoint()
-	proof, err := b.log.ConsistencyProof(int64(info["size"].(float64)), latest.Size)
-	must(t, err)
-	rec, err := b.log.Records(context.Background(), int64(info["index"].(float64)), int64(info["index"].(float64))+1)
-	must(t, err)
-	check := result(call("checkReceipt", map[string]any{
-		"receipt": receipt, "board_key": b.vkey, "checkpoint": string(latest.Note),
-		"consistency": map[string]any{"old": info["size"], "new": latest.Size, "proof": proof},
-		"record":      string(rec[0]),
-	}))
-	if check["record_checked"] != true || check["message"] == "" {
-		t.Fatalf("checkReceipt = %v", check)
+	ctx := context.Background()
+	// startCheck starts checking a receipt as the page does, and returns
+	// the board's size.
+	startCheck := func(receipt string) (map[string]any, int64) {
+		t.Helper()
+		info := result(call("receiptInfo", receipt))
+		idx := int64(info["index"].(float64))
+		latest := b.log.Checkpoint()
+		proof, err := b.log.ConsistencyProof(int64(info["size"].(float64)), latest.Size)
+		must(t, err)
+		rec, err := b.log.Records(ctx, idx, idx+1)
+		must(t, err)
+		return call("checkReceipt", map[string]any{
+			"receipt": receipt, "board_key": b.vkey, "checkpoint": string(latest.Note),
+			"consistency": map[string]any{"old": info["size"], "new": latest.Size, "proof": proof},
+			"record":      string(rec[0]),
+		}), latest.Size
 	}
-	failure(call("checkReceipt", map[string]any{"receipt": receipt, "board_key": "", "checkpoint": string(latest.Note)}), voterclient.CodeBadReceipt)
+	// checkReceipt checks a receipt as the page does: checkReceipt, then
+	// receiptScan two records at a time, then receiptFinish.
+	checkReceipt := func(receipt string) map[string]any {
+		t.Helper()
+		out, n := startCheck(receipt)
+		res := result(out)
+		for res["status"] == voterclient.StatusPending && int64(res["next"].(float64)) < n {
+			next := int64(res["next"].(float64))
+			page, err := b.log.Records(ctx, next, min(next+2, n))
+			must(t, err)
+			res = result(call("receiptScan", string(bytes.Join(page, []byte("\n")))))
+			if int64(res["next"].(float64)) != next+int64(len(page)) {
+				t.Fatalf("receiptScan of records %d to %d: next = %v", next, next+int64(len(page))-1, res["next"])
+			}
+		}
+		if res["status"] == voterclient.StatusPending {
+			incl, err := b.log.InclusionProof(n-1, n)
+			must(t, err)
+			res = result(call("receiptFinish", bulletin.InclusionProofResponse{Index: n - 1, Size: n, Proof: incl}))
+		}
+		return res
+	}
+	check := checkReceipt(receipt)
+	if check["status"] != voterclient.StatusCounted || check["current"] != check["index"] || check["replaced_by"] != nil ||
+		!strings.HasPrefix(check["message"].(string), "Your ballot counts.") {
+		t.Fatalf("checkReceipt = %v, want counted", check)
+	}
+
+	// Whoever else holds the credential casts a ballot with it.
+	later, _, err := sim.Cast(ctx, 2, sim.RandomChoices())
+	must(t, err)
+	check = checkReceipt(receipt)
+	at, err := time.Parse(time.RFC3339, check["replaced_at"].(string))
+	must(t, err)
+	msg := fmt.Sprintf("Warning: a later ballot used your credential. Your ballot, record %v, no longer counts: record %d, cast at %s, replaced it.",
+		check["index"], later.Index, later.Time.UTC().Format("2006-01-02 15:04:05 UTC"))
+	if check["status"] != voterclient.StatusReplaced || check["replaced_by"] != float64(later.Index) || !at.Equal(later.Time) ||
+		check["current"] != float64(later.Index) || !strings.HasPrefix(check["message"].(string), msg) {
+		t.Fatalf("checkReceipt = %v, want replaced by record %d at %v", check, later.Index, later.Time)
+	}
+
+	failure(call("receiptScan", string(b.page(t, 0))), voterclient.CodeBadInput)
+	failure(call("receiptFinish", `{"proof":[]}`), voterclient.CodeBadInput)
+	// A garbled page ends the check under way.
+	if out, _ := startCheck(receipt); result(out)["status"] != voterclient.StatusPending {
+		t.Fatalf("checkReceipt = %v, want pending", out)
+	}
+	failure(call("receiptScan", "garbage"), voterclient.CodeBadBoard)
+	failure(call("receiptScan", string(b.page(t, 0))), voterclient.CodeBadInput)
+	failure(call("checkReceipt", map[string]any{"receipt": receipt, "board_key": "", "checkpoint": string(b.log.Checkpoint().Note)}), voterclient.CodeBadReceipt)
 }
 
 func mustSubmission(t *testing.T, body string) *bulletin.Submission {

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
@@ -24,6 +26,24 @@ type board struct {
 	log     *bulletin.Log
 	tracker *election.Tracker
 	vkey    string
+	// unchecked holds the signatures of submissions whose proofs the board
+	// skips, as a dishonest board would (laxPolicy).
+	unchecked sync.Map
+}
+
+// laxPolicy is the election's policy, except that it skips the proofs of
+// the submissions whose signatures are in unchecked.
+type laxPolicy struct {
+	bulletin.Policy
+	unchecked *sync.Map
+}
+
+// Verify implements bulletin.Policy.
+func (p laxPolicy) Verify(s *bulletin.Submission) error {
+	if _, ok := p.unchecked.Load(string(s.Sig)); ok {
+		return nil
+	}
+	return p.Policy.Verify(s)
 }
 
 func newBoard(t *testing.T) *board {
@@ -37,7 +57,8 @@ func newBoard(t *testing.T) *board {
 		t.Fatal(err)
 	}
 	b := &board{tracker: new(election.Tracker), vkey: vkey}
-	b.log, err = bulletin.OpenLog(context.Background(), store.NewMemory(), b.tracker.New, bulletin.LogOptions{Signer: signer})
+	policy := func() bulletin.Policy { return laxPolicy{Policy: b.tracker.New(), unchecked: &b.unchecked} }
+	b.log, err = bulletin.OpenLog(context.Background(), store.NewMemory(), policy, bulletin.LogOptions{Signer: signer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +140,9 @@ func openElection(t *testing.T, contests []ballot.Contest) (*board, *simulate.El
 	return b, e
 }
 
-func wantProblem(t *testing.T, what string, err error, code string) {
+// wantProblem checks that err is a *Problem with code and a message, and
+// returns it.
+func wantProblem(t *testing.T, what string, err error, code string) *voterclient.Problem {
 	t.Helper()
 	var p *voterclient.Problem
 	if !errors.As(err, &p) {
@@ -132,6 +155,7 @@ func wantProblem(t *testing.T, what string, err error, code string) {
 		t.Fatalf("%s: bad message %q", what, p.Message)
 	}
 	t.Logf("%s: %s", what, p.Message)
+	return p
 }
 
 // TestParseRecordsArray checks that a page in the JSON array format
@@ -203,5 +227,70 @@ func TestSyncStopsOnceOpen(t *testing.T) {
 	must(t, s.Add(b.records(t)))
 	if s.Next() != next || !s.Done() {
 		t.Fatalf("after a ballot: Next = %d, want %d", s.Next(), next)
+	}
+}
+
+// anchorArgs returns what the page fetches to anchor a sync that read
+// records [0, next): the board's checkpoint and the inclusion proof of
+// record next−1 in its tree.
+func (b *board) anchorArgs(t *testing.T, next int64) map[string]any {
+	t.Helper()
+	cp := b.log.Checkpoint()
+	proof, err := b.log.InclusionProof(next-1, cp.Size)
+	must(t, err)
+	return map[string]any{"checkpoint": string(cp.Note), "board_key": b.vkey, "proof": map[string]any{"proof": proof}}
+}
+
+// TestSyncerAnchor: the records the page read are tied to the board's
+// signed checkpoint before it encrypts; another key, another log, a
+// checkpoint too small or a proof of another record are refused.
+func TestSyncerAnchor(t *testing.T) {
+	b, sim := openElection(t, nil)
+	_, _, err := sim.Cast(context.Background(), 0, sim.RandomChoices()) // records the page does not read
+	must(t, err)
+	recs := b.records(t)
+	s := voterclient.NewSyncer()
+	must(t, s.Add(recs))
+	next := int64(s.Next())
+	if !s.Done() || next >= int64(len(recs)) {
+		t.Fatalf("the sync read %d of %d records, done %v", next, len(recs), s.Done())
+	}
+	cp := b.log.Checkpoint()
+	proof := func(i int64) tlog.RecordProof {
+		p, err := b.log.InclusionProof(i, cp.Size)
+		must(t, err)
+		return p
+	}
+	_, otherKey, err := note.GenerateKey(rand.Reader, "test-board")
+	must(t, err)
+	skey, renamedKey, err := note.GenerateKey(rand.Reader, "renamed-board")
+	must(t, err)
+	renamed, err := note.NewSigner(skey)
+	must(t, err)
+	otherOrigin, err := bulletin.SignCheckpoint(bulletin.Checkpoint{Origin: "test-board", Size: cp.Size, Hash: cp.Hash}, renamed)
+	must(t, err)
+	for _, tc := range []struct {
+		name       string
+		checkpoint []byte
+		key        string
+		proof      tlog.RecordProof
+		want       string
+	}{
+		{"another board's key", cp.Note, otherKey, proof(next - 1), "not signed by its key"},
+		{"another log", otherOrigin, renamedKey, proof(next - 1), `for the log "test-board", not "renamed-board"`},
+		{"the proof of another record", cp.Note, b.vkey, proof(next - 2), "not the ones its checkpoint signs"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.Anchor(tc.checkpoint, tc.key, tc.proof)
+			if p := voterclient.AsProblem(err); err == nil || p.Code != voterclient.CodeBadBoard || !strings.Contains(p.Message, tc.want) {
+				t.Fatalf("Anchor = %v, want bad-board saying %q", err, tc.want)
+			}
+			if s.Anchored() != 0 {
+				t.Fatal("a refused anchor anchored the sync")
+			}
+		})
+	}
+	if n, err := s.Anchor(cp.Note, b.vkey, proof(next-1)); err != nil || n != cp.Size || s.Anchored() != cp.Size {
+		t.Fatalf("Anchor = %d, %v", n, err)
 	}
 }

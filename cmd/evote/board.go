@@ -49,7 +49,7 @@ func boardKeygenCommand() *cli.Command {
 		Usage: "create the board's checkpoint signing key (DIR/board.skey, DIR/board.vkey)",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Usage: "directory to write the key files to", Required: true},
-			&cli.StringFlag{Name: "name", Usage: "key name (no spaces)", Value: "evote-board"},
+			&cli.StringFlag{Name: "name", Usage: "key name, which is also the board's checkpoint origin (no spaces; e.g. vote.example.org/2026-municipal)", Value: "evote-board"},
 		},
 		Action: func(c *cli.Context) error {
 			dir := c.String("out")
@@ -108,7 +108,6 @@ func boardServeCommand() *cli.Command {
 			&cli.StringFlag{Name: "db", Usage: "SQLite database `FILE`", Required: true},
 			&cli.StringFlag{Name: "addr", Usage: "listen address (loopback unless behind a TLS proxy)", Value: "127.0.0.1:8080"},
 			&cli.StringFlag{Name: "key", Usage: "checkpoint signing key `FILE` (from evote board keygen)", EnvVars: []string{"EVOTE_BOARD_SKEY"}},
-			&cli.StringFlag{Name: "origin", Usage: "checkpoint origin line (default: the name of the board's key, as C2SP tlog-checkpoint recommends)"},
 			&cli.BoolFlag{Name: "init", Usage: "create a new database at --db"},
 			&cli.Float64Flag{Name: "rate-limit", Usage: "requests per second per client IP (0: no limit)", Value: 50},
 			&cli.IntFlag{Name: "rate-burst", Usage: "requests a client IP may burst", Value: 100},
@@ -168,7 +167,6 @@ func boardServe(c *cli.Context) error {
 	}
 	l, err := bulletin.OpenLog(ctx, st, newPolicy, bulletin.LogOptions{
 		Signer:     signer,
-		Origin:     c.String("origin"),
 		MaxPayload: c.Int("max-payload"),
 		QueueSize:  c.Int("queue"),
 	})

@@ -5,10 +5,13 @@
 // object evote whose methods take and return JSON text, then waits forever.
 // The page's JavaScript does all network I/O with fetch().
 //
-//	evote.sync(recordsPage)      evote.credential(fileText)
+//	evote.sync(recordsPage)      evote.anchor(argsJSON)
+//	evote.credential(fileText)
 //	evote.prepare(argsJSON)      evote.cast()      evote.challenge()
 //	evote.posted(argsJSON)       evote.reveal(challengedPayload)
 //	evote.receiptInfo(text)      evote.checkReceipt(argsJSON)
+//	evote.receiptScan(recordsPage)
+//	evote.receiptFinish(inclusionProofJSON)
 //	evote.version
 //
 // Each returns {"ok":true,"result":…} or {"ok":false,"error":{…}} as a
@@ -28,7 +31,7 @@ const version = "evote/v1/voterclient"
 func main() {
 	s := voterclient.NewSession()
 	api := js.Global().Get("Object").New()
-	for _, name := range []string{"sync", "credential", "prepare", "cast", "challenge", "posted", "reveal", "receiptInfo", "checkReceipt"} {
+	for _, name := range voterclient.Methods() {
 		api.Set(name, js.FuncOf(func(this js.Value, args []js.Value) any {
 			arg := ""
 			if len(args) > 0 && args[0].Type() == js.TypeString {

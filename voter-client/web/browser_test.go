@@ -161,7 +161,7 @@ func openLogKey(t *testing.T, tracker *election.Tracker) (*bulletin.Log, string)
 	must(t, err)
 	signer, err := note.NewSigner(skey)
 	must(t, err)
-	l, err := bulletin.OpenLog(context.Background(), store.NewMemory(), tracker.New, bulletin.LogOptions{Signer: signer, Origin: "evote test board"})
+	l, err := bulletin.OpenLog(context.Background(), store.NewMemory(), tracker.New, bulletin.LogOptions{Signer: signer})
 	must(t, err)
 	t.Cleanup(func() { l.Close() })
 	return l, vkey
@@ -363,8 +363,10 @@ const unlabelledControls = `(() => {
 // TestBrowserVoting is the voter's whole journey in a real browser: load
 // the credential, mark choices by keyboard and mouse, encrypt in
 // WebAssembly, challenge and check what was revealed, vote again and cast,
-// download and check the receipt, re-vote; then the observer page follows
-// the board live to the published result.
+// download and check the receipt; someone else who holds the credential
+// casts with it, and the receipt check warns that the ballot no longer
+// counts; re-vote; then the observer page follows the board live to the
+// published result.
 func TestBrowserVoting(t *testing.T) {
 	p := newPage(t)
 	b := startBoard(t, nil, 3)
@@ -486,10 +488,35 @@ func TestBrowserVoting(t *testing.T) {
 	}
 	p.do("check the receipt", chromedp.SetUploadFiles(css("#receipt-file"), []string{receiptPath}), chromedp.Click(css("#check-receipt")))
 	p.waitJS("the receipt verdict", `!!document.getElementById("receipt-result").dataset.ok`)
-	if ok := evaluate[string](p, `document.getElementById("receipt-result").dataset.ok`); ok != "yes" {
-		t.Fatalf("receipt check: %s", p.text("#receipt-result"))
+	if ok, status := evaluate[string](p, `document.getElementById("receipt-result").dataset.ok`),
+		evaluate[string](p, `document.getElementById("receipt-result").dataset.status`); ok != "yes" || status != "counted" {
+		t.Fatalf("receipt check: ok=%q status=%q: %s", ok, status, p.text("#receipt-result"))
+	}
+	if s := p.text("#receipt-result"); !strings.HasPrefix(s, "\u2714 Your ballot counts.") {
+		t.Errorf("counted receipt: %q", s)
 	}
 	t.Logf("receipt check: %s", p.text("#receipt-result"))
+
+	// Whoever holds the voter's credential (the official who generated it)
+	// casts a later ballot with it: the same receipt now warns, loudly.
+	taken, _, err := b.sim.Cast(ctx, 0, b.sim.RandomChoices())
+	must(t, err)
+	p.do("check the receipt again", chromedp.SetUploadFiles(css("#receipt-file"), []string{receiptPath}), chromedp.Click(css("#check-receipt")))
+	p.waitJS("the replaced warning", `document.getElementById("receipt-result").dataset.status === "replaced"`)
+	got := evaluate[map[string]string](p, `(() => { const e = document.getElementById("receipt-result");
+		return {ok: e.dataset.ok, role: e.getAttribute("role"), by: e.dataset.replacedBy, at: e.dataset.replacedAt, current: e.dataset.current, text: e.textContent}; })()`)
+	at, err := time.Parse(time.RFC3339, got["at"])
+	if err != nil || !at.Equal(taken.Time) {
+		t.Errorf("replaced_at %q (%v), want %v", got["at"], err, taken.Time)
+	}
+	warning := fmt.Sprintf("\u2716 Warning: a later ballot used your credential. Your ballot, record %d, no longer counts: record %d, cast at %s, replaced it.",
+		first, taken.Index, taken.Time.UTC().Format("2006-01-02 15:04:05 UTC"))
+	if idx := fmt.Sprint(taken.Index); got["ok"] != "no" || got["role"] != "alert" || got["by"] != idx || got["current"] != idx ||
+		!strings.HasPrefix(got["text"], warning) || !strings.Contains(got["text"], "someone else holds your credential") {
+		t.Fatalf("replaced receipt: %v, want record %d replacing record %d, in an alert starting %q", got, taken.Index, first, warning)
+	}
+	t.Logf("replaced receipt: %s", got["text"])
+	p.screenshot("voter-receipt-replaced.png")
 	// An altered receipt is refused.
 	altered := filepath.Join(t.TempDir(), "altered.txt")
 	lines := strings.Split(receiptText, "\n")
@@ -505,27 +532,28 @@ func TestBrowserVoting(t *testing.T) {
 	p.do("encrypt", chromedp.Click(css("#encrypt")))
 	p.waitJS("the confirmation code", visible("#step-decide"))
 	p.waitJS("the re-vote note", visible("#revote-note"))
-	if s := p.text("#revote-note"); !strings.Contains(s, "replaces") || !strings.Contains(s, fmt.Sprintf("record %d", first)) {
+	if s := p.text("#revote-note"); !strings.Contains(s, "replaces") || !strings.Contains(s, fmt.Sprintf("record %d", taken.Index)) {
 		t.Errorf("re-vote note %q", s)
 	}
 	p.do("cast again", chromedp.Click(css("#cast")))
 	p.waitJS("the cast confirmation", visible("#step-cast"))
 	p.waitJS("the replaced note", visible("#cast-revote"))
-	if s := p.text("#cast-revote"); !strings.Contains(s, fmt.Sprintf("replaces your earlier ballot (record %d)", first)) {
+	if s := p.text("#cast-revote"); !strings.Contains(s, fmt.Sprintf("replaces your earlier ballot (record %d)", taken.Index)) {
 		t.Errorf("re-vote confirmation %q", s)
 	}
 
-	// The board holds the challenged ballot, the cast ballot and the re-vote, all valid.
+	// The board holds the challenged ballot, the cast ballot, the ballot cast
+	// with the voter's credential by someone else and the re-vote, all valid.
 	st := b.tracker.State()
 	s := st.Summary()
-	if s.Challenged != 1 || s.Ballots != 2 || s.Superseded != 1 || s.Counted != 1 {
-		t.Fatalf("board summary = %+v, want 1 challenged, 2 ballots, 1 superseded, 1 counted", s)
+	if s.Challenged != 1 || s.Ballots != 3 || s.Superseded != 2 || s.Counted != 1 {
+		t.Fatalf("board summary = %+v, want 1 challenged, 3 ballots, 2 superseded, 1 counted", s)
 	}
 	second, _ := st.CastBallot(b.sim.Voters[0].Public)
-	if st.Superseded()[first] != second {
-		t.Fatalf("superseded = %v, want %d → %d", st.Superseded(), first, second)
+	if sup := st.Superseded(); sup[first] != taken.Index || sup[taken.Index] != second {
+		t.Fatalf("superseded = %v, want %d → %d → %d", sup, first, taken.Index, second)
 	}
-	checkVoterRecords(t, b, 3)
+	checkVoterRecords(t, b, 4)
 
 	// The observer page follows the board live.
 	p.do("open the observer page", chromedp.Navigate(b.srv.URL+"/observe"))

@@ -123,6 +123,18 @@ async function sync() {
   }
 }
 
+// anchor ties the records read to the board's signed checkpoint: the
+// module checks the checkpoint's signature with the board key and that the
+// last record read is in its tree, and refuses to encrypt until it has.
+async function anchor(next) {
+  const key = state.summary && state.summary.board_key;
+  if (!key) throw new Problem("bad-board", "The board did not say which key signs its checkpoints, so this page cannot check what it read. Tell your election official.");
+  const checkpoint = await getText("/checkpoint");
+  const size = Number(checkpoint.split("\n")[1]);
+  const proof = JSON.parse(await getText("/proof/inclusion?index=" + (next - 1) + "&size=" + size));
+  call("anchor", { checkpoint: checkpoint, board_key: key, proof: proof });
+}
+
 function showModuleHash(hash) {
   const line = $("module-line");
   const clients = (state.election && state.election.clients) || [];
@@ -165,6 +177,7 @@ async function boot() {
     if (!res.done) {
       throw new Problem("not-open", "Voting in \u201c" + e.title + "\u201d has not opened yet (planned from " + e.opens + "). Come back then.");
     }
+    await anchor(res.next);
     renderContests(e);
     setStatus("Ready. Load your credential file to vote.");
     show("step-credential", false);
@@ -452,12 +465,36 @@ function backToBallot() {
 
 // ---- receipts ----
 
+// showReceipt shows text in the receipt check's result line, and the
+// outcome's status, if any: "counted" with a check mark, "replaced" as a
+// loud alert with the replacing record, anything else as a failure.
+function showReceipt(text, status, res) {
+  const out = $("receipt-result");
+  for (const k of ["ok", "status", "replacedBy", "replacedAt", "current"]) delete out.dataset[k];
+  const alert = status === "replaced";
+  out.setAttribute("role", alert ? "alert" : "status");
+  out.setAttribute("aria-live", alert ? "assertive" : "polite");
+  if (status === undefined) {
+    out.textContent = text;
+    return;
+  }
+  out.textContent = (status === "counted" ? "\u2714 " : "\u2716 ") + text;
+  out.dataset.ok = status === "counted" ? "yes" : "no";
+  if (status) out.dataset.status = status;
+  if (alert) {
+    out.dataset.replacedBy = res.replaced_by;
+    out.dataset.replacedAt = res.replaced_at;
+    out.dataset.current = res.current;
+  }
+}
+
+// onCheckReceipt checks a receipt (docs/spec/voter-client.md §6): the
+// receipt against the board's current checkpoint, then every record after
+// the ballot up to that checkpoint, to say whether the ballot still counts.
 async function onCheckReceipt(ev) {
   ev.preventDefault();
   clearError();
-  const out = $("receipt-result");
-  out.textContent = "Checking…";
-  delete out.dataset.ok;
+  showReceipt("Checking…");
   try {
     const file = $("receipt-file").files[0];
     if (!file) throw new Problem("bad-receipt", "Choose your receipt file first.");
@@ -467,15 +504,23 @@ async function onCheckReceipt(ev) {
     const latest = Number(checkpoint.split("\n")[1]);
     const consistency = JSON.parse(await getText("/proof/consistency?old=" + info.size + "&new=" + latest));
     const record = (await getText("/records/" + info.index)).trim();
-    const res = call("checkReceipt", {
+    let res = call("checkReceipt", {
       receipt: receipt, board_key: $("board-key").value.trim(), checkpoint: checkpoint,
       consistency: consistency, record: record,
     });
-    out.textContent = "\u2714 " + res.message;
-    out.dataset.ok = "yes";
+    // The board sends at most a page of records per request.
+    while (res.status === "pending" && res.next < res.latest) {
+      showReceipt(res.message);
+      const next = res.next;
+      res = call("receiptScan", await getText("/records?start=" + next + "&end=" + res.latest));
+      if (res.next === next) break; // nothing sent: receiptFinish says so
+    }
+    if (res.status === "pending") {
+      res = call("receiptFinish", await getText("/proof/inclusion?index=" + (res.latest - 1) + "&size=" + res.latest));
+    }
+    showReceipt(res.message, res.status, res);
   } catch (err) {
-    out.textContent = "\u2716 " + (err instanceof Problem ? err.message : String(err));
-    out.dataset.ok = "no";
+    showReceipt(err instanceof Problem ? err.message : String(err), "");
   }
 }
 

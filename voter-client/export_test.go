@@ -1,0 +1,4 @@
+package voterclient
+
+// ReceiptMessage exports receiptMessage for tests.
+var ReceiptMessage = receiptMessage
