@@ -77,6 +77,14 @@ type Manifest struct {
 	// built in Go, 0 stands for that default (MarshalCanonical writes the
 	// default, and FillVoters sets it).
 	MinCounted int
+	// Board names the board the election runs on; nil if the definition
+	// names none (then any board's key is taken).
+	Board *Board
+	// Witnesses cosign the board's checkpoints; every participant demands
+	// WitnessQuorum of their cosignatures on the checkpoint it acts on.
+	// Empty for an election without witnesses (then WitnessQuorum is 0).
+	Witnesses     []Witness
+	WitnessQuorum int
 	// Voters are the credential public keys of the voter roll.
 	Voters []ed25519.PublicKey
 	// VoterCount is set only by a hand-written manifest that asks for
@@ -110,17 +118,20 @@ type Trustee struct {
 
 // wire types: the canonical JSON layout (docs/spec/ballot.md §1.1).
 type manifestJSON struct {
-	Version    string        `json:"version"`
-	ID         string        `json:"id"`
-	Title      string        `json:"title"`
-	Official   []byte        `json:"official"`
-	Opens      string        `json:"opens"`
-	Closes     string        `json:"closes"`
-	Contests   []contestJSON `json:"contests"`
-	Trustees   []trusteeJSON `json:"trustees"`
-	Threshold  int           `json:"threshold"`
-	MinCounted int           `json:"min_counted"`
-	Voters     [][]byte      `json:"voters"`
+	Version       string        `json:"version"`
+	ID            string        `json:"id"`
+	Title         string        `json:"title"`
+	Official      []byte        `json:"official"`
+	Opens         string        `json:"opens"`
+	Closes        string        `json:"closes"`
+	Contests      []contestJSON `json:"contests"`
+	Trustees      []trusteeJSON `json:"trustees"`
+	Threshold     int           `json:"threshold"`
+	MinCounted    int           `json:"min_counted"`
+	Board         *boardJSON    `json:"board,omitempty"`
+	Witnesses     []witnessJSON `json:"witnesses,omitempty"`
+	WitnessQuorum int           `json:"witness_quorum,omitempty"`
+	Voters        [][]byte      `json:"voters"`
 }
 
 type contestJSON struct {
@@ -145,7 +156,7 @@ type trusteeJSON struct {
 }
 
 var (
-	manifestFields = []string{"version", "id", "title", "official", "opens", "closes", "contests", "trustees", "threshold", "min_counted", "voters", "voter_count"}
+	manifestFields = []string{"version", "id", "title", "official", "opens", "closes", "contests", "trustees", "threshold", "min_counted", "board", "witnesses", "witness_quorum", "voters", "voter_count"}
 	manifestReq    = []string{"version", "id", "title", "official", "opens", "closes", "contests", "trustees", "threshold"}
 	contestFields  = []string{"id", "title", "kind", "min_selections", "max_selections", "option_max", "options"}
 	contestReq     = []string{"id", "title", "min_selections", "max_selections", "options"}
@@ -247,6 +258,12 @@ func (w *walker) manifest(data []byte) *Manifest {
 				w.addf("$.threshold", "is %d but there are only %d trustees: any threshold trustees must be able to decrypt", t, len(m.Trustees))
 			}
 		}
+	}
+	if raw, ok := f["board"]; ok {
+		w.board(m, raw)
+	}
+	if rawW, rawQ := f["witnesses"], f["witness_quorum"]; rawW != nil || rawQ != nil {
+		w.witnesses(m, rawW, rawQ)
 	}
 	// The roll comes after min_counted in the schema, but min_counted's
 	// bound is the roll size: parse the roll first, and report its
@@ -713,6 +730,8 @@ func (m *Manifest) MarshalCanonical() ([]byte, error) {
 	if j.MinCounted == 0 {
 		j.MinCounted = defaultMinCounted(len(m.Voters))
 	}
+	j.Board, j.Witnesses = m.trustJSON()
+	j.WitnessQuorum = m.WitnessQuorum
 	for i, c := range m.Contests {
 		cj := contestJSON{ID: c.ID, Title: c.Title, Kind: c.Kind, MinSelections: c.MinSelections,
 			MaxSelections: c.MaxSelections, OptionMax: c.OptionMax, Options: make([]optionJSON, len(c.Options))}

@@ -2,6 +2,7 @@ package bulletin
 
 import (
 	"encoding/json"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -55,4 +56,22 @@ type FeedMessage struct {
 	Type       string          `json:"type"`
 	Record     json.RawMessage `json:"record,omitempty"`
 	Checkpoint string          `json:"checkpoint,omitempty"`
+}
+
+// WitnessStatus is what a board reports of one of its witnesses (GET
+// /witnesses).
+type WitnessStatus struct {
+	Name      string    `json:"name"`
+	URL       string    `json:"url"`
+	Cosigned  int64     `json:"cosigned_size"` // the largest size it cosigned for this board
+	LastOK    time.Time `json:"last_ok,omitzero"`
+	LastError string    `json:"last_error,omitempty"`
+	Failures  int       `json:"consecutive_failures"`
+}
+
+// WitnessesResponse is the body of GET /witnesses.
+type WitnessesResponse struct {
+	Size      int64           `json:"size"`          // the log's size
+	Cosigned  int64           `json:"cosigned_size"` // the size of the checkpoint served at /checkpoint, cosigned by a quorum; 0 before one
+	Witnesses []WitnessStatus `json:"witnesses"`
 }

@@ -2,6 +2,7 @@ package bulletin
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -132,4 +133,20 @@ func CheckConsistency(proof tlog.TreeProof, oldSize int64, oldRoot tlog.Hash, ne
 		return fmt.Errorf("%w: consistency from size %d to size %d: %v", ErrInvalidProof, oldSize, newSize, err)
 	}
 	return nil
+}
+
+// VerifierKey returns the note verifier key (note.NewVerifier format) of a
+// board's Ed25519 signing key skey (note.NewSigner format), the key that
+// `evote board keygen` writes beside it.
+func VerifierKey(skey string) (string, error) {
+	parts := strings.SplitN(strings.TrimSpace(skey), "+", 5)
+	if len(parts) != 5 || parts[0] != "PRIVATE" || parts[1] != "KEY" {
+		return "", errors.New("bulletin: not a note signing key")
+	}
+	key, err := base64.StdEncoding.DecodeString(parts[4])
+	if err != nil || len(key) != 1+ed25519.SeedSize || key[0] != 1 {
+		return "", errors.New("bulletin: not an Ed25519 note signing key")
+	}
+	pub := ed25519.NewKeyFromSeed(key[1:]).Public().(ed25519.PublicKey)
+	return note.NewEd25519VerifierKey(parts[2], pub)
 }

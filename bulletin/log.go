@@ -524,6 +524,16 @@ func (l *Log) ConsistencyProof(oldSize, newSize int64) (tlog.TreeProof, error) {
 	return p, nil
 }
 
+// ReadTileData returns the hashes of tile t of the log's Merkle tree
+// (tlog.ReadTileData), which must lie within the log's current size.
+func (l *Log) ReadTileData(t tlog.Tile) ([]byte, error) {
+	data, err := tlog.ReadTileData(t, l.hashes)
+	if err != nil {
+		return nil, fmt.Errorf("bulletin: reading tile %s: %w", t.Path(), err)
+	}
+	return data, nil
+}
+
 // TreeHash returns the root hash of the tree of the given size (<= Size()).
 func (l *Log) TreeHash(size int64) (tlog.Hash, error) {
 	if n := l.Size(); size < 0 || size > n {

@@ -1,10 +1,13 @@
 package bulletin_test
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"testing"
 
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evote/evote/bulletin"
@@ -45,5 +48,23 @@ func TestCompactTree(t *testing.T) {
 		if got := ct.Root(); got != want || ct.Size() != n+1 {
 			t.Fatalf("size %d: root %v, want %v", n+1, got, want)
 		}
+	}
+}
+
+// TestVerifierKey: the verifier key derived from a signing key is the one
+// note.GenerateKey made with it, whatever characters its base64 holds.
+func TestVerifierKey(t *testing.T) {
+	for i := range 200 {
+		skey, vkey, err := note.GenerateKey(rand.Reader, fmt.Sprintf("board-%d.example/x", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := bulletin.VerifierKey(skey)
+		if err != nil || got != vkey {
+			t.Fatalf("VerifierKey(%q) = %q, %v; want %q", skey, got, err, vkey)
+		}
+	}
+	if _, err := bulletin.VerifierKey("PRIVATE+KEY+name+12345678+AQ=="); err == nil {
+		t.Error("VerifierKey accepted a short key")
 	}
 }

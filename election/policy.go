@@ -98,6 +98,10 @@ func (p *Policy) Admit(rec *bulletin.Record) error {
 // state, and remembers the latest, so that readers such as the status page
 // see the state the log is using.
 type Tracker struct {
+	// BoardKey is the board's checkpoint verifier key: a definition that
+	// names another board is refused (State.SetBoard). Empty: not checked.
+	BoardKey string
+
 	mu      sync.Mutex
 	current *Policy
 }
@@ -106,6 +110,7 @@ type Tracker struct {
 // log as its policy constructor.
 func (t *Tracker) New() bulletin.Policy {
 	p := NewPolicy()
+	p.state.SetBoard(t.BoardKey)
 	t.mu.Lock()
 	t.current = p
 	t.mu.Unlock()

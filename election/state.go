@@ -137,7 +137,9 @@ type State struct {
 	partialList []*tally.PartialDecryption
 	result      *tally.Result
 
-	tree bulletin.CompactTree // the log's tree as of the last record taken in
+	tree      bulletin.CompactTree  // the log's tree as of the last record taken in
+	boardKey  string                // the verifier key of the board read, if known (SetBoard)
+	witnesses bulletin.CosignPolicy // the definition's witnesses and quorum
 }
 
 // NewState returns the state of an empty board.
@@ -294,6 +296,13 @@ func (s *State) admitDefinition(author []byte, m *ballot.Manifest) error {
 	if len(m.Voters) == 0 {
 		return reject(bulletin.CodeMalformed, "the definition has no voters")
 	}
+	if err := s.checkBoard(m); err != nil {
+		return err
+	}
+	policy, err := WitnessPolicy(m)
+	if err != nil {
+		return reject(bulletin.CodeMalformed, "definition: %v", err)
+	}
 	mh, err := m.Hash()
 	if err != nil {
 		return reject(bulletin.CodeMalformed, "definition: %v", err)
@@ -303,7 +312,7 @@ func (s *State) admitDefinition(author []byte, m *ballot.Manifest) error {
 		keys[[32]byte(t.SignKey)] = uint32(i + 1)
 	}
 	n := len(m.Trustees)
-	s.manifest, s.manifestHash, s.official, s.trusteeKeys = m, mh, m.Official, keys
+	s.manifest, s.manifestHash, s.official, s.trusteeKeys, s.witnesses = m, mh, m.Official, keys, policy
 	s.commitments = make([]*ceremony.Commitments, n)
 	s.shares = make([]*ceremony.Shares, n)
 	s.verdicts = make([]*ceremony.Verdict, n)

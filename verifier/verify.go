@@ -201,6 +201,7 @@ func newVerifier(opts Options) *verifier {
 		folded:      make(map[string]*Failure),
 	}
 	v.lastProgress = v.start
+	v.st.SetBoard(opts.BoardKey)
 	counts := map[StepID][]string{
 		StepChain:       {"records", "signatures"},
 		StepCheckpoints: {"checkpoints"},
@@ -488,8 +489,17 @@ func (v *verifier) checkpoints() {
 				v.failure(-1, "", StepCheckpoints, "", fmt.Sprintf("checkpoint %d: %v", i+1, err))
 				continue
 			}
+			cosigners, err := v.st.CheckCheckpoint(signed, c)
+			if err != nil {
+				v.failure(-1, "", StepCheckpoints, "", fmt.Sprintf("checkpoint %d: %v", i+1, err))
+				continue
+			}
 			s.Counts.set("checkpoints", s.Counts.Get("checkpoints")+1)
-			sizes = append(sizes, strconv.FormatInt(c.Size, 10))
+			size := strconv.FormatInt(c.Size, 10)
+			if len(cosigners) > 0 {
+				size += " (cosigned by " + strings.Join(cosigners, ", ") + ")"
+			}
+			sizes = append(sizes, size)
 		}
 	}
 	if len(sizes) > 0 {

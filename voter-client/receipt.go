@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evote/evote/ballot"
@@ -129,6 +130,11 @@ func CheckReceipt(receipt []byte, vkey string, latest []byte, proof tlog.TreePro
 	curSize, curRoot, err := bulletin.VerifyCheckpoint(vkey, latest)
 	if err != nil {
 		return nil, problem(CodeBadBoard, err, "The board's current checkpoint is not signed by its key, so the receipt cannot be checked against it. Tell your election official.")
+	}
+	if e != nil {
+		if err := checkWitnessed(e.Manifest, vkey, latest); err != nil {
+			return nil, err
+		}
 	}
 	if curSize < oldSize {
 		return nil, problem(CodeBadReceipt, nil, "The board now shows %d records, fewer than the %d of your receipt: the board's history was cut. Keep your receipt and tell your election official and observers.", curSize, oldSize)
@@ -268,4 +274,22 @@ func receiptMessage(st *ReceiptStatus) string {
 		return msg + " If you did not vote again yourself, someone else holds your credential: tell your election official and observers now, and vote again while voting is open."
 	}
 	return fmt.Sprintf("Your receipt is signed by the board, but the record it names, record %d, is a %q record, not a cast ballot, so it is not counted. If you meant to cast a ballot, vote again while voting is open; if you did cast one, keep your receipt and tell your election official and observers.", st.Index, st.Type)
+}
+
+// checkWitnessed checks the board's current checkpoint against the
+// election's trust policy (election.CheckTrust): the board the definition
+// names, and the witnesses' quorum of cosignatures.
+func checkWitnessed(m *ballot.Manifest, vkey string, latest []byte) error {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return problem(CodeBadReceipt, err, "The board key given is not a board key.")
+	}
+	cp, _, err := bulletin.OpenCheckpoint(latest, note.VerifierList(v))
+	if err != nil {
+		return problem(CodeBadBoard, err, "The board's current checkpoint is not signed by its key. Tell your election official.")
+	}
+	if _, err := election.CheckTrust(m, latest, cp); err != nil {
+		return problem(CodeBadBoard, err, "The board's current checkpoint is not cosigned by the witnesses the election names, so this page cannot rely on it: the board may be showing you a history others do not see. Try again in a moment; if it persists, tell your election official and observers.")
+	}
+	return nil
 }

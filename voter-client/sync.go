@@ -3,6 +3,7 @@ package voterclient
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -100,6 +101,13 @@ func (s *Syncer) Anchor(checkpoint []byte, vkey string, proof tlog.RecordProof) 
 	}
 	if err := bulletin.CheckInclusion(proof, last, cp.Size, s.replay.Chain().Last(), cp.Hash); err != nil {
 		return 0, badBoard(err, "the records it sent are not the ones its checkpoint signs (record %d is not in its tree)", last)
+	}
+	st := s.replay.State()
+	if m := st.Manifest(); m != nil && m.Board != nil && m.Board.Key != strings.TrimSpace(vkey) {
+		return 0, badBoard(nil, "the election is defined for the board %q, but this page checks the key of %q", m.Board.Origin, v.Name())
+	}
+	if _, err := st.CheckCheckpoint(checkpoint, cp); err != nil {
+		return 0, badBoard(err, "%v", err)
 	}
 	s.anchored = cp.Size
 	return cp.Size, nil

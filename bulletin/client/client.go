@@ -82,6 +82,7 @@ type Client struct {
 	base     *url.URL
 	http     *http.Client
 	fetch    Fetcher
+	vkey     string
 	verifier note.Verifiers
 	origin   string
 
@@ -115,7 +116,7 @@ func New(baseURL, vkey string, opts *Options) (*Client, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	c := &Client{base: u, http: opts.HTTPClient, verifier: note.VerifierList(v), origin: opts.Origin}
+	c := &Client{base: u, http: opts.HTTPClient, vkey: vkey, verifier: note.VerifierList(v), origin: opts.Origin}
 	if c.origin == "" {
 		c.origin = v.Name()
 	}
@@ -128,6 +129,10 @@ func New(baseURL, vkey string, opts *Options) (*Client, error) {
 	}
 	return c, nil
 }
+
+// Key returns the board's checkpoint verifier key the client checks
+// checkpoints with.
+func (c *Client) Key() string { return c.vkey }
 
 // HTTPFetcher returns a Fetcher that GETs baseURL+path with hc.
 func HTTPFetcher(baseURL string, hc *http.Client) Fetcher {

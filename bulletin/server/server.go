@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/bulletin/witness"
 	"github.com/evote/evote/internal/httpjson"
 )
 
@@ -54,6 +55,10 @@ type Config struct {
 	Notice func(rec *bulletin.Record) string
 	// Now returns the current time (rate limiter); time.Now if nil.
 	Now func() time.Time
+	// Witnesses, if set, collects the witnesses' cosignatures: /checkpoint
+	// then serves the newest checkpoint a quorum of them cosigned (the
+	// log's latest until one has), and /witnesses their status.
+	Witnesses *witness.Collector
 }
 
 // Server is the HTTP front of a bulletin board.
@@ -109,6 +114,10 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /proof/consistency", s.getConsistency)
 	s.mux.HandleFunc("GET /healthz", s.getHealth)
 	s.mux.HandleFunc("GET /feed", s.getFeed)
+	s.mux.HandleFunc("GET /tile/", s.getTile)
+	if cfg.Witnesses != nil {
+		s.mux.HandleFunc("GET /witnesses", s.getWitnesses)
+	}
 	return s
 }
 
@@ -313,9 +322,23 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getCheckpoint(w http.ResponseWriter, r *http.Request) {
 	cp := s.log.Checkpoint()
+	if s.cfg.Witnesses != nil {
+		if c := s.cfg.Witnesses.Checkpoint(); c != nil {
+			cp = c
+		}
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(cp.Note)
+}
+
+func (s *Server) getWitnesses(w http.ResponseWriter, r *http.Request) {
+	resp := bulletin.WitnessesResponse{Witnesses: s.cfg.Witnesses.Status()}
+	if c := s.cfg.Witnesses.Checkpoint(); c != nil {
+		resp.Cosigned = c.Size
+	}
+	resp.Size = s.log.Size()
+	httpjson.Write(w, http.StatusOK, resp)
 }
 
 func (s *Server) getInclusion(w http.ResponseWriter, r *http.Request) {

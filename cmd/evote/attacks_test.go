@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
@@ -21,6 +22,7 @@ import (
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/server"
 	"github.com/evote/evote/bulletin/store"
+	"github.com/evote/evote/bulletin/witness"
 	"github.com/evote/evote/ceremony"
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/election"
@@ -43,6 +45,10 @@ type lab struct {
 	tracker *election.Tracker
 	signer  note.Signer
 	vkey    string
+
+	ws        *witnessSet        // the witnesses the definition names, if any
+	quorum    int                // their quorum
+	collector *witness.Collector // the genuine board's collector of their cosignatures
 }
 
 func newLab(t *testing.T, voters int) *lab {
@@ -55,13 +61,33 @@ func newLab(t *testing.T, voters int) *lab {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &lab{t: t, dir: t.TempDir(), tracker: new(election.Tracker), signer: signer, vkey: vkey}
+	return newLabWith(t, voters, signer, vkey, nil, 0)
+}
+
+// newLabWith is newLab on the board key given, with a definition that
+// names the board and the witnesses of ws with their quorum (none if ws is
+// nil); the genuine board then collects their cosignatures.
+func newLabWith(t *testing.T, voters int, signer note.Signer, vkey string, ws *witnessSet, quorum int) *lab {
+	t.Helper()
+	l := &lab{t: t, dir: t.TempDir(), tracker: &election.Tracker{BoardKey: vkey}, signer: signer, vkey: vkey, ws: ws, quorum: quorum}
+	var err error
 	l.log, err = bulletin.OpenLog(t.Context(), store.NewMemory(), l.tracker.New, bulletin.LogOptions{Signer: signer})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.log.Close() })
-	l.e, err = simulate.New(t.Context(), l.log.Append, l.tracker.Current, simulate.Options{Voters: voters, Trustees: 3, Threshold: 2})
+	opts := simulate.Options{Voters: voters, Trustees: 3, Threshold: 2, Board: &ballot.Board{Origin: signer.Name(), Key: vkey}}
+	if ws != nil {
+		for _, w := range ws.witnesses {
+			opts.Witnesses = append(opts.Witnesses, ballot.Witness{Name: w.Name, Key: w.VKey})
+		}
+		opts.WitnessQuorum = quorum
+		l.collector = ws.collector(l.log, quorum)
+		ctx, cancel := context.WithCancel(context.Background())
+		t.Cleanup(cancel)
+		go l.collector.Run(ctx)
+	}
+	l.e, err = simulate.New(t.Context(), l.log.Append, l.tracker.Current, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +146,7 @@ func find(recs []*bulletin.Record, typ string, n int) int {
 
 // serveGenuine serves the genuine board and returns the flags that name it.
 func (l *lab) serveGenuine() []string {
-	srv := server.New(server.Config{Log: l.log, Notice: func(r *bulletin.Record) string { return l.tracker.State().Notice(r.Index) }})
+	srv := server.New(server.Config{Log: l.log, Witnesses: l.collector, Notice: func(r *bulletin.Record) string { return l.tracker.State().Notice(r.Index) }})
 	hs := httptest.NewServer(srv.Handler())
 	l.t.Cleanup(func() { hs.Close(); srv.Close() })
 	return l.boardFlags(hs.URL)
@@ -166,7 +192,16 @@ func (l *lab) forge(recs []*bulletin.Record) *bulletin.Log {
 // serveForged serves recs as the board's whole history (see forge).
 func (l *lab) serveForged(recs []*bulletin.Record) []string {
 	l.t.Helper()
-	srv := server.New(server.Config{Log: l.forge(recs)})
+	forged := l.forge(recs)
+	var col *witness.Collector
+	if l.ws != nil {
+		// The forged board asks the same witnesses to cosign its history.
+		col = l.ws.collector(forged, l.quorum)
+		ctx, cancel := context.WithCancel(context.Background())
+		l.t.Cleanup(cancel)
+		go col.Run(ctx)
+	}
+	srv := server.New(server.Config{Log: forged, Witnesses: col})
 	hs := httptest.NewServer(srv.Handler())
 	l.t.Cleanup(func() { hs.Close(); srv.Close() })
 	return l.boardFlags(hs.URL)

@@ -16,12 +16,15 @@ import (
 	"syscall"
 	"time"
 
+	fnote "github.com/transparency-dev/formats/note"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/server"
 	"github.com/evote/evote/bulletin/store/sqlite"
+	"github.com/evote/evote/bulletin/witness"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/voter-client/web"
 )
@@ -49,13 +52,16 @@ func boardKeygenCommand() *cli.Command {
 		Usage: "create the board's checkpoint signing key (DIR/board.skey, DIR/board.vkey)",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Usage: "directory to write the key files to", Required: true},
-			&cli.StringFlag{Name: "name", Usage: "key name, which is also the board's checkpoint origin (no spaces; e.g. vote.example.org/2026-municipal)", Value: "evote-board"},
+			&cli.StringFlag{Name: "origin", Aliases: []string{"name"}, Usage: "the board's name for its whole life: its checkpoint origin and its key's name, a schema-less URL-like `NAME` (e.g. vote.example.org/2026-municipal)", Value: "evote-board"},
 		},
 		Action: func(c *cli.Context) error {
-			dir := c.String("out")
-			skey, vkey, err := note.GenerateKey(boardRand, c.String("name"))
+			dir, origin := c.String("out"), c.String("origin")
+			if !ballot.ValidLogName(origin) {
+				return withHint(fmt.Errorf("--origin %q is not a log name", origin), "use a schema-less URL-like name without spaces or '+', such as vote.example.org/2026-municipal")
+			}
+			skey, vkey, err := note.GenerateKey(boardRand, origin)
 			if err != nil {
-				return withHint(fmt.Errorf("generating board key: %w", err), "the key name must be non-empty and contain no spaces or '+'")
+				return fmt.Errorf("generating board key: %w", err)
 			}
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return fmt.Errorf("creating key directory: %w", err)
@@ -116,6 +122,8 @@ func boardServeCommand() *cli.Command {
 			&cli.StringFlag{Name: "web", Usage: "also serve the voter and observer pages from `DIR` (built by scripts/build-web.sh); needs --policy election"},
 			&cli.StringFlag{Name: "vkey", Usage: "the board's verifier key `FILE`, shown on the voter page for checking receipts (default: the .vkey beside --key)"},
 			&cli.StringFlag{Name: "policy", Usage: "admission rules: \"election\" (the election's rules, docs/spec/election.md) or \"open\" (any well-signed record; for load tests)", Value: "election"},
+			&cli.StringSliceFlag{Name: "witness", Usage: "a witness to collect cosignatures from, as `URL=VKEY`: its add-checkpoint URL prefix and its cosignature verifier key (repeatable; @FILE reads one per line)"},
+			&cli.IntFlag{Name: "witness-quorum", Usage: "cosignatures a checkpoint needs before /checkpoint serves it (default: all the witnesses)"},
 		},
 		Action: boardServe,
 	}
@@ -157,7 +165,11 @@ func boardServe(c *cli.Context) error {
 
 	logger := slog.New(slog.NewTextHandler(c.App.ErrWriter, nil))
 	newPolicy := bulletin.NewOpenPolicy
-	tracker := new(election.Tracker)
+	vkey, err := bulletin.VerifierKey(skey)
+	if err != nil {
+		return err
+	}
+	tracker := &election.Tracker{BoardKey: vkey}
 	switch c.String("policy") {
 	case "election":
 		newPolicy = tracker.New
@@ -174,7 +186,15 @@ func boardServe(c *cli.Context) error {
 		return err
 	}
 	defer l.Close()
+	collector, err := witnessCollector(c, l, logger)
+	if err != nil {
+		return err
+	}
+	if collector != nil {
+		go collector.Run(ctx)
+	}
 	srv := server.New(server.Config{
+		Witnesses:    collector,
 		Log:          l,
 		Notice:       func(rec *bulletin.Record) string { return tracker.State().Notice(rec.Index) },
 		MaxBodyBytes: int64(c.Int("max-payload")) + 16<<10,
@@ -222,6 +242,47 @@ func boardServe(c *cli.Context) error {
 		return fmt.Errorf("shutting down: %w", err)
 	}
 	return nil
+}
+
+// witnessCollector returns a collector of the cosignatures of the
+// witnesses of --witness, or nil if there are none.
+func witnessCollector(c *cli.Context, l *bulletin.Log, logger *slog.Logger) (*witness.Collector, error) {
+	var args []string
+	for _, arg := range c.StringSlice("witness") {
+		if name, ok := strings.CutPrefix(arg, "@"); ok {
+			data, err := os.ReadFile(name)
+			if err != nil {
+				return nil, fmt.Errorf("--witness: %w", err)
+			}
+			args = append(args, strings.Fields(string(data))...)
+			continue
+		}
+		args = append(args, arg)
+	}
+	var ws []witness.Witness
+	for _, arg := range args {
+		url, vkey, ok := strings.Cut(arg, "=")
+		if !ok || url == "" {
+			return nil, withHint(fmt.Errorf("--witness %q is not URL=VKEY", arg), "give each witness as its add-checkpoint URL prefix, \"=\", and its cosignature verifier key")
+		}
+		v, err := fnote.NewVerifierForCosignatureV1(vkey)
+		if err != nil {
+			return nil, fmt.Errorf("--witness %s: not a witness cosignature key: %w", url, err)
+		}
+		ws = append(ws, witness.Witness{URL: url, Verifier: v})
+	}
+	quorum := c.Int("witness-quorum")
+	switch {
+	case len(ws) == 0 && quorum > 0:
+		return nil, errors.New("--witness-quorum without --witness")
+	case len(ws) == 0:
+		return nil, nil
+	case quorum == 0:
+		quorum = len(ws)
+	case quorum > len(ws):
+		return nil, fmt.Errorf("--witness-quorum %d is more than the %d witnesses", quorum, len(ws))
+	}
+	return witness.New(l, ws, witness.Options{Quorum: quorum, Logger: logger}), nil
 }
 
 // boardVerifierKey returns the board's verifier key from --vkey or from

@@ -107,11 +107,25 @@ func boardState(c *cli.Context) (*client.Client, *election.State, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := newFollower(cl).Sync(c.Context)
+	st, err := syncBoard(c.Context, newFollower(cl), 0)
 	if err != nil {
 		return nil, nil, boardRefusal(err, "acted on nothing and posted nothing")
 	}
 	return cl, st, nil
+}
+
+// witnessWait bounds how long a command waits for the board's checkpoint
+// to be cosigned by the witnesses' quorum, or to cover a record it needs.
+var witnessWait = 30 * time.Second
+
+// syncBoard replays the board through f until its checkpoint, cosigned as
+// the definition requires, covers at least size records; it waits up to
+// witnessWait, since a board with witnesses serves the newest checkpoint a
+// quorum of them cosigned, a moment after its latest record.
+func syncBoard(ctx context.Context, f *follow.Follower, size int64) (*election.State, error) {
+	ctx, cancel := context.WithTimeout(ctx, witnessWait)
+	defer cancel()
+	return f.SyncTo(ctx, size)
 }
 
 // officialKey reads the official's signing key named by --key.
@@ -150,7 +164,7 @@ func boardHint(err error) error {
 func waitFor(ctx context.Context, c *cli.Context, f *follow.Follower, what string, cond func(*election.State) bool) (*election.State, error) {
 	told := false
 	for {
-		st, err := f.Sync(ctx)
+		st, err := syncBoard(ctx, f, 0)
 		if err != nil {
 			return nil, boardRefusal(err, "acted on nothing and posted nothing")
 		}

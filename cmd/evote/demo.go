@@ -21,6 +21,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/bulletin/server"
@@ -43,29 +44,41 @@ starts a bulletin board (SQLite) on loopback, runs the key ceremony of 5
 trustees with threshold 3, casts ballots for N simulated voters through the
 board's HTTP API (with a few Benaloh challenges and re-votes), closes voting,
 decrypts the tally with only 3 trustees, publishes the result, exports the
-record and verifies it from scratch. It leaves everything in --dir.`,
+record and verifies it from scratch. Three independent witnesses
+(litewitness, c2sp.org/tlog-witness) cosign the board's checkpoints, and
+every participant demands two of their cosignatures before it acts. It
+leaves everything in --dir.`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "voters", Usage: "number of simulated voters", Value: 1000},
 			&cli.IntFlag{Name: "challenges", Usage: "number of Benaloh challenges", Value: 5},
 			&cli.IntFlag{Name: "revotes", Usage: "number of voters who vote twice", Value: 10},
 			&cli.IntFlag{Name: "absent", Usage: "number of trustees absent at the tally (at most n − t = 2)", Value: 2},
 			&cli.StringFlag{Name: "dir", Usage: "folder to leave the database, record and keys in", Value: "evote-demo"},
+			&cli.IntFlag{Name: "witnesses", Usage: "number of witnesses cosigning the board's checkpoints (0: none)", Value: 3},
+			&cli.IntFlag{Name: "witness-quorum", Usage: "cosignatures every participant demands", Value: 2},
 		},
-		Action: runDemo,
+		Action:      runDemo,
+		Subcommands: []*cli.Command{demoWitnessesCommand()},
 	}
 }
 
 // demo is one run of the demo, with what it leaves behind.
 type demo struct {
-	c      *cli.Context
-	dir    string
-	log    *bulletin.Log
-	store  store.Store
-	client *client.Client
-	vkey   string
-	url    string
-	view   *follow.Follower
-	start  time.Time
+	c         *cli.Context
+	dir       string
+	log       *bulletin.Log
+	store     store.Store
+	client    *client.Client
+	origin    string
+	vkey      string
+	url       string
+	view      *follow.Follower
+	witnesses []*localWitness
+	quorum    int
+	start     time.Time
+
+	posted atomic.Int64 // records posted so far
+	need   atomic.Int64 // records the participants' view must cover before they act
 }
 
 func (d *demo) step(format string, args ...any) {
@@ -81,21 +94,31 @@ func runDemo(c *cli.Context) error {
 	if absent < 0 || absent > demoTrustees-demoThreshold {
 		return fmt.Errorf("--absent must be between 0 and %d: the tally needs %d of the %d trustees", demoTrustees-demoThreshold, demoThreshold, demoTrustees)
 	}
-	d := &demo{c: c, dir: c.String("dir"), start: time.Now()}
+	nw, quorum := c.Int("witnesses"), c.Int("witness-quorum")
+	if nw < 0 || nw > 10 || nw > 0 && (quorum < 1 || quorum > nw) {
+		return errors.New("need --witnesses from 0 to 10 and --witness-quorum from 1 to --witnesses")
+	}
+	d := &demo{c: c, dir: c.String("dir"), start: time.Now(), origin: demoOrigin, quorum: quorum}
 	if err := d.prepareDir(); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(c.Context)
 	defer cancel()
-	stop, err := d.startBoard(ctx)
+	stop, err := d.startBoard(ctx, nw)
 	if err != nil {
 		return err
 	}
 	defer stop()
 
-	e, err := simulate.New(ctx, d.client.Post, d.view.Sync, simulate.Options{
+	opts := simulate.Options{
 		Title: "Demo municipal election", Voters: voters, Trustees: demoTrustees, Threshold: demoThreshold,
-	})
+		Board: &ballot.Board{Origin: d.origin, Key: d.vkey},
+	}
+	for _, w := range d.witnesses {
+		opts.Witnesses = append(opts.Witnesses, ballot.Witness{Name: w.Name, Key: w.VKey})
+		opts.WitnessQuorum = quorum
+	}
+	e, err := simulate.New(ctx, d.post, d.state, opts)
 	if err != nil {
 		return err
 	}
@@ -132,13 +155,14 @@ func runDemo(c *cli.Context) error {
 	}
 	d.step("%d Benaloh challenges posted (never counted), %d voters voted again", challenges, revotes)
 
+	d.need.Store(d.posted.Load()) // the close names every record before it
 	if err := e.SetPhase(ctx, election.PhaseClosed); err != nil {
 		return err
 	}
-	if err := d.snapshot(ctx, "board-at-close.db"); err != nil {
+	if err := d.snapshotAtClose(ctx); err != nil {
 		return err
 	}
-	d.step("voting is closed; a copy of the board as it is now is in %s", filepath.Join(d.dir, "board-at-close.db"))
+	d.step("voting is closed; a copy of the board and its witnesses as they are now is in %s", filepath.Join(d.dir, "at-close"))
 	away := map[int]bool{}
 	for _, i := range []int{3, 5}[:absent] {
 		away[i] = true
@@ -243,8 +267,8 @@ func (d *demo) prepareDir() error {
 
 // startBoard creates the board's key and database and serves it on a
 // loopback port.
-func (d *demo) startBoard(ctx context.Context) (stop func(), err error) {
-	skey, vkey, err := note.GenerateKey(rand.Reader, "evote-demo-board")
+func (d *demo) startBoard(ctx context.Context, witnesses int) (stop func(), err error) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, d.origin)
 	if err != nil {
 		return nil, err
 	}
@@ -258,53 +282,89 @@ func (d *demo) startBoard(ctx context.Context) (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
+	d.vkey = vkey
+	var stops []func()
+	stop = func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	if err := d.startWitnesses(ctx, witnesses); err != nil {
+		return nil, err
+	}
+	stops = append(stops, d.stopWitnesses)
 	d.store, err = sqlite.Create(ctx, filepath.Join(d.dir, "board.db"))
 	if err != nil {
+		stop()
 		return nil, err
 	}
-	tracker := new(election.Tracker)
+	stops = append(stops, func() { d.store.Close() })
+	tracker := &election.Tracker{BoardKey: vkey}
 	d.log, err = bulletin.OpenLog(ctx, d.store, tracker.New, bulletin.LogOptions{Signer: signer})
 	if err != nil {
-		d.store.Close()
+		stop()
 		return nil, err
 	}
+	stops = append(stops, func() { d.log.Close() })
+	collector := d.collector()
+	if collector != nil {
+		go collector.Run(ctx)
+	}
 	srv := server.New(server.Config{
-		Log:    d.log,
-		Notice: func(rec *bulletin.Record) string { return tracker.State().Notice(rec.Index) },
+		Log:       d.log,
+		Witnesses: collector,
+		Notice:    func(rec *bulletin.Record) string { return tracker.State().Notice(rec.Index) },
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		stop()
 		return nil, err
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
+	stops = append(stops, func() { hs.Close(); srv.Close() })
 	d.url = "http://" + ln.Addr().String()
-	d.vkey = vkey
 	if d.client, err = client.New(d.url, vkey, nil); err != nil {
+		stop()
 		return nil, err
 	}
 	d.view = follow.New(d.client)
-	d.step("bulletin board serving %s (database %s)", d.url, filepath.Join(d.dir, "board.db"))
-	return func() {
-		hs.Close()
-		srv.Close()
-		d.log.Close()
-		d.store.Close()
-	}, nil
+	d.step("bulletin board %q serving %s (database %s)", d.origin, d.url, filepath.Join(d.dir, "board.db"))
+	return stop, nil
 }
 
-// snapshot copies the board, as it is now, into a new database in the
-// folder.
-func (d *demo) snapshot(ctx context.Context, name string) error {
-	dst, err := sqlite.Create(ctx, filepath.Join(d.dir, name))
+// post is the simulation's PostFunc: it posts over HTTP and keeps count
+// of what the participants must see before they act again. Ballots do not
+// change what the next steps depend on, except the close (see runDemo).
+func (d *demo) post(ctx context.Context, sub *bulletin.Submission) (*bulletin.Record, *bulletin.Receipt, error) {
+	rec, receipt, err := d.client.Post(ctx, sub)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if err := store.Copy(ctx, dst, d.store, d.log.Size()); err != nil {
-		dst.Close()
-		return err
+	n := int64(rec.Index) + 1
+	raise(&d.posted, n)
+	if sub.Type != election.TypeBallot && sub.Type != election.TypeChallenge {
+		raise(&d.need, n)
 	}
-	return dst.Close()
+	return rec, receipt, nil
+}
+
+// raise sets x to n if n is larger.
+func raise(x *atomic.Int64, n int64) {
+	for {
+		old := x.Load()
+		if n <= old || x.CompareAndSwap(old, n) {
+			return
+		}
+	}
+}
+
+// state is the simulation's StateFunc: the participants' verified view of
+// the board, once its witnessed checkpoint covers what they must see.
+func (d *demo) state(ctx context.Context) (*election.State, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	return d.view.SyncTo(ctx, d.need.Load())
 }
 
 // saveKeys leaves the definition, the official's key and the voters'
@@ -427,12 +487,18 @@ func (d *demo) export(ctx context.Context) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	cp, err := d.client.Checkpoint(ctx)
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	st, err := d.view.SyncTo(wctx, n)
 	if err != nil {
 		return err
 	}
+	cp := d.view.Checkpoint()
 	if err := writeNewFile(filepath.Join(d.dir, "checkpoint.txt"), cp.Note, 0o644); err != nil {
 		return err
+	}
+	if cosigners, err := st.CheckCheckpoint(cp.Note, cp.Checkpoint); err == nil && len(cosigners) > 0 {
+		d.step("witnesses %s cosigned the board's checkpoint of all %d records", strings.Join(cosigners, ", "), cp.Size)
 	}
 	d.step("exported %d records to %s with the signed checkpoint %s", n, filepath.Join(d.dir, "record.jsonl"), filepath.Join(d.dir, "checkpoint.txt"))
 	return nil
@@ -442,36 +508,45 @@ var guide = template.Must(template.New("guide").Parse(`This folder holds a compl
 
   election.json      the election definition (as posted, canonical)
   board.db           the bulletin board's SQLite database
-  board-at-close.db  a copy of the board as it was when voting closed
-  board.skey/.vkey   the board's checkpoint signing / verifier key
+  board.skey/.vkey   the board's checkpoint signing / verifier key (origin "{{.Origin}}")
   record.jsonl       the exported public record, one record per line
-  checkpoint.txt     the board's last signed checkpoint
+  checkpoint.txt     the board's last checkpoint, signed by the board{{if .Witnesses}} and cosigned by its witnesses{{end}}
   expected-counts.json  the totals the simulated voters cast, to compare with the result
   official.key       the official's signing key
   trustee-N/         each trustee's keystore with its secret share (passphrase: "{{.Passphrase}}")
-  credentials/       each voter's credential
+  credentials/       each voter's credential{{if .Witnesses}}
+  witness-N/         each witness's key and litewitness database{{end}}
+  at-close/          a copy of the board{{if .Witnesses}} and of its witnesses{{end}} as they were when voting closed
 
 The commands below use an installed evote (go install ./cmd/evote from the
 repository); "go run ./cmd/evote" works in its place. Run them from the
-folder that holds {{.Dir}}.
+folder that holds {{.Dir}}.{{if .Witnesses}} The witnesses are litewitness from
+filippo.io/torchwood: on $PATH, or built by "go tool" inside the repository.{{end}}
 
 Re-verify the whole election from the public record alone:
 
   evote verify --record {{.Dir}}/record.jsonl --checkpoint {{.Dir}}/checkpoint.txt --board-key @{{.Dir}}/board.vkey
 
-Serve the board again and look around (stop it with Ctrl-C, or kill %1):
-
-  evote board serve --db {{.Dir}}/board.db --key {{.Dir}}/board.skey --addr 127.0.0.1:8080 &
+Serve the board again and look around ({{if .Witnesses}}its witnesses first, then the board, which
+asks them to cosign; {{end}}stop with Ctrl-C, or kill %1 %2):
+{{if .Witnesses}}
+  evote demo witnesses --dir {{.Dir}} --listen 127.0.0.1:7381 --listen 127.0.0.1:7382 --listen 127.0.0.1:7383 &
+  evote board serve --db {{.Dir}}/board.db --key {{.Dir}}/board.skey --addr 127.0.0.1:8080 --witness @{{.Dir}}/witnesses.txt --witness-quorum {{.Quorum}} &{{else}}
+  evote board serve --db {{.Dir}}/board.db --key {{.Dir}}/board.skey --addr 127.0.0.1:8080 &{{end}}
   evote election status --board http://127.0.0.1:8080 --board-key @{{.Dir}}/board.vkey
   evote verify --board http://127.0.0.1:8080 --board-key @{{.Dir}}/board.vkey
 
-Play the tally by hand, on a copy of the board as it was when voting
-closed: each trustee replays and verifies the whole board, checks that the
-official's closing record names the sums it recomputed, and only then
-decrypts; any 3 of the 5 suffice, and the official combines them:
-
-  cp {{.Dir}}/board-at-close.db tally-copy.db
-  evote board serve --db tally-copy.db --key {{.Dir}}/board.skey --addr 127.0.0.1:8081 &
+Play the tally by hand, on a copy of the board{{if .Witnesses}} and its witnesses{{end}} as it was when
+voting closed: each trustee replays and verifies the whole board, checks that
+the official's closing record names the sums it recomputed{{if .Witnesses}} and that the
+witnesses cosigned it{{end}}, and only then decrypts; any 3 of the 5 suffice, and
+the official combines them:
+{{if .Witnesses}}
+  cp -r {{.Dir}}/at-close tally-copy
+  evote demo witnesses --dir tally-copy --listen 127.0.0.1:7391 --listen 127.0.0.1:7392 --listen 127.0.0.1:7393 &
+  evote board serve --db tally-copy/board.db --key {{.Dir}}/board.skey --addr 127.0.0.1:8081 --witness @tally-copy/witnesses.txt --witness-quorum {{.Quorum}} &{{else}}
+  cp {{.Dir}}/at-close/board.db tally-copy.db
+  evote board serve --db tally-copy.db --key {{.Dir}}/board.skey --addr 127.0.0.1:8081 &{{end}}
   export EVOTE_BOARD=http://127.0.0.1:8081 EVOTE_BOARD_KEY=@{{.Dir}}/board.vkey EVOTE_PASSPHRASE='{{.Passphrase}}'
   evote trustee decrypt --keystore {{.Dir}}/trustee-2/trustee.keystore
   evote trustee decrypt --keystore {{.Dir}}/trustee-3/trustee.keystore
@@ -489,6 +564,7 @@ func (d *demo) writeGuide() error {
 	if err != nil {
 		return err
 	}
-	err = guide.Execute(f, map[string]string{"Dir": d.dir, "Passphrase": demoPassphrase})
+	err = guide.Execute(f, map[string]any{"Dir": d.dir, "Passphrase": demoPassphrase, "Origin": d.origin,
+		"Witnesses": len(d.witnesses) > 0, "Quorum": d.quorum})
 	return errors.Join(err, f.Close())
 }

@@ -23,8 +23,15 @@ import (
 func TestDemoGuideByHand(t *testing.T) {
 	bin := buildEvote(t)
 	work := t.TempDir()
+	// The witnesses' binaries, which `go tool` builds only inside the
+	// repository, go on the PATH of every command, as a user installs them.
+	tools, err := witnessTools(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := strings.Join([]string{filepath.Dir(bin), filepath.Dir(tools.litewitness), filepath.Dir(tools.witnessctl), os.Getenv("PATH")}, string(os.PathListSeparator))
 	demo := exec.Command(bin, "demo", "--voters", "20", "--challenges", "1", "--revotes", "2", "--dir", "evote-demo")
-	demo.Dir = work
+	demo.Dir, demo.Env = work, append(os.Environ(), "PATH="+path)
 	if out, err := demo.CombinedOutput(); err != nil {
 		t.Fatalf("evote demo: %v\n%s", err, out)
 	}
@@ -43,7 +50,6 @@ func TestDemoGuideByHand(t *testing.T) {
 			ports[addr] = freeAddr(t)
 		}
 	}
-	path := filepath.Dir(bin) + string(os.PathListSeparator) + os.Getenv("PATH")
 	var exports []string
 	var outputs strings.Builder
 	for _, m := range commands {
@@ -113,9 +119,11 @@ func startBackground(t *testing.T, dir, path, script string) {
 	}
 	t.Cleanup(func() { cancel(); cmd.Wait() })
 	listening := make(chan bool, 1)
+	var log syncLog
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			log.add(sc.Text())
 			if strings.Contains(sc.Text(), "listening on") {
 				listening <- true
 				io.Copy(io.Discard, stderr)
@@ -127,9 +135,9 @@ func startBackground(t *testing.T, dir, path, script string) {
 	select {
 	case ok := <-listening:
 		if !ok {
-			t.Fatalf("%s: the board did not start", script)
+			t.Fatalf("%s: did not start:\n%s", script, &log)
 		}
 	case <-time.After(20 * time.Second):
-		t.Fatalf("%s: the board did not start in 20 s", script)
+		t.Fatalf("%s: did not start in 20 s:\n%s", script, &log)
 	}
 }

@@ -10,8 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"text/tabwriter"
+	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
@@ -121,6 +123,13 @@ func electionInit(c *cli.Context) error {
 		return withHint(errors.New("the definition's official key is not the key in --key"),
 			"set \"official\" to %s", base64.StdEncoding.EncodeToString(key.PublicKey()))
 	}
+	vkey, err := readKeyArg(c.String("board-key"), "board-key")
+	if err != nil {
+		return err
+	}
+	if err := nameBoard(m, vkey); err != nil {
+		return err
+	}
 	var creds []*ballot.Credential
 	if m.VoterCount > 0 {
 		if creds, err = m.FillVoters(); err != nil {
@@ -162,6 +171,25 @@ func electionInit(c *cli.Context) error {
 	return nil
 }
 
+// nameBoard makes definition m name the board whose verifier key is vkey,
+// the board it is posted to, if it names none; a definition that names
+// another board is refused.
+func nameBoard(m *ballot.Manifest, vkey string) error {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return fmt.Errorf("--board-key: %w", err)
+	}
+	if m.Board == nil {
+		m.Board = &ballot.Board{Origin: v.Name(), Key: vkey}
+		return nil
+	}
+	if m.Board.Key != vkey {
+		return withHint(fmt.Errorf("the definition names the board %q, not the board of --board-key (%q)", m.Board.Origin, v.Name()),
+			"post it to the board it names, or correct its \"board\"")
+	}
+	return nil
+}
+
 func finishCeremony(c *cli.Context) error {
 	key, cl, err := officialAndBoard(c)
 	if err != nil {
@@ -194,13 +222,14 @@ func setPhase(c *cli.Context, phase string) error {
 	// A closing record names every record before it and the sums they
 	// make; ballots posted meanwhile make it stale, so look again.
 	for attempt := 1; ; attempt++ {
-		st, err := f.Sync(c.Context)
+		st, err := syncBoard(c.Context, f, 0)
 		if err != nil {
 			return boardRefusal(err, "acted on nothing and posted nothing")
 		}
 		rec, _, err := post(c.Context, cl, key, election.TypePhase, st.PhaseRecord(phase))
 		var rej *bulletin.RejectError
 		if errors.As(err, &rej) && rej.Code == bulletin.CodeStale && attempt < maxCloseAttempts {
+			time.Sleep(pollInterval) // let the witnesses cosign what came meanwhile
 			continue
 		}
 		if err != nil {
@@ -280,7 +309,7 @@ func postResult(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if st, err = f.Sync(c.Context); err != nil {
+	if st, err = syncBoard(c.Context, f, int64(rec.Index)+1); err != nil {
 		return boardRefusal(err, "posted the result but cannot show it")
 	}
 	fmt.Fprintf(out(c), "posted the result as record %d (trustees %v combined)\n", rec.Index, r.Tally.Trustees)

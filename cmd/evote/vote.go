@@ -122,7 +122,7 @@ func openVoter(c *cli.Context) (*voter, error) {
 		return nil, err
 	}
 	f := newFollower(cl)
-	st, err := f.Sync(c.Context)
+	st, err := syncBoard(c.Context, f, 0)
 	if err != nil {
 		return nil, boardRefusal(err, "encrypted or posted nothing")
 	}
@@ -406,17 +406,23 @@ func checkReceipt(c *cli.Context) error {
 		return withHint(fmt.Errorf("the receipt itself does not verify: %w", err), "is --board-key the key of the board you voted on?")
 	}
 	f := newFollower(cl)
-	st, err := f.Sync(c.Context)
+	st, err := syncBoard(c.Context, f, 0)
 	if err != nil {
 		return boardRefusal(err, "could not check the receipt")
 	}
-	latest := f.Checkpoint()
-	fmt.Fprintf(out(c), "checked against board %s (log %q), verified up to its signed checkpoint of %d records (root %s)\n",
-		c.String("board"), latest.Origin, latest.Size, latest.Hash)
 	// The receipt's checkpoint must be one history with the board's.
 	if _, err := cl.VerifyCheckpoint(c.Context, receipt.Checkpoint); err != nil {
 		return fmt.Errorf("NOT FOUND: the board's history does not contain the one your receipt was signed for (%w): keep your receipt and tell the election official and observers", err)
 	}
+	if f.Checkpoint().Size <= receipt.Index {
+		// A witnessed checkpoint may lag the board's latest by a moment.
+		if st, err = syncBoard(c.Context, f, receipt.Index+1); err != nil {
+			return boardRefusal(err, "could not yet check the receipt against a checkpoint that covers it")
+		}
+	}
+	latest := f.Checkpoint()
+	fmt.Fprintf(out(c), "checked against board %s (log %q), verified up to its signed checkpoint of %d records (root %s)\n",
+		c.String("board"), latest.Origin, latest.Size, latest.Hash)
 	leaf, err := f.LeafHash(receipt.Index)
 	if err != nil || leaf != receipt.LeafHash {
 		return fmt.Errorf("NOT FOUND: record %d on the board is not the ballot of your receipt: keep your receipt and tell the election official and observers", receipt.Index)

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -47,7 +48,9 @@ type Follower struct {
 // New returns a follower of the board behind c, starting from an empty
 // state.
 func New(c *client.Client) *Follower {
-	return &Follower{client: c, replay: election.NewReplay(election.ReplayOptions{})}
+	f := &Follower{client: c, replay: election.NewReplay(election.ReplayOptions{})}
+	f.replay.State().SetBoard(c.Key())
+	return f
 }
 
 // SetProgress makes Sync report, after each page of records, how many of
@@ -110,9 +113,41 @@ func (f *Follower) Sync(ctx context.Context) (*election.State, error) {
 	if err := chain.CheckCheckpoint(cp.Checkpoint); err != nil {
 		return nil, f.refuse(fmt.Errorf("the board's records do not hash to its signed checkpoint of size %d: %w", cp.Size, err))
 	}
+	if _, err := f.replay.State().CheckCheckpoint(cp.Note, cp.Checkpoint); err != nil {
+		return nil, fmt.Errorf("not acting on the board's history: %w", err)
+	}
 	f.latest = cp
 	return f.replay.State(), nil
 }
+
+// SyncTo is Sync, repeated until the checkpoint it verified covers at
+// least size records, or ctx ends. A board with witnesses serves the newest
+// checkpoint a quorum of them cosigned, which may lag its latest records by
+// a moment: a participant that posted record i waits for size i+1 before
+// acting on what followed it. A board this follower refused is not asked
+// again.
+func (f *Follower) SyncTo(ctx context.Context, size int64) (*election.State, error) {
+	for {
+		st, err := f.Sync(ctx)
+		if err == nil && f.Checkpoint().Size >= size {
+			return st, nil
+		}
+		if errors.Is(err, ErrRefused) {
+			return nil, err
+		}
+		if err == nil {
+			err = fmt.Errorf("the board's checkpoint covers %d records, not yet the %d needed", f.Checkpoint().Size, size)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (gave up waiting: %v)", err, ctx.Err())
+		case <-time.After(syncRetry):
+		}
+	}
+}
+
+// syncRetry is how often SyncTo asks the board again.
+const syncRetry = 50 * time.Millisecond
 
 func (f *Follower) refuse(err error) error {
 	f.refused = fmt.Errorf("%w: %w", ErrRefused, err)

@@ -58,6 +58,11 @@ type Options struct {
 	Contests  []ballot.Contest // empty: SampleContests()
 	// MinCounted is the definition's privacy floor; its default if 0.
 	MinCounted int
+	// Board, Witnesses and WitnessQuorum are the definition's trust policy
+	// (ballot.Manifest); none if nil and empty.
+	Board         *ballot.Board
+	Witnesses     []ballot.Witness
+	WitnessQuorum int
 }
 
 // SampleContests returns one contest of each kind: plurality, k-of-n,
@@ -96,16 +101,19 @@ func NewManifest(opts Options) (*ballot.Manifest, election.KeySigner, []*ceremon
 	}
 	opens := time.Now().UTC().Truncate(time.Second)
 	m := &ballot.Manifest{
-		Version:    ballot.Version,
-		ID:         "sim-election",
-		Title:      title,
-		Official:   official.PublicKey(),
-		Opens:      opens,
-		Closes:     opens.Add(24 * time.Hour),
-		Contests:   contests,
-		Threshold:  opts.Threshold,
-		MinCounted: opts.MinCounted,
-		VoterCount: opts.Voters,
+		Version:       ballot.Version,
+		ID:            "sim-election",
+		Title:         title,
+		Official:      official.PublicKey(),
+		Opens:         opens,
+		Closes:        opens.Add(24 * time.Hour),
+		Contests:      contests,
+		Threshold:     opts.Threshold,
+		MinCounted:    opts.MinCounted,
+		Board:         opts.Board,
+		Witnesses:     opts.Witnesses,
+		WitnessQuorum: opts.WitnessQuorum,
+		VoterCount:    opts.Voters,
 	}
 	trustees := make([]*ceremony.TrusteeKeys, opts.Trustees)
 	for i := range trustees {

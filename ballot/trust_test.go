@@ -1,0 +1,150 @@
+package ballot
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"strings"
+	"testing"
+
+	"filippo.io/torchwood"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// trustKeys returns a board verifier key named origin and the
+// cosignature verifier keys of witnesses with the given names.
+func trustKeys(t *testing.T, origin string, names ...string) (string, []string) {
+	t.Helper()
+	_, vkey, err := note.GenerateKey(rand.Reader, origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ws []string
+	for _, n := range names {
+		_, priv, _ := ed25519.GenerateKey(rand.Reader)
+		s, err := torchwood.NewCosignatureSigner(n, priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws = append(ws, s.Verifier().String())
+	}
+	return vkey, ws
+}
+
+// TestTrustPolicy: a definition names its board and its witnesses with a
+// quorum; they are parsed, written in canonical order, and bound into the
+// manifest hash (so into the base hash).
+func TestTrustPolicy(t *testing.T) {
+	board, ws := trustKeys(t, "vote.example.org/2026", "w1.example", "w2.example", "w3.example")
+	data := mutateJSON(t, readFile(t, "testdata/manifest-sample.json"), func(m map[string]any) {
+		m["board"] = map[string]any{"origin": "vote.example.org/2026", "key": board}
+		m["witnesses"] = []any{
+			map[string]any{"name": "w1.example", "key": ws[0]},
+			map[string]any{"name": "w2.example", "key": ws[1]},
+			map[string]any{"name": "w3.example", "key": ws[2]},
+		}
+		m["witness_quorum"] = 2
+	})
+	m, err := ParseManifest(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Board == nil || m.Board.Origin != "vote.example.org/2026" || len(m.Witnesses) != 3 || m.WitnessQuorum != 2 {
+		t.Fatalf("parsed %+v, %+v, quorum %d", m.Board, m.Witnesses, m.WitnessQuorum)
+	}
+	for _, w := range m.Witnesses {
+		if v, err := w.Verifier(); err != nil || v.Name() != w.Name {
+			t.Errorf("witness %q: verifier %v, %v", w.Name, v, err)
+		}
+	}
+	c, err := m.MarshalCanonical()
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := []string{`"min_counted":`, `"board":{"origin":"vote.example.org/2026","key":`, `"witnesses":[{"name":"w1.example","key":`, `"witness_quorum":2`, `"voters":`}
+	for i := 1; i < len(order); i++ {
+		if a, b := bytes.Index(c, []byte(order[i-1])), bytes.Index(c, []byte(order[i])); a < 0 || b < 0 || a > b {
+			t.Errorf("canonical form: %s (at %d) does not come before %s (at %d)", order[i-1], a, order[i], b)
+		}
+	}
+	back, err := ParseCanonicalManifest(c)
+	if err != nil {
+		t.Fatalf("ParseCanonicalManifest(MarshalCanonical) = %v", err)
+	}
+	plain := sampleManifest(t)
+	h1, _ := plain.Hash()
+	h2, _ := back.Hash()
+	if h1 == h2 {
+		t.Error("the trust policy does not change the manifest hash")
+	}
+	// Without them, the canonical form has none of the fields.
+	pc, _ := plain.MarshalCanonical()
+	if bytes.Contains(pc, []byte(`"board"`)) || bytes.Contains(pc, []byte(`"witness`)) {
+		t.Errorf("a definition without a trust policy writes one: %s", pc)
+	}
+}
+
+func TestTrustPolicyInvalid(t *testing.T) {
+	board, ws := trustKeys(t, "vote.example.org/2026", "w1.example", "w2.example")
+	otherBoard, _ := trustKeys(t, "other.example/board")
+	two := func() []any {
+		return []any{map[string]any{"name": "w1.example", "key": ws[0]}, map[string]any{"name": "w2.example", "key": ws[1]}}
+	}
+	for _, tt := range []struct {
+		name, path, want string
+		f                func(m map[string]any)
+	}{
+		{"board key of another origin", "$.board.key", `is the key of "other.example/board"`, func(m map[string]any) {
+			m["board"] = map[string]any{"origin": "vote.example.org/2026", "key": otherBoard}
+		}},
+		{"origin with a space", "$.board.origin", "is not a log name", func(m map[string]any) {
+			m["board"] = map[string]any{"origin": "vote example", "key": board}
+		}},
+		{"origin with a scheme", "$.board.origin", "is not a log name", func(m map[string]any) {
+			m["board"] = map[string]any{"origin": "https://vote.example.org", "key": board}
+		}},
+		{"board without a key", "$.board.key", "missing", func(m map[string]any) {
+			m["board"] = map[string]any{"origin": "vote.example.org/2026"}
+		}},
+		{"witness key of another name", "$.witnesses[1].key", `is the key of "w2.example", not of "w9.example"`, func(m map[string]any) {
+			w := two()
+			w[1].(map[string]any)["name"] = "w9.example"
+			m["witnesses"], m["witness_quorum"] = w, 1
+		}},
+		{"witness key that is the board's", "$.witnesses[0].key", "not a witness cosignature key", func(m map[string]any) {
+			w := two()
+			w[0].(map[string]any)["key"] = "vote.example.org/2026+01234567+AQ=="
+			m["witnesses"], m["witness_quorum"] = w, 1
+		}},
+		{"duplicate witness", "$.witnesses[1].name", "same name", func(m map[string]any) {
+			w := two()
+			w[1] = w[0]
+			m["witnesses"], m["witness_quorum"] = w, 1
+		}},
+		{"no quorum", "$.witness_quorum", "missing", func(m map[string]any) { m["witnesses"] = two() }},
+		{"quorum above the witnesses", "$.witness_quorum", "from 1 to the 2 witnesses", func(m map[string]any) {
+			m["witnesses"], m["witness_quorum"] = two(), 3
+		}},
+		{"quorum of zero", "$.witness_quorum", "from 1 to the 2 witnesses", func(m map[string]any) {
+			m["witnesses"], m["witness_quorum"] = two(), 0
+		}},
+		{"quorum without witnesses", "$.witness_quorum", "without witnesses", func(m map[string]any) { m["witness_quorum"] = 1 }},
+		{"empty witnesses", "$.witnesses", "is empty", func(m map[string]any) { m["witnesses"] = []any{} }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseManifest(mutateJSON(t, readFile(t, "testdata/manifest-sample.json"), tt.f))
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("ParseManifest = %v, want a *ParseError", err)
+			}
+			found := false
+			for _, p := range pe.Problems {
+				found = found || p.Path == tt.path && strings.Contains(p.Message, tt.want)
+			}
+			if !found {
+				t.Errorf("problems %v, want %s: …%s…", pe.Problems, tt.path, tt.want)
+			}
+		})
+	}
+}
