@@ -31,6 +31,7 @@ import (
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/follow"
 	"github.com/evote/evote/election/simulate"
+	"github.com/evote/evote/internal/litewitness"
 	"github.com/evote/evote/internal/progress"
 	"github.com/evote/evote/verifier"
 )
@@ -73,12 +74,12 @@ type demo struct {
 	vkey      string
 	url       string
 	view      *follow.Follower
-	witnesses []*localWitness
+	witnesses []*litewitness.Witness
 	quorum    int
 	start     time.Time
 
-	posted atomic.Int64 // records posted so far
-	need   atomic.Int64 // records the participants' view must cover before they act
+	posted follow.Need // records posted so far
+	need   follow.Need // records the participants' view must cover before they act
 }
 
 func (d *demo) step(format string, args ...any) {
@@ -155,7 +156,7 @@ func runDemo(c *cli.Context) error {
 	}
 	d.step("%d Benaloh challenges posted (never counted), %d voters voted again", challenges, revotes)
 
-	d.need.Store(d.posted.Load()) // the close names every record before it
+	d.need.CoverAll(d.posted.Size()) // the close names every record before it
 	if err := e.SetPhase(ctx, election.PhaseClosed); err != nil {
 		return err
 	}
@@ -341,22 +342,11 @@ func (d *demo) post(ctx context.Context, sub *bulletin.Submission) (*bulletin.Re
 	if err != nil {
 		return nil, nil, err
 	}
-	n := int64(rec.Index) + 1
-	raise(&d.posted, n)
+	d.posted.Cover(rec)
 	if sub.Type != election.TypeBallot && sub.Type != election.TypeChallenge {
-		raise(&d.need, n)
+		d.need.Cover(rec)
 	}
 	return rec, receipt, nil
-}
-
-// raise sets x to n if n is larger.
-func raise(x *atomic.Int64, n int64) {
-	for {
-		old := x.Load()
-		if n <= old || x.CompareAndSwap(old, n) {
-			return
-		}
-	}
 }
 
 // state is the simulation's StateFunc: the participants' verified view of
@@ -364,7 +354,7 @@ func raise(x *atomic.Int64, n int64) {
 func (d *demo) state(ctx context.Context) (*election.State, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	return d.view.SyncTo(ctx, d.need.Load())
+	return d.view.SyncTo(ctx, d.need.Size())
 }
 
 // saveKeys leaves the definition, the official's key and the voters'

@@ -18,14 +18,11 @@ import (
 	"github.com/evote/evote/bulletin/store"
 	"github.com/evote/evote/bulletin/store/sqlite"
 	"github.com/evote/evote/bulletin/witness"
+	"github.com/evote/evote/internal/litewitness"
 )
 
 // demoOrigin is the demo board's name: its checkpoint origin and key name.
 const demoOrigin = "evote-demo/board"
-
-// witnessesFile lists a folder's running witnesses for `board serve
-// --witness @FILE`: one URL=VKEY per line.
-const witnessesFile = "witnesses.txt"
 
 // startWitnesses creates and starts n witnesses in the demo folder
 // (witness-1, …) that know the demo board.
@@ -38,7 +35,7 @@ func (d *demo) startWitnesses(ctx context.Context, n int) error {
 		return err
 	}
 	for i := 1; i <= n; i++ {
-		w, err := createLocalWitness(ctx, filepath.Join(d.dir, fmt.Sprintf("witness-%d", i)), fmt.Sprintf("witness-%d.evote-demo", i), d.origin, d.vkey, bin)
+		w, err := litewitness.Create(ctx, filepath.Join(d.dir, fmt.Sprintf("witness-%d", i)), fmt.Sprintf("witness-%d.evote-demo", i), d.origin, d.vkey, bin)
 		if err != nil {
 			d.stopWitnesses()
 			return err
@@ -49,7 +46,7 @@ func (d *demo) startWitnesses(ctx context.Context, n int) error {
 		}
 		d.witnesses = append(d.witnesses, w)
 	}
-	if err := writeWitnessesFile(d.dir, d.witnesses); err != nil {
+	if err := litewitness.WriteFile(d.dir, d.witnesses); err != nil {
 		d.stopWitnesses()
 		return err
 	}
@@ -107,7 +104,7 @@ func (d *demo) snapshotAtClose(ctx context.Context) error {
 		// The witness's database is copied while it is stopped; the
 		// board retries it meanwhile.
 		w.Stop()
-		err := copyFiles(w.dir, filepath.Join(dir, fmt.Sprintf("witness-%d", i+1)), "witness.key", "name", "litewitness.db", "litewitness.db-wal", "litewitness.db-shm")
+		err := copyFiles(w.Dir(), filepath.Join(dir, fmt.Sprintf("witness-%d", i+1)), "witness.key", "name", "litewitness.db", "litewitness.db-wal", "litewitness.db-shm")
 		if serr := w.Start(w.Addr()); serr != nil {
 			return errors.Join(err, serr)
 		}
@@ -150,13 +147,14 @@ func copyFiles(src, dst string, names ...string) error {
 	return nil
 }
 
-// writeWitnessesFile writes dir/witnesses.txt for the running witnesses.
-func writeWitnessesFile(dir string, ws []*localWitness) error {
-	var b strings.Builder
-	for _, w := range ws {
-		fmt.Fprintf(&b, "%s=%s\n", w.URL, w.VKey)
+// witnessTools finds the witness binaries, or says how to install them.
+func witnessTools(ctx context.Context) (litewitness.Binaries, error) {
+	bin, err := litewitness.Tools(ctx)
+	if err != nil {
+		return bin, withHint(err, "install the witness with `go install filippo.io/torchwood/cmd/litewitness@%s filippo.io/torchwood/cmd/witnessctl@%s`, or run from the evote repository, where `go tool` builds it",
+			litewitness.Version, litewitness.Version)
 	}
-	return replaceFile(filepath.Join(dir, witnessesFile), []byte(b.String()), 0o644)
+	return bin, nil
 }
 
 func demoWitnessesCommand() *cli.Command {
@@ -192,14 +190,14 @@ func runDemoWitnesses(c *cli.Context) error {
 		return err
 	}
 	listen := c.StringSlice("listen")
-	var ws []*localWitness
+	var ws []*litewitness.Witness
 	defer func() {
 		for _, w := range ws {
 			w.Stop()
 		}
 	}()
 	for i, wd := range dirs {
-		w, err := openLocalWitness(wd, bin)
+		w, err := litewitness.Open(wd, bin)
 		if err != nil {
 			return err
 		}
@@ -212,14 +210,14 @@ func runDemoWitnesses(c *cli.Context) error {
 		}
 		ws = append(ws, w)
 	}
-	if err := writeWitnessesFile(dir, ws); err != nil {
+	if err := litewitness.WriteFile(dir, ws); err != nil {
 		return err
 	}
 	var urls []string
 	for _, w := range ws {
 		urls = append(urls, w.Name+" "+w.URL)
 	}
-	fmt.Fprintf(c.App.ErrWriter, "evote: witnesses listening on %s; %s lists them\n", strings.Join(urls, ", "), filepath.Join(dir, witnessesFile))
+	fmt.Fprintf(c.App.ErrWriter, "evote: witnesses listening on %s; %s lists them\n", strings.Join(urls, ", "), filepath.Join(dir, litewitness.File))
 	<-ctx.Done()
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -29,7 +30,7 @@ func TestDemoGuideByHand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := strings.Join([]string{filepath.Dir(bin), filepath.Dir(tools.litewitness), filepath.Dir(tools.witnessctl), os.Getenv("PATH")}, string(os.PathListSeparator))
+	path := strings.Join([]string{filepath.Dir(bin), filepath.Dir(tools.Litewitness), filepath.Dir(tools.Witnessctl), os.Getenv("PATH")}, string(os.PathListSeparator))
 	demo := exec.Command(bin, "demo", "--voters", "20", "--challenges", "1", "--revotes", "2", "--dir", "evote-demo")
 	demo.Dir, demo.Env = work, append(os.Environ(), "PATH="+path)
 	if out, err := demo.CombinedOutput(); err != nil {
@@ -110,6 +111,9 @@ func startBackground(t *testing.T, dir, path, script string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, "bash", "-c", script)
 	cmd.Dir, cmd.Env = dir, append(os.Environ(), "PATH="+path)
+	// Stop it as Ctrl-C would, so that it stops what it started.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -119,11 +123,14 @@ func startBackground(t *testing.T, dir, path, script string) {
 	}
 	t.Cleanup(func() { cancel(); cmd.Wait() })
 	listening := make(chan bool, 1)
-	var log syncLog
+	var log strings.Builder
+	var logMu sync.Mutex
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			log.add(sc.Text())
+			logMu.Lock()
+			log.WriteString(sc.Text() + "\n")
+			logMu.Unlock()
 			if strings.Contains(sc.Text(), "listening on") {
 				listening <- true
 				io.Copy(io.Discard, stderr)
@@ -135,9 +142,13 @@ func startBackground(t *testing.T, dir, path, script string) {
 	select {
 	case ok := <-listening:
 		if !ok {
-			t.Fatalf("%s: did not start:\n%s", script, &log)
+			logMu.Lock()
+			defer logMu.Unlock()
+			t.Fatalf("%s: did not start:\n%s", script, log.String())
 		}
 	case <-time.After(20 * time.Second):
-		t.Fatalf("%s: did not start in 20 s:\n%s", script, &log)
+		logMu.Lock()
+		defer logMu.Unlock()
+		t.Fatalf("%s: did not start in 20 s:\n%s", script, log.String())
 	}
 }

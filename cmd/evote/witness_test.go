@@ -30,12 +30,13 @@ import (
 	"github.com/evote/evote/bulletin/store"
 	"github.com/evote/evote/bulletin/witness"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/litewitness"
 )
 
 // witnessSet runs n real litewitness processes that know one board.
 type witnessSet struct {
 	t         *testing.T
-	witnesses []*localWitness
+	witnesses []*litewitness.Witness
 	signer    note.Signer
 	vkey      string
 }
@@ -59,7 +60,7 @@ func newWitnessSet(t *testing.T, n int, origin string) *witnessSet {
 	}
 	ws := &witnessSet{t: t, signer: signer, vkey: vkey}
 	for i := range n {
-		w, err := createLocalWitness(t.Context(), filepath.Join(t.TempDir(), fmt.Sprint(i)), fmt.Sprintf("witness-%d.test", i+1), origin, vkey, bin)
+		w, err := litewitness.Create(t.Context(), filepath.Join(t.TempDir(), fmt.Sprint(i)), fmt.Sprintf("witness-%d.test", i+1), origin, vkey, bin)
 		if err != nil {
 			t.Fatal(err)
 		}

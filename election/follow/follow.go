@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -218,3 +219,26 @@ func (f *Follower) replayTo(ctx context.Context, size int64) error {
 	}
 	return nil
 }
+
+// Need is how many records a participant's view of the board must cover
+// before it acts again: the records it posted and depends on. A board with
+// witnesses serves the newest checkpoint a quorum cosigned, a moment after
+// its latest record, so a participant that posts then acts passes Size to
+// SyncTo. It is safe for concurrent use.
+type Need struct{ n atomic.Int64 }
+
+// Cover raises the need to cover rec.
+func (n *Need) Cover(rec *bulletin.Record) { n.CoverAll(int64(rec.Index) + 1) }
+
+// CoverAll raises the need to size records.
+func (n *Need) CoverAll(size int64) {
+	for {
+		old := n.n.Load()
+		if size <= old || n.n.CompareAndSwap(old, size) {
+			return
+		}
+	}
+}
+
+// Size returns the number of records to cover.
+func (n *Need) Size() int64 { return n.n.Load() }

@@ -60,7 +60,23 @@ func run(ctx context.Context, url, vkey string, voters, posters int) error {
 		return err
 	}
 	f := follow.New(cl)
-	e, err := simulate.New(ctx, cl.Post, f.Sync, simulate.Options{
+	// The setup's steps act on the records before them: each look at the
+	// board waits for them (a board with witnesses serves the newest
+	// checkpoint they cosigned, a moment after its latest record).
+	var need follow.Need
+	postRecord := func(ctx context.Context, sub *bulletin.Submission) (*bulletin.Record, *bulletin.Receipt, error) {
+		rec, receipt, err := cl.Post(ctx, sub)
+		if err == nil {
+			need.Cover(rec)
+		}
+		return rec, receipt, err
+	}
+	state := func(ctx context.Context) (*election.State, error) {
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		return f.SyncTo(ctx, need.Size())
+	}
+	e, err := simulate.New(ctx, postRecord, state, simulate.Options{
 		Title: "ballot load", Voters: voters, Trustees: 5, Threshold: 3, Contests: tenPickThree(),
 	})
 	if err != nil {
@@ -72,7 +88,7 @@ func run(ctx context.Context, url, vkey string, voters, posters int) error {
 	if err := e.SetPhase(ctx, election.PhaseOpen); err != nil {
 		return err
 	}
-	st, err := f.Sync(ctx)
+	st, err := state(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,19 @@
-package main
+// Package litewitness runs real, independent witnesses for evote's demo,
+// tests and benchmarks: litewitness from filippo.io/torchwood
+// (c2sp.org/tlog-witness), as separate processes on loopback, each kept in
+// a folder with its key (witness.key), its name (name) and its database
+// (litewitness.db). litewitness takes its key from an ssh-agent; here an
+// in-process agent (golang.org/x/crypto/ssh/agent) holds it. evote writes
+// no witness of its own.
+package litewitness
 
 import (
 	"bufio"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -20,52 +29,48 @@ import (
 	"golang.org/x/crypto/ssh/agent"
 )
 
-// The demo and the tests run real, independent witnesses: litewitness
-// from filippo.io/torchwood (c2sp.org/tlog-witness), as separate processes
-// on loopback. litewitness takes its key from an ssh-agent; here an
-// in-process agent holds each witness's key (golang.org/x/crypto/ssh/agent).
+// Version is the torchwood release whose witness is run, as pinned by
+// go.mod's tool directives.
+const Version = "v0.6.1"
 
-// witnessVersion is the torchwood release whose witness is run, as pinned
-// by go.mod's tool directives.
-const witnessVersion = "v0.6.1"
+// Binaries are the paths of litewitness and witnessctl.
+type Binaries struct{ Litewitness, Witnessctl string }
 
-// witnessBinaries are the paths of litewitness and witnessctl.
-type witnessBinaries struct{ litewitness, witnessctl string }
+// ErrNoBinaries is wrapped by Tools' error when litewitness or witnessctl
+// is not found.
+var ErrNoBinaries = errors.New("no litewitness binaries")
 
-// witnessTools returns the litewitness and witnessctl binaries: on $PATH,
-// else built by `go tool` from this module's pinned version.
-func witnessTools(ctx context.Context) (witnessBinaries, error) {
+// Tools returns the litewitness and witnessctl binaries: on $PATH, else
+// built by `go tool` from this module's pinned version (which works inside
+// the evote repository).
+func Tools(ctx context.Context) (Binaries, error) {
 	find := func(name string) (string, error) {
 		if p, err := exec.LookPath(name); err == nil {
 			return p, nil
 		}
 		out, err := exec.CommandContext(ctx, "go", "tool", "-n", name).Output()
 		if err != nil {
-			return "", withHint(fmt.Errorf("no %s binary: %w", name, err),
-				"install the witness with `go install filippo.io/torchwood/cmd/litewitness@%s filippo.io/torchwood/cmd/witnessctl@%s`, or run from the evote repository, where `go tool` builds it",
-				witnessVersion, witnessVersion)
+			return "", fmt.Errorf("%w: %s is not on $PATH and `go tool` cannot build it here: %v", ErrNoBinaries, name, err)
 		}
 		return strings.TrimSpace(string(out)), nil
 	}
-	var b witnessBinaries
+	var b Binaries
 	var err error
-	if b.litewitness, err = find("litewitness"); err != nil {
+	if b.Litewitness, err = find("litewitness"); err != nil {
 		return b, err
 	}
-	b.witnessctl, err = find("witnessctl")
+	b.Witnessctl, err = find("witnessctl")
 	return b, err
 }
 
-// localWitness is a litewitness process on loopback, kept in a folder:
-// its key (witness.key), its name (name) and its database
-// (litewitness.db).
-type localWitness struct {
+// Witness is a litewitness process on loopback, kept in a folder.
+type Witness struct {
 	Name string // its name, in its cosignature lines
 	URL  string // its add-checkpoint prefix, once started
 	VKey string // its cosignature verifier key (c2sp.org/tlog-cosignature)
 
 	dir    string
-	bin    witnessBinaries
+	bin    Binaries
 	priv   ed25519.PrivateKey
 	agent  net.Listener
 	cmd    *exec.Cmd
@@ -74,10 +79,9 @@ type localWitness struct {
 	log    *syncLog
 }
 
-// createLocalWitness makes a witness named name in dir, with a fresh key,
-// that knows the board whose origin and verifier key are given. Start
-// runs it.
-func createLocalWitness(ctx context.Context, dir, name, origin, boardKey string, bin witnessBinaries) (*localWitness, error) {
+// Create makes a witness named name in dir, with a fresh key, that knows
+// the board whose origin and verifier key are given. Start runs it.
+func Create(ctx context.Context, dir, name, origin, boardKey string, bin Binaries) (*Witness, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -85,10 +89,11 @@ func createLocalWitness(ctx context.Context, dir, name, origin, boardKey string,
 	if err != nil {
 		return nil, err
 	}
-	if err := writeSigningKey(filepath.Join(dir, "witness.key"), priv); err != nil {
+	seed := priv.Seed()
+	if err := os.WriteFile(filepath.Join(dir, "witness.key"), []byte(hex.EncodeToString(seed)+"\n"), 0o600); err != nil {
 		return nil, err
 	}
-	if err := writeNewFile(filepath.Join(dir, "name"), []byte(name+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "name"), []byte(name+"\n"), 0o644); err != nil {
 		return nil, err
 	}
 	db := filepath.Join(dir, "litewitness.db")
@@ -96,25 +101,29 @@ func createLocalWitness(ctx context.Context, dir, name, origin, boardKey string,
 		{"add-log", "-db", db, "-origin", origin},
 		{"add-key", "-db", db, "-origin", origin, "-key", boardKey},
 	} {
-		if out, err := exec.CommandContext(ctx, bin.witnessctl, args...).CombinedOutput(); err != nil {
+		if out, err := exec.CommandContext(ctx, bin.Witnessctl, args...).CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("witnessctl %s: %v\n%s", args[0], err, out)
 		}
 	}
-	return openLocalWitness(dir, bin)
+	return Open(dir, bin)
 }
 
-// openLocalWitness loads the witness kept in dir.
-func openLocalWitness(dir string, bin witnessBinaries) (*localWitness, error) {
-	priv, err := readSigningKey(filepath.Join(dir, "witness.key"))
+// Open loads the witness kept in dir.
+func Open(dir string, bin Binaries) (*Witness, error) {
+	keyHex, err := os.ReadFile(filepath.Join(dir, "witness.key"))
 	if err != nil {
 		return nil, err
+	}
+	seed, err := hex.DecodeString(strings.TrimSpace(string(keyHex)))
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("%s: not a witness key", filepath.Join(dir, "witness.key"))
 	}
 	name, err := os.ReadFile(filepath.Join(dir, "name"))
 	if err != nil {
 		return nil, err
 	}
-	w := &localWitness{Name: strings.TrimSpace(string(name)), dir: dir, bin: bin, priv: priv}
-	cs, err := torchwood.NewCosignatureSigner(w.Name, priv)
+	w := &Witness{Name: strings.TrimSpace(string(name)), dir: dir, bin: bin, priv: ed25519.NewKeyFromSeed(seed)}
+	cs, err := torchwood.NewCosignatureSigner(w.Name, w.priv)
 	if err != nil {
 		return nil, fmt.Errorf("witness %q: %w", w.Name, err)
 	}
@@ -124,7 +133,7 @@ func openLocalWitness(dir string, bin witnessBinaries) (*localWitness, error) {
 
 // Start runs the witness on addr ("127.0.0.1:0" picks a free port) and
 // waits until it listens.
-func (w *localWitness) Start(addr string) error {
+func (w *Witness) Start(addr string) error {
 	if addr == "" || strings.HasSuffix(addr, ":0") {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -162,9 +171,10 @@ func (w *localWitness) Start(addr string) error {
 		return err
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, w.bin.litewitness, "-db", filepath.Join(w.dir, "litewitness.db"), "-name", w.Name,
+	cmd := exec.CommandContext(ctx, w.bin.Litewitness, "-db", filepath.Join(w.dir, "litewitness.db"), "-name", w.Name,
 		"-key", ssh.FingerprintSHA256(sshPub), "-ssh-agent", sock, "-listen", addr)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	dieWithParent(cmd)
 	w.log = &syncLog{}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -206,7 +216,7 @@ func (w *localWitness) Start(addr string) error {
 
 // Stop ends the witness process; Start may run it again, on the same
 // database.
-func (w *localWitness) Stop() {
+func (w *Witness) Stop() {
 	if w.cmd == nil {
 		return
 	}
@@ -216,8 +226,24 @@ func (w *localWitness) Stop() {
 	w.cmd = nil
 }
 
+// Dir returns the folder the witness is kept in.
+func (w *Witness) Dir() string { return w.dir }
+
 // Addr returns the host:port the witness listens on.
-func (w *localWitness) Addr() string { return strings.TrimPrefix(w.URL, "http://") }
+func (w *Witness) Addr() string { return strings.TrimPrefix(w.URL, "http://") }
+
+// WriteFile writes dir/witnesses.txt for the running witnesses ws, one
+// URL=VKEY per line, for `evote board serve --witness @FILE`.
+func WriteFile(dir string, ws []*Witness) error {
+	var b strings.Builder
+	for _, w := range ws {
+		fmt.Fprintf(&b, "%s=%s\n", w.URL, w.VKey)
+	}
+	return os.WriteFile(filepath.Join(dir, File), []byte(b.String()), 0o644)
+}
+
+// File is the name of the file WriteFile writes.
+const File = "witnesses.txt"
 
 // syncLog keeps a process's output lines.
 type syncLog struct {
