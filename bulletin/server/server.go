@@ -115,6 +115,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /healthz", s.getHealth)
 	s.mux.HandleFunc("GET /feed", s.getFeed)
 	s.mux.HandleFunc("GET /tile/", s.getTile)
+	s.mux.HandleFunc("GET /metrics", s.getMetrics)
 	if cfg.Witnesses != nil {
 		s.mux.HandleFunc("GET /witnesses", s.getWitnesses)
 	}
@@ -144,7 +145,7 @@ func (s *Server) Close() {
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.limiter != nil && r.URL.Path != "/healthz" {
+	if s.limiter != nil && r.URL.Path != "/healthz" && r.URL.Path != "/metrics" {
 		if ok, wait := s.limiter.allow(clientIP(r)); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 			s.error(w, r, http.StatusTooManyRequests, "rate-limited", "too many requests from this address")

@@ -228,8 +228,10 @@ func TestRateLimit(t *testing.T) {
 	if r.StatusCode != 429 || r.Header.Get("Retry-After") != "1" {
 		t.Fatalf("request over burst = %d Retry-After %q, want 429 1", r.StatusCode, r.Header.Get("Retry-After"))
 	}
-	if resp, _ := http.Get(b.ts.URL + "/healthz"); resp.StatusCode != 200 {
-		t.Fatalf("healthz is rate limited")
+	for _, path := range []string{"/healthz", "/metrics"} {
+		if resp, _ := http.Get(b.ts.URL + path); resp.StatusCode != 200 {
+			t.Fatalf("%s is rate limited", path)
+		}
 	}
 	mu.Lock()
 	now = now.Add(500 * time.Millisecond) // one token at 2/s

@@ -209,6 +209,20 @@ func TestWitnessesCosign(t *testing.T) {
 			t.Errorf("witness %s cosigned only %d after the restart", st.Name, st.Cosigned)
 		}
 	}
+	// The operator's metrics show each witness's cosigned size.
+	rec := httptest.NewRecorder()
+	server.New(server.Config{Log: l, Witnesses: col}).Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		"evote_board_size 18\n",
+		"evote_board_cosigned_size 18\n",
+		`evote_witness_cosigned_size{witness="witness-1.test"} 18` + "\n",
+		`evote_witness_cosigned_size{witness="witness-3.test"} 18` + "\n",
+		`evote_witness_consecutive_failures{witness="witness-2.test"} 0` + "\n",
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, rec.Body)
+		}
+	}
 }
 
 // must returns v, failing the test process on err (for setup in handlers).
