@@ -152,4 +152,13 @@ func TestReceipt(t *testing.T) {
 	if _, err := rs[0].Verify(other); err == nil {
 		t.Fatalf("receipt verified under another board's key")
 	}
+	// A board key of another name: the receipt names the board it is from.
+	_, renamed, err := noteKey(testKey("other-board").Seed(), "other.example/board")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ob *bulletin.OtherBoardError
+	if _, err := rs[0].Verify(renamed); !errors.As(err, &ob) || ob.Receipt != "test-board" || ob.Board != "other.example/board" {
+		t.Fatalf("receipt checked with another board's key named %q: %v, want an OtherBoardError", "other.example/board", err)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -96,6 +97,13 @@ func parseHash(s string) (tlog.Hash, error) {
 // verified checkpoint, which a careful voter later checks is consistent with
 // the board's newer checkpoints.
 func (r *Receipt) Verify(vkey string) (Checkpoint, error) {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("bulletin: board verifier key: %w", err)
+	}
+	if c, err := ParseCheckpoint(checkpointText(r.Checkpoint)); err == nil && c.Origin != v.Name() {
+		return Checkpoint{}, &OtherBoardError{Receipt: c.Origin, Board: v.Name()}
+	}
 	size, root, err := VerifyCheckpoint(vkey, r.Checkpoint)
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("bulletin: verifying receipt: %w", err)
@@ -105,6 +113,18 @@ func (r *Receipt) Verify(vkey string) (Checkpoint, error) {
 	}
 	c, _ := ParseCheckpoint(checkpointText(r.Checkpoint))
 	return c, nil
+}
+
+// OtherBoardError is the error of a receipt checked against a board other
+// than the one it names: its checkpoint's origin is not the board key's
+// name. Nothing is wrong with either board.
+type OtherBoardError struct {
+	Receipt string // the origin the receipt's checkpoint names
+	Board   string // the name of the board key it was checked with
+}
+
+func (e *OtherBoardError) Error() string {
+	return fmt.Sprintf("bulletin: this receipt is from board %q, not from board %q", e.Receipt, e.Board)
 }
 
 // Matches reports whether the receipt is for rec: same index and leaf hash.

@@ -2,6 +2,7 @@ package voterclient
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"time"
 
@@ -61,17 +62,17 @@ type ReceiptStatus struct {
 // verifyReceipt checks the receipt's checkpoint signature and its
 // inclusion proof, and returns the checkpoint's tree size and root hash.
 func verifyReceipt(r *bulletin.Receipt, vkey string) (int64, tlog.Hash, error) {
-	size, root, err := bulletin.VerifyCheckpoint(vkey, r.Checkpoint)
-	if err != nil {
-		return 0, root, problem(CodeBadReceipt, err, "The receipt is not signed by this board's key. Either the receipt was altered, or the key you checked it with is not this board's.")
+	c, err := r.Verify(vkey)
+	var other *bulletin.OtherBoardError
+	switch {
+	case errors.As(err, &other):
+		return 0, c.Hash, problem(CodeBadReceipt, err, "This receipt is from the board %q, not from this one (%q): check it on the board it names.", other.Receipt, other.Board)
+	case errors.Is(err, bulletin.ErrInvalidProof):
+		return 0, c.Hash, problem(CodeBadReceipt, err, "The receipt's proof does not show your ballot in the board's signed tree: the receipt was altered or is not valid.")
+	case err != nil:
+		return 0, c.Hash, problem(CodeBadReceipt, err, "The receipt is not signed by this board's key. Either the receipt was altered, or the key you checked it with is not this board's.")
 	}
-	if r.Index >= size {
-		return 0, root, problem(CodeBadReceipt, nil, "The receipt names record %d, outside the board's signed tree of %d records: it is not valid.", r.Index, size)
-	}
-	if err := bulletin.CheckInclusion(r.Proof, r.Index, size, r.LeafHash, root); err != nil {
-		return 0, root, problem(CodeBadReceipt, err, "The receipt's proof does not show your ballot in the board's signed tree: the receipt was altered or is not valid.")
-	}
-	return size, root, nil
+	return c.Size, c.Hash, nil
 }
 
 // ReceiptCheck is a receipt check under way (docs/spec/voter-client.md §6).

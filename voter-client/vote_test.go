@@ -3,12 +3,15 @@ package voterclient_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
@@ -148,6 +151,15 @@ func TestReceiptFailures(t *testing.T) {
 			wantProblem(t, tt.name, err, tt.code)
 		})
 	}
+	t.Run("receipt of another board", func(t *testing.T) {
+		_, elsewhere, err := note.GenerateKey(rand.Reader, "elsewhere.example/board")
+		must(t, err)
+		_, err = voterclient.CheckReceipt(enc, elsewhere, latest.Note, proof, raw[0], e)
+		if p := voterclient.AsProblem(err); p == nil || p.Code != voterclient.CodeBadReceipt ||
+			!strings.Contains(p.Message, `This receipt is from the board "test-board", not from this one ("elsewhere.example/board")`) {
+			t.Fatalf("CheckReceipt with another board's key = %v, want a bad-receipt naming both boards", err)
+		}
+	})
 	t.Run("rewritten history", func(t *testing.T) {
 		bad := append(proof[:0:0], proof...)
 		if len(bad) == 0 {

@@ -199,6 +199,13 @@ func TestEveryRoleByHand(t *testing.T) {
 	if !strings.Contains(out, "COUNTED") {
 		t.Fatalf("check-receipt printed %q", out)
 	}
+	// Checked with another board's key, a receipt names the board it is
+	// from instead of blaming either board.
+	mustRun(t, "board", "keygen", "--origin", "other.example/2026-board", "--out", at("other-board"))
+	out, err = run(t, "vote", "check-receipt", "--receipt", at("receipt-2.txt"), "--board", url, "--board-key", "@"+at("other-board/board.vkey"))
+	if err == nil || !regexp.MustCompile(`this receipt is from board "[^"]+", not from board "other.example/2026-board"`).MatchString(err.Error()) {
+		t.Fatalf("check-receipt against another board's key: %v\n%s", err, out)
+	}
 	// Voter 2's first ballot no longer counts: its receipt says so, loudly.
 	out, err = run(t, with("vote", "check-receipt", "--receipt", at("receipt-3.txt"))...)
 	if err == nil || !strings.Contains(out, "REPLACED") || !strings.Contains(out, "WARNING") {

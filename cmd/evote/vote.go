@@ -402,6 +402,11 @@ func checkReceipt(c *cli.Context) error {
 		return err
 	}
 	signed, err := receipt.Verify(vkey)
+	var other *bulletin.OtherBoardError
+	if errors.As(err, &other) {
+		return withHint(fmt.Errorf("this receipt is from board %q, not from board %q (--board-key): nothing is wrong with either", other.Receipt, other.Board),
+			"check it on the board it names, with that board's URL and key")
+	}
 	if err != nil {
 		return withHint(fmt.Errorf("the receipt itself does not verify: %w", err), "is --board-key the key of the board you voted on?")
 	}
