@@ -8,8 +8,10 @@ import (
 	"testing"
 
 	"filippo.io/torchwood"
+	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
 )
 
@@ -72,5 +74,28 @@ func TestCosignPolicy(t *testing.T) {
 	}
 	if _, err := (bulletin.CosignPolicy{}).Check(sign()); err != nil {
 		t.Errorf("the zero policy refused: %v", err)
+	}
+
+	// An ML-DSA-44 witness (tlog-cosignature type 0x06) counts like the
+	// Ed25519 ones, with the verifier an election definition's key makes.
+	mskey, mvkey, err := fnote.GenerateMLDSAKey("pq.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pq, err := fnote.NewMLDSASigner(mskey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pqVerifier, err := (&ballot.Witness{Name: "pq.example", Key: mvkey}).Verifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy.Cosigners = append(policy.Cosigners, pqVerifier)
+	names, err = policy.Check(sign(pq, witnesses[1]))
+	if err != nil || strings.Join(names, ",") != "pq.example,w2.example" && strings.Join(names, ",") != "w2.example,pq.example" {
+		t.Errorf("Check(ML-DSA-44 witness, w2) = %v, %v", names, err)
+	}
+	if _, err := policy.Check(sign(pq)); !errors.Is(err, bulletin.ErrNoQuorum) {
+		t.Errorf("Check(ML-DSA-44 witness alone) = %v, want no quorum", err)
 	}
 }
