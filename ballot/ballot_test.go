@@ -19,7 +19,7 @@ import (
 func sampleElection(t testing.TB) (*Election, []*Credential, Choices) {
 	t.Helper()
 	vs := voters(3)
-	m := withVoters(t, sampleManifest(t), vs)
+	m := sampleManifest(t)
 	ch := Choices{
 		{0, 1, 0},       // mayor: plurality
 		{1, 0, 1, 0, 1}, // council: 3 of 5
@@ -27,7 +27,7 @@ func sampleElection(t testing.TB) (*Election, []*Credential, Choices) {
 		{3, 0, 2},       // budget: 5 points, at most 3 each
 		{0, 1},          // monorail: no
 	}
-	return newTestElection(t, m), vs, ch
+	return newTestElection(t, m, vs), vs, ch
 }
 
 func mustEncrypt(t testing.TB, e *Election, cred ed25519.PublicKey, ch Choices, prev ConfirmationCode) (*EncryptedBallot, *BallotSecrets) {
@@ -136,7 +136,7 @@ func TestBallotLayout(t *testing.T) {
 
 func TestBallotSize10of3(t *testing.T) {
 	vs := voters(1)
-	e := newTestElection(t, manifestKofN(t, 10, 3, vs))
+	e := newTestElection(t, manifestKofN(t, 10, 3), vs)
 	b, _ := mustEncrypt(t, e, vs[0].Public, Choices{{1, 0, 0, 1, 0, 0, 0, 1, 0, 0}}, ConfirmationCode{})
 	n := len(b.Marshal())
 	t.Logf("ballot for 1 contest, 10 options, choose up to 3: %d bytes of JSON", n)
@@ -278,7 +278,7 @@ func TestTamperedBallots(t *testing.T) {
 		}
 	})
 	t.Run("other election with the same manifest", func(t *testing.T) {
-		e2 := newTestElection(t, e.Manifest)
+		e2 := electionOfRoll(t, e.Manifest, e.Roll)
 		if err := VerifyBallot(e2, b, cred); !errors.Is(err, ErrWrongElection) {
 			t.Fatalf("VerifyBallot = %v, want ErrWrongElection", err)
 		}
@@ -361,7 +361,7 @@ func TestForgedProofs(t *testing.T) {
 
 func TestParseEncryptedBallotRejects(t *testing.T) {
 	vs := voters(1)
-	e := newTestElection(t, manifestKofN(t, 3, 2, vs))
+	e := newTestElection(t, manifestKofN(t, 3, 2), vs)
 	b, _ := mustEncrypt(t, e, vs[0].Public, Choices{{1, 0, 1}}, ConfirmationCode{})
 	data := b.Marshal()
 	// Every truncation and every appended byte.

@@ -11,7 +11,7 @@ import (
 
 func TestBallotBatch(t *testing.T) {
 	vs := voters(4)
-	e := newTestElection(t, manifestKofN(t, 4, 2, vs))
+	e := newTestElection(t, manifestKofN(t, 4, 2), vs)
 	n := 12
 	if testing.Short() {
 		n = 6

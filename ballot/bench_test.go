@@ -10,7 +10,7 @@ import (
 
 func bench10of3(b *testing.B) (*Election, []*Credential, Choices) {
 	vs := voters(100)
-	e := newTestElection(b, manifestKofN(b, 10, 3, vs))
+	e := newTestElection(b, manifestKofN(b, 10, 3), vs)
 	e.PublicKey.Table() // built once per election, not per ballot
 	return e, vs, Choices{{0, 1, 0, 0, 1, 0, 0, 0, 1, 0}}
 }
@@ -100,26 +100,28 @@ func rollKeys(n int) []ed25519.PublicKey {
 	return keys
 }
 
-// BenchmarkParseManifestRoll parses the canonical sample manifest with a
-// roll of n voters, as the board and the verifier parse the definition
-// record, and reports the time per voter.
-func BenchmarkParseManifestRoll(b *testing.B) {
-	for _, n := range []int{1_000, 100_000} {
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			m := sampleManifest(b)
-			m.Voters = rollKeys(n)
-			data, err := m.MarshalCanonical()
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := ParseCanonicalManifest(data); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/voter")
-		})
+// BenchmarkRollChunk parses a full roll record (MaxRollChunk voters) and
+// takes it into a roll, as the board and the verifier do, and reports the
+// time per voter.
+func BenchmarkRollChunk(b *testing.B) {
+	keys := rollKeys(MaxRollChunk)
+	c := &RollChunk{Election: [32]byte{1}}
+	for i, k := range keys {
+		c.Voters = append(c.Voters, RollEntry{Voter: fmt.Sprintf("voter-%07d", i), Key: k})
 	}
+	data := c.Marshal()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		parsed, err := ParseRollChunk(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := NewRollBuilder(c.Election)
+		if err := r.Check(parsed); err != nil {
+			b.Fatal(err)
+		}
+		r.Add(parsed)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*MaxRollChunk), "ns/voter")
 }

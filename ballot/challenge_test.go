@@ -85,7 +85,7 @@ func TestChallenge(t *testing.T) {
 		}
 	})
 	t.Run("wrong election", func(t *testing.T) {
-		e2 := newTestElection(t, e.Manifest)
+		e2 := electionOfRoll(t, e.Manifest, e.Roll)
 		if err := VerifyChallenge(e2, copyOf()); !errors.Is(err, ErrWrongElection) {
 			t.Fatalf("VerifyChallenge = %v, want ErrWrongElection", err)
 		}

@@ -11,9 +11,11 @@ import (
 
 // Credential is a voter's signing key pair: the public key is on the voter
 // roll and signs the board records that carry the voter's ballots
-// (docs/spec/ballot.md §2).
+// (docs/spec/ballot.md §2). The registrar makes it, or the voter on their
+// own device (then nobody else ever holds the private key).
 type Credential struct {
 	Election string // the manifest id
+	Voter    string // the registrar's identifier of the voter (ValidVoterID)
 	Public   ed25519.PublicKey
 	Private  ed25519.PrivateKey
 }
@@ -21,33 +23,34 @@ type Credential struct {
 type credentialJSON struct {
 	Version  string `json:"version"`
 	Election string `json:"election"`
+	Voter    string `json:"voter"`
 	Public   []byte `json:"public"`
 	Private  []byte `json:"private"` // the 32-byte Ed25519 seed
 }
 
-// GenerateCredentials returns n fresh credentials for the election with the
-// given manifest id, with keys from crypto/rand.
-func GenerateCredentials(election string, n int) ([]*Credential, error) {
+// NewCredential returns a fresh credential of voter for the election with
+// the given manifest id, with a key from crypto/rand. A key the roll would
+// refuse (small order) cannot come out of key generation.
+func NewCredential(election, voter string) (*Credential, error) {
 	if !validID(election) {
-		return nil, fmt.Errorf("generate credentials: invalid election id %q", election)
+		return nil, fmt.Errorf("new credential: invalid election id %q", election)
 	}
-	if n < 1 || n > MaxVoters {
-		return nil, fmt.Errorf("generate credentials: count %d out of range [1, %d]", n, MaxVoters)
+	if !ValidVoterID(voter) {
+		return nil, fmt.Errorf("new credential: %q is not a voter identifier (1 to %d characters from A-Z, a-z, 0-9, '.', '_', '-', '@', '+')", voter, MaxVoterIDLen)
 	}
-	creds := make([]*Credential, n)
-	for i := range creds {
-		pub, priv, err := ed25519.GenerateKey(nil)
-		if err != nil {
-			return nil, fmt.Errorf("generate credentials: %w", err)
-		}
-		creds[i] = &Credential{Election: election, Public: pub, Private: priv}
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		return nil, fmt.Errorf("new credential: %w", err)
 	}
-	return creds, nil
+	return &Credential{Election: election, Voter: voter, Public: pub, Private: priv}, nil
 }
 
+// Entry returns the credential's roll entry.
+func (c *Credential) Entry() RollEntry { return RollEntry{Voter: c.Voter, Key: c.Public} }
+
 // Marshal returns the credential file (docs/spec/ballot.md §2): compact
-// JSON {"version","election","public","private"} with the private key as its
-// 32-byte seed. It is secret.
+// JSON {"version","election","voter","public","private"} with the private
+// key as its 32-byte seed. It is secret.
 func (c *Credential) Marshal() ([]byte, error) {
 	if len(c.Private) != ed25519.PrivateKeySize {
 		return nil, errors.New("credential: invalid private key")
@@ -55,6 +58,7 @@ func (c *Credential) Marshal() ([]byte, error) {
 	return marshalCompact(credentialJSON{
 		Version:  Version,
 		Election: c.Election,
+		Voter:    c.Voter,
 		Public:   c.Public,
 		Private:  c.Private.Seed(),
 	})
@@ -76,6 +80,9 @@ func ParseCredential(data []byte) (*Credential, error) {
 	if !validID(j.Election) {
 		return nil, fmt.Errorf("invalid credential: election id %q", j.Election)
 	}
+	if !ValidVoterID(j.Voter) {
+		return nil, fmt.Errorf("invalid credential: voter identifier %q", j.Voter)
+	}
 	if len(j.Public) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("invalid credential: public key is %d bytes, want %d", len(j.Public), ed25519.PublicKeySize)
 	}
@@ -90,7 +97,7 @@ func ParseCredential(data []byte) (*Credential, error) {
 	if !pub.Equal(ed25519.PublicKey(j.Public)) {
 		return nil, errors.New("invalid credential: public key does not match private key")
 	}
-	c := &Credential{Election: j.Election, Public: pub, Private: priv}
+	c := &Credential{Election: j.Election, Voter: j.Voter, Public: pub, Private: priv}
 	if m, err := c.Marshal(); err != nil || !bytes.Equal(m, data) {
 		return nil, errors.New("invalid credential: not in canonical form")
 	}

@@ -13,15 +13,22 @@ import (
 // BaseHash returns the election base hash that every ballot proof binds to
 // (docs/spec/ballot.md §1.5):
 //
-//	SHA-256("evote/v1/base-hash\x00" || manifestHash || jointKey ||
+//	SHA-256("evote/v1/base-hash\x00" || manifestHash ||
+//	        u64be(roll size) || roll hash || jointKey ||
 //	        u32be(n) || for each trustee i: u32be(t_i) || C_i,0 || … || C_i,t_i−1)
 //
 // where jointKey and each Feldman commitment C_i,k are 32-byte canonical
-// ristretto255 encodings, trustees in manifest order.
-func BaseHash(manifestHash [32]byte, jointKey *crypto.PublicKey, commitments [][]*crypto.Element) [32]byte {
+// ristretto255 encodings, trustees in manifest order. Through it every
+// ballot commits to the closed voter roll.
+func BaseHash(manifestHash [32]byte, roll *Roll, jointKey *crypto.PublicKey, commitments [][]*crypto.Element) [32]byte {
 	h := sha256.New()
 	h.Write([]byte(baseHashLbl))
 	h.Write(manifestHash[:])
+	var size [8]byte
+	binary.BigEndian.PutUint64(size[:], uint64(roll.Size()))
+	h.Write(size[:])
+	rh := roll.Hash()
+	h.Write(rh[:])
 	h.Write(jointKey.Bytes())
 	var n [4]byte
 	binary.BigEndian.PutUint32(n[:], uint32(len(commitments)))
@@ -37,22 +44,21 @@ func BaseHash(manifestHash [32]byte, jointKey *crypto.PublicKey, commitments [][
 }
 
 // Election bundles what encrypting and verifying ballots needs: the
-// manifest, its hash, the joint election key and the base hash. It is
-// immutable and safe for concurrent use.
+// manifest, its hash, the closed voter roll, the joint election key and the
+// base hash. It is immutable and safe for concurrent use.
 type Election struct {
 	Manifest     *Manifest
 	ManifestHash [32]byte
+	Roll         *Roll
 	BaseHash     [32]byte
 	PublicKey    *crypto.PublicKey
-
-	voters map[[32]byte]struct{}
 }
 
 // NewElection checks that commitments are the trustees' Feldman
 // commitments (one list of threshold elements per trustee, in manifest
 // order) and that jointKey is the sum of their constant terms, then returns
-// the Election.
-func NewElection(m *Manifest, jointKey *crypto.PublicKey, commitments [][]*crypto.Element) (*Election, error) {
+// the Election of the closed roll.
+func NewElection(m *Manifest, roll *Roll, jointKey *crypto.PublicKey, commitments [][]*crypto.Element) (*Election, error) {
 	mh, err := m.Hash()
 	if err != nil {
 		return nil, fmt.Errorf("election: %w", err)
@@ -70,24 +76,20 @@ func NewElection(m *Manifest, jointKey *crypto.PublicKey, commitments [][]*crypt
 	if sum.Equal(jointKey.Element()) != 1 {
 		return nil, errors.New("election: joint key is not the sum of the trustees' constant-term commitments")
 	}
-	e := &Election{
+	if roll == nil {
+		return nil, errors.New("election: the voter roll is not closed")
+	}
+	return &Election{
 		Manifest:     m,
 		ManifestHash: mh,
-		BaseHash:     BaseHash(mh, jointKey, commitments),
+		Roll:         roll,
+		BaseHash:     BaseHash(mh, roll, jointKey, commitments),
 		PublicKey:    jointKey,
-		voters:       make(map[[32]byte]struct{}, len(m.Voters)),
-	}
-	for _, v := range m.Voters {
-		e.voters[[32]byte(v)] = struct{}{}
-	}
-	return e, nil
+	}, nil
 }
 
 // Eligible reports whether cred is a credential on the voter roll.
 func (e *Election) Eligible(cred ed25519.PublicKey) bool {
-	if len(cred) != ed25519.PublicKeySize {
-		return false
-	}
-	_, ok := e.voters[[32]byte(cred)]
+	_, ok := e.Roll.Entry(cred)
 	return ok
 }

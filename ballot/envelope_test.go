@@ -11,7 +11,7 @@ import (
 
 func ballotEnvelopeSeeds(t testing.TB) [][]byte {
 	vs := voters(1)
-	e := newTestElection(t, manifestKofN(t, 3, 2, vs))
+	e := newTestElection(t, manifestKofN(t, 3, 2), vs)
 	b, s, err := Encrypt(e, vs[0].Public, Choices{{1, 0, 1}}, ConfirmationCode{})
 	if err != nil {
 		t.Fatal(err)

@@ -41,9 +41,29 @@ func testKey(name string) (ed25519.PublicKey, ed25519.PrivateKey) {
 	return priv.Public().(ed25519.PublicKey), priv
 }
 
-// newTestElection builds an election for m with random trustee
-// polynomials (the key ceremony is not needed to test ballots).
-func newTestElection(t testing.TB, m *Manifest) *Election {
+// newTestElection builds an election for m with the voters vs on its roll
+// and random trustee polynomials (the key ceremony is not needed to test
+// ballots).
+func newTestElection(t testing.TB, m *Manifest, vs []*Credential) *Election {
+	t.Helper()
+	mh, err := m.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := make([]RollEntry, len(vs))
+	for i, v := range vs {
+		entries[i] = v.Entry()
+	}
+	roll, err := RollOf(mh, entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return electionOfRoll(t, m, roll)
+}
+
+// electionOfRoll builds an election for m and roll with random trustee
+// polynomials.
+func electionOfRoll(t testing.TB, m *Manifest, roll *Roll) *Election {
 	t.Helper()
 	commitments := make([][]*crypto.Element, len(m.Trustees))
 	joint := crypto.NewElement()
@@ -58,7 +78,7 @@ func newTestElection(t testing.TB, m *Manifest) *Election {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := NewElection(m, pk, commitments)
+	e, err := NewElection(m, roll, pk, commitments)
 	if err != nil {
 		t.Fatalf("NewElection = %v", err)
 	}
@@ -70,23 +90,25 @@ func voters(n int) []*Credential {
 	out := make([]*Credential, n)
 	for i := range out {
 		pub, priv := testKey(fmt.Sprintf("voter %d", i))
-		out[i] = &Credential{Election: "test", Public: pub, Private: priv}
+		out[i] = &Credential{Election: "test", Voter: fmt.Sprintf("voter-%d", i), Public: pub, Private: priv}
 	}
 	return out
 }
 
 // manifestKofN returns a validated manifest with one contest of n options,
-// option_max 1, choose between 0 and k, and the given voters.
-func manifestKofN(t testing.TB, n, k int, vs []*Credential) *Manifest {
+// option_max 1, choose between 0 and k.
+func manifestKofN(t testing.TB, n, k int) *Manifest {
 	t.Helper()
 	off, _ := testKey("official")
+	reg, _ := testKey("registrar")
 	m := &Manifest{
-		Version:  Version,
-		ID:       "test",
-		Title:    "Test election",
-		Official: off,
-		Opens:    time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC),
-		Closes:   time.Date(2026, 5, 1, 20, 0, 0, 0, time.UTC),
+		Version:   Version,
+		ID:        "test",
+		Title:     "Test election",
+		Official:  off,
+		Registrar: reg,
+		Opens:     time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC),
+		Closes:    time.Date(2026, 5, 1, 20, 0, 0, 0, time.UTC),
 		Contests: []Contest{{
 			ID: "council", Title: "Council", Kind: KindKOfN,
 			MinSelections: 0, MaxSelections: k, OptionMax: 1,
@@ -100,9 +122,6 @@ func manifestKofN(t testing.TB, n, k int, vs []*Credential) *Manifest {
 		sk, _ := testKey(fmt.Sprintf("trustee sign %d", i))
 		ek, _ := testKey(fmt.Sprintf("trustee enc %d", i))
 		m.Trustees = append(m.Trustees, Trustee{Name: fmt.Sprintf("Trustee %d", i), SignKey: sk, EncKey: ek})
-	}
-	for _, v := range vs {
-		m.Voters = append(m.Voters, v.Public)
 	}
 	return revalidate(t, m)
 }
@@ -119,17 +138,6 @@ func revalidate(t testing.TB, m *Manifest) *Manifest {
 		t.Fatalf("test manifest invalid: %v", err)
 	}
 	return m2
-}
-
-// withVoters replaces m's roll by the keys of vs, with the default
-// min_counted for the new roll, and revalidates m.
-func withVoters(t testing.TB, m *Manifest, vs []*Credential) *Manifest {
-	t.Helper()
-	m.Voters, m.MinCounted = nil, 0
-	for _, v := range vs {
-		m.Voters = append(m.Voters, v.Public)
-	}
-	return revalidate(t, m)
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

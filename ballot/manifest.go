@@ -37,7 +37,7 @@ const (
 	MaxOptionMax      = 100 // votes per option
 	MaxSumRange       = 512 // max_selections − min_selections, per contest
 	MaxTrustees       = 64
-	MaxVoters         = 10_000_000
+	MaxMinCounted     = 1 << 40
 	minCountedDefault = 10 // min_counted when absent, unless the roll is smaller
 	X25519KeySize     = 32
 	timeLayout        = "2006-01-02T15:04:05Z"
@@ -60,10 +60,14 @@ const (
 // Manifest built by hand should go through MarshalCanonical and
 // ParseManifest to be validated.
 type Manifest struct {
-	Version   string
-	ID        string
-	Title     string
-	Official  ed25519.PublicKey
+	Version  string
+	ID       string
+	Title    string
+	Official ed25519.PublicKey
+	// Registrar signs the voter roll's records (§6): it, not the
+	// official, decides who may vote. It is neither the official nor a
+	// trustee.
+	Registrar ed25519.PublicKey
 	Opens     time.Time // UTC, whole seconds
 	Closes    time.Time // UTC, whole seconds
 	Contests  []Contest
@@ -71,11 +75,9 @@ type Manifest struct {
 	Threshold int
 	// MinCounted is the privacy floor: the trustees decrypt a tally only if
 	// at least this many ballots are counted, so that a tally does not
-	// reveal how a handful of voters voted (docs/spec/ballot.md §1.1). It
-	// is at least 1 and at most the roll size. ParseManifest sets it, to
-	// min(10, roll size) when the document leaves it out; in a Manifest
-	// built in Go, 0 stands for that default (MarshalCanonical writes the
-	// default, and FillVoters sets it).
+	// reveal how a handful of voters voted (docs/spec/ballot.md §1.1). 0
+	// means the definition leaves it out: then the floor is min(10, roll
+	// size), known once the roll closes (PrivacyFloor).
 	MinCounted int
 	// Board names the board the election runs on; nil if the definition
 	// names none (then any board's key is taken).
@@ -85,11 +87,16 @@ type Manifest struct {
 	// Empty for an election without witnesses (then WitnessQuorum is 0).
 	Witnesses     []Witness
 	WitnessQuorum int
-	// Voters are the credential public keys of the voter roll.
-	Voters []ed25519.PublicKey
-	// VoterCount is set only by a hand-written manifest that asks for
-	// credentials to be generated (see FillVoters); Voters is then empty.
-	VoterCount int
+}
+
+// PrivacyFloor returns the least number of counted ballots whose tally the
+// trustees decrypt, for a roll of rollSize voters: MinCounted, or min(10,
+// rollSize) if the definition leaves it out.
+func (m *Manifest) PrivacyFloor(rollSize int64) int64 {
+	if m.MinCounted > 0 {
+		return int64(m.MinCounted)
+	}
+	return min(minCountedDefault, rollSize)
 }
 
 // Contest is one question of the election.
@@ -122,16 +129,16 @@ type manifestJSON struct {
 	ID            string        `json:"id"`
 	Title         string        `json:"title"`
 	Official      []byte        `json:"official"`
+	Registrar     []byte        `json:"registrar"`
 	Opens         string        `json:"opens"`
 	Closes        string        `json:"closes"`
 	Contests      []contestJSON `json:"contests"`
 	Trustees      []trusteeJSON `json:"trustees"`
 	Threshold     int           `json:"threshold"`
-	MinCounted    int           `json:"min_counted"`
+	MinCounted    int           `json:"min_counted,omitempty"`
 	Board         *boardJSON    `json:"board,omitempty"`
 	Witnesses     []witnessJSON `json:"witnesses,omitempty"`
 	WitnessQuorum int           `json:"witness_quorum,omitempty"`
-	Voters        [][]byte      `json:"voters"`
 }
 
 type contestJSON struct {
@@ -156,21 +163,16 @@ type trusteeJSON struct {
 }
 
 var (
-	manifestFields = []string{"version", "id", "title", "official", "opens", "closes", "contests", "trustees", "threshold", "min_counted", "board", "witnesses", "witness_quorum", "voters", "voter_count"}
-	manifestReq    = []string{"version", "id", "title", "official", "opens", "closes", "contests", "trustees", "threshold"}
+	manifestFields = []string{"version", "id", "title", "official", "registrar", "opens", "closes", "contests", "trustees", "threshold", "min_counted", "board", "witnesses", "witness_quorum"}
+	manifestReq    = []string{"version", "id", "title", "official", "registrar", "opens", "closes", "contests", "trustees", "threshold"}
 	contestFields  = []string{"id", "title", "kind", "min_selections", "max_selections", "option_max", "options"}
 	contestReq     = []string{"id", "title", "min_selections", "max_selections", "options"}
 	optionFields   = []string{"id", "title"}
 	trusteeFields  = []string{"name", "sign_key", "enc_key"}
 )
 
-// ErrVotersNotFilled is returned by MarshalCanonical for a manifest that
-// still has a voter_count instead of a voter roll.
-var ErrVotersNotFilled = errors.New("manifest has voter_count but no voters: generate the credentials first (FillVoters)")
-
 // ParseManifest parses and validates a manifest written by hand: any JSON
-// whitespace and member order is accepted, and voter_count may stand for
-// the voter roll. It checks every rule of docs/spec/ballot.md §1 and returns
+// whitespace and member order is accepted. It checks every rule of docs/spec/ballot.md §1 and returns
 // a *ParseError listing every problem found, each with its JSON path.
 func ParseManifest(data []byte) (*Manifest, error) {
 	w := &walker{}
@@ -182,8 +184,8 @@ func ParseManifest(data []byte) (*Manifest, error) {
 }
 
 // ParseCanonicalManifest parses a published manifest: in addition to the
-// checks of ParseManifest, it requires the voter roll to be filled and data
-// to be exactly MarshalCanonical of the result.
+// checks of ParseManifest, it requires data to be exactly MarshalCanonical
+// of the result.
 func ParseCanonicalManifest(data []byte) (*Manifest, error) {
 	m, err := ParseManifest(data)
 	if err != nil {
@@ -231,6 +233,9 @@ func (w *walker) manifest(data []byte) *Manifest {
 	if raw, ok := f["official"]; ok {
 		m.Official, _ = w.edKey("$.official", raw)
 	}
+	if raw, ok := f["registrar"]; ok {
+		m.Registrar, _ = w.edKey("$.registrar", raw)
+	}
 	var opensOK, closesOK bool
 	if raw, ok := f["opens"]; ok {
 		m.Opens, opensOK = w.time("$.opens", raw)
@@ -265,49 +270,34 @@ func (w *walker) manifest(data []byte) *Manifest {
 	if rawW, rawQ := f["witnesses"], f["witness_quorum"]; rawW != nil || rawQ != nil {
 		w.witnesses(m, rawW, rawQ)
 	}
-	// The roll comes after min_counted in the schema, but min_counted's
-	// bound is the roll size: parse the roll first, and report its
-	// problems after min_counted's.
-	rw := &walker{}
-	rawVoters, hasVoters := f["voters"]
-	rawCount, hasCount := f["voter_count"]
-	roll := 0 // the roll size, if known
-	switch {
-	case hasVoters && hasCount:
-		rw.addf("$.voter_count", "give either voters (the roll of credential keys) or voter_count (to generate credentials), not both")
-	case !hasVoters && !hasCount:
-		rw.addf("$.voters", "missing: give voters (the roll of credential keys) or voter_count (to generate credentials)")
-	case hasCount:
-		if n, ok := rw.uint("$.voter_count", rawCount, MaxVoters); ok {
-			if n < 1 {
-				rw.addf("$.voter_count", "must be at least 1")
-			}
-			m.VoterCount, roll = n, n
-		}
-	default:
-		rw.voters(m, rawVoters)
-		roll = len(m.Voters)
-	}
 	if raw, ok := f["min_counted"]; ok {
-		if n, ok := w.uint("$.min_counted", raw, MaxVoters); ok {
+		if n, ok := w.uint("$.min_counted", raw, MaxMinCounted); ok {
 			m.MinCounted = n
-			switch {
-			case n < 1:
-				w.addf("$.min_counted", "must be at least 1: it is the least number of counted ballots whose tally the trustees will decrypt")
-			case roll > 0 && n > roll:
-				w.addf("$.min_counted", "is %d but the roll has only %d voters: the trustees could never decrypt the tally", n, roll)
+			if n < 1 {
+				w.addf("$.min_counted", "must be at least 1: it is the least number of counted ballots whose tally the trustees will decrypt (leave it out for the default, min(10, roll size))")
 			}
 		}
-	} else {
-		m.MinCounted = defaultMinCounted(roll)
 	}
-	w.problems = append(w.problems, rw.problems...)
+	w.registrar(m)
 	return m
 }
 
-// defaultMinCounted returns min_counted for a document that leaves it out:
-// min(10, roll), so that a small test election can still be tallied.
-func defaultMinCounted(roll int) int { return min(minCountedDefault, roll) }
+// registrar checks that the registrar is neither the official nor a
+// trustee: the roll must not be in the hands of those who run the
+// election or hold the key.
+func (w *walker) registrar(m *Manifest) {
+	if len(m.Registrar) == 0 {
+		return
+	}
+	if len(m.Official) > 0 && m.Registrar.Equal(m.Official) {
+		w.addf("$.registrar", "is the official's key: the registrar, who decides who may vote, must be someone else")
+	}
+	for i, t := range m.Trustees {
+		if len(t.SignKey) > 0 && m.Registrar.Equal(t.SignKey) {
+			w.addf("$.registrar", "is the key of $.trustees[%d]: the registrar must be someone else", i)
+		}
+	}
+}
 
 func (w *walker) contests(m *Manifest, raw json.RawMessage) {
 	elems, ok := w.array("$.contests", raw)
@@ -484,62 +474,6 @@ func (w *walker) trustees(m *Manifest, raw json.RawMessage) bool {
 	return true
 }
 
-func (w *walker) voters(m *Manifest, raw json.RawMessage) {
-	elems, ok := w.array("$.voters", raw)
-	if !ok {
-		return
-	}
-	if len(elems) == 0 {
-		w.addf("$.voters", "empty voter roll: give at least one credential key, or voter_count")
-		return
-	}
-	if len(elems) > MaxVoters {
-		w.addf("$.voters", "%d voters, at most %d allowed", len(elems), MaxVoters)
-		return
-	}
-	// The roll may hold millions of keys: decode them without a JSON
-	// decoder per element, and store them in one array.
-	seen := make(map[[32]byte]int, len(elems))
-	m.Voters = make([]ed25519.PublicKey, len(elems))
-	keys := make([]byte, len(elems)*ed25519.PublicKeySize)
-	for i, e := range elems {
-		var k ed25519.PublicKey
-		problem := "must be a JSON string, not " + jsonKind(e)
-		if s, plain := plainString(e); plain {
-			k, problem = decodeEdKey(s)
-		} else if len(e) > 0 && e[0] == '"' {
-			if s, ok := w.str(fmt.Sprintf("$.voters[%d]", i), e); ok {
-				k, problem = decodeEdKey(s)
-			} else {
-				continue
-			}
-		}
-		if problem != "" {
-			w.addf(fmt.Sprintf("$.voters[%d]", i), "%s", problem)
-			continue
-		}
-		if j, dup := seen[[32]byte(k)]; dup {
-			w.addf(fmt.Sprintf("$.voters[%d]", i), "duplicate credential key (also $.voters[%d])", j)
-		}
-		seen[[32]byte(k)] = i
-		dst := keys[i*32 : (i+1)*32 : (i+1)*32]
-		copy(dst, k)
-		m.Voters[i] = ed25519.PublicKey(dst)
-	}
-}
-
-// plainString returns the content of a JSON string without escapes.
-func plainString(raw json.RawMessage) (string, bool) {
-	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
-		return "", false
-	}
-	body := raw[1 : len(raw)-1]
-	if bytes.IndexByte(body, '\\') >= 0 || bytes.IndexByte(body, '"') >= 0 {
-		return "", false
-	}
-	return string(body), true
-}
-
 // id decodes an identifier: 1 to MaxIDLen characters from [a-z0-9-].
 func (w *walker) id(path string, raw json.RawMessage) (string, bool) {
 	s, ok := w.str(path, raw)
@@ -704,31 +638,20 @@ func (w *walker) time(path string, raw json.RawMessage) (time.Time, bool) {
 
 // MarshalCanonical returns the canonical JSON encoding of m
 // (docs/spec/ballot.md §1.4): compact, members in schema order, option_max
-// and min_counted always present (min_counted 0 written as its default,
-// min(10, len(m.Voters))), kind omitted when empty, voters filled. It
-// returns ErrVotersNotFilled if m has a voter_count instead of a roll.
+// always present, kind and min_counted omitted when empty (0).
 func (m *Manifest) MarshalCanonical() ([]byte, error) {
-	if len(m.Voters) == 0 {
-		if m.VoterCount > 0 {
-			return nil, ErrVotersNotFilled
-		}
-		return nil, errors.New("manifest has an empty voter roll")
-	}
 	j := manifestJSON{
 		Version:    m.Version,
 		ID:         m.ID,
 		Title:      m.Title,
 		Official:   m.Official,
+		Registrar:  m.Registrar,
 		Opens:      m.Opens.UTC().Format(timeLayout),
 		Closes:     m.Closes.UTC().Format(timeLayout),
 		Contests:   make([]contestJSON, len(m.Contests)),
 		Trustees:   make([]trusteeJSON, len(m.Trustees)),
 		Threshold:  m.Threshold,
 		MinCounted: m.MinCounted,
-		Voters:     make([][]byte, len(m.Voters)),
-	}
-	if j.MinCounted == 0 {
-		j.MinCounted = defaultMinCounted(len(m.Voters))
 	}
 	j.Board, j.Witnesses = m.trustJSON()
 	j.WitnessQuorum = m.WitnessQuorum
@@ -742,9 +665,6 @@ func (m *Manifest) MarshalCanonical() ([]byte, error) {
 	}
 	for i, t := range m.Trustees {
 		j.Trustees[i] = trusteeJSON{Name: t.Name, SignKey: t.SignKey, EncKey: t.EncKey}
-	}
-	for i, v := range m.Voters {
-		j.Voters[i] = v
 	}
 	return marshalCompact(j)
 }
@@ -778,29 +698,6 @@ func (m *Manifest) Hash() ([32]byte, error) {
 		return [32]byte{}, err
 	}
 	return ManifestHash(c), nil
-}
-
-// FillVoters generates m.VoterCount fresh credentials, sets m.Voters to
-// their public keys, sets a MinCounted of 0 to its default (min(10,
-// VoterCount)) and clears VoterCount. The caller hands each voter their
-// credential and must not keep the private keys.
-func (m *Manifest) FillVoters() ([]*Credential, error) {
-	if len(m.Voters) > 0 || m.VoterCount < 1 {
-		return nil, errors.New("fill voters: manifest has no voter_count to fill")
-	}
-	creds, err := GenerateCredentials(m.ID, m.VoterCount)
-	if err != nil {
-		return nil, fmt.Errorf("fill voters: %w", err)
-	}
-	m.Voters = make([]ed25519.PublicKey, len(creds))
-	for i, c := range creds {
-		m.Voters[i] = c.Public
-	}
-	if m.MinCounted == 0 {
-		m.MinCounted = defaultMinCounted(len(m.Voters))
-	}
-	m.VoterCount = 0
-	return creds, nil
 }
 
 // OptionCount returns the total number of options over all contests.

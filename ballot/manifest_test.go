@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +22,7 @@ import (
 
 func TestParseSampleManifest(t *testing.T) {
 	m := sampleManifest(t)
-	if m.ID != "springfield-2026" || len(m.Contests) != 5 || len(m.Trustees) != 3 || m.Threshold != 2 || len(m.Voters) != 4 {
+	if m.ID != "springfield-2026" || len(m.Contests) != 5 || len(m.Trustees) != 3 || m.Threshold != 2 {
 		t.Fatalf("sample parsed to %+v", m)
 	}
 	if want := time.Date(2026, 5, 3, 7, 0, 0, 0, time.UTC); !m.Opens.Equal(want) {
@@ -38,9 +41,16 @@ func TestParseSampleManifest(t *testing.T) {
 	if got := m.OptionCount(); got != 17 {
 		t.Errorf("OptionCount() = %d, want 17", got)
 	}
-	// min_counted is left out: min(10, 4 voters).
-	if m.MinCounted != 4 {
-		t.Errorf("MinCounted = %d, want the default 4", m.MinCounted)
+	if got := b64(m.Registrar); got != "sjK5oHc6v6uRQPj08F9640wDJQ6WZI0oE2YkKGjktw4=" {
+		t.Errorf("Registrar = %s", got)
+	}
+	// min_counted is left out: the floor is min(10, roll size), known once
+	// the roll closes.
+	if m.MinCounted != 0 {
+		t.Errorf("MinCounted = %d, want 0 (left out)", m.MinCounted)
+	}
+	if f4, f100 := m.PrivacyFloor(4), m.PrivacyFloor(100); f4 != 4 || f100 != 10 {
+		t.Errorf("PrivacyFloor(4), PrivacyFloor(100) = %d, %d, want 4, 10", f4, f100)
 	}
 }
 
@@ -82,99 +92,144 @@ func TestGoldenManifest(t *testing.T) {
 	if _, err := ParseCanonicalManifest(readFile(t, "testdata/manifest-sample.json")); err == nil {
 		t.Error("ParseCanonicalManifest accepted the indented hand-written sample")
 	}
-	// Canonical form details.
-	for _, want := range []string{`"option_max":1,`, `"title":"Springfield municipal election & referendum, 2026"`, `"threshold":2,"min_counted":4,"voters":[`} {
+	// Canonical form details: the registrar right after the official, and
+	// the threshold last (no min_counted, no roll, no trust policy).
+	for _, want := range []string{
+		`"option_max":1,`,
+		`"title":"Springfield municipal election & referendum, 2026"`,
+		`,"official":"nI14V5b4+BmIVaKheeRUqH52jZE9Xr4xH6URRZ8zaEA=","registrar":"sjK5oHc6v6uRQPj08F9640wDJQ6WZI0oE2YkKGjktw4=","opens":`,
+	} {
 		if !bytes.Contains(c, []byte(want)) {
 			t.Errorf("canonical form lacks %s", want)
 		}
 	}
-	if bytes.Contains(c, []byte(`"kind":""`)) || bytes.Contains(c, []byte("voter_count")) {
-		t.Error("canonical form has an empty kind or a voter_count")
+	if !bytes.HasSuffix(c, []byte(`],"threshold":2}`)) {
+		t.Errorf("canonical form does not end with the threshold: …%s", c[max(0, len(c)-40):])
 	}
-}
-
-func TestVoterCount(t *testing.T) {
-	data := mutateJSON(t, readFile(t, "testdata/manifest-sample.json"), func(m map[string]any) {
-		delete(m, "voters")
-		m["voter_count"] = 5
-	})
-	m, err := ParseManifest(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.VoterCount != 5 || len(m.Voters) != 0 {
-		t.Fatalf("VoterCount = %d, voters %d", m.VoterCount, len(m.Voters))
-	}
-	if _, err := m.MarshalCanonical(); !errors.Is(err, ErrVotersNotFilled) {
-		t.Errorf("MarshalCanonical before FillVoters = %v, want ErrVotersNotFilled", err)
-	}
-	creds, err := m.FillVoters()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(creds) != 5 || len(m.Voters) != 5 || m.VoterCount != 0 {
-		t.Fatalf("FillVoters: %d creds, %d voters, count %d", len(creds), len(m.Voters), m.VoterCount)
-	}
-	c, err := m.MarshalCanonical()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m2, err := ParseCanonicalManifest(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, cr := range creds {
-		if !m2.Voters[i].Equal(cr.Public) || cr.Election != "springfield-2026" {
-			t.Errorf("voter %d does not match its credential", i)
+	for _, absent := range []string{`"kind":""`, `"min_counted"`, `"voters"`, `"voter_count"`} {
+		if bytes.Contains(c, []byte(absent)) {
+			t.Errorf("canonical form has %s", absent)
 		}
-	}
-	if _, err := m.FillVoters(); err == nil {
-		t.Error("FillVoters twice succeeded")
 	}
 }
 
 func TestCredentialFile(t *testing.T) {
-	creds, err := GenerateCredentials("springfield-2026", 3)
+	const voter = "alice.smith+2026@example.org"
+	cred, err := NewCredential("springfield-2026", voter)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if creds[0].Public.Equal(creds[1].Public) {
+	other, err := NewCredential("springfield-2026", voter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cred.Public.Equal(other.Public) {
 		t.Fatal("two credentials are equal")
 	}
-	data, err := creds[0].Marshal()
+	if cred.Voter != voter || cred.Election != "springfield-2026" {
+		t.Fatalf("NewCredential = %+v", cred)
+	}
+	if e := cred.Entry(); e.Voter != voter || !e.Key.Equal(cred.Public) {
+		t.Errorf("Entry() = %+v", e)
+	}
+	data, err := cred.Marshal()
 	if err != nil {
 		t.Fatal(err)
+	}
+	wantPrefix := `{"version":"evote/v1","election":"springfield-2026","voter":"alice.smith+2026@example.org","public":"` + b64(cred.Public) + `","private":"`
+	if !bytes.HasPrefix(data, []byte(wantPrefix)) {
+		t.Errorf("Marshal() = %s\nwant it to start %s", data, wantPrefix)
 	}
 	c, err := ParseCredential(data)
 	if err != nil {
 		t.Fatalf("ParseCredential(%s) = %v", data, err)
 	}
-	if !c.Public.Equal(creds[0].Public) || !c.Private.Equal(creds[0].Private) || c.Election != "springfield-2026" {
+	if !c.Public.Equal(cred.Public) || !c.Private.Equal(cred.Private) || c.Election != "springfield-2026" || c.Voter != voter {
 		t.Error("credential round trip changed it")
 	}
 	if again, _ := c.Marshal(); !bytes.Equal(again, data) {
 		t.Error("credential round trip changed the encoding")
 	}
 	bad := map[string][]byte{
-		"mismatched public key": mutateJSON(t, data, func(m map[string]any) { m["public"] = b64(creds[1].Public) }),
+		"mismatched public key": mutateJSON(t, data, func(m map[string]any) { m["public"] = b64(other.Public) }),
 		"unknown field":         mutateJSON(t, data, func(m map[string]any) { m["note"] = "x" }),
 		"wrong version":         mutateJSON(t, data, func(m map[string]any) { m["version"] = "evote/v0" }),
 		"short private key":     mutateJSON(t, data, func(m map[string]any) { m["private"] = "AAAA" }),
 		"not canonical":         append(append([]byte{}, data...), ' '),
 		"reordered":             mutateJSON(t, data, func(map[string]any) {}),
+		"no voter":              mutateJSON(t, data, func(m map[string]any) { delete(m, "voter") }),
+		"null voter":            bytes.Replace(data, []byte(`"`+voter+`"`), []byte("null"), 1),
+	}
+	for _, id := range invalidVoterIDs() {
+		bad["voter "+fmt.Sprintf("%q", id)] = bytes.Replace(data, []byte(`"voter":"`+voter+`"`), []byte(`"voter":`+jsonString(t, id)), 1)
 	}
 	for name, d := range bad {
+		if bytes.Equal(d, data) {
+			t.Fatalf("%s: mutation did nothing", name)
+		}
 		if _, err := ParseCredential(d); err == nil {
 			t.Errorf("%s: ParseCredential(%s) succeeded", name, d)
 		}
 	}
-	for _, n := range []int{0, -1} {
-		if _, err := GenerateCredentials("x", n); err == nil {
-			t.Errorf("GenerateCredentials(%d) succeeded", n)
+	for _, id := range invalidVoterIDs() {
+		if _, err := NewCredential("x", id); err == nil || !strings.Contains(err.Error(), "not a voter identifier") {
+			t.Errorf("NewCredential(%q) = %v, want a voter identifier error", id, err)
 		}
 	}
-	if _, err := GenerateCredentials("Bad Id", 1); err == nil {
-		t.Error("GenerateCredentials with a bad id succeeded")
+	for _, id := range validVoterIDs() {
+		if c, err := NewCredential("x", id); err != nil || c.Voter != id {
+			t.Errorf("NewCredential(%q) = %v", id, err)
+		}
+	}
+	if _, err := NewCredential("Bad Id", "alice"); err == nil {
+		t.Error("NewCredential with a bad election id succeeded")
+	}
+}
+
+// validVoterIDs returns voter identifiers ValidVoterID must accept.
+func validVoterIDs() []string {
+	return []string{"a", "Z", "7", "alice", "Alice.Smith", "voter-0001", "v_1", "alice@example.org", "alice+2026@example.org", "...", "-", "@", "+", "_",
+		strings.Repeat("x", MaxVoterIDLen), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-@+"[:MaxVoterIDLen]}
+}
+
+// invalidVoterIDs returns strings ValidVoterID must refuse.
+func invalidVoterIDs() []string {
+	return []string{"", strings.Repeat("x", MaxVoterIDLen+1), "alice smith", " alice", "alice\n", "a/b", "a:b", "a,b", `a"b`, `a\b`, "a=b", "a#b", "a*b", "é", "alice\x00", "a\tb", "ａ"}
+}
+
+// jsonString returns s as a JSON string.
+func jsonString(t testing.TB, s string) string {
+	t.Helper()
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestValidVoterID(t *testing.T) {
+	for _, id := range validVoterIDs() {
+		if !ValidVoterID(id) {
+			t.Errorf("ValidVoterID(%q) = false", id)
+		}
+	}
+	for _, id := range invalidVoterIDs() {
+		if ValidVoterID(id) {
+			t.Errorf("ValidVoterID(%q) = true", id)
+		}
+	}
+	// Every byte: exactly the 67 of A-Z a-z 0-9 . _ - @ + are allowed.
+	n := 0
+	for c := 0; c < 256; c++ {
+		if ValidVoterID(string([]byte{byte(c)})) {
+			n++
+			if !strings.ContainsRune("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-@+", rune(c)) {
+				t.Errorf("ValidVoterID accepts byte %#x", c)
+			}
+		}
+	}
+	if n != 67 {
+		t.Errorf("ValidVoterID accepts %d single bytes, want 67", n)
 	}
 }
 
@@ -203,8 +258,8 @@ func options(m obj, i int) []any {
 // the sample and the problem ParseManifest must report.
 func TestParseManifestInvalid(t *testing.T) {
 	sample := readFile(t, "testdata/manifest-sample.json")
-	voter0, _ := testKey("voter 0")
 	badPoint := b64(notAPoint(t))
+	smallOrder := b64(torsionPoints(t)[3])
 	type tc struct {
 		name   string
 		mutate func(obj)
@@ -257,7 +312,7 @@ func TestParseManifestInvalid(t *testing.T) {
 		"keys": {
 			{name: "bad base64", mutate: func(m obj) { m["official"] = "not base64!" }, path: "$.official", msg: "not standard base64"},
 			{name: "unpadded base64", mutate: func(m obj) { m["official"] = strings.TrimRight(m["official"].(string), "=") }, path: "$.official", msg: "not standard base64"},
-			{name: "url base64", mutate: func(m obj) { m["voters"].([]any)[1] = "jXZTkgzarIRR2VdQQf_Deec_TM9d4KicavoDHf4xwAA=" }, path: "$.voters[1]", msg: "not standard base64"},
+			{name: "url base64", mutate: func(m obj) { trustee(m, 0)["sign_key"] = "jXZTkgzarIRR2VdQQf_Deec_TM9d4KicavoDHf4xwAA=" }, path: "$.trustees[0].sign_key", msg: "not standard base64"},
 			{name: "short key", mutate: func(m obj) { m["official"] = "AAAA" }, path: "$.official", msg: "must be 32 bytes, got 3"},
 			{name: "not a point", mutate: func(m obj) { trustee(m, 1)["sign_key"] = badPoint }, path: "$.trustees[1].sign_key", msg: "not a curve point"},
 			{name: "short enc key", mutate: func(m obj) { trustee(m, 1)["enc_key"] = "AAAA" }, path: "$.trustees[1].enc_key", msg: "HPKE X25519 public key must be 32 bytes"},
@@ -311,21 +366,29 @@ func TestParseManifestInvalid(t *testing.T) {
 		},
 		"min_counted": {
 			{name: "zero", mutate: func(m obj) { m["min_counted"] = 0 }, path: "$.min_counted", msg: "must be at least 1: it is the least number of counted ballots"},
-			{name: "over the roll", mutate: func(m obj) { m["min_counted"] = 5 }, path: "$.min_counted", msg: "is 5 but the roll has only 4 voters: the trustees could never decrypt the tally"},
-			{name: "over voter_count", mutate: func(m obj) { delete(m, "voters"); m["voter_count"] = 3; m["min_counted"] = 4 }, path: "$.min_counted", msg: "is 4 but the roll has only 3 voters"},
 			{name: "negative", mutate: func(m obj) { m["min_counted"] = -1 }, path: "$.min_counted", msg: "whole number"},
-			{name: "huge", mutate: func(m obj) { m["min_counted"] = MaxVoters + 1 }, path: "$.min_counted", msg: "at most 10000000"},
+			{name: "fraction", mutate: func(m obj) { m["min_counted"] = 2.5 }, path: "$.min_counted", msg: "whole number"},
+			{name: "huge", mutate: func(m obj) { m["min_counted"] = MaxMinCounted + 1 }, path: "$.min_counted", msg: "at most 1099511627776"},
+			{name: "over 2^64", raw: strings.Replace(string(sample), `"threshold": 2`, `"threshold": 2, "min_counted": 18446744073709551616`, 1), path: "$.min_counted", msg: "whole number from 0 to 1099511627776"},
 			{name: "string", mutate: func(m obj) { m["min_counted"] = "3" }, path: "$.min_counted", msg: "must be a JSON number, not a string"},
 			{name: "null", mutate: func(m obj) { m["min_counted"] = nil }, path: "$.min_counted", msg: "must be a JSON number, not null"},
 		},
-		"voters": {
-			{name: "both", mutate: func(m obj) { m["voter_count"] = 10 }, path: "$.voter_count", msg: "not both"},
-			{name: "neither", mutate: func(m obj) { delete(m, "voters") }, path: "$.voters", msg: "give voters"},
-			{name: "empty roll", mutate: func(m obj) { m["voters"] = []any{} }, path: "$.voters", msg: "empty voter roll"},
-			{name: "zero count", mutate: func(m obj) { delete(m, "voters"); m["voter_count"] = 0 }, path: "$.voter_count", msg: "must be at least 1"},
-			{name: "huge count", mutate: func(m obj) { delete(m, "voters"); m["voter_count"] = MaxVoters + 1 }, path: "$.voter_count", msg: "at most 10000000"},
-			{name: "duplicate voter", mutate: func(m obj) { m["voters"] = append(m["voters"].([]any), m["voters"].([]any)[2]) }, path: "$.voters[4]", msg: "duplicate credential key (also $.voters[2])"},
-			{name: "bad voter", mutate: func(m obj) { m["voters"].([]any)[0] = b64(voter0[:31]) }, path: "$.voters[0]", msg: "must be 32 bytes, got 31"},
+		"registrar": {
+			{name: "missing", mutate: func(m obj) { delete(m, "registrar") }, path: "$.registrar", msg: "missing required field"},
+			{name: "the official", mutate: func(m obj) { m["registrar"] = m["official"] }, path: "$.registrar", msg: "is the official's key: the registrar, who decides who may vote, must be someone else"},
+			{name: "a trustee", mutate: func(m obj) { m["registrar"] = trustee(m, 1)["sign_key"] }, path: "$.registrar", msg: "is the key of $.trustees[1]: the registrar must be someone else"},
+			{name: "the last trustee", mutate: func(m obj) { m["registrar"] = trustee(m, 2)["sign_key"] }, path: "$.registrar", msg: "is the key of $.trustees[2]"},
+			{name: "not a point", mutate: func(m obj) { m["registrar"] = badPoint }, path: "$.registrar", msg: "not a valid Ed25519 public key (not a curve point)"},
+			{name: "small order", mutate: func(m obj) { m["registrar"] = smallOrder }, path: "$.registrar", msg: "a small-order Ed25519 key: anyone could sign as it"},
+			{name: "short", mutate: func(m obj) { m["registrar"] = "AAAA" }, path: "$.registrar", msg: "Ed25519 public key must be 32 bytes, got 3"},
+			{name: "url base64", mutate: func(m obj) { m["registrar"] = "sjK5oHc6v6uRQPj08F9640wDJQ6WZI0oE2YkKGjktw4_" }, path: "$.registrar", msg: "not standard base64"},
+			{name: "not a string", mutate: func(m obj) { m["registrar"] = []any{m["registrar"]} }, path: "$.registrar", msg: "must be a JSON string, not an array"},
+			{name: "null", mutate: func(m obj) { m["registrar"] = nil }, path: "$.registrar", msg: "must be a JSON string, not null"},
+		},
+		"removed fields": {
+			// The roll is no longer part of the definition (docs/spec/ballot.md §6).
+			{name: "voters", mutate: func(m obj) { m["voters"] = []any{m["registrar"]} }, path: "$.voters", msg: `unknown field "voters"`},
+			{name: "voter_count", mutate: func(m obj) { m["voter_count"] = 4 }, path: "$.voter_count", msg: `unknown field "voter_count"`},
 		},
 	}
 	for group, cases := range groups {
@@ -360,7 +423,7 @@ func TestParseManifestAllProblems(t *testing.T) {
 		trustee(m, 2)["sign_key"] = "AAAA"
 		m["threshold"] = 9
 		m["min_counted"] = 0
-		m["voter_count"] = 3
+		m["registrar"] = "AAAA"
 		m["extra"] = true
 	})
 	_, err := ParseManifest(data)
@@ -368,7 +431,7 @@ func TestParseManifestAllProblems(t *testing.T) {
 	if !errors.As(err, &pe) {
 		t.Fatalf("ParseManifest = %v", err)
 	}
-	want := []string{"$.extra", "$.id", "$.contests[1].min_selections", "$.trustees[2].sign_key", "$.threshold", "$.min_counted", "$.voter_count"}
+	want := []string{"$.extra", "$.id", "$.registrar", "$.contests[1].min_selections", "$.trustees[2].sign_key", "$.threshold", "$.min_counted"}
 	var got []string
 	for _, p := range pe.Problems {
 		got = append(got, p.Path)
@@ -381,52 +444,137 @@ func TestParseManifestAllProblems(t *testing.T) {
 	}
 }
 
-func TestNewElectionAndBaseHash(t *testing.T) {
-	m := sampleManifest(t)
-	commitments := make([][]*crypto.Element, len(m.Trustees))
+// fixedCommitments returns deterministic Feldman commitments for n
+// trustees and threshold t (the coefficient k of trustee i is 10i+k+1) and
+// their joint key.
+func fixedCommitments(t testing.TB, n, threshold int) ([][]*crypto.Element, *crypto.PublicKey) {
+	t.Helper()
+	commitments := make([][]*crypto.Element, n)
 	joint := crypto.NewElement()
 	for i := range commitments {
-		for k := 0; k < m.Threshold; k++ {
+		for k := 0; k < threshold; k++ {
 			commitments[i] = append(commitments[i], crypto.NewElement().ScalarBaseMult(crypto.NewScalar().SetUint64(uint64(10*i+k+1))))
 		}
 		joint.Add(joint, commitments[i][0])
 	}
-	pk, _ := crypto.PublicKeyFromElement(joint)
-	e, err := NewElection(m, pk, commitments)
+	pk, err := crypto.PublicKeyFromElement(joint)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Recompute the base hash from its definition in docs/spec/ballot.md §1.5.
-	mh, _ := m.Hash()
+	return commitments, pk
+}
+
+// baseHashOf computes the base hash from its definition in
+// docs/spec/ballot.md §1.5, independently of BaseHash.
+func baseHashOf(mh [32]byte, rollSize uint64, rollHash [32]byte, pk *crypto.PublicKey, commitments [][]*crypto.Element) [32]byte {
 	msg := append([]byte("evote/v1/base-hash\x00"), mh[:]...)
+	msg = binary.BigEndian.AppendUint64(msg, rollSize)
+	msg = append(msg, rollHash[:]...)
 	msg = append(msg, pk.Bytes()...)
-	msg = append(msg, 0, 0, 0, 3)
+	msg = binary.BigEndian.AppendUint32(msg, uint32(len(commitments)))
 	for _, cs := range commitments {
-		msg = append(msg, 0, 0, 0, 2)
+		msg = binary.BigEndian.AppendUint32(msg, uint32(len(cs)))
 		for _, c := range cs {
 			msg = append(msg, c.Bytes()...)
 		}
 	}
-	if want := sha256.Sum256(msg); e.BaseHash != want || BaseHash(mh, pk, commitments) != want {
+	return sha256.Sum256(msg)
+}
+
+func TestNewElectionAndBaseHash(t *testing.T) {
+	m := sampleManifest(t)
+	mh, _ := m.Hash()
+	vs := voters(4)
+	var entries []RollEntry
+	for _, v := range vs {
+		entries = append(entries, v.Entry())
+	}
+	roll, err := RollOf(mh, entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commitments, pk := fixedCommitments(t, len(m.Trustees), m.Threshold)
+	e, err := NewElection(m, roll, pk, commitments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := baseHashOf(mh, 4, roll.Hash(), pk, commitments); e.BaseHash != want || BaseHash(mh, roll, pk, commitments) != want {
 		t.Errorf("BaseHash = %x, want %x", e.BaseHash, want)
 	}
-	if e.ManifestHash != mh {
-		t.Errorf("ManifestHash = %x, want %x", e.ManifestHash, mh)
+	if e.ManifestHash != mh || e.Roll != roll || e.PublicKey != pk || e.Manifest != m {
+		t.Errorf("NewElection = %+v", e)
 	}
-	if !e.Eligible(m.Voters[3]) || e.Eligible(m.Official) || e.Eligible(ed25519.PublicKey{1}) {
-		t.Error("Eligible is wrong")
+	for i, v := range vs {
+		if !e.Eligible(v.Public) {
+			t.Errorf("voter %d is not eligible", i)
+		}
+	}
+	if e.Eligible(m.Official) || e.Eligible(m.Registrar) || e.Eligible(ed25519.PublicKey{1}) || e.Eligible(nil) || e.Eligible(append(bytes.Clone(vs[0].Public), 0)) {
+		t.Error("Eligible accepts a key not on the roll")
 	}
 
 	other, _ := crypto.PublicKeyFromElement(commitments[0][1])
 	short := [][]*crypto.Element{commitments[0], commitments[1], commitments[2][:1]}
-	for name, f := range map[string]func() error{
-		"missing commitments": func() error { _, err := NewElection(m, pk, nil); return err },
-		"short commitments":   func() error { _, err := NewElection(m, pk, short); return err },
-		"wrong joint key":     func() error { _, err := NewElection(m, other, commitments); return err },
+	for name, tt := range map[string]struct {
+		f    func() error
+		want string
+	}{
+		"missing commitments": {func() error { _, err := NewElection(m, roll, pk, nil); return err }, "0 commitment lists for 3 trustees"},
+		"short commitments":   {func() error { _, err := NewElection(m, roll, pk, short); return err }, "has 1 commitments, want threshold 2"},
+		"wrong joint key":     {func() error { _, err := NewElection(m, roll, other, commitments); return err }, "joint key is not the sum"},
+		"no roll":             {func() error { _, err := NewElection(m, nil, pk, commitments); return err }, "the voter roll is not closed"},
 	} {
-		if err := f(); err == nil {
-			t.Errorf("NewElection with %s succeeded", name)
+		if err := tt.f(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("NewElection with %s = %v, want an error containing %q", name, err, tt.want)
 		}
+	}
+}
+
+// TestBaseHashBindsRoll: every change to the roll (an identifier, a key,
+// the order, one entry more or less, the election it was built for)
+// changes the base hash, so that a ballot proof made for one roll does
+// not verify against another.
+func TestBaseHashBindsRoll(t *testing.T) {
+	m := sampleManifest(t)
+	mh, _ := m.Hash()
+	commitments, pk := fixedCommitments(t, len(m.Trustees), m.Threshold)
+	base := make([]RollEntry, 4)
+	for i, v := range voters(4) {
+		base[i] = v.Entry()
+	}
+	variant := func(f func([]RollEntry) []RollEntry) []RollEntry { return f(slices.Clone(base)) }
+	otherKey, _ := testKey("another voter")
+	rolls := map[string]struct {
+		election [32]byte
+		entries  []RollEntry
+	}{
+		"base":                {mh, base},
+		"one voter id":        {mh, variant(func(es []RollEntry) []RollEntry { es[2].Voter = "voter-2b"; return es })},
+		"one key":             {mh, variant(func(es []RollEntry) []RollEntry { es[2].Key = otherKey; return es })},
+		"two entries swapped": {mh, variant(func(es []RollEntry) []RollEntry { es[1], es[2] = es[2], es[1]; return es })},
+		"ids swapped":         {mh, variant(func(es []RollEntry) []RollEntry { es[1].Voter, es[2].Voter = es[2].Voter, es[1].Voter; return es })},
+		"one entry less":      {mh, base[:3]},
+		"one entry more":      {mh, append(slices.Clone(base), RollEntry{Voter: "voter-4", Key: otherKey})},
+		"empty":               {mh, nil},
+		"another election":    {sha256.Sum256([]byte("another manifest")), base},
+	}
+	seen := map[[32]byte]string{}
+	for name, r := range rolls {
+		roll, err := RollOf(r.election, r.entries)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		e, err := NewElection(m, roll, pk, commitments)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if want := baseHashOf(mh, uint64(len(r.entries)), roll.Hash(), pk, commitments); e.BaseHash != want {
+			t.Errorf("%s: BaseHash = %x, want %x", name, e.BaseHash, want)
+		}
+		if prev, dup := seen[e.BaseHash]; dup {
+			t.Errorf("rolls %q and %q give the same base hash", prev, name)
+		}
+		seen[e.BaseHash] = name
 	}
 }
 
@@ -566,7 +714,8 @@ func TestTorsionPoints(t *testing.T) {
 }
 
 // TestWeakEdKeysRefused puts each weak key in each place of a manifest that
-// holds an Ed25519 key, and in a credential file.
+// holds an Ed25519 key, in a credential file, in a roll record and in a
+// registration request.
 func TestWeakEdKeysRefused(t *testing.T) {
 	sample := readFile(t, "testdata/manifest-sample.json")
 	places := []struct {
@@ -574,10 +723,10 @@ func TestWeakEdKeysRefused(t *testing.T) {
 		set  func(m obj, key string)
 	}{
 		{"$.official", func(m obj, k string) { m["official"] = k }},
+		{"$.registrar", func(m obj, k string) { m["registrar"] = k }},
 		{"$.trustees[1].sign_key", func(m obj, k string) { trustee(m, 1)["sign_key"] = k }},
-		{"$.voters[3]", func(m obj, k string) { m["voters"].([]any)[3] = k }},
 	}
-	creds, err := GenerateCredentials("springfield-2026", 1)
+	cred, err := NewCredential("springfield-2026", "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -589,15 +738,16 @@ func TestWeakEdKeysRefused(t *testing.T) {
 				wantProblem(t, data, pl.path, wk.msg)
 			})
 		}
-		t.Run(wk.name+"/voter with an escape", func(t *testing.T) {
-			// A JSON escape takes the roll parser off its fast path.
-			data := mutateJSON(t, sample, func(m obj) { m["voters"].([]any)[2] = k })
+		t.Run(wk.name+"/registrar with an escape", func(t *testing.T) {
+			// A JSON escape in the string: the key is checked on its
+			// decoded value.
+			data := mutateJSON(t, sample, func(m obj) { m["registrar"] = k })
 			escaped := fmt.Sprintf(`"\u%04x%s"`, k[0], k[1:])
 			data = bytes.Replace(data, []byte(`"`+k+`"`), []byte(escaped), 1)
-			wantProblem(t, data, "$.voters[2]", wk.msg)
+			wantProblem(t, data, "$.registrar", wk.msg)
 		})
 		t.Run(wk.name+"/credential", func(t *testing.T) {
-			c := *creds[0]
+			c := *cred
 			c.Public = wk.key
 			data, err := c.Marshal()
 			if err != nil {
@@ -606,6 +756,21 @@ func TestWeakEdKeysRefused(t *testing.T) {
 			_, err = ParseCredential(data)
 			if err == nil || !strings.Contains(err.Error(), "public key: ") || !strings.Contains(err.Error(), wk.msg) {
 				t.Fatalf("ParseCredential(%s) = %v, want a public key problem containing %q", data, err, wk.msg)
+			}
+		})
+		t.Run(wk.name+"/roll entry", func(t *testing.T) {
+			c := &RollChunk{Election: [32]byte{1}, First: 10, Voters: []RollEntry{cred.Entry(), {Voter: "bob", Key: wk.key}}}
+			_, err := ParseRollChunk(c.Marshal())
+			if err == nil || !strings.Contains(err.Error(), "roll: entry 11: key: ") || !strings.Contains(err.Error(), wk.msg) {
+				t.Fatalf("ParseRollChunk(%s) = %v, want a problem with entry 11's key containing %q", c.Marshal(), err, wk.msg)
+			}
+		})
+		t.Run(wk.name+"/registration", func(t *testing.T) {
+			r := NewRegistration(cred, [32]byte{1})
+			r.Key = wk.key
+			_, err := ParseRegistration(r.Marshal())
+			if err == nil || !strings.Contains(err.Error(), "key: ") || !strings.Contains(err.Error(), wk.msg) {
+				t.Fatalf("ParseRegistration(%s) = %v, want a key problem containing %q", r.Marshal(), err, wk.msg)
 			}
 		})
 	}
@@ -668,94 +833,108 @@ func TestCheckEdKeyMatchesDefinition(t *testing.T) {
 	}
 }
 
-// TestMinCounted checks min_counted's default, its bounds against the
-// roll or voter_count, and its place in the canonical form.
+// TestMinCounted checks min_counted: optional, left out of the canonical
+// form when absent (the floor is then min(10, roll size)), kept when given.
 func TestMinCounted(t *testing.T) {
 	sample := readFile(t, "testdata/manifest-sample.json")
-	roll := func(n int) []any {
-		var out []any
-		for _, k := range rollKeys(n) {
-			out = append(out, b64(k))
+
+	t.Run("absent", func(t *testing.T) {
+		m, err := ParseManifest(sample)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return out
-	}
-	for _, tt := range []struct {
-		name   string
-		mutate func(obj)
-		want   int
-	}{
-		{"default, 4 voters", func(obj) {}, 4},
-		{"default, 12 voters", func(m obj) { m["voters"] = roll(12) }, 10},
-		{"default, 10 voters", func(m obj) { m["voters"] = roll(10) }, 10},
-		{"default, 1 voter", func(m obj) { m["voters"] = roll(1) }, 1},
-		{"default, voter_count 5", func(m obj) { delete(m, "voters"); m["voter_count"] = 5 }, 5},
-		{"default, voter_count 25", func(m obj) { delete(m, "voters"); m["voter_count"] = 25 }, 10},
-		{"explicit 1", func(m obj) { m["min_counted"] = 1 }, 1},
-		{"explicit, the whole roll", func(m obj) { m["min_counted"] = 4 }, 4},
-		{"explicit, over the default", func(m obj) { m["voters"] = roll(30); m["min_counted"] = 25 }, 25},
-		{"explicit, with voter_count", func(m obj) { delete(m, "voters"); m["voter_count"] = 30; m["min_counted"] = 30 }, 30},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			m, err := ParseManifest(mutateJSON(t, sample, tt.mutate))
+		if m.MinCounted != 0 {
+			t.Fatalf("MinCounted = %d, want 0", m.MinCounted)
+		}
+		c, err := m.MarshalCanonical()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(c, []byte("min_counted")) {
+			t.Fatalf("canonical form has min_counted: %s", c)
+		}
+		m2, err := ParseCanonicalManifest(c)
+		if err != nil || m2.MinCounted != 0 {
+			t.Fatalf("canonical round trip: %v, MinCounted %d", err, m2.MinCounted)
+		}
+		for _, tt := range []struct{ roll, want int64 }{{0, 0}, {1, 1}, {4, 4}, {9, 9}, {10, 10}, {11, 10}, {100, 10}, {1 << 40, 10}} {
+			if got := m.PrivacyFloor(tt.roll); got != tt.want {
+				t.Errorf("PrivacyFloor(%d) = %d, want %d", tt.roll, got, tt.want)
+			}
+		}
+	})
+
+	for _, n := range []int{1, 4, 10, 25, 1_000_000, MaxMinCounted} {
+		t.Run(fmt.Sprintf("explicit %d", n), func(t *testing.T) {
+			m, err := ParseManifest(mutateJSON(t, sample, func(m obj) { m["min_counted"] = n }))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.MinCounted != tt.want {
-				t.Fatalf("MinCounted = %d, want %d", m.MinCounted, tt.want)
+			if m.MinCounted != n {
+				t.Fatalf("MinCounted = %d, want %d", m.MinCounted, n)
 			}
-			if m.VoterCount > 0 {
-				if _, err := m.FillVoters(); err != nil {
-					t.Fatal(err)
-				}
-				if m.MinCounted != tt.want {
-					t.Fatalf("MinCounted after FillVoters = %d, want %d", m.MinCounted, tt.want)
+			// An explicit floor does not depend on the roll; that it is no
+			// more than the roll size is checked when the roll closes.
+			for _, roll := range []int64{1, 4, 100} {
+				if got := m.PrivacyFloor(roll); got != int64(n) {
+					t.Errorf("PrivacyFloor(%d) = %d, want %d", roll, got, n)
 				}
 			}
 			c, err := m.MarshalCanonical()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := fmt.Sprintf(`,"threshold":2,"min_counted":%d,"voters":[`, tt.want); !bytes.Contains(c, []byte(want)) {
-				t.Fatalf("canonical form lacks %s", want)
+			if want := fmt.Sprintf(`],"threshold":2,"min_counted":%d}`, n); !bytes.HasSuffix(c, []byte(want)) {
+				t.Fatalf("canonical form does not end with %s: %s", want, c)
 			}
 			m2, err := ParseCanonicalManifest(c)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m2.MinCounted != tt.want {
-				t.Fatalf("MinCounted after the canonical round trip = %d, want %d", m2.MinCounted, tt.want)
+			if m2.MinCounted != n {
+				t.Fatalf("MinCounted after the canonical round trip = %d, want %d", m2.MinCounted, n)
 			}
 		})
 	}
 
-	t.Run("zero in Go is the default", func(t *testing.T) {
+	t.Run("explicit 0 is an error", func(t *testing.T) {
+		wantProblem(t, mutateJSON(t, sample, func(m obj) { m["min_counted"] = 0 }), "$.min_counted", "must be at least 1")
+		c := readFile(t, "testdata/manifest-sample.canonical.json")
+		zero := bytes.Replace(c, []byte(`"threshold":2}`), []byte(`"threshold":2,"min_counted":0}`), 1)
+		if _, err := ParseCanonicalManifest(zero); err == nil || !strings.Contains(err.Error(), "$.min_counted: must be at least 1") {
+			t.Errorf("ParseCanonicalManifest(%s) = %v, want a min_counted problem", zero, err)
+		}
+	})
+
+	t.Run("zero in Go is absent", func(t *testing.T) {
 		m := sampleManifest(t)
+		plain, _ := m.MarshalCanonical()
+		m.MinCounted = 7
 		c, _ := m.MarshalCanonical()
+		if !bytes.HasSuffix(c, []byte(`"threshold":2,"min_counted":7}`)) {
+			t.Fatalf("MarshalCanonical with MinCounted 7 = %s", c)
+		}
 		m.MinCounted = 0
-		if c0, err := m.MarshalCanonical(); err != nil || !bytes.Equal(c0, c) {
-			t.Fatalf("MarshalCanonical with MinCounted 0 = %s, %v, want %s", c0, err, c)
-		}
-		m.Voters = rollKeys(40)
-		c, _ = m.MarshalCanonical()
-		if !bytes.Contains(c, []byte(`"min_counted":10,`)) {
-			t.Fatalf("MarshalCanonical with MinCounted 0 and 40 voters = %s, want min_counted 10", c)
-		}
-		m = sampleManifest(t)
-		m.Voters, m.MinCounted, m.VoterCount = nil, 0, 7
-		if _, err := m.FillVoters(); err != nil || m.MinCounted != 7 {
-			t.Fatalf("FillVoters of 7 left MinCounted %d (%v), want 7", m.MinCounted, err)
+		if c0, err := m.MarshalCanonical(); err != nil || !bytes.Equal(c0, plain) {
+			t.Fatalf("MarshalCanonical with MinCounted 0 = %s, %v, want %s", c0, err, plain)
 		}
 	})
 
 	t.Run("canonical form requires it in place", func(t *testing.T) {
 		c := readFile(t, "testdata/manifest-sample.canonical.json")
-		without := bytes.Replace(c, []byte(`"min_counted":4,`), nil, 1)
+		with := bytes.Replace(c, []byte(`"threshold":2}`), []byte(`"threshold":2,"min_counted":4}`), 1)
+		if _, err := ParseCanonicalManifest(with); err != nil {
+			t.Fatalf("ParseCanonicalManifest(%s) = %v", with, err)
+		}
 		for name, bad := range map[string][]byte{
-			"missing":          without,
-			"before threshold": bytes.Replace(c, []byte(`"threshold":2,"min_counted":4,`), []byte(`"min_counted":4,"threshold":2,`), 1),
-			"at the end":       append(bytes.TrimSuffix(without, []byte("}")), `,"min_counted":4}`...),
+			"before threshold": bytes.Replace(c, []byte(`"threshold":2}`), []byte(`"min_counted":4,"threshold":2}`), 1),
+			"first":            bytes.Replace(c, []byte(`{"version":`), []byte(`{"min_counted":4,"version":`), 1),
+			"as a string":      bytes.Replace(with, []byte(`"min_counted":4`), []byte(`"min_counted":"4"`), 1),
+			"with a fraction":  bytes.Replace(with, []byte(`"min_counted":4`), []byte(`"min_counted":4.0`), 1),
+			"with an exponent": bytes.Replace(with, []byte(`"min_counted":4`), []byte(`"min_counted":4e0`), 1),
+			"with a space":     bytes.Replace(with, []byte(`"min_counted":4`), []byte(`"min_counted": 4`), 1),
 		} {
-			if bytes.Equal(bad, c) {
+			if bytes.Equal(bad, c) || bytes.Equal(bad, with) {
 				t.Fatalf("%s: mutation did nothing", name)
 			}
 			if _, err := ParseCanonicalManifest(bad); err == nil {

@@ -45,6 +45,7 @@ func TestTrustPolicy(t *testing.T) {
 			map[string]any{"name": "w3.example", "key": ws[2]},
 		}
 		m["witness_quorum"] = 2
+		m["min_counted"] = 3
 	})
 	m, err := ParseManifest(data)
 	if err != nil {
@@ -62,7 +63,7 @@ func TestTrustPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	order := []string{`"min_counted":`, `"board":{"origin":"vote.example.org/2026","key":`, `"witnesses":[{"name":"w1.example","key":`, `"witness_quorum":2`, `"voters":`}
+	order := []string{`"threshold":2,`, `"min_counted":3,`, `"board":{"origin":"vote.example.org/2026","key":`, `"witnesses":[{"name":"w1.example","key":`, `"witness_quorum":2}`}
 	for i := 1; i < len(order); i++ {
 		if a, b := bytes.Index(c, []byte(order[i-1])), bytes.Index(c, []byte(order[i])); a < 0 || b < 0 || a > b {
 			t.Errorf("canonical form: %s (at %d) does not come before %s (at %d)", order[i-1], a, order[i], b)

@@ -22,7 +22,8 @@ var recordTypes = []string{
 	election.TypeDefinition, election.TypeCommitments, election.TypeShares,
 	election.TypeVerdict, election.TypeJointKey, election.TypeClientHash,
 	election.TypePhase, election.TypeBallot, election.TypeChallenge,
-	election.TypePartial, election.TypeResult, "no-such-type",
+	election.TypePartial, election.TypeResult, election.TypeRoll,
+	election.TypeRollClose, "no-such-type",
 }
 
 // simulatedRecords runs a small election to its result on an in-memory

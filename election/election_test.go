@@ -183,14 +183,18 @@ func TestBallotRejections(t *testing.T) {
 	strangerPub := stranger.Public().(ed25519.PublicKey)
 	// The stranger's device believes in a roll that includes it.
 	real := b.tracker.State().Election()
-	forgedRoll := *real.Manifest
-	forgedRoll.Voters = append([]ed25519.PublicKey{strangerPub}, forgedRoll.Voters...)
+	entries := []ballot.RollEntry{{Voter: "stranger", Key: strangerPub}}
+	for _, v := range e.Voters {
+		entries = append(entries, v.Entry())
+	}
+	forgedRoll, err := ballot.RollOf(real.ManifestHash, entries)
+	must(t, err)
 	commitments, _, _ := b.tracker.State().Ceremony()
 	coeffs := make([][]*crypto.Element, len(commitments))
 	for i, c := range commitments {
 		coeffs[i] = c.Coefficients
 	}
-	fake, err := ballot.NewElection(&forgedRoll, real.PublicKey, coeffs)
+	fake, err := ballot.NewElection(real.Manifest, forgedRoll, real.PublicKey, coeffs)
 	must(t, err)
 	eb, _, err := ballot.Encrypt(fake, strangerPub, e.RandomChoices(), ballot.ConfirmationCode{})
 	must(t, err)

@@ -25,6 +25,8 @@ import (
 // Record types, in the order they appear on a board.
 const (
 	TypeDefinition  = "election"            // the canonical election definition, by the official
+	TypeRoll        = "roll"                // entries of the voter roll, by the registrar
+	TypeRollClose   = "roll-closed"         // the roll's size and hash, by the registrar, after its last entry
 	TypeCommitments = "trustee-commitments" // a trustee's Feldman commitments and proofs
 	TypeShares      = "trustee-shares"      // a trustee's encrypted shares for the others
 	TypeVerdict     = "trustee-verdict"     // a trustee's acceptance or complaint
@@ -89,7 +91,7 @@ type PartialRecord struct {
 var ErrMalformed = errors.New("malformed payload")
 
 // Decode parses the payload of a record of type typ into its Go value:
-// *ballot.Manifest, *ceremony.Commitments, *ceremony.Shares,
+// *ballot.Manifest, *ballot.RollChunk, *ballot.RollClose, *ceremony.Commitments, *ceremony.Shares,
 // *ceremony.Verdict, *ceremony.JointKey, *ClientHash, *PhaseChange,
 // *ballot.EncryptedBallot, *ballot.ChallengedBallot, *PartialRecord or
 // *ResultRecord. It rejects unknown types and non-canonical payloads.
@@ -105,6 +107,10 @@ func decode(typ string, payload []byte) (any, error) {
 	switch typ {
 	case TypeDefinition:
 		return ballot.ParseCanonicalManifest(payload)
+	case TypeRoll:
+		return ballot.ParseRollChunk(payload)
+	case TypeRollClose:
+		return ballot.ParseRollClose(payload)
 	case TypeCommitments:
 		return ceremony.ParseCommitments(payload)
 	case TypeShares:
@@ -155,6 +161,8 @@ func Marshal(v any) ([]byte, error) {
 	case *ballot.EncryptedBallot:
 		return v.Marshal(), nil
 	case *ballot.ChallengedBallot:
+		return v.Marshal(), nil
+	case interface{ Marshal() []byte }:
 		return v.Marshal(), nil
 	case interface{ Marshal() ([]byte, error) }:
 		return v.Marshal()

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -110,6 +112,10 @@ type State struct {
 	manifestHash [32]byte
 	official     ed25519.PublicKey
 	trusteeKeys  map[[32]byte]uint32 // sign key → trustee index (1..n)
+
+	rollBuilder *ballot.RollBuilder // the roll while the registrar posts it
+	roll        *ballot.Roll        // the closed roll
+	rollRecords int                 // roll records admitted
 
 	commitments []*ceremony.Commitments // position i−1 holds trustee i's
 	shares      []*ceremony.Shares
@@ -236,6 +242,10 @@ func (s *State) admit(rec *bulletin.Record, v any) error {
 	switch v := v.(type) {
 	case *ballot.Manifest:
 		return reject(bulletin.CodeDuplicate, "the election is already defined")
+	case *ballot.RollChunk:
+		return s.admitRoll(author, v)
+	case *ballot.RollClose:
+		return s.admitRollClose(author, v)
 	case *ceremony.Commitments:
 		return s.admitCommitments(author, v)
 	case *ceremony.Shares:
@@ -293,9 +303,6 @@ func (s *State) admitDefinition(author []byte, m *ballot.Manifest) error {
 	if !bytes.Equal(author, m.Official) {
 		return reject(bulletin.CodeUnauthorized, "the definition must be signed by the official it names")
 	}
-	if len(m.Voters) == 0 {
-		return reject(bulletin.CodeMalformed, "the definition has no voters")
-	}
 	if err := s.checkBoard(m); err != nil {
 		return err
 	}
@@ -313,10 +320,68 @@ func (s *State) admitDefinition(author []byte, m *ballot.Manifest) error {
 	}
 	n := len(m.Trustees)
 	s.manifest, s.manifestHash, s.official, s.trusteeKeys, s.witnesses = m, mh, m.Official, keys, policy
+	s.rollBuilder = ballot.NewRollBuilder(mh)
 	s.commitments = make([]*ceremony.Commitments, n)
 	s.shares = make([]*ceremony.Shares, n)
 	s.verdicts = make([]*ceremony.Verdict, n)
 	s.phase = Ceremony
+	return nil
+}
+
+func (s *State) requireRegistrar(author []byte, what string) error {
+	if !bytes.Equal(author, s.manifest.Registrar) {
+		return reject(bulletin.CodeUnauthorized, "only the registrar the definition names may post %s", what)
+	}
+	return nil
+}
+
+// admitRoll takes in roll entries: by the registrar, while the roll is
+// open, in order, and no voter or key twice.
+func (s *State) admitRoll(author []byte, c *ballot.RollChunk) error {
+	if err := s.requireRegistrar(author, "the voter roll"); err != nil {
+		return err
+	}
+	if s.roll != nil {
+		return reject(bulletin.CodeWrongPhase, "the voter roll is closed: no voter can be added to it")
+	}
+	if err := s.rollBuilder.Check(c); err != nil {
+		code := bulletin.CodeMalformed
+		switch {
+		case errors.Is(err, ballot.ErrRollDuplicate):
+			code = bulletin.CodeDuplicate
+		case c.Election == s.manifestHash:
+			code = bulletin.CodeWrongOrder
+		}
+		return reject(code, "%v", err)
+	}
+	s.rollBuilder.Add(c)
+	s.rollRecords++
+	return nil
+}
+
+// admitRollClose closes the roll: by the registrar, naming the size and
+// hash of the entries before it, at least the definition's min_counted.
+func (s *State) admitRollClose(author []byte, c *ballot.RollClose) error {
+	if err := s.requireRegistrar(author, "the closing of the voter roll"); err != nil {
+		return err
+	}
+	if s.roll != nil {
+		return reject(bulletin.CodeDuplicate, "the voter roll is already closed")
+	}
+	if c.Election != s.manifestHash {
+		return reject(bulletin.CodeMalformed, "the closing of the roll is for another election")
+	}
+	size, hash := s.rollBuilder.Size(), s.rollBuilder.Hash()
+	if c.Size != size || c.Hash != hash {
+		return reject(bulletin.CodeStale, "the roll-closing record names %d entries hashing to %.16x…, but the roll here has %d entries hashing to %.16x…: it was made for another history of the board", c.Size, c.Hash, size, hash)
+	}
+	if size == 0 {
+		return reject(bulletin.CodeWrongPhase, "the voter roll is empty: post its entries before closing it")
+	}
+	if floor := s.manifest.PrivacyFloor(size); floor > size {
+		return reject(bulletin.CodeWrongPhase, "the roll has %d voters but the definition's min_counted is %d: the trustees could never decrypt the tally", size, floor)
+	}
+	s.roll, s.rollBuilder = s.rollBuilder.Close(), nil
 	return nil
 }
 
@@ -393,6 +458,9 @@ func (s *State) admitJointKey(author []byte, jk *ceremony.JointKey) error {
 	if s.complaints != nil {
 		return reject(bulletin.CodeWrongPhase, "the ceremony failed: %v", s.complaints)
 	}
+	if s.roll == nil {
+		return reject(bulletin.CodeWrongPhase, "the registrar has not closed the voter roll yet; the election key binds to it")
+	}
 	for i, v := range s.verdicts {
 		if v == nil {
 			return reject(bulletin.CodeWrongPhase, "trustee %d has not accepted its shares yet", i+1)
@@ -409,7 +477,7 @@ func (s *State) admitJointKey(author []byte, jk *ceremony.JointKey) error {
 	for i, c := range s.commitments {
 		coeffs[i] = c.Coefficients
 	}
-	e, err := ballot.NewElection(m, jk.PublicKey, coeffs)
+	e, err := ballot.NewElection(m, s.roll, jk.PublicKey, coeffs)
 	if err != nil {
 		return reject(bulletin.CodeBadProof, "%v", err)
 	}
@@ -701,7 +769,7 @@ func (s *State) checkClose(named string) error {
 // definition's min_counted, so that no tally reveals a handful of votes.
 // The caller holds s.mu.
 func (s *State) checkPrivacyFloor() error {
-	if n, floor := len(s.voters), s.manifest.MinCounted; n < floor {
+	if n, floor := int64(len(s.voters)), s.manifest.PrivacyFloor(s.roll.Size()); n < floor {
 		return reject(bulletin.CodeWrongPhase, "only %d ballots are counted, fewer than the %d the definition requires before anyone decrypts the tally (min_counted, the privacy floor)", n, floor)
 	}
 	return nil
@@ -787,7 +855,9 @@ type Summary struct {
 	Title        string `json:"title,omitempty"`
 	ManifestHash string `json:"manifest_hash,omitempty"`
 	BaseHash     string `json:"base_hash,omitempty"`
-	Voters       int    `json:"voters"`
+	Registrar    string `json:"registrar,omitempty"` // base64 key
+	Voters       int64  `json:"voters"`              // roll entries so far
+	RollClosed   bool   `json:"roll_closed"`
 	Ballots      int    `json:"ballots"`    // ballot records accepted
 	Counted      int    `json:"counted"`    // ballots that count (the last of each voter)
 	Superseded   int    `json:"superseded"` // ballots replaced by a later one of the same voter
@@ -810,12 +880,69 @@ func (s *State) Summary() Summary {
 	if s.manifest != nil {
 		sum.Title = s.manifest.Title
 		sum.ManifestHash = hexHash(s.manifestHash)
-		sum.Voters = len(s.manifest.Voters)
+		sum.Registrar = base64.StdEncoding.EncodeToString(s.manifest.Registrar)
+		sum.Voters, sum.RollClosed = s.rollSize(), s.roll != nil
 	}
 	if s.election != nil {
 		sum.BaseHash = hexHash(s.election.BaseHash)
 	}
 	return sum
+}
+
+// rollSize returns the number of roll entries so far. The caller holds s.mu.
+func (s *State) rollSize() int64 {
+	if s.roll != nil {
+		return s.roll.Size()
+	}
+	if s.rollBuilder != nil {
+		return s.rollBuilder.Size()
+	}
+	return 0
+}
+
+// Roll returns the closed voter roll, or nil before the registrar closes it.
+func (s *State) Roll() *ballot.Roll {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.roll
+}
+
+// RollCloseRecord returns the payload of the registrar's record that
+// closes the roll as this state has it: its size and hash.
+func (s *State) RollCloseRecord() (*ballot.RollClose, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	switch {
+	case s.manifest == nil:
+		return nil, errors.New("election: no election is defined yet")
+	case s.roll != nil:
+		return nil, fmt.Errorf("election: the voter roll is already closed, with %d voters", s.roll.Size())
+	case s.rollBuilder.Size() == 0:
+		return nil, errors.New("election: the voter roll is empty")
+	}
+	return &ballot.RollClose{Election: s.manifestHash, Size: s.rollBuilder.Size(), Hash: s.rollBuilder.Hash()}, nil
+}
+
+// RollEntry returns the roll entry of the credential key cred, and
+// whether it is on the roll, closed or not.
+func (s *State) RollEntry(cred ed25519.PublicKey) (int64, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	switch {
+	case s.roll != nil:
+		return s.roll.Entry(cred)
+	case s.rollBuilder != nil:
+		return s.rollBuilder.Entry(cred)
+	}
+	return 0, false
+}
+
+// RollStatus returns the number of roll entries posted so far, the roll
+// records they came in, and whether the roll is closed.
+func (s *State) RollStatus() (entries int64, records int, closed bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.rollSize(), s.rollRecords, s.roll != nil
 }
 
 // Phase returns the current phase.

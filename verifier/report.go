@@ -22,12 +22,13 @@ const (
 	StepChain       StepID = "chain"       // 1. chain, indexes, signatures and Merkle tree
 	StepCheckpoints StepID = "checkpoints" // 2. signed checkpoints
 	StepDefinition  StepID = "definition"  // 3. election definition and base hash
-	StepCeremony    StepID = "ceremony"    // 4. key ceremony
-	StepBallots     StepID = "ballots"     // 5. ballots
-	StepChallenges  StepID = "challenges"  // 6. challenged ballots
-	StepSums        StepID = "sums"        // 7. encrypted sums
-	StepPartials    StepID = "partials"    // 8. partial decryptions
-	StepResult      StepID = "result"      // 9. combination and final counts
+	StepRoll        StepID = "roll"        // 4. voter roll
+	StepCeremony    StepID = "ceremony"    // 5. key ceremony
+	StepBallots     StepID = "ballots"     // 6. ballots
+	StepChallenges  StepID = "challenges"  // 7. challenged ballots
+	StepSums        StepID = "sums"        // 8. encrypted sums
+	StepPartials    StepID = "partials"    // 9. partial decryptions
+	StepResult      StepID = "result"      // 10. combination and final counts
 )
 
 // Status is the outcome of a step.
@@ -49,6 +50,7 @@ var stepInfo = []struct {
 	{StepChain, "chain, indexes, signatures and Merkle tree", "docs/spec/bulletin.md §1–§3, §7"},
 	{StepCheckpoints, "signed checkpoints", "docs/spec/bulletin.md §5"},
 	{StepDefinition, "election definition and base hash", "docs/spec/ballot.md §1; docs/spec/election.md"},
+	{StepRoll, "voter roll: registrar, entries, duplicates, closing", "docs/spec/ballot.md §6; docs/spec/election.md §4"},
 	{StepCeremony, "key ceremony", "docs/spec/ceremony.md §5, §6; docs/spec/crypto-group.md §4"},
 	{StepBallots, "ballots: proofs, eligibility, duplicates, re-voting", "docs/spec/ballot.md §4.4; docs/spec/election.md"},
 	{StepChallenges, "challenged ballots", "docs/spec/ballot.md §5.2"},
@@ -74,7 +76,7 @@ type Report struct {
 	TreeHash string `json:"tree_hash"`
 	// Election is the replayed state at the end of the record.
 	Election *election.Summary `json:"election,omitempty"`
-	// Steps are the nine steps, in order.
+	// Steps are the ten steps, in order.
 	Steps []*Step `json:"steps"`
 	// Result is the posted result by contest and option, once verified.
 	Result []ContestResult `json:"result,omitempty"`
@@ -91,7 +93,7 @@ type Report struct {
 
 // Step is the outcome of one step with what it counted.
 type Step struct {
-	// N is the step's number, 1 to 9.
+	// N is the step's number, 1 to 10.
 	N int `json:"n"`
 	// ID names the step.
 	ID StepID `json:"id"`

@@ -109,6 +109,18 @@ func (w *world) move(from, to int) {
 
 func (w *world) drop(i int) { w.recs = append(w.recs[:i], w.recs[i+1:]...) }
 
+// insertNew inserts at i a new record of type typ, payload v, by author;
+// forge signs it.
+func (w *world) insertNew(i int, typ string, author ed25519.PublicKey, v any) {
+	p, err := election.Marshal(v)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	r := &bulletin.Record{Type: typ, Payload: p, Author: author, Time: w.recs[i-1].Time}
+	w.recs = append(w.recs[:i], append([]*bulletin.Record{r}, w.recs[i:]...)...)
+	w.dirty[r] = true
+}
+
 func (w *world) insert(i int, r *bulletin.Record) {
 	c := *r
 	w.recs = append(w.recs[:i], append([]*bulletin.Record{&c}, w.recs[i:]...)...)
@@ -117,6 +129,9 @@ func (w *world) insert(i int, r *bulletin.Record) {
 func (w *world) signer(author []byte) election.Signer {
 	if bytes.Equal(author, w.e.Official.PublicKey()) {
 		return w.e.Official
+	}
+	if bytes.Equal(author, w.e.Registrar.PublicKey()) {
+		return w.e.Registrar
 	}
 	for _, k := range w.e.Trustees {
 		if bytes.Equal(author, k.Public().SignKey) {
@@ -366,6 +381,41 @@ func TestTamperMalicious(t *testing.T) {
 			edit(w, 0, func(m *ballot.Manifest) { m.Official = w.e.Voters[0].Public })
 			return 0
 		}, election.TypeDefinition, verifier.StepDefinition, "unauthorized", true},
+		{"roll record posted by the official", func(w *world) int {
+			i := w.find(election.TypeRoll, 0)
+			r := *w.recs[i]
+			r.Author = w.e.Official.PublicKey()
+			w.recs[i] = &r
+			w.dirty[&r] = true
+			return i
+		}, election.TypeRoll, verifier.StepRoll, "unauthorized", false},
+		{"a voter's key on the roll twice", func(w *world) int {
+			i := w.find(election.TypeRollClose, 0)
+			mh := w.decode(i).(*ballot.RollClose).Election
+			w.insertNew(i, election.TypeRoll, w.e.Registrar.PublicKey(), &ballot.RollChunk{Election: mh, First: 30,
+				Voters: []ballot.RollEntry{{Voter: "phantom", Key: w.e.Voters[7].Public}}})
+			return i
+		}, election.TypeRoll, verifier.StepRoll, "duplicate", true},
+		{"a voter added after the roll closed", func(w *world) int {
+			i := w.find(election.TypeRollClose, 0) + 1
+			mh := w.decode(i - 1).(*ballot.RollClose).Election
+			w.insertNew(i, election.TypeRoll, w.e.Registrar.PublicKey(), &ballot.RollChunk{Election: mh, First: 30,
+				Voters: []ballot.RollEntry{{Voter: "late", Key: w.e.Official.PublicKey()}}})
+			return i
+		}, election.TypeRoll, verifier.StepRoll, "wrong-phase", true},
+		{"the roll closed with a voter fewer", func(w *world) int {
+			i := w.find(election.TypeRollClose, 0)
+			edit(w, i, func(c *ballot.RollClose) { c.Size-- })
+			return i
+		}, election.TypeRollClose, verifier.StepRoll, "stale", false},
+		{"the official votes with its own key", func(w *world) int {
+			i := w.find(election.TypeBallot, 12)
+			r := *w.recs[i]
+			r.Author = w.e.Official.PublicKey()
+			w.recs[i] = &r
+			edit(w, i, func(b *ballot.EncryptedBallot) { b.Credential = w.e.Official.PublicKey() })
+			return i
+		}, election.TypeBallot, verifier.StepBallots, "ineligible", false},
 		{"commitments proof scalar", func(w *world) int {
 			i := w.find(election.TypeCommitments, 1)
 			edit(w, i, func(c *ceremony.Commitments) {

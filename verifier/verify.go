@@ -205,7 +205,8 @@ func newVerifier(opts Options) *verifier {
 	counts := map[StepID][]string{
 		StepChain:       {"records", "signatures"},
 		StepCheckpoints: {"checkpoints"},
-		StepDefinition:  {"voters", "trustees", "needed to decrypt", "contests", "positions", "client hashes"},
+		StepDefinition:  {"trustees", "needed to decrypt", "contests", "positions", "client hashes"},
+		StepRoll:        {"roll records", "voters"},
 		StepCeremony:    {"commitments", "Schnorr proofs", "share messages", "sealed shares", "verdicts", "joint keys", "verification keys"},
 		StepBallots:     {"ballots", "counted", "superseded", "range proofs", "phase changes"},
 		StepChallenges:  {"challenged ballots"},
@@ -271,6 +272,8 @@ func (v *verifier) fail(rec *bulletin.Record, step StepID, err error) {
 // stepOf returns the step that checks records of type typ.
 func stepOf(typ string) StepID {
 	switch typ {
+	case election.TypeRoll, election.TypeRollClose:
+		return StepRoll
 	case election.TypeCommitments, election.TypeShares, election.TypeVerdict, election.TypeJointKey:
 		return StepCeremony
 	case election.TypeBallot, election.TypePhase:
@@ -320,13 +323,15 @@ func (v *verifier) count(x any) {
 	case *ballot.Manifest:
 		v.definitionAdmitted = true
 		d := v.steps[StepDefinition]
-		d.Counts.set("voters", int64(len(x.Voters)))
 		d.Counts.set("trustees", int64(len(x.Trustees)))
 		d.Counts.set("needed to decrypt", int64(x.Threshold))
 		d.Counts.set("contests", int64(len(x.Contests)))
 		d.Counts.set("positions", int64(x.OptionCount()))
 	case *election.ClientHash:
 		v.add(StepDefinition, "client hashes", 1)
+	case *ballot.RollChunk:
+		v.add(StepRoll, "roll records", 1)
+		v.add(StepRoll, "voters", int64(len(x.Voters)))
 	case *ceremony.Commitments:
 		v.add(StepCeremony, "commitments", 1)
 		v.add(StepCeremony, "Schnorr proofs", int64(len(x.Proofs)))
@@ -533,6 +538,7 @@ func (v *verifier) finish() *Report {
 	if !v.definitionAdmitted && v.steps[StepDefinition].Failures == 0 && v.stopNote == "" {
 		v.failure(0, "", StepDefinition, "", "the record has no election definition")
 	}
+	v.rollNote(sum)
 	if st.Election() == nil {
 		skip(StepCeremony, "the key ceremony is not complete: no joint key yet")
 	}
@@ -577,6 +583,21 @@ func (v *verifier) finish() *Report {
 	r.Elapsed = time.Since(v.start).Seconds()
 	v.progress(true)
 	return r
+}
+
+// rollNote says who keeps the roll, whether it is closed, and the turnout.
+func (v *verifier) rollNote(sum election.Summary) {
+	s := v.steps[StepRoll]
+	if sum.Registrar == "" || s.Failures > 0 {
+		return
+	}
+	switch {
+	case !sum.RollClosed:
+		s.Note = fmt.Sprintf("registrar %s; the roll is not closed yet (%d voters so far)", sum.Registrar, sum.Voters)
+	case sum.Voters > 0:
+		s.Note = fmt.Sprintf("registrar %s; closed with %d voters; turnout %d counted ballots (%.1f%%)",
+			sum.Registrar, sum.Voters, sum.Counted, 100*float64(sum.Counted)/float64(sum.Voters))
+	}
 }
 
 // checkSums checks the bookkeeping of the encrypted sums (step 7): every

@@ -37,7 +37,8 @@ func TestVerifyClean(t *testing.T) {
 	want := map[verifier.StepID]map[string]int64{
 		verifier.StepChain:       {"records": e.Records, "signatures": e.Records},
 		verifier.StepCheckpoints: {"checkpoints": 1},
-		verifier.StepDefinition:  {"voters": 30, "trustees": 5, "needed to decrypt": 3, "contests": 4, "positions": 20},
+		verifier.StepDefinition:  {"trustees": 5, "needed to decrypt": 3, "contests": 4, "positions": 20},
+		verifier.StepRoll:        {"roll records": 1, "voters": 30},
 		verifier.StepCeremony:    {"commitments": 5, "Schnorr proofs": 15, "share messages": 5, "sealed shares": 20, "verdicts": 5, "joint keys": 1, "verification keys": 5},
 		verifier.StepBallots:     {"ballots": 32, "counted": 30, "superseded": 2, "range proofs": 32 * 24, "phase changes": 2},
 		verifier.StepChallenges:  {"challenged ballots": 3},
@@ -64,7 +65,7 @@ func TestVerifyClean(t *testing.T) {
 	if r.Result[0].Title != e.Manifest.Contests[0].Title || r.Result[0].Options[1].Title != e.Manifest.Contests[0].Options[1].Title {
 		t.Errorf("result table titles = %q / %q", r.Result[0].Title, r.Result[0].Options[1].Title)
 	}
-	if !strings.Contains(text.String(), "✓ 5. ballots") || !strings.Contains(text.String(), "0 failures") {
+	if !strings.Contains(text.String(), "✓ 6. ballots") || !strings.Contains(text.String(), "0 failures") {
 		t.Errorf("text report lacks the ballots step or the verdict:\n%s", text.String())
 	}
 	if calls == 0 {
@@ -80,7 +81,7 @@ func TestVerifyClean(t *testing.T) {
 	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
 		t.Fatalf("JSON report does not parse: %v", err)
 	}
-	if back.Version != verifier.ReportVersion || !back.OK || len(back.Steps) != 9 || back.Steps[4].Counts.Get("ballots") != 32 {
+	if back.Version != verifier.ReportVersion || !back.OK || len(back.Steps) != 10 || back.Steps[5].Counts.Get("ballots") != 32 {
 		t.Errorf("JSON report round trip lost data: %+v", back)
 	}
 }

@@ -118,7 +118,8 @@ type ElectionInfo struct {
 	Phase        string                `json:"phase"`
 	Opens        string                `json:"opens"`
 	Closes       string                `json:"closes"`
-	Voters       int                   `json:"voters"`
+	Voters       int64                 `json:"voters"`
+	RollClosed   bool                  `json:"roll_closed"`
 	Trustees     int                   `json:"trustees"`
 	Threshold    int                   `json:"threshold"`
 	Contests     []ContestInfo         `json:"contests"`
@@ -152,7 +153,7 @@ func Info(e *Election) *ElectionInfo {
 	in := &ElectionInfo{
 		ID: m.ID, Title: m.Title, ManifestHash: hex.EncodeToString(e.ManifestHash[:]), Phase: e.Phase.String(),
 		Opens: m.Opens.Format("2006-01-02 15:04 UTC"), Closes: m.Closes.Format("2006-01-02 15:04 UTC"),
-		Voters: len(m.Voters), Trustees: len(m.Trustees), Threshold: m.Threshold,
+		Voters: e.RollSize, RollClosed: e.RollClosed, Trustees: len(m.Trustees), Threshold: m.Threshold,
 		Clients: append([]election.ClientHash{}, e.Clients...),
 	}
 	if e.Ballot != nil {

@@ -1,6 +1,7 @@
 package voterclient
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"strings"
@@ -28,6 +29,21 @@ type Election struct {
 	Phase election.Phase
 	// Clients are the published voter client builds.
 	Clients []election.ClientHash
+	// RollSize is the number of voters on the roll so far, and RollClosed
+	// whether the registrar has closed it.
+	RollSize   int64
+	RollClosed bool
+
+	rollEntry func(ed25519.PublicKey) (int64, bool)
+}
+
+// RollEntry returns the roll entry of the credential key cred, and
+// whether it is on the roll as read.
+func (e *Election) RollEntry(cred ed25519.PublicKey) (int64, bool) {
+	if e.rollEntry == nil {
+		return 0, false
+	}
+	return e.rollEntry(cred)
 }
 
 // Syncer rebuilds the election context from the board's records, read in
@@ -68,12 +84,16 @@ func (s *Syncer) Done() bool {
 // definition is read, Ballot before the joint key.
 func (s *Syncer) Election() *Election {
 	st := s.replay.State()
+	size, _, closed := st.RollStatus()
 	return &Election{
 		Manifest:     st.Manifest(),
 		ManifestHash: st.ManifestHash(),
 		Ballot:       st.Election(),
 		Phase:        st.Phase(),
 		Clients:      st.ClientHashes(),
+		RollSize:     size,
+		RollClosed:   closed,
+		rollEntry:    st.RollEntry,
 	}
 }
 

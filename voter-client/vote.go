@@ -26,19 +26,10 @@ func LoadCredential(e *Election, data []byte) (*ballot.Credential, error) {
 	if cred.Election != e.Manifest.ID {
 		return nil, problem(CodeWrongElection, nil, "This credential is for the election %q, but this board runs %q (%s). Open the page of your own election.", cred.Election, e.Manifest.ID, e.Manifest.Title)
 	}
-	if !onRoll(e.Manifest, cred) {
-		return nil, problem(CodeIneligible, nil, "This credential is not on the voter roll of %q, so a ballot signed with it would be refused. Ask your election official.", e.Manifest.Title)
+	if _, ok := e.RollEntry(cred.Public); !ok {
+		return nil, problem(CodeIneligible, nil, "This credential (voter %s) is not on the voter roll of %q, so a ballot signed with it would be refused. Ask the election's registrar.", cred.Voter, e.Manifest.Title)
 	}
 	return cred, nil
-}
-
-func onRoll(m *ballot.Manifest, cred *ballot.Credential) bool {
-	for _, v := range m.Voters {
-		if v.Equal(cred.Public) {
-			return true
-		}
-	}
-	return false
 }
 
 // Prepared is a ballot encrypted on this device, waiting for the voter to
@@ -69,7 +60,7 @@ func Prepare(e *Election, cred *ballot.Credential, choices ballot.Choices, prev 
 	}
 	b, secrets, err := ballot.Encrypt(e.Ballot, cred.Public, choices, prev)
 	if errors.Is(err, ballot.ErrNotEligible) {
-		return nil, problem(CodeIneligible, err, "This credential is not on the voter roll of this election, so a ballot signed with it would be refused. Ask your election official.")
+		return nil, problem(CodeIneligible, err, "This credential is not on the voter roll of this election, so a ballot signed with it would be refused. Ask the election's registrar.")
 	}
 	if err != nil {
 		return nil, problem(CodeBadInput, err, "Your ballot could not be encrypted. Reload the page and try again.")

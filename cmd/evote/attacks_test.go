@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/ballottest"
 	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/bulletin/server"
 	"github.com/evote/evote/bulletin/store"
 	"github.com/evote/evote/bulletin/witness"
@@ -454,7 +456,8 @@ func TestTrusteeRefusesReplayedFork(t *testing.T) {
 }
 
 // TestReceiptShowsOverridingRevote: whoever holds a voter's credential
-// (today, the official who generated it) casts a later ballot with it. The
+// (a registrar who generated it and kept a copy) casts a later ballot with
+// it. The
 // board takes it as a re-vote; the voter's receipt check must say that the
 // ballot was replaced, by which record and when, and exit non-zero.
 func TestReceiptShowsOverridingRevote(t *testing.T) {
@@ -490,6 +493,39 @@ func TestReceiptShowsOverridingRevote(t *testing.T) {
 	// The first receipt was not overwritten by the second cast.
 	if _, err := os.Stat(receipt); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestOfficialHoldsNoCredential replays the override attack with the
+// official's key: the official holds no voter's credential any more, so
+// it makes one of its own key under a voter's identifier. The voter client
+// refuses to encrypt for it (not on the roll), the board refuses a ballot
+// signed with it (ineligible), and the registrar's commands refuse the
+// official's key.
+func TestOfficialHoldsNoCredential(t *testing.T) {
+	l := newLab(t, 3)
+	l.open()
+	board := l.serveGenuine()
+	official := ed25519.PrivateKey(l.e.Official)
+	forged := &ballot.Credential{Election: l.e.Manifest.ID, Voter: l.e.Voters[1].Voter, Public: official.Public().(ed25519.PublicKey), Private: official}
+	b, err := forged.Marshal()
+	l.must(err)
+	path := filepath.Join(l.dir, "official-as-voter.json")
+	l.must(os.WriteFile(path, b, 0o600))
+	out, err := run(t, append([]string{"vote", "prepare", "--credential", path, "--choices", "mayor=bob;budget=schools:3,roads:2",
+		"--out", filepath.Join(l.dir, "ballot.prepared"), "--device-state", filepath.Join(l.dir, "official-device")}, board...)...)
+	wantRefusal(t, out, err, "not on the voter roll")
+
+	// Past the client, straight to the board: refused as ineligible.
+	eb, _, err := l.e.Encrypt(t.Context(), 1, l.e.RandomChoices())
+	l.must(err)
+	eb.Credential = forged.Public
+	cl, err := client.New(board[1], l.vkey, nil)
+	l.must(err)
+	_, _, err = post(t.Context(), cl, election.KeySigner(official), election.TypeBallot, eb)
+	var rej *bulletin.RejectError
+	if !errors.As(err, &rej) || rej.Code != bulletin.CodeIneligible {
+		t.Fatalf("the board's answer to a ballot signed with the official's key: %v, want ineligible", err)
 	}
 }
 
@@ -538,9 +574,9 @@ func TestVerifyRefusesWhatTheBoardMustRefuse(t *testing.T) {
 		t.Fatalf("evote verify passed a board that broke the rules:\n%s", stdout)
 	}
 	for _, want := range []string{
-		fmt.Sprintf("record %d (ballot), step 5 ballots: duplicate: a ciphertext of this ballot was revealed by the challenged ballot of record %d", n-6, n-7),
-		fmt.Sprintf("record %d (challenged-ballot), step 6 challenges: duplicate: a ciphertext of this ballot is also in the ballot cast as record %d", n-4, n-5),
-		fmt.Sprintf("record %d (ballot), step 5 ballots: wrong-order: record %d, a later ballot from the same device, already follows this one", n-1, n-2),
+		fmt.Sprintf("record %d (ballot), step 6 ballots: duplicate: a ciphertext of this ballot was revealed by the challenged ballot of record %d", n-6, n-7),
+		fmt.Sprintf("record %d (challenged-ballot), step 7 challenges: duplicate: a ciphertext of this ballot is also in the ballot cast as record %d", n-4, n-5),
+		fmt.Sprintf("record %d (ballot), step 6 ballots: wrong-order: record %d, a later ballot from the same device, already follows this one", n-1, n-2),
 		"✓ 1. chain", "✓ 2. signed checkpoints",
 	} {
 		if !strings.Contains(stdout, want) {
@@ -549,10 +585,11 @@ func TestVerifyRefusesWhatTheBoardMustRefuse(t *testing.T) {
 	}
 }
 
-// TestInitRefusesSmallOrderRollKey: the identity point is a valid curve
-// point for which (S·B, S) verifies for every message, so anyone could sign
-// as that voter. election init refuses it, naming the entry.
-func TestInitRefusesSmallOrderRollKey(t *testing.T) {
+// TestInitRefusesSmallOrderRegistrar: the identity point is a valid curve
+// point for which (S·B, S) verifies for every message, so anyone could
+// sign as a registrar with that key and put voters on the roll. election
+// init refuses it, naming the field.
+func TestInitRefusesSmallOrderRegistrar(t *testing.T) {
 	dir := t.TempDir()
 	mustRun(t, "election", "keygen", "--out", filepath.Join(dir, "official.key"))
 	priv, err := readSigningKey(filepath.Join(dir, "official.key"))
@@ -564,20 +601,19 @@ func TestInitRefusesSmallOrderRollKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub := trustee.Public()
-	good, _, _ := ed25519.GenerateKey(rand.Reader)
 	identity := append([]byte{1}, make([]byte, 31)...)
-	def := fmt.Sprintf(`{"version":"evote/v1","id":"weak-roll","title":"Weak roll","official":%q,
+	def := fmt.Sprintf(`{"version":"evote/v1","id":"weak-roll","title":"Weak roll","official":%q,"registrar":%q,
  "opens":"2026-01-01T00:00:00Z","closes":"2026-01-02T00:00:00Z",
  "contests":[{"id":"q","title":"Q","min_selections":0,"max_selections":1,"options":[{"id":"y","title":"Yes"},{"id":"n","title":"No"}]}],
- "trustees":[{"name":"T","sign_key":%q,"enc_key":%q}],"threshold":1,"voters":[%q,%q]}`,
-		b64(priv.Public().(ed25519.PublicKey)), b64(pub.SignKey), b64(pub.EncKey), b64(good), b64(identity))
+ "trustees":[{"name":"T","sign_key":%q,"enc_key":%q}],"threshold":1}`,
+		b64(priv.Public().(ed25519.PublicKey)), b64(identity), b64(pub.SignKey), b64(pub.EncKey))
 	path := filepath.Join(dir, "election.json")
 	if err := os.WriteFile(path, []byte(def), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out, err := run(t, "election", "init", "--key", filepath.Join(dir, "official.key"), "--definition", path,
 		"--board", "http://127.0.0.1:1", "--board-key", "unused")
-	wantRefusal(t, out, err, "$.voters[1]", "small-order")
+	wantRefusal(t, out, err, "$.registrar", "small-order")
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

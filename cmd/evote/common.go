@@ -214,8 +214,7 @@ func submit(ctx context.Context, cl *client.Client, s election.Signer, typ strin
 		err = fmt.Errorf("the board refused the %s record: %w", typ, err)
 		var rej *bulletin.RejectError
 		if errors.As(err, &rej) && rej.Code == bulletin.CodeTooLarge {
-			return nil, withHint(err, "the %s record is %d bytes (a definition carries the voter roll, ~47 bytes per voter); "+
-				"the board operator can raise the limit with `evote board serve --max-payload BYTES`", typ, len(sub.Payload))
+			return nil, withHint(err, "the %s record is %d bytes; the board operator can raise the limit with `evote board serve --max-payload BYTES`", typ, len(sub.Payload))
 		}
 		return nil, boardHint(err)
 	}

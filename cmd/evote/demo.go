@@ -41,14 +41,20 @@ func demoCommand() *cli.Command {
 		Name:  "demo",
 		Usage: "run a whole election end to end on a local board and verify it",
 		Description: `The demo writes a sample election definition with several kinds of contest,
-starts a bulletin board (SQLite) on loopback, runs the key ceremony of 5
+starts a bulletin board (SQLite) on loopback, has a registrar (not the
+official) put the voters on the roll, runs the key ceremony of 5
 trustees with threshold 3, casts ballots for N simulated voters through the
 board's HTTP API (with a few Benaloh challenges and re-votes), closes voting,
 decrypts the tally with only 3 trustees, publishes the result, exports the
 record and verifies it from scratch. Three independent witnesses
 (litewitness, c2sp.org/tlog-witness) cosign the board's checkpoints, and
 every participant demands two of their cosignatures before it acts. It
-leaves everything in --dir.`,
+leaves everything in --dir.
+
+With --credentials registrar (the default) the registrar generates each
+voter's credential; with --credentials voter each voter makes its own and
+sends the registrar a signed registration request, so nobody but the
+voter ever holds its private key.`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "voters", Usage: "number of simulated voters", Value: 1000},
 			&cli.IntFlag{Name: "challenges", Usage: "number of Benaloh challenges", Value: 5},
@@ -57,6 +63,7 @@ leaves everything in --dir.`,
 			&cli.StringFlag{Name: "dir", Usage: "folder to leave the database, record and keys in", Value: "evote-demo"},
 			&cli.IntFlag{Name: "witnesses", Usage: "number of witnesses cosigning the board's checkpoints (0: none)", Value: 3},
 			&cli.IntFlag{Name: "witness-quorum", Usage: "cosignatures every participant demands", Value: 2},
+			&cli.StringFlag{Name: "credentials", Usage: "who makes the voters' credentials: `registrar` or voter", Value: "registrar"},
 		},
 		Action:      runDemo,
 		Subcommands: []*cli.Command{demoWitnessesCommand()},
@@ -99,6 +106,10 @@ func runDemo(c *cli.Context) error {
 	if nw < 0 || nw > 10 || nw > 0 && (quorum < 1 || quorum > nw) {
 		return errors.New("need --witnesses from 0 to 10 and --witness-quorum from 1 to --witnesses")
 	}
+	mode := c.String("credentials")
+	if mode != "registrar" && mode != "voter" {
+		return fmt.Errorf("--credentials is %q: want registrar (the registrar generates them) or voter (each voter makes its own)", mode)
+	}
 	d := &demo{c: c, dir: c.String("dir"), start: time.Now(), origin: demoOrigin, quorum: quorum}
 	if err := d.prepareDir(); err != nil {
 		return err
@@ -113,7 +124,8 @@ func runDemo(c *cli.Context) error {
 
 	opts := simulate.Options{
 		Title: "Demo municipal election", Voters: voters, Trustees: demoTrustees, Threshold: demoThreshold,
-		Board: &ballot.Board{Origin: d.origin, Key: d.vkey},
+		Board:     &ballot.Board{Origin: d.origin, Key: d.vkey},
+		VoterHeld: mode == "voter",
 	}
 	for _, w := range d.witnesses {
 		opts.Witnesses = append(opts.Witnesses, ballot.Witness{Name: w.Name, Key: w.VKey})
@@ -126,8 +138,13 @@ func runDemo(c *cli.Context) error {
 	if err := d.saveKeys(e); err != nil {
 		return err
 	}
-	d.step("posted the election definition: %d contests, %d voters, %d trustees, threshold %d",
-		len(e.Manifest.Contests), voters, len(e.Trustees), e.Manifest.Threshold)
+	d.step("posted the election definition: %d contests, %d trustees, threshold %d; the voter roll is the registrar's, not the official's",
+		len(e.Manifest.Contests), len(e.Trustees), e.Manifest.Threshold)
+	if mode == "voter" {
+		d.step("%d voters made their own credentials on their devices and sent the registrar signed registration requests; it checked them, posted the keys to the roll and closed it (nobody but each voter ever held a private key)", voters)
+	} else {
+		d.step("the registrar generated %d credentials, posted their public keys to the roll and closed it (the official holds none)", voters)
+	}
 
 	if err := e.Ceremony(ctx); err != nil {
 		return err
@@ -357,7 +374,7 @@ func (d *demo) state(ctx context.Context) (*election.State, error) {
 	return d.view.SyncTo(ctx, d.need.Size())
 }
 
-// saveKeys leaves the definition, the official's key and the voters'
+// saveKeys leaves the definition, the official's and registrar's keys and the voters'
 // credentials in the folder so that a person can continue by hand.
 func (d *demo) saveKeys(e *simulate.Election) error {
 	def, err := e.Manifest.MarshalCanonical()
@@ -370,6 +387,9 @@ func (d *demo) saveKeys(e *simulate.Election) error {
 	if err := writeSigningKey(filepath.Join(d.dir, "official.key"), ed25519.PrivateKey(e.Official)); err != nil {
 		return err
 	}
+	if err := writeSigningKey(filepath.Join(d.dir, "registrar.key"), ed25519.PrivateKey(e.Registrar)); err != nil {
+		return err
+	}
 	creds := filepath.Join(d.dir, "credentials")
 	if err := os.MkdirAll(creds, 0o700); err != nil {
 		return err
@@ -379,7 +399,7 @@ func (d *demo) saveKeys(e *simulate.Election) error {
 		if err != nil {
 			return err
 		}
-		if err := writeNewFile(filepath.Join(creds, fmt.Sprintf("voter-%05d.json", i+1)), b, 0o600); err != nil {
+		if err := writeNewFile(filepath.Join(creds, e.Voters[i].Voter+".json"), b, 0o600); err != nil {
 			return err
 		}
 	}
@@ -503,8 +523,9 @@ var guide = template.Must(template.New("guide").Parse(`This folder holds a compl
   checkpoint.txt     the board's last checkpoint, signed by the board{{if .Witnesses}} and cosigned by its witnesses{{end}}
   expected-counts.json  the totals the simulated voters cast, to compare with the result
   official.key       the official's signing key
+  registrar.key      the registrar's signing key (it posted and closed the voter roll)
   trustee-N/         each trustee's keystore with its secret share (passphrase: "{{.Passphrase}}")
-  credentials/       each voter's credential{{if .Witnesses}}
+  credentials/       each voter's credential, named by voter identifier{{if .Witnesses}}
   witness-N/         each witness's key and litewitness database{{end}}
   at-close/          a copy of the board{{if .Witnesses}} and of its witnesses{{end}} as they were when voting closed
 

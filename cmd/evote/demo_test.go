@@ -74,7 +74,7 @@ func TestDemoSmall(t *testing.T) {
 			}
 		}
 	}
-	for _, f := range []string{"board.db", "record.jsonl", "checkpoint.txt", "README.txt", "election.json", "official.key", "trustee-3/trustee.keystore", "credentials/voter-00025.json"} {
+	for _, f := range []string{"board.db", "record.jsonl", "checkpoint.txt", "README.txt", "election.json", "official.key", "trustee-3/trustee.keystore", "registrar.key", "credentials/voter-000025.json"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("the demo left no %s: %v", f, err)
 		}

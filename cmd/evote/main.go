@@ -51,6 +51,8 @@ func newApp() *cli.App {
 			verifyCommand(),
 			boardCommand(),
 			electionCommand(),
+			registrarCommand(),
+			voterCommand(),
 			trusteeCommand(),
 			voteCommand(),
 			tallyCommand(),

@@ -43,7 +43,6 @@ func electionCommand() *cli.Command {
 				Flags: append([]cli.Flag{
 					officialKeyFlag(),
 					&cli.StringFlag{Name: "definition", Usage: "the election definition (JSON, see docs/spec/ballot.md)", Required: true},
-					&cli.StringFlag{Name: "credentials-dir", Usage: "where to write generated voter credentials (if the definition has voter_count)", Value: "credentials"},
 				}, boardFlags()...),
 				Action: electionInit,
 			},
@@ -94,6 +93,12 @@ func tallyCommand() *cli.Command {
 }
 
 func officialKeygen(c *cli.Context) error {
+	return signingKeygen(c, `official public key (put it in the definition's "official" field)`)
+}
+
+// signingKeygen writes a new Ed25519 signing key to --out and prints its
+// public key under the heading what.
+func signingKeygen(c *cli.Context, what string) error {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return err
@@ -101,8 +106,7 @@ func officialKeygen(c *cli.Context) error {
 	if err := writeSigningKey(c.String("out"), priv); err != nil {
 		return err
 	}
-	fmt.Fprintf(out(c), "wrote %s\nofficial public key (put it in the definition's \"official\" field):\n%s\n",
-		c.String("out"), base64.StdEncoding.EncodeToString(pub))
+	fmt.Fprintf(out(c), "wrote %s\n%s:\n%s\n", c.String("out"), what, base64.StdEncoding.EncodeToString(pub))
 	return nil
 }
 
@@ -130,33 +134,9 @@ func electionInit(c *cli.Context) error {
 	if err := nameBoard(m, vkey); err != nil {
 		return err
 	}
-	var creds []*ballot.Credential
-	if m.VoterCount > 0 {
-		if creds, err = m.FillVoters(); err != nil {
-			return err
-		}
-	}
 	cl, err := boardClient(c)
 	if err != nil {
 		return err
-	}
-	// Write the credentials before posting: a posted roll without its
-	// private keys would disenfranchise everyone.
-	if len(creds) > 0 {
-		dir := c.String("credentials-dir")
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return err
-		}
-		for i, cred := range creds {
-			b, err := cred.Marshal()
-			if err != nil {
-				return err
-			}
-			if err := writeNewFile(filepath.Join(dir, fmt.Sprintf("voter-%05d.json", i+1)), b, 0o600); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintf(out(c), "wrote %d voter credentials to %s: hand one to each voter\n", len(creds), dir)
 	}
 	rec, _, err := post(c.Context, cl, key, election.TypeDefinition, m)
 	if err != nil {
@@ -167,7 +147,7 @@ func electionInit(c *cli.Context) error {
 		return err
 	}
 	fmt.Fprintf(out(c), "posted the definition of %q as record %d\nmanifest hash %x\n", m.Title, rec.Index, h)
-	fmt.Fprintf(out(c), "next: each trustee runs `evote trustee ceremony`\n")
+	fmt.Fprintf(out(c), "next: the registrar puts the voters on the roll (`evote registrar issue` or `register`, then `close-roll`), and each trustee runs `evote trustee ceremony`\n")
 	return nil
 }
 
@@ -195,8 +175,8 @@ func finishCeremony(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := waitFor(c.Context, c, newFollower(cl), "every trustee's verdict", func(s *election.State) bool {
-		return s.VerdictsComplete() || s.CeremonyFailure() != nil
+	st, err := waitFor(c.Context, c, newFollower(cl), "every trustee's verdict and the registrar's closing of the voter roll", func(s *election.State) bool {
+		return s.VerdictsComplete() && s.Roll() != nil || s.CeremonyFailure() != nil
 	})
 	if err != nil {
 		return err

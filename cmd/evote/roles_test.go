@@ -76,9 +76,10 @@ func TestEveryRoleByHand(t *testing.T) {
 	board := []string{"--board", url, "--board-key", "@" + at("board/board.vkey")}
 	with := func(args ...string) []string { return append(args, board...) }
 
-	// Keys: the official and three trustees.
-	keyOut := mustRun(t, "election", "keygen", "--out", at("official.key"))
-	officialPub := regexp.MustCompile(`(?m)^[A-Za-z0-9+/]{43}=$`).FindString(keyOut)
+	// Keys: the official, the registrar and three trustees.
+	pubKey := regexp.MustCompile(`(?m)^[A-Za-z0-9+/]{43}=$`)
+	officialPub := pubKey.FindString(mustRun(t, "election", "keygen", "--out", at("official.key")))
+	registrarPub := pubKey.FindString(mustRun(t, "registrar", "keygen", "--out", at("registrar.key")))
 	var trustees []string
 	for i := 1; i <= 3; i++ {
 		td := at(fmt.Sprintf("trustee-%d", i))
@@ -105,6 +106,7 @@ func TestEveryRoleByHand(t *testing.T) {
 	def := fmt.Sprintf(`{
   "version": "evote/v1", "id": "by-hand", "title": "Election by hand",
   "official": %q,
+  "registrar": %q,
   "opens": %q, "closes": %q,
   "contests": [
     {"id": "mayor", "title": "Mayor", "kind": "plurality", "min_selections": 0, "max_selections": 1,
@@ -114,12 +116,54 @@ func TestEveryRoleByHand(t *testing.T) {
   ],
   "trustees": [%s],
   "threshold": 2,
-  "voter_count": 3
-}`, officialPub, now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339), strings.Join(trustees, ","))
+  "min_counted": 2
+}`, officialPub, registrarPub, now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339), strings.Join(trustees, ","))
 	os.WriteFile(at("election.json"), []byte(def), 0o644)
-	out := mustRun(t, with("election", "init", "--key", at("official.key"), "--definition", at("election.json"), "--credentials-dir", at("credentials"))...)
-	if !strings.Contains(out, "wrote 3 voter credentials") {
+	out := mustRun(t, with("election", "init", "--key", at("official.key"), "--definition", at("election.json"))...)
+	if !strings.Contains(out, "registrar") {
 		t.Fatalf("election init printed %q", out)
+	}
+
+	// The roll: the registrar issues credentials to voters 1 and 2 (with a
+	// printable page); voter 3 makes its own and sends a request.
+	os.WriteFile(at("voters.txt"), []byte("# the register\nvoter-00001\nvoter-00002\n"), 0o644)
+	out = mustRun(t, with("registrar", "issue", "--key", at("registrar.key"), "--voters", at("voters.txt"), "--out", at("credentials"), "--print", at("credentials.html"))...)
+	if !strings.Contains(out, "posted 2 voters to the roll as entries 0 to 1") {
+		t.Fatalf("registrar issue printed %q", out)
+	}
+	if page, err := os.ReadFile(at("credentials.html")); err != nil || strings.Count(string(page), "data:image/png;base64,") != 2 || !strings.Contains(string(page), "voter-00002") {
+		t.Fatalf("the printable page lacks the voters' QR codes: %v", err)
+	}
+	if _, err := run(t, with("election", "init", "--key", at("registrar.key"), "--definition", at("election.json"))...); err == nil {
+		t.Fatal("the registrar posted a definition")
+	}
+	if out, err := run(t, with("registrar", "issue", "--key", at("official.key"), "--voters", at("voters.txt"), "--out", at("official-creds"))...); err == nil || !strings.Contains(err.Error(), "not the registrar") {
+		t.Fatalf("the official issued credentials: %v\n%s", err, out)
+	}
+	out = mustRun(t, with("voter", "keygen", "--id", "voter-00003", "--out", at("credentials/voter-00003.json"), "--request", at("request-3.json"))...)
+	if !strings.Contains(out, "nobody else has it") {
+		t.Fatalf("voter keygen printed %q", out)
+	}
+	if out, err := run(t, with("voter", "check-roll", "--credential", at("credentials/voter-00003.json"))...); err == nil || !strings.Contains(err.Error(), "NOT ON THE ROLL") {
+		t.Fatalf("check-roll before registering: %v\n%s", err, out)
+	}
+	// A request altered in transit (another voter's identifier) is refused.
+	req, _ := os.ReadFile(at("request-3.json"))
+	os.WriteFile(at("request-altered.json"), []byte(strings.Replace(string(req), "voter-00003", "voter-00009", 1)), 0o644)
+	if out, err := run(t, append(with("registrar", "register", "--key", at("registrar.key")), at("request-altered.json"))...); err == nil || !strings.Contains(err.Error(), "signature") {
+		t.Fatalf("an altered registration request was accepted: %v\n%s", err, out)
+	}
+	mustRun(t, append(with("registrar", "register", "--key", at("registrar.key")), at("request-3.json"))...)
+	out = mustRun(t, with("voter", "check-roll", "--credential", at("credentials/voter-00003.json"))...)
+	if !strings.Contains(out, "ON THE ROLL: your credential (voter voter-00003) is entry 2 of the 3 voters") {
+		t.Fatalf("check-roll after registering printed %q", out)
+	}
+	out = mustRun(t, with("registrar", "close-roll", "--key", at("registrar.key"))...)
+	if !strings.Contains(out, "closed the voter roll") || !strings.Contains(out, "3 voters") {
+		t.Fatalf("close-roll printed %q", out)
+	}
+	if out, err := run(t, with("voter", "keygen", "--id", "voter-00004", "--out", at("late.json"), "--request", at("late-request.json"))...); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Fatalf("voter keygen after the roll closed: %v\n%s", err, out)
 	}
 	// A definition with a mistake is refused with the problem named.
 	os.WriteFile(at("bad.json"), []byte(strings.Replace(def, `"threshold": 2`, `"threshold": 4`, 1)), 0o644)

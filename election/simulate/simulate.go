@@ -1,5 +1,5 @@
 // Package simulate drives a whole election through a bulletin board:
-// an official, n trustees and many voters, each doing what the real
+// an official, a registrar, n trustees and many voters, each doing what the real
 // participants do and posting signed records through a Post function (the
 // board's Log in tests, the HTTP client in the demo). It keeps the
 // plaintext choices of the counted ballots so that the result can be
@@ -36,10 +36,11 @@ type Election struct {
 	Post  PostFunc
 	State StateFunc
 
-	Manifest *ballot.Manifest
-	Official election.KeySigner
-	Trustees []*ceremony.TrusteeKeys
-	Voters   []*ballot.Credential
+	Manifest  *ballot.Manifest
+	Official  election.KeySigner
+	Registrar election.KeySigner
+	Trustees  []*ceremony.TrusteeKeys
+	Voters    []*ballot.Credential // voter v's identifier is VoterID(v)
 
 	dealers []*ceremony.DealerSecret
 	Shares  []*ceremony.TrusteeShare // by trustee index − 1, after the ceremony
@@ -63,7 +64,16 @@ type Options struct {
 	Board         *ballot.Board
 	Witnesses     []ballot.Witness
 	WitnessQuorum int
+	// VoterHeld has each voter make its own credential and send the
+	// registrar a registration request, which the registrar checks before
+	// posting the key; otherwise the registrar generates the credentials.
+	VoterHeld bool
+	// LeaveRollOpen has New post the roll's entries but not close it.
+	LeaveRollOpen bool
 }
+
+// VoterID returns the identifier the simulated registrar gives voter v.
+func VoterID(v int) string { return fmt.Sprintf("voter-%06d", v+1) }
 
 // SampleContests returns one contest of each kind: plurality, k-of-n,
 // approval and cumulative.
@@ -83,14 +93,15 @@ func SampleContests() []ballot.Contest {
 	}
 }
 
-// NewManifest builds the definition, the official's key, the trustees' keys
-// and the voters' credentials for opts.
-func NewManifest(opts Options) (*ballot.Manifest, election.KeySigner, []*ceremony.TrusteeKeys, []*ballot.Credential, error) {
-	_, offPriv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
+// NewManifest builds the definition and the keys of the official, the
+// registrar and the trustees for opts.
+func NewManifest(opts Options) (m *ballot.Manifest, official, registrar election.KeySigner, trustees []*ceremony.TrusteeKeys, err error) {
+	if official, err = newSigner(); err != nil {
 		return nil, nil, nil, nil, err
 	}
-	official := election.KeySigner(offPriv)
+	if registrar, err = newSigner(); err != nil {
+		return nil, nil, nil, nil, err
+	}
 	contests := opts.Contests
 	if len(contests) == 0 {
 		contests = SampleContests()
@@ -100,11 +111,12 @@ func NewManifest(opts Options) (*ballot.Manifest, election.KeySigner, []*ceremon
 		title = "Simulated election"
 	}
 	opens := time.Now().UTC().Truncate(time.Second)
-	m := &ballot.Manifest{
+	m = &ballot.Manifest{
 		Version:       ballot.Version,
 		ID:            "sim-election",
 		Title:         title,
 		Official:      official.PublicKey(),
+		Registrar:     registrar.PublicKey(),
 		Opens:         opens,
 		Closes:        opens.Add(24 * time.Hour),
 		Contests:      contests,
@@ -113,9 +125,8 @@ func NewManifest(opts Options) (*ballot.Manifest, election.KeySigner, []*ceremon
 		Board:         opts.Board,
 		Witnesses:     opts.Witnesses,
 		WitnessQuorum: opts.WitnessQuorum,
-		VoterCount:    opts.Voters,
 	}
-	trustees := make([]*ceremony.TrusteeKeys, opts.Trustees)
+	trustees = make([]*ceremony.TrusteeKeys, opts.Trustees)
 	for i := range trustees {
 		if trustees[i], err = ceremony.GenerateTrusteeKeys(); err != nil {
 			return nil, nil, nil, nil, err
@@ -123,30 +134,88 @@ func NewManifest(opts Options) (*ballot.Manifest, election.KeySigner, []*ceremon
 		pub := trustees[i].Public()
 		m.Trustees = append(m.Trustees, ballot.Trustee{Name: fmt.Sprintf("trustee-%d", i+1), SignKey: pub.SignKey, EncKey: pub.EncKey})
 	}
-	creds, err := m.FillVoters()
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	return m, official, trustees, creds, nil
+	return m, official, registrar, trustees, nil
 }
 
-// New creates the participants and posts the election definition.
+// newSigner returns a fresh Ed25519 signing key.
+func newSigner() (election.KeySigner, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	return election.KeySigner(priv), err
+}
+
+// New creates the participants, posts the election definition, and has
+// the registrar post the roll of opts.Voters voters and close it (unless
+// opts.LeaveRollOpen).
 func New(ctx context.Context, post PostFunc, state StateFunc, opts Options) (*Election, error) {
-	m, official, trustees, creds, err := NewManifest(opts)
+	m, official, registrar, trustees, err := NewManifest(opts)
 	if err != nil {
 		return nil, fmt.Errorf("simulate: %w", err)
 	}
 	e := &Election{
-		Post: post, State: state, Manifest: m, Official: official, Trustees: trustees, Voters: creds,
+		Post: post, State: state, Manifest: m, Official: official, Registrar: registrar, Trustees: trustees,
 		dealers: make([]*ceremony.DealerSecret, len(trustees)),
 		Shares:  make([]*ceremony.TrusteeShare, len(trustees)),
 		counted: make(map[int]ballot.Choices),
 		prev:    make(map[int]ballot.ConfirmationCode),
 	}
-	if _, err := e.post(ctx, official, election.TypeDefinition, m); err != nil {
+	rec, err := e.post(ctx, official, election.TypeDefinition, m)
+	if err != nil {
 		return nil, err
 	}
-	return e, nil
+	mh := ballot.ManifestHash(rec.Payload)
+	entries := make([]ballot.RollEntry, opts.Voters)
+	e.Voters = make([]*ballot.Credential, opts.Voters)
+	for v := range e.Voters {
+		// Made by the registrar, or by the voter, who then sends only a
+		// signed registration request, which the registrar checks.
+		c, err := ballot.NewCredential(m.ID, VoterID(v))
+		if err != nil {
+			return nil, fmt.Errorf("simulate: %w", err)
+		}
+		e.Voters[v], entries[v] = c, c.Entry()
+		if opts.VoterHeld {
+			r, err := ballot.ParseRegistration(ballot.NewRegistration(c, mh).Marshal())
+			if err != nil {
+				return nil, fmt.Errorf("simulate: voter %d's registration: %w", v, err)
+			}
+			entries[v] = r.Entry()
+		}
+	}
+	if err := e.PostRoll(ctx, 0, entries); err != nil {
+		return nil, err
+	}
+	if opts.LeaveRollOpen {
+		return e, nil
+	}
+	return e, e.CloseRoll(ctx)
+}
+
+// PostRoll has the registrar post entries to a roll of first entries.
+func (e *Election) PostRoll(ctx context.Context, first int64, entries []ballot.RollEntry) error {
+	mh, err := e.Manifest.Hash()
+	if err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	for _, c := range ballot.RollChunks(mh, first, entries) {
+		if _, err := e.post(ctx, e.Registrar, election.TypeRoll, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CloseRoll has the registrar close the roll as the board has it.
+func (e *Election) CloseRoll(ctx context.Context) error {
+	st, err := e.State(ctx)
+	if err != nil {
+		return err
+	}
+	c, err := st.RollCloseRecord()
+	if err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	_, err = e.post(ctx, e.Registrar, election.TypeRollClose, c)
+	return err
 }
 
 func (e *Election) post(ctx context.Context, s election.Signer, typ string, v any) (*bulletin.Record, error) {

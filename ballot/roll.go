@@ -1,0 +1,323 @@
+package ballot
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+
+	"github.com/evote/evote/internal/strictjson"
+)
+
+// MaxRollChunk bounds the entries of one roll record, so that the record,
+// voter identifiers of the longest kind included, stays under the 65,535
+// bytes of a C2SP tlog-tiles entry (docs/spec/ballot.md §6).
+const MaxRollChunk = 500
+
+// MaxVoterIDLen bounds a voter identifier.
+const MaxVoterIDLen = 64
+
+// rollHashLbl starts the roll hash (docs/spec/ballot.md §6.2).
+const rollHashLbl = "evote/v1/roll\x00"
+
+// RollEntry is one voter on the roll: the registrar's identifier for the
+// voter and the voter's credential public key.
+type RollEntry struct {
+	Voter string
+	Key   ed25519.PublicKey
+}
+
+// RollChunk is the payload of a roll record, posted by the registrar
+// (docs/spec/ballot.md §6.1): entries First, First+1, … of the roll of the
+// election whose manifest hash is Election.
+type RollChunk struct {
+	Election [32]byte
+	First    int64
+	Voters   []RollEntry
+}
+
+// RollClose is the payload of the registrar's record that closes the roll:
+// its size and hash, which enter the base hash (§1.5).
+type RollClose struct {
+	Election [32]byte
+	Size     int64
+	Hash     [32]byte
+}
+
+type rollEntryJSON struct {
+	Voter string `json:"voter"`
+	Key   []byte `json:"key"`
+}
+
+type rollChunkJSON struct {
+	Election string          `json:"election"`
+	First    int64           `json:"first"`
+	Voters   []rollEntryJSON `json:"voters"`
+}
+
+type rollCloseJSON struct {
+	Election string `json:"election"`
+	Size     int64  `json:"size"`
+	Hash     string `json:"hash"`
+}
+
+// ValidVoterID reports whether s is a voter identifier: 1 to MaxVoterIDLen
+// characters from A–Z, a–z, 0–9 and . _ - @ +. The registrar chooses them;
+// they are published on the roll, so an election that keeps turnout
+// private uses identifiers that name nobody outside the registrar's files.
+func ValidVoterID(s string) bool {
+	if len(s) == 0 || len(s) > MaxVoterIDLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '.' || c == '_' || c == '-' || c == '@' || c == '+':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Marshal returns the canonical payload of c: compact JSON
+// {"election":hex,"first":n,"voters":[{"voter":id,"key":base64},…]}.
+func (c *RollChunk) Marshal() []byte {
+	j := rollChunkJSON{Election: hex.EncodeToString(c.Election[:]), First: c.First, Voters: make([]rollEntryJSON, len(c.Voters))}
+	for i, e := range c.Voters {
+		j.Voters[i] = rollEntryJSON{Voter: e.Voter, Key: e.Key}
+	}
+	b, err := marshalCompact(j)
+	if err != nil {
+		panic(fmt.Sprintf("ballot: encoding a roll chunk: %v", err))
+	}
+	return b
+}
+
+// ParseRollChunk parses a roll record's payload. It accepts only the
+// canonical encoding, 1 to MaxRollChunk entries, valid voter identifiers
+// and keys valid as a manifest's (§1.1); that no identifier or key is
+// there twice is RollBuilder's rule.
+func ParseRollChunk(data []byte) (*RollChunk, error) {
+	var j rollChunkJSON
+	if err := strictjson.Unmarshal(data, &j); err != nil {
+		return nil, fmt.Errorf("roll: %w", err)
+	}
+	c := &RollChunk{First: j.First}
+	var err error
+	if c.Election, err = parseHexHash(j.Election); err != nil {
+		return nil, fmt.Errorf("roll: election: %w", err)
+	}
+	if j.First < 0 {
+		return nil, fmt.Errorf("roll: first entry %d is negative", j.First)
+	}
+	if len(j.Voters) == 0 || len(j.Voters) > MaxRollChunk {
+		return nil, fmt.Errorf("roll: %d entries; a roll record holds 1 to %d", len(j.Voters), MaxRollChunk)
+	}
+	c.Voters = make([]RollEntry, len(j.Voters))
+	for i, e := range j.Voters {
+		if !ValidVoterID(e.Voter) {
+			return nil, fmt.Errorf("roll: entry %d: %q is not a voter identifier (1 to %d characters from A-Z, a-z, 0-9, '.', '_', '-', '@', '+')", c.First+int64(i), e.Voter, MaxVoterIDLen)
+		}
+		if len(e.Key) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("roll: entry %d: key is %d bytes, want %d", c.First+int64(i), len(e.Key), ed25519.PublicKeySize)
+		}
+		if problem := checkEdKey(e.Key); problem != "" {
+			return nil, fmt.Errorf("roll: entry %d: key: %s", c.First+int64(i), problem)
+		}
+		c.Voters[i] = RollEntry{Voter: e.Voter, Key: e.Key}
+	}
+	if !bytes.Equal(c.Marshal(), data) {
+		return nil, errors.New("roll: not in canonical form (compact JSON, members in the specified order)")
+	}
+	return c, nil
+}
+
+// Marshal returns the canonical payload of c: compact JSON
+// {"election":hex,"size":n,"hash":hex}.
+func (c *RollClose) Marshal() []byte {
+	b, err := marshalCompact(rollCloseJSON{Election: hex.EncodeToString(c.Election[:]), Size: c.Size, Hash: hex.EncodeToString(c.Hash[:])})
+	if err != nil {
+		panic(fmt.Sprintf("ballot: encoding a roll close: %v", err))
+	}
+	return b
+}
+
+// ParseRollClose parses the payload of the record that closes the roll,
+// in its canonical encoding only.
+func ParseRollClose(data []byte) (*RollClose, error) {
+	var j rollCloseJSON
+	if err := strictjson.Unmarshal(data, &j); err != nil {
+		return nil, fmt.Errorf("roll close: %w", err)
+	}
+	if j.Size < 0 {
+		return nil, fmt.Errorf("roll close: size %d is negative", j.Size)
+	}
+	c := &RollClose{Size: j.Size}
+	var err error
+	if c.Election, err = parseHexHash(j.Election); err != nil {
+		return nil, fmt.Errorf("roll close: election: %w", err)
+	}
+	if c.Hash, err = parseHexHash(j.Hash); err != nil {
+		return nil, fmt.Errorf("roll close: hash: %w", err)
+	}
+	if !bytes.Equal(c.Marshal(), data) {
+		return nil, errors.New("roll close: not in canonical form (compact JSON, members in the specified order)")
+	}
+	return c, nil
+}
+
+// parseHexHash decodes 64 lower-case hex digits.
+func parseHexHash(s string) ([32]byte, error) {
+	var h [32]byte
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != 32 || hex.EncodeToString(b) != s {
+		return h, fmt.Errorf("%q is not 64 lower-case hex digits", s)
+	}
+	return [32]byte(b), nil
+}
+
+// Roll is a closed voter roll: who may vote in an election. It is
+// immutable and safe for concurrent use.
+type Roll struct {
+	size int64
+	hash [32]byte
+	keys map[[32]byte]int64 // credential key → entry
+}
+
+// Size returns the number of entries.
+func (r *Roll) Size() int64 { return r.size }
+
+// Hash returns the roll hash (docs/spec/ballot.md §6.2).
+func (r *Roll) Hash() [32]byte { return r.hash }
+
+// Entry returns the entry number of the credential key cred, and whether
+// it is on the roll.
+func (r *Roll) Entry(cred ed25519.PublicKey) (int64, bool) {
+	if len(cred) != ed25519.PublicKeySize {
+		return 0, false
+	}
+	n, ok := r.keys[[32]byte(cred)]
+	return n, ok
+}
+
+// RollBuilder builds an election's roll from its roll records, in board
+// order: Check says whether a chunk may come next, Add takes it in, and
+// Close returns the closed Roll. It is not safe for concurrent use.
+type RollBuilder struct {
+	election [32]byte
+	h        hash.Hash
+	keys     map[[32]byte]int64
+	ids      map[string]int64
+}
+
+// NewRollBuilder returns an empty roll of the election whose manifest hash
+// is election.
+func NewRollBuilder(election [32]byte) *RollBuilder {
+	b := &RollBuilder{election: election, h: sha256.New(), keys: map[[32]byte]int64{}, ids: map[string]int64{}}
+	b.h.Write([]byte(rollHashLbl))
+	b.h.Write(election[:])
+	return b
+}
+
+// Size returns the number of entries taken in.
+func (b *RollBuilder) Size() int64 { return int64(len(b.keys)) }
+
+// Entry returns the entry number of the credential key cred, and whether
+// it is on the roll so far.
+func (b *RollBuilder) Entry(cred ed25519.PublicKey) (int64, bool) {
+	if len(cred) != ed25519.PublicKeySize {
+		return 0, false
+	}
+	n, ok := b.keys[[32]byte(cred)]
+	return n, ok
+}
+
+// ErrRollDuplicate is wrapped by Check's error for an identifier or a key
+// already on the roll.
+var ErrRollDuplicate = errors.New("already on the roll")
+
+// Check reports whether c may be the next chunk: it is for this election,
+// starts where the roll ends, and adds no identifier or key already on it.
+func (b *RollBuilder) Check(c *RollChunk) error {
+	if c.Election != b.election {
+		return errors.New("the roll record is for another election")
+	}
+	if c.First != b.Size() {
+		return fmt.Errorf("the roll record starts at entry %d, but the roll has %d entries: post the records in order", c.First, b.Size())
+	}
+	ids := make(map[string]int64, len(c.Voters))
+	keys := make(map[[32]byte]int64, len(c.Voters))
+	for i, e := range c.Voters {
+		at := c.First + int64(i)
+		if !ValidVoterID(e.Voter) || len(e.Key) != ed25519.PublicKeySize {
+			return fmt.Errorf("entry %d: not a voter identifier and a 32-byte key", at)
+		}
+		n, dup := b.ids[e.Voter]
+		if !dup {
+			n, dup = ids[e.Voter]
+		}
+		if dup {
+			return fmt.Errorf("entry %d: voter %q is %w as entry %d", at, e.Voter, ErrRollDuplicate, n)
+		}
+		n, dup = b.keys[[32]byte(e.Key)]
+		if !dup {
+			n, dup = keys[[32]byte(e.Key)]
+		}
+		if dup {
+			return fmt.Errorf("entry %d: the key of voter %q is %w as entry %d", at, e.Voter, ErrRollDuplicate, n)
+		}
+		ids[e.Voter], keys[[32]byte(e.Key)] = at, at
+	}
+	return nil
+}
+
+// Add takes in c, which Check accepted.
+func (b *RollBuilder) Add(c *RollChunk) {
+	for _, e := range c.Voters {
+		n := b.Size()
+		b.keys[[32]byte(e.Key)] = n
+		b.ids[e.Voter] = n
+		b.h.Write([]byte{byte(len(e.Voter))})
+		b.h.Write([]byte(e.Voter))
+		b.h.Write(e.Key)
+	}
+}
+
+// Hash returns the roll hash of the entries taken in so far.
+func (b *RollBuilder) Hash() [32]byte { return [32]byte(b.h.Sum(nil)) }
+
+// Close returns the roll as it stands. The builder must not be used after.
+func (b *RollBuilder) Close() *Roll {
+	r := &Roll{size: b.Size(), hash: b.Hash(), keys: b.keys}
+	b.keys, b.ids = nil, nil
+	return r
+}
+
+// RollOf returns the closed roll of entries (in order) for the election
+// whose manifest hash is election, as the roll records would build it; it
+// is for tools and tests that need a roll without a board.
+func RollOf(election [32]byte, entries []RollEntry) (*Roll, error) {
+	b := NewRollBuilder(election)
+	for _, c := range RollChunks(election, 0, entries) {
+		if err := b.Check(c); err != nil {
+			return nil, err
+		}
+		b.Add(c)
+	}
+	return b.Close(), nil
+}
+
+// RollChunks splits entries into the payloads of roll records, at most
+// MaxRollChunk entries each, numbered to follow a roll of first entries.
+func RollChunks(election [32]byte, first int64, entries []RollEntry) []*RollChunk {
+	var out []*RollChunk
+	for i := 0; i < len(entries); i += MaxRollChunk {
+		out = append(out, &RollChunk{Election: election, First: first + int64(i), Voters: entries[i:min(i+MaxRollChunk, len(entries))]})
+	}
+	return out
+}

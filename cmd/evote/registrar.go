@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/bulletin/client"
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/progress"
+)
+
+// registrarKeyFlag returns a new --key flag for the registrar's key.
+func registrarKeyFlag() cli.Flag {
+	return &cli.StringFlag{Name: "key", Usage: "the registrar's signing key (from `evote registrar keygen`)", Required: true}
+}
+
+func registrarCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "registrar",
+		Usage: "the registrar's steps: put voters on the roll and close it",
+		Description: `The registrar, named in the election definition by its key, decides who
+may vote: it posts the voter roll, in records of up to 500 voters, and
+closes it before voting opens. Nobody else can add a voter. Either it
+generates each voter's credential (issue), or voters make their own with
+` + "`evote voter keygen`" + ` and send it a registration request (register); then
+nobody but the voter ever holds the private key.`,
+		Subcommands: []*cli.Command{
+			{
+				Name:      "keygen",
+				Usage:     "create the registrar's signing key",
+				ArgsUsage: " ",
+				Flags:     []cli.Flag{&cli.StringFlag{Name: "out", Usage: "key file to create", Value: "registrar.key"}},
+				Action:    registrarKeygen,
+			},
+			{
+				Name:  "issue",
+				Usage: "generate credentials for a list of voters and post their public keys to the roll",
+				Flags: append([]cli.Flag{
+					registrarKeyFlag(),
+					&cli.StringFlag{Name: "voters", Usage: "file of voter identifiers, one per line (A-Z a-z 0-9 . _ - @ +; # starts a comment)", Required: true},
+					&cli.StringFlag{Name: "out", Usage: "folder to write one credential file per voter in", Value: "credentials"},
+					&cli.StringFlag{Name: "print", Usage: "also write a printable HTML page with each voter's credential as a QR code, for mailing"},
+				}, boardFlags()...),
+				Action: registrarIssue,
+			},
+			{
+				Name:      "register",
+				Usage:     "check voters' registration requests and post their keys to the roll",
+				ArgsUsage: "REQUEST-FILE...",
+				Description: `Each file holds one registration request, or several, one per line, as
+` + "`evote voter keygen`" + ` writes them. Check each voter's identity out of band
+before you register them: the request proves only that its sender holds
+the key.`,
+				Flags:  append([]cli.Flag{registrarKeyFlag()}, boardFlags()...),
+				Action: registrarRegister,
+			},
+			{
+				Name:   "close-roll",
+				Usage:  "close the voter roll: nobody can be added after",
+				Flags:  append([]cli.Flag{registrarKeyFlag()}, boardFlags()...),
+				Action: registrarCloseRoll,
+			},
+		},
+	}
+}
+
+func registrarKeygen(c *cli.Context) error {
+	return signingKeygen(c, `registrar public key (the official puts it in the definition's "registrar" field)`)
+}
+
+// registrar is the registrar at work: its key and its verified view of
+// the board.
+type registrar struct {
+	c      *cli.Context
+	key    election.KeySigner
+	client *client.Client
+	state  *election.State
+	m      *ballot.Manifest
+}
+
+// openRegistrar reads the registrar's key and replays the board, which
+// must hold a definition naming that key and a roll still open.
+func openRegistrar(c *cli.Context) (*registrar, error) {
+	priv, err := readSigningKey(c.String("key"))
+	if err != nil {
+		return nil, err
+	}
+	cl, st, err := boardState(c)
+	if err != nil {
+		return nil, err
+	}
+	r := &registrar{c: c, key: election.KeySigner(priv), client: cl, state: st, m: st.Manifest()}
+	switch {
+	case r.m == nil:
+		return nil, withHint(errors.New("the board holds no election yet"), "the official posts the definition first (`evote election init`)")
+	case !r.key.PublicKey().Equal(r.m.Registrar):
+		return nil, withHint(errors.New("--key is not the registrar the definition names"),
+			"the definition's registrar is %s", base64.StdEncoding.EncodeToString(r.m.Registrar))
+	case st.Roll() != nil:
+		return nil, fmt.Errorf("the voter roll is already closed, with %d voters: nobody can be added", st.Roll().Size())
+	}
+	return r, nil
+}
+
+// readVoterIDs reads a file of voter identifiers, one per line.
+func readVoterIDs(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var ids []string
+	seen := map[string]int{}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		id := strings.TrimSpace(sc.Text())
+		if id == "" || strings.HasPrefix(id, "#") {
+			continue
+		}
+		if !ballot.ValidVoterID(id) {
+			return nil, fmt.Errorf("%s:%d: %q is not a voter identifier (1 to %d characters from A-Z, a-z, 0-9, '.', '_', '-', '@', '+')", path, n, id, ballot.MaxVoterIDLen)
+		}
+		if first, dup := seen[id]; dup {
+			return nil, fmt.Errorf("%s:%d: voter %q is already on line %d", path, n, id, first)
+		}
+		seen[id] = n
+		ids = append(ids, id)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("%s: no voter identifiers", path)
+	}
+	return ids, nil
+}
+
+func registrarIssue(c *cli.Context) error {
+	r, err := openRegistrar(c)
+	if err != nil {
+		return err
+	}
+	ids, err := readVoterIDs(c.String("voters"))
+	if err != nil {
+		return err
+	}
+	dir := c.String("out")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	// Write every credential before posting: a key on the roll without its
+	// private key would disenfranchise its voter.
+	creds := make([]*ballot.Credential, len(ids))
+	entries := make([]ballot.RollEntry, len(ids))
+	for i, id := range ids {
+		cred, err := ballot.NewCredential(r.m.ID, id)
+		if err != nil {
+			return err
+		}
+		b, err := cred.Marshal()
+		if err != nil {
+			return err
+		}
+		if err := writeNewFile(filepath.Join(dir, id+".json"), b, 0o600); err != nil {
+			return withHint(err, "a credential for this voter exists already: issue credentials only to voters not yet on the roll")
+		}
+		creds[i], entries[i] = cred, cred.Entry()
+	}
+	fmt.Fprintf(out(c), "wrote %d credentials to %s: hand each voter theirs, and keep no copy\n", len(creds), dir)
+	if path := c.String("print"); path != "" {
+		page, err := printableCredentials(r.m, creds)
+		if err != nil {
+			return err
+		}
+		if err := writeNewFile(path, page, 0o600); err != nil {
+			return err
+		}
+		fmt.Fprintf(out(c), "wrote %s: one page per voter with the credential as a QR code, for mailing\n", path)
+	}
+	return r.post(entries)
+}
+
+func registrarRegister(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return withHint(errors.New("no registration request given"), "name the files `evote voter keygen` wrote: evote registrar register FILE...")
+	}
+	r, err := openRegistrar(c)
+	if err != nil {
+		return err
+	}
+	mh := r.state.ManifestHash()
+	var entries []ballot.RollEntry
+	seen := map[string]string{}
+	for _, path := range c.Args().Slice() {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for n, line := range bytes.Split(bytes.TrimSpace(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))), []byte("\n")) {
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			req, err := ballot.ParseRegistration(bytes.TrimSpace(line))
+			if err != nil {
+				return fmt.Errorf("%s:%d: %w", path, n+1, err)
+			}
+			if req.Election != mh {
+				return fmt.Errorf("%s:%d: the request of voter %q is for another election (manifest hash %x, not %x)", path, n+1, req.Voter, req.Election, mh)
+			}
+			if at, dup := seen[req.Voter]; dup {
+				return fmt.Errorf("%s:%d: voter %q also made the request in %s", path, n+1, req.Voter, at)
+			}
+			seen[req.Voter] = fmt.Sprintf("%s:%d", path, n+1)
+			if k, ok := r.state.RollEntry(req.Key); ok {
+				return fmt.Errorf("%s:%d: the key of voter %q is already on the roll as entry %d", path, n+1, req.Voter, k)
+			}
+			entries = append(entries, req.Entry())
+		}
+	}
+	return r.post(entries)
+}
+
+// post posts entries to the roll, in records of ballot.MaxRollChunk, in
+// order after the entries already on it.
+func (r *registrar) post(entries []ballot.RollEntry) error {
+	first, _, _ := r.state.RollStatus()
+	chunks := ballot.RollChunks(r.state.ManifestHash(), first, entries)
+	bar := progress.New(r.c.App.ErrWriter, "posting the roll")
+	var lastIndex uint64
+	for i, chunk := range chunks {
+		rec, _, err := post(r.c.Context, r.client, r.key, election.TypeRoll, chunk)
+		if err != nil {
+			if i > 0 {
+				err = withHint(err, "the first %d voters of this run are on the roll (entries %d to %d); run again with the others", i*ballot.MaxRollChunk, first, first+int64(i*ballot.MaxRollChunk)-1)
+			}
+			return err
+		}
+		lastIndex = rec.Index
+		if len(chunks) > 20 {
+			bar.Show(float64(i+1)/float64(len(chunks)), fmt.Sprintf("%d/%d records", i+1, len(chunks)))
+		}
+	}
+	if len(chunks) > 20 {
+		bar.Done(fmt.Sprintf("%d records in %s", len(chunks), bar.Elapsed().Round(100*time.Millisecond)))
+	}
+	fmt.Fprintf(out(r.c), "posted %d voters to the roll as entries %d to %d, in %d records (the last is record %d)\n",
+		len(entries), first, first+int64(len(entries))-1, len(chunks), lastIndex)
+	fmt.Fprintf(out(r.c), "next: when every voter is on it, `evote registrar close-roll`\n")
+	return nil
+}
+
+func registrarCloseRoll(c *cli.Context) error {
+	r, err := openRegistrar(c)
+	if err != nil {
+		return err
+	}
+	closing, err := r.state.RollCloseRecord()
+	if err != nil {
+		return err
+	}
+	rec, _, err := post(c.Context, r.client, r.key, election.TypeRollClose, closing)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out(c), "closed the voter roll (record %d): %d voters, roll hash %x\nnext: the official posts the election key (`evote election finish-ceremony`)\n",
+		rec.Index, closing.Size, closing.Hash)
+	return nil
+}
