@@ -1,6 +1,7 @@
 package voterclient
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"maps"
@@ -23,6 +24,7 @@ import (
 // A Session is not safe for concurrent use (a page has one thread).
 type Session struct {
 	sync       *Syncer
+	anchoredAt uint64 // Syncer.Next when Anchor last succeeded: the records it pinned
 	cred       *ballot.Credential
 	pending    *Prepared
 	sent       *bulletin.Submission // the last cast or challenge submission, until Posted
@@ -51,17 +53,20 @@ func decoded[A any](f func(*Session, *A) (any, error)) func(*Session, string) (a
 
 // methods are the functions Call runs, by name (docs/spec/voter-client.md §4).
 var methods = map[string]func(s *Session, arg string) (any, error){
-	"sync":         text(func(s *Session, b []byte) (any, error) { return s.Sync(b) }),
-	"anchor":       decoded(func(s *Session, a *AnchorArgs) (any, error) { return s.Anchor(a) }),
-	"credential":   text(func(s *Session, b []byte) (any, error) { return s.Credential(b) }),
-	"prepare":      decoded(func(s *Session, a *PrepareArgs) (any, error) { return s.Prepare(a) }),
-	"cast":         func(s *Session, _ string) (any, error) { return s.Submit(false) },
-	"challenge":    func(s *Session, _ string) (any, error) { return s.Submit(true) },
-	"posted":       decoded(func(s *Session, a *PostedArgs) (any, error) { return s.Posted(a) }),
-	"reveal":       text(func(s *Session, b []byte) (any, error) { return s.Reveal(b) }),
-	"receiptInfo":  text(func(_ *Session, b []byte) (any, error) { return ReceiptInfo(b) }),
-	"checkReceipt": decoded(func(s *Session, a *ReceiptArgs) (any, error) { return s.CheckReceipt(a) }),
-	"receiptScan":  text(func(s *Session, b []byte) (any, error) { return s.ReceiptScan(b) }),
+	"sync":           text(func(s *Session, b []byte) (any, error) { return s.Sync(b) }),
+	"anchor":         decoded(func(s *Session, a *AnchorArgs) (any, error) { return s.Anchor(a) }),
+	"credential":     text(func(s *Session, b []byte) (any, error) { return s.Credential(b) }),
+	"credentialText": text(func(s *Session, b []byte) (any, error) { return s.CredentialText(b) }),
+	"newCredential":  decoded(func(s *Session, a *NewCredentialArgs) (any, error) { return s.NewCredential(a) }),
+	"checkRoll":      text(func(s *Session, b []byte) (any, error) { return s.CheckRoll(b) }),
+	"prepare":        decoded(func(s *Session, a *PrepareArgs) (any, error) { return s.Prepare(a) }),
+	"cast":           func(s *Session, _ string) (any, error) { return s.Submit(false) },
+	"challenge":      func(s *Session, _ string) (any, error) { return s.Submit(true) },
+	"posted":         decoded(func(s *Session, a *PostedArgs) (any, error) { return s.Posted(a) }),
+	"reveal":         text(func(s *Session, b []byte) (any, error) { return s.Reveal(b) }),
+	"receiptInfo":    text(func(_ *Session, b []byte) (any, error) { return ReceiptInfo(b) }),
+	"checkReceipt":   decoded(func(s *Session, a *ReceiptArgs) (any, error) { return s.CheckReceipt(a) }),
+	"receiptScan":    text(func(s *Session, b []byte) (any, error) { return s.ReceiptScan(b) }),
 	"receiptFinish": decoded(func(s *Session, a *bulletin.InclusionProofResponse) (any, error) {
 		return s.ReceiptFinish(a.Proof)
 	}),
@@ -215,24 +220,127 @@ func (s *Session) Anchor(a *AnchorArgs) (*AnchorResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.anchoredAt = s.sync.Next()
 	return &AnchorResult{Size: n}, nil
 }
 
-// CredentialInfo is the result of "credential".
+// CredentialInfo is the result of "credential" and "credentialText".
 type CredentialInfo struct {
 	Election string `json:"election"`
+	Voter    string `json:"voter"`
 	Public   string `json:"public"` // hex
+	// Roll says where the credential is on the roll, once the records read
+	// are tied to the board's checkpoint (Anchor); null before.
+	Roll *RollCheck `json:"roll"`
 }
 
 // Credential loads the voter's credential file into the session, checked
-// against the synced election. The private key stays inside the module.
+// against the synced election: it must be on the roll. The private key
+// stays inside the module.
 func (s *Session) Credential(file []byte) (*CredentialInfo, error) {
-	cred, err := LoadCredential(s.sync.Election(), file)
+	return s.loadCredential(file, false)
+}
+
+// CredentialText is Credential for a credential's text that the voter
+// pasted, for example what a phone's QR code scanner read from the page the
+// registrar printed; its errors speak of text rather than a file.
+func (s *Session) CredentialText(text []byte) (*CredentialInfo, error) {
+	return s.loadCredential(text, true)
+}
+
+func (s *Session) loadCredential(data []byte, pasted bool) (*CredentialInfo, error) {
+	e := s.sync.Election()
+	cred, err := LoadCredential(e, credentialBytes(data))
+	if err != nil {
+		return nil, explainCredential(e, data, err, pasted)
+	}
+	s.cred, s.pending = cred, nil
+	info := &CredentialInfo{Election: cred.Election, Voter: cred.Voter, Public: hex.EncodeToString(cred.Public)}
+	if s.verified() == nil {
+		info.Roll, _ = CheckRoll(e, cred)
+	}
+	return info, nil
+}
+
+// verified reports whether every record the session read is tied to the
+// board's signed checkpoint: anchored after the last one was read.
+func (s *Session) verified() error {
+	if s.sync.Anchored() == 0 || s.anchoredAt != s.sync.Next() {
+		return problem(CodeBadBoard, nil, "This page has not tied the election it read to the board's signed checkpoint, so it will not rely on it yet. Reload the page.")
+	}
+	return nil
+}
+
+// NewCredentialArgs is the argument of "newCredential".
+type NewCredentialArgs struct {
+	// Voter is the voter's identifier, as the registrar gave it.
+	Voter string `json:"voter"`
+}
+
+// NewCredentialResult is the result of "newCredential".
+type NewCredentialResult struct {
+	Election     string `json:"election"`      // the election's id
+	ManifestHash string `json:"manifest_hash"` // hex
+	Voter        string `json:"voter"`
+	Public       string `json:"public"` // hex
+	// Credential is the credential file (ballot.md §2), with the private
+	// key: the page keeps it in the browser's storage and offers it for
+	// export, and sends it nowhere.
+	Credential string `json:"credential"`
+	// Registration is the registration request (ballot.md §2.1) to send
+	// the registrar: the voter's identifier and public key, signed.
+	Registration string `json:"registration"`
+}
+
+// NewCredential makes the voter's own credential (MakeCredential) for the
+// synced election, whose records must be tied to the board's checkpoint,
+// while the roll is open. The session does not load it: it is not on the
+// roll yet.
+func (s *Session) NewCredential(a *NewCredentialArgs) (*NewCredentialResult, error) {
+	e := s.sync.Election()
+	if e.Manifest == nil {
+		return nil, problem(CodeNotOpen, nil, "This board does not hold an election yet, so there is nothing to register for.")
+	}
+	if err := s.verified(); err != nil {
+		return nil, err
+	}
+	cred, reg, err := MakeCredential(e, a.Voter)
 	if err != nil {
 		return nil, err
 	}
-	s.cred, s.pending = cred, nil
-	return &CredentialInfo{Election: cred.Election, Public: hex.EncodeToString(cred.Public)}, nil
+	file, err := cred.Marshal()
+	if err != nil {
+		return nil, problem(CodeBadInput, err, "Your credential could not be made. Reload the page and try again.")
+	}
+	return &NewCredentialResult{Election: cred.Election, ManifestHash: hex.EncodeToString(e.ManifestHash[:]), Voter: cred.Voter,
+		Public: hex.EncodeToString(cred.Public), Credential: string(file), Registration: string(reg.Marshal())}, nil
+}
+
+// CheckRoll says whether a credential is on the voter roll as read from
+// the board (CheckRoll): the credential text given (one kept in the
+// browser's storage), or, if empty, the credential loaded. The records read
+// must be tied to the board's checkpoint, so the answer rests on verified
+// records only; to see later roll records, the page syncs and anchors
+// again first.
+func (s *Session) CheckRoll(text []byte) (*RollCheck, error) {
+	e := s.sync.Election()
+	cred := s.cred
+	if len(bytes.TrimSpace(text)) > 0 {
+		var err error
+		if cred, err = ballot.ParseCredential(credentialBytes(text)); err != nil {
+			return nil, problem(CodeBadCredential, err, "This is not a voter credential, or it is damaged, so the page cannot look it up on the roll.")
+		}
+	}
+	if cred == nil {
+		return nil, problem(CodeBadCredential, nil, "Load your credential first.")
+	}
+	if e.Manifest == nil {
+		return nil, problem(CodeNotOpen, nil, "This board does not hold an election yet.")
+	}
+	if err := s.verified(); err != nil {
+		return nil, err
+	}
+	return CheckRoll(e, cred)
 }
 
 // PrepareArgs is the argument of "prepare".

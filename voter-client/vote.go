@@ -18,7 +18,7 @@ import (
 func LoadCredential(e *Election, data []byte) (*ballot.Credential, error) {
 	cred, err := ballot.ParseCredential(bytes.TrimSpace(data))
 	if err != nil {
-		return nil, problem(CodeBadCredential, err, "This file is not a voter credential, or it is damaged. Choose the credential file your election official gave you, unchanged.")
+		return nil, problem(CodeBadCredential, err, "This file is not a voter credential, or it is damaged. Choose your credential file, as the registrar gave it or as you made it, unchanged.")
 	}
 	if e == nil || e.Manifest == nil {
 		return cred, nil

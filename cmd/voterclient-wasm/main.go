@@ -6,7 +6,8 @@
 // The page's JavaScript does all network I/O with fetch().
 //
 //	evote.sync(recordsPage)      evote.anchor(argsJSON)
-//	evote.credential(fileText)
+//	evote.credential(fileText)   evote.credentialText(pasted)
+//	evote.newCredential(argsJSON) evote.checkRoll(credentialText)
 //	evote.prepare(argsJSON)      evote.cast()      evote.challenge()
 //	evote.posted(argsJSON)       evote.reveal(challengedPayload)
 //	evote.receiptInfo(text)      evote.checkReceipt(argsJSON)

@@ -120,28 +120,43 @@ type testBoard struct {
 	tracker *election.Tracker
 	sim     *simulate.Election
 	vkey    string
+	wasmDir string
 }
 
+// startBoard starts a board whose election is open for voting.
 func startBoard(t *testing.T, contests []ballot.Contest, voters int) *testBoard {
 	t.Helper()
-	ctx := context.Background()
-	b := &testBoard{tracker: new(election.Tracker)}
-	b.log, b.vkey = openLogKey(t, b.tracker)
-	vkey := b.vkey
-	srv := server.New(server.Config{Log: b.log, FeedCheckpointInterval: 100 * time.Millisecond})
-	dir := buildWasm(t)
-	must(t, web.Register(srv.Mux(), web.Options{WasmDir: dir, State: b.tracker.State, BoardKey: vkey}))
-	b.srv = httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { srv.Close(); b.srv.Close() })
-
-	var err error
-	b.sim, err = simulate.New(ctx, b.log.Append, b.tracker.Current, simulate.Options{
+	b := newTestBoard(t, simulate.Options{
 		Title: "Springfield municipal election", Voters: voters, Trustees: 3, Threshold: 2, Contests: contests,
 		MinCounted: 2}) // the browser and one simulated voter vote
+	b.openVoting(t)
+	return b
+}
+
+// newTestBoard starts a board and posts the election's definition and
+// roll (simulate.New with opts).
+func newTestBoard(t *testing.T, opts simulate.Options) *testBoard {
+	t.Helper()
+	b := &testBoard{tracker: new(election.Tracker)}
+	b.log, b.vkey = openLogKey(t, b.tracker)
+	srv := server.New(server.Config{Log: b.log, FeedCheckpointInterval: 100 * time.Millisecond})
+	b.wasmDir = buildWasm(t)
+	must(t, web.Register(srv.Mux(), web.Options{WasmDir: b.wasmDir, State: b.tracker.State, BoardKey: b.vkey}))
+	b.srv = httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { srv.Close(); b.srv.Close() })
+	var err error
+	b.sim, err = simulate.New(context.Background(), b.log.Append, b.tracker.Current, opts)
 	must(t, err)
+	return b
+}
+
+// openVoting runs the key ceremony, publishes the hash of the module the
+// board serves, and opens voting.
+func (b *testBoard) openVoting(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
 	must(t, b.sim.Ceremony(ctx))
-	// The official publishes the hash of the module the board serves.
-	sum, err := web.ModuleHash(dir)
+	sum, err := web.ModuleHash(b.wasmDir)
 	must(t, err)
 	h, err := hex.DecodeString(sum)
 	must(t, err)
@@ -150,7 +165,6 @@ func startBoard(t *testing.T, contests []ballot.Contest, voters int) *testBoard 
 	_, _, err = b.log.Append(ctx, sub)
 	must(t, err)
 	must(t, b.sim.SetPhase(ctx, election.PhaseOpen))
-	return b
 }
 
 // openLogKey opens an in-memory board log with the election policy and
@@ -710,6 +724,230 @@ func TestBrowserEncryptTiming(t *testing.T) {
 		int(size), ms[runs/2], ms[0], ms[runs-1], runs, ui)
 	t.Logf("native Go, same ballot: median %.2f ms (browser/native %.1f×); module %d bytes; %s, %d CPUs",
 		nmed, ms[runs/2]/nmed, wasm.Size(), runtime.Version(), runtime.NumCPU())
+}
+
+// allowDownloads has the browser save downloads to a new directory, which
+// it returns.
+func (p *page) allowDownloads() string {
+	p.t.Helper()
+	dir := p.t.TempDir()
+	if _, err := chromedp.CallBrowser(p.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir}); err != nil {
+		p.t.Fatal(err)
+	}
+	return dir
+}
+
+// downloaded waits for the browser to have saved the file path, and
+// returns it.
+func downloaded(t *testing.T, path string) []byte {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+			return b
+		}
+		if time.Now().After(deadline) {
+			entries, _ := os.ReadDir(filepath.Dir(path))
+			t.Fatalf("%s was not downloaded (found %v)", path, entries)
+		}
+	}
+}
+
+// TestBrowserRegistration is a voter-held credential's journey in a real
+// browser: while the roll is open the voter makes a credential on the
+// page, which keeps it in the browser and offers it for export with the
+// registration request; the registrar (the test) checks the request and
+// posts the key; the page finds it on the roll; the roll closes, voting
+// opens, and on the next visit the voter votes with the kept credential,
+// and the receipt check says the ballot counts.
+func TestBrowserRegistration(t *testing.T) {
+	p := newPage(t)
+	b := newTestBoard(t, simulate.Options{Title: "Shelbyville school board election", Voters: 2, Trustees: 3, Threshold: 2, LeaveRollOpen: true})
+	ctx := context.Background()
+	m := b.sim.Manifest
+	mh := b.tracker.State().ManifestHash()
+	downloads := p.allowDownloads()
+	const voter = "jane.doe-17"
+	item := fmt.Sprintf(`#stored-list .stored[data-voter=%q]`, voter)
+	js := func(sel, prop string) string { return fmt.Sprintf(`document.querySelector(%q).%s`, sel, prop) }
+
+	p.do("open the voter page", chromedp.Navigate(b.srv.URL+"/"))
+	p.waitJS("the registration step", visible("#register-form"))
+	if s := p.text("#status"); !strings.Contains(s, "has not opened yet") || !strings.Contains(s, "The voter roll is open: 2 voters so far.") {
+		t.Errorf("status before voting: %q", s)
+	}
+	if evaluate[bool](p, visible("#error")) || evaluate[bool](p, visible("#step-stored")) || !evaluate[bool](p, visible("#step-credential")) {
+		t.Errorf("before voting: error box %q; kept credentials shown %v; credential step shown %v",
+			p.text("#error"), evaluate[bool](p, visible("#step-stored")), evaluate[bool](p, visible("#step-credential")))
+	}
+	if bad := evaluate[[]string](p, unlabelledControls); len(bad) > 0 {
+		t.Errorf("controls without an accessible name: %v", bad)
+	}
+
+	// A name is not a voter identifier.
+	p.do("type a name", chromedp.SendKeys(css("#voter-id"), "Jane Doe"), press("#voter-id", kb.Enter))
+	p.waitJS("the identifier error", `document.getElementById("error").dataset.code === "bad-voter-id"`)
+	t.Logf("bad identifier: %s", p.text("#error"))
+
+	// Make the credential (keyboard only).
+	evaluate[bool](p, `(document.getElementById("voter-id").value = "", true)`)
+	p.do("make the credential", chromedp.SendKeys(css("#voter-id"), voter), press("#voter-id", kb.Enter))
+	p.waitJS("the registration request", visible(item+" textarea"))
+	if evaluate[bool](p, visible("#error")) {
+		t.Errorf("error box after making the credential: %s", p.text("#error"))
+	}
+	if !evaluate[bool](p, fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, item+" h3")) {
+		t.Error("focus did not move to the new credential")
+	}
+	request := evaluate[string](p, js(item+" textarea", "value"))
+	reg, err := ballot.ParseRegistration([]byte(request))
+	must(t, err)
+	if reg.Election != mh || reg.Voter != voter {
+		t.Fatalf("registration request for %x, voter %q; want %x, %q", reg.Election, reg.Voter, mh, voter)
+	}
+	kept := evaluate[string](p, fmt.Sprintf(`localStorage.getItem(%q)`, "evote.credential."+hex.EncodeToString(mh[:])+"."+voter))
+	cred, err := ballot.ParseCredential([]byte(kept))
+	must(t, err)
+	if cred.Election != m.ID || cred.Voter != voter || !cred.Public.Equal(reg.Key) {
+		t.Fatalf("kept credential %s: election %q, voter %q, key %x; the request's key %x", kept, cred.Election, cred.Voter, cred.Public, reg.Key)
+	}
+	if st, s := evaluate[string](p, js(item+" .roll-status", "dataset.onRoll")), p.text(item+" .roll-status"); st != "pending" ||
+		!strings.HasPrefix(s, "Your credential (voter "+voter+") is not on the roll of") {
+		t.Errorf("roll status before registering: %s %q", st, s)
+	}
+	if shown := evaluate[bool](p, fmt.Sprintf(`getComputedStyle(document.querySelector(%q)).display !== "none"`, item+" button.use")); shown {
+		t.Error("the page offers to vote with a credential not on the roll")
+	}
+	if s := p.text(item + " .registration"); !strings.Contains(s, "Your private key is not in it: it never left this device.") {
+		t.Errorf("registration text: %q", s)
+	}
+	if bad := evaluate[[]string](p, unlabelledControls); len(bad) > 0 {
+		t.Errorf("controls without an accessible name: %v", bad)
+	}
+	p.screenshot("voter-register.png")
+
+	// Before voting opens, loading a credential the registrar made only
+	// says where it is on the roll.
+	issued, err := b.sim.Voters[0].Marshal()
+	must(t, err)
+	p.do("paste the registrar's credential", chromedp.SetValue(css("#credential-paste"), string(issued)), chromedp.Click(css("#paste-load")))
+	p.waitJS("the roll check", visible("#credential-info"))
+	if s, want := p.text("#credential-info"), "Your credential (voter "+simulate.VoterID(0)+") is on the roll as entry 0 of 2 voters so far. The roll is still open"; !strings.Contains(s, want) || evaluate[bool](p, visible("#step-ballot")) {
+		t.Errorf("credential loaded before voting: %q (ballot shown: %v), want it to contain %q", s, evaluate[bool](p, visible("#step-ballot")), want)
+	}
+
+	// The export is the credential kept; the request downloads as is.
+	p.do("export the credential", chromedp.Click(css(item+" a.export")))
+	if got := downloaded(t, filepath.Join(downloads, "evote-credential-"+voter+".json")); string(got) != kept {
+		t.Fatalf("exported credential %q, kept %q", got, kept)
+	}
+	p.do("download the request", chromedp.Click(css(item+" a.download-registration")))
+	if got := downloaded(t, filepath.Join(downloads, "registration.json")); string(got) != request+"\n" {
+		t.Fatalf("downloaded request %q, shown %q", got, request)
+	}
+	// A second credential for the same voter is refused: it would replace
+	// the one kept.
+	p.do("make it again", chromedp.SendKeys(css("#voter-id"), voter), press("#voter-id", kb.Enter))
+	p.waitJS("the refusal", `document.getElementById("error").dataset.code === "exists"`)
+	if n := evaluate[float64](p, `document.querySelectorAll("#stored-list .stored").length`); n != 1 {
+		t.Fatalf("%v credentials kept, want 1", n)
+	}
+
+	// The registrar checks the request and posts the key as entry 2.
+	must(t, b.sim.PostRoll(ctx, 2, []ballot.RollEntry{reg.Entry()}))
+	p.do("check the roll", chromedp.Click(css(item+" button.check")))
+	p.waitJS("the key on the roll", fmt.Sprintf(`%s === "yes"`, js(item+" .roll-status", "dataset.onRoll")))
+	if s, want := p.text(item+" .roll-status"), "Your credential (voter "+voter+") is on the roll as entry 2 of 3 voters so far. The roll is still open"; !strings.HasPrefix(s, want) {
+		t.Errorf("roll status after registering: %q, want it to start %q", s, want)
+	}
+	if evaluate[bool](p, visible(item+" .registration")) {
+		t.Error("the registration request is still offered for a key on the roll")
+	}
+
+	// The roll closes, the ceremony runs and voting opens; the voter comes
+	// back to vote.
+	must(t, b.sim.CloseRoll(ctx))
+	b.openVoting(t)
+	p.do("open the voter page again", chromedp.Navigate(b.srv.URL+"/"))
+	p.waitJS("the kept credential on the roll", visible(item+" button.use"))
+	if s, want := p.text(item+" .roll-status"), "Your credential (voter "+voter+") is on the roll as entry 2 of 3 voters. The roll is closed. Voting is open"; !strings.HasPrefix(s, want) {
+		t.Errorf("roll status once voting is open: %q, want it to start %q", s, want)
+	}
+	if evaluate[bool](p, visible("#step-register")) || !strings.HasPrefix(p.text("#roll-line"), "Registration is over") {
+		t.Errorf("registration shown once voting is open: %v, roll line %q", evaluate[bool](p, visible("#step-register")), p.text("#roll-line"))
+	}
+	p.do("use the kept credential", chromedp.Click(css(item+" button.use")))
+	p.waitJS("the ballot step", visible("#step-ballot"))
+	if s := p.text("#credential-info"); !strings.Contains(s, "entry 2 of 3 voters") {
+		t.Errorf("credential info %q", s)
+	}
+	p.do("mark and encrypt",
+		chromedp.Click(css("#c0-o0")),
+		press("#c3-o0", kb.ArrowUp+kb.ArrowUp+kb.ArrowUp),
+		press("#c3-o2", kb.ArrowUp+kb.ArrowUp),
+		chromedp.Click(css("#encrypt")))
+	p.waitJS("the confirmation code", visible("#step-decide"))
+	p.do("cast", chromedp.Click(css("#cast")))
+	p.waitJS("the cast confirmation", visible("#step-cast"))
+	idx, ok := b.tracker.State().CastBallot(cred.Public)
+	if !ok || !strings.Contains(p.text("#cast-summary"), fmt.Sprintf("record %d", idx)) {
+		t.Fatalf("the board counts record %d (%v) of the kept credential; the page says %q", idx, ok, p.text("#cast-summary"))
+	}
+	p.do("download the receipt", chromedp.Click(css("#receipt-download")))
+	receipt := filepath.Join(downloads, fmt.Sprintf("evote-receipt-%d.txt", idx))
+	downloaded(t, receipt)
+	p.do("check the receipt", chromedp.SetUploadFiles(css("#receipt-file"), []string{receipt}), chromedp.Click(css("#check-receipt")))
+	p.waitJS("the receipt verdict", `!!document.getElementById("receipt-result").dataset.ok`)
+	if status, s := evaluate[string](p, `document.getElementById("receipt-result").dataset.status`), p.text("#receipt-result"); status != "counted" || !strings.HasPrefix(s, "\u2714 Your ballot counts.") {
+		t.Fatalf("receipt check: %s %q", status, s)
+	}
+
+	// Forgetting the credential asks first.
+	p.do("forget", chromedp.Click(css(item+" button.forget")))
+	p.waitJS("the question", visible(item+" .confirm"))
+	p.do("keep it", chromedp.Click(css(item+" button.forget-no")))
+	if evaluate[bool](p, visible(item+" .confirm")) || !evaluate[bool](p, visible(item)) {
+		t.Fatal("keeping the credential did not keep it")
+	}
+	p.do("forget it", chromedp.Click(css(item+" button.forget")), chromedp.Click(css(item+" button.forget-yes")))
+	p.waitJS("the credential forgotten", `!document.querySelector("#stored-list .stored") && document.getElementById("step-stored").hidden`)
+	if n := evaluate[float64](p, `localStorage.length`); n != 1 { // the device's confirmation code remains
+		t.Errorf("localStorage holds %v items after forgetting, want 1", n)
+	}
+}
+
+// TestBrowserPasteCredential loads a credential from its text, as a
+// phone's QR code scanner gives it from the registrar's printed page; text
+// that is not a credential is explained.
+func TestBrowserPasteCredential(t *testing.T) {
+	p := newPage(t)
+	b := startBoard(t, nil, 2)
+	data, err := b.sim.Voters[1].Marshal()
+	must(t, err)
+
+	p.do("open the voter page", chromedp.Navigate(b.srv.URL+"/"))
+	p.waitJS("the credential step", visible("#step-credential"))
+	if evaluate[bool](p, visible("#step-register")) || !strings.HasPrefix(p.text("#roll-line"), "Registration is over: the registrar closed the voter roll") {
+		t.Errorf("registration once voting is open: shown %v, roll line %q", evaluate[bool](p, visible("#step-register")), p.text("#roll-line"))
+	}
+	paste := func(what, text, want string) {
+		t.Helper()
+		p.do("paste "+what, chromedp.SetValue(css("#credential-paste"), text), chromedp.Click(css("#paste-load")))
+		p.waitJS("the error about "+what, fmt.Sprintf(`document.getElementById("error").dataset.code === "bad-credential" && document.getElementById("error").textContent.includes(%q)`, want))
+		t.Logf("%s: %s", what, p.text("#error"))
+	}
+	paste("half a credential", string(data[:len(data)/2]), "This text is not a voter credential")
+	reg := ballot.NewRegistration(b.sim.Voters[1], b.tracker.State().ManifestHash()).Marshal()
+	paste("a registration request", string(reg), "registration request, not a credential")
+
+	p.do("paste the credential", chromedp.SetValue(css("#credential-paste"), "\n"+string(data)+"\n"), press("#paste-load", kb.Enter))
+	p.waitJS("the ballot step", visible("#step-ballot"))
+	if s := p.text("#credential-info"); !strings.Contains(s, "(voter "+simulate.VoterID(1)+") is on the roll as entry 1 of 2 voters. The roll is closed.") {
+		t.Errorf("credential info %q", s)
+	}
+	if evaluate[bool](p, visible("#error")) || evaluate[string](p, `document.getElementById("credential-paste").value`) != "" {
+		t.Errorf("after loading: error box shown %v, the credential text left on the page %v", evaluate[bool](p, visible("#error")), evaluate[string](p, `document.getElementById("credential-paste").value`) != "")
+	}
 }
 
 func must(t *testing.T, err error) {

@@ -49,6 +49,9 @@ const state = {
   marked: null,     // the choices last encrypted
   earlier: null,    // index of the credential's counted ballot before this cast, if any
   receiptURL: null,
+  next: 0,          // records read from the board so far
+  votingOpen: false, // the records read open voting
+  storedURLs: [],   // download links of the credentials kept on this device
 };
 
 function setStatus(msg) { $("status").textContent = msg; }
@@ -113,11 +116,12 @@ async function loadModule() {
 const SYNC_PAGE = 64;
 
 async function sync() {
-  let next = 0;
+  let next = state.next;
   for (;;) {
     const page = await getText("/records?start=" + next + "&end=" + (next + SYNC_PAGE));
     const res = call("sync", page);
     state.election = res.election;
+    state.next = res.next;
     if (res.done || res.next === next) return res;
     next = res.next;
   }
@@ -174,17 +178,69 @@ async function boot() {
     if (phase === "closed" || phase === "tallied") {
       throw new Problem("closed", "Voting in \u201c" + e.title + "\u201d has closed; no more ballots are accepted." + (phase === "tallied" ? " The result is published on the observer page." : ""));
     }
-    if (!res.done) {
-      throw new Problem("not-open", "Voting in \u201c" + e.title + "\u201d has not opened yet (planned from " + e.opens + "). Come back then.");
-    }
+    // Before voting opens the page still reads and checks the board: for
+    // registering a credential made here, and for checking the roll.
     await anchor(res.next);
-    renderContests(e);
-    setStatus("Ready. Load your credential file to vote.");
+    state.votingOpen = res.done;
+    if (state.votingOpen) renderContests(e);
+    renderPhase();
+    phaseStatus();
+    renderStored();
     show("step-credential", false);
   } catch (err) {
     setStatus("");
     showError(err);
   }
+}
+
+// refresh reads the records posted since the page last read the board,
+// ties them to its checkpoint, and updates what depends on the roll.
+async function refresh() {
+  const res = await sync();
+  await anchor(res.next);
+  renderPhase();
+  if (res.done && !state.votingOpen) {
+    state.votingOpen = true;
+    renderContests(state.election);
+    renderPhase();
+    phaseStatus();
+    renderStored();
+  }
+}
+
+// renderPhase shows what the voter can do now: register while the roll is
+// open, vote once voting is open, and says plainly when registration is over.
+function renderPhase() {
+  const e = state.election;
+  const voters = e.voters === 1 ? "1 voter" : e.voters + " voters";
+  const over = "Registration is over: the registrar closed the voter roll of \u201c" + e.title + "\u201d with " + voters + ".";
+  const line = $("roll-line");
+  line.textContent = over;
+  line.hidden = !(state.votingOpen && e.roll_closed);
+  if (state.votingOpen) {
+    hide("step-register");
+    $("credential-when").hidden = true;
+    return;
+  }
+  $("register-open").hidden = e.roll_closed;
+  const closed = $("register-closed");
+  closed.textContent = over + " No new credential can be put on it. If you are not on the roll, ask the registrar.";
+  closed.hidden = !e.roll_closed;
+  show("step-register", false);
+  const when = $("credential-when");
+  when.textContent = "Voting has not opened yet (planned from " + e.opens + "). Loading your credential now only checks that it is on the voter roll.";
+  when.hidden = false;
+}
+
+// phaseStatus says in the status line what the voter can do now.
+function phaseStatus() {
+  const e = state.election;
+  if (state.votingOpen) {
+    setStatus("Ready. Load your credential to vote.");
+    return;
+  }
+  setStatus("Voting in \u201c" + e.title + "\u201d has not opened yet (planned from " + e.opens + "). " +
+    (e.roll_closed ? "The voter roll is closed." : "The voter roll is open: " + (e.voters === 1 ? "1 voter" : e.voters + " voters") + " so far."));
 }
 
 // ---- contests ----
@@ -284,21 +340,255 @@ async function onCredential(ev) {
   const file = ev.target.files[0];
   if (!file) return;
   try {
-    const text = await file.text();
-    state.credential = call("credential", text);
-    const info = $("credential-info");
-    info.textContent = "Credential loaded: voter key " + state.credential.public.slice(0, 16) + "…";
-    info.hidden = false;
-    await lookupEarlier();
-    if (state.earlier !== null) {
-      info.textContent += ". You have already voted (record " + state.earlier + "); you may vote again, and only your last ballot counts.";
-    }
-    show("step-ballot");
-    setStatus("Mark your choices, then encrypt your ballot.");
+    await useCredential(await loadCredential("credential", await file.text()));
   } catch (err) {
     hide("step-ballot", "step-decide");
     showError(err);
   }
+}
+
+// onPaste loads the credential text the voter pasted, for example what a
+// phone's QR code scanner read from the registrar's printed page.
+async function onPaste(ev) {
+  ev.preventDefault();
+  clearError();
+  try {
+    const info = await loadCredential("credentialText", $("credential-paste").value);
+    $("credential-paste").value = ""; // the text holds the private key: do not leave it on the page
+    await useCredential(info);
+  } catch (err) {
+    hide("step-ballot", "step-decide");
+    showError(err);
+  }
+}
+
+// loadCredential has the module load a credential (with the function
+// name: "credential" for a file, "credentialText" for pasted text). Before
+// voting opens, the page first reads the roll records posted since it
+// loaded, so that it says where the credential is on the roll now.
+async function loadCredential(name, text) {
+  if (!state.votingOpen) await refresh();
+  return call(name, text);
+}
+
+// useCredential goes on with a credential the module loaded: to the ballot
+// once voting is open; before, it only says where it is on the roll.
+async function useCredential(cred) {
+  state.credential = cred;
+  const info = $("credential-info");
+  info.textContent = "Credential loaded (voter key " + cred.public.slice(0, 16) + "…). " + (cred.roll ? cred.roll.message : "");
+  info.hidden = false;
+  if (!state.votingOpen) {
+    hide("step-ballot", "step-decide");
+    setStatus("Voting has not opened yet. Come back then to vote with this credential.");
+    return;
+  }
+  await lookupEarlier();
+  if (state.earlier !== null) {
+    info.textContent += " You have already voted (record " + state.earlier + "); you may vote again, and only your last ballot counts.";
+  }
+  show("step-ballot");
+  setStatus("Mark your choices, then encrypt your ballot.");
+}
+
+// ---- a credential made on this device (voter-held) ----
+
+// The credentials this device made are kept in localStorage under
+// evote.credential.<manifest hash>.<voter id>, as the credential file's
+// text, until the voter forgets them.
+function storedPrefix() { return "evote.credential." + state.election.manifest_hash + "."; }
+
+function storedVoters() {
+  const out = [];
+  try {
+    const prefix = storedPrefix();
+    for (let i = 0; i < localStorage.length; i++) {
+      const k = localStorage.key(i);
+      if (k && k.startsWith(prefix)) out.push(k.slice(prefix.length));
+    }
+  } catch (e) { /* no storage: nothing kept */ }
+  return out.sort();
+}
+
+function storedText(voter) {
+  try { return localStorage.getItem(storedPrefix() + voter); } catch (e) { return null; }
+}
+
+function onRegister(ev) {
+  ev.preventDefault();
+  clearError();
+  const voter = $("voter-id").value.trim();
+  const button = $("make-credential");
+  button.disabled = true;
+  try {
+    if (voter && storedText(voter) !== null) {
+      throw new Problem("exists", "This device already keeps a credential of voter " + voter + " for this election (shown above). Use that one, or forget it first to make a new one.");
+    }
+    const res = call("newCredential", { voter: voter });
+    try {
+      localStorage.setItem(storedPrefix() + res.voter, res.credential);
+    } catch (e) {
+      throw new Problem("storage", "This browser would not keep your credential (its storage is full or turned off), so the page dropped it. Nothing was sent. Use another browser, or the command evote voter keygen.", String(e));
+    }
+    $("voter-id").value = "";
+    renderStored();
+    const item = storedItem(res.voter);
+    if (item) item.querySelector("h3").focus();
+    setStatus("Your credential is made and kept in this browser. Export a copy as a backup, then send the registration request to the registrar.");
+  } catch (err) {
+    showError(err);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function storedItem(voter) {
+  return Array.from(document.querySelectorAll("#stored-list .stored")).find((el) => el.dataset.voter === voter) || null;
+}
+
+// renderStored lists the credentials this device keeps for this election.
+function renderStored() {
+  for (const u of state.storedURLs) URL.revokeObjectURL(u);
+  state.storedURLs = [];
+  const list = $("stored-list");
+  list.replaceChildren();
+  const voters = storedVoters();
+  $("step-stored").hidden = voters.length === 0;
+  $("h-stored").textContent = voters.length > 1 ? "Your credentials on this device" : "Your credential on this device";
+  voters.forEach((v, i) => list.appendChild(renderStoredItem(v, i)));
+}
+
+function el(tag, props, ...children) {
+  const e = document.createElement(tag);
+  Object.assign(e, props || {});
+  e.append(...children);
+  return e;
+}
+
+function downloadLink(text, name, label, type) {
+  const url = URL.createObjectURL(new Blob([text], { type: type }));
+  state.storedURLs.push(url);
+  const a = el("a", { className: "button", href: url, download: name, textContent: label });
+  return a;
+}
+
+function renderStoredItem(voter, i) {
+  const text = storedText(voter) || "";
+  const item = el("div", { className: "stored" });
+  item.dataset.voter = voter;
+  const h = el("h3", { id: "stored-h-" + i, tabIndex: -1, textContent: "Voter " + voter });
+  item.setAttribute("role", "group");
+  item.setAttribute("aria-labelledby", h.id);
+  const status = el("p", { className: "roll-status" });
+  status.setAttribute("role", "status");
+  status.setAttribute("aria-live", "polite");
+
+  const use = el("button", { type: "button", className: "use", textContent: "Use it to vote" });
+  const check = el("button", { type: "button", className: "check secondary", textContent: "Check that I am on the roll" });
+  const exp = downloadLink(text, "evote-credential-" + voter + ".json", "Export credential", "application/json");
+  exp.classList.add("export");
+  const forget = el("button", { type: "button", className: "forget secondary", textContent: "Forget it\u2026" });
+  const actions = el("div", { className: "actions" }, use, check, exp, forget);
+  const keep = el("p", { className: "muted", textContent: "Export a copy of your credential and keep it safe, as a backup: if this browser's data is cleared, it is the only way to vote with this credential. Never give it to anyone, the registrar included." });
+
+  const reg = el("div", { className: "registration" });
+  reg.hidden = true;
+
+  const sure = el("div", { className: "confirm note" });
+  sure.hidden = true;
+  const yes = el("button", { type: "button", className: "forget-yes", textContent: "Yes, forget it" });
+  const no = el("button", { type: "button", className: "forget-no secondary", textContent: "Keep it" });
+  const question = el("p", { id: "forget-q-" + i, textContent: "Forget the credential of voter " + voter + " on this device? Unless you exported a copy, you can then no longer vote with it, and nobody can give it back to you: while the roll is open you would have to make and register a new one." });
+  yes.setAttribute("aria-describedby", question.id);
+  no.setAttribute("aria-describedby", question.id);
+  sure.append(question, el("div", { className: "actions" }, yes, no));
+
+  item.append(h, status, actions, keep, reg, sure);
+
+  const update = () => {
+    reg.replaceChildren();
+    reg.hidden = true;
+    let res;
+    try {
+      res = call("checkRoll", text);
+    } catch (err) {
+      status.textContent = err.message;
+      status.dataset.onRoll = "error";
+      use.hidden = true;
+      return;
+    }
+    status.textContent = res.message;
+    status.dataset.onRoll = res.on_roll ? "yes" : res.roll_closed ? "no" : "pending";
+    use.hidden = !(res.on_roll && state.votingOpen);
+    if (res.registration) renderRegistration(reg, voter, i, res.registration);
+  };
+  update();
+
+  use.addEventListener("click", async () => {
+    clearError();
+    try {
+      await useCredential(await loadCredential("credential", text));
+    } catch (err) {
+      hide("step-ballot", "step-decide");
+      showError(err);
+    }
+  });
+  check.addEventListener("click", async () => {
+    clearError();
+    check.disabled = true;
+    status.textContent = "Reading the voter roll from the board…";
+    delete status.dataset.onRoll;
+    try {
+      await refresh();
+      update();
+    } catch (err) {
+      status.textContent = "";
+      showError(err);
+    } finally {
+      check.disabled = false;
+    }
+  });
+  forget.addEventListener("click", () => { sure.hidden = false; no.focus(); });
+  no.addEventListener("click", () => { sure.hidden = true; forget.focus(); });
+  yes.addEventListener("click", () => {
+    try { localStorage.removeItem(storedPrefix() + voter); } catch (e) { /* nothing kept */ }
+    renderStored();
+    setStatus("The credential of voter " + voter + " is forgotten on this device.");
+    const left = document.querySelector("#stored-list h3");
+    if (left) left.focus();
+  });
+  return item;
+}
+
+// renderRegistration offers the registration request of a credential not
+// on the roll yet, to send the registrar.
+function renderRegistration(root, voter, i, request) {
+  const id = "registration-" + i;
+  const area = el("textarea", { id: id, rows: 4, readOnly: true, spellcheck: false, value: request });
+  const copied = el("p", { className: "muted" });
+  copied.setAttribute("role", "status");
+  copied.setAttribute("aria-live", "polite");
+  const copy = el("button", { type: "button", className: "copy secondary", textContent: "Copy the request" });
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(request);
+      copied.textContent = "Copied. Paste it into your message to the registrar.";
+    } catch (e) {
+      area.focus();
+      area.select();
+      copied.textContent = "This browser did not let the page copy. The request is selected: copy it with Ctrl+C (\u2318C on a Mac), or download the file instead.";
+    }
+  });
+  const dl = downloadLink(request + "\n", "registration.json", "Download registration.json", "application/json");
+  dl.classList.add("download-registration");
+  root.append(
+    el("h4", { textContent: "Send your registration request to the registrar" }),
+    el("p", { textContent: "Send this request to the registrar, as they ask you to (for example attached to an e-mail), and prove who you are as they ask. It holds your voter identifier and your public key, signed with your private key. Your private key is not in it: it never left this device. Once the registrar has put your key on the roll, check again here." }),
+    el("label", { htmlFor: id, textContent: "Registration request of voter " + voter }),
+    area,
+    el("div", { className: "actions" }, dl, copy),
+    copied);
+  root.hidden = false;
 }
 
 // lookupEarlier asks the board whether this credential already has a counted ballot.
@@ -526,6 +816,8 @@ async function onCheckReceipt(ev) {
 
 document.addEventListener("DOMContentLoaded", () => {
   $("credential-file").addEventListener("change", onCredential);
+  $("paste-form").addEventListener("submit", onPaste);
+  $("register-form").addEventListener("submit", onRegister);
   $("ballot-form").addEventListener("submit", onEncrypt);
   $("cast").addEventListener("click", onCast);
   $("challenge").addEventListener("click", onChallenge);
