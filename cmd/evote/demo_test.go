@@ -140,3 +140,27 @@ func TestThousandBallotsThroughTheBinary(t *testing.T) {
 		t.Fatal("no votes were cast")
 	}
 }
+
+// TestDemoVoterHeldCredentials runs the demo with voter-held credentials:
+// every voter makes its own key and sends the registrar a signed request;
+// the registrar posts the keys and the election runs and verifies as in
+// the registrar-generated mode.
+func TestDemoVoterHeldCredentials(t *testing.T) {
+	bin := buildEvote(t)
+	dir := filepath.Join(t.TempDir(), "demo")
+	out, err := exec.Command(bin, "demo", "--voters", "15", "--challenges", "1", "--revotes", "1", "--witnesses", "0", "--credentials", "voter", "--dir", dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("evote demo --credentials voter: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"15 voters made their own credentials on their devices", "nobody but each voter ever held a private key",
+		"closed with 15 voters", "Everything holds: 0 failures",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	if out, err := exec.Command(bin, "demo", "--credentials", "official", "--dir", dir+"-2").CombinedOutput(); err == nil || !strings.Contains(string(out), "want registrar") {
+		t.Errorf("demo --credentials official: %v\n%s", err, out)
+	}
+}
