@@ -79,6 +79,9 @@ func NewElection(m *Manifest, roll *Roll, jointKey *crypto.PublicKey, commitment
 	if roll == nil {
 		return nil, errors.New("election: the voter roll is not closed")
 	}
+	if roll.election != mh {
+		return nil, errors.New("election: the voter roll is another election's")
+	}
 	return &Election{
 		Manifest:     m,
 		ManifestHash: mh,

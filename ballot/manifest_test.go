@@ -523,6 +523,14 @@ func TestNewElectionAndBaseHash(t *testing.T) {
 		"short commitments":   {func() error { _, err := NewElection(m, roll, pk, short); return err }, "has 1 commitments, want threshold 2"},
 		"wrong joint key":     {func() error { _, err := NewElection(m, roll, other, commitments); return err }, "joint key is not the sum"},
 		"no roll":             {func() error { _, err := NewElection(m, nil, pk, commitments); return err }, "the voter roll is not closed"},
+		"another election's roll": {func() error {
+			r, err := RollOf([32]byte{9}, entries[:1])
+			if err != nil {
+				return err
+			}
+			_, err = NewElection(m, r, pk, commitments)
+			return err
+		}, "another election's"},
 	} {
 		if err := tt.f(); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("NewElection with %s = %v, want an error containing %q", name, err, tt.want)
@@ -531,9 +539,9 @@ func TestNewElectionAndBaseHash(t *testing.T) {
 }
 
 // TestBaseHashBindsRoll: every change to the roll (an identifier, a key,
-// the order, one entry more or less, the election it was built for)
-// changes the base hash, so that a ballot proof made for one roll does
-// not verify against another.
+// the order, one entry more or less) changes the base hash, so that a
+// ballot proof made for one roll does not verify against another; a roll
+// built for another election is refused.
 func TestBaseHashBindsRoll(t *testing.T) {
 	m := sampleManifest(t)
 	mh, _ := m.Hash()
@@ -565,6 +573,13 @@ func TestBaseHashBindsRoll(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		e, err := NewElection(m, roll, pk, commitments)
+		if r.election != mh {
+			// A roll built for another election is refused outright.
+			if err == nil {
+				t.Errorf("%s: NewElection took the roll", name)
+			}
+			continue
+		}
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -184,9 +184,10 @@ func parseHexHash(s string) ([32]byte, error) {
 // Roll is a closed voter roll: who may vote in an election. It is
 // immutable and safe for concurrent use.
 type Roll struct {
-	size int64
-	hash [32]byte
-	keys map[[32]byte]int64 // credential key → entry
+	election [32]byte // the manifest hash of the election it is the roll of
+	size     int64
+	hash     [32]byte
+	keys     map[[32]byte]int64 // credential key → entry
 }
 
 // Size returns the number of entries.
@@ -293,7 +294,7 @@ func (b *RollBuilder) Hash() [32]byte { return [32]byte(b.h.Sum(nil)) }
 
 // Close returns the roll as it stands. The builder must not be used after.
 func (b *RollBuilder) Close() *Roll {
-	r := &Roll{size: b.Size(), hash: b.Hash(), keys: b.keys}
+	r := &Roll{election: b.election, size: b.Size(), hash: b.Hash(), keys: b.keys}
 	b.keys, b.ids = nil, nil
 	return r
 }
