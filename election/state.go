@@ -115,7 +115,6 @@ type State struct {
 
 	rollBuilder *ballot.RollBuilder // the roll while the registrar posts it
 	roll        *ballot.Roll        // the closed roll
-	rollRecords int                 // roll records admitted
 
 	commitments []*ceremony.Commitments // position i−1 holds trustee i's
 	shares      []*ceremony.Shares
@@ -355,7 +354,6 @@ func (s *State) admitRoll(author []byte, c *ballot.RollChunk) error {
 		return reject(code, "%v", err)
 	}
 	s.rollBuilder.Add(c)
-	s.rollRecords++
 	return nil
 }
 
@@ -937,12 +935,12 @@ func (s *State) RollEntry(cred ed25519.PublicKey) (int64, bool) {
 	return 0, false
 }
 
-// RollStatus returns the number of roll entries posted so far, the roll
-// records they came in, and whether the roll is closed.
-func (s *State) RollStatus() (entries int64, records int, closed bool) {
+// RollStatus returns the number of roll entries posted so far and
+// whether the roll is closed.
+func (s *State) RollStatus() (entries int64, closed bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.rollSize(), s.rollRecords, s.roll != nil
+	return s.rollSize(), s.roll != nil
 }
 
 // Phase returns the current phase.

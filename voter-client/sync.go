@@ -84,7 +84,7 @@ func (s *Syncer) Done() bool {
 // definition is read, Ballot before the joint key.
 func (s *Syncer) Election() *Election {
 	st := s.replay.State()
-	size, _, closed := st.RollStatus()
+	size, closed := st.RollStatus()
 	return &Election{
 		Manifest:     st.Manifest(),
 		ManifestHash: st.ManifestHash(),

@@ -233,7 +233,7 @@ func registrarRegister(c *cli.Context) error {
 // post posts entries to the roll, in records of ballot.MaxRollChunk, in
 // order after the entries already on it.
 func (r *registrar) post(entries []ballot.RollEntry) error {
-	first, _, _ := r.state.RollStatus()
+	first, _ := r.state.RollStatus()
 	chunks := ballot.RollChunks(r.state.ManifestHash(), first, entries)
 	bar := progress.New(r.c.App.ErrWriter, "posting the roll")
 	var lastIndex uint64

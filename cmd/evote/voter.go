@@ -84,22 +84,13 @@ func voterKeygen(c *cli.Context) error {
 }
 
 func voterCheckRoll(c *cli.Context) error {
-	data, err := os.ReadFile(c.String("credential"))
+	v, err := openVoter(c)
 	if err != nil {
 		return err
 	}
-	cred, err := ballot.ParseCredential(data)
-	if err != nil {
-		return withHint(fmt.Errorf("%s: %w", c.String("credential"), err), "use your credential file, unchanged")
-	}
-	st, m, err := boardElection(c)
-	if err != nil {
-		return err
-	}
-	if cred.Election != m.ID {
-		return fmt.Errorf("this credential is for the election %q, but the board runs %q", cred.Election, m.ID)
-	}
-	size, _, closed := st.RollStatus()
+	st, cred := v.state, v.cred
+	m := st.Manifest()
+	size, closed := st.RollStatus()
 	entry, ok := st.RollEntry(cred.Public)
 	if !ok {
 		state := "it is still open"
