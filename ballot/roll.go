@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"slices"
 
 	"github.com/evote/evote/internal/strictjson"
 )
@@ -187,8 +188,17 @@ type Roll struct {
 	election [32]byte // the manifest hash of the election it is the roll of
 	size     int64
 	hash     [32]byte
-	keys     map[[32]byte]int64 // credential key → entry
+	keys     []rollKey // sorted by key: 40 bytes a voter, a third of a map's
 }
+
+// rollKey is one entry of a closed roll's index: a credential key and its
+// entry number.
+type rollKey struct {
+	key   [32]byte
+	entry int64
+}
+
+func compareRollKeys(a, b rollKey) int { return bytes.Compare(a.key[:], b.key[:]) }
 
 // Size returns the number of entries.
 func (r *Roll) Size() int64 { return r.size }
@@ -202,8 +212,11 @@ func (r *Roll) Entry(cred ed25519.PublicKey) (int64, bool) {
 	if len(cred) != ed25519.PublicKeySize {
 		return 0, false
 	}
-	n, ok := r.keys[[32]byte(cred)]
-	return n, ok
+	i, ok := slices.BinarySearchFunc(r.keys, rollKey{key: [32]byte(cred)}, compareRollKeys)
+	if !ok {
+		return 0, false
+	}
+	return r.keys[i].entry, true
 }
 
 // RollBuilder builds an election's roll from its roll records, in board
@@ -294,7 +307,12 @@ func (b *RollBuilder) Hash() [32]byte { return [32]byte(b.h.Sum(nil)) }
 
 // Close returns the roll as it stands. The builder must not be used after.
 func (b *RollBuilder) Close() *Roll {
-	r := &Roll{election: b.election, size: b.Size(), hash: b.Hash(), keys: b.keys}
+	keys := make([]rollKey, 0, len(b.keys))
+	for k, n := range b.keys {
+		keys = append(keys, rollKey{k, n})
+	}
+	slices.SortFunc(keys, compareRollKeys)
+	r := &Roll{election: b.election, size: b.Size(), hash: b.Hash(), keys: keys}
 	b.keys, b.ids = nil, nil
 	return r
 }

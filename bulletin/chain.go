@@ -74,7 +74,7 @@ type Chain struct {
 	size       int64
 	prev       tlog.Hash
 	last       time.Time
-	hashes     []tlog.Hash // every stored hash; nil for a resumed chain
+	hashes     hashBlocks // every stored hash; none for a resumed chain
 	resumed    bool
 	broken     *ChainError
 }
@@ -151,7 +151,7 @@ func (c *Chain) Add(p *Checked) error {
 		if err != nil {
 			return fail("", "hashing into the tree: %v", err)
 		}
-		c.hashes = append(c.hashes, hs...)
+		c.hashes.append(hs)
 	}
 	c.prev, c.last = p.Leaf, rec.Time
 	c.size++
@@ -163,10 +163,10 @@ func (c *Chain) Add(p *Checked) error {
 func (c *Chain) ReadHashes(idx []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(idx))
 	for i, x := range idx {
-		if x < 0 || x >= int64(len(c.hashes)) {
+		if x < 0 || x >= c.hashes.n {
 			return nil, fmt.Errorf("bulletin: stored hash %d not in a log of size %d", x, c.size)
 		}
-		out[i] = c.hashes[x]
+		out[i] = c.hashes.at(x)
 	}
 	return out, nil
 }
@@ -194,3 +194,30 @@ func (c *Chain) CheckCheckpoint(cp Checkpoint) error {
 	}
 	return nil
 }
+
+// hashBlock is the number of hashes in each block of a hashBlocks: 2 MiB.
+const hashBlock = 1 << 16
+
+// hashBlocks is a list of stored hashes kept in fixed-size blocks, so that
+// it grows without copying what it holds (a log of a million records has
+// two million of them) or holding a doubled slice's spare half.
+type hashBlocks struct {
+	blocks [][]tlog.Hash
+	n      int64
+}
+
+func (h *hashBlocks) append(hs []tlog.Hash) {
+	for _, x := range hs {
+		switch {
+		case h.n == 0:
+			h.blocks = append(h.blocks, nil) // grows as a small log needs
+		case h.n%hashBlock == 0:
+			h.blocks = append(h.blocks, make([]tlog.Hash, 0, hashBlock))
+		}
+		last := len(h.blocks) - 1
+		h.blocks[last] = append(h.blocks[last], x)
+		h.n++
+	}
+}
+
+func (h *hashBlocks) at(i int64) tlog.Hash { return h.blocks[i/hashBlock][i%hashBlock] }

@@ -201,7 +201,7 @@ func (s *State) ComputeResult() (*ResultRecord, error) {
 	for _, c := range s.manifest.Contests {
 		maxCount = max(maxCount, uint64(c.OptionMax))
 	}
-	solver := crypto.NewDlogSolver(max(1, maxCount*uint64(len(s.voters))))
+	solver := crypto.NewDlogSolver(max(1, maxCount*uint64(s.nCounted)))
 	r, err := tally.Combine(s.election.BaseHash[:], s.manifest.Threshold, s.sums, s.vks, s.partialList, solver)
 	if err != nil {
 		return nil, err

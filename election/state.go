@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -44,12 +45,13 @@ func (p Phase) String() string {
 	return fmt.Sprintf("phase(%d)", int(p))
 }
 
-// castBallot is what the state keeps of a voter's counted ballot: where it
-// is and its encoded ciphertexts (64 bytes each, rather than 320 decoded),
-// to take them out of the sums if it is superseded.
-type castBallot struct {
+// countedBallot is what the state keeps of a voter's counted ballot: its
+// record's index (0 for none: record 0 is the definition) and its slot in
+// the state's ciphertextLog, to take it out of the sums if it is
+// superseded.
+type countedBallot struct {
 	index uint64
-	cts   [][]byte
+	slot  uint32
 }
 
 // prevKey names a confirmation code as named by one credential's records:
@@ -95,12 +97,6 @@ type closeRecord struct {
 // partial decryption admitted in any history decrypts that history's sums.
 func CloseHash(payload []byte) [32]byte { return sha256.Sum256(payload) }
 
-// codeUse records where a confirmation code was used.
-type codeUse struct {
-	index      uint64
-	challenged bool
-}
-
 // State is the public state of one election, built by admitting its board
 // records in order. Admit is not safe for concurrent use with itself;
 // VerifyProofs and the read methods may run concurrently with anything.
@@ -126,16 +122,19 @@ type State struct {
 	vks      map[uint32]*crypto.Element
 	clients  []ClientHash
 
-	voters     map[[32]byte]*castBallot
-	codes      map[ballot.ConfirmationCode]codeUse
-	prevRefs   map[prevKey]uint64 // (credential, code) → the first later record of that credential naming code as prev
-	castNonces map[nonce]uint64   // nonce fingerprint of every cast ballot's ciphertexts → record
-	openNonces map[nonce]uint64   // nonce fingerprint of every challenged ballot's ciphertexts → record
-	sums       []*crypto.Ciphertext
-	superseded map[uint64]replacement // earlier ballot index → the ballot that replaced it
-	supersedes map[uint64]uint64      // the reverse: ballot index → the earlier ballot it replaced
-	challenged int
-	ballots    int // ballot records admitted, counted or superseded
+	counted     []countedBallot // by roll entry, once the roll is closed
+	nCounted    int             // the entries of counted that hold a ballot
+	ciphertexts *ciphertextLog  // the counted ballots' ciphertexts
+	codes       codeIndex
+	prevRefs    map[prevKey]uint64 // (credential, code) → the first later record of that credential naming code as prev
+	castNonces  castNonceIndex     // nonce fingerprint of every cast ballot's ciphertexts → slot
+	slotIndex   []uint64           // the record of each slot of ciphertexts
+	openNonces  map[nonce]uint64   // nonce fingerprint of every challenged ballot's ciphertexts → record
+	sums        []*crypto.Ciphertext
+	superseded  map[uint64]replacement // earlier ballot index → the ballot that replaced it
+	supersedes  map[uint64]uint64      // the reverse: ballot index → the earlier ballot it replaced
+	challenged  int
+	ballots     int // ballot records admitted, counted or superseded
 
 	closed      *closeRecord
 	partials    map[uint32]*tally.PartialDecryption
@@ -150,10 +149,8 @@ type State struct {
 // NewState returns the state of an empty board.
 func NewState() *State {
 	return &State{
-		voters:     make(map[[32]byte]*castBallot),
-		codes:      make(map[ballot.ConfirmationCode]codeUse),
+		codes:      newCodeIndex(),
 		prevRefs:   make(map[prevKey]uint64),
-		castNonces: make(map[nonce]uint64),
 		openNonces: make(map[nonce]uint64),
 		superseded: make(map[uint64]replacement),
 		supersedes: make(map[uint64]uint64),
@@ -488,6 +485,8 @@ func (s *State) admitJointKey(author []byte, jk *ceremony.JointKey) error {
 	for i := range s.sums {
 		s.sums[i] = crypto.NewCiphertext()
 	}
+	s.counted = make([]countedBallot, s.roll.Size())
+	s.ciphertexts = newCiphertextLog(len(s.sums))
 	s.phase = Ready
 	return nil
 }
@@ -617,7 +616,7 @@ func (s *State) admitBallot(index uint64, author []byte, t time.Time, code ballo
 	if b.Election != s.election.BaseHash {
 		return reject(bulletin.CodeMalformed, "the ballot is for another election")
 	}
-	if use, ok := s.codes[code]; ok {
+	if use, ok := s.codes.find(code, s.slotIndex); ok {
 		if use.challenged {
 			return reject(bulletin.CodeDuplicate, "this ballot was challenged in record %d, so its randomness is public; encrypt your choices afresh", use.index)
 		}
@@ -639,19 +638,25 @@ func (s *State) admitBallot(index uint64, author []byte, t time.Time, code ballo
 			return reject(bulletin.CodeDuplicate, "a ciphertext of this ballot was revealed by the challenged ballot of record %d, so what it encrypts is public; encrypt your choices afresh", at)
 		}
 	}
-	var old []*crypto.Ciphertext
-	prev, revote := s.voters[key]
+	entry, _ := s.roll.Entry(author)
+	prev := s.counted[entry]
+	revote := prev.index != 0
+	var old [][]byte
 	if revote {
-		old = make([]*crypto.Ciphertext, len(prev.cts))
-		for i, enc := range prev.cts {
-			c, err := new(crypto.Ciphertext).SetBytes(enc)
-			if err != nil {
-				panic(fmt.Sprintf("election: a stored ciphertext of record %d does not decode: %v", prev.index, err))
-			}
-			old[i] = c
+		var err error
+		if old, err = s.ciphertexts.get(prev.slot); err != nil {
+			return err
 		}
 	}
-	for i, c := range old {
+	slot, err := s.ciphertexts.add(encs)
+	if err != nil {
+		return err
+	}
+	for i, enc := range old {
+		c, err := new(crypto.Ciphertext).SetBytes(enc)
+		if err != nil {
+			panic(fmt.Sprintf("election: a stored ciphertext of record %d does not decode: %v", prev.index, err))
+		}
 		s.sums[i].A.Subtract(&s.sums[i].A, &c.A)
 		s.sums[i].B.Subtract(&s.sums[i].B, &c.B)
 	}
@@ -661,14 +666,15 @@ func (s *State) admitBallot(index uint64, author []byte, t time.Time, code ballo
 	if revote {
 		s.superseded[prev.index] = replacement{index: index, time: t}
 		s.supersedes[index] = prev.index
+	} else {
+		s.nCounted++
 	}
-	s.voters[key] = &castBallot{index: index, cts: encs}
-	s.codes[code] = codeUse{index: index}
+	s.counted[entry] = countedBallot{index: index, slot: slot}
+	s.codes.addCast(code, slot, index)
 	for _, n := range nonces {
-		if _, ok := s.castNonces[n]; !ok {
-			s.castNonces[n] = index
-		}
+		s.castNonces.add(n, slot)
 	}
+	s.slotIndex = append(s.slotIndex, index)
 	s.notePrev(index, key, b.Prev)
 	s.ballots++
 	return nil
@@ -705,7 +711,7 @@ func (s *State) admitChallenge(index uint64, author []byte, t time.Time, c *ball
 		return reject(bulletin.CodeMalformed, "the challenged ballot is for another election")
 	}
 	code := c.Ballot.ConfirmationCode()
-	if use, ok := s.codes[code]; ok {
+	if use, ok := s.codes.find(code, s.slotIndex); ok {
 		if use.challenged {
 			return reject(bulletin.CodeDuplicate, "this ballot was already challenged in record %d", use.index)
 		}
@@ -715,19 +721,40 @@ func (s *State) admitChallenge(index uint64, author []byte, t time.Time, c *ball
 	nonces := make([]nonce, len(encs))
 	for i, enc := range encs {
 		nonces[i] = nonceOf(enc)
-		if at, ok := s.castNonces[nonces[i]]; ok {
-			return reject(bulletin.CodeDuplicate, "a ciphertext of this ballot is also in the ballot cast as record %d; revealing it would expose a cast vote", at)
-		}
+	}
+	at, found, err := s.castWithNonce(nonces)
+	if err != nil {
+		return err
+	}
+	if found {
+		return reject(bulletin.CodeDuplicate, "a ciphertext of this ballot is also in the ballot cast as record %d; revealing it would expose a cast vote", at)
 	}
 	for _, n := range nonces {
 		if _, ok := s.openNonces[n]; !ok {
 			s.openNonces[n] = index
 		}
 	}
-	s.codes[code] = codeUse{index: index, challenged: true}
+	s.codes.addChallenged(code, index)
 	s.notePrev(index, [32]byte(author), c.Ballot.Prev)
 	s.challenged++
 	return nil
+}
+
+// castWithNonce returns the first cast ballot, counted or superseded, with
+// a ciphertext whose nonce fingerprint is one of ns.
+func (s *State) castWithNonce(ns []nonce) (index uint64, found bool, err error) {
+	for _, slot := range s.castNonces.candidates(ns) {
+		encs, err := s.ciphertexts.get(slot)
+		if err != nil {
+			return 0, false, err
+		}
+		for _, enc := range encs {
+			if slices.Contains(ns, nonceOf(enc)) {
+				return s.slotIndex[slot], true, nil
+			}
+		}
+	}
+	return 0, false, nil
 }
 
 func (s *State) admitPartial(author []byte, p *PartialRecord) error {
@@ -767,7 +794,7 @@ func (s *State) checkClose(named string) error {
 // definition's min_counted, so that no tally reveals a handful of votes.
 // The caller holds s.mu.
 func (s *State) checkPrivacyFloor() error {
-	if n, floor := int64(len(s.voters)), s.manifest.PrivacyFloor(s.roll.Size()); n < floor {
+	if n, floor := int64(s.nCounted), s.manifest.PrivacyFloor(s.roll.Size()); n < floor {
 		return reject(bulletin.CodeWrongPhase, "only %d ballots are counted, fewer than the %d the definition requires before anyone decrypts the tally (min_counted, the privacy floor)", n, floor)
 	}
 	return nil
@@ -870,7 +897,7 @@ func (s *State) Summary() Summary {
 	sum := Summary{
 		Phase:      s.phase.String(),
 		Ballots:    s.ballots,
-		Counted:    len(s.voters),
+		Counted:    s.nCounted,
 		Superseded: len(s.superseded),
 		Challenged: s.challenged,
 		Partials:   len(s.partials),
@@ -1055,7 +1082,7 @@ func (s *State) BallotStatus(rec *bulletin.Record) (st BallotStatus, ok bool) {
 	if rec.Type != TypeBallot || len(rec.Author) != ed25519.PublicKeySize {
 		return st, false
 	}
-	cur, ok := s.voters[[32]byte(rec.Author)]
+	cur, ok := s.countedBallot(rec.Author)
 	if !ok {
 		return st, false
 	}
@@ -1088,7 +1115,7 @@ func (s *State) Notice(index uint64) string {
 func (s *State) CountedBallots() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.voters)
+	return s.nCounted
 }
 
 // Result returns the posted result, or nil.
@@ -1110,12 +1137,19 @@ func (s *State) ClientHashes() []ClientHash {
 func (s *State) CastBallot(cred ed25519.PublicKey) (uint64, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if len(cred) != ed25519.PublicKeySize {
-		return 0, false
+	b, ok := s.countedBallot(cred)
+	return b.index, ok
+}
+
+// countedBallot returns the counted ballot of the credential cred, if it
+// has one. The caller holds s.mu.
+func (s *State) countedBallot(cred []byte) (countedBallot, bool) {
+	if s.counted == nil {
+		return countedBallot{}, false
 	}
-	b, ok := s.voters[[32]byte(cred)]
-	if !ok {
-		return 0, false
+	entry, ok := s.roll.Entry(cred)
+	if !ok || s.counted[entry].index == 0 {
+		return countedBallot{}, false
 	}
-	return b.index, true
+	return s.counted[entry], true
 }

@@ -11,6 +11,11 @@
 # about as much as verifying (each ballot is encrypted and proved), so
 # records are kept in $BENCH_DIR (default ${TMPDIR:-/tmp}/evote-bench-verify)
 # and reused; delete them to regenerate. Set WORKERS to limit the CPUs used.
+#
+# Set COMPARE to a git revision (COMPARE=483b3cf) to verify the same record
+# with the evote of that revision too, one after the other, and print the
+# two rates and peak memories side by side with their ratio: the way to say
+# whether a change made the verifier slower or bigger on this machine.
 set -euo pipefail
 N=${1:-100000}
 WORKERS=${WORKERS:-0}
@@ -34,32 +39,52 @@ else
 fi
 echo "record: $(du -h "$RECORD" | cut -f1), $(wc -l <"$RECORD") records; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
-echo "== evote verify --record $RECORD"
-TIMEFILE="$DIR/time-$N.txt"
-start=$(date +%s.%N)
-status=0
-if [ -x /usr/bin/time ]; then
-	/usr/bin/time -f '%M %U %S' -o "$TIMEFILE" \
-		"$DIR/evote" verify --record "$RECORD" --checkpoint "$DIR/checkpoint-$N.txt" \
-		--board-key-file "$DIR/board-$N.vkey" --workers "$WORKERS" >"$DIR/report-$N.txt" || status=$?
-else
-	"$DIR/evote" verify --record "$RECORD" --checkpoint "$DIR/checkpoint-$N.txt" \
-		--board-key-file "$DIR/board-$N.vkey" --workers "$WORKERS" >"$DIR/report-$N.txt" || status=$?
-fi
-end=$(date +%s.%N)
-cat "$DIR/report-$N.txt"
-if [ "$status" -ne 0 ]; then
-	echo "verification FAILED (exit status $status); report in $DIR/report-$N.txt"
-	exit "$status"
-fi
+# verify BINARY LABEL: verifies the record with BINARY and prints its time,
+# rate and peak memory; sets RATE and PEAK (MiB, 0 if unknown).
+verify() {
+	local bin=$1 label=$2 timefile="$DIR/time-$N-$2.txt" report="$DIR/report-$N-$2.txt"
+	echo "== $label: evote verify --record $RECORD"
+	local start end status=0
+	start=$(date +%s.%N)
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -f '%M %U %S' -o "$timefile" \
+			"$bin" verify --record "$RECORD" --checkpoint "$DIR/checkpoint-$N.txt" \
+			--board-key-file "$DIR/board-$N.vkey" --workers "$WORKERS" >"$report" || status=$?
+	else
+		"$bin" verify --record "$RECORD" --checkpoint "$DIR/checkpoint-$N.txt" \
+			--board-key-file "$DIR/board-$N.vkey" --workers "$WORKERS" >"$report" || status=$?
+	fi
+	end=$(date +%s.%N)
+	cat "$report"
+	if [ "$status" -ne 0 ]; then
+		echo "verification FAILED (exit status $status); report in $report"
+		exit "$status"
+	fi
+	local elapsed million
+	elapsed=$(echo "$end - $start" | bc -l)
+	RATE=$(echo "$N / $elapsed" | bc -l)
+	PEAK=0
+	million=$(echo "1000000 / $RATE" | bc -l)
+	printf '\n%s: %d ballots verified in %.1fs: %.0f ballots/s\n' "$label" "$N" "$elapsed" "$RATE"
+	if [ -s "$timefile" ]; then
+		local rss user sys
+		read -r rss user sys <"$timefile"
+		PEAK=$((rss / 1024))
+		printf 'CPU %.1fs user + %.1fs system (%.2f ms of CPU per ballot), peak RSS %d MiB\n' \
+			"$user" "$sys" "$(echo "($user + $sys) * 1000 / $N" | bc -l)" "$PEAK"
+	fi
+	printf 'extrapolated to 1,000,000 ballots: %.0fs (%.1f min); aim: under 300s\n' "$million" "$(echo "$million / 60" | bc -l)"
+}
 
-elapsed=$(echo "$end - $start" | bc -l)
-rate=$(echo "$N / $elapsed" | bc -l)
-million=$(echo "1000000 / $rate" | bc -l)
-printf '\n%d ballots verified in %.1fs: %.0f ballots/s\n' "$N" "$elapsed" "$rate"
-if [ -s "$TIMEFILE" ]; then
-	read -r rss user sys <"$TIMEFILE"
-	printf 'CPU %.1fs user + %.1fs system (%.2f ms of CPU per ballot), peak RSS %d MiB\n' \
-		"$user" "$sys" "$(echo "($user + $sys) * 1000 / $N" | bc -l)" "$((rss / 1024))"
+verify "$DIR/evote" this-tree
+if [ -n "${COMPARE:-}" ]; then
+	RATE_NEW=$RATE PEAK_NEW=$PEAK
+	echo "== building evote at $COMPARE"
+	OLD_SRC=$(mktemp -d)
+	git archive "$COMPARE" | tar -x -C "$OLD_SRC"
+	(cd "$OLD_SRC" && go build -o "$DIR/evote-$COMPARE" ./cmd/evote)
+	rm -rf "$OLD_SRC"
+	verify "$DIR/evote-$COMPARE" "$COMPARE"
+	printf '\n== same record, same machine: this tree %.0f ballots/s, peak %d MiB; %s %.0f ballots/s, peak %d MiB; speed ratio %.3f\n' \
+		"$RATE_NEW" "$PEAK_NEW" "$COMPARE" "$RATE" "$PEAK" "$(echo "$RATE_NEW / $RATE" | bc -l)"
 fi
-printf 'extrapolated to 1,000,000 ballots: %.0fs (%.1f min); aim: under 300s\n' "$million" "$(echo "$million / 60" | bc -l)"
