@@ -15,9 +15,11 @@ import (
 	"github.com/evote/evote/bulletin/store"
 )
 
-// ErrQueueFull is returned by Log.Append when the write queue is full; the
-// caller should retry later (the HTTP server answers 503 with Retry-After).
-var ErrQueueFull = errors.New("bulletin: write queue is full")
+// ErrQueueFull is returned (possibly wrapped) by Log.Append when the board
+// is at capacity: the write queue, or a policy's queue of submissions
+// waiting for their proofs to be checked, is full. The caller should retry
+// later (the HTTP server answers 503 with Retry-After).
+var ErrQueueFull = errors.New("bulletin: the board is at capacity; retry shortly")
 
 // ErrClosed is returned by Log methods after Close.
 var ErrClosed = errors.New("bulletin: log is closed")
@@ -229,13 +231,14 @@ func (l *Log) Close() error {
 // Append validates sub (generic checks, then the policy's Verify), queues it
 // for the writer and waits until it is durably stored. It returns the
 // record and a receipt for it, or a *RejectError (possibly wrapped) if it was
-// refused, ErrQueueFull if the queue is full, or another error if storing
-// failed. If ctx ends first, the submission may still be appended.
+// refused, ErrQueueFull if the board is at capacity, or another error if
+// storing failed. If ctx ends while the submission is verified, it is
+// dropped; if ctx ends after, the submission may still be appended.
 func (l *Log) Append(ctx context.Context, sub *Submission) (*Record, *Receipt, error) {
 	if err := sub.Check(l.maxPay); err != nil {
 		return nil, nil, err
 	}
-	if err := l.policy.Load().p.Verify(sub); err != nil {
+	if err := l.policy.Load().p.Verify(ctx, sub); err != nil {
 		return nil, nil, err
 	}
 	req := &appendReq{sub: sub, done: make(chan appendResult, 1)}

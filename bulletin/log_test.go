@@ -97,7 +97,7 @@ func TestProofsAllSizes(t *testing.T) {
 // rejectPolicy rejects payloads containing "reject"; it counts admissions.
 type rejectPolicy struct{ admitted int }
 
-func (p *rejectPolicy) Verify(s *bulletin.Submission) error {
+func (p *rejectPolicy) Verify(ctx context.Context, s *bulletin.Submission) error {
 	if bytes.Contains(s.Payload, []byte("verify-reject")) {
 		return bulletin.Reject(bulletin.CodeBadProof, "proof does not verify")
 	}
@@ -326,7 +326,7 @@ func TestOpenRejectsCorruptStore(t *testing.T) {
 
 type rejectAll struct{}
 
-func (rejectAll) Verify(*bulletin.Submission) error { return nil }
+func (rejectAll) Verify(context.Context, *bulletin.Submission) error { return nil }
 func (rejectAll) Admit(*bulletin.Record) error {
 	return bulletin.Reject(bulletin.CodeWrongPhase, "no")
 }

@@ -1,6 +1,7 @@
 package bulletin
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 )
@@ -47,8 +48,10 @@ type Policy interface {
 	// Verify runs the stateless, expensive checks of a submission (payload
 	// schema, proofs) against state that no longer changes. It is called
 	// concurrently from request goroutines, before queueing, after the
-	// generic checks (Submission.Check) passed.
-	Verify(s *Submission) error
+	// generic checks (Submission.Check) passed. It may refuse work it has
+	// no room for with an error wrapping ErrQueueFull, and should give up
+	// on a submission whose ctx has ended.
+	Verify(ctx context.Context, s *Submission) error
 	// Admit checks the record against the current state (phase,
 	// authorisation, eligibility, duplicates) and, when it returns nil,
 	// updates the state as if rec were appended. When it returns an error it
@@ -78,7 +81,7 @@ type OpenPolicy struct {
 func NewOpenPolicy() Policy { return &OpenPolicy{seen: make(map[[32]byte]uint64)} }
 
 // Verify implements Policy; OpenPolicy has no stateless checks.
-func (p *OpenPolicy) Verify(s *Submission) error { return nil }
+func (p *OpenPolicy) Verify(ctx context.Context, s *Submission) error { return nil }
 
 // Admit implements Policy.
 func (p *OpenPolicy) Admit(rec *Record) error {

@@ -1,27 +1,42 @@
 package election
 
 import (
+	"context"
 	"crypto/ed25519"
+	"fmt"
 	"runtime"
 	"sync"
 
 	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/bulletin"
 )
 
 // maxBallotBatch bounds the ballots one worker verifies together.
 const maxBallotBatch = 64
 
+// DefaultVerifyQueuePerCPU is the number of ballots per CPU that may wait
+// for their proofs to be checked before the board answers 503: two
+// batches, about a quarter of a second of work (a ballot of ten options
+// costs about 1.5 ms of CPU), so that an admitted ballot waits little
+// however many arrive.
+const DefaultVerifyQueuePerCPU = 2 * maxBallotBatch
+
 // ballotBatcher verifies the proofs of ballots that arrive concurrently in
-// batches (VerifyBallots). Requests queue; up to GOMAXPROCS workers each
-// take what is queued, verify it as one batch, and answer each request. Workers exit when the queue is
-// empty, so an idle batcher holds no goroutines.
+// batches (VerifyBallots). Requests queue, up to limit of them; up to
+// GOMAXPROCS workers each take what is queued, drop the requests whose
+// poster has gone, verify the rest as one batch, and answer each request.
+// Workers exit when the queue is empty, so an idle batcher holds no
+// goroutines.
 type ballotBatcher struct {
+	limit int // requests that may wait; DefaultVerifyQueuePerCPU per CPU if 0
+
 	mu      sync.Mutex
 	queue   []*ballotRequest
 	workers int
 }
 
 type ballotRequest struct {
+	ctx    context.Context
 	e      *ballot.Election
 	b      *ballot.EncryptedBallot
 	signer ed25519.PublicKey
@@ -29,17 +44,32 @@ type ballotRequest struct {
 }
 
 // verify checks b's proofs as signed by signer, batched with whatever else
-// is waiting, and returns the ballot's own verdict.
-func (bb *ballotBatcher) verify(e *ballot.Election, b *ballot.EncryptedBallot, signer ed25519.PublicKey) error {
-	req := &ballotRequest{e: e, b: b, signer: signer, done: make(chan error, 1)}
+// is waiting, and returns the ballot's own verdict. It refuses at once,
+// with an error wrapping bulletin.ErrQueueFull, if the queue is full, and
+// returns ctx's error if ctx ends first.
+func (bb *ballotBatcher) verify(ctx context.Context, e *ballot.Election, b *ballot.EncryptedBallot, signer ed25519.PublicKey) error {
+	req := &ballotRequest{ctx: ctx, e: e, b: b, signer: signer, done: make(chan error, 1)}
+	limit := bb.limit
+	if limit <= 0 {
+		limit = DefaultVerifyQueuePerCPU * runtime.GOMAXPROCS(0)
+	}
 	bb.mu.Lock()
+	if len(bb.queue) >= limit {
+		bb.mu.Unlock()
+		return fmt.Errorf("%d ballots are waiting for their proofs to be checked: %w", limit, bulletin.ErrQueueFull)
+	}
 	bb.queue = append(bb.queue, req)
 	if bb.workers < runtime.GOMAXPROCS(0) {
 		bb.workers++
 		go bb.work()
 	}
 	bb.mu.Unlock()
-	return <-req.done
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("election: waiting for a ballot's proofs to be checked: %w", ctx.Err())
+	}
 }
 
 func (bb *ballotBatcher) work() {
@@ -54,7 +84,15 @@ func (bb *ballotBatcher) work() {
 		batch := bb.queue[:n:n]
 		bb.queue = bb.queue[n:]
 		bb.mu.Unlock()
-		verifyBallotBatch(batch)
+		live := batch[:0:0]
+		for _, r := range batch {
+			if r.ctx.Err() == nil {
+				live = append(live, r)
+			}
+		}
+		if len(live) > 0 {
+			verifyBallotBatch(live)
+		}
 	}
 }
 
@@ -79,10 +117,10 @@ func verifyBallotBatch(reqs []*ballotRequest) {
 }
 
 // verifyBallot is VerifyProofs for a ballot, with the proofs batched.
-func (p *Policy) verifyBallot(author []byte, b *ballot.EncryptedBallot) error {
+func (p *Policy) verifyBallot(ctx context.Context, author []byte, b *ballot.EncryptedBallot) error {
 	e, err := p.state.ballotContext(author)
 	if err != nil {
 		return err
 	}
-	return p.batcher.verify(e, b, author)
+	return p.batcher.verify(ctx, e, b, author)
 }

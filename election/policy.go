@@ -24,23 +24,27 @@ type Policy struct {
 	decoded map[string]any // by signature: payloads verified but not yet admitted
 }
 
-// NewPolicy returns a policy over an empty State.
-func NewPolicy() *Policy {
-	return &Policy{state: NewState(), decoded: make(map[string]any)}
+// NewPolicy returns a policy over an empty State, which lets up to
+// verifyQueue ballots wait for their proofs to be checked
+// (DefaultVerifyQueuePerCPU per CPU if 0).
+func NewPolicy(verifyQueue int) *Policy {
+	return &Policy{state: NewState(), batcher: ballotBatcher{limit: verifyQueue}, decoded: make(map[string]any)}
 }
 
 // State returns the election state the policy maintains.
 func (p *Policy) State() *State { return p.state }
 
 // Verify implements bulletin.Policy: it decodes the payload and checks its
-// proofs. Ballots arriving concurrently are verified together in batches.
-func (p *Policy) Verify(s *bulletin.Submission) error {
+// proofs. Ballots arriving concurrently are verified together in batches;
+// a ballot finding the queue for them full is refused with an error
+// wrapping bulletin.ErrQueueFull, and one whose ctx ends is dropped.
+func (p *Policy) Verify(ctx context.Context, s *bulletin.Submission) error {
 	v, err := Decode(s.Type, s.Payload)
 	if err != nil {
 		return bulletin.Reject(bulletin.CodeMalformed, "%v", err)
 	}
 	if b, ok := v.(*ballot.EncryptedBallot); ok {
-		err = p.verifyBallot(s.Author, b)
+		err = p.verifyBallot(ctx, s.Author, b)
 	} else {
 		err = p.state.VerifyProofs(s.Type, s.Author, v)
 	}
@@ -101,6 +105,9 @@ type Tracker struct {
 	// BoardKey is the board's checkpoint verifier key: a definition that
 	// names another board is refused (State.SetBoard). Empty: not checked.
 	BoardKey string
+	// VerifyQueue is the number of ballots that may wait for their proofs
+	// to be checked (NewPolicy).
+	VerifyQueue int
 
 	mu      sync.Mutex
 	current *Policy
@@ -109,7 +116,7 @@ type Tracker struct {
 // New returns a fresh policy and makes it the current one. Pass it to the
 // log as its policy constructor.
 func (t *Tracker) New() bulletin.Policy {
-	p := NewPolicy()
+	p := NewPolicy(t.VerifyQueue)
 	p.state.SetBoard(t.BoardKey)
 	t.mu.Lock()
 	t.current = p

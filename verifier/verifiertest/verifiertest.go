@@ -287,14 +287,14 @@ func (p *trustingPolicy) take(sig []byte) (any, bool) {
 	return v, ok
 }
 
-func (p *trustingPolicy) Verify(s *bulletin.Submission) error {
+func (p *trustingPolicy) Verify(ctx context.Context, s *bulletin.Submission) error {
 	p.mu.Lock()
 	_, ok := p.trusted[string(s.Sig)]
 	p.mu.Unlock()
 	if ok {
 		return nil
 	}
-	return p.Policy.Verify(s)
+	return p.Policy.Verify(ctx, s)
 }
 
 func (p *trustingPolicy) Admit(rec *bulletin.Record) error {
