@@ -37,7 +37,30 @@ type LogOptions struct {
 	MaxBatch int
 	// Now returns the current time; time.Now if nil. Tests set it.
 	Now func() time.Time
+	// Background makes OpenLog return once it has read the log's head and
+	// signed its checkpoint, so that a board of millions of records serves
+	// reads (records, checkpoints, proofs, the feed) within a second of
+	// starting, and replays the stored records through the policy in the
+	// background; Append refuses with a *StartingError until that replay
+	// has finished (Log.Replay reports its progress). Without it, OpenLog
+	// returns after the replay.
+	Background bool
 }
+
+// StartingError is Append's answer while a log opened with
+// LogOptions.Background is still replaying its stored records. It wraps
+// ErrQueueFull: the caller should retry shortly.
+type StartingError struct {
+	Replayed, Total int64 // records replayed so far, of the stored ones
+}
+
+// Error implements error.
+func (e *StartingError) Error() string {
+	return fmt.Sprintf("the board is starting: it has replayed %d of its %d records and accepts submissions once it has replayed them all; retry shortly", e.Replayed, e.Total)
+}
+
+// Unwrap returns ErrQueueFull.
+func (e *StartingError) Unwrap() error { return ErrQueueFull }
 
 // SignedCheckpoint is a checkpoint with its signed note.
 type SignedCheckpoint struct {
@@ -69,6 +92,12 @@ type Log struct {
 	records *recordCache
 	policy  atomic.Pointer[policyBox]
 
+	// The replay of the stored records through the policy at open.
+	replayed    atomic.Int64  // records replayed so far
+	replayTotal int64         // records stored at open
+	replayDone  chan struct{} // closed when the replay has ended
+	replayErr   error         // why it failed, once replayDone is closed
+
 	// Writer-owned state (only the writer goroutine touches it after open).
 	prevLeaf tlog.Hash
 	lastTime time.Time
@@ -96,8 +125,9 @@ type appendResult struct {
 
 // OpenLog opens the log kept in s. It replays every stored record through a
 // fresh policy from newPolicy (checking the hash chain on the way), signs a
-// checkpoint of the current tree and starts the writer. Close stops it; the
-// caller still owns s.
+// checkpoint of the current tree and starts the writer; with
+// opts.Background the replay goes on after OpenLog returns. Close stops it;
+// the caller still owns s.
 func OpenLog(ctx context.Context, s store.Store, newPolicy func() Policy, opts LogOptions) (*Log, error) {
 	if opts.Signer == nil {
 		return nil, errors.New("bulletin: opening log: no checkpoint signer")
@@ -106,17 +136,18 @@ func OpenLog(ctx context.Context, s store.Store, newPolicy func() Policy, opts L
 		return nil, errors.New("bulletin: opening log: no policy constructor")
 	}
 	l := &Log{
-		store:     s,
-		newPolicy: newPolicy,
-		signer:    opts.Signer,
-		origin:    opts.Signer.Name(),
-		maxPay:    opts.MaxPayload,
-		maxBatch:  opts.MaxBatch,
-		now:       opts.Now,
-		closing:   make(chan struct{}),
-		stopped:   make(chan struct{}),
-		changed:   make(chan struct{}),
-		records:   &recordCache{max: 8192},
+		store:      s,
+		newPolicy:  newPolicy,
+		signer:     opts.Signer,
+		origin:     opts.Signer.Name(),
+		maxPay:     opts.MaxPayload,
+		maxBatch:   opts.MaxBatch,
+		now:        opts.Now,
+		closing:    make(chan struct{}),
+		stopped:    make(chan struct{}),
+		changed:    make(chan struct{}),
+		records:    &recordCache{max: 8192},
+		replayDone: make(chan struct{}),
 	}
 	if l.maxPay == 0 {
 		l.maxPay = DefaultMaxPayload
@@ -133,11 +164,75 @@ func OpenLog(ctx context.Context, s store.Store, newPolicy func() Policy, opts L
 	}
 	l.queue = make(chan *appendReq, q)
 	l.hashes = newHashCache(s, 0, 1<<15)
-	if err := l.load(ctx); err != nil {
+	if !opts.Background {
+		if err := l.load(ctx); err != nil {
+			return nil, err
+		}
+		l.replayTotal = l.Size()
+		close(l.replayDone)
+		go l.run()
+		return l, nil
+	}
+	if err := l.loadHead(ctx); err != nil {
 		return nil, err
 	}
+	go func() {
+		// The writer gets nothing to do until the replay is done: Append
+		// refuses until then.
+		defer close(l.replayDone)
+		if err := l.load(context.Background()); err != nil {
+			l.replayErr = fmt.Errorf("bulletin: the stored log could not be replayed, so the board accepts nothing: %w", err)
+		}
+	}()
 	go l.run()
 	return l, nil
+}
+
+// Replay reports the progress of the replay of the stored records through
+// the policy at open: records replayed so far, of total, whether it has
+// ended, and why it failed if it did.
+func (l *Log) Replay() (replayed, total int64, done bool, err error) {
+	select {
+	case <-l.replayDone:
+		return l.replayTotal, l.replayTotal, true, l.replayErr
+	default:
+		return l.replayed.Load(), l.replayTotal, false, nil
+	}
+}
+
+// loadHead reads what serving reads needs of the stored log, its size and
+// tree, and signs a checkpoint of it, without replaying the records: the
+// last record's leaf hash must be the stored one.
+func (l *Log) loadHead(ctx context.Context) error {
+	n, err := l.store.Size(ctx)
+	if err != nil {
+		return fmt.Errorf("bulletin: opening log: %w", err)
+	}
+	l.replayTotal = n
+	if n > 0 {
+		recs, err := l.store.Records(ctx, n-1, n)
+		if err != nil {
+			return fmt.Errorf("bulletin: opening log: %w", err)
+		}
+		rec, err := ParseRecord(recs[0])
+		if err != nil {
+			return fmt.Errorf("bulletin: opening log: stored record %d: %w", n-1, err)
+		}
+		hs, err := l.store.ReadHashes([]int64{tlog.StoredHashIndex(0, n-1)})
+		if err != nil {
+			return fmt.Errorf("bulletin: opening log: %w", err)
+		}
+		if hs[0] != rec.LeafHash() {
+			return fmt.Errorf("bulletin: opening log: stored leaf hash of record %d does not match the record", n-1)
+		}
+	}
+	l.hashes.reset(tlog.StoredHashCount(n))
+	cp, err := l.sign(n, l.hashes)
+	if err != nil {
+		return err
+	}
+	l.publish(n, cp)
+	return nil
 }
 
 // load rebuilds the in-memory state and a fresh policy from the store.
@@ -151,6 +246,12 @@ func (l *Log) load(ctx context.Context) error {
 	var last time.Time
 	const page = 1000
 	for start := int64(0); start < n; start += page {
+		select {
+		case <-l.closing:
+			return ErrClosed
+		default:
+		}
+		l.replayed.Store(start)
 		end := min(n, start+page)
 		recs, err := l.store.Records(ctx, start, end)
 		if err != nil {
@@ -220,11 +321,13 @@ func (l *Log) publish(n int64, cp *SignedCheckpoint) {
 	l.mu.Unlock()
 }
 
-// Close stops the writer. Submissions still queued fail with ErrClosed.
-// It does not close the store.
+// Close stops the writer, and the replay of a log opened in the
+// background. Submissions still queued fail with ErrClosed. It does not
+// close the store.
 func (l *Log) Close() error {
 	l.closeMu.Do(func() { close(l.closing) })
 	<-l.stopped
+	<-l.replayDone
 	return nil
 }
 
@@ -235,6 +338,14 @@ func (l *Log) Close() error {
 // storing failed. If ctx ends while the submission is verified, it is
 // dropped; if ctx ends after, the submission may still be appended.
 func (l *Log) Append(ctx context.Context, sub *Submission) (*Record, *Receipt, error) {
+	select {
+	case <-l.replayDone:
+		if l.replayErr != nil {
+			return nil, nil, l.replayErr
+		}
+	default:
+		return nil, nil, &StartingError{Replayed: l.replayed.Load(), Total: l.replayTotal}
+	}
 	if err := sub.Check(l.maxPay); err != nil {
 		return nil, nil, err
 	}
