@@ -38,7 +38,8 @@ type ErrorResponse struct {
 	Code  string `json:"code"`
 }
 
-// HealthResponse is the body of GET /healthz.
+// HealthResponse is the body of GET /healthz (Status "ok": the board is
+// alive) and of a 200 GET /readyz (Status "ready": it can append).
 type HealthResponse struct {
 	Status string `json:"status"`
 	Size   int64  `json:"size"`

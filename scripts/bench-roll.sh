@@ -58,7 +58,8 @@ export EVOTE_BOARD=$BOARD_URL EVOTE_BOARD_KEY=@$WORK/key/board.vkey
 key() { grep -E '^[A-Za-z0-9+/]{43}=$' | head -1; }
 OFFICIAL=$("$E" election keygen --out "$WORK/official.key" | key)
 REGISTRAR=$("$E" registrar keygen --out "$WORK/registrar.key" | key)
-echo "pass" >"$WORK/pass"
+echo "bench-roll passphrase" >"$WORK/pass"
+chmod 600 "$WORK/pass"
 "$E" trustee keygen --out "$WORK/trustee" --passphrase-file "$WORK/pass" >/dev/null
 TRUSTEE=$(cat "$WORK/trustee/trustee.pub.json")
 SIGN=$(echo "$TRUSTEE" | sed -n 's/.*"sign_key":"\([^"]*\)".*/\1/p')

@@ -17,6 +17,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -53,8 +54,15 @@ type Config struct {
 	// (for example, which earlier ballot it supersedes); the answer to the
 	// POST carries it. "" says nothing.
 	Notice func(rec *bulletin.Record) string
-	// Now returns the current time (rate limiter); time.Now if nil.
+	// Now returns the current time (rate limiter, readiness); time.Now if nil.
 	Now func() time.Time
+	// Storage, if set, is the log's store as GET /readyz checks it: free
+	// disk space, then a write that leaves the log unchanged. Without it,
+	// /readyz checks only that the log is open.
+	Storage Storage
+	// MinFreeSpace is the free disk space, in bytes, below which /readyz
+	// says the board is not ready; 64 MiB if 0.
+	MinFreeSpace uint64
 	// Witnesses, if set, collects the witnesses' cosignatures: /checkpoint
 	// then serves the newest checkpoint a quorum of them cosigned (the
 	// log's latest until one has), and /witnesses their status.
@@ -70,6 +78,7 @@ type Server struct {
 	feeds   chan struct{} // semaphore of MaxFeeds
 	done    chan struct{}
 	logger  *slog.Logger
+	ready   readiness
 }
 
 // New returns a server for cfg.Log with all API routes registered.
@@ -95,6 +104,9 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.MinFreeSpace == 0 {
+		cfg.MinFreeSpace = 64 << 20
+	}
 	s := &Server{
 		cfg:    cfg,
 		log:    cfg.Log,
@@ -113,6 +125,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /proof/inclusion", s.getInclusion)
 	s.mux.HandleFunc("GET /proof/consistency", s.getConsistency)
 	s.mux.HandleFunc("GET /healthz", s.getHealth)
+	s.mux.HandleFunc("GET /readyz", s.getReady)
 	s.mux.HandleFunc("GET /feed", s.getFeed)
 	s.mux.HandleFunc("GET /tile/", s.getTile)
 	s.mux.HandleFunc("GET /metrics", s.getMetrics)
@@ -130,7 +143,9 @@ func New(cfg Config) *Server {
 func (s *Server) Mux() *http.ServeMux { return s.mux }
 
 // Handler returns the server's handler: the mux behind the request body
-// limit and the per-IP rate limiter.
+// limit and the per-IP rate limiter. Every response carries
+// X-Content-Type-Options: nosniff, so that browsers take the JSON, text and
+// tiles for what their Content-Type says.
 func (s *Server) Handler() http.Handler {
 	return http.MaxBytesHandler(http.HandlerFunc(s.serveHTTP), s.cfg.MaxBodyBytes)
 }
@@ -144,8 +159,13 @@ func (s *Server) Close() {
 	}
 }
 
+// unlimited are the paths the rate limiter lets through: an operator's
+// probes and monitoring.
+var unlimited = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.limiter != nil && r.URL.Path != "/healthz" && r.URL.Path != "/metrics" {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if s.limiter != nil && !unlimited[r.URL.Path] {
 		if ok, wait := s.limiter.allow(clientIP(r)); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 			s.error(w, r, http.StatusTooManyRequests, "rate-limited", "too many requests from this address")
@@ -165,11 +185,26 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
+// error answers with status and the JSON error body. msg is for the
+// public: it must hold no internal detail (see internalError).
 func (s *Server) error(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
-	if status >= 500 && status != http.StatusServiceUnavailable {
-		s.logger.Error("bulletin server", "method", r.Method, "path", r.URL.Path, "status", status, "error", msg)
-	}
 	writeJSON(w, status, bulletin.ErrorResponse{Error: msg, Code: code})
+}
+
+// internalError logs err and answers 500 without it: errors of the store
+// or the log carry paths and database text that are not the public's.
+func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	s.logger.Error("bulletin server", "method", r.Method, "path", r.URL.Path, "status", http.StatusInternalServerError, "error", err)
+	s.error(w, r, http.StatusInternalServerError, "internal", "internal error")
+}
+
+// storageError logs err, an append that failed for a reason other than the
+// rules (a read-only, full or failing database), and answers 503 with
+// Retry-After and a message without it.
+func (s *Server) storageError(w http.ResponseWriter, r *http.Request, err error) {
+	s.logger.Error("bulletin server", "method", r.Method, "path", r.URL.Path, "status", http.StatusServiceUnavailable, "error", err)
+	w.Header().Set("Retry-After", storageRetryAfter)
+	s.error(w, r, http.StatusServiceUnavailable, codeUnavailable, msgCannotWrite)
 }
 
 // writeJSON encodes v without HTML escaping, so embedded records keep their bytes.
@@ -195,11 +230,14 @@ func (s *Server) postRecord(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		switch {
+		case errors.As(err, &mbe):
 			s.error(w, r, http.StatusRequestEntityTooLarge, bulletin.CodeTooLarge, fmt.Sprintf("request body is larger than %d bytes", mbe.Limit))
-			return
+		case errors.Is(err, os.ErrDeadlineExceeded): // http.Server.ReadTimeout
+			s.error(w, r, http.StatusRequestTimeout, "timeout", "the request body did not arrive in time")
+		default: // the text would name the connection's addresses
+			s.error(w, r, http.StatusBadRequest, bulletin.CodeMalformed, "the request body could not be read")
 		}
-		s.error(w, r, http.StatusBadRequest, bulletin.CodeMalformed, "reading request body: "+err.Error())
 		return
 	}
 	sub, err := bulletin.ParseSubmission(body)
@@ -222,12 +260,12 @@ func (s *Server) postRecord(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, http.StatusServiceUnavailable, "canceled", err.Error())
 		return
 	default:
-		s.error(w, r, http.StatusInternalServerError, "internal", err.Error())
+		s.storageError(w, r, err)
 		return
 	}
 	enc, err := rec.MarshalJSON()
 	if err != nil {
-		s.error(w, r, http.StatusInternalServerError, "internal", err.Error())
+		s.internalError(w, r, err)
 		return
 	}
 	w.Header().Set("Location", fmt.Sprintf("/records/%d", rec.Index))
@@ -272,13 +310,23 @@ func (s *Server) getRecords(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, http.StatusBadRequest, "bad-request", fmt.Sprintf("end %d is before start %d", end, start))
 		return
 	}
+	array := r.URL.Query().Get("format") == "array"
+	if array {
+		w.Header().Set("Content-Type", "application/json")
+	} else {
+		w.Header().Set("Content-Type", "application/jsonl")
+	}
+	w.Header().Set("Evote-Log-Size", strconv.FormatInt(size, 10))
+	w.Header().Set("Evote-Next", strconv.FormatInt(end, 10))
+	if r.Method == http.MethodHead {
+		return // the headers say it all; building the page would be wasted
+	}
 	recs, err := s.log.Records(r.Context(), start, end)
 	if err != nil {
-		s.error(w, r, http.StatusInternalServerError, "internal", err.Error())
+		s.internalError(w, r, err)
 		return
 	}
 	var buf bytes.Buffer
-	array := r.URL.Query().Get("format") == "array"
 	if array {
 		buf.WriteByte('[')
 	}
@@ -293,12 +341,7 @@ func (s *Server) getRecords(w http.ResponseWriter, r *http.Request) {
 	}
 	if array {
 		buf.WriteString("]\n")
-		w.Header().Set("Content-Type", "application/json")
-	} else {
-		w.Header().Set("Content-Type", "application/jsonl")
 	}
-	w.Header().Set("Evote-Log-Size", strconv.FormatInt(size, 10))
-	w.Header().Set("Evote-Next", strconv.FormatInt(end, 10))
 	w.Write(buf.Bytes())
 }
 
@@ -314,7 +357,7 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request) {
 	}
 	recs, err := s.log.Records(r.Context(), i, i+1)
 	if err != nil {
-		s.error(w, r, http.StatusInternalServerError, "internal", err.Error())
+		s.internalError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -357,9 +400,13 @@ func (s *Server) getInclusion(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, http.StatusBadRequest, "bad-request", err.Error())
 		return
 	}
+	if n := s.log.Size(); index >= size || size > n {
+		s.error(w, r, http.StatusNotFound, "not-found", fmt.Sprintf("no inclusion proof of record %d in the tree of size %d (log size %d)", index, size, n))
+		return
+	}
 	p, err := s.log.InclusionProof(index, size)
 	if err != nil {
-		s.error(w, r, http.StatusNotFound, "not-found", err.Error())
+		s.internalError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, bulletin.InclusionProofResponse{Index: index, Size: size, Proof: p})
@@ -380,14 +427,14 @@ func (s *Server) getConsistency(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, http.StatusBadRequest, "bad-request", err.Error())
 		return
 	}
+	if n := s.log.Size(); old < 1 || old > newSize || newSize > n {
+		s.error(w, r, http.StatusNotFound, "not-found", fmt.Sprintf("no consistency proof from size %d to size %d (log size %d)", old, newSize, n))
+		return
+	}
 	p, err := s.log.ConsistencyProof(old, newSize)
 	if err != nil {
-		s.error(w, r, http.StatusNotFound, "not-found", err.Error())
+		s.internalError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, bulletin.ConsistencyProofResponse{Old: old, New: newSize, Proof: p})
-}
-
-func (s *Server) getHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, bulletin.HealthResponse{Status: "ok", Size: s.log.Size()})
 }

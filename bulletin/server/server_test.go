@@ -228,7 +228,7 @@ func TestRateLimit(t *testing.T) {
 	if r.StatusCode != 429 || r.Header.Get("Retry-After") != "1" {
 		t.Fatalf("request over burst = %d Retry-After %q, want 429 1", r.StatusCode, r.Header.Get("Retry-After"))
 	}
-	for _, path := range []string{"/healthz", "/metrics"} {
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
 		if resp, _ := http.Get(b.ts.URL + path); resp.StatusCode != 200 {
 			t.Fatalf("%s is rate limited", path)
 		}

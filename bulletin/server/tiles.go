@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -42,13 +43,30 @@ func (s *Server) getTile(w http.ResponseWriter, r *http.Request) {
 	} else {
 		data, err = s.log.ReadTileData(t)
 	}
-	if err != nil {
-		s.error(w, r, http.StatusInternalServerError, "internal", err.Error())
+	var big *bundleEntryError
+	switch {
+	case errors.As(err, &big):
+		// Not a fault: the spec has the answer name the record to read instead.
+		s.error(w, r, http.StatusInternalServerError, "internal", big.Error())
+		return
+	case err != nil:
+		s.internalError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	w.Write(data)
+}
+
+// bundleEntryError reports a record too large for an entry bundle.
+type bundleEntryError struct {
+	index int64
+	size  int
+}
+
+// Error implements error.
+func (e *bundleEntryError) Error() string {
+	return fmt.Sprintf("record %d is %d bytes, more than an entry bundle can hold (%d); read it from GET /records/%d", e.index, e.size, maxBundleEntry, e.index)
 }
 
 // entryBundle returns the records of entry bundle t, each as its leaf
@@ -67,7 +85,7 @@ func (s *Server) entryBundle(r *http.Request, t tlog.Tile) ([]byte, error) {
 		}
 		entry := rec.LeafData()
 		if len(entry) > maxBundleEntry {
-			return nil, fmt.Errorf("record %d is %d bytes, more than an entry bundle can hold (%d); read it from GET /records/%d", rec.Index, len(entry), maxBundleEntry, rec.Index)
+			return nil, &bundleEntryError{index: int64(rec.Index), size: len(entry)}
 		}
 		if out, err = torchwood.AppendTileEntry(out, entry); err != nil {
 			return nil, err

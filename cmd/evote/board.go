@@ -54,44 +54,45 @@ func boardKeygenCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Usage: "directory to write the key files to", Required: true},
 			&cli.StringFlag{Name: "origin", Aliases: []string{"name"}, Usage: "the board's name for its whole life: its checkpoint origin and its key's name, a schema-less URL-like `NAME` (e.g. vote.example.org/2026-municipal)", Value: "evote-board"},
 		},
-		Action: func(c *cli.Context) error {
-			dir, origin := c.String("out"), c.String("origin")
-			if !ballot.ValidLogName(origin) {
-				return withHint(fmt.Errorf("--origin %q is not a log name", origin), "use a schema-less URL-like name without spaces or '+', such as vote.example.org/2026-municipal")
-			}
-			skey, vkey, err := note.GenerateKey(boardRand, origin)
-			if err != nil {
-				return fmt.Errorf("generating board key: %w", err)
-			}
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return fmt.Errorf("creating key directory: %w", err)
-			}
-			sPath, vPath := filepath.Join(dir, "board.skey"), filepath.Join(dir, "board.vkey")
-			if err := boardWriteKeyFile(sPath, skey+"\n", 0o600); err != nil {
-				return withHint(err, "refusing to overwrite an existing key; choose another --out directory")
-			}
-			if err := boardWriteKeyFile(vPath, vkey+"\n", 0o644); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.App.Writer, "%s\n", vkey)
-			fmt.Fprintf(c.App.ErrWriter, "evote: wrote %s (secret, keep it on the board host) and %s (publish it)\n", sPath, vPath)
-			return nil
-		},
+		Action: boardKeygen,
 	}
 }
 
-func boardWriteKeyFile(path, data string, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+// boardKeygen writes a new board key pair. If it fails, it leaves the
+// --out directory as it found it.
+func boardKeygen(c *cli.Context) (err error) {
+	dir, origin := c.String("out"), c.String("origin")
+	if !ballot.ValidLogName(origin) {
+		return withHint(fmt.Errorf("--origin %q is not a log name", origin), "use a schema-less URL-like name without spaces or '+', such as vote.example.org/2026-municipal")
+	}
+	skey, vkey, err := note.GenerateKey(boardRand, origin)
 	if err != nil {
-		return fmt.Errorf("writing key file: %w", err)
+		return fmt.Errorf("generating board key: %w", err)
 	}
-	if _, err := f.WriteString(data); err != nil {
-		f.Close()
-		return fmt.Errorf("writing key file: %w", err)
+	made, err := makeKeygenDir(dir, 0o755)
+	if err != nil {
+		return err
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing key file: %w", err)
+	defer func() {
+		if err != nil {
+			made.undo()
+		}
+	}()
+	sPath, vPath := filepath.Join(dir, "board.skey"), filepath.Join(dir, "board.vkey")
+	for _, f := range []struct {
+		path, key string
+		perm      os.FileMode
+	}{{sPath, skey, 0o600}, {vPath, vkey, 0o644}} {
+		if err := writeNewFile(f.path, []byte(f.key+"\n"), f.perm); err != nil {
+			if errors.Is(err, os.ErrExist) {
+				return withHint(err, "refusing to overwrite an existing key; choose another --out directory")
+			}
+			return fmt.Errorf("writing key file: %w", err)
+		}
+		made.wrote(f.path)
 	}
+	fmt.Fprintf(c.App.Writer, "%s\n", vkey)
+	fmt.Fprintf(c.App.ErrWriter, "evote: wrote %s (secret, keep it on the board host) and %s (publish it)\n", sPath, vPath)
 	return nil
 }
 
@@ -109,7 +110,9 @@ func boardServeCommand() *cli.Command {
 		Name:  "serve",
 		Usage: "serve the bulletin board over HTTP",
 		Description: "Serves the board in --db until SIGINT or SIGTERM. The database must exist\n" +
-			"unless --init is given, which creates it (and fails if it exists).",
+			"unless --init is given, which creates it (and fails if it exists). One board\n" +
+			"process at a time may serve a database: it holds a lock on --db.lock.\n" +
+			"GET /healthz says the process is alive, GET /readyz whether it can append.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "db", Usage: "SQLite database `FILE`", Required: true},
 			&cli.StringFlag{Name: "addr", Usage: "listen address (loopback unless behind a TLS proxy)", Value: "127.0.0.1:8080"},
@@ -125,6 +128,7 @@ func boardServeCommand() *cli.Command {
 			&cli.StringFlag{Name: "policy", Usage: "admission rules: \"election\" (the election's rules, docs/spec/election.md) or \"open\" (any well-signed record; for load tests)", Value: "election"},
 			&cli.StringSliceFlag{Name: "witness", Usage: "a witness to collect cosignatures from, as `URL=VKEY`: its add-checkpoint URL prefix and its cosignature verifier key (repeatable; @FILE reads one per line)"},
 			&cli.IntFlag{Name: "witness-quorum", Usage: "cosignatures a checkpoint needs before /checkpoint serves it (default: all the witnesses)"},
+			&cli.Uint64Flag{Name: "min-free-space", Usage: "free disk space in `MiB` beside --db below which GET /readyz says the board is not ready", Value: 64},
 		},
 		Action: boardServe,
 	}
@@ -143,6 +147,10 @@ func boardServe(c *cli.Context) error {
 	if err != nil {
 		return withHint(fmt.Errorf("loading signing key %s: %w", keyPath, err), "--key takes the board.skey file, not board.vkey")
 	}
+	minFree := c.Uint64("min-free-space")
+	if minFree == 0 || minFree > 1<<40 {
+		return fmt.Errorf("--min-free-space %d: want 1 to %d MiB", minFree, uint64(1)<<40)
+	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -150,17 +158,18 @@ func boardServe(c *cli.Context) error {
 	var st *sqlite.Store
 	if c.Bool("init") {
 		st, err = sqlite.Create(ctx, dbPath)
-		if err != nil {
-			return withHint(err, "--init creates a new board; to serve an existing one, drop --init")
-		}
 	} else {
 		st, err = sqlite.Open(ctx, dbPath)
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				return withHint(err, "pass --init to create a new board database")
-			}
-			return err
-		}
+	}
+	switch {
+	case errors.Is(err, sqlite.ErrLocked):
+		return withHint(err, "stop the other \"evote board serve\" on %s first (\"evote board export\" reads a database while it is served)", dbPath)
+	case err != nil && c.Bool("init"):
+		return withHint(err, "--init creates a new board; to serve an existing one, drop --init")
+	case errors.Is(err, os.ErrNotExist):
+		return withHint(err, "pass --init to create a new board database")
+	case err != nil:
+		return err
 	}
 	defer st.Close()
 
@@ -182,6 +191,7 @@ func boardServe(c *cli.Context) error {
 		Signer:     signer,
 		MaxPayload: c.Int("max-payload"),
 		QueueSize:  c.Int("queue"),
+		Background: true,
 	})
 	if err != nil {
 		return err
@@ -202,6 +212,8 @@ func boardServe(c *cli.Context) error {
 		RateLimit:    c.Float64("rate-limit"),
 		RateBurst:    c.Int("rate-burst"),
 		Logger:       logger,
+		Storage:      st,
+		MinFreeSpace: minFree << 20,
 	})
 	if dir := c.String("web"); dir != "" {
 		if c.String("policy") != "election" {
@@ -309,7 +321,7 @@ func boardExportCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Usage: "output `FILE`, or - for standard output", Required: true},
 		},
 		Action: func(c *cli.Context) error {
-			st, err := sqlite.Open(c.Context, c.String("db"))
+			st, err := sqlite.OpenReadOnly(c.Context, c.String("db"))
 			if err != nil {
 				return err
 			}

@@ -9,10 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -252,7 +255,8 @@ func readSigningKey(path string) (ed25519.PrivateKey, error) {
 	return priv, nil
 }
 
-// writeNewFile writes data to a file that must not exist yet.
+// writeNewFile writes data to a file that must not exist yet. If writing
+// fails, it removes the file it created.
 func writeNewFile(path string, data []byte, perm os.FileMode) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
@@ -261,15 +265,64 @@ func writeNewFile(path string, data []byte, perm os.FileMode) error {
 		}
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
+	return nil
+}
+
+// keygenDir is the output directory of a keygen, which a failed keygen
+// leaves as it found it: undo removes the files the keygen wrote (wrote)
+// and the directories it created, and nothing that was there before.
+type keygenDir struct {
+	dirs  []string // created, outermost first
+	files []string
+}
+
+// makeKeygenDir creates dir and its missing parents with perm, one at a
+// time, recording each it created.
+func makeKeygenDir(dir string, perm os.FileMode) (*keygenDir, error) {
+	var missing []string // innermost first
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) || filepath.Dir(d) == d {
+			break
+		}
+		missing = append(missing, d)
 	}
-	return f.Close()
+	k := &keygenDir{}
+	for i := len(missing) - 1; i >= 0; i-- {
+		err := os.Mkdir(missing[i], perm)
+		switch {
+		case err == nil:
+			k.dirs = append(k.dirs, missing[i])
+		case !errors.Is(err, fs.ErrExist): // made by another meanwhile: not ours to remove
+			k.undo()
+			return nil, fmt.Errorf("creating key directory: %w", err)
+		}
+	}
+	return k, nil
+}
+
+// wrote records a file the keygen created, for undo.
+func (k *keygenDir) wrote(path string) { k.files = append(k.files, path) }
+
+// undo removes the recorded files, then the created directories, innermost
+// first; a directory that is not empty stays.
+func (k *keygenDir) undo() {
+	for _, f := range k.files {
+		os.Remove(f)
+	}
+	for i := len(k.dirs) - 1; i >= 0; i-- {
+		os.Remove(k.dirs[i])
+	}
 }
 
 // replaceFile atomically replaces path with data (write, sync, rename).
@@ -287,13 +340,42 @@ func passphraseFlag() cli.Flag {
 	return &cli.StringFlag{Name: "passphrase-file", Usage: "read the keystore passphrase from this file (else $EVOTE_PASSPHRASE, else a prompt)"}
 }
 
+// minPassphrase is the fewest characters a new keystore's passphrase may
+// have. Argon2id slows each guess; it cannot make up for a short passphrase.
+const minPassphrase = 8
+
 // readPassphrase returns the keystore passphrase from --passphrase-file,
-// $EVOTE_PASSPHRASE or, on a terminal, a prompt.
+// $EVOTE_PASSPHRASE or, on a terminal, a prompt. With confirm set, for a
+// new keystore, the prompt asks twice and a passphrase shorter than
+// minPassphrase characters is refused; passphrases of existing keystores
+// are taken as they are. A passphrase file that group or others may read
+// gets a warning.
 func readPassphrase(c *cli.Context, confirm bool) ([]byte, error) {
-	if f := c.String("passphrase-file"); f != "" {
-		b, err := os.ReadFile(f)
+	p, err := passphraseInput(c, confirm)
+	if err != nil {
+		return nil, err
+	}
+	if n := utf8.RuneCount(p); confirm && n < minPassphrase {
+		return nil, withHint(fmt.Errorf("the passphrase has %d characters; a keystore's needs at least %d", n, minPassphrase),
+			"choose a longer passphrase: a few unrelated words are easy to remember and hard to guess")
+	}
+	return p, nil
+}
+
+// passphraseInput reads the passphrase for readPassphrase.
+func passphraseInput(c *cli.Context, confirm bool) ([]byte, error) {
+	if name := c.String("passphrase-file"); name != "" {
+		f, err := os.Open(name)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("reading the passphrase: %w", err)
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o044 != 0 {
+			fmt.Fprintf(c.App.ErrWriter, "evote: warning: the passphrase file %s is readable by group or others (mode %04o); run chmod 600 %s\n", name, fi.Mode().Perm(), name)
+		}
+		b, err := io.ReadAll(f)
+		if err != nil {
+			return nil, fmt.Errorf("reading the passphrase: %w", err)
 		}
 		return bytes.TrimRight(b, "\r\n"), nil
 	}

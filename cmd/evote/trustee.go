@@ -44,7 +44,9 @@ func trusteeCommand() *cli.Command {
 	}
 }
 
-func trusteeKeygen(c *cli.Context) error {
+// trusteeKeygen writes a new trustee's keystore and public keys. If it
+// fails, it leaves the --out directory as it found it.
+func trusteeKeygen(c *cli.Context) (err error) {
 	pass, err := readPassphrase(c, true)
 	if err != nil {
 		return err
@@ -53,20 +55,28 @@ func trusteeKeygen(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dir := c.String("out")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	if err := saveKeystore(filepath.Join(dir, "trustee.keystore"), pass, &ceremony.TrusteeState{Keys: keys}, false); err != nil {
-		return err
-	}
 	pub, err := keys.Public().Marshal()
 	if err != nil {
 		return err
 	}
+	dir := c.String("out")
+	made, err := makeKeygenDir(dir, 0o700)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			made.undo()
+		}
+	}()
+	if err := saveKeystore(filepath.Join(dir, "trustee.keystore"), pass, &ceremony.TrusteeState{Keys: keys}, false); err != nil {
+		return err
+	}
+	made.wrote(filepath.Join(dir, "trustee.keystore"))
 	if err := writeNewFile(filepath.Join(dir, "trustee.pub.json"), append(pub, '\n'), 0o644); err != nil {
 		return err
 	}
+	made.wrote(filepath.Join(dir, "trustee.pub.json"))
 	fmt.Fprintf(out(c), "wrote %s and %s\ngive the official your public keys for the definition's trustee entry:\n%s\n",
 		filepath.Join(dir, "trustee.keystore"), filepath.Join(dir, "trustee.pub.json"), pub)
 	return nil

@@ -6,16 +6,21 @@
 //
 // The database has an explicit, versioned schema (docs/spec/bulletin.md
 // §10) and runs in WAL mode with synchronous=FULL. Create makes a new
-// database; Open never creates a file or a schema. The alternative for
-// tests and ephemeral boards is store.Memory.
+// database; Open never creates a database or a schema. Both take the
+// database's writer lock, so that one process at a time appends;
+// OpenReadOnly reads a database beside the process that holds it. The
+// alternative for tests and ephemeral boards is store.Memory.
 package sqlite
 
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -47,29 +52,42 @@ INSERT INTO evote_board (key, value) VALUES ('schema', '` + schemaVersion + `');
 // maxHashesPerQuery bounds the number of bound parameters in one ReadHashes query.
 const maxHashesPerQuery = 500
 
+// ErrLocked is wrapped by the error of Create and Open when another store,
+// in this process or another, holds the database's writer lock.
+var ErrLocked = errors.New("another board process holds the database")
+
 // Store is a store.Store in a SQLite database file, in WAL mode with
 // synchronous=FULL, so that a committed Append survives a power loss.
-// Several processes may read the file; only one may append.
+// Several processes may read the file; only the one holding the writer lock
+// (Create, Open) appends.
 type Store struct {
 	db   *sql.DB
 	path string
+	lock *os.File // the held writer lock; nil if opened read-only
 }
 
 var _ store.Store = (*Store)(nil)
 
 // Create creates a new board database at path, with the schema, and opens
-// it. It fails if the file already exists.
+// it with the writer lock (see Open). It fails if the file already exists.
 func Create(ctx context.Context, path string) (*Store, error) {
+	lock, err := lockDatabase(path)
+	if err != nil {
+		return nil, err
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("sqlite: creating database: %w", err)
 	}
 	f.Close()
-	s, err := open(path)
+	s, err := open(path, "rw")
 	if err != nil {
+		lock.Close()
 		os.Remove(path)
 		return nil, err
 	}
+	s.lock = lock
 	if _, err := s.db.ExecContext(ctx, schema); err != nil {
 		s.Close()
 		os.Remove(path)
@@ -78,14 +96,68 @@ func Create(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// Open opens an existing board database created by Create. It never
-// creates a file or a schema: a missing file or a database with a
-// different schema is an error.
+// Open opens an existing board database created by Create, to append to
+// it. It never creates a database or a schema: a missing file or a database
+// with a different schema is an error.
+//
+// Open takes the database's writer lock, an exclusive flock(2) on the file
+// path+".lock" beside it (created if missing, never removed), held until
+// Close: while one Store holds it, Create and Open of the same database fail
+// with an error wrapping ErrLocked, in this process or another. A second
+// board on one database would otherwise run with a view of the log that
+// the first one's appends make stale. The lock is advisory: it binds only
+// this package. On systems without flock(2), such as Windows, the lock file
+// is created but not locked, and nothing stops a second board.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("sqlite: opening database: %w", err)
 	}
-	s, err := open(path)
+	lock, err := lockDatabase(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := openExisting(ctx, path, "rw")
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+// OpenReadOnly opens an existing board database for reading only, without
+// the writer lock: for example to export it while a board serves it. Its
+// Append and CheckWrite fail, with SQLite's read-only error.
+func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("sqlite: opening database: %w", err)
+	}
+	return openExisting(ctx, path, "ro")
+}
+
+// lockDatabase takes the writer lock of the database at path (see Open).
+func lockDatabase(path string) (*os.File, error) {
+	lockPath := path + ".lock"
+	f, err := os.OpenFile(lockPath, os.O_RDONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: opening the lock file of %s: %w", path, err)
+	}
+	ok, err := lockFile(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("sqlite: locking %s: %w", lockPath, err)
+	}
+	if !ok {
+		f.Close()
+		return nil, fmt.Errorf("sqlite: %s: %w (lock file %s)", path, ErrLocked, lockPath)
+	}
+	return f, nil
+}
+
+// openExisting opens the database at path in the given SQLite access mode
+// ("rw" or "ro") and checks its schema.
+func openExisting(ctx context.Context, path, access string) (*Store, error) {
+	s, err := open(path, access)
 	if err != nil {
 		return nil, err
 	}
@@ -102,13 +174,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-func open(path string) (*Store, error) {
+// open opens the database at path in SQLite access mode ("rw" or "ro") and
+// checks its journal mode and synchronous setting.
+func open(path, access string) (*Store, error) {
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("sqlite: database path %q must not contain '?' or '#'", path)
 	}
-	// mode=rw: never create here. _txlock=immediate: writers take the lock
+	// mode=rw or ro: never create here. _txlock=immediate: writers take the lock
 	// at BEGIN, so busy_timeout applies instead of failing at COMMIT.
-	dsn := "file:" + path + "?mode=rw&_journal_mode=WAL&_synchronous=FULL&_busy_timeout=10000&_txlock=immediate&_foreign_keys=1"
+	dsn := "file:" + path + "?mode=" + access + "&_journal_mode=WAL&_synchronous=FULL&_busy_timeout=10000&_txlock=immediate&_foreign_keys=1"
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
@@ -298,9 +372,40 @@ func (s *Store) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	return out, nil
 }
 
-// Close implements store.Store.
+// CheckWrite commits a small write to the database, the current time under
+// the key 'probe' of table evote_board, to find out whether an Append could
+// commit now: it fails as an Append would if the database or its file
+// system turned read-only, full or faulty. Records and hashes are
+// untouched. Each call writes and syncs the write-ahead log, so callers
+// should space their calls out (the server checks at most once a second).
+func (s *Store) CheckWrite(ctx context.Context) error {
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	_, err := s.db.ExecContext(ctx, "INSERT INTO evote_board (key, value) VALUES ('probe', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", now)
+	if err != nil {
+		return fmt.Errorf("sqlite: probing a write to %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// FreeSpace returns the bytes available to this process on the file system
+// of the database (and of its write-ahead log, beside it). It returns an
+// error wrapping errors.ErrUnsupported on systems where the package cannot
+// tell (see fs_other.go).
+func (s *Store) FreeSpace() (uint64, error) {
+	n, err := freeSpace(filepath.Dir(s.path))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: free space beside %s: %w", s.path, err)
+	}
+	return n, nil
+}
+
+// Close implements store.Store. It releases the writer lock.
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil {
+	err := s.db.Close()
+	if s.lock != nil {
+		s.lock.Close() // closing the descriptor releases the flock
+	}
+	if err != nil {
 		return fmt.Errorf("sqlite: closing %s: %w", s.path, err)
 	}
 	return nil
