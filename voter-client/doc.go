@@ -1,8 +1,9 @@
 // Package voterclient is the voter's side of an evote election: it rebuilds
 // the election context from the bulletin board's records, encrypts the
 // voter's choices on the voter's own device, signs the ballot (to cast) or
-// its Benaloh challenge (to audit), checks what a challenged ballot reveals
-// and checks the board's receipts. It is specified in
+// its Benaloh challenge (to audit), finds out from the board's signed
+// records whether the board took a ballot whose answer was lost (Delivery),
+// checks what a challenged ballot reveals and checks the board's receipts. It is specified in
 // docs/spec/voter-client.md.
 //
 // The package is pure: it does no I/O, reads no clock and draws randomness

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -25,9 +26,11 @@ import (
 type Session struct {
 	sync       *Syncer
 	anchoredAt uint64 // Syncer.Next when Anchor last succeeded: the records it pinned
+	anchorNote []byte // the checkpoint Anchor last checked
+	boardKey   string // the board key Anchor last checked it with
 	cred       *ballot.Credential
 	pending    *Prepared
-	sent       *bulletin.Submission // the last cast or challenge submission, until Posted
+	delivery   *Delivery // the last cast or challenge sent, until the board is known to hold it
 	challenged *ballot.ConfirmationCode
 	receipt    *ReceiptCheck // the receipt check under way, until it ends
 }
@@ -51,6 +54,17 @@ func decoded[A any](f func(*Session, *A) (any, error)) func(*Session, string) (a
 	}
 }
 
+// optional is decoded for an argument that may be left out (""): f then
+// gets nil.
+func optional[A any](f func(*Session, *A) (any, error)) func(*Session, string) (any, error) {
+	return func(s *Session, arg string) (any, error) {
+		if strings.TrimSpace(arg) == "" {
+			return f(s, nil)
+		}
+		return decoded(f)(s, arg)
+	}
+}
+
 // methods are the functions Call runs, by name (docs/spec/voter-client.md §4).
 var methods = map[string]func(s *Session, arg string) (any, error){
 	"sync":           text(func(s *Session, b []byte) (any, error) { return s.Sync(b) }),
@@ -60,15 +74,21 @@ var methods = map[string]func(s *Session, arg string) (any, error){
 	"newCredential":  decoded(func(s *Session, a *NewCredentialArgs) (any, error) { return s.NewCredential(a) }),
 	"checkRoll":      text(func(s *Session, b []byte) (any, error) { return s.CheckRoll(b) }),
 	"prepare":        decoded(func(s *Session, a *PrepareArgs) (any, error) { return s.Prepare(a) }),
-	"cast":           func(s *Session, _ string) (any, error) { return s.Submit(false) },
-	"challenge":      func(s *Session, _ string) (any, error) { return s.Submit(true) },
+	"cast":           optional(func(s *Session, a *SubmitArgs) (any, error) { return s.Submit(false, a) }),
+	"challenge":      optional(func(s *Session, a *SubmitArgs) (any, error) { return s.Submit(true, a) }),
 	"posted":         decoded(func(s *Session, a *PostedArgs) (any, error) { return s.Posted(a) }),
+	"delivery":       func(s *Session, _ string) (any, error) { return s.Delivery() },
+	"lookup":         decoded(func(s *Session, a *LookupArgs) (any, error) { return s.Lookup(a) }),
+	"lookupScan":     text(func(s *Session, b []byte) (any, error) { return s.LookupScan(b) }),
 	"reveal":         text(func(s *Session, b []byte) (any, error) { return s.Reveal(b) }),
 	"receiptInfo":    text(func(_ *Session, b []byte) (any, error) { return ReceiptInfo(b) }),
 	"checkReceipt":   decoded(func(s *Session, a *ReceiptArgs) (any, error) { return s.CheckReceipt(a) }),
 	"receiptScan":    text(func(s *Session, b []byte) (any, error) { return s.ReceiptScan(b) }),
 	"receiptFinish": decoded(func(s *Session, a *bulletin.InclusionProofResponse) (any, error) {
 		return s.ReceiptFinish(a.Proof)
+	}),
+	"lookupFinish": decoded(func(s *Session, a *bulletin.InclusionProofResponse) (any, error) {
+		return s.LookupFinish(a.Proof)
 	}),
 }
 
@@ -221,6 +241,7 @@ func (s *Session) Anchor(a *AnchorArgs) (*AnchorResult, error) {
 		return nil, err
 	}
 	s.anchoredAt = s.sync.Next()
+	s.anchorNote, s.boardKey = []byte(a.Checkpoint), strings.TrimSpace(a.BoardKey)
 	return &AnchorResult{Size: n}, nil
 }
 
@@ -379,6 +400,15 @@ func (s *Session) Prepare(a *PrepareArgs) (*PrepareResult, error) {
 	return &PrepareResult{Code: p.Code.String(), Short: p.Code.Short(), Bytes: len(p.Ballot.Marshal())}, nil
 }
 
+// SubmitArgs is the optional argument of "cast" and "challenge".
+type SubmitArgs struct {
+	// Checkpoint is the board's signed checkpoint (GET /checkpoint), read
+	// just before: the board cannot hold the ballot among the records it
+	// signs, so a lookup after a lost answer reads only the records after
+	// them. Empty: the checkpoint the page anchored with.
+	Checkpoint string `json:"checkpoint"`
+}
+
 // SubmitResult is the result of "cast" and "challenge".
 type SubmitResult struct {
 	// Submission is the request body for POST /records.
@@ -387,10 +417,20 @@ type SubmitResult struct {
 	Short      string `json:"short"`
 }
 
-// Submit signs the pending ballot for casting, or its challenge.
-func (s *Session) Submit(challenge bool) (*SubmitResult, error) {
+// Submit signs the pending ballot for casting, or its challenge, and
+// starts its delivery (NewDelivery), bounded by the checkpoint in a (nil:
+// the one the page anchored with). The ballot stays pending if that
+// checkpoint does not check out.
+func (s *Session) Submit(challenge bool, a *SubmitArgs) (*SubmitResult, error) {
 	if s.pending == nil {
 		return nil, problem(CodeNoBallot, nil, "There is no encrypted ballot to send. Mark your choices and encrypt them first.")
+	}
+	before := s.anchorNote
+	if a != nil && a.Checkpoint != "" {
+		before = []byte(a.Checkpoint)
+	}
+	if _, err := boardCheckpoint(s.boardKey, before); err != nil {
+		return nil, err
 	}
 	p := s.pending
 	var sub *bulletin.Submission
@@ -403,7 +443,10 @@ func (s *Session) Submit(challenge bool) (*SubmitResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.pending, s.sent = nil, sub
+	s.pending = nil
+	if s.delivery, err = NewDelivery(sub, s.boardKey, before, s.sync.Election().Manifest); err != nil {
+		return nil, err
+	}
 	if challenge {
 		code := p.Code
 		s.challenged = &code
@@ -417,30 +460,142 @@ func (s *Session) Submit(challenge bool) (*SubmitResult, error) {
 
 // PostedArgs is the argument of "posted": the board's answer to the POST.
 type PostedArgs struct {
-	Status   int    `json:"status"`
-	Body     string `json:"body"`
-	BoardKey string `json:"board_key"` // optional: check the receipt's signature too
+	// Status is the HTTP status, or 0 if no answer arrived.
+	Status int `json:"status"`
+	// Body is the answer's body; with status 0, the browser's error.
+	Body string `json:"body"`
+	// BoardKey, if given, is a key the receipt of a 201 is checked with
+	// too; it is always checked with the key the page anchored with.
+	BoardKey string `json:"board_key"`
 }
 
-// PostedResult is the result of "posted".
+// PostedResult is the result of "posted", "delivery", "lookup",
+// "lookupScan" and "lookupFinish": what the page knows of the ballot it
+// sent (SentStatus).
 type PostedResult struct {
+	// Status is "found", "not-found", "unknown" or "pending".
+	Status string `json:"status"`
+	// Index, Type, Record (the payload) and Receipt (the text to save):
+	// the board's record of the ballot, if found.
 	Index   uint64 `json:"index"`
 	Type    string `json:"type"`
-	Record  string `json:"record"`  // the record's payload
-	Receipt string `json:"receipt"` // the receipt text to save
+	Record  string `json:"record"`
+	Receipt string `json:"receipt"`
+	// From, Hint, Start, Latest, Next and Prove guide a lookup (SentStatus).
+	From    int64  `json:"from"`
+	Hint    int64  `json:"hint"`
+	Start   int64  `json:"start"`
+	Latest  int64  `json:"latest"`
+	Next    int64  `json:"next"`
+	Prove   int64  `json:"prove"`
+	Message string `json:"message"`
 }
 
-// Posted checks the board's answer to the last cast or challenge.
-func (s *Session) Posted(a *PostedArgs) (*PostedResult, error) {
-	if s.sent == nil {
-		return nil, problem(CodeNoBallot, nil, "No ballot was sent.")
+// sent returns the delivery's status; once the board is known to hold
+// the ballot, the delivery is over.
+func (s *Session) sent() *PostedResult {
+	st := s.delivery.Status()
+	r := &PostedResult{Status: st.Status, From: st.From, Hint: st.Hint, Start: st.Start, Latest: st.Latest,
+		Next: st.Next, Prove: st.Prove, Message: st.Message}
+	if st.Status == SentFound {
+		r.Index, r.Type, r.Record, r.Receipt = st.Record.Index, st.Record.Type, string(st.Record.Payload), string(st.Receipt.Marshal())
+		s.delivery = nil
 	}
-	rec, receipt, err := Posted(s.sent, a.Status, []byte(a.Body), a.BoardKey)
+	return r
+}
+
+func (s *Session) sending() (*Delivery, error) {
+	if s.delivery == nil {
+		return nil, problem(CodeNoBallot, nil, "No ballot is on its way to the board.")
+	}
+	return s.delivery, nil
+}
+
+// Posted takes the board's answer to the last cast or challenge
+// (Delivery.Answer). A refusal for good ends the delivery.
+func (s *Session) Posted(a *PostedArgs) (*PostedResult, error) {
+	d, err := s.sending()
 	if err != nil {
 		return nil, err
 	}
-	s.sent = nil
-	return &PostedResult{Index: rec.Index, Type: rec.Type, Record: string(rec.Payload), Receipt: string(receipt.Marshal())}, nil
+	if err := d.Answer(a.Status, []byte(a.Body)); err != nil {
+		if AsProblem(err).Code != CodeBadBoard {
+			s.delivery = nil
+		}
+		return nil, err
+	}
+	if st := d.Status(); st.Status == SentFound && a.BoardKey != "" && strings.TrimSpace(a.BoardKey) != s.boardKey {
+		if _, _, err := verifyReceipt(st.Receipt, a.BoardKey); err != nil {
+			return nil, err
+		}
+	}
+	return s.sent(), nil
+}
+
+// Delivery returns what the page knows of the ballot it sent.
+func (s *Session) Delivery() (*PostedResult, error) {
+	if _, err := s.sending(); err != nil {
+		return nil, err
+	}
+	return s.sent(), nil
+}
+
+// LookupArgs is the argument of "lookup": what the page fetched to look
+// the ballot sent up on the board (Delivery.Lookup).
+type LookupArgs struct {
+	Checkpoint  string `json:"checkpoint"` // GET /checkpoint, of N records
+	Consistency struct {
+		Proof tlog.TreeProof `json:"proof"`
+	} `json:"consistency"` // GET /proof/consistency?old=<from>&new=N, if N ≥ from
+	Record string `json:"record"` // GET /records/<start>, if start < N
+	Proof  struct {
+		Proof tlog.RecordProof `json:"proof"`
+	} `json:"proof"` // GET /proof/inclusion?index=<start>&size=N, if start < N
+}
+
+// Lookup starts looking the ballot sent up on the board.
+func (s *Session) Lookup(a *LookupArgs) (*PostedResult, error) {
+	d, err := s.sending()
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Lookup([]byte(a.Checkpoint), a.Consistency.Proof, []byte(a.Record), a.Proof.Proof); err != nil {
+		return nil, err
+	}
+	return s.sent(), nil
+}
+
+// LookupScan feeds a page of records (GET /records?start=<next>&end=<latest>)
+// to the lookup under way.
+func (s *Session) LookupScan(page []byte) (*PostedResult, error) {
+	d, err := s.sending()
+	if err != nil {
+		return nil, err
+	}
+	if err := d.pending(); err != nil {
+		return nil, err
+	}
+	recs, err := ParseRecords(page)
+	if err != nil {
+		return nil, d.fail(badBoard(err, "its records are not readable"))
+	}
+	if err := d.Add(recs); err != nil {
+		return nil, err
+	}
+	return s.sent(), nil
+}
+
+// LookupFinish ends the lookup under way with the inclusion proof of
+// record <prove> (GET /proof/inclusion?index=<prove>&size=<latest>).
+func (s *Session) LookupFinish(proof tlog.RecordProof) (*PostedResult, error) {
+	d, err := s.sending()
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Finish(proof); err != nil {
+		return nil, err
+	}
+	return s.sent(), nil
 }
 
 // RevealResult is the result of "reveal".

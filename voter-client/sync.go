@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evote/evote/ballot"
@@ -104,16 +103,9 @@ func (s *Syncer) Election() *Election {
 // chain, that pins every record read to what the board signed. It returns
 // the checkpoint's size.
 func (s *Syncer) Anchor(checkpoint []byte, vkey string, proof tlog.RecordProof) (int64, error) {
-	v, err := note.NewVerifier(vkey)
+	cp, err := boardCheckpoint(vkey, checkpoint)
 	if err != nil {
-		return 0, badBoard(err, "its key is not a board key")
-	}
-	cp, _, err := bulletin.OpenCheckpoint(checkpoint, note.VerifierList(v))
-	if err != nil {
-		return 0, badBoard(err, "its checkpoint is not signed by its key")
-	}
-	if cp.Origin != v.Name() {
-		return 0, badBoard(nil, "its checkpoint is for the log %q, not %q", cp.Origin, v.Name())
+		return 0, err
 	}
 	last := int64(s.Next()) - 1
 	if last < 0 || last >= cp.Size {
@@ -124,7 +116,7 @@ func (s *Syncer) Anchor(checkpoint []byte, vkey string, proof tlog.RecordProof) 
 	}
 	st := s.replay.State()
 	if m := st.Manifest(); m != nil && m.Board != nil && m.Board.Key != strings.TrimSpace(vkey) {
-		return 0, badBoard(nil, "the election is defined for the board %q, but this page checks the key of %q", m.Board.Origin, v.Name())
+		return 0, badBoard(nil, "the election is defined for the board %q, but this page checks the key of %q", m.Board.Origin, cp.Origin)
 	}
 	if _, err := st.CheckCheckpoint(checkpoint, cp); err != nil {
 		return 0, badBoard(err, "%v", err)

@@ -47,7 +47,9 @@ const state = {
   summary: null,    // /election/summary
   credential: null, // {election, public}
   marked: null,     // the choices last encrypted
-  earlier: null,    // index of the credential's counted ballot before this cast, if any
+  earlier: null,    // index of the credential's counted ballot, as last asked
+  castEarlier: null, // the same, before the ballot being cast was sent
+  sent: null,       // the ballot sent until the board holds it: {kind, body, short, lost}
   receiptURL: null,
   next: 0,          // records read from the board so far
   votingOpen: false, // the records read open voting
@@ -644,17 +646,149 @@ function onEncrypt(ev) {
   }, 0);
 }
 
-// send posts the signed submission and checks the board's answer.
+// ---- sending, and finding out whether the board took the ballot ----
+//
+// A ballot whose POST fails without an answer (the connection broke, the
+// board restarted, a time-out) or with a 5xx may still have been appended:
+// the page then does not conclude but looks it up on the board, through
+// the module, which relies only on what it ties to the board's signed
+// checkpoint (docs/spec/voter-client.md §5.6). Until the board is known to
+// hold it, the module keeps the signed ballot (state.sent here) to send
+// again: the board refuses an exact duplicate, so that is safe.
+
+// send signs the encrypted ballot to cast it (kind "cast") or to challenge
+// it ("challenge"), posts it and returns the outcome (deliver). It first
+// reads the board's signed checkpoint: the board cannot hold the ballot
+// among the records that checkpoint signs, so a lookup reads only the
+// records after them. If the board cannot be reached then, nothing is sent.
 async function send(kind) {
-  const sub = call(kind);
-  let resp;
+  state.sent = null;
+  const checkpoint = await getText("/checkpoint");
+  const sub = call(kind, { checkpoint: checkpoint });
+  state.sent = { kind: kind, body: sub.submission, short: sub.short, lost: false };
+  return deliver();
+}
+
+// deliver posts the signed ballot kept in state.sent and returns what the
+// module makes of the answer: "found" (the record and its checked
+// receipt), "not-found" or "unknown". An answer that is lost, failed or
+// says the board already has the ballot is looked up.
+async function deliver() {
+  state.sent.lost = false;
+  let status = 0, body = "";
   try {
-    resp = await fetch("/records", { method: "POST", headers: { "Content-Type": "application/json" }, body: sub.submission, cache: "no-store" });
+    const resp = await fetch("/records", { method: "POST", headers: { "Content-Type": "application/json" }, body: state.sent.body, cache: "no-store" });
+    body = await resp.text();
+    status = resp.status;
   } catch (e) {
-    throw new Problem("unreachable", "The election board cannot be reached, so your ballot was not " + (kind === "cast" ? "cast" : "challenged") + ". Check your connection, then encrypt your choices again.", String(e));
+    status = 0; // no answer: the module says what that means
+    body = String(e);
   }
-  const body = await resp.text();
-  return call("posted", { status: resp.status, body: body, board_key: $("board-key").value.trim() });
+  const res = call("posted", { status: status, body: body });
+  if (res.status !== "unknown") return res;
+  state.sent.lost = true;
+  setStatus(res.message);
+  return lookUp(res);
+}
+
+// lookUp looks the ballot sent up on the board, with res the module's
+// status of it ("posted" or "delivery"): the board's current checkpoint,
+// the consistency proof from the one read before sending, the record the
+// lookup starts from (the one the board named, or the last before those
+// signed since) with its inclusion proof, then the records signed since
+// and the inclusion proof of the ballot's record or of the last one. A
+// fetch that fails throws an "unreachable" Problem.
+async function lookUp(res) {
+  const checkpoint = await getText("/checkpoint");
+  const n = Number(checkpoint.split("\n")[1]);
+  const args = { checkpoint: checkpoint };
+  if (n >= res.from) args.consistency = JSON.parse(await getText("/proof/consistency?old=" + res.from + "&new=" + n));
+  if (res.start < n) {
+    args.record = (await getText("/records/" + res.start)).trim();
+    args.proof = JSON.parse(await getText("/proof/inclusion?index=" + res.start + "&size=" + n));
+  }
+  res = call("lookup", args);
+  // The board sends at most a page of records per request.
+  while (res.status === "pending" && res.prove < 0) {
+    setStatus(res.message);
+    const next = res.next;
+    res = call("lookupScan", await getText("/records?start=" + next + "&end=" + res.latest));
+    if (res.status === "pending" && res.prove < 0 && res.next === next) break; // nothing sent: lookupFinish says so
+  }
+  if (res.status === "pending") {
+    const at = res.prove >= 0 ? res.prove : res.latest - 1;
+    res = call("lookupFinish", JSON.parse(await getText("/proof/inclusion?index=" + at + "&size=" + res.latest)));
+  }
+  return res;
+}
+
+// settle shows the outcome of sending: the cast or challenged ballot once
+// the board holds it; otherwise what is known, with what the voter can do.
+function settle(res) {
+  if (res.status !== "found") {
+    showUnsure(res.status, res.message);
+    return;
+  }
+  if (state.sent.kind === "cast") showCast(res, state.sent.lost);
+  else showChallenged(res);
+  state.sent = null;
+}
+
+// showUnsure says that the ballot sent is not on the board ("not-found":
+// send it again, or change the choices) or that the page cannot tell yet
+// ("unknown": check again); the page keeps the signed ballot either way.
+function showUnsure(status, message) {
+  const cast = state.sent.kind === "cast";
+  const notFound = status === "not-found";
+  hide("step-decide", "step-ballot");
+  const section = $("step-unsure");
+  section.dataset.state = notFound ? "not-found" : "unknown";
+  $("h-unsure").textContent = notFound
+    ? (cast ? "Your ballot was not cast" : "Your ballot was not challenged")
+    : (cast ? "Was your ballot cast?" : "Was your ballot challenged?");
+  $("unsure-text").textContent = message;
+  $("unsure-code").textContent = state.sent.short;
+  $("check-again").hidden = notFound;
+  $("send-again").hidden = !notFound;
+  $("unsure-change").hidden = !notFound;
+  show("step-unsure");
+  setStatus(message);
+}
+
+// cannotTell is what the page says when the board cannot be reached to
+// look the ballot up.
+function cannotTell() {
+  const what = state.sent.kind === "cast" ? "your ballot was cast" : "your challenged ballot was posted";
+  return "The election board cannot be reached, so this page cannot tell yet whether " + what + ". It has not given up: it keeps your ballot. Check your connection, then check again in a moment.";
+}
+
+// REFUSED are the problems that end a ballot sent: the board refused it
+// for good, or a challenged ballot did not open to what was marked.
+const REFUSED = ["closed", "ineligible", "rejected", "duplicate", "busy", "bad-challenge", "no-ballot"];
+
+// sendFailed shows a failure while sending. Before the ballot was sent,
+// it stays ready to cast or challenge. Once sent, a refusal for good ends
+// it; any other failure (the board cannot be reached, or its answers do
+// not check out) leaves the page unable to tell: it keeps the ballot and
+// offers to check again.
+function sendFailed(err) {
+  if (!state.sent) {
+    setStatus("");
+    showError(err);
+    return;
+  }
+  if (err instanceof Problem && REFUSED.includes(err.code)) {
+    state.sent = null;
+    setStatus("");
+    hide("step-decide", "step-unsure");
+    show("step-ballot", false);
+    showError(err);
+    return;
+  }
+  const unreachable = err instanceof Problem && err.code === "unreachable";
+  showUnsure("unknown", unreachable ? cannotTell()
+    : "This page could not check on the board whether your ballot was " + (state.sent.kind === "cast" ? "cast" : "challenged") + ", so it cannot tell yet. It keeps your ballot: check again in a moment.");
+  if (!unreachable) showError(err);
 }
 
 async function onCast() {
@@ -663,28 +797,10 @@ async function onCast() {
   setStatus("Sending your ballot to the board…");
   try {
     await lookupEarlier();
-    const earlier = state.earlier;
-    const res = await send("cast");
-    hide("step-decide");
-    $("cast-summary").textContent = "Your ballot with confirmation code " + $("code").textContent + " is record " + res.index + " on the board.";
-    const rv = $("cast-revote");
-    if (earlier !== null && earlier !== res.index) {
-      rv.textContent = "This ballot replaces your earlier ballot (record " + earlier + "), which no longer counts.";
-      rv.hidden = false;
-    } else rv.hidden = true;
-    $("receipt-text").value = res.receipt;
-    if (state.receiptURL) URL.revokeObjectURL(state.receiptURL);
-    state.receiptURL = URL.createObjectURL(new Blob([res.receipt], { type: "text/plain" }));
-    const a = $("receipt-download");
-    a.href = state.receiptURL;
-    a.download = "evote-receipt-" + res.index + ".txt";
-    show("step-cast");
-    setStatus("Ballot cast. Save your receipt.");
+    state.castEarlier = state.earlier;
+    settle(await send("cast"));
   } catch (err) {
-    setStatus("");
-    hide("step-decide");
-    show("step-ballot", false);
-    showError(err);
+    sendFailed(err);
   } finally {
     setButtons(true);
   }
@@ -695,28 +811,82 @@ async function onChallenge() {
   setButtons(false);
   setStatus("Posting the challenged ballot to the board…");
   try {
-    const res = await send("challenge");
-    const rv = call("reveal", res.record);
-    hide("step-decide");
-    $("challenge-summary").textContent = "The ballot with confirmation code " + rv.short + " is record " + res.index +
-      " on the board, with the randomness that opens it. Anyone can check it. Decrypted with that randomness, it contains:";
-    renderRevealed(rv);
-    const same = rv.challenged && JSON.stringify(rv.choices) === JSON.stringify(state.marked);
-    const v = $("challenge-verdict");
-    v.textContent = same
-      ? "\u2714 This is exactly what you marked: this device encrypted your choices honestly."
-      : "\u2716 This is NOT what you marked. Do not vote on this device; tell your election official.";
-    v.dataset.ok = same ? "yes" : "no";
-    show("step-challenged");
-    setStatus("Ballot challenged and opened.");
+    settle(await send("challenge"));
   } catch (err) {
-    setStatus("");
-    hide("step-decide");
-    show("step-ballot", false);
-    showError(err);
+    sendFailed(err);
   } finally {
     setButtons(true);
   }
+}
+
+// onSendAgain sends the same signed ballot again, once the board said it
+// does not hold it.
+async function onSendAgain() {
+  clearError();
+  setButtons(false);
+  setStatus(state.sent.kind === "cast" ? "Sending your ballot to the board again…" : "Posting the challenged ballot to the board again…");
+  try {
+    settle(await deliver());
+  } catch (err) {
+    sendFailed(err);
+  } finally {
+    setButtons(true);
+  }
+}
+
+// onCheckAgain looks the ballot sent up on the board again.
+async function onCheckAgain() {
+  clearError();
+  setButtons(false);
+  setStatus(state.sent.kind === "cast" ? "Looking for your ballot on the board…" : "Looking for your challenged ballot on the board…");
+  state.sent.lost = true;
+  try {
+    settle(await lookUp(call("delivery")));
+  } catch (err) {
+    sendFailed(err);
+  } finally {
+    setButtons(true);
+  }
+}
+
+// showCast shows the cast ballot: its record, the re-vote note, and the
+// receipt to save; lost says the board's first answer did not arrive.
+function showCast(res, lost) {
+  hide("step-decide", "step-unsure");
+  $("cast-summary").textContent = "Your ballot with confirmation code " + $("code").textContent + " is record " + res.index + " on the board.";
+  $("cast-recovered").hidden = !lost;
+  const rv = $("cast-revote");
+  const earlier = state.castEarlier;
+  if (earlier !== null && earlier !== undefined && earlier !== res.index) {
+    rv.textContent = "This ballot replaces your earlier ballot (record " + earlier + "), which no longer counts.";
+    rv.hidden = false;
+  } else rv.hidden = true;
+  $("receipt-text").value = res.receipt;
+  if (state.receiptURL) URL.revokeObjectURL(state.receiptURL);
+  state.receiptURL = URL.createObjectURL(new Blob([res.receipt], { type: "text/plain" }));
+  const a = $("receipt-download");
+  a.href = state.receiptURL;
+  a.download = "evote-receipt-" + res.index + ".txt";
+  show("step-cast");
+  setStatus("Ballot cast. Save your receipt.");
+}
+
+// showChallenged opens the challenged ballot and compares it with what
+// the voter marked.
+function showChallenged(res) {
+  const rv = call("reveal", res.record);
+  hide("step-decide", "step-unsure");
+  $("challenge-summary").textContent = "The ballot with confirmation code " + rv.short + " is record " + res.index +
+    " on the board, with the randomness that opens it. Anyone can check it. Decrypted with that randomness, it contains:";
+  renderRevealed(rv);
+  const same = rv.challenged && JSON.stringify(rv.choices) === JSON.stringify(state.marked);
+  const v = $("challenge-verdict");
+  v.textContent = same
+    ? "\u2714 This is exactly what you marked: this device encrypted your choices honestly."
+    : "\u2716 This is NOT what you marked. Do not vote on this device; tell your election official.";
+  v.dataset.ok = same ? "yes" : "no";
+  show("step-challenged");
+  setStatus("Ballot challenged and opened.");
 }
 
 // describeChoices lists choices per contest like the module's reveal does.
@@ -744,11 +914,14 @@ function renderChoiceList(root, contests) {
   root.appendChild(dl);
 }
 
-function setButtons(on) { for (const id of ["cast", "challenge", "change"]) $(id).disabled = !on; }
+function setButtons(on) {
+  for (const id of ["cast", "challenge", "change", "check-again", "send-again", "unsure-change"]) $(id).disabled = !on;
+}
 
 function backToBallot() {
   clearError();
-  hide("step-decide", "step-challenged", "step-cast");
+  state.sent = null;
+  hide("step-decide", "step-challenged", "step-cast", "step-unsure");
   show("step-ballot");
   setStatus("Mark your choices, then encrypt your ballot.");
 }
@@ -822,6 +995,9 @@ document.addEventListener("DOMContentLoaded", () => {
   $("cast").addEventListener("click", onCast);
   $("challenge").addEventListener("click", onChallenge);
   $("change").addEventListener("click", backToBallot);
+  $("check-again").addEventListener("click", onCheckAgain);
+  $("send-again").addEventListener("click", onSendAgain);
+  $("unsure-change").addEventListener("click", backToBallot);
   $("vote-again").addEventListener("click", backToBallot);
   $("revote").addEventListener("click", backToBallot);
   $("receipt-form").addEventListener("submit", onCheckReceipt);
