@@ -8,21 +8,8 @@ import (
 
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/store"
+	"github.com/evote/evote/bulletin/store/storetest"
 )
-
-// gatedStore holds back reads of more than one record, the replay's pages,
-// until open is closed.
-type gatedStore struct {
-	store.Store
-	open chan struct{}
-}
-
-func (g *gatedStore) Records(ctx context.Context, start, end int64) ([][]byte, error) {
-	if end-start > 1 {
-		<-g.open
-	}
-	return g.Store.Records(ctx, start, end)
-}
 
 func openBackground(t *testing.T, s store.Store, newPolicy func() bulletin.Policy) *bulletin.Log {
 	t.Helper()
@@ -53,39 +40,32 @@ func waitReplay(t *testing.T, l *bulletin.Log) error {
 // accepts them with the replayed policy's rules.
 func TestBackgroundOpenServesReadsFirst(t *testing.T) {
 	ctx := context.Background()
-	ms := store.NewMemory()
-	l := openTestLog(t, ms, bulletin.NewOpenPolicy)
-	appendN(t, l, 0, 1200)
-	want := l.Checkpoint()
-	l.Close()
-
-	g := &gatedStore{Store: ms, open: make(chan struct{})}
-	l2 := openBackground(t, g, bulletin.NewOpenPolicy)
-	if got := l2.Checkpoint(); got.Size != want.Size || got.Hash != want.Hash {
+	ms, want := storedLog(t, 1200)
+	g := storetest.NewGated(ms)
+	l := openBackground(t, g, bulletin.NewOpenPolicy)
+	if got := l.Checkpoint(); got.Size != want.Size || got.Hash != want.Hash {
 		t.Fatalf("checkpoint before the replay = %d %v, want %d %v", got.Size, got.Hash, want.Size, want.Hash)
 	}
-	if rec, err := l2.Record(ctx, 1199); err != nil || rec.Index != 1199 {
+	if rec, err := l.Record(ctx, 1199); err != nil || rec.Index != 1199 {
 		t.Fatalf("reading the last record before the replay: %v", err)
 	}
-	_, _, err := l2.Append(ctx, sub(9999))
+	_, _, err := l.Append(ctx, sub(9999))
 	var se *bulletin.StartingError
 	if !errors.As(err, &se) || !errors.Is(err, bulletin.ErrQueueFull) || se.Total != 1200 {
 		t.Fatalf("Append during the replay = %v, want a StartingError of 1200 records that wraps ErrQueueFull", err)
 	}
-	if _, total, done, _ := l2.Replay(); done || total != 1200 {
+	if _, total, done, _ := l.Replay(); done || total != 1200 {
 		t.Fatalf("Replay() during the replay = total %d, done %v", total, done)
 	}
-	close(g.open)
-	if err := waitReplay(t, l2); err != nil {
+	g.Release()
+	if err := waitReplay(t, l); err != nil {
 		t.Fatalf("replay: %v", err)
 	}
 	// The replayed policy knows the stored records: a duplicate is refused.
-	_, _, err = l2.Append(ctx, sub(7))
-	var re *bulletin.RejectError
-	if !errors.As(err, &re) || re.Code != bulletin.CodeDuplicate {
+	if _, _, err := l.Append(ctx, sub(7)); !isDuplicate(err) {
 		t.Fatalf("Append of a stored record after the replay = %v, want duplicate", err)
 	}
-	if _, r, err := l2.Append(ctx, sub(1200)); err != nil || r.Index != 1200 {
+	if _, r, err := l.Append(ctx, sub(1200)); err != nil || r.Index != 1200 {
 		t.Fatalf("Append after the replay: %v", err)
 	}
 }
@@ -95,20 +75,16 @@ func TestBackgroundOpenServesReadsFirst(t *testing.T) {
 // serving reads but accepting nothing, saying why.
 func TestBackgroundReplayFailureRefusesWrites(t *testing.T) {
 	ctx := context.Background()
-	ms := store.NewMemory()
-	l := openTestLog(t, ms, bulletin.NewOpenPolicy)
-	appendN(t, l, 0, 3)
-	l.Close()
-
-	l2 := openBackground(t, ms, func() bulletin.Policy { return rejectAll{} })
-	err := waitReplay(t, l2)
+	ms, _ := storedLog(t, 3)
+	l := openBackground(t, ms, func() bulletin.Policy { return rejectAll{} })
+	err := waitReplay(t, l)
 	if err == nil {
 		t.Fatal("a replay the policy refuses ended without an error")
 	}
-	if _, _, aerr := l2.Append(ctx, sub(3)); aerr == nil || aerr.Error() != err.Error() {
+	if _, _, aerr := l.Append(ctx, sub(3)); aerr == nil || aerr.Error() != err.Error() {
 		t.Fatalf("Append after a failed replay = %v, want %v", aerr, err)
 	}
-	if rec, err := l2.Record(ctx, 2); err != nil || rec.Index != 2 {
+	if rec, err := l.Record(ctx, 2); err != nil || rec.Index != 2 {
 		t.Fatalf("reading after a failed replay: %v", err)
 	}
 }
@@ -116,22 +92,19 @@ func TestBackgroundReplayFailureRefusesWrites(t *testing.T) {
 // TestBackgroundCloseStopsReplay checks that Close during the replay
 // returns and leaves no replay running.
 func TestBackgroundCloseStopsReplay(t *testing.T) {
-	ms := store.NewMemory()
-	l := openTestLog(t, ms, bulletin.NewOpenPolicy)
-	appendN(t, l, 0, 1500)
-	l.Close()
-	g := &gatedStore{Store: ms, open: make(chan struct{})}
-	l2 := openBackground(t, g, bulletin.NewOpenPolicy)
+	ms, _ := storedLog(t, 1500)
+	g := storetest.NewGated(ms)
+	l := openBackground(t, g, bulletin.NewOpenPolicy)
 	closed := make(chan struct{})
-	go func() { l2.Close(); close(closed) }()
+	go func() { l.Close(); close(closed) }()
 	time.Sleep(20 * time.Millisecond)
-	close(g.open) // the page under way finishes; the next is not read
+	g.Release() // the page under way finishes; the next is not read
 	select {
 	case <-closed:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close did not return during the replay")
 	}
-	if _, _, done, err := l2.Replay(); !done || !errors.Is(err, bulletin.ErrClosed) {
+	if _, _, done, err := l.Replay(); !done || !errors.Is(err, bulletin.ErrClosed) {
 		t.Fatalf("Replay() after Close = done %v, %v; want done with ErrClosed", done, err)
 	}
 }

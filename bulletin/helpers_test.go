@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -71,6 +72,24 @@ func appendN(t testing.TB, l *bulletin.Log, first, n int) []*bulletin.Receipt {
 		rs = append(rs, r)
 	}
 	return rs
+}
+
+// storedLog returns a memory store holding n records appended through a
+// log, now closed, and that log's last checkpoint.
+func storedLog(t testing.TB, n int) (*store.Memory, *bulletin.SignedCheckpoint) {
+	t.Helper()
+	ms := store.NewMemory()
+	l := openTestLog(t, ms, bulletin.NewOpenPolicy)
+	appendN(t, l, 0, n)
+	cp := l.Checkpoint()
+	l.Close()
+	return ms, cp
+}
+
+// isDuplicate reports whether err rejects a submission as a duplicate.
+func isDuplicate(err error) bool {
+	var re *bulletin.RejectError
+	return errors.As(err, &re) && re.Code == bulletin.CodeDuplicate
 }
 
 func exportLines(t testing.TB, s store.Store) [][]byte {

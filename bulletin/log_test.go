@@ -155,9 +155,7 @@ func TestDuplicateRejected(t *testing.T) {
 	if _, _, err := l.Append(context.Background(), sub(1)); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := l.Append(context.Background(), sub(1))
-	var re *bulletin.RejectError
-	if !errors.As(err, &re) || re.Code != bulletin.CodeDuplicate {
+	if _, _, err := l.Append(context.Background(), sub(1)); !isDuplicate(err) {
 		t.Fatalf("second Append = %v, want duplicate", err)
 	}
 }
@@ -222,8 +220,7 @@ func TestStoreFaults(t *testing.T) {
 			// A resubmission of the lost record succeeds (policy forgot it);
 			// of a saved record it is a duplicate.
 			_, _, err = l.Append(ctx, sub(3))
-			var re *bulletin.RejectError
-			if saved != (errors.As(err, &re) && re.Code == bulletin.CodeDuplicate) {
+			if saved != isDuplicate(err) {
 				t.Fatalf("resubmission after fault = %v", err)
 			}
 			appendN(t, l, 10, 3)
@@ -303,19 +300,14 @@ func TestConcurrentAppendsAndReopen(t *testing.T) {
 	if got := l2.Checkpoint(); got.Size != cp.Size || got.Hash != cp.Hash {
 		t.Fatalf("reopened checkpoint = %d %v, want %d %v", got.Size, got.Hash, cp.Size, cp.Hash)
 	}
-	_, _, err := l2.Append(ctx, sub(3))
-	var re *bulletin.RejectError
-	if !errors.As(err, &re) || re.Code != bulletin.CodeDuplicate {
+	if _, _, err := l2.Append(ctx, sub(3)); !isDuplicate(err) {
 		t.Fatalf("Append of old record after reopen = %v, want duplicate", err)
 	}
 }
 
 func TestOpenRejectsCorruptStore(t *testing.T) {
 	ctx := context.Background()
-	ms := store.NewMemory()
-	l := openTestLog(t, ms, bulletin.NewOpenPolicy)
-	appendN(t, l, 0, 3)
-	l.Close()
+	ms, _ := storedLog(t, 3)
 	// A policy that rejects what is stored cannot open the log.
 	signer, _ := testNoteKey(t)
 	_, err := bulletin.OpenLog(ctx, ms, func() bulletin.Policy { return rejectAll{} }, bulletin.LogOptions{Signer: signer})

@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -16,18 +19,130 @@ import (
 const (
 	feedPingInterval = 30 * time.Second
 	feedReadTimeout  = 75 * time.Second // > ping interval: the client answers pings
-	feedPage         = 256              // records read from the log at once per subscriber
+	feedPage         = pageChunk        // records read from the log at once per subscriber: its memory while it does not read
 )
 
 // closeShutdown is the close reason sent to feed subscribers when the
 // board stops.
 const closeShutdown = "board shutting down"
 
+// Retry-After of the feed's refusals, in seconds: the board's slots free
+// up as any subscriber leaves, a client's own only when it closes one of
+// its feeds.
+const (
+	feedsFullRetryAfter   = "5"
+	clientFeedsRetryAfter = "30"
+)
+
 var upgrader = websocket.Upgrader{
 	ReadBufferSize:  1024,
 	WriteBufferSize: 16 << 10,
-	// The feed is public, read-only data: any web page may follow it.
+	// getFeed has applied the Origin policy (feedGate.allowOrigin) before
+	// upgrading, so as to answer in the API's error shape.
 	CheckOrigin: func(r *http.Request) bool { return true },
+}
+
+// feedGate admits requests for GET /feed: it applies the Origin policy
+// (Config.FeedOrigins) and holds each client to its share of the feed
+// slots (Config.MaxFeedsPerClient) and all of them to the board's total
+// (Config.MaxFeeds).
+type feedGate struct {
+	anyOrigin bool
+	origins   map[string]bool // listed origins, as parseOrigin writes them
+	slots     *clientShares
+}
+
+// newFeedGate returns the gate of cfg, whose defaults New has set. It
+// panics if cfg.FeedOrigins holds an entry that is not an origin, a bug of
+// the caller, who should have used ParseFeedOrigins.
+func newFeedGate(cfg Config) *feedGate {
+	origins, err := ParseFeedOrigins(cfg.FeedOrigins)
+	if err != nil {
+		panic("bulletin/server: Config.FeedOrigins: " + err.Error())
+	}
+	g := &feedGate{origins: make(map[string]bool), slots: newClientShares(cfg.MaxFeedsPerClient, cfg.MaxFeeds)}
+	for _, o := range origins {
+		g.anyOrigin = g.anyOrigin || o == "*"
+		g.origins[o] = true
+	}
+	return g
+}
+
+// allowOrigin reports whether r may open a feed: it comes from no web page
+// (it has no Origin header: the CLI, the verifier, observers' tools), or
+// from one of the board's own pages (the Origin's host[:port] is r.Host;
+// the scheme is not compared, as a TLS proxy hides the one the browser
+// used), or from a listed origin.
+func (g *feedGate) allowOrigin(r *http.Request) bool {
+	h := r.Header.Get("Origin")
+	if h == "" || g.anyOrigin {
+		return true
+	}
+	o, err := parseOrigin(h)
+	if err != nil {
+		return false // "null" (a sandboxed or file: page) or garbage
+	}
+	return g.origins[o.String()] || o.host == stripDefaultPort(o.scheme, strings.ToLower(r.Host))
+}
+
+// origin is a web origin, as a browser sends it in the Origin header:
+// lowercase, without the scheme's default port.
+type origin struct {
+	scheme, host string // host is host[:port]
+}
+
+func (o origin) String() string { return o.scheme + "://" + o.host }
+
+// parseOrigin parses scheme://host[:port], and nothing else: no user, path
+// (not even "/"), query or fragment.
+func parseOrigin(v string) (origin, error) {
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme == "" || u.Host == "" || strings.HasSuffix(u.Host, ":") {
+		return origin{}, fmt.Errorf("%q is not an origin, scheme://host[:port] as browsers send it in the Origin header", v)
+	}
+	o := origin{scheme: strings.ToLower(u.Scheme), host: strings.ToLower(u.Host)}
+	if o.String() != strings.ToLower(v) {
+		return origin{}, fmt.Errorf("%q is not an origin, scheme://host[:port] as browsers send it in the Origin header: it has more (a user, path, query or fragment)", v)
+	}
+	o.host = stripDefaultPort(o.scheme, o.host)
+	return o, nil
+}
+
+// stripDefaultPort removes the default port of scheme from host[:port].
+func stripDefaultPort(scheme, host string) string {
+	switch scheme {
+	case "http", "ws":
+		return strings.TrimSuffix(host, ":80")
+	case "https", "wss":
+		return strings.TrimSuffix(host, ":443")
+	}
+	return host
+}
+
+// ParseFeedOrigins parses the --feed-origin values into Config.FeedOrigins:
+// web origins, scheme://host[:port] (several in one value separated by
+// commas), or "*" for every origin. It writes them as browsers do in the
+// Origin header, lowercase and without the scheme's default port.
+func ParseFeedOrigins(values []string) ([]string, error) {
+	var out []string
+	for _, v := range values {
+		for _, f := range strings.Split(v, ",") {
+			f = strings.TrimSpace(f)
+			switch f {
+			case "":
+				continue
+			case "*":
+				out = append(out, f)
+				continue
+			}
+			o, err := parseOrigin(f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, o.String())
+		}
+	}
+	return out, nil
 }
 
 // getFeed streams records from index from= onwards, in order, then live, and
@@ -42,20 +157,41 @@ var upgrader = websocket.Upgrader{
 // frame, because after a timed-out write the stream may end in a partial
 // message (clients see an abnormal closure, 1006) and resume from the next
 // index they need.
+//
+// Admission (docs/spec/bulletin.md §8, feed admission), before the upgrade
+// and in this order: a request from a web page whose origin the policy
+// refuses gets 403 (feedGate.allowOrigin); from past the end of the log
+// gets 416, as there is nothing to wait for there (from equal to the size
+// waits for the next record); a client holding its share of the slots
+// gets 429, and any client while the board holds MaxFeeds, 503.
 func (s *Server) getFeed(w http.ResponseWriter, r *http.Request) {
+	if !s.gate.allowOrigin(r) {
+		s.error(w, r, http.StatusForbidden, "forbidden-origin", fmt.Sprintf("pages from %q may not open this board's feed", r.Header.Get("Origin")))
+		return
+	}
 	from, err := queryInt(r, "from", 0)
 	if err != nil {
 		s.error(w, r, http.StatusBadRequest, "bad-request", err.Error())
 		return
 	}
-	select {
-	case s.feeds <- struct{}{}:
-		defer func() { <-s.feeds }()
-	default:
-		w.Header().Set("Retry-After", "5")
-		s.error(w, r, http.StatusServiceUnavailable, "overloaded", "too many feed subscribers")
+	if size := s.log.Size(); from > size {
+		w.Header().Set("Evote-Log-Size", strconv.FormatInt(size, 10))
+		s.error(w, r, http.StatusRequestedRangeNotSatisfiable, "past-end", fmt.Sprintf("from %d is past the end of the log (size %d)", from, size))
 		return
 	}
+	client := s.clientKey(r)
+	ok, full := s.gate.slots.acquire(client)
+	switch {
+	case full:
+		w.Header().Set("Retry-After", feedsFullRetryAfter)
+		s.error(w, r, http.StatusServiceUnavailable, "overloaded", "too many feed subscribers")
+		return
+	case !ok:
+		w.Header().Set("Retry-After", clientFeedsRetryAfter)
+		s.error(w, r, http.StatusTooManyRequests, "rate-limited", "too many feeds from this address")
+		return
+	}
+	defer s.gate.slots.release(client)
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // Upgrade already replied

@@ -13,9 +13,9 @@ var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
 
 // getMetrics serves the board's gauges in the Prometheus text exposition
 // format (version 0.0.4), for an operator's monitoring: the log's size,
-// the open feeds and, with witnesses, the size a quorum cosigned and each
+// the open feeds, the pages of records being sent and, with witnesses, the size a quorum cosigned and each
 // witness's latest cosigned size and consecutive failures. It is written
-// by hand: five gauges do not warrant a metrics library.
+// by hand: six gauges do not warrant a metrics library.
 func (s *Server) getMetrics(w http.ResponseWriter, r *http.Request) {
 	var b bytes.Buffer
 	gauge := func(name, help string) {
@@ -24,7 +24,9 @@ func (s *Server) getMetrics(w http.ResponseWriter, r *http.Request) {
 	gauge("evote_board_size", "Records in the board's log.")
 	fmt.Fprintf(&b, "evote_board_size %d\n", s.log.Size())
 	gauge("evote_board_feeds", "Open websocket feeds.")
-	fmt.Fprintf(&b, "evote_board_feeds %d\n", len(s.feeds))
+	fmt.Fprintf(&b, "evote_board_feeds %d\n", s.gate.slots.inUse())
+	gauge("evote_board_pages", "Pages of records (GET /records) being sent.")
+	fmt.Fprintf(&b, "evote_board_pages %d\n", s.pages.inUse())
 	if s.cfg.Witnesses != nil {
 		var cosigned int64
 		if c := s.cfg.Witnesses.Checkpoint(); c != nil {

@@ -23,27 +23,8 @@ import (
 	"github.com/evote/evote/bulletin/store"
 	"github.com/evote/evote/bulletin/store/sqlite"
 	"github.com/evote/evote/bulletin/store/storetest"
+	"github.com/evote/evote/internal/testlog"
 )
-
-// logBuffer collects a server's log lines; it is safe for concurrent writes.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
 
 // response is a response read whole.
 type response struct {
@@ -142,8 +123,8 @@ func TestStorageFailure(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st := tt.open(t)
 			defer st.Close()
-			var logs logBuffer
-			b := newBoard(t, st, server.Config{Storage: st, Logger: logs.logger()}, bulletin.LogOptions{})
+			var logs testlog.Buffer
+			b := newBoard(t, st, server.Config{Storage: st, Logger: logs.Logger()}, bulletin.LogOptions{})
 			body, _ := sub(1).MarshalJSON()
 			for _, req := range []struct{ method, path string }{{"POST", "/records"}, {"GET", "/readyz"}} {
 				r := do(t, req.method, b.ts.URL+req.path, body)
@@ -179,8 +160,8 @@ func TestReadyzDiskNearlyFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs logBuffer
-	b := newBoard(t, st, server.Config{Storage: st, MinFreeSpace: free + 1<<40, Logger: logs.logger()}, bulletin.LogOptions{})
+	var logs testlog.Buffer
+	b := newBoard(t, st, server.Config{Storage: st, MinFreeSpace: free + 1<<40, Logger: logs.Logger()}, bulletin.LogOptions{})
 	r := do(t, "GET", b.ts.URL+"/readyz", nil)
 	if r.status != 503 || r.header.Get("Retry-After") == "" || r.er.Code != "disk-full" || r.er.Error != "the board's disk is nearly full" {
 		t.Fatalf("GET /readyz with too little space = %d Retry-After %q %s, want 503 disk-full", r.status, r.header.Get("Retry-After"), r.body)
@@ -302,8 +283,8 @@ func prefilled(t *testing.T, n int) store.Store {
 // whose body says nothing of the error, and whose log line does.
 func TestInternalErrorsHidden(t *testing.T) {
 	fs := storetest.NewFaulty(prefilled(t, 300))
-	var logs logBuffer
-	b := newBoard(t, fs, server.Config{Logger: logs.logger()}, bulletin.LogOptions{})
+	var logs testlog.Buffer
+	b := newBoard(t, fs, server.Config{Logger: logs.Logger()}, bulletin.LogOptions{})
 	fs.FailReads(true)
 	for _, path := range []string{"/records?start=0", "/records/1", "/proof/inclusion?index=3&size=300", "/proof/consistency?old=3&new=300", "/tile/0/000", "/tile/entries/000"} {
 		r := do(t, "GET", b.ts.URL+path, nil)
@@ -360,52 +341,53 @@ func TestSlowBody(t *testing.T) {
 	}
 }
 
+// TestNoSniff checks that every answer, refusals included, carries
+// X-Content-Type-Options: nosniff.
 func TestNoSniff(t *testing.T) {
-	b := newBoard(t, store.NewMemory(), server.Config{RateLimit: 1, RateBurst: 1}, bulletin.LogOptions{})
-	if _, _, err := b.log.Append(context.Background(), sub(0)); err != nil {
-		t.Fatal(err)
-	}
-	body, _ := sub(1).MarshalJSON()
-	for _, req := range []struct {
+	type request struct {
 		method, path string
 		status       int
-	}{
-		{"GET", "/checkpoint", 200},
-		{"POST", "/records", 429}, // the bucket of one is spent
-		{"GET", "/healthz", 200},
-		{"GET", "/readyz", 200},
-		{"GET", "/metrics", 200},
-	} {
-		r := do(t, req.method, b.ts.URL+req.path, body)
-		if r.status != req.status || r.header.Get("X-Content-Type-Options") != "nosniff" {
-			t.Errorf("%s %s = %d X-Content-Type-Options %q, want %d nosniff", req.method, req.path, r.status, r.header.Get("X-Content-Type-Options"), req.status)
-		}
 	}
-	b = newBoard(t, store.NewMemory(), server.Config{}, bulletin.LogOptions{})
-	if _, _, err := b.log.Append(context.Background(), sub(0)); err != nil {
-		t.Fatal(err)
-	}
-	for _, req := range []struct {
-		method, path string
-		status       int
+	for _, tt := range []struct {
+		name     string
+		cfg      server.Config
+		requests []request
 	}{
-		{"POST", "/records", 201},
-		{"POST", "/records", 409},
-		{"GET", "/records", 200},
-		{"HEAD", "/records", 200},
-		{"GET", "/records/0", 200},
-		{"GET", "/records/9", 404},
-		{"GET", "/proof/inclusion?index=0&size=2", 200},
-		{"GET", "/proof/consistency?old=1", 200},
-		{"GET", "/tile/0/000.p/2", 200},
-		{"GET", "/tile/entries/000.p/2", 200},
-		{"GET", "/feed?from=x", 400},
-		{"GET", "/nope", 404},
+		{"rate limited", server.Config{RateLimit: 1, RateBurst: 1}, []request{
+			{"GET", "/checkpoint", 200},
+			{"POST", "/records", 429}, // the bucket of one is spent
+			{"GET", "/healthz", 200},
+			{"GET", "/readyz", 200},
+			{"GET", "/metrics", 200},
+		}},
+		{"default", server.Config{}, []request{
+			{"POST", "/records", 201},
+			{"POST", "/records", 409},
+			{"GET", "/records", 200},
+			{"HEAD", "/records", 200},
+			{"GET", "/records/0", 200},
+			{"GET", "/records/9", 404},
+			{"GET", "/proof/inclusion?index=0&size=2", 200},
+			{"GET", "/proof/consistency?old=1", 200},
+			{"GET", "/tile/0/000.p/2", 200},
+			{"GET", "/tile/entries/000.p/2", 200},
+			{"GET", "/feed?from=x", 400},
+			{"GET", "/nope", 404},
+		}},
 	} {
-		r := do(t, req.method, b.ts.URL+req.path, body)
-		if r.status != req.status || r.header.Get("X-Content-Type-Options") != "nosniff" {
-			t.Errorf("%s %s = %d X-Content-Type-Options %q, want %d nosniff", req.method, req.path, r.status, r.header.Get("X-Content-Type-Options"), req.status)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBoard(t, store.NewMemory(), tt.cfg, bulletin.LogOptions{})
+			if _, _, err := b.log.Append(context.Background(), sub(0)); err != nil {
+				t.Fatal(err)
+			}
+			body, _ := sub(1).MarshalJSON()
+			for _, req := range tt.requests {
+				r := do(t, req.method, b.ts.URL+req.path, body)
+				if r.status != req.status || r.header.Get("X-Content-Type-Options") != "nosniff" {
+					t.Errorf("%s %s = %d X-Content-Type-Options %q, want %d nosniff", req.method, req.path, r.status, r.header.Get("X-Content-Type-Options"), req.status)
+				}
+			}
+		})
 	}
 }
 
@@ -459,20 +441,6 @@ func TestHeadRecords(t *testing.T) {
 	}
 }
 
-// slowPages holds back reads of more than one record, a replay's pages,
-// until open is closed.
-type slowPages struct {
-	store.Store
-	open chan struct{}
-}
-
-func (s *slowPages) Records(ctx context.Context, start, end int64) ([][]byte, error) {
-	if end-start > 1 {
-		<-s.open
-	}
-	return s.Store.Records(ctx, start, end)
-}
-
 // TestStartingBoard checks that a board opened in the background serves
 // reads at once, and says it is starting, not ready, on /readyz and to
 // posts (503 with Retry-After) until its replay has ended.
@@ -487,7 +455,7 @@ func TestStartingBoard(t *testing.T) {
 	}
 	first.log.Close()
 
-	slow := &slowPages{Store: ms, open: make(chan struct{})}
+	slow := storetest.NewGated(ms)
 	b := newBoard(t, slow, server.Config{}, bulletin.LogOptions{Background: true})
 	if r := do(t, "GET", b.ts.URL+"/records/2", nil); r.status != 200 {
 		t.Fatalf("GET /records/2 while starting = %d %s", r.status, r.body)
@@ -500,7 +468,7 @@ func TestStartingBoard(t *testing.T) {
 	if r := do(t, "POST", b.ts.URL+"/records", body); r.status != 503 || r.er.Code != "overloaded" || !strings.Contains(r.er.Error, "the board is starting") || r.header.Get("Retry-After") == "" {
 		t.Fatalf("POST while starting = %d %s, want 503 overloaded naming the start", r.status, r.body)
 	}
-	close(slow.open)
+	slow.Release()
 	for range 200 {
 		if _, _, done, _ := b.log.Replay(); done {
 			break

@@ -9,14 +9,13 @@
 package server
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"time"
@@ -38,10 +37,53 @@ type Config struct {
 	RateLimit float64
 	// RateBurst is the token bucket size; ceil(RateLimit) if 0.
 	RateBurst int
+	// AuthorLimit is the sustained number of submissions per minute allowed
+	// per author key for the types in AuthorLimitTypes (token bucket, of
+	// AuthorBurst), so that one credential cannot flood the board from
+	// many addresses; 0 disables it.
+	AuthorLimit float64
+	// AuthorBurst is that bucket's size; ceil(AuthorLimit) if 0.
+	AuthorBurst int
+	// AuthorLimitTypes are the record types AuthorLimit applies to: an
+	// election board names its ballots and challenged ballots, not the
+	// official's, trustees' or registrar's records.
+	AuthorLimitTypes map[string]bool
+	// TrustedProxies are the reverse proxies (TLS terminators, load
+	// balancers) whose X-Forwarded-For the server believes: a request from
+	// one of them is counted against the client it names, not against the
+	// proxy. Without them, the whole electorate behind a proxy would share
+	// one rate limit. See ParseTrustedProxies.
+	TrustedProxies []netip.Prefix
 	// PageSize bounds the records returned by one GET /records; 1000 if 0.
 	PageSize int
+	// PageWriteTimeout is how long a reader of GET /records may leave a
+	// chunk of its page unread before it is cut off; 10s if 0. Pages are
+	// streamed, a few records at a time, never held whole.
+	PageWriteTimeout time.Duration
+	// MaxPagesPerClient bounds the GET /records answers being sent to one
+	// client address at once (more get 429); 4 if 0: a follower needs one.
+	MaxPagesPerClient int
+	// MaxPages bounds those being sent in all (more get 503); 256 if 0.
+	MaxPages int
 	// MaxFeeds bounds concurrent websocket subscribers; 1000 if 0.
 	MaxFeeds int
+	// MaxFeedsPerClient bounds the websocket subscribers of one client
+	// address (of one /64 for IPv6, which a single subscriber commonly
+	// holds whole), so that no client takes every slot of MaxFeeds (more
+	// get 429); 16 if 0. An observer's page or tool holds one feed, a
+	// dashboard a few; 16 leaves room for a household or small office
+	// behind one NAT address, while it takes 63 addresses to fill the
+	// default 1000 slots. Behind a reverse proxy, set TrustedProxies, or
+	// all clients share the proxy's 16.
+	MaxFeedsPerClient int
+	// FeedOrigins are the web origins ("https://observer.example.org",
+	// scheme://host[:port] as browsers send in the Origin header) whose
+	// pages may open feeds, besides the board's own pages (an Origin whose
+	// host is the request's Host). Requests without an Origin (non-browser
+	// clients) are always served; "*" accepts every origin. Other origins
+	// get 403: else any web page could make its visitors' browsers take
+	// the feed slots. New panics on an entry ParseFeedOrigins rejects.
+	FeedOrigins []string
 	// FeedCheckpointInterval is the least time between two checkpoints sent
 	// to one subscriber; 1s if 0.
 	FeedCheckpointInterval time.Duration
@@ -75,7 +117,10 @@ type Server struct {
 	log     *bulletin.Log
 	mux     *http.ServeMux
 	limiter *limiter
-	feeds   chan struct{} // semaphore of MaxFeeds
+	clients clientAddrs
+	pages   *clientShares // GET /records answers being sent
+	authors *limiter      // per author key, for Config.AuthorLimitTypes
+	gate    *feedGate     // Origin policy and per-client shares of the feeds
 	done    chan struct{}
 	logger  *slog.Logger
 	ready   readiness
@@ -89,8 +134,20 @@ func New(cfg Config) *Server {
 	if cfg.PageSize == 0 {
 		cfg.PageSize = 1000
 	}
+	if cfg.PageWriteTimeout == 0 {
+		cfg.PageWriteTimeout = 10 * time.Second
+	}
+	if cfg.MaxPagesPerClient == 0 {
+		cfg.MaxPagesPerClient = 4
+	}
+	if cfg.MaxPages == 0 {
+		cfg.MaxPages = 256
+	}
 	if cfg.MaxFeeds == 0 {
 		cfg.MaxFeeds = 1000
+	}
+	if cfg.MaxFeedsPerClient <= 0 {
+		cfg.MaxFeedsPerClient = 16
 	}
 	if cfg.FeedCheckpointInterval == 0 {
 		cfg.FeedCheckpointInterval = time.Second
@@ -108,15 +165,24 @@ func New(cfg Config) *Server {
 		cfg.MinFreeSpace = 64 << 20
 	}
 	s := &Server{
-		cfg:    cfg,
-		log:    cfg.Log,
-		mux:    http.NewServeMux(),
-		feeds:  make(chan struct{}, cfg.MaxFeeds),
-		done:   make(chan struct{}),
-		logger: cfg.Logger,
+		cfg:     cfg,
+		log:     cfg.Log,
+		mux:     http.NewServeMux(),
+		gate:    newFeedGate(cfg),
+		done:    make(chan struct{}),
+		logger:  cfg.Logger,
+		clients: clientAddrs{trusted: cfg.TrustedProxies},
+		pages:   newClientShares(cfg.MaxPagesPerClient, cfg.MaxPages),
 	}
 	if cfg.RateLimit > 0 {
 		s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now)
+	}
+	if cfg.AuthorLimit > 0 {
+		burst := cfg.AuthorBurst
+		if burst <= 0 {
+			burst = int(math.Ceil(cfg.AuthorLimit))
+		}
+		s.authors = newLimiter(cfg.AuthorLimit/60, burst, cfg.Now)
 	}
 	s.mux.HandleFunc("POST /records", s.postRecord)
 	s.mux.HandleFunc("GET /records", s.getRecords)
@@ -166,23 +232,13 @@ var unlimited = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": t
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if s.limiter != nil && !unlimited[r.URL.Path] {
-		if ok, wait := s.limiter.allow(clientIP(r)); !ok {
+		if ok, wait := s.limiter.allow(s.clientKey(r)); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 			s.error(w, r, http.StatusTooManyRequests, "rate-limited", "too many requests from this address")
 			return
 		}
 	}
 	s.mux.ServeHTTP(w, r)
-}
-
-// clientIP is the rate limiting key: the peer address. X-Forwarded-For is
-// ignored, as it is client-controlled; put no proxy in front, or rate limit there.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // error answers with status and the JSON error body. msg is for the
@@ -244,6 +300,13 @@ func (s *Server) postRecord(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.error(w, r, http.StatusBadRequest, bulletin.CodeMalformed, err.Error())
 		return
+	}
+	if s.authors != nil && s.cfg.AuthorLimitTypes[sub.Type] {
+		if ok, wait := s.authors.allow(string(sub.Author)); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			s.error(w, r, http.StatusTooManyRequests, "rate-limited", fmt.Sprintf("too many %s records from this key; wait before posting another", sub.Type))
+			return
+		}
 	}
 	rec, receipt, err := s.log.Append(r.Context(), sub)
 	var rej *bulletin.RejectError
@@ -310,6 +373,13 @@ func (s *Server) getRecords(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, http.StatusBadRequest, "bad-request", fmt.Sprintf("end %d is before start %d", end, start))
 		return
 	}
+	if r.Method != http.MethodHead {
+		release, ok := s.acquirePage(w, r)
+		if !ok {
+			return
+		}
+		defer release()
+	}
 	array := r.URL.Query().Get("format") == "array"
 	if array {
 		w.Header().Set("Content-Type", "application/json")
@@ -321,28 +391,7 @@ func (s *Server) getRecords(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return // the headers say it all; building the page would be wasted
 	}
-	recs, err := s.log.Records(r.Context(), start, end)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	var buf bytes.Buffer
-	if array {
-		buf.WriteByte('[')
-	}
-	for i, rec := range recs {
-		if array && i > 0 {
-			buf.WriteByte(',')
-		}
-		buf.Write(rec)
-		if !array {
-			buf.WriteByte('\n')
-		}
-	}
-	if array {
-		buf.WriteString("]\n")
-	}
-	w.Write(buf.Bytes())
+	s.writeRecordsPage(w, r, start, end, array)
 }
 
 func (s *Server) getRecord(w http.ResponseWriter, r *http.Request) {

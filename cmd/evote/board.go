@@ -120,6 +120,9 @@ func boardServeCommand() *cli.Command {
 			&cli.BoolFlag{Name: "init", Usage: "create a new database at --db"},
 			&cli.Float64Flag{Name: "rate-limit", Usage: "requests per second per client IP (0: no limit)", Value: 50},
 			&cli.IntFlag{Name: "rate-burst", Usage: "requests a client IP may burst", Value: 100},
+			&cli.StringSliceFlag{Name: "trusted-proxy", Usage: "a reverse proxy's `CIDR` or address (TLS terminator, load balancer) whose X-Forwarded-For names the client, so that rate limits apply per voter, not to the proxy (repeatable)"},
+			&cli.Float64Flag{Name: "ballot-rate", Usage: "ballots and challenged ballots per minute per credential, from whatever address (0: no limit)", Value: 6},
+			&cli.IntFlag{Name: "ballot-burst", Usage: "ballots and challenged ballots a credential may burst", Value: 10},
 			&cli.IntFlag{Name: "max-payload", Usage: "largest record payload in bytes", Value: bulletin.DefaultMaxPayload},
 			&cli.IntFlag{Name: "queue", Usage: "submissions waiting for the writer before 503", Value: 8192},
 			&cli.IntFlag{Name: "verify-queue", Usage: "ballots waiting for their proofs to be checked before 503 (0: 128 per CPU, about a quarter of a second of work)"},
@@ -129,6 +132,9 @@ func boardServeCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "witness", Usage: "a witness to collect cosignatures from, as `URL=VKEY`: its add-checkpoint URL prefix and its cosignature verifier key (repeatable; @FILE reads one per line)"},
 			&cli.IntFlag{Name: "witness-quorum", Usage: "cosignatures a checkpoint needs before /checkpoint serves it (default: all the witnesses)"},
 			&cli.Uint64Flag{Name: "min-free-space", Usage: "free disk space in `MiB` beside --db below which GET /readyz says the board is not ready", Value: 64},
+			&cli.StringSliceFlag{Name: "feed-origin", Usage: "a web `ORIGIN`, scheme://host[:port], whose pages may follow the websocket feed besides the board's own (--web) pages; \"*\" for any (repeatable)"},
+			&cli.IntFlag{Name: "max-feeds", Usage: "websocket feed subscribers served at once", Value: 1000},
+			&cli.IntFlag{Name: "max-feeds-per-client", Usage: "websocket feed subscribers one client address (IPv6: one /64) may hold", Value: 16},
 		},
 		Action: boardServe,
 	}
@@ -150,6 +156,17 @@ func boardServe(c *cli.Context) error {
 	minFree := c.Uint64("min-free-space")
 	if minFree == 0 || minFree > 1<<40 {
 		return fmt.Errorf("--min-free-space %d: want 1 to %d MiB", minFree, uint64(1)<<40)
+	}
+	proxies, err := server.ParseTrustedProxies(c.StringSlice("trusted-proxy"))
+	if err != nil {
+		return withHint(fmt.Errorf("--trusted-proxy: %w", err), "give the proxy's address or network, such as 127.0.0.1 or 10.0.0.0/8")
+	}
+	feedOrigins, err := server.ParseFeedOrigins(c.StringSlice("feed-origin"))
+	if err != nil {
+		return withHint(fmt.Errorf("--feed-origin: %w", err), "give the origin of the page that follows the feed, such as https://observer.example.org, or \"*\" for any page")
+	}
+	if c.Int("max-feeds") < 1 || c.Int("max-feeds-per-client") < 1 {
+		return fmt.Errorf("--max-feeds %d, --max-feeds-per-client %d: want at least 1", c.Int("max-feeds"), c.Int("max-feeds-per-client"))
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -205,15 +222,23 @@ func boardServe(c *cli.Context) error {
 		go collector.Run(ctx)
 	}
 	srv := server.New(server.Config{
-		Witnesses:    collector,
-		Log:          l,
-		Notice:       func(rec *bulletin.Record) string { return tracker.State().Notice(rec.Index) },
-		MaxBodyBytes: int64(c.Int("max-payload")) + 16<<10,
-		RateLimit:    c.Float64("rate-limit"),
-		RateBurst:    c.Int("rate-burst"),
-		Logger:       logger,
-		Storage:      st,
-		MinFreeSpace: minFree << 20,
+		Witnesses:        collector,
+		Log:              l,
+		Notice:           func(rec *bulletin.Record) string { return tracker.State().Notice(rec.Index) },
+		MaxBodyBytes:     int64(c.Int("max-payload")) + 16<<10,
+		RateLimit:        c.Float64("rate-limit"),
+		RateBurst:        c.Int("rate-burst"),
+		TrustedProxies:   proxies,
+		AuthorLimit:      c.Float64("ballot-rate"),
+		AuthorBurst:      c.Int("ballot-burst"),
+		AuthorLimitTypes: map[string]bool{election.TypeBallot: true, election.TypeChallenge: true},
+		Logger:           logger,
+		Storage:          st,
+		MinFreeSpace:     minFree << 20,
+
+		FeedOrigins:       feedOrigins,
+		MaxFeeds:          c.Int("max-feeds"),
+		MaxFeedsPerClient: c.Int("max-feeds-per-client"),
 	})
 	if dir := c.String("web"); dir != "" {
 		if c.String("policy") != "election" {
@@ -235,6 +260,7 @@ func boardServe(c *cli.Context) error {
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second, // pages of records extend it chunk by chunk
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 	}

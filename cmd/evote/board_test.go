@@ -14,35 +14,17 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/client"
+	"github.com/evote/evote/internal/testlog"
 )
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a server.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // runBoard runs "evote args..." in-process and returns stdout, stderr and the error.
 func runBoard(ctx context.Context, args ...string) (string, string, error) {
-	var stdout, stderr syncBuffer
+	var stdout, stderr testlog.Buffer
 	app := newApp()
 	app.Writer, app.ErrWriter = &stdout, &stderr
 	err := app.RunContext(ctx, append([]string{"evote"}, args...))
@@ -53,11 +35,11 @@ func runBoard(ctx context.Context, args ...string) (string, string, error) {
 // until ctx ends, and returns its URL and where its result will be sent.
 func startBoard(t *testing.T, ctx context.Context, args ...string) (string, <-chan error) {
 	t.Helper()
-	var stderr syncBuffer
+	var stderr testlog.Buffer
 	done := make(chan error, 1)
 	go func() {
 		app := newApp()
-		app.Writer, app.ErrWriter = &syncBuffer{}, &stderr
+		app.Writer, app.ErrWriter = &testlog.Buffer{}, &stderr
 		done <- app.RunContext(ctx, append([]string{"evote", "board", "serve", "--addr", "127.0.0.1:0"}, args...))
 	}()
 	re := regexp.MustCompile(`listening on (http://[0-9.:]+)`)

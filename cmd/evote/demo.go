@@ -562,7 +562,7 @@ the official combines them:
   evote trustee decrypt --keystore {{.Dir}}/trustee-2/trustee.keystore
   evote trustee decrypt --keystore {{.Dir}}/trustee-3/trustee.keystore
   evote trustee decrypt --keystore {{.Dir}}/trustee-5/trustee.keystore
-  evote tally --key {{.Dir}}/official.key
+  evote tally --key {{.Dir}}/official.key --wait
   evote verify --board http://127.0.0.1:8081 --board-key @{{.Dir}}/board.vkey
 
 To see the voter and observer pages as well, build them once with

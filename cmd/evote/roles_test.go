@@ -12,12 +12,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/evote/evote/internal/testlog"
 )
 
 // run runs the evote app in-process and returns what it printed.
 func run(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testlog.Buffer
 	app := newApp()
 	app.Writer, app.ErrWriter = &stdout, &stderr
 	err := app.RunContext(t.Context(), append([]string{"evote"}, args...))
@@ -27,7 +29,7 @@ func run(t *testing.T, args ...string) (string, error) {
 // runInput is run with input on the app's standard input.
 func runInput(t *testing.T, input string, args ...string) (string, error) {
 	t.Helper()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testlog.Buffer
 	app := newApp()
 	app.Writer, app.ErrWriter, app.Reader = &stdout, &stderr, strings.NewReader(input)
 	err := app.RunContext(t.Context(), append([]string{"evote"}, args...))
@@ -56,7 +58,7 @@ func TestEveryRoleByHand(t *testing.T) {
 	mustRun(t, "board", "keygen", "--out", at("board"))
 	ctx, stop := context.WithCancel(t.Context())
 	defer stop()
-	var serveLog syncBuffer
+	var serveLog testlog.Buffer
 	served := make(chan error, 1)
 	go func() {
 		app := newApp()

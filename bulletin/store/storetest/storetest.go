@@ -1,5 +1,6 @@
 // Package storetest provides a conformance suite for store.Store
-// implementations and a fault-injecting wrapper for testing their users.
+// implementations, and wrappers for testing their users: one that injects
+// faults (Faulty) and one that holds back long reads (Gated).
 package storetest
 
 import (

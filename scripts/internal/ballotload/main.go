@@ -18,18 +18,12 @@ import (
 	"log"
 	"net/http"
 	"os"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
 
-	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
-	"github.com/evote/evote/bulletin/client"
-	"github.com/evote/evote/election"
-	"github.com/evote/evote/election/follow"
-	"github.com/evote/evote/election/simulate"
-	"github.com/evote/evote/internal/progress"
+	"github.com/evote/evote/scripts/internal/loadelection"
 )
 
 func main() {
@@ -45,64 +39,20 @@ func main() {
 	}
 }
 
-// tenPickThree is the benchmark's contest: 10 options, pick up to 3.
-func tenPickThree() []ballot.Contest {
-	c := ballot.Contest{ID: "council", Title: "Council", Kind: ballot.KindKOfN, MaxSelections: 3, OptionMax: 1}
-	for i := range 10 {
-		c.Options = append(c.Options, ballot.Option{ID: fmt.Sprintf("o%d", i), Title: fmt.Sprintf("Option %d", i)})
-	}
-	return []ballot.Contest{c}
-}
-
 func run(ctx context.Context, url, vkey string, voters, posters int) error {
-	cl, err := client.New(url, vkey, nil)
+	e, st, err := loadelection.Open(ctx, url, vkey, "ballot load", voters)
 	if err != nil {
 		return err
 	}
-	f := follow.New(cl)
-	// The setup's steps act on the records before them: each look at the
-	// board waits for them (a board with witnesses serves the newest
-	// checkpoint they cosigned, a moment after its latest record).
-	var need follow.Need
-	postRecord := func(ctx context.Context, sub *bulletin.Submission) (*bulletin.Record, *bulletin.Receipt, error) {
-		rec, receipt, err := cl.Post(ctx, sub)
-		if err == nil {
-			need.Cover(rec)
-		}
-		return rec, receipt, err
-	}
-	state := func(ctx context.Context) (*election.State, error) {
-		ctx, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-		return f.SyncTo(ctx, need.Size())
-	}
-	e, err := simulate.New(ctx, postRecord, state, simulate.Options{
-		Title: "ballot load", Voters: voters, Trustees: 5, Threshold: 3, Contests: tenPickThree(),
-	})
+	bodies, err := loadelection.EncryptBallots(ctx, st, e, e.Voters, loadelection.EncryptOptions{Progress: os.Stderr})
 	if err != nil {
 		return err
 	}
-	if err := e.Ceremony(ctx); err != nil {
-		return err
-	}
-	if err := e.SetPhase(ctx, election.PhaseOpen); err != nil {
-		return err
-	}
-	st, err := state(ctx)
+	first, err := bulletin.ParseSubmission(bodies[0])
 	if err != nil {
 		return err
 	}
-	subs, err := encryptAll(st, e, voters)
-	if err != nil {
-		return err
-	}
-	size := len(subs[0].Payload)
-	bodies := make([][]byte, len(subs))
-	for i, s := range subs {
-		if bodies[i], err = s.MarshalJSON(); err != nil {
-			return err
-		}
-	}
+	size := len(first.Payload)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: posters}}
 
 	latencies := make([]time.Duration, voters)
@@ -164,42 +114,4 @@ func post(ctx context.Context, hc *http.Client, url string, body []byte) error {
 		return fmt.Errorf("board answered %s: %s", resp.Status, msg)
 	}
 	return nil
-}
-
-// encryptAll encrypts and signs one random ballot per voter on all cores.
-func encryptAll(st *election.State, e *simulate.Election, voters int) ([]*bulletin.Submission, error) {
-	subs := make([]*bulletin.Submission, voters)
-	errs := make([]error, voters)
-	bar := progress.New(os.Stderr, "encrypting ballots")
-	var done sync.WaitGroup
-	var mu sync.Mutex
-	count := int64(0)
-	workers := runtime.NumCPU()
-	for w := range workers {
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			for v := w; v < voters; v += workers {
-				b, _, err := st.EncryptBallot(e.Voters[v].Public, e.RandomChoices(), ballot.ConfirmationCode{})
-				if err == nil {
-					subs[v], err = election.NewSubmission(election.KeySigner(e.Voters[v].Private), election.TypeBallot, b)
-				}
-				errs[v] = err
-				mu.Lock()
-				count++
-				if w == 0 {
-					bar.Show(float64(count)/float64(voters), fmt.Sprintf("%d/%d", count, voters))
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	done.Wait()
-	bar.Done(fmt.Sprintf("%d ballots", count))
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return subs, nil
 }

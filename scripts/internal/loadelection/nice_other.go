@@ -1,0 +1,6 @@
+//go:build !linux
+
+package loadelection
+
+// lowerThreadPriority does nothing outside Linux.
+func lowerThreadPriority() {}
