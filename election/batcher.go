@@ -14,23 +14,26 @@ import (
 // maxBallotBatch bounds the ballots one worker verifies together.
 const maxBallotBatch = 64
 
-// DefaultVerifyQueuePerCPU is the number of ballots per CPU that may wait
-// for their proofs to be checked before the board answers 503: two
-// batches, about a quarter of a second of work (a ballot of ten options
-// costs about 1.5 ms of CPU), so that an admitted ballot waits little
-// however many arrive.
+// DefaultVerifyQueuePerCPU is the number of ballots per CPU that may be in
+// hand at once (decoded, queued or being verified) before the board
+// answers 503: two batches. A ballot costs the board about 2.5 ms of a CPU
+// all told (a contest of ten options), so that is about half a second of
+// work, and an admitted ballot waits little however many arrive.
 const DefaultVerifyQueuePerCPU = 2 * maxBallotBatch
 
 // ballotBatcher verifies the proofs of ballots that arrive concurrently in
-// batches (VerifyBallots). Requests queue, up to limit of them; up to
-// GOMAXPROCS workers each take what is queued, drop the requests whose
-// poster has gone, verify the rest as one batch, and answer each request.
-// Workers exit when the queue is empty, so an idle batcher holds no
-// goroutines.
+// batches (VerifyBallots). Up to limit ballots may be in hand at once, from
+// before they are decoded to their verdict (reserve): a ballot over that is
+// refused before any costly work, so that a board flooded with ballots
+// spends its CPUs on those it admitted. Requests queue; up to GOMAXPROCS
+// workers each take what is queued, drop the requests whose poster has
+// gone, verify the rest as one batch, and answer each request. Workers
+// exit when the queue is empty, so an idle batcher holds no goroutines.
 type ballotBatcher struct {
-	limit int // requests that may wait; DefaultVerifyQueuePerCPU per CPU if 0
+	limit int // ballots in hand at once; DefaultVerifyQueuePerCPU per CPU if 0
 
 	mu      sync.Mutex
+	inHand  int
 	queue   []*ballotRequest
 	workers int
 }
@@ -43,21 +46,33 @@ type ballotRequest struct {
 	done   chan error
 }
 
-// verify checks b's proofs as signed by signer, batched with whatever else
-// is waiting, and returns the ballot's own verdict. It refuses at once,
-// with an error wrapping bulletin.ErrQueueFull, if the queue is full, and
-// returns ctx's error if ctx ends first.
-func (bb *ballotBatcher) verify(ctx context.Context, e *ballot.Election, b *ballot.EncryptedBallot, signer ed25519.PublicKey) error {
-	req := &ballotRequest{ctx: ctx, e: e, b: b, signer: signer, done: make(chan error, 1)}
+// reserve takes one of the places of ballots in hand, or refuses at once,
+// with an error wrapping bulletin.ErrQueueFull, if all are taken. release
+// gives it back once the ballot has its verdict.
+func (bb *ballotBatcher) reserve() (release func(), err error) {
 	limit := bb.limit
 	if limit <= 0 {
 		limit = DefaultVerifyQueuePerCPU * runtime.GOMAXPROCS(0)
 	}
 	bb.mu.Lock()
-	if len(bb.queue) >= limit {
-		bb.mu.Unlock()
-		return fmt.Errorf("%d ballots are waiting for their proofs to be checked: %w", limit, bulletin.ErrQueueFull)
+	defer bb.mu.Unlock()
+	if bb.inHand >= limit {
+		return nil, fmt.Errorf("%d ballots are waiting for their proofs to be checked: %w", limit, bulletin.ErrQueueFull)
 	}
+	bb.inHand++
+	return func() {
+		bb.mu.Lock()
+		bb.inHand--
+		bb.mu.Unlock()
+	}, nil
+}
+
+// verify checks b's proofs as signed by signer, batched with whatever else
+// is waiting, and returns the ballot's own verdict, or ctx's error if ctx
+// ends first.
+func (bb *ballotBatcher) verify(ctx context.Context, e *ballot.Election, b *ballot.EncryptedBallot, signer ed25519.PublicKey) error {
+	req := &ballotRequest{ctx: ctx, e: e, b: b, signer: signer, done: make(chan error, 1)}
+	bb.mu.Lock()
 	bb.queue = append(bb.queue, req)
 	if bb.workers < runtime.GOMAXPROCS(0) {
 		bb.workers++

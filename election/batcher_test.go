@@ -8,17 +8,25 @@ import (
 	"github.com/evote/evote/bulletin"
 )
 
-// TestBatcherRefusesWhenFull checks that a ballot finding the verification
-// queue full is refused at once as the board being at capacity.
+// TestBatcherRefusesWhenFull checks that a ballot finding every place of
+// ballots in hand taken is refused at once as the board being at capacity,
+// and that a place given back can be taken again.
 func TestBatcherRefusesWhenFull(t *testing.T) {
 	bb := &ballotBatcher{limit: 2}
-	bb.queue = []*ballotRequest{{ctx: context.Background()}, {ctx: context.Background()}} // no worker takes them
-	err := bb.verify(context.Background(), nil, nil, nil)
-	if !errors.Is(err, bulletin.ErrQueueFull) {
-		t.Fatalf("verify with a full queue = %v, want ErrQueueFull", err)
+	var releases []func()
+	for range 2 {
+		release, err := bb.reserve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		releases = append(releases, release)
 	}
-	if len(bb.queue) != 2 {
-		t.Errorf("the refused ballot was queued: %d waiting", len(bb.queue))
+	if _, err := bb.reserve(); !errors.Is(err, bulletin.ErrQueueFull) {
+		t.Fatalf("reserve with every place taken = %v, want ErrQueueFull", err)
+	}
+	releases[0]()
+	if _, err := bb.reserve(); err != nil {
+		t.Fatalf("reserve after a release: %v", err)
 	}
 }
 
@@ -43,5 +51,25 @@ func TestBatcherDropsCancelled(t *testing.T) {
 	case err := <-req.done:
 		t.Fatalf("a cancelled ballot was verified: %v", err)
 	default:
+	}
+}
+
+// TestPolicyShedsBallotsBeforeDecoding checks that a ballot arriving when
+// every place is taken is refused before the board spends anything on it:
+// even a payload that would not decode gets ErrQueueFull, not malformed.
+func TestPolicyShedsBallotsBeforeDecoding(t *testing.T) {
+	p := NewPolicy(1)
+	release, err := p.batcher.reserve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := &bulletin.Submission{Type: TypeBallot, Payload: []byte(`{"not":"a ballot"}`)}
+	if err := p.Verify(context.Background(), sub); !errors.Is(err, bulletin.ErrQueueFull) {
+		t.Fatalf("Verify with no place left = %v, want ErrQueueFull", err)
+	}
+	release()
+	var rej *bulletin.RejectError
+	if err := p.Verify(context.Background(), sub); !errors.As(err, &rej) || rej.Code != bulletin.CodeMalformed {
+		t.Fatalf("Verify with a place = %v, want malformed", err)
 	}
 }

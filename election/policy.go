@@ -39,6 +39,13 @@ func (p *Policy) State() *State { return p.state }
 // a ballot finding the queue for them full is refused with an error
 // wrapping bulletin.ErrQueueFull, and one whose ctx ends is dropped.
 func (p *Policy) Verify(ctx context.Context, s *bulletin.Submission) error {
+	if s.Type == TypeBallot {
+		release, err := p.batcher.reserve()
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	v, err := Decode(s.Type, s.Payload)
 	if err != nil {
 		return bulletin.Reject(bulletin.CodeMalformed, "%v", err)
