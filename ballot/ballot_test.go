@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
+	"slices"
 	"testing"
 
 	"github.com/evote/evote/crypto"
@@ -553,5 +554,36 @@ func TestPrevBoundToProofs(t *testing.T) {
 				t.Errorf("batch found %d invalid proofs, want all %d of the ballot", len(be.Failures), proofs)
 			}
 		})
+	}
+}
+
+// TestParseStoredBallot checks that a ballot parsed without its proofs has
+// the same ciphertexts, fields and confirmation code as when parsed whole,
+// and that no verifier takes it for a checked ballot.
+func TestParseStoredBallot(t *testing.T) {
+	vs := voters(1)
+	e := newTestElection(t, manifestKofN(t, 3, 2), vs)
+	b, _ := mustEncrypt(t, e, vs[0].Public, Choices{{1, 0, 1}}, ConfirmationCode{})
+	data := b.Marshal()
+	whole, err := ParseEncryptedBallot(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := ParseStoredBallot(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.EqualFunc(whole.EncodedCiphertexts(), stored.EncodedCiphertexts(), bytes.Equal) ||
+		whole.Election != stored.Election || !bytes.Equal(whole.Credential, stored.Credential) || whole.Prev != stored.Prev {
+		t.Fatal("the ballot parsed without proofs differs from the ballot parsed whole")
+	}
+	if ConfirmationCodeOf(data) != whole.ConfirmationCode() {
+		t.Fatal("the confirmation code of the payload is not the ballot's")
+	}
+	if err := VerifyBallot(e, stored, vs[0].Public); err == nil {
+		t.Error("VerifyBallot accepted a ballot parsed without its proofs")
+	}
+	if _, err := ParseStoredBallot(data[:len(data)-3]); err == nil {
+		t.Error("ParseStoredBallot accepted a truncated ballot")
 	}
 }

@@ -130,7 +130,7 @@ func parseChallenge(data []byte) (*ChallengedBallot, error) {
 	if j.Version != Version {
 		return nil, fmt.Errorf("version %q, want %q", j.Version, Version)
 	}
-	b, err := parseBallot(j.Ballot)
+	b, err := parseBallot(j.Ballot, true)
 	if err != nil {
 		return nil, fmt.Errorf("ballot: %w", err)
 	}

@@ -31,6 +31,15 @@ func NewPolicy(verifyQueue int) *Policy {
 	return &Policy{state: NewState(), batcher: ballotBatcher{limit: verifyQueue}, decoded: make(map[string]any)}
 }
 
+// decodeStored is Decode for a record of the board's own log: a ballot's
+// proofs are left undecoded.
+func decodeStored(typ string, payload []byte) (any, error) {
+	if typ == TypeBallot {
+		return ballot.ParseStoredBallot(payload)
+	}
+	return Decode(typ, payload)
+}
+
 // State returns the election state the policy maintains.
 func (p *Policy) State() *State { return p.state }
 
@@ -69,11 +78,13 @@ func (p *Policy) Verify(ctx context.Context, s *bulletin.Submission) error {
 
 // Prepare implements bulletin.Preparer: it decodes a page of stored
 // records on every core, so that replaying a board's records at start-up
-// does not decode every ballot inside Admit, on one core.
+// does not decode every ballot inside Admit, on one core. Ballots are
+// decoded without their proofs, which the board checked when it admitted
+// them and which Admit does not read (ballot.ParseStoredBallot).
 func (p *Policy) Prepare(recs []*bulletin.Record) {
 	decoded := make([]any, len(recs))
 	parallel.For(0, len(recs), func(i int) {
-		if v, err := Decode(recs[i].Type, recs[i].Payload); err == nil {
+		if v, err := decodeStored(recs[i].Type, recs[i].Payload); err == nil {
 			decoded[i] = v
 		}
 	})
