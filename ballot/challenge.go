@@ -65,7 +65,7 @@ func VerifyChallenge(e *Election, c *ChallengedBallot) error {
 		mc := &m.Contests[i]
 		if len(c.Choices[i]) != len(mc.Options) || len(c.Randomness[i]) != len(mc.Options) {
 			return fmt.Errorf("challenged ballot: %s%w: %d choices and %d randomness values, the manifest has %d options",
-				where(i, mc.ID, -1, ""), ErrShape, len(c.Choices[i]), len(c.Randomness[i]), len(mc.Options))
+				where(i, mc.ID, wholeContest, ""), ErrShape, len(c.Choices[i]), len(c.Randomness[i]), len(mc.Options))
 		}
 		for k := range mc.Options {
 			r := c.Randomness[i][k]

@@ -41,6 +41,9 @@ func (e *ChoiceError) Error() string {
 // Unwrap returns the sentinel.
 func (e *ChoiceError) Unwrap() error { return e.Err }
 
+// wholeContest, as where's option, names a contest as a whole (not its sum).
+const wholeContest = -2
+
 // where formats a position in a ballot for error messages.
 func where(contest int, contestID string, option int, optionID string) string {
 	switch {

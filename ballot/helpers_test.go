@@ -1,6 +1,7 @@
 package ballot
 
 import (
+	"crypto/ecdh"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
@@ -39,6 +40,16 @@ func testKey(name string) (ed25519.PublicKey, ed25519.PrivateKey) {
 	seed := sha256.Sum256([]byte("evote test " + name))
 	priv := ed25519.NewKeyFromSeed(seed[:])
 	return priv.Public().(ed25519.PublicKey), priv
+}
+
+// testX25519Key returns a deterministic HPKE X25519 public key.
+func testX25519Key(name string) []byte {
+	seed := sha256.Sum256([]byte("evote test " + name))
+	k, err := ecdh.X25519().NewPrivateKey(seed[:])
+	if err != nil {
+		panic(err)
+	}
+	return k.PublicKey().Bytes()
 }
 
 // newTestElection builds an election for m with the voters vs on its roll
@@ -120,7 +131,7 @@ func manifestKofN(t testing.TB, n, k int) *Manifest {
 	}
 	for i := 0; i < 3; i++ {
 		sk, _ := testKey(fmt.Sprintf("trustee sign %d", i))
-		ek, _ := testKey(fmt.Sprintf("trustee enc %d", i))
+		ek := testX25519Key(fmt.Sprintf("trustee enc %d", i))
 		m.Trustees = append(m.Trustees, Trustee{Name: fmt.Sprintf("Trustee %d", i), SignKey: sk, EncKey: ek})
 	}
 	return revalidate(t, m)

@@ -16,12 +16,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
-	"filippo.io/edwards25519"
+	"github.com/evote/evote/crypto"
 )
 
 // Version is the version string of every format in this package.
@@ -400,7 +398,7 @@ func (w *walker) options(c *Contest, path string, raw json.RawMessage) bool {
 		w.addf(path, "%d options, at most %d allowed", len(elems), MaxOptions)
 		return false
 	}
-	seen := map[string]int{}
+	seen, titles := map[string]int{}, map[string]int{}
 	for i, e := range elems {
 		p := fmt.Sprintf("%s[%d]", path, i)
 		var o Option
@@ -415,7 +413,14 @@ func (w *walker) options(c *Contest, path string, raw json.RawMessage) bool {
 				}
 			}
 			if raw, ok := f["title"]; ok {
-				o.Title, _ = w.title(p+".title", raw)
+				t, ok := w.title(p+".title", raw)
+				if ok {
+					if j, dup := titles[t]; dup {
+						w.addf(p+".title", "duplicate option title %q (also %s[%d]): a voter could not tell the options apart", t, path, j)
+					}
+					titles[t] = i
+				}
+				o.Title = t
 			}
 		}
 		c.Options = append(c.Options, o)
@@ -461,6 +466,9 @@ func (w *walker) trustees(m *Manifest, raw json.RawMessage) bool {
 			}
 			if raw, ok := f["enc_key"]; ok {
 				if k, ok := w.b64(p+".enc_key", raw, X25519KeySize, "HPKE X25519 public key"); ok {
+					if problem := checkX25519Key(k); problem != "" {
+						w.addf(p+".enc_key", "%s", problem)
+					}
 					if j, dup := encs[string(k)]; dup {
 						w.addf(p+".enc_key", "same key as $.trustees[%d].enc_key", j)
 					}
@@ -500,25 +508,15 @@ func validID(s string) bool {
 	return true
 }
 
-// title decodes human-readable text: non-empty, at most MaxTitleLen bytes,
-// no control characters, no leading or trailing space.
+// title decodes human-readable text of at most MaxTitleLen bytes that
+// passes CheckText.
 func (w *walker) title(path string, raw json.RawMessage) (string, bool) {
 	s, ok := w.str(path, raw)
 	if !ok {
 		return "", false
 	}
-	switch {
-	case s == "":
-		w.addf(path, "must not be empty")
-		return s, false
-	case len(s) > MaxTitleLen:
-		w.addf(path, "is %d bytes long, at most %d allowed", len(s), MaxTitleLen)
-		return s, false
-	case strings.TrimSpace(s) != s:
-		w.addf(path, "%q has leading or trailing white space", s)
-		return s, false
-	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		w.addf(path, "%q contains a control character", s)
+	if err := CheckText(s, MaxTitleLen); err != nil {
+		w.addf(path, "%v", err)
 		return s, false
 	}
 	return s, true
@@ -579,47 +577,22 @@ func decodeEdKey(s string) (ed25519.PublicKey, string) {
 }
 
 // checkEdKey returns what is wrong with b as an Ed25519 public key of a
-// manifest or credential, or "" if nothing is (docs/spec/ballot.md §1.1):
-// it must be the canonical encoding of a curve point, the one that
-// re-encoding the point gives back, and the point must not be of small
-// order. For a small-order key A, k·A is one of eight points whatever the
-// message, so anyone can sign as A: (R, S) = (S·B, S) verifies whenever
-// k·A is the identity, for every message if A is the identity and, trying
-// a few values of S, for any message otherwise.
-//
-// filippo.io/edwards25519 decodes two kinds of non-canonical encodings: a
-// y coordinate of p = 2^255 − 19 or more, and the sign bit set for x = 0.
-// Only y = ±1 have x = 0, and those are small-order points, so refusing
-// y ≥ p here and small orders below refuses every encoding that differs
-// from its point's Bytes, without the field inversion that Bytes costs (it
-// would double the cost of parsing a roll of millions of keys).
-// TestCheckEdKeyMatchesDefinition checks that the two agree.
-func checkEdKey(b []byte) string {
-	p, err := new(edwards25519.Point).SetBytes(b)
-	if err != nil {
-		return "not a valid Ed25519 public key (not a curve point)"
-	}
-	if yNotReduced(b) {
-		return "Ed25519 public key not in canonical encoding (its y coordinate is not reduced modulo 2^255 − 19)"
-	}
-	if p.MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
-		return "a small-order Ed25519 key: anyone could sign as it"
-	}
-	return ""
-}
+// manifest or credential, or "" if nothing is: crypto.CheckEd25519PublicKey.
+func checkEdKey(b []byte) string { return problemOf(crypto.CheckEd25519PublicKey(b)) }
 
-// yNotReduced reports whether the y coordinate of the point encoding b
-// (its low 255 bits, little-endian) is p = 2^255 − 19 or more.
-func yNotReduced(b []byte) bool {
-	if b[31]&0x7f != 0x7f || b[0] < 0xed {
-		return false
+// checkX25519Key returns what is wrong with b as a trustee's HPKE X25519
+// public key, or "" if nothing is: crypto.CheckX25519PublicKey, the rule
+// the ceremony applies too, since the trustees could not seal shares to
+// any other key and a definition naming one could never complete its key
+// ceremony.
+func checkX25519Key(b []byte) string { return problemOf(crypto.CheckX25519PublicKey(b)) }
+
+// problemOf is err's text, or "" for nil.
+func problemOf(err error) string {
+	if err == nil {
+		return ""
 	}
-	for _, c := range b[1:31] {
-		if c != 0xff {
-			return false
-		}
-	}
-	return true
+	return err.Error()
 }
 
 // time decodes an RFC 3339 UTC timestamp with whole seconds.

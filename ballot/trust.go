@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
@@ -52,11 +53,14 @@ var (
 
 // ValidLogName reports whether s can name a log or a witness: a
 // schema-less URL-like name such as vote.example.org/2026-municipal, as
-// C2SP tlog-checkpoint and signed-note expect: non-empty, at most 255
-// bytes, no white space, no "+", no scheme.
+// C2SP tlog-checkpoint and signed-note expect: valid UTF-8 of 1 to 255
+// bytes, no white space, no "+", no scheme, and none of the control and
+// invisible characters that text may not hold either (CheckText,
+// docs/spec/ballot.md §1.1).
 func ValidLogName(s string) bool {
-	return s != "" && len(s) <= 255 && strings.IndexFunc(s, unicode.IsSpace) < 0 &&
-		!strings.ContainsRune(s, '+') && !strings.Contains(s, "://") && strings.IndexFunc(s, unicode.IsControl) < 0
+	return s != "" && len(s) <= 255 && utf8.ValidString(s) && strings.IndexFunc(s, unicode.IsSpace) < 0 &&
+		!strings.ContainsRune(s, '+') && !strings.Contains(s, "://") &&
+		strings.IndexFunc(s, func(r rune) bool { return unicode.Is(invisibleText, r) }) < 0
 }
 
 // board decodes the definition's board.

@@ -112,7 +112,7 @@ func checkBallot(e *Election, b *EncryptedBallot) error {
 		mc := &m.Contests[i]
 		bc := &b.Contests[i]
 		if len(bc.Options) != len(mc.Options) {
-			return fmt.Errorf("ballot: %s%w: %d options, the manifest has %d", where(i, mc.ID, -1, ""), ErrShape, len(bc.Options), len(mc.Options))
+			return fmt.Errorf("ballot: %s%w: %d options, the manifest has %d", where(i, mc.ID, wholeContest, ""), ErrShape, len(bc.Options), len(mc.Options))
 		}
 		want := crypto.RangeProofSize(0, uint64(mc.OptionMax))
 		for k := range bc.Options {

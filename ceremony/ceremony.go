@@ -509,9 +509,11 @@ type Accusation struct {
 }
 
 // ComplaintError is returned by CheckVerdicts when some trustee rejected:
-// the ceremony stops. The official should exclude or replace the accused
-// (or, if the accusation is believed false, the accuser) and restart the
-// ceremony with fresh polynomials (spec section 6, step 5).
+// the ceremony stops, and with it the election. The official should
+// exclude or replace the accused (or, if the accusation is believed false,
+// the accuser) and run a new election: a new definition, hence a new
+// manifest hash and ctx, with fresh polynomials from every trustee (spec
+// section 6, step 5; one ceremony per election, docs/spec/election.md §4).
 type ComplaintError struct {
 	// Complaints lists every complaint, by accuser then accused.
 	Complaints []Accusation

@@ -2,15 +2,14 @@ package ceremony
 
 import (
 	"bytes"
-	"crypto/ecdh"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/internal/strictjson"
 
-	"filippo.io/edwards25519"
 	"github.com/cloudflare/circl/kem"
 )
 
@@ -190,57 +189,13 @@ func (pk *TrusteePublicKey) check() error {
 }
 
 // checkSignKey accepts only the canonical encoding of an Edwards point that
-// is not of small order.
-func checkSignKey(b []byte) error {
-	if len(b) != SignKeySize {
-		return fmt.Errorf("must be %d bytes, got %d", SignKeySize, len(b))
-	}
-	p, err := new(edwards25519.Point).SetBytes(b)
-	if err != nil {
-		return errors.New("not an Ed25519 point")
-	}
-	if !bytes.Equal(p.Bytes(), b) {
-		return errors.New("non-canonical Ed25519 point")
-	}
-	if p.MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
-		return errors.New("Ed25519 point of small order")
-	}
-	return nil
-}
-
-// lowOrderProbe is a fixed X25519 private key used to detect low-order
-// public keys: for those, the shared secret is zero whatever the (clamped)
-// private key, and crypto/ecdh reports an error.
-var lowOrderProbe = func() *ecdh.PrivateKey {
-	k, err := ecdh.X25519().NewPrivateKey(bytes.Repeat([]byte{0x42}, 32))
-	if err != nil {
-		panic(err)
-	}
-	return k
-}()
+// is not of small order (crypto.CheckEd25519PublicKey).
+func checkSignKey(b []byte) error { return crypto.CheckEd25519PublicKey(b) }
 
 // checkEncKey accepts only a canonical X25519 public key (RFC 7748: the
 // little-endian u-coordinate, less than p = 2^255−19, so the top bit is
-// clear) that is not of low order.
-func checkEncKey(b []byte) error {
-	if len(b) != EncKeySize {
-		return fmt.Errorf("must be %d bytes, got %d", EncKeySize, len(b))
-	}
-	if b[31]&0x80 != 0 {
-		return errors.New("non-canonical X25519 key: top bit set")
-	}
-	if b[31] == 0x7f && b[0] >= 0xed && bytes.Equal(b[1:31], bytes.Repeat([]byte{0xff}, 30)) {
-		return errors.New("non-canonical X25519 key: u ≥ 2^255−19")
-	}
-	pub, err := ecdh.X25519().NewPublicKey(b)
-	if err != nil {
-		return fmt.Errorf("X25519 key: %w", err)
-	}
-	if _, err := lowOrderProbe.ECDH(pub); err != nil {
-		return errors.New("X25519 key of low order")
-	}
-	return nil
-}
+// clear) that is not of low order (crypto.CheckX25519PublicKey).
+func checkEncKey(b []byte) error { return crypto.CheckX25519PublicKey(b) }
 
 // marshalJSON is json.Marshal; HTML escaping cannot trigger, since every
 // string we encode is base64 or a fixed ASCII label.

@@ -498,8 +498,11 @@ func (s *State) admitClientHash(author []byte, c *ClientHash) error {
 	if c.Election != hexHash(s.manifestHash) {
 		return reject(bulletin.CodeMalformed, "client hash is for another election")
 	}
-	if b, err := hex.DecodeString(c.SHA256); err != nil || len(b) != 32 || c.Name == "" {
-		return reject(bulletin.CodeMalformed, "client hash needs a name and a 64-digit hex SHA-256")
+	if err := ballot.CheckText(c.Name, ballot.MaxClientNameLen); err != nil {
+		return reject(bulletin.CodeMalformed, "the client build's name %v", err)
+	}
+	if b, err := hex.DecodeString(c.SHA256); err != nil || len(b) != 32 || hex.EncodeToString(b) != c.SHA256 {
+		return reject(bulletin.CodeMalformed, "client hash needs a SHA-256 in 64 lowercase hex digits")
 	}
 	if s.phase >= Closed {
 		return reject(bulletin.CodeWrongPhase, "client builds can only be published before voting closes")
@@ -594,11 +597,13 @@ func (s *State) requireVoter(author, credential []byte, t time.Time, what string
 		return err
 	}
 	m := s.manifest
+	// Both bounds are inclusive (docs/spec/election.md §4).
+	const boardTime = "2006-01-02T15:04:05.000Z07:00"
 	if t.Before(m.Opens) {
-		return reject(bulletin.CodeWrongPhase, "voting opens at %s; the board's time is %s", m.Opens.Format(time.RFC3339), t.Format(time.RFC3339))
+		return reject(bulletin.CodeWrongPhase, "voting opens at %s; the board's time is %s", m.Opens.Format(time.RFC3339), t.Format(boardTime))
 	}
 	if t.After(m.Closes) {
-		return reject(bulletin.CodeWrongPhase, "voting closed at %s; the board's time is %s", m.Closes.Format(time.RFC3339), t.Format(time.RFC3339))
+		return reject(bulletin.CodeWrongPhase, "voting closed at %s; the board's time is %s", m.Closes.Format(time.RFC3339), t.Format(boardTime))
 	}
 	if err := s.checkVoter(author); err != nil {
 		return err

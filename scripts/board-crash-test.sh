@@ -55,10 +55,10 @@ size=$(curl -fsS "$BOARD_URL/healthz" | jq .size)
 board_stop
 
 "$WORK/evote" board export --db "$DB" --out "$WORK/export.jsonl" 2>/dev/null
-"$WORK/evote" board verify-export --in "$WORK/export.jsonl" --vkey "$WORK/key/board.vkey" --checkpoint "$WORK/checkpoint-final.txt" ||
+"$WORK/evote" board verify-export --record "$WORK/export.jsonl" --board-key-file "$WORK/key/board.vkey" --checkpoint "$WORK/checkpoint-final.txt" ||
 	fail "export does not verify against the final checkpoint"
 for round in $(seq 1 "$ROUNDS"); do
-	"$WORK/evote" board verify-export --in "$WORK/export.jsonl" --vkey "$WORK/key/board.vkey" \
+	"$WORK/evote" board verify-export --record "$WORK/export.jsonl" --board-key-file "$WORK/key/board.vkey" \
 		--checkpoint "$WORK/checkpoint-$round.txt" >/dev/null ||
 		fail "checkpoint signed before kill $round is not a prefix of the recovered log"
 done

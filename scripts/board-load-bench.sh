@@ -28,6 +28,7 @@ echo "inline signing (load generator signs while posting, sharing the CPUs):"
 "$WORK/boardload" -url "$BOARD_URL" -posters "$POSTERS" -duration "$DURATION" -run bench
 echo "pre-signed (signatures made before the clock starts; measures the board):"
 "$WORK/boardload" -url "$BOARD_URL" -posters "$POSTERS" -duration "$DURATION" -run bench2 -presign "$PRESIGN"
+curl -fsS "$BOARD_URL/checkpoint" >"$WORK/checkpoint.txt"
 board_stop
 "$WORK/evote" board export --db "$WORK/board.db" --out "$WORK/export.jsonl" 2>/dev/null
-"$WORK/evote" board verify-export --in "$WORK/export.jsonl"
+"$WORK/evote" board verify-export --record "$WORK/export.jsonl" --board-key-file "$WORK/key/board.vkey" --checkpoint "$WORK/checkpoint.txt"

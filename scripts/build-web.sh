@@ -5,6 +5,9 @@
 #
 #   scripts/build-web.sh [DIR]     (default DIR: web-build)
 #
+# A relative DIR is taken from the directory you run the script in, not
+# the repository; the script prints the absolute path it wrote.
+#
 # The same source tree and Go toolchain (go.mod's "go" line and the
 # toolchain `go version` prints) give a byte-identical voter.wasm: the build
 # uses -trimpath, no VCS stamping, an empty build id and fixed flags, and
@@ -12,9 +15,12 @@
 # official publishes on the board as a client-hash record.
 set -eu
 
-cd "$(dirname "$0")/.."
+# Resolve DIR against the caller's directory before moving to the
+# repository's root, where go build must run.
 out=${1:-web-build}
-mkdir -p "$out"
+mkdir -p -- "$out"
+out=$(CDPATH= cd -- "$out" && pwd -P)
+cd "$(dirname "$0")/.."
 
 export CGO_ENABLED=0 GOOS=js GOARCH=wasm GOFLAGS= GOEXPERIMENT= GOWASM=
 go build -trimpath -buildvcs=false -ldflags="-s -w -buildid=" -o "$out/voter.wasm" ./cmd/voterclient-wasm
@@ -24,5 +30,6 @@ chmod 0644 "$out/voter.wasm" "$out/wasm_exec.js"
 sum=$(sha256sum "$out/voter.wasm" | cut -d' ' -f1)
 printf '%s  voter.wasm\n' "$sum" > "$out/voter.wasm.sha256"
 echo "toolchain: $(go version)"
+echo "wrote:     $out (voter.wasm, wasm_exec.js, voter.wasm.sha256)"
 echo "module:    $out/voter.wasm ($(wc -c < "$out/voter.wasm") bytes)"
 echo "sha256:    $sum"

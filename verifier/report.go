@@ -308,6 +308,38 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	return nil
 }
 
+// countText renders a step's count for people: "2 checkpoints", but
+// "1 checkpoint". Count names are plural nouns, possibly with a word before
+// or after ("range proofs", "ballots summed"); for a count of 1 the plural
+// word loses its ending. The JSON report keeps the names as they are.
+func countText(n int64, name string) string {
+	if n != 1 {
+		return fmt.Sprintf("%d %s", n, name)
+	}
+	words := strings.Fields(name)
+	for i := len(words) - 1; i >= 0; i-- {
+		if w, ok := singular(words[i]); ok {
+			words[i] = w
+			break
+		}
+	}
+	return "1 " + strings.Join(words, " ")
+}
+
+// singular returns the singular of an English plural noun ending in "s",
+// such as "checkpoints", "hashes" or "witnesses", and whether w is one.
+func singular(w string) (string, bool) {
+	for _, es := range []string{"shes", "ches", "sses", "xes"} {
+		if strings.HasSuffix(w, es) {
+			return strings.TrimSuffix(w, "es"), true
+		}
+	}
+	if len(w) > 2 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") {
+		return strings.TrimSuffix(w, "s"), true
+	}
+	return w, false
+}
+
 // maxShown bounds the failures WriteText lists; the JSON report has all.
 const maxShown = 50
 
@@ -331,7 +363,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "  %s %d. %s", mark, s.N, s.Title)
 		var parts []string
 		for _, c := range s.Counts {
-			parts = append(parts, fmt.Sprintf("%d %s", c.Value, c.Name))
+			parts = append(parts, countText(c.Value, c.Name))
 		}
 		if len(parts) > 0 {
 			fmt.Fprintf(&b, ": %s", strings.Join(parts, ", "))

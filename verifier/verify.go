@@ -463,7 +463,7 @@ func (v *verifier) checkpoints() {
 		return
 	}
 	if v.opts.BoardKey == "" {
-		v.failure(-1, "", StepCheckpoints, "", fmt.Sprintf("%d checkpoints given but no board key to verify their signatures", len(cps)))
+		v.failure(-1, "", StepCheckpoints, "", countText(int64(len(cps)), "checkpoints")+" given but no board key to verify their signatures")
 		return
 	}
 	nv, err := note.NewVerifier(v.opts.BoardKey)

@@ -128,3 +128,38 @@ func TestAuthorLimit(t *testing.T) {
 		t.Fatalf("a record of another type from the limited key = %d %s", r.status, r.body)
 	}
 }
+
+// TestMaxPosts checks that a submission arriving while the board handles
+// as many as it may is refused at once, before its body is read.
+func TestMaxPosts(t *testing.T) {
+	b := newBoard(t, store.NewMemory(), server.Config{MaxPosts: 1}, bulletin.LogOptions{})
+	addr := strings.TrimPrefix(b.ts.URL, "http://")
+	// A post whose body never finishes holds the only place.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /records HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000\r\n\r\n{", addr)
+	body, _ := sub(1).MarshalJSON()
+	deadline := time.Now().Add(5 * time.Second)
+	var r response
+	for time.Now().Before(deadline) {
+		if r = do(t, "POST", b.ts.URL+"/records", body); r.status == 503 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond) // the slow post may not have been taken in yet
+	}
+	if r.status != 503 || r.er.Code != "overloaded" || r.header.Get("Retry-After") == "" {
+		t.Fatalf("a post while another holds the only place = %d %s, want 503 overloaded", r.status, r.body)
+	}
+	c.Close()
+	body, _ = sub(2).MarshalJSON() // sub(1) may have been appended before the slow post took its place
+	for time.Now().Before(deadline) {
+		if r = do(t, "POST", b.ts.URL+"/records", body); r.status == 201 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("a post once the place is free = %d %s, want 201", r.status, r.body)
+}

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -65,6 +66,12 @@ type Config struct {
 	MaxPagesPerClient int
 	// MaxPages bounds those being sent in all (more get 503); 256 if 0.
 	MaxPages int
+	// MaxPosts bounds the submissions being handled at once, from their
+	// first byte to their answer: one more is answered 503 before its body
+	// is read or its signature checked, so that a flood costs the board as
+	// little as it can; 192 per CPU if 0 (the policy's own queues are
+	// smaller and refuse first in normal overload).
+	MaxPosts int
 	// MaxFeeds bounds concurrent websocket subscribers; 1000 if 0.
 	MaxFeeds int
 	// MaxFeedsPerClient bounds the websocket subscribers of one client
@@ -119,6 +126,7 @@ type Server struct {
 	limiter *limiter
 	clients clientAddrs
 	pages   *clientShares // GET /records answers being sent
+	posts   chan struct{} // semaphore of Config.MaxPosts
 	authors *limiter      // per author key, for Config.AuthorLimitTypes
 	gate    *feedGate     // Origin policy and per-client shares of the feeds
 	done    chan struct{}
@@ -142,6 +150,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.MaxPages == 0 {
 		cfg.MaxPages = 256
+	}
+	if cfg.MaxPosts == 0 {
+		cfg.MaxPosts = 192 * runtime.GOMAXPROCS(0)
 	}
 	if cfg.MaxFeeds == 0 {
 		cfg.MaxFeeds = 1000
@@ -173,6 +184,7 @@ func New(cfg Config) *Server {
 		logger:  cfg.Logger,
 		clients: clientAddrs{trusted: cfg.TrustedProxies},
 		pages:   newClientShares(cfg.MaxPagesPerClient, cfg.MaxPages),
+		posts:   make(chan struct{}, cfg.MaxPosts),
 	}
 	if cfg.RateLimit > 0 {
 		s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now)
@@ -283,6 +295,14 @@ func rejectStatus(code string) int {
 }
 
 func (s *Server) postRecord(w http.ResponseWriter, r *http.Request) {
+	select {
+	case s.posts <- struct{}{}:
+		defer func() { <-s.posts }()
+	default:
+		w.Header().Set("Retry-After", "1")
+		s.error(w, r, http.StatusServiceUnavailable, "overloaded", "the board is handling as many submissions as it can; retry shortly")
+		return
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError

@@ -68,8 +68,9 @@ func newLab(t *testing.T, voters int) *lab {
 
 // newLabWith is newLab on the board key given, with a definition that
 // names the board and the witnesses of ws with their quorum (none if ws is
-// nil); the genuine board then collects their cosignatures.
-func newLabWith(t *testing.T, voters int, signer note.Signer, vkey string, ws *witnessSet, quorum int) *lab {
+// nil); the genuine board then collects their cosignatures. Each of more
+// changes the simulation's options before it starts.
+func newLabWith(t *testing.T, voters int, signer note.Signer, vkey string, ws *witnessSet, quorum int, more ...func(*simulate.Options)) *lab {
 	t.Helper()
 	l := &lab{t: t, dir: t.TempDir(), tracker: &election.Tracker{BoardKey: vkey}, signer: signer, vkey: vkey, ws: ws, quorum: quorum}
 	var err error
@@ -88,6 +89,9 @@ func newLabWith(t *testing.T, voters int, signer note.Signer, vkey string, ws *w
 		ctx, cancel := context.WithCancel(context.Background())
 		t.Cleanup(cancel)
 		go l.collector.Run(ctx)
+	}
+	for _, f := range more {
+		f(&opts)
 	}
 	l.e, err = simulate.New(t.Context(), l.log.Append, l.tracker.Current, opts)
 	if err != nil {

@@ -140,7 +140,10 @@ func boardServeCommand() *cli.Command {
 	}
 }
 
-func boardServe(c *cli.Context) error {
+func boardServe(c *cli.Context) (err error) {
+	// Check every flag, and take the listening address, before opening
+	// the database: a board that cannot start must not leave a new, empty
+	// database behind (it would make the next --init fail).
 	keyPath := c.String("key")
 	if keyPath == "" {
 		return withHint(errors.New("no checkpoint signing key"), "run \"evote board keygen --out DIR\" and pass --key DIR/board.skey (or set EVOTE_BOARD_SKEY)")
@@ -168,6 +171,40 @@ func boardServe(c *cli.Context) error {
 	if c.Int("max-feeds") < 1 || c.Int("max-feeds-per-client") < 1 {
 		return fmt.Errorf("--max-feeds %d, --max-feeds-per-client %d: want at least 1", c.Int("max-feeds"), c.Int("max-feeds-per-client"))
 	}
+	vkey, err := bulletin.VerifierKey(skey)
+	if err != nil {
+		return err
+	}
+	tracker := &election.Tracker{BoardKey: vkey, VerifyQueue: c.Int("verify-queue")}
+	newPolicy := bulletin.NewOpenPolicy
+	switch c.String("policy") {
+	case "election":
+		newPolicy = tracker.New
+	case "open":
+	default:
+		return fmt.Errorf("--policy %q: want \"election\" or \"open\"", c.String("policy"))
+	}
+	webDir, webKey := c.String("web"), ""
+	if webDir != "" {
+		if c.String("policy") != "election" {
+			return errors.New("--web needs --policy election: the pages show an election")
+		}
+		if err := checkWebDir(webDir); err != nil {
+			return err
+		}
+		if webKey, err = boardVerifierKey(c, keyPath); err != nil {
+			return err
+		}
+	}
+	witnesses, quorum, err := parseWitnesses(c)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.String("addr"))
+	if err != nil {
+		return withHint(fmt.Errorf("listening: %w", err), "is another board already running on %s?", c.String("addr"))
+	}
+	defer ln.Close() // if serving never starts; http.Server closes it otherwise
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -188,22 +225,15 @@ func boardServe(c *cli.Context) error {
 	case err != nil:
 		return err
 	}
-	defer st.Close()
+	serving := false
+	defer func() {
+		st.Close()
+		if c.Bool("init") && !serving && err != nil {
+			removeNewDatabase(dbPath)
+		}
+	}()
 
 	logger := slog.New(slog.NewTextHandler(c.App.ErrWriter, nil))
-	newPolicy := bulletin.NewOpenPolicy
-	vkey, err := bulletin.VerifierKey(skey)
-	if err != nil {
-		return err
-	}
-	tracker := &election.Tracker{BoardKey: vkey, VerifyQueue: c.Int("verify-queue")}
-	switch c.String("policy") {
-	case "election":
-		newPolicy = tracker.New
-	case "open":
-	default:
-		return fmt.Errorf("--policy %q: want \"election\" or \"open\"", c.String("policy"))
-	}
 	l, err := bulletin.OpenLog(ctx, st, newPolicy, bulletin.LogOptions{
 		Signer:     signer,
 		MaxPayload: c.Int("max-payload"),
@@ -214,11 +244,9 @@ func boardServe(c *cli.Context) error {
 		return err
 	}
 	defer l.Close()
-	collector, err := witnessCollector(c, l, logger)
-	if err != nil {
-		return err
-	}
-	if collector != nil {
+	var collector *witness.Collector
+	if len(witnesses) > 0 {
+		collector = witness.New(l, witnesses, witness.Options{Quorum: quorum, Logger: logger})
 		go collector.Run(ctx)
 	}
 	srv := server.New(server.Config{
@@ -240,21 +268,11 @@ func boardServe(c *cli.Context) error {
 		MaxFeeds:          c.Int("max-feeds"),
 		MaxFeedsPerClient: c.Int("max-feeds-per-client"),
 	})
-	if dir := c.String("web"); dir != "" {
-		if c.String("policy") != "election" {
-			return errors.New("--web needs --policy election: the pages show an election")
-		}
-		vkey, err := boardVerifierKey(c, keyPath)
-		if err != nil {
+	if webDir != "" {
+		if err := web.Register(srv.Mux(), web.Options{WasmDir: webDir, State: tracker.State, BoardKey: webKey}); err != nil {
+			srv.Close()
 			return err
 		}
-		if err := web.Register(srv.Mux(), web.Options{WasmDir: dir, State: tracker.State, BoardKey: vkey}); err != nil {
-			return err
-		}
-	}
-	ln, err := net.Listen("tcp", c.String("addr"))
-	if err != nil {
-		return withHint(fmt.Errorf("listening: %w", err), "is another board already running on %s?", c.String("addr"))
 	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
@@ -264,6 +282,7 @@ func boardServe(c *cli.Context) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 	}
+	serving = true
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	fmt.Fprintf(c.App.ErrWriter, "evote: board %q with %d records listening on http://%s\n", l.Checkpoint().Origin, l.Size(), ln.Addr())
@@ -283,15 +302,36 @@ func boardServe(c *cli.Context) error {
 	return nil
 }
 
-// witnessCollector returns a collector of the cosignatures of the
-// witnesses of --witness, or nil if there are none.
-func witnessCollector(c *cli.Context, l *bulletin.Log, logger *slog.Logger) (*witness.Collector, error) {
+// checkWebDir checks that dir holds the files the voter and observer pages
+// serve (web.Register reads them), so that a mistyped --web fails before
+// the board creates or opens anything.
+func checkWebDir(dir string) error {
+	for _, name := range []string{web.WasmFile, web.WasmExecFile} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			return withHint(fmt.Errorf("--web %s: %w", dir, err), "build the pages' files with scripts/build-web.sh DIR and pass that DIR to --web")
+		}
+	}
+	return nil
+}
+
+// removeNewDatabase removes the database that board serve --init created
+// at path, with its SQLite side files and lock file, when the board failed
+// before serving it: it holds no record yet.
+func removeNewDatabase(path string) {
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal", ".lock"} {
+		os.Remove(path + suffix)
+	}
+}
+
+// parseWitnesses returns the witnesses of --witness and the quorum of
+// --witness-quorum (default: all of them), or none.
+func parseWitnesses(c *cli.Context) ([]witness.Witness, int, error) {
 	var args []string
 	for _, arg := range c.StringSlice("witness") {
 		if name, ok := strings.CutPrefix(arg, "@"); ok {
 			data, err := os.ReadFile(name)
 			if err != nil {
-				return nil, fmt.Errorf("--witness: %w", err)
+				return nil, 0, fmt.Errorf("--witness: %w", err)
 			}
 			args = append(args, strings.Fields(string(data))...)
 			continue
@@ -302,26 +342,26 @@ func witnessCollector(c *cli.Context, l *bulletin.Log, logger *slog.Logger) (*wi
 	for _, arg := range args {
 		url, vkey, ok := strings.Cut(arg, "=")
 		if !ok || url == "" {
-			return nil, withHint(fmt.Errorf("--witness %q is not URL=VKEY", arg), "give each witness as its add-checkpoint URL prefix, \"=\", and its cosignature verifier key")
+			return nil, 0, withHint(fmt.Errorf("--witness %q is not URL=VKEY", arg), "give each witness as its add-checkpoint URL prefix, \"=\", and its cosignature verifier key")
 		}
 		v, err := fnote.NewVerifierForCosignatureV1(vkey)
 		if err != nil {
-			return nil, fmt.Errorf("--witness %s: not a witness cosignature key: %w", url, err)
+			return nil, 0, fmt.Errorf("--witness %s: not a witness cosignature key: %w", url, err)
 		}
 		ws = append(ws, witness.Witness{URL: url, Verifier: v})
 	}
 	quorum := c.Int("witness-quorum")
 	switch {
 	case len(ws) == 0 && quorum > 0:
-		return nil, errors.New("--witness-quorum without --witness")
+		return nil, 0, errors.New("--witness-quorum without --witness")
 	case len(ws) == 0:
-		return nil, nil
+		return nil, 0, nil
 	case quorum == 0:
 		quorum = len(ws)
 	case quorum > len(ws):
-		return nil, fmt.Errorf("--witness-quorum %d is more than the %d witnesses", quorum, len(ws))
+		return nil, 0, fmt.Errorf("--witness-quorum %d is more than the %d witnesses", quorum, len(ws))
 	}
-	return witness.New(l, ws, witness.Options{Quorum: quorum, Logger: logger}), nil
+	return ws, quorum, nil
 }
 
 // boardVerifierKey returns the board's verifier key from --vkey or from
@@ -380,78 +420,4 @@ func boardExportCommand() *cli.Command {
 			return nil
 		},
 	}
-}
-
-func boardVerifyExportCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "verify-export",
-		Usage: "check an export's indexes, hash chain, signatures and Merkle root",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "in", Usage: "export `FILE` (JSON Lines), or - for standard input", Required: true},
-			&cli.StringFlag{Name: "vkey", Usage: "board verifier key `FILE` (board.vkey)"},
-			&cli.StringFlag{Name: "checkpoint", Usage: "signed checkpoint `FILE` the export must match"},
-			&cli.IntFlag{Name: "max-payload", Usage: "largest record payload in bytes", Value: bulletin.DefaultMaxPayload},
-		},
-		Action: func(c *cli.Context) error {
-			if c.String("checkpoint") != "" && c.String("vkey") == "" {
-				return withHint(errors.New("--checkpoint needs --vkey"), "pass the board's board.vkey file to verify the checkpoint signature")
-			}
-			var r io.Reader = os.Stdin
-			if in := c.String("in"); in != "-" {
-				f, err := os.Open(in)
-				if err != nil {
-					return fmt.Errorf("opening export: %w", err)
-				}
-				defer f.Close()
-				r = f
-			}
-			v, err := bulletin.VerifyExport(r, c.Int("max-payload"))
-			if err != nil {
-				var ee *bulletin.ChainError
-				if errors.As(err, &ee) {
-					reason := ee.Reason
-					if ee.Code != "" {
-						reason = ee.Code + ": " + reason
-					}
-					return withHint(fmt.Errorf("export is invalid at record %d (line %d): %s", ee.Index, ee.Index+1, reason), "the records before record %d verify; record %d or its neighbours were altered", ee.Index, ee.Index)
-				}
-				return err
-			}
-			root, err := v.TreeHash(v.Size())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(c.App.Writer, "ok: %d records, chain and signatures verify, root %v\n", v.Size(), root)
-			if c.String("checkpoint") == "" {
-				return nil
-			}
-			vkey, err := readBoardKeyFile(c.String("vkey"))
-			if err != nil {
-				return err
-			}
-			signed, err := os.ReadFile(c.String("checkpoint"))
-			if err != nil {
-				return fmt.Errorf("reading checkpoint: %w", err)
-			}
-			size, hash, err := bulletin.VerifyCheckpoint(vkey, signed)
-			if err != nil {
-				return withHint(err, "is --vkey the key of the board that signed this checkpoint?")
-			}
-			cp, _ := bulletin.ParseCheckpoint(boardCheckpointBody(signed))
-			if err := v.CheckCheckpoint(bulletin.Checkpoint{Origin: cp.Origin, Size: size, Hash: hash}); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.App.Writer, "ok: the first %d records match the signed checkpoint\n", size)
-			return nil
-		},
-	}
-}
-
-// checkpointBody returns the text of a signed note, up to its blank line.
-func boardCheckpointBody(signed []byte) []byte {
-	s := string(signed)
-	if i := strings.Index(s, "\n\n"); i >= 0 {
-		return []byte(s[:i+1])
-	}
-	return nil
 }

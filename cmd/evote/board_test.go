@@ -109,7 +109,7 @@ func TestBoardCLI(t *testing.T) {
 	if _, _, err := runBoard(t.Context(), "board", "export", "--db", db, "--out", export); err != nil {
 		t.Fatalf("export: %v", err)
 	}
-	out, _, err := runBoard(t.Context(), "board", "verify-export", "--in", export, "--vkey", filepath.Join(keyDir, "board.vkey"), "--checkpoint", cpFile)
+	out, _, err := runBoard(t.Context(), "board", "verify-export", "--record", export, "--board-key-file", filepath.Join(keyDir, "board.vkey"), "--checkpoint", cpFile)
 	if err != nil || !strings.Contains(out, "ok: 5 records") || !strings.Contains(out, "match the signed checkpoint") {
 		t.Fatalf("verify-export = %q, %v", out, err)
 	}
@@ -119,20 +119,20 @@ func TestBoardCLI(t *testing.T) {
 	lines := strings.SplitAfter(string(data), "\n")
 	bad := filepath.Join(dir, "bad.jsonl")
 	os.WriteFile(bad, []byte(strings.Join(append(lines[:2:2], lines[3:]...), "")), 0o644)
-	_, _, err = runBoard(t.Context(), "board", "verify-export", "--in", bad)
+	_, _, err = runBoard(t.Context(), "board", "verify-export", "--record", bad, "--no-checkpoint")
 	buf.Reset()
 	printError(&buf, err)
 	if err == nil || !strings.Contains(buf.String(), "record 2 (line 3): has index 3, want 2") {
 		t.Fatalf("verify-export of an export missing record 2 = %q", buf.String())
 	}
-	// --checkpoint without --vkey is refused.
-	if _, _, err := runBoard(t.Context(), "board", "verify-export", "--in", export, "--checkpoint", cpFile); err == nil {
-		t.Fatalf("verify-export --checkpoint without --vkey succeeded")
+	// --checkpoint without the board's key is refused.
+	if _, _, err := runBoard(t.Context(), "board", "verify-export", "--record", export, "--checkpoint", cpFile); err == nil {
+		t.Fatalf("verify-export --checkpoint without --board-key succeeded")
 	}
 	// A checkpoint the export does not reach fails.
 	short := filepath.Join(dir, "short.jsonl")
 	os.WriteFile(short, []byte(strings.Join(lines[:3], "")), 0o644)
-	if _, _, err := runBoard(t.Context(), "board", "verify-export", "--in", short, "--vkey", filepath.Join(keyDir, "board.vkey"), "--checkpoint", cpFile); err == nil {
+	if _, _, err := runBoard(t.Context(), "board", "verify-export", "--record", short, "--board-key-file", filepath.Join(keyDir, "board.vkey"), "--checkpoint", cpFile); err == nil {
 		t.Fatalf("verify-export of a truncated export against a later checkpoint succeeded")
 	}
 }

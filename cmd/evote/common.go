@@ -32,8 +32,8 @@ import (
 // urfave/cli records parsing state in them, so apps must not share them.
 func boardFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "board", Usage: "the board's base URL", EnvVars: []string{"EVOTE_BOARD"}, Value: "http://127.0.0.1:8080"},
-		&cli.StringFlag{Name: "board-key", Usage: "the board's checkpoint verifier key, or @FILE holding it", EnvVars: []string{"EVOTE_BOARD_KEY"}},
+		&cli.StringFlag{Name: "board", Usage: "the board's base `URL`", EnvVars: []string{"EVOTE_BOARD"}, Value: "http://127.0.0.1:8080"},
+		&cli.StringFlag{Name: "board-key", Usage: "the board's checkpoint verifier `KEY`, or @FILE holding it", EnvVars: []string{"EVOTE_BOARD_KEY"}},
 	}
 }
 
@@ -325,19 +325,44 @@ func (k *keygenDir) undo() {
 	}
 }
 
-// replaceFile atomically replaces path with data (write, sync, rename).
-func replaceFile(path string, data []byte, perm os.FileMode) error {
-	tmp := path + ".tmp"
-	os.Remove(tmp)
-	if err := writeNewFile(tmp, data, perm); err != nil {
-		return err
+// replaceFile atomically replaces path with data: it writes and syncs a
+// temporary file of a unique name in the same directory, then renames it
+// over path. Concurrent calls do not collide: each writes its own
+// temporary file, and path ends up holding the data of one of them. A
+// failed call removes its temporary file.
+func replaceFile(path string, data []byte, perm os.FileMode) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("replacing %s: %w", path, err)
 	}
-	return os.Rename(tmp, path)
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+		}
+	}()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		return fmt.Errorf("replacing %s: %w", path, err)
+	}
+	return nil
 }
 
 // passphraseFlag returns a new --passphrase-file flag.
 func passphraseFlag() cli.Flag {
-	return &cli.StringFlag{Name: "passphrase-file", Usage: "read the keystore passphrase from this file (else $EVOTE_PASSPHRASE, else a prompt)"}
+	return &cli.StringFlag{Name: "passphrase-file", Usage: "read the keystore passphrase from `FILE` (else $EVOTE_PASSPHRASE, else a prompt)"}
 }
 
 // minPassphrase is the fewest characters a new keystore's passphrase may

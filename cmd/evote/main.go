@@ -10,12 +10,44 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/urfave/cli/v2"
 )
 
-// version is the release of this binary; set with -ldflags "-X main.version=...".
-var version = "v0.1.0-dev"
+// version is the release of this binary, if set with
+// -ldflags "-X main.version=..."; else binaryVersion asks the build info.
+var version string
+
+// binaryVersion returns the version of this binary: version if set, else
+// the module version the go command stamped into the build (a release tag,
+// or a pseudo-version naming the commit), else "devel" with the commit if
+// the build info has it.
+func binaryVersion() string {
+	if version != "" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch {
+		case s.Key == "vcs.revision":
+			rev = s.Value[:min(len(s.Value), 12)]
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = "+dirty"
+		}
+	}
+	if rev == "" {
+		return "devel"
+	}
+	return "devel-" + rev + dirty
+}
 
 func main() {
 	if err := newApp().Run(os.Args); err != nil {
@@ -43,8 +75,7 @@ func newApp() *cli.App {
 	return &cli.App{
 		Name:                 "evote",
 		Usage:                "end-to-end verifiable elections",
-		Version:              version,
-		HideVersion:          true,
+		Version:              binaryVersion(),
 		EnableBashCompletion: true,
 		Commands: []*cli.Command{
 			versionCommand(),
@@ -66,7 +97,7 @@ func versionCommand() *cli.Command {
 		Name:  "version",
 		Usage: "print the version of this binary",
 		Action: func(c *cli.Context) error {
-			fmt.Fprintf(c.App.Writer, "evote %s\n", version)
+			fmt.Fprintf(c.App.Writer, "evote %s\n", c.App.Version)
 			return nil
 		},
 	}

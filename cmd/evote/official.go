@@ -22,7 +22,7 @@ import (
 
 // officialKeyFlag returns a new --key flag for the official's key.
 func officialKeyFlag() cli.Flag {
-	return &cli.StringFlag{Name: "key", Usage: "the official's signing key (from `evote election keygen`)", Required: true}
+	return &cli.StringFlag{Name: "key", Usage: "the official's signing key `FILE` (from evote election keygen)", Required: true}
 }
 
 func electionCommand() *cli.Command {
@@ -34,15 +34,17 @@ func electionCommand() *cli.Command {
 				Name:      "keygen",
 				Usage:     "create the official's signing key",
 				ArgsUsage: " ",
-				Flags:     []cli.Flag{&cli.StringFlag{Name: "out", Usage: "key file to create", Value: "official.key"}},
+				Flags:     []cli.Flag{&cli.StringFlag{Name: "out", Usage: "key `FILE` to create; the public key goes beside it (official.pub)", Value: "official.key"}},
 				Action:    officialKeygen,
 			},
+			electionTemplateCommand(),
 			{
 				Name:  "init",
 				Usage: "validate an election definition and post it as the board's first record",
 				Flags: append([]cli.Flag{
 					officialKeyFlag(),
 					&cli.StringFlag{Name: "definition", Usage: "the election definition (JSON, see docs/spec/ballot.md)", Required: true},
+					trusteeFlag(),
 				}, boardFlags()...),
 				Action: electionInit,
 			},
@@ -96,17 +98,24 @@ func officialKeygen(c *cli.Context) error {
 	return signingKeygen(c, `official public key (put it in the definition's "official" field)`)
 }
 
-// signingKeygen writes a new Ed25519 signing key to --out and prints its
-// public key under the heading what.
+// signingKeygen writes a new Ed25519 signing key to --out and its public
+// key, in base64, beside it (publicKeyPath), and prints the public key
+// under the heading what. If it fails, it leaves neither file.
 func signingKeygen(c *cli.Context, what string) error {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return err
 	}
-	if err := writeSigningKey(c.String("out"), priv); err != nil {
+	path := c.String("out")
+	if err := writeSigningKey(path, priv); err != nil {
 		return err
 	}
-	fmt.Fprintf(out(c), "wrote %s\n%s:\n%s\n", c.String("out"), what, base64.StdEncoding.EncodeToString(pub))
+	b64 := base64.StdEncoding.EncodeToString(pub)
+	if err := writeNewFile(publicKeyPath(path), []byte(b64+"\n"), 0o644); err != nil {
+		os.Remove(path)
+		return err
+	}
+	fmt.Fprintf(out(c), "wrote %s (secret) and %s\n%s:\n%s\n", path, publicKeyPath(path), what, b64)
 	return nil
 }
 
@@ -119,9 +128,15 @@ func electionInit(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if data, err = definitionTrustees(c, data); err != nil {
+		return err
+	}
 	m, err := ballot.ParseManifest(data)
 	if err != nil {
-		return withHint(err, "fix the definition; its format is in docs/spec/ballot.md")
+		return withHint(err, "%s", definitionHint(c, err))
+	}
+	if err := checkSchedule(m, timeNow()); err != nil {
+		return err
 	}
 	if !key.PublicKey().Equal(m.Official) {
 		return withHint(errors.New("the definition's official key is not the key in --key"),
@@ -220,6 +235,11 @@ func setPhase(c *cli.Context, phase string) error {
 			return nil
 		}
 		fmt.Fprintf(out(c), "voting is %s (record %d)\n", phase, rec.Index)
+		if note, warn := scheduleNote(st.Manifest(), rec.Time); warn {
+			fmt.Fprintf(c.App.ErrWriter, "evote: warning: %s\n", note)
+		} else {
+			fmt.Fprintf(out(c), "%s\n", note)
+		}
 		return nil
 	}
 }
@@ -276,10 +296,16 @@ func postResult(c *cli.Context) error {
 	f := newFollower(cl)
 	st, err := waitFor(c.Context, c, f, "enough partial decryptions", func(s *election.State) bool {
 		m := s.Manifest()
-		return m != nil && s.Phase() == election.Closed && len(s.Partials()) >= m.Threshold
+		return s.Result() != nil || m != nil && s.Phase() == election.Closed && len(s.Partials()) >= m.Threshold
 	})
 	if err != nil {
 		return err
+	}
+	if st.Result() != nil {
+		// Tallied already, by this official or an earlier run: nothing to
+		// wait for or post; show what the board holds.
+		fmt.Fprintf(out(c), "the result is already on the board (the election is %s); posted nothing\n", st.Phase())
+		return printResult(c, st)
 	}
 	r, err := st.ComputeResult()
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 
 // registrarKeyFlag returns a new --key flag for the registrar's key.
 func registrarKeyFlag() cli.Flag {
-	return &cli.StringFlag{Name: "key", Usage: "the registrar's signing key (from `evote registrar keygen`)", Required: true}
+	return &cli.StringFlag{Name: "key", Usage: "the registrar's signing key `FILE` (from evote registrar keygen)", Required: true}
 }
 
 func registrarCommand() *cli.Command {
@@ -39,7 +39,7 @@ nobody but the voter ever holds the private key.`,
 				Name:      "keygen",
 				Usage:     "create the registrar's signing key",
 				ArgsUsage: " ",
-				Flags:     []cli.Flag{&cli.StringFlag{Name: "out", Usage: "key file to create", Value: "registrar.key"}},
+				Flags:     []cli.Flag{&cli.StringFlag{Name: "out", Usage: "key `FILE` to create; the public key goes beside it (registrar.pub), for the official", Value: "registrar.key"}},
 				Action:    registrarKeygen,
 			},
 			{
@@ -75,7 +75,7 @@ the key.`,
 }
 
 func registrarKeygen(c *cli.Context) error {
-	return signingKeygen(c, `registrar public key (the official puts it in the definition's "registrar" field)`)
+	return signingKeygen(c, `registrar public key (give it to the official, for the definition's "registrar" field)`)
 }
 
 // registrar is the registrar at work: its key and its verified view of

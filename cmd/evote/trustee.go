@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -14,7 +15,7 @@ import (
 
 // keystoreFlag returns a new --keystore flag.
 func keystoreFlag() cli.Flag {
-	return &cli.StringFlag{Name: "keystore", Usage: "the trustee's encrypted keystore (from `evote trustee keygen`)", Required: true}
+	return &cli.StringFlag{Name: "keystore", Usage: "the trustee's encrypted keystore `FILE` (from evote trustee keygen)", Required: true}
 }
 
 func trusteeCommand() *cli.Command {
@@ -25,7 +26,7 @@ func trusteeCommand() *cli.Command {
 			{
 				Name:   "keygen",
 				Usage:  "create a trustee's keys in a passphrase-encrypted keystore",
-				Flags:  []cli.Flag{&cli.StringFlag{Name: "out", Usage: "folder to write trustee.keystore and trustee.pub.json into", Value: "."}, passphraseFlag()},
+				Flags:  []cli.Flag{&cli.StringFlag{Name: "out", Usage: "`DIR` to write trustee.keystore and trustee.pub.json into", Value: "."}, passphraseFlag()},
 				Action: trusteeKeygen,
 			},
 			{
@@ -77,8 +78,8 @@ func trusteeKeygen(c *cli.Context) (err error) {
 		return err
 	}
 	made.wrote(filepath.Join(dir, "trustee.pub.json"))
-	fmt.Fprintf(out(c), "wrote %s and %s\ngive the official your public keys for the definition's trustee entry:\n%s\n",
-		filepath.Join(dir, "trustee.keystore"), filepath.Join(dir, "trustee.pub.json"), pub)
+	fmt.Fprintf(out(c), "wrote %s (secret) and %s\ngive the official %s, your public keys, for the definition (`evote election init --trustee NAME=FILE`):\n%s\n",
+		filepath.Join(dir, "trustee.keystore"), filepath.Join(dir, "trustee.pub.json"), filepath.Join(dir, "trustee.pub.json"), pub)
 	return nil
 }
 
@@ -134,7 +135,7 @@ func trusteeCeremony(c *cli.Context) error {
 	signer := election.TrusteeSigner{Keys: ts.Keys}
 	index, ok := st.TrusteeIndex(signer.PublicKey())
 	if !ok {
-		return withHint(errors.New("this trustee is not in the election definition"), "check that the board runs the right election, and that the official copied your trustee.pub.json")
+		return withHint(errors.New("this trustee is not in the election definition"), "check that the board runs the right election, and that the official put in your trustee.pub.json (`evote election init --trustee NAME=FILE`)")
 	}
 	commitments, _, _ := st.Ceremony()
 	switch {
@@ -198,8 +199,15 @@ func trusteeDecrypt(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := waitFor(c.Context, c, newFollower(cl), "voting to close", func(s *election.State) bool { return s.Phase() >= election.Closed })
+	// Stop at once, without waiting, if the board holds another election
+	// than the keystore's share is for.
+	st, err := waitFor(c.Context, c, newFollower(cl), "voting to close", func(s *election.State) bool {
+		return s.Phase() >= election.Closed || otherElection(s, ts.Share) != nil
+	})
 	if err != nil {
+		return err
+	}
+	if err := otherElection(st, ts.Share); err != nil {
 		return err
 	}
 	p, err := st.PartialDecryption(ts.Share)
@@ -212,4 +220,21 @@ func trusteeDecrypt(c *cli.Context) error {
 	}
 	fmt.Fprintf(out(c), "trustee %d: posted the partial decryption as record %d\n", ts.Share.Index(), rec.Index)
 	return nil
+}
+
+// otherElection returns an error if the board, replayed into st, holds a
+// definition other than the one whose key ceremony gave share: the share
+// is bound to its election's manifest hash, and its partial decryption of
+// another election's sums would be refused as a bad proof.
+func otherElection(st *election.State, share *ceremony.TrusteeShare) error {
+	m := st.Manifest()
+	if m == nil {
+		return nil
+	}
+	mh := st.ManifestHash()
+	if bytes.Equal(share.Ctx(), mh[:]) {
+		return nil
+	}
+	return withHint(fmt.Errorf("this keystore is for another election (manifest hash %x); the board holds the election %q (id %q, manifest hash %x)", share.Ctx(), m.Title, m.ID, mh),
+		"use the keystore of this election's ceremony, or name the board of the keystore's election with --board and --board-key; nothing was decrypted or posted")
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -35,16 +36,21 @@ warns that nothing ties it to the board, and exits with status 3 unless
 --unanchored-ok is given too.
 
 It prints a report (--json for the machine-readable one) and exits with status
-0 only if everything holds.`,
+0 only if everything holds.
+
+Its memory grows with the roll and the ballots (about 300 bytes a ballot of
+ten options, and 64 bytes an option in a temporary file): unless GOMEMLIMIT
+is set, it asks Go's collector to keep the heap under 768 MiB, so that a
+million ballots verify in under 1 GiB.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "record", Usage: "the board's JSON Lines export `FILE` (- for standard input)"},
 			&cli.StringFlag{Name: "board", Usage: "verify the board at `URL` up to its latest checkpoint"},
 			&cli.StringSliceFlag{Name: "checkpoint", Usage: "a signed checkpoint `FILE` the record must match (repeatable)"},
-			&cli.StringFlag{Name: "board-key", Usage: "the board's checkpoint verifier `KEY`, or @FILE holding it", EnvVars: []string{"EVOTE_BOARD_KEY"}},
-			&cli.StringFlag{Name: "board-key-file", Usage: "`FILE` holding the board's checkpoint verifier key"},
+			boardKeyFlag(),
+			boardKeyFileFlag(),
 			&cli.StringFlag{Name: "origin", Usage: "the log `NAME` every checkpoint must be for (default: the name of the board's key)"},
-			&cli.BoolFlag{Name: "no-checkpoint", Usage: "verify a record without any signed checkpoint (warns, exits 3)"},
-			&cli.BoolFlag{Name: "unanchored-ok", Usage: "with --no-checkpoint, exit 0 if everything else holds"},
+			noCheckpointFlag(),
+			unanchoredOKFlag(),
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
 			&cli.IntFlag{Name: "max-payload", Usage: "largest record payload accepted, in `BYTES`", Value: verifier.DefaultMaxPayload},
 			&cli.IntFlag{Name: "workers", Usage: "goroutines verifying in parallel (0: one per CPU)"},
@@ -53,7 +59,15 @@ It prints a report (--json for the machine-readable one) and exits with status
 	}
 }
 
+// verifyMemoryLimit is the soft limit of the verifier's heap unless
+// GOMEMLIMIT says otherwise: the collector works harder as the heap nears
+// it, rather than let it double its live size between collections.
+const verifyMemoryLimit = 768 << 20
+
 func runVerify(c *cli.Context) error {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(verifyMemoryLimit)
+	}
 	if c.NArg() > 0 {
 		return withHint(fmt.Errorf("unexpected argument %q", c.Args().First()), "name the record with --record FILE")
 	}
@@ -142,10 +156,35 @@ func runVerify(c *cli.Context) error {
 	return nil
 }
 
+// The flags that name the board's key and the checkpoints to anchor a
+// record to, shared by evote verify and evote board verify-export. Each
+// call makes a new flag (see boardFlags).
+
+func boardKeyFlag() cli.Flag {
+	return &cli.StringFlag{Name: "board-key", Usage: "the board's checkpoint verifier `KEY`, or @FILE holding it", EnvVars: []string{"EVOTE_BOARD_KEY"}}
+}
+
+func boardKeyFileFlag() cli.Flag {
+	return &cli.StringFlag{Name: "board-key-file", Usage: "`FILE` holding the board's checkpoint verifier key"}
+}
+
+func noCheckpointFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "no-checkpoint", Usage: "verify a record without any signed checkpoint (warns, exits 3)"}
+}
+
+func unanchoredOKFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "unanchored-ok", Usage: "with --no-checkpoint, exit 0 if everything else holds"}
+}
+
 // verifyBoardKey returns the board key given by --board-key (inline or
 // @FILE) or --board-key-file, or "" if neither is set.
 func verifyBoardKey(c *cli.Context) (string, error) {
-	v, file := c.String("board-key"), c.String("board-key-file")
+	return boardKeyOf(c.String("board-key"), c.String("board-key-file"))
+}
+
+// boardKeyOf returns the board key given inline or as @FILE in v, or in
+// the file named file, or "" if neither is set.
+func boardKeyOf(v, file string) (string, error) {
 	if name, ok := strings.CutPrefix(v, "@"); ok && file == "" {
 		v, file = "", name
 	}

@@ -76,7 +76,7 @@ func TestVerifyCommandRecord(t *testing.T) {
 		if err != nil {
 			t.Fatalf("evote %v: %v\n%s%s", args, err, stdout, stderr)
 		}
-		for _, want := range []string{"✓ 1. chain", "✓ 2. signed checkpoints: 1 checkpoints", "✓ 10. combination", "Council (pick up to 2)", "0 failures"} {
+		for _, want := range []string{"✓ 1. chain", "✓ 2. signed checkpoints: 1 checkpoint\n", "✓ 10. combination", "Council (pick up to 2)", "0 failures"} {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("report lacks %q:\n%s", want, stdout)
 			}

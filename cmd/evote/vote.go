@@ -28,7 +28,7 @@ func voteCommand() *cli.Command {
 		return &cli.StringFlag{Name: "receipt", Usage: "where to save the receipt of a cast ballot (default receipt-N.txt, N the ballot's record)"}
 	}
 	preparedFlag := func() cli.Flag {
-		return &cli.StringFlag{Name: "prepared", Usage: "the prepared ballot `FILE` (from `evote vote prepare`)", Value: "ballot.prepared"}
+		return &cli.StringFlag{Name: "prepared", Usage: "the prepared ballot `FILE` (from evote vote prepare)", Value: "ballot.prepared"}
 	}
 	return &cli.Command{
 		Name:  "vote",
@@ -52,7 +52,7 @@ A cast ballot's receipt is saved to its own file (receipt-N.txt); check it
 later with evote vote check-receipt, which says whether it still counts.`,
 		Flags: append([]cli.Flag{
 			credentialFlag(),
-			&cli.StringFlag{Name: "choices", Usage: "your choices, see above (required)"},
+			&cli.StringFlag{Name: "choices", Usage: "your `CHOICES`, see above (required)"},
 			receiptFlag(),
 			deviceStateFlag(),
 		}, boardFlags()...),
@@ -63,7 +63,7 @@ later with evote vote check-receipt, which says whether it still counts.`,
 				Usage: "encrypt your choices and show the confirmation code; nothing is posted",
 				Flags: append([]cli.Flag{
 					credentialFlag(),
-					&cli.StringFlag{Name: "choices", Usage: "your choices, see `evote vote --help` (required)"},
+					&cli.StringFlag{Name: "choices", Usage: "your `CHOICES`, see evote vote --help (required)"},
 					&cli.StringFlag{Name: "out", Usage: "where to keep the prepared ballot (secret until cast or challenged)", Value: "ballot.prepared"},
 					deviceStateFlag(),
 				}, boardFlags()...),
@@ -113,7 +113,9 @@ func openVoter(c *cli.Context) (*voter, error) {
 	if err != nil {
 		return nil, withHint(fmt.Errorf("reading your credential: %w", err), "--credential names the credential file your registrar or official gave you")
 	}
-	cred, err := ballot.ParseCredential(data)
+	// The file may end in a newline or other space (an editor's, or a
+	// copy's): the credential is what lies between.
+	cred, err := ballot.ParseCredential(bytes.TrimSpace(data))
 	if err != nil {
 		return nil, withHint(fmt.Errorf("%s: %w", c.String("credential"), err), "use the credential file you were given, unchanged")
 	}

@@ -70,6 +70,9 @@ type Options struct {
 	VoterHeld bool
 	// LeaveRollOpen has New post the roll's entries but not close it.
 	LeaveRollOpen bool
+	// Opens and Closes are the definition's voting window; if zero, it
+	// opens now (to the second) and closes a day later.
+	Opens, Closes time.Time
 }
 
 // VoterID returns the identifier the simulated registrar gives voter v.
@@ -110,7 +113,13 @@ func NewManifest(opts Options) (m *ballot.Manifest, official, registrar election
 	if title == "" {
 		title = "Simulated election"
 	}
-	opens := time.Now().UTC().Truncate(time.Second)
+	opens, closes := opts.Opens, opts.Closes
+	if opens.IsZero() {
+		opens = time.Now().UTC().Truncate(time.Second)
+	}
+	if closes.IsZero() {
+		closes = opens.Add(24 * time.Hour)
+	}
 	m = &ballot.Manifest{
 		Version:       ballot.Version,
 		ID:            "sim-election",
@@ -118,7 +127,7 @@ func NewManifest(opts Options) (m *ballot.Manifest, official, registrar election
 		Official:      official.PublicKey(),
 		Registrar:     registrar.PublicKey(),
 		Opens:         opens,
-		Closes:        opens.Add(24 * time.Hour),
+		Closes:        closes,
 		Contests:      contests,
 		Threshold:     opts.Threshold,
 		MinCounted:    opts.MinCounted,
