@@ -104,4 +104,4 @@ fi
 [ -n "${ROLL_ONLY:-}" ] && exit 0
 board_stop
 echo "== the roll plus $N ballots: scripts/bench-verify.sh $N"
-"$(dirname "$0")/bench-verify.sh" "$N"
+env -u EVOTE_BOARD -u EVOTE_BOARD_KEY "$(dirname "$0")/bench-verify.sh" "$N"
