@@ -108,3 +108,22 @@ func TestBackgroundCloseStopsReplay(t *testing.T) {
 		t.Fatalf("Replay() after Close = done %v, %v; want done with ErrClosed", done, err)
 	}
 }
+
+// TestBackgroundFromSmallLogOpensAtOnce checks that a log smaller than
+// BackgroundFrom is replayed before OpenLog returns, so that it accepts a
+// submission at once.
+func TestBackgroundFromSmallLogOpensAtOnce(t *testing.T) {
+	ms, _ := storedLog(t, 3)
+	signer, _ := testNoteKey(t)
+	l, err := bulletin.OpenLog(context.Background(), ms, bulletin.NewOpenPolicy, bulletin.LogOptions{Signer: signer, Now: fixedClock(), Background: true, BackgroundFrom: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, _, done, _ := l.Replay(); !done {
+		t.Fatal("a log under BackgroundFrom returned before its replay")
+	}
+	if _, _, err := l.Append(context.Background(), sub(3)); err != nil {
+		t.Fatalf("Append right after opening: %v", err)
+	}
+}

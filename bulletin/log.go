@@ -45,6 +45,11 @@ type LogOptions struct {
 	// has finished (Log.Replay reports its progress). Without it, OpenLog
 	// returns after the replay.
 	Background bool
+	// BackgroundFrom, with Background, is the least number of stored
+	// records replayed in the background: a smaller log, which replays in
+	// well under a second, opens as without Background, so that a board
+	// that has just started accepts submissions at once. 0: any.
+	BackgroundFrom int64
 }
 
 // StartingError is Append's answer while a log opened with
@@ -164,7 +169,15 @@ func OpenLog(ctx context.Context, s store.Store, newPolicy func() Policy, opts L
 	}
 	l.queue = make(chan *appendReq, q)
 	l.hashes = newHashCache(s, 0, 1<<15)
-	if !opts.Background {
+	background := opts.Background
+	if background && opts.BackgroundFrom > 0 {
+		n, err := s.Size(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("bulletin: opening log: %w", err)
+		}
+		background = n >= opts.BackgroundFrom
+	}
+	if !background {
 		if err := l.load(ctx); err != nil {
 			return nil, err
 		}

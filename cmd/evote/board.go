@@ -239,6 +239,9 @@ func boardServe(c *cli.Context) (err error) {
 		MaxPayload: c.Int("max-payload"),
 		QueueSize:  c.Int("queue"),
 		Background: true,
+		// A board of fewer records replays them in well under a second:
+		// it accepts submissions as soon as it answers.
+		BackgroundFrom: 20000,
 	})
 	if err != nil {
 		return err
