@@ -19,14 +19,8 @@ DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/evote-bench-follow}
 cd "$(dirname "$0")/.."
 mkdir -p "$DIR"
 
-echo "== building evote and genrecord"
-go build -o "$DIR/evote" ./cmd/evote
-go build -o "$DIR/genrecord" ./scripts/internal/genrecord
-if [ ! -f "$DIR/board-$N.db" ]; then
-	echo "== generating a board of $N ballots (cached in $DIR)"
-	"$DIR/genrecord" -n "$N" -dir "$DIR" -db
-fi
-echo "board: $(du -h "$DIR/board-$N.db" | cut -f1); $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+. scripts/board-lib.sh
+bench_board "$DIR" "$N"
 
 LOG="$DIR/serve-$N.log"
 "$DIR/evote" board serve --db "$DIR/board-$N.db" --key "$DIR/board-$N.skey" --addr 127.0.0.1:0 --rate-limit 0 2>"$LOG" &

@@ -22,14 +22,8 @@ DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/evote-bench-verify}
 cd "$(dirname "$0")/.."
 mkdir -p "$DIR"
 
-echo "== building evote and genrecord"
-go build -o "$DIR/evote" ./cmd/evote
-go build -o "$DIR/genrecord" ./scripts/internal/genrecord
-if [ ! -f "$DIR/board-$N.db" ]; then
-	echo "== generating a board of $N ballots (cached in $DIR)"
-	"$DIR/genrecord" -n "$N" -dir "$DIR" -db
-fi
-echo "board: $(du -h "$DIR/board-$N.db" | cut -f1); $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+. scripts/board-lib.sh
+bench_board "$DIR" "$N"
 
 LOG="$DIR/restart-$N.log"
 start=$(date +%s.%N)

@@ -33,3 +33,18 @@ board_stop() { # graceful stop of BOARD_PID
 	fi
 	BOARD_PID=""
 }
+
+# bench_board DIR N: builds evote and genrecord into DIR and generates there,
+# once, the SQLite board of N ballots that scripts/internal/genrecord makes
+# (DIR/board-N.db, reused by later runs). Run from the repository's root.
+bench_board() {
+	local dir=$1 n=$2
+	echo "== building evote and genrecord"
+	go build -o "$dir/evote" ./cmd/evote
+	go build -o "$dir/genrecord" ./scripts/internal/genrecord
+	if [ ! -f "$dir/board-$n.db" ]; then
+		echo "== generating a board of $n ballots (cached in $dir)"
+		"$dir/genrecord" -n "$n" -dir "$dir" -db
+	fi
+	echo "board: $(du -h "$dir/board-$n.db" | cut -f1); $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
