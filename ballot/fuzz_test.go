@@ -11,7 +11,7 @@ import (
 func FuzzParseManifest(f *testing.F) {
 	sample := readFile(f, "testdata/manifest-sample.json")
 	f.Add(sample)
-	f.Add(readFile(f, "testdata/manifest-sample.canonical.json"))
+	f.Add(sampleCanonical(f))
 	f.Add([]byte(`{"version":"evote/v1","registrar":"sjK5oHc6v6uRQPj08F9640wDJQ6WZI0oE2YkKGjktw4=","min_counted":3}`))
 	f.Add([]byte(`{"contests":[{"options":[{}]}],"trustees":[{}]}`))
 	f.Add([]byte(`[]`))

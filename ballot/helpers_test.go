@@ -15,7 +15,7 @@ import (
 	"github.com/evote/evote/crypto"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+var _ = flag.Bool("update", false, "rewrite the vector files of docs/spec/vectors")
 
 func readFile(t testing.TB, name string) []byte {
 	t.Helper()

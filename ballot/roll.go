@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
+	"io"
+	"math"
 	"slices"
 
 	"github.com/evote/evote/internal/strictjson"
@@ -206,6 +209,9 @@ func (r *Roll) Size() int64 { return r.size }
 // Hash returns the roll hash (docs/spec/ballot.md §6.2).
 func (r *Roll) Hash() [32]byte { return r.hash }
 
+// Election returns the manifest hash of the election whose roll it is.
+func (r *Roll) Election() [32]byte { return r.election }
+
 // Entry returns the entry number of the credential key cred, and whether
 // it is on the roll.
 func (r *Roll) Entry(cred ed25519.PublicKey) (int64, bool) {
@@ -339,4 +345,80 @@ func RollChunks(election [32]byte, first int64, entries []RollEntry) []*RollChun
 		out = append(out, &RollChunk{Election: election, First: first + int64(i), Voters: entries[i:min(i+MaxRollChunk, len(entries))]})
 	}
 	return out
+}
+
+// rollEncodingHead is the size of the fixed part of a roll's binary
+// encoding: election, size, hash.
+const rollEncodingHead = 32 + 8 + 32
+
+// WriteTo writes the closed roll's binary encoding to w, for a board that
+// saves its state (bulletin.Snapshotter): the election's manifest hash,
+// the size (8 bytes, big-endian), the roll hash, then each credential key
+// and its entry number (8 bytes), in key order.
+func (r *Roll) WriteTo(w io.Writer) (int64, error) {
+	buf := make([]byte, 0, 1<<16)
+	buf = append(buf, r.election[:]...)
+	buf = binary.BigEndian.AppendUint64(buf, uint64(r.size))
+	buf = append(buf, r.hash[:]...)
+	var n int64
+	for _, k := range r.keys {
+		if len(buf)+40 > cap(buf) {
+			m, err := w.Write(buf)
+			n += int64(m)
+			if err != nil {
+				return n, fmt.Errorf("writing the voter roll: %w", err)
+			}
+			buf = buf[:0]
+		}
+		buf = append(buf, k.key[:]...)
+		buf = binary.BigEndian.AppendUint64(buf, uint64(k.entry))
+	}
+	m, err := w.Write(buf)
+	n += int64(m)
+	if err != nil {
+		return n, fmt.Errorf("writing the voter roll: %w", err)
+	}
+	return n, nil
+}
+
+// ReadRoll reads a closed roll written by Roll.WriteTo. It checks that the
+// keys are in order, each once, with entry numbers below the size, and
+// that there are as many as the size says; it cannot check the roll hash,
+// which hashes the voter identifiers the encoding leaves out.
+func ReadRoll(r io.Reader) (*Roll, error) {
+	head := make([]byte, rollEncodingHead)
+	if _, err := io.ReadFull(r, head); err != nil {
+		return nil, fmt.Errorf("reading the voter roll: %w", err)
+	}
+	roll := &Roll{election: [32]byte(head[:32]), size: int64(binary.BigEndian.Uint64(head[32:40])), hash: [32]byte(head[40:])}
+	if roll.size < 0 || roll.size > math.MaxUint32 {
+		return nil, fmt.Errorf("reading the voter roll: %d entries", roll.size)
+	}
+	// Nothing is allocated for the size said before the entries are read:
+	// a damaged size fails at the end of the input.
+	buf := make([]byte, 40*1024)
+	for len(roll.keys) < int(roll.size) {
+		n := min(int(roll.size)-len(roll.keys), 1024)
+		if _, err := io.ReadFull(r, buf[:40*n]); err != nil {
+			return nil, fmt.Errorf("reading the voter roll: %w", err)
+		}
+		for i := range n {
+			k := rollKey{key: [32]byte(buf[40*i:]), entry: int64(binary.BigEndian.Uint64(buf[40*i+32:]))}
+			if k.entry < 0 || k.entry >= roll.size {
+				return nil, fmt.Errorf("reading the voter roll: entry number %d of %d", k.entry, roll.size)
+			}
+			if j := len(roll.keys); j > 0 && compareRollKeys(roll.keys[j-1], k) >= 0 {
+				return nil, errors.New("reading the voter roll: keys out of order")
+			}
+			roll.keys = append(roll.keys, k)
+		}
+	}
+	seen := make([]bool, roll.size)
+	for _, k := range roll.keys {
+		if seen[k.entry] {
+			return nil, fmt.Errorf("reading the voter roll: entry number %d twice", k.entry)
+		}
+		seen[k.entry] = true
+	}
+	return roll, nil
 }

@@ -12,7 +12,7 @@ import (
 // sample itself.
 func TestSetTrustees(t *testing.T) {
 	sample := readFile(t, "testdata/manifest-sample.json")
-	want := readFile(t, "testdata/manifest-sample.canonical.json")
+	want := sampleCanonical(t)
 	trustees := sampleManifest(t).Trustees
 	for name, def := range map[string][]byte{
 		"missing": mutateJSON(t, sample, func(m obj) { delete(m, "trustees") }),

@@ -6,8 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
-	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/internal/specvectors"
 )
 
 // cosignature returns the c2sp.org/tlog-cosignature line (Ed25519, type
@@ -25,7 +27,7 @@ import (
 func cosignature(name string, seed []byte, text []byte, ts uint64) (line, vkey string) {
 	priv := ed25519.NewKeyFromSeed(seed)
 	pub := append([]byte{0x04}, priv.Public().(ed25519.PublicKey)...)
-	h := sha256Sum(append([]byte(name+"\n"), pub...))
+	h := sha256.Sum256(append([]byte(name+"\n"), pub...))
 	keyHash := binary.BigEndian.Uint32(h[:4])
 	msg := fmt.Appendf(nil, "cosignature/v1\ntime %d\n%s", ts, text)
 	sig := binary.BigEndian.AppendUint32(nil, keyHash)
@@ -35,85 +37,168 @@ func cosignature(name string, seed []byte, text []byte, ts uint64) (line, vkey s
 		fmt.Sprintf("%s+%08x+%s", name, keyHash, base64.StdEncoding.EncodeToString(pub))
 }
 
-// TestCosignedCheckpointVector writes and checks
-// testdata/cosigned-checkpoint.vec (docs/spec/bulletin.md §5.1): a
-// checkpoint signed by a board and cosigned by two of three witnesses, the
-// witnesses' verifier keys and the quorum. The cosignatures verify with
-// transparency-dev/formats and the policy holds; without one of them it
-// fails.
-func TestCosignedCheckpointVector(t *testing.T) {
-	boardSeed := bytes.Repeat([]byte{0x11}, 32)
-	skey, vkey := mustKey(t, "vote.example.org/2026-municipal", boardSeed)
+// checkpointOutcome checks a signed checkpoint note against the board's
+// key and the witnesses' policy: "malformed", "unsigned" (no signature by
+// the board's key), "bad-signature" (the board's does not verify),
+// "bad-cosignature" (a line of a witness's key does not verify) or
+// "no-quorum".
+func checkpointOutcome(vkey string, signed []byte, policy bulletin.CosignPolicy) (names, reasons []string) {
+	var bad *note.InvalidSignatureError
+	var unverified *note.UnverifiedNoteError
+	_, _, err := bulletin.VerifyCheckpoint(vkey, signed)
+	switch {
+	case errors.As(err, &bad):
+		return nil, []string{"bad-signature"}
+	case errors.As(err, &unverified):
+		return nil, []string{"unsigned"}
+	case err != nil:
+		return nil, []string{"malformed"}
+	}
+	names, err = policy.Check(signed)
+	switch {
+	case errors.As(err, &bad):
+		return nil, []string{"bad-cosignature"}
+	case errors.Is(err, bulletin.ErrNoQuorum):
+		return nil, []string{"no-quorum"}
+	case err != nil:
+		return nil, []string{err.Error()}
+	}
+	return names, nil
+}
+
+// checkpointOutputs lists the outputs of a checkpoint that verifies: its
+// tree and, if cosigned, who cosigned it.
+func checkpointOutputs(t testing.TB, e specvectors.Expecter, vkey string, signed []byte, cosigners []string, cosigned bool) {
+	t.Helper()
+	size, root, err := bulletin.VerifyCheckpoint(vkey, signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Expect("size", size)
+	e.Expect("root-hash", root[:])
+	if cosigned {
+		e.Expect("cosigners", strings.Join(cosigners, " "))
+	}
+}
+
+// TestCheckpointVectors runs docs/spec/vectors/checkpoint.txt: signed and
+// cosigned checkpoints (docs/spec/bulletin.md §5, §5.1), checked with the
+// board's key and with transparency-dev/formats' cosignature verifiers.
+func TestCheckpointVectors(t *testing.T) {
+	specvectors.Generated(t, "checkpoint.txt", generateCheckpointVectors(t))
+	specvectors.Run(t, "checkpoint.txt", func(t *testing.T, v *specvectors.Vector) {
+		vkey := v.String("board-vkey")
+		signed := []byte(v.Quoted("note"))
+		var policy bulletin.CosignPolicy
+		for _, k := range v.Strings("witness") {
+			w, err := fnote.NewVerifierForCosignatureV1(k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			policy.Cosigners = append(policy.Cosigners, w)
+		}
+		if q, ok := v.Lookup("quorum"); ok {
+			n, err := strconv.Atoi(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			policy.Quorum = n
+		}
+		names, reasons := checkpointOutcome(vkey, signed, policy)
+		if v.Outcome(reasons...) {
+			checkpointOutputs(t, v, vkey, signed, names, policy.Quorum > 0)
+		}
+	})
+}
+
+func generateCheckpointVectors(t *testing.T) []byte {
+	w := specvectors.NewWriter(`Signed and cosigned checkpoints: docs/spec/bulletin.md §5, §5.1.
+Format: docs/spec/vectors.md. Runner: TestCheckpointVectors (bulletin);
+regenerate with
+  go test ./bulletin -run TestCheckpointVectors -update
+The board's note key is note.GenerateKey on 32 bytes of 0x11; witness i's
+Ed25519 seed is 32 bytes of 0x20 + i, its cosignatures of timestamp
+1764590000 + i − 1.
+
+Inputs:
+  board-vkey: the board's note verifier key
+  witness:    (repeated, optional) a witness's cosignature verifier key
+  quorum:     (optional) how many of the witnesses must have cosigned
+  note:       the signed checkpoint note, as a JSON string
+Outputs:
+  size, root-hash: the checkpoint's tree
+  cosigners:       the witnesses whose cosignature verifies, by name, in
+                   the order of the note, separated by spaces
+Rejections:
+  unsigned:        no signature line of the board's key
+  bad-signature:   the board's signature line does not verify
+  bad-cosignature: a signature line of a witness's key does not verify
+  no-quorum:       fewer valid cosignatures than the quorum`)
+	const origin = "vote.example.org/2026-municipal"
+	skey, vkey, err := note.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{0x11}, 32)), origin)
+	if err != nil {
+		t.Fatal(err)
+	}
 	board, err := note.NewSigner(skey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	root, _ := tlog.TreeHash(0, nil)
-	root[0] ^= 0xff // any root: the vector is about signatures
-	cp := bulletin.Checkpoint{Origin: "vote.example.org/2026-municipal", Size: 1234, Hash: root}
+	root[0] ^= 0xff // any root: the vectors are about signatures
+	cp := bulletin.Checkpoint{Origin: origin, Size: 1234, Hash: root}
 	signed, err := bulletin.SignCheckpoint(cp, board)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var vkeys []string
-	cosigned := bytes.Clone(signed)
+	var vkeys, lines []string
 	for i, name := range []string{"w1.example.net", "w2.example.org", "w3.example.com"} {
 		line, wk := cosignature(name, bytes.Repeat([]byte{byte(0x21 + i)}, 32), cp.Text(), 1764590000+uint64(i))
-		vkeys = append(vkeys, wk)
-		if i != 1 { // witness 2 did not cosign
-			cosigned = append(cosigned, line...)
+		vkeys, lines = append(vkeys, wk), append(lines, line)
+	}
+	// Witness 2 did not cosign.
+	cosigned := string(signed) + lines[0] + lines[2]
+	flip := func(s, line string, at int) string {
+		i := strings.Index(s, line) + len(line) - at
+		b := []byte(s)
+		b[i] ^= 'A' ^ 'B'
+		return string(b)
+	}
+	boardLine := strings.TrimPrefix(string(signed), string(cp.Text())+"\n")
+	vector := func(name, comment, signed string, witnesses bool, reasons ...string) {
+		w.Vector(name)
+		w.Input("board-vkey", vkey)
+		policy := bulletin.CosignPolicy{}
+		if witnesses {
+			for _, k := range vkeys {
+				w.Input("witness", k)
+				v, err := fnote.NewVerifierForCosignatureV1(k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				policy.Cosigners = append(policy.Cosigners, v)
+			}
+			w.Input("quorum", 2)
+			policy.Quorum = 2
+		}
+		w.Input("note", specvectors.Quote(signed))
+		w.Comment(comment)
+		names, got := checkpointOutcome(vkey, []byte(signed), policy)
+		if strings.Join(got, "|") != strings.Join(reasons, "|") {
+			t.Fatalf("vector %s: the code gives %q, the generator says %q", name, got, reasons)
+		}
+		for _, r := range reasons {
+			w.Reject(r)
+		}
+		if got == nil {
+			checkpointOutputs(t, w, vkey, []byte(signed), names, witnesses)
 		}
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "# evote/v1 cosigned checkpoint vector (docs/spec/bulletin.md §5.1); regenerate with go test -run TestCosignedCheckpointVector -update\n")
-	fmt.Fprintf(&b, "board-seed: %x\nboard-vkey: %s\n", boardSeed, vkey)
-	for i, k := range vkeys {
-		fmt.Fprintf(&b, "witness-%d-vkey: %s\n", i+1, k)
-	}
-	fmt.Fprintf(&b, "quorum: 2\n\n%s", cosigned)
-	const file = "testdata/cosigned-checkpoint.vec"
-	if *update {
-		if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != b.String() {
-		t.Fatalf("%s is out of date; regenerate with -update", file)
-	}
-
-	// Check the vector from the file alone.
-	_, note1, _ := bytes.Cut(got, []byte("\n\n"))
-	policy := bulletin.CosignPolicy{Quorum: 2}
-	for _, k := range vkeys {
-		v, err := fnote.NewVerifierForCosignatureV1(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		policy.Cosigners = append(policy.Cosigners, v)
-	}
-	if _, _, err := bulletin.VerifyCheckpoint(vkey, note1); err != nil {
-		t.Fatalf("the board's signature: %v", err)
-	}
-	names, err := policy.Check(note1)
-	if err != nil || strings.Join(names, ",") != "w1.example.net,w3.example.com" {
-		t.Fatalf("Check = %v, %v", names, err)
-	}
-	if _, err := policy.Check(note1[:bytes.LastIndex(note1[:len(note1)-1], []byte("\n"))+1]); err == nil {
-		t.Error("one cosignature short of the quorum was accepted")
-	}
+	vector("board-signed", "signed by the board alone", string(signed), false)
+	vector("cosigned-2-of-3", "cosigned by witnesses 1 and 3 of 3, quorum 2", cosigned, true)
+	vector("cosigned-1-of-3", "cosigned by witness 1 alone", string(signed)+lines[0], true, "no-quorum")
+	vector("board-signature-changed", "one byte of the board's signature changed", flip(string(signed), boardLine, 10), false, "bad-signature")
+	vector("cosignature-changed", "one byte of witness 1's signature changed", flip(cosigned, lines[0], 10), true, "bad-cosignature")
+	vector("witness-signed-only", "witness 1's cosignature without the board's signature",
+		strings.Replace(cosigned, boardLine, "", 1), true, "unsigned")
+	return w.Bytes()
 }
-
-func mustKey(t *testing.T, name string, seed []byte) (skey, vkey string) {
-	t.Helper()
-	skey, vkey, err := note.GenerateKey(bytes.NewReader(seed), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return skey, vkey
-}
-
-func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }

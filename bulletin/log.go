@@ -50,7 +50,28 @@ type LogOptions struct {
 	// well under a second, opens as without Background, so that a board
 	// that has just started accepts submissions at once. 0: any.
 	BackgroundFrom int64
+	// Snapshot, if not empty, is the path of a file where the log saves
+	// its policy's state (if the policy is a Snapshotter) when it closes,
+	// after replaying its stored records, and each time it has grown by
+	// SnapshotEvery records; OpenLog restores the policy from it and
+	// replays only the records after it, so that a board of a million
+	// records accepts submissions seconds after it starts. A file that
+	// does not match the stored log, or is damaged, is reported through
+	// Logf and ignored: the log then replays every record.
+	Snapshot string
+	// SnapshotEvery is how many records the log takes in between two
+	// saves of its state while it runs; DefaultSnapshotEvery if 0.
+	SnapshotEvery int64
+	// Logf reports what an operator should know that is not an error of
+	// any call, such as a state file that could not be used; nothing is
+	// reported if nil.
+	Logf func(format string, args ...any)
 }
+
+// DefaultSnapshotEvery is LogOptions.SnapshotEvery's default: a board of a
+// million records saves its state (a few hundred megabytes) a handful of
+// times over an election.
+const DefaultSnapshotEvery = 200_000
 
 // StartingError is Append's answer while a log opened with
 // LogOptions.Background is still replaying its stored records. It wraps
@@ -103,6 +124,10 @@ type Log struct {
 	replayDone  chan struct{} // closed when the replay has ended
 	replayErr   error         // why it failed, once replayDone is closed
 
+	snap      *snapshotFile // nil without LogOptions.Snapshot
+	closeSnap sync.Once
+	logf      func(format string, args ...any)
+
 	// Writer-owned state (only the writer goroutine touches it after open).
 	prevLeaf tlog.Hash
 	lastTime time.Time
@@ -153,6 +178,16 @@ func OpenLog(ctx context.Context, s store.Store, newPolicy func() Policy, opts L
 		changed:    make(chan struct{}),
 		records:    &recordCache{max: 8192},
 		replayDone: make(chan struct{}),
+		logf:       opts.Logf,
+	}
+	if l.logf == nil {
+		l.logf = func(string, ...any) {}
+	}
+	if opts.Snapshot != "" {
+		l.snap = &snapshotFile{path: opts.Snapshot, every: opts.SnapshotEvery}
+		if l.snap.every <= 0 {
+			l.snap.every = DefaultSnapshotEvery
+		}
 	}
 	if l.maxPay == 0 {
 		l.maxPay = DefaultMaxPayload
@@ -248,59 +283,39 @@ func (l *Log) loadHead(ctx context.Context) error {
 	return nil
 }
 
-// load rebuilds the in-memory state and a fresh policy from the store.
+// load rebuilds the in-memory state and a fresh policy from the store:
+// from the state file if there is a good one, and the records after it.
 func (l *Log) load(ctx context.Context) error {
 	n, err := l.store.Size(ctx)
 	if err != nil {
 		return fmt.Errorf("bulletin: loading log: %w", err)
 	}
-	p := l.newPolicy()
-	var prev tlog.Hash
-	var last time.Time
-	const page = 1000
-	for start := int64(0); start < n; start += page {
+	p, start := l.restore(ctx, n)
+	var (
+		prev tlog.Hash
+		last time.Time
+	)
+	if start > 0 {
+		rec, err := readStored(ctx, l.store, start-1)
+		if err != nil {
+			return fmt.Errorf("bulletin: loading log: %w", err)
+		}
+		prev, last = rec.LeafHash(), rec.Time
+	}
+	prev, last, err = replayStored(ctx, l.store, p, start, n, prev, last, func(next int64) error {
 		select {
 		case <-l.closing:
 			return ErrClosed
 		default:
 		}
-		l.replayed.Store(start)
-		end := min(n, start+page)
-		recs, err := l.store.Records(ctx, start, end)
-		if err != nil {
-			return fmt.Errorf("bulletin: loading log: %w", err)
-		}
-		parsed := make([]*Record, len(recs))
-		for i, data := range recs {
-			if parsed[i], err = ParseRecord(data); err != nil {
-				return fmt.Errorf("bulletin: loading log: stored record %d: %w", start+int64(i), err)
-			}
-		}
-		if pp, ok := p.(Preparer); ok {
-			pp.Prepare(parsed)
-		}
-		for i, rec := range parsed {
-			idx := start + int64(i)
-			if rec.Index != uint64(idx) {
-				return fmt.Errorf("bulletin: loading log: stored record %d has index %d", idx, rec.Index)
-			}
-			if !bytes.Equal(rec.Prev, prev[:]) {
-				return fmt.Errorf("bulletin: loading log: stored record %d: prev does not match the leaf hash of record %d", idx, idx-1)
-			}
-			if err := p.Admit(rec); err != nil {
-				return fmt.Errorf("bulletin: loading log: policy rejects stored record %d: %w", idx, err)
-			}
-			prev, last = rec.LeafHash(), rec.Time
-		}
+		l.replayed.Store(next)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	if n > 0 {
-		hs, err := l.store.ReadHashes([]int64{tlog.StoredHashIndex(0, n-1)})
-		if err != nil {
-			return fmt.Errorf("bulletin: loading log: %w", err)
-		}
-		if hs[0] != prev {
-			return fmt.Errorf("bulletin: loading log: stored leaf hash of record %d does not match the record", n-1)
-		}
+	if err := checkLastLeaf(l.store, n, prev); err != nil {
+		return err
 	}
 	l.hashes.reset(tlog.StoredHashCount(n))
 	cp, err := l.sign(n, l.hashes)
@@ -310,7 +325,123 @@ func (l *Log) load(ctx context.Context) error {
 	l.policy.Store(&policyBox{p})
 	l.prevLeaf, l.lastTime, l.broken = prev, last, nil
 	l.publish(n, cp)
+	if l.snap != nil && n-l.snap.size >= l.snap.every {
+		l.saveState(p, cp.Checkpoint)
+	}
 	return nil
+}
+
+// replayStored admits the stored records [start, end) of st into p, in
+// pages, checking each record's index and its link to the one before it
+// (prev and last are the leaf hash and time of record start-1). It calls
+// page with the index of each page's first record before reading it, and
+// stops with its error. It returns the leaf hash and time of the last
+// record admitted.
+func replayStored(ctx context.Context, st store.Store, p Policy, start, end int64, prev tlog.Hash, last time.Time, page func(next int64) error) (tlog.Hash, time.Time, error) {
+	const pageSize = 1000
+	for ; start < end; start += pageSize {
+		if err := page(start); err != nil {
+			return prev, last, err
+		}
+		recs, err := st.Records(ctx, start, min(end, start+pageSize))
+		if err != nil {
+			return prev, last, fmt.Errorf("bulletin: loading log: %w", err)
+		}
+		parsed := make([]*Record, len(recs))
+		for i, data := range recs {
+			if parsed[i], err = ParseRecord(data); err != nil {
+				return prev, last, fmt.Errorf("bulletin: loading log: stored record %d: %w", start+int64(i), err)
+			}
+		}
+		if pp, ok := p.(Preparer); ok {
+			pp.Prepare(parsed)
+		}
+		for i, rec := range parsed {
+			idx := start + int64(i)
+			if rec.Index != uint64(idx) {
+				return prev, last, fmt.Errorf("bulletin: loading log: stored record %d has index %d", idx, rec.Index)
+			}
+			if !bytes.Equal(rec.Prev, prev[:]) {
+				return prev, last, fmt.Errorf("bulletin: loading log: stored record %d: prev does not match the leaf hash of record %d", idx, idx-1)
+			}
+			if err := p.Admit(rec); err != nil {
+				return prev, last, fmt.Errorf("bulletin: loading log: policy rejects stored record %d: %w", idx, err)
+			}
+			prev, last = rec.LeafHash(), rec.Time
+		}
+	}
+	return prev, last, nil
+}
+
+// checkLastLeaf checks that the stored leaf hash of the last of n records
+// is last, the hash of the record replayed.
+func checkLastLeaf(st store.Store, n int64, last tlog.Hash) error {
+	if n == 0 {
+		return nil
+	}
+	hs, err := st.ReadHashes([]int64{tlog.StoredHashIndex(0, n-1)})
+	if err != nil {
+		return fmt.Errorf("bulletin: loading log: %w", err)
+	}
+	if hs[0] != last {
+		return fmt.Errorf("bulletin: loading log: stored leaf hash of record %d does not match the record", n-1)
+	}
+	return nil
+}
+
+// restore returns a fresh policy and the number of records it has taken
+// in: restored from the state file if the log has one that fits the
+// stored log (the first n records), and 0 otherwise.
+func (l *Log) restore(ctx context.Context, n int64) (Policy, int64) {
+	p := l.newPolicy()
+	sp, ok := p.(Snapshotter)
+	if l.snap == nil || !ok || n == 0 {
+		return p, 0
+	}
+	size, err := l.snap.read(sp, n, l.store, func(i int64) (*Record, error) { return readStored(ctx, l.store, i) })
+	if err != nil {
+		l.logf("bulletin: not using the saved state %s: %v; replaying all %d records", l.snap.path, err, n)
+		return l.newPolicy(), 0
+	}
+	if size > 0 {
+		l.logf("bulletin: restored the state saved after %d records from %s; replaying the %d after them", size, l.snap.path, n-size)
+	}
+	return p, size
+}
+
+// readStored reads and parses the stored record i of st.
+func readStored(ctx context.Context, st store.Store, i int64) (*Record, error) {
+	recs, err := st.Records(ctx, i, i+1)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := ParseRecord(recs[0])
+	if err != nil {
+		return nil, fmt.Errorf("stored record %d: %w", i, err)
+	}
+	if rec.Index != uint64(i) {
+		return nil, fmt.Errorf("stored record %d has index %d", i, rec.Index)
+	}
+	return rec, nil
+}
+
+// saveState writes p's state after the records of cp to the state file,
+// if p can save it. Only the writer, or the replay before it starts,
+// calls it.
+func (l *Log) saveState(p Policy, cp Checkpoint) {
+	sp, ok := p.(Snapshotter)
+	if !ok {
+		return
+	}
+	start := l.now()
+	err := l.snap.write(sp, tlog.Tree{N: cp.Size, Hash: cp.Hash})
+	switch {
+	case errors.Is(err, ErrNoSnapshot):
+	case err != nil:
+		l.logf("%v", err)
+	default:
+		l.logf("bulletin: saved the state after %d records to %s in %v", cp.Size, l.snap.path, l.now().Sub(start).Round(time.Millisecond))
+	}
 }
 
 func (l *Log) sign(n int64, r tlog.HashReader) (*SignedCheckpoint, error) {
@@ -335,12 +466,22 @@ func (l *Log) publish(n int64, cp *SignedCheckpoint) {
 }
 
 // Close stops the writer, and the replay of a log opened in the
-// background. Submissions still queued fail with ErrClosed. It does not
-// close the store.
+// background, and saves the policy's state (LogOptions.Snapshot).
+// Submissions still queued fail with ErrClosed. It does not close the
+// store.
 func (l *Log) Close() error {
 	l.closeMu.Do(func() { close(l.closing) })
 	<-l.stopped
 	<-l.replayDone
+	l.closeSnap.Do(func() {
+		box := l.policy.Load()
+		if l.snap == nil || box == nil || l.replayErr != nil || l.broken != nil {
+			return
+		}
+		if cp := l.Checkpoint(); cp.Size != l.snap.size {
+			l.saveState(box.p, cp.Checkpoint)
+		}
+	})
 	return nil
 }
 
@@ -572,6 +713,9 @@ func (l *Log) finish(reqs []*appendReq, recs []*Record, leaves []tlog.Hash, encs
 	l.publish(end, cp)
 	for i, r := range reqs {
 		r.done <- appendResult{rec: recs[i], leaf: leaves[i], cp: cp}
+	}
+	if l.snap != nil && end-l.snap.size >= l.snap.every {
+		l.saveState(l.policy.Load().p, cp.Checkpoint)
 	}
 }
 

@@ -94,19 +94,26 @@ func TestProofsAllSizes(t *testing.T) {
 	}
 }
 
+// Rejection codes of the test policies, which are theirs: the log passes
+// any code through.
+const (
+	codeBadProof   = "bad-proof"
+	codeWrongPhase = "wrong-phase"
+)
+
 // rejectPolicy rejects payloads containing "reject"; it counts admissions.
 type rejectPolicy struct{ admitted int }
 
 func (p *rejectPolicy) Verify(ctx context.Context, s *bulletin.Submission) error {
 	if bytes.Contains(s.Payload, []byte("verify-reject")) {
-		return bulletin.Reject(bulletin.CodeBadProof, "proof does not verify")
+		return bulletin.Reject(codeBadProof, "proof does not verify")
 	}
 	return nil
 }
 
 func (p *rejectPolicy) Admit(r *bulletin.Record) error {
 	if bytes.Contains(r.Payload, []byte("admit-reject")) {
-		return fmt.Errorf("policy: %w", bulletin.Reject(bulletin.CodeWrongPhase, "voting is closed"))
+		return fmt.Errorf("policy: %w", bulletin.Reject(codeWrongPhase, "voting is closed"))
 	}
 	p.admitted++
 	return nil
@@ -124,7 +131,7 @@ func TestRejectionLeavesLogUnchanged(t *testing.T) {
 		bulletin.Sign(testKey("a"), "ballot", []byte(`{"a": 1}`)),
 		func() *bulletin.Submission { s := sub(99); s.Sig[0] ^= 1; return s }(),
 	}
-	codes := []string{bulletin.CodeBadProof, bulletin.CodeWrongPhase, bulletin.CodeMalformed, bulletin.CodeMalformed, bulletin.CodeBadSignature}
+	codes := []string{codeBadProof, codeWrongPhase, bulletin.CodeMalformed, bulletin.CodeMalformed, bulletin.CodeBadSignature}
 	for i, s := range bad {
 		_, _, err := l.Append(context.Background(), s)
 		var re *bulletin.RejectError
@@ -320,5 +327,5 @@ type rejectAll struct{}
 
 func (rejectAll) Verify(context.Context, *bulletin.Submission) error { return nil }
 func (rejectAll) Admit(*bulletin.Record) error {
-	return bulletin.Reject(bulletin.CodeWrongPhase, "no")
+	return bulletin.Reject(codeWrongPhase, "no")
 }

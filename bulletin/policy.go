@@ -6,18 +6,16 @@ import (
 	"fmt"
 )
 
-// Rejection codes carried by RejectError (docs/spec/bulletin.md §8).
+// Rejection codes of the generic log, carried by RejectError
+// (docs/spec/bulletin.md §8): the checks every submission passes
+// (Submission.Check) and OpenPolicy use them, and so may any policy. A
+// policy's own codes are its own (package election has the election's),
+// each with the HTTP status it sets in RejectError.Status.
 const (
 	CodeMalformed    = "malformed"     // not a well-formed submission (HTTP 400)
 	CodeBadSignature = "bad-signature" // signature does not verify (HTTP 400)
 	CodeTooLarge     = "too-large"     // payload over the size limit (HTTP 413)
-	CodeUnauthorized = "unauthorized"  // author may not post this type (HTTP 403)
-	CodeIneligible   = "ineligible"    // voter not on the roll (HTTP 403)
 	CodeDuplicate    = "duplicate"     // already on the board (HTTP 409)
-	CodeWrongPhase   = "wrong-phase"   // not allowed in the current phase (HTTP 409)
-	CodeBadProof     = "bad-proof"     // a proof in the payload does not verify (HTTP 422)
-	CodeWrongOrder   = "wrong-order"   // a later record already follows this one (HTTP 409)
-	CodeStale        = "stale"         // names a state of the board other than the one it follows (HTTP 409)
 )
 
 // RejectError is the error a policy (or the generic checks) returns when a
@@ -27,6 +25,11 @@ const (
 type RejectError struct {
 	Code   string
 	Reason string
+	// Status is the HTTP status a board answers the rejection with
+	// (docs/spec/bulletin.md §8). A policy sets it for a code of its own;
+	// 0 means the status of a generic code above, which the board's server
+	// knows, and 422 (Unprocessable Entity) for any other code.
+	Status int
 }
 
 // Error implements error.

@@ -1,34 +1,31 @@
 package bulletin
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/evote/evote/internal/specvectors"
 )
 
-// recordSeeds returns the canonical records of testdata/records.vec and a
-// few edge cases, to compare parseRecordFast with parseRecordJSON.
+// recordSeeds returns the record lines of the record vectors
+// (docs/spec/vectors/records.txt), valid or not, and a few edge cases, to
+// compare parseRecordFast with parseRecordJSON.
 func recordSeeds(t testing.TB) [][]byte {
-	f, err := os.Open("testdata/records.vec")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var seeds [][]byte
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		if rec, ok := strings.CutPrefix(sc.Text(), "record: "); ok {
+	for _, v := range specvectors.Load(t, "records.txt") {
+		if rec, ok := v.Lookup("record"); ok {
 			seeds = append(seeds, []byte(rec))
+		}
+		if v.Expects("record") {
+			seeds = append(seeds, []byte(v.Peek("record")))
 		}
 	}
 	if len(seeds) == 0 {
-		t.Fatal("no records in testdata/records.vec")
+		t.Fatal("no records in records.txt")
 	}
 	r, err := parseRecordJSON(seeds[0])
 	if err != nil {

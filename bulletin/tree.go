@@ -1,7 +1,9 @@
 package bulletin
 
 import (
+	"encoding/binary"
 	"fmt"
+	"io"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -70,4 +72,48 @@ func (t *CompactTree) Root() tlog.Hash {
 		panic("bulletin: internal error: " + err.Error())
 	}
 	return h
+}
+
+// AppendBinary appends the tree's encoding to b, for a policy that saves
+// its state (Snapshotter): the size (8 bytes, big-endian), then each node
+// of the right edge, largest subtree first: its stored hash index (8
+// bytes) and hash.
+func (t *CompactTree) AppendBinary(b []byte) ([]byte, error) {
+	b = binary.BigEndian.AppendUint64(b, uint64(t.size))
+	for _, n := range t.edge {
+		b = binary.BigEndian.AppendUint64(b, uint64(n.index))
+		b = append(b, n.hash[:]...)
+	}
+	return b, nil
+}
+
+// ReadCompactTree reads a tree encoded by AppendBinary from r. The size
+// says how many edge nodes follow (one per set bit), and their indexes
+// must be the ones a tree of that size has.
+func ReadCompactTree(r io.Reader) (CompactTree, error) {
+	var head [8]byte
+	if _, err := io.ReadFull(r, head[:]); err != nil {
+		return CompactTree{}, fmt.Errorf("bulletin: reading a tree: %w", err)
+	}
+	t := CompactTree{size: int64(binary.BigEndian.Uint64(head[:]))}
+	if t.size < 0 {
+		return CompactTree{}, fmt.Errorf("bulletin: reading a tree of size %d", t.size)
+	}
+	var node [8 + tlog.HashSize]byte
+	covered := int64(0)
+	for level := 62; level >= 0; level-- {
+		if t.size&(1<<level) == 0 {
+			continue
+		}
+		if _, err := io.ReadFull(r, node[:]); err != nil {
+			return CompactTree{}, fmt.Errorf("bulletin: reading a tree: %w", err)
+		}
+		covered += 1 << level
+		n := edgeNode{index: int64(binary.BigEndian.Uint64(node[:8])), hash: tlog.Hash(node[8:])}
+		if want := tlog.StoredHashIndex(level, covered>>level-1); n.index != want {
+			return CompactTree{}, fmt.Errorf("bulletin: reading a tree of size %d: edge node %d where %d belongs", t.size, n.index, want)
+		}
+		t.edge = append(t.edge, n)
+	}
+	return t, nil
 }

@@ -61,6 +61,8 @@ func samples(tb testing.TB) []sample {
 		{"trustee public key", mustMarshal(tb, r.pubs[0]), asAny(ceremony.ParseTrusteePublicKey)},
 		{"state/keys", st(nil, nil), asAny(ceremony.ParseTrusteeState)},
 		{"state/dealer", st(r.dealers[2], nil), asAny(ceremony.ParseTrusteeState)},
+		{"state/dealt", mustMarshal(tb, &ceremony.TrusteeState{Keys: r.keys[2], Dealer: r.dealers[2],
+			Dealt: &ceremony.DealtMessages{Commitments: r.cms[2], Shares: r.shs[2]}}), asAny(ceremony.ParseTrusteeState)},
 		{"state/share", st(nil, share), asAny(ceremony.ParseTrusteeState)},
 	}
 }
@@ -224,6 +226,21 @@ func TestInvalidEncodings(t *testing.T) {
 		{"state/dealer", "non-canonical own share", func(m map[string]any) { m["dealer"].(map[string]any)["own_share"] = b64(ell) }},
 		{"state/keys", "short seed", func(m map[string]any) { m["sign_seed"] = b64(make([]byte, 31)) }},
 		{"state/keys", "null dealer", func(m map[string]any) { m["dealer"] = nil }},
+		{"state/keys", "null dealt", func(m map[string]any) { m["dealt"] = nil }},
+		{"state/dealt", "dealt without dealer", func(m map[string]any) { delete(m, "dealer") }},
+		{"state/dealt", "dealt without shares", func(m map[string]any) { delete(m["dealt"].(map[string]any), "shares") }},
+		{"state/dealt", "another trustee's commitments", func(m map[string]any) {
+			m["dealt"].(map[string]any)["commitments"] = b64(byName["commitments"].enc)
+		}},
+		{"state/dealt", "another trustee's shares", func(m map[string]any) {
+			m["dealt"].(map[string]any)["shares"] = b64(byName["shares"].enc)
+		}},
+		{"state/dealt", "shares as commitments", func(m map[string]any) {
+			m["dealt"].(map[string]any)["commitments"] = b64(byName["shares"].enc)
+		}},
+		{"state/dealt", "own share off the committed polynomial", func(m map[string]any) {
+			m["dealer"].(map[string]any)["own_share"] = b64(crypto.NewScalar().SetUint64(7).Bytes())
+		}},
 	}
 	for _, tt := range subst {
 		t.Run(tt.sample+"/"+tt.name, func(t *testing.T) {

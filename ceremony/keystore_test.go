@@ -16,9 +16,11 @@ func TestKeystoreTrusteeState(t *testing.T) {
 		t.Fatal("ceremony failed")
 	}
 	pass := []byte("correct horse battery staple")
+	dealt := &ceremony.DealtMessages{Commitments: r.cms[1], Shares: r.shs[1]}
 	for _, st := range []*ceremony.TrusteeState{
 		{Keys: r.keys[1]},
-		{Keys: r.keys[1], Dealer: r.dealers[1]},
+		{Keys: r.keys[1], Dealer: r.dealers[1]}, // as written before Dealt existed
+		{Keys: r.keys[1], Dealer: r.dealers[1], Dealt: dealt},
 		{Keys: r.keys[1], Share: share},
 	} {
 		pt := mustMarshal(t, st)
@@ -50,12 +52,45 @@ func TestKeystoreTrusteeState(t *testing.T) {
 				t.Fatalf("Receive with restored state = %v, %+v", err, v)
 			}
 		}
+		switch {
+		case st.Dealt == nil && got.Dealt != nil:
+			t.Fatal("dealt messages appeared through the keystore")
+		case st.Dealt != nil && (got.Dealt == nil ||
+			!bytes.Equal(mustMarshal(t, got.Dealt.Commitments), mustMarshal(t, r.cms[1])) ||
+			!bytes.Equal(mustMarshal(t, got.Dealt.Shares), mustMarshal(t, r.shs[1]))):
+			t.Fatal("dealt messages changed through the keystore")
+		}
 		if st.Share != nil && got.Share.Secret().Equal(share.Secret()) != 1 {
 			t.Fatal("secret share changed through the keystore")
 		}
 	}
 	if _, err := (&ceremony.TrusteeState{}).Marshal(); err == nil {
 		t.Error("state without keys marshals")
+	}
+}
+
+// TestTrusteeStateDealt: the messages saved with a dealer secret must be
+// that dealer's, from the polynomial of its own share; a state that breaks
+// this does not marshal, so no keystore holds it.
+func TestTrusteeStateDealt(t *testing.T) {
+	r := newRun(t, 2, 3)
+	other := newRun(t, 2, 3)
+	for _, tt := range []struct {
+		name   string
+		dealer *ceremony.DealerSecret
+		dealt  *ceremony.DealtMessages
+	}{
+		{"no dealer secret", nil, &ceremony.DealtMessages{Commitments: r.cms[0], Shares: r.shs[0]}},
+		{"no shares", r.dealers[0], &ceremony.DealtMessages{Commitments: r.cms[0]}},
+		{"no commitments", r.dealers[0], &ceremony.DealtMessages{Shares: r.shs[0]}},
+		{"another trustee's commitments", r.dealers[0], &ceremony.DealtMessages{Commitments: r.cms[1], Shares: r.shs[0]}},
+		{"another trustee's shares", r.dealers[0], &ceremony.DealtMessages{Commitments: r.cms[0], Shares: r.shs[1]}},
+		{"another polynomial", r.dealers[0], &ceremony.DealtMessages{Commitments: other.cms[0], Shares: other.shs[0]}},
+	} {
+		st := &ceremony.TrusteeState{Keys: r.keys[0], Dealer: tt.dealer, Dealt: tt.dealt}
+		if _, err := st.Marshal(); !errors.Is(err, ceremony.ErrMalformed) {
+			t.Errorf("%s: Marshal = %v, want ErrMalformed", tt.name, err)
+		}
 	}
 }
 

@@ -143,6 +143,16 @@ func (c *Ciphertext) Add(x, y *Ciphertext) *Ciphertext {
 	return c
 }
 
+// Subtract sets c = x − y component-wise and returns c. If y was added to
+// x, it takes it back out: the result encrypts the difference of the values
+// (as an element of the group: a value below 0 does not decrypt to a small
+// number).
+func (c *Ciphertext) Subtract(x, y *Ciphertext) *Ciphertext {
+	c.A.Subtract(&x.A, &y.A)
+	c.B.Subtract(&x.B, &y.B)
+	return c
+}
+
 // Rerandomize sets c to a fresh encryption of the same value as x, adding
 // an encryption of 0 with randomness from crypto/rand, and returns c and
 // the added randomness.

@@ -89,6 +89,43 @@ func TestElGamalHomomorphism(t *testing.T) {
 	}
 }
 
+func TestCiphertextSubtract(t *testing.T) {
+	sk := GenerateKey()
+	pk := sk.PublicKey()
+	// Round trip: (x + y) − y = x, for any ciphertexts, as a re-vote takes a
+	// superseded ballot back out of the sums.
+	f := func(a, b uint16) bool {
+		x, _ := pk.Encrypt(uint64(a))
+		y, _ := pk.Encrypt(uint64(b))
+		sum := NewCiphertext().Add(x, y)
+		if decryptValue(t, sk, sum) != uint64(a)+uint64(b) {
+			return false
+		}
+		return NewCiphertext().Subtract(sum, y).Equal(x) == 1
+	}
+	if err := quick.Check(f, quickConfig(20)); err != nil {
+		t.Error(err)
+	}
+	// Randomness subtracts too: Enc(7; r) − Enc(4; s) = Enc(3; r−s).
+	r, s := RandomScalar(), RandomScalar()
+	diff := NewCiphertext().Subtract(pk.EncryptWithRandomness(7, r), pk.EncryptWithRandomness(4, s))
+	if diff.Equal(pk.EncryptWithRandomness(3, NewScalar().Subtract(r, s))) != 1 {
+		t.Error("Enc(7; r) − Enc(4; s) ≠ Enc(3; r−s)")
+	}
+	// Aliasing and the neutral element.
+	c := pk.EncryptWithRandomness(5, r)
+	if d := NewCiphertext().Set(c); d.Subtract(d, d).Equal(NewCiphertext()) != 1 {
+		t.Error("c.Subtract(c, c) ≠ NewCiphertext()")
+	}
+	if d := NewCiphertext().Set(c); d.Subtract(d, NewCiphertext()).Equal(c) != 1 {
+		t.Error("c − NewCiphertext() ≠ c")
+	}
+	y := pk.EncryptWithRandomness(2, s)
+	if d := NewCiphertext().Set(y); d.Subtract(c, d).Equal(pk.EncryptWithRandomness(3, NewScalar().Subtract(r, s))) != 1 {
+		t.Error("y.Subtract(c, y) ≠ Enc(3; r−s)")
+	}
+}
+
 func TestElGamalRerandomize(t *testing.T) {
 	sk := GenerateKey()
 	pk := sk.PublicKey()
@@ -158,11 +195,7 @@ func TestPublicKeyEncoding(t *testing.T) {
 	}
 	var bad [][]byte
 	bad = append(bad, make([]byte, 32), nil, b[:31], append(append([]byte(nil), b...), 0))
-	for _, v := range readVectors(t, "testdata/ristretto255.txt") {
-		if v.kv["kind"] == "decode" {
-			bad = append(bad, v.hex(t, "element"))
-		}
-	}
+	bad = append(bad, invalidElementVectors(t)...)
 	for _, in := range bad {
 		if pk, err := NewPublicKey(in); pk != nil || !errors.Is(err, ErrInvalidEncoding) {
 			t.Errorf("NewPublicKey(%x) = %v, %v, want ErrInvalidEncoding", in, pk, err)
@@ -200,7 +233,7 @@ func TestCiphertextSetBytes(t *testing.T) {
 	pk := GenerateKey().PublicKey()
 	c, _ := pk.Encrypt(5)
 	enc := c.Bytes()
-	invalid, _ := readHexVector(t, "decode")
+	invalid := invalidElementVectors(t)[0]
 	for name, in := range map[string][]byte{
 		"empty":           nil,
 		"short":           enc[:63],
@@ -225,18 +258,6 @@ func TestCiphertextSetBytes(t *testing.T) {
 	if err != nil || z.Equal(NewCiphertext()) != 1 {
 		t.Errorf("SetBytes(zeros) = %v", err)
 	}
-}
-
-// readHexVector returns the first vector of the given kind from
-// testdata/ristretto255.txt.
-func readHexVector(t *testing.T, kind string) ([]byte, vector) {
-	for _, v := range readVectors(t, "testdata/ristretto255.txt") {
-		if v.kv["kind"] == kind {
-			return v.hex(t, "element"), v
-		}
-	}
-	t.Fatalf("no %s vector", kind)
-	return nil, vector{}
 }
 
 func BenchmarkEncrypt(b *testing.B) {

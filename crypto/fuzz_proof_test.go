@@ -2,31 +2,33 @@ package crypto_test
 
 import (
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"math/big"
-	"os"
 	"slices"
 	"testing"
 
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/internal/specvectors"
 )
 
-// vectorProofs returns the proof encodings of testdata/proofs.txt of the
-// given kind, as fuzzing seeds.
+// vectorProofs returns the proof encodings, inputs and outputs, of the
+// vector file of docs/spec/vectors for the proof kind ("schnorr", "dleq",
+// "range"), as fuzzing seeds.
 func vectorProofs(f *testing.F, kind string) [][]byte {
-	data, err := os.ReadFile(proofVectorsPath)
-	if err != nil {
-		f.Fatal(err)
-	}
 	var out [][]byte
-	for _, v := range parseVectorBlocks(f, data) {
-		if v["kind"] == kind {
-			b, err := hex.DecodeString(v["proof"])
-			if err != nil {
-				f.Fatal(err)
-			}
-			out = append(out, b)
+	add := func(s string) {
+		b, err := specvectors.DecodeHex(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	for _, v := range specvectors.Load(f, kind+".txt") {
+		if p, ok := v.Lookup("proof"); ok {
+			add(p)
+		}
+		if v.Expects("proof") {
+			add(v.Peek("proof"))
 		}
 	}
 	return out

@@ -12,12 +12,8 @@ import (
 // addVectorSeeds adds every 32-byte element encoding of the RFC 9496
 // vectors, and a few edge values, to f as seeds.
 func addVectorSeeds(f *testing.F, add func(b []byte)) {
-	for _, v := range readVectors(f, "testdata/ristretto255.txt") {
-		for _, k := range []string{"element", "scalar"} {
-			if _, ok := v.kv[k]; ok {
-				add(v.hex(f, k))
-			}
-		}
+	for _, b := range ristrettoVectorValues(f, "element", "scalar") {
+		add(b)
 	}
 	add(nil)
 	add(make([]byte, 31))
@@ -57,10 +53,8 @@ func FuzzElementSetCanonicalBytes(f *testing.F) {
 }
 
 func FuzzElementSetUniformBytes(f *testing.F) {
-	for _, v := range readVectors(f, "testdata/ristretto255.txt") {
-		if v.kv["kind"] == "map" {
-			f.Add(v.hex(f, "uniform"))
-		}
+	for _, b := range ristrettoVectorValues(f, "uniform") {
+		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := NewElement().SetUniformBytes(b)

@@ -1,180 +1,17 @@
 package crypto
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha512"
 	"encoding/hex"
 	"errors"
 	"math/big"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"testing/quick"
 
 	"filippo.io/edwards25519"
 	"filippo.io/edwards25519/field"
 )
-
-// vector is one block of a testdata "key: value" file.
-type vector struct {
-	line int
-	kv   map[string]string
-}
-
-func (v vector) hex(t testing.TB, key string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(v.kv[key])
-	if err != nil || v.kv[key] == "" {
-		t.Fatalf("line %d: bad or missing hex %q: %v", v.line, key, err)
-	}
-	return b
-}
-
-func readVectors(t testing.TB, path string) []vector {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []vector
-	var cur *vector
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		if strings.TrimSpace(line) == "" {
-			cur = nil
-			continue
-		}
-		k, v, ok := strings.Cut(line, ": ")
-		if !ok {
-			t.Fatalf("%s:%d: not a key: value line: %q", path, n, line)
-		}
-		if cur == nil {
-			out = append(out, vector{line: n, kv: map[string]string{}})
-			cur = &out[len(out)-1]
-		}
-		if _, dup := cur.kv[k]; dup {
-			t.Fatalf("%s:%d: duplicate key %q", path, n, k)
-		}
-		cur.kv[k] = v
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// TestRistretto255Vectors runs testdata/ristretto255.txt: RFC 9496
-// Appendix A (A.1 multiples of G, A.2 invalid encodings, A.3 the one-way
-// map) and scalar boundary values.
-func TestRistretto255Vectors(t *testing.T) {
-	vs := readVectors(t, "testdata/ristretto255.txt")
-	counts := map[string]int{}
-	// Multiples are checked against a running sum n·G = (n−1)·G + G.
-	sum := NewElement()
-	g := NewGeneratorElement()
-	for _, v := range vs {
-		kind, expect := v.kv["kind"], v.kv["expect"]
-		counts[kind]++
-		switch kind {
-		case "multiple":
-			n, err := strconv.ParseUint(v.kv["n"], 10, 64)
-			if err != nil || expect != "success" {
-				t.Fatalf("line %d: bad vector", v.line)
-			}
-			want := v.hex(t, "element")
-			if n != uint64(counts[kind]-1) {
-				t.Fatalf("line %d: multiples out of order", v.line)
-			}
-			e, err := NewElement().SetCanonicalBytes(want)
-			if err != nil {
-				t.Errorf("SetCanonicalBytes(%d·G = %x) = %v", n, want, err)
-				continue
-			}
-			if got := e.Bytes(); !bytes.Equal(got, want) {
-				t.Errorf("SetCanonicalBytes(%x).Bytes() = %x", want, got)
-			}
-			if got := sum.Bytes(); !bytes.Equal(got, want) {
-				t.Errorf("Bytes(%d·G by addition) = %x, want %x", n, got, want)
-			}
-			mul := NewElement().ScalarBaseMult(NewScalar().SetUint64(n))
-			if got := mul.Bytes(); !bytes.Equal(got, want) {
-				t.Errorf("Bytes(ScalarBaseMult(%d)) = %x, want %x", n, got, want)
-			}
-			if e.Equal(sum) != 1 || e.Equal(mul) != 1 {
-				t.Errorf("decoded %d·G not Equal to computed %d·G", n, n)
-			}
-			sum.Add(sum, g)
-		case "decode":
-			in := v.hex(t, "element")
-			e := NewGeneratorElement()
-			if _, err := e.SetCanonicalBytes(in); !errors.Is(err, ErrInvalidEncoding) || expect != "invalid-encoding" {
-				t.Errorf("SetCanonicalBytes(%x) (%s) error = %v, want ErrInvalidEncoding", in, v.kv["reason"], err)
-			}
-			if e.Equal(NewGeneratorElement()) != 1 {
-				t.Errorf("failed SetCanonicalBytes(%x) changed the receiver", in)
-			}
-		case "map":
-			uniform, want := v.hex(t, "uniform"), v.hex(t, "element")
-			if label, ok := v.kv["label"]; ok {
-				if h := sha512.Sum512([]byte(label)); !bytes.Equal(h[:], uniform) {
-					t.Errorf("SHA-512(%q) = %x, want %x", label, h, uniform)
-				}
-			}
-			e, err := NewElement().SetUniformBytes(uniform)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := e.Bytes(); !bytes.Equal(got, want) {
-				t.Errorf("SetUniformBytes(%x) = %x, want %x", uniform, got, want)
-			}
-		case "scalar":
-			in := v.hex(t, "scalar")
-			s := NewScalar().SetUint64(42)
-			_, err := s.SetCanonicalBytes(in)
-			switch expect {
-			case "success":
-				if err != nil {
-					t.Errorf("Scalar.SetCanonicalBytes(%x) = %v", in, err)
-				} else if got := s.Bytes(); !bytes.Equal(got, in) {
-					t.Errorf("Scalar.SetCanonicalBytes(%x).Bytes() = %x", in, got)
-				}
-			case "invalid-encoding":
-				if !errors.Is(err, ErrInvalidEncoding) {
-					t.Errorf("Scalar.SetCanonicalBytes(%x) (%s) error = %v, want ErrInvalidEncoding", in, v.kv["reason"], err)
-				}
-				if s.Equal(NewScalar().SetUint64(42)) != 1 {
-					t.Errorf("failed Scalar.SetCanonicalBytes(%x) changed the receiver", in)
-				}
-			default:
-				t.Fatalf("line %d: bad expect %q", v.line, expect)
-			}
-		case "scalar-uniform":
-			in, want := v.hex(t, "uniform"), v.hex(t, "scalar")
-			s, err := NewScalar().SetUniformBytes(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := s.Bytes(); !bytes.Equal(got, want) {
-				t.Errorf("Scalar.SetUniformBytes(%x) = %x, want %x", in, got, want)
-			}
-		default:
-			t.Fatalf("line %d: unknown kind %q", v.line, kind)
-		}
-	}
-	want := map[string]int{"multiple": 16, "decode": 29, "map": 11, "scalar": 9, "scalar-uniform": 4}
-	for k, n := range want {
-		if counts[k] != n {
-			t.Errorf("%d vectors of kind %q, want %d", counts[k], k, n)
-		}
-	}
-}
 
 var (
 	bigP = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(19))
@@ -495,11 +332,7 @@ func TestElementAliasing(t *testing.T) {
 func TestElementSetCanonicalBytesUnchanged(t *testing.T) {
 	g := NewGeneratorElement()
 	bad := [][]byte{nil, make([]byte, 31), make([]byte, 33), bytes.Repeat([]byte{0xff}, 32)}
-	for _, v := range readVectors(t, "testdata/ristretto255.txt") {
-		if v.kv["kind"] == "decode" {
-			bad = append(bad, v.hex(t, "element"))
-		}
-	}
+	bad = append(bad, invalidElementVectors(t)...)
 	// Every valid encoding with its top bit set.
 	for i := range 16 {
 		b := vG(uint64(i)).Bytes()

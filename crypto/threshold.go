@@ -14,7 +14,7 @@ var ErrInvalidShare = errors.New("invalid share")
 // dealer's part of a Feldman verifiable secret sharing: share i is f(i) and
 // the public commitments are a_k·G for each coefficient a_k.
 //
-// See docs/spec/crypto-group.md, "Feldman VSS".
+// See docs/spec/crypto-group.md, section 4 (Feldman VSS).
 type Polynomial struct {
 	coeffs []Scalar // a_0 … a_{t−1}; a_0 = f(0) is the secret
 }

@@ -3,7 +3,6 @@ package crypto
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 )
@@ -295,20 +294,7 @@ func TestCombinePartialsErrors(t *testing.T) {
 	}
 }
 
-// proofsImplemented reports whether proof.go's Schnorr proofs exist yet;
-// they are written concurrently and panic("unimplemented") until then.
-func proofsImplemented(t *testing.T) bool {
-	b, err := os.ReadFile("proof.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return !strings.Contains(string(b), `panic("unimplemented")`)
-}
-
 func TestVerifyCoefficients(t *testing.T) {
-	if !proofsImplemented(t) {
-		t.Skip("proof.go is not implemented yet")
-	}
 	ctx := []byte("evote test: election base hash || trustee 1")
 	p := NewRandomPolynomial(4)
 	cs := p.Commitments()

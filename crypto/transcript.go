@@ -9,7 +9,7 @@ import (
 // label, then labelled, length-prefixed items. Every challenge in evote is
 // derived by ChallengeScalar on a Transcript: this is the one place.
 //
-// The transcript is the byte string (docs/spec/crypto-proofs.md, section 1)
+// The transcript is the byte string (docs/spec/crypto-proofs.md, section 2)
 //
 //	u32be(len(domain)) || domain
 //	|| item_1 || item_2 || ...
@@ -97,7 +97,9 @@ func (t *Transcript) ChallengeScalar(label string) *Scalar {
 
 // HashToElement maps msg to a group element under a domain label, with no
 // known discrete logarithm (SHA-512 then the RFC 9496 one-way map):
-// Element.SetUniformBytes(SHA-512(u32be(len(label)) || label || msg)).
+// Element.SetUniformBytes(SHA-512(u32be(len(label)) || label || msg))
+// (docs/spec/crypto-group.md, section 1.4; docs/spec/crypto-proofs.md,
+// section 2).
 func HashToElement(label string, msg []byte) *Element {
 	h := sha512.New()
 	var lp [4]byte
@@ -114,7 +116,9 @@ func HashToElement(label string, msg []byte) *Element {
 
 // HashToScalar maps the length-prefixed parts to a uniform scalar under a
 // domain label (SHA-512 reduced mod ℓ):
-// SHA-512(u32be(len(label)) || label || for each part u64be(len(part)) || part).
+// SHA-512(u32be(len(label)) || label || for each part u64be(len(part)) || part)
+// (docs/spec/crypto-group.md, section 1.4; docs/spec/crypto-proofs.md,
+// section 2).
 func HashToScalar(label string, parts ...[]byte) *Scalar {
 	h := sha512.New()
 	var lp [8]byte

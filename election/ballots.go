@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/evote/evote/ballot"
-	"github.com/evote/evote/bulletin"
 )
 
 // VerifyBallots checks ballots against election e, each from a record
@@ -30,7 +29,7 @@ func VerifyBallots(e *ballot.Election, bs []*ballot.EncryptedBallot, signers []e
 			continue
 		}
 		if _, err := batch.Add(b, signers[i]); err != nil {
-			verdicts[i] = reject(bulletin.CodeBadProof, "%v", err)
+			verdicts[i] = reject(CodeBadProof, "%v", err)
 			continue
 		}
 		added = append(added, i)
@@ -42,14 +41,14 @@ func VerifyBallots(e *ballot.Election, bs []*ballot.EncryptedBallot, signers []e
 	case errors.As(err, &be):
 		for _, f := range be.Failures {
 			if i := added[f.Ballot]; verdicts[i] == nil {
-				verdicts[i] = reject(bulletin.CodeBadProof, "%v", f.Err)
+				verdicts[i] = reject(CodeBadProof, "%v", f.Err)
 			}
 		}
 	default:
 		// Not a proof failure: check each ballot on its own.
 		for _, i := range added {
 			if err := ballot.VerifyBallot(e, bs[i], signers[i]); err != nil {
-				verdicts[i] = reject(bulletin.CodeBadProof, "%v", err)
+				verdicts[i] = reject(CodeBadProof, "%v", err)
 			}
 		}
 	}
@@ -59,7 +58,7 @@ func VerifyBallots(e *ballot.Election, bs []*ballot.EncryptedBallot, signers []e
 // checkEligible refuses a signer who is not on e's voter roll.
 func checkEligible(e *ballot.Election, signer []byte) error {
 	if len(signer) != ed25519.PublicKeySize || !e.Eligible(signer) {
-		return reject(bulletin.CodeIneligible, "the credential %x… is not on the voter roll", signer[:min(len(signer), 8)])
+		return reject(CodeIneligible, "the credential %x… is not on the voter roll", signer[:min(len(signer), 8)])
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package election
 
 import (
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -98,4 +99,34 @@ func (l *ciphertextLog) get(slot uint32) ([][]byte, error) {
 		encs[i] = data[i*64 : (i+1)*64 : (i+1)*64]
 	}
 	return encs, nil
+}
+
+// writeTo writes every slot, in order, to w.
+func (l *ciphertextLog) writeTo(w io.Writer) error {
+	if l.file != nil {
+		if _, err := io.Copy(w, io.NewSectionReader(l.file, 0, int64(l.flushed)*int64(l.slotSize))); err != nil {
+			return fmt.Errorf("copying counted ballots from their temporary file: %w", err)
+		}
+	}
+	_, err := w.Write(l.buf)
+	return err
+}
+
+// readFrom adds n slots read from r, as writeTo wrote them.
+func (l *ciphertextLog) readFrom(r io.Reader, n uint32) error {
+	per := max(1, spillBlock/l.slotSize)
+	for n > 0 {
+		k := min(n, uint32(per))
+		start := len(l.buf)
+		l.buf = append(l.buf, make([]byte, int(k)*l.slotSize)...)
+		if _, err := io.ReadFull(r, l.buf[start:]); err != nil {
+			return fmt.Errorf("reading counted ballots: %w", err)
+		}
+		l.n += k
+		n -= k
+		if err := l.flush(); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/evote/evote/ceremony"
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/election/participant"
 	"github.com/evote/evote/election/simulate"
 )
 
@@ -162,7 +163,7 @@ func TestBallotRejections(t *testing.T) {
 		return sub
 	}
 
-	wantReject(t, b, "ballot before opening", sign(voter(0), election.TypeBallot, encrypt(0)), bulletin.CodeWrongPhase)
+	wantReject(t, b, "ballot before opening", sign(voter(0), election.TypeBallot, encrypt(0)), election.CodeWrongPhase)
 	must(t, e.SetPhase(ctx, election.PhaseOpen))
 
 	// A forged proof: flip one byte inside the encoded ballot's proof blob.
@@ -176,7 +177,7 @@ func TestBallotRejections(t *testing.T) {
 	sub.Sig = voter(0).Sign(bulletin.SigningMessage(sub.Type, sub.Payload))
 	_, _, err := b.log.Append(ctx, sub)
 	var rej *bulletin.RejectError
-	if !errors.As(err, &rej) || (rej.Code != bulletin.CodeBadProof && rej.Code != bulletin.CodeMalformed) {
+	if !errors.As(err, &rej) || (rej.Code != election.CodeBadProof && rej.Code != bulletin.CodeMalformed) {
 		t.Errorf("forged proof: err = %v, want bad-proof or malformed", err)
 	}
 
@@ -200,10 +201,10 @@ func TestBallotRejections(t *testing.T) {
 	must(t, err)
 	eb, _, err := ballot.Encrypt(fake, strangerPub, e.RandomChoices(), ballot.ConfirmationCode{})
 	must(t, err)
-	wantReject(t, b, "unknown credential", sign(election.KeySigner(stranger), election.TypeBallot, eb), bulletin.CodeIneligible)
+	wantReject(t, b, "unknown credential", sign(election.KeySigner(stranger), election.TypeBallot, eb), election.CodeIneligible)
 
 	// Another voter's ballot replayed under voter 1's signature.
-	wantReject(t, b, "replayed ballot of another voter", sign(voter(1), election.TypeBallot, encrypt(0)), bulletin.CodeBadProof)
+	wantReject(t, b, "replayed ballot of another voter", sign(voter(1), election.TypeBallot, encrypt(0)), election.CodeBadProof)
 
 	// Over-limit contest: Encrypt refuses to prove it.
 	over := e.RandomChoices()
@@ -226,9 +227,9 @@ func TestBallotRejections(t *testing.T) {
 	wantReject(t, b, "duplicate ballot", ok, bulletin.CodeDuplicate)
 
 	// Only the official may close; then ballots are refused.
-	wantReject(t, b, "close by a voter", sign(voter(3), election.TypePhase, b.tracker.State().PhaseRecord(election.PhaseClosed)), bulletin.CodeUnauthorized)
+	wantReject(t, b, "close by a voter", sign(voter(3), election.TypePhase, b.tracker.State().PhaseRecord(election.PhaseClosed)), election.CodeUnauthorized)
 	must(t, e.SetPhase(ctx, election.PhaseClosed))
-	wantReject(t, b, "ballot after close", sign(voter(3), election.TypeBallot, encrypt(3)), bulletin.CodeWrongPhase)
+	wantReject(t, b, "ballot after close", sign(voter(3), election.TypeBallot, encrypt(3)), election.CodeWrongPhase)
 }
 
 func TestWrongShareStopsCeremony(t *testing.T) {
@@ -258,7 +259,7 @@ func TestWrongShareStopsCeremony(t *testing.T) {
 		t.Fatal("no ceremony failure recorded")
 	}
 	// The official cannot post a joint key either way.
-	jk, err := b.tracker.State().JointKeyRecord()
+	jk, err := participant.JointKeyRecord(b.tracker.State())
 	if err == nil || jk != nil {
 		t.Fatal("JointKeyRecord succeeded after a complaint")
 	}
@@ -300,7 +301,7 @@ func TestConcurrentBallotsBatchVerdicts(t *testing.T) {
 	for v, err := range errs {
 		var rej *bulletin.RejectError
 		switch {
-		case bad(v) && (!errors.As(err, &rej) || rej.Code != bulletin.CodeBadProof):
+		case bad(v) && (!errors.As(err, &rej) || rej.Code != election.CodeBadProof):
 			t.Errorf("voter %d's ballot with swapped proofs: err = %v, want bad-proof", v, err)
 		case !bad(v) && err != nil:
 			t.Errorf("voter %d's good ballot was refused: %v", v, err)
@@ -340,7 +341,7 @@ func TestOldBallotCannotReplaceNewer(t *testing.T) {
 	must(t, err)
 	late, err := election.NewSubmission(voter, election.TypeBallot, first)
 	must(t, err)
-	wantReject(t, b, "earlier ballot after its successor", late, bulletin.CodeWrongOrder)
+	wantReject(t, b, "earlier ballot after its successor", late, election.CodeWrongOrder)
 }
 
 // TestOverLimitBallotRefused: a cheating client splices a fourth selected
@@ -365,12 +366,12 @@ func TestOverLimitBallotRefused(t *testing.T) {
 	must(t, err)
 	// The spliced option comes from a ballot of the same device chain
 	// (same prev), so that its own proof holds.
-	other, _, err := b.tracker.State().EncryptBallot(e.Voters[0].Public, pick(3), three.Prev)
+	other, _, err := participant.EncryptBallot(b.tracker.State(), e.Voters[0].Public, pick(3), three.Prev)
 	must(t, err)
 	three.Contests[1].Options[3] = other.Contests[1].Options[3]
 	sub, err := election.NewSubmission(election.KeySigner(e.Voters[0].Private), election.TypeBallot, three)
 	must(t, err)
-	err = wantReject(t, b, "four selections where three are allowed", sub, bulletin.CodeBadProof)
+	err = wantReject(t, b, "four selections where three are allowed", sub, election.CodeBadProof)
 	if !strings.Contains(err.Error(), "sum") {
 		t.Errorf("the refusal does not name the contest's sum proof: %v", err)
 	}
@@ -454,7 +455,7 @@ func TestBallotOutsideSchedule(t *testing.T) {
 	must(t, err)
 	sub, err := election.NewSubmission(election.KeySigner(e.Voters[1].Private), election.TypeBallot, eb)
 	must(t, err)
-	wantReject(t, b, "ballot after the closing time", sub, bulletin.CodeWrongPhase)
+	wantReject(t, b, "ballot after the closing time", sub, election.CodeWrongPhase)
 }
 
 // TestChallengedCiphertextsNeverCount: a voter challenges a ballot, so its
@@ -469,7 +470,7 @@ func TestChallengedCiphertextsNeverCount(t *testing.T) {
 	must(t, e.SetPhase(ctx, election.PhaseOpen))
 	st := b.tracker.State()
 	voter := election.KeySigner(e.Voters[0].Private)
-	x, secrets, err := st.EncryptBallot(voter.PublicKey(), e.RandomChoices(), ballot.ConfirmationCode{})
+	x, secrets, err := participant.EncryptBallot(st, voter.PublicKey(), e.RandomChoices(), ballot.ConfirmationCode{})
 	must(t, err)
 	sub, err := election.NewSubmission(voter, election.TypeChallenge, ballot.Challenge(x, secrets))
 	must(t, err)
@@ -481,7 +482,7 @@ func TestChallengedCiphertextsNeverCount(t *testing.T) {
 	moved.Prev = x.ConfirmationCode()
 	sub, err = election.NewSubmission(voter, election.TypeBallot, &moved)
 	must(t, err)
-	wantReject(t, b, "challenged ciphertexts under another prev", sub, bulletin.CodeBadProof)
+	wantReject(t, b, "challenged ciphertexts under another prev", sub, election.CodeBadProof)
 
 	// Re-proven, they are refused as public.
 	recast, err := ballottest.Reprove(st.Election(), x, secrets, x.ConfirmationCode())
@@ -505,7 +506,7 @@ func TestChallengedTwinRefused(t *testing.T) {
 	must(t, e.SetPhase(ctx, election.PhaseOpen))
 	st := b.tracker.State()
 	voter := election.KeySigner(e.Voters[1].Private)
-	x, secrets, err := st.EncryptBallot(voter.PublicKey(), e.RandomChoices(), ballot.ConfirmationCode{})
+	x, secrets, err := participant.EncryptBallot(st, voter.PublicKey(), e.RandomChoices(), ballot.ConfirmationCode{})
 	must(t, err)
 	sub, err := election.NewSubmission(voter, election.TypeBallot, x)
 	must(t, err)
@@ -535,15 +536,15 @@ func TestDeviceChainsArePerCredential(t *testing.T) {
 	must(t, e.SetPhase(ctx, election.PhaseOpen))
 	st := b.tracker.State()
 	victim, colluder := election.KeySigner(e.Voters[0].Private), election.KeySigner(e.Voters[1].Private)
-	b1, _, err := st.EncryptBallot(victim.PublicKey(), e.RandomChoices(), ballot.ConfirmationCode{})
+	b1, _, err := participant.EncryptBallot(st, victim.PublicKey(), e.RandomChoices(), ballot.ConfirmationCode{})
 	must(t, err)
-	decoy, secrets, err := st.EncryptBallot(colluder.PublicKey(), e.RandomChoices(), b1.ConfirmationCode())
+	decoy, secrets, err := participant.EncryptBallot(st, colluder.PublicKey(), e.RandomChoices(), b1.ConfirmationCode())
 	must(t, err)
 	sub, err := election.NewSubmission(colluder, election.TypeChallenge, ballot.Challenge(decoy, secrets))
 	must(t, err)
 	_, _, err = b.log.Append(ctx, sub)
 	must(t, err)
-	b2, _, err := st.EncryptBallot(victim.PublicKey(), e.RandomChoices(), b1.ConfirmationCode())
+	b2, _, err := participant.EncryptBallot(st, victim.PublicKey(), e.RandomChoices(), b1.ConfirmationCode())
 	must(t, err)
 	sub, err = election.NewSubmission(victim, election.TypeBallot, b2)
 	must(t, err)
@@ -551,7 +552,7 @@ func TestDeviceChainsArePerCredential(t *testing.T) {
 	must(t, err)
 	sub, err = election.NewSubmission(victim, election.TypeBallot, b1)
 	must(t, err)
-	wantReject(t, b, "the victim's withheld ballot after its successor", sub, bulletin.CodeWrongOrder)
+	wantReject(t, b, "the victim's withheld ballot after its successor", sub, election.CodeWrongOrder)
 	if idx, _ := st.CastBallot(victim.PublicKey()); idx != second.Index {
 		t.Errorf("the victim's counted ballot is record %d, want their latest, %d", idx, second.Index)
 	}

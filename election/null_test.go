@@ -18,6 +18,7 @@ import (
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/server"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/election/participant"
 	"github.com/evote/evote/internal/strictjson"
 )
 
@@ -192,7 +193,7 @@ func TestNullFieldsRefused(t *testing.T) {
 	}
 
 	for i := 1; i <= e.Manifest.Threshold; i++ {
-		p, err := st.PartialDecryption(e.Shares[i-1])
+		p, err := participant.PartialDecryption(st, e.Shares[i-1])
 		must(t, err)
 		signer := election.TrusteeSigner{Keys: e.Trustees[i-1]}
 		if fields := wantNullsRefused(t, hb, fmt.Sprintf("partial decryption %d", i), signer, election.TypePartial, p); !slices.Contains(fields, "partial") {
@@ -200,7 +201,7 @@ func TestNullFieldsRefused(t *testing.T) {
 		}
 		hb.accept(t, signer, election.TypePartial, p)
 	}
-	r, err := st.ComputeResult()
+	r, err := participant.ComputeResult(st)
 	must(t, err)
 	if fields := wantNullsRefused(t, hb, "result", e.Official, election.TypeResult, r); !slices.Contains(fields, "tally") {
 		t.Fatalf("a result has no member \"tally\": %v", fields)

@@ -2,7 +2,10 @@ package election
 
 import (
 	"context"
+	"io"
 	"sync"
+
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
@@ -57,7 +60,7 @@ func (p *Policy) Verify(ctx context.Context, s *bulletin.Submission) error {
 	}
 	v, err := Decode(s.Type, s.Payload)
 	if err != nil {
-		return bulletin.Reject(bulletin.CodeMalformed, "%v", err)
+		return reject(bulletin.CodeMalformed, "%v", err)
 	}
 	if b, ok := v.(*ballot.EncryptedBallot); ok {
 		err = p.verifyBallot(ctx, s.Author, b)
@@ -110,10 +113,18 @@ func (p *Policy) Admit(rec *bulletin.Record) error {
 	if !ok {
 		var err error
 		if v, err = Decode(rec.Type, rec.Payload); err != nil {
-			return bulletin.Reject(bulletin.CodeMalformed, "%v", err)
+			return reject(bulletin.CodeMalformed, "%v", err)
 		}
 	}
 	return p.state.Admit(rec, v)
+}
+
+// Snapshot implements bulletin.Snapshotter (State.WriteSnapshot).
+func (p *Policy) Snapshot(w io.Writer) error { return p.state.WriteSnapshot(w) }
+
+// Restore implements bulletin.Snapshotter (State.RestoreSnapshot).
+func (p *Policy) Restore(r io.Reader, tree tlog.Tree, record func(int64) (*bulletin.Record, error)) error {
+	return p.state.RestoreSnapshot(r, tree, record)
 }
 
 // Tracker hands the board's log a fresh Policy whenever it (re)builds its

@@ -124,15 +124,47 @@ func decode(typ string, payload []byte) (any, error) {
 	case TypeChallenge:
 		return ballot.ParseChallengedBallot(payload)
 	case TypeClientHash:
-		return decodeStrict[ClientHash](payload)
+		v, err := decodeStrict[ClientHash](payload)
+		if err == nil {
+			err = checkHexHashes("election", v.Election, "sha256", v.SHA256)
+		}
+		return v, err
 	case TypePhase:
-		return decodeStrict[PhaseChange](payload)
+		v, err := decodeStrict[PhaseChange](payload)
+		if err == nil {
+			err = checkHexHashes("election", v.Election)
+		}
+		if err == nil && (v.Root != "" || v.Sums != "") {
+			err = checkHexHashes("root", v.Root, "sums", v.Sums)
+		}
+		return v, err
 	case TypePartial:
-		return decodeStrict[PartialRecord](payload)
+		v, err := decodeStrict[PartialRecord](payload)
+		if err == nil {
+			err = checkHexHashes("election", v.Election, "close", v.Close)
+		}
+		return v, err
 	case TypeResult:
-		return decodeStrict[ResultRecord](payload)
+		v, err := decodeStrict[ResultRecord](payload)
+		if err == nil {
+			err = checkHexHashes("election", v.Election)
+		}
+		return v, err
 	}
 	return nil, fmt.Errorf("unknown record type %q", typ)
+}
+
+// checkHexHashes checks that each value of the name, value pairs is a
+// hash in its one encoding, 64 lower-case hex digits, so that a payload
+// has a single encoding (docs/spec/election.md §2).
+func checkHexHashes(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		b, err := hex.DecodeString(pairs[i+1])
+		if err != nil || len(b) != 32 || hex.EncodeToString(b) != pairs[i+1] {
+			return fmt.Errorf("%s is not a hash in 64 lower-case hex digits", pairs[0+i])
+		}
+	}
+	return nil
 }
 
 // decodeStrict parses JSON that must be exactly what Marshal produces for

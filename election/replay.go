@@ -209,7 +209,7 @@ func isBallotLike(e *Entry) bool {
 func (r *Replay) admit(e *Entry) error {
 	err := e.decodeErr
 	if err != nil {
-		err = bulletin.Reject(bulletin.CodeMalformed, "%v", err)
+		err = reject(bulletin.CodeMalformed, "%v", err)
 	} else if e.proofsRun {
 		err = e.proofErr
 	} else {
@@ -223,7 +223,7 @@ func (r *Replay) admit(e *Entry) error {
 	}
 	var rej *bulletin.RejectError
 	var serr error
-	if r.keepGoing && errors.As(err, &rej) && rej.Code == bulletin.CodeStale && e.Record.Type == TypePhase {
+	if r.keepGoing && errors.As(err, &rej) && rej.Code == CodeStale && e.Record.Type == TypePhase {
 		serr = r.state.AdmitStaleClose(e.Record, e.Value)
 	} else {
 		serr = r.state.SkipRecord(e.Record)

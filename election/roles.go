@@ -5,10 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 
-	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/ceremony"
-	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/tally"
 )
 
@@ -67,25 +65,6 @@ func (s *State) TrusteeIndex(pub ed25519.PublicKey) (uint32, bool) {
 	return i, ok
 }
 
-func (s *State) trusteePublicKeys() []*ceremony.TrusteePublicKey {
-	out := make([]*ceremony.TrusteePublicKey, len(s.manifest.Trustees))
-	for i, t := range s.manifest.Trustees {
-		out[i] = &ceremony.TrusteePublicKey{SignKey: t.SignKey, EncKey: t.EncKey}
-	}
-	return out
-}
-
-// Deal runs trustee index's first ceremony step: its commitments and the
-// shares it sends the other trustees.
-func (s *State) Deal(index uint32) (*ceremony.Commitments, *ceremony.Shares, *ceremony.DealerSecret, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.phase != Ceremony {
-		return nil, nil, nil, fmt.Errorf("deal: the election is %s, not in its key ceremony", s.phase)
-	}
-	return ceremony.Deal(s.manifestHash[:], index, s.manifest.Threshold, len(s.manifest.Trustees), s.trusteePublicKeys())
-}
-
 // CeremonyComplete reports whether every trustee has posted its
 // commitments and shares, so that shares can be received.
 func (s *State) CeremonyComplete() bool {
@@ -102,14 +81,6 @@ func (s *State) CeremonyComplete() bool {
 	return true
 }
 
-// Receive runs a trustee's second ceremony step: it opens and checks the
-// shares addressed to it, and returns its secret share and its verdict.
-func (s *State) Receive(keys *ceremony.TrusteeKeys, own *ceremony.DealerSecret) (*ceremony.TrusteeShare, *ceremony.Verdict, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return ceremony.Receive(s.manifestHash[:], keys, own, s.commitments, s.shares)
-}
-
 // VerdictsComplete reports whether every trustee has posted its verdict.
 func (s *State) VerdictsComplete() bool {
 	s.mu.RLock()
@@ -122,20 +93,6 @@ func (s *State) VerdictsComplete() bool {
 	return s.verdicts != nil
 }
 
-// JointKeyRecord computes the joint key record the official posts once
-// every trustee accepted. It fails, naming the accused, if any complained.
-func (s *State) JointKeyRecord() (*ceremony.JointKey, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.phase != Ceremony {
-		return nil, fmt.Errorf("joint key: the election is %s, not in its key ceremony", s.phase)
-	}
-	if err := ceremony.CheckVerdicts(s.manifestHash[:], len(s.verdicts), nonNil(s.verdicts)); err != nil {
-		return nil, fmt.Errorf("joint key: %w", err)
-	}
-	return ceremony.ComputeJointKey(s.manifestHash[:], s.manifest.Threshold, len(s.manifest.Trustees), s.commitments)
-}
-
 // PhaseRecord returns the payload that moves the election to phase
 // (PhaseOpen or PhaseClosed). A closing record names what it closes: the
 // tree head of every record taken in so far and the hash of the encrypted
@@ -145,7 +102,7 @@ func (s *State) PhaseRecord(phase string) *PhaseChange {
 	defer s.mu.RUnlock()
 	p := &PhaseChange{Election: hexHash(s.manifestHash), Phase: phase}
 	if phase == PhaseClosed && s.sums != nil {
-		root, sums := s.tree.Root(), tally.SumsHash(s.sums)
+		root, sums := s.tree.Root(), tally.SumsHash(s.sums.Sums())
 		p.Size, p.Root, p.Sums = s.tree.Size(), hex.EncodeToString(root[:]), hex.EncodeToString(sums[:])
 	}
 	return p
@@ -154,59 +111,6 @@ func (s *State) PhaseRecord(phase string) *PhaseChange {
 // ClientHashRecord returns the payload publishing a client build's hash.
 func (s *State) ClientHashRecord(name string, sha256 [32]byte) *ClientHash {
 	return &ClientHash{Election: hexHash(s.ManifestHash()), Name: name, SHA256: hexHash(sha256)}
-}
-
-// EncryptBallot encrypts a voter's choices for this election. prev is the
-// device's previous confirmation code (zero for its first ballot).
-func (s *State) EncryptBallot(cred ed25519.PublicKey, choices ballot.Choices, prev ballot.ConfirmationCode) (*ballot.EncryptedBallot, *ballot.BallotSecrets, error) {
-	e := s.Election()
-	if e == nil {
-		return nil, nil, fmt.Errorf("encrypt: the election key is not ready (the election is %s)", s.Phase())
-	}
-	return ballot.Encrypt(e, cred, choices, prev)
-}
-
-// PartialDecryption computes a trustee's partial decryption of the
-// encrypted sums once voting has closed, naming the closing record. The
-// sums are the state's own, recomputed from the ballots it admitted, and
-// the closing record was admitted only because it names those very sums
-// and every record before it. It refuses below the definition's privacy
-// floor (min_counted).
-func (s *State) PartialDecryption(share *ceremony.TrusteeShare) (*PartialRecord, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.phase != Closed {
-		return nil, fmt.Errorf("partial decryption: the election is %s; trustees decrypt once voting has closed", s.phase)
-	}
-	if err := s.checkPrivacyFloor(); err != nil {
-		return nil, fmt.Errorf("partial decryption refused: %w", err)
-	}
-	p, err := tally.NewPartialDecryption(s.election.BaseHash[:], share.Index(), share.Secret(), s.sums)
-	if err != nil {
-		return nil, err
-	}
-	return &PartialRecord{Election: hexHash(s.election.BaseHash), Close: hex.EncodeToString(s.closed.hash[:]), Partial: p}, nil
-}
-
-// ComputeResult combines the posted partial decryptions into the result
-// record. Invalid partials are named in the result and ignored; fewer than
-// t valid ones is an error naming the missing trustees.
-func (s *State) ComputeResult() (*ResultRecord, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.phase != Closed {
-		return nil, fmt.Errorf("result: the election is %s; the result is computed once voting has closed", s.phase)
-	}
-	maxCount := uint64(0)
-	for _, c := range s.manifest.Contests {
-		maxCount = max(maxCount, uint64(c.OptionMax))
-	}
-	solver := crypto.NewDlogSolver(max(1, maxCount*uint64(s.nCounted)))
-	r, err := tally.Combine(s.election.BaseHash[:], s.manifest.Threshold, s.sums, s.vks, s.partialList, solver)
-	if err != nil {
-		return nil, err
-	}
-	return &ResultRecord{Election: hexHash(s.election.BaseHash), Tally: r}, nil
 }
 
 // OptionCount is one line of a readable result.

@@ -37,15 +37,15 @@ func TestRollRules(t *testing.T) {
 		return &ballot.RollChunk{Election: mh, First: 12, Voters: entries}
 	}
 
-	wantReject(t, b, "roll entries by the official", sign(e.Official, election.TypeRoll, chunk(newEntry("late-1"))), bulletin.CodeUnauthorized)
-	wantReject(t, b, "roll entries by a voter", sign(election.KeySigner(e.Voters[0].Private), election.TypeRoll, chunk(newEntry("late-1"))), bulletin.CodeUnauthorized)
+	wantReject(t, b, "roll entries by the official", sign(e.Official, election.TypeRoll, chunk(newEntry("late-1"))), election.CodeUnauthorized)
+	wantReject(t, b, "roll entries by a voter", sign(election.KeySigner(e.Voters[0].Private), election.TypeRoll, chunk(newEntry("late-1"))), election.CodeUnauthorized)
 	dupKey := ballot.RollEntry{Voter: "someone-new", Key: e.Voters[3].Public}
 	wantReject(t, b, "a key already on the roll, under another identifier", sign(e.Registrar, election.TypeRoll, chunk(dupKey)), bulletin.CodeDuplicate)
 	wantReject(t, b, "an identifier already on the roll", sign(e.Registrar, election.TypeRoll, chunk(ballot.RollEntry{Voter: e.Voters[3].Voter, Key: newEntry("x").Key})), bulletin.CodeDuplicate)
 	late := newEntry("late-1")
 	wantReject(t, b, "the same key twice in one record", sign(e.Registrar, election.TypeRoll, chunk(late, ballot.RollEntry{Voter: "late-2", Key: late.Key})), bulletin.CodeDuplicate)
 	gap := &ballot.RollChunk{Election: mh, First: 13, Voters: []ballot.RollEntry{late}}
-	wantReject(t, b, "entries out of order", sign(e.Registrar, election.TypeRoll, gap), bulletin.CodeWrongOrder)
+	wantReject(t, b, "entries out of order", sign(e.Registrar, election.TypeRoll, gap), election.CodeWrongOrder)
 	other := &ballot.RollChunk{Election: [32]byte{1}, First: 12, Voters: []ballot.RollEntry{late}}
 	wantReject(t, b, "entries for another election", sign(e.Registrar, election.TypeRoll, other), bulletin.CodeMalformed)
 
@@ -63,17 +63,17 @@ func TestRollRules(t *testing.T) {
 
 	// A closing record that miscounts is refused; then the real one.
 	wrong := &ballot.RollClose{Election: mh, Size: 11, Hash: [32]byte{2}}
-	wantReject(t, b, "a closing record naming another roll", sign(e.Registrar, election.TypeRollClose, wrong), bulletin.CodeStale)
+	wantReject(t, b, "a closing record naming another roll", sign(e.Registrar, election.TypeRollClose, wrong), election.CodeStale)
 	closing, err := b.tracker.State().RollCloseRecord()
 	must(t, err)
-	wantReject(t, b, "the roll closed by the official", sign(e.Official, election.TypeRollClose, closing), bulletin.CodeUnauthorized)
+	wantReject(t, b, "the roll closed by the official", sign(e.Official, election.TypeRollClose, closing), election.CodeUnauthorized)
 	must(t, e.CloseRoll(ctx))
 	wantReject(t, b, "the roll closed twice", sign(e.Registrar, election.TypeRollClose, closing), bulletin.CodeDuplicate)
-	wantReject(t, b, "entries after the roll closed", sign(e.Registrar, election.TypeRoll, chunk(late)), bulletin.CodeWrongPhase)
+	wantReject(t, b, "entries after the roll closed", sign(e.Registrar, election.TypeRoll, chunk(late)), election.CodeWrongPhase)
 
 	must(t, e.FinishCeremony(ctx))
 	must(t, e.SetPhase(ctx, election.PhaseOpen))
-	wantReject(t, b, "entries after voting opened", sign(e.Registrar, election.TypeRoll, chunk(late)), bulletin.CodeWrongPhase)
+	wantReject(t, b, "entries after voting opened", sign(e.Registrar, election.TypeRoll, chunk(late)), election.CodeWrongPhase)
 
 	// The official holds no credential: a ballot it signs with its own key,
 	// or with one it made, is refused, proof or not.
@@ -89,7 +89,7 @@ func TestRollRules(t *testing.T) {
 		good.Credential = pub
 		sub.Payload = good.Marshal()
 		sub.Sig = ed25519.Sign(key, bulletin.SigningMessage(sub.Type, sub.Payload))
-		wantReject(t, b, "a ballot signed with "+name, sub, bulletin.CodeIneligible)
+		wantReject(t, b, "a ballot signed with "+name, sub, election.CodeIneligible)
 	}
 	if n, ok := b.tracker.State().RollEntry(e.Voters[11].Public); !ok || n != 11 {
 		t.Errorf("RollEntry(voter 12) = %d, %v; want entry 11", n, ok)

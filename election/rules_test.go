@@ -20,6 +20,7 @@ import (
 	"github.com/evote/evote/bulletin/store"
 	"github.com/evote/evote/ceremony"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/election/participant"
 	"github.com/evote/evote/election/simulate"
 )
 
@@ -80,8 +81,8 @@ func TestBallotScheduleBounds(t *testing.T) {
 	}
 
 	at(m.Opens.Add(-time.Millisecond))
-	wantReject(t, b, "ballot a millisecond before opens", ballotOf(0), bulletin.CodeWrongPhase)
-	wantReject(t, b, "challenge a millisecond before opens", challengeOf(1), bulletin.CodeWrongPhase)
+	wantReject(t, b, "ballot a millisecond before opens", ballotOf(0), election.CodeWrongPhase)
+	wantReject(t, b, "challenge a millisecond before opens", challengeOf(1), election.CodeWrongPhase)
 	at(m.Opens)
 	accept("ballot at opens", ballotOf(2), m.Opens)
 	accept("challenge at opens", challengeOf(3), m.Opens)
@@ -89,8 +90,8 @@ func TestBallotScheduleBounds(t *testing.T) {
 	accept("ballot at closes", ballotOf(4), m.Closes)
 	accept("challenge at closes", challengeOf(5), m.Closes)
 	at(m.Closes.Add(time.Millisecond))
-	wantReject(t, b, "ballot a millisecond after closes", ballotOf(0), bulletin.CodeWrongPhase)
-	wantReject(t, b, "challenge a millisecond after closes", challengeOf(1), bulletin.CodeWrongPhase)
+	wantReject(t, b, "ballot a millisecond after closes", ballotOf(0), election.CodeWrongPhase)
+	wantReject(t, b, "challenge a millisecond after closes", challengeOf(1), election.CodeWrongPhase)
 }
 
 // TestBallotRejectionCodes maps the ballot checks of docs/spec/ballot.md
@@ -117,29 +118,29 @@ func TestBallotRejectionCodes(t *testing.T) {
 
 	// Cast ballots: every check of ballot.md §4.4 after eligibility is bad-proof.
 	eb, _ := encrypt(0)
-	wantReject(t, b, "ballot whose credential is not its signer", sign(voter(1), election.TypeBallot, eb), bulletin.CodeBadProof)
+	wantReject(t, b, "ballot whose credential is not its signer", sign(voter(1), election.TypeBallot, eb), election.CodeBadProof)
 	eb, _ = encrypt(0)
 	eb.Election[0] ^= 1
-	wantReject(t, b, "ballot for another election", sign(voter(0), election.TypeBallot, eb), bulletin.CodeBadProof)
+	wantReject(t, b, "ballot for another election", sign(voter(0), election.TypeBallot, eb), election.CodeBadProof)
 	eb, _ = encrypt(0)
 	eb.Contests = eb.Contests[:len(eb.Contests)-1]
-	wantReject(t, b, "ballot with a contest missing", sign(voter(0), election.TypeBallot, eb), bulletin.CodeBadProof)
+	wantReject(t, b, "ballot with a contest missing", sign(voter(0), election.TypeBallot, eb), election.CodeBadProof)
 	eb, _ = encrypt(0)
 	c := &eb.Contests[0]
 	c.Options = c.Options[:len(c.Options)-1]
-	wantReject(t, b, "ballot with an option missing", sign(voter(0), election.TypeBallot, eb), bulletin.CodeBadProof)
+	wantReject(t, b, "ballot with an option missing", sign(voter(0), election.TypeBallot, eb), election.CodeBadProof)
 
 	// Challenged ballots: the signer must be the ballot's credential
 	// (unauthorized), once the revealed ballot itself checks out.
 	eb, secrets := encrypt(0)
 	challenge := ballot.Challenge(eb, secrets)
-	err := wantReject(t, b, "challenge of voter 0's ballot signed by voter 1", sign(voter(1), election.TypeChallenge, challenge), bulletin.CodeUnauthorized)
+	err := wantReject(t, b, "challenge of voter 0's ballot signed by voter 1", sign(voter(1), election.TypeChallenge, challenge), election.CodeUnauthorized)
 	if !strings.Contains(err.Error(), "another credential than the one that signed it") {
 		t.Errorf("the refusal does not say why: %v", err)
 	}
 	eb, secrets = encrypt(2)
 	eb.Election[0] ^= 1
-	wantReject(t, b, "challenge for another election", sign(voter(2), election.TypeChallenge, ballot.Challenge(eb, secrets)), bulletin.CodeBadProof)
+	wantReject(t, b, "challenge for another election", sign(voter(2), election.TypeChallenge, ballot.Challenge(eb, secrets)), election.CodeBadProof)
 	// The genuine signer may still post it.
 	if _, _, err := b.log.Append(ctx, sign(voter(0), election.TypeChallenge, challenge)); err != nil {
 		t.Fatalf("challenge signed by its credential: %v", err)
@@ -240,7 +241,7 @@ func TestRefusedPartialsNotSelected(t *testing.T) {
 	st := b.tracker.State()
 	partial := func(i int) *election.PartialRecord {
 		t.Helper()
-		p, err := st.PartialDecryption(e.Shares[i-1])
+		p, err := participant.PartialDecryption(st, e.Shares[i-1])
 		must(t, err)
 		return p
 	}
@@ -257,11 +258,11 @@ func TestRefusedPartialsNotSelected(t *testing.T) {
 		t.Fatal("too few positions to forge a share")
 	}
 	forged.Partial.Shares[0] = forged.Partial.Shares[1]
-	wantReject(t, b, "partial decryption with a wrong share", sign(1, forged), bulletin.CodeBadProof)
+	wantReject(t, b, "partial decryption with a wrong share", sign(1, forged), election.CodeBadProof)
 	short := partial(1)
 	short.Partial.Shares, short.Partial.Proofs = short.Partial.Shares[1:], short.Partial.Proofs[1:]
-	wantReject(t, b, "partial decryption of the wrong length", sign(1, short), bulletin.CodeBadProof)
-	wantReject(t, b, "partial decryption of trustee 2 posted by trustee 1", sign(1, partial(2)), bulletin.CodeUnauthorized)
+	wantReject(t, b, "partial decryption of the wrong length", sign(1, short), election.CodeBadProof)
+	wantReject(t, b, "partial decryption of trustee 2 posted by trustee 1", sign(1, partial(2)), election.CodeUnauthorized)
 	for _, i := range []int{5, 2, 4} {
 		must(t, e.Decrypt(ctx, i))
 	}
@@ -300,8 +301,8 @@ func TestCeremonyMessageOfAnotherRun(t *testing.T) {
 		must(t, err)
 		return sub
 	}
-	wantReject(t, b, "commitments of another run", sign(election.TypeCommitments, cm), bulletin.CodeBadProof)
-	wantReject(t, b, "shares of another run", sign(election.TypeShares, sh), bulletin.CodeBadProof)
+	wantReject(t, b, "commitments of another run", sign(election.TypeCommitments, cm), election.CodeBadProof)
+	wantReject(t, b, "shares of another run", sign(election.TypeShares, sh), election.CodeBadProof)
 	v := &ceremony.Verdict{Ctx: other[:], Trustee: 1, Accept: true, Complaints: []ceremony.Complaint{}}
 	wantReject(t, b, "verdict of another run", sign(election.TypeVerdict, v), bulletin.CodeMalformed)
 }

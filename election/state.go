@@ -100,6 +100,8 @@ func CloseHash(payload []byte) [32]byte { return sha256.Sum256(payload) }
 // State is the public state of one election, built by admitting its board
 // records in order. Admit is not safe for concurrent use with itself;
 // VerifyProofs and the read methods may run concurrently with anything.
+// State judges records; the participants' steps computed from it (deal,
+// receive, decrypt, combine, encrypt) are in package election/participant.
 type State struct {
 	mu sync.RWMutex
 
@@ -126,11 +128,11 @@ type State struct {
 	nCounted    int             // the entries of counted that hold a ballot
 	ciphertexts *ciphertextLog  // the counted ballots' ciphertexts
 	codes       codeIndex
-	prevRefs    map[prevKey]uint64 // (credential, code) → the first later record of that credential naming code as prev
-	castNonces  castNonceIndex     // nonce fingerprint of every cast ballot's ciphertexts → slot
-	slotIndex   []uint64           // the record of each slot of ciphertexts
-	openNonces  map[nonce]uint64   // nonce fingerprint of every challenged ballot's ciphertexts → record
-	sums        []*crypto.Ciphertext
+	prevRefs    map[prevKey]uint64     // (credential, code) → the first later record of that credential naming code as prev
+	castNonces  castNonceIndex         // nonce fingerprint of every cast ballot's ciphertexts → slot
+	slotIndex   []uint64               // the record of each slot of ciphertexts
+	openNonces  map[nonce]uint64       // nonce fingerprint of every challenged ballot's ciphertexts → record
+	sums        *tally.Accumulator     // the counted ballots' ciphertexts, summed
 	superseded  map[uint64]replacement // earlier ballot index → the ballot that replaced it
 	supersedes  map[uint64]uint64      // the reverse: ballot index → the earlier ballot it replaced
 	challenged  int
@@ -141,9 +143,10 @@ type State struct {
 	partialList []*tally.PartialDecryption
 	result      *tally.Result
 
-	tree      bulletin.CompactTree  // the log's tree as of the last record taken in
-	boardKey  string                // the verifier key of the board read, if known (SetBoard)
-	witnesses bulletin.CosignPolicy // the definition's witnesses and quorum
+	tree       bulletin.CompactTree  // the log's tree as of the last record taken in
+	structural []uint64              // the records admitted but ballots, challenges and the roll's (snapshot.go)
+	boardKey   string                // the verifier key of the board read, if known (SetBoard)
+	witnesses  bulletin.CosignPolicy // the definition's witnesses and quorum
 }
 
 // NewState returns the state of an empty board.
@@ -156,10 +159,6 @@ func NewState() *State {
 		supersedes: make(map[uint64]uint64),
 		partials:   make(map[uint32]*tally.PartialDecryption),
 	}
-}
-
-func reject(code, format string, args ...any) error {
-	return bulletin.Reject(code, format, args...)
 }
 
 // Admit checks a record, whose decoded payload is v (from Decode), against
@@ -175,11 +174,12 @@ func (s *State) Admit(rec *bulletin.Record, v any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if int64(rec.Index) != s.tree.Size() {
-		return reject(bulletin.CodeWrongOrder, "record %d is out of place: the state has taken in %d records", rec.Index, s.tree.Size())
+		return reject(CodeWrongOrder, "record %d is out of place: the state has taken in %d records", rec.Index, s.tree.Size())
 	}
 	if err := s.admit(rec, v); err != nil {
 		return err
 	}
+	s.noteStructural(rec.Index, v)
 	return s.tree.Append(rec.LeafHash())
 }
 
@@ -196,7 +196,7 @@ func (s *State) SkipRecord(rec *bulletin.Record) error {
 }
 
 // AdmitStaleClose takes in the official's closing record rec, with payload
-// v, that Admit refused as stale (bulletin.CodeStale): it does not name the
+// v, that Admit refused as stale (CodeStale): it does not name the
 // records before it or their sums. The phase becomes closed as the official
 // declared, with the sums as recomputed here. It is for a verifier that
 // lists every failure, has reported this one, and goes on to judge the
@@ -209,11 +209,12 @@ func (s *State) AdmitStaleClose(rec *bulletin.Record, v any) error {
 		return fmt.Errorf("election: record %d is not a closing record", rec.Index)
 	}
 	if int64(rec.Index) != s.tree.Size() {
-		return reject(bulletin.CodeWrongOrder, "record %d is out of place: the state has taken in %d records", rec.Index, s.tree.Size())
+		return reject(CodeWrongOrder, "record %d is out of place: the state has taken in %d records", rec.Index, s.tree.Size())
 	}
 	if err := s.admitPhase(rec, p, false); err != nil {
 		return err
 	}
+	s.noteStructural(rec.Index, v)
 	return s.tree.Append(rec.LeafHash())
 }
 
@@ -231,7 +232,7 @@ func (s *State) admit(rec *bulletin.Record, v any) error {
 	if s.phase == Empty {
 		m, ok := v.(*ballot.Manifest)
 		if !ok {
-			return reject(bulletin.CodeWrongPhase, "the first record must be the election definition, not %q", typ)
+			return reject(CodeWrongPhase, "the first record must be the election definition, not %q", typ)
 		}
 		return s.admitDefinition(author, m)
 	}
@@ -268,7 +269,7 @@ func (s *State) admit(rec *bulletin.Record, v any) error {
 
 func (s *State) requireOfficial(author []byte, what string) error {
 	if !bytes.Equal(author, s.official) {
-		return reject(bulletin.CodeUnauthorized, "only the election official may post %s", what)
+		return reject(CodeUnauthorized, "only the election official may post %s", what)
 	}
 	return nil
 }
@@ -277,10 +278,10 @@ func (s *State) requireOfficial(author []byte, what string) error {
 func (s *State) requireTrustee(author []byte, claimed uint32, ctx []byte) error {
 	idx, ok := s.trusteeKeys[[32]byte(author)]
 	if !ok || len(author) != ed25519.PublicKeySize {
-		return reject(bulletin.CodeUnauthorized, "the author is not a trustee of this election")
+		return reject(CodeUnauthorized, "the author is not a trustee of this election")
 	}
 	if idx != claimed {
-		return reject(bulletin.CodeUnauthorized, "trustee %d may not post for trustee %d", idx, claimed)
+		return reject(CodeUnauthorized, "trustee %d may not post for trustee %d", idx, claimed)
 	}
 	if !bytes.Equal(ctx, s.manifestHash[:]) {
 		return reject(bulletin.CodeMalformed, "message is bound to another election (ctx %x)", ctx)
@@ -290,14 +291,14 @@ func (s *State) requireTrustee(author []byte, claimed uint32, ctx []byte) error 
 
 func (s *State) requirePhase(want Phase, what string) error {
 	if s.phase != want {
-		return reject(bulletin.CodeWrongPhase, "%s is only accepted while the election is %s; it is %s", what, want, s.phase)
+		return reject(CodeWrongPhase, "%s is only accepted while the election is %s; it is %s", what, want, s.phase)
 	}
 	return nil
 }
 
 func (s *State) admitDefinition(author []byte, m *ballot.Manifest) error {
 	if !bytes.Equal(author, m.Official) {
-		return reject(bulletin.CodeUnauthorized, "the definition must be signed by the official it names")
+		return reject(CodeUnauthorized, "the definition must be signed by the official it names")
 	}
 	if err := s.checkBoard(m); err != nil {
 		return err
@@ -326,7 +327,7 @@ func (s *State) admitDefinition(author []byte, m *ballot.Manifest) error {
 
 func (s *State) requireRegistrar(author []byte, what string) error {
 	if !bytes.Equal(author, s.manifest.Registrar) {
-		return reject(bulletin.CodeUnauthorized, "only the registrar the definition names may post %s", what)
+		return reject(CodeUnauthorized, "only the registrar the definition names may post %s", what)
 	}
 	return nil
 }
@@ -338,7 +339,7 @@ func (s *State) admitRoll(author []byte, c *ballot.RollChunk) error {
 		return err
 	}
 	if s.roll != nil {
-		return reject(bulletin.CodeWrongPhase, "the voter roll is closed: no voter can be added to it")
+		return reject(CodeWrongPhase, "the voter roll is closed: no voter can be added to it")
 	}
 	if err := s.rollBuilder.Check(c); err != nil {
 		code := bulletin.CodeMalformed
@@ -346,7 +347,7 @@ func (s *State) admitRoll(author []byte, c *ballot.RollChunk) error {
 		case errors.Is(err, ballot.ErrRollDuplicate):
 			code = bulletin.CodeDuplicate
 		case c.Election == s.manifestHash:
-			code = bulletin.CodeWrongOrder
+			code = CodeWrongOrder
 		}
 		return reject(code, "%v", err)
 	}
@@ -368,13 +369,13 @@ func (s *State) admitRollClose(author []byte, c *ballot.RollClose) error {
 	}
 	size, hash := s.rollBuilder.Size(), s.rollBuilder.Hash()
 	if c.Size != size || c.Hash != hash {
-		return reject(bulletin.CodeStale, "the roll-closing record names %d entries hashing to %.16x…, but the roll here has %d entries hashing to %.16x…: it was made for another history of the board", c.Size, c.Hash, size, hash)
+		return reject(CodeStale, "the roll-closing record names %d entries hashing to %.16x…, but the roll here has %d entries hashing to %.16x…: it was made for another history of the board", c.Size, c.Hash, size, hash)
 	}
 	if size == 0 {
-		return reject(bulletin.CodeWrongPhase, "the voter roll is empty: post its entries before closing it")
+		return reject(CodeWrongPhase, "the voter roll is empty: post its entries before closing it")
 	}
 	if floor := s.manifest.PrivacyFloor(size); floor > size {
-		return reject(bulletin.CodeWrongPhase, "the roll has %d voters but the definition's min_counted is %d: the trustees could never decrypt the tally", size, floor)
+		return reject(CodeWrongPhase, "the roll has %d voters but the definition's min_counted is %d: the trustees could never decrypt the tally", size, floor)
 	}
 	s.roll, s.rollBuilder = s.rollBuilder.Close(), nil
 	return nil
@@ -402,7 +403,7 @@ func (s *State) admitShares(author []byte, m *ceremony.Shares) error {
 		return err
 	}
 	if s.commitments[m.Trustee-1] == nil {
-		return reject(bulletin.CodeWrongPhase, "trustee %d must post its commitments before its shares", m.Trustee)
+		return reject(CodeWrongPhase, "trustee %d must post its commitments before its shares", m.Trustee)
 	}
 	if s.shares[m.Trustee-1] != nil {
 		return reject(bulletin.CodeDuplicate, "trustee %d has already posted its shares", m.Trustee)
@@ -420,7 +421,7 @@ func (s *State) admitVerdict(author []byte, m *ceremony.Verdict) error {
 	}
 	for i := range s.shares {
 		if s.shares[i] == nil {
-			return reject(bulletin.CodeWrongPhase, "a verdict needs every trustee's shares; trustee %d has not posted them", i+1)
+			return reject(CodeWrongPhase, "a verdict needs every trustee's shares; trustee %d has not posted them", i+1)
 		}
 	}
 	if s.verdicts[m.Trustee-1] != nil {
@@ -428,19 +429,28 @@ func (s *State) admitVerdict(author []byte, m *ceremony.Verdict) error {
 	}
 	s.verdicts[m.Trustee-1] = m
 	if !m.Accept {
-		s.complaints = ceremony.CheckVerdicts(s.manifestHash[:], len(s.verdicts), nonNil(s.verdicts))
+		s.complaints = complaintsOf(s.verdicts)
 	}
 	return nil
 }
 
-func nonNil[T any](xs []*T) []*T {
-	out := make([]*T, 0, len(xs))
-	for _, x := range xs {
-		if x != nil {
-			out = append(out, x)
+// complaintsOf returns the accusations of the verdicts posted so far, as a
+// *ceremony.ComplaintError, or nil if none complains. (CheckVerdicts
+// would say that the set of verdicts is incomplete until the last one.)
+func complaintsOf(verdicts []*ceremony.Verdict) error {
+	var ce ceremony.ComplaintError
+	for _, v := range verdicts {
+		if v == nil {
+			continue
+		}
+		for _, c := range v.Complaints {
+			ce.Complaints = append(ce.Complaints, ceremony.Accusation{By: v.Trustee, Against: c.Against, Reason: c.Reason})
 		}
 	}
-	return out
+	if len(ce.Complaints) == 0 {
+		return nil
+	}
+	return &ce
 }
 
 func (s *State) admitJointKey(author []byte, jk *ceremony.JointKey) error {
@@ -451,22 +461,22 @@ func (s *State) admitJointKey(author []byte, jk *ceremony.JointKey) error {
 		return err
 	}
 	if s.complaints != nil {
-		return reject(bulletin.CodeWrongPhase, "the ceremony failed: %v", s.complaints)
+		return reject(CodeWrongPhase, "the ceremony failed: %v", s.complaints)
 	}
 	if s.roll == nil {
-		return reject(bulletin.CodeWrongPhase, "the registrar has not closed the voter roll yet; the election key binds to it")
+		return reject(CodeWrongPhase, "the registrar has not closed the voter roll yet; the election key binds to it")
 	}
 	for i, v := range s.verdicts {
 		if v == nil {
-			return reject(bulletin.CodeWrongPhase, "trustee %d has not accepted its shares yet", i+1)
+			return reject(CodeWrongPhase, "trustee %d has not accepted its shares yet", i+1)
 		}
 	}
 	m := s.manifest
 	if err := ceremony.CheckVerdicts(s.manifestHash[:], len(m.Trustees), s.verdicts); err != nil {
-		return reject(bulletin.CodeWrongPhase, "the ceremony failed: %v", err)
+		return reject(CodeWrongPhase, "the ceremony failed: %v", err)
 	}
 	if err := ceremony.VerifyJointKey(s.manifestHash[:], m.Threshold, len(m.Trustees), s.commitments, jk); err != nil {
-		return reject(bulletin.CodeBadProof, "joint key does not match the trustees' commitments: %v", err)
+		return reject(CodeBadProof, "joint key does not match the trustees' commitments: %v", err)
 	}
 	coeffs := make([][]*crypto.Element, len(s.commitments))
 	for i, c := range s.commitments {
@@ -474,19 +484,16 @@ func (s *State) admitJointKey(author []byte, jk *ceremony.JointKey) error {
 	}
 	e, err := ballot.NewElection(m, s.roll, jk.PublicKey, coeffs)
 	if err != nil {
-		return reject(bulletin.CodeBadProof, "%v", err)
+		return reject(CodeBadProof, "%v", err)
 	}
 	s.vks = make(map[uint32]*crypto.Element, len(jk.VerificationKeys))
 	for i, vk := range jk.VerificationKeys {
 		s.vks[uint32(i+1)] = vk
 	}
 	s.joint, s.election = jk, e
-	s.sums = make([]*crypto.Ciphertext, m.OptionCount())
-	for i := range s.sums {
-		s.sums[i] = crypto.NewCiphertext()
-	}
+	s.sums = tally.NewAccumulator(m.OptionCount())
 	s.counted = make([]countedBallot, s.roll.Size())
-	s.ciphertexts = newCiphertextLog(len(s.sums))
+	s.ciphertexts = newCiphertextLog(s.sums.Len())
 	s.phase = Ready
 	return nil
 }
@@ -505,7 +512,7 @@ func (s *State) admitClientHash(author []byte, c *ClientHash) error {
 		return reject(bulletin.CodeMalformed, "client hash needs a SHA-256 in 64 lowercase hex digits")
 	}
 	if s.phase >= Closed {
-		return reject(bulletin.CodeWrongPhase, "client builds can only be published before voting closes")
+		return reject(CodeWrongPhase, "client builds can only be published before voting closes")
 	}
 	s.clients = append(s.clients, *c)
 	return nil
@@ -526,12 +533,12 @@ func (s *State) admitPhase(rec *bulletin.Record, p *PhaseChange, bound bool) err
 			return reject(bulletin.CodeMalformed, "only the closing record names a tree head and sums")
 		}
 		if s.phase != Ready {
-			return reject(bulletin.CodeWrongPhase, "voting can open only once the key ceremony is complete and before it closed; the election is %s", s.phase)
+			return reject(CodeWrongPhase, "voting can open only once the key ceremony is complete and before it closed; the election is %s", s.phase)
 		}
 		s.phase = Open
 	case PhaseClosed:
 		if s.phase != Open {
-			return reject(bulletin.CodeWrongPhase, "voting can close only while it is open; the election is %s", s.phase)
+			return reject(CodeWrongPhase, "voting can close only while it is open; the election is %s", s.phase)
 		}
 		if bound {
 			if err := s.checkCloses(rec.Index, p); err != nil {
@@ -553,15 +560,15 @@ func (s *State) admitPhase(rec *bulletin.Record, p *PhaseChange, bound bool) err
 // s.mu, and the tree holds exactly the records before index.
 func (s *State) checkCloses(index uint64, p *PhaseChange) error {
 	if p.Size != int64(index) {
-		return reject(bulletin.CodeStale, "the closing record names the board's first %d records, but %d records precede it here: "+
+		return reject(CodeStale, "the closing record names the board's first %d records, but %d records precede it here: "+
 			"it was made for another history of the board, or records came after the official looked (sync and close again)", p.Size, index)
 	}
 	if root := s.tree.Root(); p.Root != hex.EncodeToString(root[:]) {
-		return reject(bulletin.CodeStale, "the closing record names a board whose first %d records hash to %.16s…, but the records before it here hash to %.16s…: "+
+		return reject(CodeStale, "the closing record names a board whose first %d records hash to %.16s…, but the records before it here hash to %.16s…: "+
 			"it was made for another history of the board (a fork)", p.Size, p.Root, hex.EncodeToString(root[:]))
 	}
-	if sums := tally.SumsHash(s.sums); p.Sums != hex.EncodeToString(sums[:]) {
-		return reject(bulletin.CodeStale, "the closing record names encrypted sums %.16s…, but the ballots counted before it sum to %.16s…", p.Sums, hex.EncodeToString(sums[:]))
+	if sums := tally.SumsHash(s.sums.Sums()); p.Sums != hex.EncodeToString(sums[:]) {
+		return reject(CodeStale, "the closing record names encrypted sums %.16s…, but the ballots counted before it sum to %.16s…", p.Sums, hex.EncodeToString(sums[:]))
 	}
 	return nil
 }
@@ -581,10 +588,10 @@ func (s *State) ballotContext(author []byte) (*ballot.Election, error) {
 // and that author is on the voter roll. The caller holds s.mu.
 func (s *State) checkVoter(author []byte) error {
 	if s.election == nil {
-		return reject(bulletin.CodeWrongPhase, "the election key is not ready; ballots cannot be accepted yet")
+		return reject(CodeWrongPhase, "the election key is not ready; ballots cannot be accepted yet")
 	}
 	if len(author) != ed25519.PublicKeySize || !s.election.Eligible(author) {
-		return reject(bulletin.CodeIneligible, "the credential %x… is not on the voter roll", author[:min(len(author), 8)])
+		return reject(CodeIneligible, "the credential %x… is not on the voter roll", author[:min(len(author), 8)])
 	}
 	return nil
 }
@@ -600,16 +607,16 @@ func (s *State) requireVoter(author, credential []byte, t time.Time, what string
 	// Both bounds are inclusive (docs/spec/election.md §4).
 	const boardTime = "2006-01-02T15:04:05.000Z07:00"
 	if t.Before(m.Opens) {
-		return reject(bulletin.CodeWrongPhase, "voting opens at %s; the board's time is %s", m.Opens.Format(time.RFC3339), t.Format(boardTime))
+		return reject(CodeWrongPhase, "voting opens at %s; the board's time is %s", m.Opens.Format(time.RFC3339), t.Format(boardTime))
 	}
 	if t.After(m.Closes) {
-		return reject(bulletin.CodeWrongPhase, "voting closed at %s; the board's time is %s", m.Closes.Format(time.RFC3339), t.Format(boardTime))
+		return reject(CodeWrongPhase, "voting closed at %s; the board's time is %s", m.Closes.Format(time.RFC3339), t.Format(boardTime))
 	}
 	if err := s.checkVoter(author); err != nil {
 		return err
 	}
 	if !bytes.Equal(author, credential) {
-		return reject(bulletin.CodeUnauthorized, "the ballot names another credential than the one that signed it")
+		return reject(CodeUnauthorized, "the ballot names another credential than the one that signed it")
 	}
 	return nil
 }
@@ -629,11 +636,11 @@ func (s *State) admitBallot(index uint64, author []byte, t time.Time, code ballo
 	}
 	key := [32]byte(author)
 	if later, ok := s.prevRefs[prevKey{key, code}]; ok {
-		return reject(bulletin.CodeWrongOrder, "record %d, a later ballot from the same device, already follows this one; casting it now would wrongly replace that later ballot", later)
+		return reject(CodeWrongOrder, "record %d, a later ballot from the same device, already follows this one; casting it now would wrongly replace that later ballot", later)
 	}
 	cts := flatten(b)
-	if len(cts) != len(s.sums) {
-		return reject(bulletin.CodeMalformed, "the ballot has %d options, the election %d", len(cts), len(s.sums))
+	if len(cts) != s.sums.Len() {
+		return reject(bulletin.CodeMalformed, "the ballot has %d options, the election %d", len(cts), s.sums.Len())
 	}
 	encs := b.EncodedCiphertexts()
 	nonces := make([]nonce, len(encs))
@@ -646,27 +653,31 @@ func (s *State) admitBallot(index uint64, author []byte, t time.Time, code ballo
 	entry, _ := s.roll.Entry(author)
 	prev := s.counted[entry]
 	revote := prev.index != 0
-	var old [][]byte
+	var old []*crypto.Ciphertext
 	if revote {
-		var err error
-		if old, err = s.ciphertexts.get(prev.slot); err != nil {
+		oldEncs, err := s.ciphertexts.get(prev.slot)
+		if err != nil {
 			return err
+		}
+		old = make([]*crypto.Ciphertext, len(oldEncs))
+		for i, enc := range oldEncs {
+			if old[i], err = new(crypto.Ciphertext).SetBytes(enc); err != nil {
+				panic(fmt.Sprintf("election: a stored ciphertext of record %d does not decode: %v", prev.index, err))
+			}
 		}
 	}
 	slot, err := s.ciphertexts.add(encs)
 	if err != nil {
 		return err
 	}
-	for i, enc := range old {
-		c, err := new(crypto.Ciphertext).SetBytes(enc)
-		if err != nil {
-			panic(fmt.Sprintf("election: a stored ciphertext of record %d does not decode: %v", prev.index, err))
-		}
-		s.sums[i].A.Subtract(&s.sums[i].A, &c.A)
-		s.sums[i].B.Subtract(&s.sums[i].B, &c.B)
+	if revote {
+		err = s.sums.Subtract(old)
 	}
-	for i, c := range cts {
-		s.sums[i].Add(s.sums[i], c)
+	if err == nil {
+		err = s.sums.Add(cts)
+	}
+	if err != nil { // the lengths were checked above, and no ciphertext is nil
+		panic("election: " + err.Error())
 	}
 	if revote {
 		s.superseded[prev.index] = replacement{index: index, time: t}
@@ -790,7 +801,7 @@ func (s *State) admitPartial(author []byte, p *PartialRecord) error {
 // record (CloseHash, in hex). The caller holds s.mu.
 func (s *State) checkClose(named string) error {
 	if want := hex.EncodeToString(s.closed.hash[:]); named != want {
-		return reject(bulletin.CodeStale, "the partial decryption names the closing record %.16s…, but this board was closed by record %d (%.16s…): it decrypts the sums of another history", named, s.closed.index, want)
+		return reject(CodeStale, "the partial decryption names the closing record %.16s…, but this board was closed by record %d (%.16s…): it decrypts the sums of another history", named, s.closed.index, want)
 	}
 	return nil
 }
@@ -800,7 +811,7 @@ func (s *State) checkClose(named string) error {
 // The caller holds s.mu.
 func (s *State) checkPrivacyFloor() error {
 	if n, floor := int64(s.nCounted), s.manifest.PrivacyFloor(s.roll.Size()); n < floor {
-		return reject(bulletin.CodeWrongPhase, "only %d ballots are counted, fewer than the %d the definition requires before anyone decrypts the tally (min_counted, the privacy floor)", n, floor)
+		return reject(CodeWrongPhase, "only %d ballots are counted, fewer than the %d the definition requires before anyone decrypts the tally (min_counted, the privacy floor)", n, floor)
 	}
 	return nil
 }
@@ -817,10 +828,10 @@ func (s *State) admitResult(author []byte, r *ResultRecord) error {
 	}
 	m := s.manifest
 	if len(s.partials) < m.Threshold {
-		return reject(bulletin.CodeWrongPhase, "the result needs %d partial decryptions; %d are on the board", m.Threshold, len(s.partials))
+		return reject(CodeWrongPhase, "the result needs %d partial decryptions; %d are on the board", m.Threshold, len(s.partials))
 	}
-	if err := tally.VerifyResult(s.election.BaseHash[:], m.Threshold, s.sums, s.vks, s.partialList, r.Tally); err != nil {
-		return reject(bulletin.CodeBadProof, "the result does not follow from the board: %v", err)
+	if err := tally.VerifyResult(s.election.BaseHash[:], m.Threshold, s.sums.Sums(), s.vks, s.partialList, r.Tally); err != nil {
+		return reject(CodeBadProof, "the result does not follow from the board: %v", err)
 	}
 	s.result = r.Tally
 	s.phase = Tallied
@@ -838,42 +849,42 @@ func (s *State) VerifyProofs(typ string, author []byte, v any) error {
 	switch v := v.(type) {
 	case *ceremony.Commitments:
 		if m == nil {
-			return reject(bulletin.CodeWrongPhase, "no election is defined yet")
+			return reject(CodeWrongPhase, "no election is defined yet")
 		}
 		if err := ceremony.VerifyCommitments(s.manifestHash[:], m.Threshold, len(m.Trustees), v); err != nil {
-			return reject(bulletin.CodeBadProof, "%v", err)
+			return reject(CodeBadProof, "%v", err)
 		}
 	case *ceremony.Shares:
 		if m == nil {
-			return reject(bulletin.CodeWrongPhase, "no election is defined yet")
+			return reject(CodeWrongPhase, "no election is defined yet")
 		}
 		if err := ceremony.VerifyShares(s.manifestHash[:], len(m.Trustees), v); err != nil {
-			return reject(bulletin.CodeBadProof, "%v", err)
+			return reject(CodeBadProof, "%v", err)
 		}
 	case *ballot.EncryptedBallot:
 		if err := s.checkVoter(author); err != nil {
 			return err
 		}
 		if err := ballot.VerifyBallot(s.election, v, author); err != nil {
-			return reject(bulletin.CodeBadProof, "%v", err)
+			return reject(CodeBadProof, "%v", err)
 		}
 	case *ballot.ChallengedBallot:
 		if err := s.checkVoter(author); err != nil {
 			return err
 		}
 		if err := ballot.VerifyChallenge(s.election, v); err != nil {
-			return reject(bulletin.CodeBadProof, "%v", err)
+			return reject(CodeBadProof, "%v", err)
 		}
 	case *PartialRecord:
 		if s.phase < Closed {
-			return reject(bulletin.CodeWrongPhase, "partial decryptions are accepted only after voting closes; the election is %s", s.phase)
+			return reject(CodeWrongPhase, "partial decryptions are accepted only after voting closes; the election is %s", s.phase)
 		}
 		vk, ok := s.vks[v.Partial.Trustee]
 		if !ok {
-			return reject(bulletin.CodeUnauthorized, "no trustee %d in this election", v.Partial.Trustee)
+			return reject(CodeUnauthorized, "no trustee %d in this election", v.Partial.Trustee)
 		}
-		if err := tally.VerifyPartial(s.election.BaseHash[:], vk, s.sums, v.Partial); err != nil {
-			return reject(bulletin.CodeBadProof, "%v", err)
+		if err := tally.VerifyPartial(s.election.BaseHash[:], vk, s.sums.Sums(), v.Partial); err != nil {
+			return reject(CodeBadProof, "%v", err)
 		}
 	}
 	return nil
@@ -1029,15 +1040,15 @@ func (s *State) JointKey() *ceremony.JointKey {
 }
 
 // Sums returns copies of the per-option encrypted sums of the counted
-// ballots, contest by contest, option by option.
+// ballots, contest by contest, option by option, or nil before the
+// election is defined.
 func (s *State) Sums() []*crypto.Ciphertext {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]*crypto.Ciphertext, len(s.sums))
-	for i, c := range s.sums {
-		out[i] = new(crypto.Ciphertext).Set(c)
+	if s.sums == nil {
+		return nil
 	}
-	return out
+	return s.sums.Sums()
 }
 
 // Partials returns the partial decryptions posted so far, in board order.
@@ -1121,6 +1132,31 @@ func (s *State) CountedBallots() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.nCounted
+}
+
+// CheckPrivacyFloor returns nil if enough ballots count for their tally
+// to be decrypted: at least the definition's min_counted for the closed
+// roll (ballot.Manifest.PrivacyFloor). Otherwise it returns the refusal
+// (code CodeWrongPhase) that a partial decryption would meet on the board.
+func (s *State) CheckPrivacyFloor() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.roll == nil {
+		return reject(CodeWrongPhase, "the voter roll is not closed; no tally can be decrypted before it is")
+	}
+	return s.checkPrivacyFloor()
+}
+
+// Closing returns the hash (CloseHash) of the official's closing record,
+// by which partial decryptions name it, and its index; ok is false before
+// voting closes.
+func (s *State) Closing() (hash [32]byte, index uint64, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed == nil {
+		return hash, 0, false
+	}
+	return s.closed.hash, s.closed.index, true
 }
 
 // Result returns the posted result, or nil.

@@ -81,7 +81,7 @@ func (s *State) checkBoard(m *ballot.Manifest) error {
 		if v, err := note.NewVerifier(s.boardKey); err == nil {
 			name = v.Name()
 		}
-		return reject(bulletin.CodeUnauthorized, "the definition is for the board %q (key %s), not this board %q", m.Board.Origin, m.Board.Key, name)
+		return reject(CodeUnauthorized, "the definition is for the board %q (key %s), not this board %q", m.Board.Origin, m.Board.Key, name)
 	}
 	return nil
 }

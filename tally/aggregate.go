@@ -32,12 +32,12 @@ var (
 // Accumulator sums the ciphertext vectors of ballots position by position
 // (docs/spec/tally.md §2). Because exponential ElGamal is additively
 // homomorphic, position k of the sum encrypts the sum of the ballots' values
-// at position k. The zero Accumulator is not usable; call NewAccumulator.
-// An Accumulator is not safe for concurrent use; to aggregate in parallel,
-// use one per goroutine and Merge them.
+// at position k. A ballot added can be taken back out with Subtract, as
+// when a re-vote supersedes it (docs/spec/election.md §4, ballot). The zero
+// Accumulator is not usable; call NewAccumulator. An Accumulator is not safe
+// for concurrent use.
 type Accumulator struct {
-	sums  []*crypto.Ciphertext
-	count uint64
+	sums []*crypto.Ciphertext
 }
 
 // NewAccumulator returns an Accumulator for vectors of the given length,
@@ -57,38 +57,44 @@ func NewAccumulator(length int) *Accumulator {
 // Len returns the vector length L.
 func (a *Accumulator) Len() int { return len(a.sums) }
 
-// Count returns the number of ballots added, including those merged in.
-func (a *Accumulator) Count() uint64 { return a.count }
-
 // Add adds one ballot's ciphertext vector. It returns an error wrapping
 // ErrLengthMismatch if the ballot does not have length Len, or an error if
 // it holds a nil ciphertext; on error the Accumulator is unchanged.
 func (a *Accumulator) Add(ballot []*crypto.Ciphertext) error {
-	if len(ballot) != len(a.sums) {
-		return fmt.Errorf("tally: add ballot: %w: %d ciphertexts, want %d", ErrLengthMismatch, len(ballot), len(a.sums))
-	}
-	for k, c := range ballot {
-		if c == nil {
-			return fmt.Errorf("tally: add ballot: nil ciphertext at position %d", k)
-		}
+	if err := a.check(ballot); err != nil {
+		return fmt.Errorf("tally: add ballot: %w", err)
 	}
 	for k, c := range ballot {
 		a.sums[k].Add(a.sums[k], c)
 	}
-	a.count++
 	return nil
 }
 
-// Merge adds the sums and count of b into a. It returns an error wrapping
-// ErrLengthMismatch if the lengths differ; on error a is unchanged.
-func (a *Accumulator) Merge(b *Accumulator) error {
-	if len(b.sums) != len(a.sums) {
-		return fmt.Errorf("tally: merge: %w: length %d, want %d", ErrLengthMismatch, len(b.sums), len(a.sums))
+// Subtract takes one ballot's ciphertext vector, added before, back out of
+// the sums. It returns the errors of Add; on error the Accumulator is
+// unchanged. It cannot tell whether the ballot was added: subtracting one
+// that was not leaves sums that encrypt no total.
+func (a *Accumulator) Subtract(ballot []*crypto.Ciphertext) error {
+	if err := a.check(ballot); err != nil {
+		return fmt.Errorf("tally: subtract ballot: %w", err)
 	}
-	for k := range a.sums {
-		a.sums[k].Add(a.sums[k], b.sums[k])
+	for k, c := range ballot {
+		a.sums[k].Subtract(a.sums[k], c)
 	}
-	a.count += b.count
+	return nil
+}
+
+// check returns the error of Add and Subtract for a ballot that cannot be
+// summed.
+func (a *Accumulator) check(ballot []*crypto.Ciphertext) error {
+	if len(ballot) != len(a.sums) {
+		return fmt.Errorf("%w: %d ciphertexts, want %d", ErrLengthMismatch, len(ballot), len(a.sums))
+	}
+	for k, c := range ballot {
+		if c == nil {
+			return fmt.Errorf("nil ciphertext at position %d", k)
+		}
+	}
 	return nil
 }
 

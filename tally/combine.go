@@ -171,26 +171,24 @@ func selectPartials(ctx []byte, sums []*crypto.Ciphertext, vks map[uint32]*crypt
 }
 
 // combine returns M_k = Σ_{j∈used} λ_j·M_{j,k} for every position k
-// (docs/spec/tally.md §6).
+// (docs/spec/tally.md §6), each by crypto.CombinePartials.
 func (s *selection) combine(used []uint32, n int) ([]*crypto.Element, error) {
-	lambdas := make([]*crypto.Scalar, len(used))
-	for i, j := range used {
-		l, err := crypto.LagrangeCoefficient(j, used)
-		if err != nil {
-			return nil, fmt.Errorf("lagrange coefficient of trustee %d: %w", j, err)
-		}
-		lambdas[i] = l
-	}
 	out := make([]*crypto.Element, n)
+	errs := make([]error, n)
 	parallel.Ranges(n, func(lo, hi int) {
 		points := make([]*crypto.Element, len(used))
 		for k := lo; k < hi; k++ {
 			for i, j := range used {
 				points[i] = s.accepted[j].Shares[k]
 			}
-			out[k] = crypto.NewElement().VarTimeMultiScalarMult(lambdas, points)
+			out[k], errs[k] = crypto.CombinePartials(used, points)
 		}
 	})
+	for k, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("position %d: %w", k, err)
+		}
+	}
 	return out, nil
 }
 

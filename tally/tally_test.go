@@ -101,8 +101,8 @@ func TestAccumulator(t *testing.T) {
 
 	t.Run("empty", func(t *testing.T) {
 		acc := tally.NewAccumulator(4)
-		if acc.Len() != 4 || acc.Count() != 0 {
-			t.Fatalf("Len, Count = %d, %d, want 4, 0", acc.Len(), acc.Count())
+		if acc.Len() != 4 {
+			t.Fatalf("Len = %d, want 4", acc.Len())
 		}
 		for k, c := range acc.Sums() {
 			if c.Equal(crypto.NewCiphertext()) != 1 {
@@ -113,9 +113,6 @@ func TestAccumulator(t *testing.T) {
 
 	t.Run("sums", func(t *testing.T) {
 		acc, want := e.testBallots(t, 7, 20, 5, 4)
-		if acc.Count() != 20 {
-			t.Errorf("Count = %d, want 20", acc.Count())
-		}
 		sk, err := crypto.NewPrivateKey(e.secret)
 		if err != nil {
 			t.Fatal(err)
@@ -133,44 +130,69 @@ func TestAccumulator(t *testing.T) {
 		acc, _ := e.testBallots(t, 8, 3, 3, 1)
 		before := acc.Sums()
 		one, _ := e.pk.Encrypt(1)
-		for _, bad := range [][]*crypto.Ciphertext{
-			nil,
-			{one, one},
-			{one, one, one, one},
-		} {
-			if err := acc.Add(bad); !errors.Is(err, tally.ErrLengthMismatch) {
-				t.Errorf("Add(%d ciphertexts) = %v, want ErrLengthMismatch", len(bad), err)
+		for name, op := range map[string]func([]*crypto.Ciphertext) error{"Add": acc.Add, "Subtract": acc.Subtract} {
+			for _, bad := range [][]*crypto.Ciphertext{
+				nil,
+				{one, one},
+				{one, one, one, one},
+			} {
+				if err := op(bad); !errors.Is(err, tally.ErrLengthMismatch) {
+					t.Errorf("%s(%d ciphertexts) = %v, want ErrLengthMismatch", name, len(bad), err)
+				}
 			}
-		}
-		if err := acc.Add([]*crypto.Ciphertext{one, nil, one}); err == nil {
-			t.Error("Add with a nil ciphertext succeeded")
-		}
-		if err := acc.Merge(tally.NewAccumulator(2)); !errors.Is(err, tally.ErrLengthMismatch) {
-			t.Errorf("Merge of length 2 = %v, want ErrLengthMismatch", err)
+			if err := op([]*crypto.Ciphertext{one, nil, one}); err == nil {
+				t.Errorf("%s with a nil ciphertext succeeded", name)
+			}
 		}
 		for k, c := range acc.Sums() {
 			if c.Equal(before[k]) != 1 {
 				t.Errorf("sum %d changed by a rejected ballot", k)
 			}
 		}
-		if acc.Count() != 3 {
-			t.Errorf("Count = %d after rejected ballots, want 3", acc.Count())
-		}
 	})
 
-	t.Run("merge", func(t *testing.T) {
-		a, _ := e.testBallots(t, 9, 4, 3, 2)
-		b, _ := e.testBallots(t, 10, 5, 3, 2)
-		sa, sb := a.Sums(), b.Sums()
-		if err := a.Merge(b); err != nil {
+	t.Run("subtract", func(t *testing.T) {
+		// Adding a ballot and then subtracting it, as a re-vote does with
+		// the ballot it supersedes, leaves the sums of the others.
+		acc, want := e.testBallots(t, 9, 4, 3, 2)
+		before := acc.Sums()
+		b := make([]*crypto.Ciphertext, 3)
+		for k := range b {
+			b[k], _ = e.pk.Encrypt(uint64(k + 1))
+		}
+		if err := acc.Add(b); err != nil {
 			t.Fatal(err)
 		}
-		if a.Count() != 9 {
-			t.Errorf("Count after Merge = %d, want 9", a.Count())
+		if err := acc.Subtract(b); err != nil {
+			t.Fatal(err)
 		}
-		for k, c := range a.Sums() {
-			if c.Equal(crypto.NewCiphertext().Add(sa[k], sb[k])) != 1 {
-				t.Errorf("merged sum %d is not the sum of the parts", k)
+		for k, c := range acc.Sums() {
+			if c.Equal(before[k]) != 1 {
+				t.Errorf("sum %d after Add and Subtract of a ballot is not the sum before", k)
+			}
+		}
+		// Each position subtracts on its own: adding (1, 1, 1) and then
+		// subtracting (the same 1, a 0, the same 1) adds 1 at position 1.
+		sk, err := crypto.NewPrivateKey(e.secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		one, _ := e.pk.Encrypt(1)
+		if err := acc.Add([]*crypto.Ciphertext{one, one, one}); err != nil {
+			t.Fatal(err)
+		}
+		zero, _ := e.pk.Encrypt(0)
+		if err := acc.Subtract([]*crypto.Ciphertext{one, zero, one}); err != nil {
+			t.Fatal(err)
+		}
+		solver := crypto.NewDlogSolver(16)
+		for k, c := range acc.Sums() {
+			w := want[k]
+			if k == 1 {
+				w++
+			}
+			if v, err := solver.Solve(sk.Decrypt(c)); err != nil || v != w {
+				t.Errorf("sum %d decrypts to %d, %v, want %d", k, v, err, w)
 			}
 		}
 	})

@@ -1,56 +1,44 @@
 package tally_test
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/hex"
+	"encoding/binary"
+	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/crypto/cryptotest"
+	"github.com/evote/evote/internal/specvectors"
 	"github.com/evote/evote/tally"
 	"github.com/evote/evote/tally/tallytest"
 )
 
-var update = flag.Bool("update", false, "regenerate testdata/vectors.txt")
+var _ = flag.Bool("update", false, "rewrite the vector files of docs/spec/vectors")
 
-const vectorsFile = "testdata/vectors.txt"
+// tallyVector is the election of the tally vectors: its context,
+// threshold, verification keys, sums and partial decryptions in board
+// order.
+type tallyVector struct {
+	ctx      []byte
+	t        int
+	vks      map[uint32]*crypto.Element
+	sums     []*crypto.Ciphertext
+	partials []*tally.PartialDecryption
+	counts   []uint64
+}
 
-const vectorsHeader = `# Tally test vectors for docs/spec/tally.md.
-#
-# Blocks of "key: value" lines separated by blank lines; one runner,
-# TestVectors in vectors_test.go; regenerate with -update. Randomness comes
-# from cryptotest.NewReader(seed) = SHAKE128(seed), 64 bytes per scalar:
-# the t coefficients of the sharing polynomial F, then each ballot value's
-# encryption randomness (ballot by ballot, position by position), then the
-# proof nonces of each honest partial decryption in the order listed.
-# Keys:
-#   seed:     the random stream
-#   ctx:      hex context (the election base hash)
-#   t, n:     threshold and number of trustees
-#   vk:       trustee index, then VK_j = F(j)·G in hex
-#   sum:      position, then the aggregated ciphertext A || B in hex
-#   sums-hash: SumsHash (§2) of the sums, in hex
-#   partial:  a partial decryption in canonical JSON (§4), in the order given
-#             to Combine; some are deliberately invalid
-#   result:   the canonical JSON result (§6) of Combine
-#   counts:   the plaintext sums, for reference
-`
-
-// vectorBlock builds the one vector block from its seed: 5 trustees, t = 3,
-// 7 ballots of 3 positions with values in [0, 2]. The partials are, in
-// order: 4, 2 with share 1 replaced by G, 1, 1 relabelled as 9, 4 again, 3.
-// Trustee 5 is absent.
-func vectorBlock(t *testing.T, seed string) string {
+// newTallyVector builds the election of the vectors from its seed: 5
+// trustees, t = 3, 7 ballots of 3 positions with values in [0, 2]. The
+// partials are, in order: 4, 2 with share 1 replaced by G, 1, 1 relabelled
+// as 9, 4 again, 3. Trustee 5 is absent.
+func newTallyVector(t *testing.T, seed string) *tallyVector {
 	const n, th, l, nb = 5, 3, 3, 7
 	rd := cryptotest.NewReader([]byte(seed))
-	ctx := []byte("evote/v1 tally test vector base hash")
+	v := &tallyVector{ctx: []byte("evote/v1 tally test vector base hash"), t: th, vks: map[uint32]*crypto.Element{}, counts: make([]uint64, l)}
 	coeffs := make([]*crypto.Scalar, th)
 	for i := range coeffs {
 		coeffs[i] = cryptotest.Scalar(rd)
@@ -64,32 +52,30 @@ func vectorBlock(t *testing.T, seed string) string {
 		return s
 	}
 	shares := map[uint32]*crypto.Scalar{}
-	vks := map[uint32]*crypto.Element{}
 	for j := uint32(1); j <= n; j++ {
 		shares[j] = f(j)
-		vks[j] = crypto.NewElement().ScalarBaseMult(shares[j])
+		v.vks[j] = crypto.NewElement().ScalarBaseMult(shares[j])
 	}
 	pk, err := crypto.PublicKeyFromElement(crypto.NewElement().ScalarBaseMult(f(0)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	acc := tally.NewAccumulator(l)
-	counts := make([]uint64, l)
 	for b := range nb {
 		ballot := make([]*crypto.Ciphertext, l)
 		for k := range ballot {
-			v := uint64((b*b + 2*k + b*k) % 3)
-			counts[k] += v
-			ballot[k], _ = cryptotest.Encrypt(pk, v, rd)
+			x := uint64((b*b + 2*k + b*k) % 3)
+			v.counts[k] += x
+			ballot[k], _ = cryptotest.Encrypt(pk, x, rd)
 		}
 		if err := acc.Add(ballot); err != nil {
 			t.Fatal(err)
 		}
 	}
-	sums := acc.Sums()
+	v.sums = acc.Sums()
 	honest := map[uint32]*tally.PartialDecryption{}
 	for _, j := range []uint32{4, 2, 1, 3} {
-		p, err := tallytest.NewPartialDecryption(ctx, j, shares[j], sums, rd)
+		p, err := tallytest.NewPartialDecryption(v.ctx, j, shares[j], v.sums, rd)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,139 +85,292 @@ func vectorBlock(t *testing.T, seed string) string {
 	bad.Shares[1] = crypto.NewGeneratorElement()
 	relabelled := clonePartial(honest[1])
 	relabelled.Trustee = 9
-	partials := []*tally.PartialDecryption{honest[4], bad, honest[1], relabelled, honest[4], honest[3]}
-	r, err := tally.Combine(ctx, th, sums, vks, partials, crypto.NewDlogSolver(nb*2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(r.Counts, counts) {
-		t.Fatalf("vector counts %v, want %v", r.Counts, counts)
-	}
+	v.partials = []*tally.PartialDecryption{honest[4], bad, honest[1], relabelled, honest[4], honest[3]}
+	return v
+}
 
-	var b strings.Builder
-	fmt.Fprintf(&b, "seed: %s\nctx: %x\nt: %d\nn: %d\n", seed, ctx, th, n)
-	for j := uint32(1); j <= n; j++ {
-		fmt.Fprintf(&b, "vk: %d %x\n", j, vks[j].Bytes())
+// write writes the inputs that readTallyVector reads, with the partials
+// given.
+func (v *tallyVector) write(t *testing.T, w *specvectors.Writer, partials []*tally.PartialDecryption) {
+	w.Input("ctx", v.ctx)
+	w.Input("t", v.t)
+	for j := uint32(1); j <= uint32(len(v.vks)); j++ {
+		w.Input("vk", fmt.Sprintf("%d %x", j, v.vks[j].Bytes()))
 	}
-	for k, c := range sums {
-		fmt.Fprintf(&b, "sum: %d %x\n", k, c.Bytes())
+	for _, c := range v.sums {
+		w.Input("sum", c.Bytes())
 	}
-	fmt.Fprintf(&b, "sums-hash: %x\n", tally.SumsHash(sums))
 	for _, p := range partials {
 		enc, err := p.Marshal()
 		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintf(&b, "partial: %s\n", enc)
-	}
-	enc, err := r.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(&b, "result: %s\ncounts: %s\n", enc, strings.Trim(fmt.Sprint(counts), "[]"))
-	return b.String()
-}
-
-func TestVectors(t *testing.T) {
-	want := vectorsHeader + "\n" + vectorBlock(t, "tally 0")
-	if *update {
-		if err := os.WriteFile(vectorsFile, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile(vectorsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != want {
-		t.Errorf("%s is out of date with the code; regenerate with -update and review the diff", vectorsFile)
-	}
-
-	// Check every block from the file alone, as an independent verifier.
-	for i, block := range strings.Split(string(got), "\n\n")[1:] {
-		t.Run(strconv.Itoa(i), func(t *testing.T) { checkVectorBlock(t, block) })
+		w.Input("partial", string(enc))
 	}
 }
 
-func checkVectorBlock(t *testing.T, block string) {
-	var (
-		ctx      []byte
-		th       int
-		vks      = map[uint32]*crypto.Element{}
-		sums     []*crypto.Ciphertext
-		partials []*tally.PartialDecryption
-		result   []byte
-		sumsHash string
-	)
-	sc := bufio.NewScanner(strings.NewReader(block))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		key, val, ok := strings.Cut(sc.Text(), ": ")
-		if !ok {
-			t.Fatalf("bad line %q", sc.Text())
+// readTallyVector reads the inputs of a combine or verify-result vector.
+func readTallyVector(t *testing.T, v *specvectors.Vector) *tallyVector {
+	tv := &tallyVector{ctx: v.Hex("ctx"), t: int(v.Uint("t")), vks: map[uint32]*crypto.Element{}}
+	for _, s := range v.Strings("vk") {
+		var j uint32
+		var h string
+		if _, err := fmt.Sscanf(s, "%d %s", &j, &h); err != nil {
+			t.Fatalf("vk %q: %v", s, err)
 		}
-		var err error
-		switch key {
-		case "ctx":
-			ctx, err = hex.DecodeString(val)
-		case "t":
-			th, err = strconv.Atoi(val)
-		case "vk":
-			var j uint32
-			var h string
-			if _, err = fmt.Sscanf(val, "%d %s", &j, &h); err == nil {
-				var b []byte
-				if b, err = hex.DecodeString(h); err == nil {
-					vks[j], err = crypto.NewElement().SetCanonicalBytes(b)
-				}
-			}
-		case "sum":
-			var k int
-			var h string
-			if _, err = fmt.Sscanf(val, "%d %s", &k, &h); err == nil && k == len(sums) {
-				var b []byte
-				if b, err = hex.DecodeString(h); err == nil {
-					var c *crypto.Ciphertext
-					c, err = crypto.NewCiphertext().SetBytes(b)
-					sums = append(sums, c)
-				}
-			}
-		case "partial":
-			var p *tally.PartialDecryption
-			p, err = tally.ParsePartialDecryption([]byte(val))
-			partials = append(partials, p)
-		case "sums-hash":
-			sumsHash = val
-		case "result":
-			result = []byte(val)
-		}
+		e, err := crypto.NewElement().SetCanonicalBytes(hexOf(t, h))
 		if err != nil {
-			t.Fatalf("%s: %v", key, err)
+			t.Fatalf("vk %q: %v", s, err)
 		}
+		tv.vks[j] = e
 	}
-	if got := hex.EncodeToString(func() []byte { h := tally.SumsHash(sums); return h[:] }()); got != sumsHash {
-		t.Errorf("SumsHash = %s, want %s", got, sumsHash)
-	}
-	var maxCount uint64
-	if r, err := tally.ParseResult(result); err != nil {
-		t.Fatal(err)
-	} else {
-		maxCount = slices.Max(r.Counts)
-		if err := tally.VerifyResult(ctx, th, sums, vks, partials, r); err != nil {
-			t.Errorf("VerifyResult: %v", err)
+	for _, s := range v.Strings("sum") {
+		c, err := crypto.NewCiphertext().SetBytes(hexOf(t, s))
+		if err != nil {
+			t.Fatalf("sum: %v", err)
 		}
+		tv.sums = append(tv.sums, c)
 	}
-	r, err := tally.Combine(ctx, th, sums, vks, partials, crypto.NewDlogSolver(maxCount))
+	for _, s := range v.Strings("partial") {
+		p, err := tally.ParsePartialDecryption([]byte(s))
+		if err != nil {
+			t.Fatalf("partial: %v", err)
+		}
+		tv.partials = append(tv.partials, p)
+	}
+	return tv
+}
+
+func hexOf(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := specvectors.DecodeHex(s)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return b
+}
+
+// tallyOutcome is the outcome of Combine or VerifyResult.
+func tallyOutcome(err error) []string {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, tally.ErrNotEnoughPartials):
+		return []string{"not-enough-partials"}
+	case errors.Is(err, tally.ErrResultMismatch):
+		return []string{"mismatch"}
+	case errors.Is(err, tally.ErrInvalidEncoding):
+		return []string{"malformed"}
+	}
+	return []string{err.Error()}
+}
+
+// combine runs Combine with a solver bounded by the number of ballots ×
+// the largest value (7 × 2) of the vectors.
+func (v *tallyVector) combine() (*tally.Result, error) {
+	return tally.Combine(v.ctx, v.t, v.sums, v.vks, v.partials, crypto.NewDlogSolver(14))
+}
+
+// combineOutputs lists the outputs of a combination.
+func combineOutputs(t testing.TB, e specvectors.Expecter, sums []*crypto.Ciphertext, r *tally.Result) {
+	t.Helper()
+	enc, err := r.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := tally.SumsHash(sums)
+	e.Expect("sums-hash", h[:])
+	e.Expect("result", string(enc))
+	e.Expect("counts", strings.Trim(fmt.Sprint(r.Counts), "[]"))
+}
+
+// TestTallyVectors runs docs/spec/vectors/tally.txt (docs/spec/tally.md):
+// the decryption share contexts, sums hash, selection, combination and
+// result of a small election, and results that do not verify.
+func TestTallyVectors(t *testing.T) {
+	specvectors.Generated(t, "tally.txt", generateTallyVectors(t))
+	specvectors.Run(t, "tally.txt", func(t *testing.T, v *specvectors.Vector) {
+		switch op := v.String("op"); op {
+		case "share-ctx":
+			ctx, j, k := v.Hex("ctx"), v.Uint("trustee"), v.Uint("position")
+			want := append([]byte("evote/v1/tally/decryption-share\x00"), binary.BigEndian.AppendUint64(nil, uint64(len(ctx)))...)
+			want = binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(append(want, ctx...), uint32(j)), uint32(k))
+			got := tally.ShareContext(ctx, uint32(j), int(k))
+			if !bytes.Equal(got, want) {
+				t.Errorf("ShareContext = %x, its definition gives %x", got, want)
+			}
+			v.Expect("context", got)
+		case "combine":
+			tv := readTallyVector(t, v)
+			r, err := tv.combine()
+			if !v.Outcome(tallyOutcome(err)...) {
+				return
+			}
+			want, err := tally.ParseResult([]byte(v.Peek("result")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tally.VerifyResult(tv.ctx, tv.t, tv.sums, tv.vks, tv.partials, want); err != nil {
+				t.Errorf("VerifyResult(the expected result) = %v", err)
+			}
+			combineOutputs(t, v, tv.sums, r)
+		case "verify-result":
+			tv := readTallyVector(t, v)
+			r, err := tally.ParseResult([]byte(v.String("result")))
+			if err == nil {
+				err = tally.VerifyResult(tv.ctx, tv.t, tv.sums, tv.vks, tv.partials, r)
+			}
+			v.Outcome(tallyOutcome(err)...)
+		case "parse-partial":
+			p, err := tally.ParsePartialDecryption([]byte(v.String("partial")))
+			if v.Outcome(tallyOutcome(err)...) {
+				v.Expect("trustee", p.Trustee)
+			}
+		default:
+			t.Fatalf("unknown op %q", op)
+		}
+	})
+}
+
+func generateTallyVectors(t *testing.T) []byte {
+	w := specvectors.NewWriter(`Tally: decryption share contexts, sums, selection, combination and
+result (docs/spec/tally.md). Format: docs/spec/vectors.md.
+Runner: TestTallyVectors (tally); regenerate with
+  go test ./tally -run TestTallyVectors -update
+The election of combine and verify-result: 5 trustees, t = 3, 7 ballots of
+3 positions with values in [0, 2]; its secrets come from
+cryptotest.NewReader("tally 0") = SHAKE128, 64 bytes a scalar: the t
+coefficients of the sharing polynomial F, then each ballot value's
+encryption randomness, then the proof nonces of each honest partial
+decryption in the order listed. The partials are, in board order: trustee
+4; trustee 2 with share 1 replaced by G (invalid proof at position 1);
+trustee 1; trustee 1's partial relabelled 9 (unknown trustee); trustee 4
+again (duplicate); trustee 3. Trustee 5 is absent.
+
+Inputs:
+  op:        share-ctx | combine | verify-result | parse-partial
+  ctx:       the election context (the base hash in an election), hex
+  trustee, position: (share-ctx) j and k
+  t:         the threshold
+  vk:        (repeated) a trustee index, a space, VK_j = F(j)·G
+  sum:       (repeated, in position order) the aggregated ciphertext A || B
+  partial:   (repeated, in board order) a partial decryption, canonical JSON (§4)
+  result:    (verify-result) a result to check
+Outputs:
+  context:   (share-ctx) ctx_{j,k} of §3
+  sums-hash: SumsHash of the sums (§2)
+  result:    the canonical result (§6) of the combination
+  counts:    its counts, separated by spaces
+  trustee:   (parse-partial) the partial's trustee index
+Rejections:
+  not-enough-partials: fewer than t partials are accepted (§5)
+  mismatch:            (verify-result) the result is not the one of §5–§6
+  malformed:           not the canonical encoding (§4, §6)`)
+	for _, tc := range []struct {
+		ctx  string
+		j, k uint32
+		name string
+	}{
+		{"evote/v1 tally test vector base hash", 1, 0, "share-ctx-1-0"},
+		{"evote/v1 tally test vector base hash", 4, 2, "share-ctx-4-2"},
+		{"another election", 4, 2, "share-ctx-other-election"},
+	} {
+		w.Vector(tc.name)
+		w.Input("op", "share-ctx")
+		w.Input("ctx", []byte(tc.ctx))
+		w.Input("trustee", tc.j)
+		w.Input("position", tc.k)
+		w.Expect("context", tally.ShareContext([]byte(tc.ctx), tc.j, int(tc.k)))
+	}
+
+	tv := newTallyVector(t, "tally 0")
+	r, err := tv.combine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r.Counts, tv.counts) {
+		t.Fatalf("vector counts %v, want %v", r.Counts, tv.counts)
 	}
 	enc, err := r.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(enc, result) {
-		t.Errorf("Combine = %s, want %s", enc, result)
+	w.Vector("tally-0")
+	w.Input("op", "combine")
+	tv.write(t, w, tv.partials)
+	combineOutputs(t, w, tv.sums, r)
+
+	w.Vector("tally-0-two-valid")
+	w.Input("op", "combine")
+	tv.write(t, w, tv.partials[:4])
+	w.Comment("the first four partials of tally-0: trustees 4 and 1 only are accepted")
+	w.Reject("not-enough-partials")
+
+	for _, tc := range []struct {
+		name, comment, old, new string
+	}{
+		{"result-count-changed", "the result of tally-0 with counts 4 12 5 changed to 5 12 5", `"counts":[4,`, `"counts":[5,`},
+		{"result-trustees-changed", "the result of tally-0 naming trustees 1 3 4 as 1 2 4", `"trustees":[1,3,4]`, `"trustees":[1,2,4]`},
+		{"result-rejection-dropped", "the result of tally-0 without the rejection of trustee 9", `{"trustee":9,"reason":"unknown trustee"},`, ``},
+	} {
+		if !strings.Contains(string(enc), tc.old) {
+			t.Fatalf("vector %s: %q is not in %s", tc.name, tc.old, enc)
+		}
+		w.Vector(tc.name)
+		w.Input("op", "verify-result")
+		tv.write(t, w, tv.partials)
+		w.Input("result", strings.Replace(string(enc), tc.old, tc.new, 1))
+		w.Comment(tc.comment)
+		w.Reject("mismatch")
 	}
+
+	p4, err := tv.partials[0].Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, comment, data, reason string
+	}{
+		{"parse-partial-4", "trustee 4's partial of tally-0", string(p4), ""},
+		{"parse-partial-space", "a space after a colon", strings.Replace(string(p4), `"trustee":`, `"trustee": `, 1), "malformed"},
+		{"parse-partial-reordered", "shares after proofs", reorderPartial(t, string(p4)), "malformed"},
+		{"parse-partial-trustee-zero", "trustee 0", strings.Replace(string(p4), `"trustee":4`, `"trustee":0`, 1), "malformed"},
+		{"parse-partial-one-proof-short", "three shares and two proofs", dropLastProof(t, string(p4)), "malformed"},
+	} {
+		w.Vector(tc.name)
+		w.Input("op", "parse-partial")
+		w.Input("partial", tc.data)
+		w.Comment(tc.comment)
+		p, err := tally.ParsePartialDecryption([]byte(tc.data))
+		if got := strings.Join(tallyOutcome(err), ""); got != tc.reason {
+			t.Fatalf("vector %s: the code gives %q, the generator says %q", tc.name, got, tc.reason)
+		}
+		if tc.reason != "" {
+			w.Reject(tc.reason)
+		} else {
+			w.Expect("trustee", p.Trustee)
+		}
+	}
+	return w.Bytes()
+}
+
+// reorderPartial moves the shares member of a partial's encoding after its
+// proofs.
+func reorderPartial(t *testing.T, p string) string {
+	i, j := strings.Index(p, `,"shares":`), strings.Index(p, `,"proofs":`)
+	if i < 0 || j < i {
+		t.Fatalf("unexpected partial %s", p)
+	}
+	return p[:i] + p[j:len(p)-1] + p[i:j] + "}"
+}
+
+// dropLastProof removes the last proof of a partial's encoding.
+func dropLastProof(t *testing.T, p string) string {
+	i := strings.LastIndex(p, `,"`)
+	if i < strings.Index(p, `"proofs":`) {
+		t.Fatalf("unexpected partial %s", p)
+	}
+	return p[:i] + "]}"
 }
 
 func TestTallytestTwin(t *testing.T) {

@@ -505,7 +505,7 @@ func TestTamperMalicious(t *testing.T) {
 			first, second := w.findBy(election.TypeBallot, v, 0), w.findBy(election.TypeBallot, v, 1)
 			w.move(first, second) // now right after the re-vote
 			return second
-		}, election.TypeBallot, verifier.StepBallots, bulletin.CodeWrongOrder, true},
+		}, election.TypeBallot, verifier.StepBallots, election.CodeWrongOrder, true},
 		{"closing moved before the last ballot", func(w *world) int {
 			i := w.find(election.TypePhase, 1)
 			w.recs[i-1], w.recs[i] = w.recs[i], w.recs[i-1]
@@ -570,7 +570,7 @@ func TestTamperMalicious(t *testing.T) {
 // stale: made for another history than the record's.
 func closeNamesAnotherHistory(r *verifier.Report) bool {
 	for _, f := range r.Failures {
-		if f.Type == election.TypePhase && f.Code == bulletin.CodeStale {
+		if f.Type == election.TypePhase && f.Code == election.CodeStale {
 			return true
 		}
 	}

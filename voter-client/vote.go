@@ -264,11 +264,11 @@ func BoardError(status int, body []byte) *Problem {
 	switch {
 	case status == 429 || status == 503:
 		return problem(CodeBusy, err, "The election board is busy right now and did not take your ballot. Wait a minute and try again; your ballot is not lost.")
-	case e.Code == "wrong-phase":
+	case e.Code == election.CodeWrongPhase:
 		return problem(CodeClosed, err, "The board did not accept your ballot because voting is not open now: it has closed, or it has not started yet.")
-	case e.Code == "ineligible":
+	case e.Code == election.CodeIneligible:
 		return problem(CodeIneligible, err, "The board refused your ballot: this credential is not on the voter roll.")
-	case e.Code == "duplicate":
+	case e.Code == bulletin.CodeDuplicate:
 		return problem(CodeDuplicate, err, "The board already has this exact ballot, or it was challenged and so can never be cast. Encrypt your choices again to make a fresh ballot.")
 	case status >= 500:
 		return problem(CodeUnreachable, err, "The election board had an internal problem and did not take your ballot. Try again in a few minutes.")

@@ -56,7 +56,7 @@ func (e *HTTPError) Unwrap() error {
 	switch e.Status {
 	case 400, 403, 409, 413, 422:
 		if e.Code != "" && e.Code != "bad-request" {
-			return &bulletin.RejectError{Code: e.Code, Reason: e.Message}
+			return &bulletin.RejectError{Code: e.Code, Reason: e.Message, Status: e.Status}
 		}
 	}
 	return nil

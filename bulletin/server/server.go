@@ -278,16 +278,18 @@ func (s *Server) storageError(w http.ResponseWriter, r *http.Request, err error)
 // writeJSON encodes v without HTML escaping, so embedded records keep their bytes.
 func writeJSON(w http.ResponseWriter, status int, v any) { httpjson.Write(w, status, v) }
 
-// rejectStatus maps a rejection code to its HTTP status.
-func rejectStatus(code string) int {
-	switch code {
+// rejectStatus returns the HTTP status of a rejection: the one its policy
+// set, or the one of its generic code, or 422 (docs/spec/bulletin.md §8).
+func rejectStatus(rej *bulletin.RejectError) int {
+	if rej.Status != 0 {
+		return rej.Status
+	}
+	switch rej.Code {
 	case bulletin.CodeMalformed, bulletin.CodeBadSignature:
 		return http.StatusBadRequest
 	case bulletin.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case bulletin.CodeUnauthorized, bulletin.CodeIneligible:
-		return http.StatusForbidden
-	case bulletin.CodeDuplicate, bulletin.CodeWrongPhase, bulletin.CodeWrongOrder, bulletin.CodeStale:
+	case bulletin.CodeDuplicate:
 		return http.StatusConflict
 	default:
 		return http.StatusUnprocessableEntity
@@ -333,7 +335,7 @@ func (s *Server) postRecord(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 	case errors.As(err, &rej):
-		s.error(w, r, rejectStatus(rej.Code), rej.Code, rej.Reason)
+		s.error(w, r, rejectStatus(rej), rej.Code, rej.Reason)
 		return
 	case errors.Is(err, bulletin.ErrQueueFull), errors.Is(err, bulletin.ErrClosed):
 		w.Header().Set("Retry-After", "1")

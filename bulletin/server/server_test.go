@@ -58,9 +58,15 @@ type board struct {
 
 func newBoard(t *testing.T, s store.Store, cfg server.Config, lopts bulletin.LogOptions) *board {
 	t.Helper()
+	return newPolicyBoard(t, s, bulletin.NewOpenPolicy, cfg, lopts)
+}
+
+// newPolicyBoard is newBoard with the given policy.
+func newPolicyBoard(t *testing.T, s store.Store, policy func() bulletin.Policy, cfg server.Config, lopts bulletin.LogOptions) *board {
+	t.Helper()
 	signer, vkey := noteKey(t)
 	lopts.Signer = signer
-	l, err := bulletin.OpenLog(context.Background(), s, bulletin.NewOpenPolicy, lopts)
+	l, err := bulletin.OpenLog(context.Background(), s, policy, lopts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -436,11 +442,28 @@ func TestFeedSlowReader(t *testing.T) {
 	}
 }
 
+// TestFeedShutdownReason: a subscriber whose feed the server closes on
+// shutdown is told why. The server is closed once the subscriber has the
+// feed's first message (the checkpoint of the empty log), so that the
+// feed is streaming when it closes.
 func TestFeedShutdownReason(t *testing.T) {
 	b := newBoard(t, store.NewMemory(), server.Config{}, bulletin.LogOptions{})
 	errc := make(chan error, 1)
-	go func() { errc <- b.cl.Follow(context.Background(), 0, func(client.Event) error { return nil }) }()
-	time.Sleep(100 * time.Millisecond)
+	streaming := make(chan struct{})
+	var once sync.Once
+	go func() {
+		errc <- b.cl.Follow(context.Background(), 0, func(client.Event) error {
+			once.Do(func() { close(streaming) })
+			return nil
+		})
+	}()
+	select {
+	case <-streaming:
+	case err := <-errc:
+		t.Fatalf("Follow ended before the server closed: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the feed sent nothing")
+	}
 	b.srv.Close()
 	select {
 	case err := <-errc:

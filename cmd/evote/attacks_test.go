@@ -28,6 +28,7 @@ import (
 	"github.com/evote/evote/ceremony"
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/election/participant"
 	"github.com/evote/evote/election/simulate"
 )
 
@@ -528,7 +529,7 @@ func TestOfficialHoldsNoCredential(t *testing.T) {
 	l.must(err)
 	_, _, err = post(t.Context(), cl, election.KeySigner(official), election.TypeBallot, eb)
 	var rej *bulletin.RejectError
-	if !errors.As(err, &rej) || rej.Code != bulletin.CodeIneligible {
+	if !errors.As(err, &rej) || rej.Code != election.CodeIneligible {
 		t.Fatalf("the board's answer to a ballot signed with the official's key: %v, want ineligible", err)
 	}
 }
@@ -546,7 +547,7 @@ func TestVerifyRefusesWhatTheBoardMustRefuse(t *testing.T) {
 	e := st.Election()
 	voter := func(v int) election.KeySigner { return election.KeySigner(l.e.Voters[v].Private) }
 	encrypt := func(v int, prev ballot.ConfirmationCode) (*ballot.EncryptedBallot, *ballot.BallotSecrets) {
-		b, s, err := st.EncryptBallot(l.e.Voters[v].Public, l.e.RandomChoices(), prev)
+		b, s, err := participant.EncryptBallot(st, l.e.Voters[v].Public, l.e.RandomChoices(), prev)
 		l.must(err)
 		return b, s
 	}

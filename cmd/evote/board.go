@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -42,6 +41,7 @@ func boardCommand() *cli.Command {
 			boardServeCommand(),
 			boardExportCommand(),
 			boardVerifyExportCommand(),
+			boardCheckCommand(),
 		},
 	}
 }
@@ -135,12 +135,13 @@ func boardServeCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "feed-origin", Usage: "a web `ORIGIN`, scheme://host[:port], whose pages may follow the websocket feed besides the board's own (--web) pages; \"*\" for any (repeatable)"},
 			&cli.IntFlag{Name: "max-feeds", Usage: "websocket feed subscribers served at once", Value: 1000},
 			&cli.IntFlag{Name: "max-feeds-per-client", Usage: "websocket feed subscribers one client address (IPv6: one /64) may hold", Value: 16},
+			&cli.StringFlag{Name: "state", Usage: "`FILE` where the board saves the election's state as it runs and when it stops, so that it restarts in seconds, not minutes (default: --db with .state appended; \"off\": replay every record at start)"},
 		},
 		Action: boardServe,
 	}
 }
 
-func boardServe(c *cli.Context) (err error) {
+func boardServe(c *cli.Context) error {
 	// Check every flag, and take the listening address, before opening
 	// the database: a board that cannot start must not leave a new, empty
 	// database behind (it would make the next --init fail).
@@ -175,12 +176,8 @@ func boardServe(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	tracker := &election.Tracker{BoardKey: vkey, VerifyQueue: c.Int("verify-queue")}
-	newPolicy := bulletin.NewOpenPolicy
 	switch c.String("policy") {
-	case "election":
-		newPolicy = tracker.New
-	case "open":
+	case "election", "open":
 	default:
 		return fmt.Errorf("--policy %q: want \"election\" or \"open\"", c.String("policy"))
 	}
@@ -209,86 +206,53 @@ func boardServe(c *cli.Context) (err error) {
 	defer stop()
 
 	dbPath := c.String("db")
-	var st *sqlite.Store
-	if c.Bool("init") {
-		st, err = sqlite.Create(ctx, dbPath)
-	} else {
-		st, err = sqlite.Open(ctx, dbPath)
-	}
-	switch {
-	case errors.Is(err, sqlite.ErrLocked):
-		return withHint(err, "stop the other \"evote board serve\" on %s first (\"evote board export\" reads a database while it is served)", dbPath)
-	case err != nil && c.Bool("init"):
-		return withHint(err, "--init creates a new board; to serve an existing one, drop --init")
-	case errors.Is(err, os.ErrNotExist):
-		return withHint(err, "pass --init to create a new board database")
-	case err != nil:
-		return err
-	}
-	serving := false
-	defer func() {
-		st.Close()
-		if c.Bool("init") && !serving && err != nil {
-			removeNewDatabase(dbPath)
-		}
-	}()
-
 	logger := slog.New(slog.NewTextHandler(c.App.ErrWriter, nil))
-	l, err := bulletin.OpenLog(ctx, st, newPolicy, bulletin.LogOptions{
-		Signer:     signer,
-		MaxPayload: c.Int("max-payload"),
-		QueueSize:  c.Int("queue"),
-		Background: true,
-		// A board of fewer records replays them in well under a second:
-		// it accepts submissions as soon as it answers.
-		BackgroundFrom: 20000,
+	b, err := openBoard(ctx, boardConfig{
+		db:          dbPath,
+		create:      c.Bool("init"),
+		vkey:        vkey,
+		openPolicy:  c.String("policy") == "open",
+		verifyQueue: c.Int("verify-queue"),
+		log: bulletin.LogOptions{
+			Signer:     signer,
+			MaxPayload: c.Int("max-payload"),
+			QueueSize:  c.Int("queue"),
+			Background: true,
+			// A board of fewer records replays them in well under a second:
+			// it accepts submissions as soon as it answers.
+			BackgroundFrom: 20000,
+			Snapshot:       statePath(c.String("state"), dbPath),
+			Logf:           func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) },
+		},
+		witnesses: witnesses,
+		quorum:    quorum,
+		server: server.Config{
+			MaxBodyBytes:     int64(c.Int("max-payload")) + 16<<10,
+			RateLimit:        c.Float64("rate-limit"),
+			RateBurst:        c.Int("rate-burst"),
+			TrustedProxies:   proxies,
+			AuthorLimit:      c.Float64("ballot-rate"),
+			AuthorBurst:      c.Int("ballot-burst"),
+			AuthorLimitTypes: map[string]bool{election.TypeBallot: true, election.TypeChallenge: true},
+			Logger:           logger,
+			MinFreeSpace:     minFree << 20,
+
+			FeedOrigins:       feedOrigins,
+			MaxFeeds:          c.Int("max-feeds"),
+			MaxFeedsPerClient: c.Int("max-feeds-per-client"),
+		},
+		webDir: webDir,
+		webKey: webKey,
+		logger: logger,
 	})
 	if err != nil {
 		return err
 	}
-	defer l.Close()
-	var collector *witness.Collector
-	if len(witnesses) > 0 {
-		collector = witness.New(l, witnesses, witness.Options{Quorum: quorum, Logger: logger})
-		go collector.Run(ctx)
-	}
-	srv := server.New(server.Config{
-		Witnesses:        collector,
-		Log:              l,
-		Notice:           func(rec *bulletin.Record) string { return tracker.State().Notice(rec.Index) },
-		MaxBodyBytes:     int64(c.Int("max-payload")) + 16<<10,
-		RateLimit:        c.Float64("rate-limit"),
-		RateBurst:        c.Int("rate-burst"),
-		TrustedProxies:   proxies,
-		AuthorLimit:      c.Float64("ballot-rate"),
-		AuthorBurst:      c.Int("ballot-burst"),
-		AuthorLimitTypes: map[string]bool{election.TypeBallot: true, election.TypeChallenge: true},
-		Logger:           logger,
-		Storage:          st,
-		MinFreeSpace:     minFree << 20,
-
-		FeedOrigins:       feedOrigins,
-		MaxFeeds:          c.Int("max-feeds"),
-		MaxFeedsPerClient: c.Int("max-feeds-per-client"),
-	})
-	if webDir != "" {
-		if err := web.Register(srv.Mux(), web.Options{WasmDir: webDir, State: tracker.State, BoardKey: webKey}); err != nil {
-			srv.Close()
-			return err
-		}
-	}
-	hs := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second, // pages of records extend it chunk by chunk
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-	}
-	serving = true
+	defer b.close()
+	hs := b.httpServer()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	fmt.Fprintf(c.App.ErrWriter, "evote: board %q with %d records listening on http://%s\n", l.Checkpoint().Origin, l.Size(), ln.Addr())
+	fmt.Fprintf(c.App.ErrWriter, "evote: board %q with %d records listening on http://%s\n", b.log.Checkpoint().Origin, b.log.Size(), ln.Addr())
 
 	select {
 	case err := <-errc:
@@ -296,7 +260,7 @@ func boardServe(c *cli.Context) (err error) {
 	case <-ctx.Done():
 	}
 	fmt.Fprintf(c.App.ErrWriter, "evote: shutting down the board\n")
-	srv.Close()
+	b.server.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
@@ -321,7 +285,7 @@ func checkWebDir(dir string) error {
 // at path, with its SQLite side files and lock file, when the board failed
 // before serving it: it holds no record yet.
 func removeNewDatabase(path string) {
-	for _, suffix := range []string{"", "-wal", "-shm", "-journal", ".lock"} {
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal", ".lock", ".state"} {
 		os.Remove(path + suffix)
 	}
 }

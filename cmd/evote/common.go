@@ -24,6 +24,7 @@ import (
 	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/follow"
+	"github.com/evote/evote/election/participant"
 	"github.com/evote/evote/internal/progress"
 )
 
@@ -212,16 +213,33 @@ func submit(ctx context.Context, cl *client.Client, s election.Signer, typ strin
 	if err != nil {
 		return nil, err
 	}
+	return submitSigned(ctx, cl, sub)
+}
+
+// submitSigned posts a signed submission, explaining a refusal.
+func submitSigned(ctx context.Context, cl *client.Client, sub *bulletin.Submission) (*client.Posted, error) {
 	p, err := cl.Submit(ctx, sub)
 	if err != nil {
-		err = fmt.Errorf("the board refused the %s record: %w", typ, err)
+		err = fmt.Errorf("the board refused the %s record: %w", sub.Type, err)
 		var rej *bulletin.RejectError
 		if errors.As(err, &rej) && rej.Code == bulletin.CodeTooLarge {
-			return nil, withHint(err, "the %s record is %d bytes; the board operator can raise the limit with `evote board serve --max-payload BYTES`", typ, len(sub.Payload))
+			return nil, withHint(err, "the %s record is %d bytes; the board operator can raise the limit with `evote board serve --max-payload BYTES`", sub.Type, len(sub.Payload))
 		}
 		return nil, boardHint(err)
 	}
 	return p, nil
+}
+
+// boardPost returns the participant.PostFunc that posts to the board
+// behind cl as post does.
+func boardPost(cl *client.Client) participant.PostFunc {
+	return func(ctx context.Context, sub *bulletin.Submission) (*bulletin.Record, *bulletin.Receipt, error) {
+		p, err := submitSigned(ctx, cl, sub)
+		if err != nil {
+			return nil, nil, err
+		}
+		return p.Record, p.Receipt, nil
+	}
 }
 
 // writeSigningKey stores an Ed25519 private key as a PKCS #8 PEM file that

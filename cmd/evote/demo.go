@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -24,9 +23,7 @@ import (
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/client"
-	"github.com/evote/evote/bulletin/server"
 	"github.com/evote/evote/bulletin/store"
-	"github.com/evote/evote/bulletin/store/sqlite"
 	"github.com/evote/evote/ceremony"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/follow"
@@ -311,36 +308,29 @@ func (d *demo) startBoard(ctx context.Context, witnesses int) (stop func(), err 
 		return nil, err
 	}
 	stops = append(stops, d.stopWitnesses)
-	d.store, err = sqlite.Create(ctx, filepath.Join(d.dir, "board.db"))
-	if err != nil {
-		stop()
-		return nil, err
-	}
-	stops = append(stops, func() { d.store.Close() })
-	tracker := &election.Tracker{BoardKey: vkey}
-	d.log, err = bulletin.OpenLog(ctx, d.store, tracker.New, bulletin.LogOptions{Signer: signer})
-	if err != nil {
-		stop()
-		return nil, err
-	}
-	stops = append(stops, func() { d.log.Close() })
-	collector := d.collector()
-	if collector != nil {
-		go collector.Run(ctx)
-	}
-	srv := server.New(server.Config{
-		Log:       d.log,
-		Witnesses: collector,
-		Notice:    func(rec *bulletin.Record) string { return tracker.State().Notice(rec.Index) },
+	db := filepath.Join(d.dir, "board.db")
+	b, err := openBoard(ctx, boardConfig{
+		db:        db,
+		create:    true,
+		vkey:      vkey,
+		log:       bulletin.LogOptions{Signer: signer, Snapshot: statePath("", db)},
+		witnesses: d.witnessList(),
+		quorum:    d.quorum,
 	})
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	stops = append(stops, b.close)
+	d.store, d.log = b.store, b.log
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		stop()
 		return nil, err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := b.httpServer()
 	go hs.Serve(ln)
-	stops = append(stops, func() { hs.Close(); srv.Close() })
+	stops = append(stops, func() { hs.Close() })
 	d.url = "http://" + ln.Addr().String()
 	if d.client, err = client.New(d.url, vkey, nil); err != nil {
 		stop()
@@ -518,6 +508,7 @@ var guide = template.Must(template.New("guide").Parse(`This folder holds a compl
 
   election.json      the election definition (as posted, canonical)
   board.db           the bulletin board's SQLite database
+  board.db.state     the board's saved election state, so that it serves again at once
   board.skey/.vkey   the board's checkpoint signing / verifier key (origin "{{.Origin}}")
   record.jsonl       the exported public record, one record per line
   checkpoint.txt     the board's last checkpoint, signed by the board{{if .Witnesses}} and cosigned by its witnesses{{end}}

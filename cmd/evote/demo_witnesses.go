@@ -64,12 +64,9 @@ func (d *demo) stopWitnesses() {
 	}
 }
 
-// collector returns the board's collector of the witnesses' cosignatures,
-// or nil without witnesses.
-func (d *demo) collector() *witness.Collector {
-	if len(d.witnesses) == 0 {
-		return nil
-	}
+// witnessList returns the demo's witnesses as the board collects their
+// cosignatures, or none.
+func (d *demo) witnessList() []witness.Witness {
 	var list []witness.Witness
 	for _, w := range d.witnesses {
 		v, err := fnote.NewVerifierForCosignatureV1(w.VKey)
@@ -78,7 +75,7 @@ func (d *demo) collector() *witness.Collector {
 		}
 		list = append(list, witness.Witness{URL: w.URL, Verifier: v})
 	}
-	return witness.New(d.log, list, witness.Options{Quorum: d.quorum})
+	return list
 }
 
 // snapshotAtClose copies the board and its witnesses, as they are now,

@@ -18,6 +18,7 @@ import (
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/election/participant"
 )
 
 // officialKeyFlag returns a new --key flag for the official's key.
@@ -196,7 +197,7 @@ func finishCeremony(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	jk, err := st.JointKeyRecord()
+	jk, err := participant.JointKeyRecord(st)
 	if err != nil {
 		return withHint(err, "the accused trustees sent shares that do not match their commitments: replace or exclude them and start a new election")
 	}
@@ -223,7 +224,7 @@ func setPhase(c *cli.Context, phase string) error {
 		}
 		rec, _, err := post(c.Context, cl, key, election.TypePhase, st.PhaseRecord(phase))
 		var rej *bulletin.RejectError
-		if errors.As(err, &rej) && rej.Code == bulletin.CodeStale && attempt < maxCloseAttempts {
+		if errors.As(err, &rej) && rej.Code == election.CodeStale && attempt < maxCloseAttempts {
 			time.Sleep(pollInterval) // let the witnesses cosign what came meanwhile
 			continue
 		}
@@ -307,7 +308,7 @@ func postResult(c *cli.Context) error {
 		fmt.Fprintf(out(c), "the result is already on the board (the election is %s); posted nothing\n", st.Phase())
 		return printResult(c, st)
 	}
-	r, err := st.ComputeResult()
+	r, err := participant.ComputeResult(st)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/evote/evote/ceremony"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/election/participant"
 )
 
 // keystoreFlag returns a new --keystore flag.
@@ -120,80 +121,62 @@ func openKeystore(c *cli.Context) ([]byte, *ceremony.TrusteeState, error) {
 	return pass, ts, nil
 }
 
+// trusteeCeremony runs the trustee's ceremony steps (participant.Trustee)
+// with --keystore as its saved state. Run again after a crash, it posts
+// whatever of its commitments, shares and verdict the board lacks.
 func trusteeCeremony(c *cli.Context) error {
 	pass, ts, err := openKeystore(c)
 	if err != nil {
 		return err
 	}
-	if ts.Share != nil {
-		return errors.New("this keystore already holds a share from a completed ceremony")
-	}
+	// With a share in the keystore, Deal says ErrCeremonyDone once the
+	// board shows this trustee's verdict; until then, Receive posts it.
 	cl, st, err := boardState(c)
 	if err != nil {
 		return err
 	}
-	signer := election.TrusteeSigner{Keys: ts.Keys}
-	index, ok := st.TrusteeIndex(signer.PublicKey())
-	if !ok {
-		return withHint(errors.New("this trustee is not in the election definition"), "check that the board runs the right election, and that the official put in your trustee.pub.json (`evote election init --trustee NAME=FILE`)")
+	t := &participant.Trustee{
+		State: ts,
+		Save:  func(ts *ceremony.TrusteeState) error { return saveKeystore(c.String("keystore"), pass, ts, true) },
+		Post:  boardPost(cl),
 	}
-	commitments, _, _ := st.Ceremony()
-	switch {
-	case commitments[index-1] == nil && ts.Dealer == nil:
-		cm, sh, dealer, err := st.Deal(index)
-		if err != nil {
-			return err
-		}
-		// Keep the dealer secret before posting, so a crash cannot leave
-		// commitments on the board that this trustee can no longer serve.
-		ts.Dealer = dealer
-		if err := saveKeystore(c.String("keystore"), pass, ts, true); err != nil {
-			return err
-		}
-		if _, _, err := post(c.Context, cl, signer, election.TypeCommitments, cm); err != nil {
-			return err
-		}
-		if _, _, err := post(c.Context, cl, signer, election.TypeShares, sh); err != nil {
-			return err
-		}
-		fmt.Fprintf(out(c), "trustee %d: posted commitments and encrypted shares\n", index)
-	case ts.Dealer == nil:
-		return errors.New("the board has this trustee's commitments but the keystore has no dealer secret: was another keystore used?")
+	posted, err := t.Deal(c.Context, st)
+	if errors.Is(err, participant.ErrNotTrustee) {
+		return withHint(err, "check that the board runs the right election, and that the official put in your trustee.pub.json (`evote election init --trustee NAME=FILE`)")
+	}
+	if err != nil {
+		return err
+	}
+	if posted {
+		fmt.Fprintf(out(c), "trustee %d: posted commitments and encrypted shares\n", ts.Dealer.Index())
 	}
 	st, err = waitFor(c.Context, c, newFollower(cl), "every trustee's commitments and shares", (*election.State).CeremonyComplete)
 	if err != nil {
 		return err
 	}
-	share, verdict, err := st.Receive(ts.Keys, ts.Dealer)
+	verdict, err := t.Receive(c.Context, st)
 	if err != nil {
-		return err
-	}
-	if verdict.Accept {
-		ts.Share, ts.Dealer = share, nil
-		if err := saveKeystore(c.String("keystore"), pass, ts, true); err != nil {
-			return err
-		}
-	}
-	if _, _, err := post(c.Context, cl, signer, election.TypeVerdict, verdict); err != nil {
 		return err
 	}
 	if !verdict.Accept {
 		for _, cpl := range verdict.Complaints {
-			fmt.Fprintf(out(c), "trustee %d: complaint against trustee %d: %s\n", index, cpl.Against, cpl.Reason)
+			fmt.Fprintf(out(c), "trustee %d: complaint against trustee %d: %s\n", verdict.Trustee, cpl.Against, cpl.Reason)
 		}
 		return errors.New("posted a complaint: the ceremony cannot complete")
 	}
-	fmt.Fprintf(out(c), "trustee %d: all shares verified; accepted and saved the secret share in the keystore\n", index)
+	fmt.Fprintf(out(c), "trustee %d: all shares verified; accepted and saved the secret share in the keystore\n", verdict.Trustee)
 	return nil
 }
 
+// trusteeDecrypt posts the trustee's partial decryption once voting has
+// closed (participant.Trustee.Decrypt).
 func trusteeDecrypt(c *cli.Context) error {
 	_, ts, err := openKeystore(c)
 	if err != nil {
 		return err
 	}
 	if ts.Share == nil {
-		return errors.New("this keystore holds no share: the trustee has not completed the ceremony")
+		return participant.ErrNoShare
 	}
 	cl, err := boardClient(c)
 	if err != nil {
@@ -210,11 +193,12 @@ func trusteeDecrypt(c *cli.Context) error {
 	if err := otherElection(st, ts.Share); err != nil {
 		return err
 	}
-	p, err := st.PartialDecryption(ts.Share)
-	if err != nil {
+	t := &participant.Trustee{State: ts, Post: boardPost(cl)}
+	rec, err := t.Decrypt(c.Context, st)
+	var refused *participant.PostError
+	if err != nil && !errors.As(err, &refused) {
 		return withHint(err, "nothing was decrypted or posted")
 	}
-	rec, _, err := post(c.Context, cl, election.TrusteeSigner{Keys: ts.Keys}, election.TypePartial, p)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/follow"
+	"github.com/evote/evote/election/participant"
 )
 
 func voteCommand() *cli.Command {
@@ -158,7 +159,7 @@ func (v *voter) prepare() (*ballot.ChallengedBallot, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, secrets, err := v.state.EncryptBallot(v.cred.Public, choices, prev)
+	b, secrets, err := participant.EncryptBallot(v.state, v.cred.Public, choices, prev)
 	if err != nil {
 		return nil, err
 	}

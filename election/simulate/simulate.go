@@ -1,9 +1,9 @@
-// Package simulate drives a whole election through a bulletin board:
-// an official, a registrar, n trustees and many voters, each doing what the real
-// participants do and posting signed records through a Post function (the
-// board's Log in tests, the HTTP client in the demo). It keeps the
-// plaintext choices of the counted ballots so that the result can be
-// compared with what was cast.
+// Package simulate drives a whole election through a bulletin board: an
+// official, a registrar, n trustees and many voters, each doing what the
+// real participants do, through the same steps (package participant), and
+// posting signed records through a Post function (the board's Log in tests,
+// the HTTP client in the demo). It keeps the plaintext choices of the
+// counted ballots so that the result can be compared with what was cast.
 package simulate
 
 import (
@@ -20,11 +20,12 @@ import (
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/ceremony"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/election/participant"
 )
 
 // PostFunc appends a submission to the board and returns the record and
 // the board's receipt. bulletin.Log.Append and client.Client.Post fit.
-type PostFunc func(ctx context.Context, sub *bulletin.Submission) (*bulletin.Record, *bulletin.Receipt, error)
+type PostFunc = participant.PostFunc
 
 // StateFunc returns the election state as of the board's latest records,
 // as a participant sees it (follow.Follower.Sync, or the board's own state
@@ -42,8 +43,8 @@ type Election struct {
 	Trustees  []*ceremony.TrusteeKeys
 	Voters    []*ballot.Credential // voter v's identifier is VoterID(v)
 
-	dealers []*ceremony.DealerSecret
-	Shares  []*ceremony.TrusteeShare // by trustee index − 1, after the ceremony
+	keystores []*ceremony.TrusteeState // by trustee index − 1: each trustee's keystore, kept in memory
+	Shares    []*ceremony.TrusteeShare // by trustee index − 1, after the ceremony
 
 	mu      sync.Mutex                      // guards counted and prev: voters may cast concurrently
 	counted map[int]ballot.Choices          // voter → choices of its last cast ballot
@@ -162,10 +163,13 @@ func New(ctx context.Context, post PostFunc, state StateFunc, opts Options) (*El
 	}
 	e := &Election{
 		Post: post, State: state, Manifest: m, Official: official, Registrar: registrar, Trustees: trustees,
-		dealers: make([]*ceremony.DealerSecret, len(trustees)),
-		Shares:  make([]*ceremony.TrusteeShare, len(trustees)),
-		counted: make(map[int]ballot.Choices),
-		prev:    make(map[int]ballot.ConfirmationCode),
+		keystores: make([]*ceremony.TrusteeState, len(trustees)),
+		Shares:    make([]*ceremony.TrusteeShare, len(trustees)),
+		counted:   make(map[int]ballot.Choices),
+		prev:      make(map[int]ballot.ConfirmationCode),
+	}
+	for i, k := range trustees {
+		e.keystores[i] = &ceremony.TrusteeState{Keys: k}
 	}
 	rec, err := e.post(ctx, official, election.TypeDefinition, m)
 	if err != nil {
@@ -249,50 +253,84 @@ func (e *Election) DealCorrupt(ctx context.Context, i, victim int) error {
 	return e.deal(ctx, i, victim)
 }
 
-// deal posts trustee i's commitments and shares; if victim is not 0, the
-// share for trustee victim comes from another polynomial.
+// deal has trustee i deal, save its dealer secret and post its
+// commitments and shares (participant.Trustee.Deal); if victim is not 0,
+// the share for trustee victim comes from another polynomial.
 func (e *Election) deal(ctx context.Context, i, victim int) error {
 	st, err := e.State(ctx)
 	if err != nil {
 		return err
 	}
-	cm, sh, secret, err := st.Deal(uint32(i))
-	if err != nil {
+	t := e.trustee(i)
+	if victim != 0 {
+		post := t.Post
+		t.Post = func(ctx context.Context, sub *bulletin.Submission) (*bulletin.Record, *bulletin.Receipt, error) {
+			if sub.Type != election.TypeShares {
+				return post(ctx, sub)
+			}
+			corrupt, err := e.corruptShares(st, i, victim, sub)
+			if err != nil {
+				return nil, nil, err
+			}
+			return post(ctx, corrupt)
+		}
+	}
+	if _, err := t.Deal(ctx, st); err != nil {
 		return fmt.Errorf("simulate: trustee %d: %w", i, err)
 	}
-	if victim != 0 {
-		_, other, _, err := st.Deal(uint32(i))
-		if err != nil {
-			return fmt.Errorf("simulate: trustee %d: %w", i, err)
-		}
-		for k := range sh.Shares {
-			if sh.Shares[k].To == uint32(victim) {
-				sh.Shares[k] = other.Shares[k]
-			}
-		}
-	}
-	e.dealers[i-1] = secret
-	signer := election.TrusteeSigner{Keys: e.Trustees[i-1]}
-	if _, err := e.post(ctx, signer, election.TypeCommitments, cm); err != nil {
-		return err
-	}
-	_, err = e.post(ctx, signer, election.TypeShares, sh)
-	return err
+	return nil
 }
 
-// Accept has trustee i open its shares and post its verdict.
+// corruptShares returns trustee i's shares message sub with the share for
+// trustee victim replaced by one of another polynomial, correctly
+// encrypted, and signed again.
+func (e *Election) corruptShares(st *election.State, i, victim int, sub *bulletin.Submission) (*bulletin.Submission, error) {
+	sh, err := ceremony.ParseShares(sub.Payload)
+	if err != nil {
+		return nil, err
+	}
+	_, other, _, err := participant.Deal(st, uint32(i))
+	if err != nil {
+		return nil, err
+	}
+	for k := range sh.Shares {
+		if sh.Shares[k].To == uint32(victim) {
+			sh.Shares[k] = other.Shares[k]
+		}
+	}
+	return election.NewSubmission(election.TrusteeSigner{Keys: e.Trustees[i-1]}, election.TypeShares, sh)
+}
+
+// trustee returns trustee i (1-based) acting on the board. Its keystore is
+// kept in memory: Save has nothing to write.
+func (e *Election) trustee(i int) *participant.Trustee {
+	return &participant.Trustee{
+		State: e.keystores[i-1],
+		Save:  func(*ceremony.TrusteeState) error { return nil },
+		Post: func(ctx context.Context, sub *bulletin.Submission) (*bulletin.Record, *bulletin.Receipt, error) {
+			rec, receipt, err := e.Post(ctx, sub)
+			if err != nil {
+				return nil, nil, fmt.Errorf("posting %s: %w", sub.Type, err)
+			}
+			return rec, receipt, nil
+		},
+	}
+}
+
+// Accept has trustee i open its shares and post its verdict
+// (participant.Trustee.Receive).
 func (e *Election) Accept(ctx context.Context, i int) error {
 	st, err := e.State(ctx)
 	if err != nil {
 		return err
 	}
-	share, verdict, err := st.Receive(e.Trustees[i-1], e.dealers[i-1])
+	t := e.trustee(i)
+	_, err = t.Receive(ctx, st)
+	e.Shares[i-1] = t.State.Share
 	if err != nil {
 		return fmt.Errorf("simulate: trustee %d: %w", i, err)
 	}
-	e.Shares[i-1] = share
-	_, err = e.post(ctx, election.TrusteeSigner{Keys: e.Trustees[i-1]}, election.TypeVerdict, verdict)
-	return err
+	return nil
 }
 
 // FinishCeremony has the official post the joint key.
@@ -301,7 +339,7 @@ func (e *Election) FinishCeremony(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	jk, err := st.JointKeyRecord()
+	jk, err := participant.JointKeyRecord(st)
 	if err != nil {
 		return fmt.Errorf("simulate: %w", err)
 	}
@@ -368,7 +406,7 @@ func (e *Election) Encrypt(ctx context.Context, v int, choices ballot.Choices) (
 	e.mu.Lock()
 	prev := e.prev[v]
 	e.mu.Unlock()
-	b, secrets, err := st.EncryptBallot(e.Voters[v].Public, choices, prev)
+	b, secrets, err := participant.EncryptBallot(st, e.Voters[v].Public, choices, prev)
 	if err != nil {
 		return nil, nil, fmt.Errorf("simulate: voter %d: %w", v, err)
 	}
@@ -428,21 +466,17 @@ func (e *Election) Expected() []uint64 {
 	return out
 }
 
-// Decrypt has trustee i post its partial decryption of the sums.
+// Decrypt has trustee i post its partial decryption of the sums
+// (participant.Trustee.Decrypt).
 func (e *Election) Decrypt(ctx context.Context, i int) error {
-	if e.Shares[i-1] == nil {
-		return fmt.Errorf("simulate: trustee %d has no share", i)
-	}
 	st, err := e.State(ctx)
 	if err != nil {
 		return err
 	}
-	p, err := st.PartialDecryption(e.Shares[i-1])
-	if err != nil {
+	if _, err := e.trustee(i).Decrypt(ctx, st); err != nil {
 		return fmt.Errorf("simulate: trustee %d: %w", i, err)
 	}
-	_, err = e.post(ctx, election.TrusteeSigner{Keys: e.Trustees[i-1]}, election.TypePartial, p)
-	return err
+	return nil
 }
 
 // Tally has the official combine the partial decryptions and post the
@@ -452,7 +486,7 @@ func (e *Election) Tally(ctx context.Context) (*election.ResultRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := st.ComputeResult()
+	r, err := participant.ComputeResult(st)
 	if err != nil {
 		return nil, fmt.Errorf("simulate: %w", err)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/store"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/election/participant"
 	"github.com/evote/evote/election/simulate"
 )
 
@@ -178,7 +179,7 @@ func Generate(ctx context.Context, opts Options, w io.Writer) (*Election, error)
 			}
 		}
 	}
-	r, err := tracker.State().ComputeResult()
+	r, err := participant.ComputeResult(tracker.State())
 	if err != nil {
 		return nil, fmt.Errorf("verifiertest: %w", err)
 	}

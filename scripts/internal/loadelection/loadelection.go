@@ -22,6 +22,7 @@ import (
 	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/follow"
+	"github.com/evote/evote/election/participant"
 	"github.com/evote/evote/election/simulate"
 	"github.com/evote/evote/internal/progress"
 )
@@ -152,7 +153,7 @@ func EncryptBallots(ctx context.Context, st *election.State, e *simulate.Electio
 // encryptBallot encrypts, signs and marshals one ballot of random choices
 // for voter.
 func encryptBallot(st *election.State, e *simulate.Election, voter *ballot.Credential) ([]byte, error) {
-	b, _, err := st.EncryptBallot(voter.Public, e.RandomChoices(), ballot.ConfirmationCode{})
+	b, _, err := participant.EncryptBallot(st, voter.Public, e.RandomChoices(), ballot.ConfirmationCode{})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/bulletin/server"
+	"github.com/evote/evote/bulletin/store/sqlite"
+	"github.com/evote/evote/bulletin/witness"
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/voter-client/web"
+)
+
+// boardConfig is what a board process runs with: `evote board serve`
+// builds it from its flags, the demo from what it made.
+type boardConfig struct {
+	db     string // the SQLite database
+	create bool   // create db, which must not exist, rather than open it
+	vkey   string // the verifier key of log.Signer, for the election's trust policy
+
+	// openPolicy admits any well-signed record (for load tests) instead of
+	// the election's rules.
+	openPolicy  bool
+	verifyQueue int // election.Tracker.VerifyQueue
+
+	// log holds the log's options, with its Signer.
+	log bulletin.LogOptions
+	// witnesses are asked to cosign the board's checkpoints; quorum of
+	// them must have before the board serves one. None if empty.
+	witnesses []witness.Witness
+	quorum    int
+	// server holds the HTTP API's options; openBoard sets its Log,
+	// Witnesses, Notice and Storage.
+	server server.Config
+	// webDir, if set, holds the voter and observer pages to serve
+	// (web.Register), showing webKey as the board's verifier key.
+	webDir, webKey string
+	// logger receives the witness collector's lines; slog.Default() if nil.
+	logger *slog.Logger
+}
+
+// runningBoard is a board that openBoard opened: its store, log, election
+// state and HTTP API.
+type runningBoard struct {
+	store   *sqlite.Store
+	log     *bulletin.Log
+	tracker *election.Tracker
+	server  *server.Server
+}
+
+// openBoard opens (or creates) the board's database, opens its log under
+// the election's rules (or the open policy), starts collecting its
+// witnesses' cosignatures until ctx ends, and builds its HTTP API. If it
+// fails after creating the database, it removes it, so that creating it
+// again can succeed.
+func openBoard(ctx context.Context, cfg boardConfig) (_ *runningBoard, err error) {
+	var st *sqlite.Store
+	if cfg.create {
+		st, err = sqlite.Create(ctx, cfg.db)
+	} else {
+		st, err = sqlite.Open(ctx, cfg.db)
+	}
+	switch {
+	case errors.Is(err, sqlite.ErrLocked):
+		return nil, withHint(err, "stop the other \"evote board serve\" on %s first (\"evote board export\" reads a database while it is served)", cfg.db)
+	case err != nil && cfg.create:
+		return nil, withHint(err, "--init creates a new board; to serve an existing one, drop --init")
+	case errors.Is(err, os.ErrNotExist):
+		return nil, withHint(err, "pass --init to create a new board database")
+	case err != nil:
+		return nil, err
+	}
+	b := &runningBoard{store: st, tracker: &election.Tracker{BoardKey: cfg.vkey, VerifyQueue: cfg.verifyQueue}}
+	defer func() {
+		if err != nil {
+			b.close()
+			if cfg.create {
+				removeNewDatabase(cfg.db)
+			}
+		}
+	}()
+	newPolicy := b.tracker.New
+	if cfg.openPolicy {
+		newPolicy = bulletin.NewOpenPolicy
+	}
+	if b.log, err = bulletin.OpenLog(ctx, st, newPolicy, cfg.log); err != nil {
+		return nil, err
+	}
+	var collector *witness.Collector
+	if len(cfg.witnesses) > 0 {
+		collector = witness.New(b.log, cfg.witnesses, witness.Options{Quorum: cfg.quorum, Logger: cfg.logger})
+		go collector.Run(ctx)
+	}
+	sc := cfg.server
+	sc.Log, sc.Storage, sc.Witnesses = b.log, st, collector
+	sc.Notice = func(rec *bulletin.Record) string { return b.tracker.State().Notice(rec.Index) }
+	b.server = server.New(sc)
+	if cfg.webDir != "" {
+		if err := web.Register(b.server.Mux(), web.Options{WasmDir: cfg.webDir, State: b.tracker.State, BoardKey: cfg.webKey}); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// httpServer returns the HTTP server of the board's API.
+func (b *runningBoard) httpServer() *http.Server {
+	return &http.Server{
+		Handler:           b.server.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second, // pages of records extend it chunk by chunk
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+}
+
+// close closes the board's API, log and store; the HTTP server serving
+// the API must be closed first.
+func (b *runningBoard) close() {
+	if b.server != nil {
+		b.server.Close()
+	}
+	if b.log != nil {
+		b.log.Close()
+	}
+	b.store.Close()
+}
