@@ -71,7 +71,7 @@ func TestBallotBatch(t *testing.T) {
 	if _, err := bb.Add(x, x.Credential); !errors.Is(err, ErrWrongElection) {
 		t.Errorf("Add(wrong election) = %v", err)
 	}
-	if bb.Len() != 0 || bb.bv.Len() != 0 {
+	if bb.next != 0 || bb.bv.Len() != 0 {
 		t.Errorf("rejected ballots were queued")
 	}
 

@@ -206,9 +206,6 @@ func (bb *BallotBatch) Add(b *EncryptedBallot, signer ed25519.PublicKey) (int, e
 	return idx, nil
 }
 
-// Len returns the number of ballots added.
-func (bb *BallotBatch) Len() int { return bb.next }
-
 // Verify checks every queued proof. It returns nil if all hold, and
 // otherwise a *BatchError naming each invalid proof. Call it once.
 func (bb *BallotBatch) Verify() error {

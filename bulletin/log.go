@@ -500,10 +500,7 @@ func (l *Log) Append(ctx context.Context, sub *Submission) (*Record, *Receipt, e
 	default:
 		return nil, nil, &StartingError{Replayed: l.replayed.Load(), Total: l.replayTotal}
 	}
-	if err := sub.Check(l.maxPay); err != nil {
-		return nil, nil, err
-	}
-	if err := l.policy.Load().p.Verify(ctx, sub); err != nil {
+	if err := l.verify(ctx, sub); err != nil {
 		return nil, nil, err
 	}
 	req := &appendReq{sub: sub, done: make(chan appendResult, 1)}
@@ -537,6 +534,24 @@ func (l *Log) Append(ctx context.Context, sub *Submission) (*Record, *Receipt, e
 		return res.rec, nil, fmt.Errorf("bulletin: record %d appended, but proving its inclusion failed: %w", res.rec.Index, err)
 	}
 	return res.rec, &Receipt{Index: int64(res.rec.Index), LeafHash: res.leaf, Checkpoint: res.cp.Note, Proof: proof}, nil
+}
+
+// verify runs the checks of sub that need no place in the log: the
+// generic ones (Submission.Check) and the policy's Verify, within a place
+// the policy reserves for it if it is a Reserver.
+func (l *Log) verify(ctx context.Context, sub *Submission) error {
+	p := l.policy.Load().p
+	if r, ok := p.(Reserver); ok {
+		release, err := r.Reserve(sub)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
+	if err := sub.Check(l.maxPay); err != nil {
+		return err
+	}
+	return p.Verify(ctx, sub)
 }
 
 // run is the single writer.

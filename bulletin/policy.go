@@ -63,6 +63,16 @@ type Policy interface {
 	Admit(rec *Record) error
 }
 
+// Reserver is an optional interface of a Policy that bounds the
+// submissions it has in hand. Log.Append calls Reserve first, before the
+// checks that cost (the signature, Verify), and release once Verify has
+// returned; Reserve refuses at once, with an error wrapping ErrQueueFull,
+// when the policy has no room. A board flooded with submissions then spends
+// next to nothing on the ones it refuses, and its CPUs on those it took.
+type Reserver interface {
+	Reserve(s *Submission) (release func(), err error)
+}
+
 // Preparer is an optional interface of a Policy. When the log replays its
 // stored records (at open, and after a failed write), it hands each page of
 // them to Prepare before admitting them one by one, so that a policy can do

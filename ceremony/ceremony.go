@@ -80,12 +80,6 @@ func (d *DealerSecret) GoString() string { return d.String() }
 // Index returns the dealer's trustee index.
 func (d *DealerSecret) Index() uint32 { return d.index }
 
-// Threshold returns t.
-func (d *DealerSecret) Threshold() int { return d.t }
-
-// Trustees returns n.
-func (d *DealerSecret) Trustees() int { return d.n }
-
 // Ctx returns a copy of the ceremony context.
 func (d *DealerSecret) Ctx() []byte { return bytes.Clone(d.ctx) }
 
@@ -369,60 +363,6 @@ func missingIndices[T any](s []*T) string {
 	return strings.Join(out, ", ")
 }
 
-// checkStructure checks that commitments holds one message per trustee
-// 1..len, each with the same number of coefficients, and returns them in
-// trustee order.
-func checkStructure(commitments []*Commitments) ([]*Commitments, error) {
-	if len(commitments) < 1 || len(commitments) > MaxTrustees {
-		return nil, fmt.Errorf("%w: %d commitments messages", ErrIncomplete, len(commitments))
-	}
-	cms, err := indexCommitments(len(commitments), commitments)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range cms {
-		if err := m.check(); err != nil {
-			return nil, fmt.Errorf("commitments of trustee %d: %w", m.Trustee, err)
-		}
-		if len(m.Coefficients) != len(cms[0].Coefficients) {
-			return nil, fmt.Errorf("commitments of trustee %d: %d coefficients, trustee 1 has %d",
-				m.Trustee, len(m.Coefficients), len(cms[0].Coefficients))
-		}
-	}
-	return cms, nil
-}
-
-// JointPublicKey returns the election key K = Σ_i C_{i,0} of the
-// commitments of all n trustees (one message per index 1..n). It checks
-// structure only: verify each message with VerifyCommitments first, or use
-// ComputeJointKey, which does both.
-func JointPublicKey(commitments []*Commitments) (*crypto.PublicKey, error) {
-	cms, err := checkStructure(commitments)
-	if err != nil {
-		return nil, fmt.Errorf("ceremony: joint public key: %w", err)
-	}
-	pk, err := crypto.PublicKeyFromElement(aggregate(cms)[0])
-	if err != nil {
-		return nil, fmt.Errorf("ceremony: joint public key: %w", err)
-	}
-	return pk, nil
-}
-
-// VerificationKey returns trustee j's public verification key
-// s_j·G = Σ_i CommitmentEval(C_i, j), computed from the commitments of all
-// n trustees (one message per index 1..n). Trustee j's partial decryptions
-// are checked against it. Like JointPublicKey, it checks structure only.
-func VerificationKey(commitments []*Commitments, j uint32) (*crypto.Element, error) {
-	cms, err := checkStructure(commitments)
-	if err != nil {
-		return nil, fmt.Errorf("ceremony: verification key: %w", err)
-	}
-	if err := checkIndex(j, len(cms)); err != nil {
-		return nil, fmt.Errorf("ceremony: verification key: %w", err)
-	}
-	return crypto.CommitmentEval(aggregate(cms), j), nil
-}
-
 // aggregate returns A_k = Σ_i C_{i,k}: the commitments of the sum of the
 // polynomials, so that Σ_i CommitmentEval(C_i, j) = CommitmentEval(A, j).
 func aggregate(cms []*Commitments) []*crypto.Element {
@@ -589,7 +529,7 @@ type TrusteeShare struct {
 // String returns a description without the secret, so that printing a
 // TrusteeShare by mistake does not leak it.
 func (s *TrusteeShare) String() string {
-	return fmt.Sprintf("ceremony.TrusteeShare{trustee %d, %d of %d, secret redacted}", s.index, s.t, s.Trustees())
+	return fmt.Sprintf("ceremony.TrusteeShare{trustee %d, %d of %d, secret redacted}", s.index, s.t, len(s.joint.VerificationKeys))
 }
 
 // GoString is like String.
@@ -598,26 +538,13 @@ func (s *TrusteeShare) GoString() string { return s.String() }
 // Index returns the trustee's index j.
 func (s *TrusteeShare) Index() uint32 { return s.index }
 
-// Threshold returns t, the number of shares needed to decrypt.
-func (s *TrusteeShare) Threshold() int { return s.t }
-
-// Trustees returns n.
-func (s *TrusteeShare) Trustees() int { return len(s.joint.VerificationKeys) }
-
 // Ctx returns a copy of the ceremony context.
 func (s *TrusteeShare) Ctx() []byte { return bytes.Clone(s.joint.Ctx) }
 
 // Secret returns a copy of the secret share s_j. A partial decryption of
-// (A, B) is s_j·A, proven with crypto.ProveDLEQ against VerificationKey.
+// (A, B) is s_j·A, proven with crypto.ProveDLEQ against the trustee's
+// verification key s_j·G (JointKey().VerificationKeys[j−1]).
 func (s *TrusteeShare) Secret() *crypto.Scalar { return crypto.NewScalar().Set(&s.secret) }
-
-// PublicKey returns the joint election key.
-func (s *TrusteeShare) PublicKey() *crypto.PublicKey { return s.joint.PublicKey }
-
-// VerificationKey returns a copy of the trustee's own verification key s_j·G.
-func (s *TrusteeShare) VerificationKey() *crypto.Element {
-	return crypto.NewElement().Set(s.joint.VerificationKeys[s.index-1])
-}
 
 // JointKey returns a copy of the joint key record the trustee computed, to
 // compare with the one posted on the board.

@@ -148,20 +148,14 @@ func TestCeremony(t *testing.T) {
 	for _, cm := range r.cms {
 		sum.Add(sum, cm.Coefficients[0])
 	}
-	pk, err := ceremony.JointPublicKey(r.cms)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pk.Element().Equal(sum) != 1 {
-		t.Fatalf("JointPublicKey = %x, want Σ C_i0 = %x", pk.Bytes(), sum.Bytes())
-	}
 	jk, err := ceremony.ComputeJointKey(r.ctx, th, n, r.cms)
 	if err != nil {
 		t.Fatal(err)
 	}
 	jk = roundTrip(t, jk, ceremony.ParseJointKey)
-	if !jk.PublicKey.Equal(pk) {
-		t.Fatalf("ComputeJointKey public key = %x, want %x", jk.PublicKey.Bytes(), pk.Bytes())
+	pk := jk.PublicKey
+	if pk.Element().Equal(sum) != 1 {
+		t.Fatalf("ComputeJointKey public key = %x, want Σ C_i0 = %x", pk.Bytes(), sum.Bytes())
 	}
 	if err := ceremony.VerifyJointKey(r.ctx, th, n, r.cms, jk); err != nil {
 		t.Fatalf("VerifyJointKey = %v", err)
@@ -171,21 +165,18 @@ func TestCeremony(t *testing.T) {
 	// computed here also the long way, Σ_i CommitmentEval(C_i, j).
 	for _, s := range shares {
 		j := s.Index()
-		vk, err := ceremony.VerificationKey(r.cms, j)
-		if err != nil {
-			t.Fatal(err)
-		}
 		long := crypto.NewElement()
 		for _, cm := range r.cms {
 			long.Add(long, crypto.CommitmentEval(cm.Coefficients, j))
 		}
 		sG := crypto.NewElement().ScalarBaseMult(s.Secret())
-		if sG.Equal(vk) != 1 || sG.Equal(long) != 1 || sG.Equal(jk.VerificationKeys[j-1]) != 1 || sG.Equal(s.VerificationKey()) != 1 {
-			t.Errorf("trustee %d: s_j·G = %x, VerificationKey = %x, Σ CommitmentEval = %x, joint key record = %x",
-				j, sG.Bytes(), vk.Bytes(), long.Bytes(), jk.VerificationKeys[j-1].Bytes())
+		if sG.Equal(long) != 1 || sG.Equal(jk.VerificationKeys[j-1]) != 1 {
+			t.Errorf("trustee %d: s_j·G = %x, Σ CommitmentEval = %x, joint key record = %x",
+				j, sG.Bytes(), long.Bytes(), jk.VerificationKeys[j-1].Bytes())
 		}
-		if !s.PublicKey().Equal(pk) || s.Threshold() != th || s.Trustees() != n || !bytes.Equal(s.Ctx(), r.ctx) {
-			t.Errorf("trustee %d: share has wrong public parameters", j)
+		desc := fmt.Sprintf("ceremony.TrusteeShare{trustee %d, %d of %d, secret redacted}", j, th, n)
+		if s.String() != desc || fmt.Sprintf("%#v", s) != desc || !bytes.Equal(s.Ctx(), r.ctx) {
+			t.Errorf("trustee %d: share has wrong public parameters: %v", j, s)
 		}
 		mine, err := s.JointKey().Marshal()
 		if err != nil {
@@ -234,7 +225,7 @@ func TestCeremonySizes(t *testing.T) {
 	for _, c := range []struct{ t, n int }{{1, 1}, {1, 2}, {2, 2}, {3, 3}, {3, 4}} {
 		t.Run(fmt.Sprintf("%d-of-%d", c.t, c.n), func(t *testing.T) {
 			r := newRun(t, c.t, c.n)
-			pk, err := ceremony.JointPublicKey(r.cms)
+			jk, err := ceremony.ComputeJointKey(r.ctx, c.t, c.n, r.cms)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -259,7 +250,7 @@ func TestCeremonySizes(t *testing.T) {
 				}
 				x.MultiplyAdd(l, secrets[j-1], x)
 			}
-			if crypto.NewElement().ScalarBaseMult(x).Equal(pk.Element()) != 1 {
+			if crypto.NewElement().ScalarBaseMult(x).Equal(jk.PublicKey.Element()) != 1 {
 				t.Errorf("interpolated secret does not match the joint key")
 			}
 		})

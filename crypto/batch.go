@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"filippo.io/edwards25519"
+
+	"github.com/evote/evote/crypto/internal/edwards"
 )
 
 // BatchVerifier checks many proofs at once: it re-derives every challenge
@@ -32,8 +34,7 @@ type BatchVerifier struct {
 type batchKind uint8
 
 const (
-	batchSchnorr batchKind = iota
-	batchDLEQ
+	batchDLEQ batchKind = iota
 	batchRange
 )
 
@@ -41,23 +42,17 @@ type batchEntry struct {
 	kind   batchKind
 	ctx    []byte
 	g, h   *Element // DLEQ bases
-	X, Y   *Element // Schnorr X; DLEQ X, Y
+	X, Y   *Element // DLEQ X, Y
 	pk     *PublicKey
 	ct     *Ciphertext
 	ctEnc  []byte // ct's canonical encoding, if the caller has it
 	lo, hi uint64
-	sp     *SchnorrProof
 	dp     *DLEQProof
 	rp     *RangeProof
 }
 
 // NewBatchVerifier returns an empty batch.
 func NewBatchVerifier() *BatchVerifier { return &BatchVerifier{} }
-
-// AddSchnorr queues a Schnorr proof; arguments as for VerifySchnorr.
-func (b *BatchVerifier) AddSchnorr(ctx []byte, X *Element, p *SchnorrProof) {
-	b.entries = append(b.entries, batchEntry{kind: batchSchnorr, ctx: ctx, X: X, sp: p})
-}
 
 // AddDLEQ queues a Chaum–Pedersen proof; arguments as for VerifyDLEQ.
 func (b *BatchVerifier) AddDLEQ(ctx []byte, g, X, h, Y *Element, p *DLEQProof) {
@@ -89,8 +84,6 @@ func (b *BatchVerifier) Len() int { return len(b.entries) }
 // verifyOne checks entry e on its own.
 func (e *batchEntry) verifyOne() error {
 	switch e.kind {
-	case batchSchnorr:
-		return VerifySchnorr(e.ctx, e.X, e.sp)
 	case batchDLEQ:
 		return VerifyDLEQ(e.ctx, e.g, e.X, e.h, e.Y, e.dp)
 	default:
@@ -189,8 +182,6 @@ func (b *BatchVerifier) combined() (ok bool, bad []int) {
 	neq := 0
 	for i := range b.entries {
 		switch e := &b.entries[i]; e.kind {
-		case batchSchnorr:
-			neq++
 		case batchDLEQ:
 			neq += 2
 		default:
@@ -215,16 +206,6 @@ func (b *BatchVerifier) combined() (ok bool, bad []int) {
 	for i := range b.entries {
 		e := &b.entries[i]
 		switch e.kind {
-		case batchSchnorr:
-			xe := t.encode(e.X)
-			c := schnorrChallenge(e.ctx, xe, e.sp)
-			w := t.weight(&e.sp.r)
-			// w·(R − z·G + c·X)
-			tmp.Multiply(w, &e.sp.z)
-			g := &t.stmtS[0]
-			g.Subtract(g, &tmp)
-			x := t.statement(e.X, xe)
-			x.MultiplyAdd(w, c, x)
 		case batchDLEQ:
 			ge, xe, he, ye := t.encode(e.g), t.encode(e.X), t.encode(e.h), t.encode(e.Y)
 			c := dleqChallenge(e.ctx, ge, xe, he, ye, e.dp)
@@ -297,7 +278,7 @@ func (b *BatchVerifier) combined() (ok bool, bad []int) {
 		points = append(points, &t.commit[i].p)
 	}
 	var sum Element
-	varTimeMSM(&sum.p, scalars, points)
+	edwards.VarTimeMultiScalarMult(&sum.p, scalars, points)
 	return sum.IsIdentity() == 1, bad
 }
 

@@ -6,7 +6,6 @@ var (
 	ProveSchnorrFrom = proveSchnorr
 	ProveDLEQFrom    = proveDLEQ
 	ProveRangeFrom   = proveRange
-	MSMPippenger     = msmPippenger
 )
 
 // CombinedOK reports whether the weighted batch equation holds and no

@@ -1,98 +1,28 @@
 package crypto
 
-import "crypto/subtle"
+import "github.com/evote/evote/crypto/internal/edwards"
 
-// FixedBaseTable holds precomputed multiples of one element so that
-// multiplying it by a secret scalar costs about as much as ScalarBaseMult.
-//
-// The method is that of edwards25519's ScalarBaseMult (the Ed25519 paper,
-// section 4): a scalar is written in signed radix 16, s = Σ d_i·16^i with
-// d_i ∈ [−8, 8], and the table holds, for i = 0..31, the affine multiples
-// 1..8 of 256^i·P (32·8 points, 30 KB). A multiplication is then 64 mixed
-// additions of table entries, found by constant-time scans, and 4 doublings.
-// A FixedBaseTable is safe for concurrent use.
+// FixedBaseTable holds precomputed multiples of one element (30 KB) so
+// that multiplying it by a secret scalar costs about as much as
+// ScalarBaseMult: the signed radix-16 method of edwards25519's
+// ScalarBaseMult, with constant-time table scans (the cost model of
+// docs/spec/crypto-proofs.md, section 8). A FixedBaseTable is safe for
+// concurrent use.
 type FixedBaseTable struct {
-	base  Element
-	enc   [ElementSize]byte // canonical encoding of base
-	table [32][8]geNiels
+	enc   [ElementSize]byte // canonical encoding of the base
+	table *edwards.Table
 }
 
 // NewFixedBaseTable precomputes the table of p.
 func NewFixedBaseTable(p *Element) *FixedBaseTable {
-	t := new(FixedBaseTable)
-	t.base.Set(p)
-	t.base.appendBytes(t.enc[:0])
-
-	pts := make([]geP3, 32*8)
-	var q geP3
-	q.fromPoint(&p.p)
-	for i := 0; i < 32; i++ {
-		pts[8*i] = q
-		for j := 1; j < 8; j++ {
-			pts[8*i+j].addP3(&pts[8*i+j-1], &q)
-		}
-		q.doubleN(&q, 8)
-	}
-	flat := make([]geNiels, 32*8)
-	geBatchToNiels(flat, pts)
-	for i := 0; i < 32; i++ {
-		copy(t.table[i][:], flat[8*i:8*i+8])
-	}
+	t := &FixedBaseTable{table: edwards.NewTable(&p.p)}
+	p.appendBytes(t.enc[:0])
 	return t
-}
-
-// selectInto sets dest = x·256^i·P for −8 ≤ x ≤ 8, in constant time.
-func (t *FixedBaseTable) selectInto(dest *geNiels, i int, x int8) {
-	xmask := x >> 7
-	xabs := uint8((x + xmask) ^ xmask)
-	dest.identity()
-	for j := 1; j <= 8; j++ {
-		cond := subtle.ConstantTimeByteEq(xabs, uint8(j))
-		dest.selectNiels(&t.table[i][j-1], dest, cond)
-	}
-	dest.condNeg(int(xmask & 1))
-}
-
-// signedRadix16 returns the digits d_i ∈ [−8, 8] with s = Σ d_i·16^i.
-func signedRadix16(s *Scalar) [64]int8 {
-	var buf [ScalarSize]byte
-	b := s.s.Bytes()
-	copy(buf[:], b)
-	var digits [64]int8
-	for i := 0; i < 32; i++ {
-		digits[2*i] = int8(buf[i] & 15)
-		digits[2*i+1] = int8((buf[i] >> 4) & 15)
-	}
-	for i := 0; i < 63; i++ {
-		carry := (digits[i] + 8) >> 4
-		digits[i] -= carry << 4
-		digits[i+1] += carry
-	}
-	return digits
 }
 
 // FixedBaseMult sets e = s·P for the element P of table t and returns e.
 // It is constant time in s.
 func (e *Element) FixedBaseMult(s *Scalar, t *FixedBaseTable) *Element {
-	digits := signedRadix16(s)
-	var v geP3
-	var m geNiels
-	var r geP1P1
-	var p2 geP2
-	v.identity()
-	for i := 1; i < 64; i += 2 {
-		t.selectInto(&m, i/2, digits[i])
-		v.fromP1P1(r.addNiels(&v, &m))
-	}
-	p2.fromP3(&v)
-	p2.fromP1P1(r.double(&p2))
-	p2.fromP1P1(r.double(&p2))
-	p2.fromP1P1(r.double(&p2))
-	v.fromP1P1(r.double(&p2))
-	for i := 0; i < 64; i += 2 {
-		t.selectInto(&m, i/2, digits[i])
-		v.fromP1P1(r.addNiels(&v, &m))
-	}
-	v.toPoint(&e.p)
+	edwards.FixedBaseMult(&e.p, &s.s, t.table)
 	return e
 }

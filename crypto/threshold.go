@@ -32,9 +32,6 @@ func NewRandomPolynomial(t int) *Polynomial {
 	return p
 }
 
-// Threshold returns t, the number of coefficients.
-func (p *Polynomial) Threshold() int { return len(p.coeffs) }
-
 // Secret returns a copy of the constant term f(0).
 func (p *Polynomial) Secret() *Scalar { return NewScalar().Set(&p.coeffs[0]) }
 

@@ -41,9 +41,6 @@ func TestPolynomialShares(t *testing.T) {
 	for _, tc := range []struct{ n, t int }{{1, 1}, {3, 1}, {3, 2}, {5, 3}, {5, 5}, {7, 4}} {
 		t.Run(fmt.Sprintf("%d-of-%d", tc.t, tc.n), func(t *testing.T) {
 			p := NewRandomPolynomial(tc.t)
-			if p.Threshold() != tc.t {
-				t.Fatalf("Threshold() = %d, want %d", p.Threshold(), tc.t)
-			}
 			cs := p.Commitments()
 			if len(cs) != tc.t || cs[0].Equal(NewElement().ScalarBaseMult(p.Secret())) != 1 {
 				t.Fatal("commitments do not match the secret")

@@ -65,22 +65,10 @@ func (t *Transcript) AppendElement(label string, e *Element) {
 	t.buf = e.appendBytes(t.buf)
 }
 
-// AppendScalar adds a labelled scalar (its canonical encoding).
-func (t *Transcript) AppendScalar(label string, s *Scalar) {
-	t.AppendMessage(label, s.Bytes())
-}
-
 // AppendUint64 adds a labelled integer as 8 big-endian bytes.
 func (t *Transcript) AppendUint64(label string, v uint64) {
 	t.header(label, 8)
 	t.buf = binary.BigEndian.AppendUint64(t.buf, v)
-}
-
-// Clone returns an independent copy of the transcript so far.
-func (t *Transcript) Clone() *Transcript {
-	c := &Transcript{buf: make([]byte, len(t.buf), max(cap(t.buf), transcriptCap))}
-	copy(c.buf, t.buf)
-	return c
 }
 
 // ChallengeScalar derives a uniform scalar from everything appended so far:

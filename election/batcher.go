@@ -15,7 +15,7 @@ import (
 const maxBallotBatch = 64
 
 // DefaultVerifyQueuePerCPU is the number of ballots per CPU that may be in
-// hand at once (decoded, queued or being verified) before the board
+// hand at once (from their signature check to their verdict) before the board
 // answers 503: two batches. A ballot costs the board about 2.5 ms of a CPU
 // all told (a contest of ten options), so that is about half a second of
 // work, and an admitted ballot waits little however many arrive.

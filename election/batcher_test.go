@@ -2,10 +2,14 @@ package election
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"testing"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/bulletin/store"
 )
 
 // TestBatcherRefusesWhenFull checks that a ballot finding every place of
@@ -54,22 +58,45 @@ func TestBatcherDropsCancelled(t *testing.T) {
 	}
 }
 
-// TestPolicyShedsBallotsBeforeDecoding checks that a ballot arriving when
+// TestPolicyShedsBallotsBeforeChecking checks that a ballot arriving when
 // every place is taken is refused before the board spends anything on it:
-// even a payload that would not decode gets ErrQueueFull, not malformed.
-func TestPolicyShedsBallotsBeforeDecoding(t *testing.T) {
+// even one whose signature does not verify and whose payload would not
+// decode gets ErrQueueFull, not bad-signature; other records are not held
+// back.
+func TestPolicyShedsBallotsBeforeChecking(t *testing.T) {
+	skey, _, err := note.GenerateKey(rand.Reader, "test-board")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := NewPolicy(1)
+	log, err := bulletin.OpenLog(context.Background(), store.NewMemory(), func() bulletin.Policy { return p }, bulletin.LogOptions{Signer: signer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
 	release, err := p.batcher.reserve()
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub := &bulletin.Submission{Type: TypeBallot, Payload: []byte(`{"not":"a ballot"}`)}
-	if err := p.Verify(context.Background(), sub); !errors.Is(err, bulletin.ErrQueueFull) {
-		t.Fatalf("Verify with no place left = %v, want ErrQueueFull", err)
+	bad := func(typ string) *bulletin.Submission {
+		return &bulletin.Submission{Type: typ, Payload: []byte(`{"not":"a ballot"}`), Author: make([]byte, 32), Sig: make([]byte, 64)}
+	}
+	if _, _, err := log.Append(context.Background(), bad(TypeBallot)); !errors.Is(err, bulletin.ErrQueueFull) {
+		t.Fatalf("a ballot with no place left: %v, want ErrQueueFull", err)
+	}
+	var rej *bulletin.RejectError
+	if _, _, err := log.Append(context.Background(), bad(TypePhase)); !errors.As(err, &rej) || rej.Code != bulletin.CodeBadSignature {
+		t.Fatalf("a phase change with no ballot place left: %v, want bad-signature", err)
 	}
 	release()
-	var rej *bulletin.RejectError
-	if err := p.Verify(context.Background(), sub); !errors.As(err, &rej) || rej.Code != bulletin.CodeMalformed {
-		t.Fatalf("Verify with a place = %v, want malformed", err)
+	if _, _, err := log.Append(context.Background(), bad(TypeBallot)); !errors.As(err, &rej) || rej.Code != bulletin.CodeBadSignature {
+		t.Fatalf("a ballot with a place: %v, want bad-signature", err)
+	}
+	if _, err := p.batcher.reserve(); err != nil {
+		t.Fatalf("the refused ballot kept its place: %v", err)
 	}
 }

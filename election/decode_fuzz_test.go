@@ -51,7 +51,7 @@ func simulatedRecords(tb testing.TB) []*bulletin.Record {
 	check(err)
 	check(e.Ceremony(ctx))
 	sub, err := election.NewSubmission(e.Official, election.TypeClientHash,
-		tracker.State().ClientHashRecord("voter-client.wasm", sha256.Sum256([]byte("a client build"))))
+		tracker.State().ClientHashRecord("voter.wasm", sha256.Sum256([]byte("a client build"))))
 	check(err)
 	_, _, err = log.Append(ctx, sub)
 	check(err)

@@ -174,7 +174,7 @@ func TestNullFieldsRefused(t *testing.T) {
 	must(t, e.Ceremony(ctx))
 	st := b.tracker.State()
 
-	client := st.ClientHashRecord("voter-client.wasm", sha256.Sum256([]byte("a client build")))
+	client := st.ClientHashRecord("voter.wasm", sha256.Sum256([]byte("a client build")))
 	wantNullsRefused(t, hb, "client hash", e.Official, election.TypeClientHash, client)
 	hb.accept(t, e.Official, election.TypeClientHash, client)
 

@@ -47,17 +47,10 @@ func decodeStored(typ string, payload []byte) (any, error) {
 func (p *Policy) State() *State { return p.state }
 
 // Verify implements bulletin.Policy: it decodes the payload and checks its
-// proofs. Ballots arriving concurrently are verified together in batches;
-// a ballot finding the queue for them full is refused with an error
-// wrapping bulletin.ErrQueueFull, and one whose ctx ends is dropped.
+// proofs. Ballots arriving concurrently are verified together in batches
+// (the log reserved their place first, Reserve), and one whose ctx ends is
+// dropped.
 func (p *Policy) Verify(ctx context.Context, s *bulletin.Submission) error {
-	if s.Type == TypeBallot {
-		release, err := p.batcher.reserve()
-		if err != nil {
-			return err
-		}
-		defer release()
-	}
 	v, err := Decode(s.Type, s.Payload)
 	if err != nil {
 		return reject(bulletin.CodeMalformed, "%v", err)
@@ -77,6 +70,17 @@ func (p *Policy) Verify(ctx context.Context, s *bulletin.Submission) error {
 	p.decoded[string(s.Sig)] = v
 	p.mu.Unlock()
 	return nil
+}
+
+// Reserve implements bulletin.Reserver: a ballot takes one of the places
+// of ballots in hand, from before its signature is checked to its verdict,
+// or is refused at once with an error wrapping bulletin.ErrQueueFull.
+// Other records take none.
+func (p *Policy) Reserve(s *bulletin.Submission) (release func(), err error) {
+	if s.Type != TypeBallot {
+		return func() {}, nil
+	}
+	return p.batcher.reserve()
 }
 
 // Prepare implements bulletin.Preparer: it decodes a page of stored

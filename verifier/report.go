@@ -438,12 +438,3 @@ func (p Progress) Rate() float64 {
 	}
 	return float64(p.Records) / p.Elapsed.Seconds()
 }
-
-// ETA estimates the time left, or −1 if unknown.
-func (p Progress) ETA() time.Duration {
-	f := p.Fraction()
-	if f <= 0 {
-		return -1
-	}
-	return time.Duration(float64(p.Elapsed) * (1 - f) / f)
-}

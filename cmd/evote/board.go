@@ -25,7 +25,7 @@ import (
 	"github.com/evote/evote/bulletin/store/sqlite"
 	"github.com/evote/evote/bulletin/witness"
 	"github.com/evote/evote/election"
-	"github.com/evote/evote/voter-client/web"
+	"github.com/evote/evote/voterclient/web"
 )
 
 // boardRand is the randomness for board keys; tests replace it.
@@ -125,7 +125,7 @@ func boardServeCommand() *cli.Command {
 			&cli.IntFlag{Name: "ballot-burst", Usage: "ballots and challenged ballots a credential may burst", Value: 10},
 			&cli.IntFlag{Name: "max-payload", Usage: "largest record payload in bytes", Value: bulletin.DefaultMaxPayload},
 			&cli.IntFlag{Name: "queue", Usage: "submissions waiting for the writer before 503", Value: 8192},
-			&cli.IntFlag{Name: "verify-queue", Usage: "ballots in hand at once, from decoding to verdict, before 503 (0: 128 per CPU, about half a second of work)"},
+			&cli.IntFlag{Name: "verify-queue", Usage: "ballots in hand at once, from their signature check to their verdict, before 503 (0: 128 per CPU, about half a second of work)"},
 			&cli.StringFlag{Name: "web", Usage: "also serve the voter and observer pages from `DIR` (built by scripts/build-web.sh); needs --policy election"},
 			&cli.StringFlag{Name: "vkey", Usage: "the board's verifier key `FILE`, shown on the voter page for checking receipts (default: the .vkey beside --key)"},
 			&cli.StringFlag{Name: "policy", Usage: "admission rules: \"election\" (the election's rules, docs/spec/election.md) or \"open\" (any well-signed record; for load tests)", Value: "election"},

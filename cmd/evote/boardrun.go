@@ -13,7 +13,7 @@ import (
 	"github.com/evote/evote/bulletin/store/sqlite"
 	"github.com/evote/evote/bulletin/witness"
 	"github.com/evote/evote/election"
-	"github.com/evote/evote/voter-client/web"
+	"github.com/evote/evote/voterclient/web"
 )
 
 // boardConfig is what a board process runs with: `evote board serve`

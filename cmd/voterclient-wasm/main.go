@@ -25,7 +25,7 @@ package main
 import (
 	"syscall/js"
 
-	voterclient "github.com/evote/evote/voter-client"
+	"github.com/evote/evote/voterclient"
 )
 
 // version names the module's interface; the page checks it.

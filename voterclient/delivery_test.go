@@ -15,7 +15,7 @@ import (
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/simulate"
-	voterclient "github.com/evote/evote/voter-client"
+	"github.com/evote/evote/voterclient"
 )
 
 // sending prepares a ballot of voter v, reads the board's checkpoint as the

@@ -80,8 +80,8 @@ type handler struct {
 
 // Register mounts the voter and observer pages on mux (see the package
 // documentation for the routes). It reads the module once, so the bytes
-// served are the ones whose SHA-256 it reports (ModuleHash, and the
-// client_sha256 field of /election/summary).
+// served are the ones whose SHA-256 it reports (the client_sha256 field of
+// /election/summary).
 func Register(mux *http.ServeMux, opts Options) error {
 	h, err := newHandler(opts)
 	if err != nil {
@@ -95,27 +95,6 @@ func Register(mux *http.ServeMux, opts Options) error {
 	mux.HandleFunc("GET /election/summary", h.summary)
 	mux.HandleFunc("GET /election/voters/{key}", h.voter)
 	return nil
-}
-
-// Handler returns a handler serving only the pages' routes, for tests and
-// for a front server that proxies the board's API elsewhere.
-func Handler(opts Options) (http.Handler, error) {
-	mux := http.NewServeMux()
-	if err := Register(mux, opts); err != nil {
-		return nil, err
-	}
-	return mux, nil
-}
-
-// ModuleHash returns the SHA-256 of dir's voter.wasm in hex: the hash the
-// official publishes with a client-hash record (election.ClientHashRecord).
-func ModuleHash(dir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, WasmFile))
-	if err != nil {
-		return "", fmt.Errorf("web: %w", err)
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
 }
 
 func newHandler(opts Options) (*handler, error) {

@@ -1,10 +1,19 @@
-package crypto
-
-// Point arithmetic on edwards25519 in the representations of
-// https://eprint.iacr.org/2008/522, rebuilt on the public field package of
-// filippo.io/edwards25519 (whose own representations are unexported) for
-// the fixed-base tables and the bucket multi-scalar multiplication. The
-// formulas are those of filippo.io/edwards25519/edwards25519.go.
+// Package edwards implements the edwards25519 point arithmetic that
+// package crypto needs and filippo.io/edwards25519 does not export:
+// multiplication by a secret scalar with a precomputed table for any base
+// point (Table, FixedBaseMult), and multi-scalar multiplication of public
+// inputs by the bucket method of Pippenger (VarTimeMultiScalarMult).
+//
+// Points are edwards25519.Point values; the representations of
+// https://eprint.iacr.org/2008/522 are rebuilt here on the public field
+// package of filippo.io/edwards25519 (whose own are unexported), with the
+// formulas of filippo.io/edwards25519/edwards25519.go. Package crypto gives
+// the points their ristretto255 meaning (docs/spec/crypto-group.md); this
+// package knows nothing of it.
+//
+// As in package crypto, arithmetic on secrets is constant time and
+// functions whose names start with VarTime are not.
+package edwards
 
 import (
 	"filippo.io/edwards25519"
@@ -26,7 +35,26 @@ type geCached struct{ YplusX, YminusX, Z, T2d field.Element }
 // geNiels is an affine point prepared for addition: (y+x, y−x, 2d·xy).
 type geNiels struct{ YplusX, YminusX, T2d field.Element }
 
-var geD2 = new(field.Element).Add(feD, feD)
+// d2 is 2·d, with d = −121665/121666 the curve constant of edwards25519
+// (RFC 8032, section 5.1), computed rather than written out.
+var d2 = func() *field.Element {
+	var num, den field.Element
+	if _, err := num.SetBytes(littleEndian32(121665)); err != nil {
+		panic(err)
+	}
+	if _, err := den.SetBytes(littleEndian32(121666)); err != nil {
+		panic(err)
+	}
+	d := new(field.Element).Multiply(num.Negate(&num), den.Invert(&den))
+	return d.Add(d, d)
+}()
+
+// littleEndian32 returns the 32-byte little-endian encoding of v.
+func littleEndian32(v uint32) []byte {
+	b := make([]byte, 32)
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+	return b
+}
 
 func (v *geP3) identity() *geP3 {
 	v.X.Zero()
@@ -46,7 +74,7 @@ func (v *geP3) fromPoint(p *edwards25519.Point) *geP3 {
 // the on-curve check of SetExtendedCoordinates cannot fail.
 func (v *geP3) toPoint(p *edwards25519.Point) *edwards25519.Point {
 	if _, err := p.SetExtendedCoordinates(&v.X, &v.Y, &v.Z, &v.T); err != nil {
-		panic("crypto: internal error: invalid point: " + err.Error())
+		panic("edwards: internal error: invalid point: " + err.Error())
 	}
 	return p
 }
@@ -77,7 +105,7 @@ func (v *geCached) fromP3(p *geP3) *geCached {
 	v.YplusX.Add(&p.Y, &p.X)
 	v.YminusX.Subtract(&p.Y, &p.X)
 	v.Z = p.Z
-	v.T2d.Multiply(&p.T, geD2)
+	v.T2d.Multiply(&p.T, d2)
 	return v
 }
 
@@ -210,6 +238,6 @@ func geBatchToNielsScratch(out []geNiels, in []geP3, acc []field.Element) {
 		out[i].YplusX.Add(&y, &x)
 		out[i].YminusX.Subtract(&y, &x)
 		out[i].T2d.Multiply(&x, &y)
-		out[i].T2d.Multiply(&out[i].T2d, geD2)
+		out[i].T2d.Multiply(&out[i].T2d, d2)
 	}
 }

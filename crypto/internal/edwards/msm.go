@@ -1,4 +1,4 @@
-package crypto
+package edwards
 
 import (
 	"encoding/binary"
@@ -9,12 +9,17 @@ import (
 	"filippo.io/edwards25519/field"
 )
 
-// pippengerThreshold is the number of points from which varTimeMSM uses the
-// bucket method instead of edwards25519's Straus method (see BenchmarkMSM).
+// pippengerThreshold is the number of points from which
+// VarTimeMultiScalarMult uses the bucket method instead of edwards25519's
+// Straus method (see BenchmarkMSM).
 const pippengerThreshold = 48
 
-// varTimeMSM sets v = Σ scalars[i]·points[i] in variable time and returns v.
-func varTimeMSM(v *edwards25519.Point, scalars []*edwards25519.Scalar, points []*edwards25519.Point) *edwards25519.Point {
+// VarTimeMultiScalarMult sets v = Σ scalars[i]·points[i] and returns v:
+// below pippengerThreshold points with edwards25519's Straus method
+// (edwards25519.Point.VarTimeMultiScalarMult), from there with the bucket
+// method (docs/spec/crypto-proofs.md, section 7). It runs in variable time:
+// use only with public inputs. It panics if the slices differ in length.
+func VarTimeMultiScalarMult(v *edwards25519.Point, scalars []*edwards25519.Scalar, points []*edwards25519.Point) *edwards25519.Point {
 	if len(points) < pippengerThreshold {
 		return v.VarTimeMultiScalarMult(scalars, points)
 	}
@@ -34,7 +39,7 @@ func varTimeMSM(v *edwards25519.Point, scalars []*edwards25519.Scalar, points []
 // counts, for each window, the points whose scalars reach it.
 func msmPippenger(v *edwards25519.Point, scalars []*edwards25519.Scalar, points []*edwards25519.Point) *edwards25519.Point {
 	if len(scalars) != len(points) {
-		panic("crypto: msmPippenger called with mismatched lengths")
+		panic("edwards: msmPippenger called with mismatched lengths")
 	}
 	n := len(points)
 	sc := msmScratchPool.Get().(*msmScratch)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -32,7 +33,7 @@ import (
 	"github.com/evote/evote/bulletin/store"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/simulate"
-	"github.com/evote/evote/voter-client/web"
+	"github.com/evote/evote/voterclient/web"
 )
 
 var saveScreenshots = flag.Bool("screenshots", false, "save the browser test's screenshots under docs/screenshots (otherwise a temporary directory)")
@@ -156,11 +157,9 @@ func (b *testBoard) openVoting(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	must(t, b.sim.Ceremony(ctx))
-	sum, err := web.ModuleHash(b.wasmDir)
+	wasm, err := os.ReadFile(filepath.Join(b.wasmDir, web.WasmFile))
 	must(t, err)
-	h, err := hex.DecodeString(sum)
-	must(t, err)
-	sub, err := election.NewSubmission(b.sim.Official, election.TypeClientHash, b.tracker.State().ClientHashRecord("voter-web "+runtime.Version(), [32]byte(h)))
+	sub, err := election.NewSubmission(b.sim.Official, election.TypeClientHash, b.tracker.State().ClientHashRecord("voter-web "+runtime.Version(), sha256.Sum256(wasm)))
 	must(t, err)
 	_, _, err = b.log.Append(ctx, sub)
 	must(t, err)
@@ -686,7 +685,7 @@ func checkVoterRecords(t *testing.T, b *testBoard, want int) {
 // size as posted and the module's size, and no ns/op (which would add
 // both and the round trip):
 //
-//	go test ./voter-client/web -run '^$' -bench BrowserEncrypt -benchtime 15x
+//	go test ./voterclient/web -run '^$' -bench BrowserEncrypt -benchtime 15x
 func BenchmarkBrowserEncrypt(b *testing.B) {
 	p := newPage(b)
 	council := simulate.SampleContests()[1]

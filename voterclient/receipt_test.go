@@ -14,7 +14,7 @@ import (
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/election"
-	voterclient "github.com/evote/evote/voter-client"
+	"github.com/evote/evote/voterclient"
 )
 
 // fetched is what the page fetches from the board to check a receipt

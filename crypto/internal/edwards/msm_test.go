@@ -1,4 +1,4 @@
-package crypto
+package edwards
 
 import (
 	"fmt"
@@ -25,12 +25,12 @@ func TestMSMPippenger(t *testing.T) {
 					case kind == "short" || (kind == "mixed" && i%3 != 0):
 						var b [32]byte
 						rng.Read(b[:16])
-						s.s.SetCanonicalBytes(b[:])
+						s.SetCanonicalBytes(b[:])
 					case kind == "edge":
 						e := edgeScalars()
 						s = e[i%len(e)]
 					}
-					scalars[i] = &s.s
+					scalars[i] = s
 					// Repeat some points, and include the identity.
 					switch {
 					case i%5 == 4:
@@ -38,7 +38,7 @@ func TestMSMPippenger(t *testing.T) {
 					case i%7 == 6:
 						points[i] = edwards25519.NewIdentityPoint()
 					default:
-						points[i] = &NewElement().ScalarBaseMult(detScalar(rng)).p
+						points[i] = new(edwards25519.Point).ScalarBaseMult(detScalar(rng))
 					}
 				}
 				got := msmPippenger(new(edwards25519.Point), scalars, points)
@@ -64,10 +64,10 @@ func BenchmarkMSM(b *testing.B) {
 		if i%3 != 0 {
 			var buf [32]byte
 			rng.Read(buf[:16])
-			s.s.SetCanonicalBytes(buf[:])
+			s.SetCanonicalBytes(buf[:])
 		}
-		scalars[i] = &s.s
-		points[i] = &NewElement().ScalarBaseMult(detScalar(rng)).p
+		scalars[i] = s
+		points[i] = new(edwards25519.Point).ScalarBaseMult(detScalar(rng))
 	}
 	methods := []struct {
 		name string
@@ -114,20 +114,20 @@ func TestMSMPippengerRandomSizes(t *testing.T) {
 			case 0:
 				var b [32]byte
 				rng.Read(b[:16])
-				s.s.SetCanonicalBytes(b[:])
+				s.SetCanonicalBytes(b[:])
 			case 1:
 				s = edge[r.IntN(len(edge))]
 			case 2:
-				s = NewScalar()
+				s = edwards25519.NewScalar()
 			}
-			scalars[i] = &s.s
+			scalars[i] = s
 			switch {
 			case i > 0 && r.IntN(6) == 0:
 				points[i] = points[r.IntN(i)]
 			case r.IntN(8) == 0:
 				points[i] = edwards25519.NewIdentityPoint()
 			default:
-				points[i] = &NewElement().ScalarBaseMult(detScalar(rng)).p
+				points[i] = new(edwards25519.Point).ScalarBaseMult(detScalar(rng))
 			}
 		}
 		want := edwards25519.NewIdentityPoint()
@@ -137,8 +137,8 @@ func TestMSMPippengerRandomSizes(t *testing.T) {
 		if got := msmPippenger(new(edwards25519.Point), scalars, points); got.Equal(want) != 1 {
 			t.Errorf("n=%d: msmPippenger ≠ Σ scalars[i]·points[i]", n)
 		}
-		if got := varTimeMSM(new(edwards25519.Point), scalars, points); got.Equal(want) != 1 {
-			t.Errorf("n=%d: varTimeMSM ≠ Σ scalars[i]·points[i]", n)
+		if got := VarTimeMultiScalarMult(new(edwards25519.Point), scalars, points); got.Equal(want) != 1 {
+			t.Errorf("n=%d: VarTimeMultiScalarMult ≠ Σ scalars[i]·points[i]", n)
 		}
 	}
 }

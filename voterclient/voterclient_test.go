@@ -18,7 +18,7 @@ import (
 	"github.com/evote/evote/bulletin/store"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/simulate"
-	voterclient "github.com/evote/evote/voter-client"
+	"github.com/evote/evote/voterclient"
 )
 
 // board is an in-memory bulletin board running the election policy.

@@ -11,7 +11,7 @@ import (
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/simulate"
-	voterclient "github.com/evote/evote/voter-client"
+	"github.com/evote/evote/voterclient"
 )
 
 // jsonSession drives a Session through Call, as the page does.

@@ -18,7 +18,7 @@ import (
 	"github.com/evote/evote/ceremony"
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/election"
-	voterclient "github.com/evote/evote/voter-client"
+	"github.com/evote/evote/voterclient"
 )
 
 func synced(t *testing.T, b *board) *voterclient.Election {
