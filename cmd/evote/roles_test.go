@@ -212,6 +212,12 @@ func TestEveryRoleByHand(t *testing.T) {
 			args = append(args, "--receipt", at(fmt.Sprintf("receipt-%d.txt", ballots)))
 		}
 		more, err := run(t, with(args...)...)
+		// The ballot cast or challenged is the very one prepared: the
+		// same confirmation code (issue 16, item 5).
+		shown := regexp.MustCompile(`confirmation code: (\S+)`).FindStringSubmatch(out)
+		if err == nil && (shown == nil || !strings.Contains(more, "confirmation code: "+shown[1])) {
+			t.Errorf("%s after prepare showed %q: the output names another code:\n%s", action, shown, more)
+		}
 		return out + more, err
 	}
 	if _, err := vote(1, "mayor=alice;budget=parks:2,roads", "cast"); err == nil {
