@@ -148,7 +148,7 @@ func trusteeCeremony(c *cli.Context) error {
 		return err
 	}
 	if posted {
-		fmt.Fprintf(out(c), "trustee %d: posted commitments and encrypted shares\n", ts.Dealer.Index())
+		fmt.Fprintf(out(c), "trustee %d: posted its commitments and encrypted shares (those the board did not have yet)\n", ts.Dealer.Index())
 	}
 	st, err = waitFor(c.Context, c, newFollower(cl), "every trustee's commitments and shares", (*election.State).CeremonyComplete)
 	if err != nil {
