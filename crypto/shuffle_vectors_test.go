@@ -157,12 +157,9 @@ func TestShuffleVectors(t *testing.T) {
 			out = parseBallots(t, v.Strings("out"))
 			enc = v.Hex("proof")
 		}
-		var p crypto.ShuffleProof
-		_, err = p.SetBytes(enc)
-		if err == nil {
-			err = crypto.VerifyShuffle(ctx, pk, in, out, &p)
-		}
-		v.Outcome(proofOutcome(err)...)
+		v.Outcome(proofOutcome(parseThenVerify(t, func(p *crypto.ShuffleProof) error {
+			return crypto.VerifyShuffle(ctx, pk, in, out, p)
+		})(enc))...)
 	})
 }
 
