@@ -135,9 +135,12 @@ func (p *obliviousPermutation) permuteElements(backward bool, elems []Element, w
 	clear(cs)
 }
 
-// permuteScalars applies p forward to s.
+// permuteScalars applies p forward to s. The scalars are swapped as 64-byte
+// strings (the encoding and 32 zero bytes) and read back by the
+// constant-time wide reduction: SetCanonicalBytes's range check would
+// branch on their values, and so on where each went.
 func (p *obliviousPermutation) permuteScalars(s []Scalar) {
-	bs := make([][ScalarSize]byte, len(s))
+	bs := make([][UniformSize]byte, len(s))
 	for i := range s {
 		copy(bs[i][:], s[i].Bytes())
 	}
@@ -150,7 +153,7 @@ func (p *obliviousPermutation) permuteScalars(s []Scalar) {
 		}
 	})
 	for i := range s {
-		if _, err := s[i].SetCanonicalBytes(bs[i][:]); err != nil {
+		if _, err := s[i].s.SetUniformBytes(bs[i][:]); err != nil {
 			panic("crypto: internal error: " + err.Error())
 		}
 	}
