@@ -189,7 +189,7 @@ func shuffleGenerators(ctx []byte, n int) []Element {
 	return gens
 }
 
-// shuffleChallengeU starts the transcript of section 9.4 (the statement
+// shuffleChallengeU starts the transcript of section 9.3, step 8 (the statement
 // and the permutation commitment of p) and draws u_1..u_N.
 func shuffleChallengeU(ctx, Kenc, inEnc, outEnc []byte, p *ShuffleProof) (*Transcript, []Scalar) {
 	// Room for every item and both challenges, so that it never grows.
@@ -206,7 +206,7 @@ func shuffleChallengeU(ctx, Kenc, inEnc, outEnc []byte, p *ShuffleProof) (*Trans
 }
 
 // shuffleChallengeC continues t with the commitment chain and the
-// commitments of p and draws c.
+// commitments of p and draws c (section 9.3, step 12).
 func shuffleChallengeC(t *Transcript, p *ShuffleProof) *Scalar {
 	n, w := p.n, p.w
 	t.AppendMessage("chain", p.elemEnc(n, 2*n))
@@ -410,7 +410,7 @@ func multiScalarMult(e *Element, s []Scalar, pts []*Element) *Element {
 
 // VerifyShuffle checks that out is a re-encryption under pk and a
 // permutation of in, as p proves under ctx (docs/spec/crypto-proofs.md,
-// section 9.6); errors wrap ErrInvalidProof. The ballot counts and widths
+// sections 9.5 and 9.6); errors wrap ErrInvalidProof. The ballot counts and widths
 // must match p's. All the verification equations are checked at once, as
 // one variable-time multi-scalar multiplication with random weights; if
 // that fails, the error names the first equation that fails on its own.

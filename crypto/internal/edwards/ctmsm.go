@@ -5,7 +5,7 @@ import "filippo.io/edwards25519"
 // MultiScalarMult sets v = Σ scalars[i]·points[i] and returns v. It is
 // constant time in the scalars, for sums of secret nonces times public
 // points (the commitments of the proof of shuffle, docs/spec/crypto-proofs.md
-// section 9.6); its cost depends only on the number of points.
+// section 9.7); its cost depends only on the number of points.
 //
 // The method is Straus's: each point gets a row of its affine multiples
 // 1..8 (one field inversion for all rows, Montgomery's trick), each scalar
