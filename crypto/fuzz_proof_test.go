@@ -48,47 +48,51 @@ func checkParse[P interface{ Bytes() []byte }](t *testing.T, b []byte, p P, err 
 	}
 }
 
-func FuzzSchnorrProofSetBytes(f *testing.F) {
-	for _, b := range vectorProofs(f, "schnorr") {
+// proofType is a proof type P whose pointer PP parses and encodes.
+type proofType[P any] interface {
+	*P
+	SetBytes([]byte) (*P, error)
+	Bytes() []byte
+}
+
+// fuzzProofSetBytes fuzzes the parser of proofs of type P, seeded with the
+// proofs of the vector file of kind.
+func fuzzProofSetBytes[P any, PP proofType[P]](f *testing.F, kind string) {
+	for _, b := range vectorProofs(f, kind) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var p crypto.SchnorrProof
+		p := PP(new(P))
 		q, err := p.SetBytes(b)
-		if err == nil && q != &p {
+		if err == nil && q != (*P)(p) {
 			t.Fatal("SetBytes did not return the receiver")
 		}
-		checkParse(t, b, &p, err)
+		checkParse(t, b, p, err)
 	})
 }
 
-func FuzzDLEQProofSetBytes(f *testing.F) {
-	for _, b := range vectorProofs(f, "dleq") {
-		f.Add(b)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var p crypto.DLEQProof
-		q, err := p.SetBytes(b)
-		if err == nil && q != &p {
-			t.Fatal("SetBytes did not return the receiver")
+// parseThenVerify returns a function that parses a proof of type P, checks
+// that it re-encodes to the same bytes, and verifies it.
+func parseThenVerify[P any, PP proofType[P]](t testing.TB, verify func(PP) error) func([]byte) error {
+	return func(b []byte) error {
+		q := PP(new(P))
+		if _, err := q.SetBytes(b); err != nil {
+			return err
 		}
-		checkParse(t, b, &p, err)
-	})
+		if !bytes.Equal(q.Bytes(), b) {
+			t.Fatalf("SetBytes(%x).Bytes() = %x", b, q.Bytes())
+		}
+		return verify(q)
+	}
 }
 
-func FuzzRangeProofSetBytes(f *testing.F) {
-	for _, b := range vectorProofs(f, "range") {
-		f.Add(b)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var p crypto.RangeProof
-		q, err := p.SetBytes(b)
-		if err == nil && q != &p {
-			t.Fatal("SetBytes did not return the receiver")
-		}
-		checkParse(t, b, &p, err)
-	})
-}
+func FuzzSchnorrProofSetBytes(f *testing.F) { fuzzProofSetBytes[crypto.SchnorrProof](f, "schnorr") }
+
+func FuzzDLEQProofSetBytes(f *testing.F) { fuzzProofSetBytes[crypto.DLEQProof](f, "dleq") }
+
+func FuzzRangeProofSetBytes(f *testing.F) { fuzzProofSetBytes[crypto.RangeProof](f, "range") }
+
+func FuzzShuffleProofSetBytes(f *testing.F) { fuzzProofSetBytes[crypto.ShuffleProof](f, "shuffle") }
 
 // TestSetBytesUnchangedOnError checks that a failed SetBytes leaves the
 // receiver alone.

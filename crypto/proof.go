@@ -3,7 +3,6 @@ package crypto
 import (
 	"crypto/rand"
 	"crypto/sha512"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -371,9 +370,7 @@ func rangeTranscript(ctx, Kenc, Aenc, Benc []byte, lo, hi uint64, p *RangeProof)
 	const item = 4 + 8
 	size := 4 + len(rangeLabel) + item + len("ctx") + len(ctx) + 4*(item+1+ElementSize) +
 		2*(item+2+8) + 2*p.n*(item+1+ElementSize) + item + 1 + sha512.Size
-	t := &Transcript{buf: make([]byte, 0, size)}
-	t.buf = binary.BigEndian.AppendUint32(t.buf, uint32(len(rangeLabel)))
-	t.buf = append(t.buf, rangeLabel...)
+	t := newTranscriptCap(rangeLabel, size)
 	t.AppendMessage("ctx", ctx)
 	t.appendEncoded("G", generatorEnc)
 	t.appendEncoded("K", Kenc)

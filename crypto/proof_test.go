@@ -103,16 +103,9 @@ func TestSchnorr(t *testing.T) {
 	bad := crypto.ProveSchnorr(ctx, crypto.NewScalar().SetUint64(7), X)
 	wantInvalid(t, "wrong witness", crypto.VerifySchnorr(ctx, X, bad))
 
-	testMangling(t, enc, func(b []byte) error {
-		q, err := new(crypto.SchnorrProof).SetBytes(b)
-		if err != nil {
-			return err
-		}
-		if !bytes.Equal(q.Bytes(), b) {
-			t.Fatalf("SetBytes(%x).Bytes() = %x", b, q.Bytes())
-		}
+	testMangling(t, enc, parseThenVerify(t, func(q *crypto.SchnorrProof) error {
 		return crypto.VerifySchnorr(ctx, X, q)
-	})
+	}))
 }
 
 func TestDLEQ(t *testing.T) {
@@ -153,16 +146,9 @@ func TestDLEQ(t *testing.T) {
 	bad := crypto.ProveDLEQ(ctx, x, g, X, h, Y2)
 	wantInvalid(t, "unequal logs", crypto.VerifyDLEQ(ctx, g, X, h, Y2, bad))
 
-	testMangling(t, enc, func(b []byte) error {
-		q, err := new(crypto.DLEQProof).SetBytes(b)
-		if err != nil {
-			return err
-		}
-		if !bytes.Equal(q.Bytes(), b) {
-			t.Fatalf("SetBytes(%x).Bytes() = %x", b, q.Bytes())
-		}
+	testMangling(t, enc, parseThenVerify(t, func(q *crypto.DLEQProof) error {
 		return crypto.VerifyDLEQ(ctx, g, X, h, Y, q)
-	})
+	}))
 }
 
 // testMangling checks that every truncation, extension and single-byte
@@ -322,16 +308,9 @@ func TestRangeProofMangling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testMangling(t, p.Bytes(), func(b []byte) error {
-		q, err := new(crypto.RangeProof).SetBytes(b)
-		if err != nil {
-			return err
-		}
-		if !bytes.Equal(q.Bytes(), b) {
-			t.Fatalf("SetBytes(%x).Bytes() = %x", b, q.Bytes())
-		}
+	testMangling(t, p.Bytes(), parseThenVerify(t, func(q *crypto.RangeProof) error {
 		return crypto.VerifyRange(ctx, f.pk, ct, 0, 1, q)
-	})
+	}))
 }
 
 // TestReferenceProvers checks that crypto's constant-time provers and the

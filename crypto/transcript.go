@@ -37,7 +37,13 @@ const transcriptCap = 640
 // NewTranscript starts a transcript with a domain-separation label such as
 // "evote/v1/proof/range".
 func NewTranscript(label string) *Transcript {
-	t := &Transcript{buf: make([]byte, 0, transcriptCap)}
+	return newTranscriptCap(label, transcriptCap)
+}
+
+// newTranscriptCap is NewTranscript with a buffer of the given capacity,
+// for a transcript whose size is known in advance.
+func newTranscriptCap(label string, capacity int) *Transcript {
+	t := &Transcript{buf: make([]byte, 0, capacity)}
 	t.buf = binary.BigEndian.AppendUint32(t.buf, uint32(len(label)))
 	t.buf = append(t.buf, label...)
 	return t
@@ -81,6 +87,28 @@ func (t *Transcript) ChallengeScalar(label string) *Scalar {
 	s := new(Scalar)
 	s.s.SetUniformBytes(d[:])
 	return s
+}
+
+// ChallengeScalars derives n scalars from everything appended so far, for
+// a proof that needs many challenges at once (the u_1, …, u_n of the proof
+// of shuffle): it draws a digest d exactly as ChallengeScalar(label) does,
+// appending it to the transcript as that item's data, and returns
+// uniform(SHA-512(d || u64be(i))) for i = 1, …, n
+// (docs/spec/crypto-proofs.md, section 2). Hashing the transcript once keeps
+// the cost linear in n.
+func (t *Transcript) ChallengeScalars(label string, n int) []Scalar {
+	t.header(label, sha512.Size)
+	d := sha512.Sum512(t.buf)
+	t.buf = append(t.buf, d[:]...)
+	out := make([]Scalar, n)
+	var in [sha512.Size + 8]byte
+	copy(in[:], d[:])
+	for i := range out {
+		binary.BigEndian.PutUint64(in[sha512.Size:], uint64(i+1))
+		h := sha512.Sum512(in[:])
+		out[i].s.SetUniformBytes(h[:])
+	}
+	return out
 }
 
 // HashToElement maps msg to a group element under a domain label, with no

@@ -43,12 +43,18 @@ func NewTable(p *edwards25519.Point) *Table {
 
 // selectInto sets dest = x·256^i·P for −8 ≤ x ≤ 8, in constant time.
 func (t *Table) selectInto(dest *geNiels, i int, x int8) {
+	selectSigned(dest, &t.table[i], x)
+}
+
+// selectSigned sets dest = x·Q for −8 ≤ x ≤ 8, given row = (1·Q, …, 8·Q),
+// scanning the whole row in constant time.
+func selectSigned(dest *geNiels, row *[8]geNiels, x int8) {
 	xmask := x >> 7
 	xabs := uint8((x + xmask) ^ xmask)
 	dest.identity()
 	for j := 1; j <= 8; j++ {
 		cond := subtle.ConstantTimeByteEq(xabs, uint8(j))
-		dest.selectNiels(&t.table[i][j-1], dest, cond)
+		dest.selectNiels(&row[j-1], dest, cond)
 	}
 	dest.condNeg(int(xmask & 1))
 }
