@@ -220,6 +220,11 @@ type Count struct {
 	Value int64
 }
 
+// String renders c for people: "2 checkpoints", but "1 checkpoint".
+func (c Count) String() string {
+	return countText(c.Value, c.Name)
+}
+
 // Counts keeps a step's counts in order; in JSON it is an object whose
 // keys are in that order.
 type Counts []Count
@@ -383,7 +388,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "  %s %d. %s", mark, s.N, s.Title)
 		var parts []string
 		for _, c := range s.Counts {
-			parts = append(parts, countText(c.Value, c.Name))
+			parts = append(parts, c.String())
 		}
 		if len(parts) > 0 {
 			fmt.Fprintf(&b, ": %s", strings.Join(parts, ", "))

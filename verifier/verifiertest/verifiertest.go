@@ -58,7 +58,8 @@ type Options struct {
 	Title string
 	// Tick, if set, runs the board on a clock that starts at Start and
 	// advances by Tick at every reading, so that the records' times are
-	// spread out (for turnout charts); otherwise the board reads time.Now.
+	// spread out (for turnout charts), and voting opens at Start;
+	// otherwise the board reads time.Now.
 	Tick  time.Duration
 	Start time.Time
 	// Witnesses is the number of witnesses the definition names, with the
@@ -127,6 +128,9 @@ func Generate(ctx context.Context, opts Options, w io.Writer) (*Election, error)
 
 	sopts := simulate.Options{
 		Title: opts.Title, Voters: opts.Voters, Trustees: opts.Trustees, Threshold: opts.Threshold, Contests: opts.Contests,
+	}
+	if opts.Tick > 0 {
+		sopts.Opens = opts.Start.UTC().Truncate(time.Second)
 	}
 	cosigners, err := witnesses(&sopts, opts, signer.Name(), vkey)
 	if err != nil {
