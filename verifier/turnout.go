@@ -3,7 +3,7 @@ package verifier
 import "time"
 
 // MaxTurnoutBuckets bounds the buckets of a Turnout.
-const MaxTurnoutBuckets = 48
+const MaxTurnoutBuckets = 24
 
 // turnoutWidths are the widths a Turnout's buckets may have, in seconds:
 // 1, 5, 10 and 30 seconds, 1, 5, 10 and 30 minutes, 1, 3, 6 and 12 hours,

@@ -333,7 +333,9 @@ func TestEscaping(t *testing.T) {
 		t.Error("no result table")
 	}
 
-	h := func(what string) string { return what + ` <script>alert("` + what + `")</script><img src=x onerror=alert(1)> & "'` }
+	h := func(what string) string {
+		return what + ` <script>alert("` + what + `")</script><img src=x onerror=alert(1)> & "'`
+	}
 	r.Source = h("source")
 	r.Election.Title = h("election")
 	r.Election.ManifestHash = h("manifest")
