@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"time"
 
 	"github.com/evote/evote/verifier"
 )
@@ -157,9 +156,24 @@ type column struct {
 
 const timeLayout = "2006-01-02 15:04:05 UTC"
 
+// duration names a bucket's width for people: "5 min", "1 day".
+func duration(seconds int64) string {
+	switch {
+	case seconds == 86400:
+		return "1 day"
+	case seconds%86400 == 0:
+		return fmt.Sprintf("%d days", seconds/86400)
+	case seconds%3600 == 0:
+		return fmt.Sprintf("%d h", seconds/3600)
+	case seconds%60 == 0:
+		return fmt.Sprintf("%d min", seconds/60)
+	}
+	return fmt.Sprintf("%d s", seconds)
+}
+
 func newTurnoutChart(t *verifier.Turnout) *turnoutChart {
 	ch := &turnoutChart{Width: chartWidth, Height: turnoutHeight, Base: turnoutBottom, Top: turnoutTop,
-		Bucket: (time.Duration(t.BucketSeconds) * time.Second).String()}
+		Bucket: duration(t.BucketSeconds)}
 	for _, n := range t.Ballots {
 		ch.Most = max(ch.Most, n)
 		ch.Total += n
