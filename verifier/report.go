@@ -76,6 +76,15 @@ type Report struct {
 	TreeHash string `json:"tree_hash"`
 	// Election is the replayed state at the end of the record.
 	Election *election.Summary `json:"election,omitempty"`
+	// Checkpoints are the signed checkpoints that verified (step 2), in
+	// the order checked; the failures name those that did not.
+	Checkpoints []CheckpointResult `json:"checkpoints,omitempty"`
+	// Witnesses names the witnesses of the election's definition, and
+	// WitnessQuorum how many of them must cosign every checkpoint.
+	Witnesses     []string `json:"witnesses,omitempty"`
+	WitnessQuorum int      `json:"witness_quorum,omitempty"`
+	// Turnout counts the ballots admitted over time, once any was.
+	Turnout *Turnout `json:"turnout,omitempty"`
 	// Steps are the ten steps, in order.
 	Steps []*Step `json:"steps"`
 	// Result is the posted result by contest and option, once verified.
@@ -174,6 +183,17 @@ func (f *Failure) String() string {
 	return b.String()
 }
 
+// CheckpointResult is a signed checkpoint that verified.
+type CheckpointResult struct {
+	// Origin names the log; Size is the number of records it signs, and
+	// Hash the base64 root of their tree.
+	Origin string `json:"origin"`
+	Size   int64  `json:"size"`
+	Hash   string `json:"hash"`
+	// Cosigners are the witnesses whose cosignatures verified.
+	Cosigners []string `json:"cosigners,omitempty"`
+}
+
 // ContestResult is the verified count of one contest.
 type ContestResult struct {
 	// ID and Title are the contest's, from the definition.
@@ -198,6 +218,11 @@ type Count struct {
 	Name string
 	// Value is the count.
 	Value int64
+}
+
+// String renders c for people: "2 checkpoints", but "1 checkpoint".
+func (c Count) String() string {
+	return countText(c.Value, c.Name)
 }
 
 // Counts keeps a step's counts in order; in JSON it is an object whose
@@ -363,7 +388,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "  %s %d. %s", mark, s.N, s.Title)
 		var parts []string
 		for _, c := range s.Counts {
-			parts = append(parts, countText(c.Value, c.Name))
+			parts = append(parts, c.String())
 		}
 		if len(parts) > 0 {
 			fmt.Fprintf(&b, ": %s", strings.Join(parts, ", "))

@@ -180,6 +180,7 @@ type verifier struct {
 	stopNote                           string
 	records, ballots, bytesReplayed    int64
 	definitionAdmitted, resultAdmitted bool
+	turnout                            turnoutCounter
 }
 
 func newVerifier(opts Options) *verifier {
@@ -310,6 +311,9 @@ func (v *verifier) outcome(e *election.Entry, err error) bool {
 		v.fail(rec, stepOf(rec.Type), err)
 	} else {
 		v.count(e.Value)
+		if rec.Type == election.TypeBallot {
+			v.turnout.add(rec.Time)
+		}
 	}
 	if rec.Index == 0 && v.st.Phase() == election.Empty {
 		v.stop("the first record is not a valid election definition, so nothing after it can be checked")
@@ -500,6 +504,8 @@ func (v *verifier) checkpoints() {
 				continue
 			}
 			s.Counts.set("checkpoints", s.Counts.Get("checkpoints")+1)
+			v.report.Checkpoints = append(v.report.Checkpoints, CheckpointResult{
+				Origin: c.Origin, Size: c.Size, Hash: base64.StdEncoding.EncodeToString(c.Hash[:]), Cosigners: cosigners})
 			size := strconv.FormatInt(c.Size, 10)
 			if len(cosigners) > 0 {
 				size += " (cosigned by " + strings.Join(cosigners, ", ") + ")"
@@ -522,9 +528,14 @@ func (v *verifier) finish() *Report {
 	}
 	st := v.st
 	sum := st.Summary()
-	if st.Manifest() != nil {
+	if m := st.Manifest(); m != nil {
 		r.Election = &sum
+		for _, w := range m.Witnesses {
+			r.Witnesses = append(r.Witnesses, w.Name)
+		}
+		r.WitnessQuorum = m.WitnessQuorum
 	}
+	r.Turnout = v.turnout.result()
 	phase := st.Phase()
 	skip := func(id StepID, note string) {
 		if s := v.steps[id]; s.Failures == 0 {

@@ -68,6 +68,16 @@ func TestVerifyClean(t *testing.T) {
 	if !strings.Contains(text.String(), "✓ 6. ballots") || !strings.Contains(text.String(), "0 failures") {
 		t.Errorf("text report lacks the ballots step or the verdict:\n%s", text.String())
 	}
+	var cast int64
+	for _, n := range r.Turnout.Ballots {
+		cast += n
+	}
+	if cast != 32 {
+		t.Errorf("turnout counts %d ballots, want 32: %+v", cast, r.Turnout)
+	}
+	if len(r.Checkpoints) != 1 || r.Checkpoints[0].Size != e.Records || r.Checkpoints[0].Origin != e.BoardSigner.Name() {
+		t.Errorf("checkpoints = %+v, want one of %d records", r.Checkpoints, e.Records)
+	}
 	if calls == 0 {
 		t.Error("Progress was never called")
 	}

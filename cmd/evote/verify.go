@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -14,13 +15,14 @@ import (
 	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/internal/progress"
 	"github.com/evote/evote/verifier"
+	"github.com/evote/evote/verifier/htmlreport"
 )
 
 func verifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
 		Usage:     "re-verify a whole election from its public record",
-		UsageText: "evote verify --record FILE --checkpoint FILE... --board-key KEY [--json]\nevote verify --board URL --board-key KEY [--json]\nevote verify --record FILE --no-checkpoint [--unanchored-ok]",
+		UsageText: "evote verify --record FILE --checkpoint FILE... --board-key KEY [--json] [--html FILE]\nevote verify --board URL --board-key KEY [--json] [--html FILE]\nevote verify --record FILE --no-checkpoint [--unanchored-ok]",
 		Description: `Checks, from the public record alone and in this order: the hash chain,
 indexes, signatures and Merkle tree; the signed checkpoints; the election
 definition and base hash; the key ceremony; every ballot (proofs, eligibility,
@@ -36,7 +38,10 @@ warns that nothing ties it to the board, and exits with status 3 unless
 --unanchored-ok is given too.
 
 It prints a report (--json for the machine-readable one) and exits with status
-0 only if everything holds.
+0 only if everything holds. --html FILE also writes the report as one
+self-contained page to read in a browser: the failures first, what was not
+checked, the checkpoints and their cosigners, every step's counts, the result
+as bar charts and the turnout over time.
 
 Its memory grows with the roll and the ballots (about 300 bytes a ballot of
 ten options, and 64 bytes an option in a temporary file): unless GOMEMLIMIT
@@ -52,6 +57,7 @@ million ballots verify in under 1 GiB.`,
 			noCheckpointFlag(),
 			unanchoredOKFlag(),
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
+			&cli.StringFlag{Name: "html", Usage: "also write the report as one self-contained HTML page to `FILE`, with charts of the result and the turnout"},
 			&cli.IntFlag{Name: "max-payload", Usage: "largest record payload accepted, in `BYTES`", Value: verifier.DefaultMaxPayload},
 			&cli.IntFlag{Name: "workers", Usage: "goroutines verifying in parallel (0: one per CPU)"},
 		},
@@ -140,6 +146,11 @@ func runVerify(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
+	if name := c.String("html"); name != "" {
+		if err := writeHTMLReport(name, r); err != nil {
+			return err
+		}
+	}
 	if !r.OK {
 		if r.Problems == 1 {
 			return errors.New("verification failed: 1 problem")
@@ -152,6 +163,18 @@ func runVerify(c *cli.Context) error {
 		if !c.Bool("unanchored-ok") {
 			return &statusError{status: 3, msg: "verified, but unanchored (exit status 3; --unanchored-ok accepts that)"}
 		}
+	}
+	return nil
+}
+
+// writeHTMLReport writes r as an HTML page to the file name.
+func writeHTMLReport(name string, r *verifier.Report) error {
+	var b bytes.Buffer
+	if err := htmlreport.Write(&b, r); err != nil {
+		return err
+	}
+	if err := os.WriteFile(name, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("writing the HTML report: %w", err)
 	}
 	return nil
 }

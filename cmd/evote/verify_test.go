@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -133,6 +134,44 @@ func TestVerifyCommandTampered(t *testing.T) {
 	wantIndex := "record " + strconv.Itoa(last) + " (result), step 1 chain: bad-signature"
 	if !strings.Contains(stdout, wantIndex) || !strings.Contains(stdout, "✗ 2. signed checkpoints") {
 		t.Errorf("report does not name %q and the checkpoint:\n%s", wantIndex, stdout)
+	}
+}
+
+// TestVerifyCommandHTML: --html writes the report as a page besides the
+// text report, when the record verifies and when it does not.
+func TestVerifyCommandHTML(t *testing.T) {
+	e, record, cp, vkey := verifyFiles(t)
+	page := filepath.Join(t.TempDir(), "report.html")
+	stdout, _, err := runEvote(t, "verify", "--record", record, "--checkpoint", cp, "--board-key-file", vkey, "--html", page)
+	if err != nil || !strings.Contains(stdout, "0 failures") {
+		t.Fatalf("verify --html: %v\n%s", err, stdout)
+	}
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<!DOCTYPE html>", "Everything holds", "Verify CLI test", "<svg", fmt.Sprintf(`<td class="num">%d</td>`, e.Counts[0])} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the HTML report lacks %q", want)
+		}
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.jsonl")
+	data, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, data[:len(data)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runEvote(t, "verify", "--record", bad, "--checkpoint", cp, "--board-key-file", vkey, "--html", page); err == nil {
+		t.Fatal("a truncated record verified")
+	}
+	if b, err = os.ReadFile(page); err != nil || !strings.Contains(string(b), "Verification failed") || !strings.Contains(string(b), `id="failures"`) {
+		t.Errorf("the HTML report of a truncated record does not name its failures (%v)", err)
+	}
+	if _, _, err := runEvote(t, "verify", "--record", record, "--checkpoint", cp, "--board-key-file", vkey, "--html", filepath.Join(t.TempDir(), "no", "such", "dir.html")); err == nil {
+		t.Error("verify --html into a missing directory succeeded")
 	}
 }
 

@@ -8,6 +8,7 @@ package verifiertest
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -15,7 +16,9 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"filippo.io/torchwood"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/evote/evote/ballot"
@@ -53,6 +56,16 @@ type Options struct {
 	Progress func(cast, total int)
 	// Title of the election; empty means a default.
 	Title string
+	// Tick, if set, runs the board on a clock that starts at Start and
+	// advances by Tick at every reading, so that the records' times are
+	// spread out (for turnout charts), and voting opens at Start;
+	// otherwise the board reads time.Now.
+	Tick  time.Duration
+	Start time.Time
+	// Witnesses is the number of witnesses the definition names, with the
+	// board itself; WitnessQuorum of them (the first) cosign the
+	// checkpoint Generate returns.
+	Witnesses, WitnessQuorum int
 }
 
 // Election is a generated election: the simulation with everyone's keys,
@@ -107,15 +120,23 @@ func Generate(ctx context.Context, opts Options, w io.Writer) (*Election, error)
 		return fast
 	}
 	ms := store.NewMemory()
-	log, err := bulletin.OpenLog(ctx, ms, newPolicy, bulletin.LogOptions{Signer: signer, MaxPayload: maxPayload})
+	log, err := bulletin.OpenLog(ctx, ms, newPolicy, bulletin.LogOptions{Signer: signer, MaxPayload: maxPayload, Now: opts.clock()})
 	if err != nil {
 		return nil, fmt.Errorf("verifiertest: %w", err)
 	}
 	defer log.Close()
 
-	e, err := simulate.New(ctx, log.Append, tracker.Current, simulate.Options{
+	sopts := simulate.Options{
 		Title: opts.Title, Voters: opts.Voters, Trustees: opts.Trustees, Threshold: opts.Threshold, Contests: opts.Contests,
-	})
+	}
+	if opts.Tick > 0 {
+		sopts.Opens = opts.Start.UTC().Truncate(time.Second)
+	}
+	cosigners, err := witnesses(&sopts, opts, signer.Name(), vkey)
+	if err != nil {
+		return nil, err
+	}
+	e, err := simulate.New(ctx, log.Append, tracker.Current, sopts)
 	if err != nil {
 		return nil, err
 	}
@@ -199,10 +220,16 @@ func Generate(ctx context.Context, opts Options, w io.Writer) (*Election, error)
 	if err != nil {
 		return nil, fmt.Errorf("verifiertest: %w", err)
 	}
+	cp := log.Checkpoint()
+	if len(cosigners) > 0 {
+		if cp.Note, err = note.Sign(&note.Note{Text: string(cp.Text())}, append([]note.Signer{signer}, cosigners...)...); err != nil {
+			return nil, fmt.Errorf("verifiertest: cosigning the checkpoint: %w", err)
+		}
+	}
 	return &Election{
 		Election:       e,
 		Records:        n,
-		Checkpoint:     log.Checkpoint().Note,
+		Checkpoint:     cp.Note,
 		BoardKey:       vkey,
 		BoardSigner:    signer,
 		BoardSecretKey: skey,
@@ -314,4 +341,49 @@ func KofN(n, k int) []ballot.Contest {
 	}
 	return []ballot.Contest{{ID: "council", Title: fmt.Sprintf("Council (pick up to %d)", k), Kind: ballot.KindKOfN,
 		MinSelections: 0, MaxSelections: k, OptionMax: 1, Options: opts}}
+}
+
+// clock returns the board's clock: nil (time.Now) unless Tick is set.
+func (opts Options) clock() func() time.Time {
+	if opts.Tick <= 0 {
+		return nil
+	}
+	var mu sync.Mutex
+	now := opts.Start.UTC()
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(opts.Tick)
+		return now
+	}
+}
+
+// witnesses names the board and opts.Witnesses witnesses in the definition
+// simulate will post, and returns the signers of the first
+// opts.WitnessQuorum of them.
+func witnesses(sopts *simulate.Options, opts Options, origin, vkey string) ([]note.Signer, error) {
+	if opts.Witnesses == 0 {
+		return nil, nil
+	}
+	if opts.WitnessQuorum < 1 || opts.WitnessQuorum > opts.Witnesses {
+		return nil, errors.New("verifiertest: WitnessQuorum must be between 1 and Witnesses")
+	}
+	sopts.Board = &ballot.Board{Origin: origin, Key: vkey}
+	sopts.WitnessQuorum = opts.WitnessQuorum
+	var signers []note.Signer
+	for i := range opts.Witnesses {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		cs, err := torchwood.NewCosignatureSigner(fmt.Sprintf("witness-%d.example", i+1), priv)
+		if err != nil {
+			return nil, fmt.Errorf("verifiertest: witness: %w", err)
+		}
+		sopts.Witnesses = append(sopts.Witnesses, ballot.Witness{Name: cs.Name(), Key: cs.Verifier().String()})
+		if i < opts.WitnessQuorum {
+			signers = append(signers, cs)
+		}
+	}
+	return signers, nil
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -202,6 +203,7 @@ type page struct {
 	mu     sync.Mutex
 	errs   []string // uncaught exceptions and console errors
 	origin []string // requests to anything but the test servers
+	allow  []string // further URL prefixes the page may request
 	shots  string
 }
 
@@ -253,8 +255,9 @@ func newPage(t testing.TB) *page {
 			}
 		case *network.EventRequestWillBeSent:
 			u := ev.Request.URL
-			if !strings.HasPrefix(u, "http://127.0.0.1:") && !strings.HasPrefix(u, "ws://127.0.0.1:") &&
-				!strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") {
+			allowed := slices.ContainsFunc(append([]string{"http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:"}, p.allow...),
+				func(prefix string) bool { return strings.HasPrefix(u, prefix) })
+			if !allowed {
 				p.origin = append(p.origin, u)
 			}
 		}
@@ -605,7 +608,47 @@ func TestBrowserVoting(t *testing.T) {
 	p.do("open the observer page", chromedp.Navigate(b.srv.URL+"/observe"))
 	p.waitJS("the result table", visible("#result-section")+` && document.querySelectorAll("#result tbody tr").length === `+fmt.Sprint(len(want)))
 	p.waitJS("the tallied phase", `document.getElementById("phase").textContent === "tallied"`)
+	checkObserverCharts(t, p, b.tracker.State())
 	p.screenshot("observer-result.png")
+}
+
+// checkObserverCharts checks the observer page's charts of a tallied
+// election: one bar chart per contest, drawn, whose bars' lengths follow
+// the result table, and the turnout chart, whose table adds up to the
+// ballots on the board; every chart has an accessible name.
+func checkObserverCharts(t *testing.T, p *page, st *election.State) {
+	t.Helper()
+	p.waitJS("the turnout chart", visible("#turnout-section")+` && !!document.querySelector("#turnout-chart svg")`)
+	charts := evaluate[[][3]int](p, chartsShown)
+	m := st.Manifest()
+	if len(charts) != len(m.Contests)+1 {
+		t.Fatalf("%d charts on the observer page, want one per contest and the turnout", len(charts))
+	}
+	for i, c := range charts {
+		if c[0] <= 0 || c[1] <= 0 || c[2] == 0 {
+			t.Errorf("observer chart %d is %d×%d px with %d bars drawn", i, c[0], c[1], c[2])
+		}
+	}
+	if n := evaluate[int](p, `Array.from(document.querySelectorAll("svg.chart")).filter(s => s.getAttribute("role") === "img" && s.getAttribute("aria-label")).length`); n != len(charts) {
+		t.Errorf("%d of %d charts have an accessible name", n, len(charts))
+	}
+	// The bars of the first contest: as long as their count over the most.
+	table, err := st.ResultTable()
+	must(t, err)
+	widths := evaluate[[]float64](p, `Array.from(document.querySelectorAll("#result-charts svg")[0].querySelectorAll(".bar"), b => +b.getAttribute("width"))`)
+	var most uint64
+	for _, l := range table[:len(m.Contests[0].Options)] {
+		most = max(most, l.Count)
+	}
+	for k, l := range table[:len(m.Contests[0].Options)] {
+		if want := math.Floor(float64(l.Count) / float64(most) * 480); k >= len(widths) || widths[k] != want && !(l.Count > 0 && widths[k] == 1) {
+			t.Errorf("bar widths %v: option %s counts %d of at most %d, want width %v", widths, l.Option, l.Count, most, want)
+		}
+	}
+	ballots := evaluate[int](p, `Array.from(document.querySelectorAll("#turnout-table tbody td.num"), td => +td.textContent).reduce((a, b) => a + b, 0)`)
+	if want := st.Summary().Ballots; ballots != want {
+		t.Errorf("the turnout table adds up to %d ballots, want %d", ballots, want)
+	}
 }
 
 // describeChoices renders choices as the page lists a revealed ballot.

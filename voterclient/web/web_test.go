@@ -104,11 +104,13 @@ func TestRoutes(t *testing.T) {
 			t.Errorf("Accept-Encoding %q: got other bytes, or Vary %q", enc, resp.Header.Get("Vary"))
 		}
 	}
-	// Nothing in the pages points outside the board.
+	// Nothing in the pages points outside the board. SVG's namespace name
+	// (createElementNS) is a URI but loads nothing.
 	for _, name := range []string{"/", "/observe", "/static/app.js", "/static/observe.js", "/static/style.css"} {
 		_, body := get(t, srv, name)
+		text := strings.ReplaceAll(string(body), `"http://www.w3.org/2000/svg"`, "")
 		for _, bad := range []string{"http://", "https://", "//cdn", "@import"} {
-			if strings.Contains(string(body), bad) {
+			if strings.Contains(text, bad) {
 				t.Errorf("%s mentions %q", name, bad)
 			}
 		}

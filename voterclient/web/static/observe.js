@@ -18,7 +18,14 @@ const TYPE_NAMES = {
   "result": "result",
 };
 
+const SVG_NS = "http://www.w3.org/2000/svg";
+// The widths a turnout bucket may have, in seconds, as the verifier's HTML
+// report (verifier/turnout.go): each a multiple of the one before.
+const TURNOUT_WIDTHS = [1, 5, 10, 30, 60, 300, 600, 1800, 3600, 10800, 21600, 43200, 86400, 604800];
+const MAX_BUCKETS = 24;
+
 let next = 0;          // next record index expected
+const ballotSeconds = new Map(); // ballots received, by the second of their board time
 let received = 0;
 let summaryTimer = null;
 let retry = 1000;
@@ -34,6 +41,10 @@ function addRecord(rec) {
   if (rec.index < next) return; // already shown (reconnect)
   next = rec.index + 1;
   received++;
+  if (rec.type === "ballot") {
+    const sec = Math.floor(Date.parse(rec.time) / 1000);
+    ballotSeconds.set(sec, (ballotSeconds.get(sec) || 0) + 1);
+  }
   const tr = document.createElement("tr");
   tr.dataset.type = rec.type;
   const cells = [
@@ -53,6 +64,103 @@ function addRecord(rec) {
   body.insertBefore(tr, body.firstChild);
   while (body.rows.length > MAX_ROWS) body.deleteRow(body.rows.length - 1);
   $("records-count").textContent = next + " records on the board; " + received + " received by this page.";
+}
+
+// svg makes an SVG element with attributes and, if given, text.
+function svg(name, attrs, text) {
+  const el = document.createElementNS(SVG_NS, name);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+// chart makes an SVG chart named by title, of the given height in the
+// 600-unit-wide viewBox; the table beside it has the numbers.
+function chart(title, height) {
+  const s = svg("svg", { class: "chart", viewBox: "0 0 600 " + height, role: "img" });
+  const t = svg("title", {}, title + "; the table has the numbers");
+  s.setAttribute("aria-label", t.textContent);
+  s.appendChild(t);
+  return s;
+}
+
+// barChart draws one contest's counts as horizontal bars, each under its
+// option's title and followed by its count.
+function barChart(title, lines) {
+  const most = Math.max(1, ...lines.map((l) => l.count));
+  const s = chart("Bar chart of the counts of " + title, lines.length * 44);
+  lines.forEach((l, i) => {
+    const y = i * 44 + 22;
+    const w = l.count ? Math.max(1, Math.floor(l.count / most * 480)) : 0;
+    const label = l.title.length > 60 ? l.title.slice(0, 59) + "…" : l.title;
+    const bar = svg("rect", { class: "bar", x: 0, y: y, width: w, height: 18 });
+    bar.appendChild(svg("title", {}, l.title + ": " + l.count));
+    s.append(svg("text", { x: 0, y: y - 6 }, label), bar, svg("text", { x: w + 8, y: y + 14 }, String(l.count)));
+  });
+  return s;
+}
+
+function drawResultCharts(result) {
+  const box = $("result-charts");
+  box.replaceChildren();
+  const contests = [];
+  for (const l of result) {
+    if (!contests.length || contests[contests.length - 1].id !== l.contest) contests.push({ id: l.contest, title: l.contest_title || l.contest, lines: [] });
+    contests[contests.length - 1].lines.push(l);
+  }
+  for (const c of contests) {
+    const h = document.createElement("h3");
+    h.textContent = c.title;
+    box.append(h, barChart(c.title, c.lines));
+  }
+}
+
+// duration names a bucket's width in seconds for people: "5 min".
+function duration(w) {
+  if (w % 86400 === 0) return w / 86400 + (w === 86400 ? " day" : " days");
+  if (w % 3600 === 0) return w / 3600 + " h";
+  if (w % 60 === 0) return w / 60 + " min";
+  return w + " s";
+}
+
+const utc = (sec) => new Date(sec * 1000).toISOString().replace("T", " ").replace(".000Z", " UTC");
+
+// drawTurnout draws the ballots received per bucket: the smallest width of
+// TURNOUT_WIDTHS that keeps them to MAX_BUCKETS, aligned to its multiples.
+function drawTurnout() {
+  if (!ballotSeconds.size) return;
+  let lo = Infinity, hi = -Infinity;
+  for (const sec of ballotSeconds.keys()) { lo = Math.min(lo, sec); hi = Math.max(hi, sec); }
+  const width = TURNOUT_WIDTHS.find((w) => Math.floor(hi / w) - Math.floor(lo / w) < MAX_BUCKETS) || TURNOUT_WIDTHS[TURNOUT_WIDTHS.length - 1];
+  const first = Math.floor(lo / width);
+  const counts = new Array(Math.floor(hi / width) - first + 1).fill(0);
+  for (const [sec, n] of ballotSeconds) counts[Math.floor(sec / width) - first] += n;
+  const most = Math.max(...counts);
+  const start = first * width, end = start + counts.length * width;
+  const s = chart("Column chart of the ballots received per " + duration(width) + " from " + utc(start) + " to " + utc(end), 240);
+  const step = Math.floor(584 / counts.length);
+  s.appendChild(svg("text", { x: 0, y: 16 }, "most in a bucket: " + most));
+  const body = document.querySelector("#turnout-table tbody");
+  body.replaceChildren();
+  counts.forEach((n, i) => {
+    const h = n ? Math.max(1, Math.floor(n / most * 176)) : 0;
+    const bar = svg("rect", { class: "bar", x: 8 + i * step + Math.floor(step / 8), y: 200 - h, width: Math.max(1, step - Math.floor(step / 4)), height: h });
+    bar.appendChild(svg("title", {}, utc(start + i * width) + ": " + n));
+    s.appendChild(bar);
+    const tr = document.createElement("tr");
+    const from = document.createElement("td");
+    from.textContent = utc(start + i * width);
+    const count = document.createElement("td");
+    count.className = "num";
+    count.textContent = String(n);
+    tr.append(from, count);
+    body.appendChild(tr);
+  });
+  s.append(svg("line", { class: "axis", x1: 0, y1: 200, x2: 600, y2: 200 }),
+    svg("text", { x: 0, y: 220 }, utc(start)), svg("text", { x: 8 + counts.length * step, y: 236, "text-anchor": "end" }, utc(end)));
+  $("turnout-chart").replaceChildren(s);
+  $("turnout-line").textContent = "Ballots received by the board, re-votes included, in buckets of " + duration(width) + ".";
+  $("turnout-section").hidden = false;
 }
 
 function setCheckpoint(note) {
@@ -81,6 +189,7 @@ async function loadSummary() {
     $("superseded").textContent = s.superseded;
     $("challenged").textContent = s.challenged;
     $("partials").textContent = s.partial_decryptions;
+    drawTurnout();
     if (s.result && s.result.length) {
       const table = $("result");
       for (const b of Array.from(table.tBodies)) b.remove();
@@ -106,6 +215,7 @@ async function loadSummary() {
         tr.append(opt, n);
         body.appendChild(tr);
       }
+      drawResultCharts(s.result);
       $("result-section").hidden = false;
     }
   } catch (e) { /* the feed status shows connectivity */ }
