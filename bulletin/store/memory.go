@@ -15,13 +15,14 @@ type Memory struct {
 	mu      sync.RWMutex
 	records [][]byte
 	hashes  []tlog.Hash
+	meta    map[string]string
 	closed  bool
 }
 
 // NewMemory returns an empty memory store.
 func NewMemory() *Memory { return new(Memory) }
 
-var _ Store = (*Memory)(nil)
+var _ MetaStore = (*Memory)(nil)
 
 // Size implements Store.
 func (m *Memory) Size(ctx context.Context) (int64, error) {
@@ -46,11 +47,47 @@ func (m *Memory) Append(ctx context.Context, start int64, records [][]byte, hash
 	if err := CheckAppend(int64(len(m.records)), start, records, hashes); err != nil {
 		return err
 	}
+	m.append(records, hashes)
+	return nil
+}
+
+// append adds records and hashes; the caller holds m.mu and checked them.
+func (m *Memory) append(records [][]byte, hashes []tlog.Hash) {
 	for _, r := range records {
 		m.records = append(m.records, bytes.Clone(r))
 	}
 	m.hashes = append(m.hashes, hashes...)
+}
+
+// AppendMeta implements MetaStore.
+func (m *Memory) AppendMeta(ctx context.Context, start int64, records [][]byte, hashes []tlog.Hash, key, value string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: append: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return errClosed
+	}
+	if err := CheckAppendMeta(int64(len(m.records)), start, records, hashes, key); err != nil {
+		return err
+	}
+	m.append(records, hashes)
+	if m.meta == nil {
+		m.meta = make(map[string]string)
+	}
+	m.meta[key] = value
 	return nil
+}
+
+// Meta implements MetaStore.
+func (m *Memory) Meta(ctx context.Context, key string) (string, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return "", errClosed
+	}
+	return m.meta[key], nil
 }
 
 // Records implements Store.
