@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -31,10 +32,11 @@ const (
 	CodeOK uint32 = abci.CodeTypeOK
 	// CodeRefused: the board's rules refuse the transaction; its result
 	// data is the rejection code (bulletin.RejectError.Code), its log the
-	// reason.
+	// reason. Query answers it to a query the App does not serve.
 	CodeRefused uint32 = 1
 	// CodeBusy: CheckTx could not check the transaction now (the operator
 	// is at capacity or stopping); nothing is said of the transaction.
+	// Query answers it to the peer filter while the operator stops.
 	CodeBusy uint32 = 2
 )
 
@@ -65,6 +67,7 @@ type App struct {
 	propose func(txs [][]byte) [][]byte
 
 	rejected atomic.Int64 // proposals ProcessProposal rejected
+	stopping atomic.Bool  // set when the node stops: no peer is accepted (Query)
 }
 
 var _ abci.Application = (*App)(nil)
@@ -86,6 +89,23 @@ func (a *App) Info(context.Context, *abci.RequestInfo) (*abci.ResponseInfo, erro
 		res.LastBlockAppHash = hash[:]
 	}
 	return res, nil
+}
+
+// Query answers CometBFT's peer filter (config filter_peers, which
+// InitNetwork turns on), the only query the App serves (the board's HTTP
+// API serves the log): it accepts every peer, except once the operator is
+// stopping. CometBFT v0.38 leaves a connection that arrives while its
+// switch stops open but unserved, and the peer that made it, taking it for
+// live, refuses the operator's next connection as a duplicate until it
+// times out, a minute later: refused here, the connection is closed.
+func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQuery, error) {
+	switch {
+	case !strings.HasPrefix(req.Path, "/p2p/filter/"):
+		return &abci.ResponseQuery{Code: CodeRefused, Codespace: Codespace, Log: "no such query: read the board's HTTP API"}, nil
+	case a.stopping.Load():
+		return &abci.ResponseQuery{Code: CodeBusy, Codespace: Codespace, Log: "the operator is stopping"}, nil
+	}
+	return &abci.ResponseQuery{Code: CodeOK}, nil
 }
 
 // InitChain starts the chain with the log's tree hash as its app hash: the

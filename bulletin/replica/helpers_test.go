@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ type network struct {
 	vkeys     []string
 	newPolicy func(op int) func() bulletin.Policy
 	propose   func(op int) func([][]byte) [][]byte
-	logs      testlog.Buffer // CometBFT's errors, shown if the test fails
+	logs      testlog.Buffer // CometBFT's errors and the logs' reports, shown if the test fails
 
 	mu     sync.Mutex
 	stores []*sqlite.Store
@@ -98,8 +99,14 @@ func (nw *network) start(op int) {
 		Home:      nw.homes[op],
 		Store:     st,
 		NewPolicy: nw.newPolicy(op),
-		Log:       bulletin.LogOptions{Signer: nw.signers[op]},
-		Logger:    logger,
+		Log: bulletin.LogOptions{
+			Signer:   nw.signers[op],
+			Snapshot: strings.TrimSuffix(nw.db(op), ".db") + ".state",
+			Logf: func(format string, args ...any) {
+				fmt.Fprintf(&nw.logs, "op%d: "+format+"\n", append([]any{op + 1}, args...)...)
+			},
+		},
+		Logger: logger,
 	}
 	if nw.propose != nil {
 		c.propose = nw.propose(op)
@@ -176,12 +183,15 @@ func (nw *network) waitSize(op int, size int64) {
 	}
 }
 
-// export returns operator op's store exported (bulletin.Export).
+// export returns operator op's database exported as evote board export
+// does it: opened read-only beside the running operator.
 func (nw *network) export(op int) []byte {
 	nw.t.Helper()
-	nw.mu.Lock()
-	st := nw.stores[op]
-	nw.mu.Unlock()
+	st, err := sqlite.OpenReadOnly(nw.t.Context(), nw.db(op))
+	if err != nil {
+		nw.t.Fatal(err)
+	}
+	defer st.Close()
 	var b bytes.Buffer
 	if _, err := bulletin.Export(nw.t.Context(), st, &b); err != nil {
 		nw.t.Fatalf("exporting operator %d: %v", op+1, err)

@@ -134,6 +134,7 @@ func loopbackConfig(home, name string, port int) *cfg.Config {
 	// RPC is not served.
 	conf.RPC.ListenAddress = ""
 	conf.TxIndex.Indexer = "null"
+	conf.FilterPeers = true // App.Query
 
 	conf.P2P.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", port)
 	conf.P2P.PexReactor = false

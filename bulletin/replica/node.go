@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	dbm "github.com/cometbft/cometbft-db"
 	abci "github.com/cometbft/cometbft/abci/types"
 	cfg "github.com/cometbft/cometbft/config"
 	cmtjson "github.com/cometbft/cometbft/libs/json"
@@ -97,7 +98,7 @@ func Start(ctx context.Context, c Config) (*Node, error) {
 	// Each ABCI connection (consensus, mempool, query) calls the app on
 	// its own, so that checking a transaction never waits for a block.
 	n, err := nm.NewNodeWithContext(ctx, conf, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(app),
-		nm.DefaultGenesisDocProviderFunc(conf), cfg.DefaultDBProvider, nm.DefaultMetricsProvider(conf.Instrumentation), logger)
+		nm.DefaultGenesisDocProviderFunc(conf), stoppableDBProvider, nm.DefaultMetricsProvider(conf.Instrumentation), logger)
 	if err != nil {
 		l.Close()
 		return nil, fmt.Errorf("replica: creating the node of %s: %w", c.Home, err)
@@ -138,6 +139,7 @@ func loadValidator(conf *cfg.Config) (*privval.FilePV, error) {
 func (n *Node) Stop() error {
 	var err error
 	n.stop.Do(func() {
+		n.App.stopping.Store(true) // accept no peer from now on (App.Query)
 		if serr := n.node.Stop(); serr != nil {
 			err = fmt.Errorf("replica: stopping the node: %w", serr)
 		}
@@ -176,13 +178,73 @@ func (s *mempoolSequencer) Submit(ctx context.Context, tx []byte) error {
 	}
 	select {
 	case r := <-done:
-		if r.Code != CodeOK {
+		switch r.Code {
+		case CodeOK:
+			return nil
+		case CodeRefused:
+			return &bulletin.RejectError{Code: string(r.Data), Reason: r.Log}
+		case CodeBusy:
+			return fmt.Errorf("replica: the transaction was not checked: %s: %w", r.Log, bulletin.ErrQueueFull)
+		default:
 			return fmt.Errorf("replica: the mempool refused the transaction (code %d): %s", r.Code, r.Log)
 		}
-		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("replica: adding to the mempool: %w", ctx.Err())
 	}
+}
+
+// stoppableDBProvider opens CometBFT's databases as its default provider
+// does, as stoppableDBs.
+func stoppableDBProvider(ctx *cfg.DBContext) (dbm.DB, error) {
+	db, err := cfg.DefaultDBProvider(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &stoppableDB{DB: db}, nil
+}
+
+// stoppableDB is a CometBFT database that, once closed, reads as empty
+// instead of failing. A node of CometBFT v0.38 that stops closes its
+// databases while goroutines of its consensus reactor may still read them
+// (one sleeps up to peer_query_maj23_sleep_duration before reading the
+// block store) and panic at the error, killing the process: for a process
+// that exits anyway it goes unnoticed, for an operator that stops its node
+// and then saves its state, or a test that restarts it, it does not.
+type stoppableDB struct {
+	dbm.DB
+	mu     sync.RWMutex
+	closed bool
+}
+
+// Get implements dbm.DB: nil once closed.
+func (d *stoppableDB) Get(key []byte) ([]byte, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.closed {
+		return nil, nil
+	}
+	return d.DB.Get(key)
+}
+
+// Has implements dbm.DB: false once closed.
+func (d *stoppableDB) Has(key []byte) (bool, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.closed {
+		return false, nil
+	}
+	return d.DB.Has(key)
+}
+
+// Close implements dbm.DB.
+func (d *stoppableDB) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	return d.DB.Close()
 }
 
 // slogLogger is CometBFT's logger over a *slog.Logger. CometBFT reports

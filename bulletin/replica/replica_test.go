@@ -204,6 +204,11 @@ func TestCrash(t *testing.T) {
 	if h := en.node(down).Height(); h <= stoppedAt {
 		t.Fatalf("operator %d is at block %d, where it stopped", down+1, h)
 	}
+	// It restored the election state it saved when it stopped, and
+	// replayed only the records after it.
+	if !strings.Contains(en.logs.String(), fmt.Sprintf("op%d: bulletin: restored the state saved after", down+1)) {
+		t.Errorf("operator %d did not restore its saved state:\n%s", down+1, en.logs.String())
+	}
 	t.Logf("%d records, %d bytes; operator %d stopped at block %d, now at %d", en.size, len(exp), down+1, stoppedAt, en.node(down).Height())
 }
 
