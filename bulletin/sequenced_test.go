@@ -169,8 +169,13 @@ func TestSequencedBlocks(t *testing.T) {
 	if got := res.Txs[2].Record.Time; !got.Equal(want) {
 		t.Errorf("record time = %v, want the block time %v", got, want)
 	}
-	leaves := []tlog.Hash{res.Txs[0].Record.LeafHash(), res.Txs[2].Record.LeafHash()}
-	if th := treeHashOf(t, leaves); res.Size != 2 || res.AppHash != th {
+	chain := bulletin.NewChain(0)
+	for _, r := range []*bulletin.Record{res.Txs[0].Record, res.Txs[2].Record} {
+		if err := chain.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if th, _ := chain.TreeHash(2); res.Size != 2 || res.AppHash != th {
 		t.Errorf("block 1: size %d, app hash %v; want 2, %v", res.Size, res.AppHash, th)
 	}
 	if n, _ := ms.Size(ctx); n != 0 || l.Size() != 0 {
@@ -338,31 +343,6 @@ func TestSequencedFailures(t *testing.T) {
 func emptyTreeHash() tlog.Hash {
 	h, _ := tlog.TreeHash(0, nil)
 	return h
-}
-
-// treeHashOf returns the tree hash of a log whose leaf hashes are leaves.
-func treeHashOf(t *testing.T, leaves []tlog.Hash) tlog.Hash {
-	t.Helper()
-	var hashes []tlog.Hash
-	r := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
-		out := make([]tlog.Hash, len(idx))
-		for i, x := range idx {
-			out[i] = hashes[x]
-		}
-		return out, nil
-	})
-	for i, leaf := range leaves {
-		hs, err := tlog.StoredHashesForRecordHash(int64(i), leaf, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hashes = append(hashes, hs...)
-	}
-	th, err := tlog.TreeHash(int64(len(leaves)), r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return th
 }
 
 func exportBytes(t *testing.T, s store.Store) []byte {

@@ -36,31 +36,28 @@ func (m *Memory) Size(ctx context.Context) (int64, error) {
 
 // Append implements Store.
 func (m *Memory) Append(ctx context.Context, start int64, records [][]byte, hashes []tlog.Hash) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("store: append: %w", err)
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		return errClosed
-	}
-	if err := CheckAppend(int64(len(m.records)), start, records, hashes); err != nil {
-		return err
-	}
-	m.append(records, hashes)
-	return nil
-}
-
-// append adds records and hashes; the caller holds m.mu and checked them.
-func (m *Memory) append(records [][]byte, hashes []tlog.Hash) {
-	for _, r := range records {
-		m.records = append(m.records, bytes.Clone(r))
-	}
-	m.hashes = append(m.hashes, hashes...)
+	return m.append(ctx, records, hashes, func(size int64) error {
+		return CheckAppend(size, start, records, hashes)
+	})
 }
 
 // AppendMeta implements MetaStore.
 func (m *Memory) AppendMeta(ctx context.Context, start int64, records [][]byte, hashes []tlog.Hash, key, value string) error {
+	return m.append(ctx, records, hashes, func(size int64) error {
+		if err := CheckAppendMeta(size, start, records, hashes, key); err != nil {
+			return err
+		}
+		if m.meta == nil {
+			m.meta = make(map[string]string)
+		}
+		m.meta[key] = value
+		return nil
+	})
+}
+
+// append adds records and hashes, once before, given the current size,
+// has checked them and done whatever else goes with them, under m.mu.
+func (m *Memory) append(ctx context.Context, records [][]byte, hashes []tlog.Hash, before func(size int64) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("store: append: %w", err)
 	}
@@ -69,14 +66,13 @@ func (m *Memory) AppendMeta(ctx context.Context, start int64, records [][]byte, 
 	if m.closed {
 		return errClosed
 	}
-	if err := CheckAppendMeta(int64(len(m.records)), start, records, hashes, key); err != nil {
+	if err := before(int64(len(m.records))); err != nil {
 		return err
 	}
-	m.append(records, hashes)
-	if m.meta == nil {
-		m.meta = make(map[string]string)
+	for _, r := range records {
+		m.records = append(m.records, bytes.Clone(r))
 	}
-	m.meta[key] = value
+	m.hashes = append(m.hashes, hashes...)
 	return nil
 }
 
