@@ -177,6 +177,7 @@ func (en *electionNetwork) checkRecord() []byte {
 // log, byte for byte, which the verifier passes against each one's own
 // checkpoint.
 func TestElection(t *testing.T) {
+	skipUnderRace(t)
 	en := newElectionNetwork(t, nil)
 	en.runElection(electionPlan{voters: 30, revotes: 2})
 	exp := en.checkRecord()
@@ -218,6 +219,7 @@ func TestCrash(t *testing.T) {
 // to vote for those blocks, so the invalid records never enter any log;
 // the honest operators' proposals carry the election to its end.
 func TestByzantineProposer(t *testing.T) {
+	skipUnderRace(t)
 	forged := bulletin.Sign(testKey("mallory"), "note", []byte(`{"forged":true}`))
 	forged.Sig[0] ^= 1
 	var bad atomic.Pointer[[][]byte]
@@ -288,6 +290,16 @@ func txOf(t *testing.T, s *bulletin.Submission) []byte {
 	b, err := s.MarshalJSON()
 	must(t, err)
 	return b
+}
+
+// skipUnderRace skips a test of a whole election under the race detector,
+// to keep CI within its time: scripts/test.sh runs it again without, and
+// TestCrash, which starts, stops and restarts operators while they take
+// posts, runs under both.
+func skipUnderRace(t *testing.T) {
+	if raceDetector {
+		t.Skip("a whole election on four nodes is too slow under the race detector; TestCrash covers the replica's concurrency")
+	}
 }
 
 func must(t *testing.T, err error) {
