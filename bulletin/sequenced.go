@@ -332,6 +332,11 @@ func (l *Log) executable(height int64) error {
 func (l *Log) CommitBlock(ctx context.Context) error {
 	l.execMu.Lock()
 	defer l.execMu.Unlock()
+	select {
+	case <-l.closing:
+		return ErrClosed
+	default:
+	}
 	e := l.pending
 	if e == nil {
 		return errors.New("bulletin: committing a block: none was executed")

@@ -349,3 +349,41 @@ func exportBytes(t *testing.T, s store.Store) []byte {
 	t.Helper()
 	return bytes.Join(exportLines(t, s), nil)
 }
+
+// TestSequencedCrashBeforeCommit: a log closed between executing a block
+// and committing it has stored nothing of it; opened again, it executes
+// the block again, as CometBFT's handshake replays it, to the same app
+// hash and records.
+func TestSequencedCrashBeforeCommit(t *testing.T) {
+	ctx := t.Context()
+	ms := store.NewMemory()
+	p := new(verifyPolicy)
+	l, _ := openSequenced(t, ms, p)
+	txs := [][]byte{tx(t, sub(0)), tx(t, sub(1))}
+	at := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	first, err := l.ExecuteBlock(ctx, 1, at, txs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if err := l.CommitBlock(ctx); err == nil {
+		t.Fatal("CommitBlock after Close succeeded")
+	}
+	l, _ = openSequenced(t, ms, p)
+	if h, _ := l.Consensus(); h != 0 || l.Size() != 0 {
+		t.Fatalf("after a crash before the commit: height %d, size %d; want 0, 0", h, l.Size())
+	}
+	again, err := l.ExecuteBlock(ctx, 1, at, txs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.AppHash != first.AppHash || again.Size != 2 {
+		t.Fatalf("block 1 executed again: size %d, app hash %v; first %d, %v", again.Size, again.AppHash, first.Size, first.AppHash)
+	}
+	if err := l.CommitBlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if h, hash := l.Consensus(); h != 1 || hash != first.AppHash || l.Size() != 2 {
+		t.Fatalf("after block 1: height %d, app hash %v, size %d", h, hash, l.Size())
+	}
+}
