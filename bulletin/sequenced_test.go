@@ -319,8 +319,29 @@ func TestSequencedFailures(t *testing.T) {
 		}
 	}
 
+	// A replica's store served, then, as a single board: its records no
+	// longer hash to its last block's app hash.
 	ms := store.NewMemory()
-	l, seq := openSequenced(t, ms, new(verifyPolicy))
+	l, _ := openSequenced(t, ms, new(verifyPolicy))
+	if _, err := l.ExecuteBlock(ctx, 1, time.Now(), [][]byte{tx(t, sub(0))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.CommitBlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	single := openTestLog(t, ms, bulletin.NewOpenPolicy)
+	appendN(t, single, 1, 1)
+	single.Close()
+	if l, err := bulletin.OpenLog(ctx, ms, bulletin.NewOpenPolicy, bulletin.LogOptions{Signer: signer, Sequencer: seq}); err == nil || !strings.Contains(err.Error(), "app hash") {
+		if err == nil {
+			l.Close()
+		}
+		t.Fatalf("OpenLog of a replica's store appended to by a single board = %v", err)
+	}
+
+	ms = store.NewMemory()
+	l, seq = openSequenced(t, ms, new(verifyPolicy))
 	waiting := appendAsync(l, sub(0))
 	if _, err := l.ExecuteBlock(ctx, 1, time.Now(), [][]byte{seq.next(t)}); err != nil {
 		t.Fatal(err)
