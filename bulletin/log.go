@@ -110,7 +110,9 @@ type SignedCheckpoint struct {
 // Log is the bulletin board's append-only log: it validates submissions,
 // sequences them with a single writer that groups concurrent appends into
 // one store transaction, maintains the hash chain and the Merkle tree, and
-// signs a checkpoint after every committed batch.
+// signs a checkpoint after every committed batch. Run by consensus
+// (LogOptions.Sequencer), it takes its order from the blocks of a
+// replicated board instead of a writer of its own (sequenced.go).
 //
 // All methods are safe for concurrent use.
 type Log struct {
