@@ -112,7 +112,8 @@ type SignedCheckpoint struct {
 // one store transaction, maintains the hash chain and the Merkle tree, and
 // signs a checkpoint after every committed batch. Run by consensus
 // (LogOptions.Sequencer), it takes its order from the blocks of a
-// replicated board instead of a writer of its own (sequenced.go).
+// replicated board instead of a writer of its own
+// (docs/spec/replicated-board.md).
 //
 // All methods are safe for concurrent use.
 type Log struct {
