@@ -16,8 +16,12 @@
 // to a store.Store, in batches, and signs a checkpoint after each. Which
 // records an election admits is election policy, in package election
 // (docs/spec/election.md); this package is policy-agnostic, and OpenPolicy
-// admits every well-signed record.
+// admits every well-signed record. A Log may instead be run by consensus
+// (LogOptions.Sequencer): the operators of a replicated board each keep one,
+// and a consensus engine orders the blocks that every operator's log
+// executes (docs/spec/replicated-board.md).
 //
-// The HTTP server, the client, the stores and the witness client are in
-// the subpackages server, client, store and witness.
+// The HTTP server, the client, the stores, the witness client and the
+// replicated board's operator (on CometBFT) are in the subpackages server,
+// client, store, witness and replica.
 package bulletin

@@ -66,6 +66,19 @@ type LogOptions struct {
 	// any call, such as a state file that could not be used; nothing is
 	// reported if nil.
 	Logf func(format string, args ...any)
+	// Sequencer, if set, runs the log by consensus, as one operator's
+	// replica of a replicated board (docs/spec/replicated-board.md): the
+	// log has no writer of its own; Append verifies a submission, hands
+	// it to the Sequencer and waits until a committed block has ordered
+	// it, and records are made only by ExecuteBlock and CommitBlock, which
+	// the consensus engine's application calls. The store must be a
+	// store.MetaStore, Background must be false, and the policy's Verify
+	// must be monotone: once it accepts a submission, it accepts it in
+	// every later state, since operators verify a transaction at
+	// different times and must agree on every block (the election
+	// policy's is). Now is not used for record times: a record's time is
+	// its block's.
+	Sequencer Sequencer
 }
 
 // DefaultSnapshotEvery is LogOptions.SnapshotEvery's default: a board of a
@@ -97,7 +110,10 @@ type SignedCheckpoint struct {
 // Log is the bulletin board's append-only log: it validates submissions,
 // sequences them with a single writer that groups concurrent appends into
 // one store transaction, maintains the hash chain and the Merkle tree, and
-// signs a checkpoint after every committed batch.
+// signs a checkpoint after every committed batch. Run by consensus
+// (LogOptions.Sequencer), it takes its order from the blocks of a
+// replicated board instead of a writer of its own
+// (docs/spec/replicated-board.md).
 //
 // All methods are safe for concurrent use.
 type Log struct {
@@ -128,7 +144,16 @@ type Log struct {
 	closeSnap sync.Once
 	logf      func(format string, args ...any)
 
-	// Writer-owned state (only the writer goroutine touches it after open).
+	// Consensus mode (LogOptions.Sequencer); nil seq: the writer runs.
+	seq      Sequencer
+	meta     store.MetaStore
+	execMu   sync.Mutex // held by ExecuteBlock and CommitBlock, which own the writer's state, and by Close
+	pending  *executed  // the block executed and not yet committed
+	verified *txSet     // transactions that passed VerifyTx
+	waiting  waiters    // Appends waiting for their submissions' blocks
+
+	// Writer-owned state (only the writer goroutine, or in consensus mode
+	// the holder of execMu, touches it after open).
 	prevLeaf tlog.Hash
 	lastTime time.Time
 	broken   error // set when a store failure left the state unknown
@@ -137,6 +162,8 @@ type Log struct {
 	size    int64
 	cp      *SignedCheckpoint
 	changed chan struct{} // closed and replaced after each commit
+	height  int64         // consensus mode: the last committed block
+	appHash tlog.Hash     // and its app hash
 }
 
 type policyBox struct{ p Policy }
@@ -204,6 +231,16 @@ func OpenLog(ctx context.Context, s store.Store, newPolicy func() Policy, opts L
 	}
 	l.queue = make(chan *appendReq, q)
 	l.hashes = newHashCache(s, 0, 1<<15)
+	if opts.Sequencer != nil {
+		if opts.Background {
+			return nil, errors.New("bulletin: opening log: a log run by consensus opens in the foreground, so that its state is its store's when the consensus engine starts")
+		}
+		ms, err := metaStore(s)
+		if err != nil {
+			return nil, err
+		}
+		l.seq, l.meta, l.verified = opts.Sequencer, ms, newTxSet(verifiedTxs)
+	}
 	background := opts.Background
 	if background && opts.BackgroundFrom > 0 {
 		n, err := s.Size(ctx)
@@ -218,7 +255,14 @@ func OpenLog(ctx context.Context, s store.Store, newPolicy func() Policy, opts L
 		}
 		l.replayTotal = l.Size()
 		close(l.replayDone)
-		go l.run()
+		if l.seq == nil {
+			go l.run()
+			return l, nil
+		}
+		if err := l.openConsensus(ctx); err != nil {
+			return nil, err
+		}
+		close(l.stopped) // there is no writer
 		return l, nil
 	}
 	if err := l.loadHead(ctx); err != nil {
@@ -467,15 +511,23 @@ func (l *Log) publish(n int64, cp *SignedCheckpoint) {
 
 // Close stops the writer, and the replay of a log opened in the
 // background, and saves the policy's state (LogOptions.Snapshot).
-// Submissions still queued fail with ErrClosed. It does not close the
-// store.
+// Submissions still queued fail with ErrClosed; in consensus mode, so do
+// the Appends waiting for a block, and ExecuteBlock and CommitBlock fail
+// from then on (a block executed and not committed is dropped: the
+// consensus engine replays it when the log opens again). It does not close
+// the store.
 func (l *Log) Close() error {
 	l.closeMu.Do(func() { close(l.closing) })
 	<-l.stopped
 	<-l.replayDone
+	if l.seq != nil {
+		l.execMu.Lock()
+		defer l.execMu.Unlock()
+		l.waiting.fail(ErrClosed)
+	}
 	l.closeSnap.Do(func() {
 		box := l.policy.Load()
-		if l.snap == nil || box == nil || l.replayErr != nil || l.broken != nil {
+		if l.snap == nil || box == nil || l.replayErr != nil || l.broken != nil || l.pending != nil {
 			return
 		}
 		if cp := l.Checkpoint(); cp.Size != l.snap.size {
@@ -491,6 +543,12 @@ func (l *Log) Close() error {
 // refused, ErrQueueFull if the board is at capacity, or another error if
 // storing failed. If ctx ends while the submission is verified, it is
 // dropped; if ctx ends after, the submission may still be appended.
+//
+// In consensus mode (LogOptions.Sequencer), Append hands the verified
+// submission to the Sequencer instead, and waits until a block that
+// orders it is committed: it returns the record the block made of it, or
+// the refusal the block gave it, such as CodeDuplicate for a submission
+// already on the board.
 func (l *Log) Append(ctx context.Context, sub *Submission) (*Record, *Receipt, error) {
 	select {
 	case <-l.replayDone:
@@ -503,28 +561,22 @@ func (l *Log) Append(ctx context.Context, sub *Submission) (*Record, *Receipt, e
 	if err := l.verify(ctx, sub); err != nil {
 		return nil, nil, err
 	}
-	req := &appendReq{sub: sub, done: make(chan appendResult, 1)}
 	select {
 	case <-l.closing:
 		return nil, nil, ErrClosed
 	default:
 	}
-	select {
-	case l.queue <- req:
-	default:
-		return nil, nil, ErrQueueFull
+	var (
+		res appendResult
+		err error
+	)
+	if l.seq != nil {
+		res, err = l.sequence(ctx, sub)
+	} else {
+		res, err = l.enqueue(ctx, sub)
 	}
-	var res appendResult
-	select {
-	case res = <-req.done:
-	case <-ctx.Done():
-		return nil, nil, fmt.Errorf("bulletin: waiting for append: %w", ctx.Err())
-	case <-l.stopped:
-		select {
-		case res = <-req.done:
-		default:
-			return nil, nil, ErrClosed
-		}
+	if err != nil {
+		return nil, nil, err
 	}
 	if res.err != nil {
 		return nil, nil, res.err
@@ -554,6 +606,30 @@ func (l *Log) verify(ctx context.Context, sub *Submission) error {
 	return p.Verify(ctx, sub)
 }
 
+// enqueue queues a verified submission for the writer and waits for its
+// outcome.
+func (l *Log) enqueue(ctx context.Context, sub *Submission) (appendResult, error) {
+	req := &appendReq{sub: sub, done: make(chan appendResult, 1)}
+	select {
+	case l.queue <- req:
+	default:
+		return appendResult{}, ErrQueueFull
+	}
+	select {
+	case res := <-req.done:
+		return res, nil
+	case <-ctx.Done():
+		return appendResult{}, fmt.Errorf("bulletin: waiting for append: %w", ctx.Err())
+	case <-l.stopped:
+		select {
+		case res := <-req.done:
+			return res, nil
+		default:
+			return appendResult{}, ErrClosed
+		}
+	}
+}
+
 // run is the single writer.
 func (l *Log) run() {
 	defer close(l.stopped)
@@ -580,7 +656,7 @@ func (l *Log) run() {
 }
 
 // commit admits, stores and publishes one batch, and answers its requests.
-func (l *Log) commit(batch []*appendReq) {
+func (l *Log) commit(reqs []*appendReq) {
 	ctx := context.Background()
 	fail := func(reqs []*appendReq, err error) {
 		for _, r := range reqs {
@@ -589,100 +665,45 @@ func (l *Log) commit(batch []*appendReq) {
 	}
 	if l.broken != nil {
 		if err := l.load(ctx); err != nil {
-			fail(batch, fmt.Errorf("bulletin: log unavailable after a store failure: %w", err))
+			fail(reqs, fmt.Errorf("bulletin: log unavailable after a store failure: %w", err))
 			return
 		}
 	}
-	l.mu.RLock()
-	start := l.size
-	l.mu.RUnlock()
 	policy := l.policy.Load().p
-
-	now := l.now().UTC().Truncate(time.Millisecond)
-	if now.Before(l.lastTime) {
-		now = l.lastTime // never let time go backwards along the log
-	}
-	var (
-		accepted []*appendReq
-		recs     []*Record
-		leaves   []tlog.Hash
-		encs     [][]byte
-		hashes   []tlog.Hash
-	)
-	hbase := tlog.StoredHashCount(start)
-	overlay := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
-		out := make([]tlog.Hash, len(idx))
-		var old []int64
-		for _, x := range idx {
-			if x < hbase {
-				old = append(old, x)
-			}
+	now := l.now()
+	b := l.newBatch()
+	var accepted []*appendReq
+	for k, req := range reqs {
+		_, refused, err := b.add(policy, req.sub, now)
+		if err != nil {
+			// The policy is ahead of the batch: fail it and rebuild.
+			l.broken = err
+			fail(accepted, err)
+			fail(reqs[k:], err)
+			return
 		}
-		var oh []tlog.Hash
-		if len(old) > 0 {
-			var err error
-			if oh, err = l.hashes.ReadHashes(old); err != nil {
-				return nil, err
-			}
-		}
-		for i, x := range idx {
-			if x >= hbase {
-				out[i] = hashes[x-hbase]
-			} else {
-				out[i], oh = oh[0], oh[1:]
-			}
-		}
-		return out, nil
-	})
-	prev := l.prevLeaf
-	for k, req := range batch {
-		s := req.sub
-		rec := &Record{
-			Index:   uint64(start + int64(len(recs))),
-			Time:    now,
-			Type:    s.Type,
-			Payload: s.Payload,
-			Author:  s.Author,
-			Sig:     s.Sig,
-			Prev:    bytes.Clone(prev[:]),
-		}
-		if err := policy.Admit(rec); err != nil {
-			req.done <- appendResult{err: err}
+		if refused != nil {
+			req.done <- appendResult{err: refused}
 			continue
 		}
-		enc, err := rec.MarshalJSON()
-		if err == nil {
-			var hs []tlog.Hash
-			leaf := rec.LeafHash()
-			if hs, err = tlog.StoredHashesForRecordHash(int64(rec.Index), leaf, overlay); err == nil {
-				hashes = append(hashes, hs...)
-				accepted, recs, encs, leaves = append(accepted, req), append(recs, rec), append(encs, enc), append(leaves, leaf)
-				prev = leaf
-				continue
-			}
-		}
-		// Cannot happen for a checked submission. The policy already
-		// admitted rec, so its state is ahead: fail the batch and rebuild.
-		l.broken = err
-		err = fmt.Errorf("bulletin: preparing record %d: %w", rec.Index, err)
+		accepted = append(accepted, req)
+	}
+	if len(b.recs) == 0 {
+		return
+	}
+	if err := l.store.Append(ctx, b.start, b.encs, b.hashes); err != nil && !l.recover(ctx, b.start, b.encs) {
+		fail(accepted, fmt.Errorf("bulletin: storing records [%d, %d): %w", b.start, b.end(), err))
+		return
+	}
+	// Stored, or saved even though the store reported an error.
+	cp, err := l.publishBatch(b)
+	if err != nil {
 		fail(accepted, err)
-		fail(batch[k:], err)
 		return
 	}
-	if len(recs) == 0 {
-		return
+	for i, r := range accepted {
+		r.done <- appendResult{rec: b.recs[i], leaf: b.leaves[i], cp: cp}
 	}
-	end := start + int64(len(recs))
-	if err := l.store.Append(ctx, start, encs, hashes); err != nil {
-		if l.recover(ctx, start, encs) {
-			// The batch was saved even though the store reported an error.
-			l.finish(accepted, recs, leaves, encs, hashes, start, end)
-			return
-		}
-		fail(accepted, fmt.Errorf("bulletin: storing records [%d, %d): %w", start, end, err))
-		return
-	}
-	l.finish(accepted, recs, leaves, encs, hashes, start, end)
 }
 
 // recover reloads the state from the store after a failed Append and
@@ -710,28 +731,117 @@ func (l *Log) recover(ctx context.Context, start int64, encs [][]byte) bool {
 	return true
 }
 
-// finish publishes a stored batch and answers its requests.
-func (l *Log) finish(reqs []*appendReq, recs []*Record, leaves []tlog.Hash, encs [][]byte, hashes []tlog.Hash, start, end int64) {
-	l.hashes.add(tlog.StoredHashCount(start), hashes)
-	l.records.add(start, encs)
-	l.prevLeaf, l.lastTime = leaves[len(leaves)-1], recs[len(recs)-1].Time
+// batch is records that the policy admitted after the log's last one, with
+// their encodings and the tlog stored hashes they add, not yet stored.
+type batch struct {
+	log    *Log
+	start  int64     // index of the first record
+	prev   tlog.Hash // leaf hash of the last record, in the log or the batch
+	last   time.Time // time of that record
+	recs   []*Record
+	leaves []tlog.Hash
+	encs   [][]byte
+	hashes []tlog.Hash // stored hashes from tlog.StoredHashCount(start)
+}
+
+// newBatch returns an empty batch after the log's last record. Only the
+// writer (or, in consensus mode, the block executor) calls it.
+func (l *Log) newBatch() *batch {
+	l.mu.RLock()
+	start := l.size
+	l.mu.RUnlock()
+	return &batch{log: l, start: start, prev: l.prevLeaf, last: l.lastTime}
+}
+
+// end returns the log's size with the batch.
+func (b *batch) end() int64 { return b.start + int64(len(b.recs)) }
+
+// ReadHashes implements tlog.HashReader over the log's stored hashes
+// followed by the batch's.
+func (b *batch) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	base := tlog.StoredHashCount(b.start)
+	out := make([]tlog.Hash, len(indexes))
+	var old []int64
+	for _, x := range indexes {
+		if x < base {
+			old = append(old, x)
+		}
+	}
+	var oh []tlog.Hash
+	if len(old) > 0 {
+		var err error
+		if oh, err = b.log.hashes.ReadHashes(old); err != nil {
+			return nil, err
+		}
+	}
+	for i, x := range indexes {
+		if x >= base {
+			out[i] = b.hashes[x-base]
+		} else {
+			out[i], oh = oh[0], oh[1:]
+		}
+	}
+	return out, nil
+}
+
+// add makes sub the batch's next record, at time t (truncated to the
+// millisecond, and never before the record before it), and admits it
+// through p. It returns the record; or p's refusal, leaving the batch and
+// p unchanged; or an error if the admitted record could not be encoded or
+// hashed, which cannot happen for a checked submission but leaves p ahead
+// of the batch.
+func (b *batch) add(p Policy, sub *Submission, t time.Time) (rec *Record, refused, err error) {
+	t = t.UTC().Truncate(time.Millisecond)
+	if t.Before(b.last) {
+		t = b.last // never let time go backwards along the log
+	}
+	rec = &Record{
+		Index:   uint64(b.end()),
+		Time:    t,
+		Type:    sub.Type,
+		Payload: sub.Payload,
+		Author:  sub.Author,
+		Sig:     sub.Sig,
+		Prev:    bytes.Clone(b.prev[:]),
+	}
+	if err := p.Admit(rec); err != nil {
+		return nil, err, nil
+	}
+	enc, err := rec.MarshalJSON()
+	if err != nil {
+		return nil, nil, fmt.Errorf("bulletin: preparing record %d: %w", rec.Index, err)
+	}
+	leaf := rec.LeafHash()
+	hs, err := tlog.StoredHashesForRecordHash(int64(rec.Index), leaf, b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bulletin: preparing record %d: %w", rec.Index, err)
+	}
+	b.hashes = append(b.hashes, hs...)
+	b.recs, b.encs, b.leaves = append(b.recs, rec), append(b.encs, enc), append(b.leaves, leaf)
+	b.prev, b.last = leaf, t
+	return rec, nil, nil
+}
+
+// publishBatch takes a stored batch into the log: its caches, its last
+// record, a new signed checkpoint that it publishes, and the state file
+// if it is due.
+func (l *Log) publishBatch(b *batch) (*SignedCheckpoint, error) {
+	end := b.end()
+	l.hashes.add(tlog.StoredHashCount(b.start), b.hashes)
+	l.records.add(b.start, b.encs)
+	l.prevLeaf, l.lastTime = b.prev, b.last
 	cp, err := l.sign(end, l.hashes)
 	if err != nil {
-		// Durable but unsigned: report the records as stored anyway would
-		// leave clients without receipts; fail them and rebuild.
+		// Durable but unsigned: the records cannot be given receipts. The
+		// log rebuilds its state before the next batch.
 		l.broken = err
-		for _, r := range reqs {
-			r.done <- appendResult{err: fmt.Errorf("bulletin: records [%d, %d) stored but not signed: %w", start, end, err)}
-		}
-		return
+		return nil, fmt.Errorf("bulletin: records [%d, %d) stored but not signed: %w", b.start, end, err)
 	}
 	l.publish(end, cp)
-	for i, r := range reqs {
-		r.done <- appendResult{rec: recs[i], leaf: leaves[i], cp: cp}
-	}
 	if l.snap != nil && end-l.snap.size >= l.snap.every {
 		l.saveState(l.policy.Load().p, cp.Checkpoint)
 	}
+	return cp, nil
 }
 
 // Size returns the number of records in the log.

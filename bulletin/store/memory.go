@@ -15,13 +15,14 @@ type Memory struct {
 	mu      sync.RWMutex
 	records [][]byte
 	hashes  []tlog.Hash
+	meta    map[string]string
 	closed  bool
 }
 
 // NewMemory returns an empty memory store.
 func NewMemory() *Memory { return new(Memory) }
 
-var _ Store = (*Memory)(nil)
+var _ MetaStore = (*Memory)(nil)
 
 // Size implements Store.
 func (m *Memory) Size(ctx context.Context) (int64, error) {
@@ -35,6 +36,28 @@ func (m *Memory) Size(ctx context.Context) (int64, error) {
 
 // Append implements Store.
 func (m *Memory) Append(ctx context.Context, start int64, records [][]byte, hashes []tlog.Hash) error {
+	return m.append(ctx, records, hashes, func(size int64) error {
+		return CheckAppend(size, start, records, hashes)
+	})
+}
+
+// AppendMeta implements MetaStore.
+func (m *Memory) AppendMeta(ctx context.Context, start int64, records [][]byte, hashes []tlog.Hash, key, value string) error {
+	return m.append(ctx, records, hashes, func(size int64) error {
+		if err := CheckAppendMeta(size, start, records, hashes, key); err != nil {
+			return err
+		}
+		if m.meta == nil {
+			m.meta = make(map[string]string)
+		}
+		m.meta[key] = value
+		return nil
+	})
+}
+
+// append adds records and hashes, once before, given the current size,
+// has checked them and done whatever else goes with them, under m.mu.
+func (m *Memory) append(ctx context.Context, records [][]byte, hashes []tlog.Hash, before func(size int64) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("store: append: %w", err)
 	}
@@ -43,7 +66,7 @@ func (m *Memory) Append(ctx context.Context, start int64, records [][]byte, hash
 	if m.closed {
 		return errClosed
 	}
-	if err := CheckAppend(int64(len(m.records)), start, records, hashes); err != nil {
+	if err := before(int64(len(m.records))); err != nil {
 		return err
 	}
 	for _, r := range records {
@@ -51,6 +74,16 @@ func (m *Memory) Append(ctx context.Context, start int64, records [][]byte, hash
 	}
 	m.hashes = append(m.hashes, hashes...)
 	return nil
+}
+
+// Meta implements MetaStore.
+func (m *Memory) Meta(ctx context.Context, key string) (string, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return "", errClosed
+	}
+	return m.meta[key], nil
 }
 
 // Records implements Store.

@@ -73,6 +73,46 @@ type Store interface {
 	Close() error
 }
 
+// MetaStore is a Store that also keeps named values beside the log, each
+// written in the same transaction as a batch of records. A replicated board
+// keeps there the consensus height and app hash its records reached
+// (docs/spec/replicated-board.md §4), so that the two never disagree after
+// a crash.
+//
+// Consistency, durability and concurrency are those of Store: AppendMeta
+// is atomic (a reader sees the records, their hashes and the value
+// together, or none of them), durable when it returns nil, and a
+// concurrent conflicting AppendMeta or Append fails with ErrConflict.
+type MetaStore interface {
+	Store
+
+	// AppendMeta is Append that also sets the value of key, in the same
+	// transaction. records may be empty (and hashes then too): only the
+	// value is set, provided start is the current size.
+	AppendMeta(ctx context.Context, start int64, records [][]byte, hashes []tlog.Hash, key, value string) error
+
+	// Meta returns the value of key, or "" if it was never set.
+	Meta(ctx context.Context, key string) (string, error)
+}
+
+// CheckAppendMeta validates the arguments of MetaStore.AppendMeta against
+// the current size; implementations call it inside their transaction.
+func CheckAppendMeta(size, start int64, records [][]byte, hashes []tlog.Hash, key string) error {
+	if key == "" {
+		return errors.New("store: append with an empty key")
+	}
+	if len(records) > 0 {
+		return CheckAppend(size, start, records, hashes)
+	}
+	if start != size {
+		return fmt.Errorf("%w: start %d, size %d", ErrConflict, start, size)
+	}
+	if len(hashes) != 0 {
+		return fmt.Errorf("store: append of no records with %d hashes", len(hashes))
+	}
+	return nil
+}
+
 // CheckAppend validates the arguments of Store.Append against the current
 // size; implementations call it inside their transaction.
 func CheckAppend(size, start int64, records [][]byte, hashes []tlog.Hash) error {

@@ -114,7 +114,8 @@ func boardServeCommand() *cli.Command {
 			"process at a time may serve a database: it holds a lock on --db.lock.\n" +
 			"GET /healthz says the process is alive, GET /readyz whether it can append.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "db", Usage: "SQLite database `FILE`", Required: true},
+			&cli.StringFlag{Name: "db", Usage: "SQLite database `FILE` (default with --network: HOME/board.db)"},
+			&cli.StringFlag{Name: "network", Usage: "run as one operator of a replicated board, from its `HOME` (made by evote network init): the board's database and key default to HOME's, and the operator orders submissions with the others by consensus (docs/spec/replicated-board.md)"},
 			&cli.StringFlag{Name: "addr", Usage: "listen address (loopback unless behind a TLS proxy)", Value: "127.0.0.1:8080"},
 			&cli.StringFlag{Name: "key", Usage: "checkpoint signing key `FILE` (from evote board keygen)", EnvVars: []string{"EVOTE_BOARD_SKEY"}},
 			&cli.BoolFlag{Name: "init", Usage: "create a new database at --db"},
@@ -145,7 +146,21 @@ func boardServe(c *cli.Context) error {
 	// Check every flag, and take the listening address, before opening
 	// the database: a board that cannot start must not leave a new, empty
 	// database behind (it would make the next --init fail).
-	keyPath := c.String("key")
+	keyPath, dbPath, network := c.String("key"), c.String("db"), c.String("network")
+	if network != "" {
+		if c.Bool("init") {
+			return withHint(errors.New("--init with --network"), "evote network init made the operator's database; drop --init")
+		}
+		if keyPath == "" {
+			keyPath = filepath.Join(network, operatorSKey)
+		}
+		if dbPath == "" {
+			dbPath = filepath.Join(network, operatorDB)
+		}
+	}
+	if dbPath == "" {
+		return withHint(errors.New("no database"), "pass --db FILE (with --init to create it), or --network HOME for an operator of a replicated board")
+	}
 	if keyPath == "" {
 		return withHint(errors.New("no checkpoint signing key"), "run \"evote board keygen --out DIR\" and pass --key DIR/board.skey (or set EVOTE_BOARD_SKEY)")
 	}
@@ -205,11 +220,11 @@ func boardServe(c *cli.Context) error {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	dbPath := c.String("db")
 	logger := slog.New(slog.NewTextHandler(c.App.ErrWriter, nil))
 	b, err := openBoard(ctx, boardConfig{
 		db:          dbPath,
 		create:      c.Bool("init"),
+		network:     network,
 		vkey:        vkey,
 		openPolicy:  c.String("policy") == "open",
 		verifyQueue: c.Int("verify-queue"),

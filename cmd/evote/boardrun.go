@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/bulletin/replica"
 	"github.com/evote/evote/bulletin/server"
 	"github.com/evote/evote/bulletin/store/sqlite"
 	"github.com/evote/evote/bulletin/witness"
@@ -22,6 +23,9 @@ type boardConfig struct {
 	db     string // the SQLite database
 	create bool   // create db, which must not exist, rather than open it
 	vkey   string // the verifier key of log.Signer, for the election's trust policy
+	// network, if set, is the home of an operator of a replicated board:
+	// the log is run by consensus with the other operators (replica.Start).
+	network string
 
 	// openPolicy admits any well-signed record (for load tests) instead of
 	// the election's rules.
@@ -48,6 +52,7 @@ type boardConfig struct {
 // state and HTTP API.
 type runningBoard struct {
 	store   *sqlite.Store
+	node    *replica.Node // an operator's replica; nil for a single board
 	log     *bulletin.Log
 	tracker *election.Tracker
 	server  *server.Server
@@ -75,7 +80,13 @@ func openBoard(ctx context.Context, cfg boardConfig) (_ *runningBoard, err error
 	case err != nil:
 		return nil, err
 	}
-	b := &runningBoard{store: st, tracker: &election.Tracker{BoardKey: cfg.vkey, VerifyQueue: cfg.verifyQueue}}
+	// The operators of a replicated board must admit by the same rules,
+	// and each has its own key: none checks the definition's board key.
+	boardKey := cfg.vkey
+	if cfg.network != "" {
+		boardKey = ""
+	}
+	b := &runningBoard{store: st, tracker: &election.Tracker{BoardKey: boardKey, VerifyQueue: cfg.verifyQueue}}
 	defer func() {
 		if err != nil {
 			b.close()
@@ -88,8 +99,18 @@ func openBoard(ctx context.Context, cfg boardConfig) (_ *runningBoard, err error
 	if cfg.openPolicy {
 		newPolicy = bulletin.NewOpenPolicy
 	}
-	if b.log, err = bulletin.OpenLog(ctx, st, newPolicy, cfg.log); err != nil {
-		return nil, err
+	if cfg.network == "" {
+		if b.log, err = bulletin.OpenLog(ctx, st, newPolicy, cfg.log); err != nil {
+			return nil, err
+		}
+	} else {
+		opts := cfg.log
+		opts.Background = false // the log's state must be the store's when consensus starts
+		b.node, err = replica.Start(ctx, replica.Config{Home: cfg.network, Store: st, NewPolicy: newPolicy, Log: opts, Logger: cfg.logger})
+		if err != nil {
+			return nil, withHint(err, "is %s the home of an operator, made by evote network init?", cfg.network)
+		}
+		b.log = b.node.Log
 	}
 	var collector *witness.Collector
 	if len(cfg.witnesses) > 0 {
@@ -126,7 +147,10 @@ func (b *runningBoard) close() {
 	if b.server != nil {
 		b.server.Close()
 	}
-	if b.log != nil {
+	switch {
+	case b.node != nil:
+		b.node.Stop() // and the log
+	case b.log != nil:
 		b.log.Close()
 	}
 	b.store.Close()

@@ -81,6 +81,7 @@ func newApp() *cli.App {
 			versionCommand(),
 			verifyCommand(),
 			boardCommand(),
+			networkCommand(),
 			electionCommand(),
 			registrarCommand(),
 			voterCommand(),

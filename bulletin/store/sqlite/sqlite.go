@@ -66,7 +66,7 @@ type Store struct {
 	lock *os.File // the held writer lock; nil if opened read-only
 }
 
-var _ store.Store = (*Store)(nil)
+var _ store.MetaStore = (*Store)(nil)
 
 // Create creates a new board database at path, with the schema, and opens
 // it with the writer lock (see Open). It fails if the file already exists.
@@ -225,7 +225,34 @@ func readSize(ctx context.Context, q queryer) (int64, error) {
 }
 
 // Append implements store.Store. The batch is one transaction.
-func (s *Store) Append(ctx context.Context, start int64, records [][]byte, hashes []tlog.Hash) (err error) {
+func (s *Store) Append(ctx context.Context, start int64, records [][]byte, hashes []tlog.Hash) error {
+	return s.append(ctx, start, records, hashes, func(tx *sql.Tx, size int64) error {
+		return store.CheckAppend(size, start, records, hashes)
+	})
+}
+
+// AppendMeta implements store.MetaStore: the batch and the value of key,
+// a row of table evote_board, are one transaction. The keys the store
+// uses itself, schema and probe, are refused.
+func (s *Store) AppendMeta(ctx context.Context, start int64, records [][]byte, hashes []tlog.Hash, key, value string) error {
+	if key == "schema" || key == "probe" {
+		return fmt.Errorf("sqlite: the key %q is the store's own", key)
+	}
+	return s.append(ctx, start, records, hashes, func(tx *sql.Tx, size int64) error {
+		if err := store.CheckAppendMeta(size, start, records, hashes, key); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO evote_board (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value); err != nil {
+			return fmt.Errorf("sqlite: setting %q: %w", key, err)
+		}
+		return nil
+	})
+}
+
+// append stores records and hashes from start in one transaction. First,
+// in it, before checks the arguments against the current size and writes
+// whatever else the transaction holds.
+func (s *Store) append(ctx context.Context, start int64, records [][]byte, hashes []tlog.Hash, before func(tx *sql.Tx, size int64) error) (err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: beginning append: %w", err)
@@ -239,7 +266,7 @@ func (s *Store) Append(ctx context.Context, start int64, records [][]byte, hashe
 	if err != nil {
 		return err
 	}
-	if err := store.CheckAppend(size, start, records, hashes); err != nil {
+	if err := before(tx, size); err != nil {
 		return err
 	}
 	if err := insertRows(ctx, tx, "records", "data", start, len(records), func(i int) any { return records[i] }); err != nil {
@@ -253,6 +280,19 @@ func (s *Store) Append(ctx context.Context, start int64, records [][]byte, hashe
 		return fmt.Errorf("sqlite: committing records [%d, %d): %w", start, start+int64(len(records)), err)
 	}
 	return nil
+}
+
+// Meta implements store.MetaStore.
+func (s *Store) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, "SELECT value FROM evote_board WHERE key = ?", key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqlite: reading %q: %w", key, err)
+	}
+	return v, nil
 }
 
 // insertRows inserts n rows (first+i, value(i)) into table with multi-row

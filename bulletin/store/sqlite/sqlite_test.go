@@ -183,3 +183,32 @@ func TestCheckWrite(t *testing.T) {
 		t.Fatalf("CheckWrite of a read-only store = %v, want SQLite's read-only error", err)
 	}
 }
+
+// TestMetaKeepsOwnKeys: the values a replicated board keeps beside its
+// records share table evote_board with the store's own, which they
+// cannot overwrite: the database stays a board database.
+func TestMetaKeepsOwnKeys(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "board.db")
+	s, err := sqlite.Create(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"schema", "probe"} {
+		if err := s.AppendMeta(ctx, 0, nil, nil, key, "x"); err == nil {
+			t.Errorf("AppendMeta(%q) succeeded", key)
+		}
+	}
+	if err := s.AppendMeta(ctx, 0, nil, nil, "consensus", "1 00"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	r, err := sqlite.OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatalf("the database does not open after AppendMeta: %v", err)
+	}
+	defer r.Close()
+	if v, err := r.Meta(ctx, "consensus"); v != "1 00" || err != nil {
+		t.Fatalf("Meta(consensus) = %q, %v", v, err)
+	}
+}

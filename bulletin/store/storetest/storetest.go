@@ -188,6 +188,54 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("Meta", func(t *testing.T) {
+		s, ok := open(t).(store.MetaStore)
+		if !ok {
+			t.Skip("not a store.MetaStore")
+		}
+		meta := func(want string) {
+			t.Helper()
+			if got, err := s.Meta(ctx, "k"); got != want || err != nil {
+				t.Fatalf("Meta(k) = %q, %v, want %q, nil", got, err, want)
+			}
+		}
+		meta("")
+		recs, hashes := batch(t, s, 0, 3)
+		if err := s.AppendMeta(ctx, 0, recs, hashes, "k", "v1"); err != nil {
+			t.Fatalf("AppendMeta(0, 3 records): %v", err)
+		}
+		meta("v1")
+		if err := s.AppendMeta(ctx, 3, nil, nil, "k", "v2"); err != nil {
+			t.Fatalf("AppendMeta(3, no records): %v", err)
+		}
+		meta("v2")
+		if n, _ := s.Size(ctx); n != 3 {
+			t.Fatalf("Size() = %d, want 3", n)
+		}
+		// A refused append sets no value.
+		if err := s.AppendMeta(ctx, 2, nil, nil, "k", "v3"); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("AppendMeta(2) with size 3 error = %v, want ErrConflict", err)
+		}
+		r4, h4 := batch(t, s, 3, 4)
+		if err := s.AppendMeta(ctx, 3, r4, h4[:len(h4)-1], "k", "v3"); err == nil {
+			t.Fatalf("AppendMeta with short hashes succeeded")
+		}
+		if err := s.AppendMeta(ctx, 3, nil, h4, "k", "v3"); err == nil {
+			t.Fatalf("AppendMeta of hashes without records succeeded")
+		}
+		meta("v2")
+		if err := s.AppendMeta(ctx, 3, r4, h4, "k", "v4"); err != nil {
+			t.Fatalf("AppendMeta(3, 1 record): %v", err)
+		}
+		meta("v4")
+		if got, err := s.Records(ctx, 3, 4); err != nil || !bytes.Equal(got[0], r4[0]) {
+			t.Fatalf("Records(3, 4) = %q, %v", got, err)
+		}
+		if got, err := s.Meta(ctx, "other"); got != "" || err != nil {
+			t.Fatalf("Meta(other) = %q, %v, want empty", got, err)
+		}
+	})
+
 	t.Run("Copies", func(t *testing.T) {
 		s := open(t)
 		recs, hashes := batch(t, s, 0, 2)

@@ -1,0 +1,484 @@
+package bulletin
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/evote/evote/bulletin/store"
+	"github.com/evote/evote/internal/parallel"
+)
+
+// Sequencer orders the submissions of a log run by consensus: the
+// operators of a replicated board agree, through a BFT consensus engine,
+// on blocks of transactions, and every operator's log takes in each block,
+// in the same order (docs/spec/replicated-board.md). A log opened with
+// LogOptions.Sequencer has no writer of its own: Append verifies a
+// submission and hands it to the sequencer, and records are made only from
+// the blocks that the consensus engine's application executes
+// (Log.ExecuteBlock) and commits (Log.CommitBlock).
+type Sequencer interface {
+	// Submit hands tx, the canonical encoding of a submission the log has
+	// verified (Submission.MarshalJSON), to consensus, for a block to
+	// include. It returns once tx is queued (in the consensus engine's
+	// mempool), not once it is ordered; an error means it was not queued
+	// (wrapping ErrQueueFull if there was no room). It is called
+	// concurrently.
+	Submit(ctx context.Context, tx []byte) error
+}
+
+// consensusKey is the store.MetaStore key under which a log run by
+// consensus keeps the height and app hash of its last committed block.
+const consensusKey = "consensus"
+
+// verifiedTxs is how many transactions that passed VerifyTx a log
+// remembers, so that it does not verify them again when they come back in
+// a proposal or a block.
+const verifiedTxs = 1 << 16
+
+// BlockResult is what Log.ExecuteBlock made of a block: each
+// transaction's outcome and the log's tree hash with the block's records,
+// the block's app hash.
+type BlockResult struct {
+	// Height is the block's height.
+	Height int64
+	// Txs holds the outcome of each transaction, in block order.
+	Txs []TxResult
+	// Size is the size of the log with the block's records, and AppHash
+	// the tree hash of those Size records.
+	Size    int64
+	AppHash tlog.Hash
+}
+
+// TxResult is the outcome of one transaction of a block.
+type TxResult struct {
+	// Record is the record the transaction became; nil if it was refused.
+	Record *Record
+	// Err is why the transaction was refused: a *RejectError, possibly
+	// wrapped.
+	Err error
+}
+
+// executed is the block ExecuteBlock executed and CommitBlock commits.
+type executed struct {
+	*BlockResult
+	batch *batch
+	// answer[i] is the signature whose waiters learn the outcome of
+	// transaction i: nil for a transaction that failed its checks, which
+	// no honest operator's Append submitted.
+	answer [][]byte
+	leaves []tlog.Hash // leaves[i]: the leaf hash of transaction i's record
+}
+
+// openConsensus reads the height and app hash of the last committed
+// block from the store, and checks that the app hash is the tree hash of
+// the stored log.
+func (l *Log) openConsensus(ctx context.Context) error {
+	v, err := l.meta.Meta(ctx, consensusKey)
+	if err != nil {
+		return fmt.Errorf("bulletin: opening log: %w", err)
+	}
+	cp := l.Checkpoint()
+	if v == "" {
+		if cp.Size > 0 {
+			return fmt.Errorf("bulletin: opening log: the store holds %d records but no consensus height: it is not the store of a replicated board", cp.Size)
+		}
+		l.height, l.appHash = 0, cp.Hash
+		return nil
+	}
+	height, hash, err := parseConsensus(v)
+	if err != nil {
+		return fmt.Errorf("bulletin: opening log: the store's consensus state %q: %w", v, err)
+	}
+	if hash != cp.Hash {
+		return fmt.Errorf("bulletin: opening log: the store's block %d has app hash %x…, but its %d records hash to %x…", height, hash[:8], cp.Size, cp.Hash[:8])
+	}
+	l.height, l.appHash = height, hash
+	return nil
+}
+
+// formatConsensus encodes a block's height and app hash as the store keeps
+// them: the height in decimal, a space, the hash in lowercase hex.
+func formatConsensus(height int64, hash tlog.Hash) string {
+	return strconv.FormatInt(height, 10) + " " + hex.EncodeToString(hash[:])
+}
+
+// parseConsensus decodes what formatConsensus wrote, and only that.
+func parseConsensus(v string) (int64, tlog.Hash, error) {
+	hs, xs, ok := strings.Cut(v, " ")
+	height, err := strconv.ParseInt(hs, 10, 64)
+	var hash tlog.Hash
+	if !ok || err != nil || height < 1 || strconv.FormatInt(height, 10) != hs || hex.DecodedLen(len(xs)) != len(hash) {
+		return 0, hash, errors.New("not a height and an app hash")
+	}
+	if _, err := hex.Decode(hash[:], []byte(xs)); err != nil || hex.EncodeToString(hash[:]) != xs {
+		return 0, hash, errors.New("not a height and an app hash")
+	}
+	return height, hash, nil
+}
+
+// Consensus returns the height and app hash of the last block the log
+// committed: 0 and the empty tree's hash before the first. A consensus
+// engine's handshake asks for them, to replay the blocks the log lacks.
+func (l *Log) Consensus() (height int64, appHash tlog.Hash) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.height, l.appHash
+}
+
+// sequence hands a verified submission to the sequencer and waits until
+// a committed block has ordered it.
+func (l *Log) sequence(ctx context.Context, sub *Submission) (appendResult, error) {
+	tx, err := sub.MarshalJSON()
+	if err != nil {
+		return appendResult{}, fmt.Errorf("bulletin: encoding the submission: %w", err)
+	}
+	l.verified.add(sha256.Sum256(tx))
+	ch, err := l.waiting.add(sub.Sig)
+	if err != nil {
+		return appendResult{}, err
+	}
+	if err := l.seq.Submit(ctx, tx); err != nil {
+		l.waiting.remove(sub.Sig, ch)
+		return appendResult{}, fmt.Errorf("bulletin: submitting to consensus: %w", err)
+	}
+	select {
+	case res := <-ch:
+		return res, nil
+	case <-ctx.Done():
+		l.waiting.remove(sub.Sig, ch)
+		return appendResult{}, fmt.Errorf("bulletin: waiting for a block to order the submission: %w", ctx.Err())
+	}
+}
+
+// VerifyTx runs on a transaction, in the log's current state, the checks
+// that Append runs on a submission: tx must be the canonical encoding of a
+// submission (Submission.MarshalJSON) that passes Submission.Check and the
+// policy's Verify. A refusal is a *RejectError, possibly wrapped; any other
+// error (ErrQueueFull, ctx's, ErrClosed) says nothing about tx. Only a log
+// run by consensus verifies transactions: it remembers, by their hash, the
+// ones that passed, and passes them again without repeating the policy's
+// checks, which the policy's monotone Verify allows (LogOptions.Sequencer).
+func (l *Log) VerifyTx(ctx context.Context, tx []byte) error {
+	_, err := l.verifyTx(ctx, tx)
+	return err
+}
+
+// verifyTx is VerifyTx, returning the submission tx encodes if it parsed.
+func (l *Log) verifyTx(ctx context.Context, tx []byte) (*Submission, error) {
+	if l.seq == nil {
+		return nil, errors.New("bulletin: verifying a transaction: the log is not run by consensus")
+	}
+	sub, err := ParseSubmission(tx)
+	if err != nil {
+		return nil, Reject(CodeMalformed, "%v", err)
+	}
+	if enc, err := sub.MarshalJSON(); err != nil || !bytes.Equal(enc, tx) {
+		return sub, Reject(CodeMalformed, "the transaction is not the canonical encoding of its submission")
+	}
+	h := sha256.Sum256(tx)
+	if l.verified.has(h) {
+		return sub, nil
+	}
+	if err := l.verify(ctx, sub); err != nil {
+		return sub, err
+	}
+	l.verified.add(h)
+	return sub, nil
+}
+
+// VerifyBlock runs VerifyTx on every transaction of a proposed block, in
+// the log's current state, and returns each one's refusal (nil if it
+// passed). It verifies them concurrently, so that a policy can batch its
+// checks, and it waits and tries again when the policy has no room
+// (ErrQueueFull), so that its verdict depends only on the transactions and
+// the log: it returns an error only if ctx ends, the log closes, or a
+// check fails for another reason than a refusal.
+func (l *Log) VerifyBlock(ctx context.Context, txs [][]byte) ([]error, error) {
+	_, refusals, err := l.verifyBlock(ctx, txs)
+	return refusals, err
+}
+
+// verifyBlock is VerifyBlock, returning too the submissions that parsed.
+func (l *Log) verifyBlock(ctx context.Context, txs [][]byte) ([]*Submission, []error, error) {
+	subs := make([]*Submission, len(txs))
+	refusals := make([]error, len(txs))
+	failures := make([]error, len(txs))
+	parallel.For(16*runtime.GOMAXPROCS(0), len(txs), func(i int) {
+		for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+			sub, err := l.verifyTx(ctx, txs[i])
+			var rej *RejectError
+			switch {
+			case err == nil:
+				subs[i] = sub
+				return
+			case errors.As(err, &rej):
+				subs[i], refusals[i] = sub, err
+				return
+			case !errors.Is(err, ErrQueueFull):
+				failures[i] = err
+				return
+			}
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				failures[i] = ctx.Err()
+				return
+			case <-l.closing:
+				failures[i] = ErrClosed
+				return
+			}
+		}
+	})
+	if err := errors.Join(failures...); err != nil {
+		return nil, nil, fmt.Errorf("bulletin: verifying a block: %w", err)
+	}
+	return subs, refusals, nil
+}
+
+// ExecuteBlock executes a block that consensus decided, at the given
+// height, with the given block time and transactions, without storing
+// anything: it verifies the transactions (VerifyBlock), makes each one
+// that passes the next record, with the block time as its time (truncated
+// to the millisecond, and never before the previous record's), admits it
+// through the policy or takes the policy's refusal, and computes the
+// records' hashes and the log's new tree hash, the app hash
+// (docs/spec/replicated-board.md §2). The outcome depends only on the
+// log's committed records and the block. CommitBlock must follow before
+// the next ExecuteBlock.
+func (l *Log) ExecuteBlock(ctx context.Context, height int64, t time.Time, txs [][]byte) (*BlockResult, error) {
+	l.execMu.Lock()
+	defer l.execMu.Unlock()
+	if err := l.executable(height); err != nil {
+		return nil, err
+	}
+	subs, refusals, err := l.verifyBlock(ctx, txs)
+	if err != nil {
+		return nil, err
+	}
+	policy := l.policy.Load().p
+	b := l.newBatch()
+	e := &executed{
+		BlockResult: &BlockResult{Height: height, Txs: make([]TxResult, len(txs))},
+		batch:       b,
+		answer:      make([][]byte, len(txs)),
+		leaves:      make([]tlog.Hash, len(txs)),
+	}
+	for i, sub := range subs {
+		if refusals[i] != nil {
+			e.Txs[i].Err = refusals[i]
+			continue
+		}
+		e.answer[i] = sub.Sig
+		rec, refused, err := b.add(policy, sub, t)
+		if err != nil {
+			l.broken = err
+			return nil, fmt.Errorf("bulletin: executing block %d: %w", height, err)
+		}
+		if refused != nil {
+			e.Txs[i].Err = refused
+			continue
+		}
+		e.Txs[i].Record, e.leaves[i] = rec, b.leaves[len(b.leaves)-1]
+	}
+	e.Size = b.end()
+	if e.AppHash, err = tlog.TreeHash(e.Size, b); err != nil {
+		l.broken = err
+		return nil, fmt.Errorf("bulletin: executing block %d: %w", height, err)
+	}
+	l.pending = e
+	return e.BlockResult, nil
+}
+
+// executable checks that the log can execute the block at height. The
+// caller holds execMu.
+func (l *Log) executable(height int64) error {
+	select {
+	case <-l.closing:
+		return ErrClosed
+	default:
+	}
+	switch {
+	case l.seq == nil:
+		return errors.New("bulletin: executing a block: the log is not run by consensus")
+	case l.broken != nil:
+		return fmt.Errorf("bulletin: the log cannot take blocks after a failure; restart it: %w", l.broken)
+	case l.pending != nil:
+		return fmt.Errorf("bulletin: executing block %d: block %d is executed but not committed", height, l.pending.Height)
+	}
+	if last, _ := l.Consensus(); height != last+1 {
+		return fmt.Errorf("bulletin: executing block %d: the log's last block is %d", height, last)
+	}
+	return nil
+}
+
+// CommitBlock commits the block ExecuteBlock executed last: it stores
+// its records, their hashes and the block's height and app hash in one
+// transaction, then signs and publishes a checkpoint of the new tree (if
+// the block added records) and answers the Appends waiting for the
+// block's submissions. If storing fails, the log takes no more blocks and
+// fails every waiting Append: it must be closed and opened again, which
+// rebuilds its state from the store.
+func (l *Log) CommitBlock(ctx context.Context) error {
+	l.execMu.Lock()
+	defer l.execMu.Unlock()
+	select {
+	case <-l.closing:
+		return ErrClosed
+	default:
+	}
+	e := l.pending
+	if e == nil {
+		return errors.New("bulletin: committing a block: none was executed")
+	}
+	l.pending = nil
+	height := e.Height
+	b := e.batch
+	if err := l.meta.AppendMeta(ctx, b.start, b.encs, b.hashes, consensusKey, formatConsensus(height, e.AppHash)); err != nil {
+		l.broken = err
+		err = fmt.Errorf("bulletin: storing block %d: %w", height, err)
+		l.waiting.fail(err)
+		return err
+	}
+	var cp *SignedCheckpoint
+	if len(b.recs) > 0 {
+		var err error
+		if cp, err = l.publishBatch(b); err != nil {
+			l.waiting.fail(err)
+			return err
+		}
+	}
+	l.mu.Lock()
+	l.height, l.appHash = height, e.AppHash
+	l.mu.Unlock()
+	for i, sig := range e.answer {
+		switch {
+		case sig == nil:
+		case e.Txs[i].Record != nil:
+			l.waiting.answer(sig, appendResult{rec: e.Txs[i].Record, leaf: e.leaves[i], cp: cp})
+		default:
+			l.waiting.answer(sig, appendResult{err: e.Txs[i].Err})
+		}
+	}
+	return nil
+}
+
+// waiters are the Appends of a log run by consensus that wait for a
+// committed block to order their submissions, by signature.
+type waiters struct {
+	mu  sync.Mutex
+	m   map[string][]chan appendResult
+	err error // once set, every waiter fails with it, and so does add
+}
+
+// add registers a waiter for the submission with signature sig.
+func (w *waiters) add(sig []byte) (chan appendResult, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return nil, w.err
+	}
+	if w.m == nil {
+		w.m = make(map[string][]chan appendResult)
+	}
+	ch := make(chan appendResult, 1)
+	w.m[string(sig)] = append(w.m[string(sig)], ch)
+	return ch, nil
+}
+
+// remove unregisters a waiter that gave up.
+func (w *waiters) remove(sig []byte, ch chan appendResult) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	chs := w.m[string(sig)]
+	for i, c := range chs {
+		if c == ch {
+			chs = append(chs[:i], chs[i+1:]...)
+			break
+		}
+	}
+	if len(chs) == 0 {
+		delete(w.m, string(sig))
+	} else {
+		w.m[string(sig)] = chs
+	}
+}
+
+// answer gives res to every waiter for sig.
+func (w *waiters) answer(sig []byte, res appendResult) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, ch := range w.m[string(sig)] {
+		ch <- res
+	}
+	delete(w.m, string(sig))
+}
+
+// fail fails every waiter, and every later add, with err.
+func (w *waiters) fail(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.err = err
+	for _, chs := range w.m {
+		for _, ch := range chs {
+			ch <- appendResult{err: err}
+		}
+	}
+	w.m = nil
+}
+
+// txSet remembers up to max transaction hashes, forgetting the oldest.
+type txSet struct {
+	mu   sync.Mutex
+	max  int
+	set  map[[sha256.Size]byte]struct{}
+	ring [][sha256.Size]byte // in the order added; the oldest at next once full
+	next int
+}
+
+func newTxSet(max int) *txSet {
+	return &txSet{max: max, set: make(map[[sha256.Size]byte]struct{})}
+}
+
+func (s *txSet) add(h [sha256.Size]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.set[h]; ok {
+		return
+	}
+	if len(s.ring) < s.max {
+		s.ring = append(s.ring, h)
+	} else {
+		delete(s.set, s.ring[s.next])
+		s.ring[s.next] = h
+		s.next = (s.next + 1) % s.max
+	}
+	s.set[h] = struct{}{}
+}
+
+func (s *txSet) has(h [sha256.Size]byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.set[h]
+	return ok
+}
+
+// metaStore returns s as a store.MetaStore, which a log run by consensus
+// needs to store each block's height with its records.
+func metaStore(s store.Store) (store.MetaStore, error) {
+	ms, ok := s.(store.MetaStore)
+	if !ok {
+		return nil, fmt.Errorf("bulletin: opening log: a log run by consensus needs a store that keeps its block height (store.MetaStore), not a %T", s)
+	}
+	return ms, nil
+}
