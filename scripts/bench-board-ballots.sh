@@ -24,23 +24,11 @@ cleanup() {
 trap cleanup EXIT
 . "$(dirname "$0")/board-lib.sh"
 
-(cd "$(dirname "$0")/.." && go build -o "$WORK/evote" ./cmd/evote && go build -o "$WORK/ballotload" ./scripts/internal/ballotload &&
-	go build -o "$WORK/witnessbench" ./scripts/internal/witnessbench)
-"$WORK/evote" board keygen --out "$WORK/key" >/dev/null 2>&1
+ballots_build "$WORK"
+(cd "$(dirname "$0")/.." && go build -o "$WORK/witnessbench" ./scripts/internal/witnessbench)
 echo "$(nproc) CPUs; board, load generator (and witnesses) share them"
 
-# run LABEL [extra serve flags...]: one election on a fresh board.
-run() {
-	local label=$1
-	shift
-	rm -f "$WORK/board.db"*
-	board_start "$WORK/board.db" "$WORK/key/board.skey" "$WORK/serve.log" --init --rate-limit 0 --queue 16384 "$@"
-	echo "== $label"
-	"$WORK/ballotload" -url "$BOARD_URL" -vkey "$(cat "$WORK/key/board.vkey")" -voters "$VOTERS" -posters "$POSTERS"
-	board_stop
-}
-
-run "witnesses off"
+ballots_single "witnesses off"
 if [ "$WITNESSES" -gt 0 ]; then
 	(cd "$(dirname "$0")/.." && exec "$WORK/witnessbench" -serve "$WORK/witnesses" -board-key "$(cat "$WORK/key/board.vkey")" -n "$WITNESSES" 2>"$WORK/witnesses.log") &
 	WITNESS_PID=$!
@@ -49,5 +37,5 @@ if [ "$WITNESSES" -gt 0 ]; then
 		kill -0 "$WITNESS_PID" 2>/dev/null || { cat "$WORK/witnesses.log"; exit 1; }
 		sleep 0.1
 	done
-	run "witnesses on: $WITNESSES witnesses, quorum $QUORUM" --witness "@$WORK/witnesses/witnesses.txt" --witness-quorum "$QUORUM"
+	ballots_single "witnesses on: $WITNESSES witnesses, quorum $QUORUM" --witness "@$WORK/witnesses/witnesses.txt" --witness-quorum "$QUORUM"
 fi

@@ -5,25 +5,37 @@ board_build() { # $1 = output dir
 	(cd "$(dirname "$0")/.." && go build -o "$1/evote" ./cmd/evote && go build -o "$1/boardload" ./scripts/internal/boardload)
 }
 
-# board_start DB KEY LOG [extra serve flags...]: starts a server on a free
-# loopback port; sets BOARD_PID and BOARD_URL.
-board_start() {
-	local db=$1 key=$2 log=$3
-	shift 3
-	"$WORK/evote" board serve --db "$db" --key "$key" --addr 127.0.0.1:0 "$@" 2>"$log" &
-	BOARD_PID=$!
-	BOARD_URL=""
+# serve_start LOG [serve flags...]: starts `evote board serve` on a free
+# loopback port with the given flags; sets SERVE_PID and SERVE_URL once it
+# answers /healthz.
+serve_start() {
+	local log=$1
+	shift
+	"$WORK/evote" board serve --addr 127.0.0.1:0 "$@" 2>"$log" &
+	SERVE_PID=$!
+	SERVE_URL=""
 	for _ in $(seq 1 200); do
-		BOARD_URL=$(sed -n 's/.*listening on \(http:\/\/[0-9.:]*\).*/\1/p' "$log" | head -1)
-		if [ -n "$BOARD_URL" ] && curl -fsS "$BOARD_URL/healthz" >/dev/null 2>&1; then
+		SERVE_URL=$(sed -n 's/.*listening on \(http:\/\/[0-9.:]*\).*/\1/p' "$log" | head -1)
+		if [ -n "$SERVE_URL" ] && curl -fsS "$SERVE_URL/healthz" >/dev/null 2>&1; then
 			return 0
 		fi
-		if ! kill -0 "$BOARD_PID" 2>/dev/null; then
+		if ! kill -0 "$SERVE_PID" 2>/dev/null; then
 			echo "board exited:"; cat "$log"; return 1
 		fi
 		sleep 0.05
 	done
 	echo "board did not start:"; cat "$log"; return 1
+}
+
+# board_start DB KEY LOG [extra serve flags...]: starts a server on a free
+# loopback port; sets BOARD_PID and BOARD_URL.
+board_start() {
+	local db=$1 key=$2 log=$3
+	shift 3
+	BOARD_PID=""
+	serve_start "$log" --db "$db" --key "$key" "$@" || { BOARD_PID=$SERVE_PID; return 1; }
+	BOARD_PID=$SERVE_PID
+	BOARD_URL=$SERVE_URL
 }
 
 board_stop() { # graceful stop of BOARD_PID
@@ -47,4 +59,31 @@ bench_board() {
 		"$dir/genrecord" -n "$n" -dir "$dir" -db
 	fi
 	echo "board: $(du -h "$dir/board-$n.db" | cut -f1); $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# ballots_build DIR: builds evote and scripts/internal/ballotload into DIR,
+# and a board key into DIR/key.
+ballots_build() {
+	(cd "$(dirname "$0")/.." && go build -o "$1/evote" ./cmd/evote && go build -o "$1/ballotload" ./scripts/internal/ballotload)
+	"$1/evote" board keygen --out "$1/key" >/dev/null 2>&1
+}
+
+# Board flags for the ballot benchmarks: no per-address rate limit (every
+# client is at 127.0.0.1) and room to queue every client's submissions.
+BALLOTS_SERVE_FLAGS=(--rate-limit 0 --queue 16384)
+
+# ballots_single LABEL [extra serve flags...]: on a fresh single board in
+# WORK (built by ballots_build), prints "== LABEL", then sets up an election
+# and posts VOTERS ballots from POSTERS clients with ballotload, which
+# prints its result line; the board is stopped after.
+ballots_single() {
+	local label=$1
+	shift
+	rm -f "$WORK/board.db"*
+	board_start "$WORK/board.db" "$WORK/key/board.skey" "$WORK/serve.log" --init "${BALLOTS_SERVE_FLAGS[@]}" "$@" || return 1
+	echo "== $label"
+	local rc=0
+	"$WORK/ballotload" -url "$BOARD_URL" -vkey "$(cat "$WORK/key/board.vkey")" -voters "$VOTERS" -posters "$POSTERS" || rc=$?
+	board_stop
+	return $rc
 }
