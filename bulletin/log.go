@@ -369,9 +369,7 @@ func (l *Log) load(ctx context.Context) error {
 	l.policy.Store(&policyBox{p})
 	l.prevLeaf, l.lastTime, l.broken = prev, last, nil
 	l.publish(n, cp)
-	if l.snap != nil && n-l.snap.size >= l.snap.every {
-		l.saveState(p, cp.Checkpoint)
-	}
+	l.saveStateIfDue(p, cp.Checkpoint)
 	return nil
 }
 
@@ -467,6 +465,16 @@ func readStored(ctx context.Context, st store.Store, i int64) (*Record, error) {
 		return nil, fmt.Errorf("stored record %d has index %d", i, rec.Index)
 	}
 	return rec, nil
+}
+
+// saveStateIfDue saves p's state after the records of cp (saveState) if
+// the log has grown by SnapshotEvery records since the state was last
+// saved or restored. The writer calls it once it has answered the batch,
+// so that the batch does not wait for the save.
+func (l *Log) saveStateIfDue(p Policy, cp Checkpoint) {
+	if l.snap != nil && cp.Size-l.snap.size >= l.snap.every {
+		l.saveState(p, cp)
+	}
 }
 
 // saveState writes p's state after the records of cp to the state file,
@@ -704,6 +712,7 @@ func (l *Log) commit(reqs []*appendReq) {
 	for i, r := range accepted {
 		r.done <- appendResult{rec: b.recs[i], leaf: b.leaves[i], cp: cp}
 	}
+	l.saveStateIfDue(l.policy.Load().p, cp.Checkpoint) // recover may have rebuilt the policy
 }
 
 // recover reloads the state from the store after a failed Append and
@@ -823,8 +832,7 @@ func (b *batch) add(p Policy, sub *Submission, t time.Time) (rec *Record, refuse
 }
 
 // publishBatch takes a stored batch into the log: its caches, its last
-// record, a new signed checkpoint that it publishes, and the state file
-// if it is due.
+// record, and a new signed checkpoint that it publishes.
 func (l *Log) publishBatch(b *batch) (*SignedCheckpoint, error) {
 	end := b.end()
 	l.hashes.add(tlog.StoredHashCount(b.start), b.hashes)
@@ -838,9 +846,6 @@ func (l *Log) publishBatch(b *batch) (*SignedCheckpoint, error) {
 		return nil, fmt.Errorf("bulletin: records [%d, %d) stored but not signed: %w", b.start, end, err)
 	}
 	l.publish(end, cp)
-	if l.snap != nil && end-l.snap.size >= l.snap.every {
-		l.saveState(l.policy.Load().p, cp.Checkpoint)
-	}
 	return cp, nil
 }
 

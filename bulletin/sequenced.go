@@ -370,6 +370,9 @@ func (l *Log) CommitBlock(ctx context.Context) error {
 			l.waiting.answer(sig, appendResult{err: e.Txs[i].Err})
 		}
 	}
+	if cp != nil {
+		l.saveStateIfDue(l.policy.Load().p, cp.Checkpoint)
+	}
 	return nil
 }
 
