@@ -246,28 +246,21 @@ func runDemo(c *cli.Context) error {
 	}
 	d.step("result combined and posted; it matches the choices the simulated voters cast")
 
+	export, writeGuide, verify := d.export, d.writeGuide, d.verify
 	if ops > 0 {
-		if err := d.exportOperators(ctx, d.posted.Size()); err != nil {
-			return err
-		}
-		if err := d.writeExpected(e); err != nil {
-			return err
-		}
-		if err := d.writeOperatorsGuide(); err != nil {
-			return err
-		}
-		return d.verifyOperators(ctx)
+		export = func(ctx context.Context) error { return d.exportOperators(ctx, d.posted.Size()) }
+		writeGuide, verify = d.writeOperatorsGuide, d.verifyOperators
 	}
-	if err := d.export(ctx); err != nil {
+	if err := export(ctx); err != nil {
 		return err
 	}
 	if err := d.writeExpected(e); err != nil {
 		return err
 	}
-	if err := d.writeGuide(); err != nil {
+	if err := writeGuide(); err != nil {
 		return err
 	}
-	return d.verify(ctx)
+	return verify(ctx)
 }
 
 // writeExpected leaves the plaintext totals the simulated voters cast, in
@@ -496,6 +489,11 @@ func (d *demo) castAll(ctx context.Context, e *simulate.Election, voters int) er
 	// Voters spend much of their time waiting for the board's durable
 	// commit, so more of them than cores keeps both cores busy.
 	workers := 4 * runtime.NumCPU()
+	if d.boards != nil {
+		// Operators answer once a block commits, a few hundred
+		// milliseconds: many more voters wait at once.
+		workers *= 8
+	}
 	next := make(chan int)
 	g.Go(func() error {
 		defer close(next)

@@ -25,22 +25,14 @@ import (
 // which check-receipt then finds counted. Given the dropping operator
 // alone, it never says "cast".
 func TestVoteFailsOver(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "net")
-	out, _, err := runBoard(t.Context(), "network", "init", "--operators", "4", "--dir", dir)
-	if err != nil {
-		t.Fatalf("network init: %v", err)
-	}
-	vkeys := strings.Fields(out)
+	dir, vkeys := initNetworkCLI(t)
 	ctx, cancel := context.WithCancel(t.Context())
-	urls := make([]string, 4)
-	dones := make([]<-chan error, 4)
-	for i := range urls {
-		args := []string{"--network", filepath.Join(dir, fmt.Sprintf("op%d", i+1))}
-		if i == 0 {
-			args = append(args, "--test-drop-ballots")
+	urls, dones := startOperators(t, ctx, dir, func(op int) []string {
+		if op == 0 {
+			return []string{"--test-drop-ballots"}
 		}
-		urls[i], dones[i] = startBoard(t, ctx, args...)
-	}
+		return nil
+	})
 	defer func() {
 		cancel()
 		for i, done := range dones {
@@ -51,12 +43,7 @@ func TestVoteFailsOver(t *testing.T) {
 	}()
 
 	// The election's setup, through operator 2, read from operator 2.
-	clients := make([]*client.Client, 4)
-	for i := range clients {
-		if clients[i], err = client.New(urls[i], vkeys[i], nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	clients := operatorClients(t, urls, vkeys)
 	boards, err := client.NewBoards(clients, client.BoardsOptions{})
 	mustOK(t, err)
 	view := follow.New(clients[1])
