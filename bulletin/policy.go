@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"regexp"
+	"strconv"
 )
 
 // Rejection codes of the generic log, carried by RejectError
@@ -112,4 +114,21 @@ func (p *OpenPolicy) Admit(rec *Record) error {
 	}
 	p.seen[k] = rec.Index
 	return nil
+}
+
+// duplicateRef finds "record N" in a duplicate refusal's reason.
+var duplicateRef = regexp.MustCompile(`record (\d+)`)
+
+// DuplicateOf returns the record that a duplicate refusal's reason names,
+// the last "record N" in it (the rules name the record that already holds
+// the submission: docs/spec/bulletin.md §8), if it names one. A client
+// must still check that record N is its submission before it relies on
+// it: the reason is the board's word.
+func DuplicateOf(reason string) (int64, bool) {
+	m := duplicateRef.FindAllStringSubmatch(reason, -1)
+	if len(m) == 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(m[len(m)-1][1], 10, 64)
+	return n, err == nil
 }

@@ -293,6 +293,12 @@ func jsonNumber(p []byte, i int) int {
 	return i
 }
 
+// Holds reports whether rec is the record of s: its type, payload, author
+// and signature (the board sets the rest, docs/spec/bulletin.md §1).
+func (s *Submission) Holds(rec *Record) bool {
+	return rec.Type == s.Type && bytes.Equal(rec.Payload, s.Payload) && bytes.Equal(rec.Author, s.Author) && bytes.Equal(rec.Sig, s.Sig)
+}
+
 // Check runs the generic checks every submission must pass, whatever the
 // policy: the type is well-formed, the author and signature have the right
 // lengths, the payload is compact JSON of at most maxPayload bytes, and the

@@ -27,12 +27,10 @@ OPERATORS=4
 WORK=$(mktemp -d)
 BOARD_PID=""
 OP_PIDS=()
+URLS=()
 cleanup() {
 	[ -n "$BOARD_PID" ] && kill -KILL "$BOARD_PID" 2>/dev/null || true
-	for pid in "${OP_PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
+	operators_kill
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -46,13 +44,7 @@ ballots_single "single board" >"$WORK/single.out" || true
 cat "$WORK/single.out"
 
 # (2) Four operators.
-"$WORK/evote" network init --operators "$OPERATORS" --dir "$WORK/net" >/dev/null 2>&1
-URLS=()
-for op in $(seq 1 "$OPERATORS"); do
-	serve_start "$WORK/op$op.log" --network "$WORK/net/op$op" "${BALLOTS_SERVE_FLAGS[@]}" || { OP_PIDS+=("$SERVE_PID"); exit 1; }
-	OP_PIDS+=("$SERVE_PID")
-	URLS+=("$SERVE_URL")
-done
+operators_start "$OPERATORS"
 echo "== $OPERATORS operators: ${URLS[*]}"
 "$WORK/ballotload" -url "$(IFS=,; echo "${URLS[*]}")" -vkey "$(cat "$WORK/net/op1/board.vkey")" \
 	-voters "$VOTERS" -posters "$POSTERS" >"$WORK/replica.out" || true

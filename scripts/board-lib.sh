@@ -87,3 +87,26 @@ ballots_single() {
 	board_stop
 	return $rc
 }
+
+# operators_start N [serve flags...]: `evote network init --operators N` in
+# WORK/net, then starts each operator (`evote board serve --network`) on a
+# free loopback port with BALLOTS_SERVE_FLAGS and the given flags, logging
+# to WORK/opK.log; appends their pids to OP_PIDS and their URLs to URLS.
+operators_start() {
+	local n=$1
+	shift
+	"$WORK/evote" network init --operators "$n" --dir "$WORK/net" >/dev/null 2>&1
+	for op in $(seq 1 "$n"); do
+		serve_start "$WORK/op$op.log" --network "$WORK/net/op$op" "${BALLOTS_SERVE_FLAGS[@]}" "$@" || { OP_PIDS+=("$SERVE_PID"); return 1; }
+		OP_PIDS+=("$SERVE_PID")
+		URLS+=("$SERVE_URL")
+	done
+}
+
+# operators_kill: kills (SIGKILL) every operator in OP_PIDS and waits for it.
+operators_kill() {
+	for pid in "${OP_PIDS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+}

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
-	"strconv"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -149,15 +147,6 @@ func (d *Delivery) verb() string {
 	return "cast"
 }
 
-// isSubmission reports whether rec is the record of sub: its type, payload,
-// author and signature (the board sets the rest).
-func isSubmission(rec *bulletin.Record, sub *bulletin.Submission) bool {
-	return rec.Type == sub.Type && bytes.Equal(rec.Payload, sub.Payload) && bytes.Equal(rec.Author, sub.Author) && bytes.Equal(rec.Sig, sub.Sig)
-}
-
-// recordRef finds the last "record N" in a refusal's reason.
-var recordRef = regexp.MustCompile(`record (\d+)`)
-
 // Answer takes the board's answer to POST /records of the submission:
 // the HTTP status and body, or status 0 if no answer arrived (the
 // connection failed or broke, or the body could not be read). It decides:
@@ -194,10 +183,8 @@ func (d *Delivery) Answer(status int, body []byte) error {
 	case status == 409 && refusalCode(body) == bulletin.CodeDuplicate:
 		var e bulletin.ErrorResponse
 		_ = json.Unmarshal(body, &e)
-		if m := recordRef.FindAllStringSubmatch(e.Error, -1); len(m) > 0 {
-			if n, err := strconv.ParseInt(m[len(m)-1][1], 10, 64); err == nil {
-				d.st.Hint, d.st.Start = n, n
-			}
+		if n, ok := bulletin.DuplicateOf(e.Error); ok {
+			d.st.Hint, d.st.Start = n, n
 		}
 		d.unknown(fmt.Sprintf("The election board says it already has your %s. This page checks that on the board's signed records.", noun))
 	case status == 429:
@@ -310,7 +297,7 @@ func (d *Delivery) Lookup(latest []byte, consistency tlog.TreeProof, record []by
 		return d.fail(badBoard(err, "its proof does not show record %d in the tree of %d records its checkpoint signs", start, n))
 	}
 	if d.st.Hint >= 0 {
-		if !isSubmission(rec, d.sub) {
+		if !d.sub.Holds(rec) {
 			return d.fail(badBoard(nil, "it says it holds your %s as record %d, but record %d is not your %s, so this page shows no receipt", noun, start, start, noun))
 		}
 		return d.prove(rec, latest, proof)
@@ -365,7 +352,7 @@ func (d *Delivery) Add(recs []*bulletin.Record) error {
 			return d.fail(badBoard(err, "record %d does not continue its log (the record is missing, moved, changed or not signed by its author)", d.chain.Size()))
 		}
 		d.st.Next = d.chain.Size()
-		if isSubmission(rec, d.sub) {
+		if d.sub.Holds(rec) {
 			d.at, d.st.Prove = rec, int64(rec.Index)
 			return nil
 		}

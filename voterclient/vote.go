@@ -237,7 +237,7 @@ func Posted(sub *bulletin.Submission, status int, body []byte, vkey string) (*bu
 	if err != nil {
 		return nil, nil, badBoard(err, "its answer to the ballot is not readable")
 	}
-	if !isSubmission(rec, sub) {
+	if !sub.Holds(rec) {
 		return nil, nil, badBoard(nil, "the record it stored is not the ballot this page sent")
 	}
 	receipt, err := bulletin.ParseReceipt([]byte(resp.Receipt))

@@ -134,6 +134,9 @@ func New(baseURL, vkey string, opts *Options) (*Client, error) {
 // checkpoints with.
 func (c *Client) Key() string { return c.vkey }
 
+// URL returns the board's base URL.
+func (c *Client) URL() string { return c.base.String() }
+
 // HTTPFetcher returns a Fetcher that GETs baseURL+path with hc.
 func HTTPFetcher(baseURL string, hc *http.Client) Fetcher {
 	return func(ctx context.Context, path string) ([]byte, error) {
@@ -220,27 +223,67 @@ func (c *Client) Submit(ctx context.Context, sub *bulletin.Submission) (*Posted,
 	if err != nil {
 		return nil, fmt.Errorf("board: POST /records: %w", err)
 	}
-	if rec.Type != sub.Type || !bytes.Equal(rec.Payload, sub.Payload) || !bytes.Equal(rec.Author, sub.Author) || !bytes.Equal(rec.Sig, sub.Sig) {
+	if !sub.Holds(rec) {
 		return nil, fmt.Errorf("board: POST /records: record %d is not the submission posted", rec.Index)
 	}
 	receipt, err := bulletin.ParseReceipt([]byte(ar.Receipt))
 	if err != nil {
 		return nil, fmt.Errorf("board: POST /records: %w", err)
 	}
+	if err := c.checkReceipt(ctx, rec, receipt); err != nil {
+		return nil, fmt.Errorf("board: POST /records: %w", err)
+	}
+	return &Posted{Record: rec, Receipt: receipt, Notice: ar.Notice}, nil
+}
+
+// checkReceipt checks that receipt is rec's, signed by the board, proves
+// rec's inclusion in the tree its checkpoint signs, and that this
+// checkpoint is consistent with every checkpoint seen before.
+func (c *Client) checkReceipt(ctx context.Context, rec *bulletin.Record, receipt *bulletin.Receipt) error {
 	if !receipt.Matches(rec) {
-		return nil, fmt.Errorf("board: POST /records: receipt is for another record than %d", rec.Index)
+		return fmt.Errorf("receipt is for another record than %d", rec.Index)
 	}
 	cp, n, err := bulletin.OpenCheckpoint(receipt.Checkpoint, c.verifier)
 	if err != nil {
-		return nil, fmt.Errorf("board: POST /records: receipt: %w", err)
+		return fmt.Errorf("receipt: %w", err)
 	}
 	if err := bulletin.CheckInclusion(receipt.Proof, receipt.Index, cp.Size, receipt.LeafHash, cp.Hash); err != nil {
-		return nil, fmt.Errorf("board: POST /records: receipt: %w", err)
+		return fmt.Errorf("receipt: %w", err)
 	}
-	if err := c.observe(ctx, bulletin.SignedCheckpoint{Checkpoint: cp, Note: receipt.Checkpoint}, n); err != nil {
+	return c.observe(ctx, bulletin.SignedCheckpoint{Checkpoint: cp, Note: receipt.Checkpoint}, n)
+}
+
+// Locate makes the receipt of sub from the board's records, when the
+// board refused it as a duplicate of record index (bulletin.DuplicateOf):
+// record index must be sub, and the board's latest checkpoint must sign a
+// tree that includes it. It returns the record and its receipt, checked
+// as Submit checks them, so that posting a submission again (after a lost
+// answer, or to another operator of a replicated board) ends with the
+// same receipt as a first post.
+func (c *Client) Locate(ctx context.Context, sub *bulletin.Submission, index int64) (*Posted, error) {
+	rec, err := c.Record(ctx, index)
+	if err != nil {
 		return nil, err
 	}
-	return &Posted{Record: rec, Receipt: receipt, Notice: ar.Notice}, nil
+	if !sub.Holds(rec) {
+		return nil, fmt.Errorf("board: says it holds the submission as record %d, but record %d is another", index, index)
+	}
+	cp, err := c.Checkpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if cp.Size <= index {
+		return nil, fmt.Errorf("board: record %d is not yet in a signed checkpoint (of %d records)", index, cp.Size)
+	}
+	proof, err := c.InclusionProof(ctx, index, cp.Size)
+	if err != nil {
+		return nil, err
+	}
+	receipt := &bulletin.Receipt{Index: index, LeafHash: rec.LeafHash(), Checkpoint: cp.Note, Proof: proof}
+	if err := c.checkReceipt(ctx, rec, receipt); err != nil {
+		return nil, fmt.Errorf("board: record %d: %w", index, err)
+	}
+	return &Posted{Record: rec, Receipt: receipt}, nil
 }
 
 // Record returns record i.

@@ -33,7 +33,7 @@ type network struct {
 	signers   []note.Signer
 	vkeys     []string
 	newPolicy func(op int) func() bulletin.Policy
-	propose   func(op int) func([][]byte) [][]byte
+	byzantine func(op int, c *Config)
 	logs      testlog.Buffer // CometBFT's errors and the logs' reports, shown if the test fails
 
 	mu     sync.Mutex
@@ -44,15 +44,16 @@ type network struct {
 
 // newNetwork writes the homes of n operators and starts them all, with
 // the policy newPolicy(op) gives each operator op.
-// propose, if not nil, gives each operator's App.propose.
-func newNetwork(t *testing.T, n int, newPolicy func(op int) func() bulletin.Policy, propose func(op int) func([][]byte) [][]byte) *network {
+// byzantine, if not nil, sets the test hooks of operator op's Config
+// (propose, Drop) before it starts.
+func newNetwork(t *testing.T, n int, newPolicy func(op int) func() bulletin.Policy, byzantine func(op int, c *Config)) *network {
 	t.Helper()
 	dir := t.TempDir()
 	homes, err := InitNetwork(dir, NetworkOptions{Operators: n, ChainID: "evote-test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	nw := &network{t: t, homes: homes, newPolicy: newPolicy, propose: propose, stores: make([]*sqlite.Store, n), nodes: make([]*Node, n)}
+	nw := &network{t: t, homes: homes, newPolicy: newPolicy, byzantine: byzantine, stores: make([]*sqlite.Store, n), nodes: make([]*Node, n)}
 	for i := range homes {
 		skey, vkey, err := note.GenerateKey(rand.Reader, fmt.Sprintf("op%d.board.example", i+1))
 		if err != nil {
@@ -108,8 +109,8 @@ func (nw *network) start(op int) {
 		},
 		Logger: logger,
 	}
-	if nw.propose != nil {
-		c.propose = nw.propose(op)
+	if nw.byzantine != nil {
+		nw.byzantine(op, &c)
 	}
 	n, err := Start(nw.t.Context(), c)
 	if err != nil {

@@ -43,6 +43,15 @@ type Config struct {
 	// information as debug messages. Nothing is logged if nil.
 	Logger *slog.Logger
 
+	// Drop, if set, makes the operator byzantine, for tests and
+	// demonstrations only (evote board serve's hidden --test-drop-ballots):
+	// a submission posted to this operator for which Drop returns true
+	// passes its checks and is then silently dropped, never put in the
+	// mempool, so that its poster waits for a receipt that never comes
+	// and must post it to another operator. An honest operator leaves it
+	// nil.
+	Drop func(sub *bulletin.Submission) bool
+
 	// propose is the App's propose: tests set it to play a byzantine
 	// proposer.
 	propose func(txs [][]byte) [][]byte
@@ -82,7 +91,7 @@ func Start(ctx context.Context, c Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replica: loading the node key of %s: %w", c.Home, err)
 	}
-	seq := new(mempoolSequencer)
+	seq := &mempoolSequencer{drop: c.Drop}
 	opts := c.Log
 	opts.Sequencer = seq
 	l, err := bulletin.OpenLog(ctx, c.Store, c.NewPolicy, opts)
@@ -160,6 +169,7 @@ func (n *Node) Height() int64 {
 // the other operators and proposers take them into blocks.
 type mempoolSequencer struct {
 	node atomic.Pointer[nm.Node] // set once the node is made
+	drop func(*bulletin.Submission) bool
 }
 
 // Submit implements bulletin.Sequencer.
@@ -167,6 +177,11 @@ func (s *mempoolSequencer) Submit(ctx context.Context, tx []byte) error {
 	n := s.node.Load()
 	if n == nil {
 		return errors.New("replica: the node has not started")
+	}
+	if s.drop != nil {
+		if sub, err := bulletin.ParseSubmission(tx); err == nil && s.drop(sub) {
+			return nil // byzantine: acknowledged to the log, sent nowhere
+		}
 	}
 	done := make(chan *abci.ResponseCheckTx, 1)
 	err := n.Mempool().CheckTx(tx, func(r *abci.ResponseCheckTx) { done <- r }, mempool.TxInfo{})

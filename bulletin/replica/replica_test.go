@@ -25,18 +25,21 @@ import (
 type electionNetwork struct {
 	*network
 	trackers []*election.Tracker
+	// send, if set, posts sub starting at operator op, in place of
+	// appending it to op's log.
+	send func(ctx context.Context, op int, sub *bulletin.Submission) (*bulletin.Record, *bulletin.Receipt, error)
 
 	mu    sync.Mutex
 	acked map[int64]bulletin.Record // acknowledged records, by index
 	size  int64                     // one past the largest acknowledged index
 }
 
-func newElectionNetwork(t *testing.T, propose func(op int) func([][]byte) [][]byte) *electionNetwork {
+func newElectionNetwork(t *testing.T, byzantine func(op int, c *Config)) *electionNetwork {
 	en := &electionNetwork{trackers: make([]*election.Tracker, 4), acked: make(map[int64]bulletin.Record)}
 	for i := range en.trackers {
 		en.trackers[i] = new(election.Tracker)
 	}
-	en.network = newNetwork(t, len(en.trackers), func(op int) func() bulletin.Policy { return en.trackers[op].New }, propose)
+	en.network = newNetwork(t, len(en.trackers), func(op int) func() bulletin.Policy { return en.trackers[op].New }, byzantine)
 	return en
 }
 
@@ -53,7 +56,11 @@ func (en *electionNetwork) post(ctx context.Context, sub *bulletin.Submission) (
 	size := en.size
 	en.mu.Unlock()
 	en.waitSize(op, size)
-	rec, receipt, err := en.network.post(ctx, op, sub)
+	send := en.network.post
+	if en.send != nil {
+		send = en.send
+	}
+	rec, receipt, err := send(ctx, op, sub)
 	if err == nil {
 		en.mu.Lock()
 		en.acked[int64(rec.Index)] = *rec
@@ -225,11 +232,10 @@ func TestByzantineProposer(t *testing.T) {
 	var bad atomic.Pointer[[][]byte]
 	bad.Store(&[][]byte{txOf(t, forged)})
 	const byzantine = 0
-	en := newElectionNetwork(t, func(op int) func([][]byte) [][]byte {
-		if op != byzantine {
-			return nil
+	en := newElectionNetwork(t, func(op int, c *Config) {
+		if op == byzantine {
+			c.propose = func(txs [][]byte) [][]byte { return append(txs, *bad.Load()...) }
 		}
-		return func(txs [][]byte) [][]byte { return append(txs, *bad.Load()...) }
 	})
 	honestRejections := func() int64 {
 		var n int64

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -527,7 +528,9 @@ func TestOfficialHoldsNoCredential(t *testing.T) {
 	eb.Credential = forged.Public
 	cl, err := client.New(board[1], l.vkey, nil)
 	l.must(err)
-	_, _, err = post(t.Context(), cl, election.KeySigner(official), election.TypeBallot, eb)
+	conn, err := newBoardConn([]*client.Client{cl}, 0, io.Discard)
+	l.must(err)
+	_, _, err = post(t.Context(), conn, election.KeySigner(official), election.TypeBallot, eb)
 	var rej *bulletin.RejectError
 	if !errors.As(err, &rej) || rej.Code != election.CodeIneligible {
 		t.Fatalf("the board's answer to a ballot signed with the official's key: %v, want ineligible", err)

@@ -137,6 +137,9 @@ func boardServeCommand() *cli.Command {
 			&cli.IntFlag{Name: "max-feeds", Usage: "websocket feed subscribers served at once", Value: 1000},
 			&cli.IntFlag{Name: "max-feeds-per-client", Usage: "websocket feed subscribers one client address (IPv6: one /64) may hold", Value: 16},
 			&cli.StringFlag{Name: "state", Usage: "`FILE` where the board saves the election's state as it runs and when it stops, so that it restarts in seconds, not minutes (default: --db with .state appended; \"off\": replay every record at start)"},
+			// Test-only: a byzantine operator, for tests and the Must-show
+			// runs (scripts/), never for an election.
+			&cli.BoolFlag{Name: "test-drop-ballots", Hidden: true, Usage: "TEST ONLY: with --network, play a byzantine operator that takes every ballot posted to it and drops it, never ordering it"},
 		},
 		Action: boardServe,
 	}
@@ -147,6 +150,9 @@ func boardServe(c *cli.Context) error {
 	// the database: a board that cannot start must not leave a new, empty
 	// database behind (it would make the next --init fail).
 	keyPath, dbPath, network := c.String("key"), c.String("db"), c.String("network")
+	if c.Bool("test-drop-ballots") && network == "" {
+		return errors.New("--test-drop-ballots needs --network: it plays a byzantine operator of a replicated board")
+	}
 	if network != "" {
 		if c.Bool("init") {
 			return withHint(errors.New("--init with --network"), "evote network init made the operator's database; drop --init")
@@ -221,7 +227,7 @@ func boardServe(c *cli.Context) error {
 	defer stop()
 
 	logger := slog.New(slog.NewTextHandler(c.App.ErrWriter, nil))
-	b, err := openBoard(ctx, boardConfig{
+	cfg := boardConfig{
 		db:          dbPath,
 		create:      c.Bool("init"),
 		network:     network,
@@ -259,7 +265,12 @@ func boardServe(c *cli.Context) error {
 		webDir: webDir,
 		webKey: webKey,
 		logger: logger,
-	})
+	}
+	if c.Bool("test-drop-ballots") {
+		fmt.Fprintf(c.App.ErrWriter, "evote: TEST ONLY: this operator drops every ballot posted to it (--test-drop-ballots)\n")
+		cfg.drop = func(sub *bulletin.Submission) bool { return sub.Type == election.TypeBallot }
+	}
+	b, err := openBoard(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,9 @@ type boardConfig struct {
 	// network, if set, is the home of an operator of a replicated board:
 	// the log is run by consensus with the other operators (replica.Start).
 	network string
+	// drop, if set, makes the operator drop the posts it returns true
+	// for (replica.Config.Drop): test only.
+	drop func(*bulletin.Submission) bool
 
 	// openPolicy admits any well-signed record (for load tests) instead of
 	// the election's rules.
@@ -106,7 +109,7 @@ func openBoard(ctx context.Context, cfg boardConfig) (_ *runningBoard, err error
 	} else {
 		opts := cfg.log
 		opts.Background = false // the log's state must be the store's when consensus starts
-		b.node, err = replica.Start(ctx, replica.Config{Home: cfg.network, Store: st, NewPolicy: newPolicy, Log: opts, Logger: cfg.logger})
+		b.node, err = replica.Start(ctx, replica.Config{Home: cfg.network, Store: st, NewPolicy: newPolicy, Log: opts, Logger: cfg.logger, Drop: cfg.drop})
 		if err != nil {
 			return nil, withHint(err, "is %s the home of an operator, made by evote network init?", cfg.network)
 		}

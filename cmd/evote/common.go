@@ -29,12 +29,16 @@ import (
 )
 
 // boardFlags returns the flags that name the board a participant talks to
-// and the key its checkpoints must verify under. Each call makes new flags:
-// urfave/cli records parsing state in them, so apps must not share them.
+// and the key its checkpoints must verify under: for a board kept by
+// several operators (docs/spec/replicated-board.md §5), each operator's URL
+// and key, in the same order. Each call makes new flags: urfave/cli
+// records parsing state in them, so apps must not share them.
 func boardFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "board", Usage: "the board's base `URL`", EnvVars: []string{"EVOTE_BOARD"}, Value: "http://127.0.0.1:8080"},
-		&cli.StringFlag{Name: "board-key", Usage: "the board's checkpoint verifier `KEY`, or @FILE holding it", EnvVars: []string{"EVOTE_BOARD_KEY"}},
+		&cli.StringSliceFlag{Name: "board", Usage: "the board's base `URL`; for a board kept by several operators, each operator's URL (repeat the flag, or separate them with commas): a post that one operator does not acknowledge goes to the next",
+			EnvVars: []string{"EVOTE_BOARD"}, Value: cli.NewStringSlice("http://127.0.0.1:8080")},
+		&cli.StringSliceFlag{Name: "board-key", Usage: "the board's checkpoint verifier `KEY`, or @FILE holding it; with several --board URLs, one key per URL in the same order", EnvVars: []string{"EVOTE_BOARD_KEY"}},
+		&cli.DurationFlag{Name: "board-timeout", Usage: "how long a post waits for one operator's answer before it tries the next", Value: client.DefaultAttempt},
 	}
 }
 
@@ -54,17 +58,91 @@ func readKeyArg(v, flag string) (string, error) {
 	return v, nil
 }
 
-// boardClient returns a client for the board named by boardFlags.
-func boardClient(c *cli.Context) (*client.Client, error) {
-	vkey, err := readKeyArg(c.String("board-key"), "board-key")
+// boardKeys returns the keys of --board-key, one per --board URL.
+func boardKeys(c *cli.Context) ([]string, error) {
+	urls, args := c.StringSlice("board"), c.StringSlice("board-key")
+	if len(args) == 0 {
+		args = []string{""} // readKeyArg explains
+	}
+	if len(args) != len(urls) {
+		return nil, withHint(fmt.Errorf("%d --board URLs and %d --board-key keys", len(urls), len(args)),
+			"give each operator's key, in the order of its --board URL")
+	}
+	keys := make([]string, len(args))
+	for i, a := range args {
+		var err error
+		if keys[i], err = readKeyArg(a, "board-key"); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
+}
+
+// board is the board a participant talks to: the operator it reads, and
+// every operator, which posts fall over between (client.Boards).
+type boardConn struct {
+	*client.Client // the operator read
+	read           int
+	all            *client.Boards
+}
+
+// newBoardConn returns the board of the operators' clients, reading the
+// first; posts wait attempt for each operator's answer, and say on w when
+// they fall over to the next.
+func newBoardConn(clients []*client.Client, attempt time.Duration, w io.Writer) (*boardConn, error) {
+	all, err := client.NewBoards(clients, client.BoardsOptions{
+		Attempt: attempt,
+		OnFailover: func(from, to *client.Client, err error) {
+			fmt.Fprintf(w, "evote: the board operator %s did not acknowledge the post (%v); posting it to %s instead (posting twice is safe)\n", from.URL(), err, to.URL())
+		},
+	})
 	if err != nil {
 		return nil, err
 	}
-	cl, err := client.New(c.String("board"), vkey, nil)
+	return &boardConn{Client: clients[0], all: all}, nil
+}
+
+// boardClients returns a client per operator named by boardFlags, in order.
+func boardClients(c *cli.Context) ([]*client.Client, error) {
+	keys, err := boardKeys(c)
 	if err != nil {
 		return nil, err
 	}
-	return cl, nil
+	clients := make([]*client.Client, len(keys))
+	for i, url := range c.StringSlice("board") {
+		if clients[i], err = client.New(url, keys[i], nil); err != nil {
+			return nil, err
+		}
+	}
+	return clients, nil
+}
+
+// boardClient returns the board named by boardFlags. With several
+// operators, it reads the first whose signed checkpoint it can get, and
+// says so for each one it passes over.
+func boardClient(c *cli.Context) (*boardConn, error) {
+	clients, err := boardClients(c)
+	if err != nil {
+		return nil, err
+	}
+	b, err := newBoardConn(clients, c.Duration("board-timeout"), c.App.ErrWriter)
+	if err != nil {
+		return nil, err
+	}
+	if len(clients) == 1 {
+		return b, nil
+	}
+	for i, cl := range clients {
+		ctx, cancel := context.WithTimeout(c.Context, c.Duration("board-timeout"))
+		_, err = cl.Checkpoint(ctx)
+		cancel()
+		if err == nil {
+			b.Client, b.read = cl, i
+			return b, nil
+		}
+		fmt.Fprintf(c.App.ErrWriter, "evote: cannot read the board operator %s: %v\n", cl.URL(), err)
+	}
+	return nil, withHint(errors.New("no board operator could be read"), "are the operators running? name them with --board URL (or EVOTE_BOARD)")
 }
 
 // boardRefusal explains an error of following the board: a board that
@@ -106,12 +184,12 @@ const progressThreshold = 10_000
 
 // boardState connects to the board named by boardFlags and replays its
 // records into the election state, verifying every one.
-func boardState(c *cli.Context) (*client.Client, *election.State, error) {
+func boardState(c *cli.Context) (*boardConn, *election.State, error) {
 	cl, err := boardClient(c)
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := syncBoard(c.Context, newFollower(cl), 0)
+	st, err := syncBoard(c.Context, newFollower(cl.Client), 0)
 	if err != nil {
 		return nil, nil, boardRefusal(err, "acted on nothing and posted nothing")
 	}
@@ -142,7 +220,7 @@ func officialKey(c *cli.Context) (election.KeySigner, error) {
 }
 
 // officialAndBoard reads the official's key and connects to the board.
-func officialAndBoard(c *cli.Context) (election.KeySigner, *client.Client, error) {
+func officialAndBoard(c *cli.Context) (election.KeySigner, *boardConn, error) {
 	key, err := officialKey(c)
 	if err != nil {
 		return nil, nil, err
@@ -199,7 +277,7 @@ func waitFlag() cli.Flag {
 }
 
 // post signs v as a record of type typ and posts it, explaining a refusal.
-func post(ctx context.Context, cl *client.Client, s election.Signer, typ string, v any) (*bulletin.Record, *bulletin.Receipt, error) {
+func post(ctx context.Context, cl *boardConn, s election.Signer, typ string, v any) (*bulletin.Record, *bulletin.Receipt, error) {
 	p, err := submit(ctx, cl, s, typ, v)
 	if err != nil {
 		return nil, nil, err
@@ -208,7 +286,7 @@ func post(ctx context.Context, cl *client.Client, s election.Signer, typ string,
 }
 
 // submit is post, also returning the board's notice.
-func submit(ctx context.Context, cl *client.Client, s election.Signer, typ string, v any) (*client.Posted, error) {
+func submit(ctx context.Context, cl *boardConn, s election.Signer, typ string, v any) (*client.Posted, error) {
 	sub, err := election.NewSubmission(s, typ, v)
 	if err != nil {
 		return nil, err
@@ -217,8 +295,12 @@ func submit(ctx context.Context, cl *client.Client, s election.Signer, typ strin
 }
 
 // submitSigned posts a signed submission, explaining a refusal.
-func submitSigned(ctx context.Context, cl *client.Client, sub *bulletin.Submission) (*client.Posted, error) {
-	p, err := cl.Submit(ctx, sub)
+func submitSigned(ctx context.Context, cl *boardConn, sub *bulletin.Submission) (*client.Posted, error) {
+	p, err := cl.all.Submit(ctx, sub, cl.read)
+	if errors.Is(err, client.ErrNoOperator) {
+		return nil, withHint(fmt.Errorf("the %s record was not acknowledged: %w", sub.Type, err),
+			"whether it reached the board is not known; run the command again when an operator answers: posting it again is safe, the board never takes it twice")
+	}
 	if err != nil {
 		err = fmt.Errorf("the board refused the %s record: %w", sub.Type, err)
 		var rej *bulletin.RejectError
@@ -232,7 +314,7 @@ func submitSigned(ctx context.Context, cl *client.Client, sub *bulletin.Submissi
 
 // boardPost returns the participant.PostFunc that posts to the board
 // behind cl as post does.
-func boardPost(cl *client.Client) participant.PostFunc {
+func boardPost(cl *boardConn) participant.PostFunc {
 	return func(ctx context.Context, sub *bulletin.Submission) (*bulletin.Record, *bulletin.Receipt, error) {
 		p, err := submitSigned(ctx, cl, sub)
 		if err != nil {

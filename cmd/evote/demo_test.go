@@ -84,6 +84,49 @@ func TestDemoSmall(t *testing.T) {
 	}
 }
 
+// TestDemoOperators runs the demo on four operators in-process (through
+// evote demo --operators 4): every operator's export is the same bytes,
+// verifies against that operator's own checkpoint, and the result the
+// verifier prints is what the voters cast.
+func TestDemoOperators(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	stdout, stderr, err := runBoard(t.Context(), "demo", "--operators", "4", "--voters", "8", "--challenges", "1", "--revotes", "1", "--dir", dir)
+	if err != nil {
+		t.Fatalf("evote demo --operators 4: %v\n%s%s", err, stdout, stderr)
+	}
+	for _, want := range []string{
+		"operator 4 of 4 serving", "8 ballots encrypted",
+		"the 4 exports are byte-identical",
+		"the verifier passed every operator's export against that operator's own signed checkpoint",
+		"9 ballots, 8 counted, 1 superseded", "Everything holds: 0 failures",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	first, err := os.ReadFile(filepath.Join(dir, "op1", "record.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for op := 2; op <= 4; op++ {
+		b, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("op%d", op), "record.jsonl"))
+		if err != nil || string(b) != string(first) {
+			t.Errorf("operator %d's export differs from operator 1's (%v)", op, err)
+		}
+	}
+	for _, c := range readExpected(t, dir) {
+		for _, o := range c.Options {
+			line := regexp.MustCompile(`(?m)^\s+Option ` + regexp.QuoteMeta(o.ID) + `\s+(\d+)$`)
+			if m := line.FindStringSubmatch(stdout); m == nil || m[1] != fmt.Sprint(o.Count) {
+				t.Errorf("%s/%s: printed %v, cast %d", c.ID, o.ID, m, o.Count)
+			}
+		}
+	}
+	if t.Failed() {
+		t.Logf("demo output:\n%s", stdout)
+	}
+}
+
 // TestThousandBallotsThroughTheBinary is the end-to-end check of the
 // whole system: an election of 1,000 voters with 5 trustees and t=3, one
 // of them absent at the tally, made by the real binary over HTTP, then

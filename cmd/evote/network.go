@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -53,25 +54,41 @@ config.toml want about ten times the loopback values
 	}
 }
 
-// networkInit writes the homes of a network of operators. If it fails
-// after writing them, it removes them.
-func networkInit(c *cli.Context) (err error) {
+// networkInit writes the homes of a network of operators.
+func networkInit(c *cli.Context) error {
 	dir, origin, n := c.String("dir"), c.String("origin"), c.Int("operators")
-	if n < 1 {
-		return fmt.Errorf("--operators %d: want at least 1", n)
-	}
-	if !ballot.ValidLogName(origin + "/op1") {
-		return withHint(fmt.Errorf("--origin %q is not a log name", origin), "use a schema-less URL-like name without spaces or '+', such as vote.example.org/2026-municipal")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating %s: %w", dir, err)
-	}
-	homes, err := replica.InitNetwork(dir, replica.NetworkOptions{Operators: n})
-	if errors.Is(err, os.ErrExist) {
-		return withHint(err, "the network is already there; choose another --dir")
-	}
+	_, vkeys, err := initNetwork(c.Context, dir, origin, n)
 	if err != nil {
 		return err
+	}
+	for _, vkey := range vkeys {
+		fmt.Fprintf(c.App.Writer, "%s\n", vkey)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "evote: wrote the homes of %d operators in %s (their board keys above); run each with \"evote board serve --network %s --addr ADDR\"\n",
+		n, dir, filepath.Join(dir, "op1"))
+	return nil
+}
+
+// initNetwork writes the homes of n operators in dir, each with its board
+// key (origin/opN) and empty database, and returns the homes and the
+// operators' board verifier keys. If it fails after writing the homes, it
+// removes them.
+func initNetwork(ctx context.Context, dir, origin string, n int) (homes, vkeys []string, err error) {
+	if n < 1 {
+		return nil, nil, fmt.Errorf("--operators %d: want at least 1", n)
+	}
+	if !ballot.ValidLogName(origin + "/op1") {
+		return nil, nil, withHint(fmt.Errorf("--origin %q is not a log name", origin), "use a schema-less URL-like name without spaces or '+', such as vote.example.org/2026-municipal")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("creating %s: %w", dir, err)
+	}
+	homes, err = replica.InitNetwork(dir, replica.NetworkOptions{Operators: n})
+	if errors.Is(err, os.ErrExist) {
+		return nil, nil, withHint(err, "the network is already there; choose another --dir")
+	}
+	if err != nil {
+		return nil, nil, err
 	}
 	defer func() {
 		if err != nil {
@@ -83,23 +100,21 @@ func networkInit(c *cli.Context) (err error) {
 	for i, home := range homes {
 		skey, vkey, err := note.GenerateKey(boardRand, fmt.Sprintf("%s/op%d", origin, i+1))
 		if err != nil {
-			return fmt.Errorf("generating operator %d's board key: %w", i+1, err)
+			return nil, nil, fmt.Errorf("generating operator %d's board key: %w", i+1, err)
 		}
 		err = writeNewFile(filepath.Join(home, operatorSKey), []byte(skey+"\n"), 0o600)
 		if err == nil {
 			err = writeNewFile(filepath.Join(home, operatorVKey), []byte(vkey+"\n"), 0o644)
 		}
 		if err != nil {
-			return fmt.Errorf("writing operator %d's board key: %w", i+1, err)
+			return nil, nil, fmt.Errorf("writing operator %d's board key: %w", i+1, err)
 		}
-		st, err := sqlite.Create(c.Context, filepath.Join(home, operatorDB))
+		st, err := sqlite.Create(ctx, filepath.Join(home, operatorDB))
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		st.Close()
-		fmt.Fprintf(c.App.Writer, "%s\n", vkey)
+		vkeys = append(vkeys, vkey)
 	}
-	fmt.Fprintf(c.App.ErrWriter, "evote: wrote the homes of %d operators in %s (their board keys above); run each with \"evote board serve --network %s --addr ADDR\"\n",
-		n, dir, filepath.Join(dir, "op1"))
-	return nil
+	return homes, vkeys, nil
 }

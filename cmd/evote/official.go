@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -143,11 +144,11 @@ func electionInit(c *cli.Context) error {
 		return withHint(errors.New("the definition's official key is not the key in --key"),
 			"set \"official\" to %s", base64.StdEncoding.EncodeToString(key.PublicKey()))
 	}
-	vkey, err := readKeyArg(c.String("board-key"), "board-key")
+	keys, err := boardKeys(c)
 	if err != nil {
 		return err
 	}
-	if err := nameBoard(m, vkey); err != nil {
+	if err := nameBoard(m, keys); err != nil {
 		return err
 	}
 	cl, err := boardClient(c)
@@ -167,10 +168,22 @@ func electionInit(c *cli.Context) error {
 	return nil
 }
 
-// nameBoard makes definition m name the board whose verifier key is vkey,
-// the board it is posted to, if it names none; a definition that names
-// another board is refused.
-func nameBoard(m *ballot.Manifest, vkey string) error {
+// nameBoard makes definition m name the board whose verifier key is the
+// one of keys, the board it is posted to, if it names none; a definition
+// that names another board is refused. With several operators' keys it
+// names none, and may name one of them.
+func nameBoard(m *ballot.Manifest, keys []string) error {
+	if len(keys) > 1 {
+		// A board kept by several operators, each signing with its own
+		// key: the definition names none of them alone
+		// (docs/spec/replicated-board.md §8).
+		if m.Board != nil && !slices.Contains(keys, m.Board.Key) {
+			return withHint(fmt.Errorf("the definition names the board %q, whose key is none of --board-key", m.Board.Origin),
+				"post it to the board it names, or correct its \"board\"")
+		}
+		return nil
+	}
+	vkey := keys[0]
 	v, err := note.NewVerifier(vkey)
 	if err != nil {
 		return fmt.Errorf("--board-key: %w", err)
@@ -191,7 +204,7 @@ func finishCeremony(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := waitFor(c.Context, c, newFollower(cl), "every trustee's verdict and the registrar's closing of the voter roll", func(s *election.State) bool {
+	st, err := waitFor(c.Context, c, newFollower(cl.Client), "every trustee's verdict and the registrar's closing of the voter roll", func(s *election.State) bool {
 		return s.VerdictsComplete() && s.Roll() != nil || s.CeremonyFailure() != nil
 	})
 	if err != nil {
@@ -214,7 +227,7 @@ func setPhase(c *cli.Context, phase string) error {
 	if err != nil {
 		return err
 	}
-	f := newFollower(cl)
+	f := newFollower(cl.Client)
 	// A closing record names every record before it and the sums they
 	// make; ballots posted meanwhile make it stale, so look again.
 	for attempt := 1; ; attempt++ {
@@ -294,7 +307,7 @@ func postResult(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	f := newFollower(cl)
+	f := newFollower(cl.Client)
 	st, err := waitFor(c.Context, c, f, "enough partial decryptions", func(s *election.State) bool {
 		m := s.Manifest()
 		return s.Result() != nil || m != nil && s.Phase() == election.Closed && len(s.Partials()) >= m.Threshold

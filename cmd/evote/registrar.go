@@ -14,7 +14,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/evote/evote/ballot"
-	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/progress"
 )
@@ -83,7 +82,7 @@ func registrarKeygen(c *cli.Context) error {
 type registrar struct {
 	c      *cli.Context
 	key    election.KeySigner
-	client *client.Client
+	client *boardConn
 	state  *election.State
 	m      *ballot.Manifest
 }

@@ -100,7 +100,7 @@ func deviceStateFlag() cli.Flag {
 type voter struct {
 	c      *cli.Context
 	cred   *ballot.Credential
-	client *client.Client
+	client *boardConn
 	follow *follow.Follower
 	state  *election.State
 }
@@ -124,7 +124,7 @@ func openVoter(c *cli.Context) (*voter, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := newFollower(cl)
+	f := newFollower(cl.Client)
 	st, err := syncBoard(c.Context, f, 0)
 	if err != nil {
 		return nil, boardRefusal(err, "encrypted or posted nothing")
@@ -396,17 +396,22 @@ func checkReceipt(c *cli.Context) error {
 	if err != nil {
 		return withHint(err, "this is not a receipt file, or it was changed")
 	}
-	cl, err := boardClient(c)
+	// The receipt is checked on the operator that signed it, whose
+	// checkpoints its own extend.
+	clients, err := boardClients(c)
 	if err != nil {
 		return err
 	}
-	vkey, err := readKeyArg(c.String("board-key"), "board-key")
-	if err != nil {
-		return err
-	}
-	signed, err := receipt.Verify(vkey)
+	var cl *client.Client
+	var signed bulletin.Checkpoint
 	var other *bulletin.OtherBoardError
-	if errors.As(err, &other) {
+	for _, k := range clients {
+		if signed, err = receipt.Verify(k.Key()); !errors.As(err, &other) {
+			cl = k
+			break
+		}
+	}
+	if cl == nil {
 		return withHint(fmt.Errorf("this receipt is from board %q, not from board %q (--board-key): nothing is wrong with either", other.Receipt, other.Board),
 			"check it on the board it names, with that board's URL and key")
 	}
@@ -430,7 +435,7 @@ func checkReceipt(c *cli.Context) error {
 	}
 	latest := f.Checkpoint()
 	fmt.Fprintf(out(c), "checked against board %s (log %q), verified up to its signed checkpoint of %d records (root %s)\n",
-		c.String("board"), latest.Origin, latest.Size, latest.Hash)
+		cl.URL(), latest.Origin, latest.Size, latest.Hash)
 	leaf, err := f.LeafHash(receipt.Index)
 	if err != nil || leaf != receipt.LeafHash {
 		return fmt.Errorf("NOT FOUND: record %d on the board is not the ballot of your receipt: keep your receipt and tell the election official and observers", receipt.Index)

@@ -1,0 +1,143 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/evote/evote/bulletin"
+)
+
+// DefaultAttempt is BoardsOptions.Attempt's default: how long a post waits
+// for one operator's answer before it falls over to the next. An operator
+// answers once the record's block is committed, within a few seconds on a
+// healthy network (docs/spec/replicated-board.md §5).
+const DefaultAttempt = 20 * time.Second
+
+// BoardsOptions shape a Boards.
+type BoardsOptions struct {
+	// Attempt bounds how long a post waits for one operator's answer;
+	// DefaultAttempt if zero.
+	Attempt time.Duration
+	// OnFailover, if set, is called each time a post falls over from the
+	// operator from, which failed with err, to the operator to.
+	OnFailover func(from, to *Client, err error)
+}
+
+// Boards posts to a board kept by several operators
+// (docs/spec/replicated-board.md §5), one Client per operator, each
+// checking that operator's checkpoints with its key. A post goes to one
+// operator and falls over to the next when that one does not acknowledge
+// it with a verified receipt: no connection, a 5xx, a 429 or 408, an
+// answer or receipt that does not verify, or no answer within the
+// attempt's time (an operator that takes posts and never orders them).
+// Posting one submission again is safe, as the rules never admit the
+// same submission twice; a duplicate refusal that names the submission's
+// record is turned into its receipt (Client.Locate).
+//
+// A Boards is safe for concurrent use.
+type Boards struct {
+	clients []*Client
+	opts    BoardsOptions
+}
+
+// NewBoards returns a Boards over the operators' clients, in the order
+// posts try them.
+func NewBoards(clients []*Client, opts BoardsOptions) (*Boards, error) {
+	if len(clients) == 0 {
+		return nil, errors.New("board: no operator to post to")
+	}
+	if opts.Attempt <= 0 {
+		opts.Attempt = DefaultAttempt
+	}
+	return &Boards{clients: clients, opts: opts}, nil
+}
+
+// Clients returns the operators' clients, in the order posts try them.
+func (b *Boards) Clients() []*Client { return b.clients }
+
+// OperatorError is one operator's failure to acknowledge a post.
+type OperatorError struct {
+	URL string
+	Err error
+}
+
+// Error implements error.
+func (e *OperatorError) Error() string { return e.URL + ": " + e.Err.Error() }
+
+// Unwrap returns the operator's error.
+func (e *OperatorError) Unwrap() error { return e.Err }
+
+// ErrNoOperator is wrapped by Submit's error when no operator acknowledged
+// a submission and none refused it: whether it reached the board is not
+// known, and posting it again later is safe.
+var ErrNoOperator = errors.New("board: no operator acknowledged the submission")
+
+// Submit posts sub to the operator first (an index into Clients), falling
+// over to the others in turn, and returns the first verified
+// acknowledgement. A refusal by the rules ends it with that refusal
+// (a *bulletin.RejectError), as every honest operator would refuse alike.
+// If every operator fails, the error wraps ErrNoOperator and each
+// operator's *OperatorError.
+func (b *Boards) Submit(ctx context.Context, sub *bulletin.Submission, first int) (*Posted, error) {
+	n := len(b.clients)
+	var errs []error
+	for k := range n {
+		cl := b.clients[(first+k)%n]
+		p, err := b.attempt(ctx, cl, sub)
+		if err == nil {
+			return p, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("board: posting to %s: %w", cl.URL(), ctx.Err())
+		}
+		if final(err) {
+			return nil, err
+		}
+		errs = append(errs, &OperatorError{URL: cl.URL(), Err: err})
+		if k+1 < n && b.opts.OnFailover != nil {
+			b.opts.OnFailover(cl, b.clients[(first+k+1)%n], err)
+		}
+	}
+	return nil, fmt.Errorf("%w: %w", ErrNoOperator, errors.Join(errs...))
+}
+
+// attempt posts sub to one operator, waiting at most the attempt's time,
+// and turns a duplicate refusal naming the submission's record into its
+// receipt.
+func (b *Boards) attempt(ctx context.Context, cl *Client, sub *bulletin.Submission) (*Posted, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.opts.Attempt)
+	defer cancel()
+	p, err := cl.Submit(ctx, sub)
+	var rej *bulletin.RejectError
+	if errors.As(err, &rej) && rej.Code == bulletin.CodeDuplicate {
+		if i, ok := bulletin.DuplicateOf(rej.Reason); ok {
+			if p, lerr := cl.Locate(ctx, sub, i); lerr == nil {
+				return p, nil
+			}
+		}
+	}
+	if err != nil && errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("no answer within %v: %w", b.opts.Attempt, err)
+	}
+	return p, err
+}
+
+// final reports whether err, an operator's answer to a post, is a refusal
+// by the rules that another operator would give too: a 4xx other than
+// 408 (the request was not read in time) and 429 (busy). Everything else
+// (no answer, a failure, an answer that does not verify) says nothing of
+// the submission, and another operator is tried.
+func final(err error) bool {
+	var he *HTTPError
+	if !errors.As(err, &he) {
+		return false
+	}
+	switch {
+	case he.Status == http.StatusRequestTimeout, he.Status == http.StatusTooManyRequests:
+		return false
+	}
+	return he.Status >= 400 && he.Status < 500
+}

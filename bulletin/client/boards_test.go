@@ -1,0 +1,182 @@
+package client_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/bulletin/client"
+)
+
+// failovers records the operators a Boards fell over from.
+type failovers []string
+
+func (f *failovers) note(from, _ *client.Client, _ error) { *f = append(*f, from.URL()) }
+
+func newBoards(t *testing.T, f *failovers, attempt time.Duration, clients ...*client.Client) *client.Boards {
+	t.Helper()
+	b, err := client.NewBoards(clients, client.BoardsOptions{Attempt: attempt, OnFailover: f.note})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestBoardsFailover: a post falls over to the next operator when the
+// first gives no verified acknowledgement, and not when the first
+// refuses by the rules, which every operator would; the receipt is
+// always the answering operator's, verified.
+func TestBoardsFailover(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close() // connection refused
+	// hang reads a post and never answers, as an operator that drops it.
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer hang.Close()
+	defer close(release)
+	dead := func(url string) *client.Client {
+		_, vkey := boardKey(t, "client test board")
+		c, err := client.New(url, vkey, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	tests := []struct {
+		name   string
+		first  func(t *testing.T) *client.Client
+		fellTo bool // the post reached the second operator
+	}{
+		{"connection refused", func(*testing.T) *client.Client { return dead(down.URL) }, true},
+		{"no answer in time", func(*testing.T) *client.Client { return dead(hang.URL) }, true},
+		{"5xx", func(t *testing.T) *client.Client {
+			b := newBoard(t)
+			b.setTamper("/records", func(r *http.Request, status int, body []byte) (int, []byte) {
+				return http.StatusServiceUnavailable, []byte(`{"error":"down","code":"unavailable"}`)
+			})
+			return b.client(t)
+		}, true},
+		{"429", func(t *testing.T) *client.Client {
+			b := newBoard(t)
+			b.setTamper("/records", func(*http.Request, int, []byte) (int, []byte) {
+				return http.StatusTooManyRequests, []byte(`{"error":"busy","code":"rate-limited"}`)
+			})
+			return b.client(t)
+		}, true},
+		{"receipt that does not verify", func(t *testing.T) *client.Client {
+			b := newBoard(t)
+			b.setTamper("/records", func(_ *http.Request, status int, body []byte) (int, []byte) {
+				if status != http.StatusCreated {
+					return status, body
+				}
+				var ar map[string]json.RawMessage
+				var receipt string
+				if json.Unmarshal(body, &ar) != nil || json.Unmarshal(ar["receipt"], &receipt) != nil {
+					t.Fatalf("the board's answer %q", body)
+				}
+				// A character of the checkpoint's signature, at the end.
+				c := []byte(receipt)
+				if i := len(c) - 10; c[i] == 'A' {
+					c[i] = 'B'
+				} else {
+					c[i] = 'A'
+				}
+				ar["receipt"], _ = json.Marshal(string(c))
+				body, _ = json.Marshal(ar)
+				return status, body
+			})
+			return b.client(t)
+		}, true},
+		{"refusal by the rules", func(t *testing.T) *client.Client {
+			b := newBoard(t)
+			b.setTamper("/records", func(*http.Request, int, []byte) (int, []byte) {
+				return http.StatusUnprocessableEntity, []byte(`{"error":"voting is closed","code":"wrong-phase"}`)
+			})
+			return b.client(t)
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			second := newBoard(t)
+			first := tt.first(t)
+			var f failovers
+			boards := newBoards(t, &f, 2*time.Second, first, second.client(t))
+			p, err := boards.Submit(t.Context(), sub(1), 0)
+			if !tt.fellTo {
+				var rej *bulletin.RejectError
+				if !errors.As(err, &rej) || rej.Code != "wrong-phase" || len(f) != 0 || second.log.Size() != 0 {
+					t.Fatalf("Submit = %v, %v after failovers %v, want the first operator's refusal and no failover", p, err, f)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Submit: %v", err)
+			}
+			if len(f) != 1 || f[0] != first.URL() {
+				t.Fatalf("fell over from %v, want from %s only", f, first.URL())
+			}
+			if _, err := p.Receipt.Verify(second.vkey); err != nil || p.Record.Index != 0 || second.log.Size() != 1 {
+				t.Fatalf("the second operator's record %d and receipt (%v); it holds %d records", p.Record.Index, err, second.log.Size())
+			}
+		})
+	}
+}
+
+// TestBoardsResubmit: a submission the board already holds, posted again
+// (its first answer lost), gets the receipt of its record; a board that
+// claims to hold it as a record that is another submission gets no
+// receipt out of the client, which reports the duplicate refusal.
+func TestBoardsResubmit(t *testing.T) {
+	b := newBoard(t)
+	b.appendN(0, 3)
+	var f failovers
+	boards := newBoards(t, &f, 0, b.client(t))
+	p, err := boards.Submit(t.Context(), sub(1), 0)
+	if err != nil || p.Record.Index != 1 || !sub(1).Holds(p.Record) {
+		t.Fatalf("Submit of record 1 again = %v, %v; want record 1", p, err)
+	}
+	if _, err := p.Receipt.Verify(b.vkey); err != nil || b.log.Size() != 3 {
+		t.Fatalf("receipt: %v; the board holds %d records, want 3", err, b.log.Size())
+	}
+
+	b.setTamper("/records", func(r *http.Request, status int, body []byte) (int, []byte) {
+		if r.Method != http.MethodPost {
+			return status, body
+		}
+		return http.StatusConflict, []byte(`{"error":"identical submission is already record 2","code":"duplicate"}`)
+	})
+	p, err = boards.Submit(t.Context(), sub(7), 0)
+	var rej *bulletin.RejectError
+	if !errors.As(err, &rej) || rej.Code != bulletin.CodeDuplicate || p != nil {
+		t.Fatalf("Submit with a lying duplicate = %v, %v; want the duplicate refusal and no receipt", p, err)
+	}
+}
+
+// TestBoardsNoOperator: when every operator fails, the error says no
+// operator acknowledged the submission and names each one's failure.
+func TestBoardsNoOperator(t *testing.T) {
+	b1, b2 := newBoard(t), newBoard(t)
+	for _, b := range []*board{b1, b2} {
+		b.setTamper("/records", func(*http.Request, int, []byte) (int, []byte) {
+			return http.StatusInternalServerError, []byte(`{"error":"broken","code":"internal"}`)
+		})
+	}
+	var f failovers
+	boards := newBoards(t, &f, 0, b1.client(t), b2.client(t))
+	_, err := boards.Submit(t.Context(), sub(1), 1)
+	var oe *client.OperatorError
+	if !errors.Is(err, client.ErrNoOperator) || !errors.As(err, &oe) || oe.URL != b2.ts.URL || len(f) != 1 || f[0] != b2.ts.URL {
+		t.Fatalf("Submit = %v after failovers %v; want ErrNoOperator starting at the second operator", err, f)
+	}
+}
