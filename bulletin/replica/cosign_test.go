@@ -20,8 +20,11 @@ import (
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/bulletin/client"
+	"github.com/evote/evote/bulletin/server"
 	"github.com/evote/evote/bulletin/witness"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/election/follow"
 	"github.com/evote/evote/verifier"
 )
 
@@ -174,9 +177,36 @@ func TestByzantineCosigner(t *testing.T) {
 		t.Errorf("the verifier reports operators %v, quorum %d", r.Operators, r.OperatorQuorum)
 	}
 
-	// A participant (the state the follower checks checkpoints with)
-	// refuses the board's own checkpoint, and one cosigned by two
-	// operators, naming those missing.
+	// A participant following operator 1's board acts on the checkpoint
+	// it serves cosigned, and refuses its own uncosigned checkpoint,
+	// naming the operators missing.
+	for _, tt := range []struct {
+		what    string
+		col     *witness.Collector
+		wantErr string
+	}{
+		{"cosigned by the operators", cn.collectors[0], ""},
+		{"signed by operator 1 alone", nil, "not acting on the board's history: the board's checkpoint of " + fmt.Sprint(en.size) +
+			" records is not cosigned by a quorum: 0 of the 3 required cosignatures of the operators (missing: " +
+			strings.Join([]string{cn.ops[0].Name, cn.ops[1].Name, cn.ops[2].Name, cn.ops[3].Name}, ", ") + ")"},
+	} {
+		srv := server.New(server.Config{Log: en.node(0).Log, Witnesses: tt.col})
+		hs := httptest.NewServer(srv.Handler())
+		cl, err := client.New(hs.URL, cn.ops[0].BoardKey, nil)
+		must(t, err)
+		_, err = follow.New(cl).Sync(t.Context())
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("a participant following the board %s: %v", tt.what, err)
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("a participant following the board %s: %v, want %q", tt.what, err, tt.wantErr)
+		}
+		hs.Close()
+		srv.Close()
+	}
+
+	// The same check (the state the follower checks checkpoints with)
+	// refuses one cosigned by two operators, naming those missing.
 	st := en.trackers[1].State()
 	plain := en.node(0).Log.Checkpoint()
 	if _, err := st.CheckCheckpoint(plain.Note, plain.Checkpoint); !errors.Is(err, bulletin.ErrNoQuorum) ||
