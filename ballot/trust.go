@@ -52,6 +52,19 @@ func (o *Operator) Verifier() (note.Verifier, error) { return fnote.NewVerifierF
 // alone; 0 without operators.
 func (m *Manifest) OperatorQuorum() int { return OperatorQuorum(len(m.Operators)) }
 
+// IsOperator reports whether name is the name of one of the definition's
+// operators. An operator's name is also the origin of the board it serves
+// (docs/spec/replicated-board.md §8), so that a participant may follow any
+// operator.
+func (m *Manifest) IsOperator(name string) bool {
+	for _, o := range m.Operators {
+		if o.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // OperatorQuorum returns the quorum of n operators, ⌊2n/3⌋ + 1, the least
 // number above two thirds of them; 0 if n is 0.
 func OperatorQuorum(n int) int {

@@ -56,7 +56,9 @@ func (s *State) CheckCheckpoint(signed []byte, cp bulletin.Checkpoint) (bulletin
 }
 
 // CheckTrust checks a signed checkpoint of the board against definition
-// m's trust policy: it is for the board m names (its origin), and it
+// m's trust policy: it is for the board m names (its origin) or, if m
+// names the operators of a replicated board, for the board of one of them
+// (whose origin is the operator's name), and it
 // carries the witnesses' quorum of cosignatures and the operators' (one
 // policy, TrustPolicy). It returns the cosigners, and those whose
 // cosignature line does not verify (bulletin.Cosigned.Faulty), which do
@@ -71,7 +73,7 @@ func CheckTrust(m *ballot.Manifest, signed []byte, cp bulletin.Checkpoint) (bull
 }
 
 func checkTrust(m *ballot.Manifest, policy bulletin.TrustPolicy, signed []byte, cp bulletin.Checkpoint) (bulletin.Cosigned, error) {
-	if m.Board != nil && cp.Origin != m.Board.Origin {
+	if m.Board != nil && cp.Origin != m.Board.Origin && !m.IsOperator(cp.Origin) {
 		return bulletin.Cosigned{}, fmt.Errorf("the checkpoint is from the board %q, not the board %q that the election definition names", cp.Origin, m.Board.Origin)
 	}
 	c, err := policy.Check(signed)
@@ -92,7 +94,11 @@ func (s *State) SetBoard(vkey string) {
 }
 
 // checkBoard checks that definition m names the board the state reads, if
-// it names one and the state knows its board. The caller holds s.mu.
+// it names one and the state knows its board: the board's key, or, if m
+// names the operators of a replicated board, a key named as one of them
+// (an operator's board, whose checkpoints the trust policy then demands
+// the operators' quorum on: a key of that name that no operator holds
+// gets no honest operator's cosignature). The caller holds s.mu.
 func (s *State) checkBoard(m *ballot.Manifest) error {
 	if m.Board == nil || s.boardKey == "" {
 		return nil
@@ -101,6 +107,9 @@ func (s *State) checkBoard(m *ballot.Manifest) error {
 		name := s.boardKey
 		if v, err := note.NewVerifier(s.boardKey); err == nil {
 			name = v.Name()
+			if m.IsOperator(name) {
+				return nil
+			}
 		}
 		return reject(CodeUnauthorized, "the definition is for the board %q (key %s), not this board %q", m.Board.Origin, m.Board.Key, name)
 	}

@@ -201,6 +201,36 @@ func TestCheckTrustOperators(t *testing.T) {
 			}
 		}
 	}
+	// Another operator's checkpoint (its origin is its name) passes with
+	// the same quorum; another origin is another board's.
+	op2cp := cp
+	op2cp.Origin = "op2.vote.example"
+	if c, err := election.CheckTrust(m, sign(op2cp.Text(), witness, ops[0], ops[1], ops[2]), op2cp); err != nil || len(c.Names) != 4 {
+		t.Errorf("operator 2's checkpoint with the quorum: %+v, %v", c, err)
+	}
+	if _, err := election.CheckTrust(m, sign(op2cp.Text(), witness, ops[0]), op2cp); !errors.Is(err, bulletin.ErrNoQuorum) {
+		t.Errorf("operator 2's checkpoint without the quorum: %v, want no quorum", err)
+	}
+	stranger := cp
+	stranger.Origin = "op9.vote.example"
+	if _, err := election.CheckTrust(m, sign(stranger.Text(), witness, ops[0], ops[1], ops[2]), stranger); err == nil || !strings.Contains(err.Error(), `the checkpoint is from the board "op9.vote.example"`) {
+		t.Errorf("a checkpoint of an origin that is no operator's: %v", err)
+	}
+	// A participant following operator 2's board (a key of its name)
+	// takes the definition; one following a board of another name does
+	// not.
+	for name, ok := range map[string]bool{"op2.vote.example": true, "op9.vote.example": false} {
+		_, vk, err := note.GenerateKey(rand.Reader, name)
+		must(t, err)
+		other := election.NewState()
+		other.SetBoard(vk)
+		rec, v := h.next(t, other, official, election.TypeDefinition, m)
+		err = other.Admit(rec, v)
+		if ok != (err == nil) {
+			t.Errorf("a participant following the board of %q: definition admitted: %v", name, err)
+		}
+	}
+
 	policy, err := election.TrustPolicy(m)
 	if err != nil || len(policy) != 2 || policy[1].Role != "operators" || policy[1].Quorum != 3 || len(policy[1].Cosigners) != 4 {
 		t.Errorf("TrustPolicy = %+v, %v; want the witnesses' and the operators' (3 of 4)", policy, err)

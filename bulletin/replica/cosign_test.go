@@ -177,22 +177,24 @@ func TestByzantineCosigner(t *testing.T) {
 		t.Errorf("the verifier reports operators %v, quorum %d", r.Operators, r.OperatorQuorum)
 	}
 
-	// A participant following operator 1's board acts on the checkpoint
-	// it serves cosigned, and refuses its own uncosigned checkpoint,
-	// naming the operators missing.
+	// A participant following operator 1's board, or operator 2's,
+	// acts on the checkpoint it serves cosigned, and refuses operator 1's
+	// uncosigned checkpoint, naming the operators missing.
 	for _, tt := range []struct {
 		what    string
+		op      int
 		col     *witness.Collector
 		wantErr string
 	}{
-		{"cosigned by the operators", cn.collectors[0], ""},
-		{"signed by operator 1 alone", nil, "not acting on the board's history: the board's checkpoint of " + fmt.Sprint(en.size) +
+		{"of operator 1 cosigned by the operators", 0, cn.collectors[0], ""},
+		{"of operator 2 cosigned by the operators", 1, cn.collectors[1], ""},
+		{"of operator 1 signed by it alone", 0, nil, "not acting on the board's history: the board's checkpoint of " + fmt.Sprint(en.size) +
 			" records is not cosigned by a quorum: 0 of the 3 required cosignatures of the operators (missing: " +
 			strings.Join([]string{cn.ops[0].Name, cn.ops[1].Name, cn.ops[2].Name, cn.ops[3].Name}, ", ") + ")"},
 	} {
-		srv := server.New(server.Config{Log: en.node(0).Log, Witnesses: tt.col})
+		srv := server.New(server.Config{Log: en.node(tt.op).Log, Witnesses: tt.col})
 		hs := httptest.NewServer(srv.Handler())
-		cl, err := client.New(hs.URL, cn.ops[0].BoardKey, nil)
+		cl, err := client.New(hs.URL, cn.ops[tt.op].BoardKey, nil)
 		must(t, err)
 		_, err = follow.New(cl).Sync(t.Context())
 		switch {
