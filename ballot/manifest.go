@@ -85,6 +85,11 @@ type Manifest struct {
 	// Empty for an election without witnesses (then WitnessQuorum is 0).
 	Witnesses     []Witness
 	WitnessQuorum int
+	// Operators are the operators of a replicated board, each cosigning
+	// the checkpoints of the tree it committed; every participant demands
+	// the cosignatures of more than two thirds of them (OperatorQuorum).
+	// Empty for a board of one operator.
+	Operators []Operator
 }
 
 // PrivacyFloor returns the least number of counted ballots whose tally the
@@ -137,6 +142,7 @@ type manifestJSON struct {
 	Board         *boardJSON    `json:"board,omitempty"`
 	Witnesses     []witnessJSON `json:"witnesses,omitempty"`
 	WitnessQuorum int           `json:"witness_quorum,omitempty"`
+	Operators     []witnessJSON `json:"operators,omitempty"`
 }
 
 type contestJSON struct {
@@ -161,7 +167,7 @@ type trusteeJSON struct {
 }
 
 var (
-	manifestFields = []string{"version", "id", "title", "official", "registrar", "opens", "closes", "contests", "trustees", "threshold", "min_counted", "board", "witnesses", "witness_quorum"}
+	manifestFields = []string{"version", "id", "title", "official", "registrar", "opens", "closes", "contests", "trustees", "threshold", "min_counted", "board", "witnesses", "witness_quorum", "operators"}
 	manifestReq    = []string{"version", "id", "title", "official", "registrar", "opens", "closes", "contests", "trustees", "threshold"}
 	contestFields  = []string{"id", "title", "kind", "min_selections", "max_selections", "option_max", "options"}
 	contestReq     = []string{"id", "title", "min_selections", "max_selections", "options"}
@@ -267,6 +273,9 @@ func (w *walker) manifest(data []byte) *Manifest {
 	}
 	if rawW, rawQ := f["witnesses"], f["witness_quorum"]; rawW != nil || rawQ != nil {
 		w.witnesses(m, rawW, rawQ)
+	}
+	if raw, ok := f["operators"]; ok {
+		w.operators(m, raw)
 	}
 	if raw, ok := f["min_counted"]; ok {
 		if n, ok := w.uint("$.min_counted", raw, MaxMinCounted); ok {
@@ -626,7 +635,7 @@ func (m *Manifest) MarshalCanonical() ([]byte, error) {
 		Threshold:  m.Threshold,
 		MinCounted: m.MinCounted,
 	}
-	j.Board, j.Witnesses = m.trustJSON()
+	j.Board, j.Witnesses, j.Operators = m.trustJSON()
 	j.WitnessQuorum = m.WitnessQuorum
 	for i, c := range m.Contests {
 		cj := contestJSON{ID: c.ID, Title: c.Title, Kind: c.Kind, MinSelections: c.MinSelections,

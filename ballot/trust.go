@@ -11,8 +11,12 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
-// MaxWitnesses bounds the witnesses of a definition's trust policy.
-const MaxWitnesses = 32
+// MaxWitnesses bounds the witnesses of a definition's trust policy, and
+// MaxOperators the operators of its board.
+const (
+	MaxWitnesses = 32
+	MaxOperators = 32
+)
 
 // Board names the bulletin board an election runs on (docs/spec/ballot.md
 // §1.1): the log's origin, which is the name of its checkpoint key, and the
@@ -28,6 +32,46 @@ type Board struct {
 type Witness struct {
 	Name string // the witness's name, as in its cosignature lines
 	Key  string // its cosignature verifier key (tlog-cosignature: Ed25519 type 0x04 or ML-DSA-44 type 0x06)
+}
+
+// Operator is one of the operators of a replicated board
+// (docs/spec/ballot.md §1.1, docs/spec/replicated-board.md §8), who
+// cosigns a checkpoint, in the witnesses' format, only if it is the tree
+// the operator committed itself.
+type Operator struct {
+	Name string // the operator's name, as in its cosignature lines
+	Key  string // its cosignature verifier key (tlog-cosignature: Ed25519 type 0x04 or ML-DSA-44 type 0x06)
+}
+
+// Verifier returns the note verifier of the operator's cosignatures.
+func (o *Operator) Verifier() (note.Verifier, error) { return fnote.NewVerifierForCosignatureV1(o.Key) }
+
+// OperatorQuorum returns how many of the definition's operators must
+// cosign a checkpoint: more than two thirds of them, ⌊2n/3⌋ + 1 of n
+// (3 of 4, 5 of 7), which f faulty operators of n = 3f + 1 cannot make
+// alone; 0 without operators.
+func (m *Manifest) OperatorQuorum() int { return OperatorQuorum(len(m.Operators)) }
+
+// IsOperator reports whether name is the name of one of the definition's
+// operators. An operator's name is also the origin of the board it serves
+// (docs/spec/replicated-board.md §8), so that a participant may follow any
+// operator.
+func (m *Manifest) IsOperator(name string) bool {
+	for _, o := range m.Operators {
+		if o.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// OperatorQuorum returns the quorum of n operators, ⌊2n/3⌋ + 1, the least
+// number above two thirds of them; 0 if n is 0.
+func OperatorQuorum(n int) int {
+	if n == 0 {
+		return 0
+	}
+	return 2*n/3 + 1
 }
 
 // Verifier returns the note verifier of the board's checkpoint key.
@@ -95,54 +139,11 @@ func (w *walker) board(m *Manifest, raw json.RawMessage) {
 func (w *walker) witnesses(m *Manifest, raw, rawQuorum json.RawMessage) {
 	var n int
 	if raw != nil {
-		elems, ok := w.array("$.witnesses", raw)
+		ws, ok := w.cosigners("$.witnesses", raw, MaxWitnesses, "witness", "an election without witnesses")
 		if !ok {
 			return
 		}
-		switch {
-		case len(elems) == 0:
-			w.addf("$.witnesses", "is empty: leave it out for an election without witnesses")
-		case len(elems) > MaxWitnesses:
-			w.addf("$.witnesses", "%d witnesses, at most %d allowed", len(elems), MaxWitnesses)
-			return
-		}
-		names, keys := map[string]int{}, map[string]int{}
-		for i, e := range elems {
-			p := fmt.Sprintf("$.witnesses[%d]", i)
-			f, ok := w.object(p, e, witnessFields, witnessFields)
-			if !ok {
-				continue
-			}
-			var wt Witness
-			if raw, ok := f["name"]; ok {
-				if s, ok := w.str(p+".name", raw); ok {
-					wt.Name = s
-					if !ValidLogName(s) {
-						w.addf(p+".name", "%q is not a witness name: use a schema-less URL-like name without spaces or \"+\"", s)
-					}
-					if j, dup := names[s]; dup {
-						w.addf(p+".name", "same name as $.witnesses[%d]", j)
-					}
-					names[s] = i
-				}
-			}
-			if raw, ok := f["key"]; ok {
-				if s, ok := w.str(p+".key", raw); ok {
-					wt.Key = s
-					if v, err := wt.Verifier(); err != nil {
-						w.addf(p+".key", "not a witness cosignature key (c2sp.org/tlog-cosignature, Ed25519 or ML-DSA-44): %v", err)
-					} else if wt.Name != "" && v.Name() != wt.Name {
-						w.addf(p+".key", "is the key of %q, not of %q", v.Name(), wt.Name)
-					}
-					if j, dup := keys[s]; dup {
-						w.addf(p+".key", "same key as $.witnesses[%d]", j)
-					}
-					keys[s] = i
-				}
-			}
-			m.Witnesses = append(m.Witnesses, wt)
-		}
-		n = len(elems)
+		m.Witnesses, n = ws, len(ws)
 	}
 	switch {
 	case rawQuorum == nil && n > 0:
@@ -159,8 +160,86 @@ func (w *walker) witnesses(m *Manifest, raw, rawQuorum json.RawMessage) {
 	}
 }
 
-// trustJSON returns the canonical encoding's board and witnesses.
-func (m *Manifest) trustJSON() (*boardJSON, []witnessJSON) {
+// operators decodes the definition's operators.
+func (w *walker) operators(m *Manifest, raw json.RawMessage) {
+	ws, _ := w.cosigners("$.operators", raw, MaxOperators, "operator", "a board of one operator")
+	for _, o := range ws {
+		m.Operators = append(m.Operators, Operator(o))
+	}
+}
+
+// cosigners decodes an array at path of 1 to max objects {"name","key"},
+// each a cosigner (a witness or an operator, what) whose key is a
+// tlog-cosignature verifier key of its name, no two names or keys alike.
+// It reports false if the array itself is not one, or is too long; alone
+// names the case in which to leave the array out.
+func (w *walker) cosigners(path string, raw json.RawMessage, max int, what, alone string) ([]Witness, bool) {
+	elems, ok := w.array(path, raw)
+	if !ok {
+		return nil, false
+	}
+	switch {
+	case len(elems) == 0:
+		w.addf(path, "is empty: leave it out for %s", alone)
+	case len(elems) > max:
+		plural := what + "s"
+		if strings.HasSuffix(what, "s") {
+			plural = what + "es"
+		}
+		w.addf(path, "%d %s, at most %d allowed", len(elems), plural, max)
+		return nil, false
+	}
+	var out []Witness
+	names, keys := map[string]int{}, map[string]int{}
+	for i, e := range elems {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		f, ok := w.object(p, e, witnessFields, witnessFields)
+		if !ok {
+			continue
+		}
+		var c Witness
+		if raw, ok := f["name"]; ok {
+			if s, ok := w.str(p+".name", raw); ok {
+				c.Name = s
+				if !ValidLogName(s) {
+					w.addf(p+".name", "%q is not a%s %s name: use a schema-less URL-like name without spaces or \"+\"", s, article(what), what)
+				}
+				if j, dup := names[s]; dup {
+					w.addf(p+".name", "same name as %s[%d]", path, j)
+				}
+				names[s] = i
+			}
+		}
+		if raw, ok := f["key"]; ok {
+			if s, ok := w.str(p+".key", raw); ok {
+				c.Key = s
+				if v, err := c.Verifier(); err != nil {
+					w.addf(p+".key", "not a%s %s cosignature key (c2sp.org/tlog-cosignature, Ed25519 or ML-DSA-44): %v", article(what), what, err)
+				} else if c.Name != "" && v.Name() != c.Name {
+					w.addf(p+".key", "is the key of %q, not of %q", v.Name(), c.Name)
+				}
+				if j, dup := keys[s]; dup {
+					w.addf(p+".key", "same key as %s[%d]", path, j)
+				}
+				keys[s] = i
+			}
+		}
+		out = append(out, c)
+	}
+	return out, true
+}
+
+// article returns "n" before a word that starts with a vowel, for "a"+n.
+func article(word string) string {
+	if strings.ContainsRune("aeiou", rune(word[0])) {
+		return "n"
+	}
+	return ""
+}
+
+// trustJSON returns the canonical encoding's board, witnesses and
+// operators.
+func (m *Manifest) trustJSON() (*boardJSON, []witnessJSON, []witnessJSON) {
 	var b *boardJSON
 	if m.Board != nil {
 		b = &boardJSON{Origin: m.Board.Origin, Key: m.Board.Key}
@@ -169,5 +248,9 @@ func (m *Manifest) trustJSON() (*boardJSON, []witnessJSON) {
 	for _, w := range m.Witnesses {
 		ws = append(ws, witnessJSON(w))
 	}
-	return b, ws
+	var ops []witnessJSON
+	for _, o := range m.Operators {
+		ops = append(ops, witnessJSON(o))
+	}
+	return b, ws, ops
 }

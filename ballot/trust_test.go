@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -37,6 +38,7 @@ func trustKeys(t *testing.T, origin string, names ...string) (string, []string) 
 // manifest hash (so into the base hash).
 func TestTrustPolicy(t *testing.T) {
 	board, ws := trustKeys(t, "vote.example.org/2026", "w1.example", "w2.example", "w3.example")
+	_, opKeys := trustKeys(t, "unused", "op1.vote.example.org", "op2.vote.example.org", "op3.vote.example.org", "op4.vote.example.org")
 	data := mutateJSON(t, readFile(t, "testdata/manifest-sample.json"), func(m map[string]any) {
 		m["board"] = map[string]any{"origin": "vote.example.org/2026", "key": board}
 		m["witnesses"] = []any{
@@ -46,6 +48,11 @@ func TestTrustPolicy(t *testing.T) {
 		}
 		m["witness_quorum"] = 2
 		m["min_counted"] = 3
+		var ops []any
+		for i, k := range opKeys {
+			ops = append(ops, map[string]any{"name": fmt.Sprintf("op%d.vote.example.org", i+1), "key": k})
+		}
+		m["operators"] = ops
 	})
 	m, err := ParseManifest(data)
 	if err != nil {
@@ -53,6 +60,14 @@ func TestTrustPolicy(t *testing.T) {
 	}
 	if m.Board == nil || m.Board.Origin != "vote.example.org/2026" || len(m.Witnesses) != 3 || m.WitnessQuorum != 2 {
 		t.Fatalf("parsed %+v, %+v, quorum %d", m.Board, m.Witnesses, m.WitnessQuorum)
+	}
+	if len(m.Operators) != 4 || m.Operators[3].Name != "op4.vote.example.org" || m.OperatorQuorum() != 3 {
+		t.Fatalf("parsed operators %+v, quorum %d; want 4 operators, quorum 3", m.Operators, m.OperatorQuorum())
+	}
+	for _, o := range m.Operators {
+		if v, err := o.Verifier(); err != nil || v.Name() != o.Name {
+			t.Errorf("operator %q: verifier %v, %v", o.Name, v, err)
+		}
 	}
 	for _, w := range m.Witnesses {
 		if v, err := w.Verifier(); err != nil || v.Name() != w.Name {
@@ -63,7 +78,7 @@ func TestTrustPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	order := []string{`"threshold":2,`, `"min_counted":3,`, `"board":{"origin":"vote.example.org/2026","key":`, `"witnesses":[{"name":"w1.example","key":`, `"witness_quorum":2}`}
+	order := []string{`"threshold":2,`, `"min_counted":3,`, `"board":{"origin":"vote.example.org/2026","key":`, `"witnesses":[{"name":"w1.example","key":`, `"witness_quorum":2,`, `"operators":[{"name":"op1.vote.example.org","key":`}
 	for i := 1; i < len(order); i++ {
 		if a, b := bytes.Index(c, []byte(order[i-1])), bytes.Index(c, []byte(order[i])); a < 0 || b < 0 || a > b {
 			t.Errorf("canonical form: %s (at %d) does not come before %s (at %d)", order[i-1], a, order[i], b)
@@ -81,7 +96,7 @@ func TestTrustPolicy(t *testing.T) {
 	}
 	// Without them, the canonical form has none of the fields.
 	pc, _ := plain.MarshalCanonical()
-	if bytes.Contains(pc, []byte(`"board"`)) || bytes.Contains(pc, []byte(`"witness`)) {
+	if bytes.Contains(pc, []byte(`"board"`)) || bytes.Contains(pc, []byte(`"witness`)) || bytes.Contains(pc, []byte(`"operators"`)) {
 		t.Errorf("a definition without a trust policy writes one: %s", pc)
 	}
 }
@@ -89,6 +104,7 @@ func TestTrustPolicy(t *testing.T) {
 func TestTrustPolicyInvalid(t *testing.T) {
 	board, ws := trustKeys(t, "vote.example.org/2026", "w1.example", "w2.example")
 	otherBoard, _ := trustKeys(t, "other.example/board")
+	_, ops := trustKeys(t, "unused", "op1.example", "op2.example")
 	two := func() []any {
 		return []any{map[string]any{"name": "w1.example", "key": ws[0]}, map[string]any{"name": "w2.example", "key": ws[1]}}
 	}
@@ -132,6 +148,30 @@ func TestTrustPolicyInvalid(t *testing.T) {
 		}},
 		{"quorum without witnesses", "$.witness_quorum", "without witnesses", func(m map[string]any) { m["witness_quorum"] = 1 }},
 		{"empty witnesses", "$.witnesses", "is empty", func(m map[string]any) { m["witnesses"] = []any{} }},
+		{"empty operators", "$.operators", "is empty: leave it out for a board of one operator", func(m map[string]any) { m["operators"] = []any{} }},
+		{"operators not an array", "$.operators", "", func(m map[string]any) { m["operators"] = "op1.example" }},
+		{"operator key of another name", "$.operators[0].key", `is the key of "op1.example", not of "op9.example"`, func(m map[string]any) {
+			m["operators"] = []any{map[string]any{"name": "op9.example", "key": ops[0]}}
+		}},
+		{"operator key that is not a key", "$.operators[0].key", "not an operator cosignature key", func(m map[string]any) {
+			m["operators"] = []any{map[string]any{"name": "op1.example", "key": "op1.example+01234567+AQ=="}}
+		}},
+		{"operator with a space", "$.operators[0].name", "is not an operator name", func(m map[string]any) {
+			m["operators"] = []any{map[string]any{"name": "op 1", "key": ops[0]}}
+		}},
+		{"duplicate operator key", "$.operators[1].key", "same key as $.operators[0]", func(m map[string]any) {
+			m["operators"] = []any{map[string]any{"name": "op1.example", "key": ops[0]}, map[string]any{"name": "op1.example", "key": ops[0]}}
+		}},
+		{"operator without a key", "$.operators[0].key", "missing", func(m map[string]any) {
+			m["operators"] = []any{map[string]any{"name": "op1.example"}}
+		}},
+		{"too many operators", "$.operators", "33 operators, at most 32 allowed", func(m map[string]any) {
+			var many []any
+			for range 33 {
+				many = append(many, map[string]any{"name": "op1.example", "key": ops[0]})
+			}
+			m["operators"] = many
+		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseManifest(mutateJSON(t, readFile(t, "testdata/manifest-sample.json"), tt.f))
@@ -147,5 +187,21 @@ func TestTrustPolicyInvalid(t *testing.T) {
 				t.Errorf("problems %v, want %s: …%s…", pe.Problems, tt.path, tt.want)
 			}
 		})
+	}
+}
+
+// TestOperatorQuorum: more than two thirds of the operators, so that f of
+// 3f + 1 cannot make it alone.
+func TestOperatorQuorum(t *testing.T) {
+	for n, want := range map[int]int{0: 0, 1: 1, 2: 2, 3: 3, 4: 3, 5: 4, 6: 5, 7: 5, 10: 7, 32: 22} {
+		m := &Manifest{Operators: make([]Operator, n)}
+		got := m.OperatorQuorum()
+		if got != want {
+			t.Errorf("OperatorQuorum of %d operators = %d, want %d", n, got, want)
+		}
+		// Recompute: the least q with 3q > 2n.
+		if n > 0 && (3*got <= 2*n || 3*(got-1) > 2*n) {
+			t.Errorf("OperatorQuorum of %d operators = %d, not the least number above two thirds", n, got)
+		}
 	}
 }

@@ -13,6 +13,8 @@ import (
 	randtest "testing/cryptotest"
 	"time"
 
+	"filippo.io/torchwood"
+
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/internal/specvectors"
 )
@@ -131,6 +133,22 @@ Rejections:
 		}
 		m["witness_quorum"] = 2
 	}), "members in alphabetical order; the canonical form puts min_counted, board, witnesses and witness_quorum last")
+	var operators []any
+	for i := range 4 {
+		name := fmt.Sprintf("op%d.vote.example.org", i+1)
+		cs, err := torchwood.NewCosignatureSigner(name, ed25519.NewKeyFromSeed(bytes.Repeat([]byte{byte(0x31 + i)}, 32)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		operators = append(operators, obj{"name": name, "key": cs.Verifier().String()})
+	}
+	vector("sample-with-operators", "parse", mutateJSON(t, sample, func(m obj) {
+		m["board"] = obj{"origin": "vote.example.org/2026-municipal", "key": "vote.example.org/2026-municipal+61ff6fd9+AdBKsjJ0K7SrOhNovUYV5ObQIkq3GgFrr4UgozLJd4c3"}
+		m["operators"] = operators
+	}), "a replicated board's four operators (operator i's Ed25519 seed is 32 bytes of 0x30 + i); the canonical form puts operators last")
+	vector("invalid-operator-key", "parse", mutateJSON(t, sample, func(m obj) {
+		m["operators"] = []any{obj{"name": "op9.vote.example.org", "key": operators[0].(obj)["key"]}}
+	}), "an operator named other than its key", "invalid $.operators[0].key")
 	vector("canonical-sample", "parse-canonical", canonical, "the canonical output of sample")
 	vector("canonical-hand-written", "parse-canonical", sample, "", "not-canonical")
 	vector("canonical-with-a-space", "parse-canonical", bytes.Replace(canonical, []byte(`"version":`), []byte(`"version": `), 1), "", "not-canonical")

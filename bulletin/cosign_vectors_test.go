@@ -39,36 +39,33 @@ func cosignature(name string, seed []byte, text []byte, ts uint64) (line, vkey s
 
 // checkpointOutcome checks a signed checkpoint note against the board's
 // key and the witnesses' policy: "malformed", "unsigned" (no signature by
-// the board's key), "bad-signature" (the board's does not verify),
-// "bad-cosignature" (a line of a witness's key does not verify) or
-// "no-quorum".
-func checkpointOutcome(vkey string, signed []byte, policy bulletin.CosignPolicy) (names, reasons []string) {
+// the board's key), "bad-signature" (the board's does not verify) or
+// "no-quorum"; the cosignatures that verify, and those that do not.
+func checkpointOutcome(vkey string, signed []byte, policy bulletin.CosignPolicy) (c bulletin.Cosigned, reasons []string) {
 	var bad *note.InvalidSignatureError
 	var unverified *note.UnverifiedNoteError
 	_, _, err := bulletin.VerifyCheckpoint(vkey, signed)
 	switch {
 	case errors.As(err, &bad):
-		return nil, []string{"bad-signature"}
+		return c, []string{"bad-signature"}
 	case errors.As(err, &unverified):
-		return nil, []string{"unsigned"}
+		return c, []string{"unsigned"}
 	case err != nil:
-		return nil, []string{"malformed"}
+		return c, []string{"malformed"}
 	}
-	names, err = policy.Check(signed)
+	c, err = policy.Check(signed)
 	switch {
-	case errors.As(err, &bad):
-		return nil, []string{"bad-cosignature"}
 	case errors.Is(err, bulletin.ErrNoQuorum):
-		return nil, []string{"no-quorum"}
+		return c, []string{"no-quorum"}
 	case err != nil:
-		return nil, []string{err.Error()}
+		return c, []string{err.Error()}
 	}
-	return names, nil
+	return c, nil
 }
 
 // checkpointOutputs lists the outputs of a checkpoint that verifies: its
 // tree and, if cosigned, who cosigned it.
-func checkpointOutputs(t testing.TB, e specvectors.Expecter, vkey string, signed []byte, cosigners []string, cosigned bool) {
+func checkpointOutputs(t testing.TB, e specvectors.Expecter, vkey string, signed []byte, c bulletin.Cosigned, cosigned bool) {
 	t.Helper()
 	size, root, err := bulletin.VerifyCheckpoint(vkey, signed)
 	if err != nil {
@@ -77,7 +74,10 @@ func checkpointOutputs(t testing.TB, e specvectors.Expecter, vkey string, signed
 	e.Expect("size", size)
 	e.Expect("root-hash", root[:])
 	if cosigned {
-		e.Expect("cosigners", strings.Join(cosigners, " "))
+		e.Expect("cosigners", strings.Join(c.Names, " "))
+		if len(c.Faulty) > 0 {
+			e.Expect("faulty", strings.Join(c.Faulty, " "))
+		}
 	}
 }
 
@@ -104,9 +104,9 @@ func TestCheckpointVectors(t *testing.T) {
 			}
 			policy.Quorum = n
 		}
-		names, reasons := checkpointOutcome(vkey, signed, policy)
+		c, reasons := checkpointOutcome(vkey, signed, policy)
 		if v.Outcome(reasons...) {
-			checkpointOutputs(t, v, vkey, signed, names, policy.Quorum > 0)
+			checkpointOutputs(t, v, vkey, signed, c, policy.Quorum > 0)
 		}
 	})
 }
@@ -129,10 +129,12 @@ Outputs:
   size, root-hash: the checkpoint's tree
   cosigners:       the witnesses whose cosignature verifies, by name, in
                    the order of the note, separated by spaces
+  faulty:          (only if any) the witnesses named by a signature line
+                   of their key that does not verify: it counts for
+                   nothing, and is reported
 Rejections:
   unsigned:        no signature line of the board's key
   bad-signature:   the board's signature line does not verify
-  bad-cosignature: a signature line of a witness's key does not verify
   no-quorum:       fewer valid cosignatures than the quorum`)
 	const origin = "vote.example.org/2026-municipal"
 	skey, vkey, err := note.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{0x11}, 32)), origin)
@@ -182,7 +184,7 @@ Rejections:
 		}
 		w.Input("note", specvectors.Quote(signed))
 		w.Comment(comment)
-		names, got := checkpointOutcome(vkey, []byte(signed), policy)
+		c, got := checkpointOutcome(vkey, []byte(signed), policy)
 		if strings.Join(got, "|") != strings.Join(reasons, "|") {
 			t.Fatalf("vector %s: the code gives %q, the generator says %q", name, got, reasons)
 		}
@@ -190,14 +192,16 @@ Rejections:
 			w.Reject(r)
 		}
 		if got == nil {
-			checkpointOutputs(t, w, vkey, []byte(signed), names, witnesses)
+			checkpointOutputs(t, w, vkey, []byte(signed), c, witnesses)
 		}
 	}
 	vector("board-signed", "signed by the board alone", string(signed), false)
 	vector("cosigned-2-of-3", "cosigned by witnesses 1 and 3 of 3, quorum 2", cosigned, true)
 	vector("cosigned-1-of-3", "cosigned by witness 1 alone", string(signed)+lines[0], true, "no-quorum")
 	vector("board-signature-changed", "one byte of the board's signature changed", flip(string(signed), boardLine, 10), false, "bad-signature")
-	vector("cosignature-changed", "one byte of witness 1's signature changed", flip(cosigned, lines[0], 10), true, "bad-cosignature")
+	vector("cosignature-changed", "one byte of witness 1's signature changed: witness 3 alone is short of the quorum", flip(cosigned, lines[0], 10), true, "no-quorum")
+	vector("cosignature-changed-quorum", "one byte of witness 1's signature changed, witnesses 2 and 3 valid: the quorum holds and witness 1's line is reported",
+		flip(string(signed)+lines[0]+lines[1]+lines[2], lines[0], 10), true)
 	vector("witness-signed-only", "witness 1's cosignature without the board's signature",
 		strings.Replace(cosigned, boardLine, "", 1), true, "unsigned")
 	return w.Bytes()

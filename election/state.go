@@ -143,10 +143,10 @@ type State struct {
 	partialList []*tally.PartialDecryption
 	result      *tally.Result
 
-	tree       bulletin.CompactTree  // the log's tree as of the last record taken in
-	structural []uint64              // the records admitted but ballots, challenges and the roll's (snapshot.go)
-	boardKey   string                // the verifier key of the board read, if known (SetBoard)
-	witnesses  bulletin.CosignPolicy // the definition's witnesses and quorum
+	tree       bulletin.CompactTree // the log's tree as of the last record taken in
+	structural []uint64             // the records admitted but ballots, challenges and the roll's (snapshot.go)
+	boardKey   string               // the verifier key of the board read, if known (SetBoard)
+	trust      bulletin.TrustPolicy // the definition's witnesses and operators, with their quorums
 }
 
 // NewState returns the state of an empty board.
@@ -303,7 +303,7 @@ func (s *State) admitDefinition(author []byte, m *ballot.Manifest) error {
 	if err := s.checkBoard(m); err != nil {
 		return err
 	}
-	policy, err := WitnessPolicy(m)
+	policy, err := TrustPolicy(m)
 	if err != nil {
 		return reject(bulletin.CodeMalformed, "definition: %v", err)
 	}
@@ -316,7 +316,7 @@ func (s *State) admitDefinition(author []byte, m *ballot.Manifest) error {
 		keys[[32]byte(t.SignKey)] = uint32(i + 1)
 	}
 	n := len(m.Trustees)
-	s.manifest, s.manifestHash, s.official, s.trusteeKeys, s.witnesses = m, mh, m.Official, keys, policy
+	s.manifest, s.manifestHash, s.official, s.trusteeKeys, s.trust = m, mh, m.Official, keys, policy
 	s.rollBuilder = ballot.NewRollBuilder(mh)
 	s.commitments = make([]*ceremony.Commitments, n)
 	s.shares = make([]*ceremony.Shares, n)

@@ -10,54 +10,77 @@ import (
 	"github.com/evote/evote/bulletin"
 )
 
-// WitnessPolicy returns the cosignature policy of definition m: its
-// witnesses and their quorum (docs/spec/ballot.md §1.1). A definition
-// without witnesses gives the zero policy, which requires nothing.
-func WitnessPolicy(m *ballot.Manifest) (bulletin.CosignPolicy, error) {
-	p := bulletin.CosignPolicy{Quorum: m.WitnessQuorum}
-	for i := range m.Witnesses {
-		v, err := m.Witnesses[i].Verifier()
-		if err != nil {
-			return bulletin.CosignPolicy{}, fmt.Errorf("witness %q: %w", m.Witnesses[i].Name, err)
+// TrustPolicy returns the cosignature policy of definition m
+// (docs/spec/ballot.md §1.1): its witnesses and their quorum, and the
+// operators of its board and theirs, more than two thirds
+// (ballot.Manifest.OperatorQuorum). A definition with neither gives the
+// empty policy, which requires nothing.
+func TrustPolicy(m *ballot.Manifest) (bulletin.TrustPolicy, error) {
+	var t bulletin.TrustPolicy
+	if len(m.Witnesses) > 0 {
+		p := bulletin.CosignPolicy{Role: "witnesses", Quorum: m.WitnessQuorum}
+		for i := range m.Witnesses {
+			v, err := m.Witnesses[i].Verifier()
+			if err != nil {
+				return nil, fmt.Errorf("witness %q: %w", m.Witnesses[i].Name, err)
+			}
+			p.Cosigners = append(p.Cosigners, v)
 		}
-		p.Cosigners = append(p.Cosigners, v)
+		t = append(t, p)
 	}
-	return p, nil
+	if len(m.Operators) > 0 {
+		p := bulletin.CosignPolicy{Role: "operators", Quorum: m.OperatorQuorum()}
+		for i := range m.Operators {
+			v, err := m.Operators[i].Verifier()
+			if err != nil {
+				return nil, fmt.Errorf("operator %q: %w", m.Operators[i].Name, err)
+			}
+			p.Cosigners = append(p.Cosigners, v)
+		}
+		t = append(t, p)
+	}
+	return t, nil
 }
 
 // CheckCheckpoint checks a signed checkpoint of the board against the
 // definition's trust policy (CheckTrust). Before a definition is admitted
 // it checks nothing.
-func (s *State) CheckCheckpoint(signed []byte, cp bulletin.Checkpoint) ([]string, error) {
+func (s *State) CheckCheckpoint(signed []byte, cp bulletin.Checkpoint) (bulletin.Cosigned, error) {
 	s.mu.RLock()
-	m, policy := s.manifest, s.witnesses
+	m, policy := s.manifest, s.trust
 	s.mu.RUnlock()
 	if m == nil {
-		return nil, nil
+		return bulletin.Cosigned{}, nil
 	}
 	return checkTrust(m, policy, signed, cp)
 }
 
 // CheckTrust checks a signed checkpoint of the board against definition
-// m's trust policy: it is for the board m names (its origin), and it
-// carries the witnesses' quorum of cosignatures. It returns the cosigners.
-func CheckTrust(m *ballot.Manifest, signed []byte, cp bulletin.Checkpoint) ([]string, error) {
-	policy, err := WitnessPolicy(m)
+// m's trust policy: it is for the board m names (its origin) or, if m
+// names the operators of a replicated board, for the board of one of them
+// (whose origin is the operator's name), and it
+// carries the witnesses' quorum of cosignatures and the operators' (one
+// policy, TrustPolicy). It returns the cosigners, and those whose
+// cosignature line does not verify (bulletin.Cosigned.Faulty), which do
+// not count but do not refuse a checkpoint that has its quorums without
+// them.
+func CheckTrust(m *ballot.Manifest, signed []byte, cp bulletin.Checkpoint) (bulletin.Cosigned, error) {
+	policy, err := TrustPolicy(m)
 	if err != nil {
-		return nil, err
+		return bulletin.Cosigned{}, err
 	}
 	return checkTrust(m, policy, signed, cp)
 }
 
-func checkTrust(m *ballot.Manifest, policy bulletin.CosignPolicy, signed []byte, cp bulletin.Checkpoint) ([]string, error) {
-	if m.Board != nil && cp.Origin != m.Board.Origin {
-		return nil, fmt.Errorf("the checkpoint is from the board %q, not the board %q that the election definition names", cp.Origin, m.Board.Origin)
+func checkTrust(m *ballot.Manifest, policy bulletin.TrustPolicy, signed []byte, cp bulletin.Checkpoint) (bulletin.Cosigned, error) {
+	if m.Board != nil && cp.Origin != m.Board.Origin && !m.IsOperator(cp.Origin) {
+		return bulletin.Cosigned{}, fmt.Errorf("the checkpoint is from the board %q, not the board %q that the election definition names", cp.Origin, m.Board.Origin)
 	}
-	names, err := policy.Check(signed)
+	c, err := policy.Check(signed)
 	if err != nil {
-		return names, fmt.Errorf("the board's checkpoint of %d records is %w of the election's witnesses", cp.Size, err)
+		return c, fmt.Errorf("the board's checkpoint of %d records is %w of the election's trust policy", cp.Size, err)
 	}
-	return names, nil
+	return c, nil
 }
 
 // SetBoard tells the state which board it reads: the verifier key of its
@@ -71,7 +94,11 @@ func (s *State) SetBoard(vkey string) {
 }
 
 // checkBoard checks that definition m names the board the state reads, if
-// it names one and the state knows its board. The caller holds s.mu.
+// it names one and the state knows its board: the board's key, or, if m
+// names the operators of a replicated board, a key named as one of them
+// (an operator's board, whose checkpoints the trust policy then demands
+// the operators' quorum on: a key of that name that no operator holds
+// gets no honest operator's cosignature). The caller holds s.mu.
 func (s *State) checkBoard(m *ballot.Manifest) error {
 	if m.Board == nil || s.boardKey == "" {
 		return nil
@@ -80,6 +107,9 @@ func (s *State) checkBoard(m *ballot.Manifest) error {
 		name := s.boardKey
 		if v, err := note.NewVerifier(s.boardKey); err == nil {
 			name = v.Name()
+			if m.IsOperator(name) {
+				return nil
+			}
 		}
 		return reject(CodeUnauthorized, "the definition is for the board %q (key %s), not this board %q", m.Board.Origin, m.Board.Key, name)
 	}

@@ -83,6 +83,11 @@ type Report struct {
 	// WitnessQuorum how many of them must cosign every checkpoint.
 	Witnesses     []string `json:"witnesses,omitempty"`
 	WitnessQuorum int      `json:"witness_quorum,omitempty"`
+	// Operators names the operators of the election's replicated board,
+	// and OperatorQuorum how many of them (more than two thirds) must
+	// cosign every checkpoint.
+	Operators      []string `json:"operators,omitempty"`
+	OperatorQuorum int      `json:"operator_quorum,omitempty"`
 	// Turnout counts the ballots admitted over time, once any was.
 	Turnout *Turnout `json:"turnout,omitempty"`
 	// Steps are the ten steps, in order.
@@ -190,8 +195,13 @@ type CheckpointResult struct {
 	Origin string `json:"origin"`
 	Size   int64  `json:"size"`
 	Hash   string `json:"hash"`
-	// Cosigners are the witnesses whose cosignatures verified.
+	// Cosigners are the witnesses and operators whose cosignatures
+	// verified.
 	Cosigners []string `json:"cosigners,omitempty"`
+	// Faulty are those of the definition's witnesses and operators named
+	// by a cosignature line that does not verify for this checkpoint (a
+	// cosignature of another tree, or a forgery); each is also a failure.
+	Faulty []string `json:"faulty_cosigners,omitempty"`
 }
 
 // ContestResult is the verified count of one contest.

@@ -498,14 +498,19 @@ func (v *verifier) checkpoints() {
 				v.failure(-1, "", StepCheckpoints, "", fmt.Sprintf("checkpoint %d: %v", i+1, err))
 				continue
 			}
-			cosigners, err := v.st.CheckCheckpoint(signed, c)
+			cosigned, err := v.st.CheckCheckpoint(signed, c)
+			for _, name := range cosigned.Faulty {
+				v.failure(-1, "", StepCheckpoints, "", fmt.Sprintf(
+					"checkpoint %d: the cosignature line of %s does not verify: it signed another tree or time, or it is forged (it counts for nothing)", i+1, name))
+			}
 			if err != nil {
 				v.failure(-1, "", StepCheckpoints, "", fmt.Sprintf("checkpoint %d: %v", i+1, err))
 				continue
 			}
+			cosigners := cosigned.Names
 			s.Counts.set("checkpoints", s.Counts.Get("checkpoints")+1)
 			v.report.Checkpoints = append(v.report.Checkpoints, CheckpointResult{
-				Origin: c.Origin, Size: c.Size, Hash: base64.StdEncoding.EncodeToString(c.Hash[:]), Cosigners: cosigners})
+				Origin: c.Origin, Size: c.Size, Hash: base64.StdEncoding.EncodeToString(c.Hash[:]), Cosigners: cosigners, Faulty: cosigned.Faulty})
 			size := strconv.FormatInt(c.Size, 10)
 			if len(cosigners) > 0 {
 				size += " (cosigned by " + strings.Join(cosigners, ", ") + ")"
@@ -534,6 +539,10 @@ func (v *verifier) finish() *Report {
 			r.Witnesses = append(r.Witnesses, w.Name)
 		}
 		r.WitnessQuorum = m.WitnessQuorum
+		for _, o := range m.Operators {
+			r.Operators = append(r.Operators, o.Name)
+		}
+		r.OperatorQuorum = m.OperatorQuorum()
 	}
 	r.Turnout = v.turnout.result()
 	phase := st.Phase()

@@ -94,6 +94,10 @@ type electionPlan struct {
 	// during, if set, is called between the thirds of the ballots, with
 	// the third just cast (1, then 2).
 	during func(e *simulate.Election, third int)
+	// board and operators, if set, are the definition's
+	// (ballot.Manifest).
+	board     *ballot.Board
+	operators []ballot.Operator
 }
 
 // runElection runs a whole election through en: definition, roll, key
@@ -105,6 +109,7 @@ func (en *electionNetwork) runElection(plan electionPlan) *simulate.Election {
 	ctx := t.Context()
 	e, err := simulate.New(ctx, en.post, en.state, simulate.Options{
 		Voters: plan.voters + plan.abstain, Trustees: 3, Threshold: 2, Contests: simulate.SampleContests()[:2],
+		Board: plan.board, Operators: plan.operators,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -43,6 +43,17 @@ type Witness struct {
 	URL string
 	// Verifier checks its cosignatures; its name is the witness's.
 	Verifier note.Verifier
+	// Client, if set, sends the requests to this witness instead of
+	// Options.HTTPClient: an operator of a replicated board asks its own
+	// cosigner in-process (replica.Cosigner.RoundTrip).
+	Client *http.Client
+}
+
+// Quorum is one group of witnesses whose quorum a checkpoint needs
+// (bulletin.TrustPolicy): N of the witnesses named.
+type Quorum struct {
+	Names []string
+	N     int
 }
 
 // Log is what a Collector needs of the board's log; *bulletin.Log has it.
@@ -56,6 +67,10 @@ type Log interface {
 type Options struct {
 	// Quorum is how many cosignatures a checkpoint needs to be served.
 	Quorum int
+	// Quorums, if set, replace Quorum: a checkpoint is served once it
+	// has each group's quorum (an election's witnesses and its board's
+	// operators).
+	Quorums []Quorum
 	// HTTPClient sends the requests; one with a 10 s timeout if nil.
 	HTTPClient *http.Client
 	// RoundTimeout is how long a target checkpoint waits for its quorum
@@ -71,7 +86,7 @@ type Options struct {
 // Collector gathers cosignatures for one log. Start it with Run.
 type Collector struct {
 	log       Log
-	quorum    int
+	quorums   []Quorum
 	hc        *http.Client
 	round     time.Duration
 	maxBack   time.Duration
@@ -84,7 +99,7 @@ type Collector struct {
 	sigs     map[string][]byte          // witness name → its signature line for target
 	cosigned *bulletin.SignedCheckpoint // the newest checkpoint with a quorum, cosignatures merged
 	wake     chan struct{}              // closed and replaced when target changes
-	quorate  chan struct{}              // signalled when target reaches its quorum
+	reached  chan struct{}              // signalled when target reaches its quorum
 }
 
 // peer is a witness and what the collector knows of it.
@@ -98,9 +113,9 @@ type peer struct {
 // New returns a collector for log's checkpoints.
 func New(log Log, witnesses []Witness, opts Options) *Collector {
 	c := &Collector{
-		log: log, quorum: opts.Quorum, hc: opts.HTTPClient, round: opts.RoundTimeout,
+		log: log, quorums: opts.Quorums, hc: opts.HTTPClient, round: opts.RoundTimeout,
 		maxBack: opts.MaxBackoff, logger: opts.Logger, sigs: map[string][]byte{}, wake: make(chan struct{}),
-		quorate: make(chan struct{}, 1),
+		reached: make(chan struct{}, 1),
 	}
 	if c.hc == nil {
 		c.hc = &http.Client{Timeout: 10 * time.Second}
@@ -117,7 +132,31 @@ func New(log Log, witnesses []Witness, opts Options) *Collector {
 	for _, w := range witnesses {
 		c.witnesses = append(c.witnesses, &peer{Witness: w, status: bulletin.WitnessStatus{Name: w.Verifier.Name(), URL: w.URL}})
 	}
+	if c.quorums == nil {
+		q := Quorum{N: opts.Quorum}
+		for _, w := range witnesses {
+			q.Names = append(q.Names, w.Verifier.Name())
+		}
+		c.quorums = []Quorum{q}
+	}
 	return c
+}
+
+// quorate reports whether the cosignatures gathered for the target have
+// every group's quorum. The caller holds c.mu.
+func (c *Collector) quorate() bool {
+	for _, q := range c.quorums {
+		n := 0
+		for _, name := range q.Names {
+			if _, ok := c.sigs[name]; ok {
+				n++
+			}
+		}
+		if n < q.N {
+			return false
+		}
+	}
+	return true
 }
 
 // Checkpoint returns the newest checkpoint carrying a quorum of
@@ -161,7 +200,7 @@ func (c *Collector) advance(ctx context.Context) {
 		switch {
 		case c.target == nil:
 			c.setTarget(cp)
-		case cp.Size > c.target.Size && (len(c.sigs) >= c.quorum || time.Since(c.since) >= c.round):
+		case cp.Size > c.target.Size && (c.quorate() || time.Since(c.since) >= c.round):
 			c.setTarget(cp)
 		case cp.Size > c.target.Size:
 			timer = time.After(time.Until(c.since.Add(c.round)))
@@ -171,7 +210,7 @@ func (c *Collector) advance(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-changed:
-		case <-c.quorate:
+		case <-c.reached:
 		case <-timer:
 		}
 	}
@@ -238,7 +277,7 @@ func (c *Collector) record(p *peer, target *bulletin.SignedCheckpoint, sig []byt
 		return // a newer target replaced it meanwhile
 	}
 	c.sigs[p.Verifier.Name()] = sig
-	if len(c.sigs) < c.quorum {
+	if !c.quorate() {
 		return
 	}
 	merged := bytes.Clone(target.Note)
@@ -249,7 +288,7 @@ func (c *Collector) record(p *peer, target *bulletin.SignedCheckpoint, sig []byt
 	}
 	c.cosigned = &bulletin.SignedCheckpoint{Checkpoint: target.Checkpoint, Note: merged}
 	select {
-	case c.quorate <- struct{}{}:
+	case c.reached <- struct{}{}:
 	default:
 	}
 }
@@ -309,7 +348,11 @@ func (c *Collector) addCheckpoint(ctx context.Context, p *peer, old int64, targe
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.hc.Do(req)
+	hc := c.hc
+	if p.Client != nil {
+		hc = p.Client
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/bulletin/replica"
 	"github.com/evote/evote/bulletin/server"
 	"github.com/evote/evote/bulletin/store/sqlite"
 	"github.com/evote/evote/bulletin/witness"
@@ -130,6 +131,7 @@ func boardServeCommand() *cli.Command {
 			&cli.StringFlag{Name: "web", Usage: "also serve the voter and observer pages from `DIR` (built by scripts/build-web.sh); needs --policy election"},
 			&cli.StringFlag{Name: "vkey", Usage: "the board's verifier key `FILE`, shown on the voter page for checking receipts (default: the .vkey beside --key)"},
 			&cli.StringFlag{Name: "policy", Usage: "admission rules: \"election\" (the election's rules, docs/spec/election.md) or \"open\" (any well-signed record; for load tests)", Value: "election"},
+			&cli.StringSliceFlag{Name: "peer", Usage: "with --network: another operator's board, as `NAME=URL`, NAME as in HOME/operators.json, whose cosignature of each checkpoint the operator gathers (repeatable); with them, /checkpoint serves checkpoints cosigned by more than two thirds of the operators"},
 			&cli.StringSliceFlag{Name: "witness", Usage: "a witness to collect cosignatures from, as `URL=VKEY`: its add-checkpoint URL prefix and its cosignature verifier key (repeatable; @FILE reads one per line)"},
 			&cli.IntFlag{Name: "witness-quorum", Usage: "cosignatures a checkpoint needs before /checkpoint serves it (default: all the witnesses)"},
 			&cli.Uint64Flag{Name: "min-free-space", Usage: "free disk space in `MiB` beside --db below which GET /readyz says the board is not ready", Value: 64},
@@ -218,6 +220,10 @@ func boardServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	cosignKey, operators, peers, err := operatorCosigning(c, network)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", c.String("addr"))
 	if err != nil {
 		return withHint(fmt.Errorf("listening: %w", err), "is another board already running on %s?", c.String("addr"))
@@ -247,6 +253,9 @@ func boardServe(c *cli.Context) error {
 		},
 		witnesses: witnesses,
 		quorum:    quorum,
+		cosignKey: cosignKey,
+		operators: operators,
+		peers:     peers,
 		server: server.Config{
 			MaxBodyBytes:     int64(c.Int("max-payload")) + 16<<10,
 			RateLimit:        c.Float64("rate-limit"),
@@ -314,6 +323,39 @@ func removeNewDatabase(path string) {
 	for _, suffix := range []string{"", "-wal", "-shm", "-journal", ".lock", ".state"} {
 		os.Remove(path + suffix)
 	}
+}
+
+// operatorCosigning returns, for the operator whose home is network, its
+// cosignature key, the network's operators (from its home, as evote
+// network init wrote them) and the other operators' URLs of --peer; none
+// for a home without a cosignature key (made by an older evote).
+func operatorCosigning(c *cli.Context, network string) (string, []replica.Operator, map[string]string, error) {
+	if network == "" {
+		if len(c.StringSlice("peer")) > 0 {
+			return "", nil, nil, errors.New("--peer without --network: only an operator of a replicated board has peers")
+		}
+		return "", nil, nil, nil
+	}
+	data, err := os.ReadFile(filepath.Join(network, operatorCosignSKey))
+	if errors.Is(err, os.ErrNotExist) && len(c.StringSlice("peer")) == 0 {
+		return "", nil, nil, nil
+	}
+	if err != nil {
+		return "", nil, nil, withHint(fmt.Errorf("reading the operator's cosignature key: %w", err), "evote network init writes it in each operator's home")
+	}
+	ops, err := replica.ReadOperators(filepath.Join(network, replica.OperatorsFile))
+	if err != nil {
+		return "", nil, nil, err
+	}
+	peers := map[string]string{}
+	for _, arg := range c.StringSlice("peer") {
+		name, url, ok := strings.Cut(arg, "=")
+		if !ok || name == "" || !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+			return "", nil, nil, withHint(fmt.Errorf("--peer %q is not NAME=URL", arg), "give each other operator as its name in %s, \"=\", and its board's URL, such as op2=http://127.0.0.1:8082", replica.OperatorsFile)
+		}
+		peers[name] = url
+	}
+	return strings.TrimSpace(string(data)), ops, peers, nil
 }
 
 // parseWitnesses returns the witnesses of --witness and the quorum of

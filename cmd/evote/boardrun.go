@@ -41,6 +41,15 @@ type boardConfig struct {
 	// them must have before the board serves one. None if empty.
 	witnesses []witness.Witness
 	quorum    int
+	// cosignKey, if set, is the cosignature signer key of an operator of
+	// a replicated board, and operators the network's operators: the
+	// operator answers add-checkpoint for them (replica.Cosigner) and,
+	// given peers (the other operators' board URLs, by name), gathers
+	// their cosignatures, with the witnesses', before it serves a
+	// checkpoint.
+	cosignKey string
+	operators []replica.Operator
+	peers     map[string]string
 	// server holds the HTTP API's options; openBoard sets its Log,
 	// Witnesses, Notice and Storage.
 	server server.Config
@@ -115,15 +124,35 @@ func openBoard(ctx context.Context, cfg boardConfig) (_ *runningBoard, err error
 		}
 		b.log = b.node.Log
 	}
+	witnesses, quorums := cfg.witnesses, []witness.Quorum{{N: cfg.quorum}}
+	for _, w := range cfg.witnesses {
+		quorums[0].Names = append(quorums[0].Names, w.Verifier.Name())
+	}
+	var cosigner *replica.Cosigner
+	if cfg.cosignKey != "" {
+		if cosigner, err = replica.NewCosigner(b.log, cfg.cosignKey, cfg.operators); err != nil {
+			return nil, err
+		}
+		if len(cfg.peers) > 0 {
+			ws, q, err := replica.OperatorWitnesses(cosigner, cfg.operators, cfg.peers)
+			if err != nil {
+				return nil, withHint(err, "give each other operator as --peer NAME=URL, NAME as in %s", replica.OperatorsFile)
+			}
+			witnesses, quorums = append(witnesses, ws...), append(quorums, q)
+		}
+	}
 	var collector *witness.Collector
-	if len(cfg.witnesses) > 0 {
-		collector = witness.New(b.log, cfg.witnesses, witness.Options{Quorum: cfg.quorum, Logger: cfg.logger})
+	if len(witnesses) > 0 {
+		collector = witness.New(b.log, witnesses, witness.Options{Quorums: quorums, Logger: cfg.logger})
 		go collector.Run(ctx)
 	}
 	sc := cfg.server
 	sc.Log, sc.Storage, sc.Witnesses = b.log, st, collector
 	sc.Notice = func(rec *bulletin.Record) string { return b.tracker.State().Notice(rec.Index) }
 	b.server = server.New(sc)
+	if cosigner != nil {
+		b.server.Mux().Handle("POST /add-checkpoint", cosigner)
+	}
 	if cfg.webDir != "" {
 		if err := web.Register(b.server.Mux(), web.Options{WasmDir: cfg.webDir, State: b.tracker.State, BoardKey: cfg.webKey}); err != nil {
 			return nil, err

@@ -561,8 +561,8 @@ func (d *demo) export(ctx context.Context) error {
 	if err := writeNewFile(filepath.Join(d.dir, "checkpoint.txt"), cp.Note, 0o644); err != nil {
 		return err
 	}
-	if cosigners, err := st.CheckCheckpoint(cp.Note, cp.Checkpoint); err == nil && len(cosigners) > 0 {
-		d.step("witnesses %s cosigned the board's checkpoint of all %d records", strings.Join(cosigners, ", "), cp.Size)
+	if c, err := st.CheckCheckpoint(cp.Note, cp.Checkpoint); err == nil && len(c.Names) > 0 {
+		d.step("witnesses %s cosigned the board's checkpoint of all %d records", strings.Join(c.Names, ", "), cp.Size)
 	}
 	d.step("exported %d records to %s with the signed checkpoint %s", n, filepath.Join(d.dir, "record.jsonl"), filepath.Join(d.dir, "checkpoint.txt"))
 	return nil

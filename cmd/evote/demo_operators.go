@@ -39,7 +39,7 @@ const demoOriginBase = "evote-demo"
 // loopback port, and makes the participants post to all of them, falling
 // over between them (client.Boards), and read operator 1.
 func (d *demo) startNetwork(ctx context.Context, n int) (stop func(), err error) {
-	homes, vkeys, err := initNetwork(ctx, filepath.Join(d.dir, "net"), demoOriginBase, n)
+	homes, ops, err := initNetwork(ctx, filepath.Join(d.dir, "net"), demoOriginBase, n)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func (d *demo) startNetwork(ctx context.Context, n int) (stop func(), err error)
 		hs := b.httpServer()
 		go hs.Serve(ln)
 		stops = append(stops, func() { hs.Close() })
-		op := &demoOperator{home: home, url: "http://" + ln.Addr().String(), vkey: vkeys[i], board: b}
+		op := &demoOperator{home: home, url: "http://" + ln.Addr().String(), vkey: ops[i].BoardKey, board: b}
 		if op.client, err = client.New(op.url, op.vkey, nil); err != nil {
 			return nil, err
 		}
@@ -106,7 +106,7 @@ func (d *demo) startNetwork(ctx context.Context, n int) (stop func(), err error)
 	}); err != nil {
 		return nil, err
 	}
-	d.client, d.vkey, d.url = clients[0], vkeys[0], d.ops[0].url
+	d.client, d.vkey, d.url = clients[0], ops[0].BoardKey, d.ops[0].url
 	d.view = follow.New(d.client)
 	d.step("the board is kept by %d operators, who order every record by consensus (CometBFT; its errors go to %s); the participants read operator 1 and post to every operator in turn", n, logPath)
 	return stop, nil

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	fnote "github.com/transparency-dev/formats/note"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/mod/sumdb/note"
 
@@ -16,11 +18,18 @@ import (
 )
 
 // Files of an operator's home besides CometBFT's (replica.InitNetwork):
-// its board's database and checkpoint key.
+// its board's database and checkpoint key, its cosignature key, and the
+// network's operators (replica.OperatorsFile, also in the network's
+// directory, with definitionOperators beside it).
 const (
-	operatorDB   = "board.db"
-	operatorSKey = "board.skey"
-	operatorVKey = "board.vkey"
+	operatorDB         = "board.db"
+	operatorSKey       = "board.skey"
+	operatorVKey       = "board.vkey"
+	operatorCosignSKey = "cosign.skey"
+	operatorCosignVKey = "cosign.vkey"
+	// definitionOperators is the operators as the election definition
+	// names them, {"operators": [...]}, for the official to put in.
+	definitionOperators = "definition-operators.json"
 )
 
 // networkCommand is "evote network": a board kept by several operators.
@@ -35,8 +44,16 @@ func networkCommand() *cli.Command {
 				Description: `Writes DIR/op1, DIR/op2, …: each operator's CometBFT home (node key,
 validator key, the genesis naming every operator, a config.toml that
 connects it to the others on loopback ports), its board's checkpoint key
-(board.skey, board.vkey) and its empty board database (board.db). Run each
-operator with "evote board serve --network DIR/opN".
+(board.skey, board.vkey), its cosignature key (cosign.skey, cosign.vkey),
+its empty board database (board.db), and the network's operators
+(operators.json: each one's name, board key and cosignature key). It prints
+the operators' board keys. DIR/definition-operators.json holds the
+"operators" member of the election definition, which names each operator's
+cosignature key: put it in the definition, and every participant demands
+the cosignatures of more than two thirds of the operators on the
+checkpoints it acts on. Run each operator with "evote board serve --network
+DIR/opN --peer NAME=URL ..." (the other operators' board URLs), so that it
+gathers their cosignatures.
 
 For operators on several machines, each writes its own home the same way and
 they exchange what config/genesis.json and persistent_peers need: every
@@ -57,23 +74,25 @@ config.toml want about ten times the loopback values
 // networkInit writes the homes of a network of operators.
 func networkInit(c *cli.Context) error {
 	dir, origin, n := c.String("dir"), c.String("origin"), c.Int("operators")
-	_, vkeys, err := initNetwork(c.Context, dir, origin, n)
+	_, ops, err := initNetwork(c.Context, dir, origin, n)
 	if err != nil {
 		return err
 	}
-	for _, vkey := range vkeys {
-		fmt.Fprintf(c.App.Writer, "%s\n", vkey)
+	for _, op := range ops {
+		fmt.Fprintf(c.App.Writer, "%s\n", op.BoardKey)
 	}
-	fmt.Fprintf(c.App.ErrWriter, "evote: wrote the homes of %d operators in %s (their board keys above); run each with \"evote board serve --network %s --addr ADDR\"\n",
-		n, dir, filepath.Join(dir, "op1"))
+	fmt.Fprintf(c.App.ErrWriter, "evote: wrote the homes of %d operators in %s (their board keys above); put %s in the election definition, and run each operator with \"evote board serve --network %s --addr ADDR --peer %s=URL ...\"\n",
+		n, dir, filepath.Join(dir, definitionOperators), filepath.Join(dir, "op1"), ops[min(1, len(ops)-1)].Name)
 	return nil
 }
 
 // initNetwork writes the homes of n operators in dir, each with its board
-// key (origin/opN) and empty database, and returns the homes and the
-// operators' board verifier keys. If it fails after writing the homes, it
-// removes them.
-func initNetwork(ctx context.Context, dir, origin string, n int) (homes, vkeys []string, err error) {
+// key and cosignature key (both named origin/opN) and empty database, the
+// network's operators (replica.OperatorsFile) in dir and in every home, and
+// the definition's "operators" member (definitionOperators) in dir. It
+// returns the homes and the operators. If it fails after writing the homes,
+// it removes them.
+func initNetwork(ctx context.Context, dir, origin string, n int) (homes []string, ops []replica.Operator, err error) {
 	if n < 1 {
 		return nil, nil, fmt.Errorf("--operators %d: want at least 1", n)
 	}
@@ -98,23 +117,72 @@ func initNetwork(ctx context.Context, dir, origin string, n int) (homes, vkeys [
 		}
 	}()
 	for i, home := range homes {
-		skey, vkey, err := note.GenerateKey(boardRand, fmt.Sprintf("%s/op%d", origin, i+1))
-		if err != nil {
-			return nil, nil, fmt.Errorf("generating operator %d's board key: %w", i+1, err)
-		}
-		err = writeNewFile(filepath.Join(home, operatorSKey), []byte(skey+"\n"), 0o600)
-		if err == nil {
-			err = writeNewFile(filepath.Join(home, operatorVKey), []byte(vkey+"\n"), 0o644)
-		}
+		name := fmt.Sprintf("%s/op%d", origin, i+1)
+		vkey, err := writeKeyPair(home, operatorSKey, operatorVKey, name)
 		if err != nil {
 			return nil, nil, fmt.Errorf("writing operator %d's board key: %w", i+1, err)
+		}
+		// The cosignature key is another key of the same name, whose
+		// verifier key is of tlog-cosignature's type (0x04).
+		cvkey, err := writeKeyPair(home, operatorCosignSKey, operatorCosignVKey, name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("writing operator %d's cosignature key: %w", i+1, err)
 		}
 		st, err := sqlite.Create(ctx, filepath.Join(home, operatorDB))
 		if err != nil {
 			return nil, nil, err
 		}
 		st.Close()
-		vkeys = append(vkeys, vkey)
+		ops = append(ops, replica.Operator{Name: name, BoardKey: vkey, CosignKey: cvkey})
 	}
-	return homes, vkeys, nil
+	list, err := json.MarshalIndent(ops, "", "  ")
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range append([]string{dir}, homes...) {
+		if err := writeNewFile(filepath.Join(d, replica.OperatorsFile), append(list, '\n'), 0o644); err != nil {
+			return nil, nil, fmt.Errorf("writing the operators: %w", err)
+		}
+	}
+	type operatorJSON struct {
+		Name string `json:"name"`
+		Key  string `json:"key"`
+	}
+	var defOps []operatorJSON
+	for _, o := range replica.DefinitionOperators(ops) {
+		defOps = append(defOps, operatorJSON(o))
+	}
+	def, err := json.MarshalIndent(struct {
+		Operators []operatorJSON `json:"operators"`
+	}{defOps}, "", "  ")
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := writeNewFile(filepath.Join(dir, definitionOperators), append(def, '\n'), 0o644); err != nil {
+		return nil, nil, fmt.Errorf("writing the definition's operators: %w", err)
+	}
+	return homes, ops, nil
+}
+
+// writeKeyPair generates a note key named name and writes its signer key
+// to dir/skeyFile and its verifier key to dir/vkeyFile, both new; for a
+// cosignature key (vkeyFile operatorCosignVKey) the verifier key is the
+// tlog-cosignature one. It returns the verifier key.
+func writeKeyPair(dir, skeyFile, vkeyFile, name string) (string, error) {
+	skey, vkey, err := note.GenerateKey(boardRand, name)
+	if err != nil {
+		return "", err
+	}
+	if vkeyFile == operatorCosignVKey {
+		if vkey, err = fnote.VKeyToCosignatureV1(vkey); err != nil {
+			return "", err
+		}
+	}
+	if err := writeNewFile(filepath.Join(dir, skeyFile), []byte(skey+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	if err := writeNewFile(filepath.Join(dir, vkeyFile), []byte(vkey+"\n"), 0o644); err != nil {
+		return "", err
+	}
+	return vkey, nil
 }

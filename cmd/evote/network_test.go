@@ -4,21 +4,28 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/client"
+	"github.com/evote/evote/bulletin/replica"
+	"github.com/evote/evote/election"
 )
 
-// TestNetworkCLI: evote network init writes four operators' homes; each
-// runs with evote board serve --network; a record posted to one operator
-// is on every operator's board, signed by each with its own key, and the
-// operators' databases export the same record.
+// TestNetworkCLI: evote network init writes four operators' homes and the
+// definition's operators; each runs with evote board serve --network and
+// the others as --peer; a record posted to one operator is on every
+// operator's board, signed by each with its own key and served cosigned by
+// more than two thirds of the operators, as the definition's trust policy
+// demands; and the operators' databases export the same record.
 func TestNetworkCLI(t *testing.T) {
 	dir, vkeys := initNetworkCLI(t, "--origin", "vote.example.org/test")
 	if !strings.HasPrefix(vkeys[2], "vote.example.org/test/op3+") {
@@ -29,6 +36,32 @@ func TestNetworkCLI(t *testing.T) {
 	}
 	if _, _, err := runBoard(t.Context(), "board", "serve", "--network", filepath.Join(dir, "op1"), "--init"); err == nil {
 		t.Fatal("board serve --network --init succeeded")
+	}
+
+	ops, err := replica.ReadOperators(filepath.Join(dir, replica.OperatorsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var def struct {
+		Operators []struct{ Name, Key string } `json:"operators"`
+	}
+	data, err := os.ReadFile(filepath.Join(dir, definitionOperators))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &def); err != nil || len(def.Operators) != 4 {
+		t.Fatalf("%s: %v, %s", definitionOperators, err, data)
+	}
+	m := &ballot.Manifest{}
+	for i, o := range def.Operators {
+		if o.Name != ops[i].Name || o.Key != ops[i].CosignKey || o.Name != fmt.Sprintf("vote.example.org/test/op%d", i+1) {
+			t.Fatalf("%s names operator %d %+v, operators.json %+v", definitionOperators, i+1, o, ops[i])
+		}
+		m.Operators = append(m.Operators, ballot.Operator{Name: o.Name, Key: o.Key})
+	}
+	policy, err := election.TrustPolicy(m)
+	if err != nil {
+		t.Fatal(err)
 	}
 
 	ctx, cancel := context.WithCancel(t.Context())
@@ -49,12 +82,16 @@ func TestNetworkCLI(t *testing.T) {
 			if err != nil {
 				t.Fatalf("operator %d's checkpoint: %v", i+1, err)
 			}
-			if cp.Size == 2 {
+			c, perr := policy.Check(cp.Note)
+			if cp.Size == 2 && perr == nil {
+				if len(c.Names) < 3 {
+					t.Fatalf("operator %d's checkpoint is cosigned by %v", i+1, c.Names)
+				}
 				break
 			}
 			select {
 			case <-post.Done():
-				t.Fatalf("operator %d has %d records, want 2", i+1, cp.Size)
+				t.Fatalf("operator %d has %d records, want 2 cosigned by 3 operators: %v", i+1, cp.Size, perr)
 			case <-time.After(20 * time.Millisecond):
 			}
 		}
@@ -103,14 +140,35 @@ func initNetworkCLI(t *testing.T, extra ...string) (string, []string) {
 }
 
 // startOperators runs evote board serve --network for each operator of
-// the network in dir, with the flags flags(op) gives (op from 0), until
-// ctx ends; it returns their URLs and where their results will be sent.
+// the network in dir, each with the others as --peer and with the flags
+// flags(op) gives (op from 0), until ctx ends; it returns their URLs and
+// where their results will be sent.
 func startOperators(t *testing.T, ctx context.Context, dir string, flags func(op int) []string) ([]string, []<-chan error) {
 	t.Helper()
-	urls := make([]string, 4)
-	dones := make([]<-chan error, 4)
+	ops, err := replica.ReadOperators(filepath.Join(dir, replica.OperatorsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each operator listens at a port chosen beforehand, so that the
+	// others know its URL.
+	urls := make([]string, len(ops))
 	for i := range urls {
-		urls[i], dones[i] = startBoard(t, ctx, append([]string{"--network", filepath.Join(dir, fmt.Sprintf("op%d", i+1))}, flags(i)...)...)
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		urls[i] = "http://" + l.Addr().String()
+		l.Close()
+	}
+	dones := make([]<-chan error, len(ops))
+	for i := range urls {
+		args := []string{"--network", filepath.Join(dir, fmt.Sprintf("op%d", i+1)), "--addr", strings.TrimPrefix(urls[i], "http://")}
+		for j, op := range ops {
+			if j != i {
+				args = append(args, "--peer", op.Name+"="+urls[j])
+			}
+		}
+		_, dones[i] = startBoard(t, ctx, append(args, flags(i)...)...)
 	}
 	return urls, dones
 }

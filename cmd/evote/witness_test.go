@@ -108,8 +108,8 @@ func waitCosigned(t *testing.T, cl *client.Client, p bulletin.CosignPolicy, size
 	for {
 		cp, err := cl.Checkpoint(t.Context())
 		if err == nil && cp.Size >= size {
-			if names, err := p.Check(cp.Note); err == nil {
-				return names
+			if c, err := p.Check(cp.Note); err == nil {
+				return c.Names
 			}
 		}
 		if time.Now().After(deadline) {

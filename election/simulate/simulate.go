@@ -60,11 +60,12 @@ type Options struct {
 	Contests  []ballot.Contest // empty: SampleContests()
 	// MinCounted is the definition's privacy floor; its default if 0.
 	MinCounted int
-	// Board, Witnesses and WitnessQuorum are the definition's trust policy
-	// (ballot.Manifest); none if nil and empty.
+	// Board, Witnesses, WitnessQuorum and Operators are the definition's
+	// trust policy (ballot.Manifest); none if nil and empty.
 	Board         *ballot.Board
 	Witnesses     []ballot.Witness
 	WitnessQuorum int
+	Operators     []ballot.Operator
 	// VoterHeld has each voter make its own credential and send the
 	// registrar a registration request, which the registrar checks before
 	// posting the key; otherwise the registrar generates the credentials.
@@ -135,6 +136,7 @@ func NewManifest(opts Options) (m *ballot.Manifest, official, registrar election
 		Board:         opts.Board,
 		Witnesses:     opts.Witnesses,
 		WitnessQuorum: opts.WitnessQuorum,
+		Operators:     opts.Operators,
 	}
 	trustees = make([]*ceremony.TrusteeKeys, opts.Trustees)
 	for i := range trustees {

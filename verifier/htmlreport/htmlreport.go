@@ -1,7 +1,8 @@
 // Package htmlreport renders a verifier.Report as one self-contained HTML
 // page for people (docs/spec/verifier.md §6): the verdict and every
 // failure first, what was not checked, the election and its hashes, the
-// board's checkpoints and the witnesses that cosigned them, each step with
+// board's checkpoints and the witnesses and operators that cosigned them
+// (or whose cosignature did not verify), each step with
 // its counts, the result of each contest as a bar chart, and the turnout
 // over time.
 //
@@ -59,13 +60,14 @@ func Write(w io.Writer, r *verifier.Report) error {
 type view struct {
 	*verifier.Report
 	Skipped  []*verifier.Step
-	Cosigned map[string]bool // witnesses that cosigned some checkpoint
+	Cosigned map[string]bool // witnesses and operators that cosigned some checkpoint
+	Faulty   map[string]bool // those whose cosignature line did not verify on some checkpoint
 	Contests []contestChart
 	Turnout  *turnoutChart
 }
 
 func newView(r *verifier.Report) *view {
-	v := &view{Report: r, Cosigned: make(map[string]bool)}
+	v := &view{Report: r, Cosigned: make(map[string]bool), Faulty: make(map[string]bool)}
 	for _, s := range r.Steps {
 		if s.Status == verifier.Skipped {
 			v.Skipped = append(v.Skipped, s)
@@ -75,6 +77,9 @@ func newView(r *verifier.Report) *view {
 		for _, name := range cp.Cosigners {
 			v.Cosigned[name] = true
 		}
+		for _, name := range cp.Faulty {
+			v.Faulty[name] = true
+		}
 	}
 	for i, c := range r.Result {
 		v.Contests = append(v.Contests, newContestChart(i, c))
@@ -83,6 +88,19 @@ func newView(r *verifier.Report) *view {
 		v.Turnout = newTurnoutChart(r.Turnout)
 	}
 	return v
+}
+
+// CosignState says what the checkpoints show of a witness or operator:
+// "faulty" if a cosignature line of its key did not verify on one of them,
+// else "yes" if it cosigned one, else "no".
+func (v *view) CosignState(name string) string {
+	switch {
+	case v.Faulty[name]:
+		return "faulty"
+	case v.Cosigned[name]:
+		return "yes"
+	}
+	return "no"
 }
 
 // contestChart is a horizontal bar chart of one contest's counts.

@@ -340,7 +340,8 @@ func TestEscaping(t *testing.T) {
 	r.Election.Title = h("election")
 	r.Election.ManifestHash = h("manifest")
 	r.Witnesses = []string{h("witness")}
-	r.Checkpoints = []verifier.CheckpointResult{{Origin: h("origin"), Size: 3, Hash: h("hash"), Cosigners: []string{h("cosigner")}}}
+	r.Operators, r.OperatorQuorum = []string{h("operator")}, 1
+	r.Checkpoints = []verifier.CheckpointResult{{Origin: h("origin"), Size: 3, Hash: h("hash"), Cosigners: []string{h("cosigner")}, Faulty: []string{h("faulty")}}}
 	r.Result[0].Options[0].Title = h("option")
 	r.Steps[0].Note = h("note")
 	r.Steps[1].Status = verifier.Skipped
@@ -352,9 +353,31 @@ func TestEscaping(t *testing.T) {
 		t.Fatal("a string of the report became markup")
 	}
 	page := text(doc)
-	for _, what := range []string{"source", "election", "manifest", "witness", "origin", "hash", "cosigner", "option", "note", "skipped", "type", "step", "code", "reason", "spec"} {
+	for _, what := range []string{"source", "election", "manifest", "witness", "operator", "faulty", "origin", "hash", "cosigner", "option", "note", "skipped", "type", "step", "code", "reason", "spec"} {
 		if !strings.Contains(page, h(what)) {
 			t.Errorf("the page does not show %q as text", h(what))
 		}
+	}
+}
+
+// TestOperators: the page lists the definition's operators with their
+// quorum, marks each that cosigned a checkpoint, and one whose cosignature
+// line did not verify, in the operators' table and beside the checkpoint.
+func TestOperators(t *testing.T) {
+	e, record := election(t)
+	r, _ := verify(t, e, record)
+	r.Operators, r.OperatorQuorum = []string{"op1", "op2", "op3", "op4"}, 3
+	r.Checkpoints = []verifier.CheckpointResult{{Origin: "op1", Size: 3, Hash: "aGFzaA==", Cosigners: []string{"op1", "op2"}, Faulty: []string{"op4"}}}
+	doc, _ := render(t, r)
+	ops := cells(byID(doc, "operators"))
+	if want := [][]string{{"op1", "✓ yes"}, {"op2", "✓ yes"}, {"op3", "no"}, {"op4", "✗ a cosignature that does not verify"}}; !slices.EqualFunc(ops, want, slices.Equal) {
+		t.Errorf("operators table %q, want %q", ops, want)
+	}
+	cps := cells(byID(doc, "checkpoints"))
+	if len(cps) != 1 || cps[0][3] != "op1, op2 (does not verify: op4)" {
+		t.Errorf("checkpoints table %q, want op1, op2 and op4 named as not verifying", cps)
+	}
+	if s := text(doc); !strings.Contains(s, "names 4 operators of a replicated board, of which 3 (more than two thirds) must cosign every checkpoint") {
+		t.Error("the page lacks the operators' quorum")
 	}
 }
