@@ -1,0 +1,49 @@
+package ranked
+
+// BordaResult is the outcome of a Borda count.
+type BordaResult struct {
+	// Winner is the elected candidate: Order[0].
+	Winner int `json:"winner"`
+	// Scores[c] is the Borda score of candidate c.
+	Scores []int64 `json:"scores"`
+	// Order ranks all candidates by score, the highest first.
+	Order []int `json:"order"`
+	// Ties says how each tie in Order was broken, in order.
+	Ties []*Tie `json:"ties,omitempty"`
+}
+
+// Borda counts p by the Borda count (docs/spec/ranked.md §7): a ballot
+// gives n − i points to the candidate it ranks i-th (n the number of
+// candidates, i from 1) and none to a candidate it does not rank. Order
+// sorts the candidates by score, a tie for a position broken by the lot of
+// §3.2 with the method name "borda" and the position as round. It fails
+// with ErrNoVotes if no ballot ranks anyone.
+func Borda(p *Profile, seed []byte) (*BordaResult, error) {
+	if len(p.Ballots) == p.Blank() {
+		return nil, ErrNoVotes
+	}
+	n := p.Candidates
+	res := &BordaResult{Scores: make([]int64, n)}
+	for _, b := range p.Ballots {
+		for i, c := range b {
+			res.Scores[c] += int64(n - 1 - i)
+		}
+	}
+	left := make([]int, n)
+	for c := range left {
+		left[c] = c
+	}
+	for pos := 1; len(left) > 0; pos++ {
+		top := extreme(left, res.Scores, false)
+		c := top[0]
+		if len(top) > 1 {
+			var t *Tie
+			c, t = breakTie[int64](top, nil, false, seed, "borda", pos)
+			res.Ties = append(res.Ties, t)
+		}
+		res.Order = append(res.Order, c)
+		left = remove(left, c)
+	}
+	res.Winner = res.Order[0]
+	return res, nil
+}
