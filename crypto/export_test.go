@@ -43,3 +43,6 @@ func ShuffleCheating(rnd io.Reader, ctx []byte, pk *PublicKey, in [][]Ciphertext
 	cheat(out)
 	return out, proveShuffle(rnd, ctx, pk, in, out, wit)
 }
+
+// EncodeTextChunk embeds 30 bytes into an element and returns the tries.
+var EncodeTextChunk = encodeTextChunk
