@@ -306,15 +306,22 @@ func proveShuffle(rnd io.Reader, ctx []byte, pk *PublicKey, in, out [][]Cipherte
 	copy(up, u)
 	psi.permuteScalars(up)
 
-	// GenCommitmentChain: ĉ_0 = h, ĉ_i = r̂_i·G + u'_i·ĉ_{i−1}.
+	// GenCommitmentChain: ĉ_0 = h, ĉ_i = r̂_i·G + u'_i·ĉ_{i−1}, in closed
+	// form ĉ_i = a_i·G + b_i·h with a_0 = 0, b_0 = 1, a_i = r̂_i + u'_i·a_{i−1}
+	// and b_i = u'_i·b_{i−1}: two fixed-base multiplications instead of a
+	// variable-base one (docs/spec/crypto-proofs.md §9.3, note).
+	hTab := NewFixedBaseTable(&gens[0])
 	rHat := make([]Scalar, n)
+	a := make([]Scalar, n+1) // a_0 … a_N
+	b := make([]Scalar, n+1) // b_0 … b_N
+	b[0].SetUint64(1)
 	chain := p.chain()
-	prev := &gens[0]
 	for i := range n {
 		randomScalarFrom(rnd, &rHat[i])
-		chain[i].ScalarBaseMult(&rHat[i])
-		chain[i].Add(&chain[i], tmp.ScalarMult(&up[i], prev))
-		prev = &chain[i]
+		a[i+1].MultiplyAdd(&up[i], &a[i], &rHat[i])
+		b[i+1].Multiply(&up[i], &b[i])
+		chain[i].ScalarBaseMult(&a[i+1])
+		chain[i].Add(&chain[i], tmp.FixedBaseMult(&b[i+1], hTab))
 	}
 
 	// The commitments t.
@@ -348,12 +355,12 @@ func proveShuffle(rnd io.Reader, ctx []byte, pk *PublicKey, in, out [][]Cipherte
 		}
 		t[4+2*k].Add(tmp.FixedBaseMult(&neg, tab), multiScalarMult(&t[4+2*k], omegaPrime, pts))
 	}
+	// t̂_i = ω̂_i·G + ω'_i·ĉ_{i−1} = (ω̂_i + ω'_i·a_{i−1})·G + (ω'_i·b_{i−1})·h.
 	tHat := p.tHat()
-	prev = &gens[0]
+	var x Scalar
 	for i := range n {
-		tHat[i].ScalarBaseMult(&omegaHat[i])
-		tHat[i].Add(&tHat[i], tmp.ScalarMult(&omegaPrime[i], prev))
-		prev = &chain[i]
+		tHat[i].ScalarBaseMult(x.MultiplyAdd(&omegaPrime[i], &a[i], &omegaHat[i]))
+		tHat[i].Add(&tHat[i], tmp.FixedBaseMult(x.Multiply(&omegaPrime[i], &b[i]), hTab))
 	}
 	p.encodeElements(n, len(p.el))
 	c := shuffleChallengeC(tr, p)
@@ -388,7 +395,8 @@ func proveShuffle(rnd io.Reader, ctx []byte, pk *PublicKey, in, out [][]Cipherte
 	}
 	p.encodeScalars()
 
-	for _, secret := range [][]Scalar{rr, rho, up, rHat, omega, omegaHat, omegaPrime} {
+	x = Scalar{}
+	for _, secret := range [][]Scalar{rr, rho, up, rHat, a, b, omega, omegaHat, omegaPrime} {
 		clear(secret)
 	}
 	clear(psi.swap)
