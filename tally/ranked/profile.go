@@ -21,6 +21,9 @@ type Ranking []int
 // It fails, wrapping ErrInvalidRanking, for a rank outside 0 … maxRank, two
 // candidates of one rank, or a gap (rank r+1 used while rank r is not).
 func FromRanks(ranks []int, maxRank int) (Ranking, error) {
+	if maxRank < 1 || maxRank > MaxCandidates {
+		return nil, fmt.Errorf("ranked: a ballot may rank %d candidates, want 1…%d", maxRank, MaxCandidates)
+	}
 	byRank := make([]int, maxRank+1)
 	for i := range byRank {
 		byRank[i] = -1

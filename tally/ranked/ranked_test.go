@@ -314,3 +314,110 @@ func TestVotesString(t *testing.T) {
 		}
 	}
 }
+
+// TestBreakTie: the earlier rounds narrow the tie from the first round on
+// (a round where all are equal narrows nothing), then the lot decides.
+func TestBreakTie(t *testing.T) {
+	history := [][]int64{{5, 5, 5}, {6, 4, 4}}
+	seed := []byte("s")
+	c, tie := breakTie([]int{2, 0, 1}, history, true, seed, "stv", 3)
+	lot := drawLot(seed, "stv", 3, []int{1, 2})
+	if c != lot[0] || tie.Chosen != c || tie.Round != 2 || !slices.Equal(tie.Lot, lot) || !slices.Equal(tie.Candidates, []int{0, 1, 2}) {
+		t.Errorf("lowest: chose %d, tie %+v; want round 2 to leave 1 and 2 and the lot %v to choose", c, tie, lot)
+	}
+	c, tie = breakTie([]int{2, 0, 1}, history, false, seed, "stv", 3)
+	if c != 0 || tie.Round != 2 || tie.Lot != nil {
+		t.Errorf("highest: chose %d, tie %+v; want 0 by round 2", c, tie)
+	}
+}
+
+// TestSTVSurplusOrder: two candidates are elected at the first stage; the
+// larger surplus (A's 4) is transferred before the smaller (B's 1), each
+// at its truncated transfer value, and the truncation then decides that
+// D (2.99999) is excluded before E (3); E is excluded next and C, the last
+// continuing candidate, fills the third seat.
+func TestSTVSurplusOrder(t *testing.T) {
+	const a, b, c, d, e = 0, 1, 2, 3, 4
+	p := profileOf(t, 5,
+		group{12, Ranking{a, c}},
+		group{9, Ranking{b, d}},
+		group{2, Ranking{c}},
+		group{2, Ranking{d}},
+		group{3, Ranking{e}},
+	)
+	res, err := STV(p, 3, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Quota: ⌊28/4⌋ + 1 = 8. A: 12 papers at 4/12 → 0.33333 each, C gets
+	// 3.99996, 0.00004 lost. B: 9 papers at 1/9 → 0.11111 each, D gets
+	// 0.99999, 0.00001 lost.
+	want := []STVStage{
+		{Action: "first", From: -1, Counts: []Votes{1200000, 900000, 200000, 200000, 300000}, Elected: []int{a, b}},
+		{Action: "surplus", From: a, Counts: []Votes{800000, 900000, 599996, 200000, 300000}, LostToRounding: 4},
+		{Action: "surplus", From: b, Counts: []Votes{800000, 800000, 599996, 299999, 300000}, LostToRounding: 5},
+		{Action: "exclusion", From: d, Counts: []Votes{800000, 800000, 599996, 0, 300000}, NonTransferable: 299999, LostToRounding: 5},
+		{Action: "exclusion", From: e, Counts: []Votes{800000, 800000, 599996, 0, 0}, NonTransferable: 599999, LostToRounding: 5, Elected: []int{c}},
+	}
+	checkStages(t, res, want)
+	if !slices.Equal(res.Elected, []int{a, b, c}) {
+		t.Errorf("elected %v, want [A B C]", res.Elected)
+	}
+}
+
+// TestOrderTies: Borda and Schulze break ties for a position by the lot
+// of that position, which anyone can redraw.
+func TestOrderTies(t *testing.T) {
+	p := profileOf(t, 3, group{1, Ranking{0, 1, 2}}, group{1, Ranking{1, 0, 2}})
+	seed := []byte("order")
+	bor, err := Borda(p, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch, err := Schulze(p, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		method string
+		order  []int
+		ties   []*Tie
+	}{{"borda", bor.Order, bor.Ties}, {"schulze", sch.Order, sch.Ties}} {
+		lot := drawLot(seed, tt.method, 1, []int{0, 1})
+		want := append(lot, 2)
+		if !slices.Equal(tt.order, want) || len(tt.ties) != 1 || !slices.Equal(tt.ties[0].Lot, lot) {
+			t.Errorf("%s: order %v, ties %+v; want %v by the lot %v", tt.method, tt.order, tt.ties, want, lot)
+		}
+	}
+}
+
+// FuzzFromRanks: a rank vector FromRanks accepts is the rank vector of the
+// ranking it returns; one it refuses wraps ErrInvalidRanking.
+func FuzzFromRanks(f *testing.F) {
+	f.Add([]byte{1, 2, 0}, 3)
+	f.Add([]byte{1, 1, 0}, 2)
+	f.Add([]byte{0, 3, 1}, 3)
+	f.Fuzz(func(t *testing.T, raw []byte, maxRank int) {
+		if maxRank < 1 || maxRank > 8 || len(raw) > 8 {
+			return
+		}
+		ranks := make([]int, len(raw))
+		for i, b := range raw {
+			ranks[i] = int(int8(b)) % 10
+		}
+		r, err := FromRanks(ranks, maxRank)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidRanking) {
+				t.Fatalf("FromRanks(%v) error %v does not wrap ErrInvalidRanking", ranks, err)
+			}
+			return
+		}
+		back := make([]int, len(ranks))
+		for i, c := range r {
+			back[c] = i + 1
+		}
+		if !slices.Equal(back, ranks) {
+			t.Fatalf("FromRanks(%v, %d) = %v, whose ranks are %v", ranks, maxRank, r, back)
+		}
+	})
+}
