@@ -206,6 +206,29 @@ func checkStages(t *testing.T, res *STVResult, want []STVStage) {
 	}
 }
 
+// TestSTVWeakDefeat is Droop's test "weak-defeat" of the Scottish rules
+// (J. Lundell, https://github.com/jklundell/droop,
+// test/blt/scotland/weak-defeat.blt): A to E have 1 to 5 votes, 2 seats,
+// A's one paper passes to B; B and C tie at 3 for exclusion and B goes,
+// having had fewer votes at the most recent stage where they differed.
+func TestSTVWeakDefeat(t *testing.T) {
+	const a, b, c, d, e = 0, 1, 2, 3, 4
+	p := profileOf(t, 5,
+		group{1, Ranking{a, b}}, group{2, Ranking{b}}, group{3, Ranking{c}}, group{4, Ranking{d}}, group{5, Ranking{e}},
+	)
+	res, err := STV(p, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := res.Stages[2]
+	if st.From != b || st.TransferTie == nil || st.TransferTie.Round != 1 || st.TransferTie.Lot != nil {
+		t.Errorf("stage 3 = %+v (tie %+v), want B excluded by stage 1", st, st.TransferTie)
+	}
+	if got := slices.Sorted(slices.Values(res.Elected)); !slices.Equal(got, []int{d, e}) {
+		t.Errorf("elected %v, want D and E", res.Elected)
+	}
+}
+
 // TestSTVTruncation works rule 48(3)'s five decimal places by hand: 15
 // papers, 2 seats, quota floor(15/3)+1 = 6. A has 9 first preferences,
 // so a surplus of 3; each paper passes at 3 × 1 / 9 = 0.33333 (the

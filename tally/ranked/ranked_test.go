@@ -315,8 +315,9 @@ func TestVotesString(t *testing.T) {
 	}
 }
 
-// TestBreakTie: the earlier rounds narrow the tie from the first round on
-// (a round where all are equal narrows nothing), then the lot decides.
+// TestBreakTie: the earlier rounds narrow the tie from the most recent
+// back (a round where all are equal narrows nothing), then the lot
+// decides.
 func TestBreakTie(t *testing.T) {
 	history := [][]int64{{5, 5, 5}, {6, 4, 4}}
 	seed := []byte("s")
@@ -328,6 +329,12 @@ func TestBreakTie(t *testing.T) {
 	c, tie = breakTie([]int{2, 0, 1}, history, false, seed, "stv", 3)
 	if c != 0 || tie.Round != 2 || tie.Lot != nil {
 		t.Errorf("highest: chose %d, tie %+v; want 0 by round 2", c, tie)
+	}
+	// The most recent difference decides, not the first (rules 49(2) and
+	// 51(2) of the Scottish order): 0 had fewer in round 1, 1 in round 2.
+	c, tie = breakTie([]int{0, 1}, [][]int64{{1, 2}, {2, 1}}, true, seed, "stv", 3)
+	if c != 1 || tie.Round != 2 {
+		t.Errorf("most recent: chose %d, tie %+v; want 1 by round 2", c, tie)
 	}
 }
 

@@ -14,8 +14,8 @@ const lotLabel = "evote/v1/ranked/lot\x00"
 type Tie struct {
 	// Candidates are the tied candidates, in increasing order.
 	Candidates []int `json:"candidates"`
-	// Round is the last earlier round (numbered from 1) whose counts
-	// narrowed the tie, 0 if none did.
+	// Round is the most recent earlier round (numbered from 1) whose
+	// counts narrowed the tie, 0 if none did.
 	Round int `json:"round,omitempty"`
 	// Lot is the lot's order of the candidates still tied after the
 	// earlier rounds, first drawn first, if the lot decided.
@@ -59,16 +59,18 @@ func drawLot(seed []byte, method string, round int, cands []int) []int {
 }
 
 // breakTie chooses one of the tied candidates (at least two), the one with
-// the fewest votes if lowest, else the most (docs/spec/ranked.md §3.1):
-// looking at the rounds of history from the first, at the first round
-// where the tied candidates' counts differ, only those with the lowest
-// (highest) count stay tied; if more than one is left after the last
-// round, the lot of round decides among them. history[i][c] is the count
-// of candidate c after round i+1.
+// the fewest votes if lowest, else the most (docs/spec/ranked.md §3.1, after
+// rules 49(2) and 51(2) of the Scottish order): looking at the rounds of
+// history from the most recent back, at the most recent round where the
+// tied candidates' counts differ, only those with the lowest (highest)
+// count stay tied, and the search goes on back from there among them; if
+// more than one is left after the first round, the lot of round decides
+// among them. history[i][c] is the count of candidate c after round i+1.
 func breakTie[V ~int64](tied []int, history [][]V, lowest bool, seed []byte, method string, round int) (int, *Tie) {
 	t := &Tie{Candidates: slices.Sorted(slices.Values(tied))}
 	left := t.Candidates
-	for i, counts := range history {
+	for i := len(history) - 1; i >= 0; i-- {
+		counts := history[i]
 		best := counts[left[0]]
 		for _, c := range left[1:] {
 			if (lowest && counts[c] < best) || (!lowest && counts[c] > best) {
@@ -81,10 +83,10 @@ func breakTie[V ~int64](tied []int, history [][]V, lowest bool, seed []byte, met
 				keep = append(keep, c)
 			}
 		}
-		if len(keep) < len(left) {
+		if len(keep) < len(left) && t.Round == 0 {
 			t.Round = i + 1
-			left = keep
 		}
+		left = keep
 		if len(left) == 1 {
 			t.Chosen = left[0]
 			return left[0], t
