@@ -29,21 +29,9 @@ func Borda(p *Profile, seed []byte) (*BordaResult, error) {
 			res.Scores[c] += int64(n - 1 - i)
 		}
 	}
-	left := make([]int, n)
-	for c := range left {
-		left[c] = c
-	}
-	for pos := 1; len(left) > 0; pos++ {
-		top := extreme(left, res.Scores, false)
-		c := top[0]
-		if len(top) > 1 {
-			var t *Tie
-			c, t = breakTie[int64](top, nil, false, seed, "borda", pos)
-			res.Ties = append(res.Ties, t)
-		}
-		res.Order = append(res.Order, c)
-		left = remove(left, c)
-	}
+	res.Order, res.Ties = orderBy(n, seed, "borda", func(left []int) []int {
+		return extreme(left, res.Scores, false)
+	})
 	res.Winner = res.Order[0]
 	return res, nil
 }

@@ -69,11 +69,7 @@ func Schulze(p *Profile, seed []byte) (*SchulzeResult, error) {
 		}
 	}
 	res := &SchulzeResult{Pairwise: d, Paths: paths}
-	left := make([]int, n)
-	for c := range left {
-		left[c] = c
-	}
-	for pos := 1; len(left) > 0; pos++ {
+	res.Order, res.Ties = orderBy(n, seed, "schulze", func(left []int) []int {
 		var winners []int
 		for _, a := range left {
 			beaten := false
@@ -87,15 +83,8 @@ func Schulze(p *Profile, seed []byte) (*SchulzeResult, error) {
 				winners = append(winners, a)
 			}
 		}
-		c := winners[0]
-		if len(winners) > 1 {
-			var t *Tie
-			c, t = breakTie[int64](winners, nil, false, seed, "schulze", pos)
-			res.Ties = append(res.Ties, t)
-		}
-		res.Order = append(res.Order, c)
-		left = remove(left, c)
-	}
+		return winners
+	})
 	res.Winner = res.Order[0]
 	return res, nil
 }

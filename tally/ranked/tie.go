@@ -113,3 +113,28 @@ func extreme[V ~int64](cands []int, counts []V, lowest bool) []int {
 	}
 	return out
 }
+
+// orderBy places the candidates 0 … n−1 position by position: best returns
+// the candidates not yet placed that may take the next position (at least
+// one), and a tie among them is broken by the lot of method with the
+// position (from 1) as round. It returns the order and the ties.
+func orderBy(n int, seed []byte, method string, best func(left []int) []int) ([]int, []*Tie) {
+	left := make([]int, n)
+	for c := range left {
+		left[c] = c
+	}
+	var order []int
+	var ties []*Tie
+	for pos := 1; len(left) > 0; pos++ {
+		top := best(left)
+		c := top[0]
+		if len(top) > 1 {
+			var t *Tie
+			c, t = breakTie[int64](top, nil, false, seed, method, pos)
+			ties = append(ties, t)
+		}
+		order = append(order, c)
+		left = remove(left, c)
+	}
+	return order, ties
+}
