@@ -19,8 +19,8 @@ type BordaResult struct {
 // §3.2 with the method name "borda" and the position as round. It fails
 // with ErrNoVotes if no ballot ranks anyone.
 func Borda(p *Profile, seed []byte) (*BordaResult, error) {
-	if len(p.Ballots) == p.Blank() {
-		return nil, ErrNoVotes
+	if err := p.check(); err != nil {
+		return nil, err
 	}
 	n := p.Candidates
 	res := &BordaResult{Scores: make([]int64, n)}

@@ -33,8 +33,8 @@ type IRVResult struct {
 // round gives a majority first. It fails with ErrNoVotes if no ballot
 // ranks anyone.
 func IRV(p *Profile, seed []byte) (*IRVResult, error) {
-	if len(p.Ballots) == p.Blank() {
-		return nil, ErrNoVotes
+	if err := p.check(); err != nil {
+		return nil, err
 	}
 	n := p.Candidates
 	continuing := make([]bool, n)

@@ -143,3 +143,21 @@ func (p *Profile) Blank() int {
 
 // ErrNoVotes is returned by a method given no ballot that ranks anyone.
 var ErrNoVotes = errors.New("ranked: no ballot ranks any candidate")
+
+// check is what every method does first: it refuses a profile not built by
+// NewProfile and Add (a bad candidate count or an invalid ballot) and one
+// with no ballot that ranks anyone (ErrNoVotes).
+func (p *Profile) check() error {
+	if p.Candidates < 1 || p.Candidates > MaxCandidates || p.MaxRank < 1 || p.MaxRank > p.Candidates {
+		return fmt.Errorf("ranked: profile of %d candidates ranking up to %d", p.Candidates, p.MaxRank)
+	}
+	for i, b := range p.Ballots {
+		if err := b.check(p.Candidates, p.MaxRank); err != nil {
+			return fmt.Errorf("ranked: ballot %d of the profile: %w", i, err)
+		}
+	}
+	if len(p.Ballots) == p.Blank() {
+		return ErrNoVotes
+	}
+	return nil
+}

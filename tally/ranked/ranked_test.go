@@ -87,6 +87,21 @@ func TestRefusals(t *testing.T) {
 	if _, err := Borda(p, nil); !errors.Is(err, ErrNoVotes) {
 		t.Errorf("Borda of blank ballots: %v, want ErrNoVotes", err)
 	}
+	// A profile built by hand with an invalid ballot is refused, not
+	// counted.
+	for _, bad := range []*Profile{
+		{Candidates: 3, MaxRank: 3, Ballots: []Ranking{{0, 3}}},
+		{Candidates: 3, MaxRank: 3, Ballots: []Ranking{{1, 1}}},
+		{Candidates: 3, MaxRank: 1, Ballots: []Ranking{{1, 2}}},
+		{Candidates: 0, MaxRank: 0, Ballots: []Ranking{{0}}},
+	} {
+		if _, err := IRV(bad, nil); err == nil || errors.Is(err, ErrNoVotes) {
+			t.Errorf("IRV(%+v) = %v, want a refusal", bad, err)
+		}
+		if _, err := STV(bad, 1, nil); err == nil {
+			t.Errorf("STV(%+v) succeeded", bad)
+		}
+	}
 	p.Add(Ranking{0})
 	for _, seats := range []int{0, 4} {
 		if _, err := STV(p, seats, nil); err == nil {

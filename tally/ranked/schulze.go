@@ -25,8 +25,8 @@ type SchulzeResult struct {
 // position as round (1 for the winner). It fails with ErrNoVotes if no
 // ballot ranks anyone.
 func Schulze(p *Profile, seed []byte) (*SchulzeResult, error) {
-	if len(p.Ballots) == p.Blank() {
-		return nil, ErrNoVotes
+	if err := p.check(); err != nil {
+		return nil, err
 	}
 	n := p.Candidates
 	d := square(n)

@@ -103,13 +103,13 @@ const (
 // "stv"; the count ends when every seat is filled or the continuing
 // candidates are as many as the seats left, who are then elected.
 func STV(p *Profile, seats int, seed []byte) (*STVResult, error) {
+	if err := p.check(); err != nil {
+		return nil, err
+	}
 	if seats < 1 || seats > p.Candidates {
 		return nil, fmt.Errorf("ranked: %d seats for %d candidates", seats, p.Candidates)
 	}
 	valid := int64(len(p.Ballots) - p.Blank())
-	if valid == 0 {
-		return nil, ErrNoVotes
-	}
 	n := p.Candidates
 	s := &stvState{
 		p: p, seed: seed, seats: seats, remaining: n,
