@@ -6,6 +6,11 @@
 # on P-256, that is about 0.5 ms per ciphertext, verification 30–50% slower
 # (0.65–0.75 ms). The aim is at least 5× faster per ciphertext.
 #
+# "from bytes" is what a mix server and a verifier do with a board: parse
+# the ballots, shuffle and prove (encoding the output) or verify; "via
+# slices" does the same through the [][]Ciphertext API, which encodes every
+# ciphertext again; "in memory" leaves parsing and encoding the output out.
+#
 # Usage: scripts/bench-shuffle.sh [N [W]]     (N, W among BenchmarkShuffle's
 #                                              sizes: 100×1, 100×10, 1000×1,
 #                                              1000×10, 1000×34, 10000×5)
@@ -37,17 +42,23 @@ best() {
 }
 prove=$(best prove)
 verify=$(best verify)
-if [ -z "$prove" ] || [ -z "$verify" ]; then
+proveB=$(best prove-bytes)
+verifyB=$(best verify-bytes)
+proveS=$(best prove-bytes-via-slices)
+verifyS=$(best verify-bytes-via-slices)
+if [ -z "$prove" ] || [ -z "$verify" ] || [ -z "$proveB" ] || [ -z "$verifyB" ]; then
 	echo "no BenchmarkShuffle/N=$N/w=$W results: is the size one of BenchmarkShuffle's?" >&2
 	exit 1
 fi
 echo
 echo "== per ciphertext, best of $COUNT, one core"
-awk -v p="$prove" -v v="$verify" -v n="$N" -v w="$W" 'BEGIN {
+awk -v p="$prove" -v v="$verify" -v pb="$proveB" -v vb="$verifyB" -v ps="$proveS" -v vs="$verifyS" -v n="$N" -v w="$W" 'BEGIN {
 	egkP = 17e6 / 34000; egkVlo = egkP * 1.3; egkVhi = egkP * 1.5
-	printf "%-28s %12s %12s\n", "", "shuffle+prove", "verify"
-	printf "%-28s %9.1f µs %9.1f µs\n", "evote (ristretto255)", p, v
-	printf "%-28s %9.0f µs %5.0f–%3.0f µs\n", "egk-ec-mixnet (P-256)", egkP, egkVlo, egkVhi
-	printf "%-28s %11.1f× %6.1f–%3.1f×\n", "evote is faster by", egkP / p, egkVlo / v, egkVhi / v
-	printf "total for %d × %d: shuffle+prove %.1f s, verify %.1f s\n", n, w, p * n * w / 1e6, v * n * w / 1e6
+	printf "%-44s %14s %14s\n", "", "shuffle+prove", "verify"
+	printf "%-44s %11.1f µs %11.1f µs\n", "evote, ciphertexts in memory", p, v
+	printf "%-44s %11.1f µs %11.1f µs\n", "evote, from and to bytes (BallotList)", pb, vb
+	printf "%-44s %11.1f µs %11.1f µs\n", "evote, from and to bytes via slices", ps, vs
+	printf "%-44s %11.0f µs %7.0f–%3.0f µs\n", "egk-ec-mixnet (P-256), published", egkP, egkVlo, egkVhi
+	printf "%-44s %13.1f× %8.1f–%3.1f×\n", "evote from bytes is faster by", egkP / pb, egkVlo / vb, egkVhi / vb
+	printf "total for %d × %d from bytes: shuffle+prove %.1f s, verify %.1f s\n", n, w, pb * n * w / 1e6, vb * n * w / 1e6
 }'
