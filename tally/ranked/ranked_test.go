@@ -443,3 +443,20 @@ func FuzzFromRanks(f *testing.F) {
 		}
 	})
 }
+
+// TestSTVElectionOrderTie: A and B reach the quota together with equal
+// votes at the first stage; the lot of stage 1 orders their election, and
+// the stage records the tie.
+func TestSTVElectionOrderTie(t *testing.T) {
+	p := profileOf(t, 3, group{4, Ranking{0}}, group{4, Ranking{1}}, group{1, Ranking{2}})
+	seed := []byte("elect")
+	res, err := STV(p, 2, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lot := drawLot(seed, "stv", 1, []int{0, 1})
+	st := res.Stages[0]
+	if !slices.Equal(res.Elected, lot) || len(st.ElectTies) != 1 || !slices.Equal(st.ElectTies[0].Lot, lot) {
+		t.Errorf("elected %v, ties %+v; want the lot's order %v", res.Elected, st.ElectTies, lot)
+	}
+}

@@ -46,8 +46,8 @@ type STVStage struct {
 	// Elected are the candidates elected at the end of the stage, in
 	// order of election.
 	Elected []int `json:"elected,omitempty"`
-	// ElectTie says how a tie in the order of election was broken.
-	ElectTie *Tie `json:"electTie,omitempty"`
+	// ElectTies say how each tie in the order of election was broken.
+	ElectTies []*Tie `json:"electTies,omitempty"`
 }
 
 // STVResult is the outcome of a Scottish STV count.
@@ -153,15 +153,7 @@ func (s *stvState) endStage(st STVStage) {
 			over = append(over, c)
 		}
 	}
-	for len(over) > 0 && len(s.elected) < s.seats {
-		c, tie := s.pick(over, false, round)
-		if tie != nil && st.ElectTie == nil {
-			st.ElectTie = tie
-		}
-		s.elect(c, &st)
-		s.surplus[c] = s.votes[c] > s.quota
-		over = remove(over, c)
-	}
+	s.electInOrder(over, round, &st)
 	if left := s.seats - len(s.elected); left > 0 && s.remaining <= left {
 		var cont []int
 		for c := range s.status {
@@ -169,18 +161,26 @@ func (s *stvState) endStage(st STVStage) {
 				cont = append(cont, c)
 			}
 		}
-		for len(cont) > 0 {
-			c, tie := s.pick(cont, false, round)
-			if tie != nil && st.ElectTie == nil {
-				st.ElectTie = tie
-			}
-			s.elect(c, &st)
-			cont = remove(cont, c)
-		}
+		s.electInOrder(cont, round, &st)
 	}
 	st.Counts = s.history[round-1]
 	st.NonTransferable, st.LostToRounding = s.nonTrans, s.lost
 	s.stages = append(s.stages, st)
+}
+
+// electInOrder elects the candidates cands, the most votes first (ties by
+// §3.1, recorded in st), while seats remain; one elected with more than
+// the quota has a surplus to transfer.
+func (s *stvState) electInOrder(cands []int, round int, st *STVStage) {
+	for len(cands) > 0 && len(s.elected) < s.seats {
+		c, tie := s.pick(cands, false, round)
+		if tie != nil {
+			st.ElectTies = append(st.ElectTies, tie)
+		}
+		s.elect(c, st)
+		s.surplus[c] = s.votes[c] > s.quota
+		cands = remove(cands, c)
+	}
 }
 
 func (s *stvState) elect(c int, st *STVStage) {
