@@ -70,19 +70,7 @@ func breakTie[V ~int64](tied []int, history [][]V, lowest bool, seed []byte, met
 	t := &Tie{Candidates: slices.Sorted(slices.Values(tied))}
 	left := t.Candidates
 	for i := len(history) - 1; i >= 0; i-- {
-		counts := history[i]
-		best := counts[left[0]]
-		for _, c := range left[1:] {
-			if (lowest && counts[c] < best) || (!lowest && counts[c] > best) {
-				best = counts[c]
-			}
-		}
-		var keep []int
-		for _, c := range left {
-			if counts[c] == best {
-				keep = append(keep, c)
-			}
-		}
+		keep := extreme(left, history[i], lowest)
 		if len(keep) < len(left) && t.Round == 0 {
 			t.Round = i + 1
 		}
