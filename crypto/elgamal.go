@@ -121,11 +121,16 @@ func (pk *PublicKey) Encrypt(v uint64) (*Ciphertext, *Scalar) {
 // EncryptWithRandomness returns (r·G, v·G + r·K). It is constant time in r
 // and v's bits.
 func (pk *PublicKey) EncryptWithRandomness(v uint64, r *Scalar) *Ciphertext {
+	vG := NewElement().ScalarBaseMult(NewScalar().SetUint64(v))
+	return pk.encryptElement(vG, r)
+}
+
+// encryptElement returns the plain ElGamal ciphertext (r·G, m + r·K).
+func (pk *PublicKey) encryptElement(m *Element, r *Scalar) *Ciphertext {
 	c := new(Ciphertext)
 	c.A.ScalarBaseMult(r)
 	c.B.FixedBaseMult(r, pk.Table())
-	vG := NewElement().ScalarBaseMult(NewScalar().SetUint64(v))
-	c.B.Add(&c.B, vG)
+	c.B.Add(&c.B, m)
 	return c
 }
 

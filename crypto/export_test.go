@@ -21,6 +21,9 @@ func (b *BatchVerifier) CombinedOK() bool {
 // ShuffleFrom is Shuffle with its randomness drawn from rnd.
 var ShuffleFrom = shuffle
 
+// ShuffleListFrom is ShuffleList with its randomness drawn from rnd.
+var ShuffleListFrom = shuffleList
+
 // SortingNetwork returns the comparators of the sorting network for n
 // items, flattened pairs (i, j).
 var SortingNetwork = sortingNetwork
@@ -41,5 +44,8 @@ var ShuffleGenerators = shuffleGenerators
 func ShuffleCheating(rnd io.Reader, ctx []byte, pk *PublicKey, in [][]Ciphertext, cheat func(out [][]Ciphertext)) ([][]Ciphertext, *ShuffleProof) {
 	out, wit := genShuffle(rnd, pk, in)
 	cheat(out)
-	return out, proveShuffle(rnd, ctx, pk, in, out, wit)
+	return out, proveShuffle(rnd, ctx, pk, listOf(in), listOf(out), wit)
 }
+
+// EncodeTextChunk embeds 30 bytes into an element and returns the tries.
+var EncodeTextChunk = encodeTextChunk

@@ -1,11 +1,13 @@
 package crypto
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"filippo.io/edwards25519"
 
@@ -174,6 +176,85 @@ func encodeBallots(b [][]Ciphertext) []byte {
 	return out
 }
 
+// BallotList is N ≥ 1 ballots of w ≥ 1 ciphertexts each, kept with its
+// encoding: every ciphertext A || B, ballot by ballot, the bytes that the
+// transcript of a proof of shuffle hashes as "in" or "out"
+// (docs/spec/crypto-proofs.md, section 9.3, step 8) and that a board
+// stores. A list parsed from its bytes, or made by ShuffleList, is not
+// encoded again, which saves the mix server and the verifier one
+// element encoding (a square root) per element. A BallotList is immutable
+// and safe for concurrent use; its zero value is not valid (use
+// NewBallotList or ParseBallotList).
+type BallotList struct {
+	b   [][]Ciphertext
+	enc []byte
+}
+
+// NewBallotList returns the list of copies of the ballots b, which must be
+// at least one and all of one width w ≥ 1.
+func NewBallotList(b [][]Ciphertext) (*BallotList, error) {
+	n, w, err := ballotShape(b)
+	if err != nil {
+		return nil, fmt.Errorf("ballot list: %w", err)
+	}
+	cts := make([]Ciphertext, n*w)
+	c := make([][]Ciphertext, n)
+	for i := range c {
+		c[i] = cts[i*w : (i+1)*w : (i+1)*w]
+		copy(c[i], b[i])
+	}
+	return listOf(c), nil
+}
+
+// listOf returns the list of b, which must have passed ballotShape, without
+// copying it.
+func listOf(b [][]Ciphertext) *BallotList {
+	return &BallotList{b: b, enc: encodeBallots(b)}
+}
+
+// ParseBallotList parses the encoding of a list of ballots of w
+// ciphertexts (BallotList.Bytes). It rejects an empty or ragged encoding and
+// any element that is not canonical (ErrInvalidEncoding).
+func ParseBallotList(enc []byte, w int) (*BallotList, error) {
+	if w < 1 || uint64(w) > 0xffffffff {
+		return nil, fmt.Errorf("%w: ballot list: width %d", ErrInvalidEncoding, w)
+	}
+	size := w * CiphertextSize
+	if len(enc) == 0 || len(enc)%size != 0 || uint64(len(enc)/size) > 0xffffffff {
+		return nil, fmt.Errorf("%w: ballot list: %d bytes is not a positive number of ballots of %d ciphertexts", ErrInvalidEncoding, len(enc), w)
+	}
+	n := len(enc) / size
+	cts := make([]Ciphertext, n*w)
+	for j := range cts {
+		if _, err := cts[j].SetBytes(enc[j*CiphertextSize : (j+1)*CiphertextSize]); err != nil {
+			return nil, fmt.Errorf("ballot list: ballot %d, ciphertext %d: %w", j/w, j%w, err)
+		}
+	}
+	b := make([][]Ciphertext, n)
+	for i := range b {
+		b[i] = cts[i*w : (i+1)*w : (i+1)*w]
+	}
+	return &BallotList{b: b, enc: bytes.Clone(enc)}, nil
+}
+
+// Len returns the number of ballots, N.
+func (l *BallotList) Len() int { return len(l.b) }
+
+// Width returns the number of ciphertexts of each ballot, w.
+func (l *BallotList) Width() int { return len(l.b[0]) }
+
+// Ballots returns a copy of the ballots.
+func (l *BallotList) Ballots() [][]Ciphertext {
+	out := make([][]Ciphertext, len(l.b))
+	for i := range out {
+		out[i] = slices.Clone(l.b[i])
+	}
+	return out
+}
+
+// Bytes returns a copy of the list's encoding.
+func (l *BallotList) Bytes() []byte { return bytes.Clone(l.enc) }
+
 // shuffleGenerators returns h = h_0 and h_1..h_n of section 9.2:
 // h_i = HashToElement("evote/v1/shuffle/generator",
 // u64be(len(ctx)) || ctx || u64be(i)).
@@ -232,14 +313,27 @@ func Shuffle(ctx []byte, pk *PublicKey, in [][]Ciphertext) ([][]Ciphertext, *Shu
 	return shuffle(rand.Reader, ctx, pk, in)
 }
 
+// ShuffleList is Shuffle of a BallotList: the list's encoding is hashed
+// as it is, and the output comes with its own, ready to be posted.
+func ShuffleList(ctx []byte, pk *PublicKey, in *BallotList) (*BallotList, *ShuffleProof) {
+	return shuffleList(rand.Reader, ctx, pk, in)
+}
+
 // shuffle is Shuffle with the randomness drawn from rnd in the order of
 // section 9.3.
 func shuffle(rnd io.Reader, ctx []byte, pk *PublicKey, in [][]Ciphertext) ([][]Ciphertext, *ShuffleProof, error) {
 	if _, _, err := ballotShape(in); err != nil {
 		return nil, nil, fmt.Errorf("shuffle: %w", err)
 	}
-	out, wit := genShuffle(rnd, pk, in)
-	return out, proveShuffle(rnd, ctx, pk, in, out, wit), nil
+	out, p := shuffleList(rnd, ctx, pk, listOf(in))
+	return out.b, p, nil
+}
+
+// shuffleList is ShuffleList with the randomness drawn from rnd.
+func shuffleList(rnd io.Reader, ctx []byte, pk *PublicKey, in *BallotList) (*BallotList, *ShuffleProof) {
+	out, wit := genShuffle(rnd, pk, in.b)
+	outList := listOf(out)
+	return outList, proveShuffle(rnd, ctx, pk, in, outList, wit)
 }
 
 // shuffleWitness is what the prover knows: ψ and the re-encryption
@@ -282,8 +376,9 @@ func genShuffle(rnd io.Reader, pk *PublicKey, in [][]Ciphertext) ([][]Ciphertext
 
 // proveShuffle is GenShuffleProof for the output out of genShuffle and its
 // witness, which it clears.
-func proveShuffle(rnd io.Reader, ctx []byte, pk *PublicKey, in, out [][]Ciphertext, wit *shuffleWitness) *ShuffleProof {
-	n, w := len(in), len(in[0])
+func proveShuffle(rnd io.Reader, ctx []byte, pk *PublicKey, inList, outList *BallotList, wit *shuffleWitness) *ShuffleProof {
+	n, w := inList.Len(), inList.Width()
+	out := outList.b
 	tab := pk.Table()
 	psi, rr := wit.psi, wit.rr
 	var tmp Element
@@ -301,20 +396,27 @@ func proveShuffle(rnd io.Reader, ctx []byte, pk *PublicKey, in, out [][]Cipherte
 	p.encodeElements(0, n)
 
 	// The challenges u_j, and u'_i = u_ψ(i).
-	tr, u := shuffleChallengeU(ctx, tab.enc[:], encodeBallots(in), encodeBallots(out), p)
+	tr, u := shuffleChallengeU(ctx, tab.enc[:], inList.enc, outList.enc, p)
 	up := make([]Scalar, n)
 	copy(up, u)
 	psi.permuteScalars(up)
 
-	// GenCommitmentChain: ĉ_0 = h, ĉ_i = r̂_i·G + u'_i·ĉ_{i−1}.
+	// GenCommitmentChain: ĉ_0 = h, ĉ_i = r̂_i·G + u'_i·ĉ_{i−1}, in closed
+	// form ĉ_i = a_i·G + b_i·h with a_0 = 0, b_0 = 1, a_i = r̂_i + u'_i·a_{i−1}
+	// and b_i = u'_i·b_{i−1}: two fixed-base multiplications instead of a
+	// variable-base one (docs/spec/crypto-proofs.md §9.3, note).
+	hTab := NewFixedBaseTable(&gens[0])
 	rHat := make([]Scalar, n)
+	a := make([]Scalar, n+1) // a_0 … a_N
+	b := make([]Scalar, n+1) // b_0 … b_N
+	b[0].SetUint64(1)
 	chain := p.chain()
-	prev := &gens[0]
 	for i := range n {
 		randomScalarFrom(rnd, &rHat[i])
-		chain[i].ScalarBaseMult(&rHat[i])
-		chain[i].Add(&chain[i], tmp.ScalarMult(&up[i], prev))
-		prev = &chain[i]
+		a[i+1].MultiplyAdd(&up[i], &a[i], &rHat[i])
+		b[i+1].Multiply(&up[i], &b[i])
+		chain[i].ScalarBaseMult(&a[i+1])
+		chain[i].Add(&chain[i], tmp.FixedBaseMult(&b[i+1], hTab))
 	}
 
 	// The commitments t.
@@ -348,12 +450,12 @@ func proveShuffle(rnd io.Reader, ctx []byte, pk *PublicKey, in, out [][]Cipherte
 		}
 		t[4+2*k].Add(tmp.FixedBaseMult(&neg, tab), multiScalarMult(&t[4+2*k], omegaPrime, pts))
 	}
+	// t̂_i = ω̂_i·G + ω'_i·ĉ_{i−1} = (ω̂_i + ω'_i·a_{i−1})·G + (ω'_i·b_{i−1})·h.
 	tHat := p.tHat()
-	prev = &gens[0]
+	var x Scalar
 	for i := range n {
-		tHat[i].ScalarBaseMult(&omegaHat[i])
-		tHat[i].Add(&tHat[i], tmp.ScalarMult(&omegaPrime[i], prev))
-		prev = &chain[i]
+		tHat[i].ScalarBaseMult(x.MultiplyAdd(&omegaPrime[i], &a[i], &omegaHat[i]))
+		tHat[i].Add(&tHat[i], tmp.FixedBaseMult(x.Multiply(&omegaPrime[i], &b[i]), hTab))
 	}
 	p.encodeElements(n, len(p.el))
 	c := shuffleChallengeC(tr, p)
@@ -388,7 +490,8 @@ func proveShuffle(rnd io.Reader, ctx []byte, pk *PublicKey, in, out [][]Cipherte
 	}
 	p.encodeScalars()
 
-	for _, secret := range [][]Scalar{rr, rho, up, rHat, omega, omegaHat, omegaPrime} {
+	x = Scalar{}
+	for _, secret := range [][]Scalar{rr, rho, up, rHat, a, b, omega, omegaHat, omegaPrime} {
 		clear(secret)
 	}
 	clear(psi.swap)
@@ -429,8 +532,26 @@ func VerifyShuffle(ctx []byte, pk *PublicKey, in, out [][]Ciphertext, p *Shuffle
 			return fmt.Errorf("%w: shuffle: output ballot %d has %d ciphertexts, the proof is for %d", ErrInvalidProof, i, len(out[i]), p.w)
 		}
 	}
-	tr, u := shuffleChallengeU(ctx, pk.Bytes(), encodeBallots(in), encodeBallots(out), p)
-	v := &shuffleVerifier{pk: pk, in: in, out: out, p: p, u: u, gens: shuffleGenerators(ctx, p.n)}
+	return verifyShuffle(ctx, pk, listOf(in), listOf(out), p)
+}
+
+// VerifyShuffleList is VerifyShuffle of BallotLists: their encodings are
+// hashed as they are.
+func VerifyShuffleList(ctx []byte, pk *PublicKey, in, out *BallotList, p *ShuffleProof) error {
+	if p == nil || p.n == 0 {
+		return fmt.Errorf("%w: shuffle: no proof", ErrInvalidProof)
+	}
+	if in.Len() != p.n || out.Len() != p.n || in.Width() != p.w || out.Width() != p.w {
+		return fmt.Errorf("%w: shuffle: %d×%d input and %d×%d output ciphertexts, the proof is for %d×%d",
+			ErrInvalidProof, in.Len(), in.Width(), out.Len(), out.Width(), p.n, p.w)
+	}
+	return verifyShuffle(ctx, pk, in, out, p)
+}
+
+// verifyShuffle is VerifyShuffleList once the shapes match the proof's.
+func verifyShuffle(ctx []byte, pk *PublicKey, in, out *BallotList, p *ShuffleProof) error {
+	tr, u := shuffleChallengeU(ctx, pk.Bytes(), in.enc, out.enc, p)
+	v := &shuffleVerifier{pk: pk, in: in.b, out: out.b, p: p, u: u, gens: shuffleGenerators(ctx, p.n)}
 	v.c = shuffleChallengeC(tr, p)
 
 	if v.holds(v.weights(-1)) {
