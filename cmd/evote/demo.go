@@ -55,9 +55,12 @@ voter ever holds its private key.
 
 With --operators 4 the board is kept by four operators on loopback, as
 evote network init and evote board serve --network run them
-(docs/spec/replicated-board.md): each has its own CometBFT node, board key
-and SQLite database, the participants post to each in turn and fall over
-to the next when one fails, and at the end each operator's export is
+(docs/spec/replicated-board.md): each has its own CometBFT node, board key,
+cosignature key and SQLite database, and serves checkpoints cosigned by
+the others; the definition names the operators, so every participant
+demands the cosignatures of three of the four on each checkpoint it acts
+on; the participants post to each in turn and fall over to the next when
+one fails, and at the end each operator's export is
 verified against its own checkpoint and the exports are compared byte for
 byte.`,
 		Flags: []cli.Flag{
@@ -93,9 +96,10 @@ type demo struct {
 
 	// A board kept by operators (--operators): each one, and the posts
 	// that fall over between them; turn picks the next for a ballot.
-	ops    []*demoOperator
-	boards *client.Boards
-	turn   atomic.Int64
+	ops       []*demoOperator
+	operators []ballot.Operator // as the definition names them
+	boards    *client.Boards
+	turn      atomic.Int64
 
 	posted follow.Need // records posted so far
 	need   follow.Need // records the participants' view must cover before they act
@@ -128,7 +132,7 @@ func runDemo(c *cli.Context) error {
 	}
 	if ops > 0 {
 		if c.IsSet("witnesses") && nw > 0 {
-			return errors.New("--operators runs without witnesses: the operators' own cosignatures come in a later version; drop --witnesses")
+			return errors.New("--operators runs without witnesses: the operators cosign each other's checkpoints; drop --witnesses")
 		}
 		nw = 0
 	}
@@ -155,8 +159,10 @@ func runDemo(c *cli.Context) error {
 	}
 	if ops > 0 {
 		// Each operator signs with its own key: the definition names
-		// none of them alone (docs/spec/replicated-board.md §8).
-		opts.Board = nil
+		// none of them alone, but the operators, more than two thirds of
+		// whom must cosign every checkpoint a participant acts on
+		// (docs/spec/replicated-board.md §8).
+		opts.Board, opts.Operators = nil, d.operators
 	}
 	for _, w := range d.witnesses {
 		opts.Witnesses = append(opts.Witnesses, ballot.Witness{Name: w.Name, Key: w.VKey})

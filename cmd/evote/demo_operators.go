@@ -18,6 +18,7 @@ import (
 
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/client"
+	"github.com/evote/evote/bulletin/replica"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/follow"
 	"github.com/evote/evote/verifier"
@@ -36,13 +37,15 @@ const demoOriginBase = "evote-demo"
 
 // startNetwork writes the homes of n operators in --dir/net (as evote
 // network init does), runs each in this process with its HTTP API on a
-// loopback port, and makes the participants post to all of them, falling
+// loopback port, each gathering the others' cosignatures of its
+// checkpoints, and makes the participants post to all of them, falling
 // over between them (client.Boards), and read operator 1.
 func (d *demo) startNetwork(ctx context.Context, n int) (stop func(), err error) {
 	homes, ops, err := initNetwork(ctx, filepath.Join(d.dir, "net"), demoOriginBase, n)
 	if err != nil {
 		return nil, err
 	}
+	d.operators = replica.DefinitionOperators(ops)
 	var stops []func()
 	stop = func() {
 		for i := len(stops) - 1; i >= 0; i-- {
@@ -63,6 +66,18 @@ func (d *demo) startNetwork(ctx context.Context, n int) (stop func(), err error)
 	}
 	stops = append(stops, func() { logFile.Close() })
 	logger := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelError}))
+	// Each operator listens before any starts, so that each knows the
+	// others' URLs and gathers their cosignatures.
+	lns := make([]net.Listener, n)
+	peers := make(map[string]string, n)
+	for i := range lns {
+		if lns[i], err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return nil, err
+		}
+		ln := lns[i]
+		stops = append(stops, func() { ln.Close() })
+		peers[ops[i].Name] = "http://" + ln.Addr().String()
+	}
 	clients := make([]*client.Client, n)
 	for i, home := range homes {
 		skey, err := os.ReadFile(filepath.Join(home, operatorSKey))
@@ -73,25 +88,29 @@ func (d *demo) startNetwork(ctx context.Context, n int) (stop func(), err error)
 		if err != nil {
 			return nil, err
 		}
+		cosignKey, err := os.ReadFile(filepath.Join(home, operatorCosignSKey))
+		if err != nil {
+			return nil, err
+		}
 		db := filepath.Join(home, operatorDB)
 		b, err := openBoard(ctx, boardConfig{
-			db:      db,
-			network: home,
-			log:     bulletin.LogOptions{Signer: signer, Snapshot: statePath("", db)},
-			logger:  logger,
+			db:        db,
+			network:   home,
+			log:       bulletin.LogOptions{Signer: signer, Snapshot: statePath("", db)},
+			cosignKey: strings.TrimSpace(string(cosignKey)),
+			operators: ops,
+			peers:     peers,
+			logger:    logger,
 		})
 		if err != nil {
 			return nil, err
 		}
 		stops = append(stops, b.close)
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
+		ln := lns[i]
 		hs := b.httpServer()
 		go hs.Serve(ln)
 		stops = append(stops, func() { hs.Close() })
-		op := &demoOperator{home: home, url: "http://" + ln.Addr().String(), vkey: ops[i].BoardKey, board: b}
+		op := &demoOperator{home: home, url: peers[ops[i].Name], vkey: ops[i].BoardKey, board: b}
 		if op.client, err = client.New(op.url, op.vkey, nil); err != nil {
 			return nil, err
 		}

@@ -9,6 +9,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/election"
 )
 
 // buildEvote builds the real binary once per test.
@@ -121,6 +124,30 @@ func TestDemoOperators(t *testing.T) {
 				t.Errorf("%s/%s: printed %v, cast %d", c.ID, o.ID, m, o.Count)
 			}
 		}
+	}
+	// The definition names the operators, and the checkpoint the
+	// participants acted on carries the cosignatures of at least three.
+	def, err := os.ReadFile(filepath.Join(dir, "election.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ballot.ParseManifest(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Operators) != 4 || m.Board != nil {
+		t.Errorf("the definition names operators %v and board %v, want the 4 operators and no single board", m.Operators, m.Board)
+	}
+	cp, err := os.ReadFile(filepath.Join(dir, "checkpoint.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy, err := election.TrustPolicy(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := policy.Check(cp); err != nil || len(c.Names) < 3 {
+		t.Errorf("checkpoint.txt is cosigned by %v (%v), want at least 3 of the 4 operators", c.Names, err)
 	}
 	if t.Failed() {
 		t.Logf("demo output:\n%s", stdout)
