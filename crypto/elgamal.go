@@ -153,6 +153,15 @@ func (c *Ciphertext) Subtract(x, y *Ciphertext) *Ciphertext {
 	return c
 }
 
+// ScalarMult sets c = s·x component-wise and returns c: the result
+// encrypts s times x's value. A tally weighs a ballot of a voter with
+// weight w by it (docs/spec/tally.md §2). It is constant time in s.
+func (c *Ciphertext) ScalarMult(s *Scalar, x *Ciphertext) *Ciphertext {
+	c.A.ScalarMult(s, &x.A)
+	c.B.ScalarMult(s, &x.B)
+	return c
+}
+
 // Rerandomize sets c to a fresh encryption of the same value as x, adding
 // an encryption of 0 with randomness from crypto/rand, and returns c and
 // the added randomness.

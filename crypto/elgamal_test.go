@@ -126,6 +126,30 @@ func TestCiphertextSubtract(t *testing.T) {
 	}
 }
 
+func TestCiphertextScalarMult(t *testing.T) {
+	sk := GenerateKey()
+	pk := sk.PublicKey()
+	// w·Enc(v; r) = Enc(w·v; w·r): a weighted tally multiplies a ballot's
+	// ciphertexts by the voter's weight.
+	f := func(v, w uint8) bool {
+		r := RandomScalar()
+		ws := NewScalar().SetUint64(uint64(w))
+		got := NewCiphertext().ScalarMult(ws, pk.EncryptWithRandomness(uint64(v), r))
+		want := pk.EncryptWithRandomness(uint64(v)*uint64(w), NewScalar().Multiply(ws, r))
+		return got.Equal(want) == 1 && decryptValue(t, sk, got) == uint64(v)*uint64(w)
+	}
+	if err := quick.Check(f, quickConfig(20)); err != nil {
+		t.Error(err)
+	}
+	// Aliasing: c.ScalarMult(s, c).
+	r := RandomScalar()
+	c := pk.EncryptWithRandomness(3, r)
+	c.ScalarMult(NewScalar().SetUint64(5), c)
+	if c.Equal(pk.EncryptWithRandomness(15, NewScalar().Multiply(NewScalar().SetUint64(5), r))) != 1 {
+		t.Error("c.ScalarMult(5, c) ≠ Enc(15; 5r)")
+	}
+}
+
 func TestElGamalRerandomize(t *testing.T) {
 	sk := GenerateKey()
 	pk := sk.PublicKey()
