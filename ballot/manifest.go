@@ -69,6 +69,10 @@ type Manifest struct {
 	Opens     time.Time // UTC, whole seconds
 	Closes    time.Time // UTC, whole seconds
 	Contests  []Contest
+	// Styles are the ballot styles (docs/spec/ballot.md §1.6): each a set
+	// of contests, and each voter on the roll gets one. Empty means one
+	// ballot with every contest for every voter.
+	Styles    []Style
 	Trustees  []Trustee
 	Threshold int
 	// MinCounted is the privacy floor: the trustees decrypt a tally only if
@@ -131,6 +135,7 @@ type manifestJSON struct {
 	Opens         string        `json:"opens"`
 	Closes        string        `json:"closes"`
 	Contests      []contestJSON `json:"contests"`
+	Styles        []styleJSON   `json:"styles,omitempty"`
 	Trustees      []trusteeJSON `json:"trustees"`
 	Threshold     int           `json:"threshold"`
 	MinCounted    int           `json:"min_counted,omitempty"`
@@ -161,7 +166,7 @@ type trusteeJSON struct {
 }
 
 var (
-	manifestFields = []string{"version", "id", "title", "official", "registrar", "opens", "closes", "contests", "trustees", "threshold", "min_counted", "board", "witnesses", "witness_quorum"}
+	manifestFields = []string{"version", "id", "title", "official", "registrar", "opens", "closes", "contests", "styles", "trustees", "threshold", "min_counted", "board", "witnesses", "witness_quorum"}
 	manifestReq    = []string{"version", "id", "title", "official", "registrar", "opens", "closes", "contests", "trustees", "threshold"}
 	contestFields  = []string{"id", "title", "kind", "min_selections", "max_selections", "option_max", "options"}
 	contestReq     = []string{"id", "title", "min_selections", "max_selections", "options"}
@@ -246,6 +251,9 @@ func (w *walker) manifest(data []byte) *Manifest {
 	}
 	if raw, ok := f["contests"]; ok {
 		w.contests(m, raw)
+	}
+	if raw, ok := f["styles"]; ok {
+		w.styles(m, raw)
 	}
 	trusteesOK := false
 	if raw, ok := f["trustees"]; ok {
@@ -626,6 +634,7 @@ func (m *Manifest) MarshalCanonical() ([]byte, error) {
 		Threshold:  m.Threshold,
 		MinCounted: m.MinCounted,
 	}
+	j.Styles = m.stylesJSON()
 	j.Board, j.Witnesses = m.trustJSON()
 	j.WitnessQuorum = m.WitnessQuorum
 	for i, c := range m.Contests {
