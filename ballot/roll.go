@@ -590,6 +590,9 @@ func ReadRoll(r io.Reader) (*Roll, error) {
 		seen[k.entry] = true
 	}
 	if err := roll.readExtras(r); err != nil {
+		if err == io.EOF { // the extras are part of the encoding
+			err = io.ErrUnexpectedEOF
+		}
 		return nil, fmt.Errorf("reading the voter roll: %w", err)
 	}
 	return roll, nil
