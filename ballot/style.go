@@ -1,6 +1,7 @@
 package ballot
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -153,4 +154,67 @@ func (m *Manifest) StyleContests(style string) ([]int, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("%w: the definition has no ballot style %q", ErrStyle, style)
+}
+
+// CheckRoll checks that every entry of a roll record names a ballot style
+// of the definition (§6.1): one of its styles if it has any, none if it
+// has none. Errors wrap ErrStyle.
+func (m *Manifest) CheckRoll(c *RollChunk) error {
+	for i := range c.Voters {
+		if _, err := m.StyleContests(c.Voters[i].Style); err != nil {
+			return fmt.Errorf("entry %d (voter %q): %w", c.First+int64(i), c.Voters[i].Voter, err)
+		}
+	}
+	return nil
+}
+
+// NewStyleChoices returns all-zero choices for a ballot of style: shaped
+// like m's contests, with the contests not on that ballot nil.
+func NewStyleChoices(m *Manifest, style string) (Choices, error) {
+	on, err := m.StyleContests(style)
+	if err != nil {
+		return nil, err
+	}
+	c := make(Choices, len(m.Contests))
+	for _, i := range on {
+		c[i] = make([]uint64, len(m.Contests[i].Options))
+	}
+	return c, nil
+}
+
+// Voter is what the closed roll and the definition say about one voter's
+// ballot.
+type Voter struct {
+	Entry    int64  // the voter's roll entry
+	Style    string // the ballot style, "" if the definition has none
+	Contests []int  // the manifest indices of the contests on the ballot
+	Weight   uint64 // how many times the tally counts the ballot
+}
+
+// Voter returns what the roll and the definition say about the ballot of
+// the voter with credential cred, and whether cred is on the roll.
+func (e *Election) Voter(cred []byte) (Voter, bool) {
+	if len(cred) != ed25519.PublicKeySize {
+		return Voter{}, false
+	}
+	n, ok := e.Roll.Entry(cred)
+	if !ok {
+		return Voter{}, false
+	}
+	style := e.Roll.Style(n)
+	return Voter{Entry: n, Style: style, Contests: e.styles[style], Weight: e.Roll.Weight(n)}, true
+}
+
+// styleContests returns, for every style on roll, the manifest indices of
+// its contests; an error if one is not m's.
+func styleContests(m *Manifest, roll *Roll) (map[string][]int, error) {
+	out := map[string][]int{}
+	for style := range roll.StyleSizes() {
+		cs, err := m.StyleContests(style)
+		if err != nil {
+			return nil, err
+		}
+		out[style] = cs
+	}
+	return out, nil
 }
