@@ -300,16 +300,20 @@ func (r *Roll) TotalWeight() uint64 { return r.total }
 
 // StyleSizes returns the number of entries of each ballot style named on
 // the roll, "" for entries that name none.
-func (r *Roll) StyleSizes() map[string]int64 {
+func (r *Roll) StyleSizes() map[string]int64 { return styleSizes(r.size, r.styleNames, r.styles) }
+
+// styleSizes counts the entries of each style of a roll of size entries
+// whose styles, by entry, index names (nil: all "").
+func styleSizes(size int64, names []string, styles []uint16) map[string]int64 {
 	out := map[string]int64{}
-	if r.styles == nil {
-		if r.size > 0 {
-			out[""] = r.size
+	if styles == nil {
+		if size > 0 {
+			out[""] = size
 		}
 		return out
 	}
-	for _, s := range r.styles {
-		out[r.styleNames[s]]++
+	for _, s := range styles {
+		out[names[s]]++
 	}
 	return out
 }
@@ -447,8 +451,11 @@ func (b *RollBuilder) Add(c *RollChunk) {
 	}
 }
 
-// Style returns the ballot style of entry number entry, taken in.
-func (b *RollBuilder) Style(entry int64) string { return b.styleNames[b.styles[entry]] }
+// StyleSizes returns the number of entries taken in of each ballot style,
+// "" for entries that name none.
+func (b *RollBuilder) StyleSizes() map[string]int64 {
+	return styleSizes(b.Size(), b.styleNames, b.styles)
+}
 
 // Hash returns the roll hash of the entries taken in so far.
 func (b *RollBuilder) Hash() [32]byte { return [32]byte(b.h.Sum(nil)) }

@@ -201,8 +201,14 @@ func (e *Election) Voter(cred []byte) (Voter, bool) {
 	if !ok {
 		return Voter{}, false
 	}
+	return e.VoterAt(n), true
+}
+
+// VoterAt returns what the roll and the definition say about the ballot of
+// the voter of roll entry n, which must be on the roll.
+func (e *Election) VoterAt(n int64) Voter {
 	style := e.Roll.Style(n)
-	return Voter{Entry: n, Style: style, Contests: e.styles[style], Weight: e.Roll.Weight(n)}, true
+	return Voter{Entry: n, Style: style, Contests: e.styles[style], Weight: e.Roll.Weight(n)}
 }
 
 // styleContests returns, for every style on roll, the manifest indices of

@@ -104,7 +104,7 @@ func BenchmarkAccumulate(b *testing.B) {
 	b.ReportAllocs()
 	acc := tally.NewAccumulator(6)
 	for b.Loop() {
-		if err := acc.Add(ballot); err != nil {
+		if err := acc.Add(ballot, 1); err != nil {
 			b.Fatal(err)
 		}
 	}

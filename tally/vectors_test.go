@@ -68,7 +68,7 @@ func newTallyVector(t *testing.T, seed string) *tallyVector {
 			v.counts[k] += x
 			ballot[k], _ = cryptotest.Encrypt(pk, x, rd)
 		}
-		if err := acc.Add(ballot); err != nil {
+		if err := acc.Add(ballot, 1); err != nil {
 			t.Fatal(err)
 		}
 	}
