@@ -117,7 +117,7 @@ func (m *Manifest) stylesJSON() []styleJSON {
 	}
 	out := make([]styleJSON, len(m.Styles))
 	for i, st := range m.Styles {
-		out[i] = styleJSON{ID: st.ID, Contests: st.Contests}
+		out[i] = styleJSON(st)
 	}
 	return out
 }
