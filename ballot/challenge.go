@@ -53,6 +53,21 @@ func Challenge(b *EncryptedBallot, s *BallotSecrets) *ChallengedBallot {
 	return c
 }
 
+// ManifestChoices returns c's choices shaped like e's contests, as
+// ValidateChoices and Encrypt take them: nil for the contests not on its
+// voter's ballot style. It fails if c does not have a choice per contest
+// of that style.
+func (c *ChallengedBallot) ManifestChoices(e *Election) (Choices, error) {
+	v, ok := e.Voter(c.Ballot.Credential)
+	if !ok {
+		return nil, fmt.Errorf("challenged ballot: %w", ErrNotEligible)
+	}
+	if len(c.Choices) != len(v.Contests) {
+		return nil, fmt.Errorf("challenged ballot: %w: %d contests of choices, the ballot of style %q has %d", ErrShape, len(c.Choices), v.Style, len(v.Contests))
+	}
+	return c.manifestChoices(e.Manifest, v), nil
+}
+
 // manifestChoices returns c's choices shaped like m's contests, as
 // ValidateChoices takes them: nil for the contests not on a ballot of
 // style v.

@@ -88,16 +88,18 @@ func (w *walker) styles(m *Manifest, raw json.RawMessage) {
 				continue
 			}
 			at, ok := contest[id]
+			if ok {
+				onBallot[at] = true
+			}
 			switch {
 			case !ok:
 				w.addf(p, "no contest has the id %q", id)
-			case at == last || slices.Contains(st.Contests, id):
+			case slices.Contains(st.Contests, id):
 				w.addf(p, "contest %q is listed twice", id)
 			case at < last:
 				w.addf(p, "contest %q is out of order: list a style's contests in the order of $.contests, as its ballots carry them", id)
 			default:
 				last = at
-				onBallot[at] = true
 			}
 			st.Contests = append(st.Contests, id)
 		}

@@ -144,19 +144,10 @@ func TestRollStylesAndWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The roll hash of §6.2, computed here on its own: an entry naming a
-	// style or a weight is followed by 0xff, its style and its weight.
-	msg := append([]byte("evote/v1/roll\x00"), mh[:]...)
-	for _, e := range entries {
-		msg = append(msg, byte(len(e.Voter)))
-		msg = append(msg, e.Voter...)
-		msg = append(msg, e.Key...)
-		msg = append(msg, 0xff, byte(len(e.Style)))
-		msg = append(msg, e.Style...)
-		msg = binary.BigEndian.AppendUint32(msg, uint32(max(1, e.Weight)))
-	}
-	if roll.Hash() != sha256.Sum256(msg) {
-		t.Errorf("roll hash %x, want %x", roll.Hash(), sha256.Sum256(msg))
+	// The roll hash of §6.2: an entry naming a style or a weight is
+	// followed by 0xff, its style and its weight.
+	if want := rollHashOf(mh, entries); roll.Hash() != want {
+		t.Errorf("roll hash %x, want %x", roll.Hash(), want)
 	}
 	if roll.TotalWeight() != 6+7 {
 		t.Errorf("TotalWeight = %d, want 13", roll.TotalWeight())
