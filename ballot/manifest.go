@@ -327,13 +327,7 @@ func (w *walker) contests(m *Manifest, raw json.RawMessage) {
 			continue
 		}
 		if raw, ok := f["id"]; ok {
-			if id, ok := w.id(path+".id", raw); ok {
-				if j, dup := seen[id]; dup {
-					w.addf(path+".id", "duplicate contest id %q (also $.contests[%d])", id, j)
-				}
-				seen[id] = i
-				c.ID = id
-			}
+			c.ID, _ = w.uniqueID(path+".id", raw, "contest", "$.contests", i, seen)
 		}
 		if raw, ok := f["title"]; ok {
 			c.Title, _ = w.title(path+".title", raw)
@@ -412,13 +406,7 @@ func (w *walker) options(c *Contest, path string, raw json.RawMessage) bool {
 		var o Option
 		if f, ok := w.object(p, e, optionFields, optionFields); ok {
 			if raw, ok := f["id"]; ok {
-				if id, ok := w.id(p+".id", raw); ok {
-					if j, dup := seen[id]; dup {
-						w.addf(p+".id", "duplicate option id %q (also %s[%d])", id, path, j)
-					}
-					seen[id] = i
-					o.ID = id
-				}
+				o.ID, _ = w.uniqueID(p+".id", raw, "option", path, i, seen)
 			}
 			if raw, ok := f["title"]; ok {
 				t, ok := w.title(p+".title", raw)
@@ -488,6 +476,21 @@ func (w *walker) trustees(m *Manifest, raw json.RawMessage) bool {
 		m.Trustees = append(m.Trustees, t)
 	}
 	return true
+}
+
+// uniqueID decodes the id of the i-th element of the list at listPath, an
+// id that no element before it has: seen maps those ids to their
+// elements, and takes this one in.
+func (w *walker) uniqueID(path string, raw json.RawMessage, what, listPath string, i int, seen map[string]int) (string, bool) {
+	id, ok := w.id(path, raw)
+	if !ok {
+		return "", false
+	}
+	if j, dup := seen[id]; dup {
+		w.addf(path, "duplicate %s id %q (also %s[%d])", what, id, listPath, j)
+	}
+	seen[id] = i
+	return id, true
 }
 
 // id decodes an identifier: 1 to MaxIDLen characters from [a-z0-9-].

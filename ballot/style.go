@@ -65,13 +65,7 @@ func (w *walker) styles(m *Manifest, raw json.RawMessage) {
 			continue
 		}
 		if raw, ok := f["id"]; ok {
-			if id, ok := w.id(path+".id", raw); ok {
-				if j, dup := seen[id]; dup {
-					w.addf(path+".id", "duplicate style id %q (also $.styles[%d])", id, j)
-				}
-				seen[id] = i
-				st.ID = id
-			}
+			st.ID, _ = w.uniqueID(path+".id", raw, "style", "$.styles", i, seen)
 		}
 		var cs []json.RawMessage
 		if raw, ok := f["contests"]; ok {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -62,58 +61,6 @@ func TestManifestStyles(t *testing.T) {
 	}
 	if c2, _ := plain.MarshalCanonical(); bytes.Contains(c2, []byte(`"styles"`)) {
 		t.Error("a manifest without styles names styles")
-	}
-}
-
-func TestManifestStylesInvalid(t *testing.T) {
-	base := func(t *testing.T) map[string]any {
-		c, err := styledManifest(t).MarshalCanonical()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(c, &m); err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-	style := func(m map[string]any, i int) map[string]any { return m["styles"].([]any)[i].(map[string]any) }
-	tests := []struct {
-		name   string
-		mutate func(m map[string]any)
-		path   string
-		msg    string
-	}{
-		{"empty styles", func(m map[string]any) { m["styles"] = []any{} }, "$.styles", "leave styles out"},
-		{"unknown contest", func(m map[string]any) { style(m, 0)["contests"] = []any{"mayor", "sheriff"} }, "$.styles[0].contests[1]", `no contest has the id "sheriff"`},
-		{"contest twice", func(m map[string]any) { style(m, 0)["contests"] = []any{"mayor", "mayor"} }, "$.styles[0].contests[1]", `contest "mayor" is listed twice`},
-		{"out of order", func(m map[string]any) { style(m, 0)["contests"] = []any{"council", "mayor"} }, "$.styles[0].contests[1]", "out of order"},
-		{"no contests", func(m map[string]any) { style(m, 0)["contests"] = []any{} }, "$.styles[0].contests", "needs at least one"},
-		{"duplicate id", func(m map[string]any) { style(m, 1)["id"] = "city" }, "$.styles[1].id", `duplicate style id "city"`},
-		{"bad id", func(m map[string]any) { style(m, 1)["id"] = "North" }, "$.styles[1].id", "not a valid id"},
-		{"unknown field", func(m map[string]any) { style(m, 1)["name"] = "x" }, "$.styles[1].name", "unknown field"},
-		{"missing contests", func(m map[string]any) { delete(style(m, 1), "contests") }, "$.styles[1].contests", "missing required field"},
-		{"a contest on no style", func(m map[string]any) {
-			m["styles"] = []any{map[string]any{"id": "city", "contests": []any{"mayor"}}}
-		}, "$.contests[1]", `contest "council" is on no ballot style`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			m := base(t)
-			tt.mutate(m)
-			data, _ := json.Marshal(m)
-			_, err := ParseManifest(data)
-			var pe *ParseError
-			if !errors.As(err, &pe) {
-				t.Fatalf("ParseManifest = %v, want a *ParseError", err)
-			}
-			for _, p := range pe.Problems {
-				if p.Path == tt.path && strings.Contains(p.Message, tt.msg) {
-					return
-				}
-			}
-			t.Errorf("ParseManifest = %v, want a problem at %s saying %q", err, tt.path, tt.msg)
-		})
 	}
 }
 

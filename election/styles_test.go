@@ -27,16 +27,25 @@ func styledOptions(voters int) simulate.Options {
 	}
 }
 
-// TestBoardStyleRules: the board refuses a ballot of another style than
-// its voter's (wrong-style, naming both), takes each voter's ballot in its
-// style's contests only, and holds the privacy floor contest by contest.
-func TestBoardStyleRules(t *testing.T) {
+// openStyled returns a board on which the election of styledOptions(12)
+// is open for voting.
+func openStyled(t *testing.T) (*board, *simulate.Election) {
+	t.Helper()
 	ctx := context.Background()
 	b := newBoard(t)
 	e, err := simulate.New(ctx, b.log.Append, b.tracker.Current, styledOptions(12))
 	must(t, err)
 	must(t, e.Ceremony(ctx))
 	must(t, e.SetPhase(ctx, election.PhaseOpen))
+	return b, e
+}
+
+// TestBoardStyleRules: the board refuses a ballot of another style than
+// its voter's (wrong-style, naming both), takes each voter's ballot in its
+// style's contests only, and holds the privacy floor contest by contest.
+func TestBoardStyleRules(t *testing.T) {
+	ctx := context.Background()
+	b, e := openStyled(t)
 	st := b.tracker.State()
 
 	// A county ballot re-signed by a city voter as theirs.
@@ -86,11 +95,7 @@ func TestBoardStyleRules(t *testing.T) {
 // simulate) comes out right; the dlog bound covers the weight.
 func TestWeightedRevote(t *testing.T) {
 	ctx := context.Background()
-	b := newBoard(t)
-	e, err := simulate.New(ctx, b.log.Append, b.tracker.Current, styledOptions(12))
-	must(t, err)
-	must(t, e.Ceremony(ctx))
-	must(t, e.SetPhase(ctx, election.PhaseOpen))
+	_, e := openStyled(t)
 	for v := range 12 {
 		_, _, err := e.Cast(ctx, v, e.VoterChoices(v))
 		must(t, err)

@@ -136,13 +136,7 @@ func TestStyledWeightedElection(t *testing.T) {
 func TestStyledTamper(t *testing.T) {
 	e, export := styledElection(t)
 	north, south := e.Voters[0], e.Voters[5]
-	tests := []struct {
-		name string
-		edit func(w *world) int
-		typ  string
-		step verifier.StepID
-		want string
-	}{
+	tests := []forgery{
 		{"a north voter casts a south ballot", func(w *world) int {
 			// The south voter's ballot, re-signed by the north voter as
 			// theirs: its contests are the south's.
@@ -156,49 +150,47 @@ func TestStyledTamper(t *testing.T) {
 			}
 			w.setPayload(i, p)
 			return i
-		}, election.TypeBallot, verifier.StepBallots, `wrong-style: ballot: wrong ballot style: the ballot is of style "south", but the voter's roll entry gives style "north"`},
+		}, election.TypeBallot, verifier.StepBallots, `wrong-style: ballot: wrong ballot style: the ballot is of style "south", but the voter's roll entry gives style "north"`, false},
 		{"a ballot claiming no style", func(w *world) int {
 			i := w.findBy(election.TypeBallot, north.Public, 0)
 			edit(w, i, func(b *ballot.EncryptedBallot) { b.Style = "" })
 			return i
-		}, election.TypeBallot, verifier.StepBallots, "wrong-style"},
+		}, election.TypeBallot, verifier.StepBallots, "wrong-style", false},
 		{"the registrar gives a voter another weight", func(w *world) int {
 			i := w.find(election.TypeRoll, 0)
 			edit(w, i, func(c *ballot.RollChunk) { c.Voters[7].Weight = 2 })
 			return w.find(election.TypeRollClose, 0)
-		}, election.TypeRollClose, verifier.StepRoll, "stale"},
+		}, election.TypeRollClose, verifier.StepRoll, "stale", false},
 		{"the registrar gives a voter another style", func(w *world) int {
 			i := w.find(election.TypeRoll, 0)
 			edit(w, i, func(c *ballot.RollChunk) { c.Voters[0].Style = "south" })
 			return w.find(election.TypeRollClose, 0)
-		}, election.TypeRollClose, verifier.StepRoll, "stale"},
+		}, election.TypeRollClose, verifier.StepRoll, "stale", false},
 		{"a roll entry naming a style the definition lacks", func(w *world) int {
 			i := w.find(election.TypeRoll, 0)
 			edit(w, i, func(c *ballot.RollChunk) { c.Voters[0].Style = "east" })
 			return i
-		}, election.TypeRoll, verifier.StepRoll, `wrong-style: entry 0 (voter "voter-000001"): wrong ballot style: the definition has no ballot style "east"`},
+		}, election.TypeRoll, verifier.StepRoll, `wrong-style: entry 0 (voter "voter-000001"): wrong ballot style: the definition has no ballot style "east"`, false},
 		{"the result counts a ballot more in a contest", func(w *world) int {
 			i := w.find(election.TypeResult, 0)
 			edit(w, i, func(r *election.ResultRecord) { r.Contests[2].Ballots++ })
 			return i
-		}, election.TypeResult, verifier.StepResult, `the result says contest "mayor-south" counted 6 ballots`},
+		}, election.TypeResult, verifier.StepResult, `the result says contest "mayor-south" counted 6 ballots`, false},
 		{"the result claims another weight", func(w *world) int {
 			i := w.find(election.TypeResult, 0)
 			edit(w, i, func(r *election.ResultRecord) { r.Contests[3].Weight-- })
 			return i
-		}, election.TypeResult, verifier.StepResult, `contest "levy" counted 14 ballots of weight`},
+		}, election.TypeResult, verifier.StepResult, `contest "levy" counted 14 ballots of weight`, false},
 		{"the result leaves the per-contest counts out", func(w *world) int {
 			i := w.find(election.TypeResult, 0)
 			edit(w, i, func(r *election.ResultRecord) { r.Contests = nil })
 			return i
-		}, election.TypeResult, verifier.StepResult, "the result names 0 contests' counts, the election has 4"},
+		}, election.TypeResult, verifier.StepResult, "the result names 0 contests' counts, the election has 4", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := newWorldOf(t, e, export)
-			i := tt.edit(w)
-			exp, cp := w.forge()
-			wantFailure(t, w.verify(exp, cp), int64(i), tt.typ, tt.step, tt.want)
+			i, r := newWorldOf(t, e, export).forgeAndVerify(tt.edit)
+			wantFailure(t, r, int64(i), tt.typ, tt.step, tt.want)
 		})
 	}
 }
