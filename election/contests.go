@@ -141,11 +141,11 @@ func (s *State) checkResultCounts(r *ResultRecord) error {
 
 // contestFloors checks the privacy floor contest by contest: a contest on
 // the ballots of few voters is decrypted only if at least the floor of
-// them (min_counted, or min(10, its voters)) counted ballots carry it. The
-// caller holds s.mu.
+// them (min_counted, or min(10, its voters)) counted ballots carry it. A
+// contest on nobody's ballot has nothing to reveal. The caller holds s.mu.
 func (s *State) contestFloors() error {
 	for i, c := range s.contests {
-		if floor := s.manifest.PrivacyFloor(c.voters); c.ballots < floor {
+		if floor := s.manifest.PrivacyFloor(c.voters); c.ballots < floor && c.voters > 0 {
 			return reject(CodeWrongPhase, "only %d counted ballots carry contest %q, fewer than the %d the definition requires before anyone decrypts its tally (min_counted, the privacy floor, contest by contest)", c.ballots, s.manifest.Contests[i].ID, floor)
 		}
 	}

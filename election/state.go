@@ -383,7 +383,7 @@ func (s *State) admitRollClose(author []byte, c *ballot.RollClose) error {
 	}
 	voters := contestVoters(s.manifest, s.rollBuilder.StyleSizes())
 	for i, n := range voters {
-		if floor := s.manifest.PrivacyFloor(n); floor > n {
+		if floor := s.manifest.PrivacyFloor(n); floor > n && n > 0 {
 			return reject(CodeWrongPhase, "contest %q is on the ballots of %d voters but the definition's min_counted is %d: the trustees could never decrypt the tally", s.manifest.Contests[i].ID, n, floor)
 		}
 	}

@@ -130,6 +130,7 @@ func TestRollStyleRules(t *testing.T) {
 	opts := styledOptions(10)
 	opts.LeaveRollOpen = true
 	opts.Assign = func(int) (string, uint64) { return "city", 1 } // nobody in the county
+	opts.MinCounted = 2
 	e, err := simulate.New(ctx, b.log.Append, b.tracker.Current, opts)
 	must(t, err)
 	mh, err := e.Manifest.Hash()
@@ -145,9 +146,20 @@ func TestRollStyleRules(t *testing.T) {
 		must(t, err)
 		wantReject(t, b, tt.name, sub, election.CodeWrongStyle)
 	}
-	// The county's contests are on no voter's ballot: their floor is
-	// min(10, 0) = 0 and the roll closes.
+	// The county's contests are on no voter's ballot: they have nothing
+	// to reveal, and the roll closes even with min_counted 2.
 	must(t, e.CloseRoll(ctx))
+	// Nor do they keep the rest of the election from being decrypted.
+	must(t, e.Ceremony(ctx))
+	must(t, e.SetPhase(ctx, election.PhaseOpen))
+	for v := range 10 {
+		_, _, err := e.Cast(ctx, v, e.VoterChoices(v))
+		must(t, err)
+	}
+	must(t, e.SetPhase(ctx, election.PhaseClosed))
+	if err := b.tracker.State().CheckPrivacyFloor(); err != nil {
+		t.Errorf("CheckPrivacyFloor with the county's contests on no ballot = %v", err)
+	}
 
 	// With min_counted 2, a county of one voter could never be decrypted.
 	b2 := newBoard(t)
