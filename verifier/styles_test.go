@@ -3,6 +3,7 @@ package verifier_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -93,6 +94,13 @@ func TestStyledWeightedElection(t *testing.T) {
 	}
 	if !r.OK {
 		t.Fatal("the verifier refused the styled, weighted election")
+	}
+	var text strings.Builder
+	if err := r.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Result) != 4 || r.Result[3].Ballots != styledVoters || !strings.Contains(text.String(), "Spread 3 points over the levy's uses (14 ballots of weight") {
+		t.Errorf("the report's result does not name the levy's 14 ballots: %+v", r.Result)
 	}
 	res := w.decode(w.find(election.TypeResult, 0)).(*election.ResultRecord)
 	// Every voter counts once (re-votes supersede), with its weight.
