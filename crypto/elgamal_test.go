@@ -126,27 +126,38 @@ func TestCiphertextSubtract(t *testing.T) {
 	}
 }
 
-func TestCiphertextScalarMult(t *testing.T) {
+func TestCiphertextVarTimeMultiply(t *testing.T) {
 	sk := GenerateKey()
 	pk := sk.PublicKey()
 	// w·Enc(v; r) = Enc(w·v; w·r): a weighted tally multiplies a ballot's
 	// ciphertexts by the voter's weight.
-	f := func(v, w uint8) bool {
+	f := func(v uint8, w uint32) bool {
+		w %= 1 << 21
 		r := RandomScalar()
-		ws := NewScalar().SetUint64(uint64(w))
-		got := NewCiphertext().ScalarMult(ws, pk.EncryptWithRandomness(uint64(v), r))
-		want := pk.EncryptWithRandomness(uint64(v)*uint64(w), NewScalar().Multiply(ws, r))
-		return got.Equal(want) == 1 && decryptValue(t, sk, got) == uint64(v)*uint64(w)
+		got := NewCiphertext().VarTimeMultiply(uint64(w), pk.EncryptWithRandomness(uint64(v), r))
+		want := pk.EncryptWithRandomness(uint64(v)*uint64(w), NewScalar().Multiply(NewScalar().SetUint64(uint64(w)), r))
+		return got.Equal(want) == 1
 	}
 	if err := quick.Check(f, quickConfig(20)); err != nil {
 		t.Error(err)
 	}
-	// Aliasing: c.ScalarMult(s, c).
-	r := RandomScalar()
-	c := pk.EncryptWithRandomness(3, r)
-	c.ScalarMult(NewScalar().SetUint64(5), c)
-	if c.Equal(pk.EncryptWithRandomness(15, NewScalar().Multiply(NewScalar().SetUint64(5), r))) != 1 {
-		t.Error("c.ScalarMult(5, c) ≠ Enc(15; 5r)")
+	for _, w := range []uint64{0, 1, 2, 3, 1 << 20, 1000000, 1<<63 + 1} {
+		r := RandomScalar()
+		x := pk.EncryptWithRandomness(3, r)
+		ws := NewScalar().SetUint64(w)
+		want := new(Ciphertext)
+		want.A.ScalarMult(ws, &x.A)
+		want.B.ScalarMult(ws, &x.B)
+		if got := NewCiphertext().VarTimeMultiply(w, x); got.Equal(want) != 1 {
+			t.Errorf("VarTimeMultiply(%d) ≠ the scalar multiplication by %d", w, w)
+		}
+		// Aliasing: c.VarTimeMultiply(w, c).
+		if x.VarTimeMultiply(w, x).Equal(want) != 1 {
+			t.Errorf("c.VarTimeMultiply(%d, c) ≠ the scalar multiplication", w)
+		}
+	}
+	if decryptValue(t, sk, NewCiphertext().VarTimeMultiply(1000, pk.EncryptWithRandomness(7, RandomScalar()))) != 7000 {
+		t.Error("1000·Enc(7) does not decrypt to 7000")
 	}
 }
 

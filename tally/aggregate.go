@@ -91,13 +91,13 @@ func (a *Accumulator) Subtract(ballot []*crypto.Ciphertext, weight uint64) error
 }
 
 // weighted returns the function that multiplies a ciphertext by weight,
-// into a new ciphertext; for weight 1, the ciphertext itself.
+// which is public (on the roll), into a new ciphertext; for weight 1, the
+// ciphertext itself.
 func weighted(weight uint64) func(*crypto.Ciphertext) *crypto.Ciphertext {
 	if weight == 1 {
 		return func(c *crypto.Ciphertext) *crypto.Ciphertext { return c }
 	}
-	s := crypto.NewScalar().SetUint64(weight)
-	return func(c *crypto.Ciphertext) *crypto.Ciphertext { return crypto.NewCiphertext().ScalarMult(s, c) }
+	return func(c *crypto.Ciphertext) *crypto.Ciphertext { return crypto.NewCiphertext().VarTimeMultiply(weight, c) }
 }
 
 // check returns the error of Add and Subtract for a ballot that cannot be
