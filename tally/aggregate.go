@@ -97,7 +97,9 @@ func weighted(weight uint64) func(*crypto.Ciphertext) *crypto.Ciphertext {
 	if weight == 1 {
 		return func(c *crypto.Ciphertext) *crypto.Ciphertext { return c }
 	}
-	return func(c *crypto.Ciphertext) *crypto.Ciphertext { return crypto.NewCiphertext().VarTimeMultiply(weight, c) }
+	return func(c *crypto.Ciphertext) *crypto.Ciphertext {
+		return crypto.NewCiphertext().VarTimeMultiply(weight, c)
+	}
 }
 
 // check returns the error of Add and Subtract for a ballot that cannot be
