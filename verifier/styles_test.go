@@ -10,6 +10,7 @@ import (
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/verifier"
+	"github.com/evote/evote/verifier/htmlreport"
 	"github.com/evote/evote/verifier/verifiertest"
 )
 
@@ -101,6 +102,13 @@ func TestStyledWeightedElection(t *testing.T) {
 	}
 	if len(r.Result) != 4 || r.Result[3].Ballots != styledVoters || !strings.Contains(text.String(), "Spread 3 points over the levy's uses (14 ballots of weight") {
 		t.Errorf("the report's result does not name the levy's 14 ballots: %+v", r.Result)
+	}
+	var page strings.Builder
+	if err := htmlreport.Write(&page, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(page.String(), "14 counted ballots carry this contest, of total weight") {
+		t.Error("the HTML report does not name the levy's 14 ballots")
 	}
 	res := w.decode(w.find(election.TypeResult, 0)).(*election.ResultRecord)
 	// Every voter counts once (re-votes supersede), with its weight.
