@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/evote/evote/ballot"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/simulate"
 	"github.com/evote/evote/voterclient/web"
