@@ -36,7 +36,11 @@ type EncryptedBallot struct {
 	Election   [32]byte          // the election base hash
 	Credential ed25519.PublicKey // the voter's credential, which signs the record
 	Prev       ConfirmationCode  // the device's previous confirmation code, zero for the first
-	Contests   []EncryptedContest
+	// Style is the ballot style (§1.6) the voter's roll entry gives, ""
+	// if the definition has none; Contests are that style's, in manifest
+	// order.
+	Style    string
+	Contests []EncryptedContest
 }
 
 // EncryptedContest holds one contest's encrypted options and the proof that
@@ -137,15 +141,22 @@ var ErrNotEligible = errors.New("credential is not on the voter roll")
 
 // Encrypt encrypts choices for the voter with credential cred, chained to
 // the device's previous confirmation code prev (zero for its first ballot).
-// It refuses invalid choices (a *ChoiceError) and credentials not on the
-// roll. Randomness comes from crypto/rand. The secrets let the voter
-// challenge the ballot; they must be discarded if it is cast.
+// choices has one entry per contest of the manifest, nil for the contests
+// not on the voter's ballot style. It refuses invalid choices (a
+// *ChoiceError), choices for another style's contests (ErrStyle) and
+// credentials not on the roll. Randomness comes from crypto/rand. The
+// secrets let the voter challenge the ballot; they must be discarded if it
+// is cast.
 func Encrypt(e *Election, cred ed25519.PublicKey, choices Choices, prev ConfirmationCode) (*EncryptedBallot, *BallotSecrets, error) {
 	if err := ValidateChoices(e.Manifest, choices); err != nil {
 		return nil, nil, fmt.Errorf("encrypt: %w", err)
 	}
-	if !e.Eligible(cred) {
+	v, ok := e.Voter(cred)
+	if !ok {
 		return nil, nil, fmt.Errorf("encrypt: %w", ErrNotEligible)
+	}
+	if err := checkChoicesStyle(e.Manifest, v, choices); err != nil {
+		return nil, nil, fmt.Errorf("encrypt: %w", err)
 	}
 	pk := e.PublicKey
 	b := &EncryptedBallot{
@@ -153,10 +164,12 @@ func Encrypt(e *Election, cred ed25519.PublicKey, choices Choices, prev Confirma
 		Election:   e.BaseHash,
 		Credential: bytes.Clone(cred),
 		Prev:       prev,
-		Contests:   make([]EncryptedContest, len(choices)),
+		Style:      v.Style,
+		Contests:   make([]EncryptedContest, len(v.Contests)),
 	}
 	s := &BallotSecrets{Choices: make(Choices, len(choices)), Randomness: make([][]*crypto.Scalar, len(choices))}
-	for i, mc := range e.Manifest.Contests {
+	for j, i := range v.Contests {
+		mc := e.Manifest.Contests[i]
 		s.Choices[i] = append([]uint64(nil), choices[i]...)
 		s.Randomness[i] = make([]*crypto.Scalar, len(mc.Options))
 		ec := EncryptedContest{Options: make([]EncryptedOption, len(mc.Options))}
@@ -180,9 +193,29 @@ func Encrypt(e *Election, cred ed25519.PublicKey, choices Choices, prev Confirma
 			return nil, nil, fmt.Errorf("encrypt: %s%w", where(i, mc.ID, SumOption, ""), err)
 		}
 		ec.SumProof = p
-		b.Contests[i] = ec
+		b.Contests[j] = ec
 	}
 	return b, s, nil
+}
+
+// checkChoicesStyle checks that choices, valid for ValidateChoices, have
+// choices for exactly the contests of v's ballot style.
+func checkChoicesStyle(m *Manifest, v Voter, choices Choices) error {
+	on := 0
+	for i, c := range choices {
+		if len(c) == 0 {
+			continue
+		}
+		if on >= len(v.Contests) || v.Contests[on] != i {
+			return fmt.Errorf("%s%w: the voter's ballot (style %q) does not have this contest", where(i, m.Contests[i].ID, wholeContest, ""), ErrStyle, v.Style)
+		}
+		on++
+	}
+	if on < len(v.Contests) {
+		i := v.Contests[on]
+		return fmt.Errorf("%s%w: no choices for this contest of the voter's ballot (style %q)", where(i, m.Contests[i].ID, wholeContest, ""), ErrStyle, v.Style)
+	}
+	return nil
 }
 
 // ballotJSON is the canonical JSON layout (docs/spec/ballot.md §4.1).
@@ -191,6 +224,7 @@ type ballotJSON struct {
 	Election   []byte   `json:"election"`
 	Credential []byte   `json:"credential"`
 	Prev       []byte   `json:"prev"`
+	Style      string   `json:"style,omitempty"`
 	Contests   [][]byte `json:"contests"`
 }
 
@@ -215,6 +249,7 @@ func (b *EncryptedBallot) toJSON() *ballotJSON {
 		Election:   b.Election[:],
 		Credential: b.Credential,
 		Prev:       b.Prev[:],
+		Style:      b.Style,
 		Contests:   make([][]byte, len(b.Contests)),
 	}
 	for i := range b.Contests {
@@ -300,11 +335,15 @@ func parseBallot(data []byte, proofs bool) (*EncryptedBallot, error) {
 	if len(j.Contests) == 0 || len(j.Contests) > MaxContests {
 		return nil, fmt.Errorf("%d contests, want 1 to %d", len(j.Contests), MaxContests)
 	}
+	if j.Style != "" && !validID(j.Style) {
+		return nil, fmt.Errorf("style %q is not a ballot style id", j.Style)
+	}
 	b := &EncryptedBallot{
 		Version:    j.Version,
 		Election:   [32]byte(j.Election),
 		Credential: ed25519.PublicKey(j.Credential),
 		Prev:       ConfirmationCode(j.Prev),
+		Style:      j.Style,
 		Contests:   make([]EncryptedContest, len(j.Contests)),
 	}
 	for i, blob := range j.Contests {
@@ -354,6 +393,13 @@ func parseBallotEnvelope(data []byte, j *ballotJSON) bool {
 	}
 	if out.Prev, rest, ok = cutBase64String(rest); !ok {
 		return false
+	}
+	if after, ok := bytes.CutPrefix(rest, []byte(`,"style":"`)); ok {
+		n := bytes.IndexByte(after, '"')
+		if n < 0 || !validID(string(after[:n])) {
+			return false
+		}
+		out.Style, rest = string(after[:n]), after[n+1:]
 	}
 	if rest, ok = bytes.CutPrefix(rest, []byte(`,"contests":[`)); !ok {
 		return false

@@ -13,7 +13,8 @@ import (
 // ChallengedBallot is a ballot the voter chose to audit instead of casting
 // (the Benaloh challenge, docs/spec/ballot.md §5): the ballot, the choices
 // the voter made and the randomness of every option ciphertext. It is
-// posted on the board and never counted.
+// posted on the board and never counted. Choices and Randomness have an
+// entry per contest of the ballot (of its style, §1.6), as Ballot.Contests.
 type ChallengedBallot struct {
 	Ballot     *EncryptedBallot
 	Choices    Choices
@@ -42,7 +43,40 @@ func (e *ChallengeError) Unwrap() error { return ErrChallengeMismatch }
 // Challenge reveals b's secrets: the result may be published, and b must
 // then never be cast.
 func Challenge(b *EncryptedBallot, s *BallotSecrets) *ChallengedBallot {
-	return &ChallengedBallot{Ballot: b, Choices: s.Choices, Randomness: s.Randomness}
+	c := &ChallengedBallot{Ballot: b}
+	for i := range s.Choices {
+		if len(s.Choices[i]) > 0 { // on the ballot
+			c.Choices = append(c.Choices, s.Choices[i])
+			c.Randomness = append(c.Randomness, s.Randomness[i])
+		}
+	}
+	return c
+}
+
+// ManifestChoices returns c's choices shaped like e's contests, as
+// ValidateChoices and Encrypt take them: nil for the contests not on its
+// voter's ballot style. It fails if c does not have a choice per contest
+// of that style.
+func (c *ChallengedBallot) ManifestChoices(e *Election) (Choices, error) {
+	v, ok := e.Voter(c.Ballot.Credential)
+	if !ok {
+		return nil, fmt.Errorf("challenged ballot: %w", ErrNotEligible)
+	}
+	if len(c.Choices) != len(v.Contests) {
+		return nil, fmt.Errorf("challenged ballot: %w: %d contests of choices, the ballot of style %q has %d", ErrShape, len(c.Choices), v.Style, len(v.Contests))
+	}
+	return c.manifestChoices(e.Manifest, v), nil
+}
+
+// manifestChoices returns c's choices shaped like m's contests, as
+// ValidateChoices takes them: nil for the contests not on a ballot of
+// style v.
+func (c *ChallengedBallot) manifestChoices(m *Manifest, v Voter) Choices {
+	out := make(Choices, len(m.Contests))
+	for j, i := range v.Contests {
+		out[i] = c.Choices[j]
+	}
+	return out
 }
 
 // VerifyChallenge checks a challenged ballot against election e: the
@@ -53,28 +87,29 @@ func Challenge(b *EncryptedBallot, s *BallotSecrets) *ChallengedBallot {
 // otherwise) and that the claimed choices are valid (a *ChoiceError).
 func VerifyChallenge(e *Election, c *ChallengedBallot) error {
 	b := c.Ballot
-	if err := checkBallot(e, b); err != nil {
+	v, err := checkBallot(e, b)
+	if err != nil {
 		return fmt.Errorf("challenged %w", err)
 	}
 	m := e.Manifest
-	if len(c.Choices) != len(m.Contests) || len(c.Randomness) != len(m.Contests) {
-		return fmt.Errorf("challenged ballot: %w: %d contests of choices and %d of randomness, the manifest has %d",
-			ErrShape, len(c.Choices), len(c.Randomness), len(m.Contests))
+	if len(c.Choices) != len(v.Contests) || len(c.Randomness) != len(v.Contests) {
+		return fmt.Errorf("challenged ballot: %w: %d contests of choices and %d of randomness, the ballot has %d",
+			ErrShape, len(c.Choices), len(c.Randomness), len(v.Contests))
 	}
-	for i := range m.Contests {
+	for j, i := range v.Contests {
 		mc := &m.Contests[i]
-		if len(c.Choices[i]) != len(mc.Options) || len(c.Randomness[i]) != len(mc.Options) {
+		if len(c.Choices[j]) != len(mc.Options) || len(c.Randomness[j]) != len(mc.Options) {
 			return fmt.Errorf("challenged ballot: %s%w: %d choices and %d randomness values, the manifest has %d options",
-				where(i, mc.ID, wholeContest, ""), ErrShape, len(c.Choices[i]), len(c.Randomness[i]), len(mc.Options))
+				where(i, mc.ID, wholeContest, ""), ErrShape, len(c.Choices[j]), len(c.Randomness[j]), len(mc.Options))
 		}
 		for k := range mc.Options {
-			r := c.Randomness[i][k]
-			if r == nil || e.PublicKey.EncryptWithRandomness(c.Choices[i][k], r).Equal(b.Contests[i].Options[k].Ciphertext) != 1 {
+			r := c.Randomness[j][k]
+			if r == nil || e.PublicKey.EncryptWithRandomness(c.Choices[j][k], r).Equal(b.Contests[j].Options[k].Ciphertext) != 1 {
 				return &ChallengeError{Contest: i, ContestID: mc.ID, Option: k, OptionID: mc.Options[k].ID}
 			}
 		}
 	}
-	if err := ValidateChoices(m, c.Choices); err != nil {
+	if err := ValidateChoices(m, c.manifestChoices(m, v)); err != nil {
 		return fmt.Errorf("challenged ballot: claimed choices: %w", err)
 	}
 	return nil

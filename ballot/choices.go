@@ -58,16 +58,20 @@ func where(contest int, contestID string, option int, optionID string) string {
 	}
 }
 
-// ValidateChoices checks that c has one count per option of every contest
-// of m, each count at most option_max and each contest's total within
-// [min_selections, max_selections]. It returns a *ChoiceError for the first
-// violation.
+// ValidateChoices checks that c has an entry per contest of m, and for
+// every contest on the ballot (every contest with a non-empty entry: the
+// ballot style, §1.6, says which must be) one count per option, each count
+// at most option_max and the contest's total within [min_selections,
+// max_selections]. It returns a *ChoiceError for the first violation.
 func ValidateChoices(m *Manifest, c Choices) error {
 	if len(c) != len(m.Contests) {
 		return &ChoiceError{Contest: -1, Option: -1, Err: ErrShape,
 			Detail: fmt.Sprintf("%d contests, the manifest has %d", len(c), len(m.Contests))}
 	}
 	for i, mc := range m.Contests {
+		if len(c[i]) == 0 {
+			continue // not on this ballot
+		}
 		if len(c[i]) != len(mc.Options) {
 			return &ChoiceError{Contest: i, ContestID: mc.ID, Option: -1, Err: ErrShape,
 				Detail: fmt.Sprintf("%d options, the manifest has %d", len(c[i]), len(mc.Options))}

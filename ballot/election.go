@@ -52,6 +52,8 @@ type Election struct {
 	Roll         *Roll
 	BaseHash     [32]byte
 	PublicKey    *crypto.PublicKey
+
+	styles map[string][]int // each style on the roll → its contests' manifest indices
 }
 
 // NewElection checks that commitments are the trustees' Feldman
@@ -82,7 +84,12 @@ func NewElection(m *Manifest, roll *Roll, jointKey *crypto.PublicKey, commitment
 	if roll.election != mh {
 		return nil, errors.New("election: the voter roll is another election's")
 	}
+	styles, err := styleContests(m, roll)
+	if err != nil {
+		return nil, fmt.Errorf("election: the voter roll: %w", err)
+	}
 	return &Election{
+		styles:       styles,
 		Manifest:     m,
 		ManifestHash: mh,
 		Roll:         roll,

@@ -69,6 +69,10 @@ type Manifest struct {
 	Opens     time.Time // UTC, whole seconds
 	Closes    time.Time // UTC, whole seconds
 	Contests  []Contest
+	// Styles are the ballot styles (docs/spec/ballot.md §1.6): each a set
+	// of contests, and each voter on the roll gets one. Empty means one
+	// ballot with every contest for every voter.
+	Styles    []Style
 	Trustees  []Trustee
 	Threshold int
 	// MinCounted is the privacy floor: the trustees decrypt a tally only if
@@ -136,6 +140,7 @@ type manifestJSON struct {
 	Opens         string        `json:"opens"`
 	Closes        string        `json:"closes"`
 	Contests      []contestJSON `json:"contests"`
+	Styles        []styleJSON   `json:"styles,omitempty"`
 	Trustees      []trusteeJSON `json:"trustees"`
 	Threshold     int           `json:"threshold"`
 	MinCounted    int           `json:"min_counted,omitempty"`
@@ -167,7 +172,7 @@ type trusteeJSON struct {
 }
 
 var (
-	manifestFields = []string{"version", "id", "title", "official", "registrar", "opens", "closes", "contests", "trustees", "threshold", "min_counted", "board", "witnesses", "witness_quorum", "operators"}
+	manifestFields = []string{"version", "id", "title", "official", "registrar", "opens", "closes", "contests", "styles", "trustees", "threshold", "min_counted", "board", "witnesses", "witness_quorum", "operators"}
 	manifestReq    = []string{"version", "id", "title", "official", "registrar", "opens", "closes", "contests", "trustees", "threshold"}
 	contestFields  = []string{"id", "title", "kind", "min_selections", "max_selections", "option_max", "options"}
 	contestReq     = []string{"id", "title", "min_selections", "max_selections", "options"}
@@ -253,6 +258,9 @@ func (w *walker) manifest(data []byte) *Manifest {
 	if raw, ok := f["contests"]; ok {
 		w.contests(m, raw)
 	}
+	if raw, ok := f["styles"]; ok {
+		w.styles(m, raw)
+	}
 	trusteesOK := false
 	if raw, ok := f["trustees"]; ok {
 		trusteesOK = w.trustees(m, raw)
@@ -328,13 +336,7 @@ func (w *walker) contests(m *Manifest, raw json.RawMessage) {
 			continue
 		}
 		if raw, ok := f["id"]; ok {
-			if id, ok := w.id(path+".id", raw); ok {
-				if j, dup := seen[id]; dup {
-					w.addf(path+".id", "duplicate contest id %q (also $.contests[%d])", id, j)
-				}
-				seen[id] = i
-				c.ID = id
-			}
+			c.ID, _ = w.uniqueID(path+".id", raw, "contest", "$.contests", i, seen)
 		}
 		if raw, ok := f["title"]; ok {
 			c.Title, _ = w.title(path+".title", raw)
@@ -413,13 +415,7 @@ func (w *walker) options(c *Contest, path string, raw json.RawMessage) bool {
 		var o Option
 		if f, ok := w.object(p, e, optionFields, optionFields); ok {
 			if raw, ok := f["id"]; ok {
-				if id, ok := w.id(p+".id", raw); ok {
-					if j, dup := seen[id]; dup {
-						w.addf(p+".id", "duplicate option id %q (also %s[%d])", id, path, j)
-					}
-					seen[id] = i
-					o.ID = id
-				}
+				o.ID, _ = w.uniqueID(p+".id", raw, "option", path, i, seen)
 			}
 			if raw, ok := f["title"]; ok {
 				t, ok := w.title(p+".title", raw)
@@ -489,6 +485,21 @@ func (w *walker) trustees(m *Manifest, raw json.RawMessage) bool {
 		m.Trustees = append(m.Trustees, t)
 	}
 	return true
+}
+
+// uniqueID decodes the id of the i-th element of the list at listPath, an
+// id that no element before it has: seen maps those ids to their
+// elements, and takes this one in.
+func (w *walker) uniqueID(path string, raw json.RawMessage, what, listPath string, i int, seen map[string]int) (string, bool) {
+	id, ok := w.id(path, raw)
+	if !ok {
+		return "", false
+	}
+	if j, dup := seen[id]; dup {
+		w.addf(path, "duplicate %s id %q (also %s[%d])", what, id, listPath, j)
+	}
+	seen[id] = i
+	return id, true
 }
 
 // id decodes an identifier: 1 to MaxIDLen characters from [a-z0-9-].
@@ -635,6 +646,7 @@ func (m *Manifest) MarshalCanonical() ([]byte, error) {
 		Threshold:  m.Threshold,
 		MinCounted: m.MinCounted,
 	}
+	j.Styles = m.stylesJSON()
 	j.Board, j.Witnesses, j.Operators = m.trustJSON()
 	j.WitnessQuorum = m.WitnessQuorum
 	for i, c := range m.Contests {

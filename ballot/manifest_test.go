@@ -238,6 +238,15 @@ func notAPoint(t testing.TB) []byte {
 type obj = map[string]any
 
 func contest(m obj, i int) obj { return m["contests"].([]any)[i].(obj) }
+
+// styles returns the styles member of one style "all" of the contests ids.
+func styles(ids ...string) []any {
+	cs := make([]any, len(ids))
+	for i, id := range ids {
+		cs[i] = id
+	}
+	return []any{obj{"id": "all", "contests": cs}}
+}
 func trustee(m obj, i int) obj { return m["trustees"].([]any)[i].(obj) }
 func options(m obj, i int) []any {
 	return contest(m, i)["options"].([]any)
@@ -283,6 +292,18 @@ func TestParseManifestInvalid(t *testing.T) {
 		},
 		"version": {
 			{name: "wrong version", mutate: func(m obj) { m["version"] = "evote/v2" }, path: "$.version", msg: `must be "evote/v1"`},
+		},
+		"styles": {
+			{name: "empty styles", mutate: func(m obj) { m["styles"] = []any{} }, path: "$.styles", msg: "leave styles out"},
+			{name: "unknown contest", mutate: func(m obj) { m["styles"] = styles("mayor", "sheriff") }, path: "$.styles[0].contests[1]", msg: `no contest has the id "sheriff"`},
+			{name: "contest twice", mutate: func(m obj) { m["styles"] = styles("mayor", "mayor") }, path: "$.styles[0].contests[1]", msg: `contest "mayor" is listed twice`},
+			{name: "out of order", mutate: func(m obj) { m["styles"] = styles("council", "mayor") }, path: "$.styles[0].contests[1]", msg: "out of order"},
+			{name: "no contests", mutate: func(m obj) { m["styles"] = styles() }, path: "$.styles[0].contests", msg: "needs at least one"},
+			{name: "duplicate id", mutate: func(m obj) { m["styles"] = append(styles("mayor"), styles("council")...) }, path: "$.styles[1].id", msg: `duplicate style id "all" (also $.styles[0])`},
+			{name: "bad id", mutate: func(m obj) { m["styles"] = styles("mayor"); m["styles"].([]any)[0].(obj)["id"] = "North" }, path: "$.styles[0].id", msg: "not a valid id"},
+			{name: "unknown field", mutate: func(m obj) { m["styles"] = styles("mayor"); m["styles"].([]any)[0].(obj)["name"] = "x" }, path: "$.styles[0].name", msg: "unknown field"},
+			{name: "missing contests", mutate: func(m obj) { m["styles"] = []any{obj{"id": "all"}} }, path: "$.styles[0].contests", msg: "missing required field"},
+			{name: "a contest on no style", mutate: func(m obj) { m["styles"] = styles("mayor") }, path: "$.contests[1]", msg: `contest "council" is on no ballot style`},
 		},
 		"ids": {
 			{name: "election id with space", mutate: func(m obj) { m["id"] = "Springfield 2026" }, path: "$.id", msg: "not a valid id"},

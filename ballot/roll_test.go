@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -42,12 +43,20 @@ func sameEntries(a, b []RollEntry) bool {
 //
 //	SHA-256("evote/v1/roll\x00" || manifest hash ||
 //	        for each entry: u8(len(voter)) || voter || key)
+//
+// with, after the key of an entry that names a style or a weight above 1,
+// 0xff || u8(len(style)) || style || u32be(weight).
 func rollHashOf(election [32]byte, entries []RollEntry) [32]byte {
 	msg := append([]byte("evote/v1/roll\x00"), election[:]...)
 	for _, e := range entries {
 		msg = append(msg, byte(len(e.Voter)))
 		msg = append(msg, e.Voter...)
 		msg = append(msg, e.Key...)
+		if e.Style != "" || e.Weight > 1 {
+			msg = append(msg, 0xff, byte(len(e.Style)))
+			msg = append(msg, e.Style...)
+			msg = binary.BigEndian.AppendUint32(msg, uint32(max(1, e.Weight)))
+		}
 	}
 	return sha256.Sum256(msg)
 }

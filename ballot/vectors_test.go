@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	randtest "testing/cryptotest"
@@ -154,6 +155,19 @@ Rejections:
 	vector("canonical-with-a-space", "parse-canonical", bytes.Replace(canonical, []byte(`"version":`), []byte(`"version": `), 1), "", "not-canonical")
 	vector("canonical-html-escaped", "parse-canonical", bytes.Replace(canonical, []byte("&"), []byte(`\u0026`), 1), "& escaped as \\u0026 in the title", "not-canonical")
 	vector("canonical-min-counted-first", "parse-canonical", bytes.Replace(canonical, []byte(`{"version":`), []byte(`{"min_counted":4,"version":`), 1), "", "not-canonical")
+	vector("styles", "parse", mutateJSON(t, sample, func(m obj) {
+		m["styles"] = []any{
+			obj{"id": "city", "contests": []any{"mayor", "council", "monorail"}},
+			obj{"id": "county", "contests": []any{"parks", "budget", "monorail"}},
+		}
+	}), "two ballot styles (§1.6): the canonical form puts styles right after contests")
+	vector("styles-invalid", "parse", mutateJSON(t, sample, func(m obj) {
+		m["styles"] = []any{
+			obj{"id": "city", "contests": []any{"council", "mayor", "sheriff"}},
+			obj{"id": "city", "contests": []any{"monorail", "monorail"}},
+		}
+	}), "contests out of order, a contest the definition lacks, a style id twice, a contest twice, and parks and budget on no style",
+		"invalid $.styles[0].contests[1]", "invalid $.styles[0].contests[2]", "invalid $.styles[1].id", "invalid $.styles[1].contests[1]", "invalid $.contests[2]", "invalid $.contests[3]")
 	vector("invalid-threshold", "parse", mutateJSON(t, sample, func(m obj) { m["threshold"] = 4 }), "a threshold above the number of trustees",
 		"invalid $.threshold")
 	vector("invalid-several", "parse", mutateJSON(t, sample, func(m obj) {
@@ -346,6 +360,19 @@ Rejections:
 	roll("roll-wrong-first", "the second record says it starts at entry 3", []string{chunk(0, entries[:2]...), chunk(3, entries[2])}, "wrong-order")
 	roll("roll-other-election", "", []string{string((&RollChunk{Election: sha256.Sum256([]byte("another")), Voters: entries}).Marshal())}, "malformed")
 	roll("roll-not-canonical", "a space after a colon", []string{strings.Replace(chunk(0, entries...), `"first":`, `"first": `, 1)}, "malformed")
+	styled := slices.Clone(entries)
+	styled[0].Style, styled[0].Weight = "north", 3
+	styled[1].Style = "south"
+	styled[2].Weight = MaxWeight
+	roll("roll-styles-weights", "alice of style north and weight 3, Bob of style south, the third of weight 1000000: each entry with a style or a weight hashes with 0xff, its style and its weight (§6.2)", []string{chunk(0, styled...)})
+	alice := `"alice","key":"` + b64(entries[0].Key) + `"`
+	withAlice := func(extra string) []string {
+		return []string{strings.Replace(chunk(0, entries...), alice, alice+extra, 1)}
+	}
+	roll("roll-weight-1", "alice with weight 1 written out: it is left out", withAlice(`,"weight":1`), "malformed")
+	roll("roll-weight-too-large", "alice of weight 1000001", withAlice(`,"weight":1000001`), "malformed")
+	roll("roll-empty-style", "alice with the style \"\": it is left out", withAlice(`,"style":""`), "malformed")
+	roll("roll-bad-style", "a style that is not an id", withAlice(`,"style":"North"`), "malformed")
 	roll("roll-bad-voter-id", "a space in a voter identifier", []string{strings.Replace(chunk(0, entries...), `"alice"`, `"alice smith"`, 1)}, "malformed")
 	small := hex.EncodeToString(append([]byte{1}, make([]byte, 31)...))
 	roll("roll-small-order-key", "alice's key is the identity point 01 00…00, of small order", []string{strings.Replace(chunk(0, entries...), b64(entries[0].Key), b64(mustHex(t, small)), 1)}, "malformed")
@@ -550,6 +577,8 @@ func ballotOutcome(e *Election, data []byte, signer ed25519.PublicKey) (*Encrypt
 		return nil, []string{"wrong-election"}
 	case errors.Is(err, ErrNotEligible):
 		return nil, []string{"not-eligible"}
+	case errors.Is(err, ErrStyle):
+		return nil, []string{"wrong-style"}
 	case errors.Is(err, ErrShape):
 		return nil, []string{"shape"}
 	case errors.As(err, &pe):
@@ -626,8 +655,10 @@ func vectorLabel(s string) [32]byte { return sha256.Sum256([]byte(s)) }
 
 // ballotVectorElection is the small election of the ballot vectors: a
 // referendum and an approval contest of three options, one trustee of
-// threshold 1 whose secret is derived from a label, and two voters.
-func ballotVectorElection(t *testing.T) (e *Election, records []string, commitments [][]*crypto.Element, voters []*Credential) {
+// threshold 1 whose secret is derived from a label, and two voters. Styled,
+// it has two ballot styles, "both" (alice's, of weight 5) and "referendum"
+// (bob's).
+func ballotVectorElection(t *testing.T, styled bool) (e *Election, records []string, commitments [][]*crypto.Element, voters []*Credential) {
 	off, _ := testKey("vector official")
 	reg, _ := testKey("vector registrar")
 	sign, _ := testKey("vector trustee")
@@ -644,6 +675,7 @@ func ballotVectorElection(t *testing.T) (e *Election, records []string, commitme
 		},
 		Trustees:  []Trustee{{Name: "Trustee", SignKey: sign, EncKey: testX25519Key("vector trustee")}},
 		Threshold: 1,
+		Styles:    map[bool][]Style{true: {{ID: "both", Contests: []string{"monorail", "parks"}}, {ID: "referendum", Contests: []string{"monorail"}}}}[styled],
 	})
 	mh, err := m.Hash()
 	if err != nil {
@@ -655,6 +687,10 @@ func ballotVectorElection(t *testing.T) (e *Election, records []string, commitme
 	}
 	// mallory is not on the roll.
 	entries := []RollEntry{voters[0].Entry(), voters[1].Entry()}
+	if styled {
+		entries[0].Style, entries[0].Weight = "both", 5
+		entries[1].Style = "referendum"
+	}
 	records = []string{string(RollChunks(mh, 0, entries)[0].Marshal())}
 	roll, err := RollOf(mh, entries)
 	if err != nil {
@@ -684,7 +720,9 @@ regenerate with
   go test ./ballot -run TestBallotVectors -update
 The inputs of proof-ctx are SHA-256 of labels; the election of the verify
 vectors is a referendum and an approval contest, one trustee (threshold 1)
-and two voters, alice and bob, on the roll (mallory is not).
+and two voters, alice and bob, on the roll (mallory is not); that of the
+styled-* vectors has two ballot styles (§1.6), "both" contests, alice's,
+of weight 5, and "referendum", bob's.
 
 Inputs:
   op:               proof-ctx | verify | verify-challenge
@@ -704,7 +742,8 @@ Rejections (§4.4, first failure):
   credential-mismatch: the ballot's credential is not the signer
   wrong-election:      another base hash
   not-eligible:        the credential is not on the roll
-  shape:               not the manifest's shape
+  wrong-style:         another ballot style than the roll gives the voter
+  shape:               not the shape of the voter's style's contests
   bad-proof <c> <o>:   the first proof that fails: contest c, option o or sum
   mismatch:            (verify-challenge) the randomness does not re-encrypt
                        the claimed choices`)
@@ -731,7 +770,7 @@ Rejections (§4.4, first failure):
 	}
 
 	randtest.SetGlobalRandom(t, 2026)
-	e, records, commitments, voters := ballotVectorElection(t)
+	e, records, commitments, voters := ballotVectorElection(t, false)
 	alice, bob, mallory := voters[0], voters[1], voters[2]
 	c, err := e.Manifest.MarshalCanonical()
 	if err != nil {
@@ -820,5 +859,24 @@ Rejections (§4.4, first failure):
 			w.Reject(r)
 		}
 	}
+
+	// The styled election: the same contests, two ballot styles, weights.
+	e, records, commitments, _ = ballotVectorElection(t, true)
+	if c, err = e.Manifest.MarshalCanonical(); err != nil {
+		t.Fatal(err)
+	}
+	aliceBoth, _ := encrypt(alice, Choices{{1, 0}, {0, 1, 1}}, ConfirmationCode{})
+	bobRef, _ := encrypt(bob, Choices{{0, 1}, nil}, ConfirmationCode{})
+	verify("styled-both", "alice's ballot of style both (her weight, 5, does not change it): yes; lake and gorge", aliceBoth.Marshal(), alice.Public)
+	verify("styled-referendum", "bob's ballot of style referendum: its one contest, the referendum, no", bobRef.Marshal(), bob.Public)
+	asBob := *aliceBoth
+	asBob.Credential = bob.Public
+	verify("styled-other-style", "alice's ballot of style both, with bob's credential, posted by bob, whose style is referendum", asBob.Marshal(), bob.Public, "wrong-style")
+	unnamed := *bobRef
+	unnamed.Style = ""
+	verify("styled-no-style", "bob's ballot naming no style", unnamed.Marshal(), bob.Public, "wrong-style")
+	bobBoth := *aliceBoth
+	bobBoth.Credential, bobBoth.Style = bob.Public, "referendum"
+	verify("styled-other-contests", "alice's ballot of both contests, with bob's credential and style: it has a contest more than bob's ballot", bobBoth.Marshal(), bob.Public, "shape")
 	return w.Bytes()
 }

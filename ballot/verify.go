@@ -40,8 +40,8 @@ func (e *ProofError) Error() string {
 // Unwrap returns ErrBadProof and the underlying error.
 func (e *ProofError) Unwrap() []error { return []error{ErrBadProof, e.Err} }
 
-// ProofRef names one proof of a ballot: Option is SumOption for the sum
-// proof of the contest.
+// ProofRef names one proof of a ballot: Contest is the contest's index in
+// the manifest, and Option is SumOption for the sum proof of the contest.
 type ProofRef struct {
 	Contest, Option int
 }
@@ -49,19 +49,21 @@ type ProofRef struct {
 // VerifyBallot checks a ballot posted in a record signed by signer
 // (docs/spec/ballot.md §4.4): the version, the base hash (ErrWrongElection),
 // the credential against signer (ErrCredentialMismatch) and the roll
-// (ErrNotEligible), the shape against the manifest (ErrShape), and every
+// (ErrNotEligible), the ballot style the roll gives the voter (ErrStyle),
+// the shape against that style's contests (ErrShape), and every
 // proof (a *ProofError wrapping ErrBadProof, naming the first bad proof).
 func VerifyBallot(e *Election, b *EncryptedBallot, signer ed25519.PublicKey) error {
 	if err := checkSigner(b, signer); err != nil {
 		return err
 	}
-	if err := checkBallot(e, b); err != nil {
+	v, err := checkBallot(e, b)
+	if err != nil {
 		return err
 	}
 	pk := e.PublicKey
-	for i := range b.Contests {
+	for j, i := range v.Contests {
 		mc := &e.Manifest.Contests[i]
-		bc := &b.Contests[i]
+		bc := &b.Contests[j]
 		for k := range bc.Options {
 			o := &bc.Options[k]
 			ctx := ProofContext(e.BaseHash, b.Credential, b.Prev, i, k)
@@ -93,24 +95,46 @@ func checkSigner(b *EncryptedBallot, signer ed25519.PublicKey) error {
 	return nil
 }
 
-// checkBallot runs every check of VerifyBallot but the signer and proofs.
-func checkBallot(e *Election, b *EncryptedBallot) error {
+// checkBallot runs every check of VerifyBallot but the signer and proofs,
+// and returns what the roll says of the ballot's voter.
+func checkBallot(e *Election, b *EncryptedBallot) (Voter, error) {
+	v, err := checkBallotStyle(e, b)
+	if err != nil {
+		return v, err
+	}
+	return v, checkBallotShape(e, v, b)
+}
+
+// checkBallotStyle checks the ballot's version, election, eligibility
+// and style (§4.4): the style the voter's roll entry gives (ErrStyle), and
+// as many contests as that style has (ErrShape).
+func checkBallotStyle(e *Election, b *EncryptedBallot) (Voter, error) {
 	if b.Version != Version {
-		return fmt.Errorf("ballot: %w %q", ErrVersion, b.Version)
+		return Voter{}, fmt.Errorf("ballot: %w %q", ErrVersion, b.Version)
 	}
 	if b.Election != e.BaseHash {
-		return fmt.Errorf("ballot: %w", ErrWrongElection)
+		return Voter{}, fmt.Errorf("ballot: %w", ErrWrongElection)
 	}
-	if !e.Eligible(b.Credential) {
-		return fmt.Errorf("ballot: %w", ErrNotEligible)
+	v, ok := e.Voter(b.Credential)
+	if !ok {
+		return v, fmt.Errorf("ballot: %w", ErrNotEligible)
 	}
+	if b.Style != v.Style {
+		return v, fmt.Errorf("ballot: %w: the ballot is of style %q, but the voter's roll entry gives style %q", ErrStyle, b.Style, v.Style)
+	}
+	if len(b.Contests) != len(v.Contests) {
+		return v, fmt.Errorf("ballot: %w: %d contests, the ballot of style %q has %d", ErrShape, len(b.Contests), v.Style, len(v.Contests))
+	}
+	return v, nil
+}
+
+// checkBallotShape checks that each contest of a ballot of v's style has
+// the options and proof sizes of the manifest's contest (ErrShape).
+func checkBallotShape(e *Election, v Voter, b *EncryptedBallot) error {
 	m := e.Manifest
-	if len(b.Contests) != len(m.Contests) {
-		return fmt.Errorf("ballot: %w: %d contests, the manifest has %d", ErrShape, len(b.Contests), len(m.Contests))
-	}
-	for i := range b.Contests {
+	for j, i := range v.Contests {
 		mc := &m.Contests[i]
-		bc := &b.Contests[i]
+		bc := &b.Contests[j]
 		if len(bc.Options) != len(mc.Options) {
 			return fmt.Errorf("ballot: %s%w: %d options, the manifest has %d", where(i, mc.ID, wholeContest, ""), ErrShape, len(bc.Options), len(mc.Options))
 		}
@@ -141,14 +165,15 @@ func checkBallot(e *Election, b *EncryptedBallot) error {
 // proof each queued position holds: refs[j] is at position bv.Len()−len(refs)+j
 // after the call. On error nothing is queued.
 func AddToBatch(bv *crypto.BatchVerifier, e *Election, b *EncryptedBallot) ([]ProofRef, error) {
-	if err := checkBallot(e, b); err != nil {
+	v, err := checkBallot(e, b)
+	if err != nil {
 		return nil, err
 	}
 	refs := make([]ProofRef, 0, len(b.Contests)*4)
 	pk := e.PublicKey
-	for i := range b.Contests {
+	for j, i := range v.Contests {
 		mc := &e.Manifest.Contests[i]
-		bc := &b.Contests[i]
+		bc := &b.Contests[j]
 		for k := range bc.Options {
 			o := &bc.Options[k]
 			ctx := ProofContext(e.BaseHash, b.Credential, b.Prev, i, k)

@@ -158,6 +158,33 @@ func (c *Ciphertext) Subtract(x, y *Ciphertext) *Ciphertext {
 	return c
 }
 
+// VarTimeMultiply sets c = w·x component-wise and returns c: the result
+// encrypts w times x's value, with w times its randomness. A tally weighs
+// the ballot of a voter of weight w by it (docs/spec/tally.md §2). It
+// doubles and adds along w's bits, a few dozen additions for a weight
+// below 2^20 where a scalar multiplication costs hundreds: it runs in time
+// that depends on w, which must be public.
+func (c *Ciphertext) VarTimeMultiply(w uint64, x *Ciphertext) *Ciphertext {
+	var a, b, accA, accB Element
+	a.Set(&x.A)
+	b.Set(&x.B)
+	accA.Set(NewElement())
+	accB.Set(NewElement())
+	for ; w > 0; w >>= 1 {
+		if w&1 == 1 {
+			accA.Add(&accA, &a)
+			accB.Add(&accB, &b)
+		}
+		if w > 1 {
+			a.Add(&a, &a)
+			b.Add(&b, &b)
+		}
+	}
+	c.A.Set(&accA)
+	c.B.Set(&accB)
+	return c
+}
+
 // Rerandomize sets c to a fresh encryption of the same value as x, adding
 // an encryption of 0 with randomness from crypto/rand, and returns c and
 // the added randomness.

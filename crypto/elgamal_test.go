@@ -126,6 +126,41 @@ func TestCiphertextSubtract(t *testing.T) {
 	}
 }
 
+func TestCiphertextVarTimeMultiply(t *testing.T) {
+	sk := GenerateKey()
+	pk := sk.PublicKey()
+	// w·Enc(v; r) = Enc(w·v; w·r): a weighted tally multiplies a ballot's
+	// ciphertexts by the voter's weight.
+	f := func(v uint8, w uint32) bool {
+		w %= 1 << 21
+		r := RandomScalar()
+		got := NewCiphertext().VarTimeMultiply(uint64(w), pk.EncryptWithRandomness(uint64(v), r))
+		want := pk.EncryptWithRandomness(uint64(v)*uint64(w), NewScalar().Multiply(NewScalar().SetUint64(uint64(w)), r))
+		return got.Equal(want) == 1
+	}
+	if err := quick.Check(f, quickConfig(20)); err != nil {
+		t.Error(err)
+	}
+	for _, w := range []uint64{0, 1, 2, 3, 1 << 20, 1000000, 1<<63 + 1} {
+		r := RandomScalar()
+		x := pk.EncryptWithRandomness(3, r)
+		ws := NewScalar().SetUint64(w)
+		want := new(Ciphertext)
+		want.A.ScalarMult(ws, &x.A)
+		want.B.ScalarMult(ws, &x.B)
+		if got := NewCiphertext().VarTimeMultiply(w, x); got.Equal(want) != 1 {
+			t.Errorf("VarTimeMultiply(%d) ≠ the scalar multiplication by %d", w, w)
+		}
+		// Aliasing: c.VarTimeMultiply(w, c).
+		if x.VarTimeMultiply(w, x).Equal(want) != 1 {
+			t.Errorf("c.VarTimeMultiply(%d, c) ≠ the scalar multiplication", w)
+		}
+	}
+	if decryptValue(t, sk, NewCiphertext().VarTimeMultiply(1000, pk.EncryptWithRandomness(7, RandomScalar()))) != 7000 {
+		t.Error("1000·Enc(7) does not decrypt to 7000")
+	}
+}
+
 func TestElGamalRerandomize(t *testing.T) {
 	sk := GenerateKey()
 	pk := sk.PublicKey()

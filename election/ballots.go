@@ -29,7 +29,7 @@ func VerifyBallots(e *ballot.Election, bs []*ballot.EncryptedBallot, signers []e
 			continue
 		}
 		if _, err := batch.Add(b, signers[i]); err != nil {
-			verdicts[i] = reject(CodeBadProof, "%v", err)
+			verdicts[i] = rejectBallot(err)
 			continue
 		}
 		added = append(added, i)
@@ -48,11 +48,21 @@ func VerifyBallots(e *ballot.Election, bs []*ballot.EncryptedBallot, signers []e
 		// Not a proof failure: check each ballot on its own.
 		for _, i := range added {
 			if err := ballot.VerifyBallot(e, bs[i], signers[i]); err != nil {
-				verdicts[i] = reject(CodeBadProof, "%v", err)
+				verdicts[i] = rejectBallot(err)
 			}
 		}
 	}
 	return verdicts
+}
+
+// rejectBallot returns the refusal of a ballot or challenged ballot that
+// ballot's checks refused with err: wrong-style for a ballot of another
+// style than its voter's, bad-proof for anything else.
+func rejectBallot(err error) error {
+	if errors.Is(err, ballot.ErrStyle) {
+		return reject(CodeWrongStyle, "%v", err)
+	}
+	return reject(CodeBadProof, "%v", err)
 }
 
 // checkEligible refuses a signer who is not on e's voter roll.

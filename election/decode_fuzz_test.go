@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/store"
 	"github.com/evote/evote/election"
@@ -47,7 +48,12 @@ func simulatedRecords(tb testing.TB) []*bulletin.Record {
 	check(err)
 	defer log.Close()
 	const voters = 3
-	e, err := simulate.New(ctx, log.Append, tracker.Current, simulate.Options{Voters: voters, Trustees: 3, Threshold: 2})
+	// Two ballot styles and weights: voter 1 (who votes again) of weight
+	// 2, voter 2 of the short style and weight 5.
+	e, err := simulate.New(ctx, log.Append, tracker.Current, simulate.Options{Voters: voters, Trustees: 3, Threshold: 2,
+		Styles: []ballot.Style{{ID: "all", Contests: []string{"mayor", "council", "parks", "budget"}}, {ID: "short", Contests: []string{"mayor", "budget"}}},
+		Assign: func(v int) (string, uint64) { return [...]string{"all", "all", "short"}[v], uint64(v*v + 1) },
+	})
 	check(err)
 	check(e.Ceremony(ctx))
 	sub, err := election.NewSubmission(e.Official, election.TypeClientHash,
@@ -57,12 +63,12 @@ func simulatedRecords(tb testing.TB) []*bulletin.Record {
 	check(err)
 	check(e.SetPhase(ctx, election.PhaseOpen))
 	for v := range voters {
-		_, _, err := e.Cast(ctx, v, e.RandomChoices())
+		_, _, err := e.Cast(ctx, v, e.VoterChoices(v))
 		check(err)
 	}
-	_, err = e.Challenge(ctx, 0, e.RandomChoices())
+	_, err = e.Challenge(ctx, 0, e.VoterChoices(0))
 	check(err)
-	_, _, err = e.Cast(ctx, 1, e.RandomChoices())
+	_, _, err = e.Cast(ctx, 1, e.VoterChoices(1))
 	check(err)
 	check(e.SetPhase(ctx, election.PhaseClosed))
 	check(e.Decrypt(ctx, 1))

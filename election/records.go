@@ -75,6 +75,10 @@ type ResultRecord struct {
 	// Election is the hex election base hash.
 	Election string        `json:"election"`
 	Tally    *tally.Result `json:"tally"`
+	// Contests are each contest's counted ballots and their weight, in
+	// manifest order, for an election with ballot styles or weights
+	// (State.ResultContests); absent otherwise.
+	Contests []ContestCount `json:"contests,omitempty"`
 }
 
 // PartialRecord is the payload of a TypePartial record.

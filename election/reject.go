@@ -13,6 +13,7 @@ const (
 	CodeWrongOrder   = "wrong-order"  // a later record already follows this one (HTTP 409)
 	CodeStale        = "stale"        // names a state of the board other than the one it would follow (HTTP 409)
 	CodeBadProof     = "bad-proof"    // a proof in the payload does not verify (HTTP 422)
+	CodeWrongStyle   = "wrong-style"  // a ballot or roll entry of a ballot style the definition and roll do not give it (HTTP 403)
 )
 
 // rejectStatus is the HTTP status a board answers each election code with
@@ -25,6 +26,7 @@ var rejectStatus = map[string]int{
 	CodeWrongOrder:   409, // Conflict
 	CodeStale:        409, // Conflict
 	CodeBadProof:     422, // Unprocessable Entity
+	CodeWrongStyle:   403, // Forbidden
 }
 
 // reject returns the *bulletin.RejectError refusing a record with code,

@@ -517,7 +517,7 @@ func TestBallotRules(t *testing.T) {
 	h.refused(t, st, "a challenged ballot for another election", h.voter(3), election.TypeChallenge, ballot.Challenge(eb, secrets), bulletin.CodeMalformed, "the challenged ballot is for another election")
 	eb, _ = fresh(3)
 	eb.Contests[0].Options = eb.Contests[0].Options[:2]
-	h.refused(t, st, "a ballot with an option missing", h.voter(3), election.TypeBallot, eb, bulletin.CodeMalformed, "the ballot has 2 options, the election 3")
+	h.refused(t, st, "a ballot with an option missing", h.voter(3), election.TypeBallot, eb, bulletin.CodeMalformed, `the ballot's contest "mayor" does not have the 3 options of the election's`)
 	eb, _ = fresh(3)
 	h.refused(t, st, "voter 3's ballot signed by voter 1", h.voter(1), election.TypeBallot, eb, election.CodeUnauthorized, "the ballot names another credential than the one that signed it")
 	stranger := election.KeySigner(ed25519.NewKeyFromSeed(make([]byte, 32)))

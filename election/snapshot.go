@@ -26,7 +26,7 @@ import (
 // which rebuild everything derived from them.
 
 // snapshotTag opens the policy's part of a board state file.
-const snapshotTag = "evote election state v1\n"
+const snapshotTag = "evote election state v2\n" // v2: the roll has styles and weights
 
 // noteStructural remembers where a record that is not a ballot, a
 // challenge or a piece of the roll was admitted, for snapshots.
@@ -211,7 +211,7 @@ func (s *State) restoreBallots(d *snapReader) error {
 		c := countedBallot{index: d.u64(), slot: uint32(d.u64())}
 		s.counted[i] = c
 		if c.index != 0 {
-			s.nCounted++
+			s.noteCounted(s.election.VoterAt(int64(i)))
 		}
 	}
 	slots := d.u64()
@@ -259,7 +259,7 @@ func (s *State) restoreBallots(d *snapReader) error {
 		}
 		sums[i] = c
 	}
-	if err := s.sums.Add(sums); err != nil {
+	if err := s.sums.Add(sums, 1); err != nil {
 		return err
 	}
 	d.each(func() {

@@ -126,6 +126,7 @@ type State struct {
 
 	counted     []countedBallot // by roll entry, once the roll is closed
 	nCounted    int             // the entries of counted that hold a ballot
+	contests    []contestCount  // by manifest contest, once the election key is posted
 	ciphertexts *ciphertextLog  // the counted ballots' ciphertexts
 	codes       codeIndex
 	prevRefs    map[prevKey]uint64     // (credential, code) → the first later record of that credential naming code as prev
@@ -341,6 +342,9 @@ func (s *State) admitRoll(author []byte, c *ballot.RollChunk) error {
 	if s.roll != nil {
 		return reject(CodeWrongPhase, "the voter roll is closed: no voter can be added to it")
 	}
+	if err := s.manifest.CheckRoll(c); err != nil {
+		return reject(CodeWrongStyle, "%v", err)
+	}
 	if err := s.rollBuilder.Check(c); err != nil {
 		code := bulletin.CodeMalformed
 		switch {
@@ -376,6 +380,12 @@ func (s *State) admitRollClose(author []byte, c *ballot.RollClose) error {
 	}
 	if floor := s.manifest.PrivacyFloor(size); floor > size {
 		return reject(CodeWrongPhase, "the roll has %d voters but the definition's min_counted is %d: the trustees could never decrypt the tally", size, floor)
+	}
+	voters := contestVoters(s.manifest, s.rollBuilder.StyleSizes())
+	for i, n := range voters {
+		if floor := s.manifest.PrivacyFloor(n); floor > n && n > 0 {
+			return reject(CodeWrongPhase, "contest %q is on the ballots of %d voters but the definition's min_counted is %d: the trustees could never decrypt the tally", s.manifest.Contests[i].ID, n, floor)
+		}
 	}
 	s.roll, s.rollBuilder = s.rollBuilder.Close(), nil
 	return nil
@@ -493,6 +503,10 @@ func (s *State) admitJointKey(author []byte, jk *ceremony.JointKey) error {
 	s.joint, s.election = jk, e
 	s.sums = tally.NewAccumulator(m.OptionCount())
 	s.counted = make([]countedBallot, s.roll.Size())
+	s.contests = make([]contestCount, len(m.Contests))
+	for i, n := range contestVoters(m, s.roll.StyleSizes()) {
+		s.contests[i].voters = n
+	}
 	s.ciphertexts = newCiphertextLog(s.sums.Len())
 	s.phase = Ready
 	return nil
@@ -638,9 +652,13 @@ func (s *State) admitBallot(index uint64, author []byte, t time.Time, code ballo
 	if later, ok := s.prevRefs[prevKey{key, code}]; ok {
 		return reject(CodeWrongOrder, "record %d, a later ballot from the same device, already follows this one; casting it now would wrongly replace that later ballot", later)
 	}
-	cts := flatten(b)
-	if len(cts) != s.sums.Len() {
-		return reject(bulletin.CodeMalformed, "the ballot has %d options, the election %d", len(cts), s.sums.Len())
+	v, _ := s.election.Voter(author)
+	if b.Style != v.Style {
+		return reject(CodeWrongStyle, "the ballot is of style %q, but the voter's roll entry gives style %q", b.Style, v.Style)
+	}
+	cts, stored, err := s.positions(v, b)
+	if err != nil {
+		return err
 	}
 	encs := b.EncodedCiphertexts()
 	nonces := make([]nonce, len(encs))
@@ -650,7 +668,7 @@ func (s *State) admitBallot(index uint64, author []byte, t time.Time, code ballo
 			return reject(bulletin.CodeDuplicate, "a ciphertext of this ballot was revealed by the challenged ballot of record %d, so what it encrypts is public; encrypt your choices afresh", at)
 		}
 	}
-	entry, _ := s.roll.Entry(author)
+	entry := v.Entry
 	prev := s.counted[entry]
 	revote := prev.index != 0
 	var old []*crypto.Ciphertext
@@ -666,15 +684,16 @@ func (s *State) admitBallot(index uint64, author []byte, t time.Time, code ballo
 			}
 		}
 	}
-	slot, err := s.ciphertexts.add(encs)
+	slot, err := s.ciphertexts.add(stored)
 	if err != nil {
 		return err
 	}
+	// A re-vote is the same voter's, of the same style and weight.
 	if revote {
-		err = s.sums.Subtract(old)
+		err = s.sums.Subtract(old, v.Weight)
 	}
 	if err == nil {
-		err = s.sums.Add(cts)
+		err = s.sums.Add(cts, v.Weight)
 	}
 	if err != nil { // the lengths were checked above, and no ciphertext is nil
 		panic("election: " + err.Error())
@@ -683,7 +702,7 @@ func (s *State) admitBallot(index uint64, author []byte, t time.Time, code ballo
 		s.superseded[prev.index] = replacement{index: index, time: t}
 		s.supersedes[index] = prev.index
 	} else {
-		s.nCounted++
+		s.noteCounted(v)
 	}
 	s.counted[entry] = countedBallot{index: index, slot: slot}
 	s.codes.addCast(code, slot, index)
@@ -708,16 +727,44 @@ func (s *State) notePrev(index uint64, cred [32]byte, prev ballot.ConfirmationCo
 	}
 }
 
-// flatten lists a ballot's ciphertexts contest by contest, option by option.
-func flatten(b *ballot.EncryptedBallot) []*crypto.Ciphertext {
-	var cts []*crypto.Ciphertext
-	for _, c := range b.Contests {
-		for _, o := range c.Options {
-			cts = append(cts, o.Ciphertext)
+// positions returns the ciphertexts of a ballot of v's style at the
+// tally's positions, every option of every contest in manifest order, with
+// the trivial encryption of 0 (crypto.NewCiphertext) at the options of the
+// contests not on its ballot (docs/spec/tally.md §2), and their encodings:
+// the ballot's as parsed, so that none is encoded again.
+func (s *State) positions(v ballot.Voter, b *ballot.EncryptedBallot) ([]*crypto.Ciphertext, [][]byte, error) {
+	m := s.manifest
+	if len(b.Contests) != len(v.Contests) {
+		return nil, nil, reject(bulletin.CodeMalformed, "the ballot has %d contests, the voter's ballot (style %q) %d", len(b.Contests), v.Style, len(v.Contests))
+	}
+	encs := b.EncodedCiphertexts()
+	cts := make([]*crypto.Ciphertext, 0, s.sums.Len())
+	all := make([][]byte, 0, s.sums.Len())
+	next, at := 0, 0 // the next contest of the ballot, and its first option's ciphertext
+	for i, mc := range m.Contests {
+		if next < len(v.Contests) && v.Contests[next] == i {
+			bc := &b.Contests[next]
+			if len(bc.Options) != len(mc.Options) {
+				return nil, nil, reject(bulletin.CodeMalformed, "the ballot's contest %q does not have the %d options of the election's", mc.ID, len(mc.Options))
+			}
+			for _, o := range bc.Options {
+				cts = append(cts, o.Ciphertext)
+			}
+			all = append(all, encs[at:at+len(bc.Options)]...)
+			next, at = next+1, at+len(bc.Options)
+			continue
+		}
+		for range mc.Options {
+			cts = append(cts, crypto.NewCiphertext())
+			all = append(all, zeroEncoding)
 		}
 	}
-	return cts
+	return cts, all, nil
 }
+
+// zeroEncoding is the encoding of crypto.NewCiphertext(), the trivial
+// encryption of 0 at the positions of the contests not on a ballot.
+var zeroEncoding = crypto.NewCiphertext().Bytes()
 
 func (s *State) admitChallenge(index uint64, author []byte, t time.Time, c *ballot.ChallengedBallot) error {
 	if err := s.requireVoter(author, c.Ballot.Credential, t, "a challenged ballot"); err != nil {
@@ -813,7 +860,7 @@ func (s *State) checkPrivacyFloor() error {
 	if n, floor := int64(s.nCounted), s.manifest.PrivacyFloor(s.roll.Size()); n < floor {
 		return reject(CodeWrongPhase, "only %d ballots are counted, fewer than the %d the definition requires before anyone decrypts the tally (min_counted, the privacy floor)", n, floor)
 	}
-	return nil
+	return s.contestFloors()
 }
 
 func (s *State) admitResult(author []byte, r *ResultRecord) error {
@@ -829,6 +876,9 @@ func (s *State) admitResult(author []byte, r *ResultRecord) error {
 	m := s.manifest
 	if len(s.partials) < m.Threshold {
 		return reject(CodeWrongPhase, "the result needs %d partial decryptions; %d are on the board", m.Threshold, len(s.partials))
+	}
+	if err := s.checkResultCounts(r); err != nil {
+		return err
 	}
 	if err := tally.VerifyResult(s.election.BaseHash[:], m.Threshold, s.sums.Sums(), s.vks, s.partialList, r.Tally); err != nil {
 		return reject(CodeBadProof, "the result does not follow from the board: %v", err)
@@ -866,14 +916,14 @@ func (s *State) VerifyProofs(typ string, author []byte, v any) error {
 			return err
 		}
 		if err := ballot.VerifyBallot(s.election, v, author); err != nil {
-			return reject(CodeBadProof, "%v", err)
+			return rejectBallot(err)
 		}
 	case *ballot.ChallengedBallot:
 		if err := s.checkVoter(author); err != nil {
 			return err
 		}
 		if err := ballot.VerifyChallenge(s.election, v); err != nil {
-			return reject(CodeBadProof, "%v", err)
+			return rejectBallot(err)
 		}
 	case *PartialRecord:
 		if s.phase < Closed {

@@ -57,36 +57,57 @@ func NewAccumulator(length int) *Accumulator {
 // Len returns the vector length L.
 func (a *Accumulator) Len() int { return len(a.sums) }
 
-// Add adds one ballot's ciphertext vector. It returns an error wrapping
-// ErrLengthMismatch if the ballot does not have length Len, or an error if
-// it holds a nil ciphertext; on error the Accumulator is unchanged.
-func (a *Accumulator) Add(ballot []*crypto.Ciphertext) error {
-	if err := a.check(ballot); err != nil {
+// Add adds one ballot's ciphertext vector, weight times: each ciphertext
+// is multiplied by the voter's public weight (docs/spec/tally.md §2), so
+// that position k of the sum encrypts Σ weight·value. A ballot of weight 1
+// is added as it is. It returns an error wrapping ErrLengthMismatch if the
+// ballot does not have length Len, or an error if it holds a nil
+// ciphertext or the weight is 0; on error the Accumulator is unchanged.
+func (a *Accumulator) Add(ballot []*crypto.Ciphertext, weight uint64) error {
+	if err := a.check(ballot, weight); err != nil {
 		return fmt.Errorf("tally: add ballot: %w", err)
 	}
+	w := weighted(weight)
 	for k, c := range ballot {
-		a.sums[k].Add(a.sums[k], c)
+		a.sums[k].Add(a.sums[k], w(c))
 	}
 	return nil
 }
 
-// Subtract takes one ballot's ciphertext vector, added before, back out of
-// the sums. It returns the errors of Add; on error the Accumulator is
-// unchanged. It cannot tell whether the ballot was added: subtracting one
-// that was not leaves sums that encrypt no total.
-func (a *Accumulator) Subtract(ballot []*crypto.Ciphertext) error {
-	if err := a.check(ballot); err != nil {
+// Subtract takes one ballot's ciphertext vector, added before with weight,
+// back out of the sums, as a re-vote supersedes it. It returns the errors
+// of Add; on error the Accumulator is unchanged. It cannot tell whether
+// the ballot was added so: subtracting one that was not leaves sums that
+// encrypt no total.
+func (a *Accumulator) Subtract(ballot []*crypto.Ciphertext, weight uint64) error {
+	if err := a.check(ballot, weight); err != nil {
 		return fmt.Errorf("tally: subtract ballot: %w", err)
 	}
+	w := weighted(weight)
 	for k, c := range ballot {
-		a.sums[k].Subtract(a.sums[k], c)
+		a.sums[k].Subtract(a.sums[k], w(c))
 	}
 	return nil
+}
+
+// weighted returns the function that multiplies a ciphertext by weight,
+// which is public (on the roll), into a new ciphertext; for weight 1, the
+// ciphertext itself.
+func weighted(weight uint64) func(*crypto.Ciphertext) *crypto.Ciphertext {
+	if weight == 1 {
+		return func(c *crypto.Ciphertext) *crypto.Ciphertext { return c }
+	}
+	return func(c *crypto.Ciphertext) *crypto.Ciphertext {
+		return crypto.NewCiphertext().VarTimeMultiply(weight, c)
+	}
 }
 
 // check returns the error of Add and Subtract for a ballot that cannot be
 // summed.
-func (a *Accumulator) check(ballot []*crypto.Ciphertext) error {
+func (a *Accumulator) check(ballot []*crypto.Ciphertext, weight uint64) error {
+	if weight == 0 {
+		return errors.New("weight 0")
+	}
 	if len(ballot) != len(a.sums) {
 		return fmt.Errorf("%w: %d ciphertexts, want %d", ErrLengthMismatch, len(ballot), len(a.sums))
 	}

@@ -98,14 +98,20 @@ func BenchmarkCombine(b *testing.B) {
 	})
 }
 
+// BenchmarkAccumulate adds a ballot of 6 ciphertexts to the sums, as is
+// (weight 1) and weighted (two scalar multiplications a ciphertext).
 func BenchmarkAccumulate(b *testing.B) {
 	e := newTestElection(b, 3, 5)
 	ballot := benchSums(b, e, 6)
-	b.ReportAllocs()
-	acc := tally.NewAccumulator(6)
-	for b.Loop() {
-		if err := acc.Add(ballot); err != nil {
-			b.Fatal(err)
-		}
+	for _, w := range []uint64{1, 1000} {
+		b.Run(fmt.Sprintf("weight=%d", w), func(b *testing.B) {
+			b.ReportAllocs()
+			acc := tally.NewAccumulator(6)
+			for b.Loop() {
+				if err := acc.Add(ballot, w); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -78,7 +78,7 @@ func (e *testElection) testBallots(tb testing.TB, seed uint64, nBallots, l int, 
 			want[k] += v
 			b[k], _ = e.pk.Encrypt(v)
 		}
-		if err := acc.Add(b); err != nil {
+		if err := acc.Add(b, 1); err != nil {
 			tb.Fatal(err)
 		}
 	}

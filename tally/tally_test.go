@@ -130,18 +130,21 @@ func TestAccumulator(t *testing.T) {
 		acc, _ := e.testBallots(t, 8, 3, 3, 1)
 		before := acc.Sums()
 		one, _ := e.pk.Encrypt(1)
-		for name, op := range map[string]func([]*crypto.Ciphertext) error{"Add": acc.Add, "Subtract": acc.Subtract} {
+		for name, op := range map[string]func([]*crypto.Ciphertext, uint64) error{"Add": acc.Add, "Subtract": acc.Subtract} {
 			for _, bad := range [][]*crypto.Ciphertext{
 				nil,
 				{one, one},
 				{one, one, one, one},
 			} {
-				if err := op(bad); !errors.Is(err, tally.ErrLengthMismatch) {
+				if err := op(bad, 1); !errors.Is(err, tally.ErrLengthMismatch) {
 					t.Errorf("%s(%d ciphertexts) = %v, want ErrLengthMismatch", name, len(bad), err)
 				}
 			}
-			if err := op([]*crypto.Ciphertext{one, nil, one}); err == nil {
+			if err := op([]*crypto.Ciphertext{one, nil, one}, 1); err == nil {
 				t.Errorf("%s with a nil ciphertext succeeded", name)
+			}
+			if err := op([]*crypto.Ciphertext{one, one, one}, 0); err == nil {
+				t.Errorf("%s with weight 0 succeeded", name)
 			}
 		}
 		for k, c := range acc.Sums() {
@@ -160,10 +163,10 @@ func TestAccumulator(t *testing.T) {
 		for k := range b {
 			b[k], _ = e.pk.Encrypt(uint64(k + 1))
 		}
-		if err := acc.Add(b); err != nil {
+		if err := acc.Add(b, 1); err != nil {
 			t.Fatal(err)
 		}
-		if err := acc.Subtract(b); err != nil {
+		if err := acc.Subtract(b, 1); err != nil {
 			t.Fatal(err)
 		}
 		for k, c := range acc.Sums() {
@@ -178,11 +181,11 @@ func TestAccumulator(t *testing.T) {
 			t.Fatal(err)
 		}
 		one, _ := e.pk.Encrypt(1)
-		if err := acc.Add([]*crypto.Ciphertext{one, one, one}); err != nil {
+		if err := acc.Add([]*crypto.Ciphertext{one, one, one}, 1); err != nil {
 			t.Fatal(err)
 		}
 		zero, _ := e.pk.Encrypt(0)
-		if err := acc.Subtract([]*crypto.Ciphertext{one, zero, one}); err != nil {
+		if err := acc.Subtract([]*crypto.Ciphertext{one, zero, one}, 1); err != nil {
 			t.Fatal(err)
 		}
 		solver := crypto.NewDlogSolver(16)
@@ -193,6 +196,44 @@ func TestAccumulator(t *testing.T) {
 			}
 			if v, err := solver.Solve(sk.Decrypt(c)); err != nil || v != w {
 				t.Errorf("sum %d decrypts to %d, %v, want %d", k, v, err, w)
+			}
+		}
+	})
+
+	t.Run("weighted", func(t *testing.T) {
+		// A ballot of weight w adds w times its values; a re-vote takes it
+		// out with the same weight, leaving the sums before it.
+		acc, want := e.testBallots(t, 7, 2, 3, 2)
+		before := acc.Sums()
+		sk, err := crypto.NewPrivateKey(e.secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := make([]*crypto.Ciphertext, 3)
+		for k := range b {
+			b[k], _ = e.pk.Encrypt(uint64(k))
+		}
+		if err := acc.Add(b, 1000); err != nil {
+			t.Fatal(err)
+		}
+		solver := crypto.NewDlogSolver(4000)
+		for k, c := range acc.Sums() {
+			if v, err := solver.Solve(sk.Decrypt(c)); err != nil || v != want[k]+1000*uint64(k) {
+				t.Errorf("sum %d decrypts to %d, %v, want %d", k, v, err, want[k]+1000*uint64(k))
+			}
+		}
+		if err := acc.Subtract(b, 999); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := solver.Solve(sk.Decrypt(acc.Sums()[2])); v != want[2]+2 {
+			t.Errorf("after subtracting with weight 999, sum 2 decrypts to %d, want %d", v, want[2]+2)
+		}
+		if err := acc.Subtract(b, 1); err != nil {
+			t.Fatal(err)
+		}
+		for k, c := range acc.Sums() {
+			if c.Equal(before[k]) != 1 {
+				t.Errorf("sum %d after adding with weight 1000 and subtracting 999 + 1 is not the sum before", k)
 			}
 		}
 	})

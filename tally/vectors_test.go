@@ -3,10 +3,12 @@ package tally_test
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -68,7 +70,7 @@ func newTallyVector(t *testing.T, seed string) *tallyVector {
 			v.counts[k] += x
 			ballot[k], _ = cryptotest.Encrypt(pk, x, rd)
 		}
-		if err := acc.Add(ballot); err != nil {
+		if err := acc.Add(ballot, 1); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -184,6 +186,50 @@ func combineOutputs(t testing.TB, e specvectors.Expecter, sums []*crypto.Ciphert
 	e.Expect("counts", strings.Trim(fmt.Sprint(r.Counts), "[]"))
 }
 
+// aggregate sums the ballots given as "weight ciphertext…" (hex) lines, then
+// takes the superseded ones back out (docs/spec/tally.md §2).
+func aggregate(t testing.TB, positions uint64, ballots, superseded []string) ([]*crypto.Ciphertext, error) {
+	acc := tally.NewAccumulator(int(positions))
+	for i, lines := range [][]string{ballots, superseded} {
+		for _, line := range lines {
+			f := strings.Fields(line)
+			w, err := strconv.ParseUint(f[0], 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cts := make([]*crypto.Ciphertext, len(f)-1)
+			for k, h := range f[1:] {
+				b, err := hex.DecodeString(h)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cts[k], err = crypto.NewCiphertext().SetBytes(b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			op := acc.Add
+			if i == 1 {
+				op = acc.Subtract
+			}
+			if err := op(cts, w); err != nil {
+				return nil, fmt.Errorf("%w: %w", tally.ErrInvalidEncoding, err)
+			}
+		}
+	}
+	return acc.Sums(), nil
+}
+
+// aggregateOutputs lists the outputs of an aggregate vector.
+func aggregateOutputs(e specvectors.Expecter, sums []*crypto.Ciphertext) {
+	var hs []string
+	for _, c := range sums {
+		hs = append(hs, hex.EncodeToString(c.Bytes()))
+	}
+	e.Expect("sums", strings.Join(hs, " "))
+	h := tally.SumsHash(sums)
+	e.Expect("sums-hash", h[:])
+}
+
 // TestTallyVectors runs docs/spec/vectors/tally.txt (docs/spec/tally.md):
 // the decryption share contexts, sums hash, selection, combination and
 // result of a small election, and results that do not verify.
@@ -221,6 +267,11 @@ func TestTallyVectors(t *testing.T) {
 				err = tally.VerifyResult(tv.ctx, tv.t, tv.sums, tv.vks, tv.partials, r)
 			}
 			v.Outcome(tallyOutcome(err)...)
+		case "aggregate":
+			sums, err := aggregate(t, v.Uint("positions"), v.Strings("ballot"), v.Strings("superseded"))
+			if v.Outcome(tallyOutcome(err)...) {
+				aggregateOutputs(v, sums)
+			}
 		case "parse-partial":
 			p, err := tally.ParsePartialDecryption([]byte(v.String("partial")))
 			if v.Outcome(tallyOutcome(err)...) {
@@ -247,8 +298,17 @@ decryption in the order listed. The partials are, in board order: trustee
 trustee 1; trustee 1's partial relabelled 9 (unknown trustee); trustee 4
 again (duplicate); trustee 3. Trustee 5 is absent.
 
+The ballots of aggregate are encryptions under the key x·G, x the first
+scalar of cryptotest.NewReader("aggregate"), with randomness from the
+scalars that follow, ballot by ballot, in the order of the vectors.
+
 Inputs:
-  op:        share-ctx | combine | verify-result | parse-partial
+  op:        share-ctx | aggregate | combine | verify-result | parse-partial
+  positions: (aggregate) the number of positions L
+  ballot:    (aggregate, repeated) a counted ballot: its voter's weight, then
+             its L ciphertexts A || B, hex, separated by spaces
+  superseded: (aggregate, repeated) a ballot added before and superseded:
+             taken back out with its weight
   ctx:       the election context (the base hash in an election), hex
   trustee, position: (share-ctx) j and k
   t:         the threshold
@@ -258,6 +318,8 @@ Inputs:
   result:    (verify-result) a result to check
 Outputs:
   context:   (share-ctx) ctx_{j,k} of §3
+  sums:      (aggregate) the L sums of §2, weights applied, hex, separated
+             by spaces
   sums-hash: SumsHash of the sums (§2)
   result:    the canonical result (§6) of the combination
   counts:    its counts, separated by spaces
@@ -265,7 +327,8 @@ Outputs:
 Rejections:
   not-enough-partials: fewer than t partials are accepted (§5)
   mismatch:            (verify-result) the result is not the one of §5–§6
-  malformed:           not the canonical encoding (§4, §6)`)
+  malformed:           not the canonical encoding (§4, §6); (aggregate) a
+                       ballot of weight 0 or of another length than L`)
 	for _, tc := range []struct {
 		ctx  string
 		j, k uint32
@@ -284,6 +347,7 @@ Rejections:
 	}
 
 	tv := newTallyVector(t, "tally 0")
+	generateAggregateVectors(t, w)
 	r, err := tv.combine()
 	if err != nil {
 		t.Fatal(err)
@@ -352,6 +416,69 @@ Rejections:
 		}
 	}
 	return w.Bytes()
+}
+
+// generateAggregateVectors writes the aggregate vectors: weighted ballots
+// of 3 positions, a re-vote, a ballot of a style without the last
+// position's contest (the trivial encryption of 0 there), and refusals.
+func generateAggregateVectors(t *testing.T, w *specvectors.Writer) {
+	rd := cryptotest.NewReader([]byte("aggregate"))
+	sk, err := crypto.NewPrivateKey(cryptotest.Scalar(rd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk := sk.PublicKey()
+	solver := crypto.NewDlogSolver(2_000_000)
+	ballot := func(weight uint64, values ...uint64) string {
+		line := strconv.FormatUint(weight, 10)
+		for _, x := range values {
+			ct, _ := cryptotest.Encrypt(pk, x, rd)
+			line += " " + hex.EncodeToString(ct.Bytes())
+		}
+		return line
+	}
+	b1, b2, b3 := ballot(1, 1, 0, 2), ballot(7, 0, 1, 1), ballot(1000000, 1, 1, 0)
+	noLast := strings.Fields(ballot(3, 1, 1, 0))
+	noLast[3] = hex.EncodeToString(crypto.NewCiphertext().Bytes())
+	for _, tc := range []struct {
+		name, comment       string
+		ballots, superseded []string
+		reason              string
+		totals              []uint64
+	}{
+		{"aggregate-weighted", "1 0 2 of weight 1, 0 1 1 of weight 7, 1 1 0 of weight 1000000: the sums encrypt 1000001 1000007 9", []string{b1, b2, b3}, nil, "", []uint64{1000001, 1000007, 9}},
+		{"aggregate-revote", "the ballot of weight 1000000 superseded by its voter's 0 0 1: the sums encrypt 1 7 1000009", []string{b1, b2, b3, ballot(1000000, 0, 0, 1)}, []string{b3}, "", []uint64{1, 7, 1000009}},
+		{"aggregate-styled", "1 1 of weight 3, of a style without the last position's contest: (O, O) there; the sums encrypt 4 3 2", []string{b1, strings.Join(noLast, " ")}, nil, "", []uint64{4, 3, 2}},
+		{"aggregate-weight-0", "", []string{b1, "0" + b2[1:]}, nil, "malformed", nil},
+		{"aggregate-short", "a ballot of 2 positions", []string{b1, b2[:strings.LastIndexByte(b2, ' ')]}, nil, "malformed", nil},
+	} {
+		w.Vector(tc.name)
+		w.Input("op", "aggregate")
+		w.Input("positions", 3)
+		for _, b := range tc.ballots {
+			w.Input("ballot", b)
+		}
+		for _, b := range tc.superseded {
+			w.Input("superseded", b)
+		}
+		if tc.comment != "" {
+			w.Comment(tc.comment)
+		}
+		sums, err := aggregate(t, 3, tc.ballots, tc.superseded)
+		if got := strings.Join(tallyOutcome(err), ""); got != tc.reason {
+			t.Fatalf("vector %s: the code gives %q, the generator says %q", tc.name, got, tc.reason)
+		}
+		if tc.reason != "" {
+			w.Reject(tc.reason)
+			continue
+		}
+		for k, c := range sums {
+			if v, err := solver.Solve(sk.Decrypt(c)); err != nil || v != tc.totals[k] {
+				t.Fatalf("vector %s: sum %d decrypts to %d, %v, want %d", tc.name, k, v, err, tc.totals[k])
+			}
+		}
+		aggregateOutputs(w, sums)
+	}
 }
 
 // reorderPartial moves the shares member of a partial's encoding after its

@@ -211,6 +211,11 @@ type ContestResult struct {
 	Title string `json:"title"`
 	// Options are the counts, in the definition's order.
 	Options []OptionResult `json:"options"`
+	// Ballots and Weight are the counted ballots carrying the contest and
+	// their voters' total weight, for an election with ballot styles or
+	// weights (docs/spec/election.md §2.4); absent otherwise.
+	Ballots int64  `json:"ballots,omitempty"`
+	Weight  uint64 `json:"weight,omitempty"`
 }
 
 // OptionResult is the verified count of one option.
@@ -414,7 +419,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	if len(r.Result) > 0 {
 		b.WriteString("\nResult\n")
 		for _, c := range r.Result {
-			fmt.Fprintf(&b, "  %s\n", c.Title)
+			if c.Ballots > 0 || c.Weight > 0 {
+				fmt.Fprintf(&b, "  %s (%d ballots of weight %d)\n", c.Title, c.Ballots, c.Weight)
+			} else {
+				fmt.Fprintf(&b, "  %s\n", c.Title)
+			}
 			width := 0
 			for _, o := range c.Options {
 				width = max(width, len([]rune(o.Title)))

@@ -188,6 +188,27 @@ func (w *world) forge() (export, checkpoint []byte) {
 	return buf.Bytes(), cp
 }
 
+// forgery is one tampering with the record: edit tampers with the record and returns the
+// position of the record the verifier must name first, at step, as of
+// type typ, with a reason saying want.
+type forgery struct {
+	name string
+	edit func(w *world) int
+	typ  string
+	step verifier.StepID
+	want string
+	only bool // the failure must be the only one (but for the closing record, see TestTamperMalicious)
+}
+
+// forgeAndVerify tampers with the record by edit, which returns the
+// position of the record the verifier must name first, forges the
+// result (forge) and verifies it.
+func (w *world) forgeAndVerify(edit func(w *world) int) (int, *verifier.Report) {
+	idx := edit(w)
+	export, cp := w.forge()
+	return idx, w.verify(export, cp)
+}
+
 // raw is plain tampering: the changed records keep their signature, index
 // and prev.
 func (w *world) raw() []byte {
@@ -369,14 +390,7 @@ func TestTamperRaw(t *testing.T) {
 // the signatures and the checkpoint all hold and only the proofs, the
 // rules and the counts can catch the change.
 func TestTamperMalicious(t *testing.T) {
-	tests := []struct {
-		name string
-		edit func(w *world) int
-		typ  string
-		step verifier.StepID
-		want string
-		only bool // the failure must be the only one (but for the closing record, see below)
-	}{
+	tests := []forgery{
 		{"definition names another official", func(w *world) int {
 			edit(w, 0, func(m *ballot.Manifest) { m.Official = w.e.Voters[0].Public })
 			return 0
@@ -536,9 +550,7 @@ func TestTamperMalicious(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t)
-			idx := tt.edit(w)
-			export, cp := w.forge()
-			r := w.verify(export, cp)
+			idx, r := w.forgeAndVerify(tt.edit)
 			wantFailure(t, r, int64(idx), tt.typ, tt.step, tt.want)
 			for _, id := range []verifier.StepID{verifier.StepChain, verifier.StepCheckpoints} {
 				if s := r.Step(id); s.Status != verifier.Pass {

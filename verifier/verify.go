@@ -671,9 +671,13 @@ func (v *verifier) resultTable() {
 	}
 	v.steps[StepResult].Note = "combined the partial decryptions of trustees " + strings.Join(used, ", ")
 	m := v.st.Manifest()
+	perContest := v.st.ResultContests() // the result's own, which the state checked
 	k := 0
-	for _, c := range m.Contests {
+	for i, c := range m.Contests {
 		cr := ContestResult{ID: c.ID, Title: c.Title}
+		if perContest != nil {
+			cr.Ballots, cr.Weight = perContest[i].Ballots, perContest[i].Weight
+		}
 		for range c.Options {
 			oc := table[k]
 			cr.Options = append(cr.Options, OptionResult{ID: oc.Option, Title: oc.Title, Count: oc.Count})

@@ -2,6 +2,7 @@ package voterclient
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
 	"maps"
@@ -253,6 +254,32 @@ type CredentialInfo struct {
 	// Roll says where the credential is on the roll, once the records read
 	// are tied to the board's checkpoint (Anchor); null before.
 	Roll *RollCheck `json:"roll"`
+	// Ballot says which ballot the voter gets, once the roll is closed
+	// and the election key known; null before.
+	Ballot *VoterBallot `json:"ballot"`
+}
+
+// VoterBallot is the voter's ballot as the roll gives it
+// (docs/spec/ballot.md §1.6, §6.1): its style, the indices of its
+// contests in the definition (the page shows only those) and the voter's
+// weight.
+type VoterBallot struct {
+	Style    string `json:"style,omitempty"`
+	Contests []int  `json:"contests"`
+	Weight   uint64 `json:"weight"`
+}
+
+// ballotOf returns cred's VoterBallot in e, or nil before the election
+// key is known or if cred is not on the roll.
+func ballotOf(e *Election, cred ed25519.PublicKey) *VoterBallot {
+	if e == nil || e.Ballot == nil {
+		return nil
+	}
+	v, ok := e.Ballot.Voter(cred)
+	if !ok {
+		return nil
+	}
+	return &VoterBallot{Style: v.Style, Contests: v.Contests, Weight: v.Weight}
 }
 
 // Credential loads the voter's credential file into the session, checked
@@ -279,6 +306,7 @@ func (s *Session) loadCredential(data []byte, pasted bool) (*CredentialInfo, err
 	info := &CredentialInfo{Election: cred.Election, Voter: cred.Voter, Public: hex.EncodeToString(cred.Public)}
 	if s.verified() == nil {
 		info.Roll, _ = CheckRoll(e, cred)
+		info.Ballot = ballotOf(e, cred.Public)
 	}
 	return info, nil
 }
@@ -630,6 +658,9 @@ func (s *Session) Reveal(payload []byte) (*RevealResult, error) {
 	res := &RevealResult{Code: rv.Code.String(), Short: rv.Code.Short(), Choices: rv.Choices,
 		Challenged: s.challenged != nil && *s.challenged == rv.Code}
 	for i, c := range e.Manifest.Contests {
+		if rv.Choices[i] == nil {
+			continue // not on the voter's ballot
+		}
 		rc := RevealedChoice{Title: c.Title, Selections: []Selected{}}
 		for k, n := range rv.Choices[i] {
 			if n > 0 {

@@ -59,6 +59,9 @@ func Prepare(e *Election, cred *ballot.Credential, choices ballot.Choices, prev 
 		return nil, explainChoices(e.Manifest, err)
 	}
 	b, secrets, err := ballot.Encrypt(e.Ballot, cred.Public, choices, prev)
+	if errors.Is(err, ballot.ErrStyle) {
+		return nil, problem(CodeInvalidChoices, err, "Your choices do not fit your ballot: the registrar gave you the ballot with only some of this election's contests, and the choices are for others. Reload the page and mark your choices again.")
+	}
 	if errors.Is(err, ballot.ErrNotEligible) {
 		return nil, problem(CodeIneligible, err, "This credential is not on the voter roll of this election, so a ballot signed with it would be refused. Ask the election's registrar.")
 	}
@@ -158,19 +161,24 @@ func RevealChallenge(e *Election, payload []byte) (*Revealed, error) {
 		return nil, problem(CodeBadChallenge, err, "The challenged ballot is damaged and cannot be checked.")
 	}
 	m := e.Manifest
-	if len(c.Ballot.Contests) != len(m.Contests) || len(c.Randomness) != len(m.Contests) {
-		return nil, problem(CodeBadChallenge, nil, "The challenged ballot does not fit this election's contests.")
+	v, ok := e.Ballot.Voter(c.Ballot.Credential)
+	if !ok {
+		return nil, problem(CodeBadChallenge, nil, "The challenged ballot is signed by a credential that is not on the voter roll.")
+	}
+	if len(c.Ballot.Contests) != len(v.Contests) || len(c.Randomness) != len(v.Contests) {
+		return nil, problem(CodeBadChallenge, nil, "The challenged ballot does not fit its voter's ballot of this election's contests.")
 	}
 	k := e.Ballot.PublicKey.Element()
-	out := ballot.NewChoices(m)
-	for i := range m.Contests {
+	out := make(ballot.Choices, len(m.Contests)) // nil for the contests not on the voter's ballot
+	for j, i := range v.Contests {
 		mc := &m.Contests[i]
-		if len(c.Ballot.Contests[i].Options) != len(mc.Options) || len(c.Randomness[i]) != len(mc.Options) {
+		if len(c.Ballot.Contests[j].Options) != len(mc.Options) || len(c.Randomness[j]) != len(mc.Options) {
 			return nil, problem(CodeBadChallenge, nil, "The challenged ballot does not fit this election's contests.")
 		}
+		out[i] = make([]uint64, len(mc.Options))
 		for o := range mc.Options {
-			ct := c.Ballot.Contests[i].Options[o].Ciphertext
-			rK := crypto.NewElement().ScalarMult(c.Randomness[i][o], k)
+			ct := c.Ballot.Contests[j].Options[o].Ciphertext
+			rK := crypto.NewElement().ScalarMult(c.Randomness[j][o], k)
 			msg := crypto.NewElement().Subtract(&ct.B, rK)
 			v, ok := smallLog(msg, uint64(mc.OptionMax))
 			if !ok {
@@ -182,9 +190,9 @@ func RevealChallenge(e *Election, payload []byte) (*Revealed, error) {
 	if err := ballot.VerifyChallenge(e.Ballot, c); err != nil {
 		return nil, problem(CodeBadChallenge, err, "The challenged ballot does not encrypt the choices it claims: the device that made it did not encrypt honestly.")
 	}
-	for i := range out {
+	for j, i := range v.Contests {
 		for o := range out[i] {
-			if out[i][o] != c.Choices[i][o] {
+			if out[i][o] != c.Choices[j][o] {
 				return nil, problem(CodeBadChallenge, nil, "The challenged ballot does not encrypt the choices it claims.")
 			}
 		}

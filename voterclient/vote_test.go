@@ -18,6 +18,7 @@ import (
 	"github.com/evote/evote/ceremony"
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/election/simulate"
 	"github.com/evote/evote/voterclient"
 )
 
@@ -514,4 +515,53 @@ func TestRules(t *testing.T) {
 			t.Errorf("Rule(%d..%d, max %d, %d options) = %q, want %q", tt.c.MinSelections, tt.c.MaxSelections, tt.c.OptionMax, len(tt.c.Options), got, tt.want)
 		}
 	}
+}
+
+// TestStyledBallot: a voter of a ballot style is shown its style's
+// contests and weight, encrypts and challenges a ballot of those contests
+// only, and choices for another style's contests are refused in plain
+// words.
+func TestStyledBallot(t *testing.T) {
+	ctx := context.Background()
+	b := newBoard(t)
+	sim, err := simulate.New(ctx, b.log.Append, b.tracker.Current, simulate.Options{Voters: 4, Trustees: 3, Threshold: 2,
+		Styles: []ballot.Style{{ID: "city", Contests: []string{"mayor", "council"}}, {ID: "county", Contests: []string{"parks", "budget"}}},
+		Assign: func(v int) (string, uint64) { return [...]string{"city", "city", "county", "county"}[v], uint64(v + 1) },
+	})
+	must(t, err)
+	must(t, sim.Ceremony(ctx))
+	must(t, sim.SetPhase(ctx, election.PhaseOpen))
+
+	j := newJSONSession(t, b)
+	j.sync(true)
+	credFile, err := sim.Voters[2].Marshal()
+	must(t, err)
+	info := j.ok("credential", string(credFile))
+	ballotInfo, _ := info["ballot"].(map[string]any)
+	if ballotInfo == nil || ballotInfo["style"] != "county" || fmt.Sprint(ballotInfo["contests"]) != "[2 3]" || ballotInfo["weight"] != float64(3) {
+		t.Fatalf("credential's ballot = %v, want style county, contests [2 3], weight 3", info["ballot"])
+	}
+
+	e := synced(t, b)
+	cred, err := voterclient.LoadCredential(e, credFile)
+	must(t, err)
+	marked := sim.VoterChoices(2)
+	p, err := voterclient.Prepare(e, cred, marked, ballot.ConfirmationCode{})
+	must(t, err)
+	if p.Ballot.Style != "county" || len(p.Ballot.Contests) != 2 {
+		t.Fatalf("the county voter's ballot is of style %q with %d contests", p.Ballot.Style, len(p.Ballot.Contests))
+	}
+	sub, err := p.ChallengeSubmission()
+	must(t, err)
+	status, body := b.post(t, sub)
+	rec, _, err := voterclient.Posted(sub, status, body, b.vkey)
+	must(t, err)
+	rv, err := voterclient.RevealChallenge(e, rec.Payload)
+	must(t, err)
+	if !reflect.DeepEqual(rv.Choices, marked) {
+		t.Fatalf("revealed %v, marked %v", rv.Choices, marked)
+	}
+	// The city's contests are not on a county voter's ballot.
+	_, err = voterclient.Prepare(e, cred, sim.VoterChoices(0), ballot.ConfirmationCode{})
+	wantProblem(t, "a county voter's city choices", err, voterclient.CodeInvalidChoices)
 }

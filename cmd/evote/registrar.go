@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,7 +47,7 @@ nobody but the voter ever holds the private key.`,
 				Usage: "generate credentials for a list of voters and post their public keys to the roll",
 				Flags: append([]cli.Flag{
 					registrarKeyFlag(),
-					&cli.StringFlag{Name: "voters", Usage: "file of voter identifiers, one per line (A-Z a-z 0-9 . _ - @ +; # starts a comment)", Required: true},
+					&cli.StringFlag{Name: "voters", Usage: "file of voters, one per line: the identifier (A-Z a-z 0-9 . _ - @ +), then optionally style=STYLE (their ballot style) and weight=N; # starts a comment", Required: true},
 					&cli.StringFlag{Name: "out", Usage: "folder to write one credential file per voter in", Value: "credentials"},
 					&cli.StringFlag{Name: "print", Usage: "also write a printable HTML page with each voter's credential as a QR code, for mailing"},
 				}, boardFlags()...),
@@ -59,8 +60,11 @@ nobody but the voter ever holds the private key.`,
 				Description: `Each file holds one registration request, or several, one per line, as
 ` + "`evote voter keygen`" + ` writes them. Check each voter's identity out of band
 before you register them: the request proves only that its sender holds
-the key.`,
-				Flags:  append([]cli.Flag{registrarKeyFlag()}, boardFlags()...),
+the key. Where the definition has ballot styles, or voters have weights,
+--voters names each voter's (the format of ` + "`evote registrar issue`" + `).`,
+				Flags: append([]cli.Flag{registrarKeyFlag(),
+					&cli.StringFlag{Name: "voters", Usage: "file of voters, one per line: the identifier, then style=STYLE and weight=N, for every voter who registers"},
+				}, boardFlags()...),
 				Action: registrarRegister,
 			},
 			{
@@ -111,21 +115,24 @@ func openRegistrar(c *cli.Context) (*registrar, error) {
 	return r, nil
 }
 
-// readVoterIDs reads a file of voter identifiers, one per line.
-func readVoterIDs(path string) ([]string, error) {
+// readVoters reads a file of voters, one per line: the identifier, then
+// optionally style=STYLE (the voter's ballot style in the definition m)
+// and weight=N. It returns roll entries without keys.
+func readVoters(path string, m *ballot.Manifest) ([]ballot.RollEntry, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var ids []string
+	var voters []ballot.RollEntry
 	seen := map[string]int{}
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
-		id := strings.TrimSpace(sc.Text())
-		if id == "" || strings.HasPrefix(id, "#") {
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
 			continue
 		}
+		id := fields[0]
 		if !ballot.ValidVoterID(id) {
 			return nil, fmt.Errorf("%s:%d: %q is not a voter identifier (1 to %d characters from A-Z, a-z, 0-9, '.', '_', '-', '@', '+')", path, n, id, ballot.MaxVoterIDLen)
 		}
@@ -133,15 +140,34 @@ func readVoterIDs(path string) ([]string, error) {
 			return nil, fmt.Errorf("%s:%d: voter %q is already on line %d", path, n, id, first)
 		}
 		seen[id] = n
-		ids = append(ids, id)
+		e := ballot.RollEntry{Voter: id}
+		for _, f := range fields[1:] {
+			k, v, _ := strings.Cut(f, "=")
+			switch k {
+			case "style":
+				e.Style = v
+			case "weight":
+				w, err := strconv.ParseUint(v, 10, 64)
+				if err != nil || w < 1 || w > ballot.MaxWeight {
+					return nil, fmt.Errorf("%s:%d: weight %q is not a whole number from 1 to %d", path, n, v, ballot.MaxWeight)
+				}
+				e.Weight = w
+			default:
+				return nil, withHint(fmt.Errorf("%s:%d: %q after the voter identifier", path, n, f), "a line is IDENTIFIER [style=STYLE] [weight=N]")
+			}
+		}
+		if _, err := m.StyleContests(e.Style); err != nil {
+			return nil, fmt.Errorf("%s:%d: voter %q: %w", path, n, id, err)
+		}
+		voters = append(voters, e)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if len(ids) == 0 {
+	if len(voters) == 0 {
 		return nil, fmt.Errorf("%s: no voter identifiers", path)
 	}
-	return ids, nil
+	return voters, nil
 }
 
 func registrarIssue(c *cli.Context) error {
@@ -149,7 +175,7 @@ func registrarIssue(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ids, err := readVoterIDs(c.String("voters"))
+	voters, err := readVoters(c.String("voters"), r.m)
 	if err != nil {
 		return err
 	}
@@ -159,9 +185,10 @@ func registrarIssue(c *cli.Context) error {
 	}
 	// Write every credential before posting: a key on the roll without its
 	// private key would disenfranchise its voter.
-	creds := make([]*ballot.Credential, len(ids))
-	entries := make([]ballot.RollEntry, len(ids))
-	for i, id := range ids {
+	creds := make([]*ballot.Credential, len(voters))
+	entries := make([]ballot.RollEntry, len(voters))
+	for i, voter := range voters {
+		id := voter.Voter
 		cred, err := ballot.NewCredential(r.m.ID, id)
 		if err != nil {
 			return err
@@ -174,6 +201,7 @@ func registrarIssue(c *cli.Context) error {
 			return withHint(err, "a credential for this voter exists already: issue credentials only to voters not yet on the roll")
 		}
 		creds[i], entries[i] = cred, cred.Entry()
+		entries[i].Style, entries[i].Weight = voter.Style, voter.Weight
 	}
 	fmt.Fprintf(out(c), "wrote %d credentials to %s: hand each voter theirs, and keep no copy\n", len(creds), dir)
 	if path := c.String("print"); path != "" {
@@ -198,6 +226,16 @@ func registrarRegister(c *cli.Context) error {
 		return err
 	}
 	mh := r.state.ManifestHash()
+	assigned := map[string]ballot.RollEntry{}
+	if path := c.String("voters"); path != "" {
+		voters, err := readVoters(path, r.m)
+		if err != nil {
+			return err
+		}
+		for _, v := range voters {
+			assigned[v.Voter] = v
+		}
+	}
 	var entries []ballot.RollEntry
 	seen := map[string]string{}
 	for _, path := range c.Args().Slice() {
@@ -223,7 +261,13 @@ func registrarRegister(c *cli.Context) error {
 			if k, ok := r.state.RollEntry(req.Key); ok {
 				return fmt.Errorf("%s:%d: the key of voter %q is already on the roll as entry %d", path, n+1, req.Voter, k)
 			}
-			entries = append(entries, req.Entry())
+			e := req.Entry()
+			if a, ok := assigned[req.Voter]; ok {
+				e.Style, e.Weight = a.Style, a.Weight
+			} else if _, err := r.m.StyleContests(""); err != nil || len(assigned) > 0 {
+				return withHint(fmt.Errorf("%s:%d: voter %q is not in the --voters file, which gives each voter's ballot style and weight", path, n+1, req.Voter), "list every voter who registers in the --voters file")
+			}
+			entries = append(entries, e)
 		}
 	}
 	return r.post(entries)

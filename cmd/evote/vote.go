@@ -148,7 +148,15 @@ func (v *voter) prepare() (*ballot.ChallengedBallot, error) {
 		return nil, withHint(errors.New("--choices is required"), "see `evote vote --help` for the choices syntax")
 	}
 	m := v.state.Manifest()
-	choices, err := parseChoices(m, c.String("choices"))
+	e := v.state.Election()
+	if e == nil {
+		return nil, fmt.Errorf("the election key is not on the board yet (the election is %s): ballots cannot be encrypted", v.state.Phase())
+	}
+	ballotOf, ok := e.Voter(v.cred.Public)
+	if !ok {
+		return nil, withHint(fmt.Errorf("your credential (voter %s) is not on the voter roll", v.cred.Voter), "ask the registrar; `evote voter check-roll` says where you stand")
+	}
+	choices, err := parseChoices(m, ballotOf, c.String("choices"))
 	if err != nil {
 		return nil, err
 	}
@@ -299,14 +307,22 @@ func (v *voter) challenge(p *ballot.ChallengedBallot) error {
 		return err
 	}
 	fmt.Fprintf(out(c), "challenged: record %d reveals this ballot; anyone can check it encrypts:\n", rec.Index)
-	printChoices(c, v.state.Manifest(), p.Choices)
+	choices, err := p.ManifestChoices(v.state.Election())
+	if err != nil {
+		return err
+	}
+	printChoices(c, v.state.Manifest(), choices)
 	fmt.Fprintln(out(c), "this ballot will never be counted: vote again to cast one")
 	return nil
 }
 
-// parseChoices reads "contest=option[:count],…;…" against the definition.
-func parseChoices(m *ballot.Manifest, s string) (ballot.Choices, error) {
-	choices := ballot.NewChoices(m)
+// parseChoices reads "contest=option[:count],…;…" against the definition,
+// for the ballot of voter v: only the contests of v's ballot style.
+func parseChoices(m *ballot.Manifest, v ballot.Voter, s string) (ballot.Choices, error) {
+	choices, err := ballot.NewStyleChoices(m, v.Style)
+	if err != nil {
+		return nil, err
+	}
 	for _, part := range strings.Split(s, ";") {
 		part = strings.TrimSpace(part)
 		if part == "" {
@@ -324,6 +340,9 @@ func parseChoices(m *ballot.Manifest, s string) (ballot.Choices, error) {
 		}
 		if ci < 0 {
 			return nil, fmt.Errorf("choices: no contest %q in this election", cid)
+		}
+		if choices[ci] == nil {
+			return nil, withHint(fmt.Errorf("choices: contest %q is not on your ballot (style %q)", cid, v.Style), "`evote voter check-roll` lists the contests on your ballot")
 		}
 		for _, o := range strings.Split(opts, ",") {
 			oid, count, hasCount := strings.Cut(strings.TrimSpace(o), ":")
@@ -352,8 +371,13 @@ func parseChoices(m *ballot.Manifest, s string) (ballot.Choices, error) {
 	return choices, nil
 }
 
+// printChoices lists the choices of every contest on the ballot (those
+// with choices).
 func printChoices(c *cli.Context, m *ballot.Manifest, ch ballot.Choices) {
 	for i, contest := range m.Contests {
+		if ch[i] == nil {
+			continue // not on this ballot
+		}
 		var picked []string
 		for k, n := range ch[i] {
 			if n > 0 {

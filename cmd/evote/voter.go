@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -105,5 +106,18 @@ func voterCheckRoll(c *cli.Context) error {
 		state = "the roll is closed"
 	}
 	fmt.Fprintf(out(c), "ON THE ROLL: your credential (voter %s) is entry %d of the %d voters of %q; %s\n", cred.Voter, entry, size, m.Title, state)
+	if e := st.Election(); e != nil {
+		b, _ := e.Voter(cred.Public)
+		if b.Style != "" {
+			var titles []string
+			for _, i := range b.Contests {
+				titles = append(titles, fmt.Sprintf("%s (%s)", m.Contests[i].ID, m.Contests[i].Title))
+			}
+			fmt.Fprintf(out(c), "your ballot (style %s) has %d of the %d contests: %s\n", b.Style, len(b.Contests), len(m.Contests), strings.Join(titles, ", "))
+		}
+		if b.Weight > 1 {
+			fmt.Fprintf(out(c), "your vote counts %d times (your weight on the roll)\n", b.Weight)
+		}
+	}
 	return nil
 }

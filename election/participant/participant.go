@@ -118,14 +118,12 @@ func ComputeResult(st *election.State) (*election.ResultRecord, error) {
 		return nil, fmt.Errorf("result: the election is %s; the result is computed once voting has closed", ph)
 	}
 	m, e := st.Manifest(), st.Election()
-	maxCount := uint64(0)
-	for _, c := range m.Contests {
-		maxCount = max(maxCount, uint64(c.OptionMax))
-	}
-	solver := crypto.NewDlogSolver(max(1, maxCount*uint64(st.CountedBallots())))
+	// The counts are at most option_max times the weight of the ballots
+	// carrying their contest (State.MaxCounts).
+	solver := crypto.NewDlogSolver(max(1, slices.Max(st.MaxCounts())))
 	r, err := tally.Combine(e.BaseHash[:], m.Threshold, st.Sums(), st.VerificationKeys(), st.Partials(), solver)
 	if err != nil {
 		return nil, err
 	}
-	return &election.ResultRecord{Election: hex.EncodeToString(e.BaseHash[:]), Tally: r}, nil
+	return &election.ResultRecord{Election: hex.EncodeToString(e.BaseHash[:]), Tally: r, Contests: st.ResultContests()}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"sync"
 	"time"
 
@@ -42,6 +43,7 @@ type Election struct {
 	Registrar election.KeySigner
 	Trustees  []*ceremony.TrusteeKeys
 	Voters    []*ballot.Credential // voter v's identifier is VoterID(v)
+	Roll      []ballot.RollEntry   // voter v's roll entry, with its style and weight
 
 	keystores []*ceremony.TrusteeState // by trustee index − 1: each trustee's keystore, kept in memory
 	Shares    []*ceremony.TrusteeShare // by trustee index − 1, after the ceremony
@@ -58,6 +60,11 @@ type Options struct {
 	Trustees  int
 	Threshold int
 	Contests  []ballot.Contest // empty: SampleContests()
+	// Styles are the definition's ballot styles (none if empty), and
+	// Assign gives voter v its style and weight (0 for 1); nil gives every
+	// voter style "" and weight 1.
+	Styles []ballot.Style
+	Assign func(v int) (style string, weight uint64)
 	// MinCounted is the definition's privacy floor; its default if 0.
 	MinCounted int
 	// Board, Witnesses, WitnessQuorum and Operators are the definition's
@@ -131,6 +138,7 @@ func NewManifest(opts Options) (m *ballot.Manifest, official, registrar election
 		Opens:         opens,
 		Closes:        closes,
 		Contests:      contests,
+		Styles:        opts.Styles,
 		Threshold:     opts.Threshold,
 		MinCounted:    opts.MinCounted,
 		Board:         opts.Board,
@@ -195,7 +203,12 @@ func New(ctx context.Context, post PostFunc, state StateFunc, opts Options) (*El
 			}
 			entries[v] = r.Entry()
 		}
+		if opts.Assign != nil {
+			// The registrar, not the voter, says which ballot and weight.
+			entries[v].Style, entries[v].Weight = opts.Assign(v)
+		}
 	}
+	e.Roll = entries
 	if err := e.PostRoll(ctx, 0, entries); err != nil {
 		return nil, err
 	}
@@ -374,7 +387,24 @@ func (e *Election) SetPhase(ctx context.Context, phase string) error {
 	return err
 }
 
-// RandomChoices returns valid random choices for the election.
+// VoterChoices returns valid random choices for voter v's ballot: for
+// the contests of its style, nil for the others.
+func (e *Election) VoterChoices(v int) ballot.Choices {
+	c := e.RandomChoices()
+	on, err := e.Manifest.StyleContests(e.Roll[v].Style)
+	if err != nil {
+		panic(fmt.Sprintf("simulate: voter %d: %v", v, err))
+	}
+	for i := range c {
+		if !slices.Contains(on, i) {
+			c[i] = nil
+		}
+	}
+	return c
+}
+
+// RandomChoices returns valid random choices for every contest of the
+// election: for a ballot of a definition without styles.
 func (e *Election) RandomChoices() ballot.Choices {
 	c := ballot.NewChoices(e.Manifest)
 	for i, contest := range e.Manifest.Contests {
@@ -450,22 +480,32 @@ func (e *Election) Challenge(ctx context.Context, v int, choices ballot.Choices)
 	return e.post(ctx, election.KeySigner(e.Voters[v].Private), election.TypeChallenge, ballot.Challenge(b, secrets))
 }
 
-// Expected returns the plaintext totals of the counted ballots, in the
-// order of the encrypted sums: contest by contest, option by option.
+// Expected returns the plaintext totals of the counted ballots, each
+// counted its voter's weight times, in the order of the encrypted sums:
+// contest by contest, option by option.
 func (e *Election) Expected() []uint64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	out := make([]uint64, e.Manifest.OptionCount())
-	for _, c := range e.counted {
-		k := 0
-		for _, contest := range c {
-			for _, n := range contest {
-				out[k] += n
-				k++
-			}
-		}
+	for v, c := range e.counted {
+		AddChoices(e.Manifest, out, c, e.Roll[v].Weight)
 	}
 	return out
+}
+
+// AddChoices adds weight times (once for 0) the counts of choices to
+// totals, which has a position per option of every contest of m; contests
+// without choices (not on the ballot) add nothing.
+func AddChoices(m *ballot.Manifest, totals []uint64, choices ballot.Choices, weight uint64) {
+	k := 0
+	for i, mc := range m.Contests {
+		for o := range mc.Options {
+			if len(choices[i]) > 0 {
+				totals[k] += max(1, weight) * choices[i][o]
+			}
+			k++
+		}
+	}
 }
 
 // Decrypt has trustee i post its partial decryption of the sums

@@ -37,6 +37,10 @@ type Options struct {
 	Trustees, Threshold int
 	// Contests of the election; empty means simulate.SampleContests().
 	Contests []ballot.Contest
+	// Styles and Assign give the definition ballot styles and the voters
+	// their styles and weights (simulate.Options).
+	Styles []ballot.Style
+	Assign func(v int) (style string, weight uint64)
 	// Challenges: voters 0 … Challenges−1 first challenge a ballot
 	// (Benaloh), then cast.
 	Challenges int
@@ -128,6 +132,7 @@ func Generate(ctx context.Context, opts Options, w io.Writer) (*Election, error)
 
 	sopts := simulate.Options{
 		Title: opts.Title, Voters: opts.Voters, Trustees: opts.Trustees, Threshold: opts.Threshold, Contests: opts.Contests,
+		Styles: opts.Styles, Assign: opts.Assign,
 	}
 	if opts.Tick > 0 {
 		sopts.Opens = opts.Start.UTC().Truncate(time.Second)
@@ -147,7 +152,7 @@ func Generate(ctx context.Context, opts Options, w io.Writer) (*Election, error)
 		return nil, err
 	}
 	for v := range opts.Challenges {
-		if _, err := e.Challenge(ctx, v, e.RandomChoices()); err != nil {
+		if _, err := e.Challenge(ctx, v, e.VoterChoices(v)); err != nil {
 			return nil, err
 		}
 	}
@@ -159,7 +164,7 @@ func Generate(ctx context.Context, opts Options, w io.Writer) (*Election, error)
 		}
 	} else {
 		for v := range opts.Voters {
-			if _, _, err := e.Cast(ctx, v, e.RandomChoices()); err != nil {
+			if _, _, err := e.Cast(ctx, v, e.VoterChoices(v)); err != nil {
 				return nil, err
 			}
 			if opts.Progress != nil {
@@ -168,7 +173,7 @@ func Generate(ctx context.Context, opts Options, w io.Writer) (*Election, error)
 		}
 	}
 	for v := range opts.Revotes {
-		if _, _, err := e.Cast(ctx, v, e.RandomChoices()); err != nil {
+		if _, _, err := e.Cast(ctx, v, e.VoterChoices(v)); err != nil {
 			return nil, err
 		}
 	}
@@ -192,13 +197,7 @@ func Generate(ctx context.Context, opts Options, w io.Writer) (*Election, error)
 		if v < opts.Revotes {
 			continue // superseded by a ballot simulate cast
 		}
-		k := 0
-		for _, contest := range c {
-			for _, n := range contest {
-				counts[k] += n
-				k++
-			}
-		}
+		simulate.AddChoices(e.Manifest, counts, c, e.Roll[v].Weight)
 	}
 	r, err := participant.ComputeResult(tracker.State())
 	if err != nil {
@@ -261,7 +260,7 @@ func castParallel(ctx context.Context, e *simulate.Election, st *election.State,
 				if v >= opts.Voters || ctx.Err() != nil {
 					return
 				}
-				ch := e.RandomChoices()
+				ch := e.VoterChoices(v)
 				cred := e.Voters[v]
 				b, _, err := ballot.Encrypt(el, cred.Public, ch, ballot.ConfirmationCode{})
 				if err == nil {

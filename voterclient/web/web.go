@@ -195,6 +195,10 @@ type Summary struct {
 	election.Summary
 	// Result is the published result, one line per option; absent before.
 	Result []ResultLine `json:"result,omitempty"`
+	// Contests are, with the result, each contest's counted ballots and
+	// their weight, for an election with ballot styles or weights
+	// (election.State.ResultContests); absent otherwise.
+	Contests []election.ContestCount `json:"contests,omitempty"`
 	// Clients are the voter client builds published on the board.
 	Clients []election.ClientHash `json:"clients"`
 	// ClientSHA256 is the SHA-256 of the module this server serves.
@@ -229,6 +233,7 @@ func (h *handler) summary(w http.ResponseWriter, r *http.Request) {
 			for _, l := range table {
 				s.Result = append(s.Result, ResultLine{Contest: l.Contest, ContestTitle: titles[l.Contest], Option: l.Option, Title: l.Title, Count: l.Count})
 			}
+			s.Contests = st.ResultContests()
 		}
 	}
 	writeJSON(w, http.StatusOK, s)

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/simulate"
 	"github.com/evote/evote/voterclient/web"
@@ -185,4 +187,42 @@ func newBoardNoWeb(t *testing.T) *testBoard {
 	b.sim, err = simulate.New(context.Background(), b.log.Append, b.tracker.Current, simulate.Options{Voters: 2, Trustees: 2, Threshold: 2})
 	must(t, err)
 	return b
+}
+
+// TestSummaryStyledResult: with ballot styles and weights, the summary's
+// result names each contest's counted ballots and their weight, as the
+// observer page shows them.
+func TestSummaryStyledResult(t *testing.T) {
+	b := &testBoard{tracker: new(election.Tracker)}
+	b.log = openLog(t, b.tracker)
+	ctx := context.Background()
+	var err error
+	b.sim, err = simulate.New(ctx, b.log.Append, b.tracker.Current, simulate.Options{Voters: 2, Trustees: 2, Threshold: 2,
+		Styles: []ballot.Style{{ID: "all", Contests: []string{"mayor", "council", "parks", "budget"}}, {ID: "mayor-only", Contests: []string{"mayor"}}},
+		Assign: func(v int) (string, uint64) { return [...]string{"all", "mayor-only"}[v], uint64(3 - 2*v) },
+	})
+	must(t, err)
+	must(t, b.sim.Ceremony(ctx))
+	must(t, b.sim.SetPhase(ctx, election.PhaseOpen))
+	for v := range 2 {
+		_, _, err := b.sim.Cast(ctx, v, b.sim.VoterChoices(v))
+		must(t, err)
+	}
+	must(t, b.sim.SetPhase(ctx, election.PhaseClosed))
+	must(t, b.sim.Decrypt(ctx, 1))
+	must(t, b.sim.Decrypt(ctx, 2))
+	_, err = b.sim.Tally(ctx)
+	must(t, err)
+	dir, _ := fakeBuild(t)
+	h, err := pages(web.Options{WasmDir: dir, State: b.tracker.State})
+	must(t, err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	_, body := get(t, srv, "/election/summary")
+	var s web.Summary
+	must(t, json.Unmarshal(body, &s))
+	want := []election.ContestCount{{ID: "mayor", Ballots: 2, Weight: 4}, {ID: "council", Ballots: 1, Weight: 3}, {ID: "parks", Ballots: 1, Weight: 3}, {ID: "budget", Ballots: 1, Weight: 3}}
+	if fmt.Sprint(s.Contests) != fmt.Sprint(want) {
+		t.Errorf("summary contests = %+v, want %+v", s.Contests, want)
+	}
 }

@@ -247,10 +247,27 @@ function phaseStatus() {
 
 // ---- contests ----
 
+// ballotKey names the set of contests on the voter's ballot, to tell
+// whether the form shows them.
+function ballotKey() {
+  const b = state.credential && state.credential.ballot;
+  return b ? b.contests.join(",") : "all";
+}
+
+// onBallot reports whether contest ci is on the voter's ballot: the
+// ballot style the roll gives the credential loaded (every contest before
+// one is, or where the definition has no styles).
+function onBallot(ci) {
+  const b = state.credential && state.credential.ballot;
+  return !b || b.contests.includes(ci);
+}
+
 function renderContests(e) {
   const root = $("contests");
   root.replaceChildren();
+  state.renderedBallot = ballotKey();
   e.contests.forEach((c, ci) => {
+    if (!onBallot(ci)) return;
     const fs = document.createElement("fieldset");
     fs.className = "contest";
     fs.dataset.contest = c.id;
@@ -324,7 +341,7 @@ function updateCounter(ci) {
 
 // markedChoices reads the form into counts per contest per option.
 function markedChoices() {
-  return state.election.contests.map((c, ci) => c.options.map((o, oi) => {
+  return state.election.contests.map((c, ci) => !onBallot(ci) ? [] : c.options.map((o, oi) => {
     const input = $("c" + ci + "-o" + oi);
     if (input.type === "number") {
       const v = Number(input.value);
@@ -379,6 +396,11 @@ async function useCredential(cred) {
   state.credential = cred;
   const info = $("credential-info");
   info.textContent = "Credential loaded (voter key " + cred.public.slice(0, 16) + "…). " + (cred.roll ? cred.roll.message : "");
+  const b = cred.ballot;
+  if (b && b.contests.length < state.election.contests.length) {
+    info.textContent += " Your ballot" + (b.style ? " (style \u201c" + b.style + "\u201d)" : "") + " has " + b.contests.length + " of the election's " + state.election.contests.length + " contests.";
+  }
+  if (b && b.weight > 1) info.textContent += " Your vote counts " + b.weight + " times (your weight on the roll).";
   info.hidden = false;
   if (!state.votingOpen) {
     hide("step-ballot", "step-decide");
@@ -389,6 +411,9 @@ async function useCredential(cred) {
   if (state.earlier !== null) {
     info.textContent += " You have already voted (record " + state.earlier + "); you may vote again, and only your last ballot counts.";
   }
+  // Only the contests on this voter's ballot; a form already showing them
+  // keeps what the voter marked.
+  if (state.renderedBallot !== ballotKey()) renderContests(state.election);
   show("step-ballot");
   setStatus("Mark your choices, then encrypt your ballot.");
 }
@@ -891,10 +916,10 @@ function showChallenged(res) {
 
 // describeChoices lists choices per contest like the module's reveal does.
 function describeChoices(choices) {
-  return state.election.contests.map((c, ci) => ({
+  return state.election.contests.flatMap((c, ci) => choices[ci].length === 0 ? [] : [{
     title: c.title,
     selections: c.options.map((o, oi) => ({ title: o.title, count: choices[ci][oi] })).filter((s) => s.count > 0),
-  }));
+  }]);
 }
 
 function renderRevealed(rv) { renderChoiceList($("revealed"), rv.contests); }

@@ -100,7 +100,7 @@ function barChart(title, lines) {
   return s;
 }
 
-function drawResultCharts(result) {
+function drawResultCharts(result, counts) {
   const box = $("result-charts");
   box.replaceChildren();
   const contests = [];
@@ -111,7 +111,15 @@ function drawResultCharts(result) {
   for (const c of contests) {
     const h = document.createElement("h3");
     h.textContent = c.title;
-    box.append(h, barChart(c.title, c.lines));
+    box.append(h);
+    // With ballot styles or weights: how many ballots carry the contest.
+    const n = (counts || []).find((x) => x.id === c.id);
+    if (n) {
+      const p = document.createElement("p");
+      p.textContent = n.ballots + " counted ballots carry this contest" + (n.weight !== n.ballots ? ", of total weight " + n.weight + " (each counts its voter's weight times)" : "") + ".";
+      box.append(p);
+    }
+    box.append(barChart(c.title, c.lines));
   }
 }
 
@@ -215,7 +223,7 @@ async function loadSummary() {
         tr.append(opt, n);
         body.appendChild(tr);
       }
-      drawResultCharts(s.result);
+      drawResultCharts(s.result, s.contests);
       $("result-section").hidden = false;
     }
   } catch (e) { /* the feed status shows connectivity */ }
