@@ -444,6 +444,10 @@ func TestBallotOutsideSchedule(t *testing.T) {
 	must(t, err)
 	defer b.log.Close()
 	e := newElection(t, b, 2)
+	// The definition opens at the second it was made, which may be after
+	// now: vote at the opening itself.
+	opens := e.Manifest.Opens
+	clock.Store(&opens)
 	must(t, e.Ceremony(ctx))
 	must(t, e.SetPhase(ctx, election.PhaseOpen))
 	_, _, err = e.Cast(ctx, 0, e.RandomChoices())
