@@ -169,9 +169,12 @@ func TestWitnessesCosign(t *testing.T) {
 
 	// Witness 1 turns slow (2 s per answer, behind a delaying proxy): 2
 	// and 3 form the quorum meanwhile, and 1 catches up.
+	// The proxy reads witness 1's URL now: serve swaps it for the
+	// proxy's while it sets up.
+	witness1 := must(url.Parse(ws.witnesses[0].URL))
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(2 * time.Second)
-		httputil.NewSingleHostReverseProxy(must(url.Parse(ws.witnesses[0].URL))).ServeHTTP(w, r)
+		httputil.NewSingleHostReverseProxy(witness1).ServeHTTP(w, r)
 	}))
 	defer proxy.Close()
 	cl, _, stop = ws.serve(l, proxy.URL)
