@@ -83,9 +83,6 @@ for op in $(seq 2 "$OPERATORS"); do
 	cmp -s "$WORK/op1.jsonl" "$WORK/op$op.jsonl" || identical=no
 done
 echo "operators' sizes: $sizes; exports byte-identical: $identical ($(wc -l <"$WORK/op1.jsonl") records, $(du -h "$WORK/op1.jsonl" | cut -f1) each)"
-# Records of one block share its time: how the records fell into blocks.
-grep -o '"time":"[^"]*"' "$WORK/op1.jsonl" | uniq -c |
-	awk '{ n++; s += $1; if ($1 > m) m = $1 } END { if (n) printf "blocks with records: %d, %.1f records a block on average, %d at most\n", n, s / n, m }'
 
 # field NAME FILE: the value of NAME= in ballotload's line in FILE.
 field() { sed -n "s/^\\(.* \\)\\{0,1\\}$1=\\([^ ]*\\).*/\\2/p" "$2" | head -1; }
