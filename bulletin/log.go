@@ -3,6 +3,7 @@ package bulletin
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sync"
@@ -147,10 +148,15 @@ type Log struct {
 	// Consensus mode (LogOptions.Sequencer); nil seq: the writer runs.
 	seq      Sequencer
 	meta     store.MetaStore
-	execMu   sync.Mutex // held by ExecuteBlock and CommitBlock, which own the writer's state, and by Close
-	pending  *executed  // the block executed and not yet committed
-	verified *txSet     // transactions that passed VerifyTx
-	waiting  waiters    // Appends waiting for their submissions' blocks
+	execMu   sync.Mutex            // held by ExecuteBlock and CommitBlock, which own the writer's state, and by Close
+	pending  *executed             // the block executed and not yet committed
+	verified *txCache[struct{}]    // transactions that passed VerifyTx
+	parsed   *txCache[*Submission] // transactions parsed, from CheckTx to their block
+	refused  *txCache[error]       // transactions AdmitTx's verification ahead refused, with the refusal
+	flightMu sync.Mutex
+	flight   map[[sha256.Size]byte]*flight // verifications under way (verifyOnce)
+	ahead    *verifierAhead                // AdmitTx's verification ahead of the block
+	waiting  waiters                       // Appends waiting for their submissions' blocks
 
 	// Writer-owned state (only the writer goroutine, or in consensus mode
 	// the holder of execMu, touches it after open).
@@ -239,7 +245,10 @@ func OpenLog(ctx context.Context, s store.Store, newPolicy func() Policy, opts L
 		if err != nil {
 			return nil, err
 		}
-		l.seq, l.meta, l.verified = opts.Sequencer, ms, newTxSet(verifiedTxs)
+		l.seq, l.meta = opts.Sequencer, ms
+		l.verified, l.refused = newTxCache[struct{}](verifiedTxs), newTxCache[error](verifiedTxs)
+		l.parsed, l.ahead = newTxCache[*Submission](parsedTxs), newVerifierAhead()
+		l.flight = make(map[[sha256.Size]byte]*flight)
 	}
 	background := opts.Background
 	if background && opts.BackgroundFrom > 0 {
@@ -529,6 +538,7 @@ func (l *Log) Close() error {
 	<-l.stopped
 	<-l.replayDone
 	if l.seq != nil {
+		l.ahead.close()
 		l.execMu.Lock()
 		defer l.execMu.Unlock()
 		l.waiting.fail(ErrClosed)
@@ -600,6 +610,12 @@ func (l *Log) Append(ctx context.Context, sub *Submission) (*Record, *Receipt, e
 // generic ones (Submission.Check) and the policy's Verify, within a place
 // the policy reserves for it if it is a Reserver.
 func (l *Log) verify(ctx context.Context, sub *Submission) error {
+	return l.verifyPolicy(ctx, sub, false)
+}
+
+// verifyPolicy is verify; checked skips Submission.Check, for a submission
+// that passed it already (Log.AdmitTx).
+func (l *Log) verifyPolicy(ctx context.Context, sub *Submission, checked bool) error {
 	p := l.policy.Load().p
 	if r, ok := p.(Reserver); ok {
 		release, err := r.Reserve(sub)
@@ -608,8 +624,10 @@ func (l *Log) verify(ctx context.Context, sub *Submission) error {
 		}
 		defer release()
 	}
-	if err := sub.Check(l.maxPay); err != nil {
-		return err
+	if !checked {
+		if err := sub.Check(l.maxPay); err != nil {
+			return err
+		}
 	}
 	return p.Verify(ctx, sub)
 }

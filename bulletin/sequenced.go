@@ -41,6 +41,10 @@ type Sequencer interface {
 // consensus keeps the height and app hash of its last committed block.
 const consensusKey = "consensus"
 
+// parsedTxs is how many parsed transactions a log keeps, from CheckTx to
+// their block: a block's worth and more.
+const parsedTxs = 1 << 13
+
 // verifiedTxs is how many transactions that passed VerifyTx a log
 // remembers, so that it does not verify them again when they come back in
 // a proposal or a block.
@@ -143,7 +147,7 @@ func (l *Log) sequence(ctx context.Context, sub *Submission) (appendResult, erro
 	if err != nil {
 		return appendResult{}, fmt.Errorf("bulletin: encoding the submission: %w", err)
 	}
-	l.verified.add(sha256.Sum256(tx))
+	l.verified.add(sha256.Sum256(tx), struct{}{})
 	ch, err := l.waiting.add(sub.Sig)
 	if err != nil {
 		return appendResult{}, err
@@ -179,22 +183,209 @@ func (l *Log) verifyTx(ctx context.Context, tx []byte) (*Submission, error) {
 	if l.seq == nil {
 		return nil, errors.New("bulletin: verifying a transaction: the log is not run by consensus")
 	}
-	sub, err := ParseSubmission(tx)
+	sub, h, err := l.parseTx(tx)
 	if err != nil {
-		return nil, Reject(CodeMalformed, "%v", err)
-	}
-	if enc, err := sub.MarshalJSON(); err != nil || !bytes.Equal(enc, tx) {
-		return sub, Reject(CodeMalformed, "the transaction is not the canonical encoding of its submission")
-	}
-	h := sha256.Sum256(tx)
-	if l.verified.has(h) {
-		return sub, nil
-	}
-	if err := l.verify(ctx, sub); err != nil {
 		return sub, err
 	}
-	l.verified.add(h)
-	return sub, nil
+	return sub, l.verifyOnce(ctx, h, sub, false)
+}
+
+// verifyOnce runs the policy's checks of sub, whose transaction has hash
+// h, unless it passed them already (the cache of verified transactions)
+// or is passing them now: a block's check of a transaction that AdmitTx
+// is verifying in the background waits for that verification, and takes
+// its verdict if it passed; if not, it verifies the transaction itself, in
+// its own state and context. checked skips Submission.Check, which
+// AdmitTx ran. A pass is remembered.
+func (l *Log) verifyOnce(ctx context.Context, h [sha256.Size]byte, sub *Submission, checked bool) error {
+	if l.verified.has(h) {
+		return nil
+	}
+	l.flightMu.Lock()
+	if f, ok := l.flight[h]; ok {
+		l.flightMu.Unlock()
+		select {
+		case <-f.done:
+			if f.err == nil {
+				return nil
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		err := l.verifyPolicy(ctx, sub, checked)
+		if err == nil {
+			l.verified.add(h, struct{}{})
+		}
+		return err
+	}
+	f := &flight{done: make(chan struct{})}
+	l.flight[h] = f
+	l.flightMu.Unlock()
+	f.err = l.verifyPolicy(ctx, sub, checked)
+	if f.err == nil {
+		l.verified.add(h, struct{}{})
+	}
+	l.flightMu.Lock()
+	delete(l.flight, h)
+	l.flightMu.Unlock()
+	close(f.done)
+	return f.err
+}
+
+// flight is a verification under way (Log.verifyOnce): err is its verdict
+// once done is closed.
+type flight struct {
+	done chan struct{}
+	err  error
+}
+
+// parseTx parses tx, which must be the canonical encoding of a submission
+// (Submission.MarshalJSON), and returns it with tx's SHA-256, the key of
+// the log's caches. A transaction is parsed once: from CheckTx to its
+// block, the submission is taken from the cache of parsed transactions.
+func (l *Log) parseTx(tx []byte) (*Submission, [sha256.Size]byte, error) {
+	h := sha256.Sum256(tx)
+	if sub, ok := l.parsed.get(h); ok {
+		return sub, h, nil
+	}
+	sub, err := ParseSubmission(tx)
+	if err != nil {
+		return nil, h, Reject(CodeMalformed, "%v", err)
+	}
+	if enc, err := sub.MarshalJSON(); err != nil || !bytes.Equal(enc, tx) {
+		return sub, h, Reject(CodeMalformed, "the transaction is not the canonical encoding of its submission")
+	}
+	l.parsed.add(h, sub)
+	return sub, h, nil
+}
+
+// AdmitTx runs the cheap checks of a transaction that is to enter the
+// consensus engine's mempool (docs/spec/replicated-board.md §1): tx must
+// be the canonical encoding of a submission that passes Submission.Check
+// (well-formed, correctly signed). The costly rest of VerifyTx, the
+// policy's checks and a ballot's proofs, it starts in the background,
+// batched with the other transactions that arrive meanwhile, so that the
+// block holding tx finds its verdict made; a block's own checks
+// (VerifyBlock, ExecuteBlock) verify every transaction not yet verified,
+// so nothing passes on AdmitTx's word. A transaction that passed VerifyTx
+// passes; one whose verification ahead was refused gets that refusal
+// (RecheckTx evicts it from the mempool). Only a log run by consensus
+// admits transactions.
+func (l *Log) AdmitTx(ctx context.Context, tx []byte) error {
+	if l.seq == nil {
+		return errors.New("bulletin: admitting a transaction: the log is not run by consensus")
+	}
+	sub, h, err := l.parseTx(tx)
+	switch {
+	case err != nil:
+		return err
+	case l.verified.has(h):
+		return nil
+	}
+	if err, ok := l.refused.get(h); ok {
+		return err
+	}
+	if err := sub.Check(l.maxPay); err != nil {
+		return err
+	}
+	l.ahead.start(func(ctx context.Context) {
+		var rej *RejectError
+		if err := l.verifyOnce(ctx, h, sub, true); errors.As(err, &rej) {
+			l.refused.add(h, err)
+		}
+		// Any other error (no room, closing) says nothing of tx: its
+		// block verifies it.
+	})
+	return nil
+}
+
+// RecheckTx says whether a transaction that AdmitTx admitted may stay in
+// the mempool: not if its verification ahead was refused since. It looks
+// the verdict up only (a refusal in the state of the moment, which a later
+// block's checks do not consult), so that the consensus engine may recheck
+// its whole mempool after every block.
+func (l *Log) RecheckTx(tx []byte) error {
+	if l.seq == nil {
+		return errors.New("bulletin: rechecking a transaction: the log is not run by consensus")
+	}
+	if err, ok := l.refused.get(sha256.Sum256(tx)); ok {
+		return err
+	}
+	return nil
+}
+
+// aheadWorkers bounds the transactions a log verifies ahead of their
+// blocks at once (each worker's waits in the policy's batch), below the
+// policy's room for submissions in hand (Reserver), so that the posts of
+// the log's own clients still find room; aheadQueue bounds those that wait
+// for a worker. A transaction beyond both is verified by its block.
+const (
+	aheadWorkers = 64
+	aheadQueue   = parsedTxs
+)
+
+// verifierAhead runs AdmitTx's verifications in the background, in the
+// order they came, until the log closes.
+type verifierAhead struct {
+	ctx  context.Context
+	stop context.CancelFunc
+
+	mu      sync.Mutex
+	queue   []func(ctx context.Context)
+	workers int
+	closed  bool
+	wg      sync.WaitGroup
+}
+
+func newVerifierAhead() *verifierAhead {
+	ctx, stop := context.WithCancel(context.Background())
+	return &verifierAhead{ctx: ctx, stop: stop}
+}
+
+// start queues f to run in the background, or drops it if the queue is
+// full: the block verifies what was not verified ahead.
+func (v *verifierAhead) start(f func(ctx context.Context)) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.closed || len(v.queue) >= aheadQueue {
+		return
+	}
+	v.queue = append(v.queue, f)
+	if v.workers < aheadWorkers {
+		v.workers++
+		v.wg.Add(1)
+		go v.work()
+	}
+}
+
+// work runs queued verifications until the queue is empty or the log
+// closes.
+func (v *verifierAhead) work() {
+	defer v.wg.Done()
+	for {
+		v.mu.Lock()
+		if len(v.queue) == 0 || v.closed {
+			v.workers--
+			v.mu.Unlock()
+			return
+		}
+		f := v.queue[0]
+		v.queue[0] = nil
+		v.queue = v.queue[1:]
+		v.mu.Unlock()
+		f(v.ctx)
+	}
+}
+
+// close cancels the verifications running, drops those queued and waits
+// for the workers to end.
+func (v *verifierAhead) close() {
+	v.mu.Lock()
+	v.closed = true
+	v.queue = nil
+	v.mu.Unlock()
+	v.stop()
+	v.wg.Wait()
 }
 
 // VerifyBlock runs VerifyTx on every transaction of a proposed block, in
@@ -440,39 +631,49 @@ func (w *waiters) fail(err error) {
 	w.m = nil
 }
 
-// txSet remembers up to max transaction hashes, forgetting the oldest.
-type txSet struct {
+// txCache remembers a value for each of up to max transaction hashes,
+// forgetting the oldest: a transaction is named by the SHA-256 of its
+// whole encoding, so that no other transaction shares its entry.
+type txCache[V any] struct {
 	mu   sync.Mutex
 	max  int
-	set  map[[sha256.Size]byte]struct{}
+	m    map[[sha256.Size]byte]V
 	ring [][sha256.Size]byte // in the order added; the oldest at next once full
 	next int
 }
 
-func newTxSet(max int) *txSet {
-	return &txSet{max: max, set: make(map[[sha256.Size]byte]struct{})}
+func newTxCache[V any](max int) *txCache[V] {
+	return &txCache[V]{max: max, m: make(map[[sha256.Size]byte]V)}
 }
 
-func (s *txSet) add(h [sha256.Size]byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.set[h]; ok {
+// add remembers v for h; a hash already remembered keeps its value.
+func (c *txCache[V]) add(h [sha256.Size]byte, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[h]; ok {
 		return
 	}
-	if len(s.ring) < s.max {
-		s.ring = append(s.ring, h)
+	if len(c.ring) < c.max {
+		c.ring = append(c.ring, h)
 	} else {
-		delete(s.set, s.ring[s.next])
-		s.ring[s.next] = h
-		s.next = (s.next + 1) % s.max
+		delete(c.m, c.ring[c.next])
+		c.ring[c.next] = h
+		c.next = (c.next + 1) % c.max
 	}
-	s.set[h] = struct{}{}
+	c.m[h] = v
 }
 
-func (s *txSet) has(h [sha256.Size]byte) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.set[h]
+// get returns the value remembered for h.
+func (c *txCache[V]) get(h [sha256.Size]byte) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[h]
+	return v, ok
+}
+
+// has reports whether h is remembered.
+func (c *txCache[V]) has(h [sha256.Size]byte) bool {
+	_, ok := c.get(h)
 	return ok
 }
 

@@ -297,6 +297,97 @@ func TestVerifyBlock(t *testing.T) {
 	}
 }
 
+// TestAdmitTx: CheckTx's admission runs only the cheap checks (the
+// canonical encoding, the signature) and starts the policy's in the
+// background; nothing passes a block on its word: a transaction admitted
+// whose proof is bad is refused by the block's checks, before and after
+// the background verification, which makes the recheck evict it; a good
+// transaction is checked by the policy once in all; a transaction one byte
+// away from a verified one is checked on its own.
+func TestAdmitTx(t *testing.T) {
+	ctx := t.Context()
+	p := new(verifyPolicy)
+	l, _ := openSequenced(t, store.NewMemory(), p)
+	key := testKey("alice")
+	good := tx(t, bulletin.Sign(key, "note", []byte(`{"good":1}`)))
+	bad := tx(t, bulletin.Sign(key, "note", []byte(`{"bad":1}`)))
+	forged := bulletin.Sign(key, "note", []byte(`{"good":1}`))
+	forged.Sig[0] ^= 1
+	for _, c := range []struct {
+		name string
+		tx   []byte
+		code string
+	}{
+		{"not json", []byte("not json"), bulletin.CodeMalformed},
+		{"not canonical", append([]byte(" "), good...), bulletin.CodeMalformed},
+		{"forged signature", tx(t, forged), bulletin.CodeBadSignature},
+	} {
+		if err := l.AdmitTx(ctx, c.tx); rejectCode(err) != c.code {
+			t.Errorf("AdmitTx(%s) = %v, want code %q", c.name, err, c.code)
+		}
+	}
+	if n := p.checks.Load(); n != 0 {
+		t.Fatalf("the policy checked %d transactions that failed the cheap checks", n)
+	}
+
+	if err := l.AdmitTx(ctx, bad); err != nil {
+		t.Fatalf("AdmitTx(a bad proof) = %v, want it admitted, to be checked in the background", err)
+	}
+	// Whether or not the background check has run, a block's refuses it.
+	refusals, err := l.VerifyBlock(ctx, [][]byte{bad, good, tx(t, forged)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"bad-proof", "", bulletin.CodeBadSignature} {
+		if got := rejectCode(refusals[i]); got != want || (refusals[i] == nil) != (want == "") {
+			t.Errorf("VerifyBlock: transaction %d: %v, want code %q", i, refusals[i], want)
+		}
+	}
+	// The background check ends with the refusal, which the recheck
+	// gives and a new CheckTx too.
+	for deadline := time.Now().Add(10 * time.Second); l.RecheckTx(bad) == nil; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the recheck still keeps a transaction whose proof is bad")
+		}
+	}
+	if err := l.RecheckTx(bad); rejectCode(err) != "bad-proof" {
+		t.Errorf("RecheckTx(bad) = %v, want code bad-proof", err)
+	}
+	if err := l.AdmitTx(ctx, bad); rejectCode(err) != "bad-proof" {
+		t.Errorf("AdmitTx(bad) after its check = %v, want code bad-proof", err)
+	}
+	if refusals, err := l.VerifyBlock(ctx, [][]byte{bad}); err != nil || rejectCode(refusals[0]) != "bad-proof" {
+		t.Errorf("VerifyBlock(bad) after its check = %v, %v, want code bad-proof", refusals, err)
+	}
+
+	// A good transaction: admitted, verified once between the background
+	// and the block, kept by the recheck.
+	checks := p.checks.Load()
+	good2 := tx(t, bulletin.Sign(key, "note", []byte(`{"good":2}`)))
+	if err := l.AdmitTx(ctx, good2); err != nil {
+		t.Fatal(err)
+	}
+	if refusals, err := l.VerifyBlock(ctx, [][]byte{good2}); err != nil || refusals[0] != nil {
+		t.Fatalf("VerifyBlock(good) = %v, %v", refusals, err)
+	}
+	if _, err := l.ExecuteBlock(ctx, 1, time.Now(), [][]byte{good2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.CommitBlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AdmitTx(ctx, good2); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.RecheckTx(good2); err != nil {
+		t.Errorf("RecheckTx(good) = %v", err)
+	}
+	l.Close() // waits for the background checks
+	if n := p.checks.Load() - checks; n != 1 {
+		t.Errorf("the policy checked a good transaction %d times from CheckTx to its block, want 1", n)
+	}
+}
+
 // TestSequencedFailures: a log run by consensus needs a store that keeps
 // its height and opens in the foreground; a store of a single board is
 // not a replica's; a commit that cannot be stored fails the waiting

@@ -5,24 +5,32 @@
 # re-voting), durably, over loopback HTTP, against a single board in the
 # same run (as scripts/bench-board-ballots.sh measures it).
 #
-# Usage: scripts/bench-replica.sh [VOTERS [POSTERS]]   (defaults 2000, 32)
+# Usage: scripts/bench-replica.sh [VOTERS [POSTERS [OPERATOR_POSTERS]]]
+#        (defaults 2000, 32, 256)
 # Ballots: one contest of 10 options, pick up to 3; 5 trustees, t=3.
 #
 # In one go: (1) a fresh single board; (2) `evote network init --operators
 # 4`, the four operators started on free loopback ports, the election set up
 # through operator 1, and the same number of pre-encrypted ballots posted by
-# POSTERS clients spread round robin over the four operators' URLs. The
+# OPERATOR_POSTERS clients spread round robin over the four operators' URLs.
+# Each client posts its next ballot once it has the last one's receipt, so
+# the rate is at most clients / latency: a block takes a few hundred
+# milliseconds, so the operators need more clients than the single board
+# to be kept busy (which, past 256 ballots in hand, answers 503). The
 # latency is from a ballot's post to its receipt (for an operator: once a
 # block holding it is committed). At the end it waits until every operator
 # has the same number of records and checks that their exports (`evote board
 # export`) are byte-identical.
 #
 # Prints ballotload's line for each setup, then a table: ballots/s, p50 and
-# p99 latency, refused and failed ballots, and the ratio of the rates. Every
+# p99 latency, refused and failed ballots, the boards' CPU time per ballot
+# and the load average, the ratio of the rates, and the rate the CPUs
+# would allow the operators if they had the machine to themselves. Every
 # board process is stopped on exit.
 set -euo pipefail
 VOTERS=${1:-2000}
 POSTERS=${2:-32}
+OP_POSTERS=${3:-256}
 OPERATORS=4
 WORK=$(mktemp -d)
 BOARD_PID=""
@@ -37,17 +45,24 @@ trap cleanup EXIT
 . "$(dirname "$0")/board-lib.sh"
 
 ballots_build "$WORK"
-echo "$(nproc) CPUs; the boards and the load generator share them"
+echo "$(nproc) CPUs; the boards and the load generator share them (and whatever else runs here)"
+
+loadavg() { cut -d' ' -f1 /proc/loadavg; }
 
 # (1) The single board.
+load_single=$(loadavg)
 ballots_single "single board" >"$WORK/single.out" || true
+cpu_single=$(cat "$WORK/board.cpu" 2>/dev/null || true)
 cat "$WORK/single.out"
 
 # (2) Four operators.
 operators_start "$OPERATORS"
 echo "== $OPERATORS operators: ${URLS[*]}"
+load_replica=$(loadavg)
+cpu_before=$(cpu "${OP_PIDS[@]}")
 "$WORK/ballotload" -url "$(IFS=,; echo "${URLS[*]}")" -vkey "$(cat "$WORK/net/op1/board.vkey")" \
-	-voters "$VOTERS" -posters "$POSTERS" >"$WORK/replica.out" || true
+	-voters "$VOTERS" -posters "$OP_POSTERS" >"$WORK/replica.out" || true
+cpu_replica=$(awk -v a="$(cpu "${OP_PIDS[@]}")" -v b="$cpu_before" 'BEGIN { printf "%.2f", a - b }')
 cat "$WORK/replica.out"
 
 # size URL: the number of records in the board's latest checkpoint.
@@ -70,17 +85,28 @@ done
 echo "operators' sizes: $sizes; exports byte-identical: $identical ($(wc -l <"$WORK/op1.jsonl") records, $(du -h "$WORK/op1.jsonl" | cut -f1) each)"
 
 # field NAME FILE: the value of NAME= in ballotload's line in FILE.
-field() { sed -n "s/.* $1=\\([^ ]*\\).*/\\1/p" "$2" | head -1; }
+field() { sed -n "s/^\\(.* \\)\\{0,1\\}$1=\\([^ ]*\\).*/\\2/p" "$2" | head -1; }
 rate() { field rate "$1" | tr -d '/s'; }
 
 echo
-printf '%-22s %10s %10s %10s %8s %7s\n' setup ballots/s p50 p99 refused failed
-for s in "single board:single" "$OPERATORS operators:replica"; do
-	f="$WORK/${s#*:}.out"
-	printf '%-22s %10s %10s %10s %8s %7s\n' "${s%%:*}" "$(rate "$f")" "$(field p50 "$f")" "$(field p99 "$f")" "$(field refused "$f")" "$(field failed "$f")"
+# The CPU-seconds the boards used per accepted ballot (all operators
+# together for the replicated board), and the one-minute load average of
+# the machine as the run began: the machine may be shared.
+printf '%-22s %10s %10s %10s %8s %7s %12s %8s\n' setup ballots/s p50 p99 refused failed CPU-ms/ballot load
+for s in "single board:single:$cpu_single:$load_single" "$OPERATORS operators:replica:$cpu_replica:$load_replica"; do
+	IFS=: read -r label name cpus load <<<"$s"
+	f="$WORK/$name.out"
+	per=$(awk -v c="$cpus" -v n="$(field accepted "$f")" 'BEGIN { if (n > 0 && c != "") printf "%.2f", 1000 * c / n }')
+	printf '%-22s %10s %10s %10s %8s %7s %12s %8s\n' "$label" "$(rate "$f")" "$(field p50 "$f")" "$(field p99 "$f")" "$(field refused "$f")" "$(field failed "$f")" "$per" "$load"
 done
 single=$(rate "$WORK/single.out")
 replica=$(rate "$WORK/replica.out")
 if [ -n "$single" ] && [ -n "$replica" ]; then
 	echo "ratio (operators / single): $(awk -v a="$replica" -v b="$single" 'BEGIN { printf "%.2f", a / b }')x; exports identical: $identical"
+fi
+# The ceiling the CPUs set: every operator validates every ballot, so the
+# operators' CPU time per ballot bounds the rate at CPUs / that time.
+if [ -n "${cpu_replica:-}" ]; then
+	awk -v c="$cpu_replica" -v n="$(field accepted "$WORK/replica.out")" -v p="$(nproc)" \
+		'BEGIN { if (n > 0 && c > 0) printf "CPU ceiling of %d operators on %d CPUs: %.0f ballots/s (%.2f CPU-ms a ballot, all operators)\n", '"$OPERATORS"', p, p * n / c, 1000 * c / n }'
 fi

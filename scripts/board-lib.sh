@@ -72,10 +72,20 @@ ballots_build() {
 # client is at 127.0.0.1) and room to queue every client's submissions.
 BALLOTS_SERVE_FLAGS=(--rate-limit 0 --queue 16384)
 
+# cpu PID...: the CPU time, in seconds, that the processes used so far
+# (user and system, from /proc/PID/stat).
+cpu() {
+	local tck
+	tck=$(getconf CLK_TCK)
+	for pid in "$@"; do cut -d' ' -f14,15 "/proc/$pid/stat"; done |
+		awk -v tck="$tck" '{ s += $1 + $2 } END { printf "%.2f", s / tck }'
+}
+
 # ballots_single LABEL [extra serve flags...]: on a fresh single board in
 # WORK (built by ballots_build), prints "== LABEL", then sets up an election
 # and posts VOTERS ballots from POSTERS clients with ballotload, which
-# prints its result line; the board is stopped after.
+# prints its result line; the board's CPU-seconds go to WORK/board.cpu and
+# the board is stopped after.
 ballots_single() {
 	local label=$1
 	shift
@@ -84,6 +94,7 @@ ballots_single() {
 	echo "== $label"
 	local rc=0
 	"$WORK/ballotload" -url "$BOARD_URL" -vkey "$(cat "$WORK/key/board.vkey")" -voters "$VOTERS" -posters "$POSTERS" || rc=$?
+	cpu "$BOARD_PID" >"$WORK/board.cpu"
 	board_stop
 	return $rc
 }

@@ -118,11 +118,21 @@ func (a *App) InitChain(context.Context, *abci.RequestInitChain) (*abci.Response
 	return &abci.ResponseInitChain{AppHash: hash[:]}, nil
 }
 
-// CheckTx runs the log's checks of a transaction (bulletin.Log.VerifyTx)
-// before it enters the mempool: the canonical encoding of a submission,
-// well-formed, correctly signed, with valid proofs.
+// CheckTx admits a new transaction to the mempool after the log's cheap
+// checks (bulletin.Log.AdmitTx): the canonical encoding of a well-formed,
+// correctly signed submission; its proofs and the policy's checks run in
+// the background, batched, and every block verifies in full the
+// transactions it holds (ProcessProposal, FinalizeBlock). CometBFT calls
+// CheckTx serially, so a ballot's proofs checked here would be checked one
+// by one. A recheck, after each block, evicts a transaction whose
+// verification in the background was refused (bulletin.Log.RecheckTx).
 func (a *App) CheckTx(ctx context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
-	err := a.log.VerifyTx(ctx, req.Tx)
+	var err error
+	if req.Type == abci.CheckTxType_Recheck {
+		err = a.log.RecheckTx(req.Tx)
+	} else {
+		err = a.log.AdmitTx(ctx, req.Tx)
+	}
 	var rej *bulletin.RejectError
 	switch {
 	case err == nil:

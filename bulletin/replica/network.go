@@ -45,7 +45,9 @@ const (
 	// when they committed the block before it, so an idle network makes
 	// an empty block each second to keep that time close to the present.
 	emptyBlocksInterval = time.Second
-	gossipSleep         = 20 * time.Millisecond
+	// p2pRate is each link's rate limit, each way, in bytes per second.
+	p2pRate     = 64 << 20
+	gossipSleep = 20 * time.Millisecond
 )
 
 // InitNetwork writes the homes of a network of operators on this
@@ -141,9 +143,15 @@ func loopbackConfig(home, name string, port int) *cfg.Config {
 	conf.P2P.AddrBookStrict = false  // loopback addresses are not routable
 	conf.P2P.AllowDuplicateIP = true // every operator is at 127.0.0.1
 	conf.P2P.FlushThrottleTimeout = 10 * time.Millisecond
+	// Each ballot (about 5 kB) crosses each link twice, in the mempool
+	// and in its block: CometBFT's default of 5 MB/s a link would cap a
+	// board near 500 ballots/s.
+	conf.P2P.SendRate, conf.P2P.RecvRate = p2pRate, p2pRate
 
 	conf.Mempool.CacheSize = 0
-	conf.Mempool.Recheck = false // a transaction that passed its checks passes them in every later state
+	// CheckTx admits a transaction before its proofs are checked: a
+	// recheck after each block evicts those found invalid (App.CheckTx).
+	conf.Mempool.Recheck = true
 	conf.Mempool.MaxTxBytes = bulletin.DefaultMaxPayload + 64<<10
 
 	c := conf.Consensus
@@ -200,7 +208,9 @@ func writeConfig(conf *cfg.Config) error {
 // mempool must keep no cache of the transactions it saw: a submission
 // posted again after it was committed must reach a block, where the rules
 // answer it (a duplicate), whereas a cache would drop it and leave its
-// poster waiting.
+// poster waiting. It must recheck its transactions after each block: that
+// evicts those whose proofs, checked after CheckTx admitted them, failed
+// (App.CheckTx).
 func LoadConfig(home string) (*cfg.Config, error) {
 	conf := cfg.DefaultConfig()
 	v := viper.New()
@@ -217,6 +227,9 @@ func LoadConfig(home string) (*cfg.Config, error) {
 	}
 	if conf.Mempool.CacheSize != 0 {
 		return nil, errors.New("replica: the configuration of " + home + ": [mempool] cache_size must be 0 for a board")
+	}
+	if !conf.Mempool.Recheck {
+		return nil, errors.New("replica: the configuration of " + home + ": [mempool] recheck must be true for a board")
 	}
 	return conf, nil
 }

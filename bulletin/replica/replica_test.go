@@ -10,7 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	abci "github.com/cometbft/cometbft/abci/types"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/evote/evote/ballot"
@@ -262,6 +264,7 @@ func TestByzantineProposer(t *testing.T) {
 		st, err := en.state(t.Context())
 		must(t, err)
 		badBallot = brokenBallot(t, st, e.Voters[voters])
+		checkAdmission(t, en.node(byzantine+1).App, txOf(t, forged), txOf(t, badBallot))
 		rejectedBefore = honestRejections()
 		bad.Store(&[][]byte{txOf(t, forged), txOf(t, badBallot)})
 	}})
@@ -275,6 +278,39 @@ func TestByzantineProposer(t *testing.T) {
 		t.Fatalf("the honest operators rejected %d proposals, %d before the broken ballot", n, rejectedBefore)
 	}
 	t.Logf("%d records; the honest operators rejected %d proposals, %d with the broken ballot", en.size, honestRejections(), honestRejections()-rejectedBefore)
+}
+
+// checkAdmission: an honest operator's CheckTx refuses the forged
+// transaction at once, admits the broken ballot, correctly signed, on the
+// cheap checks, and then, once its proofs have failed in the background,
+// refuses it on a recheck (evicting it from the mempool) and on a new
+// CheckTx, with the rejection code bad-proof.
+func checkAdmission(t *testing.T, app *App, forged, broken []byte) {
+	t.Helper()
+	ctx := t.Context()
+	checkTx := func(typ abci.CheckTxType, tx []byte) *abci.ResponseCheckTx {
+		res, err := app.CheckTx(ctx, &abci.RequestCheckTx{Tx: tx, Type: typ})
+		must(t, err)
+		return res
+	}
+	if r := checkTx(abci.CheckTxType_New, forged); r.Code != CodeRefused || string(r.Data) != bulletin.CodeBadSignature {
+		t.Fatalf("CheckTx(forged) = %d %q, want %d %q", r.Code, r.Data, CodeRefused, bulletin.CodeBadSignature)
+	}
+	if r := checkTx(abci.CheckTxType_New, broken); r.Code != CodeOK {
+		t.Fatalf("CheckTx(a broken ballot) = %d %q %s, want it admitted on the cheap checks", r.Code, r.Data, r.Log)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		r := checkTx(abci.CheckTxType_Recheck, broken)
+		if r.Code == CodeRefused && string(r.Data) == election.CodeBadProof {
+			break
+		}
+		if r.Code != CodeOK || time.Now().After(deadline) {
+			t.Fatalf("recheck of a broken ballot = %d %q %s, want %d %q", r.Code, r.Data, r.Log, CodeRefused, election.CodeBadProof)
+		}
+	}
+	if r := checkTx(abci.CheckTxType_New, broken); r.Code != CodeRefused || string(r.Data) != election.CodeBadProof {
+		t.Fatalf("CheckTx(a broken ballot) after its check = %d %q, want %d %q", r.Code, r.Data, CodeRefused, election.CodeBadProof)
+	}
 }
 
 // brokenBallot returns voter's ballot with the proofs of its first two
