@@ -101,17 +101,49 @@ ballots_single() {
 
 # operators_start N [serve flags...]: `evote network init --operators N` in
 # WORK/net, then starts each operator (`evote board serve --network`) on a
-# free loopback port with BALLOTS_SERVE_FLAGS and the given flags, logging
-# to WORK/opK.log; appends their pids to OP_PIDS and their URLs to URLS.
+# free loopback port chosen beforehand, with the others as --peer (so that
+# each gathers their cosignatures of its checkpoints, as a real network
+# does), BALLOTS_SERVE_FLAGS and the given flags, logging to WORK/opK.log;
+# appends their pids to OP_PIDS and sets URLS. operator_flags K gives
+# operator K's --network, --addr and --peer flags, for a restart.
 operators_start() {
 	local n=$1
 	shift
 	"$WORK/evote" network init --operators "$n" --dir "$WORK/net" >/dev/null 2>&1
-	for op in $(seq 1 "$n"); do
-		serve_start "$WORK/op$op.log" --network "$WORK/net/op$op" "${BALLOTS_SERVE_FLAGS[@]}" "$@" || { OP_PIDS+=("$SERVE_PID"); return 1; }
-		OP_PIDS+=("$SERVE_PID")
-		URLS+=("$SERVE_URL")
+	URLS=()
+	local port
+	for _ in $(seq 1 "$n"); do
+		port=$(free_port) || return 1
+		URLS+=("http://127.0.0.1:$port")
 	done
+	for op in $(seq 1 "$n"); do
+		serve_start "$WORK/op$op.log" $(operator_flags "$op") "${BALLOTS_SERVE_FLAGS[@]}" "$@" || { OP_PIDS+=("$SERVE_PID"); return 1; }
+		OP_PIDS+=("$SERVE_PID")
+	done
+}
+
+# operator_flags K: operator K's serve flags (see operators_start).
+operator_flags() {
+	local k=$1 origin
+	origin=$(sed -n 's/.*"name": "\(.*\)\/op1".*/\1/p' "$WORK/net/operators.json")
+	echo "--network $WORK/net/op$k --addr ${URLS[$((k - 1))]#http://}"
+	for j in $(seq 1 "${#URLS[@]}"); do
+		[ "$j" -eq "$k" ] || echo "--peer $origin/op$j=${URLS[$((j - 1))]}"
+	done
+}
+
+# free_port: a loopback TCP port nobody listens on now.
+free_port() {
+	local port
+	for _ in $(seq 1 100); do
+		port=$((20000 + RANDOM % 30000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "$port"
+			return 0
+		fi
+	done
+	echo "no free port" >&2
+	return 1
 }
 
 # operators_kill: kills (SIGKILL) every operator in OP_PIDS and waits for it.

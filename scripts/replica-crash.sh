@@ -64,8 +64,8 @@ sleep "$DOWN"
 others=$(size "${URLS[0]}")
 T_RESTART=$(now)
 # The same home and port: its peers and its clients find it where it was.
-serve_start "$WORK/op$KILLED.restart.log" --network "$WORK/net/op$KILLED" "${BALLOTS_SERVE_FLAGS[@]}" \
-	--addr "${URLS[$victim]#http://}" || { OP_PIDS[$victim]=$SERVE_PID; exit 1; }
+serve_start "$WORK/op$KILLED.restart.log" $(operator_flags "$KILLED") "${BALLOTS_SERVE_FLAGS[@]}" \
+	|| { OP_PIDS[$victim]=$SERVE_PID; exit 1; }
 OP_PIDS[$victim]=$SERVE_PID
 echo "== restarted operator $KILLED after ${DOWN}s down (operator 1 then held $others records); it serves again after $(since "$T_RESTART")"
 
