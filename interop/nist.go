@@ -178,7 +178,9 @@ func FromNIST(data []byte, opts Options) (*ballot.Manifest, error) {
 		}
 		kind := ""
 		switch fc.VoteVariation {
-		case "", "plurality", "1-of-m":
+		case "1-of-m":
+			kind = ballot.KindPlurality
+		case "", "plurality": // plurality of VotesAllowed winners
 			kind = ballot.KindPlurality
 			if fc.VotesAllowed != nil && *fc.VotesAllowed > 1 {
 				kind = ballot.KindKOfN
