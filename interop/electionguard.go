@@ -16,7 +16,7 @@ import (
 type eg1Manifest struct {
 	ElectionScopeID   string            `json:"election_scope_id"`
 	SpecVersion       string            `json:"spec_version"`
-	Name              *eg1Text          `json:"name"`
+	Name              *mlText           `json:"name"`
 	GeopoliticalUnits []eg1Unit         `json:"geopolitical_units"`
 	Candidates        []eg1Cand         `json:"candidates"`
 	Contests          []eg1Contest      `json:"contests"`
@@ -24,33 +24,15 @@ type eg1Manifest struct {
 	Parties           []json.RawMessage `json:"parties"`
 }
 
-type eg1Text struct {
-	Text []struct {
-		Value    string `json:"value"`
-		Language string `json:"language"`
-	} `json:"text"`
-}
-
-func (t *eg1Text) texts() []langText {
-	if t == nil {
-		return nil
-	}
-	out := make([]langText, len(t.Text))
-	for i, x := range t.Text {
-		out[i] = langText{x.Language, x.Value}
-	}
-	return out
-}
-
 type eg1Unit struct {
 	ObjectID string `json:"object_id"`
 }
 
 type eg1Cand struct {
-	ObjectID   string   `json:"object_id"`
-	Name       *eg1Text `json:"name"`
-	BallotName *eg1Text `json:"ballot_name"`
-	IsWriteIn  *bool    `json:"is_write_in"`
+	ObjectID   string  `json:"object_id"`
+	Name       *mlText `json:"name"`
+	BallotName *mlText `json:"ballot_name"`
+	IsWriteIn  *bool   `json:"is_write_in"`
 }
 
 type eg1Contest struct {
@@ -60,7 +42,7 @@ type eg1Contest struct {
 	VoteVariation       string         `json:"vote_variation"`
 	VotesAllowed        *int           `json:"votes_allowed"`
 	Name                string         `json:"name"`
-	BallotTitle         *eg1Text       `json:"ballot_title"`
+	BallotTitle         *mlText        `json:"ballot_title"`
 	Selections          []eg1Selection `json:"ballot_selections"`
 	PrimaryPartyIDs     []string       `json:"primary_party_ids"`
 }

@@ -86,6 +86,34 @@ func (b *builder) err() error {
 	return &Error{What: b.what, Problems: b.problems}
 }
 
+// mlText is a multilingual name: ElectionGuard 1.0's
+// InternationalizedText {"text": [{"value", "language"}]} or NIST's
+// {"Text": [{"Content", "Language"}]} (encoding/json matches member names
+// without regard to case).
+type mlText struct {
+	Text []struct {
+		Value    string `json:"value"`   // ElectionGuard
+		Content  string `json:"Content"` // NIST
+		Language string `json:"language"`
+	} `json:"text"`
+}
+
+// texts returns t's texts, none for a nil t.
+func (t *mlText) texts() []langText {
+	if t == nil {
+		return nil
+	}
+	out := make([]langText, len(t.Text))
+	for i, x := range t.Text {
+		s := x.Value
+		if s == "" {
+			s = x.Content
+		}
+		out[i] = langText{x.Language, s}
+	}
+	return out
+}
+
 // langText is one language's text of a multilingual name.
 type langText struct {
 	lang, text string

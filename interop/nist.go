@@ -21,31 +21,13 @@ type nistDoc struct {
 	GpUnit   []nistGpUnit   `json:"GpUnit"`
 }
 
-type nistText struct {
-	Text []struct {
-		Content  string `json:"Content"`
-		Language string `json:"Language"`
-	} `json:"Text"`
-}
-
-func (t *nistText) texts() []langText {
-	if t == nil {
-		return nil
-	}
-	out := make([]langText, len(t.Text))
-	for i, x := range t.Text {
-		out[i] = langText{x.Language, x.Content}
-	}
-	return out
-}
-
 type nistGpUnit struct {
 	ID        string   `json:"@id"`
 	Composing []string `json:"ComposingGpUnitIds"`
 }
 
 type nistElection struct {
-	Name            *nistText       `json:"Name"`
+	Name            *mlText         `json:"Name"`
 	ElectionScopeID string          `json:"ElectionScopeId"`
 	Candidate       []nistCandidate `json:"Candidate"`
 	Contest         []nistContest   `json:"Contest"`
@@ -53,15 +35,15 @@ type nistElection struct {
 }
 
 type nistCandidate struct {
-	ID         string    `json:"@id"`
-	BallotName *nistText `json:"BallotName"`
+	ID         string  `json:"@id"`
+	BallotName *mlText `json:"BallotName"`
 }
 
 type nistContest struct {
 	Type               string       `json:"@type"`
 	ID                 string       `json:"@id"`
 	Name               string       `json:"Name"`
-	BallotTitle        *nistText    `json:"BallotTitle"`
+	BallotTitle        *mlText      `json:"BallotTitle"`
 	VotesAllowed       *int         `json:"VotesAllowed"`
 	VoteVariation      string       `json:"VoteVariation"`
 	ElectionDistrictID string       `json:"ElectionDistrictId"`
@@ -72,12 +54,12 @@ type nistContest struct {
 }
 
 type nistOption struct {
-	Type          string    `json:"@type"`
-	ID            string    `json:"@id"`
-	CandidateIDs  []string  `json:"CandidateIds"`
-	IsWriteIn     bool      `json:"IsWriteIn"`
-	Selection     *nistText `json:"Selection"`
-	SequenceOrder int       `json:"SequenceOrder"`
+	Type          string   `json:"@type"`
+	ID            string   `json:"@id"`
+	CandidateIDs  []string `json:"CandidateIds"`
+	IsWriteIn     bool     `json:"IsWriteIn"`
+	Selection     *mlText  `json:"Selection"`
+	SequenceOrder int      `json:"SequenceOrder"`
 }
 
 type nistStyle struct {

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/evote/evote/ballot"
-	"github.com/evote/evote/bulletin/client"
 )
 
 // TestImportInitExport: an official imports the NIST sample with
@@ -40,27 +39,12 @@ func TestImportInitExport(t *testing.T) {
 	files, _ := trusteePubFiles(t, dir, 2)
 	mustRun(t, "election", "init", "--key", filepath.Join(dir, "official.key"), "--definition", def,
 		"--board", url, "--board-key", "@"+filepath.Join(dir, "board", "board.vkey"), "--trustee", "Ann="+files[0], "--trustee", "Bo="+files[1])
-	vkey, err := os.ReadFile(filepath.Join(dir, "board", "board.vkey"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl, err := client.New(url, strings.TrimSpace(string(vkey)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := cl.Record(t.Context(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	posted, err := ballot.ParseCanonicalManifest(rec.Payload)
-	if err != nil {
-		t.Fatal(err)
-	}
+	posted, payload := postedDefinition(t, url, filepath.Join(dir, "board", "board.vkey"))
 	if len(posted.Contests) != 1 || len(posted.Contests[0].Options) != 5 || posted.Styles[0].ID != "001-bra" || len(posted.Trustees) != 2 {
 		t.Errorf("the posted definition = %+v", posted)
 	}
 
-	if err := os.WriteFile(def, rec.Payload, 0o644); err != nil {
+	if err := os.WriteFile(def, payload, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	report := filepath.Join(dir, "report.json")
