@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 
 	"github.com/evote/evote/ballot"
@@ -131,11 +130,7 @@ func fromEG1(data []byte, opts Options) (*ballot.Manifest, error) {
 	for i, c := range f.Candidates {
 		cands[c.ObjectID] = i
 	}
-	order := make([]int, len(f.Contests))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(i, j int) int { return f.Contests[i].SequenceOrder - f.Contests[j].SequenceOrder })
+	order := inOrder(len(f.Contests), func(i int) int { return f.Contests[i].SequenceOrder })
 	contestIDs := newIDs("contest")
 	byUnit := map[string][]string{} // unit → evote ids of its contests
 	for _, i := range order {
@@ -161,24 +156,10 @@ func fromEG1(data []byte, opts Options) (*ballot.Manifest, error) {
 			b.addf(path+".vote_variation", "%s: vote variation %q is not one evote counts (one_of_m, n_of_m, approval)", what, fc.VoteVariation)
 			continue
 		}
-		var title []langText
-		if fc.BallotTitle != nil && len(fc.BallotTitle.Text) > 0 {
-			title = fc.BallotTitle.texts()
-		} else {
-			title = []langText{{b.lang, fc.Name}}
-		}
-		titlePath := path + ".ballot_title.text"
-		if fc.BallotTitle == nil || len(fc.BallotTitle.Text) == 0 {
-			titlePath = path + ".name"
-		}
-		ct, ctr, _ := b.text(titlePath, title)
-		sels := make([]int, len(fc.Selections))
-		for k := range sels {
-			sels[k] = k
-		}
-		slices.SortStableFunc(sels, func(x, y int) int { return fc.Selections[x].SequenceOrder - fc.Selections[y].SequenceOrder })
+		c := ballot.Contest{ID: id}
+		c.Title, c.Translations, _ = b.text(b.title(fc.BallotTitle, fc.Name, path, "ballot_title.text", "name"))
+		sels := inOrder(len(fc.Selections), func(k int) int { return fc.Selections[k].SequenceOrder })
 		optIDs := newIDs("selection")
-		var options []ballot.Option
 		for _, k := range sels {
 			s := fc.Selections[k]
 			p := fmt.Sprintf("%s.ballot_selections[%d]", path, k)
@@ -204,20 +185,9 @@ func fromEG1(data []byte, opts Options) (*ballot.Manifest, error) {
 				texts, np = []langText{{b.lang, cand.ObjectID}}, cp+".object_id"
 			}
 			ot, otr, _ := b.text(np, texts)
-			options = append(options, ballot.Option{ID: oid, Title: ot, Translations: otr})
+			c.Options = append(c.Options, ballot.Option{ID: oid, Title: ot, Translations: otr})
 		}
-		votes := 1
-		if fc.VotesAllowed != nil {
-			votes = *fc.VotesAllowed
-		} else if kind == ballot.KindApproval {
-			votes = len(options)
-		}
-		c, problem := contestKind(kind, votes, len(options))
-		if problem != "" {
-			b.addf(path+".votes_allowed", "%s: %s", what, problem)
-		}
-		c.ID, c.Title, c.Translations, c.Options = id, ct, ctr, options
-		m.Contests = append(m.Contests, c)
+		b.addContest(m, c, kind, fc.VotesAllowed, path+".votes_allowed", what)
 		if idOK {
 			byUnit[fc.ElectoralDistrictID] = append(byUnit[fc.ElectoralDistrictID], id)
 		}

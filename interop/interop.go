@@ -18,6 +18,7 @@ package interop
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"golang.org/x/text/language"
@@ -271,6 +272,46 @@ func contestKind(kind string, votesAllowed, n int) (ballot.Contest, string) {
 		c.Kind = ballot.KindPlurality
 	}
 	return c, ""
+}
+
+// inOrder returns the indices 0 … n−1 sorted stably by seq, the
+// elements' sequence order (docs/spec/import.md §4).
+func inOrder(n int, seq func(i int) int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	slices.SortStableFunc(out, func(i, j int) int { return seq(i) - seq(j) })
+	return out
+}
+
+// title returns the path and texts of a contest's title: its
+// multilingual ballot title t (at path+"."+tMember) if it has text, else
+// its name (at path+"."+nameMember).
+func (b *builder) title(t *mlText, name, path, tMember, nameMember string) (string, []langText) {
+	if texts := t.texts(); len(texts) > 0 {
+		return path + "." + tMember, texts
+	}
+	return path + "." + nameMember, []langText{{b.lang, name}}
+}
+
+// addContest adds contest c, with its id, title and options, to m as a
+// contest of kind whose voters may choose votes options (nil if the file
+// says not: 1, or every option for approval); a problem with the limits
+// is reported at path.
+func (b *builder) addContest(m *ballot.Manifest, c ballot.Contest, kind string, votes *int, path, what string) {
+	v := 1
+	if votes != nil {
+		v = *votes
+	} else if kind == ballot.KindApproval {
+		v = len(c.Options)
+	}
+	k, problem := contestKind(kind, v, len(c.Options))
+	if problem != "" {
+		b.addf(path, "%s: %s", what, problem)
+	}
+	k.ID, k.Title, k.Translations, k.Options = c.ID, c.Title, c.Translations, c.Options
+	m.Contests = append(m.Contests, k)
 }
 
 // styleContests returns the ids of the contests of manifest m among on, in

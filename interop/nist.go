@@ -134,11 +134,7 @@ func FromNIST(data []byte, opts Options) (*ballot.Manifest, error) {
 	for i, c := range e.Candidate {
 		cands[c.ID] = i
 	}
-	order := make([]int, len(e.Contest))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(i, j int) int { return e.Contest[i].SequenceOrder - e.Contest[j].SequenceOrder })
+	order := inOrder(len(e.Contest), func(i int) int { return e.Contest[i].SequenceOrder })
 	contestIDs := newIDs("contest")
 	contestOf := map[string]string{}         // NIST contest @id → evote id
 	district := map[string][]string{}        // unit → evote ids of its contests
@@ -178,25 +174,14 @@ func FromNIST(data []byte, opts Options) (*ballot.Manifest, error) {
 		if fc.VoteVariation == "" && class == "CandidateContest" && fc.VotesAllowed == nil {
 			b.addf(path+".VotesAllowed", "%s gives neither VoteVariation nor VotesAllowed", what)
 		}
-		var title []langText
-		titlePath := path + ".BallotTitle.Text"
-		if fc.BallotTitle != nil && len(fc.BallotTitle.Text) > 0 {
-			title = fc.BallotTitle.texts()
-		} else {
-			title, titlePath = []langText{{b.lang, fc.Name}}, path+".Name"
-		}
-		ct, ctr, _ := b.text(titlePath, title)
+		c := ballot.Contest{ID: id}
+		c.Title, c.Translations, _ = b.text(b.title(fc.BallotTitle, fc.Name, path, "BallotTitle.Text", "Name"))
 		options, member := fc.ContestOption, "ContestOption"
 		if options == nil {
 			options, member = fc.ContestSelection, "ContestSelection"
 		}
-		sels := make([]int, len(options))
-		for k := range sels {
-			sels[k] = k
-		}
-		slices.SortStableFunc(sels, func(x, y int) int { return options[x].SequenceOrder - options[y].SequenceOrder })
+		sels := inOrder(len(options), func(k int) int { return options[k].SequenceOrder })
 		optIDs := newIDs("option")
-		var opts []ballot.Option
 		for _, k := range sels {
 			o := options[k]
 			p := fmt.Sprintf("%s.%s[%d]", path, member, k)
@@ -216,27 +201,16 @@ func FromNIST(data []byte, opts Options) (*ballot.Manifest, error) {
 				b.addf(p, "option %q of %s (@type %q): evote counts candidate and ballot-measure options only", o.ID, what, o.Type)
 				continue
 			}
-			opts = append(opts, ballot.Option{ID: oid, Title: ot, Translations: otr})
+			c.Options = append(c.Options, ballot.Option{ID: oid, Title: ot, Translations: otr})
 		}
 		if wp, ok := physicalWriteIn[fc.ID]; ok {
 			if b.opts.WriteIns == RefuseWriteIns {
 				b.addf(wp, "%s has a write-in position on the ballot: evote ballots carry no write-in text (import with write-ins counted to count its marks)", what)
 			} else if b.claimID(optIDs, wp, writeInID, "write-in position") {
-				opts = append(opts, ballot.Option{ID: writeInID, Title: writeInTitle})
+				c.Options = append(c.Options, ballot.Option{ID: writeInID, Title: writeInTitle})
 			}
 		}
-		votes := 1
-		if fc.VotesAllowed != nil {
-			votes = *fc.VotesAllowed
-		} else if kind == ballot.KindApproval {
-			votes = len(opts)
-		}
-		c, problem := contestKind(kind, votes, len(opts))
-		if problem != "" {
-			b.addf(path+".VotesAllowed", "%s: %s", what, problem)
-		}
-		c.ID, c.Title, c.Translations, c.Options = id, ct, ctr, opts
-		m.Contests = append(m.Contests, c)
+		b.addContest(m, c, kind, fc.VotesAllowed, path+".VotesAllowed", what)
 		if idOK {
 			contestOf[fc.ID] = id
 			district[fc.ElectionDistrictID] = append(district[fc.ElectionDistrictID], id)
