@@ -105,3 +105,55 @@ func TestNISTMeasuresAndUnits(t *testing.T) {
 	}
 	runElection(t, m)
 }
+
+// TestNISTRefusals: each NIST element that cannot map is refused, named by
+// its path and id.
+func TestNISTRefusals(t *testing.T) {
+	edit := func(f func(e map[string]any)) []byte {
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(nistMeasures), &doc); err != nil {
+			t.Fatal(err)
+		}
+		f(doc["Election"].([]any)[0].(map[string]any))
+		b, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	contest := func(e map[string]any, i int) map[string]any { return e["Contest"].([]any)[i].(map[string]any) }
+	option := func(e map[string]any, i, k int) map[string]any {
+		return contest(e, i)["ContestOption"].([]any)[k].(map[string]any)
+	}
+	for _, tc := range []struct {
+		name  string
+		data  []byte
+		path  string
+		words []string
+	}{
+		{"write-in option", edit(func(e map[string]any) { option(e, 1, 2)["IsWriteIn"] = true }), "$.Election[0].Contest[1].ContestOption[2]", []string{`"co-c"`, "write-in"}},
+		{"ranked", edit(func(e map[string]any) { contest(e, 1)["VoteVariation"] = "rcv" }), "$.Election[0].Contest[1].VoteVariation", []string{`"rcv"`, `"cc-council"`}},
+		{"1-of-m of two", edit(func(e map[string]any) { contest(e, 1)["VoteVariation"] = "1-of-m" }), "$.Election[0].Contest[1].VotesAllowed", []string{"one-of-m contest with votes allowed 2"}},
+		{"party option", edit(func(e map[string]any) { option(e, 1, 0)["@type"] = "BallotDefinition.PartyOption" }), "$.Election[0].Contest[1].ContestOption[0]", []string{`"co-a"`, "PartyOption"}},
+		{"primary", edit(func(e map[string]any) { contest(e, 1)["PrimaryPartyIds"] = []any{"par-x"} }), "$.Election[0].Contest[1].PrimaryPartyIds", []string{"party primary"}},
+		{"unknown candidate", edit(func(e map[string]any) { option(e, 1, 0)["CandidateIds"] = []any{"can-z"} }), "$.Election[0].Contest[1].ContestOption[0].CandidateIds[0]", []string{`"can-z"`}},
+		{"partisan style", edit(func(e map[string]any) {
+			e["BallotStyle"].([]any)[0].(map[string]any)["PartyIds"] = []any{"par-x"}
+		}), "$.Election[0].BallotStyle[0].PartyIds", []string{"no partisan ballots"}},
+		{"style of an unknown contest", edit(func(e map[string]any) {
+			e["BallotStyle"].([]any)[1].(map[string]any)["OrderedContent"] = []any{map[string]any{"@type": "BallotDefinition.OrderedContest", "ContestId": "cc-sheriff"}}
+		}), "$.Election[0].BallotStyle[1].OrderedContent[0].ContestId", []string{`"cc-sheriff"`}},
+		{"two texts in one language", edit(func(e map[string]any) {
+			title := contest(e, 0)["BallotTitle"].(map[string]any)
+			title["Text"] = append(title["Text"].([]any), map[string]any{"Content": "Parques", "Language": "es"})
+		}), "$.Election[0].Contest[0].BallotTitle.Text[2]", []string{`a second text in language "es"`}},
+		{"no text in the definition's language", edit(func(e map[string]any) {
+			contest(e, 0)["BallotTitle"] = map[string]any{"Text": []any{map[string]any{"Content": "Impuesto", "Language": "es"}}}
+		}), "$.Election[0].Contest[0].BallotTitle.Text", []string{`no text in "en"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := interop.FromNIST(tc.data, interop.Options{})
+			wantRefusal(t, err, tc.path, tc.words...)
+		})
+	}
+}
