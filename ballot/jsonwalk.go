@@ -45,6 +45,11 @@ func (e *ParseError) Error() string {
 // walker collects problems while decoding a JSON document field by field.
 type walker struct {
 	problems []Problem
+	// lang is the manifest's $.language ("" if none), and langOK false
+	// if it is invalid: translations are checked against it.
+	lang   string
+	langOK bool
+	noLang bool // the missing $.language was reported
 }
 
 func (w *walker) addf(path, format string, args ...any) {
@@ -55,6 +60,36 @@ func (w *walker) addf(path, format string, args ...any) {
 // duplicate keys, members not in allowed, and members in required that are
 // missing. It returns the members by key; ok is false if raw is not an object.
 func (w *walker) object(path string, raw json.RawMessage, allowed, required []string) (map[string]json.RawMessage, bool) {
+	list, ok := w.members(path, raw)
+	if !ok {
+		return nil, false
+	}
+	members := make(map[string]json.RawMessage, len(list))
+	for _, m := range list {
+		if !contains(allowed, m.key) {
+			w.addf(path+"."+m.key, "unknown field %q (allowed: %s)", m.key, strings.Join(allowed, ", "))
+			continue
+		}
+		members[m.key] = m.value
+	}
+	for _, k := range required {
+		if _, ok := members[k]; !ok {
+			w.addf(path+"."+k, "missing required field")
+		}
+	}
+	return members, true
+}
+
+// jsonMember is one member of a JSON object.
+type jsonMember struct {
+	key   string
+	value json.RawMessage
+}
+
+// members splits a JSON object into its members, in document order,
+// reporting and leaving out a key that appears more than once; ok is false
+// if raw is not an object.
+func (w *walker) members(path string, raw json.RawMessage) ([]jsonMember, bool) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {
 		w.addf(path, "must be a JSON object, not %s", jsonKind(raw))
@@ -66,7 +101,8 @@ func (w *walker) object(path string, raw json.RawMessage, allowed, required []st
 		w.addf(path, "%v", err)
 		return nil, false
 	}
-	members := make(map[string]json.RawMessage)
+	var list []jsonMember
+	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -79,22 +115,14 @@ func (w *walker) object(path string, raw json.RawMessage, allowed, required []st
 			w.addf(path, "%v", err)
 			return nil, false
 		}
-		if _, dup := members[key]; dup {
+		if seen[key] {
 			w.addf(path+"."+key, "field appears more than once")
 			continue
 		}
-		if !contains(allowed, key) {
-			w.addf(path+"."+key, "unknown field %q (allowed: %s)", key, strings.Join(allowed, ", "))
-			continue
-		}
-		members[key] = v
+		seen[key] = true
+		list = append(list, jsonMember{key, v})
 	}
-	for _, k := range required {
-		if _, ok := members[k]; !ok {
-			w.addf(path+"."+k, "missing required field")
-		}
-	}
-	return members, true
+	return list, true
 }
 
 // array returns the elements of a JSON array.

@@ -58,10 +58,16 @@ const (
 // Manifest built by hand should go through MarshalCanonical and
 // ParseManifest to be validated.
 type Manifest struct {
-	Version  string
-	ID       string
-	Title    string
-	Official ed25519.PublicKey
+	Version string
+	ID      string
+	Title   string
+	// Language is the BCP 47 tag of the language of every Title of the
+	// definition (docs/spec/ballot.md §1.7); "" if it names none, which
+	// only a definition without translations may do.
+	Language string
+	// Translations are the title in other languages.
+	Translations Translations
+	Official     ed25519.PublicKey
 	// Registrar signs the voter roll's records (§6): it, not the
 	// official, decides who may vote. It is neither the official nor a
 	// trustee.
@@ -110,17 +116,19 @@ func (m *Manifest) PrivacyFloor(rollSize int64) int64 {
 type Contest struct {
 	ID            string
 	Title         string
-	Kind          string // optional, informative; one of the Kind constants
-	MinSelections int    // minimum sum of the option counts
-	MaxSelections int    // maximum sum of the option counts
-	OptionMax     int    // maximum count of one option (1 unless cumulative)
+	Translations  Translations // the title in other languages (§1.7)
+	Kind          string       // optional, informative; one of the Kind constants
+	MinSelections int          // minimum sum of the option counts
+	MaxSelections int          // maximum sum of the option counts
+	OptionMax     int          // maximum count of one option (1 unless cumulative)
 	Options       []Option
 }
 
 // Option is one choice of a contest.
 type Option struct {
-	ID    string
-	Title string
+	ID           string
+	Title        string
+	Translations Translations // the title in other languages (§1.7)
 }
 
 // Trustee is a key holder of the threshold election key.
@@ -135,6 +143,8 @@ type manifestJSON struct {
 	Version       string        `json:"version"`
 	ID            string        `json:"id"`
 	Title         string        `json:"title"`
+	Language      string        `json:"language,omitempty"`
+	Translations  Translations  `json:"translations,omitempty"`
 	Official      []byte        `json:"official"`
 	Registrar     []byte        `json:"registrar"`
 	Opens         string        `json:"opens"`
@@ -153,6 +163,7 @@ type manifestJSON struct {
 type contestJSON struct {
 	ID            string       `json:"id"`
 	Title         string       `json:"title"`
+	Translations  Translations `json:"translations,omitempty"`
 	Kind          string       `json:"kind,omitempty"`
 	MinSelections int          `json:"min_selections"`
 	MaxSelections int          `json:"max_selections"`
@@ -161,8 +172,9 @@ type contestJSON struct {
 }
 
 type optionJSON struct {
-	ID    string `json:"id"`
-	Title string `json:"title"`
+	ID           string       `json:"id"`
+	Title        string       `json:"title"`
+	Translations Translations `json:"translations,omitempty"`
 }
 
 type trusteeJSON struct {
@@ -172,11 +184,12 @@ type trusteeJSON struct {
 }
 
 var (
-	manifestFields = []string{"version", "id", "title", "official", "registrar", "opens", "closes", "contests", "styles", "trustees", "threshold", "min_counted", "board", "witnesses", "witness_quorum", "operators"}
+	manifestFields = []string{"version", "id", "title", "language", "translations", "official", "registrar", "opens", "closes", "contests", "styles", "trustees", "threshold", "min_counted", "board", "witnesses", "witness_quorum", "operators"}
 	manifestReq    = []string{"version", "id", "title", "official", "registrar", "opens", "closes", "contests", "trustees", "threshold"}
-	contestFields  = []string{"id", "title", "kind", "min_selections", "max_selections", "option_max", "options"}
+	contestFields  = []string{"id", "title", "translations", "kind", "min_selections", "max_selections", "option_max", "options"}
 	contestReq     = []string{"id", "title", "min_selections", "max_selections", "options"}
-	optionFields   = []string{"id", "title"}
+	optionFields   = []string{"id", "title", "translations"}
+	optionReq      = []string{"id", "title"}
 	trusteeFields  = []string{"name", "sign_key", "enc_key"}
 )
 
@@ -238,6 +251,14 @@ func (w *walker) manifest(data []byte) *Manifest {
 	}
 	if raw, ok := f["title"]; ok {
 		m.Title, _ = w.title("$.title", raw)
+	}
+	w.langOK = true
+	if raw, ok := f["language"]; ok {
+		m.Language, w.langOK = w.language("$.language", raw)
+	}
+	w.lang = m.Language
+	if raw, ok := f["translations"]; ok {
+		m.Translations = w.translations("$", raw, w.lang, w.langOK)
 	}
 	if raw, ok := f["official"]; ok {
 		m.Official, _ = w.edKey("$.official", raw)
@@ -341,6 +362,9 @@ func (w *walker) contests(m *Manifest, raw json.RawMessage) {
 		if raw, ok := f["title"]; ok {
 			c.Title, _ = w.title(path+".title", raw)
 		}
+		if raw, ok := f["translations"]; ok {
+			c.Translations = w.translations(path, raw, w.lang, w.langOK)
+		}
 		kindOK := false
 		if raw, ok := f["kind"]; ok {
 			if k, ok := w.str(path+".kind", raw); ok {
@@ -413,7 +437,7 @@ func (w *walker) options(c *Contest, path string, raw json.RawMessage) bool {
 	for i, e := range elems {
 		p := fmt.Sprintf("%s[%d]", path, i)
 		var o Option
-		if f, ok := w.object(p, e, optionFields, optionFields); ok {
+		if f, ok := w.object(p, e, optionFields, optionReq); ok {
 			if raw, ok := f["id"]; ok {
 				o.ID, _ = w.uniqueID(p+".id", raw, "option", path, i, seen)
 			}
@@ -427,9 +451,13 @@ func (w *walker) options(c *Contest, path string, raw json.RawMessage) bool {
 				}
 				o.Title = t
 			}
+			if raw, ok := f["translations"]; ok {
+				o.Translations = w.translations(p, raw, w.lang, w.langOK)
+			}
 		}
 		c.Options = append(c.Options, o)
 	}
+	w.uniqueTranslations(path, c)
 	return true
 }
 
@@ -634,23 +662,25 @@ func (w *walker) time(path string, raw json.RawMessage) (time.Time, bool) {
 // always present, kind and min_counted omitted when empty (0).
 func (m *Manifest) MarshalCanonical() ([]byte, error) {
 	j := manifestJSON{
-		Version:    m.Version,
-		ID:         m.ID,
-		Title:      m.Title,
-		Official:   m.Official,
-		Registrar:  m.Registrar,
-		Opens:      m.Opens.UTC().Format(timeLayout),
-		Closes:     m.Closes.UTC().Format(timeLayout),
-		Contests:   make([]contestJSON, len(m.Contests)),
-		Trustees:   make([]trusteeJSON, len(m.Trustees)),
-		Threshold:  m.Threshold,
-		MinCounted: m.MinCounted,
+		Version:      m.Version,
+		ID:           m.ID,
+		Title:        m.Title,
+		Language:     m.Language,
+		Translations: m.Translations,
+		Official:     m.Official,
+		Registrar:    m.Registrar,
+		Opens:        m.Opens.UTC().Format(timeLayout),
+		Closes:       m.Closes.UTC().Format(timeLayout),
+		Contests:     make([]contestJSON, len(m.Contests)),
+		Trustees:     make([]trusteeJSON, len(m.Trustees)),
+		Threshold:    m.Threshold,
+		MinCounted:   m.MinCounted,
 	}
 	j.Styles = m.stylesJSON()
 	j.Board, j.Witnesses, j.Operators = m.trustJSON()
 	j.WitnessQuorum = m.WitnessQuorum
 	for i, c := range m.Contests {
-		cj := contestJSON{ID: c.ID, Title: c.Title, Kind: c.Kind, MinSelections: c.MinSelections,
+		cj := contestJSON{ID: c.ID, Title: c.Title, Translations: c.Translations, Kind: c.Kind, MinSelections: c.MinSelections,
 			MaxSelections: c.MaxSelections, OptionMax: c.OptionMax, Options: make([]optionJSON, len(c.Options))}
 		for k, o := range c.Options {
 			cj.Options[k] = optionJSON(o)

@@ -290,6 +290,25 @@ func TestParseManifestInvalid(t *testing.T) {
 			{name: "title not string", mutate: func(m obj) { m["title"] = 7 }, path: "$.title", msg: "must be a JSON string, not a number"},
 			{name: "contest null", mutate: func(m obj) { m["contests"].([]any)[1] = nil }, path: "$.contests[1]", msg: "must be a JSON object, not null"},
 		},
+		"translations": {
+			{name: "translations without language", mutate: func(m obj) { m["translations"] = obj{"fr": "Élection"} }, path: "$.translations", msg: "translations need $.language"},
+			{name: "not a tag", mutate: func(m obj) { m["language"] = "en"; m["translations"] = obj{"french": "Élection"} }, path: `$.translations["french"]`, msg: "not a BCP 47 language tag"},
+			{name: "tag not canonical", mutate: func(m obj) { m["language"] = "en"; contest(m, 0)["translations"] = obj{"FR-ca": "Maire"} }, path: `$.contests[0].translations["FR-ca"]`, msg: `write "fr-CA"`},
+			{name: "language not canonical", mutate: func(m obj) { m["language"] = "en_US" }, path: "$.language", msg: `write "en-US"`},
+			{name: "undetermined language", mutate: func(m obj) { m["language"] = "und" }, path: "$.language", msg: "names no language"},
+			{name: "translation into the title's language", mutate: func(m obj) { m["language"] = "en"; m["translations"] = obj{"en": "Election"} }, path: `$.translations["en"]`, msg: "is the language of the title itself"},
+			{name: "empty translations", mutate: func(m obj) { m["language"] = "en"; m["translations"] = obj{} }, path: "$.translations", msg: "leave translations out"},
+			{name: "invisible character", mutate: func(m obj) {
+				m["language"] = "en"
+				options(m, 0)[1].(obj)["translations"] = obj{"es": "Joe \u202eQuimby"}
+			}, path: `$.contests[0].options[1].translations["es"]`, msg: "U+202E"},
+			{name: "two options alike in one language", mutate: func(m obj) {
+				m["language"] = "en"
+				options(m, 4)[0].(obj)["translations"] = obj{"fr": "Oui"}
+				options(m, 4)[1].(obj)["translations"] = obj{"fr": "Oui"}
+			}, path: `$.contests[4].options[1].translations["fr"]`, msg: `duplicate option title "Oui" in fr`},
+			{name: "translations not an object", mutate: func(m obj) { m["language"] = "en"; m["translations"] = []any{} }, path: "$.translations", msg: "must be a JSON object"},
+		},
 		"version": {
 			{name: "wrong version", mutate: func(m obj) { m["version"] = "evote/v2" }, path: "$.version", msg: `must be "evote/v1"`},
 		},

@@ -168,6 +168,19 @@ Rejections:
 		}
 	}), "contests out of order, a contest the definition lacks, a style id twice, a contest twice, and parks and budget on no style",
 		"invalid $.styles[0].contests[1]", "invalid $.styles[0].contests[2]", "invalid $.styles[1].id", "invalid $.styles[1].contests[1]", "invalid $.contests[2]", "invalid $.contests[3]")
+	vector("translations", "parse", mutateJSON(t, sample, func(m obj) {
+		m["translations"] = obj{"fr": "Élection municipale et référendum de Springfield, 2026", "es": "Elección municipal y referéndum de Springfield, 2026"}
+		m["language"] = "en"
+		contest(m, 0)["translations"] = obj{"fr-CA": "Mairesse ou maire", "fr": "Maire", "es": "Alcalde"}
+		options(m, 4)[0].(obj)["translations"] = obj{"fr": "Oui", "es": "Sí"}
+	}), "titles in other languages (§1.7): language and translations right after the title, tags in sorted order")
+	vector("translations-invalid", "parse", mutateJSON(t, sample, func(m obj) {
+		m["translations"] = obj{"fr": "Élection"}
+		contest(m, 0)["translations"] = obj{"FR": "Maire", "und": "Maire", "es": " Alcalde"}
+		options(m, 4)[0].(obj)["translations"] = obj{"fr": "Oui"}
+		options(m, 4)[1].(obj)["translations"] = obj{"fr": "Oui"}
+	}), "translations without $.language (said once); a tag not in canonical form, one naming no language, a title with leading space; two options alike in French",
+		"invalid $.translations", `invalid $.contests[0].translations["FR"]`, `invalid $.contests[0].translations["es"]`, `invalid $.contests[0].translations["und"]`, `invalid $.contests[4].options[1].translations["fr"]`)
 	vector("invalid-threshold", "parse", mutateJSON(t, sample, func(m obj) { m["threshold"] = 4 }), "a threshold above the number of trustees",
 		"invalid $.threshold")
 	vector("invalid-several", "parse", mutateJSON(t, sample, func(m obj) {

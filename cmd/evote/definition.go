@@ -34,45 +34,64 @@ adds them from the trustee.pub.json files they send. Edit its id, title and
 contests before posting it. For example:
 
   evote election template --key official.key --registrar @registrar.pub --opens now --closes 24h`,
-		Flags: []cli.Flag{
-			officialKeyFlag(),
-			&cli.StringFlag{Name: "registrar", Usage: "the registrar's public `KEY`, or @FILE holding it (the .pub from `evote registrar keygen`)", Required: true},
-			&cli.StringFlag{Name: "opens", Usage: "when voting opens: `TIME` in RFC 3339 UTC (2027-05-02T07:00:00Z), or now", Value: "now"},
-			&cli.StringFlag{Name: "closes", Usage: "when voting closes: `TIME` in RFC 3339 UTC, or a duration after --opens (12h, 36h30m)", Value: "24h"},
-			&cli.IntFlag{Name: "threshold", Usage: "how many trustees it takes to decrypt the tally", Value: 2},
-			&cli.StringFlag{Name: "out", Usage: "the definition `FILE` to create, or - for standard output", Value: "election.json"},
-		},
+		Flags:  draftFlags(),
 		Action: electionTemplate,
 	}
 }
 
-func electionTemplate(c *cli.Context) error {
-	if c.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", c.Args().First())
+// draftFlags are the flags of the commands that write a draft definition
+// (template, import): what the official adds to the contests.
+func draftFlags() []cli.Flag {
+	return []cli.Flag{
+		officialKeyFlag(),
+		&cli.StringFlag{Name: "registrar", Usage: "the registrar's public `KEY`, or @FILE holding it (the .pub from `evote registrar keygen`)", Required: true},
+		&cli.StringFlag{Name: "opens", Usage: "when voting opens: `TIME` in RFC 3339 UTC (2027-05-02T07:00:00Z), or now", Value: "now"},
+		&cli.StringFlag{Name: "closes", Usage: "when voting closes: `TIME` in RFC 3339 UTC, or a duration after --opens (12h, 36h30m)", Value: "24h"},
+		&cli.IntFlag{Name: "threshold", Usage: "how many trustees it takes to decrypt the tally", Value: 2},
+		&cli.StringFlag{Name: "out", Usage: "the definition `FILE` to create, or - for standard output", Value: "election.json"},
 	}
+}
+
+// draftManifest returns a definition with the official's key, the
+// registrar's, the voting window and the threshold of the draftFlags, and
+// nothing else.
+func draftManifest(c *cli.Context) (*ballot.Manifest, error) {
 	key, err := officialKey(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	registrar, err := publicKeyArg(c.String("registrar"), "registrar")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	opens, err := parseWindowTime(c.String("opens"), "opens", time.Time{})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	closes, err := parseWindowTime(c.String("closes"), "closes", opens)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !closes.After(opens) {
-		return fmt.Errorf("--closes %s is not after --opens %s", closes.Format(windowLayout), opens.Format(windowLayout))
+		return nil, fmt.Errorf("--closes %s is not after --opens %s", closes.Format(windowLayout), opens.Format(windowLayout))
 	}
 	if t := c.Int("threshold"); t < 1 || t > ballot.MaxTrustees {
-		return fmt.Errorf("--threshold %d: want 1 to %d trustees", t, ballot.MaxTrustees)
+		return nil, fmt.Errorf("--threshold %d: want 1 to %d trustees", t, ballot.MaxTrustees)
 	}
-	def, err := sampleDefinition(key.PublicKey(), registrar, opens, closes, c.Int("threshold"))
+	return &ballot.Manifest{
+		Version:   ballot.Version,
+		Official:  key.PublicKey(),
+		Registrar: registrar,
+		Opens:     opens,
+		Closes:    closes,
+		Threshold: c.Int("threshold"),
+	}, nil
+}
+
+// writeDraft writes draft definition m, without trustees, to --out,
+// indented for editing, and says what is next.
+func writeDraft(c *cli.Context, m *ballot.Manifest, edit string) error {
+	def, err := indentDefinition(m)
 	if err != nil {
 		return err
 	}
@@ -85,14 +104,26 @@ func electionTemplate(c *cli.Context) error {
 		return err
 	}
 	fmt.Fprintf(out(c), "wrote %s: voting from %s to %s (UTC), threshold %d, no trustees yet\n",
-		path, opens.Format(windowLayout), closes.Format(windowLayout), c.Int("threshold"))
-	fmt.Fprintf(out(c), "next: edit its id, title and contests, then post it with the trustees' public keys: `evote election init --definition %s --trustee NAME=FILE …`\n", path)
+		path, m.Opens.Format(windowLayout), m.Closes.Format(windowLayout), m.Threshold)
+	fmt.Fprintf(out(c), "next: %s, then post it with the trustees' public keys: `evote election init --definition %s --trustee NAME=FILE …`\n", edit, path)
 	return nil
 }
 
-// sampleDefinition returns a definition with one contest of each kind and
-// no trustees, indented for editing.
-func sampleDefinition(official, registrar ed25519.PublicKey, opens, closes time.Time, threshold int) ([]byte, error) {
+func electionTemplate(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", c.Args().First())
+	}
+	m, err := draftManifest(c)
+	if err != nil {
+		return err
+	}
+	sampleDefinition(m)
+	return writeDraft(c, m, "edit its id, title and contests")
+}
+
+// sampleDefinition gives draft definition m a sample id, title and one
+// contest of each kind.
+func sampleDefinition(m *ballot.Manifest) {
 	options := func(titles ...string) []ballot.Option {
 		opts := make([]ballot.Option, len(titles))
 		for i, t := range titles {
@@ -100,29 +131,25 @@ func sampleDefinition(official, registrar ed25519.PublicKey, opens, closes time.
 		}
 		return opts
 	}
-	m := &ballot.Manifest{
-		Version:   ballot.Version,
-		ID:        "sample-election",
-		Title:     "Sample election",
-		Official:  official,
-		Registrar: registrar,
-		Opens:     opens,
-		Closes:    closes,
-		Contests: []ballot.Contest{
-			{ID: "mayor", Title: "Mayor (pick one)", Kind: ballot.KindPlurality, MaxSelections: 1, OptionMax: 1, Options: options("Alice", "Bob", "Carol")},
-			{ID: "council", Title: "Council (pick up to 2)", Kind: ballot.KindKOfN, MaxSelections: 2, OptionMax: 1, Options: options("Dan", "Erin", "Frank", "Grace")},
-			{ID: "parks", Title: "Parks to renovate (approve any)", Kind: ballot.KindApproval, MaxSelections: 3, OptionMax: 1, Options: options("North", "Lake", "Square")},
-			{ID: "budget", Title: "Spread 5 points over the budget", Kind: ballot.KindCumulative, MinSelections: 5, MaxSelections: 5, OptionMax: 3, Options: options("Schools", "Roads", "Safety")},
-		},
-		Threshold: threshold,
+	m.ID, m.Title = "sample-election", "Sample election"
+	m.Contests = []ballot.Contest{
+		{ID: "mayor", Title: "Mayor (pick one)", Kind: ballot.KindPlurality, MaxSelections: 1, OptionMax: 1, Options: options("Alice", "Bob", "Carol")},
+		{ID: "council", Title: "Council (pick up to 2)", Kind: ballot.KindKOfN, MaxSelections: 2, OptionMax: 1, Options: options("Dan", "Erin", "Frank", "Grace")},
+		{ID: "parks", Title: "Parks to renovate (approve any)", Kind: ballot.KindApproval, MaxSelections: 3, OptionMax: 1, Options: options("North", "Lake", "Square")},
+		{ID: "budget", Title: "Spread 5 points over the budget", Kind: ballot.KindCumulative, MinSelections: 5, MaxSelections: 5, OptionMax: 3, Options: options("Schools", "Roads", "Safety")},
 	}
+}
+
+// indentDefinition returns definition m's canonical encoding indented
+// for editing, each option on one line.
+func indentDefinition(m *ballot.Manifest) ([]byte, error) {
 	compact, err := m.MarshalCanonical()
 	if err != nil {
-		return nil, fmt.Errorf("writing the sample definition: %w", err)
+		return nil, fmt.Errorf("writing the definition: %w", err)
 	}
 	var b bytes.Buffer
 	if err := json.Indent(&b, compact, "", "  "); err != nil {
-		return nil, fmt.Errorf("writing the sample definition: %w", err)
+		return nil, fmt.Errorf("writing the definition: %w", err)
 	}
 	b.WriteByte('\n')
 	return optionLines.ReplaceAll(b.Bytes(), []byte(`{$1, $2}`)), nil

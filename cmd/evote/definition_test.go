@@ -331,7 +331,22 @@ func TestInitTrusteesPosted(t *testing.T) {
 	if !strings.Contains(out, "as record 0") {
 		t.Fatalf("init printed %q", out)
 	}
-	vkey, err := os.ReadFile(filepath.Join(dir, "board", "board.vkey"))
+	m, _ := postedDefinition(t, url, filepath.Join(dir, "board", "board.vkey"))
+	if len(m.Trustees) != len(names) {
+		t.Fatalf("the posted definition has %d trustees, want %d", len(m.Trustees), len(names))
+	}
+	for i, tr := range m.Trustees {
+		if tr.Name != names[i] || !tr.SignKey.Equal(keys[i].SignKey) || !bytes.Equal(tr.EncKey, keys[i].EncKey) {
+			t.Errorf("trustee %d = %q %x %x, want %q %x %x", i+1, tr.Name, tr.SignKey, tr.EncKey, names[i], keys[i].SignKey, keys[i].EncKey)
+		}
+	}
+}
+
+// postedDefinition returns the definition posted as record 0 of the board
+// at url, whose verifier key is in the file vkeyFile, and its encoding.
+func postedDefinition(t *testing.T, url, vkeyFile string) (*ballot.Manifest, []byte) {
+	t.Helper()
+	vkey, err := os.ReadFile(vkeyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,12 +362,5 @@ func TestInitTrusteesPosted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Trustees) != len(names) {
-		t.Fatalf("the posted definition has %d trustees, want %d", len(m.Trustees), len(names))
-	}
-	for i, tr := range m.Trustees {
-		if tr.Name != names[i] || !tr.SignKey.Equal(keys[i].SignKey) || !bytes.Equal(tr.EncKey, keys[i].EncKey) {
-			t.Errorf("trustee %d = %q %x %x, want %q %x %x", i+1, tr.Name, tr.SignKey, tr.EncKey, names[i], keys[i].SignKey, keys[i].EncKey)
-		}
-	}
+	return m, rec.Payload
 }

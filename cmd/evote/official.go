@@ -40,6 +40,8 @@ func electionCommand() *cli.Command {
 				Action:    officialKeygen,
 			},
 			electionTemplateCommand(),
+			electionImportCommand(),
+			electionExportCommand(),
 			{
 				Name:  "init",
 				Usage: "validate an election definition and post it as the board's first record",

@@ -55,11 +55,15 @@ type Election struct {
 
 // Options shape the simulated election.
 type Options struct {
-	Title     string
-	Voters    int
-	Trustees  int
-	Threshold int
-	Contests  []ballot.Contest // empty: SampleContests()
+	Title string
+	// Language and Translations are the definition's language and its
+	// title's translations (docs/spec/ballot.md §1.7); none if empty.
+	Language     string
+	Translations ballot.Translations
+	Voters       int
+	Trustees     int
+	Threshold    int
+	Contests     []ballot.Contest // empty: SampleContests()
 	// Styles are the definition's ballot styles (none if empty), and
 	// Assign gives voter v its style and weight (0 for 1); nil gives every
 	// voter style "" and weight 1.
@@ -133,6 +137,8 @@ func NewManifest(opts Options) (m *ballot.Manifest, official, registrar election
 		Version:       ballot.Version,
 		ID:            "sim-election",
 		Title:         title,
+		Language:      opts.Language,
+		Translations:  opts.Translations,
 		Official:      official.PublicKey(),
 		Registrar:     registrar.PublicKey(),
 		Opens:         opens,

@@ -60,6 +60,10 @@ type Options struct {
 	Progress func(cast, total int)
 	// Title of the election; empty means a default.
 	Title string
+	// Language and Translations are the definition's language and its
+	// title's translations (simulate.Options).
+	Language     string
+	Translations ballot.Translations
 	// Tick, if set, runs the board on a clock that starts at Start and
 	// advances by Tick at every reading, so that the records' times are
 	// spread out (for turnout charts), and voting opens at Start;
@@ -131,7 +135,7 @@ func Generate(ctx context.Context, opts Options, w io.Writer) (*Election, error)
 	defer log.Close()
 
 	sopts := simulate.Options{
-		Title: opts.Title, Voters: opts.Voters, Trustees: opts.Trustees, Threshold: opts.Threshold, Contests: opts.Contests,
+		Title: opts.Title, Language: opts.Language, Translations: opts.Translations, Voters: opts.Voters, Trustees: opts.Trustees, Threshold: opts.Threshold, Contests: opts.Contests,
 		Styles: opts.Styles, Assign: opts.Assign,
 	}
 	if opts.Tick > 0 {
