@@ -33,6 +33,14 @@ type Session struct {
 	delivery   *Delivery // the last cast or challenge sent, until the board is known to hold it
 	challenged *ballot.ConfirmationCode
 	receipt    *ReceiptCheck // the receipt check under way, until it ends
+
+	// The operators of a replicated board (SetOperators), the board that
+	// served the page first, and the round of posts of the ballot on its
+	// way: the operator it started at, the one it is posted to now, and
+	// how many were tried; moved says in words why it last moved.
+	operators        []Operator
+	first, at, tried int
+	moved            string
 }
 
 // NewSession returns a session with nothing synced or loaded.
@@ -79,6 +87,9 @@ var methods = map[string]func(s *Session, arg string) (any, error){
 	"posted":         decoded(func(s *Session, a *PostedArgs) (any, error) { return s.Posted(a) }),
 	"delivery":       func(s *Session, _ string) (any, error) { return s.Delivery() },
 	"lookup":         decoded(func(s *Session, a *LookupArgs) (any, error) { return s.Lookup(a) }),
+	"operators":      decoded(func(s *Session, a *OperatorsArgs) (any, error) { return s.SetOperators(a) }),
+	"switchOperator": decoded(func(s *Session, a *SwitchArgs) (any, error) { return s.SwitchOperator(a) }),
+	"resend":         func(s *Session, _ string) (any, error) { return s.Resend() },
 	"lookupScan":     text(func(s *Session, b []byte) (any, error) { return s.LookupScan(b) }),
 	"reveal":         text(func(s *Session, b []byte) (any, error) { return s.Reveal(b) }),
 	"receiptInfo":    text(func(_ *Session, b []byte) (any, error) { return ReceiptInfo(b) }),
@@ -447,6 +458,7 @@ func (s *Session) Submit(challenge bool, a *SubmitArgs) (*SubmitResult, error) {
 	if s.delivery, err = NewDelivery(sub, s.boardKey, before, s.sync.Election().Manifest); err != nil {
 		return nil, err
 	}
+	s.first, s.at, s.tried, s.moved = 0, 0, 1, ""
 	if challenge {
 		code := p.Code
 		s.challenged = &code
@@ -489,15 +501,26 @@ type PostedResult struct {
 	Next    int64  `json:"next"`
 	Prove   int64  `json:"prove"`
 	Message string `json:"message"`
+	// Operator and URL name the operator of a replicated board the
+	// ballot is posted to and looked up on ("" for the board that served
+	// the page); Failover, if set, says that the page should post it to
+	// the next operator (SwitchOperator).
+	Operator string    `json:"operator"`
+	URL      string    `json:"url"`
+	Failover *Failover `json:"failover,omitempty"`
 }
 
 // sent returns the delivery's status; once the board is known to hold
 // the ballot, the delivery is over.
 func (s *Session) sent() *PostedResult {
 	st := s.delivery.Status()
+	op := s.operator()
 	r := &PostedResult{Status: st.Status, From: st.From, Hint: st.Hint, Start: st.Start, Latest: st.Latest,
-		Next: st.Next, Prove: st.Prove, Message: st.Message}
+		Next: st.Next, Prove: st.Prove, Message: st.Message, Operator: op.Name, URL: op.URL}
 	if st.Status == SentFound {
+		if s.at != s.first {
+			r.Message = s.moved + " " + r.Message
+		}
 		r.Index, r.Type, r.Record, r.Receipt = st.Record.Index, st.Record.Type, string(st.Record.Payload), string(st.Receipt.Marshal())
 		s.delivery = nil
 	}
@@ -518,7 +541,13 @@ func (s *Session) Posted(a *PostedArgs) (*PostedResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := d.Answer(a.Status, []byte(a.Body)); err != nil {
+	err = d.Answer(a.Status, []byte(a.Body))
+	if why := postFailed(a.Status, err); why != "" {
+		if r := s.failover(s.operator().Name, why); r != nil {
+			return r, nil
+		}
+	}
+	if err != nil {
 		if AsProblem(err).Code != CodeBadBoard {
 			s.delivery = nil
 		}
@@ -529,6 +558,17 @@ func (s *Session) Posted(a *PostedArgs) (*PostedResult, error) {
 			return nil, err
 		}
 	}
+	return s.sent(), nil
+}
+
+// Resend starts a new round of posts of the ballot on its way, from the
+// operator it was last posted to, when the voter sends it again: each
+// operator may be tried once more.
+func (s *Session) Resend() (*PostedResult, error) {
+	if _, err := s.sending(); err != nil {
+		return nil, err
+	}
+	s.first, s.tried = s.at, 1
 	return s.sent(), nil
 }
 
