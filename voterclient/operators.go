@@ -165,14 +165,17 @@ func (s *Session) SwitchOperator(a *SwitchArgs) (*PostedResult, error) {
 	return r, nil
 }
 
-// postFailed reports why an operator's answer to a post, status and the
-// error Delivery.Answer made of it, is one the post falls over on
+// postFailed reports why an operator's answer to a post, status and body
+// and the error Delivery.Answer made of it, is one the post falls over on
 // (bulletin.FallsOver, or a 201 that does not check out), in words; ""
-// if it is not.
-func postFailed(status int, err error) string {
+// if it is not. With status 0, a body that starts "no answer within" is
+// the page's own word for its time running out, and is passed on.
+func postFailed(status int, body string, err error) string {
 	switch {
 	case status == 201 && err != nil:
 		return "its answer does not check out (" + AsProblem(err).Message + ")"
+	case status == 0 && strings.HasPrefix(body, "no answer within ") && len(body) < 40:
+		return body
 	case status == 0:
 		return "no answer arrived"
 	case status == 429:

@@ -124,7 +124,8 @@ func TestSessionFailover(t *testing.T) {
 		status int
 		body   func(sub *bulletin.Submission) string
 	}{
-		{"no answer", 0, func(*bulletin.Submission) string { return "AbortError: signal timed out" }},
+		{"no answer", 0, func(*bulletin.Submission) string { return "TypeError: Failed to fetch" }},
+		{"no answer in time", 0, func(*bulletin.Submission) string { return "no answer within 20 s" }},
 		{"a 503", 503, func(*bulletin.Submission) string { return `{"error":"the board is stopping","code":"unavailable"}` }},
 		{"a 429", 429, func(*bulletin.Submission) string { return `{"error":"busy","code":"busy"}` }},
 		{"a 201 signed by another key", 201, func(sub *bulletin.Submission) string {

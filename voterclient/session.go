@@ -542,7 +542,7 @@ func (s *Session) Posted(a *PostedArgs) (*PostedResult, error) {
 		return nil, err
 	}
 	err = d.Answer(a.Status, []byte(a.Body))
-	if why := postFailed(a.Status, err); why != "" {
+	if why := postFailed(a.Status, a.Body, err); why != "" {
 		if r := s.failover(s.operator().Name, why); r != nil {
 			return r, nil
 		}

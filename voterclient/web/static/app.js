@@ -35,8 +35,12 @@ async function get(path, init) {
   return resp;
 }
 
-async function getText(path) {
-  const resp = await get(path);
+async function getText(path) { return getTextFrom(path); }
+
+// getTextFrom fetches url, of this board or another operator's, and
+// returns its text, or throws a Problem.
+async function getTextFrom(url) {
+  const resp = await get(url);
   const text = await resp.text();
   if (!resp.ok) throw new Problem("unreachable", "The election board answered with an error (" + resp.status + "). Try again in a few minutes.", text);
   return text;
@@ -54,6 +58,12 @@ const state = {
   next: 0,          // records read from the board so far
   votingOpen: false, // the records read open voting
   storedURLs: [],   // download links of the credentials kept on this device
+  // A board kept by several operators (docs/spec/voter-client.md §5.7):
+  // opURL is the base URL of the operator the ballot on its way is posted
+  // to ("" for the board that served this page), attemptMs how long the
+  // page waits for one operator's answer before it falls over to the next.
+  opURL: "",
+  attemptMs: 20000,
 };
 
 function setStatus(msg) { $("status").textContent = msg; }
@@ -141,6 +151,25 @@ async function anchor(next) {
   call("anchor", { checkpoint: checkpoint, board_key: key, proof: proof });
 }
 
+// loadOperators gives the module the operators of a board kept by several
+// (GET /election/operators), which it checks against the election's
+// definition: a ballot this board does not acknowledge is then sent to
+// the next. A board of one operator lists itself alone.
+async function loadOperators() {
+  let ops;
+  try {
+    ops = JSON.parse(await getText("/election/operators"));
+  } catch (e) { return; }
+  if (ops.attempt_ms > 0) state.attemptMs = ops.attempt_ms;
+  if (!ops.operators || ops.operators.length < 2) return;
+  try {
+    call("operators", ops);
+  } catch (err) {
+    // The list does not check out: post to this board alone, and say so.
+    showError(new Problem(err.code, "This page will send your ballot to this board only: " + err.message, err.detail));
+  }
+}
+
 function showModuleHash(hash) {
   const line = $("module-line");
   const clients = (state.election && state.election.clients) || [];
@@ -183,6 +212,7 @@ async function boot() {
     // Before voting opens the page still reads and checks the board: for
     // registering a credential made here, and for checking the roll.
     await anchor(res.next);
+    await loadOperators();
     state.votingOpen = res.done;
     if (state.votingOpen) renderContests(e);
     renderPhase();
@@ -663,10 +693,46 @@ function onEncrypt(ev) {
 // records after them. If the board cannot be reached then, nothing is sent.
 async function send(kind) {
   state.sent = null;
+  state.opURL = "";
   const checkpoint = await getText("/checkpoint");
   const sub = call(kind, { checkpoint: checkpoint });
-  state.sent = { kind: kind, body: sub.submission, short: sub.short, lost: false };
+  state.sent = { kind: kind, body: sub.submission, short: sub.short, lost: false, moved: "" };
   return deliver();
+}
+
+// post posts the signed ballot kept in state.sent to the operator at
+// state.opURL, waiting at most state.attemptMs for the answer, and returns
+// the answer's status and body; status 0 if none arrived.
+async function post() {
+  try {
+    const resp = await fetch(state.opURL + "/records", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: state.sent.body, cache: "no-store",
+      signal: AbortSignal.timeout(state.attemptMs),
+    });
+    return { status: resp.status, body: await resp.text() };
+  } catch (e) {
+    // No answer: the module says what that means.
+    const late = e && (e.name === "TimeoutError" || e.name === "AbortError");
+    return { status: 0, body: late ? "no answer within " + Math.round(state.attemptMs / 1000) + " s" : String(e) };
+  }
+}
+
+// failOver follows the module's failover to the next operator: it reads
+// that operator's signed checkpoint, which the module checks with the
+// operator's key and the election's trust policy, and reports whether the
+// ballot moved there (else the module names another operator to try, or
+// keeps the ballot with the one it was last sent to).
+async function failOver(res) {
+  while (res.failover) {
+    state.sent.moved = res.message;
+    setStatus(res.message);
+    let checkpoint = "";
+    try {
+      checkpoint = await getText(res.failover.url + "/checkpoint");
+    } catch (e) { /* the module tries the next */ }
+    res = call("switchOperator", { checkpoint: checkpoint });
+  }
+  return res;
 }
 
 // deliver posts the signed ballot kept in state.sent and returns what the
@@ -675,16 +741,15 @@ async function send(kind) {
 // says the board already has the ballot is looked up.
 async function deliver() {
   state.sent.lost = false;
-  let status = 0, body = "";
-  try {
-    const resp = await fetch("/records", { method: "POST", headers: { "Content-Type": "application/json" }, body: state.sent.body, cache: "no-store" });
-    body = await resp.text();
-    status = resp.status;
-  } catch (e) {
-    status = 0; // no answer: the module says what that means
-    body = String(e);
+  let res;
+  for (;;) {
+    const answer = await post();
+    res = call("posted", answer);
+    if (!res.failover) break;
+    res = await failOver(res);
+    if (res.url === state.opURL) break; // no other operator took it
+    state.opURL = res.url; // post the same ballot to the next operator
   }
-  const res = call("posted", { status: status, body: body });
   if (res.status !== "unknown") return res;
   state.sent.lost = true;
   setStatus(res.message);
@@ -699,6 +764,7 @@ async function deliver() {
 // and the inclusion proof of the ballot's record or of the last one. A
 // fetch that fails throws an "unreachable" Problem.
 async function lookUp(res) {
+  const getText = (path) => getTextFrom(state.opURL + path);
   const checkpoint = await getText("/checkpoint");
   const n = Number(checkpoint.split("\n")[1]);
   const args = { checkpoint: checkpoint };
@@ -826,6 +892,7 @@ async function onSendAgain() {
   setButtons(false);
   setStatus(state.sent.kind === "cast" ? "Sending your ballot to the board again…" : "Posting the challenged ballot to the board again…");
   try {
+    call("resend");
     settle(await deliver());
   } catch (err) {
     sendFailed(err);
@@ -855,6 +922,7 @@ function showCast(res, lost) {
   hide("step-decide", "step-unsure");
   $("cast-summary").textContent = "Your ballot with confirmation code " + $("code").textContent + " is record " + res.index + " on the board.";
   $("cast-recovered").hidden = !lost;
+  showMoved($("cast-moved"), res);
   const rv = $("cast-revote");
   const earlier = state.castEarlier;
   if (earlier !== null && earlier !== undefined && earlier !== res.index) {
@@ -869,6 +937,16 @@ function showCast(res, lost) {
   a.download = "evote-receipt-" + res.index + ".txt";
   show("step-cast");
   setStatus("Ballot cast. Save your receipt.");
+}
+
+// showMoved says, in el, that the ballot was sent to another operator than
+// the board that served the page, and where its receipt is checked.
+function showMoved(el, res) {
+  el.hidden = !res.operator || !res.url;
+  if (el.hidden) return;
+  el.textContent = state.sent.moved + " The operator \u201c" + res.operator + "\u201d (" + res.url + ") acknowledged it with a receipt" +
+    " signed by its key, which this page checked: check that receipt later on that operator's board, with its key.";
+  el.dataset.operator = res.operator;
 }
 
 // showChallenged opens the challenged ballot and compares it with what
