@@ -6,7 +6,7 @@ import (
 	"net/http"
 )
 
-// The CORS answer to a listed origin (docs/spec/bulletin.md §8.1).
+// The CORS answer to a listed origin (docs/spec/bulletin.md §8.2).
 const (
 	corsMethods = "GET, POST"
 	corsHeaders = "Content-Type"
@@ -32,7 +32,7 @@ func ParseAPIOrigins(values []string) ([]string, error) {
 }
 
 // crossOrigin applies the API's Origin policy (Config.APIOrigins,
-// docs/spec/bulletin.md §8.1) to r and reports whether the request goes on.
+// docs/spec/bulletin.md §8.2) to r and reports whether the request goes on.
 //
 //   - No Origin (not a web page), or one of the board's own pages: served
 //     as always, without CORS headers.

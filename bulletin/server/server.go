@@ -92,7 +92,7 @@ type Config struct {
 	// the feed slots. New panics on an entry ParseFeedOrigins rejects.
 	FeedOrigins []string
 	// APIOrigins are the web origins whose pages may use the board's API
-	// from another origin (CORS, docs/spec/bulletin.md §8.1): on a
+	// from another origin (CORS, docs/spec/bulletin.md §8.2): on a
 	// replicated board, the other operators' pages, whose voter page falls
 	// over to this operator. Requests without an Origin and from the
 	// board's own pages are always served; a preflight or a post from any
