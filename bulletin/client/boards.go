@@ -103,6 +103,17 @@ func (b *Boards) Submit(ctx context.Context, sub *bulletin.Submission, first int
 	return nil, fmt.Errorf("%w: %w", ErrNoOperator, errors.Join(errs...))
 }
 
+// Post is Submit from the first operator, in the shape of Client.Post: the
+// appended record and its verified receipt, for participants that take a
+// post function (package simulate, follow.Follower.Acting).
+func (b *Boards) Post(ctx context.Context, sub *bulletin.Submission) (*bulletin.Record, *bulletin.Receipt, error) {
+	p, err := b.Submit(ctx, sub, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p.Record, p.Receipt, nil
+}
+
 // attempt posts sub to one operator, waiting at most the attempt's time,
 // and turns a duplicate refusal naming the submission's record into its
 // receipt.

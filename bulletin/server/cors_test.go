@@ -2,8 +2,6 @@ package server_test
 
 import (
 	"bytes"
-	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -35,15 +33,7 @@ func TestAPIOrigin(t *testing.T) {
 		for i := 0; i+1 < len(hdr); i += 2 {
 			req.Header.Set(hdr[i], hdr[i+1])
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		data, _ := io.ReadAll(resp.Body)
-		var er bulletin.ErrorResponse
-		json.Unmarshal(data, &er)
-		return resp, er
+		return answered(t)(http.DefaultClient.Do(req))
 	}
 	preflight := []string{"Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type"}
 	n := 0

@@ -1,14 +1,13 @@
 package web_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/follow"
 	"github.com/evote/evote/election/simulate"
+	"github.com/evote/evote/internal/testlog"
 )
 
 var (
@@ -47,24 +47,6 @@ func buildEvote(t testing.TB) string {
 		t.Fatal(evoteErr)
 	}
 	return evoteBin
-}
-
-// lockedBuffer is an operator's stderr, read while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // startNetwork runs a four-operator network on loopback, each operator
@@ -102,7 +84,7 @@ func startNetwork(t *testing.T, flags func(op int) []string) ([]string, []string
 			}
 		}
 		cmd := exec.Command(evote, append(args, flags(i)...)...)
-		stderr := new(lockedBuffer)
+		stderr := new(testlog.Buffer)
 		cmd.Stderr = stderr
 		must(t, cmd.Start())
 		t.Cleanup(func() {
@@ -156,33 +138,24 @@ func TestBrowserFailover(t *testing.T) {
 		clients[i], err = client.New(urls[i], vkeys[i], nil)
 		must(t, err)
 	}
-	boards, err := client.NewBoards(clients, client.BoardsOptions{})
+	boards, err := client.NewBoards(slices.Concat(clients[1:], clients[:1]), client.BoardsOptions{})
 	must(t, err)
-	view := follow.New(clients[1])
-	var need follow.Need
-	post := func(ctx context.Context, sub *bulletin.Submission) (*bulletin.Record, *bulletin.Receipt, error) {
-		p, err := boards.Submit(ctx, sub, 1)
-		if err != nil {
-			return nil, nil, err
-		}
-		need.Cover(p.Record)
-		return p.Record, p.Receipt, nil
-	}
-	state := func(ctx context.Context) (*election.State, error) {
-		ctx, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-		return view.SyncTo(ctx, need.Size())
-	}
+	post, state := follow.New(clients[1]).Acting(boards.Post, time.Minute)
 	sim, err := simulate.New(t.Context(), post, state, simulate.Options{Voters: 2, Trustees: 3, Threshold: 2,
 		Operators: replica.DefinitionOperators(ops)})
 	must(t, err)
 	must(t, sim.Ceremony(t.Context()))
 	must(t, sim.SetPhase(t.Context(), election.PhaseOpen))
-	// Operator 1 serves the opening, with the quorum, before the page reads it.
+	// Operator 1 serves the opening, with the quorum, before the page
+	// reads it: once operator 2's view covers it, its checkpoint does.
+	_, err = state(t.Context())
+	must(t, err)
+	opened, err := clients[1].Checkpoint(t.Context())
+	must(t, err)
 	for {
 		cp, err := clients[0].Checkpoint(t.Context())
 		must(t, err)
-		if cp.Size >= need.Size() {
+		if cp.Size >= opened.Size {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
