@@ -86,10 +86,11 @@ func (s *Session) SetOperators(a *OperatorsArgs) (*OperatorsResult, error) {
 	return &OperatorsResult{Operators: ops}, nil
 }
 
-// operator returns the operator the ballot on its way is posted to.
-func (s *Session) operator() Operator {
-	if s.at < len(s.operators) {
-		return s.operators[s.at]
+// operator returns the operator at index i (SetOperators); 0 is the
+// board that served the page, also without operators.
+func (s *Session) operator(i int) Operator {
+	if i < len(s.operators) {
+		return s.operators[i]
 	}
 	return Operator{BoardKey: s.boardKey}
 }

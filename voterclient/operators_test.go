@@ -201,6 +201,20 @@ func TestSessionFailover(t *testing.T) {
 	}
 	j.fails("switchOperator", map[string]any{"checkpoint": n.cosigned(t, op2, 1, 2, 3)}, voterclient.CodeBadInput)
 
+	// The board that served the page cannot be reached before sending:
+	// the ballot is sent after operator 2's checkpoint, to operator 2,
+	// only if that checkpoint has the operators' quorum.
+	j.ok("prepare", map[string]any{"choices": n.sim.RandomChoices(), "prev": ""})
+	j.fails("cast", map[string]any{"checkpoint": n.cosigned(t, op2, 1, 2), "operator": 1}, voterclient.CodeBadBoard)
+	j.fails("cast", map[string]any{"checkpoint": n.cosigned(t, op2, 1, 2, 3), "operator": 2}, voterclient.CodeBadInput)
+	j.fails("cast", map[string]any{"checkpoint": n.cosigned(t, op2, 1, 2, 3), "operator": 0}, voterclient.CodeBadBoard)
+	sub := mustSubmission(t, j.ok("cast", map[string]any{"checkpoint": n.cosigned(t, op2, 1, 2, 3), "operator": 1})["submission"].(string))
+	status, body := op2.post(t, sub)
+	r = j.ok("posted", map[string]any{"status": status, "body": string(body)})
+	if r["status"] != voterclient.SentFound || r["operator"] != "op2" || !strings.Contains(r["moved"].(string), "cannot be reached") {
+		t.Fatalf("posted to op2 after its checkpoint = %v, want found on op2, saying why", r)
+	}
+
 	// Lists of operators the page refuses.
 	bad := []map[string]any{
 		n.operators("op2.example"), // not a web address

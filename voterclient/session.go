@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -418,6 +419,11 @@ type SubmitArgs struct {
 	// signs, so a lookup after a lost answer reads only the records after
 	// them. Empty: the checkpoint the page anchored with.
 	Checkpoint string `json:"checkpoint"`
+	// Operator is the index, among the operators (SetOperators), of the
+	// operator whose checkpoint Checkpoint is and to which the ballot is
+	// posted first: 0, the board that served the page, unless it cannot
+	// be reached (docs/spec/voter-client.md §5.7).
+	Operator int `json:"operator"`
 }
 
 // SubmitResult is the result of "cast" and "challenge".
@@ -436,12 +442,23 @@ func (s *Session) Submit(challenge bool, a *SubmitArgs) (*SubmitResult, error) {
 	if s.pending == nil {
 		return nil, problem(CodeNoBallot, nil, "There is no encrypted ballot to send. Mark your choices and encrypt them first.")
 	}
-	before := s.anchorNote
+	before, at := s.anchorNote, 0
 	if a != nil && a.Checkpoint != "" {
-		before = []byte(a.Checkpoint)
+		before, at = []byte(a.Checkpoint), a.Operator
 	}
-	if _, err := boardCheckpoint(s.boardKey, before); err != nil {
+	if at < 0 || at > 0 && at >= len(s.operators) {
+		return nil, problem(CodeBadInput, nil, "The voting page asked to send your ballot to an operator it does not know.")
+	}
+	op := s.operator(at)
+	if _, err := boardCheckpoint(op.BoardKey, before); err != nil {
 		return nil, err
+	}
+	if at > 0 {
+		// Another operator's checkpoint: relied on only with the
+		// election's trust policy, as on failing over.
+		if err := checkWitnessed(s.sync.Election().Manifest, op.BoardKey, before); err != nil {
+			return nil, err
+		}
 	}
 	p := s.pending
 	var sub *bulletin.Submission
@@ -455,10 +472,13 @@ func (s *Session) Submit(challenge bool, a *SubmitArgs) (*SubmitResult, error) {
 		return nil, err
 	}
 	s.pending = nil
-	if s.delivery, err = NewDelivery(sub, s.boardKey, before, s.sync.Election().Manifest); err != nil {
+	if s.delivery, err = NewDelivery(sub, op.BoardKey, before, s.sync.Election().Manifest); err != nil {
 		return nil, err
 	}
-	s.first, s.at, s.tried, s.moved = 0, 0, 1, ""
+	s.first, s.at, s.tried, s.moved = at, at, 1, ""
+	if at > 0 {
+		s.moved = fmt.Sprintf("The board that served this page cannot be reached, so this page sends your %s to the operator %q (%s).", s.delivery.noun(), op.Name, op.URL)
+	}
 	if challenge {
 		code := p.Code
 		s.challenged = &code
@@ -508,17 +528,20 @@ type PostedResult struct {
 	Operator string    `json:"operator"`
 	URL      string    `json:"url"`
 	Failover *Failover `json:"failover,omitempty"`
+	// Moved says in words why the ballot is posted to an operator other
+	// than the board that served the page; "" if it is not.
+	Moved string `json:"moved"`
 }
 
 // sent returns the delivery's status; once the board is known to hold
 // the ballot, the delivery is over.
 func (s *Session) sent() *PostedResult {
 	st := s.delivery.Status()
-	op := s.operator()
+	op := s.operator(s.at)
 	r := &PostedResult{Status: st.Status, From: st.From, Hint: st.Hint, Start: st.Start, Latest: st.Latest,
-		Next: st.Next, Prove: st.Prove, Message: st.Message, Operator: op.Name, URL: op.URL}
+		Next: st.Next, Prove: st.Prove, Message: st.Message, Operator: op.Name, URL: op.URL, Moved: s.moved}
 	if st.Status == SentFound {
-		if s.at != s.first {
+		if s.moved != "" {
 			r.Message = s.moved + " " + r.Message
 		}
 		r.Index, r.Type, r.Record, r.Receipt = st.Record.Index, st.Record.Type, string(st.Record.Payload), string(st.Receipt.Marshal())
@@ -543,7 +566,7 @@ func (s *Session) Posted(a *PostedArgs) (*PostedResult, error) {
 	}
 	err = d.Answer(a.Status, []byte(a.Body))
 	if why := postFailed(a.Status, a.Body, err); why != "" {
-		if r := s.failover(s.operator().Name, why); r != nil {
+		if r := s.failover(s.operator(s.at).Name, why); r != nil {
 			return r, nil
 		}
 	}

@@ -51,9 +51,9 @@ func buildEvote(t testing.TB) string {
 
 // startNetwork runs a four-operator network on loopback, each operator
 // (evote board serve --network) with the others as peers and the voter
-// pages, flags(op) added to operator op's (from 0). It returns their URLs
-// and board keys.
-func startNetwork(t *testing.T, flags func(op int) []string) ([]string, []string, []replica.Operator) {
+// pages, flags(op) added to operator op's (from 0). It returns their URLs,
+// board keys and descriptions, and a function that stops operator op.
+func startNetwork(t *testing.T, flags func(op int) []string) ([]string, []string, []replica.Operator, func(op int)) {
 	t.Helper()
 	evote := buildEvote(t)
 	wasm := buildWasm(t)
@@ -75,6 +75,7 @@ func startNetwork(t *testing.T, flags func(op int) []string) ([]string, []string
 		urls[i] = "http://" + l.Addr().String()
 		l.Close()
 	}
+	stops := make([]func(), len(ops))
 	for i := range ops {
 		args := []string{"board", "serve", "--network", filepath.Join(dir, fmt.Sprintf("op%d", i+1)),
 			"--addr", strings.TrimPrefix(urls[i], "http://"), "--web", wasm}
@@ -87,12 +88,13 @@ func startNetwork(t *testing.T, flags func(op int) []string) ([]string, []string
 		stderr := new(testlog.Buffer)
 		cmd.Stderr = stderr
 		must(t, cmd.Start())
-		t.Cleanup(func() {
+		stops[i] = sync.OnceFunc(func() {
 			cmd.Process.Signal(os.Interrupt)
 			if err := cmd.Wait(); err != nil || t.Failed() {
 				t.Logf("operator %d: %v\n%s", i+1, err, stderr)
 			}
 		})
+		t.Cleanup(stops[i])
 	}
 	for i, u := range urls {
 		deadline := time.Now().Add(time.Minute)
@@ -110,28 +112,84 @@ func startNetwork(t *testing.T, flags func(op int) []string) ([]string, []string
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	return urls, vkeys, ops
+	return urls, vkeys, ops, func(op int) { stops[op]() }
 }
 
 // TestBrowserFailover: on a board kept by four real operators, the one
-// that serves the voter page drops every ballot posted to it (the
-// test-only --test-drop-ballots). The page waits for its answer for the
-// attempt time, falls over to the next operator, which it checks with that
-// operator's key and the operators' quorum, posts the same ballot there
-// across origins (CORS), and shows it cast only with that operator's
-// verified receipt, saying plainly that it moved.
+// that serves the voter page does not take the voter's ballot: it drops
+// every ballot posted to it (the test-only --test-drop-ballots), or it is
+// stopped after serving the page. The page falls over to the next
+// operator, which it checks with that operator's key and the operators'
+// quorum, posts the same ballot there across origins (CORS), and shows it
+// cast only with that operator's verified receipt, saying plainly that it
+// moved and why.
 func TestBrowserFailover(t *testing.T) {
-	p := newPage(t)
-	urls, vkeys, ops := startNetwork(t, func(op int) []string {
-		flags := []string{"--web-attempt", "3s"}
-		if op == 0 {
-			flags = append(flags, "--test-drop-ballots")
-		}
-		return flags
-	})
+	for _, tc := range []struct {
+		name  string
+		flags []string // of the serving operator
+		stop  bool     // stop it once the ballot is encrypted
+		why   string   // what the page says of it
+	}{
+		{"serving operator drops ballots", []string{"--test-drop-ballots"}, false, "did not acknowledge your ballot: no answer within 3 s."},
+		{"serving operator stopped", nil, true, "The board that served this page cannot be reached, so this page sends your ballot to the operator"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPage(t)
+			urls, vkeys, ops, stop := startNetwork(t, func(op int) []string {
+				flags := []string{"--web-attempt", "3s"}
+				if op == 0 {
+					flags = append(flags, tc.flags...)
+				}
+				return flags
+			})
+			clients, sim := openNetworkElection(t, urls, vkeys, ops)
+			var beforeCast func()
+			if tc.stop {
+				beforeCast = func() { stop(0) }
+			}
+			code := castThrough(t, p, urls[0], credentialFile(t, sim, 0), beforeCast)
+			p.waitJS("the cast ballot", visible("#step-cast"))
+			said := messages(p)
+			t.Logf("the page said: %q", said)
+			moved := p.text("#cast-moved")
+			if !evaluate[bool](p, visible("#cast-moved")) || !strings.Contains(moved, tc.why) ||
+				!strings.Contains(moved, fmt.Sprintf("the operator %q (%s)", ops[1].Name, urls[1])) {
+				t.Fatalf("the cast page says %q, want %q and that %s took it", moved, tc.why, ops[1].Name)
+			}
+			if !slicesContain(said, tc.why) {
+				t.Errorf("the status line did not say %q: %q", tc.why, said)
+			}
+			text := evaluate[string](p, `document.getElementById("receipt-text").value`)
+			r, err := bulletin.ParseReceipt([]byte(text))
+			must(t, err)
+			if _, err := r.Verify(vkeys[1]); err != nil {
+				t.Fatalf("the receipt shown does not verify with %s's key: %v\n%s", ops[1].Name, err, text)
+			}
+			rec, err := clients[1].Record(t.Context(), r.Index)
+			must(t, err)
+			if !r.Matches(rec) || rec.Type != election.TypeBallot {
+				t.Fatalf("the receipt is for record %d of type %s, not the ballot", r.Index, rec.Type)
+			}
+			if s := p.text("#cast-summary"); !strings.Contains(s, fmt.Sprintf("is record %d", r.Index)) || !strings.Contains(s, code) {
+				t.Fatalf("cast summary %q, want record %d and code %s", s, r.Index, code)
+			}
+			st, err := follow.New(clients[2]).SyncTo(t.Context(), r.Index+1)
+			must(t, err)
+			if idx, ok := st.CastBallot(sim.Voters[0].Public); !ok || int64(idx) != r.Index {
+				t.Fatalf("operator 3 counts record %d (%v), want the receipted %d", idx, ok, r.Index)
+			}
+			p.screenshot("voter-cast-failover.png")
+		})
+	}
+}
 
-	// The election's setup, through operator 2, with the operators named
-	// in the definition, so that every checkpoint needs their quorum.
+// openNetworkElection sets up an election on the network of urls (keys
+// vkeys) through operator 2, with the operators named in the definition,
+// so that every checkpoint needs their quorum, and opens voting; it returns
+// a client per operator and the election, once operator 1 serves the
+// opening.
+func openNetworkElection(t *testing.T, urls, vkeys []string, ops []replica.Operator) ([]*client.Client, *simulate.Election) {
+	t.Helper()
 	clients := make([]*client.Client, len(urls))
 	for i := range urls {
 		var err error
@@ -160,37 +218,5 @@ func TestBrowserFailover(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-
-	code := castThrough(t, p, urls[0], credentialFile(t, sim, 0))
-	p.waitJS("the cast ballot", visible("#step-cast"))
-	said := messages(p)
-	t.Logf("the page said: %q", said)
-	moved := p.text("#cast-moved")
-	if !evaluate[bool](p, visible("#cast-moved")) || !strings.Contains(moved, fmt.Sprintf("operator %q did not acknowledge your ballot", ops[0].Name)) ||
-		!strings.Contains(moved, fmt.Sprintf("now sends it to the operator %q (%s)", ops[1].Name, urls[1])) {
-		t.Fatalf("the cast page says %q, want that op1 did not acknowledge the ballot and op2 took it", moved)
-	}
-	if !slicesContain(said, "did not acknowledge your ballot: no answer within 3 s.") {
-		t.Errorf("the page did not say op1 gave no answer in time: %q", said)
-	}
-	text := evaluate[string](p, `document.getElementById("receipt-text").value`)
-	r, err := bulletin.ParseReceipt([]byte(text))
-	must(t, err)
-	if _, err := r.Verify(vkeys[1]); err != nil {
-		t.Fatalf("the receipt shown does not verify with op2's key: %v\n%s", err, text)
-	}
-	rec, err := clients[1].Record(t.Context(), r.Index)
-	must(t, err)
-	if !r.Matches(rec) || rec.Type != election.TypeBallot {
-		t.Fatalf("the receipt is for record %d of type %s, not the ballot", r.Index, rec.Type)
-	}
-	if s := p.text("#cast-summary"); !strings.Contains(s, fmt.Sprintf("is record %d", r.Index)) || !strings.Contains(s, code) {
-		t.Fatalf("cast summary %q, want record %d and code %s", s, r.Index, code)
-	}
-	st, err := follow.New(clients[2]).SyncTo(t.Context(), r.Index+1)
-	must(t, err)
-	if idx, ok := st.CastBallot(sim.Voters[0].Public); !ok || int64(idx) != r.Index {
-		t.Fatalf("operator 3 counts record %d (%v), want the receipted %d", idx, ok, r.Index)
-	}
-	p.screenshot("voter-cast-failover.png")
+	return clients, sim
 }

@@ -63,6 +63,7 @@ const state = {
   // to ("" for the board that served this page), attemptMs how long the
   // page waits for one operator's answer before it falls over to the next.
   opURL: "",
+  operators: [],    // the operators the module took, this board first
   attemptMs: 20000,
 };
 
@@ -163,7 +164,7 @@ async function loadOperators() {
   if (ops.attempt_ms > 0) state.attemptMs = ops.attempt_ms;
   if (!ops.operators || ops.operators.length < 2) return;
   try {
-    call("operators", ops);
+    state.operators = call("operators", ops).operators;
   } catch (err) {
     // The list does not check out: post to this board alone, and say so.
     showError(new Problem(err.code, "This page will send your ballot to this board only: " + err.message, err.detail));
@@ -693,11 +694,29 @@ function onEncrypt(ev) {
 // records after them. If the board cannot be reached then, nothing is sent.
 async function send(kind) {
   state.sent = null;
-  state.opURL = "";
-  const checkpoint = await getText("/checkpoint");
-  const sub = call(kind, { checkpoint: checkpoint });
-  state.sent = { kind: kind, body: sub.submission, short: sub.short, lost: false, moved: "" };
+  const { checkpoint, operator } = await sendingCheckpoint();
+  const sub = call(kind, { checkpoint: checkpoint, operator: operator });
+  state.opURL = operator ? state.operators[operator].url : "";
+  if (operator) setStatus(call("delivery").moved);
+  state.sent = { kind: kind, body: sub.submission, short: sub.short, lost: false };
   return deliver();
+}
+
+// sendingCheckpoint reads the signed checkpoint a ballot is sent after:
+// this board's or, if it cannot be reached, the first other operator's that
+// can (the module checks it with that operator's key and the election's
+// trust policy, and the ballot then goes to that operator first).
+async function sendingCheckpoint() {
+  try {
+    return { checkpoint: await getText("/checkpoint"), operator: 0 };
+  } catch (err) {
+    for (let i = 1; i < state.operators.length; i++) {
+      try {
+        return { checkpoint: await getTextFrom(state.operators[i].url + "/checkpoint"), operator: i };
+      } catch (e) { /* the next */ }
+    }
+    throw err;
+  }
 }
 
 // post posts the signed ballot kept in state.sent to the operator at
@@ -724,7 +743,6 @@ async function post() {
 // keeps the ballot with the one it was last sent to).
 async function failOver(res) {
   while (res.failover) {
-    state.sent.moved = res.message;
     setStatus(res.message);
     let checkpoint = "";
     try {
@@ -942,9 +960,9 @@ function showCast(res, lost) {
 // showMoved says, in el, that the ballot was sent to another operator than
 // the board that served the page, and where its receipt is checked.
 function showMoved(el, res) {
-  el.hidden = !res.operator || !res.url;
+  el.hidden = !res.moved || !res.url;
   if (el.hidden) return;
-  el.textContent = state.sent.moved + " The operator \u201c" + res.operator + "\u201d (" + res.url + ") acknowledged it with a receipt" +
+  el.textContent = res.moved + " The operator \u201c" + res.operator + "\u201d (" + res.url + ") acknowledged it with a receipt" +
     " signed by its key, which this page checked: check that receipt later on that operator's board, with its key.";
   el.dataset.operator = res.operator;
 }
