@@ -214,6 +214,11 @@ func TestSessionFailover(t *testing.T) {
 	if r["status"] != voterclient.SentFound || r["operator"] != "op2" || !strings.Contains(r["moved"].(string), "cannot be reached") {
 		t.Fatalf("posted to op2 after its checkpoint = %v, want found on op2, saying why", r)
 	}
+	// Its receipt names op2, whose board and key check it.
+	info := j.ok("receiptInfo", r["receipt"].(string))
+	if op, _ := info["operator"].(map[string]any); info["origin"] != "op2" || op["url"] != "http://op2.example" || op["board_key"] != op2.vkey {
+		t.Fatalf("receiptInfo = %v, want op2's URL and key", info)
+	}
 
 	// Lists of operators the page refuses.
 	bad := []map[string]any{

@@ -93,7 +93,7 @@ var methods = map[string]func(s *Session, arg string) (any, error){
 	"resend":         func(s *Session, _ string) (any, error) { return s.Resend() },
 	"lookupScan":     text(func(s *Session, b []byte) (any, error) { return s.LookupScan(b) }),
 	"reveal":         text(func(s *Session, b []byte) (any, error) { return s.Reveal(b) }),
-	"receiptInfo":    text(func(_ *Session, b []byte) (any, error) { return ReceiptInfo(b) }),
+	"receiptInfo":    text(func(s *Session, b []byte) (any, error) { return s.receiptInfo(b) }),
 	"checkReceipt":   decoded(func(s *Session, a *ReceiptArgs) (any, error) { return s.CheckReceipt(a) }),
 	"receiptScan":    text(func(s *Session, b []byte) (any, error) { return s.ReceiptScan(b) }),
 	"receiptFinish": decoded(func(s *Session, a *bulletin.InclusionProofResponse) (any, error) {
@@ -708,6 +708,12 @@ func (s *Session) Reveal(payload []byte) (*RevealResult, error) {
 type ReceiptInfoResult struct {
 	Index int64 `json:"index"`
 	Size  int64 `json:"size"` // fetch the consistency proof from this size
+	// Origin is the board whose checkpoint the receipt carries, and
+	// Operator, on a replicated board, the operator of that name the
+	// session knows (SetOperators), on whose board the receipt is checked
+	// with its key (docs/spec/voter-client.md §5.7); nil if none.
+	Origin   string    `json:"origin"`
+	Operator *Operator `json:"operator"`
 }
 
 // ReceiptInfo reads a receipt's record index and tree size, unverified,
@@ -717,11 +723,26 @@ func ReceiptInfo(receipt []byte) (*ReceiptInfoResult, error) {
 	if err != nil {
 		return nil, problem(CodeBadReceipt, err, "This file is not a ballot receipt, or it is damaged. Choose the receipt file you saved when you cast your ballot.")
 	}
-	size, err := receiptSize(r)
+	cp, err := receiptCheckpoint(r)
 	if err != nil {
 		return nil, problem(CodeBadReceipt, err, "This file is not a ballot receipt, or it is damaged. Choose the receipt file you saved when you cast your ballot.")
 	}
-	return &ReceiptInfoResult{Index: r.Index, Size: size}, nil
+	return &ReceiptInfoResult{Index: r.Index, Size: cp.Size, Origin: cp.Origin}, nil
+}
+
+// receiptInfo is ReceiptInfo, naming the operator whose checkpoint the
+// receipt carries, if the session knows it.
+func (s *Session) receiptInfo(receipt []byte) (*ReceiptInfoResult, error) {
+	info, err := ReceiptInfo(receipt)
+	if err != nil {
+		return nil, err
+	}
+	for _, op := range s.operators {
+		if op.Name == info.Origin {
+			info.Operator = &op
+		}
+	}
+	return info, nil
 }
 
 // ReceiptArgs is the argument of "checkReceipt": the receipt and what the

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/bulletin/replica"
@@ -179,6 +181,16 @@ func TestBrowserFailover(t *testing.T) {
 				t.Fatalf("operator 3 counts record %d (%v), want the receipted %d", idx, ok, r.Index)
 			}
 			p.screenshot("voter-cast-failover.png")
+
+			// The receipt is checked on the operator that signed it.
+			receiptPath := filepath.Join(t.TempDir(), "receipt.txt")
+			must(t, os.WriteFile(receiptPath, []byte(text), 0o644))
+			p.do("check the receipt", chromedp.SetUploadFiles(css("#receipt-file"), []string{receiptPath}), chromedp.Click(css("#check-receipt")))
+			p.waitJS("the receipt verdict", `!!document.getElementById("receipt-result").dataset.ok`)
+			if ok, status := evaluate[string](p, `document.getElementById("receipt-result").dataset.ok`),
+				evaluate[string](p, `document.getElementById("receipt-result").dataset.status`); ok != "yes" || status != "counted" {
+				t.Fatalf("receipt check: ok=%q status=%q: %s", ok, status, p.text("#receipt-result"))
+			}
 		})
 	}
 }

@@ -1059,6 +1059,14 @@ async function onCheckReceipt(ev) {
     if (!file) throw new Problem("bad-receipt", "Choose your receipt file first.");
     const receipt = await file.text();
     const info = call("receiptInfo", receipt);
+    // A receipt of another operator of this board is checked on that
+    // operator's board, with its key (docs/spec/voter-client.md §5.7).
+    const op = info.operator && info.operator.url ? info.operator : null;
+    if (op) {
+      $("board-key").value = op.board_key;
+      showReceipt("This receipt is from the operator \u201c" + op.name + "\u201d: checking it on its board, " + op.url + ", with its key…");
+    }
+    const getText = (path) => getTextFrom((op ? op.url : "") + path);
     const checkpoint = await getText("/checkpoint");
     const latest = Number(checkpoint.split("\n")[1]);
     const consistency = JSON.parse(await getText("/proof/consistency?old=" + info.size + "&new=" + latest));
