@@ -52,14 +52,15 @@ type Failover struct {
 // relies on them (SwitchOperator), which no key of an operator's name that
 // the operator does not hold can meet.
 func (s *Session) SetOperators(a *OperatorsArgs) (*OperatorsResult, error) {
-	if s.boardKey == "" {
-		return nil, problem(CodeBadInput, nil, "The page has not checked the board's records yet.")
+	e := s.sync.Election()
+	if s.boardKey == "" || e == nil || e.Manifest == nil {
+		return nil, problem(CodeBadInput, nil, "The page has not checked the board's records of the election yet.")
 	}
 	ops := a.Operators
 	if len(ops) == 0 || ops[0].URL != "" || strings.TrimSpace(ops[0].BoardKey) != s.boardKey {
 		return nil, badBoard(nil, "its list of operators does not start with itself, under the key this page checked its records with")
 	}
-	m := s.sync.Election().Manifest
+	m := e.Manifest
 	if len(ops) > 1 && len(m.Operators) == 0 {
 		return nil, badBoard(nil, "it lists other operators, but the election's definition names none")
 	}

@@ -117,6 +117,7 @@ func (n *network) cast(t *testing.T, j *jsonSession) *bulletin.Submission {
 func TestSessionFailover(t *testing.T) {
 	n := newNetwork(t)
 	op1, op2 := n.ops[0], n.ops[1]
+	newJSONSession(t, op1).fails("operators", n.operators(""), voterclient.CodeBadInput) // before the records are read
 	j := n.session(t)
 
 	for _, answer := range []struct {
