@@ -691,7 +691,9 @@ function onEncrypt(ev) {
 // it ("challenge"), posts it and returns the outcome (deliver). It first
 // reads the board's signed checkpoint: the board cannot hold the ballot
 // among the records that checkpoint signs, so a lookup reads only the
-// records after them. If the board cannot be reached then, nothing is sent.
+// records after them. If the board cannot be reached then, the checkpoint
+// and the first post are another operator's (sendingCheckpoint); if none
+// can, nothing is sent.
 async function send(kind) {
   state.sent = null;
   const { checkpoint, operator } = await sendingCheckpoint();
@@ -738,9 +740,9 @@ async function post() {
 
 // failOver follows the module's failover to the next operator: it reads
 // that operator's signed checkpoint, which the module checks with the
-// operator's key and the election's trust policy, and reports whether the
-// ballot moved there (else the module names another operator to try, or
-// keeps the ballot with the one it was last sent to).
+// operator's key and the election's trust policy, and returns the
+// delivery status on the operator the ballot goes to now (its url), or,
+// when no other operator could take it, on the one it was last sent to.
 async function failOver(res) {
   while (res.failover) {
     setStatus(res.message);
