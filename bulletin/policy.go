@@ -132,3 +132,18 @@ func DuplicateOf(reason string) (int64, bool) {
 	n, err := strconv.ParseInt(m[len(m)-1][1], 10, 64)
 	return n, err == nil
 }
+
+// FallsOver reports whether status, an operator's answer to a post (an
+// HTTP status, or 0 for no answer: no connection, a broken one, or none
+// within the client's time), says nothing of the submission, so that a
+// client of a board kept by several operators posts it, unchanged, to the
+// next operator (docs/spec/replicated-board.md §5.1): no answer, 408 (the
+// request was not read in time), 429 (busy) or a 5xx (the operator may
+// have ordered it before it failed; posting again is safe). Any other 4xx
+// is the rules' refusal, which every honest operator gives alike. A 201
+// whose record or receipt does not verify falls over too, and a 409
+// duplicate naming the record becomes that record's receipt; those need
+// the answer's body, not its status alone.
+func FallsOver(status int) bool {
+	return status == 0 || status == 408 || status == 429 || status >= 500
+}

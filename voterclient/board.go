@@ -58,10 +58,16 @@ func parseReceipt(data []byte) (*bulletin.Receipt, error) {
 // its signature, so that a caller can ask the board for the consistency
 // proof CheckReceipt needs.
 func receiptSize(r *bulletin.Receipt) (int64, error) {
+	c, err := receiptCheckpoint(r)
+	return c.Size, err
+}
+
+// receiptCheckpoint returns the checkpoint of r without verifying its
+// signature: the board (origin) and tree size it names.
+func receiptCheckpoint(r *bulletin.Receipt) (bulletin.Checkpoint, error) {
 	i := bytes.Index(r.Checkpoint, []byte("\n\n"))
 	if i < 0 {
-		return 0, errors.New("receipt: checkpoint has no signatures")
+		return bulletin.Checkpoint{}, errors.New("receipt: checkpoint has no signatures")
 	}
-	c, err := bulletin.ParseCheckpoint(r.Checkpoint[:i+1])
-	return c.Size, err
+	return bulletin.ParseCheckpoint(r.Checkpoint[:i+1])
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -34,6 +35,14 @@ type Session struct {
 	delivery   *Delivery // the last cast or challenge sent, until the board is known to hold it
 	challenged *ballot.ConfirmationCode
 	receipt    *ReceiptCheck // the receipt check under way, until it ends
+
+	// The operators of a replicated board (SetOperators), the board that
+	// served the page first, and the round of posts of the ballot on its
+	// way: the operator it started at, the one it is posted to now, and
+	// how many were tried; moved says in words why it last moved.
+	operators        []Operator
+	first, at, tried int
+	moved            string
 }
 
 // NewSession returns a session with nothing synced or loaded.
@@ -80,9 +89,12 @@ var methods = map[string]func(s *Session, arg string) (any, error){
 	"posted":         decoded(func(s *Session, a *PostedArgs) (any, error) { return s.Posted(a) }),
 	"delivery":       func(s *Session, _ string) (any, error) { return s.Delivery() },
 	"lookup":         decoded(func(s *Session, a *LookupArgs) (any, error) { return s.Lookup(a) }),
+	"operators":      decoded(func(s *Session, a *OperatorsArgs) (any, error) { return s.SetOperators(a) }),
+	"switchOperator": decoded(func(s *Session, a *SwitchArgs) (any, error) { return s.SwitchOperator(a) }),
+	"resend":         func(s *Session, _ string) (any, error) { return s.Resend() },
 	"lookupScan":     text(func(s *Session, b []byte) (any, error) { return s.LookupScan(b) }),
 	"reveal":         text(func(s *Session, b []byte) (any, error) { return s.Reveal(b) }),
-	"receiptInfo":    text(func(_ *Session, b []byte) (any, error) { return ReceiptInfo(b) }),
+	"receiptInfo":    text(func(s *Session, b []byte) (any, error) { return s.receiptInfo(b) }),
 	"checkReceipt":   decoded(func(s *Session, a *ReceiptArgs) (any, error) { return s.CheckReceipt(a) }),
 	"receiptScan":    text(func(s *Session, b []byte) (any, error) { return s.ReceiptScan(b) }),
 	"receiptFinish": decoded(func(s *Session, a *bulletin.InclusionProofResponse) (any, error) {
@@ -435,6 +447,11 @@ type SubmitArgs struct {
 	// signs, so a lookup after a lost answer reads only the records after
 	// them. Empty: the checkpoint the page anchored with.
 	Checkpoint string `json:"checkpoint"`
+	// Operator is the index, among the operators (SetOperators), of the
+	// operator whose checkpoint Checkpoint is and to which the ballot is
+	// posted first: 0, the board that served the page, unless it cannot
+	// be reached (docs/spec/voter-client.md §5.7).
+	Operator int `json:"operator"`
 }
 
 // SubmitResult is the result of "cast" and "challenge".
@@ -453,12 +470,23 @@ func (s *Session) Submit(challenge bool, a *SubmitArgs) (*SubmitResult, error) {
 	if s.pending == nil {
 		return nil, problem(CodeNoBallot, nil, "There is no encrypted ballot to send. Mark your choices and encrypt them first.")
 	}
-	before := s.anchorNote
+	before, at := s.anchorNote, 0
 	if a != nil && a.Checkpoint != "" {
-		before = []byte(a.Checkpoint)
+		before, at = []byte(a.Checkpoint), a.Operator
 	}
-	if _, err := boardCheckpoint(s.boardKey, before); err != nil {
+	if at < 0 || at > 0 && at >= len(s.operators) {
+		return nil, problem(CodeBadInput, nil, "The voting page asked to send your ballot to an operator it does not know.")
+	}
+	op := s.operator(at)
+	if _, err := boardCheckpoint(op.BoardKey, before); err != nil {
 		return nil, err
+	}
+	if at > 0 {
+		// Another operator's checkpoint: relied on only with the
+		// election's trust policy, as on failing over.
+		if err := checkWitnessed(s.sync.Election().Manifest, op.BoardKey, before); err != nil {
+			return nil, err
+		}
 	}
 	p := s.pending
 	var sub *bulletin.Submission
@@ -472,8 +500,12 @@ func (s *Session) Submit(challenge bool, a *SubmitArgs) (*SubmitResult, error) {
 		return nil, err
 	}
 	s.pending = nil
-	if s.delivery, err = NewDelivery(sub, s.boardKey, before, s.sync.Election().Manifest); err != nil {
+	if s.delivery, err = NewDelivery(sub, op.BoardKey, before, s.sync.Election().Manifest); err != nil {
 		return nil, err
+	}
+	s.first, s.at, s.tried, s.moved = at, at, 1, ""
+	if at > 0 {
+		s.moved = fmt.Sprintf("The board that served this page cannot be reached, so this page sends your %s to the operator %q (%s).", s.delivery.noun(), op.Name, op.URL)
 	}
 	if challenge {
 		code := p.Code
@@ -517,15 +549,29 @@ type PostedResult struct {
 	Next    int64  `json:"next"`
 	Prove   int64  `json:"prove"`
 	Message string `json:"message"`
+	// Operator and URL name the operator of a replicated board the
+	// ballot is posted to and looked up on ("" for the board that served
+	// the page); Failover, if set, says that the page should post it to
+	// the next operator (SwitchOperator).
+	Operator string    `json:"operator"`
+	URL      string    `json:"url"`
+	Failover *Failover `json:"failover,omitempty"`
+	// Moved says in words why the ballot is posted to an operator other
+	// than the board that served the page; "" if it is not.
+	Moved string `json:"moved"`
 }
 
 // sent returns the delivery's status; once the board is known to hold
 // the ballot, the delivery is over.
 func (s *Session) sent() *PostedResult {
 	st := s.delivery.Status()
+	op := s.operator(s.at)
 	r := &PostedResult{Status: st.Status, From: st.From, Hint: st.Hint, Start: st.Start, Latest: st.Latest,
-		Next: st.Next, Prove: st.Prove, Message: st.Message}
+		Next: st.Next, Prove: st.Prove, Message: st.Message, Operator: op.Name, URL: op.URL, Moved: s.moved}
 	if st.Status == SentFound {
+		if s.moved != "" {
+			r.Message = s.moved + " " + r.Message
+		}
 		r.Index, r.Type, r.Record, r.Receipt = st.Record.Index, st.Record.Type, string(st.Record.Payload), string(st.Receipt.Marshal())
 		s.delivery = nil
 	}
@@ -546,7 +592,13 @@ func (s *Session) Posted(a *PostedArgs) (*PostedResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := d.Answer(a.Status, []byte(a.Body)); err != nil {
+	err = d.Answer(a.Status, []byte(a.Body))
+	if why := postFailed(a.Status, a.Body, err); why != "" {
+		if r := s.failover(s.operator(s.at).Name, why); r != nil {
+			return r, nil
+		}
+	}
+	if err != nil {
 		if AsProblem(err).Code != CodeBadBoard {
 			s.delivery = nil
 		}
@@ -557,6 +609,17 @@ func (s *Session) Posted(a *PostedArgs) (*PostedResult, error) {
 			return nil, err
 		}
 	}
+	return s.sent(), nil
+}
+
+// Resend starts a new round of posts of the ballot on its way, from the
+// operator it was last posted to, when the voter sends it again: each
+// operator may be tried once more.
+func (s *Session) Resend() (*PostedResult, error) {
+	if _, err := s.sending(); err != nil {
+		return nil, err
+	}
+	s.first, s.tried = s.at, 1
 	return s.sent(), nil
 }
 
@@ -676,6 +739,12 @@ func (s *Session) Reveal(payload []byte) (*RevealResult, error) {
 type ReceiptInfoResult struct {
 	Index int64 `json:"index"`
 	Size  int64 `json:"size"` // fetch the consistency proof from this size
+	// Origin is the board whose checkpoint the receipt carries, and
+	// Operator, on a replicated board, the operator of that name the
+	// session knows (SetOperators), on whose board the receipt is checked
+	// with its key (docs/spec/voter-client.md §5.7); nil if none.
+	Origin   string    `json:"origin"`
+	Operator *Operator `json:"operator"`
 }
 
 // ReceiptInfo reads a receipt's record index and tree size, unverified,
@@ -685,11 +754,26 @@ func ReceiptInfo(receipt []byte) (*ReceiptInfoResult, error) {
 	if err != nil {
 		return nil, problem(CodeBadReceipt, err, "This file is not a ballot receipt, or it is damaged. Choose the receipt file you saved when you cast your ballot.")
 	}
-	size, err := receiptSize(r)
+	cp, err := receiptCheckpoint(r)
 	if err != nil {
 		return nil, problem(CodeBadReceipt, err, "This file is not a ballot receipt, or it is damaged. Choose the receipt file you saved when you cast your ballot.")
 	}
-	return &ReceiptInfoResult{Index: r.Index, Size: size}, nil
+	return &ReceiptInfoResult{Index: r.Index, Size: cp.Size, Origin: cp.Origin}, nil
+}
+
+// receiptInfo is ReceiptInfo, naming the operator whose checkpoint the
+// receipt carries, if the session knows it.
+func (s *Session) receiptInfo(receipt []byte) (*ReceiptInfoResult, error) {
+	info, err := ReceiptInfo(receipt)
+	if err != nil {
+		return nil, err
+	}
+	for _, op := range s.operators {
+		if op.Name == info.Origin {
+			info.Operator = &op
+		}
+	}
+	return info, nil
 }
 
 // ReceiptArgs is the argument of "checkReceipt": the receipt and what the

@@ -26,6 +26,7 @@ type board struct {
 	log     *bulletin.Log
 	tracker *election.Tracker
 	vkey    string
+	signer  note.Signer // the board key, which signs its checkpoints
 	// unchecked holds the signatures of submissions whose proofs the board
 	// skips, as a dishonest board would (laxPolicy).
 	unchecked sync.Map
@@ -48,7 +49,14 @@ func (p laxPolicy) Verify(ctx context.Context, s *bulletin.Submission) error {
 
 func newBoard(t *testing.T) *board {
 	t.Helper()
-	skey, vkey, err := note.GenerateKey(rand.Reader, "test-board")
+	return newNamedBoard(t, "test-board")
+}
+
+// newNamedBoard is newBoard with a board key of the given name, the
+// origin of its checkpoints.
+func newNamedBoard(t *testing.T, name string) *board {
+	t.Helper()
+	skey, vkey, err := note.GenerateKey(rand.Reader, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +64,7 @@ func newBoard(t *testing.T) *board {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &board{tracker: new(election.Tracker), vkey: vkey}
+	b := &board{tracker: new(election.Tracker), vkey: vkey, signer: signer}
 	policy := func() bulletin.Policy { return laxPolicy{Policy: b.tracker.New(), unchecked: &b.unchecked} }
 	b.log, err = bulletin.OpenLog(context.Background(), store.NewMemory(), policy, bulletin.LogOptions{Signer: signer})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/evote/evote/bulletin"
@@ -104,6 +103,17 @@ func (b *Boards) Submit(ctx context.Context, sub *bulletin.Submission, first int
 	return nil, fmt.Errorf("%w: %w", ErrNoOperator, errors.Join(errs...))
 }
 
+// Post is Submit from the first operator, in the shape of Client.Post: the
+// appended record and its verified receipt, for participants that take a
+// post function (package simulate, follow.Follower.Acting).
+func (b *Boards) Post(ctx context.Context, sub *bulletin.Submission) (*bulletin.Record, *bulletin.Receipt, error) {
+	p, err := b.Submit(ctx, sub, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p.Record, p.Receipt, nil
+}
+
 // attempt posts sub to one operator, waiting at most the attempt's time,
 // and turns a duplicate refusal naming the submission's record into its
 // receipt.
@@ -126,18 +136,11 @@ func (b *Boards) attempt(ctx context.Context, cl *Client, sub *bulletin.Submissi
 }
 
 // final reports whether err, an operator's answer to a post, is a refusal
-// by the rules that another operator would give too: a 4xx other than
-// 408 (the request was not read in time) and 429 (busy). Everything else
+// by the rules that another operator would give too: an HTTP answer on
+// which the client does not fall over (bulletin.FallsOver). Everything else
 // (no answer, a failure, an answer that does not verify) says nothing of
 // the submission, and another operator is tried.
 func final(err error) bool {
 	var he *HTTPError
-	if !errors.As(err, &he) {
-		return false
-	}
-	switch {
-	case he.Status == http.StatusRequestTimeout, he.Status == http.StatusTooManyRequests:
-		return false
-	}
-	return he.Status >= 400 && he.Status < 500
+	return errors.As(err, &he) && he.Status >= 400 && he.Status < 500 && !bulletin.FallsOver(he.Status)
 }

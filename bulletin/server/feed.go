@@ -47,42 +47,69 @@ var upgrader = websocket.Upgrader{
 // slots (Config.MaxFeedsPerClient) and all of them to the board's total
 // (Config.MaxFeeds).
 type feedGate struct {
-	anyOrigin bool
-	origins   map[string]bool // listed origins, as parseOrigin writes them
-	slots     *clientShares
+	origins originSet
+	slots   *clientShares
 }
 
 // newFeedGate returns the gate of cfg, whose defaults New has set. It
 // panics if cfg.FeedOrigins holds an entry that is not an origin, a bug of
 // the caller, who should have used ParseFeedOrigins.
 func newFeedGate(cfg Config) *feedGate {
-	origins, err := ParseFeedOrigins(cfg.FeedOrigins)
-	if err != nil {
-		panic("bulletin/server: Config.FeedOrigins: " + err.Error())
-	}
-	g := &feedGate{origins: make(map[string]bool), slots: newClientShares(cfg.MaxFeedsPerClient, cfg.MaxFeeds)}
-	for _, o := range origins {
-		g.anyOrigin = g.anyOrigin || o == "*"
-		g.origins[o] = true
-	}
-	return g
+	return &feedGate{origins: mustOriginSet("FeedOrigins", ParseFeedOrigins, cfg.FeedOrigins), slots: newClientShares(cfg.MaxFeedsPerClient, cfg.MaxFeeds)}
 }
 
-// allowOrigin reports whether r may open a feed: it comes from no web page
+// allowOrigin reports whether r may open a feed (originSet.allow).
+func (g *feedGate) allowOrigin(r *http.Request) bool { return g.origins.allow(r) }
+
+// originSet is an Origin policy: the listed web origins, or every origin.
+type originSet struct {
+	any    bool
+	listed map[string]bool // as parseOrigin writes them
+}
+
+// mustOriginSet returns the policy of values, which parse must accept;
+// field names the Config field, for the panic of a caller's bug.
+func mustOriginSet(field string, parse func([]string) ([]string, error), values []string) originSet {
+	origins, err := parse(values)
+	if err != nil {
+		panic("bulletin/server: Config." + field + ": " + err.Error())
+	}
+	s := originSet{listed: make(map[string]bool)}
+	for _, o := range origins {
+		s.any = s.any || o == "*"
+		s.listed[o] = true
+	}
+	return s
+}
+
+// allow reports whether the policy admits r: it comes from no web page
 // (it has no Origin header: the CLI, the verifier, observers' tools), or
-// from one of the board's own pages (the Origin's host[:port] is r.Host;
-// the scheme is not compared, as a TLS proxy hides the one the browser
-// used), or from a listed origin.
-func (g *feedGate) allowOrigin(r *http.Request) bool {
+// from one of the board's own pages (sameHost), or from a listed origin.
+func (s originSet) allow(r *http.Request) bool {
 	h := r.Header.Get("Origin")
-	if h == "" || g.anyOrigin {
+	if h == "" || s.any {
+		return true
+	}
+	return s.listedOrigin(h) || sameHost(r)
+}
+
+// listedOrigin reports whether the Origin header value h names a listed
+// origin (or the policy admits every origin).
+func (s originSet) listedOrigin(h string) bool {
+	if s.any {
 		return true
 	}
 	o, err := parseOrigin(h)
-	if err != nil {
-		return false // "null" (a sandboxed or file: page) or garbage
-	}
-	return g.origins[o.String()] || o.host == stripDefaultPort(o.scheme, strings.ToLower(r.Host))
+	return err == nil && s.listed[o.String()]
+}
+
+// sameHost reports whether r comes from one of the board's own pages: its
+// Origin's host[:port] is r.Host. The scheme is not compared, as a TLS
+// proxy hides the one the browser used. "null" (a sandboxed or file:
+// page) and garbage are no page of the board's.
+func sameHost(r *http.Request) bool {
+	o, err := parseOrigin(r.Header.Get("Origin"))
+	return err == nil && o.host == stripDefaultPort(o.scheme, strings.ToLower(r.Host))
 }
 
 // origin is a web origin, as a browser sends it in the Origin header:
@@ -166,7 +193,7 @@ func ParseFeedOrigins(values []string) ([]string, error) {
 // gets 429, and any client while the board holds MaxFeeds, 503.
 func (s *Server) getFeed(w http.ResponseWriter, r *http.Request) {
 	if !s.gate.allowOrigin(r) {
-		s.error(w, r, http.StatusForbidden, "forbidden-origin", fmt.Sprintf("pages from %q may not open this board's feed", r.Header.Get("Origin")))
+		s.error(w, r, http.StatusForbidden, codeForbiddenOrigin, fmt.Sprintf("pages from %q may not open this board's feed", r.Header.Get("Origin")))
 		return
 	}
 	from, err := queryInt(r, "from", 0)

@@ -44,11 +44,14 @@ const (
 // must fix, and nothing of the error, which goes to the server's log.
 const (
 	codeUnavailable = "unavailable"
-	codeDiskFull    = "disk-full"
-	codeStarting    = "starting"
-	msgCannotWrite  = "the board cannot write to its database"
-	msgDiskFull     = "the board's disk is nearly full"
-	msgShuttingDown = "the board is shutting down"
+	// codeForbiddenOrigin refuses a web page whose origin the board does
+	// not list (Config.FeedOrigins, Config.APIOrigins).
+	codeForbiddenOrigin = "forbidden-origin"
+	codeDiskFull        = "disk-full"
+	codeStarting        = "starting"
+	msgCannotWrite      = "the board cannot write to its database"
+	msgDiskFull         = "the board's disk is nearly full"
+	msgShuttingDown     = "the board is shutting down"
 )
 
 // readiness is the latest /readyz verdict.

@@ -91,6 +91,14 @@ type Config struct {
 	// get 403: else any web page could make its visitors' browsers take
 	// the feed slots. New panics on an entry ParseFeedOrigins rejects.
 	FeedOrigins []string
+	// APIOrigins are the web origins whose pages may use the board's API
+	// from another origin (CORS, docs/spec/bulletin.md §8.2): on a
+	// replicated board, the other operators' pages, whose voter page falls
+	// over to this operator. Requests without an Origin and from the
+	// board's own pages are always served; a preflight or a post from any
+	// other origin gets 403. New panics on an entry ParseAPIOrigins
+	// rejects.
+	APIOrigins []string
 	// FeedCheckpointInterval is the least time between two checkpoints sent
 	// to one subscriber; 1s if 0.
 	FeedCheckpointInterval time.Duration
@@ -129,9 +137,11 @@ type Server struct {
 	posts   chan struct{} // semaphore of Config.MaxPosts
 	authors *limiter      // per author key, for Config.AuthorLimitTypes
 	gate    *feedGate     // Origin policy and per-client shares of the feeds
-	done    chan struct{}
-	logger  *slog.Logger
-	ready   readiness
+	// apiOrigins is the API's Origin policy (Config.APIOrigins).
+	apiOrigins originSet
+	done       chan struct{}
+	logger     *slog.Logger
+	ready      readiness
 }
 
 // New returns a server for cfg.Log with all API routes registered.
@@ -176,15 +186,16 @@ func New(cfg Config) *Server {
 		cfg.MinFreeSpace = 64 << 20
 	}
 	s := &Server{
-		cfg:     cfg,
-		log:     cfg.Log,
-		mux:     http.NewServeMux(),
-		gate:    newFeedGate(cfg),
-		done:    make(chan struct{}),
-		logger:  cfg.Logger,
-		clients: clientAddrs{trusted: cfg.TrustedProxies},
-		pages:   newClientShares(cfg.MaxPagesPerClient, cfg.MaxPages),
-		posts:   make(chan struct{}, cfg.MaxPosts),
+		cfg:        cfg,
+		log:        cfg.Log,
+		mux:        http.NewServeMux(),
+		gate:       newFeedGate(cfg),
+		apiOrigins: mustOriginSet("APIOrigins", ParseAPIOrigins, cfg.APIOrigins),
+		done:       make(chan struct{}),
+		logger:     cfg.Logger,
+		clients:    clientAddrs{trusted: cfg.TrustedProxies},
+		pages:      newClientShares(cfg.MaxPagesPerClient, cfg.MaxPages),
+		posts:      make(chan struct{}, cfg.MaxPosts),
 	}
 	if cfg.RateLimit > 0 {
 		s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now)
@@ -243,6 +254,9 @@ var unlimited = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": t
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if !s.crossOrigin(w, r) {
+		return
+	}
 	if s.limiter != nil && !unlimited[r.URL.Path] {
 		if ok, wait := s.limiter.allow(s.clientKey(r)); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))

@@ -87,15 +87,23 @@ func newPolicyBoard(t *testing.T, s store.Store, policy func() bulletin.Policy, 
 
 func post(t *testing.T, url string, body []byte) (*http.Response, bulletin.ErrorResponse) {
 	t.Helper()
-	resp, err := http.Post(url+"/records", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+	return answered(t)(http.Post(url+"/records", "application/json", bytes.NewReader(body)))
+}
+
+// answered returns a function that reads a response to its end and
+// returns it with its error body, if it has one, failing the test on err.
+func answered(t *testing.T) func(resp *http.Response, err error) (*http.Response, bulletin.ErrorResponse) {
+	return func(resp *http.Response, err error) (*http.Response, bulletin.ErrorResponse) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		var er bulletin.ErrorResponse
+		json.Unmarshal(data, &er)
+		return resp, er
 	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	var er bulletin.ErrorResponse
-	json.Unmarshal(data, &er)
-	return resp, er
 }
 
 func TestPostAndRead(t *testing.T) {

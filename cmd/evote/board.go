@@ -8,9 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/bulletin/replica"
 	"github.com/evote/evote/bulletin/server"
 	"github.com/evote/evote/bulletin/store/sqlite"
@@ -136,6 +139,8 @@ func boardServeCommand() *cli.Command {
 			&cli.IntFlag{Name: "witness-quorum", Usage: "cosignatures a checkpoint needs before /checkpoint serves it (default: all the witnesses)"},
 			&cli.Uint64Flag{Name: "min-free-space", Usage: "free disk space in `MiB` beside --db below which GET /readyz says the board is not ready", Value: 64},
 			&cli.StringSliceFlag{Name: "feed-origin", Usage: "a web `ORIGIN`, scheme://host[:port], whose pages may follow the websocket feed besides the board's own (--web) pages; \"*\" for any (repeatable)"},
+			&cli.StringSliceFlag{Name: "api-origin", Usage: "a web `ORIGIN`, scheme://host[:port], whose pages may post to the board from another origin (CORS); default with --peer: the peers' origins, whose voter pages fall over to this operator (repeatable)"},
+			&cli.DurationFlag{Name: "web-attempt", Usage: "how long the voter page waits for one operator's answer to a ballot before it falls over to the next", Value: client.DefaultAttempt},
 			&cli.IntFlag{Name: "max-feeds", Usage: "websocket feed subscribers served at once", Value: 1000},
 			&cli.IntFlag{Name: "max-feeds-per-client", Usage: "websocket feed subscribers one client address (IPv6: one /64) may hold", Value: 16},
 			&cli.StringFlag{Name: "state", Usage: "`FILE` where the board saves the election's state as it runs and when it stops, so that it restarts in seconds, not minutes (default: --db with .state appended; \"off\": replay every record at start)"},
@@ -224,6 +229,10 @@ func boardServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	apiOrigins, webOperators, err := operatorPages(c, vkey, operators, peers)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", c.String("addr"))
 	if err != nil {
 		return withHint(fmt.Errorf("listening: %w", err), "is another board already running on %s?", c.String("addr"))
@@ -268,12 +277,15 @@ func boardServe(c *cli.Context) error {
 			MinFreeSpace:     minFree << 20,
 
 			FeedOrigins:       feedOrigins,
+			APIOrigins:        apiOrigins,
 			MaxFeeds:          c.Int("max-feeds"),
 			MaxFeedsPerClient: c.Int("max-feeds-per-client"),
 		},
-		webDir: webDir,
-		webKey: webKey,
-		logger: logger,
+		webDir:       webDir,
+		webKey:       webKey,
+		webOperators: webOperators,
+		webAttempt:   c.Duration("web-attempt"),
+		logger:       logger,
 	}
 	if c.Bool("test-drop-ballots") {
 		fmt.Fprintf(c.App.ErrWriter, "evote: TEST ONLY: this operator drops every ballot posted to it (--test-drop-ballots)\n")
@@ -323,6 +335,37 @@ func removeNewDatabase(path string) {
 	for _, suffix := range []string{"", "-wal", "-shm", "-journal", ".lock", ".state"} {
 		os.Remove(path + suffix)
 	}
+}
+
+// operatorPages returns the origins whose pages may post to this board
+// (--api-origin; by default the peers') and the other operators its voter
+// page falls over to (docs/spec/replicated-board.md §5.1): each peer of
+// --peer, with its board key from the network's operators, in the order
+// of the operators after this one (the one whose board key is vkey).
+func operatorPages(c *cli.Context, vkey string, operators []replica.Operator, peers map[string]string) ([]string, []web.Operator, error) {
+	values := c.StringSlice("api-origin")
+	var ops []web.Operator
+	self := slices.IndexFunc(operators, func(o replica.Operator) bool { return o.BoardKey == vkey })
+	for k := range operators {
+		o := operators[(self+1+k)%len(operators)]
+		u := peers[o.Name]
+		if u == "" {
+			continue
+		}
+		pu, err := url.Parse(u)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--peer %s=%s: %w", o.Name, u, err)
+		}
+		ops = append(ops, web.Operator{Name: o.Name, URL: pu.Scheme + "://" + pu.Host, BoardKey: o.BoardKey})
+		if !c.IsSet("api-origin") {
+			values = append(values, pu.Scheme+"://"+pu.Host)
+		}
+	}
+	origins, err := server.ParseAPIOrigins(values)
+	if err != nil {
+		return nil, nil, withHint(fmt.Errorf("--api-origin: %w", err), "give the origin of each other operator's voter page, such as https://op2.example.org")
+	}
+	return origins, ops, nil
 }
 
 // operatorCosigning returns, for the operator whose home is network, its

@@ -56,6 +56,10 @@ type boardConfig struct {
 	// webDir, if set, holds the voter and observer pages to serve
 	// (web.Register), showing webKey as the board's verifier key.
 	webDir, webKey string
+	// webOperators are the other operators the voter page falls over to,
+	// and webAttempt how long it waits for each (web.Options).
+	webOperators []web.Operator
+	webAttempt   time.Duration
 	// logger receives the witness collector's lines; slog.Default() if nil.
 	logger *slog.Logger
 }
@@ -154,7 +158,8 @@ func openBoard(ctx context.Context, cfg boardConfig) (_ *runningBoard, err error
 		b.server.Mux().Handle("POST /add-checkpoint", cosigner)
 	}
 	if cfg.webDir != "" {
-		if err := web.Register(b.server.Mux(), web.Options{WasmDir: cfg.webDir, State: b.tracker.State, BoardKey: cfg.webKey}); err != nil {
+		if err := web.Register(b.server.Mux(), web.Options{WasmDir: cfg.webDir, State: b.tracker.State, BoardKey: cfg.webKey,
+			Operators: cfg.webOperators, Attempt: cfg.webAttempt}); err != nil {
 			return nil, err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -42,35 +43,27 @@ func TestVoteFailsOver(t *testing.T) {
 		}
 	}()
 
-	// The election's setup, through operator 2, read from operator 2.
+	// The election's setup, through operator 2 (then the others in turn),
+	// read from operator 2.
 	clients := operatorClients(t, urls, vkeys)
-	boards, err := client.NewBoards(clients, client.BoardsOptions{})
+	boards, err := client.NewBoards(slices.Concat(clients[1:], clients[:1]), client.BoardsOptions{})
 	mustOK(t, err)
-	view := follow.New(clients[1])
-	var need follow.Need
-	post := func(ctx context.Context, sub *bulletin.Submission) (*bulletin.Record, *bulletin.Receipt, error) {
-		p, err := boards.Submit(ctx, sub, 1)
-		if err != nil {
-			return nil, nil, err
-		}
-		need.Cover(p.Record)
-		return p.Record, p.Receipt, nil
-	}
-	state := func(ctx context.Context) (*election.State, error) {
-		ctx, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-		return view.SyncTo(ctx, need.Size())
-	}
+	post, state := follow.New(clients[1]).Acting(boards.Post, time.Minute)
 	e, err := simulate.New(t.Context(), post, state, simulate.Options{Voters: 2, Trustees: 3, Threshold: 2})
 	mustOK(t, err)
 	mustOK(t, e.Ceremony(t.Context()))
 	mustOK(t, e.SetPhase(t.Context(), election.PhaseOpen))
-	// Every operator has the opening before the voter reads operator 1.
+	// Every operator has the opening before the voter reads operator 1:
+	// once operator 2's view covers it, its checkpoint does.
+	_, err = state(t.Context())
+	mustOK(t, err)
+	opened, err := clients[1].Checkpoint(t.Context())
+	mustOK(t, err)
 	for _, cl := range clients {
 		for {
 			cp, err := cl.Checkpoint(t.Context())
 			mustOK(t, err)
-			if cp.Size >= need.Size() {
+			if cp.Size >= opened.Size {
 				break
 			}
 			time.Sleep(50 * time.Millisecond)

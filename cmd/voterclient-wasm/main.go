@@ -10,6 +10,8 @@
 //	evote.newCredential(argsJSON) evote.checkRoll(credentialText)
 //	evote.prepare(argsJSON)      evote.cast(argsJSON) evote.challenge(argsJSON)
 //	evote.posted(argsJSON)       evote.reveal(challengedPayload)
+//	evote.operators(listJSON)    evote.switchOperator(argsJSON)
+//	evote.resend()
 //	evote.delivery()             evote.lookup(argsJSON)
 //	evote.lookupScan(recordsPage) evote.lookupFinish(inclusionProofJSON)
 //	evote.receiptInfo(text)      evote.checkReceipt(argsJSON)

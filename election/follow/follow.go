@@ -26,6 +26,7 @@ import (
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/election/participant"
 )
 
 // pageSize is how many records one request asks for.
@@ -242,3 +243,24 @@ func (n *Need) CoverAll(size int64) {
 
 // Size returns the number of records to cover.
 func (n *Need) Size() int64 { return n.n.Load() }
+
+// Acting returns what participants that post through post and act on f's
+// view of the board need (package simulate's post and state functions):
+// post, noting each record it posts, and a look at the board that waits,
+// at most wait, until f's view covers every record posted so far (Need).
+func (f *Follower) Acting(post participant.PostFunc, wait time.Duration) (participant.PostFunc, func(context.Context) (*election.State, error)) {
+	need := new(Need)
+	posting := func(ctx context.Context, sub *bulletin.Submission) (*bulletin.Record, *bulletin.Receipt, error) {
+		rec, receipt, err := post(ctx, sub)
+		if err == nil {
+			need.Cover(rec)
+		}
+		return rec, receipt, err
+	}
+	state := func(ctx context.Context) (*election.State, error) {
+		ctx, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		return f.SyncTo(ctx, need.Size())
+	}
+	return posting, state
+}

@@ -111,14 +111,14 @@ const watchMessages = `(() => {
   return true;
 })()`
 
-// castThrough opens the voter page through f, loads voter v's credential,
-// marks and encrypts a ballot and casts it; it returns the confirmation
-// code shown.
-func castThrough(t *testing.T, p *page, b *testBoard, f *flakyBoard, v int) string {
+// castThrough opens the voter page at base, loads the credential file
+// cred, marks and encrypts a ballot and casts it, calling beforeCast (if
+// not nil) just before; it returns the confirmation code shown.
+func castThrough(t *testing.T, p *page, base, cred string, beforeCast func()) string {
 	t.Helper()
-	p.do("open the voter page", chromedp.Navigate(f.srv.URL+"/"))
+	p.do("open the voter page", chromedp.Navigate(base+"/"))
 	p.waitJS("the credential step", visible("#step-credential"))
-	p.do("upload the credential", chromedp.SetUploadFiles(css("#credential-file"), []string{b.credentialFile(t, v)}))
+	p.do("upload the credential", chromedp.SetUploadFiles(css("#credential-file"), []string{cred}))
 	p.waitJS("the ballot step", visible("#step-ballot"))
 	p.do("mark and encrypt",
 		chromedp.Click(css("#c0-o0")),
@@ -128,6 +128,9 @@ func castThrough(t *testing.T, p *page, b *testBoard, f *flakyBoard, v int) stri
 	p.waitJS("the confirmation code", visible("#step-decide"))
 	evaluate[bool](p, watchMessages)
 	code := p.text("#code")
+	if beforeCast != nil {
+		beforeCast()
+	}
 	p.do("cast", chromedp.Click(css("#cast")))
 	return code
 }
@@ -188,7 +191,7 @@ func TestBrowserCastAnswerLost(t *testing.T) {
 				}
 				return tc.resend
 			}
-			code := castThrough(t, p, b, f, 0)
+			code := castThrough(t, p, f.srv.URL, b.credentialFile(t, 0), nil)
 			p.waitJS("the cast ballot", visible("#step-cast"))
 			checkCast(t, p, b, 0, code)
 			said := messages(p)
@@ -232,7 +235,7 @@ func TestBrowserCastNeverArrived(t *testing.T) {
 		}
 		return forward
 	}
-	code := castThrough(t, p, b, f, 1)
+	code := castThrough(t, p, f.srv.URL, b.credentialFile(t, 1), nil)
 	p.waitJS("cannot tell yet", `document.getElementById("step-unsure").dataset.state === "unknown" && `+visible("#check-again"))
 	unsure := p.text("#step-unsure")
 	if !strings.Contains(unsure, "cannot tell yet whether your ballot was cast") || strings.Contains(unsure, "not cast") ||

@@ -189,7 +189,14 @@ func openLog(t testing.TB, tracker *election.Tracker) *bulletin.Log {
 // credentialFile writes voter v's credential file and returns its path.
 func (b *testBoard) credentialFile(t testing.TB, v int) string {
 	t.Helper()
-	data, err := b.sim.Voters[v].Marshal()
+	return credentialFile(t, b.sim, v)
+}
+
+// credentialFile writes the credential file of sim's voter v and returns
+// its path.
+func credentialFile(t testing.TB, sim *simulate.Election, v int) string {
+	t.Helper()
+	data, err := sim.Voters[v].Marshal()
 	must(t, err)
 	p := filepath.Join(t.TempDir(), fmt.Sprintf("voter-%d.json", v))
 	must(t, os.WriteFile(p, data, 0o600))

@@ -18,6 +18,7 @@
 //	GET /wasm_exec.js              Go's WebAssembly support script
 //	GET /election/summary          phase, counts, result table (JSON)
 //	GET /election/voters/{key}     whether a credential has a counted ballot
+//	GET /election/operators        the operators the page posts to, in order
 package web
 
 import (
@@ -31,11 +32,15 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/httpjson"
 )
@@ -61,12 +66,49 @@ type Options struct {
 	// format). The voter page offers it as the default key to check
 	// receipts with; voters can type in one published elsewhere.
 	BoardKey string
+	// Operators are, on a board kept by several operators
+	// (docs/spec/replicated-board.md §5.1), the other operators the voter
+	// page falls over to when this one does not acknowledge a ballot:
+	// each one's name, board URL and board key, in the order the page
+	// tries them after this board. Their origins are the only others the
+	// page may connect to (Content-Security-Policy connect-src).
+	Operators []Operator
+	// Attempt bounds how long the page waits for one operator's answer to
+	// a ballot before it falls over to the next; client.DefaultAttempt if
+	// zero.
+	Attempt time.Duration
+}
+
+// Operator is one operator of a replicated board as the voter page knows
+// it (GET /election/operators).
+type Operator struct {
+	// Name is the operator's name, the origin of its checkpoints.
+	Name string `json:"name"`
+	// URL is its board's base URL, scheme://host[:port] with no path;
+	// "" for the board that serves the page.
+	URL string `json:"url"`
+	// BoardKey is its checkpoints' verifier key (note.NewVerifier format).
+	BoardKey string `json:"board_key"`
+}
+
+// Operators is the body of GET /election/operators.
+type Operators struct {
+	// Operators are the boards the page posts a ballot to, in order: this
+	// one (URL "") first, then the others of Options.Operators.
+	Operators []Operator `json:"operators"`
+	// AttemptMS is how long, in milliseconds, the page waits for one
+	// operator's answer before it falls over to the next.
+	AttemptMS int64 `json:"attempt_ms"`
 }
 
 // contentSecurityPolicy allows the pages to run their own scripts, the
-// WebAssembly module and requests to this server, and nothing else.
-const contentSecurityPolicy = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; " +
-	"connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+// WebAssembly module and requests to this server and the origins of
+// connect (the other operators), and nothing else.
+func contentSecurityPolicy(connect []string) string {
+	return "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; " +
+		"connect-src " + strings.Join(append([]string{"'self'"}, connect...), " ") +
+		"; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+}
 
 type handler struct {
 	opts     Options
@@ -76,6 +118,7 @@ type handler struct {
 	wasmSum  string
 	static   fs.FS
 	modTime  time.Time
+	csp      string
 }
 
 // Register mounts the voter and observer pages on mux (see the package
@@ -94,6 +137,7 @@ func Register(mux *http.ServeMux, opts Options) error {
 	mux.HandleFunc("GET /"+WasmExecFile, h.blob(h.wasmExec, nil, "text/javascript; charset=utf-8"))
 	mux.HandleFunc("GET /election/summary", h.summary)
 	mux.HandleFunc("GET /election/voters/{key}", h.voter)
+	mux.HandleFunc("GET /election/operators", h.operators)
 	return nil
 }
 
@@ -112,6 +156,20 @@ func newHandler(opts Options) (*handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: reading Go's wasm_exec.js (scripts/build-web.sh copies it): %w", err)
 	}
+	var connect []string
+	for _, op := range opts.Operators {
+		u, err := url.Parse(op.URL)
+		if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.User != nil {
+			return nil, fmt.Errorf("web: operator %q's URL %q is not scheme://host[:port]", op.Name, op.URL)
+		}
+		if _, err := note.NewVerifier(op.BoardKey); err != nil {
+			return nil, fmt.Errorf("web: operator %q's board key: %w", op.Name, err)
+		}
+		connect = append(connect, u.Scheme+"://"+u.Host)
+	}
+	if opts.Attempt <= 0 {
+		opts.Attempt = client.DefaultAttempt
+	}
 	sub, err := fs.Sub(static, "static")
 	if err != nil {
 		return nil, err
@@ -126,20 +184,21 @@ func newHandler(opts Options) (*handler, error) {
 		return nil, err
 	}
 	sum := sha256.Sum256(wasm)
-	return &handler{opts: opts, wasm: wasm, wasmGz: gz.Bytes(), wasmExec: exec, wasmSum: hex.EncodeToString(sum[:]), static: sub, modTime: time.Now()}, nil
+	return &handler{opts: opts, wasm: wasm, wasmGz: gz.Bytes(), wasmExec: exec, wasmSum: hex.EncodeToString(sum[:]), static: sub, modTime: time.Now(),
+		csp: contentSecurityPolicy(connect)}, nil
 }
 
 // secure sets the headers every page response carries.
 func (h *handler) secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		setSecurityHeaders(w)
+		h.setSecurityHeaders(w)
 		next.ServeHTTP(w, r)
 	})
 }
 
-func setSecurityHeaders(w http.ResponseWriter) {
+func (h *handler) setSecurityHeaders(w http.ResponseWriter) {
 	hd := w.Header()
-	hd.Set("Content-Security-Policy", contentSecurityPolicy)
+	hd.Set("Content-Security-Policy", h.csp)
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Referrer-Policy", "no-referrer")
@@ -153,7 +212,7 @@ func (h *handler) page(name string) http.HandlerFunc {
 			http.Error(w, "page missing", http.StatusInternalServerError)
 			return
 		}
-		setSecurityHeaders(w)
+		h.setSecurityHeaders(w)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		http.ServeContent(w, r, name, h.modTime, bytes.NewReader(b))
 	}
@@ -164,7 +223,7 @@ func (h *handler) page(name string) http.HandlerFunc {
 // decodes the same bytes, whose hash the page checks.
 func (h *handler) blob(b, gz []byte, ctype string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		setSecurityHeaders(w)
+		h.setSecurityHeaders(w)
 		w.Header().Set("Content-Type", ctype)
 		body := b
 		if gz != nil {
@@ -261,6 +320,25 @@ func (h *handler) voter(w http.ResponseWriter, r *http.Request) {
 	st := VoterStatus{Credential: hex.EncodeToString(key)}
 	st.Index, st.Cast = h.opts.State().CastBallot(key)
 	writeJSON(w, http.StatusOK, st)
+}
+
+// operators answers the boards the voter page posts a ballot to, in order
+// (docs/spec/voter-client.md §5.7): this one, then Options.Operators.
+func (h *handler) operators(w http.ResponseWriter, r *http.Request) {
+	ops := Operators{AttemptMS: h.opts.Attempt.Milliseconds()}
+	if h.opts.BoardKey != "" {
+		v, err := note.NewVerifier(h.opts.BoardKey)
+		name := ""
+		if err == nil {
+			name = v.Name()
+		}
+		ops.Operators = append(ops.Operators, Operator{Name: name, BoardKey: h.opts.BoardKey})
+	}
+	ops.Operators = append(ops.Operators, h.opts.Operators...)
+	if ops.Operators == nil {
+		ops.Operators = []Operator{}
+	}
+	writeJSON(w, http.StatusOK, ops)
 }
 
 // writeJSON answers v as JSON that no cache keeps.

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/evote/evote/ballot"
-	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/follow"
@@ -39,23 +38,10 @@ func Open(ctx context.Context, url, vkey, title string, voters int) (*simulate.E
 	if err != nil {
 		return nil, nil, err
 	}
-	f := follow.New(cl)
 	// The setup's steps act on the records before them: each look at the
 	// board waits for them (a board with witnesses serves the newest
 	// checkpoint they cosigned, a moment after its latest record).
-	var need follow.Need
-	post := func(ctx context.Context, sub *bulletin.Submission) (*bulletin.Record, *bulletin.Receipt, error) {
-		rec, receipt, err := cl.Post(ctx, sub)
-		if err == nil {
-			need.Cover(rec)
-		}
-		return rec, receipt, err
-	}
-	state := func(ctx context.Context) (*election.State, error) {
-		ctx, cancel := context.WithTimeout(ctx, lookTimeout)
-		defer cancel()
-		return f.SyncTo(ctx, need.Size())
-	}
+	post, state := follow.New(cl).Acting(cl.Post, lookTimeout)
 	e, err := simulate.New(ctx, post, state, simulate.Options{
 		Title: title, Voters: voters, Trustees: 5, Threshold: 3, Contests: tenPickThree(),
 	})

@@ -35,8 +35,12 @@ async function get(path, init) {
   return resp;
 }
 
-async function getText(path) {
-  const resp = await get(path);
+async function getText(path) { return getTextFrom(path); }
+
+// getTextFrom fetches url, of this board or another operator's, and
+// returns its text, or throws a Problem.
+async function getTextFrom(url) {
+  const resp = await get(url);
   const text = await resp.text();
   if (!resp.ok) throw new Problem("unreachable", "The election board answered with an error (" + resp.status + "). Try again in a few minutes.", text);
   return text;
@@ -54,6 +58,13 @@ const state = {
   next: 0,          // records read from the board so far
   votingOpen: false, // the records read open voting
   storedURLs: [],   // download links of the credentials kept on this device
+  // A board kept by several operators (docs/spec/voter-client.md §5.7):
+  // opURL is the base URL of the operator the ballot on its way is posted
+  // to ("" for the board that served this page), attemptMs how long the
+  // page waits for one operator's answer before it falls over to the next.
+  opURL: "",
+  operators: [],    // the operators the module took, this board first
+  attemptMs: 20000,
 };
 
 function setStatus(msg) { $("status").textContent = msg; }
@@ -141,6 +152,25 @@ async function anchor(next) {
   call("anchor", { checkpoint: checkpoint, board_key: key, proof: proof });
 }
 
+// loadOperators gives the module the operators of a board kept by several
+// (GET /election/operators), which it checks against the election's
+// definition: a ballot this board does not acknowledge is then sent to
+// the next. A board of one operator lists itself alone.
+async function loadOperators() {
+  let ops;
+  try {
+    ops = JSON.parse(await getText("/election/operators"));
+  } catch (e) { return; }
+  if (ops.attempt_ms > 0) state.attemptMs = ops.attempt_ms;
+  if (!ops.operators || ops.operators.length < 2) return;
+  try {
+    state.operators = call("operators", ops).operators;
+  } catch (err) {
+    // The list does not check out: post to this board alone, and say so.
+    showError(new Problem(err.code, "This page will send your ballot to this board only: " + err.message, err.detail));
+  }
+}
+
 function showModuleHash(hash) {
   const line = $("module-line");
   const clients = (state.election && state.election.clients) || [];
@@ -183,6 +213,7 @@ async function boot() {
     // Before voting opens the page still reads and checks the board: for
     // registering a credential made here, and for checking the roll.
     await anchor(res.next);
+    await loadOperators();
     state.votingOpen = res.done;
     if (state.votingOpen) renderContests(e);
     renderPhase();
@@ -685,13 +716,68 @@ function onEncrypt(ev) {
 // it ("challenge"), posts it and returns the outcome (deliver). It first
 // reads the board's signed checkpoint: the board cannot hold the ballot
 // among the records that checkpoint signs, so a lookup reads only the
-// records after them. If the board cannot be reached then, nothing is sent.
+// records after them. If the board cannot be reached then, the checkpoint
+// and the first post are another operator's (sendingCheckpoint); if none
+// can, nothing is sent.
 async function send(kind) {
   state.sent = null;
-  const checkpoint = await getText("/checkpoint");
-  const sub = call(kind, { checkpoint: checkpoint });
+  const { checkpoint, operator } = await sendingCheckpoint();
+  const sub = call(kind, { checkpoint: checkpoint, operator: operator });
+  state.opURL = operator ? state.operators[operator].url : "";
+  if (operator) setStatus(call("delivery").moved);
   state.sent = { kind: kind, body: sub.submission, short: sub.short, lost: false };
   return deliver();
+}
+
+// sendingCheckpoint reads the signed checkpoint a ballot is sent after:
+// this board's or, if it cannot be reached, the first other operator's that
+// can (the module checks it with that operator's key and the election's
+// trust policy, and the ballot then goes to that operator first).
+async function sendingCheckpoint() {
+  try {
+    return { checkpoint: await getText("/checkpoint"), operator: 0 };
+  } catch (err) {
+    for (let i = 1; i < state.operators.length; i++) {
+      try {
+        return { checkpoint: await getTextFrom(state.operators[i].url + "/checkpoint"), operator: i };
+      } catch (e) { /* the next */ }
+    }
+    throw err;
+  }
+}
+
+// post posts the signed ballot kept in state.sent to the operator at
+// state.opURL, waiting at most state.attemptMs for the answer, and returns
+// the answer's status and body; status 0 if none arrived.
+async function post() {
+  try {
+    const resp = await fetch(state.opURL + "/records", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: state.sent.body, cache: "no-store",
+      signal: AbortSignal.timeout(state.attemptMs),
+    });
+    return { status: resp.status, body: await resp.text() };
+  } catch (e) {
+    // No answer: the module says what that means.
+    const late = e && (e.name === "TimeoutError" || e.name === "AbortError");
+    return { status: 0, body: late ? "no answer within " + Math.round(state.attemptMs / 1000) + " s" : String(e) };
+  }
+}
+
+// failOver follows the module's failover to the next operator: it reads
+// that operator's signed checkpoint, which the module checks with the
+// operator's key and the election's trust policy, and returns the
+// delivery status on the operator the ballot goes to now (its url), or,
+// when no other operator could take it, on the one it was last sent to.
+async function failOver(res) {
+  while (res.failover) {
+    setStatus(res.message);
+    let checkpoint = "";
+    try {
+      checkpoint = await getText(res.failover.url + "/checkpoint");
+    } catch (e) { /* the module tries the next */ }
+    res = call("switchOperator", { checkpoint: checkpoint });
+  }
+  return res;
 }
 
 // deliver posts the signed ballot kept in state.sent and returns what the
@@ -700,16 +786,15 @@ async function send(kind) {
 // says the board already has the ballot is looked up.
 async function deliver() {
   state.sent.lost = false;
-  let status = 0, body = "";
-  try {
-    const resp = await fetch("/records", { method: "POST", headers: { "Content-Type": "application/json" }, body: state.sent.body, cache: "no-store" });
-    body = await resp.text();
-    status = resp.status;
-  } catch (e) {
-    status = 0; // no answer: the module says what that means
-    body = String(e);
+  let res;
+  for (;;) {
+    const answer = await post();
+    res = call("posted", answer);
+    if (!res.failover) break;
+    res = await failOver(res);
+    if (res.url === state.opURL) break; // no other operator took it
+    state.opURL = res.url; // post the same ballot to the next operator
   }
-  const res = call("posted", { status: status, body: body });
   if (res.status !== "unknown") return res;
   state.sent.lost = true;
   setStatus(res.message);
@@ -724,6 +809,7 @@ async function deliver() {
 // and the inclusion proof of the ballot's record or of the last one. A
 // fetch that fails throws an "unreachable" Problem.
 async function lookUp(res) {
+  const getText = (path) => getTextFrom(state.opURL + path);
   const checkpoint = await getText("/checkpoint");
   const n = Number(checkpoint.split("\n")[1]);
   const args = { checkpoint: checkpoint };
@@ -851,6 +937,7 @@ async function onSendAgain() {
   setButtons(false);
   setStatus(state.sent.kind === "cast" ? "Sending your ballot to the board again…" : "Posting the challenged ballot to the board again…");
   try {
+    call("resend");
     settle(await deliver());
   } catch (err) {
     sendFailed(err);
@@ -880,6 +967,7 @@ function showCast(res, lost) {
   hide("step-decide", "step-unsure");
   $("cast-summary").textContent = "Your ballot with confirmation code " + $("code").textContent + " is record " + res.index + " on the board.";
   $("cast-recovered").hidden = !lost;
+  showMoved($("cast-moved"), res);
   const rv = $("cast-revote");
   const earlier = state.castEarlier;
   if (earlier !== null && earlier !== undefined && earlier !== res.index) {
@@ -894,6 +982,16 @@ function showCast(res, lost) {
   a.download = "evote-receipt-" + res.index + ".txt";
   show("step-cast");
   setStatus("Ballot cast. Save your receipt.");
+}
+
+// showMoved says, in el, that the ballot was sent to another operator than
+// the board that served the page, and where its receipt is checked.
+function showMoved(el, res) {
+  el.hidden = !res.moved || !res.url;
+  if (el.hidden) return;
+  el.textContent = res.moved + " The operator \u201c" + res.operator + "\u201d (" + res.url + ") acknowledged it with a receipt" +
+    " signed by its key, which this page checked: check that receipt later on that operator's board, with its key.";
+  el.dataset.operator = res.operator;
 }
 
 // showChallenged opens the challenged ballot and compares it with what
@@ -988,6 +1086,14 @@ async function onCheckReceipt(ev) {
     if (!file) throw new Problem("bad-receipt", "Choose your receipt file first.");
     const receipt = await file.text();
     const info = call("receiptInfo", receipt);
+    // A receipt of another operator of this board is checked on that
+    // operator's board, with its key (docs/spec/voter-client.md §5.7).
+    const op = info.operator && info.operator.url ? info.operator : null;
+    if (op) {
+      $("board-key").value = op.board_key;
+      showReceipt("This receipt is from the operator \u201c" + op.name + "\u201d: checking it on its board, " + op.url + ", with its key…");
+    }
+    const getText = (path) => getTextFrom((op ? op.url : "") + path);
     const checkpoint = await getText("/checkpoint");
     const latest = Number(checkpoint.split("\n")[1]);
     const consistency = JSON.parse(await getText("/proof/consistency?old=" + info.size + "&new=" + latest));

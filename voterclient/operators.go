@@ -1,0 +1,191 @@
+package voterclient
+
+import (
+	"fmt"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/evote/evote/bulletin"
+)
+
+// Operator is one operator of a board kept by several operators
+// (docs/spec/replicated-board.md §5.1), as the voter page posts to it.
+type Operator struct {
+	// Name is the operator's name: the origin of its checkpoints, and a
+	// name of the election definition's operators.
+	Name string `json:"name"`
+	// URL is its board's base URL; "" for the board that served the page.
+	URL string `json:"url"`
+	// BoardKey is the verifier key of its checkpoints.
+	BoardKey string `json:"board_key"`
+}
+
+// OperatorsArgs is the argument of "operators": the board's
+// GET /election/operators, the board that served the page first.
+type OperatorsArgs struct {
+	Operators []Operator `json:"operators"`
+}
+
+// OperatorsResult is the result of "operators": the operators a ballot is
+// posted to, in order.
+type OperatorsResult struct {
+	Operators []Operator `json:"operators"`
+}
+
+// Failover is a post falling over from one operator to the next.
+type Failover struct {
+	// From names the operator that did not acknowledge the ballot, To the
+	// one the page posts it to next, at URL.
+	From string `json:"from"`
+	To   string `json:"to"`
+	URL  string `json:"url"`
+}
+
+// SetOperators takes the operators of a replicated board that the page
+// posts ballots to when the board that served it does not acknowledge one
+// (docs/spec/voter-client.md §5.7). The first must be that board, with the
+// key the page anchored with; each other must be named as an operator by
+// the election's definition, with a board key of its name, once. Their
+// keys are the board's word: each operator's checkpoints must still meet
+// the definition's trust policy (the operators' quorum) before the page
+// relies on them (SwitchOperator), which no key of an operator's name that
+// the operator does not hold can meet.
+func (s *Session) SetOperators(a *OperatorsArgs) (*OperatorsResult, error) {
+	e := s.sync.Election()
+	if s.boardKey == "" || e == nil || e.Manifest == nil {
+		return nil, problem(CodeBadInput, nil, "The page has not checked the board's records of the election yet.")
+	}
+	ops := a.Operators
+	if len(ops) == 0 || ops[0].URL != "" || strings.TrimSpace(ops[0].BoardKey) != s.boardKey {
+		return nil, badBoard(nil, "its list of operators does not start with itself, under the key this page checked its records with")
+	}
+	m := e.Manifest
+	if len(ops) > 1 && len(m.Operators) == 0 {
+		return nil, badBoard(nil, "it lists other operators, but the election's definition names none")
+	}
+	seen := map[string]bool{}
+	for i, op := range ops {
+		v, err := note.NewVerifier(strings.TrimSpace(op.BoardKey))
+		if err != nil {
+			return nil, badBoard(err, "the key it gives for operator %q is not a board key", op.Name)
+		}
+		switch {
+		case v.Name() != op.Name:
+			return nil, badBoard(nil, "the key it gives for operator %q is the key of %q", op.Name, v.Name())
+		case i > 0 && !m.IsOperator(op.Name):
+			return nil, badBoard(nil, "it lists %q, which the election's definition does not name as an operator", op.Name)
+		case i > 0 && !strings.HasPrefix(op.URL, "https://") && !strings.HasPrefix(op.URL, "http://"):
+			return nil, badBoard(nil, "the address it gives for operator %q, %q, is not a web address", op.Name, op.URL)
+		case seen[op.Name]:
+			return nil, badBoard(nil, "it lists operator %q twice", op.Name)
+		}
+		seen[op.Name] = true
+		ops[i].BoardKey, ops[i].URL = strings.TrimSpace(op.BoardKey), strings.TrimSuffix(op.URL, "/")
+	}
+	s.operators = ops
+	return &OperatorsResult{Operators: ops}, nil
+}
+
+// operator returns the operator at index i (SetOperators); 0 is the
+// board that served the page, also without operators.
+func (s *Session) operator(i int) Operator {
+	if i < len(s.operators) {
+		return s.operators[i]
+	}
+	return Operator{BoardKey: s.boardKey}
+}
+
+// failover returns, when the ballot on its way may fall over to an
+// operator it was not posted to yet in this round, the result that says
+// so: the operator from did not acknowledge it, for the reason why. It
+// returns nil once every operator was tried.
+func (s *Session) failover(from, why string) *PostedResult {
+	if s.tried >= len(s.operators) {
+		return nil
+	}
+	to := s.operators[(s.first+s.tried)%len(s.operators)]
+	noun := s.delivery.noun()
+	r := s.sent()
+	r.Failover = &Failover{From: from, To: to.Name, URL: to.URL}
+	r.Message = fmt.Sprintf("The board operator %q did not acknowledge your %s: %s. This page now sends it to the operator %q (%s). Sending it to several operators is safe: the board never takes the same %s twice.",
+		from, noun, why, to.Name, to.URL, noun)
+	s.moved = r.Message
+	return r
+}
+
+// SwitchArgs is the argument of "switchOperator": the next operator's
+// current signed checkpoint (its GET /checkpoint), or "" if it could not be
+// read.
+type SwitchArgs struct {
+	Checkpoint string `json:"checkpoint"`
+}
+
+// SwitchOperator moves the ballot on its way to the operator that the last
+// Failover named (docs/spec/voter-client.md §5.7). That operator's
+// checkpoint must be signed by its key and meet the election's trust
+// policy; the delivery then starts over on it (NewDelivery), bounded by
+// that checkpoint, and the page posts the same signed ballot to it. If the
+// checkpoint is missing or does not check out, the result is a Failover to
+// the operator after it, if any is left, or the status of the delivery on
+// the operator the ballot was last posted to.
+func (s *Session) SwitchOperator(a *SwitchArgs) (*PostedResult, error) {
+	d, err := s.sending()
+	if err != nil {
+		return nil, err
+	}
+	if s.tried >= len(s.operators) {
+		return nil, problem(CodeBadInput, nil, "This page has no other board operator to send your %s to.", d.noun())
+	}
+	next := (s.first + s.tried) % len(s.operators)
+	op := s.operators[next]
+	s.tried++
+	cp := []byte(a.Checkpoint)
+	why := ""
+	if a.Checkpoint == "" {
+		why = "this page could not read its signed checkpoint"
+	} else if _, err := boardCheckpoint(op.BoardKey, cp); err != nil {
+		why = "its checkpoint does not check out (" + AsProblem(err).Message + ")"
+	} else if err := checkWitnessed(d.manifest, op.BoardKey, cp); err != nil {
+		why = "its checkpoint does not check out (" + AsProblem(err).Message + ")"
+	}
+	if why != "" {
+		if r := s.failover(op.Name, why); r != nil {
+			return r, nil
+		}
+		r := s.sent()
+		r.Message = fmt.Sprintf("The board operator %q cannot be used either: %s. %s", op.Name, why, r.Message)
+		return r, nil
+	}
+	nd, err := NewDelivery(d.sub, op.BoardKey, cp, d.manifest)
+	if err != nil {
+		return nil, err
+	}
+	s.delivery, s.at = nd, next
+	r := s.sent()
+	r.Message = s.moved
+	return r, nil
+}
+
+// postFailed reports why an operator's answer to a post, status and body
+// and the error Delivery.Answer made of it, is one the post falls over on
+// (bulletin.FallsOver, or a 201 that does not check out), in words; ""
+// if it is not. With status 0, a body that starts "no answer within" is
+// the page's own word for its time running out, and is passed on.
+func postFailed(status int, body string, err error) string {
+	switch {
+	case status == 201 && err != nil:
+		return "its answer does not check out (" + AsProblem(err).Message + ")"
+	case status == 0 && strings.HasPrefix(body, "no answer within ") && len(body) < 40:
+		return body
+	case status == 0:
+		return "no answer arrived"
+	case status == 429:
+		return "it is busy (HTTP 429)"
+	case status == 408:
+		return "it did not receive the ballot in full (HTTP 408)"
+	case bulletin.FallsOver(status):
+		return fmt.Sprintf("it failed (HTTP %d)", status)
+	}
+	return ""
+}

@@ -1,0 +1,234 @@
+package web_test
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/bulletin/client"
+	"github.com/evote/evote/bulletin/replica"
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/election/follow"
+	"github.com/evote/evote/election/simulate"
+	"github.com/evote/evote/internal/testlog"
+)
+
+var (
+	evoteOnce sync.Once
+	evoteBin  string
+	evoteErr  error
+)
+
+// buildEvote builds the evote command once per test binary, so that the
+// failover test runs real operators (evote board serve --network).
+func buildEvote(t testing.TB) string {
+	t.Helper()
+	evoteOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "evote-bin-")
+		if err != nil {
+			evoteErr = err
+			return
+		}
+		evoteBin = filepath.Join(dir, "evote")
+		if out, err := exec.Command("go", "build", "-o", evoteBin, "github.com/evote/evote/cmd/evote").CombinedOutput(); err != nil {
+			evoteErr = fmt.Errorf("building evote: %v\n%s", err, out)
+		}
+	})
+	if evoteErr != nil {
+		t.Fatal(evoteErr)
+	}
+	return evoteBin
+}
+
+// startNetwork runs a four-operator network on loopback, each operator
+// (evote board serve --network) with the others as peers and the voter
+// pages, flags(op) added to operator op's (from 0). It returns their URLs,
+// board keys and descriptions, and a function that stops operator op.
+func startNetwork(t *testing.T, flags func(op int) []string) ([]string, []string, []replica.Operator, func(op int)) {
+	t.Helper()
+	evote := buildEvote(t)
+	wasm := buildWasm(t)
+	dir := filepath.Join(t.TempDir(), "net")
+	out, err := exec.Command(evote, "network", "init", "--operators", "4", "--dir", dir).Output()
+	if err != nil {
+		t.Fatalf("evote network init: %v", err)
+	}
+	vkeys := strings.Fields(string(out))
+	ops, err := replica.ReadOperators(filepath.Join(dir, replica.OperatorsFile))
+	must(t, err)
+	if len(vkeys) != 4 || len(ops) != 4 {
+		t.Fatalf("evote network init printed %q", out)
+	}
+	urls := make([]string, len(ops))
+	for i := range urls {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		must(t, err)
+		urls[i] = "http://" + l.Addr().String()
+		l.Close()
+	}
+	stops := make([]func(), len(ops))
+	for i := range ops {
+		args := []string{"board", "serve", "--network", filepath.Join(dir, fmt.Sprintf("op%d", i+1)),
+			"--addr", strings.TrimPrefix(urls[i], "http://"), "--web", wasm}
+		for j, op := range ops {
+			if j != i {
+				args = append(args, "--peer", op.Name+"="+urls[j])
+			}
+		}
+		cmd := exec.Command(evote, append(args, flags(i)...)...)
+		stderr := new(testlog.Buffer)
+		cmd.Stderr = stderr
+		must(t, cmd.Start())
+		stops[i] = sync.OnceFunc(func() {
+			cmd.Process.Signal(os.Interrupt)
+			if err := cmd.Wait(); err != nil || t.Failed() {
+				t.Logf("operator %d: %v\n%s", i+1, err, stderr)
+			}
+		})
+		t.Cleanup(stops[i])
+	}
+	for i, u := range urls {
+		deadline := time.Now().Add(time.Minute)
+		for {
+			resp, err := http.Get(u + "/checkpoint")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("operator %d at %s did not start: %v", i+1, u, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	return urls, vkeys, ops, func(op int) { stops[op]() }
+}
+
+// TestBrowserFailover: on a board kept by four real operators, the one
+// that serves the voter page does not take the voter's ballot: it drops
+// every ballot posted to it (the test-only --test-drop-ballots), or it is
+// stopped after serving the page. The page falls over to the next
+// operator, which it checks with that operator's key and the operators'
+// quorum, posts the same ballot there across origins (CORS), and shows it
+// cast only with that operator's verified receipt, saying plainly that it
+// moved and why.
+func TestBrowserFailover(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		flags []string // of the serving operator
+		stop  bool     // stop it once the ballot is encrypted
+		why   string   // what the page says of it
+	}{
+		{"serving operator drops ballots", []string{"--test-drop-ballots"}, false, "did not acknowledge your ballot: no answer within 3 s."},
+		{"serving operator stopped", nil, true, "The board that served this page cannot be reached, so this page sends your ballot to the operator"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPage(t)
+			urls, vkeys, ops, stop := startNetwork(t, func(op int) []string {
+				flags := []string{"--web-attempt", "3s"}
+				if op == 0 {
+					flags = append(flags, tc.flags...)
+				}
+				return flags
+			})
+			clients, sim := openNetworkElection(t, urls, vkeys, ops)
+			var beforeCast func()
+			if tc.stop {
+				beforeCast = func() { stop(0) }
+			}
+			code := castThrough(t, p, urls[0], credentialFile(t, sim, 0), beforeCast)
+			p.waitJS("the cast ballot", visible("#step-cast"))
+			said := messages(p)
+			t.Logf("the page said: %q", said)
+			moved := p.text("#cast-moved")
+			if !evaluate[bool](p, visible("#cast-moved")) || !strings.Contains(moved, tc.why) ||
+				!strings.Contains(moved, fmt.Sprintf("the operator %q (%s)", ops[1].Name, urls[1])) {
+				t.Fatalf("the cast page says %q, want %q and that %s took it", moved, tc.why, ops[1].Name)
+			}
+			if !slicesContain(said, tc.why) {
+				t.Errorf("the status line did not say %q: %q", tc.why, said)
+			}
+			text := evaluate[string](p, `document.getElementById("receipt-text").value`)
+			r, err := bulletin.ParseReceipt([]byte(text))
+			must(t, err)
+			if _, err := r.Verify(vkeys[1]); err != nil {
+				t.Fatalf("the receipt shown does not verify with %s's key: %v\n%s", ops[1].Name, err, text)
+			}
+			rec, err := clients[1].Record(t.Context(), r.Index)
+			must(t, err)
+			if !r.Matches(rec) || rec.Type != election.TypeBallot {
+				t.Fatalf("the receipt is for record %d of type %s, not the ballot", r.Index, rec.Type)
+			}
+			if s := p.text("#cast-summary"); !strings.Contains(s, fmt.Sprintf("is record %d", r.Index)) || !strings.Contains(s, code) {
+				t.Fatalf("cast summary %q, want record %d and code %s", s, r.Index, code)
+			}
+			st, err := follow.New(clients[2]).SyncTo(t.Context(), r.Index+1)
+			must(t, err)
+			if idx, ok := st.CastBallot(sim.Voters[0].Public); !ok || int64(idx) != r.Index {
+				t.Fatalf("operator 3 counts record %d (%v), want the receipted %d", idx, ok, r.Index)
+			}
+			p.screenshot("voter-cast-failover.png")
+
+			// The receipt is checked on the operator that signed it.
+			receiptPath := filepath.Join(t.TempDir(), "receipt.txt")
+			must(t, os.WriteFile(receiptPath, []byte(text), 0o644))
+			p.do("check the receipt", chromedp.SetUploadFiles(css("#receipt-file"), []string{receiptPath}), chromedp.Click(css("#check-receipt")))
+			p.waitJS("the receipt verdict", `!!document.getElementById("receipt-result").dataset.ok`)
+			if ok, status := evaluate[string](p, `document.getElementById("receipt-result").dataset.ok`),
+				evaluate[string](p, `document.getElementById("receipt-result").dataset.status`); ok != "yes" || status != "counted" {
+				t.Fatalf("receipt check: ok=%q status=%q: %s", ok, status, p.text("#receipt-result"))
+			}
+		})
+	}
+}
+
+// openNetworkElection sets up an election on the network of urls (keys
+// vkeys) through operator 2, with the operators named in the definition,
+// so that every checkpoint needs their quorum, and opens voting; it returns
+// a client per operator and the election, once operator 1 serves the
+// opening.
+func openNetworkElection(t *testing.T, urls, vkeys []string, ops []replica.Operator) ([]*client.Client, *simulate.Election) {
+	t.Helper()
+	clients := make([]*client.Client, len(urls))
+	for i := range urls {
+		var err error
+		clients[i], err = client.New(urls[i], vkeys[i], nil)
+		must(t, err)
+	}
+	boards, err := client.NewBoards(slices.Concat(clients[1:], clients[:1]), client.BoardsOptions{})
+	must(t, err)
+	post, state := follow.New(clients[1]).Acting(boards.Post, time.Minute)
+	sim, err := simulate.New(t.Context(), post, state, simulate.Options{Voters: 2, Trustees: 3, Threshold: 2,
+		Operators: replica.DefinitionOperators(ops)})
+	must(t, err)
+	must(t, sim.Ceremony(t.Context()))
+	must(t, sim.SetPhase(t.Context(), election.PhaseOpen))
+	// Operator 1 serves the opening, with the quorum, before the page
+	// reads it: once operator 2's view covers it, its checkpoint does.
+	_, err = state(t.Context())
+	must(t, err)
+	opened, err := clients[1].Checkpoint(t.Context())
+	must(t, err)
+	for {
+		cp, err := clients[0].Checkpoint(t.Context())
+		must(t, err)
+		if cp.Size >= opened.Size {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return clients, sim
+}
