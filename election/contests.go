@@ -132,8 +132,8 @@ func (s *State) checkResultCounts(r *ResultRecord) error {
 			sum += n
 			k++
 		}
-		if limit := uint64(mc.MaxSelections) * s.contests[i].weight; sum > limit {
-			return reject(CodeBadProof, "the result's counts of contest %q add up to %d, more than max_selections %d times the weight %d of the ballots carrying it", mc.ID, sum, mc.MaxSelections, s.contests[i].weight)
+		if _, hi := mc.SumRange(); sum > hi*s.contests[i].weight {
+			return reject(CodeBadProof, "the result's counts of contest %q add up to %d, more than its ballots' largest sum %d (max_selections, or the ranks' sum of a ranked contest) times the weight %d of the ballots carrying it", mc.ID, sum, hi, s.contests[i].weight)
 		}
 	}
 	return nil
