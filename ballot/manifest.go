@@ -792,6 +792,17 @@ func (m *Manifest) Hash() ([32]byte, error) {
 	return ManifestHash(c), nil
 }
 
+// ContestIndex returns the index of the contest with the given id, or -1
+// if m has none.
+func (m *Manifest) ContestIndex(id string) int {
+	for i := range m.Contests {
+		if m.Contests[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
 // OptionCount returns the total number of options over all contests.
 func (m *Manifest) OptionCount() int {
 	n := 0

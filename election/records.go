@@ -37,6 +37,7 @@ const (
 	TypeChallenge   = "challenged-ballot"   // a Benaloh-challenged ballot with its randomness
 	TypePartial     = "partial-decryption"  // a trustee's share of the tally decryption
 	TypeResult      = "result"              // the combined result, by the official
+	TypeMix         = "mix"                 // a trustee's shuffle of a ranked contest's ballots
 )
 
 // Phase names carried by a TypePhase record.
@@ -97,8 +98,8 @@ var ErrMalformed = errors.New("malformed payload")
 // Decode parses the payload of a record of type typ into its Go value:
 // *ballot.Manifest, *ballot.RollChunk, *ballot.RollClose, *ceremony.Commitments, *ceremony.Shares,
 // *ceremony.Verdict, *ceremony.JointKey, *ClientHash, *PhaseChange,
-// *ballot.EncryptedBallot, *ballot.ChallengedBallot, *PartialRecord or
-// *ResultRecord. It rejects unknown types and non-canonical payloads.
+// *ballot.EncryptedBallot, *ballot.ChallengedBallot, *PartialRecord,
+// *ResultRecord or *MixRecord. It rejects unknown types and non-canonical payloads.
 func Decode(typ string, payload []byte) (any, error) {
 	v, err := decode(typ, payload)
 	if err != nil {
@@ -144,6 +145,12 @@ func decode(typ string, payload []byte) (any, error) {
 		return v, err
 	case TypePartial:
 		v, err := decodeStrict[PartialRecord](payload)
+		if err == nil {
+			err = checkHexHashes("election", v.Election, "close", v.Close)
+		}
+		return v, err
+	case TypeMix:
+		v, err := decodeStrict[MixRecord](payload)
 		if err == nil {
 			err = checkHexHashes("election", v.Election, "close", v.Close)
 		}

@@ -127,3 +127,32 @@ func ComputeResult(st *election.State) (*election.ResultRecord, error) {
 	}
 	return &election.ResultRecord{Election: hex.EncodeToString(e.BaseHash[:]), Tally: r, Contests: st.ResultContests()}, nil
 }
+
+// Mix re-encrypts and shuffles the ballots of the ranked contest at
+// manifest index contest as trustee index, the contest's next mix
+// (docs/spec/election.md §2.5): its input is st.MixInput, its proof of
+// shuffle is bound to MixContext. The shuffle's randomness is drawn from
+// crypto/rand and forgotten, so nothing needs saving before the record is
+// posted: a mix lost before posting is simply made afresh.
+func Mix(st *election.State, index uint32, contest int) (*election.MixRecord, error) {
+	if ph := st.Phase(); ph < election.Closed {
+		return nil, fmt.Errorf("mix: the election is %s; trustees mix once voting has closed", ph)
+	}
+	in, err := st.MixInput(contest)
+	if err != nil {
+		return nil, fmt.Errorf("mix: %w", err)
+	}
+	e := st.Election()
+	closing, _, _ := st.Closing()
+	n := len(st.Mixes(contest)) + 1
+	out, proof := crypto.ShuffleList(election.MixContext(e.BaseHash, contest, n, index), e.PublicKey, in)
+	return &election.MixRecord{
+		Election: hex.EncodeToString(e.BaseHash[:]),
+		Close:    hex.EncodeToString(closing[:]),
+		Contest:  st.Manifest().Contests[contest].ID,
+		Mix:      n,
+		Trustee:  index,
+		Output:   out.Bytes(),
+		Proof:    proof.Bytes(),
+	}, nil
+}

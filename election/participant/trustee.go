@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/ceremony"
@@ -269,6 +270,34 @@ func (t *Trustee) Decrypt(ctx context.Context, st *election.State) (*bulletin.Re
 		return nil, err
 	}
 	return t.post(ctx, election.TypePartial, p)
+}
+
+// Mix posts the trustee's mix (package function Mix) of every ranked
+// contest of st's election that it has not mixed yet, and returns their
+// records. Each mix takes the last one on the board as its input, so
+// trustees mix in turn: call it with a state that has caught up with the
+// board.
+func (t *Trustee) Mix(ctx context.Context, st *election.State) ([]*bulletin.Record, error) {
+	index, ok := st.TrusteeIndex(t.State.Keys.Public().SignKey)
+	if !ok {
+		return nil, ErrNotTrustee
+	}
+	var out []*bulletin.Record
+	for i, c := range st.Manifest().Contests {
+		if !c.Ranked() || slices.Contains(st.Mixes(i), index) {
+			continue
+		}
+		m, err := Mix(st, index, i)
+		if err != nil {
+			return out, err
+		}
+		rec, err := t.post(ctx, election.TypeMix, m)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, rec)
+	}
+	return out, nil
 }
 
 // post signs v as a record of type typ with the trustee's keys and posts

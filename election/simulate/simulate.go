@@ -408,6 +408,10 @@ func (e *Election) VoterChoices(v int) ballot.Choices {
 func (e *Election) RandomChoices() ballot.Choices {
 	c := ballot.NewChoices(e.Manifest)
 	for i, contest := range e.Manifest.Contests {
+		if contest.Ranked() {
+			c[i] = RandomRanking(&contest)
+			continue
+		}
 		total := contest.MinSelections + randInt(contest.MaxSelections-contest.MinSelections+1)
 		for placed := 0; placed < total; {
 			k := randInt(len(contest.Options))
@@ -418,6 +422,21 @@ func (e *Election) RandomChoices() ballot.Choices {
 		}
 	}
 	return c
+}
+
+// RandomRanking returns the ranks of a random valid ranking of a ranked
+// contest (docs/spec/ranked.md §2): m random candidates, m from 0 to its
+// max_selections, ranked 1 … m.
+func RandomRanking(c *ballot.Contest) []uint64 {
+	ranks := make([]uint64, len(c.Options))
+	m := randInt(c.MaxSelections + 1)
+	for r := 1; r <= m; {
+		if k := randInt(len(ranks)); ranks[k] == 0 {
+			ranks[k] = uint64(r)
+			r++
+		}
+	}
+	return ranks
 }
 
 func randInt(n int) int {
@@ -517,6 +536,19 @@ func (e *Election) Decrypt(ctx context.Context, i int) error {
 	}
 	if _, err := e.trustee(i).Decrypt(ctx, st); err != nil {
 		return fmt.Errorf("simulate: trustee %d: %w", i, err)
+	}
+	return nil
+}
+
+// Mix has trustee i mix every ranked contest it has not mixed yet
+// (participant.Trustee.Mix).
+func (e *Election) Mix(ctx context.Context, i int) error {
+	st, err := e.State(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := e.trustee(i).Mix(ctx, st); err != nil {
+		return fmt.Errorf("simulate: trustee %d mixing: %w", i, err)
 	}
 	return nil
 }

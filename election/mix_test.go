@@ -1,0 +1,201 @@
+package election_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/election/participant"
+	"github.com/evote/evote/election/simulate"
+)
+
+// rankedContests are two homomorphic contests of the sample and a ranked
+// one, counted by IRV, ranking up to 3 of 4 candidates.
+func rankedContests() []ballot.Contest {
+	cs := simulate.SampleContests()[:2]
+	var opts []ballot.Option
+	for _, id := range []string{"ann", "ben", "cat", "dov"} {
+		opts = append(opts, ballot.Option{ID: id, Title: "Candidate " + id})
+	}
+	return append(cs, ballot.Contest{ID: "chair", Title: "Chair (rank up to 3)", Kind: ballot.KindRanked, Method: ballot.MethodIRV,
+		MaxSelections: 3, OptionMax: 3, Options: opts})
+}
+
+const rankedContest = 2 // the index of the ranked contest of rankedContests
+
+// closedRankedElection runs an election of rankedContests to its close:
+// every voter casts, and voter 0 votes again.
+func closedRankedElection(t *testing.T, voters int) (*board, *simulate.Election) {
+	t.Helper()
+	ctx := context.Background()
+	b := newBoard(t)
+	e, err := simulate.New(ctx, b.log.Append, b.tracker.Current, simulate.Options{Voters: voters, Trustees: 3, Threshold: 2, Contests: rankedContests()})
+	must(t, err)
+	must(t, e.Ceremony(ctx))
+	must(t, e.SetPhase(ctx, election.PhaseOpen))
+	for v := range voters {
+		_, _, err := e.Cast(ctx, v, e.RandomChoices())
+		must(t, err)
+	}
+	_, _, err = e.Cast(ctx, 0, e.RandomChoices())
+	must(t, err)
+	must(t, e.SetPhase(ctx, election.PhaseClosed))
+	return b, e
+}
+
+// TestMixRanked: after the close, the first mix's input is the counted
+// ballots' rank vectors (the re-vote's, not the superseded ballot's), the
+// trustees mix in turn, each mix's input is the output before, and a
+// trustee does not mix a contest twice.
+func TestMixRanked(t *testing.T) {
+	ctx := context.Background()
+	b, e := closedRankedElection(t, 10)
+	st := boardState(t, b)
+	in, err := st.MixInput(rankedContest)
+	must(t, err)
+	if in.Len() != 10 || in.Width() != 4 {
+		t.Fatalf("first mix input: %d ballots of %d, want 10 of 4", in.Len(), in.Width())
+	}
+	if _, err := st.MixInput(0); err == nil {
+		t.Errorf("MixInput(a homomorphic contest) = nil error")
+	}
+	must(t, e.Mix(ctx, 1))
+	st = boardState(t, b)
+	out, err := st.MixInput(rankedContest)
+	must(t, err)
+	if out.Len() != 10 || bytes.Equal(out.Bytes(), in.Bytes()) {
+		t.Fatalf("after the first mix, the next input is not a new list of 10 ballots")
+	}
+	if got := st.Mixes(rankedContest); len(got) != 1 || got[0] != 1 {
+		t.Errorf("Mixes = %v, want [1]", got)
+	}
+	must(t, e.Mix(ctx, 3))
+	st = boardState(t, b)
+	if got := st.Mixes(rankedContest); len(got) != 2 || got[1] != 3 {
+		t.Errorf("Mixes = %v, want [1 3]", got)
+	}
+	// The same trustee again: refused as a duplicate.
+	m, err := participant.Mix(st, 1, rankedContest)
+	must(t, err)
+	wantReject(t, b, "trustee 1 mixing twice", submission(t, election.TrusteeSigner{Keys: e.Trustees[0]}, m), bulletin.CodeDuplicate)
+	// Every record verifies again from the board alone.
+	replayBoard(t, b)
+}
+
+func submission(t *testing.T, s election.Signer, v any) *bulletin.Submission {
+	t.Helper()
+	sub, err := election.NewSubmission(s, election.TypeMix, v)
+	must(t, err)
+	return sub
+}
+
+// TestMixTampered: a mix that drops, duplicates, replaces or alters one
+// ballot is refused and named (bad-mix), as are a mix out of order, by
+// someone who is not a trustee, for another trustee, or of a contest that
+// is not ranked.
+func TestMixTampered(t *testing.T) {
+	b, e := closedRankedElection(t, 10)
+	st := boardState(t, b)
+	pk := st.Election().PublicKey
+	good, err := participant.Mix(st, 2, rankedContest)
+	must(t, err)
+	const size = 4 * crypto.CiphertextSize // one ballot of the list
+	trustee2 := election.TrusteeSigner{Keys: e.Trustees[1]}
+	mangle := func(f func(m *election.MixRecord)) *election.MixRecord {
+		m := *good
+		m.Output = bytes.Clone(good.Output)
+		f(&m)
+		return &m
+	}
+	encrypt := func(v uint64) []byte {
+		ct, _ := pk.Encrypt(v)
+		return ct.Bytes()
+	}
+	for _, tt := range []struct {
+		name   string
+		m      *election.MixRecord
+		signer election.Signer
+		code   string
+		reason string
+	}{
+		{"drops a ballot", mangle(func(m *election.MixRecord) { m.Output = m.Output[:9*size] }), trustee2, election.CodeBadMix, "the mix drops ballots: its output has 9 ballots, its input 10"},
+		{"adds a ballot", mangle(func(m *election.MixRecord) { m.Output = append(m.Output, m.Output[:size]...) }), trustee2, election.CodeBadMix, "the mix adds ballots: its output has 11 ballots"},
+		{"duplicates a ballot", mangle(func(m *election.MixRecord) { copy(m.Output[3*size:4*size], m.Output[:size]) }), trustee2, election.CodeBadMix, "duplicates a ballot: output ballot 3 repeats output ballot 0"},
+		{"replaces a ballot", mangle(func(m *election.MixRecord) {
+			for k := range 4 { // a fresh ballot ranking candidate 0 first
+				copy(m.Output[5*size+k*crypto.CiphertextSize:], encrypt(map[bool]uint64{true: 1}[k == 0]))
+			}
+		}), trustee2, election.CodeBadMix, "is not a shuffle of its input"},
+		{"alters a ballot", mangle(func(m *election.MixRecord) {
+			ct, err := new(crypto.Ciphertext).SetBytes(m.Output[7*size : 7*size+crypto.CiphertextSize])
+			must(t, err)
+			one, err := new(crypto.Ciphertext).SetBytes(encrypt(1))
+			must(t, err)
+			copy(m.Output[7*size:], ct.Add(ct, one).Bytes()) // one rank more for candidate 0
+		}), trustee2, election.CodeBadMix, "is not a shuffle of its input"},
+		{"another closing", mangle(func(m *election.MixRecord) { m.Close = strings.Repeat("ab", 32) }), trustee2, election.CodeStale, "mixes the ballots of another history"},
+		{"out of order", mangle(func(m *election.MixRecord) { m.Mix = 2 }), trustee2, election.CodeWrongOrder, "the next is 1"},
+		{"not a trustee", good, e.Official, election.CodeUnauthorized, "only a trustee"},
+		{"for another trustee", good, election.TrusteeSigner{Keys: e.Trustees[0]}, election.CodeUnauthorized, "trustee 1 may not post a mix for trustee 2"},
+		{"homomorphic contest", mangle(func(m *election.MixRecord) { m.Contest = "mayor" }), trustee2, bulletin.CodeMalformed, `no ranked contest "mayor"`},
+		{"another trustee's proof", mangle(func(m *election.MixRecord) { m.Trustee = 1 }), election.TrusteeSigner{Keys: e.Trustees[0]}, election.CodeBadMix, "is not a shuffle"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			wantRejectReason(t, b, tt.name, submission(t, tt.signer, tt.m), tt.code, tt.reason)
+		})
+	}
+	// The untampered mix is admitted.
+	_, _, err = b.log.Append(context.Background(), submission(t, trustee2, good))
+	must(t, err)
+}
+
+// wantRejectReason is wantReject that also wants reason in the rejection.
+func wantRejectReason(t *testing.T, b *board, what string, sub *bulletin.Submission, code, reason string) {
+	t.Helper()
+	err := wantReject(t, b, what, sub, code)
+	if err != nil && !strings.Contains(err.Error(), reason) {
+		t.Errorf("%s: rejected as %v, want a reason containing %q", what, err, reason)
+	}
+}
+
+// boardRecords returns every record of b.
+func boardRecords(t *testing.T, b *board) []*bulletin.Record {
+	t.Helper()
+	var recs []*bulletin.Record
+	for i := range b.log.Size() {
+		rec, err := b.log.Record(context.Background(), i)
+		must(t, err)
+		recs = append(recs, rec)
+	}
+	return recs
+}
+
+// replayBoard replays b's records from scratch, as a verifier does, and
+// fails unless every one is admitted.
+func replayBoard(t *testing.T, b *board) *election.State {
+	t.Helper()
+	r := election.NewReplay(election.ReplayOptions{})
+	errs, all := outcomes(r, boardRecords(t, b), 50)
+	if !all {
+		t.Fatalf("replay stopped after %d records", len(errs))
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("replay: record %d refused: %v", i, err)
+		}
+	}
+	return r.State()
+}
+
+// boardState returns b's current state.
+func boardState(t *testing.T, b *board) *election.State {
+	t.Helper()
+	st, err := b.tracker.Current(context.Background())
+	must(t, err)
+	return st
+}
