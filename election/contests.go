@@ -144,10 +144,21 @@ func (s *State) checkResultCounts(r *ResultRecord) error {
 // them (min_counted, or min(10, its voters)) counted ballots carry it. A
 // contest on nobody's ballot has nothing to reveal. The caller holds s.mu.
 func (s *State) contestFloors() error {
-	for i, c := range s.contests {
-		if floor := s.manifest.PrivacyFloor(c.voters); c.ballots < floor && c.voters > 0 {
-			return reject(CodeWrongPhase, "only %d counted ballots carry contest %q, fewer than the %d the definition requires before anyone decrypts its tally (min_counted, the privacy floor, contest by contest)", c.ballots, s.manifest.Contests[i].ID, floor)
+	for i := range s.contests {
+		if err := s.contestFloor(i); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// contestFloor is contestFloors for the contest at manifest index i: its
+// tally, or its mixed ballots (mixtally.go), are decrypted only if at
+// least its floor of counted ballots carry it. The caller holds s.mu.
+func (s *State) contestFloor(i int) error {
+	c := s.contests[i]
+	if floor := s.manifest.PrivacyFloor(c.voters); c.ballots < floor && c.voters > 0 {
+		return reject(CodeWrongPhase, "only %d counted ballots carry contest %q, fewer than the %d the definition requires before anyone decrypts its tally (min_counted, the privacy floor, contest by contest)", c.ballots, s.manifest.Contests[i].ID, floor)
 	}
 	return nil
 }

@@ -177,6 +177,9 @@ func (s *State) checkMix(author []byte, m *MixRecord) (int, *crypto.BallotList, 
 	if contest < 0 || !s.manifest.Contests[contest].Ranked() {
 		return 0, nil, nil, reject(bulletin.CodeMalformed, "the definition has no ranked contest %q", m.Contest)
 	}
+	if len(s.mixPartials[contest]) > 0 {
+		return 0, nil, nil, reject(CodeWrongPhase, "the mixed ballots of contest %q are being decrypted: no mix comes after the first decryption", m.Contest)
+	}
 	done := s.mixes[contest]
 	if want := len(done) + 1; m.Mix != want {
 		return 0, nil, nil, reject(CodeWrongOrder, "the mix is numbered %d, but contest %q has %d mixes on the board: the next is %d", m.Mix, m.Contest, len(done), want)

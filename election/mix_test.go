@@ -3,6 +3,7 @@ package election_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/participant"
 	"github.com/evote/evote/election/simulate"
+	"github.com/evote/evote/tally"
 )
 
 // rankedContests are two homomorphic contests of the sample and a ranked
@@ -198,4 +200,94 @@ func boardState(t *testing.T, b *board) *election.State {
 	st, err := b.tracker.Current(context.Background())
 	must(t, err)
 	return st
+}
+
+// TestRankedElection runs a whole election with a ranked contest beside
+// homomorphic ones: the trustees mix it in turn, decrypt the last mix
+// with proofs, the official posts the decrypted ballots and their count by
+// IRV, and the homomorphic result; a replay of the board from scratch
+// admits every record. A decryption with a wrong share, a tampered rank
+// or a tampered count is refused and named.
+func TestRankedElection(t *testing.T) {
+	ctx := context.Background()
+	b, e := closedRankedElection(t, 10)
+	must(t, e.Mix(ctx, 1))
+	st := boardState(t, b)
+	if _, _, _, err := st.MixOutput(rankedContest); err == nil {
+		t.Errorf("MixOutput after 1 mix of a threshold of 2 = nil error")
+	}
+	must(t, e.Mix(ctx, 3))
+	st = boardState(t, b)
+	cts, mixes, dctx, err := st.MixOutput(rankedContest)
+	must(t, err)
+	if len(cts) != 10*4 || mixes != 2 {
+		t.Fatalf("MixOutput: %d ciphertexts of mix %d, want 40 of mix 2", len(cts), mixes)
+	}
+
+	// Trustee 2 decrypting with trustee 1's share: its proofs fail
+	// against trustee 2's verification key.
+	wrong, err := participant.MixDecryption(st, e.Shares[0], rankedContest)
+	must(t, err)
+	wrong.Partial, err = tally.NewPartialDecryption(dctx, 2, e.Shares[0].Secret(), cts)
+	must(t, err)
+	sub, err := election.NewSubmission(election.TrusteeSigner{Keys: e.Trustees[1]}, election.TypeMixDecryption, wrong)
+	must(t, err)
+	wantRejectReason(t, b, "a decryption with a wrong share", sub, election.CodeBadProof, `trustee 2's decryption of contest "chair"`)
+
+	must(t, e.DecryptMixes(ctx, 1))
+	st = boardState(t, b)
+	// No mix after the first decryption.
+	late, err := participant.Mix(st, 2, rankedContest)
+	must(t, err)
+	wantRejectReason(t, b, "a mix after a decryption", submission(t, election.TrusteeSigner{Keys: e.Trustees[1]}, late), election.CodeWrongPhase, "no mix comes after the first decryption")
+	must(t, e.DecryptMixes(ctx, 2))
+	st = boardState(t, b)
+
+	good, err := participant.ComputeRankedResult(st, rankedContest)
+	must(t, err)
+	for _, tt := range []struct {
+		name   string
+		change func(r *election.RankedResultRecord)
+		reason string
+	}{
+		{"a rank changed", func(r *election.RankedResultRecord) {
+			r.Ranks = cloneResult(r.Ranks)
+			r.Ranks.Counts[0] ^= 1
+		}, "the decrypted ranks of contest \"chair\" do not follow from the board"},
+		{"the count changed", func(r *election.RankedResultRecord) {
+			r.Count = bytes.Replace(r.Count, []byte(`"ballots":10`), []byte(`"ballots":11`), 1)
+		}, "does not follow from its decrypted ballots by method \"irv\""},
+	} {
+		r := *good
+		tt.change(&r)
+		sub, err := election.NewSubmission(e.Official, election.TypeRankedResult, &r)
+		must(t, err)
+		wantRejectReason(t, b, tt.name, sub, election.CodeBadProof, tt.reason)
+	}
+
+	rs, err := e.CountRanked(ctx)
+	must(t, err)
+	if len(rs) != 1 || !bytes.Contains(rs[0].Count, []byte(`"method":"irv"`)) {
+		t.Fatalf("CountRanked = %d results", len(rs))
+	}
+	var count election.RankedCount
+	must(t, json.Unmarshal(rs[0].Count, &count))
+	if count.IRV == nil || count.Ballots != 10 || len(count.Discarded) != 0 {
+		t.Errorf("count %s: want an IRV result of 10 ballots, none discarded", rs[0].Count)
+	}
+	for i := 1; i <= 2; i++ {
+		must(t, e.Decrypt(ctx, i))
+	}
+	_, err = e.Tally(ctx)
+	must(t, err)
+	st = replayBoard(t, b)
+	if st.RankedResult(rankedContest) == nil || st.Phase() != election.Tallied {
+		t.Errorf("the replayed state has no ranked result or is %s", st.Phase())
+	}
+}
+
+func cloneResult(r *tally.Result) *tally.Result {
+	c := *r
+	c.Counts = append([]uint64(nil), r.Counts...)
+	return &c
 }

@@ -24,20 +24,22 @@ import (
 
 // Record types, in the order they appear on a board.
 const (
-	TypeDefinition  = "election"            // the canonical election definition, by the official
-	TypeRoll        = "roll"                // entries of the voter roll, by the registrar
-	TypeRollClose   = "roll-closed"         // the roll's size and hash, by the registrar, after its last entry
-	TypeCommitments = "trustee-commitments" // a trustee's Feldman commitments and proofs
-	TypeShares      = "trustee-shares"      // a trustee's encrypted shares for the others
-	TypeVerdict     = "trustee-verdict"     // a trustee's acceptance or complaint
-	TypeJointKey    = "joint-key"           // the election key, by the official, once all accepted
-	TypeClientHash  = "client-hash"         // the hash of a published voter client build, by the official
-	TypePhase       = "phase"               // voting opens or closes, by the official
-	TypeBallot      = "ballot"              // an encrypted ballot, by a voter's credential
-	TypeChallenge   = "challenged-ballot"   // a Benaloh-challenged ballot with its randomness
-	TypePartial     = "partial-decryption"  // a trustee's share of the tally decryption
-	TypeResult      = "result"              // the combined result, by the official
-	TypeMix         = "mix"                 // a trustee's shuffle of a ranked contest's ballots
+	TypeDefinition    = "election"            // the canonical election definition, by the official
+	TypeRoll          = "roll"                // entries of the voter roll, by the registrar
+	TypeRollClose     = "roll-closed"         // the roll's size and hash, by the registrar, after its last entry
+	TypeCommitments   = "trustee-commitments" // a trustee's Feldman commitments and proofs
+	TypeShares        = "trustee-shares"      // a trustee's encrypted shares for the others
+	TypeVerdict       = "trustee-verdict"     // a trustee's acceptance or complaint
+	TypeJointKey      = "joint-key"           // the election key, by the official, once all accepted
+	TypeClientHash    = "client-hash"         // the hash of a published voter client build, by the official
+	TypePhase         = "phase"               // voting opens or closes, by the official
+	TypeBallot        = "ballot"              // an encrypted ballot, by a voter's credential
+	TypeChallenge     = "challenged-ballot"   // a Benaloh-challenged ballot with its randomness
+	TypePartial       = "partial-decryption"  // a trustee's share of the tally decryption
+	TypeResult        = "result"              // the combined result, by the official
+	TypeMix           = "mix"                 // a trustee's shuffle of a ranked contest's ballots
+	TypeMixDecryption = "mix-decryption"      // a trustee's partial decryption of a ranked contest's mixed ballots
+	TypeRankedResult  = "ranked-result"       // a ranked contest's decrypted ballots and count, by the official
 )
 
 // Phase names carried by a TypePhase record.
@@ -99,7 +101,7 @@ var ErrMalformed = errors.New("malformed payload")
 // *ballot.Manifest, *ballot.RollChunk, *ballot.RollClose, *ceremony.Commitments, *ceremony.Shares,
 // *ceremony.Verdict, *ceremony.JointKey, *ClientHash, *PhaseChange,
 // *ballot.EncryptedBallot, *ballot.ChallengedBallot, *PartialRecord,
-// *ResultRecord or *MixRecord. It rejects unknown types and non-canonical payloads.
+// *ResultRecord, *MixRecord, *MixDecryptionRecord or *RankedResultRecord. It rejects unknown types and non-canonical payloads.
 func Decode(typ string, payload []byte) (any, error) {
 	v, err := decode(typ, payload)
 	if err != nil {
@@ -153,6 +155,18 @@ func decode(typ string, payload []byte) (any, error) {
 		v, err := decodeStrict[MixRecord](payload)
 		if err == nil {
 			err = checkHexHashes("election", v.Election, "close", v.Close)
+		}
+		return v, err
+	case TypeMixDecryption:
+		v, err := decodeStrict[MixDecryptionRecord](payload)
+		if err == nil {
+			err = checkHexHashes("election", v.Election, "close", v.Close)
+		}
+		return v, err
+	case TypeRankedResult:
+		v, err := decodeStrict[RankedResultRecord](payload)
+		if err == nil {
+			err = checkHexHashes("election", v.Election)
 		}
 		return v, err
 	case TypeResult:

@@ -149,6 +149,9 @@ type State struct {
 	mixOnce     []sync.Once
 	firstInputs []*crypto.BallotList
 	firstErrs   []error
+	// The decryptions and counts of the ranked contests (mixtally.go).
+	mixPartials   [][]*tally.PartialDecryption
+	rankedResults []*RankedResultRecord
 
 	tree       bulletin.CompactTree // the log's tree as of the last record taken in
 	structural []uint64             // the records admitted but ballots, challenges and the roll's (snapshot.go)
@@ -272,6 +275,10 @@ func (s *State) admit(rec *bulletin.Record, v any) error {
 		return s.admitResult(author, v)
 	case *MixRecord:
 		return s.admitMix(index, author, v)
+	case *MixDecryptionRecord:
+		return s.admitMixDecryption(author, v)
+	case *RankedResultRecord:
+		return s.admitRankedResult(author, v)
 	}
 	return reject(bulletin.CodeMalformed, "unknown record type %q", typ)
 }
@@ -332,6 +339,7 @@ func (s *State) admitDefinition(author []byte, m *ballot.Manifest) error {
 	s.verdicts = make([]*ceremony.Verdict, n)
 	nc := len(m.Contests)
 	s.mixes, s.mixOnce, s.firstInputs, s.firstErrs = make([][]mixStep, nc), make([]sync.Once, nc), make([]*crypto.BallotList, nc), make([]error, nc)
+	s.mixPartials, s.rankedResults = make([][]*tally.PartialDecryption, nc), make([]*RankedResultRecord, nc)
 	s.phase = Ceremony
 	return nil
 }
@@ -953,6 +961,11 @@ func (s *State) VerifyProofs(typ string, author []byte, v any) error {
 			return reject(CodeWrongPhase, "ballots are mixed only after voting closes; the election is %s", s.phase)
 		}
 		return s.verifyMix(author, v)
+	case *MixDecryptionRecord:
+		if s.election == nil {
+			return reject(CodeWrongPhase, "mixed ballots are decrypted only after voting closes; the election is %s", s.phase)
+		}
+		return s.verifyMixDecryption(author, v)
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ package participant
 import (
 	"crypto/ed25519"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -155,4 +156,63 @@ func Mix(st *election.State, index uint32, contest int) (*election.MixRecord, er
 		Output:   out.Bytes(),
 		Proof:    proof.Bytes(),
 	}, nil
+}
+
+// MixDecryption computes trustee share's partial decryption of the
+// output of the last mix of the ranked contest at manifest index contest
+// (docs/spec/election.md §2.6): one Chaum–Pedersen proof per ciphertext,
+// bound to MixDecryptionContext. It refuses below the contest's privacy
+// floor and before the contest has threshold mixes.
+func MixDecryption(st *election.State, share *ceremony.TrusteeShare, contest int) (*election.MixDecryptionRecord, error) {
+	if err := st.CheckPrivacyFloor(); err != nil {
+		return nil, fmt.Errorf("mix decryption refused: %w", err)
+	}
+	cts, mixes, ctx, err := st.MixOutput(contest)
+	if err != nil {
+		return nil, fmt.Errorf("mix decryption: %w", err)
+	}
+	p, err := tally.NewPartialDecryption(ctx, share.Index(), share.Secret(), cts)
+	if err != nil {
+		return nil, err
+	}
+	e := st.Election()
+	closing, _, _ := st.Closing()
+	return &election.MixDecryptionRecord{
+		Election: hex.EncodeToString(e.BaseHash[:]),
+		Close:    hex.EncodeToString(closing[:]),
+		Contest:  st.Manifest().Contests[contest].ID,
+		Mixes:    mixes,
+		Partial:  p,
+	}, nil
+}
+
+// ComputeRankedResult combines the posted partial decryptions of the
+// ranked contest at manifest index contest into its decrypted ranks, and
+// counts them by the contest's method (election.CountRanked): the record
+// the official posts (docs/spec/election.md §2.7).
+func ComputeRankedResult(st *election.State, contest int) (*election.RankedResultRecord, error) {
+	cts, mixes, ctx, err := st.MixOutput(contest)
+	if err != nil {
+		return nil, fmt.Errorf("ranked result: %w", err)
+	}
+	m, e := st.Manifest(), st.Election()
+	mc := &m.Contests[contest]
+	r, err := tally.Combine(ctx, m.Threshold, cts, st.VerificationKeys(), st.MixPartials(contest), crypto.NewDlogSolver(uint64(mc.OptionMax)))
+	if err != nil {
+		return nil, fmt.Errorf("ranked result of contest %q: %w", mc.ID, err)
+	}
+	w := len(mc.Options)
+	var ranks [][]uint64
+	for i := 0; i+w <= len(r.Counts); i += w {
+		ranks = append(ranks, r.Counts[i:i+w])
+	}
+	count, err := election.CountRanked(mc, election.RankedSeed(e.BaseHash, mc.ID), ranks)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := json.Marshal(count)
+	if err != nil {
+		return nil, err
+	}
+	return &election.RankedResultRecord{Election: hex.EncodeToString(e.BaseHash[:]), Contest: mc.ID, Mixes: mixes, Ranks: r, Count: enc}, nil
 }

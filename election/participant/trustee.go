@@ -10,6 +10,7 @@ import (
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/ceremony"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/tally"
 )
 
 // PostFunc appends a signed submission to the board and returns the record
@@ -292,6 +293,35 @@ func (t *Trustee) Mix(ctx context.Context, st *election.State) ([]*bulletin.Reco
 			return out, err
 		}
 		rec, err := t.post(ctx, election.TypeMix, m)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// DecryptMixes posts the trustee's partial decryption (package function
+// MixDecryption) of every ranked contest of st's election that has its
+// threshold of mixes and that the trustee has not decrypted yet, and
+// returns their records. It fails with ErrNoShare if State holds no
+// share.
+func (t *Trustee) DecryptMixes(ctx context.Context, st *election.State) ([]*bulletin.Record, error) {
+	if t.State.Share == nil {
+		return nil, ErrNoShare
+	}
+	index := t.State.Share.Index()
+	var out []*bulletin.Record
+	for i, c := range st.Manifest().Contests {
+		if !c.Ranked() || len(st.Mixes(i)) < st.Manifest().Threshold || st.RankedResult(i) != nil ||
+			slices.ContainsFunc(st.MixPartials(i), func(p *tally.PartialDecryption) bool { return p.Trustee == index }) {
+			continue
+		}
+		d, err := MixDecryption(st, t.State.Share, i)
+		if err != nil {
+			return out, err
+		}
+		rec, err := t.post(ctx, election.TypeMixDecryption, d)
 		if err != nil {
 			return out, err
 		}

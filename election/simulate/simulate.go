@@ -553,6 +553,71 @@ func (e *Election) Mix(ctx context.Context, i int) error {
 	return nil
 }
 
+// DecryptMixes has trustee i post its partial decryption of every ranked
+// contest's mixed ballots (participant.Trustee.DecryptMixes).
+func (e *Election) DecryptMixes(ctx context.Context, i int) error {
+	st, err := e.State(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := e.trustee(i).DecryptMixes(ctx, st); err != nil {
+		return fmt.Errorf("simulate: trustee %d decrypting mixes: %w", i, err)
+	}
+	return nil
+}
+
+// CountRanked has the official post the count of every ranked contest
+// (participant.ComputeRankedResult), and checks that its decrypted ballots
+// are, in some order, the rank vectors counted.
+func (e *Election) CountRanked(ctx context.Context) ([]*election.RankedResultRecord, error) {
+	st, err := e.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*election.RankedResultRecord
+	for i, c := range e.Manifest.Contests {
+		if !c.Ranked() {
+			continue
+		}
+		r, err := participant.ComputeRankedResult(st, i)
+		if err != nil {
+			return out, fmt.Errorf("simulate: %w", err)
+		}
+		if _, err := e.post(ctx, e.Official, election.TypeRankedResult, r); err != nil {
+			return out, err
+		}
+		if err := e.checkRanks(i, r.Ranks.Counts); err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// checkRanks checks that the decrypted ranks of contest i, ballot after
+// ballot, are the rank vectors of the counted ballots carrying it, in any
+// order.
+func (e *Election) checkRanks(i int, counts []uint64) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	w := len(e.Manifest.Contests[i].Options)
+	want := map[string]int{}
+	for _, c := range e.counted {
+		if len(c[i]) > 0 {
+			want[fmt.Sprint(c[i])]++
+		}
+	}
+	for k := 0; k+w <= len(counts); k += w {
+		want[fmt.Sprint(counts[k:k+w])]--
+	}
+	for r, n := range want {
+		if n != 0 {
+			return fmt.Errorf("simulate: contest %q: the decrypted ballots hold ranks %s %d times fewer than cast", e.Manifest.Contests[i].ID, r, n)
+		}
+	}
+	return nil
+}
+
 // Tally has the official combine the partial decryptions and post the
 // result, and checks it against the plaintext choices cast.
 func (e *Election) Tally(ctx context.Context) (*election.ResultRecord, error) {
