@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/crypto"
@@ -290,4 +292,41 @@ func cloneResult(r *tally.Result) *tally.Result {
 	c := *r
 	c.Counts = append([]uint64(nil), r.Counts...)
 	return &c
+}
+
+// TestSnapshotRankedContest: a state saved after any record of the mixes,
+// decryptions and count of a ranked contest restores (the records are
+// re-admitted through the rules) and then judges the later records as
+// the state that never stopped.
+func TestSnapshotRankedContest(t *testing.T) {
+	ctx := context.Background()
+	b, e := closedRankedElection(t, 10)
+	closing := b.log.Size() - 1
+	must(t, e.Mix(ctx, 1))
+	must(t, e.Mix(ctx, 2))
+	must(t, e.DecryptMixes(ctx, 2))
+	must(t, e.DecryptMixes(ctx, 3))
+	_, err := e.CountRanked(ctx)
+	must(t, err)
+	recs := boardRecords(t, b)
+	for k := int(closing) + 1; k <= len(recs); k++ {
+		full := election.NewState()
+		admitAll(t, full, recs[:k])
+		size, root := full.TreeHead()
+		restored := election.NewState()
+		if err := restored.RestoreSnapshot(bytes.NewReader(snapshotOf(t, full)), tlog.Tree{N: size, Hash: root}, recordReader(recs)); err != nil {
+			t.Fatalf("restoring the state after %d records: %v", k, err)
+		}
+		for _, rec := range recs[k:] {
+			v, err := election.Decode(rec.Type, rec.Payload)
+			must(t, err)
+			if err := restored.VerifyProofs(rec.Type, rec.Author, v); err != nil {
+				t.Fatalf("restored after %d records, record %d (%s): %v", k, rec.Index, rec.Type, err)
+			}
+			must(t, restored.Admit(rec, v))
+		}
+		if got := restored.Mixes(rankedContest); len(got) != 2 || restored.RankedResult(rankedContest) == nil || len(restored.MixPartials(rankedContest)) != 2 {
+			t.Fatalf("restored after %d records: mixes %v, %d decryptions, count %v", k, got, len(restored.MixPartials(rankedContest)), restored.RankedResult(rankedContest) != nil)
+		}
+	}
 }
