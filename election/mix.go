@@ -157,21 +157,8 @@ func containsInt(s []int, x int) bool {
 // trustee has not mixed the contest already, and the output's shape and
 // that no ballot of it repeats another. The caller holds s.mu.
 func (s *State) checkMix(author []byte, m *MixRecord) (int, *crypto.BallotList, *crypto.BallotList, error) {
-	if s.phase < Closed || s.closed == nil {
-		return 0, nil, nil, reject(CodeWrongPhase, "ballots are mixed only after voting closes; the election is %s", s.phase)
-	}
-	if m.Election != hexHash(s.election.BaseHash) {
-		return 0, nil, nil, reject(bulletin.CodeMalformed, "the mix is for another election")
-	}
-	if err := s.checkClose(m.Close, "mix", "mixes the ballots"); err != nil {
+	if err := s.checkTrusteeAfterClose(author, m.Trustee, m.Election, m.Close, "mix", "mixes the ballots"); err != nil {
 		return 0, nil, nil, err
-	}
-	idx, ok := s.trusteeKeys[[32]byte(author)]
-	if !ok || len(author) != 32 {
-		return 0, nil, nil, reject(CodeUnauthorized, "only a trustee may mix the ballots")
-	}
-	if idx != m.Trustee {
-		return 0, nil, nil, reject(CodeUnauthorized, "trustee %d may not post a mix for trustee %d", idx, m.Trustee)
 	}
 	contest := s.manifest.ContestIndex(m.Contest)
 	if contest < 0 || !s.manifest.Contests[contest].Ranked() {
@@ -213,6 +200,32 @@ func (s *State) checkMix(author []byte, m *MixRecord) (int, *crypto.BallotList, 
 		return 0, nil, nil, reject(CodeBadMix, "the mix duplicates a ballot: output ballot %d repeats output ballot %d", j, i)
 	}
 	return contest, in, out, nil
+}
+
+// checkTrusteeAfterClose runs the checks that a trustee's record of the
+// mix-net (what: a mix or a decryption of mixed ballots, which does
+// something to the ballots of another history if it names another closing
+// record) shares: voting has closed, the record names the election's base
+// hash (electionHex) and the closing record (closeHex), and its author is
+// the trustee claimed. The caller holds s.mu.
+func (s *State) checkTrusteeAfterClose(author []byte, claimed uint32, electionHex, closeHex, what, does string) error {
+	if s.phase < Closed || s.closed == nil {
+		return reject(CodeWrongPhase, "a %s is accepted only after voting closes; the election is %s", what, s.phase)
+	}
+	if electionHex != hexHash(s.election.BaseHash) {
+		return reject(bulletin.CodeMalformed, "the %s is for another election", what)
+	}
+	if err := s.checkClose(closeHex, what, does); err != nil {
+		return err
+	}
+	idx, ok := s.trusteeKeys[[32]byte(author)]
+	if !ok || len(author) != 32 {
+		return reject(CodeUnauthorized, "only a trustee may post a %s", what)
+	}
+	if idx != claimed {
+		return reject(CodeUnauthorized, "trustee %d may not post a %s for trustee %d", idx, what, claimed)
+	}
+	return nil
 }
 
 // repeatedBallot returns two ballots of l, i < j, with the same

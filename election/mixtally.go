@@ -200,24 +200,12 @@ func (s *State) rankedContest(id string) (int, error) {
 // proof and returns the contest's index, the ciphertexts it decrypts and
 // their context. The caller holds s.mu.
 func (s *State) checkMixDecryption(author []byte, d *MixDecryptionRecord) (int, []*crypto.Ciphertext, []byte, error) {
-	if s.phase < Closed || s.closed == nil {
-		return 0, nil, nil, reject(CodeWrongPhase, "mixed ballots are decrypted only after voting closes; the election is %s", s.phase)
-	}
-	if d.Election != hexHash(s.election.BaseHash) {
-		return 0, nil, nil, reject(bulletin.CodeMalformed, "the decryption is for another election")
-	}
-	if err := s.checkClose(d.Close, "decryption of mixed ballots", "decrypts the ballots"); err != nil {
-		return 0, nil, nil, err
-	}
 	if d.Partial == nil {
-		return 0, nil, nil, reject(bulletin.CodeMalformed, "the decryption has no partial decryption")
+		return 0, nil, nil, reject(bulletin.CodeMalformed, "the decryption of mixed ballots has no partial decryption")
 	}
-	idx, ok := s.trusteeKeys[[32]byte(author)]
-	if !ok || len(author) != 32 {
-		return 0, nil, nil, reject(CodeUnauthorized, "only a trustee may decrypt the mixed ballots")
-	}
-	if idx != d.Partial.Trustee {
-		return 0, nil, nil, reject(CodeUnauthorized, "trustee %d may not post a decryption for trustee %d", idx, d.Partial.Trustee)
+	idx := d.Partial.Trustee
+	if err := s.checkTrusteeAfterClose(author, idx, d.Election, d.Close, "decryption of mixed ballots", "decrypts the ballots"); err != nil {
+		return 0, nil, nil, err
 	}
 	contest, err := s.rankedContest(d.Contest)
 	if err != nil {

@@ -131,11 +131,7 @@ func decode(typ string, payload []byte) (any, error) {
 	case TypeChallenge:
 		return ballot.ParseChallengedBallot(payload)
 	case TypeClientHash:
-		v, err := decodeStrict[ClientHash](payload)
-		if err == nil {
-			err = checkHexHashes("election", v.Election, "sha256", v.SHA256)
-		}
-		return v, err
+		return decodeHashed(payload, func(v *ClientHash) []string { return []string{"election", v.Election, "sha256", v.SHA256} })
 	case TypePhase:
 		v, err := decodeStrict[PhaseChange](payload)
 		if err == nil {
@@ -146,35 +142,15 @@ func decode(typ string, payload []byte) (any, error) {
 		}
 		return v, err
 	case TypePartial:
-		v, err := decodeStrict[PartialRecord](payload)
-		if err == nil {
-			err = checkHexHashes("election", v.Election, "close", v.Close)
-		}
-		return v, err
+		return decodeHashed(payload, func(v *PartialRecord) []string { return []string{"election", v.Election, "close", v.Close} })
 	case TypeMix:
-		v, err := decodeStrict[MixRecord](payload)
-		if err == nil {
-			err = checkHexHashes("election", v.Election, "close", v.Close)
-		}
-		return v, err
+		return decodeHashed(payload, func(v *MixRecord) []string { return []string{"election", v.Election, "close", v.Close} })
 	case TypeMixDecryption:
-		v, err := decodeStrict[MixDecryptionRecord](payload)
-		if err == nil {
-			err = checkHexHashes("election", v.Election, "close", v.Close)
-		}
-		return v, err
+		return decodeHashed(payload, func(v *MixDecryptionRecord) []string { return []string{"election", v.Election, "close", v.Close} })
 	case TypeRankedResult:
-		v, err := decodeStrict[RankedResultRecord](payload)
-		if err == nil {
-			err = checkHexHashes("election", v.Election)
-		}
-		return v, err
+		return decodeHashed(payload, func(v *RankedResultRecord) []string { return []string{"election", v.Election} })
 	case TypeResult:
-		v, err := decodeStrict[ResultRecord](payload)
-		if err == nil {
-			err = checkHexHashes("election", v.Election)
-		}
-		return v, err
+		return decodeHashed(payload, func(v *ResultRecord) []string { return []string{"election", v.Election} })
 	}
 	return nil, fmt.Errorf("unknown record type %q", typ)
 }
@@ -190,6 +166,16 @@ func checkHexHashes(pairs ...string) error {
 		}
 	}
 	return nil
+}
+
+// decodeHashed is decodeStrict, then checkHexHashes of the name, value
+// pairs that hashes gives of the value.
+func decodeHashed[T any](payload []byte, hashes func(v *T) []string) (any, error) {
+	v, err := decodeStrict[T](payload)
+	if err == nil {
+		err = checkHexHashes(hashes(v)...)
+	}
+	return v, err
 }
 
 // decodeStrict parses JSON that must be exactly what Marshal produces for

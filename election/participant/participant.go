@@ -102,12 +102,20 @@ func PartialDecryption(st *election.State, share *ceremony.TrusteeShare) (*elect
 		return nil, fmt.Errorf("partial decryption refused: %w", err)
 	}
 	e := st.Election()
-	closing, _, _ := st.Closing()
 	p, err := tally.NewPartialDecryption(e.BaseHash[:], share.Index(), share.Secret(), st.Sums())
 	if err != nil {
 		return nil, err
 	}
-	return &election.PartialRecord{Election: hex.EncodeToString(e.BaseHash[:]), Close: hex.EncodeToString(closing[:]), Partial: p}, nil
+	bh, closing := closedRefs(st)
+	return &election.PartialRecord{Election: bh, Close: closing, Partial: p}, nil
+}
+
+// closedRefs returns how the records made after the close name the
+// election and the closing record: the base hash and CloseHash, in hex.
+func closedRefs(st *election.State) (baseHash, closing string) {
+	e := st.Election()
+	c, _, _ := st.Closing()
+	return hex.EncodeToString(e.BaseHash[:]), hex.EncodeToString(c[:])
 }
 
 // ComputeResult combines the posted partial decryptions into the result
@@ -144,12 +152,12 @@ func Mix(st *election.State, index uint32, contest int) (*election.MixRecord, er
 		return nil, fmt.Errorf("mix: %w", err)
 	}
 	e := st.Election()
-	closing, _, _ := st.Closing()
 	n := len(st.Mixes(contest)) + 1
 	out, proof := crypto.ShuffleList(election.MixContext(e.BaseHash, contest, n, index), e.PublicKey, in)
+	bh, closing := closedRefs(st)
 	return &election.MixRecord{
-		Election: hex.EncodeToString(e.BaseHash[:]),
-		Close:    hex.EncodeToString(closing[:]),
+		Election: bh,
+		Close:    closing,
 		Contest:  st.Manifest().Contests[contest].ID,
 		Mix:      n,
 		Trustee:  index,
@@ -175,15 +183,8 @@ func MixDecryption(st *election.State, share *ceremony.TrusteeShare, contest int
 	if err != nil {
 		return nil, err
 	}
-	e := st.Election()
-	closing, _, _ := st.Closing()
-	return &election.MixDecryptionRecord{
-		Election: hex.EncodeToString(e.BaseHash[:]),
-		Close:    hex.EncodeToString(closing[:]),
-		Contest:  st.Manifest().Contests[contest].ID,
-		Mixes:    mixes,
-		Partial:  p,
-	}, nil
+	bh, closing := closedRefs(st)
+	return &election.MixDecryptionRecord{Election: bh, Close: closing, Contest: st.Manifest().Contests[contest].ID, Mixes: mixes, Partial: p}, nil
 }
 
 // ComputeRankedResult combines the posted partial decryptions of the

@@ -283,45 +283,43 @@ func (t *Trustee) Mix(ctx context.Context, st *election.State) ([]*bulletin.Reco
 	if !ok {
 		return nil, ErrNotTrustee
 	}
-	var out []*bulletin.Record
-	for i, c := range st.Manifest().Contests {
-		if !c.Ranked() || slices.Contains(st.Mixes(i), index) {
-			continue
-		}
-		m, err := Mix(st, index, i)
-		if err != nil {
-			return out, err
-		}
-		rec, err := t.post(ctx, election.TypeMix, m)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, rec)
-	}
-	return out, nil
+	return t.postRanked(ctx, st, election.TypeMix,
+		func(i int) bool { return !slices.Contains(st.Mixes(i), index) },
+		func(i int) (any, error) { return Mix(st, index, i) })
 }
 
 // DecryptMixes posts the trustee's partial decryption (package function
 // MixDecryption) of every ranked contest of st's election that has its
-// threshold of mixes and that the trustee has not decrypted yet, and
-// returns their records. It fails with ErrNoShare if State holds no
-// share.
+// threshold of mixes, is not counted yet and that the trustee has not
+// decrypted, and returns their records. It fails with ErrNoShare if State
+// holds no share.
 func (t *Trustee) DecryptMixes(ctx context.Context, st *election.State) ([]*bulletin.Record, error) {
 	if t.State.Share == nil {
 		return nil, ErrNoShare
 	}
 	index := t.State.Share.Index()
+	return t.postRanked(ctx, st, election.TypeMixDecryption,
+		func(i int) bool {
+			return len(st.Mixes(i)) >= st.Manifest().Threshold && st.RankedResult(i) == nil &&
+				!slices.ContainsFunc(st.MixPartials(i), func(p *tally.PartialDecryption) bool { return p.Trustee == index })
+		},
+		func(i int) (any, error) { return MixDecryption(st, t.State.Share, i) })
+}
+
+// postRanked posts, for every ranked contest i of st's election for which
+// pending(i) holds, the record of type typ that build(i) makes, and
+// returns the records posted; it stops at the first failure.
+func (t *Trustee) postRanked(ctx context.Context, st *election.State, typ string, pending func(i int) bool, build func(i int) (any, error)) ([]*bulletin.Record, error) {
 	var out []*bulletin.Record
 	for i, c := range st.Manifest().Contests {
-		if !c.Ranked() || len(st.Mixes(i)) < st.Manifest().Threshold || st.RankedResult(i) != nil ||
-			slices.ContainsFunc(st.MixPartials(i), func(p *tally.PartialDecryption) bool { return p.Trustee == index }) {
+		if !c.Ranked() || !pending(i) {
 			continue
 		}
-		d, err := MixDecryption(st, t.State.Share, i)
+		v, err := build(i)
 		if err != nil {
 			return out, err
 		}
-		rec, err := t.post(ctx, election.TypeMixDecryption, d)
+		rec, err := t.post(ctx, typ, v)
 		if err != nil {
 			return out, err
 		}

@@ -530,12 +530,21 @@ func AddChoices(m *ballot.Manifest, totals []uint64, choices ballot.Choices, wei
 // Decrypt has trustee i post its partial decryption of the sums
 // (participant.Trustee.Decrypt).
 func (e *Election) Decrypt(ctx context.Context, i int) error {
+	return e.act(ctx, i, "", func(t *participant.Trustee, st *election.State) error {
+		_, err := t.Decrypt(ctx, st)
+		return err
+	})
+}
+
+// act has trustee i take a step on the current state, and names the
+// trustee (and what it was doing, if not "") in an error.
+func (e *Election) act(ctx context.Context, i int, doing string, step func(*participant.Trustee, *election.State) error) error {
 	st, err := e.State(ctx)
 	if err != nil {
 		return err
 	}
-	if _, err := e.trustee(i).Decrypt(ctx, st); err != nil {
-		return fmt.Errorf("simulate: trustee %d: %w", i, err)
+	if err := step(e.trustee(i), st); err != nil {
+		return fmt.Errorf("simulate: trustee %d%s: %w", i, doing, err)
 	}
 	return nil
 }
@@ -543,27 +552,19 @@ func (e *Election) Decrypt(ctx context.Context, i int) error {
 // Mix has trustee i mix every ranked contest it has not mixed yet
 // (participant.Trustee.Mix).
 func (e *Election) Mix(ctx context.Context, i int) error {
-	st, err := e.State(ctx)
-	if err != nil {
+	return e.act(ctx, i, " mixing", func(t *participant.Trustee, st *election.State) error {
+		_, err := t.Mix(ctx, st)
 		return err
-	}
-	if _, err := e.trustee(i).Mix(ctx, st); err != nil {
-		return fmt.Errorf("simulate: trustee %d mixing: %w", i, err)
-	}
-	return nil
+	})
 }
 
 // DecryptMixes has trustee i post its partial decryption of every ranked
 // contest's mixed ballots (participant.Trustee.DecryptMixes).
 func (e *Election) DecryptMixes(ctx context.Context, i int) error {
-	st, err := e.State(ctx)
-	if err != nil {
+	return e.act(ctx, i, " decrypting mixes", func(t *participant.Trustee, st *election.State) error {
+		_, err := t.DecryptMixes(ctx, st)
 		return err
-	}
-	if _, err := e.trustee(i).DecryptMixes(ctx, st); err != nil {
-		return fmt.Errorf("simulate: trustee %d decrypting mixes: %w", i, err)
-	}
-	return nil
+	})
 }
 
 // CountRanked has the official post the count of every ranked contest
