@@ -330,3 +330,29 @@ func TestSnapshotRankedContest(t *testing.T) {
 		}
 	}
 }
+
+// TestMixDecryptionPrivacyFloor: the mixed ballots of a contest carried by
+// fewer counted ballots than its privacy floor are mixed but not
+// decrypted, as a tally of so few would not be.
+func TestMixDecryptionPrivacyFloor(t *testing.T) {
+	ctx := context.Background()
+	b := newBoard(t)
+	e, err := simulate.New(ctx, b.log.Append, b.tracker.Current, simulate.Options{Voters: 10, Trustees: 3, Threshold: 2, Contests: rankedContests()})
+	must(t, err)
+	must(t, e.Ceremony(ctx))
+	must(t, e.SetPhase(ctx, election.PhaseOpen))
+	for v := range 4 {
+		_, _, err := e.Cast(ctx, v, e.RandomChoices())
+		must(t, err)
+	}
+	must(t, e.SetPhase(ctx, election.PhaseClosed))
+	must(t, e.Mix(ctx, 1))
+	must(t, e.Mix(ctx, 2))
+	st := boardState(t, b)
+	if _, _, _, err := st.MixOutput(rankedContest); err == nil || !strings.Contains(err.Error(), "only 4 counted ballots carry contest \"chair\"") {
+		t.Fatalf("MixOutput below the floor = %v", err)
+	}
+	if _, err := participant.MixDecryption(st, e.Shares[0], rankedContest); err == nil {
+		t.Fatalf("MixDecryption below the floor = nil error")
+	}
+}

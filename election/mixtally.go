@@ -146,7 +146,8 @@ func flatten(l *crypto.BallotList) []*crypto.Ciphertext {
 // ranked contest at manifest index contest: those of its last mix's
 // output, flattened (ballot by ballot, candidate by candidate), with the
 // number of that mix and its decryption context. It fails unless the
-// contest has at least threshold mixes.
+// contest has at least threshold mixes and its privacy floor holds (as
+// for a tally: at least its floor of counted ballots carry it).
 func (s *State) MixOutput(contest int) (cts []*crypto.Ciphertext, mixes int, ctx []byte, err error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -160,6 +161,9 @@ func (s *State) mixOutput(contest int) ([]*crypto.Ciphertext, int, []byte, error
 	ms := s.mixes[contest]
 	if t := s.manifest.Threshold; len(ms) < t {
 		return nil, 0, nil, reject(CodeWrongPhase, "contest %q has %d mixes; its ballots are decrypted after at least %d (the threshold), so that the mix is honest if one trustee of any %d is", s.manifest.Contests[contest].ID, len(ms), t, t)
+	}
+	if err := s.contestFloor(contest); err != nil {
+		return nil, 0, nil, err
 	}
 	return flatten(ms[len(ms)-1].out), len(ms), MixDecryptionContext(s.election.BaseHash, contest, len(ms)), nil
 }
@@ -220,9 +224,6 @@ func (s *State) checkMixDecryption(author []byte, d *MixDecryptionRecord) (int, 
 	}
 	if d.Mixes != mixes {
 		return 0, nil, nil, reject(CodeStale, "the decryption is of the output of mix %d, but contest %q's last mix is %d", d.Mixes, d.Contest, mixes)
-	}
-	if err := s.contestFloor(contest); err != nil {
-		return 0, nil, nil, err
 	}
 	for _, p := range s.mixPartials[contest] {
 		if p.Trustee == idx {

@@ -170,11 +170,8 @@ func Mix(st *election.State, index uint32, contest int) (*election.MixRecord, er
 // output of the last mix of the ranked contest at manifest index contest
 // (docs/spec/election.md §2.6): one Chaum–Pedersen proof per ciphertext,
 // bound to MixDecryptionContext. It refuses below the contest's privacy
-// floor and before the contest has threshold mixes.
+// floor and before the contest has threshold mixes (State.MixOutput).
 func MixDecryption(st *election.State, share *ceremony.TrusteeShare, contest int) (*election.MixDecryptionRecord, error) {
-	if err := st.CheckPrivacyFloor(); err != nil {
-		return nil, fmt.Errorf("mix decryption refused: %w", err)
-	}
 	cts, mixes, ctx, err := st.MixOutput(contest)
 	if err != nil {
 		return nil, fmt.Errorf("mix decryption: %w", err)
