@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/crypto"
@@ -121,7 +122,7 @@ func (s *State) countedRanks(contest int) (*crypto.BallotList, error) {
 			continue
 		}
 		v := s.election.VoterAt(int64(entry))
-		if !containsInt(v.Contests, contest) {
+		if !slices.Contains(v.Contests, contest) {
 			continue
 		}
 		encs, err := s.ciphertexts.get(cb.slot)
@@ -140,15 +141,6 @@ func (s *State) countedRanks(contest int) (*crypto.BallotList, error) {
 		panic(fmt.Sprintf("election: the counted ballots of contest %d do not decode: %v", contest, err))
 	}
 	return l, nil
-}
-
-func containsInt(s []int, x int) bool {
-	for _, y := range s {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // checkMix runs the checks of a mix record that need no proof and returns
