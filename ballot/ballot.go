@@ -187,8 +187,8 @@ func Encrypt(e *Election, cred ed25519.PublicKey, choices Choices, prev Confirma
 			sumR.Add(sumR, r)
 			sum += v
 		}
-		p, err := crypto.ProveRange(ProofContext(e.BaseHash, cred, prev, i, SumOption), pk, sumCt, sum, sumR,
-			uint64(mc.MinSelections), uint64(mc.MaxSelections))
+		lo, hi := mc.SumRange()
+		p, err := crypto.ProveRange(ProofContext(e.BaseHash, cred, prev, i, SumOption), pk, sumCt, sum, sumR, lo, hi)
 		if err != nil {
 			return nil, nil, fmt.Errorf("encrypt: %s%w", where(i, mc.ID, SumOption, ""), err)
 		}

@@ -3,6 +3,8 @@ package ballot
 import (
 	"errors"
 	"fmt"
+
+	"github.com/evote/evote/tally/ranked"
 )
 
 // Choices are a voter's plaintext selections: Choices[c][o] is the count
@@ -20,10 +22,15 @@ var (
 	ErrTooFew = errors.New("too few selections")
 	// ErrTooMany means a contest's total is over max_selections.
 	ErrTooMany = errors.New("too many selections")
+	// ErrRanking means the ranks given in a ranked contest are not a
+	// ranking (docs/spec/ranked.md §2): two candidates of one rank, or a
+	// gap.
+	ErrRanking = errors.New("not a valid ranking")
 )
 
 // ChoiceError names the contest (and option, if any) whose choice is
-// invalid. It wraps one of ErrShape, ErrOptionMax, ErrTooFew, ErrTooMany.
+// invalid. It wraps one of ErrShape, ErrOptionMax, ErrTooFew, ErrTooMany,
+// ErrRanking.
 type ChoiceError struct {
 	Contest   int    // index in the manifest, or -1 for the whole ballot
 	ContestID string // empty if Contest is -1
@@ -62,7 +69,9 @@ func where(contest int, contestID string, option int, optionID string) string {
 // every contest on the ballot (every contest with a non-empty entry: the
 // ballot style, §1.6, says which must be) one count per option, each count
 // at most option_max and the contest's total within [min_selections,
-// max_selections]. It returns a *ChoiceError for the first violation.
+// max_selections]; in a ranked contest, the counts are ranks and must
+// form a ranking (docs/spec/ranked.md §2). It returns a *ChoiceError for
+// the first violation.
 func ValidateChoices(m *Manifest, c Choices) error {
 	if len(c) != len(m.Contests) {
 		return &ChoiceError{Contest: -1, Option: -1, Err: ErrShape,
@@ -84,6 +93,12 @@ func ValidateChoices(m *Manifest, c Choices) error {
 			}
 			sum += v
 		}
+		if mc.Ranked() {
+			if err := checkRanking(c[i], mc.OptionMax); err != nil {
+				return &ChoiceError{Contest: i, ContestID: mc.ID, Option: -1, Err: ErrRanking, Detail: err.Error()}
+			}
+			continue
+		}
 		if sum < uint64(mc.MinSelections) {
 			return &ChoiceError{Contest: i, ContestID: mc.ID, Option: -1, Err: ErrTooFew,
 				Detail: fmt.Sprintf("%d selected, min_selections is %d", sum, mc.MinSelections)}
@@ -103,4 +118,16 @@ func NewChoices(m *Manifest) Choices {
 		c[i] = make([]uint64, len(mc.Options))
 	}
 	return c
+}
+
+// checkRanking reports why ranks, each at most maxRank, are not a ranking
+// (docs/spec/ranked.md §2): the rule of ranked.FromRanks, which discards
+// such a ballot after decryption, so that the client never makes one.
+func checkRanking(ranks []uint64, maxRank int) error {
+	r := make([]int, len(ranks))
+	for k, v := range ranks {
+		r[k] = int(v) // at most option_max, checked by the caller
+	}
+	_, err := ranked.FromRanks(r, maxRank)
+	return err
 }

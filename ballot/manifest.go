@@ -51,7 +51,25 @@ const (
 	KindKOfN       = "k-of-n"
 	KindApproval   = "approval"
 	KindCumulative = "cumulative"
+	// KindRanked is a ranked contest (docs/spec/ranked.md): each option's
+	// ciphertext holds the rank the voter gives it, and the ballots are
+	// mixed and decrypted one by one, then counted by Method.
+	KindRanked = "ranked"
 )
+
+// Methods of a ranked contest (docs/spec/ballot.md §1.2, docs/spec/ranked.md
+// §4–§7), each counted by the function of package tally/ranked of that name.
+const (
+	MethodIRV     = "irv"
+	MethodSTV     = "stv"
+	MethodSchulze = "schulze"
+	MethodBorda   = "borda"
+)
+
+// MaxRanks is the most candidates a ranked contest lets a voter rank: the
+// contest's sum proof covers the sums of ranks, 0 to k(k+1)/2, which
+// MaxSumRange bounds (docs/spec/ballot.md §1.3).
+const MaxRanks = 31
 
 // Manifest is the election definition written by the official
 // (docs/spec/ballot.md §1). Use ParseManifest to build one from JSON; a
@@ -120,8 +138,30 @@ type Contest struct {
 	Kind          string       // optional, informative; one of the Kind constants
 	MinSelections int          // minimum sum of the option counts
 	MaxSelections int          // maximum sum of the option counts
-	OptionMax     int          // maximum count of one option (1 unless cumulative)
-	Options       []Option
+	OptionMax     int          // maximum count of one option (1 unless cumulative); the largest rank of a ranked contest
+	// Method counts a ranked contest (one of the Method constants); ""
+	// for every other kind.
+	Method string
+	// Seats is the number of seats an STV contest fills; 0 for every
+	// other method and kind.
+	Seats   int
+	Options []Option
+}
+
+// Ranked reports whether c is a ranked contest, whose ballots are mixed
+// and decrypted one by one rather than added up (docs/spec/ranked.md).
+func (c *Contest) Ranked() bool { return c.Kind == KindRanked }
+
+// SumRange returns the range [lo, hi] that a ballot's contest sum proof
+// proves its options' sum in (docs/spec/ballot.md §4.1): [min_selections,
+// max_selections], or for a ranked contest of k ranks the sums of valid
+// rankings' ranks, [0, k(k+1)/2].
+func (c *Contest) SumRange() (lo, hi uint64) {
+	if c.Ranked() {
+		k := uint64(c.MaxSelections)
+		return 0, k * (k + 1) / 2
+	}
+	return uint64(c.MinSelections), uint64(c.MaxSelections)
 }
 
 // Option is one choice of a contest.
@@ -168,6 +208,8 @@ type contestJSON struct {
 	MinSelections int          `json:"min_selections"`
 	MaxSelections int          `json:"max_selections"`
 	OptionMax     int          `json:"option_max"`
+	Method        string       `json:"method,omitempty"`
+	Seats         int          `json:"seats,omitempty"`
 	Options       []optionJSON `json:"options"`
 }
 
@@ -186,7 +228,7 @@ type trusteeJSON struct {
 var (
 	manifestFields = []string{"version", "id", "title", "language", "translations", "official", "registrar", "opens", "closes", "contests", "styles", "trustees", "threshold", "min_counted", "board", "witnesses", "witness_quorum", "operators"}
 	manifestReq    = []string{"version", "id", "title", "official", "registrar", "opens", "closes", "contests", "trustees", "threshold"}
-	contestFields  = []string{"id", "title", "translations", "kind", "min_selections", "max_selections", "option_max", "options"}
+	contestFields  = []string{"id", "title", "translations", "kind", "min_selections", "max_selections", "option_max", "method", "seats", "options"}
 	contestReq     = []string{"id", "title", "min_selections", "max_selections", "options"}
 	optionFields   = []string{"id", "title", "translations"}
 	optionReq      = []string{"id", "title"}
@@ -369,10 +411,10 @@ func (w *walker) contests(m *Manifest, raw json.RawMessage) {
 		if raw, ok := f["kind"]; ok {
 			if k, ok := w.str(path+".kind", raw); ok {
 				switch k {
-				case KindPlurality, KindKOfN, KindApproval, KindCumulative:
+				case KindPlurality, KindKOfN, KindApproval, KindCumulative, KindRanked:
 					c.Kind, kindOK = k, true
 				default:
-					w.addf(path+".kind", "unknown kind %q (want %q, %q, %q or %q, or leave it out)", k, KindPlurality, KindKOfN, KindApproval, KindCumulative)
+					w.addf(path+".kind", "unknown kind %q (want %q, %q, %q, %q or %q, or leave it out)", k, KindPlurality, KindKOfN, KindApproval, KindCumulative, KindRanked)
 				}
 			}
 		}
@@ -401,6 +443,16 @@ func (w *walker) contests(m *Manifest, raw json.RawMessage) {
 		if minOK && maxOK && c.MinSelections > c.MaxSelections {
 			w.addf(path+".min_selections", "min_selections (%d) is greater than max_selections (%d)", c.MinSelections, c.MaxSelections)
 		}
+		if raw, ok := f["method"]; ok {
+			if c.Method, ok = w.str(path+".method", raw); ok && c.Method == "" {
+				w.addf(path+".method", "is empty: name a method or leave it out")
+			}
+		}
+		if raw, ok := f["seats"]; ok {
+			if c.Seats, ok = w.uint(path+".seats", raw, MaxOptions); ok && c.Seats < 1 {
+				w.addf(path+".seats", "must be at least 1, or left out")
+			}
+		}
 		if minOK && maxOK && c.MaxSelections-c.MinSelections > MaxSumRange {
 			w.addf(path+".max_selections", "max_selections − min_selections is %d, at most %d allowed (proof size grows with it)", c.MaxSelections-c.MinSelections, MaxSumRange)
 		}
@@ -415,7 +467,53 @@ func (w *walker) contests(m *Manifest, raw json.RawMessage) {
 				w.addf(path+".kind", "a %s contest has option_max 1 (got %d); use kind %q for several votes per option", c.Kind, c.OptionMax, KindCumulative)
 			}
 		}
+		w.rankedContest(&c, path, kindOK && minOK && maxOK && omOK && optsOK)
 		m.Contests = append(m.Contests, c)
+	}
+}
+
+// rankedContest checks the rules of a ranked contest (docs/spec/ballot.md
+// §1.2): a method, seats for STV and only for STV, min_selections 0,
+// max_selections the number k of ranks a voter may give (at most the
+// candidates and MaxRanks), option_max equal to k, at least two
+// candidates; and that no other kind names a method or seats. limitsOK
+// says the kind, limits and options parsed.
+func (w *walker) rankedContest(c *Contest, path string, limitsOK bool) {
+	if !c.Ranked() {
+		if c.Method != "" {
+			w.addf(path+".method", "only a %q contest has a method", KindRanked)
+		}
+		if c.Seats != 0 {
+			w.addf(path+".seats", "only a %q contest with method %q has seats", KindRanked, MethodSTV)
+		}
+		return
+	}
+	switch c.Method {
+	case MethodIRV, MethodSTV, MethodSchulze, MethodBorda:
+	case "":
+		w.addf(path+".method", "a %q contest needs a method: %q, %q, %q or %q", KindRanked, MethodIRV, MethodSTV, MethodSchulze, MethodBorda)
+	default:
+		w.addf(path+".method", "unknown method %q (want %q, %q, %q or %q)", c.Method, MethodIRV, MethodSTV, MethodSchulze, MethodBorda)
+	}
+	switch {
+	case c.Method == MethodSTV && (c.Seats < 1 || (limitsOK && c.Seats >= len(c.Options))):
+		w.addf(path+".seats", "an STV contest fills 1 to %d seats (fewer than its candidates), not %d", max(1, len(c.Options)-1), c.Seats)
+	case c.Method != MethodSTV && c.Seats != 0:
+		w.addf(path+".seats", "only method %q has seats; method %q elects one winner or orders the candidates", MethodSTV, c.Method)
+	}
+	if !limitsOK {
+		return
+	}
+	k := c.MaxSelections
+	switch {
+	case len(c.Options) < 2:
+		w.addf(path+".options", "a %q contest needs at least two candidates", KindRanked)
+	case c.MinSelections != 0:
+		w.addf(path+".min_selections", "a %q contest has min_selections 0 (a voter may rank no one), got %d", KindRanked, c.MinSelections)
+	case k > len(c.Options) || k > MaxRanks:
+		w.addf(path+".max_selections", "a voter of a %q contest ranks up to max_selections candidates: at most the %d candidates and at most %d, got %d", KindRanked, len(c.Options), MaxRanks, k)
+	case c.OptionMax != k:
+		w.addf(path+".option_max", "a %q contest's option_max is its largest rank, max_selections %d, got %d", KindRanked, k, c.OptionMax)
 	}
 }
 
@@ -659,7 +757,7 @@ func (w *walker) time(path string, raw json.RawMessage) (time.Time, bool) {
 
 // MarshalCanonical returns the canonical JSON encoding of m
 // (docs/spec/ballot.md §1.4): compact, members in schema order, option_max
-// always present, kind and min_counted omitted when empty (0).
+// always present, kind, method, seats and min_counted omitted when empty (0).
 func (m *Manifest) MarshalCanonical() ([]byte, error) {
 	j := manifestJSON{
 		Version:      m.Version,
@@ -681,7 +779,7 @@ func (m *Manifest) MarshalCanonical() ([]byte, error) {
 	j.WitnessQuorum = m.WitnessQuorum
 	for i, c := range m.Contests {
 		cj := contestJSON{ID: c.ID, Title: c.Title, Translations: c.Translations, Kind: c.Kind, MinSelections: c.MinSelections,
-			MaxSelections: c.MaxSelections, OptionMax: c.OptionMax, Options: make([]optionJSON, len(c.Options))}
+			MaxSelections: c.MaxSelections, OptionMax: c.OptionMax, Method: c.Method, Seats: c.Seats, Options: make([]optionJSON, len(c.Options))}
 		for k, o := range c.Options {
 			cj.Options[k] = optionJSON(o)
 		}
@@ -722,6 +820,17 @@ func (m *Manifest) Hash() ([32]byte, error) {
 		return [32]byte{}, err
 	}
 	return ManifestHash(c), nil
+}
+
+// ContestIndex returns the index of the contest with the given id, or -1
+// if m has none.
+func (m *Manifest) ContestIndex(id string) int {
+	for i := range m.Contests {
+		if m.Contests[i].ID == id {
+			return i
+		}
+	}
+	return -1
 }
 
 // OptionCount returns the total number of options over all contests.

@@ -380,7 +380,7 @@ func TestParseManifestInvalid(t *testing.T) {
 			}, path: "$.contests", msg: "101 contests, at most 100"},
 		},
 		"kinds": {
-			{name: "unknown kind", mutate: func(m obj) { contest(m, 0)["kind"] = "ranked" }, path: "$.contests[0].kind", msg: `unknown kind "ranked"`},
+			{name: "unknown kind", mutate: func(m obj) { contest(m, 0)["kind"] = "condorcet" }, path: "$.contests[0].kind", msg: `unknown kind "condorcet"`},
 			{name: "plurality with 2", mutate: func(m obj) { contest(m, 0)["max_selections"] = 2 }, path: "$.contests[0].kind", msg: "plurality contest has max_selections 1"},
 			{name: "approval with option_max", mutate: func(m obj) { contest(m, 2)["option_max"] = 2 }, path: "$.contests[2].kind", msg: `use kind "cumulative"`},
 		},

@@ -155,14 +155,32 @@ func (m *Manifest) StyleContests(style string) ([]int, error) {
 // CheckRoll checks that every entry of a roll record names a ballot style
 // of the definition (§6.1): one of its styles if it has any, none if it
 // has none. Errors wrap ErrStyle.
+//
+// It also refuses a weight above 1 for a voter whose ballot carries a
+// ranked contest (ErrRankedWeight): a mixed ballot has lost its voter, so
+// nothing could count it more than once.
 func (m *Manifest) CheckRoll(c *RollChunk) error {
 	for i := range c.Voters {
-		if _, err := m.StyleContests(c.Voters[i].Style); err != nil {
-			return fmt.Errorf("entry %d (voter %q): %w", c.First+int64(i), c.Voters[i].Voter, err)
+		v := &c.Voters[i]
+		cs, err := m.StyleContests(v.Style)
+		if err != nil {
+			return fmt.Errorf("entry %d (voter %q): %w", c.First+int64(i), v.Voter, err)
+		}
+		if v.weight() == 1 {
+			continue
+		}
+		for _, k := range cs {
+			if m.Contests[k].Ranked() {
+				return fmt.Errorf("entry %d (voter %q): %w: weight %d, and the ballot carries ranked contest %q", c.First+int64(i), v.Voter, ErrRankedWeight, v.Weight, m.Contests[k].ID)
+			}
 		}
 	}
 	return nil
 }
+
+// ErrRankedWeight means a roll entry gives a weight above 1 to a voter
+// whose ballot carries a ranked contest (docs/spec/ballot.md §6.1).
+var ErrRankedWeight = errors.New("a ranked contest's voters have weight 1")
 
 // NewStyleChoices returns all-zero choices for a ballot of style: shaped
 // like m's contests, with the contests not on that ballot nil.

@@ -181,6 +181,17 @@ Rejections:
 		options(m, 4)[1].(obj)["translations"] = obj{"fr": "Oui"}
 	}), "translations without $.language (said once); a tag not in canonical form, one naming no language, a title with leading space; two options alike in French",
 		"invalid $.translations", `invalid $.contests[0].translations["FR"]`, `invalid $.contests[0].translations["es"]`, `invalid $.contests[0].translations["und"]`, `invalid $.contests[4].options[1].translations["fr"]`)
+	vector("ranked", "parse", mutateJSON(t, sample, func(m obj) {
+		c := contest(m, 1)
+		c["kind"], c["method"], c["seats"], c["max_selections"], c["option_max"] = KindRanked, MethodSTV, 2, 3, 3
+	}), "a ranked contest (§1.2, ranked.md): council counted by STV for 2 seats, each voter ranking up to 3; method and seats right after option_max")
+	vector("ranked-invalid", "parse", mutateJSON(t, sample, func(m obj) {
+		c := contest(m, 1)
+		c["kind"], c["method"], c["max_selections"], c["option_max"] = KindRanked, MethodIRV, 3, 2
+		contest(m, 2)["method"] = MethodBorda
+		contest(m, 3)["kind"], contest(m, 3)["method"] = KindRanked, "coombs"
+	}), "a ranked contest whose option_max is not its ranks, a method on an approval contest, an unknown method",
+		"invalid $.contests[1].option_max", "invalid $.contests[2].method", "invalid $.contests[3].method", "invalid $.contests[3].min_selections")
 	vector("invalid-threshold", "parse", mutateJSON(t, sample, func(m obj) { m["threshold"] = 4 }), "a threshold above the number of trustees",
 		"invalid $.threshold")
 	vector("invalid-several", "parse", mutateJSON(t, sample, func(m obj) {

@@ -72,7 +72,8 @@ func VerifyBallot(e *Election, b *EncryptedBallot, signer ed25519.PublicKey) err
 			}
 		}
 		ctx := ProofContext(e.BaseHash, b.Credential, b.Prev, i, SumOption)
-		if err := crypto.VerifyRange(ctx, pk, bc.Sum(), uint64(mc.MinSelections), uint64(mc.MaxSelections), bc.SumProof); err != nil {
+		lo, hi := mc.SumRange()
+		if err := crypto.VerifyRange(ctx, pk, bc.Sum(), lo, hi, bc.SumProof); err != nil {
 			return e.proofError(ProofRef{i, SumOption}, err)
 		}
 	}
@@ -151,9 +152,10 @@ func checkBallotShape(e *Election, v Voter, b *EncryptedBallot) error {
 		if bc.SumProof == nil {
 			return fmt.Errorf("ballot: %s%w: missing proof", where(i, mc.ID, SumOption, ""), ErrShape)
 		}
-		want = crypto.RangeProofSize(uint64(mc.MinSelections), uint64(mc.MaxSelections))
+		lo, hi := mc.SumRange()
+		want = crypto.RangeProofSize(lo, hi)
 		if n := len(bc.SumProof.Bytes()); n != want {
-			return fmt.Errorf("ballot: %s%w: proof is %d bytes, a proof for [%d, %d] is %d", where(i, mc.ID, SumOption, ""), ErrShape, n, mc.MinSelections, mc.MaxSelections, want)
+			return fmt.Errorf("ballot: %s%w: proof is %d bytes, a proof for [%d, %d] is %d", where(i, mc.ID, SumOption, ""), ErrShape, n, lo, hi, want)
 		}
 	}
 	return nil
@@ -184,8 +186,8 @@ func AddToBatch(bv *crypto.BatchVerifier, e *Election, b *EncryptedBallot) ([]Pr
 			}
 			refs = append(refs, ProofRef{i, k})
 		}
-		bv.AddRange(ProofContext(e.BaseHash, b.Credential, b.Prev, i, SumOption), pk, bc.Sum(),
-			uint64(mc.MinSelections), uint64(mc.MaxSelections), bc.SumProof)
+		lo, hi := mc.SumRange()
+		bv.AddRange(ProofContext(e.BaseHash, b.Credential, b.Prev, i, SumOption), pk, bc.Sum(), lo, hi, bc.SumProof)
 		refs = append(refs, ProofRef{i, SumOption})
 	}
 	return refs, nil

@@ -132,8 +132,8 @@ func (s *State) checkResultCounts(r *ResultRecord) error {
 			sum += n
 			k++
 		}
-		if limit := uint64(mc.MaxSelections) * s.contests[i].weight; sum > limit {
-			return reject(CodeBadProof, "the result's counts of contest %q add up to %d, more than max_selections %d times the weight %d of the ballots carrying it", mc.ID, sum, mc.MaxSelections, s.contests[i].weight)
+		if _, hi := mc.SumRange(); sum > hi*s.contests[i].weight {
+			return reject(CodeBadProof, "the result's counts of contest %q add up to %d, more than its ballots' largest sum %d (max_selections, or the ranks' sum of a ranked contest) times the weight %d of the ballots carrying it", mc.ID, sum, hi, s.contests[i].weight)
 		}
 	}
 	return nil
@@ -144,10 +144,21 @@ func (s *State) checkResultCounts(r *ResultRecord) error {
 // them (min_counted, or min(10, its voters)) counted ballots carry it. A
 // contest on nobody's ballot has nothing to reveal. The caller holds s.mu.
 func (s *State) contestFloors() error {
-	for i, c := range s.contests {
-		if floor := s.manifest.PrivacyFloor(c.voters); c.ballots < floor && c.voters > 0 {
-			return reject(CodeWrongPhase, "only %d counted ballots carry contest %q, fewer than the %d the definition requires before anyone decrypts its tally (min_counted, the privacy floor, contest by contest)", c.ballots, s.manifest.Contests[i].ID, floor)
+	for i := range s.contests {
+		if err := s.contestFloor(i); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// contestFloor is contestFloors for the contest at manifest index i: its
+// tally, or its mixed ballots (mixtally.go), are decrypted only if at
+// least its floor of counted ballots carry it. The caller holds s.mu.
+func (s *State) contestFloor(i int) error {
+	c := s.contests[i]
+	if floor := s.manifest.PrivacyFloor(c.voters); c.ballots < floor && c.voters > 0 {
+		return reject(CodeWrongPhase, "only %d counted ballots carry contest %q, fewer than the %d the definition requires before anyone decrypts its tally (min_counted, the privacy floor, contest by contest)", c.ballots, s.manifest.Contests[i].ID, floor)
 	}
 	return nil
 }

@@ -24,19 +24,22 @@ import (
 
 // Record types, in the order they appear on a board.
 const (
-	TypeDefinition  = "election"            // the canonical election definition, by the official
-	TypeRoll        = "roll"                // entries of the voter roll, by the registrar
-	TypeRollClose   = "roll-closed"         // the roll's size and hash, by the registrar, after its last entry
-	TypeCommitments = "trustee-commitments" // a trustee's Feldman commitments and proofs
-	TypeShares      = "trustee-shares"      // a trustee's encrypted shares for the others
-	TypeVerdict     = "trustee-verdict"     // a trustee's acceptance or complaint
-	TypeJointKey    = "joint-key"           // the election key, by the official, once all accepted
-	TypeClientHash  = "client-hash"         // the hash of a published voter client build, by the official
-	TypePhase       = "phase"               // voting opens or closes, by the official
-	TypeBallot      = "ballot"              // an encrypted ballot, by a voter's credential
-	TypeChallenge   = "challenged-ballot"   // a Benaloh-challenged ballot with its randomness
-	TypePartial     = "partial-decryption"  // a trustee's share of the tally decryption
-	TypeResult      = "result"              // the combined result, by the official
+	TypeDefinition    = "election"            // the canonical election definition, by the official
+	TypeRoll          = "roll"                // entries of the voter roll, by the registrar
+	TypeRollClose     = "roll-closed"         // the roll's size and hash, by the registrar, after its last entry
+	TypeCommitments   = "trustee-commitments" // a trustee's Feldman commitments and proofs
+	TypeShares        = "trustee-shares"      // a trustee's encrypted shares for the others
+	TypeVerdict       = "trustee-verdict"     // a trustee's acceptance or complaint
+	TypeJointKey      = "joint-key"           // the election key, by the official, once all accepted
+	TypeClientHash    = "client-hash"         // the hash of a published voter client build, by the official
+	TypePhase         = "phase"               // voting opens or closes, by the official
+	TypeBallot        = "ballot"              // an encrypted ballot, by a voter's credential
+	TypeChallenge     = "challenged-ballot"   // a Benaloh-challenged ballot with its randomness
+	TypePartial       = "partial-decryption"  // a trustee's share of the tally decryption
+	TypeResult        = "result"              // the combined result, by the official
+	TypeMix           = "mix"                 // a trustee's shuffle of a ranked contest's ballots
+	TypeMixDecryption = "mix-decryption"      // a trustee's partial decryption of a ranked contest's mixed ballots
+	TypeRankedResult  = "ranked-result"       // a ranked contest's decrypted ballots and count, by the official
 )
 
 // Phase names carried by a TypePhase record.
@@ -97,8 +100,8 @@ var ErrMalformed = errors.New("malformed payload")
 // Decode parses the payload of a record of type typ into its Go value:
 // *ballot.Manifest, *ballot.RollChunk, *ballot.RollClose, *ceremony.Commitments, *ceremony.Shares,
 // *ceremony.Verdict, *ceremony.JointKey, *ClientHash, *PhaseChange,
-// *ballot.EncryptedBallot, *ballot.ChallengedBallot, *PartialRecord or
-// *ResultRecord. It rejects unknown types and non-canonical payloads.
+// *ballot.EncryptedBallot, *ballot.ChallengedBallot, *PartialRecord,
+// *ResultRecord, *MixRecord, *MixDecryptionRecord or *RankedResultRecord. It rejects unknown types and non-canonical payloads.
 func Decode(typ string, payload []byte) (any, error) {
 	v, err := decode(typ, payload)
 	if err != nil {
@@ -128,11 +131,7 @@ func decode(typ string, payload []byte) (any, error) {
 	case TypeChallenge:
 		return ballot.ParseChallengedBallot(payload)
 	case TypeClientHash:
-		v, err := decodeStrict[ClientHash](payload)
-		if err == nil {
-			err = checkHexHashes("election", v.Election, "sha256", v.SHA256)
-		}
-		return v, err
+		return decodeHashed(payload, func(v *ClientHash) []string { return []string{"election", v.Election, "sha256", v.SHA256} })
 	case TypePhase:
 		v, err := decodeStrict[PhaseChange](payload)
 		if err == nil {
@@ -143,17 +142,15 @@ func decode(typ string, payload []byte) (any, error) {
 		}
 		return v, err
 	case TypePartial:
-		v, err := decodeStrict[PartialRecord](payload)
-		if err == nil {
-			err = checkHexHashes("election", v.Election, "close", v.Close)
-		}
-		return v, err
+		return decodeHashed(payload, func(v *PartialRecord) []string { return []string{"election", v.Election, "close", v.Close} })
+	case TypeMix:
+		return decodeHashed(payload, func(v *MixRecord) []string { return []string{"election", v.Election, "close", v.Close} })
+	case TypeMixDecryption:
+		return decodeHashed(payload, func(v *MixDecryptionRecord) []string { return []string{"election", v.Election, "close", v.Close} })
+	case TypeRankedResult:
+		return decodeHashed(payload, func(v *RankedResultRecord) []string { return []string{"election", v.Election} })
 	case TypeResult:
-		v, err := decodeStrict[ResultRecord](payload)
-		if err == nil {
-			err = checkHexHashes("election", v.Election)
-		}
-		return v, err
+		return decodeHashed(payload, func(v *ResultRecord) []string { return []string{"election", v.Election} })
 	}
 	return nil, fmt.Errorf("unknown record type %q", typ)
 }
@@ -169,6 +166,16 @@ func checkHexHashes(pairs ...string) error {
 		}
 	}
 	return nil
+}
+
+// decodeHashed is decodeStrict, then checkHexHashes of the name, value
+// pairs that hashes gives of the value.
+func decodeHashed[T any](payload []byte, hashes func(v *T) []string) (any, error) {
+	v, err := decodeStrict[T](payload)
+	if err == nil {
+		err = checkHexHashes(hashes(v)...)
+	}
+	return v, err
 }
 
 // decodeStrict parses JSON that must be exactly what Marshal produces for

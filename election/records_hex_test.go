@@ -22,6 +22,7 @@ func TestDecodeRefusesOtherHashEncodings(t *testing.T) {
 		{"close: root in upper case", election.TypePhase, `{"election":"` + h + `","phase":"closed","size":3,"root":"` + upper + `","sums":"` + h + `"}`},
 		{"close: no sums", election.TypePhase, `{"election":"` + h + `","phase":"closed","size":3,"root":"` + h + `"}`},
 		{"client hash: sha256 in upper case", election.TypeClientHash, `{"election":"` + h + `","name":"x","sha256":"` + upper + `"}`},
+		{"mix: close in upper case", election.TypeMix, `{"election":"` + h + `","close":"` + upper + `","contest":"c","mix":1,"trustee":1,"output":"","proof":""}`},
 	} {
 		_, err := election.Decode(c.typ, []byte(c.payload))
 		if !errors.Is(err, election.ErrMalformed) || !strings.Contains(err.Error(), "lower-case hex digits") {

@@ -14,6 +14,7 @@ const (
 	CodeStale        = "stale"        // names a state of the board other than the one it would follow (HTTP 409)
 	CodeBadProof     = "bad-proof"    // a proof in the payload does not verify (HTTP 422)
 	CodeWrongStyle   = "wrong-style"  // a ballot or roll entry of a ballot style the definition and roll do not give it (HTTP 403)
+	CodeBadMix       = "bad-mix"      // a mix whose output is not a shuffle of its input: it drops, adds, duplicates, replaces or alters a ballot (HTTP 422)
 )
 
 // rejectStatus is the HTTP status a board answers each election code with
@@ -27,6 +28,7 @@ var rejectStatus = map[string]int{
 	CodeStale:        409, // Conflict
 	CodeBadProof:     422, // Unprocessable Entity
 	CodeWrongStyle:   403, // Forbidden
+	CodeBadMix:       422, // Unprocessable Entity
 }
 
 // reject returns the *bulletin.RejectError refusing a record with code,

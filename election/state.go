@@ -144,6 +144,15 @@ type State struct {
 	partialList []*tally.PartialDecryption
 	result      *tally.Result
 
+	// The mixes of the ranked contests (mix.go), by manifest contest.
+	mixes       [][]mixStep
+	mixOnce     []sync.Once
+	firstInputs []*crypto.BallotList
+	firstErrs   []error
+	// The decryptions and counts of the ranked contests (mixtally.go).
+	mixPartials   [][]*tally.PartialDecryption
+	rankedResults []*RankedResultRecord
+
 	tree       bulletin.CompactTree // the log's tree as of the last record taken in
 	structural []uint64             // the records admitted but ballots, challenges and the roll's (snapshot.go)
 	boardKey   string               // the verifier key of the board read, if known (SetBoard)
@@ -264,6 +273,12 @@ func (s *State) admit(rec *bulletin.Record, v any) error {
 		return s.admitPartial(author, v)
 	case *ResultRecord:
 		return s.admitResult(author, v)
+	case *MixRecord:
+		return s.admitMix(index, author, v)
+	case *MixDecryptionRecord:
+		return s.admitMixDecryption(author, v)
+	case *RankedResultRecord:
+		return s.admitRankedResult(author, v)
 	}
 	return reject(bulletin.CodeMalformed, "unknown record type %q", typ)
 }
@@ -322,6 +337,9 @@ func (s *State) admitDefinition(author []byte, m *ballot.Manifest) error {
 	s.commitments = make([]*ceremony.Commitments, n)
 	s.shares = make([]*ceremony.Shares, n)
 	s.verdicts = make([]*ceremony.Verdict, n)
+	nc := len(m.Contests)
+	s.mixes, s.mixOnce, s.firstInputs, s.firstErrs = make([][]mixStep, nc), make([]sync.Once, nc), make([]*crypto.BallotList, nc), make([]error, nc)
+	s.mixPartials, s.rankedResults = make([][]*tally.PartialDecryption, nc), make([]*RankedResultRecord, nc)
 	s.phase = Ceremony
 	return nil
 }
@@ -827,7 +845,7 @@ func (s *State) admitPartial(author []byte, p *PartialRecord) error {
 	if p.Election != hexHash(s.election.BaseHash) {
 		return reject(bulletin.CodeMalformed, "partial decryption is for another election")
 	}
-	if err := s.checkClose(p.Close); err != nil {
+	if err := s.checkClose(p.Close, "partial decryption", "decrypts the sums"); err != nil {
 		return err
 	}
 	if err := s.checkPrivacyFloor(); err != nil {
@@ -844,11 +862,13 @@ func (s *State) admitPartial(author []byte, p *PartialRecord) error {
 	return nil
 }
 
-// checkClose checks that a partial decryption names this board's closing
-// record (CloseHash, in hex). The caller holds s.mu.
-func (s *State) checkClose(named string) error {
+// checkClose checks that a record (what: a partial decryption or a mix,
+// which does something to another history's ballots if it names another
+// closing record) names this board's closing record (CloseHash, in hex).
+// The caller holds s.mu.
+func (s *State) checkClose(named, what, does string) error {
 	if want := hex.EncodeToString(s.closed.hash[:]); named != want {
-		return reject(CodeStale, "the partial decryption names the closing record %.16s…, but this board was closed by record %d (%.16s…): it decrypts the sums of another history", named, s.closed.index, want)
+		return reject(CodeStale, "the %s names the closing record %.16s…, but this board was closed by record %d (%.16s…): it %s of another history", what, named, s.closed.index, want, does)
 	}
 	return nil
 }
@@ -936,6 +956,16 @@ func (s *State) VerifyProofs(typ string, author []byte, v any) error {
 		if err := tally.VerifyPartial(s.election.BaseHash[:], vk, s.sums.Sums(), v.Partial); err != nil {
 			return reject(CodeBadProof, "%v", err)
 		}
+	case *MixRecord:
+		if s.election == nil {
+			return reject(CodeWrongPhase, "ballots are mixed only after voting closes; the election is %s", s.phase)
+		}
+		return s.verifyMix(author, v)
+	case *MixDecryptionRecord:
+		if s.election == nil {
+			return reject(CodeWrongPhase, "mixed ballots are decrypted only after voting closes; the election is %s", s.phase)
+		}
+		return s.verifyMixDecryption(author, v)
 	}
 	return nil
 }

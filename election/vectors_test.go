@@ -1,6 +1,7 @@
 package election
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -64,6 +65,21 @@ func TestElectionVectors(t *testing.T) {
 			}
 			v.Expect("payload", string(payload))
 			v.Expect("close-hash", CloseHash(payload))
+		case "mix-ctx":
+			bh := [32]byte(v.Hex("base-hash"))
+			got := MixContext(bh, int(v.Int("contest")), int(v.Int("mix")), uint32(v.Int("trustee")))
+			// The definition of election.md §2.5, written out.
+			def := sha256.Sum256(fmt.Appendf([]byte("evote/v1/mix/ctx\x00"), "%s%s%s%s", bh[:],
+				u32be(v.Int("contest")), u32be(v.Int("mix")), u32be(v.Int("trustee"))))
+			if !bytes.Equal(got, def[:]) {
+				t.Errorf("MixContext = %x, its definition gives %x", got, def)
+			}
+			v.Expect("ctx", got)
+		case "mix-decrypt-ctx":
+			bh := [32]byte(v.Hex("base-hash"))
+			v.Expect("ctx", MixDecryptionContext(bh, int(v.Int("contest")), int(v.Int("mix"))))
+		case "ranked-seed":
+			v.Expect("seed", RankedSeed([32]byte(v.Hex("base-hash")), v.String("contest-id")))
 		case "phase":
 			payload := []byte(v.String("payload"))
 			p, reasons := phaseOutcome(payload)
@@ -84,15 +100,22 @@ by SHA-256. Runner: TestElectionVectors (election); regenerate with
   go test ./election -run TestElectionVectors -update
 
 Inputs:
-  op:            nonce | close | phase
+  op:            nonce | close | phase | mix-ctx | mix-decrypt-ctx | ranked-seed
   ciphertext:    (nonce) a ciphertext A || B
   manifest-hash, size, root, sums: (close) what the closing record names
   payload:       (phase) a phase record's payload
+  base-hash, contest, mix, trustee, contest-id: (mix-ctx, mix-decrypt-ctx,
+                 ranked-seed) the election base hash, the ranked contest's
+                 index and id, the mix's number, the trustee's index
 Outputs:
   fingerprint:   (nonce) the first 8 bytes of SHA-256("evote/v1/nonce\x00" || A)
   payload:       (close) the closing record's canonical payload
   close-hash:    (close) CloseHash = SHA-256(payload)
   phase:         (phase) the phase it names
+  ctx:           (mix-ctx) the context of a mix's proof of shuffle (§2.5);
+                 (mix-decrypt-ctx) that of the decryptions of a mix (§2.6)
+  seed:          (ranked-seed) the seed of a ranked contest's lots, in hex
+                 (ranked.md §3.2)
 Rejections:
   malformed:     (phase) not the canonical encoding of a phase record`)
 	pk, err := crypto.PublicKeyFromElement(crypto.NewElement().ScalarBaseMult(scalarOf(t, "vector election key")))
@@ -120,6 +143,25 @@ Rejections:
 	w.Input("sums", sums)
 	w.Expect("payload", string(closing))
 	w.Expect("close-hash", CloseHash(closing))
+	bh := label("vector base hash")
+	w.Vector("mix-ctx")
+	w.Input("op", "mix-ctx")
+	w.Input("base-hash", bh)
+	w.Input("contest", 2)
+	w.Input("mix", 3)
+	w.Input("trustee", 5)
+	w.Expect("ctx", MixContext(bh, 2, 3, 5))
+	w.Vector("mix-decrypt-ctx")
+	w.Input("op", "mix-decrypt-ctx")
+	w.Input("base-hash", bh)
+	w.Input("contest", 2)
+	w.Input("mix", 3)
+	w.Expect("ctx", MixDecryptionContext(bh, 2, 3))
+	w.Vector("ranked-seed")
+	w.Input("op", "ranked-seed")
+	w.Input("base-hash", bh)
+	w.Input("contest-id", "chair")
+	w.Expect("seed", RankedSeed(bh, "chair"))
 	opening, err := Marshal(&PhaseChange{Election: hex.EncodeToString(mh[:]), Phase: PhaseOpen})
 	if err != nil {
 		t.Fatal(err)
@@ -151,3 +193,6 @@ Rejections:
 	}
 	return w.Bytes()
 }
+
+// u32be is the 4-byte big-endian encoding of x.
+func u32be(x int64) []byte { return []byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)} }

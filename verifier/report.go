@@ -29,6 +29,7 @@ const (
 	StepSums        StepID = "sums"        // 8. encrypted sums
 	StepPartials    StepID = "partials"    // 9. partial decryptions
 	StepResult      StepID = "result"      // 10. combination and final counts
+	StepMix         StepID = "mixnet"      // 11. mixes, decryptions and counts of the ranked contests
 )
 
 // Status is the outcome of a step.
@@ -57,6 +58,7 @@ var stepInfo = []struct {
 	{StepSums, "encrypted sums", "docs/spec/tally.md §2"},
 	{StepPartials, "partial decryptions", "docs/spec/tally.md §3, §7"},
 	{StepResult, "combination and final counts", "docs/spec/tally.md §5–§7"},
+	{StepMix, "mix-net: mixes, decryptions and counts of the ranked contests", "docs/spec/election.md §2.5–§2.7, §4; docs/spec/crypto-proofs.md §9; docs/spec/ranked.md"},
 }
 
 // Report is the outcome of Verify. Its JSON encoding is specified in
@@ -90,7 +92,7 @@ type Report struct {
 	OperatorQuorum int      `json:"operator_quorum,omitempty"`
 	// Turnout counts the ballots admitted over time, once any was.
 	Turnout *Turnout `json:"turnout,omitempty"`
-	// Steps are the ten steps, in order.
+	// Steps are the eleven steps, in order.
 	Steps []*Step `json:"steps"`
 	// Result is the posted result by contest and option, once verified.
 	Result []ContestResult `json:"result,omitempty"`
@@ -107,7 +109,7 @@ type Report struct {
 
 // Step is the outcome of one step with what it counted.
 type Step struct {
-	// N is the step's number, 1 to 10.
+	// N is the step's number, 1 to 11.
 	N int `json:"n"`
 	// ID names the step.
 	ID StepID `json:"id"`

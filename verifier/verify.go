@@ -35,6 +35,7 @@ import (
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/ceremony"
+	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/election"
 )
 
@@ -214,6 +215,7 @@ func newVerifier(opts Options) *verifier {
 		StepSums:        {"positions", "ballots summed"},
 		StepPartials:    {"partial decryptions", "decryption proofs"},
 		StepResult:      {"positions", "trustees combined"},
+		StepMix:         {"mixes", "shuffled ciphertexts", "mix decryptions", "decryption proofs", "ranked counts"},
 	}
 	for i, s := range stepInfo {
 		st := &Step{N: i + 1, ID: s.id, Title: s.title, Spec: s.spec, Status: Pass}
@@ -285,6 +287,8 @@ func stepOf(typ string) StepID {
 		return StepPartials
 	case election.TypeResult:
 		return StepResult
+	case election.TypeMix, election.TypeMixDecryption, election.TypeRankedResult:
+		return StepMix
 	}
 	return StepDefinition // the definition, client hashes, unknown types
 }
@@ -361,6 +365,14 @@ func (v *verifier) count(x any) {
 	case *election.PartialRecord:
 		v.add(StepPartials, "partial decryptions", 1)
 		v.add(StepPartials, "decryption proofs", int64(len(x.Partial.Proofs)))
+	case *election.MixRecord:
+		v.add(StepMix, "mixes", 1)
+		v.add(StepMix, "shuffled ciphertexts", int64(len(x.Output)/crypto.CiphertextSize))
+	case *election.MixDecryptionRecord:
+		v.add(StepMix, "mix decryptions", 1)
+		v.add(StepMix, "decryption proofs", int64(len(x.Partial.Proofs)))
+	case *election.RankedResultRecord:
+		v.add(StepMix, "ranked counts", 1)
 	case *election.ResultRecord:
 		v.resultAdmitted = true
 		v.steps[StepResult].Counts.set("positions", int64(len(x.Tally.Counts)))
@@ -585,6 +597,15 @@ func (v *verifier) finish() *Report {
 	} else {
 		skip(StepResult, "no result on the board yet")
 	}
+	switch ranked := rankedContests(st.Manifest()); {
+	case ranked == 0:
+		// Nothing to mix: the step holds, as the challenges' step does
+		// for an election without challenged ballots.
+	case phase < election.Closed:
+		skip(StepMix, "voting has not closed")
+	default:
+		v.steps[StepMix].Note = rankedNote(st, ranked)
+	}
 	for _, s := range r.Steps {
 		if s.Failures > 0 {
 			s.Status = Fail
@@ -741,4 +762,31 @@ func sniffType(head []byte) string {
 		return ""
 	}
 	return string(t)
+}
+
+// rankedContests returns the number of ranked contests of m (nil: none).
+func rankedContests(m *ballot.Manifest) int {
+	n := 0
+	if m != nil {
+		for i := range m.Contests {
+			if m.Contests[i].Ranked() {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// rankedNote says how many of the ranked contests are counted.
+func rankedNote(st *election.State, ranked int) string {
+	counted := 0
+	for i := range st.Manifest().Contests {
+		if st.RankedResult(i) != nil {
+			counted++
+		}
+	}
+	if counted == ranked {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d ranked contests counted", counted, ranked)
 }

@@ -91,7 +91,7 @@ func TestVerifyClean(t *testing.T) {
 	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
 		t.Fatalf("JSON report does not parse: %v", err)
 	}
-	if back.Version != verifier.ReportVersion || !back.OK || len(back.Steps) != 10 || back.Steps[5].Counts.Get("ballots") != 32 {
+	if back.Version != verifier.ReportVersion || !back.OK || len(back.Steps) != 11 || back.Steps[5].Counts.Get("ballots") != 32 {
 		t.Errorf("JSON report round trip lost data: %+v", back)
 	}
 }

@@ -177,6 +177,9 @@ func (s *Syncer) Add(recs []*bulletin.Record) error {
 // Rule describes in plain words what a contest lets the voter mark.
 func Rule(c *ballot.Contest) string {
 	n := len(c.Options)
+	if c.Ranked() {
+		return fmt.Sprintf("Rank up to %d candidates: 1 for your first choice, 2 for your next, and so on, each number once and none skipped; leave the others blank.", c.MaxSelections)
+	}
 	if c.OptionMax > 1 {
 		unit := plural(c.MaxSelections, "point", "points")
 		switch {

@@ -96,6 +96,10 @@ func explainChoices(m *ballot.Manifest, err error) error {
 		unit, units = "point", "points"
 	}
 	switch {
+	case errors.Is(err, ballot.ErrRanking):
+		return problem(CodeInvalidChoices, err, "In %q your ranks are not a ranking. %s", c.Title, Rule(c))
+	case c.Ranked() && errors.Is(err, ballot.ErrOptionMax):
+		return problem(CodeInvalidChoices, err, "In %q, %q got a rank above %d, the last rank. %s", c.Title, c.Options[ce.Option].Title, c.MaxSelections, Rule(c))
 	case errors.Is(err, ballot.ErrOptionMax):
 		return problem(CodeInvalidChoices, err, "In %q, %q got more than %d %s; give it at most %d.", c.Title, c.Options[ce.Option].Title, c.OptionMax, plural(c.OptionMax, unit, units), c.OptionMax)
 	case errors.Is(err, ballot.ErrTooMany):

@@ -510,6 +510,8 @@ func TestRules(t *testing.T) {
 		{ballot.Contest{MinSelections: 0, MaxSelections: 4, OptionMax: 1, Options: make([]ballot.Option, 4)}, "Choose as many options as you approve of, or none."},
 		{ballot.Contest{MinSelections: 5, MaxSelections: 5, OptionMax: 3, Options: make([]ballot.Option, 3)}, "Share out exactly 5 points among the options, at most 3 per option."},
 		{ballot.Contest{MinSelections: 0, MaxSelections: 5, OptionMax: 3, Options: make([]ballot.Option, 3)}, "Share out up to 5 points among the options, at most 3 per option."},
+		{ballot.Contest{Kind: ballot.KindRanked, Method: ballot.MethodIRV, MinSelections: 0, MaxSelections: 3, OptionMax: 3, Options: make([]ballot.Option, 5)},
+			"Rank up to 3 candidates: 1 for your first choice, 2 for your next, and so on, each number once and none skipped; leave the others blank."},
 	} {
 		if got := voterclient.Rule(&tt.c); got != tt.want {
 			t.Errorf("Rule(%d..%d, max %d, %d options) = %q, want %q", tt.c.MinSelections, tt.c.MaxSelections, tt.c.OptionMax, len(tt.c.Options), got, tt.want)

@@ -29,8 +29,8 @@ func Reprove(e *ballot.Election, b *ballot.EncryptedBallot, s *ballot.BallotSecr
 			sumR.Add(sumR, r)
 			sum += v
 		}
-		p, err := crypto.ProveRange(ballot.ProofContext(e.BaseHash, b.Credential, prev, i, ballot.SumOption), e.PublicKey, c.Sum(), sum, sumR,
-			uint64(mc.MinSelections), uint64(mc.MaxSelections))
+		lo, hi := mc.SumRange()
+		p, err := crypto.ProveRange(ballot.ProofContext(e.BaseHash, b.Credential, prev, i, ballot.SumOption), e.PublicKey, c.Sum(), sum, sumR, lo, hi)
 		if err != nil {
 			return nil, fmt.Errorf("ballottest: contest %d sum: %w", i, err)
 		}

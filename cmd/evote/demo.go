@@ -154,6 +154,7 @@ func runDemo(c *cli.Context) error {
 
 	opts := simulate.Options{
 		Title: "Demo municipal election", Voters: voters, Trustees: demoTrustees, Threshold: demoThreshold,
+		Contests:  demoContests(),
 		Board:     &ballot.Board{Origin: d.origin, Key: d.vkey},
 		VoterHeld: mode == "voter",
 	}
@@ -233,6 +234,7 @@ func runDemo(c *cli.Context) error {
 		away[i] = true
 	}
 	var present, missing []string
+	var here []int
 	for i := 1; i <= demoTrustees; i++ {
 		if away[i] {
 			missing = append(missing, fmt.Sprint(i))
@@ -242,6 +244,7 @@ func runDemo(c *cli.Context) error {
 			return err
 		}
 		present = append(present, fmt.Sprint(i))
+		here = append(here, i)
 	}
 	if len(missing) == 0 {
 		missing = []string{"none"}
@@ -251,6 +254,9 @@ func runDemo(c *cli.Context) error {
 		return err
 	}
 	d.step("result combined and posted; it matches the choices the simulated voters cast")
+	if err := d.mixAndCount(ctx, e, here); err != nil {
+		return err
+	}
 
 	export, writeGuide, verify := d.export, d.writeGuide, d.verify
 	if ops > 0 {
@@ -639,4 +645,47 @@ func (d *demo) writeGuide() error {
 	err = guide.Execute(f, map[string]any{"Dir": d.dir, "Passphrase": demoPassphrase, "Origin": d.origin,
 		"Witnesses": len(d.witnesses) > 0, "Quorum": d.quorum})
 	return errors.Join(err, f.Close())
+}
+
+// demoContests are the simulation's sample contests and a ranked one,
+// counted by instant-runoff from the mixed and decrypted ballots.
+func demoContests() []ballot.Contest {
+	var trees []ballot.Option
+	for _, id := range []string{"oak", "pine", "elm", "ash"} {
+		trees = append(trees, ballot.Option{ID: id, Title: "Option " + id})
+	}
+	return append(simulate.SampleContests(), ballot.Contest{ID: "tree", Title: "Town tree (rank up to 3)",
+		Kind: ballot.KindRanked, Method: ballot.MethodIRV, MaxSelections: 3, OptionMax: 3, Options: trees})
+}
+
+// mixAndCount has the trustees present mix the ranked contests in turn,
+// decrypt the last mixes, and the official post their counts.
+func (d *demo) mixAndCount(ctx context.Context, e *simulate.Election, trustees []int) error {
+	for _, i := range trustees {
+		if err := e.Mix(ctx, i); err != nil {
+			return err
+		}
+	}
+	for _, i := range trustees {
+		if err := e.DecryptMixes(ctx, i); err != nil {
+			return err
+		}
+	}
+	rs, err := e.CountRanked(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		var c election.RankedCount
+		if err := json.Unmarshal(r.Count, &c); err != nil {
+			return err
+		}
+		if c.IRV == nil {
+			return fmt.Errorf("ranked contest %q: no instant-runoff count", r.Contest)
+		}
+		winner := e.Manifest.Contests[e.Manifest.ContestIndex(r.Contest)].Options[c.IRV.Winner].ID
+		d.step("ranked contest %q: mixed by trustees %v in turn (each with a proof of shuffle), its %d ballots decrypted with proofs and counted by %s: %s wins after %d rounds",
+			r.Contest, trustees, c.Ballots, c.Method, winner, len(c.IRV.Rounds))
+	}
+	return nil
 }

@@ -61,6 +61,8 @@ func TestDemoSmall(t *testing.T) {
 		"25 ballots encrypted", "2 Benaloh challenges", "3 voters voted again",
 		"trustees 1, 2, 4 posted partial decryptions; absent: 3, 5",
 		"28 ballots, 25 counted, 3 superseded", "2 challenged ballots",
+		`ranked contest "tree": mixed by trustees [1 2 4] in turn`, "its 25 ballots decrypted with proofs and counted by irv",
+		"3 mixes, 300 shuffled ciphertexts, 3 mix decryptions, 300 decryption proofs, 1 ranked count",
 		"Everything holds: 0 failures",
 	} {
 		if !strings.Contains(text, want) {

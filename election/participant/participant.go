@@ -20,6 +20,7 @@ package participant
 import (
 	"crypto/ed25519"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -101,12 +102,20 @@ func PartialDecryption(st *election.State, share *ceremony.TrusteeShare) (*elect
 		return nil, fmt.Errorf("partial decryption refused: %w", err)
 	}
 	e := st.Election()
-	closing, _, _ := st.Closing()
 	p, err := tally.NewPartialDecryption(e.BaseHash[:], share.Index(), share.Secret(), st.Sums())
 	if err != nil {
 		return nil, err
 	}
-	return &election.PartialRecord{Election: hex.EncodeToString(e.BaseHash[:]), Close: hex.EncodeToString(closing[:]), Partial: p}, nil
+	bh, closing := closedRefs(st)
+	return &election.PartialRecord{Election: bh, Close: closing, Partial: p}, nil
+}
+
+// closedRefs returns how the records made after the close name the
+// election and the closing record: the base hash and CloseHash, in hex.
+func closedRefs(st *election.State) (baseHash, closing string) {
+	e := st.Election()
+	c, _, _ := st.Closing()
+	return hex.EncodeToString(e.BaseHash[:]), hex.EncodeToString(c[:])
 }
 
 // ComputeResult combines the posted partial decryptions into the result
@@ -126,4 +135,82 @@ func ComputeResult(st *election.State) (*election.ResultRecord, error) {
 		return nil, err
 	}
 	return &election.ResultRecord{Election: hex.EncodeToString(e.BaseHash[:]), Tally: r, Contests: st.ResultContests()}, nil
+}
+
+// Mix re-encrypts and shuffles the ballots of the ranked contest at
+// manifest index contest as trustee index, the contest's next mix
+// (docs/spec/election.md §2.5): its input is st.MixInput, its proof of
+// shuffle is bound to MixContext. The shuffle's randomness is drawn from
+// crypto/rand and forgotten, so nothing needs saving before the record is
+// posted: a mix lost before posting is simply made afresh.
+func Mix(st *election.State, index uint32, contest int) (*election.MixRecord, error) {
+	if ph := st.Phase(); ph < election.Closed {
+		return nil, fmt.Errorf("mix: the election is %s; trustees mix once voting has closed", ph)
+	}
+	in, err := st.MixInput(contest)
+	if err != nil {
+		return nil, fmt.Errorf("mix: %w", err)
+	}
+	e := st.Election()
+	n := len(st.Mixes(contest)) + 1
+	out, proof := crypto.ShuffleList(election.MixContext(e.BaseHash, contest, n, index), e.PublicKey, in)
+	bh, closing := closedRefs(st)
+	return &election.MixRecord{
+		Election: bh,
+		Close:    closing,
+		Contest:  st.Manifest().Contests[contest].ID,
+		Mix:      n,
+		Trustee:  index,
+		Output:   out.Bytes(),
+		Proof:    proof.Bytes(),
+	}, nil
+}
+
+// MixDecryption computes trustee share's partial decryption of the
+// output of the last mix of the ranked contest at manifest index contest
+// (docs/spec/election.md §2.6): one Chaum–Pedersen proof per ciphertext,
+// bound to MixDecryptionContext. It refuses below the contest's privacy
+// floor and before the contest has threshold mixes (State.MixOutput).
+func MixDecryption(st *election.State, share *ceremony.TrusteeShare, contest int) (*election.MixDecryptionRecord, error) {
+	cts, mixes, ctx, err := st.MixOutput(contest)
+	if err != nil {
+		return nil, fmt.Errorf("mix decryption: %w", err)
+	}
+	p, err := tally.NewPartialDecryption(ctx, share.Index(), share.Secret(), cts)
+	if err != nil {
+		return nil, err
+	}
+	bh, closing := closedRefs(st)
+	return &election.MixDecryptionRecord{Election: bh, Close: closing, Contest: st.Manifest().Contests[contest].ID, Mixes: mixes, Partial: p}, nil
+}
+
+// ComputeRankedResult combines the posted partial decryptions of the
+// ranked contest at manifest index contest into its decrypted ranks, and
+// counts them by the contest's method (election.CountRanked): the record
+// the official posts (docs/spec/election.md §2.7).
+func ComputeRankedResult(st *election.State, contest int) (*election.RankedResultRecord, error) {
+	cts, mixes, ctx, err := st.MixOutput(contest)
+	if err != nil {
+		return nil, fmt.Errorf("ranked result: %w", err)
+	}
+	m, e := st.Manifest(), st.Election()
+	mc := &m.Contests[contest]
+	r, err := tally.Combine(ctx, m.Threshold, cts, st.VerificationKeys(), st.MixPartials(contest), crypto.NewDlogSolver(uint64(mc.OptionMax)))
+	if err != nil {
+		return nil, fmt.Errorf("ranked result of contest %q: %w", mc.ID, err)
+	}
+	w := len(mc.Options)
+	var ranks [][]uint64
+	for i := 0; i+w <= len(r.Counts); i += w {
+		ranks = append(ranks, r.Counts[i:i+w])
+	}
+	count, err := election.CountRanked(mc, election.RankedSeed(e.BaseHash, mc.ID), ranks)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := json.Marshal(count)
+	if err != nil {
+		return nil, err
+	}
+	return &election.RankedResultRecord{Election: hex.EncodeToString(e.BaseHash[:]), Contest: mc.ID, Mixes: mixes, Ranks: r, Count: enc}, nil
 }

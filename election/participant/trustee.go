@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/ceremony"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/tally"
 )
 
 // PostFunc appends a signed submission to the board and returns the record
@@ -269,6 +271,61 @@ func (t *Trustee) Decrypt(ctx context.Context, st *election.State) (*bulletin.Re
 		return nil, err
 	}
 	return t.post(ctx, election.TypePartial, p)
+}
+
+// Mix posts the trustee's mix (package function Mix) of every ranked
+// contest of st's election that it has not mixed yet, and returns their
+// records. Each mix takes the last one on the board as its input, so
+// trustees mix in turn: call it with a state that has caught up with the
+// board.
+func (t *Trustee) Mix(ctx context.Context, st *election.State) ([]*bulletin.Record, error) {
+	index, ok := st.TrusteeIndex(t.State.Keys.Public().SignKey)
+	if !ok {
+		return nil, ErrNotTrustee
+	}
+	return t.postRanked(ctx, st, election.TypeMix,
+		func(i int) bool { return !slices.Contains(st.Mixes(i), index) },
+		func(i int) (any, error) { return Mix(st, index, i) })
+}
+
+// DecryptMixes posts the trustee's partial decryption (package function
+// MixDecryption) of every ranked contest of st's election that has its
+// threshold of mixes, is not counted yet and that the trustee has not
+// decrypted, and returns their records. It fails with ErrNoShare if State
+// holds no share.
+func (t *Trustee) DecryptMixes(ctx context.Context, st *election.State) ([]*bulletin.Record, error) {
+	if t.State.Share == nil {
+		return nil, ErrNoShare
+	}
+	index := t.State.Share.Index()
+	return t.postRanked(ctx, st, election.TypeMixDecryption,
+		func(i int) bool {
+			return len(st.Mixes(i)) >= st.Manifest().Threshold && st.RankedResult(i) == nil &&
+				!slices.ContainsFunc(st.MixPartials(i), func(p *tally.PartialDecryption) bool { return p.Trustee == index })
+		},
+		func(i int) (any, error) { return MixDecryption(st, t.State.Share, i) })
+}
+
+// postRanked posts, for every ranked contest i of st's election for which
+// pending(i) holds, the record of type typ that build(i) makes, and
+// returns the records posted; it stops at the first failure.
+func (t *Trustee) postRanked(ctx context.Context, st *election.State, typ string, pending func(i int) bool, build func(i int) (any, error)) ([]*bulletin.Record, error) {
+	var out []*bulletin.Record
+	for i, c := range st.Manifest().Contests {
+		if !c.Ranked() || !pending(i) {
+			continue
+		}
+		v, err := build(i)
+		if err != nil {
+			return out, err
+		}
+		rec, err := t.post(ctx, typ, v)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, rec)
+	}
+	return out, nil
 }
 
 // post signs v as a record of type typ with the trustee's keys and posts

@@ -414,6 +414,10 @@ func (e *Election) VoterChoices(v int) ballot.Choices {
 func (e *Election) RandomChoices() ballot.Choices {
 	c := ballot.NewChoices(e.Manifest)
 	for i, contest := range e.Manifest.Contests {
+		if contest.Ranked() {
+			c[i] = RandomRanking(&contest)
+			continue
+		}
 		total := contest.MinSelections + randInt(contest.MaxSelections-contest.MinSelections+1)
 		for placed := 0; placed < total; {
 			k := randInt(len(contest.Options))
@@ -424,6 +428,21 @@ func (e *Election) RandomChoices() ballot.Choices {
 		}
 	}
 	return c
+}
+
+// RandomRanking returns the ranks of a random valid ranking of a ranked
+// contest (docs/spec/ranked.md §2): m random candidates, m from 0 to its
+// max_selections, ranked 1 … m.
+func RandomRanking(c *ballot.Contest) []uint64 {
+	ranks := make([]uint64, len(c.Options))
+	m := randInt(c.MaxSelections + 1)
+	for r := 1; r <= m; {
+		if k := randInt(len(ranks)); ranks[k] == 0 {
+			ranks[k] = uint64(r)
+			r++
+		}
+	}
+	return ranks
 }
 
 func randInt(n int) int {
@@ -517,12 +536,91 @@ func AddChoices(m *ballot.Manifest, totals []uint64, choices ballot.Choices, wei
 // Decrypt has trustee i post its partial decryption of the sums
 // (participant.Trustee.Decrypt).
 func (e *Election) Decrypt(ctx context.Context, i int) error {
+	return e.act(ctx, i, "", func(t *participant.Trustee, st *election.State) error {
+		_, err := t.Decrypt(ctx, st)
+		return err
+	})
+}
+
+// act has trustee i take a step on the current state, and names the
+// trustee (and what it was doing, if not "") in an error.
+func (e *Election) act(ctx context.Context, i int, doing string, step func(*participant.Trustee, *election.State) error) error {
 	st, err := e.State(ctx)
 	if err != nil {
 		return err
 	}
-	if _, err := e.trustee(i).Decrypt(ctx, st); err != nil {
-		return fmt.Errorf("simulate: trustee %d: %w", i, err)
+	if err := step(e.trustee(i), st); err != nil {
+		return fmt.Errorf("simulate: trustee %d%s: %w", i, doing, err)
+	}
+	return nil
+}
+
+// Mix has trustee i mix every ranked contest it has not mixed yet
+// (participant.Trustee.Mix).
+func (e *Election) Mix(ctx context.Context, i int) error {
+	return e.act(ctx, i, " mixing", func(t *participant.Trustee, st *election.State) error {
+		_, err := t.Mix(ctx, st)
+		return err
+	})
+}
+
+// DecryptMixes has trustee i post its partial decryption of every ranked
+// contest's mixed ballots (participant.Trustee.DecryptMixes).
+func (e *Election) DecryptMixes(ctx context.Context, i int) error {
+	return e.act(ctx, i, " decrypting mixes", func(t *participant.Trustee, st *election.State) error {
+		_, err := t.DecryptMixes(ctx, st)
+		return err
+	})
+}
+
+// CountRanked has the official post the count of every ranked contest
+// (participant.ComputeRankedResult), and checks that its decrypted ballots
+// are, in some order, the rank vectors counted.
+func (e *Election) CountRanked(ctx context.Context) ([]*election.RankedResultRecord, error) {
+	st, err := e.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*election.RankedResultRecord
+	for i, c := range e.Manifest.Contests {
+		if !c.Ranked() {
+			continue
+		}
+		r, err := participant.ComputeRankedResult(st, i)
+		if err != nil {
+			return out, fmt.Errorf("simulate: %w", err)
+		}
+		if _, err := e.post(ctx, e.Official, election.TypeRankedResult, r); err != nil {
+			return out, err
+		}
+		if err := e.checkRanks(i, r.Ranks.Counts); err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// checkRanks checks that the decrypted ranks of contest i, ballot after
+// ballot, are the rank vectors of the counted ballots carrying it, in any
+// order.
+func (e *Election) checkRanks(i int, counts []uint64) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	w := len(e.Manifest.Contests[i].Options)
+	want := map[string]int{}
+	for _, c := range e.counted {
+		if len(c[i]) > 0 {
+			want[fmt.Sprint(c[i])]++
+		}
+	}
+	for k := 0; k+w <= len(counts); k += w {
+		want[fmt.Sprint(counts[k:k+w])]--
+	}
+	for r, n := range want {
+		if n != 0 {
+			return fmt.Errorf("simulate: contest %q: the decrypted ballots hold ranks %s %d times fewer than cast", e.Manifest.Contests[i].ID, r, n)
+		}
 	}
 	return nil
 }

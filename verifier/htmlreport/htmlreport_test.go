@@ -245,7 +245,7 @@ func TestVerified(t *testing.T) {
 	}
 	// Every step, passed.
 	steps := cells(byID(doc, "steps"))
-	if len(steps) != 10 {
+	if len(steps) != 11 {
 		t.Fatalf("%d steps shown", len(steps))
 	}
 	for i, s := range steps {

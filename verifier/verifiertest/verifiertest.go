@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -194,6 +195,9 @@ func Generate(ctx context.Context, opts Options, w io.Writer) (*Election, error)
 				return nil, err
 			}
 		}
+	}
+	if err := mixAndCount(ctx, e, opts.Trustees, absent); err != nil {
+		return nil, err
 	}
 	// simulate.Election.Expected knows only the ballots it cast.
 	counts := e.Expected()
@@ -389,4 +393,29 @@ func witnesses(sopts *simulate.Options, opts Options, origin, vkey string) ([]no
 		}
 	}
 	return signers, nil
+}
+
+// mixAndCount has every trustee present mix the ranked contests in turn,
+// then decrypt their last mixes, and the official post their counts. It
+// does nothing for an election without ranked contests.
+func mixAndCount(ctx context.Context, e *simulate.Election, trustees int, absent map[int]bool) error {
+	if !slices.ContainsFunc(e.Manifest.Contests, func(c ballot.Contest) bool { return c.Ranked() }) {
+		return nil
+	}
+	for i := 1; i <= trustees; i++ {
+		if !absent[i] {
+			if err := e.Mix(ctx, i); err != nil {
+				return err
+			}
+		}
+	}
+	for i := 1; i <= trustees; i++ {
+		if !absent[i] {
+			if err := e.DecryptMixes(ctx, i); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := e.CountRanked(ctx)
+	return err
 }

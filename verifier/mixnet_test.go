@@ -1,0 +1,164 @@
+package verifier_test
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/tally"
+	"github.com/evote/evote/verifier"
+	"github.com/evote/evote/verifier/verifiertest"
+)
+
+var rankedElection struct {
+	once   sync.Once
+	e      *verifiertest.Election
+	export []byte
+	err    error
+}
+
+// rankedContestIndex is the index of the ranked contest in rankedWorld's
+// definition.
+const rankedContestIndex = 1
+
+// rankedWorld is an election of 12 voters, 3 trustees of whom any 2
+// decrypt, with a 3-of-5 contest and a ranked contest (IRV, rank up to 3
+// of 4): every trustee mixes it, decrypts the last mix, and the official
+// counts it.
+func rankedWorld(t *testing.T) *world {
+	t.Helper()
+	rankedElection.once.Do(func() {
+		cs := verifiertest.KofN(5, 3)
+		var opts []ballot.Option
+		for _, id := range []string{"ann", "ben", "cat", "dov"} {
+			opts = append(opts, ballot.Option{ID: id, Title: "Candidate " + id})
+		}
+		cs = append(cs, ballot.Contest{ID: "chair", Title: "Chair", Kind: ballot.KindRanked, Method: ballot.MethodIRV,
+			MaxSelections: 3, OptionMax: 3, Options: opts})
+		var buf bytes.Buffer
+		rankedElection.e, rankedElection.err = verifiertest.Generate(context.Background(), verifiertest.Options{
+			Voters: 12, Trustees: 3, Threshold: 2, Revotes: 1, Contests: cs,
+		}, &buf)
+		rankedElection.export = buf.Bytes()
+	})
+	if rankedElection.err != nil {
+		t.Fatalf("generating the election: %v", rankedElection.err)
+	}
+	return newWorldOf(t, rankedElection.e, rankedElection.export)
+}
+
+// TestVerifyMixnet: the verifier checks every mix, mix decryption and
+// ranked count of an honest election, and names a forged mix (one that
+// drops, duplicates, replaces or alters a ballot), a decryption made with
+// a wrong share, and a wrong count, each at its record.
+func TestVerifyMixnet(t *testing.T) {
+	w := rankedWorld(t)
+	r := w.verify(rankedElection.export, rankedElection.e.Checkpoint)
+	if !r.OK {
+		for _, f := range r.Failures {
+			t.Errorf("%v", f)
+		}
+		t.Fatalf("the honest ranked election does not verify")
+	}
+	s := r.Step(verifier.StepMix)
+	if s.Status != verifier.Pass {
+		t.Errorf("step mixnet: %s (%s), want pass", s.Status, s.Note)
+	}
+	for _, c := range []struct {
+		name string
+		want int64
+	}{{"mixes", 3}, {"shuffled ciphertexts", 3 * 12 * 4}, {"mix decryptions", 3}, {"decryption proofs", 3 * 12 * 4}, {"ranked counts", 1}} {
+		if got := countOf(s, c.name); got != c.want {
+			t.Errorf("step mixnet: %s = %d, want %d", c.name, got, c.want)
+		}
+	}
+
+	const size = 4 * crypto.CiphertextSize // one ballot of the mixes
+	st, err := rankedElection.e.State(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cts, _, dctx, err := st.MixOutput(rankedContestIndex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []forgery{
+		{"a mix drops a ballot", func(w *world) int {
+			i := w.find(election.TypeMix, 1)
+			edit(w, i, func(m *election.MixRecord) { m.Output = m.Output[size:] })
+			return i
+		}, election.TypeMix, verifier.StepMix, "bad-mix: the mix drops ballots: its output has 11 ballots, its input 12", false},
+		{"a mix duplicates a ballot", func(w *world) int {
+			i := w.find(election.TypeMix, 0)
+			edit(w, i, func(m *election.MixRecord) { copy(m.Output[2*size:3*size], m.Output[5*size:6*size]) })
+			return i
+		}, election.TypeMix, verifier.StepMix, "bad-mix: the mix duplicates a ballot: output ballot 5 repeats output ballot 2", false},
+		{"a mix replaces a ballot", func(w *world) int {
+			i := w.find(election.TypeMix, 2)
+			edit(w, i, func(m *election.MixRecord) {
+				for k := range 4 {
+					ct, _ := st.Election().PublicKey.Encrypt(uint64(k % 2))
+					copy(m.Output[4*size+k*crypto.CiphertextSize:], ct.Bytes())
+				}
+			})
+			return i
+		}, election.TypeMix, verifier.StepMix, "is not a shuffle of its input", false},
+		{"a mix alters a ballot", func(w *world) int {
+			// One rank more for the first candidate of ballot 7: an
+			// encryption of 1 added to its ciphertext.
+			i := w.find(election.TypeMix, 1)
+			edit(w, i, func(m *election.MixRecord) {
+				ct, err := new(crypto.Ciphertext).SetBytes(m.Output[7*size : 7*size+crypto.CiphertextSize])
+				if err != nil {
+					w.t.Fatal(err)
+				}
+				one, _ := st.Election().PublicKey.Encrypt(1)
+				copy(m.Output[7*size:], ct.Add(ct, one).Bytes())
+			})
+			return i
+		}, election.TypeMix, verifier.StepMix, "is not a shuffle of its input", false},
+		{"a decryption with a wrong share", func(w *world) int {
+			i := w.find(election.TypeMixDecryption, 1)
+			edit(w, i, func(d *election.MixDecryptionRecord) {
+				other := w.e.Shares[0] // trustee 1's share, claimed as trustee d.Partial.Trustee's
+				if d.Partial.Trustee == 1 {
+					other = w.e.Shares[1]
+				}
+				p, err := tally.NewPartialDecryption(dctx, d.Partial.Trustee, other.Secret(), cts)
+				if err != nil {
+					w.t.Fatal(err)
+				}
+				d.Partial = p
+			})
+			return i
+		}, election.TypeMixDecryption, verifier.StepMix, "bad-proof: trustee", false},
+		{"a count with another winner", func(w *world) int {
+			i := w.find(election.TypeRankedResult, 0)
+			edit(w, i, func(r *election.RankedResultRecord) {
+				r.Count = bytes.Replace(r.Count, []byte(`"method":"irv","ballots":12`), []byte(`"method":"irv","ballots":13`), 1)
+			})
+			return i
+		}, election.TypeRankedResult, verifier.StepMix, "bad-proof: the count of contest \"chair\" does not follow", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := rankedWorld(t)
+			w.t = t
+			idx, r := w.forgeAndVerify(tt.edit)
+			wantFailure(t, r, int64(idx), tt.typ, tt.step, tt.want)
+		})
+	}
+}
+
+// countOf returns the count named name of step s.
+func countOf(s *verifier.Step, name string) int64 {
+	for _, c := range s.Counts {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return -1
+}
