@@ -67,7 +67,9 @@ const state = {
   attemptMs: 20000,
 };
 
-function setStatus(msg) { $("status").textContent = msg; }
+const own = (el, text) => window.i18n.own(el, text);
+
+function setStatus(msg) { own($("status"), msg); }
 
 function showError(err) {
   const box = $("error");
@@ -192,6 +194,7 @@ function showModuleHash(hash) {
 }
 
 async function boot() {
+  await window.i18n.ready;
   try {
     const hash = await loadModule();
     setStatus("Reading the election from the board…");
@@ -203,9 +206,10 @@ async function boot() {
     if (state.summary && state.summary.board_key) $("board-key").value = state.summary.board_key;
     const e = state.election;
     if (!e) throw new Problem("not-open", "This board does not hold an election yet.");
-    $("title").textContent = e.title;
-    document.title = "Vote — " + e.title;
-    $("election-line").textContent = "Voting from " + e.opens + " to " + e.closes + ". Election fingerprint " + e.manifest_hash.slice(0, 16) + "…";
+    own($("title"), e.title);
+    own(document.querySelector("title"), "Vote — " + e.title);
+    electionLine();
+    window.i18n.onChange(electionLine);
     const phase = state.summary ? state.summary.phase : e.phase;
     if (phase === "closed" || phase === "tallied") {
       throw new Problem("closed", "Voting in \u201c" + e.title + "\u201d has closed; no more ballots are accepted." + (phase === "tallied" ? " The result is published on the observer page." : ""));
@@ -487,7 +491,7 @@ function renderStored() {
   list.replaceChildren();
   const voters = storedVoters();
   $("step-stored").hidden = voters.length === 0;
-  $("h-stored").textContent = voters.length > 1 ? "Your credentials on this device" : "Your credential on this device";
+  own($("h-stored"), voters.length > 1 ? "Your credentials on this device" : "Your credential on this device");
   voters.forEach((v, i) => list.appendChild(renderStoredItem(v, i)));
 }
 
@@ -829,9 +833,9 @@ function showUnsure(status, message) {
   hide("step-decide", "step-ballot");
   const section = $("step-unsure");
   section.dataset.state = notFound ? "not-found" : "unknown";
-  $("h-unsure").textContent = notFound
+  own($("h-unsure"), notFound
     ? (cast ? "Your ballot was not cast" : "Your ballot was not challenged")
-    : (cast ? "Was your ballot cast?" : "Was your ballot challenged?");
+    : (cast ? "Was your ballot cast?" : "Was your ballot challenged?"));
   $("unsure-text").textContent = message;
   $("unsure-code").textContent = state.sent.short;
   $("check-again").hidden = notFound;
@@ -1091,6 +1095,13 @@ async function onCheckReceipt(ev) {
   } catch (err) {
     showReceipt(err instanceof Problem ? err.message : String(err), "");
   }
+}
+
+// electionLine shows when voting opens and closes, in the voter's time
+// zone with UTC beside, in the page's language.
+function electionLine() {
+  const e = state.election;
+  own($("election-line"), window.i18n.t("vote.election-line", window.i18n.time(e.opens), window.i18n.time(e.closes), e.manifest_hash.slice(0, 16)));
 }
 
 document.addEventListener("DOMContentLoaded", () => {

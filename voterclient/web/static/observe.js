@@ -63,7 +63,7 @@ function addRecord(rec) {
   const body = document.querySelector("#records tbody");
   body.insertBefore(tr, body.firstChild);
   while (body.rows.length > MAX_ROWS) body.deleteRow(body.rows.length - 1);
-  $("records-count").textContent = next + " records on the board; " + received + " received by this page.";
+  window.i18n.own($("records-count"), next + " records on the board; " + received + " received by this page.");
 }
 
 // svg makes an SVG element with attributes and, if given, text.
@@ -181,7 +181,7 @@ async function loadSummary() {
     const resp = await fetch("/election/summary", { cache: "no-store" });
     if (!resp.ok) return;
     const s = await resp.json();
-    if (s.title) { $("title").textContent = "Observe: " + s.title; document.title = "Observe — " + s.title; }
+    if (s.title) { window.i18n.own($("title"), "Observe: " + s.title); window.i18n.own(document.querySelector("title"), "Observe — " + s.title); }
     $("phase").textContent = s.phase;
     $("voters").textContent = s.voters;
     $("counted").textContent = s.counted;
@@ -224,14 +224,14 @@ async function loadSummary() {
 function connect() {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
   const ws = new WebSocket(proto + "//" + location.host + "/feed?from=" + next);
-  ws.onopen = () => { retry = 1000; $("conn").textContent = "Connected: following the board live."; $("conn").dataset.live = "yes"; };
+  ws.onopen = () => { retry = 1000; window.i18n.own($("conn"), "Connected: following the board live."); $("conn").dataset.live = "yes"; };
   ws.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
     if (msg.type === "record") { addRecord(msg.record); scheduleSummary(); }
     else if (msg.type === "checkpoint") setCheckpoint(msg.checkpoint);
   };
   ws.onclose = () => {
-    $("conn").textContent = "Disconnected from the board; reconnecting in " + Math.round(retry / 1000) + " s…";
+    window.i18n.own($("conn"), "Disconnected from the board; reconnecting in " + Math.round(retry / 1000) + " s…");
     $("conn").dataset.live = "no";
     setTimeout(connect, retry);
     retry = Math.min(retry * 2, 30000);
