@@ -343,7 +343,15 @@ func (p *page) text(sel string) string {
 	return evaluate[string](p, fmt.Sprintf(`document.querySelector(%q).textContent`, sel))
 }
 
+// screenshot saves a screenshot of the page as name, then checks the
+// page's accessibility in this state (accessible).
 func (p *page) screenshot(name string) {
+	p.t.Helper()
+	p.capture(name)
+	p.accessible(name)
+}
+
+func (p *page) capture(name string) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, 60*time.Second)
 	defer cancel()
