@@ -40,13 +40,15 @@
   }
 
   function t(key, ...args) {
-    const m = cat && (cat.messages[lang][key] || cat.messages.en[key]);
+    // Before the catalogue arrives a message shows as its key; say()'s
+    // elements are translated when it does.
+    const m = cat ? cat.messages[lang][key] || cat.messages.en[key] : undefined;
     return format(m === undefined ? key : m, args);
   }
 
   function apply() {
     document.documentElement.lang = lang;
-    for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+    for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n, ...JSON.parse(el.dataset.i18nArgs || "[]"));
     for (const el of document.querySelectorAll("[data-i18n-html]")) el.innerHTML = t(el.dataset.i18nHtml);
     const sel = document.getElementById("lang");
     if (sel) sel.value = lang;
@@ -97,11 +99,20 @@
   // longer translates el's HTML text into it.
   function own(el, text) {
     delete el.dataset.i18n;
+    delete el.dataset.i18nArgs;
     el.textContent = text;
   }
 
+  // say sets el's text to the message key with args, kept in the page's
+  // language when the reader switches.
+  function say(el, key, ...args) {
+    el.dataset.i18n = key;
+    el.dataset.i18nArgs = JSON.stringify(args.map(String));
+    el.textContent = t(key, ...args);
+  }
+
   window.i18n = {
-    t, time, ready, match, own,
+    t, time, ready, match, own, say,
     get lang() { return lang; },
     // onChange calls f with the new language whenever the reader switches.
     onChange(f) { listeners.push(f); },
