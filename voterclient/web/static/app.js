@@ -14,7 +14,11 @@ class Problem extends Error {
   }
 }
 
-const UNREACHABLE = "The election board cannot be reached. Check your internet connection and try again. Nothing was sent.";
+const tr = (key, ...args) => window.i18n.t(key, ...args);
+const say = (el, key, ...args) => window.i18n.say(el, key, ...args);
+const sayStatus = (key, ...args) => say($("status"), key, ...args);
+
+const UNREACHABLE = () => tr("vote.error.unreachable");
 
 // call runs a function of the Go module and returns its result or throws a Problem.
 function call(name, arg) {
@@ -30,7 +34,7 @@ async function get(path, init) {
   try {
     resp = await fetch(path, Object.assign({ cache: "no-store" }, init || {}));
   } catch (e) {
-    throw new Problem("unreachable", UNREACHABLE, String(e));
+    throw new Problem("unreachable", UNREACHABLE(), String(e));
   }
   return resp;
 }
@@ -75,12 +79,12 @@ function showError(err) {
   const box = $("error");
   box.replaceChildren();
   const p = document.createElement("p");
-  p.textContent = err instanceof Problem ? err.message : "Something went wrong in this page: " + err;
+  p.textContent = err instanceof Problem ? err.message : tr("vote.error.page", err);
   box.appendChild(p);
   if (err instanceof Problem && err.detail) {
     const d = document.createElement("details");
     const s = document.createElement("summary");
-    s.textContent = "Technical details";
+    say(s, "vote.error.details");
     const c = document.createElement("code");
     c.textContent = err.detail;
     d.append(s, c);
@@ -180,15 +184,15 @@ function showModuleHash(hash) {
   line.replaceChildren();
   const t = document.createElement("span");
   if (!hash) {
-    t.textContent = "This browser cannot compute the voting module's hash.";
+    say(t, "vote.module.no-hash");
   } else if (match) {
-    t.textContent = "Voting module SHA-256 " + hash + " — matches the build \u201c" + match.name + "\u201d published on the board.";
+    say(t, "vote.module.match", hash, match.name);
     line.dataset.match = "yes";
   } else if (clients.length) {
-    t.textContent = "Warning: this voting module (SHA-256 " + hash + ") is not a build published on the board.";
+    say(t, "vote.module.unknown", hash);
     line.dataset.match = "no";
   } else {
-    t.textContent = "Voting module SHA-256 " + hash + ". No build hash is published on the board yet.";
+    say(t, "vote.module.none", hash);
   }
   line.appendChild(t);
 }
@@ -197,7 +201,7 @@ async function boot() {
   await window.i18n.ready;
   try {
     const hash = await loadModule();
-    setStatus("Reading the election from the board…");
+    sayStatus("vote.status.reading-election");
     const res = await sync();
     try {
       state.summary = JSON.parse(await getText("/election/summary"));
@@ -249,10 +253,9 @@ async function refresh() {
 // open, vote once voting is open, and says plainly when registration is over.
 function renderPhase() {
   const e = state.election;
-  const voters = e.voters === 1 ? "1 voter" : e.voters + " voters";
-  const over = "Registration is over: the registrar closed the voter roll of \u201c" + e.title + "\u201d with " + voters + ".";
+  const over = e.voters === 1 ? "vote.roll.over-one" : "vote.roll.over";
   const line = $("roll-line");
-  line.textContent = over;
+  say(line, over, e.title, e.voters);
   line.hidden = !(state.votingOpen && e.roll_closed);
   if (state.votingOpen) {
     hide("step-register");
@@ -261,11 +264,11 @@ function renderPhase() {
   }
   $("register-open").hidden = e.roll_closed;
   const closed = $("register-closed");
-  closed.textContent = over + " No new credential can be put on it. If you are not on the roll, ask the registrar.";
+  say(closed, e.voters === 1 ? "vote.roll.over-one-closed" : "vote.roll.over-closed", e.title, e.voters);
   closed.hidden = !e.roll_closed;
   show("step-register", false);
   const when = $("credential-when");
-  when.textContent = "Voting has not opened yet (planned from " + e.opens + "). Loading your credential now only checks that it is on the voter roll.";
+  say(when, "vote.credential.when", window.i18n.time(e.opens));
   when.hidden = false;
 }
 
@@ -273,11 +276,11 @@ function renderPhase() {
 function phaseStatus() {
   const e = state.election;
   if (state.votingOpen) {
-    setStatus("Ready. Load your credential to vote.");
+    sayStatus("vote.status.ready");
     return;
   }
-  setStatus("Voting in \u201c" + e.title + "\u201d has not opened yet (planned from " + e.opens + "). " +
-    (e.roll_closed ? "The voter roll is closed." : "The voter roll is open: " + (e.voters === 1 ? "1 voter" : e.voters + " voters") + " so far."));
+  sayStatus(e.roll_closed ? "vote.status.not-open-closed" : e.voters === 1 ? "vote.status.not-open-one" : "vote.status.not-open-many",
+    e.title, window.i18n.time(e.opens), e.voters);
 }
 
 // ---- contests ----
@@ -299,7 +302,7 @@ function renderContests(e) {
     fs.append(legend, rule);
     const single = c.option_max === 1 && c.max_selections === 1;
     if (single && c.min_selections === 0) {
-      fs.appendChild(optionRow(ci, -1, "radio", "No choice (leave blank)", c, true));
+      fs.appendChild(optionRow(ci, -1, "radio", tr("vote.ballot.blank"), c, true));
     }
     c.options.forEach((o, oi) => {
       fs.appendChild(optionRow(ci, oi, c.option_max > 1 ? "number" : single ? "radio" : "checkbox", o.title, c, false));
@@ -417,7 +420,7 @@ async function useCredential(cred) {
   info.hidden = false;
   if (!state.votingOpen) {
     hide("step-ballot", "step-decide");
-    setStatus("Voting has not opened yet. Come back then to vote with this credential.");
+    sayStatus("vote.status.not-open-yet");
     return;
   }
   await lookupEarlier();
@@ -425,7 +428,7 @@ async function useCredential(cred) {
     info.textContent += " You have already voted (record " + state.earlier + "); you may vote again, and only your last ballot counts.";
   }
   show("step-ballot");
-  setStatus("Mark your choices, then encrypt your ballot.");
+  sayStatus("vote.status.mark");
 }
 
 // ---- a credential made on this device (voter-held) ----
@@ -491,7 +494,7 @@ function renderStored() {
   list.replaceChildren();
   const voters = storedVoters();
   $("step-stored").hidden = voters.length === 0;
-  own($("h-stored"), voters.length > 1 ? "Your credentials on this device" : "Your credential on this device");
+  say($("h-stored"), voters.length > 1 ? "vote.stored.h-many" : "vote.stored.h");
   voters.forEach((v, i) => list.appendChild(renderStoredItem(v, i)));
 }
 
@@ -649,7 +652,7 @@ function onEncrypt(ev) {
   try {
     choices = markedChoices();
   } catch (err) { showError(err); return; }
-  setStatus("Encrypting your ballot on this device…");
+  sayStatus("vote.status.encrypting");
   $("encrypt").disabled = true;
   // Let the page paint the status before the module takes the thread.
   setTimeout(async () => {
@@ -666,12 +669,12 @@ function onEncrypt(ev) {
       await lookupEarlier();
       const note = $("revote-note");
       if (state.earlier !== null) {
-        note.textContent = "You have already cast a ballot (record " + state.earlier + "). Casting this one replaces it: only your last ballot counts.";
+        say(note, "vote.decide.revote-note", state.earlier);
         note.hidden = false;
       } else note.hidden = true;
       hide("step-ballot");
       show("step-decide");
-      setStatus("Ballot encrypted in " + Math.round(window.evoteLastEncryptMs) + " ms. Confirmation code " + res.short + ".");
+      sayStatus("vote.status.encrypted", Math.round(window.evoteLastEncryptMs), res.short);
     } catch (err) {
       setStatus("");
       showError(err);
@@ -833,9 +836,9 @@ function showUnsure(status, message) {
   hide("step-decide", "step-ballot");
   const section = $("step-unsure");
   section.dataset.state = notFound ? "not-found" : "unknown";
-  own($("h-unsure"), notFound
-    ? (cast ? "Your ballot was not cast" : "Your ballot was not challenged")
-    : (cast ? "Was your ballot cast?" : "Was your ballot challenged?"));
+  say($("h-unsure"), notFound
+    ? (cast ? "vote.unsure.h-not-cast" : "vote.unsure.h-not-challenged")
+    : (cast ? "vote.unsure.h" : "vote.unsure.h-challenge"));
   $("unsure-text").textContent = message;
   $("unsure-code").textContent = state.sent.short;
   $("check-again").hidden = notFound;
@@ -884,7 +887,7 @@ function sendFailed(err) {
 async function onCast() {
   clearError();
   setButtons(false);
-  setStatus("Sending your ballot to the board…");
+  sayStatus("vote.status.sending");
   try {
     await lookupEarlier();
     state.castEarlier = state.earlier;
@@ -899,7 +902,7 @@ async function onCast() {
 async function onChallenge() {
   clearError();
   setButtons(false);
-  setStatus("Posting the challenged ballot to the board…");
+  sayStatus("vote.status.posting");
   try {
     settle(await send("challenge"));
   } catch (err) {
@@ -914,7 +917,7 @@ async function onChallenge() {
 async function onSendAgain() {
   clearError();
   setButtons(false);
-  setStatus(state.sent.kind === "cast" ? "Sending your ballot to the board again…" : "Posting the challenged ballot to the board again…");
+  sayStatus(state.sent.kind === "cast" ? "vote.status.sending-again" : "vote.status.posting-again");
   try {
     call("resend");
     settle(await deliver());
@@ -929,7 +932,7 @@ async function onSendAgain() {
 async function onCheckAgain() {
   clearError();
   setButtons(false);
-  setStatus(state.sent.kind === "cast" ? "Looking for your ballot on the board…" : "Looking for your challenged ballot on the board…");
+  sayStatus(state.sent.kind === "cast" ? "vote.status.looking" : "vote.status.looking-challenged");
   state.sent.lost = true;
   try {
     settle(await lookUp(call("delivery")));
@@ -944,13 +947,13 @@ async function onCheckAgain() {
 // receipt to save; lost says the board's first answer did not arrive.
 function showCast(res, lost) {
   hide("step-decide", "step-unsure");
-  $("cast-summary").textContent = "Your ballot with confirmation code " + $("code").textContent + " is record " + res.index + " on the board.";
+  say($("cast-summary"), "vote.cast.summary", $("code").textContent, res.index);
   $("cast-recovered").hidden = !lost;
   showMoved($("cast-moved"), res);
   const rv = $("cast-revote");
   const earlier = state.castEarlier;
   if (earlier !== null && earlier !== undefined && earlier !== res.index) {
-    rv.textContent = "This ballot replaces your earlier ballot (record " + earlier + "), which no longer counts.";
+    say(rv, "vote.cast.replaces", earlier);
     rv.hidden = false;
   } else rv.hidden = true;
   $("receipt-text").value = res.receipt;
@@ -960,7 +963,7 @@ function showCast(res, lost) {
   a.href = state.receiptURL;
   a.download = "evote-receipt-" + res.index + ".txt";
   show("step-cast");
-  setStatus("Ballot cast. Save your receipt.");
+  sayStatus("vote.status.cast");
 }
 
 // showMoved says, in el, that the ballot was sent to another operator than
@@ -978,17 +981,14 @@ function showMoved(el, res) {
 function showChallenged(res) {
   const rv = call("reveal", res.record);
   hide("step-decide", "step-unsure");
-  $("challenge-summary").textContent = "The ballot with confirmation code " + rv.short + " is record " + res.index +
-    " on the board, with the randomness that opens it. Anyone can check it. Decrypted with that randomness, it contains:";
+  say($("challenge-summary"), "vote.challenged.summary", rv.short, res.index);
   renderRevealed(rv);
   const same = rv.challenged && JSON.stringify(rv.choices) === JSON.stringify(state.marked);
   const v = $("challenge-verdict");
-  v.textContent = same
-    ? "\u2714 This is exactly what you marked: this device encrypted your choices honestly."
-    : "\u2716 This is NOT what you marked. Do not vote on this device; tell your election official.";
+  say(v, same ? "vote.challenged.same" : "vote.challenged.differs");
   v.dataset.ok = same ? "yes" : "no";
   show("step-challenged");
-  setStatus("Ballot challenged and opened.");
+  sayStatus("vote.status.challenged");
 }
 
 // describeChoices lists choices per contest like the module's reveal does.
@@ -1010,7 +1010,7 @@ function renderChoiceList(root, contests) {
     const dd = document.createElement("dd");
     dd.textContent = c.selections.length
       ? c.selections.map((s) => s.count > 1 ? s.title + " (" + s.count + ")" : s.title).join(", ")
-      : "(nothing marked)";
+      : tr("vote.nothing-marked");
     dl.append(dt, dd);
   }
   root.appendChild(dl);
@@ -1025,7 +1025,7 @@ function backToBallot() {
   state.sent = null;
   hide("step-decide", "step-challenged", "step-cast", "step-unsure");
   show("step-ballot");
-  setStatus("Mark your choices, then encrypt your ballot.");
+  sayStatus("vote.status.mark");
 }
 
 // ---- receipts ----
@@ -1059,7 +1059,7 @@ function showReceipt(text, status, res) {
 async function onCheckReceipt(ev) {
   ev.preventDefault();
   clearError();
-  showReceipt("Checking…");
+  showReceipt(tr("vote.receipt.checking"));
   try {
     const file = $("receipt-file").files[0];
     if (!file) throw new Problem("bad-receipt", "Choose your receipt file first.");
