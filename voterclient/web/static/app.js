@@ -17,6 +17,8 @@ class Problem extends Error {
 const tr = (key, ...args) => window.i18n.t(key, ...args);
 const say = (el, key, ...args) => window.i18n.say(el, key, ...args);
 const sayStatus = (key, ...args) => say($("status"), key, ...args);
+// said is say for a new element: it returns the element.
+const said = (e, key, ...args) => { say(e, key, ...args); return e; };
 
 const UNREACHABLE = () => tr("vote.error.unreachable");
 
@@ -523,22 +525,22 @@ function renderStoredItem(voter, i) {
   status.setAttribute("role", "status");
   status.setAttribute("aria-live", "polite");
 
-  const use = el("button", { type: "button", className: "use", textContent: "Use it to vote" });
-  const check = el("button", { type: "button", className: "check secondary", textContent: "Check that I am on the roll" });
+  const use = said(el("button", { type: "button", className: "use" }), "vote.stored.use");
+  const check = said(el("button", { type: "button", className: "check secondary" }), "vote.stored.check");
   const exp = downloadLink(text, "evote-credential-" + voter + ".json", "Export credential", "application/json");
   exp.classList.add("export");
-  const forget = el("button", { type: "button", className: "forget secondary", textContent: "Forget it\u2026" });
+  const forget = said(el("button", { type: "button", className: "forget secondary" }), "vote.stored.forget");
   const actions = el("div", { className: "actions" }, use, check, exp, forget);
-  const keep = el("p", { className: "muted", textContent: "Export a copy of your credential and keep it safe, as a backup: if this browser's data is cleared, it is the only way to vote with this credential. Never give it to anyone, the registrar included." });
+  const keep = said(el("p", { className: "muted" }), "vote.stored.keep");
 
   const reg = el("div", { className: "registration" });
   reg.hidden = true;
 
   const sure = el("div", { className: "confirm note" });
   sure.hidden = true;
-  const yes = el("button", { type: "button", className: "forget-yes", textContent: "Yes, forget it" });
-  const no = el("button", { type: "button", className: "forget-no secondary", textContent: "Keep it" });
-  const question = el("p", { id: "forget-q-" + i, textContent: "Forget the credential of voter " + voter + " on this device? Unless you exported a copy, you can then no longer vote with it, and nobody can give it back to you: while the roll is open you would have to make and register a new one." });
+  const yes = said(el("button", { type: "button", className: "forget-yes" }), "vote.stored.forget-yes");
+  const no = said(el("button", { type: "button", className: "forget-no secondary" }), "vote.stored.forget-no");
+  const question = said(el("p", { id: "forget-q-" + i }), "vote.stored.forget-q", voter);
   yes.setAttribute("aria-describedby", question.id);
   no.setAttribute("aria-describedby", question.id);
   sure.append(question, el("div", { className: "actions" }, yes, no));
@@ -576,7 +578,7 @@ function renderStoredItem(voter, i) {
   check.addEventListener("click", async () => {
     clearError();
     check.disabled = true;
-    status.textContent = "Reading the voter roll from the board…";
+    say(status, "vote.stored.reading-roll");
     delete status.dataset.onRoll;
     try {
       await refresh();
@@ -593,7 +595,7 @@ function renderStoredItem(voter, i) {
   yes.addEventListener("click", () => {
     try { localStorage.removeItem(storedPrefix() + voter); } catch (e) { /* nothing kept */ }
     renderStored();
-    setStatus("The credential of voter " + voter + " is forgotten on this device.");
+    sayStatus("vote.stored.forgotten", voter);
     const left = document.querySelector("#stored-list h3");
     if (left) left.focus();
   });
@@ -608,23 +610,23 @@ function renderRegistration(root, voter, i, request) {
   const copied = el("p", { className: "muted" });
   copied.setAttribute("role", "status");
   copied.setAttribute("aria-live", "polite");
-  const copy = el("button", { type: "button", className: "copy secondary", textContent: "Copy the request" });
+  const copy = said(el("button", { type: "button", className: "copy secondary" }), "vote.register.copy");
   copy.addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText(request);
-      copied.textContent = "Copied. Paste it into your message to the registrar.";
+      say(copied, "vote.register.copied");
     } catch (e) {
       area.focus();
       area.select();
-      copied.textContent = "This browser did not let the page copy. The request is selected: copy it with Ctrl+C (\u2318C on a Mac), or download the file instead.";
+      say(copied, "vote.register.copy-failed");
     }
   });
   const dl = downloadLink(request + "\n", "registration.json", "Download registration.json", "application/json");
   dl.classList.add("download-registration");
   root.append(
-    el("h4", { textContent: "Send your registration request to the registrar" }),
-    el("p", { textContent: "Send this request to the registrar, as they ask you to (for example attached to an e-mail), and prove who you are as they ask. It holds your voter identifier and your public key, signed with your private key. Your private key is not in it: it never left this device. Once the registrar has put your key on the roll, check again here." }),
-    el("label", { htmlFor: id, textContent: "Registration request of voter " + voter }),
+    said(el("h4", {}), "vote.register.send-h"),
+    said(el("p", {}), "vote.register.send-p"),
+    said(el("label", { htmlFor: id }), "vote.register.request-label", voter),
     area,
     el("div", { className: "actions" }, dl, copy),
     copied);
