@@ -24,7 +24,7 @@ const UNREACHABLE = () => tr("vote.error.unreachable");
 
 // call runs a function of the Go module and returns its result or throws a Problem.
 function call(name, arg) {
-  if (!window.evote) throw new Problem("bad-input", "The voting module is not loaded. Reload the page.");
+  if (!window.evote) throw new Problem("bad-input", tr("vote.error.no-module"));
   const out = JSON.parse(window.evote[name](arg === undefined ? "" : typeof arg === "string" ? arg : JSON.stringify(arg)));
   if (!out.ok) throw new Problem(out.error.code, out.error.message, out.error.detail);
   return out.result;
@@ -48,7 +48,7 @@ async function getText(path) { return getTextFrom(path); }
 async function getTextFrom(url) {
   const resp = await get(url);
   const text = await resp.text();
-  if (!resp.ok) throw new Problem("unreachable", "The election board answered with an error (" + resp.status + "). Try again in a few minutes.", text);
+  if (!resp.ok) throw new Problem("unreachable", tr("vote.error.status", resp.status), text);
   return text;
 }
 
@@ -116,7 +116,7 @@ function deviceKey() { return "evote.device-code." + state.election.manifest_has
 
 async function loadModule() {
   const resp = await get("/voter.wasm");
-  if (!resp.ok) throw new Problem("unreachable", "The voting module could not be loaded from the board. Reload the page.");
+  if (!resp.ok) throw new Problem("unreachable", tr("vote.error.module-load"));
   const bytes = await resp.arrayBuffer();
   let hash = "";
   if (window.crypto && crypto.subtle) {
@@ -211,14 +211,14 @@ async function boot() {
     showModuleHash(hash);
     if (state.summary && state.summary.board_key) $("board-key").value = state.summary.board_key;
     const e = state.election;
-    if (!e) throw new Problem("not-open", "This board does not hold an election yet.");
+    if (!e) throw new Problem("not-open", tr("vote.error.no-election"));
     own($("title"), e.title);
     own(document.querySelector("title"), "Vote — " + e.title);
     electionLine();
     window.i18n.onChange(electionLine);
     const phase = state.summary ? state.summary.phase : e.phase;
     if (phase === "closed" || phase === "tallied") {
-      throw new Problem("closed", "Voting in \u201c" + e.title + "\u201d has closed; no more ballots are accepted." + (phase === "tallied" ? " The result is published on the observer page." : ""));
+      throw new Problem("closed", tr(phase === "tallied" ? "vote.error.tallied" : "vote.error.closed", e.title));
     }
     // Before voting opens the page still reads and checks the board: for
     // registering a credential made here, and for checking the roll.
@@ -368,7 +368,7 @@ function markedChoices() {
     const input = $("c" + ci + "-o" + oi);
     if (input.type === "number") {
       const v = Number(input.value);
-      if (!Number.isInteger(v) || v < 0) throw new Problem("invalid-choices", "In \u201c" + c.title + "\u201d, the points for \u201c" + o.title + "\u201d must be a whole number from 0 to " + c.option_max + ".");
+      if (!Number.isInteger(v) || v < 0) throw new Problem("invalid-choices", tr("vote.error.points", c.title, o.title, c.option_max));
       return v;
     }
     return input.checked ? 1 : 0;
@@ -418,7 +418,7 @@ async function loadCredential(name, text) {
 async function useCredential(cred) {
   state.credential = cred;
   const info = $("credential-info");
-  info.textContent = "Credential loaded (voter key " + cred.public.slice(0, 16) + "…). " + (cred.roll ? cred.roll.message : "");
+  info.textContent = tr("vote.credential.loaded", cred.public.slice(0, 16)) + " " + (cred.roll ? cred.roll.message : "");
   info.hidden = false;
   if (!state.votingOpen) {
     hide("step-ballot", "step-decide");
@@ -464,19 +464,19 @@ function onRegister(ev) {
   button.disabled = true;
   try {
     if (voter && storedText(voter) !== null) {
-      throw new Problem("exists", "This device already keeps a credential of voter " + voter + " for this election (shown above). Use that one, or forget it first to make a new one.");
+      throw new Problem("exists", tr("vote.error.exists", voter));
     }
     const res = call("newCredential", { voter: voter });
     try {
       localStorage.setItem(storedPrefix() + res.voter, res.credential);
     } catch (e) {
-      throw new Problem("storage", "This browser would not keep your credential (its storage is full or turned off), so the page dropped it. Nothing was sent. Use another browser, or the command evote voter keygen.", String(e));
+      throw new Problem("storage", tr("vote.error.storage"), String(e));
     }
     $("voter-id").value = "";
     renderStored();
     const item = storedItem(res.voter);
     if (item) item.querySelector("h3").focus();
-    setStatus("Your credential is made and kept in this browser. Export a copy as a backup, then send the registration request to the registrar.");
+    sayStatus("vote.status.made");
   } catch (err) {
     showError(err);
   } finally {
@@ -518,7 +518,7 @@ function renderStoredItem(voter, i) {
   const text = storedText(voter) || "";
   const item = el("div", { className: "stored" });
   item.dataset.voter = voter;
-  const h = el("h3", { id: "stored-h-" + i, tabIndex: -1, textContent: "Voter " + voter });
+  const h = said(el("h3", { id: "stored-h-" + i, tabIndex: -1 }), "vote.stored.voter", voter);
   item.setAttribute("role", "group");
   item.setAttribute("aria-labelledby", h.id);
   const status = el("p", { className: "roll-status" });
@@ -527,7 +527,7 @@ function renderStoredItem(voter, i) {
 
   const use = said(el("button", { type: "button", className: "use" }), "vote.stored.use");
   const check = said(el("button", { type: "button", className: "check secondary" }), "vote.stored.check");
-  const exp = downloadLink(text, "evote-credential-" + voter + ".json", "Export credential", "application/json");
+  const exp = downloadLink(text, "evote-credential-" + voter + ".json", tr("vote.stored.export"), "application/json");
   exp.classList.add("export");
   const forget = said(el("button", { type: "button", className: "forget secondary" }), "vote.stored.forget");
   const actions = el("div", { className: "actions" }, use, check, exp, forget);
@@ -621,7 +621,7 @@ function renderRegistration(root, voter, i, request) {
       say(copied, "vote.register.copy-failed");
     }
   });
-  const dl = downloadLink(request + "\n", "registration.json", "Download registration.json", "application/json");
+  const dl = downloadLink(request + "\n", "registration.json", tr("vote.register.download"), "application/json");
   dl.classList.add("download-registration");
   root.append(
     said(el("h4", {}), "vote.register.send-h"),
@@ -853,8 +853,7 @@ function showUnsure(status, message) {
 // cannotTell is what the page says when the board cannot be reached to
 // look the ballot up.
 function cannotTell() {
-  const what = state.sent.kind === "cast" ? "your ballot was cast" : "your challenged ballot was posted";
-  return "The election board cannot be reached, so this page cannot tell yet whether " + what + ". It has not given up: it keeps your ballot. Check your connection, then check again in a moment.";
+  return tr(state.sent.kind === "cast" ? "vote.unsure.unreachable-cast" : "vote.unsure.unreachable-challenge");
 }
 
 // REFUSED are the problems that end a ballot sent: the board refused it
@@ -882,7 +881,7 @@ function sendFailed(err) {
   }
   const unreachable = err instanceof Problem && err.code === "unreachable";
   showUnsure("unknown", unreachable ? cannotTell()
-    : "This page could not check on the board whether your ballot was " + (state.sent.kind === "cast" ? "cast" : "challenged") + ", so it cannot tell yet. It keeps your ballot: check again in a moment.");
+    : tr(state.sent.kind === "cast" ? "vote.unsure.unchecked-cast" : "vote.unsure.unchecked-challenge"));
   if (!unreachable) showError(err);
 }
 
@@ -1064,7 +1063,7 @@ async function onCheckReceipt(ev) {
   showReceipt(tr("vote.receipt.checking"));
   try {
     const file = $("receipt-file").files[0];
-    if (!file) throw new Problem("bad-receipt", "Choose your receipt file first.");
+    if (!file) throw new Problem("bad-receipt", tr("vote.receipt.choose"));
     const receipt = await file.text();
     const info = call("receiptInfo", receipt);
     // A receipt of another operator of this board is checked on that
