@@ -355,11 +355,11 @@ function contestTotal(ci) {
 function updateCounter(ci) {
   const c = state.election.contests[ci];
   const n = contestTotal(ci);
-  const unit = c.option_max > 1 ? "points" : "chosen";
-  let text = c.option_max > 1 ? n + " of " + c.max_selections + " points given" : n + " " + unit + ", at most " + c.max_selections;
-  if (n > c.max_selections) text += " — too many";
-  else if (n < c.min_selections) text += " — at least " + c.min_selections + " needed";
-  $("counter-" + ci).textContent = text;
+  const points = c.option_max > 1;
+  const key = n > c.max_selections ? (points ? "vote.counter.points-over" : "vote.counter.chosen-over")
+    : n < c.min_selections ? (points ? "vote.counter.points-under" : "vote.counter.chosen-under")
+      : (points ? "vote.counter.points" : "vote.counter.chosen");
+  say($("counter-" + ci), key, n, c.max_selections, c.min_selections);
 }
 
 // markedChoices reads the form into counts per contest per option.
