@@ -236,6 +236,13 @@ func TestEveryRoleByHand(t *testing.T) {
 	if err != nil || !regexp.MustCompile(`(?s)confirmation code: .*Budget points: Parks×1, Roads×2.*Cast this ballot.*receipt saved`).MatchString(out) {
 		t.Fatalf("voting at the prompt: %v\n%s", err, out)
 	}
+	// In French (--lang; the catalogue of internal/i18n): the code, the
+	// question and the answer to quitting, nothing posted.
+	out, err = runInput(t, "q\n", with("vote", "--credential", cred(3), "--choices", "budget=parks,roads:2", "--lang", "fr",
+		"--device-state", at("device-fr"))...)
+	if err != nil || !regexp.MustCompile(`(?s)code de confirmation : .*vos choix :.*Déposer ce bulletin \[c\].*rien n’a été envoyé`).MatchString(out) {
+		t.Fatalf("voting at the prompt in French: %v\n%s", err, out)
+	}
 	out, err = vote(2, "mayor=alice;budget=parks:2,roads", "challenge")
 	if err != nil || !strings.Contains(out, "Alice×1") || !strings.Contains(out, "never be counted") {
 		t.Fatalf("challenge: %v\n%s", err, out)

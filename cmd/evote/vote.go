@@ -56,7 +56,7 @@ later with evote vote check-receipt, which says whether it still counts.`,
 			&cli.StringFlag{Name: "choices", Usage: "your `CHOICES`, see above (required)"},
 			receiptFlag(),
 			deviceStateFlag(),
-		}, boardFlags()...),
+		}, append(boardFlags(), langFlag())...),
 		Action: voteAtTerminal,
 		Subcommands: []*cli.Command{
 			{
@@ -67,25 +67,25 @@ later with evote vote check-receipt, which says whether it still counts.`,
 					&cli.StringFlag{Name: "choices", Usage: "your `CHOICES`, see evote vote --help (required)"},
 					&cli.StringFlag{Name: "out", Usage: "where to keep the prepared ballot (secret until cast or challenged)", Value: "ballot.prepared"},
 					deviceStateFlag(),
-				}, boardFlags()...),
+				}, append(boardFlags(), langFlag())...),
 				Action: votePrepare,
 			},
 			{
 				Name:   "cast",
 				Usage:  "cast the prepared ballot and save its receipt",
-				Flags:  append([]cli.Flag{credentialFlag(), preparedFlag(), receiptFlag()}, boardFlags()...),
+				Flags:  append([]cli.Flag{credentialFlag(), preparedFlag(), receiptFlag()}, append(boardFlags(), langFlag())...),
 				Action: func(c *cli.Context) error { return votePrepared(c, true) },
 			},
 			{
 				Name:   "challenge",
 				Usage:  "challenge (audit) the prepared ballot: it is revealed for anyone to check, and never counted",
-				Flags:  append([]cli.Flag{credentialFlag(), preparedFlag()}, boardFlags()...),
+				Flags:  append([]cli.Flag{credentialFlag(), preparedFlag()}, append(boardFlags(), langFlag())...),
 				Action: func(c *cli.Context) error { return votePrepared(c, false) },
 			},
 			{
 				Name:   "check-receipt",
 				Usage:  "check that a cast ballot is on the board unchanged and whether it still counts",
-				Flags:  append([]cli.Flag{&cli.StringFlag{Name: "receipt", Usage: "the receipt `FILE` to check", Required: true}}, boardFlags()...),
+				Flags:  append([]cli.Flag{&cli.StringFlag{Name: "receipt", Usage: "the receipt `FILE` to check", Required: true}}, append(boardFlags(), langFlag())...),
 				Action: checkReceipt,
 			},
 		},
@@ -175,11 +175,12 @@ func (v *voter) prepare() (*ballot.ChallengedBallot, error) {
 	if err := replaceFile(c.String("device-state"), []byte(code.String()+"\n"), 0o600); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out(c), "encrypted on this device; confirmation code: %s\n", code.Short())
-	fmt.Fprintln(out(c), "your choices:")
+	p := say(c)
+	p.Fprintln(out(c), p.Sprintf("cli.vote.encrypted", code.Short()))
+	p.Fprintln(out(c), p.Sprintf("cli.vote.choices"))
 	printChoices(c, m, choices)
 	if cur, ok := v.state.CastBallot(v.cred.Public); ok {
-		fmt.Fprintf(out(c), "note: a ballot of this credential already counts (record %d); casting this one replaces it\n", cur)
+		p.Fprintln(out(c), p.Sprintf("cli.vote.replaces", fmt.Sprint(cur)))
 	}
 	return ballot.Challenge(b, secrets), nil
 }
@@ -197,7 +198,7 @@ func voteAtTerminal(c *cli.Context) error {
 	}
 	in := bufio.NewReader(c.App.Reader)
 	for {
-		fmt.Fprint(out(c), "Cast this ballot [c], challenge it to check that it encrypts your choices [a], or quit [q]? ")
+		fmt.Fprint(out(c), say(c).Sprintf("cli.vote.ask"))
 		line, err := in.ReadString('\n')
 		answer := strings.ToLower(strings.TrimSpace(line))
 		switch {
@@ -206,7 +207,7 @@ func voteAtTerminal(c *cli.Context) error {
 		case answer == "a" || answer == "challenge":
 			return v.challenge(p)
 		case answer == "q" || answer == "quit" || err != nil:
-			fmt.Fprintln(out(c), "nothing posted; the encrypted ballot is discarded")
+			fmt.Fprintln(out(c), say(c).Sprintf("cli.vote.discarded"))
 			return nil
 		}
 	}
@@ -232,8 +233,9 @@ func votePrepare(c *cli.Context) error {
 	if err := writeNewFile(path, append(p.Marshal(), '\n'), 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintf(out(c), "nothing posted; the ballot and its secrets are in %s (keep it private)\n", path)
-	fmt.Fprintf(out(c), "next: `evote vote cast --prepared %s` or `evote vote challenge --prepared %s`\n", path, path)
+	say := say(c)
+	fmt.Fprintln(out(c), say.Sprintf("cli.vote.prepared", path))
+	fmt.Fprintln(out(c), say.Sprintf("cli.vote.next", path))
 	return nil
 }
 
@@ -260,7 +262,7 @@ func votePrepared(c *cli.Context, cast bool) error {
 	if e := v.state.Election(); e == nil || e.BaseHash != p.Ballot.Election {
 		return fmt.Errorf("%s was prepared for another election than the board's", path)
 	}
-	fmt.Fprintf(out(c), "confirmation code: %s\n", p.Ballot.ConfirmationCode().Short())
+	fmt.Fprintln(out(c), say(c).Sprintf("cli.vote.code", p.Ballot.ConfirmationCode().Short()))
 	if cast {
 		err = v.cast(p)
 	} else {
@@ -291,9 +293,10 @@ func (v *voter) cast(p *ballot.ChallengedBallot) error {
 	if err := writeNewFile(path, posted.Receipt.Marshal(), 0o644); err != nil {
 		return fmt.Errorf("your ballot is record %d, but saving its receipt failed: %w", posted.Record.Index, err)
 	}
-	fmt.Fprintf(out(c), "cast: your ballot is record %d; receipt saved to %s\n", posted.Record.Index, path)
+	say := say(c)
+	fmt.Fprintln(out(c), say.Sprintf("cli.vote.cast", fmt.Sprint(posted.Record.Index), path))
 	if posted.Notice != "" {
-		fmt.Fprintf(out(c), "the board says: %s\n", posted.Notice)
+		fmt.Fprintln(out(c), say.Sprintf("cli.vote.notice", posted.Notice))
 	}
 	return nil
 }
@@ -306,13 +309,14 @@ func (v *voter) challenge(p *ballot.ChallengedBallot) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out(c), "challenged: record %d reveals this ballot; anyone can check it encrypts:\n", rec.Index)
+	say := say(c)
+	fmt.Fprintln(out(c), say.Sprintf("cli.vote.challenged", fmt.Sprint(rec.Index)))
 	choices, err := p.ManifestChoices(v.state.Election())
 	if err != nil {
 		return err
 	}
 	printChoices(c, v.state.Manifest(), choices)
-	fmt.Fprintln(out(c), "this ballot will never be counted: vote again to cast one")
+	fmt.Fprintln(out(c), say.Sprintf("cli.vote.never"))
 	return nil
 }
 
@@ -476,14 +480,15 @@ func checkReceipt(c *cli.Context) error {
 	case !ok:
 		return fmt.Errorf("NOT FOUND: record %d (in the board's tree of %d records your receipt was signed for) is not a counted or replaced ballot", receipt.Index, signed.Size)
 	case status.Counted:
-		fmt.Fprintf(out(c), "COUNTED: your ballot, record %d, is on the board unchanged and is the one that counts for your credential\n", receipt.Index)
+		fmt.Fprintln(out(c), say(c).Sprintf("cli.receipt.counted", fmt.Sprint(receipt.Index)))
 		return nil
 	}
-	fmt.Fprintf(out(c), "!!! WARNING: a later ballot used your credential !!!\n")
-	fmt.Fprintf(out(c), "REPLACED: your ballot, record %d, no longer counts: record %d, cast at %s, replaced it",
-		receipt.Index, status.ReplacedBy, status.ReplacedAt.Format("2006-01-02 15:04:05 UTC"))
+	say := say(c)
+	fmt.Fprintln(out(c), say.Sprintf("cli.receipt.warning"))
+	fmt.Fprint(out(c), say.Sprintf("cli.receipt.replaced",
+		fmt.Sprint(receipt.Index), fmt.Sprint(status.ReplacedBy), status.ReplacedAt.Format("2006-01-02 15:04:05 UTC")))
 	if status.Current != status.ReplacedBy {
-		fmt.Fprintf(out(c), " (record %d counts now)", status.Current)
+		fmt.Fprint(out(c), say.Sprintf("cli.receipt.counts-now", fmt.Sprint(status.Current)))
 	}
 	fmt.Fprintln(out(c))
 	return withHint(fmt.Errorf("your ballot, record %d, was replaced by record %d", receipt.Index, status.ReplacedBy),

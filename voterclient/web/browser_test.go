@@ -343,7 +343,15 @@ func (p *page) text(sel string) string {
 	return evaluate[string](p, fmt.Sprintf(`document.querySelector(%q).textContent`, sel))
 }
 
+// screenshot saves a screenshot of the page as name, then checks the
+// page's accessibility in this state (accessible).
 func (p *page) screenshot(name string) {
+	p.t.Helper()
+	p.capture(name)
+	p.accessible(name)
+}
+
+func (p *page) capture(name string) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, 60*time.Second)
 	defer cancel()
@@ -398,6 +406,7 @@ func TestBrowserVoting(t *testing.T) {
 
 	p.do("open the voter page", chromedp.Navigate(b.srv.URL+"/"))
 	p.waitJS("the credential step", visible("#step-credential"))
+	p.screenshot("voter-start.png")
 	if got := evaluate[string](p, `document.getElementById("module-line").dataset.match || ""`); got != "yes" {
 		t.Errorf("module hash line: match=%q, text %q", got, p.text("#module-line"))
 	}
@@ -408,6 +417,7 @@ func TestBrowserVoting(t *testing.T) {
 	p.do("upload a wrong file", chromedp.SetUploadFiles(css("#credential-file"), []string{bad}))
 	p.waitJS("the bad credential error", `document.getElementById("error").dataset.code === "bad-credential"`)
 	t.Logf("bad credential: %s", p.text("#error"))
+	p.screenshot("voter-error.png")
 
 	cred := b.credentialFile(t, 0)
 	p.do("upload the credential", chromedp.SetUploadFiles(css("#credential-file"), []string{cred}))
@@ -434,6 +444,7 @@ func TestBrowserVoting(t *testing.T) {
 		press("#c3-o2", kb.ArrowUp+kb.ArrowUp),
 	)
 	marked := ballot.Choices{{0, 1, 0}, {1, 0, 0, 0, 1, 0, 0, 1, 0, 0}, {0, 1, 0, 0}, {3, 0, 2}}
+	p.screenshot("voter-ballot.png")
 
 	// One council option too many is refused in plain words.
 	p.do("mark a fourth council option", chromedp.Click(css("#c1-o9")), press("#encrypt", kb.Enter))

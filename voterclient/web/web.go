@@ -13,12 +13,13 @@
 //
 //	GET /{$}                       the voter page
 //	GET /observe                   the observer page
-//	GET /static/…                  app.js, observe.js, style.css
+//	GET /static/…                  app.js, observe.js, i18n.js, style.css
 //	GET /voter.wasm                the voter client module
 //	GET /wasm_exec.js              Go's WebAssembly support script
 //	GET /election/summary          phase, counts, result table (JSON)
 //	GET /election/voters/{key}     whether a credential has a counted ballot
 //	GET /election/operators        the operators the page posts to, in order
+//	GET /messages.json             the pages' message catalogue (internal/i18n)
 package web
 
 import (
@@ -43,6 +44,7 @@ import (
 	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/httpjson"
+	"github.com/evote/evote/internal/i18n"
 )
 
 //go:embed static
@@ -138,6 +140,7 @@ func Register(mux *http.ServeMux, opts Options) error {
 	mux.HandleFunc("GET /election/summary", h.summary)
 	mux.HandleFunc("GET /election/voters/{key}", h.voter)
 	mux.HandleFunc("GET /election/operators", h.operators)
+	mux.HandleFunc("GET /messages.json", h.blob(i18n.Default.JSON(), nil, "application/json"))
 	return nil
 }
 

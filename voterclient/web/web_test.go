@@ -69,6 +69,8 @@ func TestRoutes(t *testing.T) {
 		{"/static/style.css", "text/css; charset=utf-8", `:focus-visible`},
 		{"/voter.wasm", "application/wasm", "stand-in module"},
 		{"/wasm_exec.js", "text/javascript; charset=utf-8", "wasm_exec.js"},
+		{"/messages.json", "application/json", `"lang.name":"Français"`},
+		{"/static/i18n.js", "text/javascript; charset=utf-8", `navigator.languages`},
 	} {
 		resp, body := get(t, srv, tt.path)
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != tt.ctype || !strings.Contains(string(body), tt.contains) {

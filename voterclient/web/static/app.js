@@ -14,11 +14,17 @@ class Problem extends Error {
   }
 }
 
-const UNREACHABLE = "The election board cannot be reached. Check your internet connection and try again. Nothing was sent.";
+const tr = (key, ...args) => window.i18n.t(key, ...args);
+const say = (el, key, ...args) => window.i18n.say(el, key, ...args);
+const sayStatus = (key, ...args) => say($("status"), key, ...args);
+// said is say for a new element: it returns the element.
+const said = (e, key, ...args) => { say(e, key, ...args); return e; };
+
+const UNREACHABLE = () => tr("vote.error.unreachable");
 
 // call runs a function of the Go module and returns its result or throws a Problem.
 function call(name, arg) {
-  if (!window.evote) throw new Problem("bad-input", "The voting module is not loaded. Reload the page.");
+  if (!window.evote) throw new Problem("bad-input", tr("vote.error.no-module"));
   const out = JSON.parse(window.evote[name](arg === undefined ? "" : typeof arg === "string" ? arg : JSON.stringify(arg)));
   if (!out.ok) throw new Problem(out.error.code, out.error.message, out.error.detail);
   return out.result;
@@ -30,7 +36,7 @@ async function get(path, init) {
   try {
     resp = await fetch(path, Object.assign({ cache: "no-store" }, init || {}));
   } catch (e) {
-    throw new Problem("unreachable", UNREACHABLE, String(e));
+    throw new Problem("unreachable", UNREACHABLE(), String(e));
   }
   return resp;
 }
@@ -42,7 +48,7 @@ async function getText(path) { return getTextFrom(path); }
 async function getTextFrom(url) {
   const resp = await get(url);
   const text = await resp.text();
-  if (!resp.ok) throw new Problem("unreachable", "The election board answered with an error (" + resp.status + "). Try again in a few minutes.", text);
+  if (!resp.ok) throw new Problem("unreachable", tr("vote.error.status", resp.status), text);
   return text;
 }
 
@@ -67,18 +73,20 @@ const state = {
   attemptMs: 20000,
 };
 
-function setStatus(msg) { $("status").textContent = msg; }
+const own = (el, text) => window.i18n.own(el, text);
+
+function setStatus(msg) { own($("status"), msg); }
 
 function showError(err) {
   const box = $("error");
   box.replaceChildren();
   const p = document.createElement("p");
-  p.textContent = err instanceof Problem ? err.message : "Something went wrong in this page: " + err;
+  p.textContent = err instanceof Problem ? err.message : tr("vote.error.page", err);
   box.appendChild(p);
   if (err instanceof Problem && err.detail) {
     const d = document.createElement("details");
     const s = document.createElement("summary");
-    s.textContent = "Technical details";
+    say(s, "vote.error.details");
     const c = document.createElement("code");
     c.textContent = err.detail;
     d.append(s, c);
@@ -108,7 +116,7 @@ function deviceKey() { return "evote.device-code." + state.election.manifest_has
 
 async function loadModule() {
   const resp = await get("/voter.wasm");
-  if (!resp.ok) throw new Problem("unreachable", "The voting module could not be loaded from the board. Reload the page.");
+  if (!resp.ok) throw new Problem("unreachable", tr("vote.error.module-load"));
   const bytes = await resp.arrayBuffer();
   let hash = "";
   if (window.crypto && crypto.subtle) {
@@ -178,23 +186,24 @@ function showModuleHash(hash) {
   line.replaceChildren();
   const t = document.createElement("span");
   if (!hash) {
-    t.textContent = "This browser cannot compute the voting module's hash.";
+    say(t, "vote.module.no-hash");
   } else if (match) {
-    t.textContent = "Voting module SHA-256 " + hash + " — matches the build \u201c" + match.name + "\u201d published on the board.";
+    say(t, "vote.module.match", hash, match.name);
     line.dataset.match = "yes";
   } else if (clients.length) {
-    t.textContent = "Warning: this voting module (SHA-256 " + hash + ") is not a build published on the board.";
+    say(t, "vote.module.unknown", hash);
     line.dataset.match = "no";
   } else {
-    t.textContent = "Voting module SHA-256 " + hash + ". No build hash is published on the board yet.";
+    say(t, "vote.module.none", hash);
   }
   line.appendChild(t);
 }
 
 async function boot() {
+  await window.i18n.ready;
   try {
     const hash = await loadModule();
-    setStatus("Reading the election from the board…");
+    sayStatus("vote.status.reading-election");
     const res = await sync();
     try {
       state.summary = JSON.parse(await getText("/election/summary"));
@@ -202,13 +211,14 @@ async function boot() {
     showModuleHash(hash);
     if (state.summary && state.summary.board_key) $("board-key").value = state.summary.board_key;
     const e = state.election;
-    if (!e) throw new Problem("not-open", "This board does not hold an election yet.");
-    $("title").textContent = e.title;
-    document.title = "Vote — " + e.title;
-    $("election-line").textContent = "Voting from " + e.opens + " to " + e.closes + ". Election fingerprint " + e.manifest_hash.slice(0, 16) + "…";
+    if (!e) throw new Problem("not-open", tr("vote.error.no-election"));
+    own($("title"), e.title);
+    own(document.querySelector("title"), "Vote — " + e.title);
+    electionLine();
+    window.i18n.onChange(electionLine);
     const phase = state.summary ? state.summary.phase : e.phase;
     if (phase === "closed" || phase === "tallied") {
-      throw new Problem("closed", "Voting in \u201c" + e.title + "\u201d has closed; no more ballots are accepted." + (phase === "tallied" ? " The result is published on the observer page." : ""));
+      throw new Problem("closed", tr(phase === "tallied" ? "vote.error.tallied" : "vote.error.closed", e.title));
     }
     // Before voting opens the page still reads and checks the board: for
     // registering a credential made here, and for checking the roll.
@@ -245,10 +255,9 @@ async function refresh() {
 // open, vote once voting is open, and says plainly when registration is over.
 function renderPhase() {
   const e = state.election;
-  const voters = e.voters === 1 ? "1 voter" : e.voters + " voters";
-  const over = "Registration is over: the registrar closed the voter roll of \u201c" + e.title + "\u201d with " + voters + ".";
+  const over = e.voters === 1 ? "vote.roll.over-one" : "vote.roll.over";
   const line = $("roll-line");
-  line.textContent = over;
+  say(line, over, e.title, e.voters);
   line.hidden = !(state.votingOpen && e.roll_closed);
   if (state.votingOpen) {
     hide("step-register");
@@ -257,11 +266,11 @@ function renderPhase() {
   }
   $("register-open").hidden = e.roll_closed;
   const closed = $("register-closed");
-  closed.textContent = over + " No new credential can be put on it. If you are not on the roll, ask the registrar.";
+  say(closed, e.voters === 1 ? "vote.roll.over-one-closed" : "vote.roll.over-closed", e.title, e.voters);
   closed.hidden = !e.roll_closed;
   show("step-register", false);
   const when = $("credential-when");
-  when.textContent = "Voting has not opened yet (planned from " + e.opens + "). Loading your credential now only checks that it is on the voter roll.";
+  say(when, "vote.credential.when", window.i18n.time(e.opens));
   when.hidden = false;
 }
 
@@ -269,11 +278,11 @@ function renderPhase() {
 function phaseStatus() {
   const e = state.election;
   if (state.votingOpen) {
-    setStatus("Ready. Load your credential to vote.");
+    sayStatus("vote.status.ready");
     return;
   }
-  setStatus("Voting in \u201c" + e.title + "\u201d has not opened yet (planned from " + e.opens + "). " +
-    (e.roll_closed ? "The voter roll is closed." : "The voter roll is open: " + (e.voters === 1 ? "1 voter" : e.voters + " voters") + " so far."));
+  sayStatus(e.roll_closed ? "vote.status.not-open-closed" : e.voters === 1 ? "vote.status.not-open-one" : "vote.status.not-open-many",
+    e.title, window.i18n.time(e.opens), e.voters);
 }
 
 // ---- contests ----
@@ -312,7 +321,7 @@ function renderContests(e) {
     fs.append(legend, rule);
     const single = c.option_max === 1 && c.max_selections === 1;
     if (single && c.min_selections === 0) {
-      fs.appendChild(optionRow(ci, -1, "radio", "No choice (leave blank)", c, true));
+      fs.appendChild(optionRow(ci, -1, "radio", tr("vote.ballot.blank"), c, true));
     }
     c.options.forEach((o, oi) => {
       fs.appendChild(optionRow(ci, oi, c.option_max > 1 ? "number" : single ? "radio" : "checkbox", o.title, c, false));
@@ -363,11 +372,11 @@ function contestTotal(ci) {
 function updateCounter(ci) {
   const c = state.election.contests[ci];
   const n = contestTotal(ci);
-  const unit = c.option_max > 1 ? "points" : "chosen";
-  let text = c.option_max > 1 ? n + " of " + c.max_selections + " points given" : n + " " + unit + ", at most " + c.max_selections;
-  if (n > c.max_selections) text += " — too many";
-  else if (n < c.min_selections) text += " — at least " + c.min_selections + " needed";
-  $("counter-" + ci).textContent = text;
+  const points = c.option_max > 1;
+  const key = n > c.max_selections ? (points ? "vote.counter.points-over" : "vote.counter.chosen-over")
+    : n < c.min_selections ? (points ? "vote.counter.points-under" : "vote.counter.chosen-under")
+      : (points ? "vote.counter.points" : "vote.counter.chosen");
+  say($("counter-" + ci), key, n, c.max_selections, c.min_selections);
 }
 
 // markedChoices reads the form into counts per contest per option.
@@ -376,7 +385,7 @@ function markedChoices() {
     const input = $("c" + ci + "-o" + oi);
     if (input.type === "number") {
       const v = Number(input.value);
-      if (!Number.isInteger(v) || v < 0) throw new Problem("invalid-choices", "In \u201c" + c.title + "\u201d, the points for \u201c" + o.title + "\u201d must be a whole number from 0 to " + c.option_max + ".");
+      if (!Number.isInteger(v) || v < 0) throw new Problem("invalid-choices", tr("vote.error.points", c.title, o.title, c.option_max));
       return v;
     }
     return input.checked ? 1 : 0;
@@ -426,16 +435,18 @@ async function loadCredential(name, text) {
 async function useCredential(cred) {
   state.credential = cred;
   const info = $("credential-info");
-  info.textContent = "Credential loaded (voter key " + cred.public.slice(0, 16) + "…). " + (cred.roll ? cred.roll.message : "");
+  info.textContent = tr("vote.credential.loaded", cred.public.slice(0, 16)) + " " + (cred.roll ? cred.roll.message : "");
   const b = cred.ballot;
   if (b && b.contests.length < state.election.contests.length) {
-    info.textContent += " Your ballot" + (b.style ? " (style \u201c" + b.style + "\u201d)" : "") + " has " + b.contests.length + " of the election's " + state.election.contests.length + " contests.";
+    info.textContent += " " + (b.style
+      ? tr("vote.credential.contests-style", b.style, String(b.contests.length), String(state.election.contests.length))
+      : tr("vote.credential.contests", String(b.contests.length), String(state.election.contests.length)));
   }
-  if (b && b.weight > 1) info.textContent += " Your vote counts " + b.weight + " times (your weight on the roll).";
+  if (b && b.weight > 1) info.textContent += " " + tr("vote.credential.weight", String(b.weight));
   info.hidden = false;
   if (!state.votingOpen) {
     hide("step-ballot", "step-decide");
-    setStatus("Voting has not opened yet. Come back then to vote with this credential.");
+    sayStatus("vote.status.not-open-yet");
     return;
   }
   await lookupEarlier();
@@ -446,7 +457,7 @@ async function useCredential(cred) {
   // keeps what the voter marked.
   if (state.renderedBallot !== ballotKey()) renderContests(state.election);
   show("step-ballot");
-  setStatus("Mark your choices, then encrypt your ballot.");
+  sayStatus("vote.status.mark");
 }
 
 // ---- a credential made on this device (voter-held) ----
@@ -480,19 +491,19 @@ function onRegister(ev) {
   button.disabled = true;
   try {
     if (voter && storedText(voter) !== null) {
-      throw new Problem("exists", "This device already keeps a credential of voter " + voter + " for this election (shown above). Use that one, or forget it first to make a new one.");
+      throw new Problem("exists", tr("vote.error.exists", voter));
     }
     const res = call("newCredential", { voter: voter });
     try {
       localStorage.setItem(storedPrefix() + res.voter, res.credential);
     } catch (e) {
-      throw new Problem("storage", "This browser would not keep your credential (its storage is full or turned off), so the page dropped it. Nothing was sent. Use another browser, or the command evote voter keygen.", String(e));
+      throw new Problem("storage", tr("vote.error.storage"), String(e));
     }
     $("voter-id").value = "";
     renderStored();
     const item = storedItem(res.voter);
     if (item) item.querySelector("h3").focus();
-    setStatus("Your credential is made and kept in this browser. Export a copy as a backup, then send the registration request to the registrar.");
+    sayStatus("vote.status.made");
   } catch (err) {
     showError(err);
   } finally {
@@ -512,7 +523,7 @@ function renderStored() {
   list.replaceChildren();
   const voters = storedVoters();
   $("step-stored").hidden = voters.length === 0;
-  $("h-stored").textContent = voters.length > 1 ? "Your credentials on this device" : "Your credential on this device";
+  say($("h-stored"), voters.length > 1 ? "vote.stored.h-many" : "vote.stored.h");
   voters.forEach((v, i) => list.appendChild(renderStoredItem(v, i)));
 }
 
@@ -534,29 +545,29 @@ function renderStoredItem(voter, i) {
   const text = storedText(voter) || "";
   const item = el("div", { className: "stored" });
   item.dataset.voter = voter;
-  const h = el("h3", { id: "stored-h-" + i, tabIndex: -1, textContent: "Voter " + voter });
+  const h = said(el("h3", { id: "stored-h-" + i, tabIndex: -1 }), "vote.stored.voter", voter);
   item.setAttribute("role", "group");
   item.setAttribute("aria-labelledby", h.id);
   const status = el("p", { className: "roll-status" });
   status.setAttribute("role", "status");
   status.setAttribute("aria-live", "polite");
 
-  const use = el("button", { type: "button", className: "use", textContent: "Use it to vote" });
-  const check = el("button", { type: "button", className: "check secondary", textContent: "Check that I am on the roll" });
-  const exp = downloadLink(text, "evote-credential-" + voter + ".json", "Export credential", "application/json");
+  const use = said(el("button", { type: "button", className: "use" }), "vote.stored.use");
+  const check = said(el("button", { type: "button", className: "check secondary" }), "vote.stored.check");
+  const exp = downloadLink(text, "evote-credential-" + voter + ".json", tr("vote.stored.export"), "application/json");
   exp.classList.add("export");
-  const forget = el("button", { type: "button", className: "forget secondary", textContent: "Forget it\u2026" });
+  const forget = said(el("button", { type: "button", className: "forget secondary" }), "vote.stored.forget");
   const actions = el("div", { className: "actions" }, use, check, exp, forget);
-  const keep = el("p", { className: "muted", textContent: "Export a copy of your credential and keep it safe, as a backup: if this browser's data is cleared, it is the only way to vote with this credential. Never give it to anyone, the registrar included." });
+  const keep = said(el("p", { className: "muted" }), "vote.stored.keep");
 
   const reg = el("div", { className: "registration" });
   reg.hidden = true;
 
   const sure = el("div", { className: "confirm note" });
   sure.hidden = true;
-  const yes = el("button", { type: "button", className: "forget-yes", textContent: "Yes, forget it" });
-  const no = el("button", { type: "button", className: "forget-no secondary", textContent: "Keep it" });
-  const question = el("p", { id: "forget-q-" + i, textContent: "Forget the credential of voter " + voter + " on this device? Unless you exported a copy, you can then no longer vote with it, and nobody can give it back to you: while the roll is open you would have to make and register a new one." });
+  const yes = said(el("button", { type: "button", className: "forget-yes" }), "vote.stored.forget-yes");
+  const no = said(el("button", { type: "button", className: "forget-no secondary" }), "vote.stored.forget-no");
+  const question = said(el("p", { id: "forget-q-" + i }), "vote.stored.forget-q", voter);
   yes.setAttribute("aria-describedby", question.id);
   no.setAttribute("aria-describedby", question.id);
   sure.append(question, el("div", { className: "actions" }, yes, no));
@@ -594,7 +605,7 @@ function renderStoredItem(voter, i) {
   check.addEventListener("click", async () => {
     clearError();
     check.disabled = true;
-    status.textContent = "Reading the voter roll from the board…";
+    say(status, "vote.stored.reading-roll");
     delete status.dataset.onRoll;
     try {
       await refresh();
@@ -611,7 +622,7 @@ function renderStoredItem(voter, i) {
   yes.addEventListener("click", () => {
     try { localStorage.removeItem(storedPrefix() + voter); } catch (e) { /* nothing kept */ }
     renderStored();
-    setStatus("The credential of voter " + voter + " is forgotten on this device.");
+    sayStatus("vote.stored.forgotten", voter);
     const left = document.querySelector("#stored-list h3");
     if (left) left.focus();
   });
@@ -626,23 +637,23 @@ function renderRegistration(root, voter, i, request) {
   const copied = el("p", { className: "muted" });
   copied.setAttribute("role", "status");
   copied.setAttribute("aria-live", "polite");
-  const copy = el("button", { type: "button", className: "copy secondary", textContent: "Copy the request" });
+  const copy = said(el("button", { type: "button", className: "copy secondary" }), "vote.register.copy");
   copy.addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText(request);
-      copied.textContent = "Copied. Paste it into your message to the registrar.";
+      say(copied, "vote.register.copied");
     } catch (e) {
       area.focus();
       area.select();
-      copied.textContent = "This browser did not let the page copy. The request is selected: copy it with Ctrl+C (\u2318C on a Mac), or download the file instead.";
+      say(copied, "vote.register.copy-failed");
     }
   });
-  const dl = downloadLink(request + "\n", "registration.json", "Download registration.json", "application/json");
+  const dl = downloadLink(request + "\n", "registration.json", tr("vote.register.download"), "application/json");
   dl.classList.add("download-registration");
   root.append(
-    el("h4", { textContent: "Send your registration request to the registrar" }),
-    el("p", { textContent: "Send this request to the registrar, as they ask you to (for example attached to an e-mail), and prove who you are as they ask. It holds your voter identifier and your public key, signed with your private key. Your private key is not in it: it never left this device. Once the registrar has put your key on the roll, check again here." }),
-    el("label", { htmlFor: id, textContent: "Registration request of voter " + voter }),
+    said(el("h4", {}), "vote.register.send-h"),
+    said(el("p", {}), "vote.register.send-p"),
+    said(el("label", { htmlFor: id }), "vote.register.request-label", voter),
     area,
     el("div", { className: "actions" }, dl, copy),
     copied);
@@ -670,7 +681,7 @@ function onEncrypt(ev) {
   try {
     choices = markedChoices();
   } catch (err) { showError(err); return; }
-  setStatus("Encrypting your ballot on this device…");
+  sayStatus("vote.status.encrypting");
   $("encrypt").disabled = true;
   // Let the page paint the status before the module takes the thread.
   setTimeout(async () => {
@@ -687,12 +698,12 @@ function onEncrypt(ev) {
       await lookupEarlier();
       const note = $("revote-note");
       if (state.earlier !== null) {
-        note.textContent = "You have already cast a ballot (record " + state.earlier + "). Casting this one replaces it: only your last ballot counts.";
+        say(note, "vote.decide.revote-note", state.earlier);
         note.hidden = false;
       } else note.hidden = true;
       hide("step-ballot");
       show("step-decide");
-      setStatus("Ballot encrypted in " + Math.round(window.evoteLastEncryptMs) + " ms. Confirmation code " + res.short + ".");
+      sayStatus("vote.status.encrypted", Math.round(window.evoteLastEncryptMs), res.short);
     } catch (err) {
       setStatus("");
       showError(err);
@@ -854,9 +865,9 @@ function showUnsure(status, message) {
   hide("step-decide", "step-ballot");
   const section = $("step-unsure");
   section.dataset.state = notFound ? "not-found" : "unknown";
-  $("h-unsure").textContent = notFound
-    ? (cast ? "Your ballot was not cast" : "Your ballot was not challenged")
-    : (cast ? "Was your ballot cast?" : "Was your ballot challenged?");
+  say($("h-unsure"), notFound
+    ? (cast ? "vote.unsure.h-not-cast" : "vote.unsure.h-not-challenged")
+    : (cast ? "vote.unsure.h" : "vote.unsure.h-challenge"));
   $("unsure-text").textContent = message;
   $("unsure-code").textContent = state.sent.short;
   $("check-again").hidden = notFound;
@@ -869,8 +880,7 @@ function showUnsure(status, message) {
 // cannotTell is what the page says when the board cannot be reached to
 // look the ballot up.
 function cannotTell() {
-  const what = state.sent.kind === "cast" ? "your ballot was cast" : "your challenged ballot was posted";
-  return "The election board cannot be reached, so this page cannot tell yet whether " + what + ". It has not given up: it keeps your ballot. Check your connection, then check again in a moment.";
+  return tr(state.sent.kind === "cast" ? "vote.unsure.unreachable-cast" : "vote.unsure.unreachable-challenge");
 }
 
 // REFUSED are the problems that end a ballot sent: the board refused it
@@ -898,14 +908,14 @@ function sendFailed(err) {
   }
   const unreachable = err instanceof Problem && err.code === "unreachable";
   showUnsure("unknown", unreachable ? cannotTell()
-    : "This page could not check on the board whether your ballot was " + (state.sent.kind === "cast" ? "cast" : "challenged") + ", so it cannot tell yet. It keeps your ballot: check again in a moment.");
+    : tr(state.sent.kind === "cast" ? "vote.unsure.unchecked-cast" : "vote.unsure.unchecked-challenge"));
   if (!unreachable) showError(err);
 }
 
 async function onCast() {
   clearError();
   setButtons(false);
-  setStatus("Sending your ballot to the board…");
+  sayStatus("vote.status.sending");
   try {
     await lookupEarlier();
     state.castEarlier = state.earlier;
@@ -920,7 +930,7 @@ async function onCast() {
 async function onChallenge() {
   clearError();
   setButtons(false);
-  setStatus("Posting the challenged ballot to the board…");
+  sayStatus("vote.status.posting");
   try {
     settle(await send("challenge"));
   } catch (err) {
@@ -935,7 +945,7 @@ async function onChallenge() {
 async function onSendAgain() {
   clearError();
   setButtons(false);
-  setStatus(state.sent.kind === "cast" ? "Sending your ballot to the board again…" : "Posting the challenged ballot to the board again…");
+  sayStatus(state.sent.kind === "cast" ? "vote.status.sending-again" : "vote.status.posting-again");
   try {
     call("resend");
     settle(await deliver());
@@ -950,7 +960,7 @@ async function onSendAgain() {
 async function onCheckAgain() {
   clearError();
   setButtons(false);
-  setStatus(state.sent.kind === "cast" ? "Looking for your ballot on the board…" : "Looking for your challenged ballot on the board…");
+  sayStatus(state.sent.kind === "cast" ? "vote.status.looking" : "vote.status.looking-challenged");
   state.sent.lost = true;
   try {
     settle(await lookUp(call("delivery")));
@@ -965,13 +975,13 @@ async function onCheckAgain() {
 // receipt to save; lost says the board's first answer did not arrive.
 function showCast(res, lost) {
   hide("step-decide", "step-unsure");
-  $("cast-summary").textContent = "Your ballot with confirmation code " + $("code").textContent + " is record " + res.index + " on the board.";
+  say($("cast-summary"), "vote.cast.summary", $("code").textContent, res.index);
   $("cast-recovered").hidden = !lost;
   showMoved($("cast-moved"), res);
   const rv = $("cast-revote");
   const earlier = state.castEarlier;
   if (earlier !== null && earlier !== undefined && earlier !== res.index) {
-    rv.textContent = "This ballot replaces your earlier ballot (record " + earlier + "), which no longer counts.";
+    say(rv, "vote.cast.replaces", earlier);
     rv.hidden = false;
   } else rv.hidden = true;
   $("receipt-text").value = res.receipt;
@@ -981,7 +991,7 @@ function showCast(res, lost) {
   a.href = state.receiptURL;
   a.download = "evote-receipt-" + res.index + ".txt";
   show("step-cast");
-  setStatus("Ballot cast. Save your receipt.");
+  sayStatus("vote.status.cast");
 }
 
 // showMoved says, in el, that the ballot was sent to another operator than
@@ -999,17 +1009,14 @@ function showMoved(el, res) {
 function showChallenged(res) {
   const rv = call("reveal", res.record);
   hide("step-decide", "step-unsure");
-  $("challenge-summary").textContent = "The ballot with confirmation code " + rv.short + " is record " + res.index +
-    " on the board, with the randomness that opens it. Anyone can check it. Decrypted with that randomness, it contains:";
+  say($("challenge-summary"), "vote.challenged.summary", rv.short, res.index);
   renderRevealed(rv);
   const same = rv.challenged && JSON.stringify(rv.choices) === JSON.stringify(state.marked);
   const v = $("challenge-verdict");
-  v.textContent = same
-    ? "\u2714 This is exactly what you marked: this device encrypted your choices honestly."
-    : "\u2716 This is NOT what you marked. Do not vote on this device; tell your election official.";
+  say(v, same ? "vote.challenged.same" : "vote.challenged.differs");
   v.dataset.ok = same ? "yes" : "no";
   show("step-challenged");
-  setStatus("Ballot challenged and opened.");
+  sayStatus("vote.status.challenged");
 }
 
 // describeChoices lists choices per contest like the module's reveal does.
@@ -1031,7 +1038,7 @@ function renderChoiceList(root, contests) {
     const dd = document.createElement("dd");
     dd.textContent = c.selections.length
       ? c.selections.map((s) => s.count > 1 ? s.title + " (" + s.count + ")" : s.title).join(", ")
-      : "(nothing marked)";
+      : tr("vote.nothing-marked");
     dl.append(dt, dd);
   }
   root.appendChild(dl);
@@ -1046,7 +1053,7 @@ function backToBallot() {
   state.sent = null;
   hide("step-decide", "step-challenged", "step-cast", "step-unsure");
   show("step-ballot");
-  setStatus("Mark your choices, then encrypt your ballot.");
+  sayStatus("vote.status.mark");
 }
 
 // ---- receipts ----
@@ -1080,10 +1087,10 @@ function showReceipt(text, status, res) {
 async function onCheckReceipt(ev) {
   ev.preventDefault();
   clearError();
-  showReceipt("Checking…");
+  showReceipt(tr("vote.receipt.checking"));
   try {
     const file = $("receipt-file").files[0];
-    if (!file) throw new Problem("bad-receipt", "Choose your receipt file first.");
+    if (!file) throw new Problem("bad-receipt", tr("vote.receipt.choose"));
     const receipt = await file.text();
     const info = call("receiptInfo", receipt);
     // A receipt of another operator of this board is checked on that
@@ -1116,6 +1123,13 @@ async function onCheckReceipt(ev) {
   } catch (err) {
     showReceipt(err instanceof Problem ? err.message : String(err), "");
   }
+}
+
+// electionLine shows when voting opens and closes, in the voter's time
+// zone with UTC beside, in the page's language.
+function electionLine() {
+  const e = state.election;
+  own($("election-line"), window.i18n.t("vote.election-line", window.i18n.time(e.opens), window.i18n.time(e.closes), e.manifest_hash.slice(0, 16)));
 }
 
 document.addEventListener("DOMContentLoaded", () => {

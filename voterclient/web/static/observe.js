@@ -4,19 +4,13 @@
 
 const $ = (id) => document.getElementById(id);
 const MAX_ROWS = 200;
-const TYPE_NAMES = {
-  "election": "election definition",
-  "trustee-commitments": "trustee commitments",
-  "trustee-shares": "trustee shares",
-  "trustee-verdict": "trustee verdict",
-  "joint-key": "election key",
-  "client-hash": "voter client hash",
-  "phase": "phase change",
-  "ballot": "ballot",
-  "challenged-ballot": "challenged ballot",
-  "partial-decryption": "partial decryption",
-  "result": "result",
-};
+const t = (key, ...args) => window.i18n.t(key, ...args);
+const say = (el, key, ...args) => window.i18n.say(el, key, ...args);
+// The record types the catalogue names (type.*); others show as they are.
+const TYPES = ["election", "trustee-commitments", "trustee-shares", "trustee-verdict", "joint-key", "client-hash",
+  "phase", "ballot", "challenged-ballot", "partial-decryption", "result"];
+// The phases the catalogue names (phase.*).
+const PHASES = ["empty", "ceremony", "ready", "open", "closed", "tallied"];
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 // The widths a turnout bucket may have, in seconds, as the verifier's HTML
@@ -50,20 +44,21 @@ function addRecord(rec) {
   const cells = [
     String(rec.index),
     rec.time.replace("T", " ").replace("Z", ""),
-    TYPE_NAMES[rec.type] || rec.type,
+    TYPES.includes(rec.type) ? ["type." + rec.type] : rec.type,
     b64ToHex(rec.author).slice(0, 12) + "…",
     String(JSON.stringify(rec.payload).length) + " B",
   ];
   cells.forEach((c, i) => {
     const td = document.createElement("td");
-    td.textContent = c;
+    if (Array.isArray(c)) say(td, c[0]);
+    else td.textContent = c;
     if (i === 0 || i === 4) td.className = "num";
     tr.appendChild(td);
   });
   const body = document.querySelector("#records tbody");
   body.insertBefore(tr, body.firstChild);
   while (body.rows.length > MAX_ROWS) body.deleteRow(body.rows.length - 1);
-  $("records-count").textContent = next + " records on the board; " + received + " received by this page.";
+  say($("records-count"), "observe.records-count", next, received);
 }
 
 // svg makes an SVG element with attributes and, if given, text.
@@ -78,9 +73,9 @@ function svg(name, attrs, text) {
 // 600-unit-wide viewBox; the table beside it has the numbers.
 function chart(title, height) {
   const s = svg("svg", { class: "chart", viewBox: "0 0 600 " + height, role: "img" });
-  const t = svg("title", {}, title + "; the table has the numbers");
-  s.setAttribute("aria-label", t.textContent);
-  s.appendChild(t);
+  const name = svg("title", {}, t("observe.chart-name", title));
+  s.setAttribute("aria-label", name.textContent);
+  s.appendChild(name);
   return s;
 }
 
@@ -88,7 +83,7 @@ function chart(title, height) {
 // option's title and followed by its count.
 function barChart(title, lines) {
   const most = Math.max(1, ...lines.map((l) => l.count));
-  const s = chart("Bar chart of the counts of " + title, lines.length * 44);
+  const s = chart(t("observe.bar-chart", title), lines.length * 44);
   lines.forEach((l, i) => {
     const y = i * 44 + 22;
     const w = l.count ? Math.max(1, Math.floor(l.count / most * 480)) : 0;
@@ -116,7 +111,9 @@ function drawResultCharts(result, counts) {
     const n = (counts || []).find((x) => x.id === c.id);
     if (n) {
       const p = document.createElement("p");
-      p.textContent = n.ballots + " counted ballots carry this contest" + (n.weight !== n.ballots ? ", of total weight " + n.weight + " (each counts its voter's weight times)" : "") + ".";
+      p.textContent = n.weight !== n.ballots
+        ? t("observe.contest.ballots-weight", String(n.ballots), String(n.weight))
+        : t("observe.contest.ballots", String(n.ballots));
       box.append(p);
     }
     box.append(barChart(c.title, c.lines));
@@ -125,10 +122,10 @@ function drawResultCharts(result, counts) {
 
 // duration names a bucket's width in seconds for people: "5 min".
 function duration(w) {
-  if (w % 86400 === 0) return w / 86400 + (w === 86400 ? " day" : " days");
-  if (w % 3600 === 0) return w / 3600 + " h";
-  if (w % 60 === 0) return w / 60 + " min";
-  return w + " s";
+  if (w % 86400 === 0) return t(w === 86400 ? "dur.day" : "dur.days", w / 86400);
+  if (w % 3600 === 0) return t("dur.h", w / 3600);
+  if (w % 60 === 0) return t("dur.min", w / 60);
+  return t("dur.s", w);
 }
 
 const utc = (sec) => new Date(sec * 1000).toISOString().replace("T", " ").replace(".000Z", " UTC");
@@ -145,9 +142,9 @@ function drawTurnout() {
   for (const [sec, n] of ballotSeconds) counts[Math.floor(sec / width) - first] += n;
   const most = Math.max(...counts);
   const start = first * width, end = start + counts.length * width;
-  const s = chart("Column chart of the ballots received per " + duration(width) + " from " + utc(start) + " to " + utc(end), 240);
+  const s = chart(t("observe.column-chart", duration(width), utc(start), utc(end)), 240);
   const step = Math.floor(584 / counts.length);
-  s.appendChild(svg("text", { x: 0, y: 16 }, "most in a bucket: " + most));
+  s.appendChild(svg("text", { x: 0, y: 16 }, t("observe.most", most)));
   const body = document.querySelector("#turnout-table tbody");
   body.replaceChildren();
   counts.forEach((n, i) => {
@@ -167,7 +164,7 @@ function drawTurnout() {
   s.append(svg("line", { class: "axis", x1: 0, y1: 200, x2: 600, y2: 200 }),
     svg("text", { x: 0, y: 220 }, utc(start)), svg("text", { x: 8 + counts.length * step, y: 236, "text-anchor": "end" }, utc(end)));
   $("turnout-chart").replaceChildren(s);
-  $("turnout-line").textContent = "Ballots received by the board, re-votes included, in buckets of " + duration(width) + ".";
+  $("turnout-line").textContent = t("observe.turnout-line", duration(width));
   $("turnout-section").hidden = false;
 }
 
@@ -189,8 +186,9 @@ async function loadSummary() {
     const resp = await fetch("/election/summary", { cache: "no-store" });
     if (!resp.ok) return;
     const s = await resp.json();
-    if (s.title) { $("title").textContent = "Observe: " + s.title; document.title = "Observe — " + s.title; }
-    $("phase").textContent = s.phase;
+    if (s.title) { say($("title"), "observe.title-of", s.title); say(document.querySelector("title"), "observe.page-title-of", s.title); }
+    if (PHASES.includes(s.phase)) say($("phase"), "phase." + s.phase);
+    else window.i18n.own($("phase"), s.phase);
     $("voters").textContent = s.voters;
     $("counted").textContent = s.counted;
     $("ballots").textContent = s.ballots;
@@ -232,18 +230,24 @@ async function loadSummary() {
 function connect() {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
   const ws = new WebSocket(proto + "//" + location.host + "/feed?from=" + next);
-  ws.onopen = () => { retry = 1000; $("conn").textContent = "Connected: following the board live."; $("conn").dataset.live = "yes"; };
+  ws.onopen = () => { retry = 1000; say($("conn"), "observe.connected"); $("conn").dataset.live = "yes"; };
   ws.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
     if (msg.type === "record") { addRecord(msg.record); scheduleSummary(); }
     else if (msg.type === "checkpoint") setCheckpoint(msg.checkpoint);
   };
   ws.onclose = () => {
-    $("conn").textContent = "Disconnected from the board; reconnecting in " + Math.round(retry / 1000) + " s…";
+    say($("conn"), "observe.disconnected", Math.round(retry / 1000));
     $("conn").dataset.live = "no";
     setTimeout(connect, retry);
     retry = Math.min(retry * 2, 30000);
   };
 }
 
-document.addEventListener("DOMContentLoaded", () => { loadSummary(); connect(); });
+document.addEventListener("DOMContentLoaded", async () => {
+  await window.i18n.ready;
+  loadSummary();
+  connect();
+  // The charts and the turnout line are drawn in words: draw them again.
+  window.i18n.onChange(() => loadSummary());
+});
