@@ -379,7 +379,7 @@ func operatorCosigning(c *cli.Context, network string) (string, []replica.Operat
 		}
 		return "", nil, nil, nil
 	}
-	data, err := os.ReadFile(filepath.Join(network, operatorCosignSKey))
+	cosignKey, err := readBoardKeyFile(filepath.Join(network, operatorCosignSKey))
 	if errors.Is(err, os.ErrNotExist) && len(c.StringSlice("peer")) == 0 {
 		return "", nil, nil, nil
 	}
@@ -398,7 +398,7 @@ func operatorCosigning(c *cli.Context, network string) (string, []replica.Operat
 		}
 		peers[name] = url
 	}
-	return strings.TrimSpace(string(data)), ops, peers, nil
+	return cosignKey, ops, peers, nil
 }
 
 // parseWitnesses returns the witnesses of --witness and the quorum of

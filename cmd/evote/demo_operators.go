@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"text/template"
 	"time"
 
@@ -80,15 +79,15 @@ func (d *demo) startNetwork(ctx context.Context, n int) (stop func(), err error)
 	}
 	clients := make([]*client.Client, n)
 	for i, home := range homes {
-		skey, err := os.ReadFile(filepath.Join(home, operatorSKey))
+		skey, err := readBoardKeyFile(filepath.Join(home, operatorSKey))
 		if err != nil {
 			return nil, err
 		}
-		signer, err := note.NewSigner(strings.TrimSpace(string(skey)))
+		signer, err := note.NewSigner(skey)
 		if err != nil {
 			return nil, err
 		}
-		cosignKey, err := os.ReadFile(filepath.Join(home, operatorCosignSKey))
+		cosignKey, err := readBoardKeyFile(filepath.Join(home, operatorCosignSKey))
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +96,7 @@ func (d *demo) startNetwork(ctx context.Context, n int) (stop func(), err error)
 			db:        db,
 			network:   home,
 			log:       bulletin.LogOptions{Signer: signer, Snapshot: statePath("", db)},
-			cosignKey: strings.TrimSpace(string(cosignKey)),
+			cosignKey: cosignKey,
 			operators: ops,
 			peers:     peers,
 			logger:    logger,

@@ -118,13 +118,13 @@ func initNetwork(ctx context.Context, dir, origin string, n int) (homes []string
 	}()
 	for i, home := range homes {
 		name := fmt.Sprintf("%s/op%d", origin, i+1)
-		vkey, err := writeKeyPair(home, operatorSKey, operatorVKey, name)
+		vkey, err := writeKeyPair(home, operatorSKey, operatorVKey, name, false)
 		if err != nil {
 			return nil, nil, fmt.Errorf("writing operator %d's board key: %w", i+1, err)
 		}
 		// The cosignature key is another key of the same name, whose
 		// verifier key is of tlog-cosignature's type (0x04).
-		cvkey, err := writeKeyPair(home, operatorCosignSKey, operatorCosignVKey, name)
+		cvkey, err := writeKeyPair(home, operatorCosignSKey, operatorCosignVKey, name, true)
 		if err != nil {
 			return nil, nil, fmt.Errorf("writing operator %d's cosignature key: %w", i+1, err)
 		}
@@ -166,14 +166,14 @@ func initNetwork(ctx context.Context, dir, origin string, n int) (homes []string
 
 // writeKeyPair generates a note key named name and writes its signer key
 // to dir/skeyFile and its verifier key to dir/vkeyFile, both new; for a
-// cosignature key (vkeyFile operatorCosignVKey) the verifier key is the
-// tlog-cosignature one. It returns the verifier key.
-func writeKeyPair(dir, skeyFile, vkeyFile, name string) (string, error) {
+// cosignature key (cosign) the verifier key is the tlog-cosignature one.
+// It returns the verifier key.
+func writeKeyPair(dir, skeyFile, vkeyFile, name string, cosign bool) (string, error) {
 	skey, vkey, err := note.GenerateKey(boardRand, name)
 	if err != nil {
 		return "", err
 	}
-	if vkeyFile == operatorCosignVKey {
+	if cosign {
 		if vkey, err = fnote.VKeyToCosignatureV1(vkey); err != nil {
 			return "", err
 		}
