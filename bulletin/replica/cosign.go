@@ -244,6 +244,10 @@ func (c *Cosigner) await(ctx context.Context, size int64) error {
 	}
 }
 
+// maxCosignRequest bounds an add-checkpoint request's body: a checkpoint
+// with its signatures and a consistency proof.
+const maxCosignRequest = 64 << 10
+
 func validSize(s string) bool {
 	n, err := strconv.ParseInt(s, 10, 64)
 	return err == nil && n >= 0 && strconv.FormatInt(n, 10) == s
@@ -252,7 +256,7 @@ func validSize(s string) bool {
 // ServeHTTP answers POST add-checkpoint (Cosign): 200 with the
 // cosignature line, or the refusal's status with its reason.
 func (c *Cosigner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCosignRequest))
 	if err != nil {
 		http.Error(w, "the request is too large", http.StatusRequestEntityTooLarge)
 		return
@@ -285,7 +289,7 @@ func (c *Cosigner) RoundTrip(req *http.Request) (*http.Response, error) {
 	var body []byte
 	if req.Body != nil {
 		var err error
-		body, err = io.ReadAll(io.LimitReader(req.Body, 64<<10))
+		body, err = io.ReadAll(io.LimitReader(req.Body, maxCosignRequest))
 		req.Body.Close()
 		if err != nil {
 			return nil, err
