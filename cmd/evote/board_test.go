@@ -33,15 +33,26 @@ func runBoard(ctx context.Context, args ...string) (string, string, error) {
 
 // startBoard runs "evote board serve --addr 127.0.0.1:0 args..." in-process
 // until ctx ends, and returns its URL and where its result will be sent.
+// The test's cleanup waits for the server to end, so that it has closed its
+// database before the test's temporary directory is removed.
 func startBoard(t *testing.T, ctx context.Context, args ...string) (string, <-chan error) {
 	t.Helper()
 	var stderr testlog.Buffer
 	done := make(chan error, 1)
+	ended := make(chan struct{})
 	go func() {
+		defer close(ended)
 		app := newApp()
 		app.Writer, app.ErrWriter = &testlog.Buffer{}, &stderr
 		done <- app.RunContext(ctx, append([]string{"evote", "board", "serve", "--addr", "127.0.0.1:0"}, args...))
 	}()
+	t.Cleanup(func() {
+		select {
+		case <-ended:
+		case <-time.After(30 * time.Second):
+			t.Errorf("board serve did not end within 30 s of the test's end; its context is not the test's")
+		}
+	})
 	re := regexp.MustCompile(`listening on (http://[0-9.:]+)`)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		if m := re.FindStringSubmatch(stderr.String()); m != nil {

@@ -58,23 +58,7 @@ func TestEveryRoleByHand(t *testing.T) {
 	mustRun(t, "board", "keygen", "--out", at("board"))
 	ctx, stop := context.WithCancel(t.Context())
 	defer stop()
-	var serveLog testlog.Buffer
-	served := make(chan error, 1)
-	go func() {
-		app := newApp()
-		app.Writer, app.ErrWriter = &serveLog, &serveLog
-		served <- app.RunContext(ctx, []string{"evote", "board", "serve", "--db", at("board.db"), "--init",
-			"--key", at("board/board.skey"), "--addr", "127.0.0.1:0", "--rate-limit", "0"})
-	}()
-	var url string
-	re := regexp.MustCompile(`listening on (http://[0-9.:]+)`)
-	for deadline := time.Now().Add(10 * time.Second); url == ""; time.Sleep(10 * time.Millisecond) {
-		if m := re.FindStringSubmatch(serveLog.String()); m != nil {
-			url = m[1]
-		} else if time.Now().After(deadline) {
-			t.Fatalf("board did not start: %s", serveLog.String())
-		}
-	}
+	url, served := startBoard(t, ctx, "--db", at("board.db"), "--init", "--key", at("board/board.skey"), "--rate-limit", "0")
 	board := []string{"--board", url, "--board-key", "@" + at("board/board.vkey")}
 	with := func(args ...string) []string { return append(args, board...) }
 
