@@ -4,12 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-
-	"github.com/evote/evote/ballot"
-	"github.com/evote/evote/interop"
 )
 
 // nistResultsSchema is NIST's own JSON schema of SP 1500-100 v2
@@ -53,35 +49,10 @@ func validate(s *jsonschema.Schema, doc []byte) error {
 // and a malformed date.
 func TestExportNISTSchema(t *testing.T) {
 	schema := compileSchema(t, nistResultsSchema)
-	opens := time.Date(2026, 11, 3, 7, 0, 0, 0, time.UTC)
 	var reports [][]byte
-	for _, tc := range []struct {
-		name string
-		from func() (*ballot.Manifest, error)
-	}{
-		{"nist", func() (*ballot.Manifest, error) {
-			return interop.FromNIST(readSample(t, "nist-ballot-definition/physical_ballot_def_1.json"), counted)
-		}},
-		{"electionguard-1.0-full", func() (*ballot.Manifest, error) {
-			return interop.FromElectionGuard(readSample(t, "electionguard-1.0/manifest-full.json"), counted)
-		}},
-		{"electionguard-1.0-small", func() (*ballot.Manifest, error) {
-			return interop.FromElectionGuard(readSample(t, "electionguard-1.0/manifest-small.json"), counted)
-		}},
-		{"electionguard-1.0-minimal", func() (*ballot.Manifest, error) {
-			return interop.FromElectionGuard(readSample(t, "electionguard-1.0/manifest-minimal.json"), counted)
-		}},
-	} {
+	for _, tc := range exportSamples(t) {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := tc.from()
-			if err != nil {
-				t.Fatal(err)
-			}
-			m.Opens, m.Closes = opens, opens.Add(12*time.Hour)
-			report, err := interop.ExportNIST(m, opens)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, report := tc.export(t)
 			if err := validate(schema, report); err != nil {
 				t.Errorf("NIST SP 1500-100 v2 schema refuses the export: %v\n%s", err, report)
 			}
