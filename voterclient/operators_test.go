@@ -38,7 +38,14 @@ func newNetwork(t *testing.T) *network {
 		cs, err := torchwood.NewCosignatureSigner(fmt.Sprintf("op%d", i+1), priv)
 		must(t, err)
 		n.cosigners = append(n.cosigners, cs)
-		operators = append(operators, ballot.Operator{Name: cs.Name(), Key: cs.Verifier().String()})
+		boardKey := ""
+		if i < len(n.ops) {
+			boardKey = n.ops[i].vkey
+		} else {
+			_, boardKey, err = note.GenerateKey(rand.Reader, cs.Name())
+			must(t, err)
+		}
+		operators = append(operators, ballot.Operator{Name: cs.Name(), Key: cs.Verifier().String(), BoardKey: boardKey})
 	}
 	ctx := context.Background()
 	post := func(ctx context.Context, sub *bulletin.Submission) (*bulletin.Record, *bulletin.Receipt, error) {

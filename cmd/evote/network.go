@@ -144,21 +144,11 @@ func initNetwork(ctx context.Context, dir, origin string, n int) (homes []string
 			return nil, nil, fmt.Errorf("writing the operators: %w", err)
 		}
 	}
-	type operatorJSON struct {
-		Name string `json:"name"`
-		Key  string `json:"key"`
-	}
-	var defOps []operatorJSON
-	for _, o := range replica.DefinitionOperators(ops) {
-		defOps = append(defOps, operatorJSON(o))
-	}
-	def, err := json.MarshalIndent(struct {
-		Operators []operatorJSON `json:"operators"`
-	}{defOps}, "", "  ")
+	def, err := ballot.MarshalOperators(replica.DefinitionOperators(ops, nil))
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := writeNewFile(filepath.Join(dir, definitionOperators), append(def, '\n'), 0o644); err != nil {
+	if err := writeNewFile(filepath.Join(dir, definitionOperators), def, 0o644); err != nil {
 		return nil, nil, fmt.Errorf("writing the definition's operators: %w", err)
 	}
 	return homes, ops, nil

@@ -212,7 +212,7 @@ func openNetworkElection(t *testing.T, urls, vkeys []string, ops []replica.Opera
 	must(t, err)
 	post, state := follow.New(clients[1]).Acting(boards.Post, time.Minute)
 	sim, err := simulate.New(t.Context(), post, state, simulate.Options{Voters: 2, Trustees: 3, Threshold: 2,
-		Operators: replica.DefinitionOperators(ops)})
+		Operators: replica.DefinitionOperators(ops, nil)})
 	must(t, err)
 	must(t, sim.Ceremony(t.Context()))
 	must(t, sim.SetPhase(t.Context(), election.PhaseOpen))
