@@ -121,27 +121,37 @@ func (s *State) SetBoard(vkey string) {
 }
 
 // checkBoard checks that definition m names the board the state reads, if
-// the state knows its board: a key named as one of m's operators must be
-// the board key m names for that operator (an operator's board, whose
-// checkpoints the trust policy then demands the operators' quorum on);
-// any other key must be the key of the board m names, if it names one.
-// The caller holds s.mu.
+// the state knows its board (CheckBoardKey). The caller holds s.mu.
 func (s *State) checkBoard(m *ballot.Manifest) error {
 	if s.boardKey == "" {
 		return nil
 	}
-	name := s.boardKey
-	if v, err := note.NewVerifier(s.boardKey); err == nil {
+	if err := CheckBoardKey(m, s.boardKey); err != nil {
+		return reject(CodeUnauthorized, "%v", err)
+	}
+	return nil
+}
+
+// CheckBoardKey checks that vkey is the key of a board that definition m
+// names: a key named as one of m's operators must be the board key m
+// names for that operator (an operator's board, whose checkpoints the
+// trust policy then demands the operators' quorum on); any other key must
+// be the key of the board m names, if it names one
+// (docs/spec/replicated-board.md §5.1, §8).
+func CheckBoardKey(m *ballot.Manifest, vkey string) error {
+	vkey = strings.TrimSpace(vkey)
+	name := vkey
+	if v, err := note.NewVerifier(vkey); err == nil {
 		name = v.Name()
 		if op := m.Operator(name); op != nil {
-			if op.BoardKey != s.boardKey {
-				return reject(CodeUnauthorized, "the definition names the board key %s for operator %q, not this board's key %s", op.BoardKey, name, s.boardKey)
+			if op.BoardKey != vkey {
+				return fmt.Errorf("the definition names the board key %s for operator %q, not this board's key %s", op.BoardKey, name, vkey)
 			}
 			return nil
 		}
 	}
-	if m.Board != nil && m.Board.Key != s.boardKey {
-		return reject(CodeUnauthorized, "the definition is for the board %q (key %s), not this board %q", m.Board.Origin, m.Board.Key, name)
+	if m.Board != nil && m.Board.Key != vkey {
+		return fmt.Errorf("the definition is for the board %q (key %s), not this board %q", m.Board.Origin, m.Board.Key, name)
 	}
 	return nil
 }
