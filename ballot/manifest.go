@@ -180,24 +180,24 @@ type Trustee struct {
 
 // wire types: the canonical JSON layout (docs/spec/ballot.md §1.1).
 type manifestJSON struct {
-	Version       string         `json:"version"`
-	ID            string         `json:"id"`
-	Title         string         `json:"title"`
-	Language      string         `json:"language,omitempty"`
-	Translations  Translations   `json:"translations,omitempty"`
-	Official      []byte         `json:"official"`
-	Registrar     []byte         `json:"registrar"`
-	Opens         string         `json:"opens"`
-	Closes        string         `json:"closes"`
-	Contests      []contestJSON  `json:"contests"`
-	Styles        []styleJSON    `json:"styles,omitempty"`
-	Trustees      []trusteeJSON  `json:"trustees"`
-	Threshold     int            `json:"threshold"`
-	MinCounted    int            `json:"min_counted,omitempty"`
-	Board         *boardJSON     `json:"board,omitempty"`
-	Witnesses     []witnessJSON  `json:"witnesses,omitempty"`
-	WitnessQuorum int            `json:"witness_quorum,omitempty"`
-	Operators     []operatorJSON `json:"operators,omitempty"`
+	Version       string        `json:"version"`
+	ID            string        `json:"id"`
+	Title         string        `json:"title"`
+	Language      string        `json:"language,omitempty"`
+	Translations  Translations  `json:"translations,omitempty"`
+	Official      []byte        `json:"official"`
+	Registrar     []byte        `json:"registrar"`
+	Opens         string        `json:"opens"`
+	Closes        string        `json:"closes"`
+	Contests      []contestJSON `json:"contests"`
+	Styles        []styleJSON   `json:"styles,omitempty"`
+	Trustees      []trusteeJSON `json:"trustees"`
+	Threshold     int           `json:"threshold"`
+	MinCounted    int           `json:"min_counted,omitempty"`
+	Board         *boardJSON    `json:"board,omitempty"`
+	Witnesses     []witnessJSON `json:"witnesses,omitempty"`
+	WitnessQuorum int           `json:"witness_quorum,omitempty"`
+	Operators     []operJSON    `json:"operators,omitempty"`
 }
 
 type contestJSON struct {

@@ -108,7 +108,8 @@ type witnessJSON struct {
 	Key  string `json:"key"`
 }
 
-type operatorJSON struct {
+// operJSON is an operator entry of the canonical encoding.
+type operJSON struct {
 	Name     string `json:"name"`
 	Key      string `json:"key"`
 	BoardKey string `json:"board_key"`
@@ -309,10 +310,10 @@ func article(word string) string {
 // canonical order.
 func MarshalOperators(ops []Operator) ([]byte, error) {
 	j := struct {
-		Operators []operatorJSON `json:"operators"`
+		Operators []operJSON `json:"operators"`
 	}{}
 	for _, o := range ops {
-		j.Operators = append(j.Operators, operatorJSON(o))
+		j.Operators = append(j.Operators, operJSON(o))
 	}
 	b, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
@@ -323,7 +324,7 @@ func MarshalOperators(ops []Operator) ([]byte, error) {
 
 // trustJSON returns the canonical encoding's board, witnesses and
 // operators.
-func (m *Manifest) trustJSON() (*boardJSON, []witnessJSON, []operatorJSON) {
+func (m *Manifest) trustJSON() (*boardJSON, []witnessJSON, []operJSON) {
 	var b *boardJSON
 	if m.Board != nil {
 		b = &boardJSON{Origin: m.Board.Origin, Key: m.Board.Key}
@@ -332,9 +333,9 @@ func (m *Manifest) trustJSON() (*boardJSON, []witnessJSON, []operatorJSON) {
 	for _, w := range m.Witnesses {
 		ws = append(ws, witnessJSON(w))
 	}
-	var ops []operatorJSON
+	var ops []operJSON
 	for _, o := range m.Operators {
-		ops = append(ops, operatorJSON(o))
+		ops = append(ops, operJSON(o))
 	}
 	return b, ws, ops
 }
