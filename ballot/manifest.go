@@ -197,7 +197,7 @@ type manifestJSON struct {
 	Board         *boardJSON    `json:"board,omitempty"`
 	Witnesses     []witnessJSON `json:"witnesses,omitempty"`
 	WitnessQuorum int           `json:"witness_quorum,omitempty"`
-	Operators     []witnessJSON `json:"operators,omitempty"`
+	Operators     []operJSON    `json:"operators,omitempty"`
 }
 
 type contestJSON struct {

@@ -3,6 +3,7 @@ package ballot
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -37,11 +38,24 @@ type Witness struct {
 // Operator is one of the operators of a replicated board
 // (docs/spec/ballot.md §1.1, docs/spec/replicated-board.md §8), who
 // cosigns a checkpoint, in the witnesses' format, only if it is the tree
-// the operator committed itself.
+// the operator committed itself, and signs its own board's checkpoints
+// with its board key.
 type Operator struct {
-	Name string // the operator's name, as in its cosignature lines
+	Name string // the operator's name, as in its cosignature lines, and its board's origin
 	Key  string // its cosignature verifier key (tlog-cosignature: Ed25519 type 0x04 or ML-DSA-44 type 0x06)
+	// BoardKey is the note verifier key of the checkpoints of the
+	// operator's board (its board.vkey), named Name: a participant takes a
+	// checkpoint of origin Name only under this key.
+	BoardKey string
+	// URL, if set, is where the operator's board is served: a hint for
+	// clients that fall over between operators, trusted for nothing (what
+	// is read there is checked under BoardKey and the operators' quorum).
+	URL string
 }
+
+// BoardVerifier returns the note verifier of the operator's board's
+// checkpoints.
+func (o *Operator) BoardVerifier() (note.Verifier, error) { return note.NewVerifier(o.BoardKey) }
 
 // Verifier returns the note verifier of the operator's cosignatures.
 func (o *Operator) Verifier() (note.Verifier, error) { return fnote.NewVerifierForCosignatureV1(o.Key) }
@@ -56,13 +70,17 @@ func (m *Manifest) OperatorQuorum() int { return OperatorQuorum(len(m.Operators)
 // operators. An operator's name is also the origin of the board it serves
 // (docs/spec/replicated-board.md §8), so that a participant may follow any
 // operator.
-func (m *Manifest) IsOperator(name string) bool {
-	for _, o := range m.Operators {
-		if o.Name == name {
-			return true
+func (m *Manifest) IsOperator(name string) bool { return m.Operator(name) != nil }
+
+// Operator returns the definition's operator named name, or nil if it
+// names none so.
+func (m *Manifest) Operator(name string) *Operator {
+	for i := range m.Operators {
+		if m.Operators[i].Name == name {
+			return &m.Operators[i]
 		}
 	}
-	return false
+	return nil
 }
 
 // OperatorQuorum returns the quorum of n operators, ⌊2n/3⌋ + 1, the least
@@ -90,9 +108,19 @@ type witnessJSON struct {
 	Key  string `json:"key"`
 }
 
+// operJSON is an operator entry of the canonical encoding.
+type operJSON struct {
+	Name     string `json:"name"`
+	Key      string `json:"key"`
+	BoardKey string `json:"board_key"`
+	URL      string `json:"url,omitempty"`
+}
+
 var (
-	boardFields   = []string{"origin", "key"}
-	witnessFields = []string{"name", "key"}
+	boardFields    = []string{"origin", "key"}
+	witnessFields  = []string{"name", "key"}
+	operatorFields = []string{"name", "key", "board_key", "url"}
+	operatorReq    = []string{"name", "key", "board_key"}
 )
 
 // ValidLogName reports whether s can name a log or a witness: a
@@ -139,7 +167,7 @@ func (w *walker) board(m *Manifest, raw json.RawMessage) {
 func (w *walker) witnesses(m *Manifest, raw, rawQuorum json.RawMessage) {
 	var n int
 	if raw != nil {
-		ws, ok := w.cosigners("$.witnesses", raw, MaxWitnesses, "witness", "an election without witnesses")
+		ws, ok := w.cosigners("$.witnesses", raw, MaxWitnesses, "witness", "an election without witnesses", witnessFields, witnessFields, nil)
 		if !ok {
 			return
 		}
@@ -160,20 +188,56 @@ func (w *walker) witnesses(m *Manifest, raw, rawQuorum json.RawMessage) {
 	}
 }
 
-// operators decodes the definition's operators.
+// operators decodes the definition's operators: each a cosigner with the
+// board key of its name and, optionally, the URL of its board.
 func (w *walker) operators(m *Manifest, raw json.RawMessage) {
-	ws, _ := w.cosigners("$.operators", raw, MaxOperators, "operator", "a board of one operator")
-	for _, o := range ws {
-		m.Operators = append(m.Operators, Operator(o))
+	var more []Operator
+	ws, _ := w.cosigners("$.operators", raw, MaxOperators, "operator", "a board of one operator", operatorFields, operatorReq,
+		func(p string, c Witness, f map[string]json.RawMessage) {
+			o := Operator{Name: c.Name, Key: c.Key}
+			if raw, ok := f["board_key"]; ok {
+				if s, ok := w.str(p+".board_key", raw); ok {
+					o.BoardKey = s
+					if v, err := o.BoardVerifier(); err != nil {
+						w.addf(p+".board_key", "not a board verifier key (the operator's board.vkey of `evote network init`): %v", err)
+					} else if c.Name != "" && v.Name() != c.Name {
+						w.addf(p+".board_key", "is the key of %q, not of %q: an operator's board's origin is its name", v.Name(), c.Name)
+					}
+				}
+			}
+			if raw, ok := f["url"]; ok {
+				if s, ok := w.str(p+".url", raw); ok {
+					o.URL = s
+					if !ValidBoardURL(s) {
+						w.addf(p+".url", "%q is not the web address of a board: use http:// or https://, a host, and no query, fragment, trailing slash or white space", s)
+					}
+				}
+			}
+			more = append(more, o)
+		})
+	if len(more) == len(ws) {
+		m.Operators = append(m.Operators, more...)
 	}
 }
 
-// cosigners decodes an array at path of 1 to max objects {"name","key"},
-// each a cosigner (a witness or an operator, what) whose key is a
-// tlog-cosignature verifier key of its name, no two names or keys alike.
+// ValidBoardURL reports whether s can be the base URL of a board, as an
+// operator entry's url hint gives it: http or https, a host, no user, query
+// or fragment, no trailing slash, no white space, at most 255 bytes.
+func ValidBoardURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && len(s) <= 255 && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil &&
+		u.RawQuery == "" && u.Fragment == "" && !u.ForceQuery && !strings.HasSuffix(s, "/") &&
+		strings.IndexFunc(s, unicode.IsSpace) < 0 && u.String() == s
+}
+
+// cosigners decodes an array at path of 1 to max objects with the fields
+// allowed (required of them), each a cosigner (a witness or an operator,
+// what) whose "key" is a tlog-cosignature verifier key of its "name", no
+// two names or keys alike; more, if set, decodes the other fields of each.
 // It reports false if the array itself is not one, or is too long; alone
 // names the case in which to leave the array out.
-func (w *walker) cosigners(path string, raw json.RawMessage, max int, what, alone string) ([]Witness, bool) {
+func (w *walker) cosigners(path string, raw json.RawMessage, max int, what, alone string, allowed, required []string,
+	more func(p string, c Witness, f map[string]json.RawMessage)) ([]Witness, bool) {
 	elems, ok := w.array(path, raw)
 	if !ok {
 		return nil, false
@@ -193,7 +257,7 @@ func (w *walker) cosigners(path string, raw json.RawMessage, max int, what, alon
 	names, keys := map[string]int{}, map[string]int{}
 	for i, e := range elems {
 		p := fmt.Sprintf("%s[%d]", path, i)
-		f, ok := w.object(p, e, witnessFields, witnessFields)
+		f, ok := w.object(p, e, allowed, required)
 		if !ok {
 			continue
 		}
@@ -224,6 +288,9 @@ func (w *walker) cosigners(path string, raw json.RawMessage, max int, what, alon
 				keys[s] = i
 			}
 		}
+		if more != nil {
+			more(p, c, f)
+		}
 		out = append(out, c)
 	}
 	return out, true
@@ -237,9 +304,27 @@ func article(word string) string {
 	return ""
 }
 
+// MarshalOperators returns the "operators" member of a definition naming
+// ops, as a JSON object {"operators": [...]} indented for people to read
+// and paste (what `evote network init` writes), each operator's fields in
+// canonical order.
+func MarshalOperators(ops []Operator) ([]byte, error) {
+	j := struct {
+		Operators []operJSON `json:"operators"`
+	}{}
+	for _, o := range ops {
+		j.Operators = append(j.Operators, operJSON(o))
+	}
+	b, err := json.MarshalIndent(j, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("ballot: writing the operators: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
 // trustJSON returns the canonical encoding's board, witnesses and
 // operators.
-func (m *Manifest) trustJSON() (*boardJSON, []witnessJSON, []witnessJSON) {
+func (m *Manifest) trustJSON() (*boardJSON, []witnessJSON, []operJSON) {
 	var b *boardJSON
 	if m.Board != nil {
 		b = &boardJSON{Origin: m.Board.Origin, Key: m.Board.Key}
@@ -248,9 +333,9 @@ func (m *Manifest) trustJSON() (*boardJSON, []witnessJSON, []witnessJSON) {
 	for _, w := range m.Witnesses {
 		ws = append(ws, witnessJSON(w))
 	}
-	var ops []witnessJSON
+	var ops []operJSON
 	for _, o := range m.Operators {
-		ops = append(ops, witnessJSON(o))
+		ops = append(ops, operJSON(o))
 	}
 	return b, ws, ops
 }

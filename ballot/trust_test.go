@@ -50,8 +50,11 @@ func TestTrustPolicy(t *testing.T) {
 		m["min_counted"] = 3
 		var ops []any
 		for i, k := range opKeys {
-			ops = append(ops, map[string]any{"name": fmt.Sprintf("op%d.vote.example.org", i+1), "key": k})
+			name := fmt.Sprintf("op%d.vote.example.org", i+1)
+			boardKey, _ := trustKeys(t, name)
+			ops = append(ops, map[string]any{"name": name, "key": k, "board_key": boardKey, "url": fmt.Sprintf("https://%s", name)})
 		}
+		delete(ops[3].(map[string]any), "url")
 		m["operators"] = ops
 	})
 	m, err := ParseManifest(data)
@@ -64,10 +67,22 @@ func TestTrustPolicy(t *testing.T) {
 	if len(m.Operators) != 4 || m.Operators[3].Name != "op4.vote.example.org" || m.OperatorQuorum() != 3 {
 		t.Fatalf("parsed operators %+v, quorum %d; want 4 operators, quorum 3", m.Operators, m.OperatorQuorum())
 	}
-	for _, o := range m.Operators {
+	for i, o := range m.Operators {
 		if v, err := o.Verifier(); err != nil || v.Name() != o.Name {
 			t.Errorf("operator %q: verifier %v, %v", o.Name, v, err)
 		}
+		if v, err := o.BoardVerifier(); err != nil || v.Name() != o.Name {
+			t.Errorf("operator %q: board verifier %v, %v", o.Name, v, err)
+		}
+		if want := "https://" + o.Name; i < 3 && o.URL != want || i == 3 && o.URL != "" {
+			t.Errorf("operator %q: URL %q", o.Name, o.URL)
+		}
+		if m.Operator(o.Name) != &m.Operators[i] {
+			t.Errorf("Operator(%q) is not operator %d", o.Name, i)
+		}
+	}
+	if m.Operator("op5.vote.example.org") != nil || m.IsOperator("op5.vote.example.org") {
+		t.Error("Operator finds an operator the definition does not name")
 	}
 	for _, w := range m.Witnesses {
 		if v, err := w.Verifier(); err != nil || v.Name() != w.Name {
@@ -78,7 +93,7 @@ func TestTrustPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	order := []string{`"threshold":2,`, `"min_counted":3,`, `"board":{"origin":"vote.example.org/2026","key":`, `"witnesses":[{"name":"w1.example","key":`, `"witness_quorum":2,`, `"operators":[{"name":"op1.vote.example.org","key":`}
+	order := []string{`"threshold":2,`, `"min_counted":3,`, `"board":{"origin":"vote.example.org/2026","key":`, `"witnesses":[{"name":"w1.example","key":`, `"witness_quorum":2,`, `"operators":[{"name":"op1.vote.example.org","key":`, `"board_key":"op1.vote.example.org+`, `"url":"https://op1.vote.example.org"}`, `"board_key":"op4.vote.example.org+`}
 	for i := 1; i < len(order); i++ {
 		if a, b := bytes.Index(c, []byte(order[i-1])), bytes.Index(c, []byte(order[i])); a < 0 || b < 0 || a > b {
 			t.Errorf("canonical form: %s (at %d) does not come before %s (at %d)", order[i-1], a, order[i], b)
@@ -105,6 +120,17 @@ func TestTrustPolicyInvalid(t *testing.T) {
 	board, ws := trustKeys(t, "vote.example.org/2026", "w1.example", "w2.example")
 	otherBoard, _ := trustKeys(t, "other.example/board")
 	_, ops := trustKeys(t, "unused", "op1.example", "op2.example")
+	op1Board, _ := trustKeys(t, "op1.example")
+	op2Board, _ := trustKeys(t, "op2.example")
+	op1 := func(k, v string) []any {
+		o := map[string]any{"name": "op1.example", "key": ops[0], "board_key": op1Board}
+		if v == "" {
+			delete(o, k)
+		} else {
+			o[k] = v
+		}
+		return []any{o}
+	}
 	two := func() []any {
 		return []any{map[string]any{"name": "w1.example", "key": ws[0]}, map[string]any{"name": "w2.example", "key": ws[1]}}
 	}
@@ -151,24 +177,48 @@ func TestTrustPolicyInvalid(t *testing.T) {
 		{"empty operators", "$.operators", "is empty: leave it out for a board of one operator", func(m map[string]any) { m["operators"] = []any{} }},
 		{"operators not an array", "$.operators", "", func(m map[string]any) { m["operators"] = "op1.example" }},
 		{"operator key of another name", "$.operators[0].key", `is the key of "op1.example", not of "op9.example"`, func(m map[string]any) {
-			m["operators"] = []any{map[string]any{"name": "op9.example", "key": ops[0]}}
+			m["operators"] = op1("name", "op9.example")
 		}},
 		{"operator key that is not a key", "$.operators[0].key", "not an operator cosignature key", func(m map[string]any) {
-			m["operators"] = []any{map[string]any{"name": "op1.example", "key": "op1.example+01234567+AQ=="}}
+			m["operators"] = op1("key", "op1.example+01234567+AQ==")
 		}},
 		{"operator with a space", "$.operators[0].name", "is not an operator name", func(m map[string]any) {
-			m["operators"] = []any{map[string]any{"name": "op 1", "key": ops[0]}}
+			m["operators"] = op1("name", "op 1")
 		}},
 		{"duplicate operator key", "$.operators[1].key", "same key as $.operators[0]", func(m map[string]any) {
-			m["operators"] = []any{map[string]any{"name": "op1.example", "key": ops[0]}, map[string]any{"name": "op1.example", "key": ops[0]}}
+			m["operators"] = append(op1("", ""), op1("", "")...)
 		}},
 		{"operator without a key", "$.operators[0].key", "missing", func(m map[string]any) {
-			m["operators"] = []any{map[string]any{"name": "op1.example"}}
+			m["operators"] = op1("key", "")
+		}},
+		{"operator without a board key", "$.operators[0].board_key", "missing", func(m map[string]any) {
+			m["operators"] = op1("board_key", "")
+		}},
+		{"operator board key of another operator", "$.operators[0].board_key", `is the key of "op2.example", not of "op1.example"`, func(m map[string]any) {
+			m["operators"] = op1("board_key", op2Board)
+		}},
+		{"operator board key that is its cosignature key", "$.operators[0].board_key", "not a board verifier key", func(m map[string]any) {
+			m["operators"] = op1("board_key", ops[0])
+		}},
+		{"operator URL without a scheme", "$.operators[0].url", "is not the web address of a board", func(m map[string]any) {
+			m["operators"] = op1("url", "op1.example:8080")
+		}},
+		{"operator URL with a trailing slash", "$.operators[0].url", "is not the web address of a board", func(m map[string]any) {
+			m["operators"] = op1("url", "https://op1.example/")
+		}},
+		{"operator URL with a query", "$.operators[0].url", "is not the web address of a board", func(m map[string]any) {
+			m["operators"] = op1("url", "https://op1.example/board?x=1")
+		}},
+		{"operator URL of another scheme", "$.operators[0].url", "is not the web address of a board", func(m map[string]any) {
+			m["operators"] = op1("url", "ftp://op1.example")
+		}},
+		{"operator with an unknown member", "$.operators[0].board", "unknown field", func(m map[string]any) {
+			m["operators"] = op1("board", "x")
 		}},
 		{"too many operators", "$.operators", "33 operators, at most 32 allowed", func(m map[string]any) {
 			var many []any
 			for range 33 {
-				many = append(many, map[string]any{"name": "op1.example", "key": ops[0]})
+				many = append(many, op1("", "")[0])
 			}
 			m["operators"] = many
 		}},

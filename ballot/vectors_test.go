@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"filippo.io/torchwood"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/internal/specvectors"
@@ -141,15 +143,31 @@ Rejections:
 		if err != nil {
 			t.Fatal(err)
 		}
-		operators = append(operators, obj{"name": name, "key": cs.Verifier().String()})
+		board, err := note.NewEd25519VerifierKey(name, ed25519.NewKeyFromSeed(bytes.Repeat([]byte{byte(0x41 + i)}, 32)).Public().(ed25519.PublicKey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		operators = append(operators, obj{"name": name, "key": cs.Verifier().String(), "board_key": board, "url": fmt.Sprintf("https://op%d.vote.example.org/board", i+1)})
 	}
 	vector("sample-with-operators", "parse", mutateJSON(t, sample, func(m obj) {
 		m["board"] = obj{"origin": "vote.example.org/2026-municipal", "key": "vote.example.org/2026-municipal+61ff6fd9+AdBKsjJ0K7SrOhNovUYV5ObQIkq3GgFrr4UgozLJd4c3"}
 		m["operators"] = operators
-	}), "a replicated board's four operators (operator i's Ed25519 seed is 32 bytes of 0x30 + i); the canonical form puts operators last")
+	}), "a replicated board's four operators, each with its cosignature key, its board key and its board's URL (operator i's Ed25519 cosignature seed is 32 bytes of 0x30 + i, its board key's 32 bytes of 0x40 + i); the canonical form puts operators last, each one's members as name, key, board_key, url")
 	vector("invalid-operator-key", "parse", mutateJSON(t, sample, func(m obj) {
-		m["operators"] = []any{obj{"name": "op9.vote.example.org", "key": operators[0].(obj)["key"]}}
-	}), "an operator named other than its key", "invalid $.operators[0].key")
+		op := maps.Clone(operators[0].(obj))
+		op["name"] = "op9.vote.example.org"
+		m["operators"] = []any{op}
+	}), "an operator named other than its cosignature key and its board key", "invalid $.operators[0].key", "invalid $.operators[0].board_key")
+	vector("invalid-operator-board-key", "parse", mutateJSON(t, sample, func(m obj) {
+		op := maps.Clone(operators[0].(obj))
+		op["board_key"] = operators[1].(obj)["board_key"]
+		m["operators"] = []any{op}
+	}), "operator 1 named with operator 2's board key: an operator's board key is of its name", "invalid $.operators[0].board_key")
+	vector("invalid-operator-without-board-key", "parse", mutateJSON(t, sample, func(m obj) {
+		op := maps.Clone(operators[0].(obj))
+		delete(op, "board_key")
+		m["operators"] = []any{op}
+	}), "an operator without its board key", "invalid $.operators[0].board_key")
 	vector("canonical-sample", "parse-canonical", canonical, "the canonical output of sample")
 	vector("canonical-hand-written", "parse-canonical", sample, "", "not-canonical")
 	vector("canonical-with-a-space", "parse-canonical", bytes.Replace(canonical, []byte(`"version":`), []byte(`"version": `), 1), "", "not-canonical")

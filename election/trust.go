@@ -1,6 +1,7 @@
 package election
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -73,14 +74,40 @@ func CheckTrust(m *ballot.Manifest, signed []byte, cp bulletin.Checkpoint) (bull
 }
 
 func checkTrust(m *ballot.Manifest, policy bulletin.TrustPolicy, signed []byte, cp bulletin.Checkpoint) (bulletin.Cosigned, error) {
-	if m.Board != nil && cp.Origin != m.Board.Origin && !m.IsOperator(cp.Origin) {
+	op := m.Operator(cp.Origin)
+	if m.Board != nil && cp.Origin != m.Board.Origin && op == nil {
 		return bulletin.Cosigned{}, fmt.Errorf("the checkpoint is from the board %q, not the board %q that the election definition names", cp.Origin, m.Board.Origin)
+	}
+	if op != nil {
+		if err := checkOperatorSigned(op, signed); err != nil {
+			return bulletin.Cosigned{}, err
+		}
 	}
 	c, err := policy.Check(signed)
 	if err != nil {
 		return c, fmt.Errorf("the board's checkpoint of %d records is %w of the election's trust policy", cp.Size, err)
 	}
 	return c, nil
+}
+
+// ErrOperatorBoardKey is wrapped by the error of a checkpoint of an
+// operator's board that is not signed by the board key the election
+// definition names for that operator (docs/spec/replicated-board.md §5.1).
+var ErrOperatorBoardKey = errors.New("not signed by the board key the election definition names for its operator")
+
+// checkOperatorSigned checks that signed, a checkpoint whose origin is
+// operator op's name, carries the signature of op's board key, the one the
+// definition names: a key of the operator's name that the definition does
+// not name is not the operator's, whoever serves it.
+func checkOperatorSigned(op *ballot.Operator, signed []byte) error {
+	v, err := op.BoardVerifier()
+	if err != nil {
+		return fmt.Errorf("the board key of operator %q: %w", op.Name, err)
+	}
+	if _, err := note.Open(signed, note.VerifierList(v)); err != nil {
+		return fmt.Errorf("the checkpoint of operator %q is %w (%s): %v", op.Name, ErrOperatorBoardKey, op.BoardKey, err)
+	}
+	return nil
 }
 
 // SetBoard tells the state which board it reads: the verifier key of its
@@ -94,24 +121,37 @@ func (s *State) SetBoard(vkey string) {
 }
 
 // checkBoard checks that definition m names the board the state reads, if
-// it names one and the state knows its board: the board's key, or, if m
-// names the operators of a replicated board, a key named as one of them
-// (an operator's board, whose checkpoints the trust policy then demands
-// the operators' quorum on: a key of that name that no operator holds
-// gets no honest operator's cosignature). The caller holds s.mu.
+// the state knows its board (CheckBoardKey). The caller holds s.mu.
 func (s *State) checkBoard(m *ballot.Manifest) error {
-	if m.Board == nil || s.boardKey == "" {
+	if s.boardKey == "" {
 		return nil
 	}
-	if m.Board.Key != s.boardKey {
-		name := s.boardKey
-		if v, err := note.NewVerifier(s.boardKey); err == nil {
-			name = v.Name()
-			if m.IsOperator(name) {
-				return nil
+	if err := CheckBoardKey(m, s.boardKey); err != nil {
+		return reject(CodeUnauthorized, "%v", err)
+	}
+	return nil
+}
+
+// CheckBoardKey checks that vkey is the key of a board that definition m
+// names: a key named as one of m's operators must be the board key m
+// names for that operator (an operator's board, whose checkpoints the
+// trust policy then demands the operators' quorum on); any other key must
+// be the key of the board m names, if it names one
+// (docs/spec/replicated-board.md §5.1, §8).
+func CheckBoardKey(m *ballot.Manifest, vkey string) error {
+	vkey = strings.TrimSpace(vkey)
+	name := vkey
+	if v, err := note.NewVerifier(vkey); err == nil {
+		name = v.Name()
+		if op := m.Operator(name); op != nil {
+			if op.BoardKey != vkey {
+				return fmt.Errorf("the definition names the board key %s for operator %q, not this board's key %s", op.BoardKey, name, vkey)
 			}
+			return nil
 		}
-		return reject(CodeUnauthorized, "the definition is for the board %q (key %s), not this board %q", m.Board.Origin, m.Board.Key, name)
+	}
+	if m.Board != nil && m.Board.Key != vkey {
+		return fmt.Errorf("the definition is for the board %q (key %s), not this board %q", m.Board.Origin, m.Board.Key, name)
 	}
 	return nil
 }

@@ -134,12 +134,20 @@ func TestCheckTrustOperators(t *testing.T) {
 		return cs
 	}
 	witness := newCosigner("w1.example")
-	var ops []note.Signer
+	var ops, opBoards []note.Signer
 	var operators []ballot.Operator
+	newBoard := func(name string) (note.Signer, string) {
+		skey, vkey, err := note.GenerateKey(rand.Reader, name)
+		must(t, err)
+		s, err := note.NewSigner(skey)
+		must(t, err)
+		return s, vkey
+	}
 	for i := range 4 {
 		cs := newCosigner(fmt.Sprintf("op%d.vote.example", i+1))
-		ops = append(ops, cs)
-		operators = append(operators, ballot.Operator{Name: cs.Name(), Key: cs.(*torchwood.CosignatureSigner).Verifier().String()})
+		bs, bk := newBoard(cs.Name())
+		ops, opBoards = append(ops, cs), append(opBoards, bs)
+		operators = append(operators, ballot.Operator{Name: cs.Name(), Key: cs.(*torchwood.CosignatureSigner).Verifier().String(), BoardKey: bk})
 	}
 	m, official, _, _, err := simulate.NewManifest(simulate.Options{Trustees: 1, Threshold: 1,
 		Board:     &ballot.Board{Origin: "vote.example/op1", Key: vkey},
@@ -201,33 +209,65 @@ func TestCheckTrustOperators(t *testing.T) {
 			}
 		}
 	}
-	// Another operator's checkpoint (its origin is its name) passes with
-	// the same quorum; another origin is another board's.
+	// Another operator's checkpoint (its origin is its name), signed by
+	// the board key the definition names for it, passes with the same
+	// quorum; signed by another key of its name (one the definition does
+	// not name: whoever holds it is not operator 2), it is refused, even
+	// with the quorum, and so is one that carries no board signature of
+	// operator 2 at all; another origin is another board's.
 	op2cp := cp
 	op2cp.Origin = "op2.vote.example"
-	if c, err := election.CheckTrust(m, sign(op2cp.Text(), witness, ops[0], ops[1], ops[2]), op2cp); err != nil || len(c.Names) != 4 {
+	opSign := func(board note.Signer, signers ...note.Signer) []byte {
+		t.Helper()
+		signed, err := note.Sign(&note.Note{Text: string(op2cp.Text())}, append([]note.Signer{board}, signers...)...)
+		must(t, err)
+		return signed
+	}
+	if c, err := election.CheckTrust(m, opSign(opBoards[1], witness, ops[0], ops[1], ops[2]), op2cp); err != nil || len(c.Names) != 4 {
 		t.Errorf("operator 2's checkpoint with the quorum: %+v, %v", c, err)
 	}
-	if _, err := election.CheckTrust(m, sign(op2cp.Text(), witness, ops[0]), op2cp); !errors.Is(err, bulletin.ErrNoQuorum) {
+	if _, err := election.CheckTrust(m, opSign(opBoards[1], witness, ops[0]), op2cp); !errors.Is(err, bulletin.ErrNoQuorum) {
 		t.Errorf("operator 2's checkpoint without the quorum: %v, want no quorum", err)
+	}
+	impostor, _ := newBoard("op2.vote.example")
+	for what, signed := range map[string][]byte{
+		"another key of operator 2's name": opSign(impostor, witness, ops[0], ops[1], ops[2]),
+		"operator 3's board key":           opSign(opBoards[2], witness, ops[0], ops[1], ops[2]),
+		"the definition's board key":       opSign(board, witness, ops[0], ops[1], ops[2]),
+	} {
+		for _, f := range []func() (bulletin.Cosigned, error){
+			func() (bulletin.Cosigned, error) { return election.CheckTrust(m, signed, op2cp) },
+			func() (bulletin.Cosigned, error) { return st.CheckCheckpoint(signed, op2cp) },
+		} {
+			if _, err := f(); !errors.Is(err, election.ErrOperatorBoardKey) || !strings.Contains(err.Error(), `operator "op2.vote.example"`) {
+				t.Errorf("operator 2's checkpoint signed by %s, with the quorum: %v, want refused naming operator 2 and its board key", what, err)
+			}
+		}
 	}
 	stranger := cp
 	stranger.Origin = "op9.vote.example"
 	if _, err := election.CheckTrust(m, sign(stranger.Text(), witness, ops[0], ops[1], ops[2]), stranger); err == nil || !strings.Contains(err.Error(), `the checkpoint is from the board "op9.vote.example"`) {
 		t.Errorf("a checkpoint of an origin that is no operator's: %v", err)
 	}
-	// A participant following operator 2's board (a key of its name)
-	// takes the definition; one following a board of another name does
-	// not.
-	for name, ok := range map[string]bool{"op2.vote.example": true, "op9.vote.example": false} {
-		_, vk, err := note.GenerateKey(rand.Reader, name)
-		must(t, err)
+	// A participant following operator 2's board under the key the
+	// definition names for it takes the definition; one following a board
+	// of operator 2's name under another key, or a board of another name,
+	// does not.
+	_, strangerKey := newBoard("op9.vote.example")
+	_, impostorKey := newBoard("op2.vote.example")
+	for _, tt := range []struct {
+		what, key, wantErr string
+	}{
+		{"operator 2's board", m.Operators[1].BoardKey, ""},
+		{"a board of operator 2's name under another key", impostorKey, `the definition names the board key ` + m.Operators[1].BoardKey + ` for operator "op2.vote.example"`},
+		{"a board of another name", strangerKey, `not this board "op9.vote.example"`},
+	} {
 		other := election.NewState()
-		other.SetBoard(vk)
+		other.SetBoard(tt.key)
 		rec, v := h.next(t, other, official, election.TypeDefinition, m)
-		err = other.Admit(rec, v)
-		if ok != (err == nil) {
-			t.Errorf("a participant following the board of %q: definition admitted: %v", name, err)
+		err := other.Admit(rec, v)
+		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("a participant following %s: definition admitted: %v, want %q", tt.what, err, tt.wantErr)
 		}
 	}
 

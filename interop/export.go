@@ -42,7 +42,7 @@ type errGpUnit struct {
 	Type      string   `json:"@type"`
 	ID        string   `json:"@id"`
 	Composing []string `json:"ComposingGpUnitIds,omitempty"`
-	Name      string   `json:"Name"`
+	Name      errText  `json:"Name"`
 	UnitType  string   `json:"Type"`
 	OtherType string   `json:"OtherType,omitempty"`
 }
@@ -123,7 +123,7 @@ func ExportNIST(m *ballot.Manifest, generated time.Time) ([]byte, error) {
 		ElectionType:    "other",
 		OtherType:       "evote",
 	}
-	units := []errGpUnit{{Type: "ElectionResults.ReportingUnit", ID: scope, Name: m.Title, UnitType: "other", OtherType: "evote-election"}}
+	units := []errGpUnit{{Type: "ElectionResults.ReportingUnit", ID: scope, Name: errTextOf(m.Language, m.Title, m.Translations), UnitType: "other", OtherType: "evote-election"}}
 	var problems []string
 	for i, c := range m.Contests {
 		variation := ""
@@ -161,7 +161,7 @@ func ExportNIST(m *ballot.Manifest, generated time.Time) ([]byte, error) {
 	}
 	for _, st := range m.Styles {
 		unit := "style." + st.ID
-		units = append(units, errGpUnit{Type: "ElectionResults.ReportingUnit", ID: unit, Name: "Voters of ballot style " + st.ID, UnitType: "other", OtherType: "evote-ballot-style"})
+		units = append(units, errGpUnit{Type: "ElectionResults.ReportingUnit", ID: unit, Name: errTextOf("en", "Voters of ballot style "+st.ID, nil), UnitType: "other", OtherType: "evote-ballot-style"})
 		units[0].Composing = append(units[0].Composing, unit)
 		s := errStyle{
 			Type:               "ElectionResults.BallotStyle",

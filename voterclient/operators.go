@@ -7,6 +7,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/evote/evote/bulletin"
+	"github.com/evote/evote/election"
 )
 
 // Operator is one operator of a board kept by several operators
@@ -44,47 +45,97 @@ type Failover struct {
 
 // SetOperators takes the operators of a replicated board that the page
 // posts ballots to when the board that served it does not acknowledge one
-// (docs/spec/voter-client.md §5.7). The first must be that board, with the
-// key the page anchored with; each other must be named as an operator by
-// the election's definition, with a board key of its name, once. Their
-// keys are the board's word: each operator's checkpoints must still meet
-// the definition's trust policy (the operators' quorum) before the page
-// relies on them (SwitchOperator), which no key of an operator's name that
-// the operator does not hold can meet.
+// (docs/spec/voter-client.md §5.7). The first must be that board (URL
+// ""); each must be named as an operator by the election's definition,
+// with the board key the definition names for it (election.CheckBoardKey),
+// once; and one of them must be the operator the page read the election
+// from (Anchor), under the key it checked. Only their URLs are the
+// board's word: each operator's checkpoints must still be signed by its
+// key and meet the definition's trust policy (the operators' quorum)
+// before the page relies on them (SwitchOperator).
 func (s *Session) SetOperators(a *OperatorsArgs) (*OperatorsResult, error) {
 	e := s.sync.Election()
 	if s.boardKey == "" || e == nil || e.Manifest == nil {
 		return nil, problem(CodeBadInput, nil, "The page has not checked the board's records of the election yet.")
 	}
 	ops := a.Operators
-	if len(ops) == 0 || ops[0].URL != "" || strings.TrimSpace(ops[0].BoardKey) != s.boardKey {
-		return nil, badBoard(nil, "its list of operators does not start with itself, under the key this page checked its records with")
+	if len(ops) == 0 || ops[0].URL != "" {
+		return nil, badBoard(nil, "its list of operators does not start with itself")
 	}
 	m := e.Manifest
 	if len(ops) > 1 && len(m.Operators) == 0 {
 		return nil, badBoard(nil, "it lists other operators, but the election's definition names none")
 	}
-	seen := map[string]bool{}
+	seen, read := map[string]bool{}, false
 	for i, op := range ops {
-		v, err := note.NewVerifier(strings.TrimSpace(op.BoardKey))
+		key := strings.TrimSpace(op.BoardKey)
+		v, err := note.NewVerifier(key)
 		if err != nil {
 			return nil, badBoard(err, "the key it gives for operator %q is not a board key", op.Name)
 		}
 		switch {
 		case v.Name() != op.Name:
 			return nil, badBoard(nil, "the key it gives for operator %q is the key of %q", op.Name, v.Name())
-		case i > 0 && !m.IsOperator(op.Name):
+		case len(m.Operators) > 0 && !m.IsOperator(op.Name):
 			return nil, badBoard(nil, "it lists %q, which the election's definition does not name as an operator", op.Name)
 		case i > 0 && !strings.HasPrefix(op.URL, "https://") && !strings.HasPrefix(op.URL, "http://"):
 			return nil, badBoard(nil, "the address it gives for operator %q, %q, is not a web address", op.Name, op.URL)
 		case seen[op.Name]:
 			return nil, badBoard(nil, "it lists operator %q twice", op.Name)
 		}
-		seen[op.Name] = true
-		ops[i].BoardKey, ops[i].URL = strings.TrimSpace(op.BoardKey), strings.TrimSuffix(op.URL, "/")
+		if err := election.CheckBoardKey(m, key); err != nil {
+			return nil, badBoard(err, "the key it gives for operator %q is not the one the election's definition names: %v", op.Name, err)
+		}
+		seen[op.Name], read = true, read || key == s.boardKey
+		ops[i].BoardKey, ops[i].URL = key, strings.TrimSuffix(op.URL, "/")
+	}
+	if !read {
+		return nil, badBoard(nil, "its list of operators does not include the board this page read the election from, under the key it checked")
 	}
 	s.operators = ops
 	return &OperatorsResult{Operators: ops}, nil
+}
+
+// ReadFailoverArgs is the argument of "readFailover": a read of the
+// election from the operator From (its name; "" for the board that served
+// the page) failed with HTTP status Status (0: no answer), and To, at URL,
+// is the operator the page would read from next.
+type ReadFailoverArgs struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	URL    string `json:"url"`
+	Status int    `json:"status"`
+}
+
+// ReadFailoverResult is the result of "readFailover": whether the page
+// reads from To instead, and why, in words.
+type ReadFailoverResult struct {
+	FallsOver bool   `json:"falls_over"`
+	Message   string `json:"message,omitempty"`
+}
+
+// ReadFailover decides whether a failed read of the election (records,
+// checkpoint, proofs, a receipt's record) falls over to the next operator
+// (docs/spec/voter-client.md §5.7): with the rule a post falls over on,
+// bulletin.FallsOver (no answer, a 5xx, a 429, a 408). Any other answer
+// (a 404, a refusal) is the board's word and stays an error; so does data
+// that does not check out. What the page reads from the next operator is
+// checked as it would be on the first: under that operator's board key,
+// which the election's definition names, and the operators' quorum.
+func ReadFailover(a *ReadFailoverArgs) *ReadFailoverResult {
+	if !bulletin.FallsOver(a.Status) {
+		return &ReadFailoverResult{}
+	}
+	from := "the board that served this page"
+	if a.From != "" {
+		from = fmt.Sprintf("the board operator %q", a.From)
+	}
+	why := "no answer arrived"
+	if a.Status != 0 {
+		why = fmt.Sprintf("it failed (HTTP %d)", a.Status)
+	}
+	return &ReadFailoverResult{FallsOver: true, Message: fmt.Sprintf("This page could not read the election from %s: %s. It reads it from the operator %q (%s) instead, and checks what it reads there with that operator's key, which the election's definition names, and the operators' cosignatures.",
+		from, why, a.To, a.URL)}
 }
 
 // operator returns the operator at index i (SetOperators); 0 is the

@@ -6,8 +6,10 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	"filippo.io/torchwood"
 	"golang.org/x/mod/sumdb/note"
@@ -30,7 +32,10 @@ type network struct {
 
 func newNetwork(t *testing.T) *network {
 	t.Helper()
-	n := &network{ops: []*board{newNamedBoard(t, "op1"), newNamedBoard(t, "op2")}}
+	// One clock, so that the two logs are the same, byte for byte.
+	at := time.Now().UTC().Truncate(time.Second)
+	now := func() time.Time { return at }
+	n := &network{ops: []*board{newClockedBoard(t, "op1", now), newClockedBoard(t, "op2", now)}}
 	var operators []ballot.Operator
 	for i := range 4 {
 		_, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -38,7 +43,14 @@ func newNetwork(t *testing.T) *network {
 		cs, err := torchwood.NewCosignatureSigner(fmt.Sprintf("op%d", i+1), priv)
 		must(t, err)
 		n.cosigners = append(n.cosigners, cs)
-		operators = append(operators, ballot.Operator{Name: cs.Name(), Key: cs.Verifier().String()})
+		boardKey := ""
+		if i < len(n.ops) {
+			boardKey = n.ops[i].vkey
+		} else {
+			_, boardKey, err = note.GenerateKey(rand.Reader, cs.Name())
+			must(t, err)
+		}
+		operators = append(operators, ballot.Operator{Name: cs.Name(), Key: cs.Verifier().String(), BoardKey: boardKey})
 	}
 	ctx := context.Background()
 	post := func(ctx context.Context, sub *bulletin.Submission) (*bulletin.Record, *bulletin.Receipt, error) {
@@ -231,5 +243,124 @@ func TestSessionFailover(t *testing.T) {
 	}
 	for _, ops := range bad {
 		j.fails("operators", ops, voterclient.CodeBadBoard)
+	}
+}
+
+// signedBy returns board b's current checkpoint signed by signer instead
+// of b's key, with the cosignatures of the operators at cosigners.
+func (n *network) signedBy(t *testing.T, b *board, signer note.Signer, cosigners ...int) string {
+	t.Helper()
+	signers := []note.Signer{signer}
+	for _, i := range cosigners {
+		signers = append(signers, n.cosigners[i])
+	}
+	signed, err := note.Sign(&note.Note{Text: string(b.log.Checkpoint().Checkpoint.Text())}, signers...)
+	must(t, err)
+	return string(signed)
+}
+
+// TestSessionReadFailover: a page whose serving board (operator 1) stops
+// answering reads the election from operator 2 instead
+// (docs/spec/voter-client.md §5.7): its records are anchored to operator
+// 2's checkpoint under the board key the definition names for operator 2,
+// with the operators' quorum, and the list of operators is then taken
+// though it was read from a board the page no longer reads. A key of
+// operator 2's name that the definition does not name is refused, both
+// for reading and in the list of operators; readFailover falls over on
+// what a post falls over on, and on nothing else; and a receipt of
+// operator 1 is checked on operator 2's board, whose tree is the same,
+// only under keys the definition names.
+func TestSessionReadFailover(t *testing.T) {
+	n := newNetwork(t)
+	op1, op2 := n.ops[0], n.ops[1]
+	impostor := newNamedBoard(t, "op2") // a key of operator 2's name that the definition does not name
+
+	j := newJSONSession(t, op2)
+	j.next = int64(j.ok("sync", string(op2.page(t, 0)))["next"].(float64))
+	args := op2.anchorArgs(t, j.next)
+	// Under a key of operator 2's name that is not the definition's, with
+	// the operators' quorum: refused, naming the key the definition names.
+	bad := maps.Clone(args)
+	bad["checkpoint"], bad["board_key"] = n.signedBy(t, op2, impostor.signer, 0, 1, 2), impostor.vkey
+	if msg := j.fails("anchor", bad, voterclient.CodeBadBoard); !strings.Contains(msg, `names the board key `+op2.vkey+` for operator "op2"`) {
+		t.Errorf("anchor under an impostor's key of op2's name: %q, want it refused naming op2's key", msg)
+	}
+	// Under operator 2's key without the quorum: refused.
+	args["checkpoint"] = n.cosigned(t, op2, 1, 2)
+	j.fails("anchor", args, voterclient.CodeBadBoard)
+	args["checkpoint"] = n.cosigned(t, op2, 1, 2, 3)
+	j.ok("anchor", args)
+
+	// The list of operators, from operator 1, names operator 2, whose key
+	// the page read with: taken. With an impostor's key for operator 2,
+	// or without the operator the page read from, refused.
+	withKey := func(key string) map[string]any {
+		return map[string]any{"operators": []map[string]string{
+			{"name": "op1", "url": "", "board_key": op1.vkey},
+			{"name": "op2", "url": "http://op2.example", "board_key": key},
+		}}
+	}
+	if msg := j.fails("operators", withKey(impostor.vkey), voterclient.CodeBadBoard); !strings.Contains(msg, `the key it gives for operator "op2" is not the one the election's definition names`) {
+		t.Errorf("operators with an impostor's key for op2: %q", msg)
+	}
+	j.fails("operators", map[string]any{"operators": []map[string]string{{"name": "op1", "url": "", "board_key": op1.vkey}}}, voterclient.CodeBadBoard)
+	if ops := j.ok("operators", withKey(op2.vkey))["operators"].([]any); len(ops) != 2 {
+		t.Fatalf("operators = %v, want both", ops)
+	}
+
+	// readFailover: the rule of a post (bulletin.FallsOver), in words.
+	for status, want := range map[int]bool{0: true, 500: true, 502: true, 503: true, 429: true, 408: true, 200: false, 404: false, 409: false, 422: false} {
+		r := j.ok("readFailover", map[string]any{"from": "", "to": "op2", "url": "http://op2.example", "status": status})
+		if r["falls_over"] != want || want && !strings.Contains(r["message"].(string), `could not read the election from the board that served this page`) {
+			t.Errorf("readFailover(status %d) = %v, want falls_over %v", status, r, want)
+		}
+	}
+	if r := j.ok("readFailover", map[string]any{"from": "op2", "to": "op3", "url": "http://op3.example", "status": 503}); !strings.Contains(r["message"].(string), `from the board operator "op2": it failed (HTTP 503). It reads it from the operator "op3" (http://op3.example)`) {
+		t.Errorf("readFailover from op2 = %v", r)
+	}
+
+	// A receipt of operator 1, checked on operator 2's board.
+	cred, err := n.sim.Voters[0].Marshal()
+	must(t, err)
+	j.ok("credential", string(cred))
+	sub := n.cast(t, j)
+	if _, _, err := op2.log.Append(context.Background(), sub); err != nil {
+		t.Fatal(err)
+	}
+	status, body := op1.post(t, sub)
+	receipt, _ := j.ok("posted", map[string]any{"status": status, "body": string(body)})["receipt"].(string)
+	if receipt == "" {
+		t.Fatalf("posting to op1: %d %s", status, body)
+	}
+	check := func(checkpoint, key string) map[string]any {
+		t.Helper()
+		r, err := bulletin.ParseReceipt([]byte(receipt))
+		must(t, err)
+		old, err := r.Verify(op1.vkey)
+		must(t, err)
+		proof, err := op2.log.ConsistencyProof(old.Size, op2.log.Size())
+		must(t, err)
+		rec, err := op2.log.Records(context.Background(), r.Index, r.Index+1)
+		must(t, err)
+		return j.call("checkReceipt", map[string]any{"receipt": receipt, "board_key": op1.vkey, "checkpoint_key": key,
+			"checkpoint": checkpoint, "consistency": map[string]any{"proof": proof}, "record": string(rec[0])})
+	}
+	if out := check(n.cosigned(t, op2, 1, 2, 3), op2.vkey); out["ok"] != true {
+		t.Fatalf("checkReceipt of op1's receipt on op2: %v", out["error"])
+	} else if r := out["result"].(map[string]any); r["status"] != voterclient.StatusPending && r["status"] != voterclient.StatusCounted {
+		t.Fatalf("checkReceipt of op1's receipt on op2 = %v, want it checked", r)
+	}
+	for _, tc := range []struct {
+		what, checkpoint, key, code, want string
+	}{
+		{"an impostor's key", n.signedBy(t, op2, impostor.signer, 0, 1, 2), impostor.vkey, voterclient.CodeBadReceipt, `names the board key ` + op2.vkey + ` for operator "op2"`},
+		{"op2's key without the quorum", n.cosigned(t, op2, 1, 2), op2.vkey, voterclient.CodeBadBoard, "not cosigned"},
+		{"op2's key on op1's checkpoint", n.cosigned(t, op1, 0, 1, 2), op2.vkey, voterclient.CodeBadBoard, "not signed by its key"},
+	} {
+		out := check(tc.checkpoint, tc.key)
+		e, _ := out["error"].(map[string]any)
+		if out["ok"] != false || e["code"] != tc.code || !strings.Contains(e["message"].(string)+" "+e["detail"].(string), tc.want) {
+			t.Errorf("checkReceipt on %s: %v, want %s saying %q", tc.what, out, tc.code, tc.want)
+		}
 	}
 }

@@ -120,6 +120,15 @@ type ReceiptCheck struct {
 //
 // Any failure is a *Problem saying in plain words what it means.
 func CheckReceipt(receipt []byte, vkey string, latest []byte, proof tlog.TreeProof, record []byte, e *ballot.Election) (*ReceiptCheck, error) {
+	return checkReceipt(receipt, vkey, vkey, latest, proof, record, e)
+}
+
+// checkReceipt is CheckReceipt with latest, and the proof and record,
+// from the board whose key is latestKey: another operator of the same
+// replicated board than the one whose key vkey signed the receipt, whose
+// log, and so whose tree at every size, is the same
+// (docs/spec/replicated-board.md §3).
+func checkReceipt(receipt []byte, vkey, latestKey string, latest []byte, proof tlog.TreeProof, record []byte, e *ballot.Election) (*ReceiptCheck, error) {
 	r, err := parseReceipt(receipt)
 	if err != nil {
 		return nil, problem(CodeBadReceipt, err, "This file is not a ballot receipt, or it is damaged. Choose the receipt file you saved when you cast your ballot.")
@@ -128,12 +137,12 @@ func CheckReceipt(receipt []byte, vkey string, latest []byte, proof tlog.TreePro
 	if err != nil {
 		return nil, err
 	}
-	curSize, curRoot, err := bulletin.VerifyCheckpoint(vkey, latest)
+	curSize, curRoot, err := bulletin.VerifyCheckpoint(latestKey, latest)
 	if err != nil {
 		return nil, problem(CodeBadBoard, err, "The board's current checkpoint is not signed by its key, so the receipt cannot be checked against it. Tell your election official.")
 	}
 	if e != nil {
-		if err := checkWitnessed(e.Manifest, vkey, latest); err != nil {
+		if err := checkWitnessed(e.Manifest, latestKey, latest); err != nil {
 			return nil, err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/evote/evote/ballot"
@@ -90,6 +91,7 @@ var methods = map[string]func(s *Session, arg string) (any, error){
 	"delivery":       func(s *Session, _ string) (any, error) { return s.Delivery() },
 	"lookup":         decoded(func(s *Session, a *LookupArgs) (any, error) { return s.Lookup(a) }),
 	"operators":      decoded(func(s *Session, a *OperatorsArgs) (any, error) { return s.SetOperators(a) }),
+	"readFailover":   decoded(func(_ *Session, a *ReadFailoverArgs) (any, error) { return ReadFailover(a), nil }),
 	"switchOperator": decoded(func(s *Session, a *SwitchArgs) (any, error) { return s.SwitchOperator(a) }),
 	"resend":         func(s *Session, _ string) (any, error) { return s.Resend() },
 	"lookupScan":     text(func(s *Session, b []byte) (any, error) { return s.LookupScan(b) }),
@@ -786,6 +788,12 @@ type ReceiptArgs struct {
 		Proof []tlog.Hash `json:"proof"`
 	} `json:"consistency"` // GET /proof/consistency?old=<receipt size>&new=<checkpoint size>
 	Record string `json:"record"` // GET /records/{index}
+	// CheckpointKey, if set and not BoardKey, is the key of the operator
+	// of the same replicated board that Checkpoint, Consistency and Record
+	// come from, when the operator whose key signed the receipt cannot be
+	// reached (docs/spec/voter-client.md §5.7): both keys must be board
+	// keys the election's definition names for its operators.
+	CheckpointKey string `json:"checkpoint_key,omitempty"`
 }
 
 // ReceiptResult is the result of "checkReceipt", "receiptScan" and
@@ -808,7 +816,14 @@ func (s *Session) CheckReceipt(a *ReceiptArgs) (*ReceiptResult, error) {
 	if a.BoardKey == "" {
 		return nil, problem(CodeBadReceipt, nil, "The board's public key is needed to check a receipt. Enter the key your election official published.")
 	}
-	c, err := CheckReceipt([]byte(a.Receipt), a.BoardKey, []byte(a.Checkpoint), a.Consistency.Proof, []byte(a.Record), s.sync.Election().Ballot)
+	latestKey := strings.TrimSpace(a.BoardKey)
+	if k := strings.TrimSpace(a.CheckpointKey); k != "" && k != latestKey {
+		if err := s.operatorKeys(latestKey, k); err != nil {
+			return nil, err
+		}
+		latestKey = k
+	}
+	c, err := checkReceipt([]byte(a.Receipt), a.BoardKey, latestKey, []byte(a.Checkpoint), a.Consistency.Proof, []byte(a.Record), s.sync.Election().Ballot)
 	if err != nil {
 		return nil, err
 	}
@@ -816,6 +831,27 @@ func (s *Session) CheckReceipt(a *ReceiptArgs) (*ReceiptResult, error) {
 		s.receipt = c
 	}
 	return receiptResult(c.Status()), nil
+}
+
+// operatorKeys checks that each of keys is the board key that the
+// election's definition names for one of its operators.
+func (s *Session) operatorKeys(keys ...string) error {
+	e := s.sync.Election()
+	if e == nil || e.Manifest == nil || len(e.Manifest.Operators) == 0 {
+		return problem(CodeBadInput, nil, "This page checks a receipt on another board only among the operators the election's definition names, and it has not read any.")
+	}
+	for _, key := range keys {
+		v, err := note.NewVerifier(key)
+		if err == nil && e.Manifest.IsOperator(v.Name()) {
+			err = election.CheckBoardKey(e.Manifest, key)
+		} else if err == nil {
+			err = fmt.Errorf("%q is not an operator the election's definition names", v.Name())
+		}
+		if err != nil {
+			return problem(CodeBadReceipt, err, "The key %s is not the board key of an operator of this election: %v.", key, err)
+		}
+	}
+	return nil
 }
 
 // ReceiptScan feeds a page of the records after the receipted ballot (the

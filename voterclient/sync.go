@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -115,8 +114,10 @@ func (s *Syncer) Anchor(checkpoint []byte, vkey string, proof tlog.RecordProof) 
 		return 0, badBoard(err, "the records it sent are not the ones its checkpoint signs (record %d is not in its tree)", last)
 	}
 	st := s.replay.State()
-	if m := st.Manifest(); m != nil && m.Board != nil && m.Board.Key != strings.TrimSpace(vkey) {
-		return 0, badBoard(nil, "the election is defined for the board %q, but this page checks the key of %q", m.Board.Origin, cp.Origin)
+	if m := st.Manifest(); m != nil {
+		if err := election.CheckBoardKey(m, vkey); err != nil {
+			return 0, badBoard(err, "this page checks the key of %q, but %v", cp.Origin, err)
+		}
 	}
 	if _, err := st.CheckCheckpoint(checkpoint, cp); err != nil {
 		return 0, badBoard(err, "%v", err)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -54,7 +55,12 @@ func newBoard(t *testing.T) *board {
 
 // newNamedBoard is newBoard with a board key of the given name, the
 // origin of its checkpoints.
-func newNamedBoard(t *testing.T, name string) *board {
+func newNamedBoard(t *testing.T, name string) *board { return newClockedBoard(t, name, nil) }
+
+// newClockedBoard is newNamedBoard whose records take their times from
+// now (time.Now if nil): two boards with one clock fed the same
+// submissions hold the same log, as a replicated board's operators do.
+func newClockedBoard(t *testing.T, name string, now func() time.Time) *board {
 	t.Helper()
 	skey, vkey, err := note.GenerateKey(rand.Reader, name)
 	if err != nil {
@@ -66,7 +72,7 @@ func newNamedBoard(t *testing.T, name string) *board {
 	}
 	b := &board{tracker: new(election.Tracker), vkey: vkey, signer: signer}
 	policy := func() bulletin.Policy { return laxPolicy{Policy: b.tracker.New(), unchecked: &b.unchecked} }
-	b.log, err = bulletin.OpenLog(context.Background(), store.NewMemory(), policy, bulletin.LogOptions{Signer: signer})
+	b.log, err = bulletin.OpenLog(context.Background(), store.NewMemory(), policy, bulletin.LogOptions{Signer: signer, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,13 @@ type BoardsOptions struct {
 	// OnFailover, if set, is called each time a post falls over from the
 	// operator from, which failed with err, to the operator to.
 	OnFailover func(from, to *Client, err error)
+	// Accept, if set, is asked before a post goes to an operator whether
+	// its client may be used: an error leaves the operator out of the
+	// round, as one that failed, with that error. Participants check
+	// there that the client's key is the board key the election's
+	// definition names for the operator (election.CheckBoardKey), so that
+	// no receipt under another key counts.
+	Accept func(ctx context.Context, cl *Client) error
 }
 
 // Boards posts to a board kept by several operators
@@ -69,6 +76,10 @@ func (e *OperatorError) Error() string { return e.URL + ": " + e.Err.Error() }
 // Unwrap returns the operator's error.
 func (e *OperatorError) Unwrap() error { return e.Err }
 
+// ErrNotAccepted is wrapped by the OperatorError of an operator that
+// BoardsOptions.Accept left out.
+var ErrNotAccepted = errors.New("board: operator not used")
+
 // ErrNoOperator is wrapped by Submit's error when no operator acknowledged
 // a submission and none refused it: whether it reached the board is not
 // known, and posting it again later is safe.
@@ -85,7 +96,16 @@ func (b *Boards) Submit(ctx context.Context, sub *bulletin.Submission, first int
 	var errs []error
 	for k := range n {
 		cl := b.clients[(first+k)%n]
-		p, err := b.attempt(ctx, cl, sub)
+		var p *Posted
+		var err error
+		if b.opts.Accept != nil {
+			if err = b.opts.Accept(ctx, cl); err != nil {
+				err = fmt.Errorf("%w: %w", ErrNotAccepted, err)
+			}
+		}
+		if err == nil {
+			p, err = b.attempt(ctx, cl, sub)
+		}
 		if err == nil {
 			return p, nil
 		}

@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -178,5 +179,46 @@ func TestBoardsNoOperator(t *testing.T) {
 	var oe *client.OperatorError
 	if !errors.Is(err, client.ErrNoOperator) || !errors.As(err, &oe) || oe.URL != b2.ts.URL || len(f) != 1 || f[0] != b2.ts.URL {
 		t.Fatalf("Submit = %v after failovers %v; want ErrNoOperator starting at the second operator", err, f)
+	}
+}
+
+// TestBoardsAccept: an operator that BoardsOptions.Accept refuses is left
+// out of the round, as one that failed, with Accept's reason: the post
+// goes to the next operator, and the refused one is never posted to.
+func TestBoardsAccept(t *testing.T) {
+	b1, b2 := newBoard(t), newBoard(t)
+	posted := false
+	b1.setTamper("/records", func(_ *http.Request, status int, body []byte) (int, []byte) {
+		posted = true
+		return status, body
+	})
+	c1, c2 := b1.client(t), b2.client(t)
+	refuse := errors.New("its key is not the one the definition names")
+	var f failovers
+	boards, err := client.NewBoards([]*client.Client{c1, c2}, client.BoardsOptions{OnFailover: f.note,
+		Accept: func(_ context.Context, cl *client.Client) error {
+			if cl == c1 {
+				return refuse
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := boards.Submit(t.Context(), sub(1), 0)
+	if err != nil || posted || len(f) != 1 || f[0] != b1.ts.URL {
+		t.Fatalf("Submit = %v, %v (posted to the refused operator: %v, failovers %v); want the second operator's receipt", p, err, posted, f)
+	}
+	if _, err := p.Receipt.Verify(c2.Key()); err != nil {
+		t.Fatalf("the receipt is not the second operator's: %v", err)
+	}
+	// With every operator refused, the error names Accept's reason.
+	only, err := client.NewBoards([]*client.Client{c1}, client.BoardsOptions{Accept: func(context.Context, *client.Client) error { return refuse }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = only.Submit(t.Context(), sub(2), 0)
+	if !errors.Is(err, client.ErrNoOperator) || !errors.Is(err, client.ErrNotAccepted) || !errors.Is(err, refuse) || posted {
+		t.Fatalf("Submit with the only operator refused = %v, want ErrNoOperator naming the refusal", err)
 	}
 }

@@ -70,11 +70,12 @@ func ReadOperators(path string) ([]Operator, error) {
 }
 
 // DefinitionOperators returns the operators as an election definition
-// names them (ballot.Manifest.Operators): name and cosignature key.
-func DefinitionOperators(ops []Operator) []ballot.Operator {
+// names them (ballot.Manifest.Operators): name, cosignature key and board
+// key, and the URL of each operator's board in urls (by name), if any.
+func DefinitionOperators(ops []Operator, urls map[string]string) []ballot.Operator {
 	out := make([]ballot.Operator, len(ops))
 	for i, op := range ops {
-		out[i] = ballot.Operator{Name: op.Name, Key: op.CosignKey}
+		out[i] = ballot.Operator{Name: op.Name, Key: op.CosignKey, BoardKey: op.BoardKey, URL: urls[op.Name]}
 	}
 	return out
 }

@@ -125,7 +125,7 @@ func TestByzantineCosigner(t *testing.T) {
 	en := newElectionNetwork(t, nil)
 	const byzantine = 3
 	cn := cosign(t, en.network, byzantine, func(cp *bulletin.Checkpoint) { cp.Hash[0] ^= 1 })
-	operators := DefinitionOperators(cn.ops)
+	operators := DefinitionOperators(cn.ops, nil)
 	e := en.runElection(electionPlan{voters: 6, board: &ballot.Board{Origin: cn.ops[0].Name, Key: cn.ops[0].BoardKey}, operators: operators})
 	m := e.Manifest
 	if len(m.Operators) != 4 || m.OperatorQuorum() != 3 {

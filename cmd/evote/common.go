@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -20,6 +21,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/election"
@@ -84,22 +86,69 @@ type boardConn struct {
 	*client.Client // the operator read
 	read           int
 	all            *client.Boards
+
+	mu  sync.Mutex
+	def *ballot.Manifest // the election's definition, once known (accept)
 }
 
 // newBoardConn returns the board of the operators' clients, reading the
 // first; posts wait attempt for each operator's answer, and say on w when
-// they fall over to the next.
+// they fall over to the next, and go only to operators whose key is the
+// one the election's definition names for them (accept).
 func newBoardConn(clients []*client.Client, attempt time.Duration, w io.Writer) (*boardConn, error) {
+	b := &boardConn{Client: clients[0]}
 	all, err := client.NewBoards(clients, client.BoardsOptions{
 		Attempt: attempt,
 		OnFailover: func(from, to *client.Client, err error) {
 			fmt.Fprintf(w, "evote: the board operator %s did not acknowledge the post (%v); posting it to %s instead (posting twice is safe)\n", from.URL(), err, to.URL())
 		},
+		Accept: b.accept,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &boardConn{Client: clients[0], all: all}, nil
+	b.all = all
+	return b, nil
+}
+
+// setDefinition tells the board the election's definition, as a follower
+// verified it.
+func (b *boardConn) setDefinition(m *ballot.Manifest) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if m != nil {
+		b.def = m
+	}
+}
+
+// accept is the Boards' Accept (docs/spec/replicated-board.md §5.1): an
+// operator is posted to only under the board key the election's
+// definition names for it (election.CheckBoardKey). The definition is the
+// one a follower verified (setDefinition) or, before, record 0 of the
+// operator read, which the participant's follower verifies with the rest
+// before the command acts on the board. A board without a definition yet
+// names no key, and every operator is posted to.
+func (b *boardConn) accept(ctx context.Context, cl *client.Client) error {
+	b.mu.Lock()
+	m := b.def
+	b.mu.Unlock()
+	if m == nil {
+		rec, err := b.Client.Record(ctx, 0)
+		var he *client.HTTPError
+		switch {
+		case errors.As(err, &he) && he.Status == 404:
+			return nil
+		case err != nil:
+			return fmt.Errorf("reading the election's definition to check the operator's key: %w", err)
+		case rec.Type != election.TypeDefinition:
+			return fmt.Errorf("record 0 of %s is %q, not the election's definition", b.Client.URL(), rec.Type)
+		}
+		if m, err = ballot.ParseCanonicalManifest(rec.Payload); err != nil {
+			return fmt.Errorf("reading the election's definition to check the operator's key: %w", err)
+		}
+		b.setDefinition(m)
+	}
+	return election.CheckBoardKey(m, cl.Key())
 }
 
 // boardClients returns a client per operator named by boardFlags, in order.
@@ -193,6 +242,7 @@ func boardState(c *cli.Context) (*boardConn, *election.State, error) {
 	if err != nil {
 		return nil, nil, boardRefusal(err, "acted on nothing and posted nothing")
 	}
+	cl.setDefinition(st.Manifest())
 	return cl, st, nil
 }
 

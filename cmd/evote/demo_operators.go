@@ -44,7 +44,6 @@ func (d *demo) startNetwork(ctx context.Context, n int) (stop func(), err error)
 	if err != nil {
 		return nil, err
 	}
-	d.operators = replica.DefinitionOperators(ops)
 	var stops []func()
 	stop = func() {
 		for i := len(stops) - 1; i >= 0; i-- {
@@ -77,6 +76,7 @@ func (d *demo) startNetwork(ctx context.Context, n int) (stop func(), err error)
 		stops = append(stops, func() { ln.Close() })
 		peers[ops[i].Name] = "http://" + ln.Addr().String()
 	}
+	d.operators = replica.DefinitionOperators(ops, peers)
 	clients := make([]*client.Client, n)
 	for i, home := range homes {
 		skey, err := readBoardKeyFile(filepath.Join(home, operatorSKey))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,8 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/client"
+	"github.com/evote/evote/bulletin/replica"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/follow"
 	"github.com/evote/evote/election/simulate"
@@ -24,7 +28,10 @@ import (
 // says that the first did not acknowledge the ballot, posts it to the
 // next, and says "cast" only with the next operator's verified receipt,
 // which check-receipt then finds counted. Given the dropping operator
-// alone, it never says "cast".
+// alone, it never says "cast". The definition names the operators and
+// their board keys: given, for operator 2, a key of its name that the
+// definition does not name, it does not post there (whatever that key's
+// holder would answer) and says why, and the ballot goes to operator 3.
 func TestVoteFailsOver(t *testing.T) {
 	dir, vkeys := initNetworkCLI(t)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -49,7 +56,10 @@ func TestVoteFailsOver(t *testing.T) {
 	boards, err := client.NewBoards(slices.Concat(clients[1:], clients[:1]), client.BoardsOptions{})
 	mustOK(t, err)
 	post, state := follow.New(clients[1]).Acting(boards.Post, time.Minute)
-	e, err := simulate.New(t.Context(), post, state, simulate.Options{Voters: 2, Trustees: 3, Threshold: 2})
+	ops, err := replica.ReadOperators(filepath.Join(dir, replica.OperatorsFile))
+	mustOK(t, err)
+	e, err := simulate.New(t.Context(), post, state, simulate.Options{Voters: 3, Trustees: 3, Threshold: 2,
+		Operators: replica.DefinitionOperators(ops, nil)})
 	mustOK(t, err)
 	mustOK(t, e.Ceremony(t.Context()))
 	mustOK(t, e.SetPhase(t.Context(), election.PhaseOpen))
@@ -125,6 +135,29 @@ func TestVoteFailsOver(t *testing.T) {
 	stdout, stderr, err = runBoard(t.Context(), append([]string{"vote", "check-receipt", "--receipt", filepath.Join(work, "receipt-1.txt")}, all...)...)
 	if err != nil || !strings.Contains(stdout, "COUNTED: your ballot, record "+m[1]) || !strings.Contains(stdout, urls[1]) {
 		t.Fatalf("check-receipt = %v\n%s%s, want COUNTED on operator 2", err, stdout, stderr)
+	}
+
+	// A key of operator 2's name that the definition does not name:
+	// operator 2 is left out, named, and operator 3 takes the ballot.
+	_, impostor, err := note.GenerateKey(rand.Reader, ops[1].Name)
+	mustOK(t, err)
+	impostorFile := filepath.Join(work, "impostor.vkey")
+	mustOK(t, os.WriteFile(impostorFile, []byte(impostor+"\n"), 0o644))
+	withImpostor := []string{"--board", strings.Join(urls, ","), "--board-key", strings.Join([]string{keyArgs[0], "@" + impostorFile, keyArgs[2], keyArgs[3]}, ","), "--board-timeout", "3s"}
+	stdout, stderr, err = cast(2, withImpostor)
+	if err != nil {
+		t.Fatalf("vote cast with an impostor's key for operator 2: %v\n%s%s", err, stdout, stderr)
+	}
+	if want := fmt.Sprintf("the definition names the board key %s for operator %q, not this board's key %s", vkeys[1], ops[1].Name, impostor); !strings.Contains(stderr, want) ||
+		!strings.Contains(stderr, "posting it to "+urls[2]) {
+		t.Fatalf("vote cast with an impostor's key for operator 2 did not leave it out, saying %q, and post to operator 3:\n%s", want, stderr)
+	}
+	data, err = os.ReadFile(filepath.Join(work, "receipt-2.txt"))
+	mustOK(t, err)
+	receipt, err = bulletin.ParseReceipt(data)
+	mustOK(t, err)
+	if _, err := receipt.Verify(vkeys[2]); err != nil {
+		t.Fatalf("the receipt does not verify with operator 3's key: %v", err)
 	}
 }
 

@@ -49,9 +49,11 @@ its empty board database (board.db), and the network's operators
 (operators.json: each one's name, board key and cosignature key). It prints
 the operators' board keys. DIR/definition-operators.json holds the
 "operators" member of the election definition, which names each operator's
-cosignature key: put it in the definition, and every participant demands
+cosignature key and board key (add each one's "url" as a hint once its
+address is known): put it in the definition, and every participant demands
 the cosignatures of more than two thirds of the operators on the
-checkpoints it acts on. Run each operator with "evote board serve --network
+checkpoints it acts on, and takes an operator's checkpoints only under the
+board key it names for that operator. Run each operator with "evote board serve --network
 DIR/opN --peer NAME=URL ..." (the other operators' board URLs), so that it
 gathers their cosignatures.
 
@@ -144,21 +146,11 @@ func initNetwork(ctx context.Context, dir, origin string, n int) (homes []string
 			return nil, nil, fmt.Errorf("writing the operators: %w", err)
 		}
 	}
-	type operatorJSON struct {
-		Name string `json:"name"`
-		Key  string `json:"key"`
-	}
-	var defOps []operatorJSON
-	for _, o := range replica.DefinitionOperators(ops) {
-		defOps = append(defOps, operatorJSON(o))
-	}
-	def, err := json.MarshalIndent(struct {
-		Operators []operatorJSON `json:"operators"`
-	}{defOps}, "", "  ")
+	def, err := ballot.MarshalOperators(replica.DefinitionOperators(ops, nil))
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := writeNewFile(filepath.Join(dir, definitionOperators), append(def, '\n'), 0o644); err != nil {
+	if err := writeNewFile(filepath.Join(dir, definitionOperators), def, 0o644); err != nil {
 		return nil, nil, fmt.Errorf("writing the definition's operators: %w", err)
 	}
 	return homes, ops, nil

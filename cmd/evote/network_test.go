@@ -43,7 +43,11 @@ func TestNetworkCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	var def struct {
-		Operators []struct{ Name, Key string } `json:"operators"`
+		Operators []struct {
+			Name     string `json:"name"`
+			Key      string `json:"key"`
+			BoardKey string `json:"board_key"`
+		} `json:"operators"`
 	}
 	data, err := os.ReadFile(filepath.Join(dir, definitionOperators))
 	if err != nil {
@@ -54,10 +58,10 @@ func TestNetworkCLI(t *testing.T) {
 	}
 	m := &ballot.Manifest{}
 	for i, o := range def.Operators {
-		if o.Name != ops[i].Name || o.Key != ops[i].CosignKey || o.Name != fmt.Sprintf("vote.example.org/test/op%d", i+1) {
+		if o.Name != ops[i].Name || o.Key != ops[i].CosignKey || o.BoardKey != ops[i].BoardKey || o.BoardKey != vkeys[i] || o.Name != fmt.Sprintf("vote.example.org/test/op%d", i+1) {
 			t.Fatalf("%s names operator %d %+v, operators.json %+v", definitionOperators, i+1, o, ops[i])
 		}
-		m.Operators = append(m.Operators, ballot.Operator{Name: o.Name, Key: o.Key})
+		m.Operators = append(m.Operators, ballot.Operator{Name: o.Name, Key: o.Key, BoardKey: o.BoardKey})
 	}
 	policy, err := election.TrustPolicy(m)
 	if err != nil {

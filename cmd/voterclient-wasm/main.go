@@ -11,7 +11,7 @@
 //	evote.prepare(argsJSON)      evote.cast(argsJSON) evote.challenge(argsJSON)
 //	evote.posted(argsJSON)       evote.reveal(challengedPayload)
 //	evote.operators(listJSON)    evote.switchOperator(argsJSON)
-//	evote.resend()
+//	evote.readFailover(argsJSON) evote.resend()
 //	evote.delivery()             evote.lookup(argsJSON)
 //	evote.lookupScan(recordsPage) evote.lookupFinish(inclusionProofJSON)
 //	evote.receiptInfo(text)      evote.checkReceipt(argsJSON)

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,9 +56,10 @@ func buildEvote(t testing.TB) string {
 
 // startNetwork runs a four-operator network on loopback, each operator
 // (evote board serve --network) with the others as peers and the voter
-// pages, flags(op) added to operator op's (from 0). It returns their URLs,
-// board keys and descriptions, and a function that stops operator op.
-func startNetwork(t *testing.T, flags func(op int) []string) ([]string, []string, []replica.Operator, func(op int)) {
+// pages, flags(op, urls) added to operator op's (from 0), urls being the
+// operators' URLs. It returns their URLs, board keys and descriptions,
+// and a function that stops operator op.
+func startNetwork(t *testing.T, flags func(op int, urls []string) []string) ([]string, []string, []replica.Operator, func(op int)) {
 	t.Helper()
 	evote := buildEvote(t)
 	wasm := buildWasm(t)
@@ -86,7 +90,7 @@ func startNetwork(t *testing.T, flags func(op int) []string) ([]string, []string
 				args = append(args, "--peer", op.Name+"="+urls[j])
 			}
 		}
-		cmd := exec.Command(evote, append(args, flags(i)...)...)
+		cmd := exec.Command(evote, append(args, flags(i, urls)...)...)
 		stderr := new(testlog.Buffer)
 		cmd.Stderr = stderr
 		must(t, cmd.Start())
@@ -120,36 +124,82 @@ func startNetwork(t *testing.T, flags func(op int) []string) ([]string, []string
 // TestBrowserFailover: on a board kept by four real operators, the one
 // that serves the voter page does not take the voter's ballot: it drops
 // every ballot posted to it (the test-only --test-drop-ballots), or it is
-// stopped after serving the page. The page falls over to the next
-// operator, which it checks with that operator's key and the operators'
-// quorum, posts the same ballot there across origins (CORS), and shows it
-// cast only with that operator's verified receipt, saying plainly that it
-// moved and why.
+// stopped after serving the page, before the ballot is cast or before the
+// page reads the election (through a proxy in front of it, which stops it
+// at the page's first read of the records and then answers 502, as a
+// front end does for a dead back end). The page falls over to the next
+// operator, which it checks with that operator's key (the one the
+// election's definition names) and the operators' quorum: for reading the
+// election, and for posting the same ballot there across origins (CORS).
+// It shows the ballot cast only with that operator's verified receipt,
+// saying plainly that it moved and why. The receipt is checked on the
+// operator that signed it or, when that one is stopped too before the
+// check, on another operator, under that one's key.
 func TestBrowserFailover(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		flags []string // of the serving operator
-		stop  bool     // stop it once the ballot is encrypted
-		why   string   // what the page says of it
+		name        string
+		flags       []string // of the serving operator
+		stop        bool     // stop it once the ballot is encrypted
+		stopRead    bool     // stop it when the page first reads the records
+		stopReceipt bool     // stop the operator that signed the receipt before checking it
+		why         string   // what the page says of the post
 	}{
-		{"serving operator drops ballots", []string{"--test-drop-ballots"}, false, "did not acknowledge your ballot: no answer within 3 s."},
-		{"serving operator stopped", nil, true, "The board that served this page cannot be reached, so this page sends your ballot to the operator"},
+		{"serving operator drops ballots", []string{"--test-drop-ballots"}, false, false, true, "did not acknowledge your ballot: no answer within 3 s."},
+		{"serving operator stopped", nil, true, false, false, "The board that served this page cannot be reached, so this page sends your ballot to the operator"},
+		{"serving operator stopped before the page reads the election", nil, false, true, false, "The board that served this page cannot be reached, so this page sends your ballot to the operator"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPage(t)
-			urls, vkeys, ops, stop := startNetwork(t, func(op int) []string {
+			front := httptest.NewUnstartedServer(nil)
+			t.Cleanup(front.Close)
+			urls, vkeys, ops, stop := startNetwork(t, func(op int, urls []string) []string {
 				flags := []string{"--web-attempt", "3s"}
 				if op == 0 {
 					flags = append(flags, tc.flags...)
 				}
+				if tc.stopRead && op > 0 {
+					// The pages of the other operators and of the front
+					// end may post here.
+					var origins []string
+					for j, u := range urls {
+						if j != op {
+							origins = append(origins, u)
+						}
+					}
+					flags = append(flags, "--api-origin", strings.Join(append(origins, "http://"+front.Listener.Addr().String()), ","))
+				}
 				return flags
 			})
 			clients, sim := openNetworkElection(t, urls, vkeys, ops)
+			base := urls[0]
+			if tc.stopRead {
+				u, err := url.Parse(urls[0])
+				must(t, err)
+				proxy := httputil.NewSingleHostReverseProxy(u)
+				proxy.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) }
+				stopOnRead := sync.OnceFunc(func() { stop(0) })
+				front.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.URL.Path == "/records" {
+						stopOnRead()
+					}
+					proxy.ServeHTTP(w, r)
+				})
+				front.Start()
+				base = front.URL
+			}
 			var beforeCast func()
 			if tc.stop {
 				beforeCast = func() { stop(0) }
 			}
-			code := castThrough(t, p, urls[0], credentialFile(t, sim, 0), beforeCast)
+			code := castThrough(t, p, base, credentialFile(t, sim, 0), beforeCast)
+			if tc.stopRead {
+				// The page read the election from operator 2.
+				if from, moved := evaluate[string](p, `document.body.dataset.readFrom || ""`), evaluate[string](p, `document.body.dataset.readMoved || ""`); from != ops[1].Name ||
+					!strings.Contains(moved, "could not read the election from the board that served this page: it failed (HTTP 502)") ||
+					!strings.Contains(moved, fmt.Sprintf("It reads it from the operator %q (%s)", ops[1].Name, urls[1])) {
+					t.Fatalf("the page read the election from %q, saying %q; want %s, saying why", from, moved, ops[1].Name)
+				}
+			}
 			p.waitJS("the cast ballot", visible("#step-cast"))
 			said := messages(p)
 			t.Logf("the page said: %q", said)
@@ -182,7 +232,14 @@ func TestBrowserFailover(t *testing.T) {
 			}
 			p.screenshot("voter-cast-failover.png")
 
-			// The receipt is checked on the operator that signed it.
+			// The receipt is checked on the operator that signed it, or,
+			// once that one is stopped, on the next operator the page
+			// took (the serving board), under that one's key.
+			if tc.stopReceipt {
+				_, err := follow.New(clients[0]).SyncTo(t.Context(), r.Index+1) // the serving board's checkpoint covers the ballot
+				must(t, err)
+				stop(1)
+			}
 			receiptPath := filepath.Join(t.TempDir(), "receipt.txt")
 			must(t, os.WriteFile(receiptPath, []byte(text), 0o644))
 			p.do("check the receipt", chromedp.SetUploadFiles(css("#receipt-file"), []string{receiptPath}), chromedp.Click(css("#check-receipt")))
@@ -190,6 +247,14 @@ func TestBrowserFailover(t *testing.T) {
 			if ok, status := evaluate[string](p, `document.getElementById("receipt-result").dataset.ok`),
 				evaluate[string](p, `document.getElementById("receipt-result").dataset.status`); ok != "yes" || status != "counted" {
 				t.Fatalf("receipt check: ok=%q status=%q: %s", ok, status, p.text("#receipt-result"))
+			}
+			from := evaluate[string](p, `document.getElementById("receipt-result").dataset.readFrom || ""`)
+			verdict := p.text("#receipt-result")
+			switch {
+			case tc.stopReceipt && (from != ops[0].Name || !strings.Contains(verdict, fmt.Sprintf("could not read the election from the board operator %q: no answer arrived", ops[1].Name))):
+				t.Fatalf("with %s stopped, the receipt was checked on %q, saying %q; want on %s, saying why", ops[1].Name, from, verdict, ops[0].Name)
+			case !tc.stopReceipt && from != "":
+				t.Fatalf("the receipt was checked on %q, not on %s that signed it", from, ops[1].Name)
 			}
 		})
 	}
@@ -212,7 +277,7 @@ func openNetworkElection(t *testing.T, urls, vkeys []string, ops []replica.Opera
 	must(t, err)
 	post, state := follow.New(clients[1]).Acting(boards.Post, time.Minute)
 	sim, err := simulate.New(t.Context(), post, state, simulate.Options{Voters: 2, Trustees: 3, Threshold: 2,
-		Operators: replica.DefinitionOperators(ops)})
+		Operators: replica.DefinitionOperators(ops, nil)})
 	must(t, err)
 	must(t, sim.Ceremony(t.Context()))
 	must(t, sim.SetPhase(t.Context(), election.PhaseOpen))

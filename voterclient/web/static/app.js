@@ -44,12 +44,51 @@ async function get(path, init) {
 async function getText(path) { return getTextFrom(path); }
 
 // getTextFrom fetches url, of this board or another operator's, and
-// returns its text, or throws a Problem.
+// returns its text, or throws a Problem, whose status is the HTTP status
+// (0 if no answer came).
 async function getTextFrom(url) {
   const resp = await get(url);
   const text = await resp.text();
-  if (!resp.ok) throw new Problem("unreachable", tr("vote.error.status", resp.status), text);
+  if (!resp.ok) {
+    const p = new Problem("unreachable", tr("vote.error.status", resp.status), text);
+    p.status = resp.status;
+    throw p;
+  }
   return text;
+}
+
+// readFrom runs read(getText, op) on the first of the operators ops, and,
+// when one of its fetches fails in a way that falls over to another
+// operator (the module's readFailover: no answer, a 5xx, a 429, a 408,
+// as for a post, bulletin.FallsOver), again on the next, after calling
+// moved(k, message) with the index of that operator in ops and the words
+// that say so (docs/spec/voter-client.md §5.7). Anything else, and data
+// that does not check out, stays an error. What read fetches from an
+// operator, read has the module check with that operator's board key.
+async function readFrom(ops, read, moved) {
+  for (let i = 0; ; i++) {
+    const op = ops[i];
+    try {
+      return await read((path) => getTextFrom(op.url + path), op);
+    } catch (err) {
+      const next = ops[i + 1];
+      if (!(err instanceof Problem) || err.code !== "unreachable" || !next) throw err;
+      const res = call("readFailover", { from: op.url ? op.name : "", to: next.name, url: next.url, status: err.status || 0 });
+      if (!res.falls_over) throw err;
+      moved(i + 1, res.message);
+    }
+  }
+}
+
+// reading runs read on the operator the page reads the election from
+// (state.readers[state.readAt]), moving on to the next when it fails.
+async function reading(read) {
+  return readFrom(state.readers.slice(state.readAt), read, (k, message) => {
+    state.readAt += 1;
+    document.body.dataset.readFrom = state.readers[state.readAt].name;
+    document.body.dataset.readMoved = message;
+    setStatus(message);
+  });
 }
 
 const state = {
@@ -71,6 +110,13 @@ const state = {
   opURL: "",
   operators: [],    // the operators the module took, this board first
   attemptMs: 20000,
+  // Where the page reads the election: this board first, then the other
+  // operators its GET /election/operators lists (operatorList), read
+  // before the election so that the page can still read it if this board
+  // stops answering; readAt is the one it reads from now.
+  operatorList: null,
+  readers: [{ name: "", url: "" }],
+  readAt: 0,
 };
 
 const own = (el, text) => window.i18n.own(el, text);
@@ -139,7 +185,7 @@ const SYNC_PAGE = 64;
 async function sync() {
   let next = state.next;
   for (;;) {
-    const page = await getText("/records?start=" + next + "&end=" + (next + SYNC_PAGE));
+    const page = await reading((get) => get("/records?start=" + next + "&end=" + (next + SYNC_PAGE)));
     const res = call("sync", page);
     state.election = res.election;
     state.next = res.next;
@@ -148,27 +194,46 @@ async function sync() {
   }
 }
 
-// anchor ties the records read to the board's signed checkpoint: the
-// module checks the checkpoint's signature with the board key and that the
-// last record read is in its tree, and refuses to encrypt until it has.
+// anchor ties the records read to the signed checkpoint of the board the
+// page reads from: the module checks the checkpoint's signature with that
+// board's key (for an operator of a replicated board, the key the
+// election's definition names for it), the operators' quorum, and that
+// the last record read is in its tree, and refuses to encrypt until it has.
 async function anchor(next) {
-  const key = state.summary && state.summary.board_key;
-  if (!key) throw new Problem("bad-board", "The board did not say which key signs its checkpoints, so this page cannot check what it read. Tell your election official.");
-  const checkpoint = await getText("/checkpoint");
-  const size = Number(checkpoint.split("\n")[1]);
-  const proof = JSON.parse(await getText("/proof/inclusion?index=" + (next - 1) + "&size=" + size));
-  call("anchor", { checkpoint: checkpoint, board_key: key, proof: proof });
+  await reading(async (get, op) => {
+    const key = (state.readAt === 0 && state.summary && state.summary.board_key) || op.board_key;
+    if (!key) throw new Problem("bad-board", "The board did not say which key signs its checkpoints, so this page cannot check what it read. Tell your election official.");
+    const checkpoint = await get("/checkpoint");
+    const size = Number(checkpoint.split("\n")[1]);
+    const proof = JSON.parse(await get("/proof/inclusion?index=" + (next - 1) + "&size=" + size));
+    call("anchor", { checkpoint: checkpoint, board_key: key, proof: proof });
+    if (!$("board-key").value) $("board-key").value = key;
+  });
+}
+
+// loadReaders reads this board's list of operators (GET
+// /election/operators) before the page reads the election, so that the
+// page reads it from the next operator if this board stops answering.
+// The list is only a way to reach them: what the page reads from an
+// operator is checked under the board key the election's definition names
+// for it, and the module checks the list itself once it has read the
+// definition (loadOperators).
+async function loadReaders() {
+  try {
+    state.operatorList = JSON.parse(await getText("/election/operators"));
+  } catch (e) { return; }
+  const ops = state.operatorList.operators;
+  if (ops && ops.length > 1) state.readers = ops;
 }
 
 // loadOperators gives the module the operators of a board kept by several
-// (GET /election/operators), which it checks against the election's
-// definition: a ballot this board does not acknowledge is then sent to
-// the next. A board of one operator lists itself alone.
+// (GET /election/operators, as loadReaders read it), which it checks
+// against the election's definition: a ballot this board does not
+// acknowledge is then sent to the next. A board of one operator lists
+// itself alone.
 async function loadOperators() {
-  let ops;
-  try {
-    ops = JSON.parse(await getText("/election/operators"));
-  } catch (e) { return; }
+  const ops = state.operatorList;
+  if (!ops) return;
   if (ops.attempt_ms > 0) state.attemptMs = ops.attempt_ms;
   if (!ops.operators || ops.operators.length < 2) return;
   try {
@@ -203,6 +268,7 @@ async function boot() {
   await window.i18n.ready;
   try {
     const hash = await loadModule();
+    await loadReaders();
     sayStatus("vote.status.reading-election");
     const res = await sync();
     try {
@@ -1100,26 +1166,42 @@ async function onCheckReceipt(ev) {
       $("board-key").value = op.board_key;
       showReceipt("This receipt is from the operator \u201c" + op.name + "\u201d: checking it on its board, " + op.url + ", with its key…");
     }
-    const getText = (path) => getTextFrom((op ? op.url : "") + path);
-    const checkpoint = await getText("/checkpoint");
-    const latest = Number(checkpoint.split("\n")[1]);
-    const consistency = JSON.parse(await getText("/proof/consistency?old=" + info.size + "&new=" + latest));
-    const record = (await getText("/records/" + info.index)).trim();
-    let res = call("checkReceipt", {
-      receipt: receipt, board_key: $("board-key").value.trim(), checkpoint: checkpoint,
-      consistency: consistency, record: record,
+    const receiptKey = $("board-key").value.trim();
+    const out = $("receipt-result");
+    delete out.dataset.readFrom;
+    delete out.dataset.readMoved;
+    let moved = "";
+    // On the board whose key signed the receipt; if it cannot be reached,
+    // on the other operators the module took (their trees are the same),
+    // each with its own key, which the election's definition names.
+    const first = op || { name: "", url: "" };
+    const order = [first].concat(state.operators.filter((o) => o.name !== first.name && (op || o.url !== "")));
+    const res = await readFrom(order, async (get, o) => {
+      const checkpoint = await get("/checkpoint");
+      const latest = Number(checkpoint.split("\n")[1]);
+      const consistency = JSON.parse(await get("/proof/consistency?old=" + info.size + "&new=" + latest));
+      const record = (await get("/records/" + info.index)).trim();
+      let r = call("checkReceipt", {
+        receipt: receipt, board_key: receiptKey, checkpoint: checkpoint,
+        consistency: consistency, record: record, checkpoint_key: o === first ? "" : o.board_key,
+      });
+      // The board sends at most a page of records per request.
+      while (r.status === "pending" && r.next < r.latest) {
+        showReceipt(r.message);
+        const next = r.next;
+        r = call("receiptScan", await get("/records?start=" + next + "&end=" + r.latest));
+        if (r.next === next) break; // nothing sent: receiptFinish says so
+      }
+      if (r.status === "pending") {
+        r = call("receiptFinish", await get("/proof/inclusion?index=" + (r.latest - 1) + "&size=" + r.latest));
+      }
+      return r;
+    }, (k, message) => {
+      out.dataset.readFrom = order[k].name;
+      out.dataset.readMoved = moved = message;
+      showReceipt(message);
     });
-    // The board sends at most a page of records per request.
-    while (res.status === "pending" && res.next < res.latest) {
-      showReceipt(res.message);
-      const next = res.next;
-      res = call("receiptScan", await getText("/records?start=" + next + "&end=" + res.latest));
-      if (res.next === next) break; // nothing sent: receiptFinish says so
-    }
-    if (res.status === "pending") {
-      res = call("receiptFinish", await getText("/proof/inclusion?index=" + (res.latest - 1) + "&size=" + res.latest));
-    }
-    showReceipt(res.message, res.status, res);
+    showReceipt((moved ? moved + " " : "") + res.message, res.status, res);
   } catch (err) {
     showReceipt(err instanceof Problem ? err.message : String(err), "");
   }
