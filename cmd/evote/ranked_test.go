@@ -1,0 +1,193 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestRankedByHand runs an election with a ranked contest (instant-runoff)
+// beside a plurality one the way its participants would, one CLI command
+// at a time: after the close the trustees mix the ranked ballots in turn
+// and decrypt them, the official posts the result and the ranked count,
+// and evote verify passes. On the way, each step taken too early, twice or
+// by the wrong party is refused or answered with what is missing.
+func TestRankedByHand(t *testing.T) {
+	// Trustees 1 to 3 are the election's; the fourth keystore is nobody's.
+	h := startByHand(t, 4)
+	at, with, keystore, url := h.at, h.with, h.keystore, h.url
+	def := h.definition("ranked-by-hand", "Ranked election by hand", h.trustees[:3], `
+    {"id": "mayor", "title": "Mayor", "kind": "plurality", "min_selections": 0, "max_selections": 1,
+     "options": [{"id": "alice", "title": "Alice"}, {"id": "bob", "title": "Bob"}]},
+    {"id": "tree", "title": "Town tree", "kind": "ranked", "method": "irv", "min_selections": 0, "max_selections": 3, "option_max": 3,
+     "options": [{"id": "oak", "title": "Oak"}, {"id": "ash", "title": "Ash"}, {"id": "elm", "title": "Elm"}]}`)
+	os.WriteFile(at("election.json"), []byte(def), 0o644)
+	mustRun(t, with("election", "init", "--key", at("official.key"), "--definition", at("election.json"))...)
+	os.WriteFile(at("voters.txt"), []byte("voter-1\nvoter-2\nvoter-3\nvoter-4\nvoter-5\n"), 0o644)
+	mustRun(t, with("registrar", "issue", "--key", at("registrar.key"), "--voters", at("voters.txt"), "--out", at("credentials"))...)
+	mustRun(t, with("registrar", "close-roll", "--key", at("registrar.key"))...)
+
+	var wg sync.WaitGroup
+	for i := 1; i <= 3; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := run(t, with(append([]string{"trustee", "ceremony", "--wait"}, keystore(i)...)...)...)
+			if err != nil || !strings.Contains(out, "accepted") {
+				t.Errorf("trustee %d ceremony: %v\n%s", i, err, out)
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	mustRun(t, with("election", "finish-ceremony", "--key", at("official.key"))...)
+	mustRun(t, with("election", "open", "--key", at("official.key"))...)
+
+	// Mixing is for after the close.
+	if out, err := run(t, with(append([]string{"trustee", "mix"}, keystore(1)...)...)...); err == nil || !strings.Contains(err.Error(), "voting to close") {
+		t.Fatalf("trustee mix while voting is open: %v\n%s", err, out)
+	}
+
+	cred := func(i int) string { return filepath.Join(at("credentials"), fmt.Sprintf("voter-%d.json", i)) }
+	cast := func(i int, choices string) (string, error) {
+		return run(t, with("vote", "prepare", "--credential", cred(i), "--choices", choices,
+			"--out", at(fmt.Sprintf("ballot-%d.prepared", i)), "--device-state", at(fmt.Sprintf("device-%d", i)))...)
+	}
+	// A ranking names each candidate once, and only a ranked contest takes one.
+	for _, bad := range []struct{ choices, want string }{
+		{"tree=oak>ash>oak", `candidate "oak" is ranked twice`},
+		{"tree=oak>>ash", "names no candidate"},
+		{"tree=oak>pine", `no candidate "pine"`},
+		{"mayor=alice>bob", `contest "mayor" is not ranked`},
+		{"tree=oak,ash", "not a valid ranking"},
+	} {
+		if out, err := cast(1, bad.choices); err == nil || !strings.Contains(err.Error()+out, bad.want) {
+			t.Errorf("--choices %q: %v, want an error saying %q\n%s", bad.choices, err, bad.want, out)
+		}
+	}
+	// First choices: Oak 2, Ash 2, Elm 1; Elm is eliminated and its
+	// ballot goes to Ash, who wins the second round 3 to 2. Voter 4 uses
+	// the rank syntax.
+	for i, choices := range []string{"mayor=alice;tree=oak>ash>elm", "mayor=bob;tree=ash>oak", "tree=elm>ash", "mayor=alice;tree=oak:1,elm:2", "tree=ash"} {
+		out, err := cast(i+1, choices)
+		if err != nil {
+			t.Fatalf("voter %d prepare: %v\n%s", i+1, err, out)
+		}
+		if i == 0 && !strings.Contains(out, "Town tree: 1. Oak, 2. Ash, 3. Elm") {
+			t.Errorf("prepare does not show the ranking in order:\n%s", out)
+		}
+		mustRun(t, with("vote", "cast", "--credential", cred(i+1), "--prepared", at(fmt.Sprintf("ballot-%d.prepared", i+1)),
+			"--receipt", at(fmt.Sprintf("receipt-%d.txt", i+1)))...)
+	}
+	mustRun(t, with("election", "close", "--key", at("official.key"))...)
+
+	tally := func() (string, error) { return run(t, with("tally", "--key", at("official.key"))...) }
+	// Nothing is decrypted yet: the tally names all it waits for.
+	out, err := tally()
+	if err == nil || !strings.Contains(err.Error(), "0 of the 2 partial decryptions of the sums") || !strings.Contains(err.Error(), `contest "tree": 0 of the 2 mixes it needs`) {
+		t.Fatalf("tally before any decryption: %v\n%s", err, out)
+	}
+	// A keystore that is not the election's trustee's mixes nothing.
+	if out, err := run(t, with(append([]string{"trustee", "mix"}, keystore(4)...)...)...); err == nil || !strings.Contains(err.Error(), "not in the election definition") {
+		t.Fatalf("trustee mix by a non-trustee: %v\n%s", err, out)
+	}
+	out = mustRun(t, with(append([]string{"trustee", "mix"}, keystore(1)...)...)...)
+	if !strings.Contains(out, `trustee 1: posted mix 1 of contest "tree", with its proof of shuffle, as record`) {
+		t.Fatalf("trustee 1 mix printed:\n%s", out)
+	}
+	// Its second mix is refused: it says it has mixed, and posts nothing.
+	before := boardSize(t, url)
+	out = mustRun(t, with(append([]string{"trustee", "mix"}, keystore(1)...)...)...)
+	if !strings.Contains(out, `trustee 1: has mixed contest "tree" already (mix 1 of the 1 on the board)`) || strings.Contains(out, "posted") {
+		t.Fatalf("trustee 1's second mix printed:\n%s", out)
+	}
+	if after := boardSize(t, url); after != before {
+		t.Fatalf("trustee 1's second mix posted %d records", after-before)
+	}
+	// Trustee 1 decrypts the sums, but the tree's ballots need a second mix.
+	out, err = run(t, with(append([]string{"trustee", "decrypt"}, keystore(1)...)...)...)
+	if err == nil || !strings.Contains(out, "trustee 1: posted the partial decryption as record") || !strings.Contains(err.Error(), `contest "tree" has 1 of them (by trustees: 1)`) {
+		t.Fatalf("trustee 1 decrypt before the second mix: %v\n%s", err, out)
+	}
+	out, err = tally()
+	if err == nil || !strings.Contains(err.Error(), "1 of the 2 partial decryptions of the sums it needs (by trustees: 1") || !strings.Contains(err.Error(), `contest "tree": 1 of the 2 mixes it needs (by trustees: 1;`) {
+		t.Fatalf("tally after one mix: %v\n%s", err, out)
+	}
+	mustRun(t, with(append([]string{"trustee", "mix"}, keystore(3)...)...)...)
+	out = mustRun(t, with(append([]string{"trustee", "decrypt"}, keystore(1)...)...)...)
+	if !strings.Contains(out, "on the board already") || !strings.Contains(out, `trustee 1: posted its decryption of contest "tree"'s ballots, as mixed 2 times`) {
+		t.Fatalf("trustee 1 decrypt after the mixes:\n%s", out)
+	}
+	// The tally before the mixed ballots are decrypted says what is missing.
+	out, err = tally()
+	if err == nil || !strings.Contains(err.Error(), `contest "tree": 1 of the 2 decryptions of its mixed ballots it needs (by trustees: 1;`) {
+		t.Fatalf("tally before the mixed ballots are decrypted: %v\n%s", err, out)
+	}
+	mustRun(t, with(append([]string{"trustee", "decrypt"}, keystore(3)...)...)...)
+	// Trustee 2 comes after the decryptions began: no mix of its is taken.
+	out = mustRun(t, with(append([]string{"trustee", "mix"}, keystore(2)...)...)...)
+	if !strings.Contains(out, `contest "tree": its mixing is over, after 2 mixes (by trustees 1, 3)`) || strings.Contains(out, "posted") {
+		t.Fatalf("trustee 2 mix after the decryptions began:\n%s", out)
+	}
+
+	out = mustRun(t, with("tally", "--key", at("official.key"), "--wait")...)
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`posted the result as record \d+`),
+		regexp.MustCompile(`posted the count of ranked contest "tree" as record \d+`),
+		regexp.MustCompile(`mayor\s+Alice\s+2\n`),
+		regexp.MustCompile(`ranked contest "tree" \(Town tree\), counted by instant-runoff: 5 ballots, mixed by trustees 1, 3`),
+		regexp.MustCompile(`winner: Ash\n`),
+		regexp.MustCompile(`round\s+Oak\s+Ash\s+Elm\s+exhausted\s+then\n1\s+2\s+2\s+1\s+0\s+Elm eliminated\n2\s+2\s+3\s+—\s+0\s+Ash elected\n`),
+	} {
+		if !want.MatchString(out) {
+			t.Errorf("tally output lacks %v:\n%s", want, out)
+		}
+	}
+	// The sums of ranks are not shown as votes.
+	if regexp.MustCompile(`(?m)^tree\s`).MatchString(out) {
+		t.Errorf("the tally shows the ranked contest's sums of ranks as votes:\n%s", out)
+	}
+	out = mustRun(t, with("tally", "--key", at("official.key"))...)
+	if !strings.Contains(out, "posted nothing") || !strings.Contains(out, "winner: Ash") {
+		t.Errorf("tally again:\n%s", out)
+	}
+	status := mustRun(t, with("election", "status")...)
+	if !regexp.MustCompile(`ranked contest tree \(irv\)\s+mixes 2 of 2 needed \(by trustees: 1, 3\); decryptions 2 of 2 \(by trustees: 1, 3\); counted: yes`).MatchString(status) {
+		t.Errorf("status lacks the mix progress:\n%s", status)
+	}
+	out = mustRun(t, with("verify")...)
+	if !strings.Contains(out, "Everything holds: 0 failures") || !strings.Contains(out, "mix-net") {
+		t.Errorf("verify:\n%s", out)
+	}
+	h.end(t)
+}
+
+// boardSize returns the size of the board's latest checkpoint: its
+// number of records.
+func boardSize(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url + "/checkpoint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(body), "\n")
+	n, err := strconv.Atoi(lines[min(1, len(lines)-1)])
+	if err != nil {
+		t.Fatalf("GET /checkpoint: %v\n%s", err, body)
+	}
+	return n
+}
