@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -101,4 +102,46 @@ func (h *byHand) definition(id, title string, trustees []string, contests string
   "threshold": 2,
   "min_counted": 2
 }`, id, title, h.officialPub, h.registrarPub, now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339), contests, strings.Join(trustees, ","))
+}
+
+// together runs f(1) … f(n) at once and returns a function that waits
+// for them all to return.
+func together(n int, f func(i int)) (wait func()) {
+	var wg sync.WaitGroup
+	for i := 1; i <= n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(i)
+		}()
+	}
+	return wg.Wait
+}
+
+// open posts definition def, has the registrar issue credentials to
+// voters voter-1 … voter-n (in credentials/) and close the roll, runs the
+// key ceremony of trustees 1 … trustees at once, each waiting for the
+// others, then has the official post the joint key and open voting.
+func (h *byHand) open(t *testing.T, def string, voters, trustees int) {
+	t.Helper()
+	os.WriteFile(h.at("election.json"), []byte(def), 0o644)
+	mustRun(t, h.with("election", "init", "--key", h.at("official.key"), "--definition", h.at("election.json"))...)
+	var ids strings.Builder
+	for v := 1; v <= voters; v++ {
+		fmt.Fprintf(&ids, "voter-%d\n", v)
+	}
+	os.WriteFile(h.at("voters.txt"), []byte(ids.String()), 0o644)
+	mustRun(t, h.with("registrar", "issue", "--key", h.at("registrar.key"), "--voters", h.at("voters.txt"), "--out", h.at("credentials"))...)
+	mustRun(t, h.with("registrar", "close-roll", "--key", h.at("registrar.key"))...)
+	together(trustees, func(i int) {
+		out, err := run(t, h.with(append([]string{"trustee", "ceremony", "--wait"}, h.keystore(i)...)...)...)
+		if err != nil || !strings.Contains(out, "accepted") {
+			t.Errorf("trustee %d ceremony: %v\n%s", i, err, out)
+		}
+	})()
+	if t.Failed() {
+		t.FailNow()
+	}
+	mustRun(t, h.with("election", "finish-ceremony", "--key", h.at("official.key"))...)
+	mustRun(t, h.with("election", "open", "--key", h.at("official.key"))...)
 }

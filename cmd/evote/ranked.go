@@ -282,8 +282,8 @@ func printMixProgress(w io.Writer, st *election.State) {
 		if r := st.RankedResult(i); r != nil {
 			counted = "yes"
 		}
-		fmt.Fprintf(w, "ranked contest %s (%s)\tmixes %d of %d needed (by trustees: %s); decryptions %d of %d (by trustees: %s); counted: %s\n",
-			m.Contests[i].ID, m.Contests[i].Method, len(mixes), m.Threshold, trusteeList(mixes), len(dec), m.Threshold, trusteeList(dec), counted)
+		fmt.Fprintf(w, "ranked contest %s (%s)\t%d mixes posted (by trustees: %s), %d needed; %d decryptions posted (by trustees: %s), %d needed; counted: %s\n",
+			m.Contests[i].ID, m.Contests[i].Method, len(mixes), trusteeList(mixes), m.Threshold, len(dec), trusteeList(dec), m.Threshold, counted)
 	}
 }
 

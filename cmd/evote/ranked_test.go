@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -28,29 +26,7 @@ func TestRankedByHand(t *testing.T) {
      "options": [{"id": "alice", "title": "Alice"}, {"id": "bob", "title": "Bob"}]},
     {"id": "tree", "title": "Town tree", "kind": "ranked", "method": "irv", "min_selections": 0, "max_selections": 3, "option_max": 3,
      "options": [{"id": "oak", "title": "Oak"}, {"id": "ash", "title": "Ash"}, {"id": "elm", "title": "Elm"}]}`)
-	os.WriteFile(at("election.json"), []byte(def), 0o644)
-	mustRun(t, with("election", "init", "--key", at("official.key"), "--definition", at("election.json"))...)
-	os.WriteFile(at("voters.txt"), []byte("voter-1\nvoter-2\nvoter-3\nvoter-4\nvoter-5\n"), 0o644)
-	mustRun(t, with("registrar", "issue", "--key", at("registrar.key"), "--voters", at("voters.txt"), "--out", at("credentials"))...)
-	mustRun(t, with("registrar", "close-roll", "--key", at("registrar.key"))...)
-
-	var wg sync.WaitGroup
-	for i := 1; i <= 3; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out, err := run(t, with(append([]string{"trustee", "ceremony", "--wait"}, keystore(i)...)...)...)
-			if err != nil || !strings.Contains(out, "accepted") {
-				t.Errorf("trustee %d ceremony: %v\n%s", i, err, out)
-			}
-		}()
-	}
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
-	}
-	mustRun(t, with("election", "finish-ceremony", "--key", at("official.key"))...)
-	mustRun(t, with("election", "open", "--key", at("official.key"))...)
+	h.open(t, def, 5, 3)
 
 	// Mixing is for after the close.
 	if out, err := run(t, with(append([]string{"trustee", "mix"}, keystore(1)...)...)...); err == nil || !strings.Contains(err.Error(), "voting to close") {
@@ -161,11 +137,58 @@ func TestRankedByHand(t *testing.T) {
 		t.Errorf("tally again:\n%s", out)
 	}
 	status := mustRun(t, with("election", "status")...)
-	if !regexp.MustCompile(`ranked contest tree \(irv\)\s+mixes 2 of 2 needed \(by trustees: 1, 3\); decryptions 2 of 2 \(by trustees: 1, 3\); counted: yes`).MatchString(status) {
+	if !regexp.MustCompile(`ranked contest tree \(irv\)\s+2 mixes posted \(by trustees: 1, 3\), 2 needed; 2 decryptions posted \(by trustees: 1, 3\), 2 needed; counted: yes`).MatchString(status) {
 		t.Errorf("status lacks the mix progress:\n%s", status)
 	}
 	out = mustRun(t, with("verify")...)
 	if !strings.Contains(out, "Everything holds: 0 failures") || !strings.Contains(out, "mix-net") {
+		t.Errorf("verify:\n%s", out)
+	}
+	h.end(t)
+}
+
+// TestRankedMixAtOnce has three trustees mix at the same time, each
+// waiting for the close: every one of them posts a mix of the ranked
+// contest, each on the output of the one before, whichever reaches the
+// board first; a trustee whose mix comes second mixes again on the newer
+// output. The count then verifies.
+func TestRankedMixAtOnce(t *testing.T) {
+	h := startByHand(t, 3)
+	h.open(t, h.definition("mix-at-once", "Mixing at once", h.trustees, `
+    {"id": "tree", "title": "Town tree", "kind": "ranked", "method": "irv", "min_selections": 0, "max_selections": 2, "option_max": 2,
+     "options": [{"id": "oak", "title": "Oak"}, {"id": "ash", "title": "Ash"}]}`), 3, 3)
+	for i, choices := range []string{"tree=oak>ash", "tree=ash>oak", "tree=oak"} {
+		mustRun(t, h.with("vote", "prepare", "--credential", filepath.Join(h.at("credentials"), fmt.Sprintf("voter-%d.json", i+1)), "--choices", choices,
+			"--out", h.at("ballot.prepared"), "--device-state", h.at(fmt.Sprintf("device-%d", i)))...)
+		mustRun(t, h.with("vote", "cast", "--credential", filepath.Join(h.at("credentials"), fmt.Sprintf("voter-%d.json", i+1)), "--prepared", h.at("ballot.prepared"), "--receipt", h.at(fmt.Sprintf("receipt-%d.txt", i)))...)
+	}
+	mixed := make([]string, 4)
+	wait := together(3, func(i int) {
+		out, err := run(t, h.with(append([]string{"trustee", "mix", "--wait"}, h.keystore(i)...)...)...)
+		if err != nil {
+			t.Errorf("trustee %d mix: %v\n%s", i, err, out)
+		}
+		mixed[i] = out
+	})
+	mustRun(t, h.with("election", "close", "--key", h.at("official.key"))...)
+	wait()
+	for i := 1; i <= 3; i++ {
+		if !regexp.MustCompile(fmt.Sprintf(`trustee %d: posted mix [123] of contest "tree"`, i)).MatchString(mixed[i]) {
+			t.Errorf("trustee %d mix printed:\n%s", i, mixed[i])
+		}
+	}
+	status := mustRun(t, h.with("election", "status")...)
+	if !regexp.MustCompile(`3 mixes posted \(by trustees: [123], [123], [123]\), 2 needed`).MatchString(status) {
+		t.Errorf("status after three mixes:\n%s", status)
+	}
+	for _, i := range []int{2, 3} {
+		mustRun(t, h.with(append([]string{"trustee", "decrypt"}, h.keystore(i)...)...)...)
+	}
+	out := mustRun(t, h.with("tally", "--key", h.at("official.key"))...)
+	if !strings.Contains(out, "winner: Oak") {
+		t.Errorf("tally:\n%s", out)
+	}
+	if out := mustRun(t, h.with("verify")...); !strings.Contains(out, "Everything holds: 0 failures") {
 		t.Errorf("verify:\n%s", out)
 	}
 	h.end(t)
