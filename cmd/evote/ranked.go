@@ -291,8 +291,8 @@ func printMixProgress(w io.Writer, st *election.State) {
 var methodNames = map[string]string{
 	ballot.MethodIRV:     "instant-runoff",
 	ballot.MethodSTV:     "single transferable vote (Scottish STV)",
-	ballot.MethodSchulze: "Schulze",
-	ballot.MethodBorda:   "Borda count",
+	ballot.MethodSchulze: "the Schulze method",
+	ballot.MethodBorda:   "the Borda count",
 }
 
 // printRankedResults prints the count of every counted ranked contest:

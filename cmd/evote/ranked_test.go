@@ -9,6 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/tally"
 )
 
 // TestRankedByHand runs an election with a ranked contest (instant-runoff)
@@ -213,4 +217,66 @@ func boardSize(t *testing.T, url string) int {
 		t.Fatalf("GET /checkpoint: %v\n%s", err, body)
 	}
 	return n
+}
+
+// TestWriteRankedCount prints one count of each method, of the same
+// ballots, and checks that what is printed is the count's: the winners,
+// every IRV round's and every STV stage's votes in order, the Schulze
+// order and the Borda scores.
+func TestWriteRankedCount(t *testing.T) {
+	mc := &ballot.Contest{ID: "board", Title: "Board", Kind: ballot.KindRanked, MaxSelections: 3, OptionMax: 3, Seats: 2,
+		Options: []ballot.Option{{ID: "ann", Title: "Ann"}, {ID: "bo", Title: "Bo"}, {ID: "cy", Title: "Cy"}}}
+	// Ranks by candidate: Ann 1st on 4 ballots, Bo on 3, Cy on 2.
+	var ranks [][]uint64
+	for _, r := range [][]uint64{{1, 2, 3}, {1, 3, 2}, {1, 0, 2}, {1, 2, 0}, {2, 1, 0}, {0, 1, 2}, {3, 1, 2}, {2, 3, 1}, {0, 2, 1}} {
+		ranks = append(ranks, r)
+	}
+	for _, method := range []string{ballot.MethodIRV, ballot.MethodSTV, ballot.MethodSchulze, ballot.MethodBorda} {
+		t.Run(method, func(t *testing.T) {
+			mc.Method = method
+			rc, err := election.CountRanked(mc, []byte("seed"), ranks)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf strings.Builder
+			if err := writeRankedCount(&buf, mc, []uint32{1, 3}, &tally.Result{Trustees: []uint32{2, 3}}, rc); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			var want []string
+			title := func(k int) string { return mc.Options[k].Title }
+			switch method {
+			case ballot.MethodIRV:
+				want = append(want, "winner: "+title(rc.IRV.Winner))
+				for n, r := range rc.IRV.Rounds {
+					want = append(want, fmt.Sprintf(`(?m)^%d\s+%d\s`, n+1, r.Counts[0]))
+				}
+			case ballot.MethodSTV:
+				var names []string
+				for _, k := range rc.STV.Elected {
+					names = append(names, title(k))
+				}
+				want = append(want, fmt.Sprintf("elected (2 seats, quota %s): %s", rc.STV.Quota, strings.Join(names, ", ")))
+				for n, sg := range rc.STV.Stages {
+					want = append(want, fmt.Sprintf(`(?m)^%d\s+%s.*\s%s\s+%s\s+%s\s+%s`, n+1, sg.Action, sg.Counts[0], sg.Counts[1], sg.Counts[2], sg.NonTransferable))
+				}
+			case ballot.MethodSchulze:
+				want = append(want, "winner: "+title(rc.Schulze.Winner), fmt.Sprintf("order: %s > %s > %s", title(rc.Schulze.Order[0]), title(rc.Schulze.Order[1]), title(rc.Schulze.Order[2])))
+			case ballot.MethodBorda:
+				want = append(want, "winner: "+title(rc.Borda.Winner))
+				for _, k := range rc.Borda.Order {
+					want = append(want, fmt.Sprintf(`(?m)^%s\s+%d$`, title(k), rc.Borda.Scores[k]))
+				}
+			}
+			want = append(want, regexp.QuoteMeta(fmt.Sprintf("counted by %s: 9 ballots, mixed by trustees 1, 3, decrypted by trustees 2, 3", methodNames[method])))
+			for _, w := range want {
+				if !strings.HasPrefix(w, "(?m)") && !strings.Contains(w, `\`) {
+					w = regexp.QuoteMeta(w)
+				}
+				if !regexp.MustCompile(w).MatchString(out) {
+					t.Errorf("the %s count lacks %q:\n%s", method, w, out)
+				}
+			}
+		})
+	}
 }
