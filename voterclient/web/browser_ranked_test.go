@@ -17,12 +17,13 @@ import (
 	"github.com/evote/evote/internal/i18n"
 )
 
-// TestBrowserObserveRanked follows an election with an instant-runoff and
-// an STV contest beside a plurality one on the observer page: while the
+// TestBrowserObserveRanked follows an election with a ranked contest of
+// each method beside a plurality one on the observer page: while the
 // trustees mix, each ranked contest shows its mixes and decryptions so
 // far; once counted, its winners and a real table (caption, column and
-// row headers) of each candidate's votes, round by round or stage by
-// stage, whose cells are those of the count on the board. axe-core finds
+// row headers) of each candidate's votes, round by round (IRV) or stage by
+// stage (STV), or of the Borda scores, whose cells are those of the count
+// on the board, or the Schulze order. axe-core finds
 // nothing wrong with it in English and French, on a laptop and a phone.
 func TestBrowserObserveRanked(t *testing.T) {
 	p := newPage(t)
@@ -39,6 +40,10 @@ func TestBrowserObserveRanked(t *testing.T) {
 			Options: options("Oak", "Ash", "Elm", "Lime")},
 		{ID: "parkboard", Title: "Park board (2 seats)", Kind: ballot.KindRanked, Method: ballot.MethodSTV, Seats: 2, MaxSelections: 3, OptionMax: 3,
 			Options: options("Ann", "Bo", "Cy")},
+		{ID: "flag", Title: "Town flag", Kind: ballot.KindRanked, Method: ballot.MethodSchulze, MaxSelections: 2, OptionMax: 2,
+			Options: options("Red", "Blue", "Green")},
+		{ID: "motto", Title: "Town motto", Kind: ballot.KindRanked, Method: ballot.MethodBorda, MaxSelections: 3, OptionMax: 3,
+			Options: options("Onward", "Together", "Evergreen")},
 	}, 12)
 	ctx := context.Background()
 	for v := range 12 {
@@ -55,7 +60,7 @@ func TestBrowserObserveRanked(t *testing.T) {
 
 	// One mix of the two needed: the page says so, and counts nothing.
 	p.do("open the observer page", chromedp.Navigate(b.srv.URL+"/observe"))
-	p.waitJS("the ranked contests", visible("#ranked-section")+` && document.querySelectorAll("#ranked .ranked").length === 2`)
+	p.waitJS("the ranked contests", visible("#ranked-section")+` && document.querySelectorAll("#ranked .ranked").length === 4`)
 	p.waitJS("one mix", `Array.from(document.querySelectorAll("#ranked .ranked-progress")).every((e) => e.dataset.mixes === "1" && e.dataset.decryptions === "0")`)
 	progress := p.text(`.ranked[data-contest="tree"] .ranked-progress`)
 	if want := fmt.Sprintf(i18n.Default.Message("en", "observe.ranked.progress"), "1", "2", "1", "0", i18n.Default.Message("en", "observe.ranked.none")); progress != want {
@@ -76,7 +81,7 @@ func TestBrowserObserveRanked(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.do("open the observer page", chromedp.Navigate(b.srv.URL+"/observe"))
-	p.waitJS("the counts", `document.querySelectorAll("#ranked .ranked[data-counted=yes]").length === 2`)
+	p.waitJS("the counts", `document.querySelectorAll("#ranked .ranked[data-counted=yes]").length === 4`)
 
 	st := b.tracker.State()
 	m := st.Manifest()
@@ -87,13 +92,29 @@ func TestBrowserObserveRanked(t *testing.T) {
 		}
 		var rc election.RankedCount
 		must(t, json.Unmarshal(st.RankedResult(i).Count, &rc))
+		title := func(k int) string { return c.Options[k].Title }
+		if c.Method == ballot.MethodSchulze {
+			order := make([]string, len(rc.Schulze.Order))
+			for n, k := range rc.Schulze.Order {
+				order[n] = title(k)
+			}
+			lines := evaluate[[]string](p, fmt.Sprintf(`Array.from(document.querySelectorAll(%q), (e) => e.textContent)`, fmt.Sprintf(`.ranked[data-contest=%q] p`, c.ID)))
+			if w := []string{msg("observe.ranked.winner", title(rc.Schulze.Winner)), msg("observe.ranked.order", strings.Join(order, " > "))}; len(lines) < 2 || !slices.Equal(lines[len(lines)-2:], w) {
+				t.Errorf("contest %s: the page says %q, want it to end with %q", c.ID, lines, w)
+			}
+			continue
+		}
 		sel := fmt.Sprintf(`.ranked[data-contest=%q] table`, c.ID)
 		shape := evaluate[[]string](p, fmt.Sprintf(`(() => { const tb = document.querySelector(%q); return [
   tb.caption ? tb.caption.textContent : "",
   String(tb.querySelectorAll("thead th[scope=col]").length),
   String(Array.from(tb.tBodies[0].rows).every((r) => r.cells[0].tagName === "TH" && r.cells[0].scope === "row"))]; })()`, sel))
-		if shape[0] == "" || shape[1] != fmt.Sprint(len(c.Options)+3) || shape[2] != "true" {
-			t.Errorf("contest %s: table caption %q, %s column headers (want %d), row headers %s", c.ID, shape[0], shape[1], len(c.Options)+3, shape[2])
+		cols := len(c.Options) + 3
+		if c.Method == ballot.MethodBorda {
+			cols = 2
+		}
+		if shape[0] == "" || shape[1] != fmt.Sprint(cols) || shape[2] != "true" {
+			t.Errorf("contest %s: table caption %q, %s column headers (want %d), row headers %s", c.ID, shape[0], shape[1], cols, shape[2])
 		}
 		rows := evaluate[[][]string](p, fmt.Sprintf(`Array.from(document.querySelectorAll(%q), (tr) => Array.from(tr.cells, (td) => td.textContent))`, sel+" tbody tr"))
 		var want [][]string
@@ -124,6 +145,10 @@ func TestBrowserObserveRanked(t *testing.T) {
 			if got, w := p.text(fmt.Sprintf(`.ranked[data-contest=%q] p:nth-of-type(3)`, c.ID)), msg("observe.ranked.winner", c.Options[rc.IRV.Winner].Title); got != w {
 				t.Errorf("contest %s: winner line %q, want %q", c.ID, got, w)
 			}
+		case ballot.MethodBorda:
+			for _, k := range rc.Borda.Order {
+				want = append(want, []string{title(k), fmt.Sprint(rc.Borda.Scores[k])})
+			}
 		case ballot.MethodSTV:
 			for _, sg := range rc.STV.Stages {
 				row := []string{""}
@@ -142,7 +167,7 @@ func TestBrowserObserveRanked(t *testing.T) {
 				// The stage's action and outcome are words; its numbers
 				// must be the count's.
 				got[0], got[len(got)-1] = "", ""
-			} else {
+			} else if c.Method == ballot.MethodIRV {
 				got[len(got)-1] = strings.TrimSpace(strings.Split(got[len(got)-1], " (")[0]) // a tie's note
 			}
 			if !slices.Equal(got, want[n]) {
