@@ -270,10 +270,10 @@ func postRankedResults(c *cli.Context, cl *boardConn, key election.Signer, st *e
 }
 
 // printMixProgress writes, for election status, each ranked contest's
-// mixes, decryptions and count.
+// mixes, decryptions and count, once voting has closed.
 func printMixProgress(w io.Writer, st *election.State) {
 	m := st.Manifest()
-	if m == nil {
+	if m == nil || st.Phase() < election.Closed {
 		return
 	}
 	for _, i := range rankedContests(m) {

@@ -32,6 +32,9 @@ func TestRankedByHand(t *testing.T) {
      "options": [{"id": "oak", "title": "Oak"}, {"id": "ash", "title": "Ash"}, {"id": "elm", "title": "Elm"}]}`)
 	h.open(t, def, 5, 3)
 
+	if status := mustRun(t, with("election", "status")...); strings.Contains(status, "mixes posted") {
+		t.Errorf("status shows mixes while voting is open:\n%s", status)
+	}
 	// Mixing is for after the close.
 	if out, err := run(t, with(append([]string{"trustee", "mix"}, keystore(1)...)...)...); err == nil || !strings.Contains(err.Error(), "voting to close") {
 		t.Fatalf("trustee mix while voting is open: %v\n%s", err, out)

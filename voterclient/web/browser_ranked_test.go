@@ -50,6 +50,12 @@ func TestBrowserObserveRanked(t *testing.T) {
 		_, _, err := b.sim.Cast(ctx, v, b.sim.RandomChoices())
 		must(t, err)
 	}
+	// While voting is open, each ranked contest says when it is counted.
+	p.do("open the observer page", chromedp.Navigate(b.srv.URL+"/observe"))
+	p.waitJS("the ranked contests", visible("#ranked-section")+` && document.querySelectorAll("#ranked .ranked").length === 4`)
+	if got, want := evaluate[[]string](p, `Array.from(document.querySelectorAll("#ranked .ranked p"), (e) => e.textContent)`), i18n.Default.Message("en", "observe.ranked.after-close"); len(got) != 4 || slices.ContainsFunc(got, func(s string) bool { return s != want }) {
+		t.Errorf("ranked contests while voting is open say %q, want %q each", got, want)
+	}
 	must(t, b.sim.SetPhase(ctx, election.PhaseClosed))
 	must(t, b.sim.Decrypt(ctx, 1))
 	must(t, b.sim.Decrypt(ctx, 3))

@@ -178,10 +178,11 @@ function tieNote(tie) {
   return " " + t(tie.lot && tie.lot.length ? "observe.ranked.tie-lot" : "observe.ranked.tie-rounds");
 }
 
-// drawRanked shows each ranked contest's mixes and decryptions so far,
-// then its count: the winners and, for instant-runoff and STV, a table of
-// the votes of each candidate, round by round or stage by stage.
-function drawRanked(contests) {
+// drawRanked shows each ranked contest's mixes and decryptions so far
+// (once voting has closed: phase), then its count: the winners and, for
+// instant-runoff and STV, a table of the votes of each candidate, round by
+// round or stage by stage.
+function drawRanked(contests, phase) {
   const box = $("ranked");
   box.replaceChildren();
   for (const c of contests) {
@@ -191,6 +192,11 @@ function drawRanked(contests) {
     const name = (k) => c.candidates[k] === undefined ? String(k) : c.candidates[k];
     const names = (ks) => ks.map(name).join(", ");
     div.appendChild(el("h3", c.title));
+    if (phase !== "closed" && phase !== "tallied") {
+      div.appendChild(el("p", t("observe.ranked.after-close")));
+      box.appendChild(div);
+      continue;
+    }
     const progress = el("p", t("observe.ranked.progress", String(c.mixes.length), String(c.threshold), trustees(c.mixes),
       String(c.decryptions.length), trustees(c.decryptions)));
     progress.className = "ranked-progress";
@@ -321,7 +327,7 @@ async function loadSummary() {
     $("challenged").textContent = s.challenged;
     $("partials").textContent = s.partial_decryptions;
     drawTurnout();
-    drawRanked(s.ranked || []);
+    drawRanked(s.ranked || [], s.phase);
     if (s.result && s.result.length) {
       const table = $("result");
       for (const b of Array.from(table.tBodies)) b.remove();
