@@ -109,7 +109,8 @@ func tallyMissing(st *election.State) []string {
 }
 
 // maxMixAttempts bounds how often trustee mix mixes again because another
-// trustee's mix of the same contest reached the board first.
+// trustee's mix of the same contest reached the board first, and how often
+// trustee decrypt decrypts again a newer last mix.
 const maxMixAttempts = 10
 
 // trusteeMix posts the trustee's mix of every ranked contest that it has
@@ -216,34 +217,44 @@ func decryptMixes(c *cli.Context, cl *boardConn, st *election.State, t *particip
 		}
 		return true
 	}
-	if !mixed(st) {
-		var lack []string
-		for _, i := range rankedContests(m) {
-			if n := len(st.Mixes(i)); n < m.Threshold {
-				lack = append(lack, fmt.Sprintf("contest %q has %d of them (by trustees: %s)", m.Contests[i].ID, n, trusteeList(st.Mixes(i))))
-			}
+	var lack []string
+	for _, i := range rankedContests(m) {
+		if n := len(st.Mixes(i)); n < m.Threshold && participant.MixOpen(st, i) {
+			lack = append(lack, fmt.Sprintf("contest %q has %d of them (by trustees: %s)", m.Contests[i].ID, n, trusteeList(st.Mixes(i))))
 		}
-		what := fmt.Sprintf("the ranked contests' mixes (each needs %d, from `evote trustee mix`; %s) before decrypting their ballots", m.Threshold, strings.Join(lack, "; "))
-		var err error
-		if st, err = waitFor(c.Context, c, newFollower(cl.Client), what, mixed); err != nil {
+	}
+	what := fmt.Sprintf("the ranked contests' mixes (each needs %d, from `evote trustee mix`; %s) before decrypting their ballots", m.Threshold, strings.Join(lack, "; "))
+	f := newFollower(cl.Client)
+	posted := 0
+	for attempt := 1; ; attempt++ {
+		st, err := waitFor(c.Context, c, f, what, mixed)
+		if err != nil {
 			return err
 		}
-	}
-	recs, err := t.DecryptMixes(c.Context, st)
-	for _, rec := range recs {
-		var d election.MixDecryptionRecord
-		if err := json.Unmarshal(rec.Payload, &d); err != nil {
-			return fmt.Errorf("record %d: %w", rec.Index, err)
+		recs, err := t.DecryptMixes(c.Context, st)
+		for _, rec := range recs {
+			var d election.MixDecryptionRecord
+			if err := json.Unmarshal(rec.Payload, &d); err != nil {
+				return fmt.Errorf("record %d: %w", rec.Index, err)
+			}
+			fmt.Fprintf(out(c), "trustee %d: posted its decryption of contest %q's ballots, as mixed %d times, with proofs, as record %d\n", index, d.Contest, d.Mixes, rec.Index)
 		}
-		fmt.Fprintf(out(c), "trustee %d: posted its decryption of contest %q's ballots, as mixed %d times, with proofs, as record %d\n", index, d.Contest, d.Mixes, rec.Index)
+		posted += len(recs)
+		var rej *bulletin.RejectError
+		if errors.As(err, &rej) && rej.Code == election.CodeStale && attempt < maxMixAttempts {
+			// A trustee's mix landed after this state: decrypt the newer
+			// last mix.
+			fmt.Fprintf(c.App.ErrWriter, "a mix reached the board meanwhile (%s); decrypting the newer one\n", rej.Reason)
+			continue
+		}
+		if err != nil {
+			return withHint(err, "the decryptions listed above, if any, were posted; run `evote trustee decrypt` again for the rest")
+		}
+		if posted == 0 {
+			fmt.Fprintf(out(c), "trustee %d: every ranked contest's mixed ballots are decrypted by it or counted already; nothing to do\n", index)
+		}
+		return nil
 	}
-	if err != nil {
-		return withHint(err, "the decryptions listed above, if any, were posted; run `evote trustee decrypt` again for the rest")
-	}
-	if len(recs) == 0 {
-		fmt.Fprintf(out(c), "trustee %d: every ranked contest's mixed ballots are decrypted by it or counted already; nothing to do\n", index)
-	}
-	return nil
 }
 
 // postRankedResults posts the count of every ranked contest of st's
