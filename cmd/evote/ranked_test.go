@@ -230,10 +230,7 @@ func TestWriteRankedCount(t *testing.T) {
 	mc := &ballot.Contest{ID: "board", Title: "Board", Kind: ballot.KindRanked, MaxSelections: 3, OptionMax: 3, Seats: 2,
 		Options: []ballot.Option{{ID: "ann", Title: "Ann"}, {ID: "bo", Title: "Bo"}, {ID: "cy", Title: "Cy"}}}
 	// Ranks by candidate: Ann 1st on 4 ballots, Bo on 3, Cy on 2.
-	var ranks [][]uint64
-	for _, r := range [][]uint64{{1, 2, 3}, {1, 3, 2}, {1, 0, 2}, {1, 2, 0}, {2, 1, 0}, {0, 1, 2}, {3, 1, 2}, {2, 3, 1}, {0, 2, 1}} {
-		ranks = append(ranks, r)
-	}
+	ranks := [][]uint64{{1, 2, 3}, {1, 3, 2}, {1, 0, 2}, {1, 2, 0}, {2, 1, 0}, {0, 1, 2}, {3, 1, 2}, {2, 3, 1}, {0, 2, 1}}
 	for _, method := range []string{ballot.MethodIRV, ballot.MethodSTV, ballot.MethodSchulze, ballot.MethodBorda} {
 		t.Run(method, func(t *testing.T) {
 			mc.Method = method
