@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -25,6 +26,7 @@ type byHand struct {
 	officialPub  string       // base64
 	registrarPub string       // base64
 	trustees     []string     // the definition's "trustees" entries, JSON
+	bin          string       // evote, built once for together
 }
 
 // startByHand serves a board and makes the keys of the official, the
@@ -104,18 +106,34 @@ func (h *byHand) definition(id, title string, trustees []string, contests string
 }`, id, title, h.officialPub, h.registrarPub, now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339), contests, strings.Join(trustees, ","))
 }
 
-// together runs f(1) … f(n) at once and returns a function that waits
-// for them all to return.
-func together(n int, f func(i int)) (wait func()) {
+// together runs evote (built once for h) in n processes at once, the
+// i-th (from 1) with the arguments args(i), as participants on machines of
+// their own would, and returns a function that waits for them all and
+// returns their outputs, indexed from 1; one that fails fails the test.
+// Processes, not apps in this one: urfave/cli's apps share global flags.
+func (h *byHand) together(t *testing.T, n int, args func(i int) []string) (wait func() []string) {
+	t.Helper()
+	if h.bin == "" {
+		h.bin = buildEvote(t)
+	}
+	outs := make([]string, n+1)
 	var wg sync.WaitGroup
 	for i := 1; i <= n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f(i)
+			a := args(i)
+			out, err := exec.Command(h.bin, a...).CombinedOutput()
+			outs[i] = string(out)
+			if err != nil {
+				t.Errorf("evote %s: %v\n%s", strings.Join(a, " "), err, out)
+			}
 		}()
 	}
-	return wg.Wait
+	return func() []string {
+		wg.Wait()
+		return outs
+	}
 }
 
 // open posts definition def, has the registrar issue credentials to
@@ -133,12 +151,14 @@ func (h *byHand) open(t *testing.T, def string, voters, trustees int) {
 	os.WriteFile(h.at("voters.txt"), []byte(ids.String()), 0o644)
 	mustRun(t, h.with("registrar", "issue", "--key", h.at("registrar.key"), "--voters", h.at("voters.txt"), "--out", h.at("credentials"))...)
 	mustRun(t, h.with("registrar", "close-roll", "--key", h.at("registrar.key"))...)
-	together(trustees, func(i int) {
-		out, err := run(t, h.with(append([]string{"trustee", "ceremony", "--wait"}, h.keystore(i)...)...)...)
-		if err != nil || !strings.Contains(out, "accepted") {
-			t.Errorf("trustee %d ceremony: %v\n%s", i, err, out)
-		}
+	outs := h.together(t, trustees, func(i int) []string {
+		return h.with(append([]string{"trustee", "ceremony", "--wait"}, h.keystore(i)...)...)
 	})()
+	for i, out := range outs[1:] {
+		if !strings.Contains(out, "accepted") {
+			t.Errorf("trustee %d ceremony:\n%s", i+1, out)
+		}
+	}
 	if t.Failed() {
 		t.FailNow()
 	}

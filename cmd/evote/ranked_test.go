@@ -169,16 +169,11 @@ func TestRankedMixAtOnce(t *testing.T) {
 			"--out", h.at("ballot.prepared"), "--device-state", h.at(fmt.Sprintf("device-%d", i)))...)
 		mustRun(t, h.with("vote", "cast", "--credential", filepath.Join(h.at("credentials"), fmt.Sprintf("voter-%d.json", i+1)), "--prepared", h.at("ballot.prepared"), "--receipt", h.at(fmt.Sprintf("receipt-%d.txt", i)))...)
 	}
-	mixed := make([]string, 4)
-	wait := together(3, func(i int) {
-		out, err := run(t, h.with(append([]string{"trustee", "mix", "--wait"}, h.keystore(i)...)...)...)
-		if err != nil {
-			t.Errorf("trustee %d mix: %v\n%s", i, err, out)
-		}
-		mixed[i] = out
+	wait := h.together(t, 3, func(i int) []string {
+		return h.with(append([]string{"trustee", "mix", "--wait"}, h.keystore(i)...)...)
 	})
 	mustRun(t, h.with("election", "close", "--key", h.at("official.key"))...)
-	wait()
+	mixed := wait()
 	for i := 1; i <= 3; i++ {
 		if !regexp.MustCompile(fmt.Sprintf(`trustee %d: posted mix [123] of contest "tree"`, i)).MatchString(mixed[i]) {
 			t.Errorf("trustee %d mix printed:\n%s", i, mixed[i])
