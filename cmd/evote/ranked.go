@@ -149,17 +149,12 @@ func trusteeMix(c *cli.Context) error {
 		}
 		t := &participant.Trustee{State: ts, Post: boardPost(cl)}
 		recs, err := t.Mix(c.Context, st)
-		for _, rec := range recs {
-			var mr election.MixRecord
-			if err := json.Unmarshal(rec.Payload, &mr); err != nil {
-				return fmt.Errorf("record %d: %w", rec.Index, err)
-			}
+		if err := eachPayload(recs, func(rec *bulletin.Record, mr *election.MixRecord) {
 			fmt.Fprintf(out(c), "trustee %d: posted mix %d of contest %q, with its proof of shuffle, as record %d\n", index, mr.Mix, mr.Contest, rec.Index)
+		}); err != nil {
+			return err
 		}
-		var rej *bulletin.RejectError
-		if errors.As(err, &rej) && rej.Code == election.CodeWrongOrder && attempt < maxMixAttempts {
-			// Another trustee's mix came first: mix its output instead.
-			fmt.Fprintf(c.App.ErrWriter, "another trustee's mix reached the board first (%s); mixing its output\n", rej.Reason)
+		if raced(c, err, election.CodeWrongOrder, attempt, "another trustee's mix reached the board first", "mixing its output") {
 			continue
 		}
 		if err != nil {
@@ -168,6 +163,32 @@ func trusteeMix(c *cli.Context) error {
 		fmt.Fprintf(out(c), "next: once %d trustees have mixed, each trustee runs `evote trustee decrypt`\n", st.Manifest().Threshold)
 		return nil
 	}
+}
+
+// eachPayload calls f with each record of recs, records that this
+// command posted, and its payload decoded.
+func eachPayload[P any](recs []*bulletin.Record, f func(*bulletin.Record, *P)) error {
+	for _, rec := range recs {
+		p := new(P)
+		if err := json.Unmarshal(rec.Payload, p); err != nil {
+			return fmt.Errorf("record %d: %w", rec.Index, err)
+		}
+		f(rec, p)
+	}
+	return nil
+}
+
+// raced reports whether err is the board's refusal, with code, of a
+// record that another trustee's record made out of date (what happened),
+// and attempt leaves room to try again (maxMixAttempts); if so it says so
+// on standard error, with the board's reason and what it does next.
+func raced(c *cli.Context, err error, code string, attempt int, what, next string) bool {
+	var rej *bulletin.RejectError
+	if !errors.As(err, &rej) || rej.Code != code || attempt >= maxMixAttempts {
+		return false
+	}
+	fmt.Fprintf(c.App.ErrWriter, "%s (%s); %s\n", what, rej.Reason, next)
+	return true
 }
 
 // mixPending says, for each ranked contest, whether trustee index has a
@@ -232,19 +253,13 @@ func decryptMixes(c *cli.Context, cl *boardConn, st *election.State, t *particip
 			return err
 		}
 		recs, err := t.DecryptMixes(c.Context, st)
-		for _, rec := range recs {
-			var d election.MixDecryptionRecord
-			if err := json.Unmarshal(rec.Payload, &d); err != nil {
-				return fmt.Errorf("record %d: %w", rec.Index, err)
-			}
+		if err := eachPayload(recs, func(rec *bulletin.Record, d *election.MixDecryptionRecord) {
 			fmt.Fprintf(out(c), "trustee %d: posted its decryption of contest %q's ballots, as mixed %d times, with proofs, as record %d\n", index, d.Contest, d.Mixes, rec.Index)
+		}); err != nil {
+			return err
 		}
 		posted += len(recs)
-		var rej *bulletin.RejectError
-		if errors.As(err, &rej) && rej.Code == election.CodeStale && attempt < maxMixAttempts {
-			// A trustee's mix landed after this state: decrypt the newer
-			// last mix.
-			fmt.Fprintf(c.App.ErrWriter, "a mix reached the board meanwhile (%s); decrypting the newer one\n", rej.Reason)
+		if raced(c, err, election.CodeStale, attempt, "a mix reached the board meanwhile", "decrypting the newer last mix") {
 			continue
 		}
 		if err != nil {
