@@ -242,6 +242,15 @@ func TestRankedElection(t *testing.T) {
 	late, err := participant.Mix(st, 2, rankedContest)
 	must(t, err)
 	wantRejectReason(t, b, "a mix after a decryption", submission(t, election.TrusteeSigner{Keys: e.Trustees[1]}, late), election.CodeWrongPhase, "no mix comes after the first decryption")
+	// So a trustee who comes late mixes nothing, and says nothing is wrong.
+	if participant.MixOpen(st, rankedContest) {
+		t.Errorf("MixOpen after the first decryption = true")
+	}
+	size := b.log.Size()
+	must(t, e.Mix(ctx, 2))
+	if b.log.Size() != size {
+		t.Errorf("Trustee.Mix after the first decryption posted %d records", b.log.Size()-size)
+	}
 	must(t, e.DecryptMixes(ctx, 2))
 	st = boardState(t, b)
 

@@ -122,7 +122,7 @@ func electionTemplate(c *cli.Context) error {
 }
 
 // sampleDefinition gives draft definition m a sample id, title and one
-// contest of each kind.
+// contest of each kind, the ranked one counted by instant-runoff.
 func sampleDefinition(m *ballot.Manifest) {
 	options := func(titles ...string) []ballot.Option {
 		opts := make([]ballot.Option, len(titles))
@@ -137,6 +137,7 @@ func sampleDefinition(m *ballot.Manifest) {
 		{ID: "council", Title: "Council (pick up to 2)", Kind: ballot.KindKOfN, MaxSelections: 2, OptionMax: 1, Options: options("Dan", "Erin", "Frank", "Grace")},
 		{ID: "parks", Title: "Parks to renovate (approve any)", Kind: ballot.KindApproval, MaxSelections: 3, OptionMax: 1, Options: options("North", "Lake", "Square")},
 		{ID: "budget", Title: "Spread 5 points over the budget", Kind: ballot.KindCumulative, MinSelections: 5, MaxSelections: 5, OptionMax: 3, Options: options("Schools", "Roads", "Safety")},
+		{ID: "tree", Title: "Tree for the square (rank up to 3)", Kind: ballot.KindRanked, Method: ballot.MethodIRV, MaxSelections: 3, OptionMax: 3, Options: options("Oak", "Ash", "Elm", "Lime")},
 	}
 }
 

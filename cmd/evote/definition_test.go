@@ -165,7 +165,7 @@ func TestElectionTemplate(t *testing.T) {
 					tt.args, m.Official, m.Registrar, m.Opens, m.Closes, m.Threshold, official, registrar, tt.opens, tt.closes, tt.threshold)
 			}
 			// The README's voter choices fit the sample.
-			for _, choices := range []string{"mayor=alice;council=dan,erin;budget=schools:3,roads:2", "mayor=bob;parks=lake,north;budget=roads:3,safety:2"} {
+			for _, choices := range []string{"mayor=alice;council=dan,erin;budget=schools:3,roads:2;tree=oak>lime", "mayor=bob;parks=lake,north;budget=roads:3,safety:2;tree=ash>oak", "mayor=alice;council=grace;budget=schools:3,safety:2;tree=oak>elm>ash"} {
 				ch, err := parseChoices(m, ballot.Voter{}, choices)
 				if err == nil {
 					err = ballot.ValidateChoices(m, ch)

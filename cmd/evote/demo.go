@@ -617,8 +617,10 @@ asks them to cosign; {{end}}stop with Ctrl-C, or kill %1 %2):
 Play the tally by hand, on a copy of the board{{if .Witnesses}} and its witnesses{{end}} as it was when
 voting closed: each trustee replays and verifies the whole board, checks that
 the official's closing record names the sums it recomputed{{if .Witnesses}} and that the
-witnesses cosigned it{{end}}, and only then decrypts; any 3 of the 5 suffice, and
-the official combines them:
+witnesses cosigned it{{end}}, and only then acts; any 3 of the 5 suffice. They
+first mix the ranked contest's ballots in turn, each shuffling the output of
+the mix before with a proof of shuffle, then decrypt the sums and the last
+mix, and the official combines them and counts the ranked contest:
 {{if .Witnesses}}
   cp -r {{.Dir}}/at-close tally-copy
   evote demo witnesses --dir tally-copy --listen 127.0.0.1:7391 --listen 127.0.0.1:7392 --listen 127.0.0.1:7393 &
@@ -626,6 +628,9 @@ the official combines them:
   cp {{.Dir}}/at-close/board.db tally-copy.db
   evote board serve --db tally-copy.db --key {{.Dir}}/board.skey --addr 127.0.0.1:8081 &{{end}}
   export EVOTE_BOARD=http://127.0.0.1:8081 EVOTE_BOARD_KEY=@{{.Dir}}/board.vkey EVOTE_PASSPHRASE='{{.Passphrase}}'
+  evote trustee mix --keystore {{.Dir}}/trustee-2/trustee.keystore
+  evote trustee mix --keystore {{.Dir}}/trustee-3/trustee.keystore
+  evote trustee mix --keystore {{.Dir}}/trustee-5/trustee.keystore
   evote trustee decrypt --keystore {{.Dir}}/trustee-2/trustee.keystore
   evote trustee decrypt --keystore {{.Dir}}/trustee-3/trustee.keystore
   evote trustee decrypt --keystore {{.Dir}}/trustee-5/trustee.keystore

@@ -19,8 +19,8 @@ import (
 // it leaves, as a person would type them from the folder holding the demo:
 // re-verifying the record, serving the board and looking at it, and playing
 // the tally by hand on the copy of the board at the close — three trustees
-// replay and verify the board, each decrypts, the official combines, and
-// the result verifies.
+// replay and verify the board, each mixes the ranked contest in turn and
+// decrypts, the official combines and counts, and the result verifies.
 func TestDemoGuideByHand(t *testing.T) {
 	bin := buildEvote(t)
 	work := t.TempDir()
@@ -83,6 +83,9 @@ func TestDemoGuideByHand(t *testing.T) {
 		regexp.MustCompile(`trustee 3: posted the partial decryption as record \d+`),
 		regexp.MustCompile(`trustee 5: posted the partial decryption as record \d+`),
 		regexp.MustCompile(`posted the result as record \d+ \(trustees \[2 3 5\] combined\)`),
+		regexp.MustCompile(`trustee 5: posted mix 3 of contest "\w+", with its proof of shuffle`),
+		regexp.MustCompile(`posted the count of ranked contest "\w+" as record \d+ \(trustees 2, 3, 5 decrypted its mixed ballots\)`),
+		regexp.MustCompile(`counted by instant-runoff: \d+ ballots, mixed by trustees 2, 3, 5`),
 	} {
 		if !want.MatchString(all) {
 			t.Errorf("the guide's commands did not print %v:\n%s", want, all)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -91,8 +92,15 @@ func electionCommand() *cli.Command {
 
 func tallyCommand() *cli.Command {
 	return &cli.Command{
-		Name:   "tally",
-		Usage:  "combine the trustees' partial decryptions and post the result (the official)",
+		Name:  "tally",
+		Usage: "combine the trustees' partial decryptions and post the result, and each ranked contest's count (the official)",
+		Description: `Once at least the threshold of trustees have posted their partial
+decryptions (evote trustee decrypt), combine them and post the result. For
+each ranked contest it also posts the count of its decrypted ballots by the
+contest's method, once the trustees have mixed and decrypted them (evote
+trustee mix, then evote trustee decrypt), and prints the winners and, for
+instant-runoff and STV, the rounds. Without --wait it says what is missing;
+with it, it waits. Running it again posts only what the board lacks.`,
 		Flags:  append([]cli.Flag{officialKeyFlag(), waitFlag()}, boardFlags()...),
 		Action: postResult,
 	}
@@ -295,6 +303,7 @@ func electionStatus(c *cli.Context) error {
 	w := tabwriter.NewWriter(out(c), 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "election\t%s\nphase\t%s\nvoters on the roll\t%d\nballots cast\t%d\ncounted\t%d\nsuperseded\t%d\nchallenged\t%d\npartial decryptions\t%d\n",
 		s.Title, s.Phase, s.Voters, s.Ballots, s.Counted, s.Superseded, s.Challenged, s.Partials)
+	printMixProgress(w, st)
 	if err := w.Flush(); err != nil {
 		return err
 	}
@@ -310,47 +319,73 @@ func postResult(c *cli.Context) error {
 		return err
 	}
 	f := newFollower(cl.Client)
-	st, err := waitFor(c.Context, c, f, "enough partial decryptions", func(s *election.State) bool {
-		m := s.Manifest()
-		return s.Result() != nil || m != nil && s.Phase() == election.Closed && len(s.Partials()) >= m.Threshold
-	})
+	st, err := syncBoard(c.Context, f, 0)
+	if err != nil {
+		return boardRefusal(err, "acted on nothing and posted nothing")
+	}
+	// Without --wait, say everything the tally waits for at once.
+	if missing := tallyMissing(st); len(missing) > 0 && !c.Bool("wait") {
+		return withHint(fmt.Errorf("the tally waits for %s", strings.Join(missing, "; ")), "run again later, or pass --wait to keep polling the board; nothing was posted")
+	}
+	st, err = waitFor(c.Context, c, f, "the trustees' partial decryptions, and the ranked contests' mixes and their decryptions", func(s *election.State) bool { return len(tallyMissing(s)) == 0 })
 	if err != nil {
 		return err
 	}
-	if st.Result() != nil {
+	if st.Result() != nil && !slices.ContainsFunc(rankedContests(st.Manifest()), func(i int) bool { return st.RankedResult(i) == nil }) {
 		// Tallied already, by this official or an earlier run: nothing to
 		// wait for or post; show what the board holds.
 		fmt.Fprintf(out(c), "the result is already on the board (the election is %s); posted nothing\n", st.Phase())
 		return printResult(c, st)
 	}
-	r, err := participant.ComputeResult(st)
+	var last uint64
+	if st.Result() == nil {
+		r, err := participant.ComputeResult(st)
+		if err != nil {
+			return err
+		}
+		rec, _, err := post(c.Context, cl, key, election.TypeResult, r)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out(c), "posted the result as record %d (trustees %v combined)\n", rec.Index, r.Tally.Trustees)
+		for _, rej := range r.Tally.Rejected {
+			fmt.Fprintf(out(c), "ignored the partial decryption of trustee %d: %s\n", rej.Trustee, rej.Reason)
+		}
+		last = rec.Index
+	}
+	recs, err := postRankedResults(c, cl, key, st)
 	if err != nil {
 		return err
 	}
-	rec, _, err := post(c.Context, cl, key, election.TypeResult, r)
-	if err != nil {
-		return err
+	if len(recs) > 0 {
+		last = recs[len(recs)-1].Index
 	}
-	if st, err = syncBoard(c.Context, f, int64(rec.Index)+1); err != nil {
+	if st, err = syncBoard(c.Context, f, int64(last)+1); err != nil {
 		return boardRefusal(err, "posted the result but cannot show it")
-	}
-	fmt.Fprintf(out(c), "posted the result as record %d (trustees %v combined)\n", rec.Index, r.Tally.Trustees)
-	for _, rej := range r.Tally.Rejected {
-		fmt.Fprintf(out(c), "ignored the partial decryption of trustee %d: %s\n", rej.Trustee, rej.Reason)
 	}
 	return printResult(c, st)
 }
 
-// printResult prints the posted result as a table by contest.
+// printResult prints the posted result as a table by contest, then the
+// counts of the ranked contests (printRankedResults). The homomorphic
+// result's rows of a ranked contest, its sums of ranks, are left out: its
+// count is the one of its decrypted ballots.
 func printResult(c *cli.Context, st *election.State) error {
 	rows, err := st.ResultTable()
 	if err != nil {
 		return err
 	}
+	m := st.Manifest()
 	w := tabwriter.NewWriter(out(c), 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "contest\toption\tvotes")
 	for _, r := range rows {
+		if m.Contests[m.ContestIndex(r.Contest)].Ranked() {
+			continue
+		}
 		fmt.Fprintf(w, "%s\t%s\t%d\n", r.Contest, r.Title, r.Count)
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return printRankedResults(c, st)
 }

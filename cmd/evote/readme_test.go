@@ -98,6 +98,9 @@ func TestREADMEWalkthrough(t *testing.T) {
 		"challenged: record",
 		"COUNTED",
 		"posted the result",
+		`posted mix 2 of contest "tree"`,
+		`posted the count of ranked contest "tree"`,
+		"winner: Oak",
 		"tallied",
 	} {
 		if !bytes.Contains(out, []byte(want)) {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/evote/evote/internal/testlog"
 )
@@ -50,60 +47,15 @@ func mustRun(t *testing.T, args ...string) string {
 // voters casting, challenging and re-voting, the tally with one trustee
 // absent, and an observer checking a receipt.
 func TestEveryRoleByHand(t *testing.T) {
-	dir := t.TempDir()
-	at := func(name string) string { return filepath.Join(dir, name) }
-	pollInterval = 20 * time.Millisecond
-
-	// The board.
-	mustRun(t, "board", "keygen", "--out", at("board"))
-	ctx, stop := context.WithCancel(t.Context())
-	defer stop()
-	url, served := startBoard(t, ctx, "--db", at("board.db"), "--init", "--key", at("board/board.skey"), "--rate-limit", "0")
-	board := []string{"--board", url, "--board-key", "@" + at("board/board.vkey")}
-	with := func(args ...string) []string { return append(args, board...) }
-
-	// Keys: the official, the registrar and three trustees.
-	pubKey := regexp.MustCompile(`(?m)^[A-Za-z0-9+/]{43}=$`)
-	officialPub := pubKey.FindString(mustRun(t, "election", "keygen", "--out", at("official.key")))
-	registrarPub := pubKey.FindString(mustRun(t, "registrar", "keygen", "--out", at("registrar.key")))
-	var trustees []string
-	for i := 1; i <= 3; i++ {
-		td := at(fmt.Sprintf("trustee-%d", i))
-		pass := filepath.Join(td, "pass")
-		os.MkdirAll(td, 0o700)
-		os.WriteFile(pass, []byte(fmt.Sprintf("passphrase of trustee %d\n", i)), 0o600)
-		mustRun(t, "trustee", "keygen", "--out", td, "--passphrase-file", pass)
-		pub, err := os.ReadFile(filepath.Join(td, "trustee.pub.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var keys struct {
-			SignKey string `json:"sign_key"`
-			EncKey  string `json:"enc_key"`
-		}
-		if err := json.Unmarshal(pub, &keys); err != nil {
-			t.Fatal(err)
-		}
-		trustees = append(trustees, fmt.Sprintf(`{"name":"Trustee %d","sign_key":%q,"enc_key":%q}`, i, keys.SignKey, keys.EncKey))
-	}
+	h := startByHand(t, 3)
+	at, with, url := h.at, h.with, h.url
 
 	// The definition, written by hand; voting is scheduled around now.
-	now := time.Now().UTC().Truncate(time.Second)
-	def := fmt.Sprintf(`{
-  "version": "evote/v1", "id": "by-hand", "title": "Election by hand",
-  "official": %q,
-  "registrar": %q,
-  "opens": %q, "closes": %q,
-  "contests": [
+	def := h.definition("by-hand", "Election by hand", h.trustees, `
     {"id": "mayor", "title": "Mayor", "kind": "plurality", "min_selections": 0, "max_selections": 1,
      "options": [{"id": "alice", "title": "Alice"}, {"id": "bob", "title": "Bob"}]},
     {"id": "budget", "title": "Budget points", "kind": "cumulative", "min_selections": 3, "max_selections": 3, "option_max": 2,
-     "options": [{"id": "parks", "title": "Parks"}, {"id": "roads", "title": "Roads"}]}
-  ],
-  "trustees": [%s],
-  "threshold": 2,
-  "min_counted": 2
-}`, officialPub, registrarPub, now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339), strings.Join(trustees, ","))
+     "options": [{"id": "parks", "title": "Parks"}, {"id": "roads", "title": "Roads"}]}`)
 	os.WriteFile(at("election.json"), []byte(def), 0o644)
 	out := mustRun(t, with("election", "init", "--key", at("official.key"), "--definition", at("election.json"))...)
 	if !strings.Contains(out, "registrar") {
@@ -278,8 +230,5 @@ func TestEveryRoleByHand(t *testing.T) {
 			t.Errorf("status lacks %q:\n%s", want, status)
 		}
 	}
-	stop()
-	if err := <-served; err != nil {
-		t.Fatalf("board serve: %v", err)
-	}
+	h.end(t)
 }

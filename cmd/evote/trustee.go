@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/evote/evote/ceremony"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/participant"
+	"github.com/evote/evote/tally"
 )
 
 // keystoreFlag returns a new --keystore flag.
@@ -22,7 +24,7 @@ func keystoreFlag() cli.Flag {
 func trusteeCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "trustee",
-		Usage: "a trustee's steps: keys, the key ceremony, the partial decryption",
+		Usage: "a trustee's steps: keys, the key ceremony, the mix of ranked contests, the partial decryption",
 		Subcommands: []*cli.Command{
 			{
 				Name:   "keygen",
@@ -37,8 +39,33 @@ func trusteeCommand() *cli.Command {
 				Action: trusteeCeremony,
 			},
 			{
-				Name:   "decrypt",
-				Usage:  "post this trustee's partial decryption of the encrypted totals",
+				Name:  "mix",
+				Usage: "after the close, re-encrypt and shuffle each ranked contest's ballots, with a proof of shuffle",
+				Description: `A ranked contest (IRV, STV, Schulze, Borda) is not added up: its ballots
+are decrypted one by one, after the trustees have anonymised them. Each
+trustee in turn re-encrypts and shuffles the ballots as the mix before it
+left them, and posts its mix with a proof that it is a shuffle. The ballots
+are decrypted once the definition's threshold of trustees have mixed (so
+the mix is honest if one of them is); a trustee who comes after the first
+decryption has nothing to do.
+
+Run it after the official closes voting (with --wait, before: it waits for
+the close). Any trustee who has not mixed may post the next mix; if another
+trustee's mix reaches the board first, this one mixes that one's output.
+Running it again is safe: it says what this trustee has mixed already.
+Then run evote trustee decrypt.`,
+				Flags:  append([]cli.Flag{keystoreFlag(), passphraseFlag(), waitFlag()}, boardFlags()...),
+				Action: trusteeMix,
+			},
+			{
+				Name:  "decrypt",
+				Usage: "post this trustee's partial decryption of the encrypted totals and of the ranked contests' mixed ballots",
+				Description: `After the close, post this trustee's partial decryption of the encrypted sums
+of the counted ballots, with proofs. If the election has ranked contests, it
+then posts its decryption of each one's mixed ballots, once the threshold of
+trustees have mixed it (evote trustee mix); with --wait it waits for those
+mixes, without it it says which are missing and you run it again later.
+Running it again posts only what this trustee has not posted yet.`,
 				Flags:  append([]cli.Flag{keystoreFlag(), passphraseFlag(), waitFlag()}, boardFlags()...),
 				Action: trusteeDecrypt,
 			},
@@ -169,7 +196,9 @@ func trusteeCeremony(c *cli.Context) error {
 }
 
 // trusteeDecrypt posts the trustee's partial decryption once voting has
-// closed (participant.Trustee.Decrypt).
+// closed (participant.Trustee.Decrypt), unless it is on the board already,
+// then its decryptions of the ranked contests' mixed ballots
+// (decryptMixes).
 func trusteeDecrypt(c *cli.Context) error {
 	_, ts, err := openKeystore(c)
 	if err != nil {
@@ -194,6 +223,10 @@ func trusteeDecrypt(c *cli.Context) error {
 		return err
 	}
 	t := &participant.Trustee{State: ts, Post: boardPost(cl)}
+	if slices.ContainsFunc(st.Partials(), func(p *tally.PartialDecryption) bool { return p.Trustee == ts.Share.Index() }) {
+		fmt.Fprintf(out(c), "trustee %d: its partial decryption of the sums is on the board already\n", ts.Share.Index())
+		return decryptMixes(c, cl, st, t)
+	}
 	rec, err := t.Decrypt(c.Context, st)
 	var refused *participant.PostError
 	if err != nil && !errors.As(err, &refused) {
@@ -203,7 +236,7 @@ func trusteeDecrypt(c *cli.Context) error {
 		return err
 	}
 	fmt.Fprintf(out(c), "trustee %d: posted the partial decryption as record %d\n", ts.Share.Index(), rec.Index)
-	return nil
+	return decryptMixes(c, cl, st, t)
 }
 
 // otherElection returns an error if the board, replayed into st, holds a

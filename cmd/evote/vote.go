@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -37,6 +38,11 @@ func voteCommand() *cli.Command {
 		Description: `Choices are written contest=option,option;contest=option:count, using the ids
 of the election definition; contests left out get no selection. For example:
   --choices 'mayor=alice;council=dan,erin;budget=schools:3,roads:2'
+In a ranked contest, list the candidates you rank, your first choice first,
+joined by '>' (quote the whole, as '>' means something to the shell):
+  --choices 'mayor=alice;tree=oak>ash>elm'
+ranks oak 1st, ash 2nd and elm 3rd; candidates left out are not ranked.
+(tree=oak:1,ash:2,elm:3 says the same, each candidate with its rank.)
 
 The ballot is encrypted first and its confirmation code and choices shown;
 only then do you decide, for that very ballot, to cast it or to challenge it
@@ -321,7 +327,9 @@ func (v *voter) challenge(p *ballot.ChallengedBallot) error {
 }
 
 // parseChoices reads "contest=option[:count],…;…" against the definition,
-// for the ballot of voter v: only the contests of v's ballot style.
+// for the ballot of voter v: only the contests of v's ballot style. A
+// ranked contest may also be written "contest=first>second>…", which
+// gives the candidates named the ranks 1, 2, … in order.
 func parseChoices(m *ballot.Manifest, v ballot.Voter, s string) (ballot.Choices, error) {
 	choices, err := ballot.NewStyleChoices(m, v.Style)
 	if err != nil {
@@ -347,6 +355,12 @@ func parseChoices(m *ballot.Manifest, v ballot.Voter, s string) (ballot.Choices,
 		}
 		if choices[ci] == nil {
 			return nil, withHint(fmt.Errorf("choices: contest %q is not on your ballot (style %q)", cid, v.Style), "`evote voter check-roll` lists the contests on your ballot")
+		}
+		if strings.Contains(opts, ">") {
+			if err := parseRanking(m.Contests[ci], opts, choices[ci]); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		for _, o := range strings.Split(opts, ",") {
 			oid, count, hasCount := strings.Cut(strings.TrimSpace(o), ":")
@@ -375,8 +389,34 @@ func parseChoices(m *ballot.Manifest, v ballot.Voter, s string) (ballot.Choices,
 	return choices, nil
 }
 
+// parseRanking reads "first>second>…" of ranked contest mc into ranks:
+// the candidates named get the ranks 1, 2, … in order; each may be named
+// once.
+func parseRanking(mc ballot.Contest, s string, ranks []uint64) error {
+	if !mc.Ranked() {
+		return fmt.Errorf("choices: contest %q is not ranked: write its options as %s=option,option", mc.ID, mc.ID)
+	}
+	if slices.ContainsFunc(ranks, func(r uint64) bool { return r != 0 }) {
+		return fmt.Errorf("choices: contest %q is ranked twice", mc.ID)
+	}
+	for n, oid := range strings.Split(s, ">") {
+		oid = strings.TrimSpace(oid)
+		k := slices.IndexFunc(mc.Options, func(o ballot.Option) bool { return o.ID == oid })
+		switch {
+		case oid == "":
+			return fmt.Errorf("choices: contest %q: %q names no candidate between two '>'", mc.ID, s)
+		case k < 0:
+			return fmt.Errorf("choices: contest %q has no candidate %q", mc.ID, oid)
+		case ranks[k] != 0:
+			return fmt.Errorf("choices: contest %q: candidate %q is ranked twice", mc.ID, oid)
+		}
+		ranks[k] = uint64(n + 1)
+	}
+	return nil
+}
+
 // printChoices lists the choices of every contest on the ballot (those
-// with choices).
+// with choices): a ranked contest's candidates in the order ranked.
 func printChoices(c *cli.Context, m *ballot.Manifest, ch ballot.Choices) {
 	for i, contest := range m.Contests {
 		if ch[i] == nil {
@@ -384,8 +424,17 @@ func printChoices(c *cli.Context, m *ballot.Manifest, ch ballot.Choices) {
 		}
 		var picked []string
 		for k, n := range ch[i] {
-			if n > 0 {
+			if n > 0 && !contest.Ranked() {
 				picked = append(picked, fmt.Sprintf("%s×%d", contest.Options[k].Title, n))
+			}
+		}
+		if contest.Ranked() {
+			for rank := uint64(1); rank <= uint64(contest.OptionMax); rank++ {
+				for k, n := range ch[i] {
+					if n == rank {
+						picked = append(picked, fmt.Sprintf("%d. %s", rank, contest.Options[k].Title))
+					}
+				}
 			}
 		}
 		if len(picked) == 0 {

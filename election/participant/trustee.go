@@ -274,18 +274,26 @@ func (t *Trustee) Decrypt(ctx context.Context, st *election.State) (*bulletin.Re
 }
 
 // Mix posts the trustee's mix (package function Mix) of every ranked
-// contest of st's election that it has not mixed yet, and returns their
-// records. Each mix takes the last one on the board as its input, so
-// trustees mix in turn: call it with a state that has caught up with the
-// board.
+// contest of st's election that it has not mixed yet and whose mixing is
+// still open (MixOpen), and returns their records. Each mix takes the last
+// one on the board as its input, so trustees mix in turn: call it with a
+// state that has caught up with the board.
 func (t *Trustee) Mix(ctx context.Context, st *election.State) ([]*bulletin.Record, error) {
 	index, ok := st.TrusteeIndex(t.State.Keys.Public().SignKey)
 	if !ok {
 		return nil, ErrNotTrustee
 	}
 	return t.postRanked(ctx, st, election.TypeMix,
-		func(i int) bool { return !slices.Contains(st.Mixes(i), index) },
+		func(i int) bool { return MixOpen(st, i) && !slices.Contains(st.Mixes(i), index) },
 		func(i int) (any, error) { return Mix(st, index, i) })
+}
+
+// MixOpen reports whether the ranked contest at manifest index contest
+// takes more mixes: none of its mixed ballots is decrypted yet, so no
+// count of it is posted either (the board refuses a mix after the first
+// decryption, election.md §2.5).
+func MixOpen(st *election.State, contest int) bool {
+	return len(st.MixPartials(contest)) == 0 && st.RankedResult(contest) == nil
 }
 
 // DecryptMixes posts the trustee's partial decryption (package function

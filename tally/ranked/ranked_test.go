@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -458,5 +459,26 @@ func TestSTVElectionOrderTie(t *testing.T) {
 	st := res.Stages[0]
 	if !slices.Equal(res.Elected, lot) || len(st.ElectTies) != 1 || !slices.Equal(st.ElectTies[0].Lot, lot) {
 		t.Errorf("elected %v, ties %+v; want the lot's order %v", res.Elected, st.ElectTies, lot)
+	}
+}
+
+// TestVotesText checks that votes read back as they are written, and that
+// every other spelling is refused and leaves the receiver alone.
+func TestVotesText(t *testing.T) {
+	for _, v := range []Votes{0, 1, OneVote, -OneVote, 12*OneVote + 34567, -3, math.MaxInt64 / OneVote * OneVote} {
+		b, err := v.MarshalText()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got Votes
+		if err := got.UnmarshalText(b); err != nil || got != v {
+			t.Errorf("UnmarshalText(%q) = %v, %v, want %v", b, got, err, v)
+		}
+	}
+	for _, bad := range []string{"", "1", "1.", ".00001", "1.0000", "1.000001", "01.00000", "-0.00000", "+1.00000", "1.0000a", " 1.00000", "1.00000 ", "--1.00000", "99999999999999999999.00000"} {
+		v := Votes(7)
+		if err := v.UnmarshalText([]byte(bad)); err == nil || v != 7 {
+			t.Errorf("UnmarshalText(%q) = %v, %v; want an error and the receiver unchanged", bad, v, err)
+		}
 	}
 }

@@ -2,7 +2,10 @@ package ranked
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
+	"strconv"
+	"strings"
 )
 
 // Votes is a number of votes in the fixed point of the Scottish rules:
@@ -23,6 +26,45 @@ func (v Votes) String() string {
 
 // MarshalText writes v as String does, so that rounds in JSON are exact.
 func (v Votes) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// UnmarshalText reads v as MarshalText writes it: an optional "-", whole
+// votes, "." and exactly five decimals, with no sign on zero, so that
+// parse then marshal returns the input. On error v is left unchanged.
+func (v *Votes) UnmarshalText(b []byte) error {
+	s := string(b)
+	neg := strings.HasPrefix(s, "-")
+	whole, frac, ok := strings.Cut(strings.TrimPrefix(s, "-"), ".")
+	if !ok || !digits(whole) || !digits(frac) || len(frac) != 5 || len(whole) > 1 && whole[0] == '0' {
+		return fmt.Errorf("ranked: votes %q are not whole votes and five decimals, such as 12.34567", s)
+	}
+	f, _ := strconv.ParseInt(frac, 10, 64) // five digits
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || w > (math.MaxInt64-f)/int64(OneVote) {
+		return fmt.Errorf("ranked: votes %q are out of range", s)
+	}
+	x := Votes(w)*OneVote + Votes(f)
+	if neg && x == 0 {
+		return fmt.Errorf("ranked: votes %q: zero has no sign", s)
+	}
+	if neg {
+		x = -x
+	}
+	*v = x
+	return nil
+}
+
+// digits reports whether s is one or more ASCII digits.
+func digits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // STVStage is one stage of a Scottish STV count.
 type STVStage struct {

@@ -16,7 +16,7 @@
 //	GET /static/…                  app.js, observe.js, i18n.js, style.css
 //	GET /voter.wasm                the voter client module
 //	GET /wasm_exec.js              Go's WebAssembly support script
-//	GET /election/summary          phase, counts, result table (JSON)
+//	GET /election/summary          phase, counts, result table, ranked counts (JSON)
 //	GET /election/voters/{key}     whether a credential has a counted ballot
 //	GET /election/operators        the operators the page posts to, in order
 //	GET /messages.json             the pages' message catalogue (internal/i18n)
@@ -29,6 +29,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -261,12 +262,66 @@ type Summary struct {
 	// their weight, for an election with ballot styles or weights
 	// (election.State.ResultContests); absent otherwise.
 	Contests []election.ContestCount `json:"contests,omitempty"`
+	// Ranked are the ranked contests, in the definition's order, with
+	// their mixes, decryptions and count so far; absent if it has none.
+	Ranked []RankedContest `json:"ranked,omitempty"`
 	// Clients are the voter client builds published on the board.
 	Clients []election.ClientHash `json:"clients"`
 	// ClientSHA256 is the SHA-256 of the module this server serves.
 	ClientSHA256 string `json:"client_sha256"`
 	// BoardKey is the board's checkpoint verifier key, if configured.
 	BoardKey string `json:"board_key,omitempty"`
+}
+
+// RankedContest is a ranked contest's progress after the close and its
+// count (docs/spec/election.md §2.5–§2.7), for the observer page.
+type RankedContest struct {
+	Contest string `json:"contest"`
+	Title   string `json:"title"`
+	// Method is the contest's method (ballot.MethodIRV, …).
+	Method string `json:"method"`
+	// Candidates are the titles of the contest's options, in order: the
+	// count's candidate numbers index them.
+	Candidates []string `json:"candidates"`
+	// Threshold is the number of mixes, then of decryptions, it needs.
+	Threshold int `json:"threshold"`
+	// Mixes are the trustees whose mixes are on the board, in order.
+	Mixes []uint32 `json:"mixes"`
+	// Decryptions are the trustees whose decryptions of the last mix are
+	// on the board, in order.
+	Decryptions []uint32 `json:"decryptions"`
+	// Count is the posted count (election.RankedCount), absent before.
+	Count json.RawMessage `json:"count,omitempty"`
+}
+
+// rankedContests returns the ranked contests of st's election with their
+// progress and counts.
+func rankedContests(st *election.State) []RankedContest {
+	m := st.Manifest()
+	if m == nil {
+		return nil
+	}
+	var out []RankedContest
+	for i, c := range m.Contests {
+		if !c.Ranked() {
+			continue
+		}
+		rc := RankedContest{Contest: c.ID, Title: c.Title, Method: c.Method, Threshold: m.Threshold, Mixes: st.Mixes(i), Decryptions: []uint32{}}
+		if rc.Mixes == nil {
+			rc.Mixes = []uint32{}
+		}
+		for _, o := range c.Options {
+			rc.Candidates = append(rc.Candidates, o.Title)
+		}
+		for _, p := range st.MixPartials(i) {
+			rc.Decryptions = append(rc.Decryptions, p.Trustee)
+		}
+		if r := st.RankedResult(i); r != nil {
+			rc.Count = r.Count
+		}
+		out = append(out, rc)
+	}
+	return out
 }
 
 // ResultLine is one option's count in the published result.
@@ -280,19 +335,24 @@ type ResultLine struct {
 
 func (h *handler) summary(w http.ResponseWriter, r *http.Request) {
 	st := h.opts.State()
-	s := Summary{Summary: st.Summary(), Clients: st.ClientHashes(), ClientSHA256: h.wasmSum, BoardKey: h.opts.BoardKey}
+	s := Summary{Summary: st.Summary(), Ranked: rankedContests(st), Clients: st.ClientHashes(), ClientSHA256: h.wasmSum, BoardKey: h.opts.BoardKey}
 	if s.Clients == nil {
 		s.Clients = []election.ClientHash{}
 	}
 	if st.Result() != nil {
 		if table, err := st.ResultTable(); err == nil {
-			titles := map[string]string{}
+			// A ranked contest's sums of ranks are no votes: its count is
+			// in Ranked.
+			titles, ranked := map[string]string{}, map[string]bool{}
 			if m := st.Manifest(); m != nil {
 				for _, c := range m.Contests {
-					titles[c.ID] = c.Title
+					titles[c.ID], ranked[c.ID] = c.Title, c.Ranked()
 				}
 			}
 			for _, l := range table {
+				if ranked[l.Contest] {
+					continue
+				}
 				s.Result = append(s.Result, ResultLine{Contest: l.Contest, ContestTitle: titles[l.Contest], Option: l.Option, Title: l.Title, Count: l.Count})
 			}
 			s.Contests = st.ResultContests()

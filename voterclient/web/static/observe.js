@@ -9,6 +9,9 @@ const say = (el, key, ...args) => window.i18n.say(el, key, ...args);
 // The record types the catalogue names (type.*); others show as they are.
 const TYPES = ["election", "trustee-commitments", "trustee-shares", "trustee-verdict", "joint-key", "client-hash",
   "phase", "ballot", "challenged-ballot", "partial-decryption", "result"];
+// The record types of ranked contests, which the catalogue names
+// (observe.ranked.type.*).
+const RANKED_TYPES = ["mix", "mix-decryption", "ranked-result"];
 // The phases the catalogue names (phase.*).
 const PHASES = ["empty", "ceremony", "ready", "open", "closed", "tallied"];
 
@@ -44,7 +47,7 @@ function addRecord(rec) {
   const cells = [
     String(rec.index),
     rec.time.replace("T", " ").replace("Z", ""),
-    TYPES.includes(rec.type) ? ["type." + rec.type] : rec.type,
+    TYPES.includes(rec.type) ? ["type." + rec.type] : RANKED_TYPES.includes(rec.type) ? ["observe.ranked.type." + rec.type] : rec.type,
     b64ToHex(rec.author).slice(0, 12) + "…",
     String(JSON.stringify(rec.payload).length) + " B",
   ];
@@ -118,6 +121,134 @@ function drawResultCharts(result, counts) {
     }
     box.append(barChart(c.title, c.lines));
   }
+}
+
+// el makes an element with the given text, if any.
+function el(name, text) {
+  const e = document.createElement(name);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+// table makes a table named by caption whose head names the columns and
+// each of rows its cells, the first of each a row header. num(i) says
+// whether column i holds numbers. Its cells wrap only between words, so
+// that no candidate's name or number is cut; a table wider than the page
+// (a phone, many candidates) scrolls sideways in a region that the
+// keyboard can focus and scroll, named by the caption.
+function table(caption, head, rows, num) {
+  const wrap = el("div");
+  wrap.className = "ranked-table";
+  wrap.style.overflowX = "auto";
+  wrap.tabIndex = 0;
+  wrap.setAttribute("role", "region");
+  wrap.setAttribute("aria-label", caption);
+  const tb = el("table");
+  wrap.appendChild(tb);
+  tb.className = "ranked-count";
+  tb.appendChild(el("caption", caption));
+  const thead = tb.createTHead().insertRow();
+  head.forEach((h, i) => {
+    const th = el("th", h);
+    th.scope = "col";
+    th.style.overflowWrap = "normal";
+    if (num(i)) th.className = "num";
+    thead.appendChild(th);
+  });
+  const body = tb.createTBody();
+  for (const row of rows) {
+    const tr = body.insertRow();
+    row.forEach((c, i) => {
+      const cell = el(i === 0 ? "th" : "td", c);
+      if (i === 0) cell.scope = "row";
+      cell.style.overflowWrap = "normal";
+      if (num(i)) cell.className = "num";
+      tr.appendChild(cell);
+    });
+  }
+  return wrap;
+}
+
+// trustees names a list of trustee numbers: "1, 3", or "none".
+const trustees = (list) => list.length ? list.join(", ") : t("observe.ranked.none");
+
+// tieNote says how a tie was broken, or "".
+function tieNote(tie) {
+  if (!tie) return "";
+  return " " + t(tie.lot && tie.lot.length ? "observe.ranked.tie-lot" : "observe.ranked.tie-rounds");
+}
+
+// drawRanked shows each ranked contest's mixes and decryptions so far
+// (once voting has closed: phase), then its count: the winners and, for
+// instant-runoff and STV, a table of the votes of each candidate, round by
+// round or stage by stage.
+function drawRanked(contests, phase) {
+  const box = $("ranked");
+  box.replaceChildren();
+  for (const c of contests) {
+    const div = el("div");
+    div.className = "ranked";
+    div.dataset.contest = c.contest;
+    const name = (k) => c.candidates[k] === undefined ? String(k) : c.candidates[k];
+    const names = (ks) => ks.map(name).join(", ");
+    div.appendChild(el("h3", c.title));
+    if (phase !== "closed" && phase !== "tallied") {
+      div.appendChild(el("p", t("observe.ranked.after-close")));
+      box.appendChild(div);
+      continue;
+    }
+    const progress = el("p", t("observe.ranked.progress", String(c.mixes.length), String(c.threshold), trustees(c.mixes),
+      String(c.decryptions.length), trustees(c.decryptions)));
+    progress.className = "ranked-progress";
+    progress.dataset.mixes = String(c.mixes.length);
+    progress.dataset.decryptions = String(c.decryptions.length);
+    div.appendChild(progress);
+    const n = c.count;
+    if (!n) {
+      div.appendChild(el("p", t("observe.ranked.not-counted")));
+      box.appendChild(div);
+      continue;
+    }
+    div.dataset.counted = "yes";
+    div.appendChild(el("p", t("observe.ranked.counted", t("observe.ranked.method." + c.method), String(n.ballots),
+      String((n.discarded || []).length))));
+    if (n.irv) {
+      div.appendChild(el("p", t("observe.ranked.winner", name(n.irv.winner))));
+      const out = new Set();
+      const rows = n.irv.rounds.map((r, i) => {
+        const row = [String(i + 1)];
+        r.counts.forEach((v, k) => row.push(out.has(k) ? t("observe.ranked.out") : String(v)));
+        row.push(String(r.exhausted));
+        if (r.elected >= 0) row.push(t("observe.ranked.elected", name(r.elected)) + tieNote(r.tie));
+        else if (r.excluded >= 0) row.push(t("observe.ranked.eliminated", name(r.excluded)) + tieNote(r.tie));
+        else row.push("");
+        if (r.excluded >= 0) out.add(r.excluded);
+        return row;
+      });
+      div.appendChild(table(t("observe.ranked.rounds-caption", c.title),
+        [t("observe.ranked.round"), ...c.candidates, t("observe.ranked.exhausted"), t("observe.ranked.outcome")], rows,
+        (i) => i >= 1 && i <= c.candidates.length + 1));
+    } else if (n.stv) {
+      div.appendChild(el("p", t("observe.ranked.elected-list", String(n.stv.seats), n.stv.quota, names(n.stv.elected))));
+      const rows = n.stv.stages.map((sg, i) => {
+        const action = sg.from >= 0 ? t("observe.ranked.action." + sg.action, name(sg.from)) : t("observe.ranked.action.first");
+        return [String(i + 1) + " · " + action, ...sg.counts, sg.nonTransferable,
+          sg.elected && sg.elected.length ? t("observe.ranked.elected", names(sg.elected)) + tieNote(sg.transferTie) : tieNote(sg.transferTie).trim()];
+      });
+      div.appendChild(table(t("observe.ranked.stages-caption", c.title),
+        [t("observe.ranked.stage"), ...c.candidates, t("observe.ranked.non-transferable"), t("observe.ranked.outcome")], rows,
+        (i) => i >= 1 && i <= c.candidates.length + 1));
+    } else if (n.schulze) {
+      div.appendChild(el("p", t("observe.ranked.winner", name(n.schulze.winner))));
+      div.appendChild(el("p", t("observe.ranked.order", n.schulze.order.map(name).join(" > "))));
+    } else if (n.borda) {
+      div.appendChild(el("p", t("observe.ranked.winner", name(n.borda.winner))));
+      div.appendChild(table(t("observe.ranked.scores-caption", c.title), [t("observe.ranked.candidate"), t("observe.ranked.score")],
+        n.borda.order.map((k) => [name(k), String(n.borda.scores[k])]), (i) => i === 1));
+    }
+    box.appendChild(div);
+  }
+  $("ranked-section").hidden = !contests.length;
 }
 
 // duration names a bucket's width in seconds for people: "5 min".
@@ -196,6 +327,7 @@ async function loadSummary() {
     $("challenged").textContent = s.challenged;
     $("partials").textContent = s.partial_decryptions;
     drawTurnout();
+    drawRanked(s.ranked || [], s.phase);
     if (s.result && s.result.length) {
       const table = $("result");
       for (const b of Array.from(table.tBodies)) b.remove();
