@@ -3,6 +3,8 @@ package voterclient
 import (
 	"errors"
 	"fmt"
+
+	"github.com/evote/evote/internal/i18n"
 )
 
 // Problem codes: the classes of trouble a voter can meet. The web page
@@ -27,10 +29,15 @@ const (
 
 // Problem is an error explained for the voter: Message is plain words
 // meant to be shown as is, Code classifies it, and Err, if any, is the
-// technical cause for a details section or a log.
+// technical cause for a details section or a log. A problem told with
+// the message catalogue (internal/i18n) also carries its Key and Args, so
+// that the page says it in the reader's language; Message is then the
+// English.
 type Problem struct {
 	Code    string
 	Message string
+	Key     string
+	Args    []any
 	Err     error
 }
 
@@ -48,6 +55,16 @@ func (p *Problem) Unwrap() error { return p.Err }
 func problem(code string, err error, format string, args ...any) *Problem {
 	return &Problem{Code: code, Message: fmt.Sprintf(format, args...), Err: err}
 }
+
+// problemKey returns a problem told with the catalogue's message key and
+// its args (a message of internal/i18n; TestProblemKeys checks that each
+// key used is there).
+func problemKey(code string, err error, key string, args ...any) *Problem {
+	return &Problem{Code: code, Message: english.Sprintf(key, args...), Key: key, Args: args, Err: err}
+}
+
+// english formats the catalogue's messages in English.
+var english = i18n.Default.Printer("en")
 
 // AsProblem returns err as a *Problem, wrapping any other error as a
 // CodeBadInput problem.

@@ -2,6 +2,7 @@ package voterclient
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
+	"golang.org/x/text/language"
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
@@ -43,6 +45,10 @@ type Session struct {
 	operators        []Operator
 	first, at, tried int
 	moved            string
+
+	// lang is the reader's language (SetLanguage): the election's titles
+	// are shown in it where the definition translates them.
+	lang string
 }
 
 // NewSession returns a session with nothing synced or loaded.
@@ -90,6 +96,7 @@ var methods = map[string]func(s *Session, arg string) (any, error){
 	"delivery":       func(s *Session, _ string) (any, error) { return s.Delivery() },
 	"lookup":         decoded(func(s *Session, a *LookupArgs) (any, error) { return s.Lookup(a) }),
 	"operators":      decoded(func(s *Session, a *OperatorsArgs) (any, error) { return s.SetOperators(a) }),
+	"language":       func(s *Session, arg string) (any, error) { return s.SetLanguage(arg), nil },
 	"switchOperator": decoded(func(s *Session, a *SwitchArgs) (any, error) { return s.SwitchOperator(a) }),
 	"resend":         func(s *Session, _ string) (any, error) { return s.Resend() },
 	"lookupScan":     text(func(s *Session, b []byte) (any, error) { return s.LookupScan(b) }),
@@ -130,7 +137,11 @@ func (s *Session) Call(name, arg string) string {
 		if p.Err != nil {
 			detail = p.Err.Error()
 		}
-		out, _ = json.Marshal(map[string]any{"ok": false, "error": map[string]string{"code": p.Code, "message": p.Message, "detail": detail}})
+		e := map[string]any{"code": p.Code, "message": p.Message, "detail": detail}
+		if p.Key != "" {
+			e["key"], e["args"] = p.Key, p.Args
+		}
+		out, _ = json.Marshal(map[string]any{"ok": false, "error": e})
 	} else {
 		out, err = json.Marshal(map[string]any{"ok": true, "result": res})
 		if err != nil {
@@ -166,14 +177,18 @@ type ElectionInfo struct {
 
 // ContestInfo describes one contest and its rules.
 type ContestInfo struct {
-	ID            string       `json:"id"`
-	Title         string       `json:"title"`
-	Kind          string       `json:"kind,omitempty"`
-	MinSelections int          `json:"min_selections"`
-	MaxSelections int          `json:"max_selections"`
-	OptionMax     int          `json:"option_max"`
-	Rule          string       `json:"rule"`
-	Options       []OptionInfo `json:"options"`
+	ID            string `json:"id"`
+	Title         string `json:"title"`
+	Kind          string `json:"kind,omitempty"`
+	MinSelections int    `json:"min_selections"`
+	MaxSelections int    `json:"max_selections"`
+	OptionMax     int    `json:"option_max"`
+	Rule          string `json:"rule"`
+	// RuleKey and RuleArgs are Rule as a message of the catalogue
+	// (internal/i18n), for the page to say in the reader's language.
+	RuleKey  string       `json:"rule_key"`
+	RuleArgs []any        `json:"rule_args"`
+	Options  []OptionInfo `json:"options"`
 }
 
 // OptionInfo is one option of a contest.
@@ -199,8 +214,12 @@ func Info(e *Election) *ElectionInfo {
 	}
 	for i := range m.Contests {
 		c := &m.Contests[i]
+		key, args := RuleKey(c)
+		if args == nil {
+			args = []any{}
+		}
 		ci := ContestInfo{ID: c.ID, Title: c.Title, Kind: c.Kind, MinSelections: c.MinSelections,
-			MaxSelections: c.MaxSelections, OptionMax: c.OptionMax, Rule: Rule(c)}
+			MaxSelections: c.MaxSelections, OptionMax: c.OptionMax, Rule: Rule(c), RuleKey: key, RuleArgs: args}
 		for _, o := range c.Options {
 			ci.Options = append(ci.Options, OptionInfo{ID: o.ID, Title: o.Title})
 		}
@@ -228,7 +247,42 @@ func (s *Session) Sync(page []byte) (*SyncResult, error) {
 	if err := s.sync.Add(recs); err != nil {
 		return nil, err
 	}
-	return &SyncResult{Done: s.sync.Done(), Next: s.sync.Next(), Election: Info(s.sync.Election())}, nil
+	return &SyncResult{Done: s.sync.Done(), Next: s.sync.Next(), Election: s.info()}, nil
+}
+
+// SetLanguage sets the reader's language, a BCP 47 tag (the page's,
+// window.i18n.lang), and returns the election as the page shows it: its
+// titles in the language of the definition's text that best matches
+// (ballot.Manifest.MatchLanguage, Localize); null before the definition.
+func (s *Session) SetLanguage(lang string) *ElectionInfo {
+	s.lang = strings.TrimSpace(lang)
+	return s.info()
+}
+
+// info returns the page's view of the synced election, its titles in the
+// reader's language.
+func (s *Session) info() *ElectionInfo {
+	e := s.sync.Election()
+	if e == nil || e.Manifest == nil || s.lang == "" {
+		return Info(e)
+	}
+	local := *e
+	local.Manifest = s.manifest()
+	return Info(&local)
+}
+
+// manifest returns the synced definition with its titles in the reader's
+// language, for display only.
+func (s *Session) manifest() *ballot.Manifest {
+	m := s.sync.Election().Manifest
+	if m == nil || s.lang == "" {
+		return m
+	}
+	tag, err := language.Parse(s.lang)
+	if err != nil {
+		return m
+	}
+	return m.Localize(m.MatchLanguage(tag))
 }
 
 // AnchorArgs is the argument of "anchor": what the page fetched to tie
@@ -431,6 +485,12 @@ func (s *Session) Prepare(a *PrepareArgs) (*PrepareResult, error) {
 	prev, err := ParseCode(a.Prev)
 	if err != nil {
 		prev = ballot.ConfirmationCode{} // a corrupted device memory must not stop the voter
+	}
+	if m := s.manifest(); m != nil {
+		// The choices' faults, named with the titles the reader sees.
+		if err := ballot.ValidateChoices(m, a.Choices); err != nil {
+			return nil, explainChoices(m, err)
+		}
 	}
 	p, err := Prepare(s.sync.Election(), s.cred, ballot.Choices(a.Choices), prev)
 	if err != nil {
@@ -701,7 +761,10 @@ type RevealResult struct {
 
 // RevealedChoice lists what a challenged ballot holds for one contest.
 type RevealedChoice struct {
-	Title      string     `json:"title"`
+	Title string `json:"title"`
+	// Ranked is true for a ranked contest: each selection's Count is
+	// its rank, and the selections are in rank order.
+	Ranked     bool       `json:"ranked"`
 	Selections []Selected `json:"selections"` // empty: nothing marked
 }
 
@@ -720,15 +783,18 @@ func (s *Session) Reveal(payload []byte) (*RevealResult, error) {
 	}
 	res := &RevealResult{Code: rv.Code.String(), Short: rv.Code.Short(), Choices: rv.Choices,
 		Challenged: s.challenged != nil && *s.challenged == rv.Code}
-	for i, c := range e.Manifest.Contests {
+	for i, c := range s.manifest().Contests {
 		if rv.Choices[i] == nil {
 			continue // not on the voter's ballot
 		}
-		rc := RevealedChoice{Title: c.Title, Selections: []Selected{}}
+		rc := RevealedChoice{Title: c.Title, Ranked: c.Ranked(), Selections: []Selected{}}
 		for k, n := range rv.Choices[i] {
 			if n > 0 {
 				rc.Selections = append(rc.Selections, Selected{Title: c.Options[k].Title, Count: n})
 			}
+		}
+		if rc.Ranked {
+			slices.SortStableFunc(rc.Selections, func(a, b Selected) int { return cmp.Compare(a.Count, b.Count) })
 		}
 		res.Contests = append(res.Contests, rc)
 	}

@@ -5,12 +5,18 @@
 
 const $ = (id) => document.getElementById(id);
 
-// Problem is an error with a plain-words message for the voter.
+// Problem is an error with a plain-words message for the voter. One the
+// module tells with a catalogue message (key, args) is shown in the
+// page's language, and follows the language switcher.
 class Problem extends Error {
-  constructor(code, message, detail) {
-    super(message);
+  constructor(code, message, detail, key, args) {
+    super(key && window.i18n.has(key) ? window.i18n.t(key, ...(args || [])) : message);
     this.code = code;
     this.detail = detail || "";
+    if (key && window.i18n.has(key)) {
+      this.key = key;
+      this.args = args || [];
+    }
   }
 }
 
@@ -26,7 +32,7 @@ const UNREACHABLE = () => tr("vote.error.unreachable");
 function call(name, arg) {
   if (!window.evote) throw new Problem("bad-input", tr("vote.error.no-module"));
   const out = JSON.parse(window.evote[name](arg === undefined ? "" : typeof arg === "string" ? arg : JSON.stringify(arg)));
-  if (!out.ok) throw new Problem(out.error.code, out.error.message, out.error.detail);
+  if (!out.ok) throw new Problem(out.error.code, out.error.message, out.error.detail, out.error.key, out.error.args);
   return out.result;
 }
 
@@ -81,7 +87,9 @@ function showError(err) {
   const box = $("error");
   box.replaceChildren();
   const p = document.createElement("p");
-  p.textContent = err instanceof Problem ? err.message : tr("vote.error.page", err);
+  if (err instanceof Problem && err.key) say(p, err.key, ...err.args);
+  else if (err instanceof Problem) p.textContent = err.message;
+  else say(p, "vote.error.page", String(err));
   box.appendChild(p);
   if (err instanceof Problem && err.detail) {
     const d = document.createElement("details");
@@ -153,7 +161,7 @@ async function sync() {
 // last record read is in its tree, and refuses to encrypt until it has.
 async function anchor(next) {
   const key = state.summary && state.summary.board_key;
-  if (!key) throw new Problem("bad-board", "The board did not say which key signs its checkpoints, so this page cannot check what it read. Tell your election official.");
+  if (!key) throw new Problem("bad-board", "", "", "vote.error.no-board-key");
   const checkpoint = await getText("/checkpoint");
   const size = Number(checkpoint.split("\n")[1]);
   const proof = JSON.parse(await getText("/proof/inclusion?index=" + (next - 1) + "&size=" + size));
@@ -175,7 +183,7 @@ async function loadOperators() {
     state.operators = call("operators", ops).operators;
   } catch (err) {
     // The list does not check out: post to this board alone, and say so.
-    showError(new Problem(err.code, "This page will send your ballot to this board only: " + err.message, err.detail));
+    showError(new Problem(err.code, "", err.detail, "vote.error.this-board-only", [err.message]));
   }
 }
 
@@ -212,10 +220,8 @@ async function boot() {
     if (state.summary && state.summary.board_key) $("board-key").value = state.summary.board_key;
     const e = state.election;
     if (!e) throw new Problem("not-open", tr("vote.error.no-election"));
-    own($("title"), e.title);
-    own(document.querySelector("title"), "Vote — " + e.title);
-    electionLine();
-    window.i18n.onChange(electionLine);
+    retitle();
+    window.i18n.onChange(() => { electionLine(); retitle(); });
     const phase = state.summary ? state.summary.phase : e.phase;
     if (phase === "closed" || phase === "tallied") {
       throw new Problem("closed", tr(phase === "tallied" ? "vote.error.tallied" : "vote.error.closed", e.title));
@@ -302,6 +308,11 @@ function onBallot(ci) {
   return !b || b.contests.includes(ci);
 }
 
+// ranked reports whether contest c is ranked (docs/spec/ranked.md §1):
+// the voter gives candidates ranks 1, 2, … and each one's ciphertext
+// holds its rank, 0 for unranked.
+const ranked = (c) => c.kind === "ranked";
+
 function renderContests(e) {
   const root = $("contests");
   root.replaceChildren();
@@ -311,20 +322,22 @@ function renderContests(e) {
     const fs = document.createElement("fieldset");
     fs.className = "contest";
     fs.dataset.contest = c.id;
+    fs.dataset.index = ci;
+    if (ranked(c)) fs.dataset.kind = "ranked";
     const legend = document.createElement("legend");
     legend.textContent = c.title;
     const rule = document.createElement("p");
     rule.className = "rule";
     rule.id = "rule-" + ci;
-    rule.textContent = c.rule;
+    say(rule, c.rule_key, ...c.rule_args);
     fs.setAttribute("aria-describedby", rule.id);
     fs.append(legend, rule);
-    const single = c.option_max === 1 && c.max_selections === 1;
+    const single = c.option_max === 1 && c.max_selections === 1 && !ranked(c);
     if (single && c.min_selections === 0) {
-      fs.appendChild(optionRow(ci, -1, "radio", tr("vote.ballot.blank"), c, true));
+      fs.appendChild(optionRow(ci, -1, "radio", "", c, true));
     }
     c.options.forEach((o, oi) => {
-      fs.appendChild(optionRow(ci, oi, c.option_max > 1 ? "number" : single ? "radio" : "checkbox", o.title, c, false));
+      fs.appendChild(optionRow(ci, oi, ranked(c) ? "rank" : c.option_max > 1 ? "number" : single ? "radio" : "checkbox", o.title, c, false));
     });
     const counter = document.createElement("p");
     counter.className = "counter";
@@ -332,18 +345,35 @@ function renderContests(e) {
     counter.setAttribute("aria-live", "polite");
     fs.appendChild(counter);
     fs.addEventListener("input", () => updateCounter(ci));
+    fs.addEventListener("change", () => updateCounter(ci));
     root.appendChild(fs);
     updateCounter(ci);
   });
 }
 
+// optionRow returns one option's row: a radio button, check box or
+// number field, or, in a ranked contest, a drop-down list of the ranks
+// ("Not ranked", "Rank 1 (first choice)", "Rank 2", …): a native control
+// that the keyboard and screen readers know, and that fits on a phone.
 function optionRow(ci, oi, type, title, c, checked) {
   const row = document.createElement("div");
   row.className = "option";
-  const input = document.createElement("input");
   const id = "c" + ci + "-o" + (oi < 0 ? "none" : oi);
+  let input;
+  if (type === "rank") {
+    input = document.createElement("select");
+    for (let r = 0; r <= c.max_selections; r++) {
+      const o = document.createElement("option");
+      o.value = r;
+      say(o, r === 0 ? "vote.rank.none" : r === 1 ? "vote.rank.first" : "vote.rank.n", r);
+      input.appendChild(o);
+    }
+    row.classList.add("rank");
+  } else {
+    input = document.createElement("input");
+    input.type = type;
+  }
   input.id = id;
-  input.type = type;
   input.dataset.contest = ci;
   input.dataset.option = oi;
   if (type === "radio") { input.name = "contest-" + ci; input.checked = checked; }
@@ -353,17 +383,25 @@ function optionRow(ci, oi, type, title, c, checked) {
   }
   const label = document.createElement("label");
   label.htmlFor = id;
-  label.textContent = title;
-  if (type === "number") row.append(label, input); else row.append(input, label);
+  if (oi < 0) say(label, "vote.ballot.blank"); else label.textContent = title;
+  if (type === "number" || type === "rank") row.append(label, input); else row.append(input, label);
   return row;
+}
+
+// optionValue reads one option's control: its count, or its rank.
+function optionValue(input) {
+  if (input.tagName === "SELECT") return Number(input.value);
+  if (input.type === "number") return Number(input.value);
+  return input.checked ? 1 : 0;
 }
 
 function contestTotal(ci) {
   let total = 0;
-  for (const input of document.querySelectorAll('input[data-contest="' + ci + '"]')) {
+  for (const input of document.querySelectorAll('[data-contest="' + ci + '"][data-option]')) {
     const oi = Number(input.dataset.option);
     if (oi < 0) continue;
-    if (input.type === "number") total += Math.max(0, Math.floor(Number(input.value) || 0));
+    if (input.tagName === "SELECT") total += input.value !== "0" ? 1 : 0;
+    else if (input.type === "number") total += Math.max(0, Math.floor(Number(input.value) || 0));
     else if (input.checked) total += 1;
   }
   return total;
@@ -372,6 +410,10 @@ function contestTotal(ci) {
 function updateCounter(ci) {
   const c = state.election.contests[ci];
   const n = contestTotal(ci);
+  if (ranked(c)) {
+    say($("counter-" + ci), "vote.counter.ranked", n, c.max_selections);
+    return;
+  }
   const points = c.option_max > 1;
   const key = n > c.max_selections ? (points ? "vote.counter.points-over" : "vote.counter.chosen-over")
     : n < c.min_selections ? (points ? "vote.counter.points-under" : "vote.counter.chosen-under")
@@ -379,17 +421,35 @@ function updateCounter(ci) {
   say($("counter-" + ci), key, n, c.max_selections, c.min_selections);
 }
 
-// markedChoices reads the form into counts per contest per option.
+// markedChoices reads the form into counts (ranks, in a ranked contest)
+// per contest per option. The module checks them against the contests'
+// rules before it encrypts anything, and says what is wrong.
 function markedChoices() {
   return state.election.contests.map((c, ci) => !onBallot(ci) ? [] : c.options.map((o, oi) => {
-    const input = $("c" + ci + "-o" + oi);
-    if (input.type === "number") {
-      const v = Number(input.value);
-      if (!Number.isInteger(v) || v < 0) throw new Problem("invalid-choices", tr("vote.error.points", c.title, o.title, c.option_max));
-      return v;
-    }
-    return input.checked ? 1 : 0;
+    const v = optionValue($("c" + ci + "-o" + oi));
+    if (!Number.isInteger(v) || v < 0) throw new Problem("invalid-choices", tr("vote.error.points", c.title, o.title, c.option_max));
+    return v;
   }));
+}
+
+// retitle asks the module for the election in the page's language (its
+// titles as the definition translates them, ballot.Manifest.Localize)
+// and shows them: the page's title, the election line, the contests'
+// legends and options, keeping what the voter marked.
+function retitle() {
+  try {
+    state.election = call("language", window.i18n.lang) || state.election;
+  } catch (err) { /* the titles stay as the definition writes them */ }
+  const e = state.election;
+  own($("title"), e.title);
+  own(document.querySelector("title"), tr("vote.page-title-election", e.title));
+  electionLine();
+  for (const fs of document.querySelectorAll("#contests fieldset")) {
+    const ci = Number(fs.dataset.index);
+    const c = e.contests[ci];
+    fs.querySelector("legend").textContent = c.title;
+    c.options.forEach((o, oi) => { fs.querySelector('label[for="c' + ci + "-o" + oi + '"]').textContent = o.title; });
+  }
 }
 
 // ---- credential ----
@@ -450,9 +510,7 @@ async function useCredential(cred) {
     return;
   }
   await lookupEarlier();
-  if (state.earlier !== null) {
-    info.textContent += " You have already voted (record " + state.earlier + "); you may vote again, and only your last ballot counts.";
-  }
+  if (state.earlier !== null) info.textContent += " " + tr("vote.credential.voted", state.earlier);
   // Only the contests on this voter's ballot; a form already showing them
   // keeps what the voter marked.
   if (state.renderedBallot !== ballotKey()) renderContests(state.election);
@@ -999,8 +1057,7 @@ function showCast(res, lost) {
 function showMoved(el, res) {
   el.hidden = !res.moved || !res.url;
   if (el.hidden) return;
-  el.textContent = res.moved + " The operator \u201c" + res.operator + "\u201d (" + res.url + ") acknowledged it with a receipt" +
-    " signed by its key, which this page checked: check that receipt later on that operator's board, with its key.";
+  el.textContent = res.moved + " " + tr("vote.cast.moved-by", res.operator, res.url);
   el.dataset.operator = res.operator;
 }
 
@@ -1019,16 +1076,21 @@ function showChallenged(res) {
   sayStatus("vote.status.challenged");
 }
 
-// describeChoices lists choices per contest like the module's reveal does.
+// describeChoices lists choices per contest like the module's reveal
+// does: a ranked contest's candidates in rank order.
 function describeChoices(choices) {
   return state.election.contests.flatMap((c, ci) => choices[ci].length === 0 ? [] : [{
     title: c.title,
-    selections: c.options.map((o, oi) => ({ title: o.title, count: choices[ci][oi] })).filter((s) => s.count > 0),
+    ranked: ranked(c),
+    selections: c.options.map((o, oi) => ({ title: o.title, count: choices[ci][oi] })).filter((s) => s.count > 0)
+      .sort((a, b) => ranked(c) ? a.count - b.count : 0),
   }]);
 }
 
 function renderRevealed(rv) { renderChoiceList($("revealed"), rv.contests); }
 
+// renderChoiceList shows what a ballot holds, contest by contest: the
+// options chosen (with their points), or a ranking as a numbered list.
 function renderChoiceList(root, contests) {
   root.replaceChildren();
   const dl = document.createElement("dl");
@@ -1036,9 +1098,13 @@ function renderChoiceList(root, contests) {
     const dt = document.createElement("dt");
     dt.textContent = c.title;
     const dd = document.createElement("dd");
-    dd.textContent = c.selections.length
-      ? c.selections.map((s) => s.count > 1 ? s.title + " (" + s.count + ")" : s.title).join(", ")
-      : tr("vote.nothing-marked");
+    if (!c.selections.length) say(dd, "vote.nothing-marked");
+    else if (c.ranked) {
+      const ol = document.createElement("ol");
+      ol.className = "ranking";
+      for (const s of c.selections) ol.appendChild(el("li", { textContent: s.title }));
+      dd.appendChild(ol);
+    } else dd.textContent = c.selections.map((s) => s.count > 1 ? s.title + " (" + s.count + ")" : s.title).join(", ");
     dl.append(dt, dd);
   }
   root.appendChild(dl);
@@ -1098,7 +1164,7 @@ async function onCheckReceipt(ev) {
     const op = info.operator && info.operator.url ? info.operator : null;
     if (op) {
       $("board-key").value = op.board_key;
-      showReceipt("This receipt is from the operator \u201c" + op.name + "\u201d: checking it on its board, " + op.url + ", with its key…");
+      showReceipt(tr("vote.receipt.operator", op.name, op.url));
     }
     const getText = (path) => getTextFrom((op ? op.url : "") + path);
     const checkpoint = await getText("/checkpoint");

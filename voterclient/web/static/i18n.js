@@ -46,6 +46,9 @@
     return format(m === undefined ? key : m, args);
   }
 
+  // has reports whether the catalogue, once loaded, has the message key.
+  function has(key) { return !!cat && cat.messages.en[key] !== undefined; }
+
   function apply() {
     document.documentElement.lang = lang;
     for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n, ...JSON.parse(el.dataset.i18nArgs || "[]"));
@@ -112,7 +115,7 @@
   }
 
   window.i18n = {
-    t, time, ready, match, own, say,
+    t, has, time, ready, match, own, say,
     get lang() { return lang; },
     // onChange calls f with the new language whenever the reader switches.
     onChange(f) { listeners.push(f); },
