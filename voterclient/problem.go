@@ -66,6 +66,26 @@ func problemKey(code string, err error, key string, args ...any) *Problem {
 // english formats the catalogue's messages in English.
 var english = i18n.Default.Printer("en")
 
+// Message is a message of the catalogue (internal/i18n) with its
+// arguments, which the page says in the reader's language: JSON
+// {"key","args"}. An argument may itself be a Message (a part of a
+// sentence), which the page translates too. String is the English.
+type Message struct {
+	Key  string `json:"key"`
+	Args []any  `json:"args"`
+}
+
+// msg returns the Message key with args.
+func msg(key string, args ...any) Message {
+	if args == nil {
+		args = []any{}
+	}
+	return Message{Key: key, Args: args}
+}
+
+// String returns the message in English.
+func (m Message) String() string { return english.Sprintf(m.Key, m.Args...) }
+
 // AsProblem returns err as a *Problem, wrapping any other error as a
 // CodeBadInput problem.
 func AsProblem(err error) *Problem {

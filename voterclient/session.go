@@ -128,7 +128,7 @@ func (s *Session) Call(name, arg string) string {
 	if m, ok := methods[name]; ok {
 		res, err = m(s, arg)
 	} else {
-		err = problem(CodeBadInput, nil, "The voting page asked for an unknown function %q.", name)
+		err = problemKey(CodeBadInput, nil, "client.problem.unknown-function", name)
 	}
 	var out []byte
 	if err != nil {
@@ -153,7 +153,7 @@ func (s *Session) Call(name, arg string) string {
 
 func decodeArg(arg string, v any) error {
 	if err := json.Unmarshal([]byte(arg), v); err != nil {
-		return problem(CodeBadInput, err, "The voting page passed malformed data. Reload the page and try again.")
+		return problemKey(CodeBadInput, err, "client.problem.malformed")
 	}
 	return nil
 }
@@ -381,7 +381,7 @@ func (s *Session) loadCredential(data []byte, pasted bool) (*CredentialInfo, err
 // board's signed checkpoint: anchored after the last one was read.
 func (s *Session) verified() error {
 	if s.sync.Anchored() == 0 || s.anchoredAt != s.sync.Next() {
-		return problem(CodeBadBoard, nil, "This page has not tied the election it read to the board's signed checkpoint, so it will not rely on it yet. Reload the page.")
+		return problemKey(CodeBadBoard, nil, "client.problem.unanchored")
 	}
 	return nil
 }
@@ -414,7 +414,7 @@ type NewCredentialResult struct {
 func (s *Session) NewCredential(a *NewCredentialArgs) (*NewCredentialResult, error) {
 	e := s.sync.Election()
 	if e.Manifest == nil {
-		return nil, problem(CodeNotOpen, nil, "This board does not hold an election yet, so there is nothing to register for.")
+		return nil, problemKey(CodeNotOpen, nil, "client.problem.no-election-register")
 	}
 	if err := s.verified(); err != nil {
 		return nil, err
@@ -425,7 +425,7 @@ func (s *Session) NewCredential(a *NewCredentialArgs) (*NewCredentialResult, err
 	}
 	file, err := cred.Marshal()
 	if err != nil {
-		return nil, problem(CodeBadInput, err, "Your credential could not be made. Reload the page and try again.")
+		return nil, problemKey(CodeBadInput, err, "client.problem.make-credential")
 	}
 	return &NewCredentialResult{Election: cred.Election, ManifestHash: hex.EncodeToString(e.ManifestHash[:]), Voter: cred.Voter,
 		Public: hex.EncodeToString(cred.Public), Credential: string(file), Registration: string(reg.Marshal())}, nil
@@ -443,14 +443,14 @@ func (s *Session) CheckRoll(text []byte) (*RollCheck, error) {
 	if len(bytes.TrimSpace(text)) > 0 {
 		var err error
 		if cred, err = ballot.ParseCredential(credentialBytes(text)); err != nil {
-			return nil, problem(CodeBadCredential, err, "This is not a voter credential, or it is damaged, so the page cannot look it up on the roll.")
+			return nil, problemKey(CodeBadCredential, err, "client.problem.roll-not-credential")
 		}
 	}
 	if cred == nil {
-		return nil, problem(CodeBadCredential, nil, "Load your credential first.")
+		return nil, problemKey(CodeBadCredential, nil, "client.problem.load-first")
 	}
 	if e.Manifest == nil {
-		return nil, problem(CodeNotOpen, nil, "This board does not hold an election yet.")
+		return nil, problemKey(CodeNotOpen, nil, "client.problem.no-election")
 	}
 	if err := s.verified(); err != nil {
 		return nil, err
@@ -477,10 +477,10 @@ type PrepareResult struct {
 // "challenge".
 func (s *Session) Prepare(a *PrepareArgs) (*PrepareResult, error) {
 	if s.cred == nil {
-		return nil, problem(CodeBadCredential, nil, "Load your credential file first.")
+		return nil, problemKey(CodeBadCredential, nil, "client.problem.load-file-first")
 	}
 	if s.sync.Anchored() == 0 {
-		return nil, problem(CodeBadBoard, nil, "This page has not tied the election it read to the board's signed checkpoint, so it will not encrypt under it. Reload the page.")
+		return nil, problemKey(CodeBadBoard, nil, "client.problem.unanchored-encrypt")
 	}
 	prev, err := ParseCode(a.Prev)
 	if err != nil {
@@ -528,14 +528,14 @@ type SubmitResult struct {
 // checkpoint does not check out.
 func (s *Session) Submit(challenge bool, a *SubmitArgs) (*SubmitResult, error) {
 	if s.pending == nil {
-		return nil, problem(CodeNoBallot, nil, "There is no encrypted ballot to send. Mark your choices and encrypt them first.")
+		return nil, problemKey(CodeNoBallot, nil, "client.problem.nothing-to-send")
 	}
 	before, at := s.anchorNote, 0
 	if a != nil && a.Checkpoint != "" {
 		before, at = []byte(a.Checkpoint), a.Operator
 	}
 	if at < 0 || at > 0 && at >= len(s.operators) {
-		return nil, problem(CodeBadInput, nil, "The voting page asked to send your ballot to an operator it does not know.")
+		return nil, problemKey(CodeBadInput, nil, "client.problem.unknown-operator")
 	}
 	op := s.operator(at)
 	if _, err := boardCheckpoint(op.BoardKey, before); err != nil {
@@ -640,7 +640,7 @@ func (s *Session) sent() *PostedResult {
 
 func (s *Session) sending() (*Delivery, error) {
 	if s.delivery == nil {
-		return nil, problem(CodeNoBallot, nil, "No ballot is on its way to the board.")
+		return nil, problemKey(CodeNoBallot, nil, "client.problem.none-on-way")
 	}
 	return s.delivery, nil
 }
@@ -818,11 +818,11 @@ type ReceiptInfoResult struct {
 func ReceiptInfo(receipt []byte) (*ReceiptInfoResult, error) {
 	r, err := parseReceipt(receipt)
 	if err != nil {
-		return nil, problem(CodeBadReceipt, err, "This file is not a ballot receipt, or it is damaged. Choose the receipt file you saved when you cast your ballot.")
+		return nil, problemKey(CodeBadReceipt, err, "client.problem.not-receipt")
 	}
 	cp, err := receiptCheckpoint(r)
 	if err != nil {
-		return nil, problem(CodeBadReceipt, err, "This file is not a ballot receipt, or it is damaged. Choose the receipt file you saved when you cast your ballot.")
+		return nil, problemKey(CodeBadReceipt, err, "client.problem.not-receipt")
 	}
 	return &ReceiptInfoResult{Index: r.Index, Size: cp.Size, Origin: cp.Origin}, nil
 }
@@ -858,11 +858,15 @@ type ReceiptArgs struct {
 // "receiptFinish": the check's status and what it means in plain words.
 type ReceiptResult struct {
 	ReceiptStatus
-	Message string `json:"message"`
+	// Message is in English; Said is the same as a message of the
+	// catalogue, for the page to say in the reader's language.
+	Message string  `json:"message"`
+	Said    Message `json:"said"`
 }
 
 func receiptResult(st ReceiptStatus) *ReceiptResult {
-	return &ReceiptResult{ReceiptStatus: st, Message: receiptMessage(&st)}
+	said := receiptMessage(&st)
+	return &ReceiptResult{ReceiptStatus: st, Message: said.String(), Said: said}
 }
 
 // CheckReceipt starts the receipt check of docs/spec/voter-client.md §6 on
@@ -872,7 +876,7 @@ func receiptResult(st ReceiptStatus) *ReceiptResult {
 func (s *Session) CheckReceipt(a *ReceiptArgs) (*ReceiptResult, error) {
 	s.receipt = nil
 	if a.BoardKey == "" {
-		return nil, problem(CodeBadReceipt, nil, "The board's public key is needed to check a receipt. Enter the key your election official published.")
+		return nil, problemKey(CodeBadReceipt, nil, "client.problem.receipt-no-key")
 	}
 	c, err := CheckReceipt([]byte(a.Receipt), a.BoardKey, []byte(a.Checkpoint), a.Consistency.Proof, []byte(a.Record), s.sync.Election().Ballot)
 	if err != nil {
@@ -921,7 +925,7 @@ func (s *Session) ReceiptFinish(proof tlog.RecordProof) (*ReceiptResult, error) 
 
 func (s *Session) receiptCheck() (*ReceiptCheck, error) {
 	if s.receipt == nil {
-		return nil, problem(CodeBadInput, nil, "No receipt check is under way. Check your receipt again.")
+		return nil, problemKey(CodeBadInput, nil, "client.problem.no-receipt-check")
 	}
 	return s.receipt, nil
 }

@@ -3,6 +3,7 @@ package voterclient
 import (
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -139,7 +140,7 @@ func Sync(recs []*bulletin.Record) (*Election, error) {
 }
 
 func badBoard(err error, format string, args ...any) *Problem {
-	return problem(CodeBadBoard, err, "The election board sent data that does not check out, so this page will not use it: "+format+". Tell your election official.", args...)
+	return problemKey(CodeBadBoard, err, "client.problem.bad-board", fmt.Sprintf(format, args...))
 }
 
 // Add replays the next records. Records before Next are ignored (a page

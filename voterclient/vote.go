@@ -25,7 +25,7 @@ func LoadCredential(e *Election, data []byte) (*ballot.Credential, error) {
 		return cred, nil
 	}
 	if cred.Election != e.Manifest.ID {
-		return nil, problemKey(CodeWrongElection, nil, "client.problem.wrong-election", cred.Election, e.Manifest.ID, e.Manifest.Title)
+		return nil, wrongElection(e, cred)
 	}
 	if _, ok := e.RollEntry(cred.Public); !ok {
 		return nil, problemKey(CodeIneligible, nil, "client.problem.not-on-roll", cred.Voter, e.Manifest.Title)
@@ -116,11 +116,11 @@ func explainChoices(m *ballot.Manifest, err error) error {
 // challenged. It fails if the ballot was already cast or challenged.
 func (p *Prepared) CastSubmission() (*bulletin.Submission, error) {
 	if p.cred == nil {
-		return nil, problem(CodeNoBallot, nil, "This ballot was already cast or challenged. Mark and encrypt your choices again.")
+		return nil, problemKey(CodeNoBallot, nil, "client.problem.used")
 	}
 	sub, err := election.NewSubmission(election.KeySigner(p.cred.Private), election.TypeBallot, p.Ballot)
 	if err != nil {
-		return nil, problem(CodeBadInput, err, "Your ballot could not be signed. Reload the page and try again.")
+		return nil, problemKey(CodeBadInput, err, "client.problem.sign-ballot")
 	}
 	p.cred, p.secrets = nil, nil
 	return sub, nil
@@ -131,11 +131,11 @@ func (p *Prepared) CastSubmission() (*bulletin.Submission, error) {
 // counted. After it the ballot can no longer be cast.
 func (p *Prepared) ChallengeSubmission() (*bulletin.Submission, error) {
 	if p.cred == nil {
-		return nil, problem(CodeNoBallot, nil, "This ballot was already cast or challenged. Mark and encrypt your choices again.")
+		return nil, problemKey(CodeNoBallot, nil, "client.problem.used")
 	}
 	sub, err := election.NewSubmission(election.KeySigner(p.cred.Private), election.TypeChallenge, ballot.Challenge(p.Ballot, p.secrets))
 	if err != nil {
-		return nil, problem(CodeBadInput, err, "Your challenge could not be signed. Reload the page and try again.")
+		return nil, problemKey(CodeBadInput, err, "client.problem.sign-challenge")
 	}
 	p.cred, p.secrets = nil, nil
 	return sub, nil
@@ -159,26 +159,26 @@ type Revealed struct {
 // than what the voter marked is caught here.
 func RevealChallenge(e *Election, payload []byte) (*Revealed, error) {
 	if e == nil || e.Ballot == nil {
-		return nil, problem(CodeNotOpen, nil, "The election key is not known yet, so the challenged ballot cannot be checked.")
+		return nil, problemKey(CodeNotOpen, nil, "client.problem.challenge-no-key")
 	}
 	c, err := ballot.ParseChallengedBallot(payload)
 	if err != nil {
-		return nil, problem(CodeBadChallenge, err, "The challenged ballot is damaged and cannot be checked.")
+		return nil, problemKey(CodeBadChallenge, err, "client.problem.challenge-damaged")
 	}
 	m := e.Manifest
 	v, ok := e.Ballot.Voter(c.Ballot.Credential)
 	if !ok {
-		return nil, problem(CodeBadChallenge, nil, "The challenged ballot is signed by a credential that is not on the voter roll.")
+		return nil, problemKey(CodeBadChallenge, nil, "client.problem.challenge-not-on-roll")
 	}
 	if len(c.Ballot.Contests) != len(v.Contests) || len(c.Randomness) != len(v.Contests) {
-		return nil, problem(CodeBadChallenge, nil, "The challenged ballot does not fit its voter's ballot of this election's contests.")
+		return nil, problemKey(CodeBadChallenge, nil, "client.problem.challenge-style")
 	}
 	k := e.Ballot.PublicKey.Element()
 	out := make(ballot.Choices, len(m.Contests)) // nil for the contests not on the voter's ballot
 	for j, i := range v.Contests {
 		mc := &m.Contests[i]
 		if len(c.Ballot.Contests[j].Options) != len(mc.Options) || len(c.Randomness[j]) != len(mc.Options) {
-			return nil, problem(CodeBadChallenge, nil, "The challenged ballot does not fit this election's contests.")
+			return nil, problemKey(CodeBadChallenge, nil, "client.problem.challenge-shape")
 		}
 		out[i] = make([]uint64, len(mc.Options))
 		for o := range mc.Options {
@@ -187,18 +187,18 @@ func RevealChallenge(e *Election, payload []byte) (*Revealed, error) {
 			msg := crypto.NewElement().Subtract(&ct.B, rK)
 			v, ok := smallLog(msg, uint64(mc.OptionMax))
 			if !ok {
-				return nil, problem(CodeBadChallenge, nil, "In %q, the encryption of %q does not open to any allowed count with the published randomness: the device that made this ballot did not encrypt honestly.", mc.Title, mc.Options[o].Title)
+				return nil, problemKey(CodeBadChallenge, nil, "client.problem.challenge-option", mc.Title, mc.Options[o].Title)
 			}
 			out[i][o] = v
 		}
 	}
 	if err := ballot.VerifyChallenge(e.Ballot, c); err != nil {
-		return nil, problem(CodeBadChallenge, err, "The challenged ballot does not encrypt the choices it claims: the device that made it did not encrypt honestly.")
+		return nil, problemKey(CodeBadChallenge, err, "client.problem.challenge-dishonest")
 	}
 	for j, i := range v.Contests {
 		for o := range out[i] {
 			if out[i][o] != c.Choices[j][o] {
-				return nil, problem(CodeBadChallenge, nil, "The challenged ballot does not encrypt the choices it claims.")
+				return nil, problemKey(CodeBadChallenge, nil, "client.problem.challenge-claims")
 			}
 		}
 	}
@@ -276,15 +276,15 @@ func BoardError(status int, body []byte) *Problem {
 	err := fmt.Errorf("HTTP %d: %s (%s)", status, e.Error, e.Code)
 	switch {
 	case status == 429 || status == 503:
-		return problem(CodeBusy, err, "The election board is busy right now and did not take your ballot. Wait a minute and try again; your ballot is not lost.")
+		return problemKey(CodeBusy, err, "client.problem.busy")
 	case e.Code == election.CodeWrongPhase:
-		return problem(CodeClosed, err, "The board did not accept your ballot because voting is not open now: it has closed, or it has not started yet.")
+		return problemKey(CodeClosed, err, "client.problem.board-not-open")
 	case e.Code == election.CodeIneligible:
-		return problem(CodeIneligible, err, "The board refused your ballot: this credential is not on the voter roll.")
+		return problemKey(CodeIneligible, err, "client.problem.board-ineligible")
 	case e.Code == bulletin.CodeDuplicate:
-		return problem(CodeDuplicate, err, "The board already has this exact ballot, or it was challenged and so can never be cast. Encrypt your choices again to make a fresh ballot.")
+		return problemKey(CodeDuplicate, err, "client.problem.duplicate")
 	case status >= 500:
-		return problem(CodeUnreachable, err, "The election board had an internal problem and did not take your ballot. Try again in a few minutes.")
+		return problemKey(CodeUnreachable, err, "client.problem.board-internal")
 	}
-	return problem(CodeRejected, err, "The board refused your ballot, saying: %q. Nothing was counted. Reload the page and vote again; if it happens again, tell your election official.", e.Error)
+	return problemKey(CodeRejected, err, "client.problem.rejected", e.Error)
 }

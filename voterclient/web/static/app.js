@@ -81,6 +81,17 @@ const state = {
 
 const own = (el, text) => window.i18n.own(el, text);
 
+// words returns what a result of the module says: its said message
+// ({key, args}, voterclient.Message) in the page's language, or its
+// English message.
+const words = (res) => res.said && window.i18n.has(res.said.key) ? tr(res.said.key, ...res.said.args) : res.message;
+
+// sayWords shows a result's words in el, kept in the page's language.
+function sayWords(el, res) {
+  if (res.said && window.i18n.has(res.said.key)) say(el, res.said.key, ...res.said.args);
+  else own(el, res.message);
+}
+
 function setStatus(msg) { own($("status"), msg); }
 
 function showError(err) {
@@ -495,7 +506,7 @@ async function loadCredential(name, text) {
 async function useCredential(cred) {
   state.credential = cred;
   const info = $("credential-info");
-  info.textContent = tr("vote.credential.loaded", cred.public.slice(0, 16)) + " " + (cred.roll ? cred.roll.message : "");
+  info.textContent = tr("vote.credential.loaded", cred.public.slice(0, 16)) + " " + (cred.roll ? words(cred.roll) : "");
   const b = cred.ballot;
   if (b && b.contests.length < state.election.contests.length) {
     info.textContent += " " + (b.style
@@ -644,7 +655,7 @@ function renderStoredItem(voter, i) {
       use.hidden = true;
       return;
     }
-    status.textContent = res.message;
+    sayWords(status, res);
     status.dataset.onRoll = res.on_roll ? "yes" : res.roll_closed ? "no" : "pending";
     use.hidden = !(res.on_roll && state.votingOpen);
     if (res.registration) renderRegistration(reg, voter, i, res.registration);
@@ -1177,7 +1188,7 @@ async function onCheckReceipt(ev) {
     });
     // The board sends at most a page of records per request.
     while (res.status === "pending" && res.next < res.latest) {
-      showReceipt(res.message);
+      showReceipt(words(res));
       const next = res.next;
       res = call("receiptScan", await getText("/records?start=" + next + "&end=" + res.latest));
       if (res.next === next) break; // nothing sent: receiptFinish says so
@@ -1185,7 +1196,7 @@ async function onCheckReceipt(ev) {
     if (res.status === "pending") {
       res = call("receiptFinish", await getText("/proof/inclusion?index=" + (res.latest - 1) + "&size=" + res.latest));
     }
-    showReceipt(res.message, res.status, res);
+    showReceipt(words(res), res.status, res);
   } catch (err) {
     showReceipt(err instanceof Problem ? err.message : String(err), "");
   }
