@@ -54,7 +54,7 @@ type Failover struct {
 func (s *Session) SetOperators(a *OperatorsArgs) (*OperatorsResult, error) {
 	e := s.sync.Election()
 	if s.boardKey == "" || e == nil || e.Manifest == nil {
-		return nil, problem(CodeBadInput, nil, "The page has not checked the board's records of the election yet.")
+		return nil, problemKey(CodeBadInput, nil, "client.problem.operators-early")
 	}
 	ops := a.Operators
 	if len(ops) == 0 || ops[0].URL != "" || strings.TrimSpace(ops[0].BoardKey) != s.boardKey {
@@ -111,6 +111,7 @@ func (s *Session) failover(from, why string) *PostedResult {
 	r.Message = fmt.Sprintf("The board operator %q did not acknowledge your %s: %s. This page now sends it to the operator %q (%s). Sending it to several operators is safe: the board never takes the same %s twice.",
 		from, noun, why, to.Name, to.URL, noun)
 	s.moved = r.Message
+	r.Said = nil // the words of failing over are in English only
 	return r
 }
 
@@ -135,7 +136,7 @@ func (s *Session) SwitchOperator(a *SwitchArgs) (*PostedResult, error) {
 		return nil, err
 	}
 	if s.tried >= len(s.operators) {
-		return nil, problem(CodeBadInput, nil, "This page has no other board operator to send your %s to.", d.noun())
+		return nil, problemKey(CodeBadInput, nil, "client.problem.no-other-operator", d.noun())
 	}
 	next := (s.first + s.tried) % len(s.operators)
 	op := s.operators[next]
@@ -155,6 +156,7 @@ func (s *Session) SwitchOperator(a *SwitchArgs) (*PostedResult, error) {
 		}
 		r := s.sent()
 		r.Message = fmt.Sprintf("The board operator %q cannot be used either: %s. %s", op.Name, why, r.Message)
+		r.Said = nil
 		return r, nil
 	}
 	nd, err := NewDelivery(d.sub, op.BoardKey, cp, d.manifest)
@@ -164,6 +166,7 @@ func (s *Session) SwitchOperator(a *SwitchArgs) (*PostedResult, error) {
 	s.delivery, s.at = nd, next
 	r := s.sent()
 	r.Message = s.moved
+	r.Said = nil // the words of failing over are in English only
 	return r, nil
 }
 

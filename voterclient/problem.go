@@ -2,7 +2,6 @@ package voterclient
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/evote/evote/internal/i18n"
 )
@@ -29,10 +28,9 @@ const (
 
 // Problem is an error explained for the voter: Message is plain words
 // meant to be shown as is, Code classifies it, and Err, if any, is the
-// technical cause for a details section or a log. A problem told with
-// the message catalogue (internal/i18n) also carries its Key and Args, so
-// that the page says it in the reader's language; Message is then the
-// English.
+// technical cause for a details section or a log. Every problem is told
+// with a message of the catalogue (internal/i18n): Key and Args, so that
+// the page says it in the reader's language; Message is the English.
 type Problem struct {
 	Code    string
 	Message string
@@ -51,10 +49,6 @@ func (p *Problem) Error() string {
 
 // Unwrap returns the technical cause.
 func (p *Problem) Unwrap() error { return p.Err }
-
-func problem(code string, err error, format string, args ...any) *Problem {
-	return &Problem{Code: code, Message: fmt.Sprintf(format, args...), Err: err}
-}
 
 // problemKey returns a problem told with the catalogue's message key and
 // its args (a message of internal/i18n; TestProblemKeys checks that each
@@ -93,5 +87,5 @@ func AsProblem(err error) *Problem {
 	if errors.As(err, &p) {
 		return p
 	}
-	return &Problem{Code: CodeBadInput, Message: "Something went wrong inside the voting page. Reload the page and try again.", Err: err}
+	return problemKey(CodeBadInput, err, "client.problem.internal")
 }

@@ -50,31 +50,12 @@ func TestSessionRanked(t *testing.T) {
 	must(t, sim.Ceremony(ctx))
 	must(t, sim.SetPhase(ctx, election.PhaseOpen))
 
-	s := voterclient.NewSession()
-	call := func(name string, arg any) map[string]any {
-		t.Helper()
-		a, ok := arg.(string)
-		if !ok && arg != nil {
-			enc, err := json.Marshal(arg)
-			must(t, err)
-			a = string(enc)
-		}
-		var out map[string]any
-		must(t, json.Unmarshal([]byte(s.Call(name, a)), &out))
-		return out
-	}
-	result := func(out map[string]any) map[string]any {
-		t.Helper()
-		if out["ok"] != true {
-			t.Fatalf("call failed: %v", out["error"])
-		}
-		return out["result"].(map[string]any)
-	}
-	r := result(call("sync", string(b.page(t, 0))))
+	j := newJSONSession(t, b)
+	r := j.ok("sync", string(b.page(t, 0)))
 	if c := r["election"].(map[string]any)["contests"].([]any)[0].(map[string]any); c["title"] != "Board chair" || c["rule_key"] != "client.rule.ranked" {
 		t.Fatalf("contest before choosing a language: %v", c)
 	}
-	fr := result(call("language", "fr-CA"))
+	fr := j.ok("language", "fr-CA")
 	c := fr["contests"].([]any)[0].(map[string]any)
 	if c["title"] != "Présidence du conseil" || c["options"].([]any)[0].(map[string]any)["title"] != "Anne" || c["options"].([]any)[1].(map[string]any)["title"] != "Bob" {
 		t.Fatalf("contest in French: %v", c)
@@ -84,8 +65,8 @@ func TestSessionRanked(t *testing.T) {
 	}
 	f, err := sim.Voters[0].Marshal()
 	must(t, err)
-	result(call("credential", string(f)))
-	result(call("anchor", b.anchorArgs(t, int64(r["next"].(float64)))))
+	j.ok("credential", string(f))
+	j.ok("anchor", b.anchorArgs(t, int64(r["next"].(float64))))
 
 	for _, tc := range []struct {
 		name  string
@@ -97,7 +78,7 @@ func TestSessionRanked(t *testing.T) {
 		{"rank 2 skipped", []uint64{3, 1, 0, 0}, "client.problem.rank-missing", []any{"Présidence du conseil", 2.0, 3.0}},
 		{"rank over k", []uint64{4, 1, 2, 3}, "client.problem.ranking", []any{"Présidence du conseil", 3.0}},
 	} {
-		out := call("prepare", map[string]any{"choices": [][]uint64{tc.ranks}, "prev": ""})
+		out := j.call("prepare", map[string]any{"choices": [][]uint64{tc.ranks}, "prev": ""})
 		e, _ := out["error"].(map[string]any)
 		if out["ok"] != false || e["code"] != voterclient.CodeInvalidChoices || e["key"] != tc.key || !reflect.DeepEqual(e["args"], tc.args) {
 			t.Errorf("%s: prepare = %v, want %s %v", tc.name, out, tc.key, tc.args)
@@ -109,11 +90,11 @@ func TestSessionRanked(t *testing.T) {
 	}
 
 	marked := [][]uint64{{2, 0, 1, 3}} // Cy, then Anne, then Dee
-	result(call("prepare", map[string]any{"choices": marked, "prev": ""}))
-	sub := result(call("challenge", nil))
+	j.ok("prepare", map[string]any{"choices": marked, "prev": ""})
+	sub := j.ok("challenge", nil)
 	status, body := b.post(t, mustSubmission(t, sub["submission"].(string)))
-	posted := result(call("posted", map[string]any{"status": status, "body": string(body)}))
-	rv := result(call("reveal", posted["record"].(string)))
+	posted := j.ok("posted", map[string]any{"status": status, "body": string(body)})
+	rv := j.ok("reveal", posted["record"].(string))
 	enc, _ := json.Marshal(rv["choices"])
 	var got [][]uint64
 	must(t, json.Unmarshal(enc, &got))

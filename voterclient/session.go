@@ -609,6 +609,10 @@ type PostedResult struct {
 	Next    int64  `json:"next"`
 	Prove   int64  `json:"prove"`
 	Message string `json:"message"`
+	// Said is Message as a message of the catalogue, for the page to say
+	// in the reader's language; absent when the ballot moved to another
+	// operator (Moved, in English, then opens Message).
+	Said *Message `json:"said,omitempty"`
 	// Operator and URL name the operator of a replicated board the
 	// ballot is posted to and looked up on ("" for the board that served
 	// the page); Failover, if set, says that the page should post it to
@@ -628,6 +632,9 @@ func (s *Session) sent() *PostedResult {
 	op := s.operator(s.at)
 	r := &PostedResult{Status: st.Status, From: st.From, Hint: st.Hint, Start: st.Start, Latest: st.Latest,
 		Next: st.Next, Prove: st.Prove, Message: st.Message, Operator: op.Name, URL: op.URL, Moved: s.moved}
+	if s.moved == "" || st.Status != SentFound {
+		r.Said = &st.Said
+	}
 	if st.Status == SentFound {
 		if s.moved != "" {
 			r.Message = s.moved + " " + r.Message

@@ -850,7 +850,7 @@ async function post() {
 // when no other operator could take it, on the one it was last sent to.
 async function failOver(res) {
   while (res.failover) {
-    setStatus(res.message);
+    setStatus(words(res));
     let checkpoint = "";
     try {
       checkpoint = await getText(res.failover.url + "/checkpoint");
@@ -877,7 +877,7 @@ async function deliver() {
   }
   if (res.status !== "unknown") return res;
   state.sent.lost = true;
-  setStatus(res.message);
+  setStatus(words(res));
   return lookUp(res);
 }
 
@@ -901,7 +901,7 @@ async function lookUp(res) {
   res = call("lookup", args);
   // The board sends at most a page of records per request.
   while (res.status === "pending" && res.prove < 0) {
-    setStatus(res.message);
+    setStatus(words(res));
     const next = res.next;
     res = call("lookupScan", await getText("/records?start=" + next + "&end=" + res.latest));
     if (res.status === "pending" && res.prove < 0 && res.next === next) break; // nothing sent: lookupFinish says so
@@ -917,7 +917,7 @@ async function lookUp(res) {
 // the board holds it; otherwise what is known, with what the voter can do.
 function settle(res) {
   if (res.status !== "found") {
-    showUnsure(res.status, res.message);
+    showUnsure(res.status, words(res));
     return;
   }
   if (state.sent.kind === "cast") showCast(res, state.sent.lost);
