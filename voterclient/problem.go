@@ -50,6 +50,9 @@ func (p *Problem) Error() string {
 // Unwrap returns the technical cause.
 func (p *Problem) Unwrap() error { return p.Err }
 
+// Said returns the problem's words as a Message, to be part of another.
+func (p *Problem) Said() Message { return msg(p.Key, p.Args...) }
+
 // problemKey returns a problem told with the catalogue's message key and
 // its args (a message of internal/i18n; TestProblemKeys checks that each
 // key used is there).

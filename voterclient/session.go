@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -44,7 +43,7 @@ type Session struct {
 	// how many were tried; moved says in words why it last moved.
 	operators        []Operator
 	first, at, tried int
-	moved            string
+	moved            Message
 
 	// lang is the reader's language (SetLanguage): the election's titles
 	// are shown in it where the definition translates them.
@@ -563,9 +562,9 @@ func (s *Session) Submit(challenge bool, a *SubmitArgs) (*SubmitResult, error) {
 	if s.delivery, err = NewDelivery(sub, op.BoardKey, before, s.sync.Election().Manifest); err != nil {
 		return nil, err
 	}
-	s.first, s.at, s.tried, s.moved = at, at, 1, ""
+	s.first, s.at, s.tried, s.moved = at, at, 1, Message{}
 	if at > 0 {
-		s.moved = fmt.Sprintf("The board that served this page cannot be reached, so this page sends your %s to the operator %q (%s).", s.delivery.noun(), op.Name, op.URL)
+		s.moved = msg("client.failover.unreachable", s.delivery.noun(), op.Name, op.URL)
 	}
 	if challenge {
 		code := p.Code
@@ -610,9 +609,8 @@ type PostedResult struct {
 	Prove   int64  `json:"prove"`
 	Message string `json:"message"`
 	// Said is Message as a message of the catalogue, for the page to say
-	// in the reader's language; absent when the ballot moved to another
-	// operator (Moved, in English, then opens Message).
-	Said *Message `json:"said,omitempty"`
+	// in the reader's language.
+	Said *Message `json:"said"`
 	// Operator and URL name the operator of a replicated board the
 	// ballot is posted to and looked up on ("" for the board that served
 	// the page); Failover, if set, says that the page should post it to
@@ -621,8 +619,10 @@ type PostedResult struct {
 	URL      string    `json:"url"`
 	Failover *Failover `json:"failover,omitempty"`
 	// Moved says in words why the ballot is posted to an operator other
-	// than the board that served the page; "" if it is not.
-	Moved string `json:"moved"`
+	// than the board that served the page; "" if it is not. MovedSaid is
+	// the same as a message of the catalogue; null if it is not.
+	Moved     string   `json:"moved"`
+	MovedSaid *Message `json:"moved_said"`
 }
 
 // sent returns the delivery's status; once the board is known to hold
@@ -630,14 +630,17 @@ type PostedResult struct {
 func (s *Session) sent() *PostedResult {
 	st := s.delivery.Status()
 	op := s.operator(s.at)
+	said := st.Said
 	r := &PostedResult{Status: st.Status, From: st.From, Hint: st.Hint, Start: st.Start, Latest: st.Latest,
-		Next: st.Next, Prove: st.Prove, Message: st.Message, Operator: op.Name, URL: op.URL, Moved: s.moved}
-	if s.moved == "" || st.Status != SentFound {
-		r.Said = &st.Said
+		Next: st.Next, Prove: st.Prove, Message: st.Message, Said: &said, Operator: op.Name, URL: op.URL}
+	if s.moved.Key != "" {
+		moved := s.moved
+		r.Moved, r.MovedSaid = moved.String(), &moved
 	}
 	if st.Status == SentFound {
-		if s.moved != "" {
-			r.Message = s.moved + " " + r.Message
+		if r.MovedSaid != nil {
+			both := msg("client.sent.moved-then", *r.MovedSaid, said)
+			r.Message, r.Said = both.String(), &both
 		}
 		r.Index, r.Type, r.Record, r.Receipt = st.Record.Index, st.Record.Type, string(st.Record.Payload), string(st.Receipt.Marshal())
 		s.delivery = nil
@@ -660,7 +663,7 @@ func (s *Session) Posted(a *PostedArgs) (*PostedResult, error) {
 		return nil, err
 	}
 	err = d.Answer(a.Status, []byte(a.Body))
-	if why := postFailed(a.Status, a.Body, err); why != "" {
+	if why := postFailed(a.Status, a.Body, err); why.Key != "" {
 		if r := s.failover(s.operator(s.at).Name, why); r != nil {
 			return r, nil
 		}

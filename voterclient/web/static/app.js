@@ -86,6 +86,10 @@ const own = (el, text) => window.i18n.own(el, text);
 // English message.
 const words = (res) => res.said && window.i18n.has(res.said.key) ? tr(res.said.key, ...res.said.args) : res.message;
 
+// movedWords says, in the page's language, why a ballot went to another
+// operator than the board that served the page.
+const movedWords = (res) => res.moved_said && window.i18n.has(res.moved_said.key) ? tr(res.moved_said.key, ...res.moved_said.args) : res.moved;
+
 // sayWords shows a result's words in el, kept in the page's language.
 function sayWords(el, res) {
   if (res.said && window.i18n.has(res.said.key)) say(el, res.said.key, ...res.said.args);
@@ -461,6 +465,7 @@ function retitle() {
     fs.querySelector("legend").textContent = c.title;
     c.options.forEach((o, oi) => { fs.querySelector('label[for="c' + ci + "-o" + oi + '"]').textContent = o.title; });
   }
+  if (state.marked) renderChoiceList($("marked-summary"), describeChoices(state.marked));
 }
 
 // ---- credential ----
@@ -804,7 +809,7 @@ async function send(kind) {
   const { checkpoint, operator } = await sendingCheckpoint();
   const sub = call(kind, { checkpoint: checkpoint, operator: operator });
   state.opURL = operator ? state.operators[operator].url : "";
-  if (operator) setStatus(call("delivery").moved);
+  if (operator) setStatus(movedWords(call("delivery")));
   state.sent = { kind: kind, body: sub.submission, short: sub.short, lost: false };
   return deliver();
 }
@@ -1068,7 +1073,7 @@ function showCast(res, lost) {
 function showMoved(el, res) {
   el.hidden = !res.moved || !res.url;
   if (el.hidden) return;
-  el.textContent = res.moved + " " + tr("vote.cast.moved-by", res.operator, res.url);
+  el.textContent = movedWords(res) + " " + tr("vote.cast.moved-by", res.operator, res.url);
   el.dataset.operator = res.operator;
 }
 
