@@ -10,7 +10,7 @@ const $ = (id) => document.getElementById(id);
 // page's language, and follows the language switcher.
 class Problem extends Error {
   constructor(code, message, detail, key, args) {
-    super(key && window.i18n.has(key) ? window.i18n.t(key, ...(args || [])) : message);
+    super(key && (window.i18n.has(key) || !message) ? window.i18n.t(key, ...(args || [])) : message);
     this.code = code;
     this.detail = detail || "";
     if (key && window.i18n.has(key)) {
@@ -26,11 +26,9 @@ const sayStatus = (key, ...args) => say($("status"), key, ...args);
 // said is say for a new element: it returns the element.
 const said = (e, key, ...args) => { say(e, key, ...args); return e; };
 
-const UNREACHABLE = () => tr("vote.error.unreachable");
-
 // call runs a function of the Go module and returns its result or throws a Problem.
 function call(name, arg) {
-  if (!window.evote) throw new Problem("bad-input", tr("vote.error.no-module"));
+  if (!window.evote) throw new Problem("bad-input", "", "", "vote.error.no-module");
   const out = JSON.parse(window.evote[name](arg === undefined ? "" : typeof arg === "string" ? arg : JSON.stringify(arg)));
   if (!out.ok) throw new Problem(out.error.code, out.error.message, out.error.detail, out.error.key, out.error.args);
   return out.result;
@@ -42,7 +40,7 @@ async function get(path, init) {
   try {
     resp = await fetch(path, Object.assign({ cache: "no-store" }, init || {}));
   } catch (e) {
-    throw new Problem("unreachable", UNREACHABLE(), String(e));
+    throw new Problem("unreachable", "", String(e), "vote.error.unreachable");
   }
   return resp;
 }
@@ -54,7 +52,7 @@ async function getText(path) { return getTextFrom(path); }
 async function getTextFrom(url) {
   const resp = await get(url);
   const text = await resp.text();
-  if (!resp.ok) throw new Problem("unreachable", tr("vote.error.status", resp.status), text);
+  if (!resp.ok) throw new Problem("unreachable", "", text, "vote.error.status", [resp.status]);
   return text;
 }
 
@@ -139,7 +137,7 @@ function deviceKey() { return "evote.device-code." + state.election.manifest_has
 
 async function loadModule() {
   const resp = await get("/voter.wasm");
-  if (!resp.ok) throw new Problem("unreachable", tr("vote.error.module-load"));
+  if (!resp.ok) throw new Problem("unreachable", "", "", "vote.error.module-load");
   const bytes = await resp.arrayBuffer();
   let hash = "";
   if (window.crypto && crypto.subtle) {
@@ -234,12 +232,12 @@ async function boot() {
     showModuleHash(hash);
     if (state.summary && state.summary.board_key) $("board-key").value = state.summary.board_key;
     const e = state.election;
-    if (!e) throw new Problem("not-open", tr("vote.error.no-election"));
+    if (!e) throw new Problem("not-open", "", "", "vote.error.no-election");
     retitle();
     window.i18n.onChange(() => { electionLine(); retitle(); });
     const phase = state.summary ? state.summary.phase : e.phase;
     if (phase === "closed" || phase === "tallied") {
-      throw new Problem("closed", tr(phase === "tallied" ? "vote.error.tallied" : "vote.error.closed", e.title));
+      throw new Problem("closed", "", "", phase === "tallied" ? "vote.error.tallied" : "vote.error.closed", [e.title]);
     }
     // Before voting opens the page still reads and checks the board: for
     // registering a credential made here, and for checking the roll.
@@ -442,7 +440,7 @@ function updateCounter(ci) {
 function markedChoices() {
   return state.election.contests.map((c, ci) => !onBallot(ci) ? [] : c.options.map((o, oi) => {
     const v = optionValue($("c" + ci + "-o" + oi));
-    if (!Number.isInteger(v) || v < 0) throw new Problem("invalid-choices", tr("vote.error.points", c.title, o.title, c.option_max));
+    if (!Number.isInteger(v) || v < 0) throw new Problem("invalid-choices", "", "", "vote.error.points", [c.title, o.title, c.option_max]);
     return v;
   }));
 }
@@ -565,13 +563,13 @@ function onRegister(ev) {
   button.disabled = true;
   try {
     if (voter && storedText(voter) !== null) {
-      throw new Problem("exists", tr("vote.error.exists", voter));
+      throw new Problem("exists", "", "", "vote.error.exists", [voter]);
     }
     const res = call("newCredential", { voter: voter });
     try {
       localStorage.setItem(storedPrefix() + res.voter, res.credential);
     } catch (e) {
-      throw new Problem("storage", tr("vote.error.storage"), String(e));
+      throw new Problem("storage", "", String(e), "vote.error.storage");
     }
     $("voter-id").value = "";
     renderStored();
@@ -1172,7 +1170,7 @@ async function onCheckReceipt(ev) {
   showReceipt(tr("vote.receipt.checking"));
   try {
     const file = $("receipt-file").files[0];
-    if (!file) throw new Problem("bad-receipt", tr("vote.receipt.choose"));
+    if (!file) throw new Problem("bad-receipt", "", "", "vote.receipt.choose");
     const receipt = await file.text();
     const info = call("receiptInfo", receipt);
     // A receipt of another operator of this board is checked on that
