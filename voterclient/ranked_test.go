@@ -87,7 +87,12 @@ func TestSessionRanked(t *testing.T) {
 		if !i18n.Default.Has(tc.key) || strings.Contains(e["message"].(string), "%!") {
 			t.Errorf("%s: message %q of key %q", tc.name, e["message"], tc.key)
 		}
+		// check says the same without encrypting.
+		if out := j.call("check", map[string]any{"choices": [][]uint64{tc.ranks}}); !reflect.DeepEqual(out["error"], e) {
+			t.Errorf("%s: check = %v, want %v", tc.name, out, e)
+		}
 	}
+	j.ok("check", map[string]any{"choices": [][]uint64{{2, 0, 1, 3}}})
 
 	marked := [][]uint64{{2, 0, 1, 3}} // Cy, then Anne, then Dee
 	j.ok("prepare", map[string]any{"choices": marked, "prev": ""})

@@ -89,6 +89,7 @@ var methods = map[string]func(s *Session, arg string) (any, error){
 	"newCredential":  decoded(func(s *Session, a *NewCredentialArgs) (any, error) { return s.NewCredential(a) }),
 	"checkRoll":      text(func(s *Session, b []byte) (any, error) { return s.CheckRoll(b) }),
 	"prepare":        decoded(func(s *Session, a *PrepareArgs) (any, error) { return s.Prepare(a) }),
+	"check":          decoded(func(s *Session, a *CheckArgs) (any, error) { return s.Check(a) }),
 	"cast":           optional(func(s *Session, a *SubmitArgs) (any, error) { return s.Submit(false, a) }),
 	"challenge":      optional(func(s *Session, a *SubmitArgs) (any, error) { return s.Submit(true, a) }),
 	"posted":         decoded(func(s *Session, a *PostedArgs) (any, error) { return s.Posted(a) }),
@@ -485,10 +486,9 @@ func (s *Session) Prepare(a *PrepareArgs) (*PrepareResult, error) {
 	if err != nil {
 		prev = ballot.ConfirmationCode{} // a corrupted device memory must not stop the voter
 	}
-	if m := s.manifest(); m != nil {
-		// The choices' faults, named with the titles the reader sees.
-		if err := ballot.ValidateChoices(m, a.Choices); err != nil {
-			return nil, explainChoices(m, err)
+	if s.manifest() != nil {
+		if _, err := s.Check(&CheckArgs{Choices: a.Choices}); err != nil {
+			return nil, err
 		}
 	}
 	p, err := Prepare(s.sync.Election(), s.cred, ballot.Choices(a.Choices), prev)
@@ -497,6 +497,30 @@ func (s *Session) Prepare(a *PrepareArgs) (*PrepareResult, error) {
 	}
 	s.pending = p
 	return &PrepareResult{Code: p.Code.String(), Short: p.Code.Short(), Bytes: len(p.Ballot.Marshal())}, nil
+}
+
+// CheckArgs is the argument of "check".
+type CheckArgs struct {
+	// Choices are as PrepareArgs.Choices.
+	Choices [][]uint64 `json:"choices"`
+}
+
+// CheckResult is the result of "check": the choices keep every rule.
+type CheckResult struct{}
+
+// Check says whether choices keep every contest's rules, as Prepare first
+// checks them, without encrypting anything: a CodeInvalidChoices problem
+// names the fault with the titles in the reader's language (SetLanguage),
+// so that the page can say it again when the reader switches language.
+func (s *Session) Check(a *CheckArgs) (*CheckResult, error) {
+	m := s.manifest()
+	if m == nil {
+		return nil, problemKey(CodeNotOpen, nil, "client.problem.no-election")
+	}
+	if err := ballot.ValidateChoices(m, a.Choices); err != nil {
+		return nil, explainChoices(m, err)
+	}
+	return &CheckResult{}, nil
 }
 
 // SubmitArgs is the optional argument of "cast" and "challenge".

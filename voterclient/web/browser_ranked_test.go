@@ -72,10 +72,9 @@ func TestBrowserRanked(t *testing.T) {
 	if evaluate[bool](p, visible("#step-decide")) {
 		t.Fatal("a ballot with a rank given twice was encrypted")
 	}
-	// The message follows the language switcher (the titles in it stay
-	// those of the language it was told in).
+	// The message follows the language switcher, titles included.
 	p.setLanguage("fr")
-	if s := p.text("#error"); !strings.HasPrefix(s, "Dans « Board chair », le rang 1 est donné deux fois, à « Ann Perkins » et à « Chris Traeger »") {
+	if s := p.text("#error"); !strings.HasPrefix(s, "Dans « Présidence du conseil », le rang 1 est donné deux fois, à « Anne Perkins » et à « Chris Traeger »") {
 		t.Errorf("shared rank in French: %q", s)
 	}
 	if got, want := p.text(`fieldset[data-contest="chair"] legend`), "Présidence du conseil"; got != want {

@@ -96,7 +96,9 @@ function sayWords(el, res) {
 
 function setStatus(msg) { own($("status"), msg); }
 
-function showError(err) {
+// showError shows err in the error box and, unless focus is false, moves
+// the keyboard focus to it.
+function showError(err, focus) {
   const box = $("error");
   box.replaceChildren();
   const p = document.createElement("p");
@@ -115,7 +117,7 @@ function showError(err) {
   }
   box.dataset.code = err instanceof Problem ? err.code : "internal";
   box.hidden = false;
-  box.focus();
+  if (focus !== false) box.focus();
 }
 
 function clearError() { $("error").hidden = true; $("error").replaceChildren(); delete $("error").dataset.code; }
@@ -464,6 +466,14 @@ function retitle() {
     c.options.forEach((o, oi) => { fs.querySelector('label[for="c' + ci + "-o" + oi + '"]').textContent = o.title; });
   }
   if (state.marked) renderChoiceList($("marked-summary"), describeChoices(state.marked));
+  // A fault in the marks, said again with the titles in this language.
+  if (!$("error").hidden && $("error").dataset.code === "invalid-choices" && !$("step-ballot").hidden) {
+    try {
+      call("check", { choices: markedChoices() });
+    } catch (err) {
+      if (err instanceof Problem && err.code === "invalid-choices") showError(err, false);
+    }
+  }
 }
 
 // ---- credential ----
