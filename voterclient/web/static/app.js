@@ -276,10 +276,8 @@ async function refresh() {
 // open, vote once voting is open, and says plainly when registration is over.
 function renderPhase() {
   const e = state.election;
-  const over = e.voters === 1 ? "vote.roll.over-one" : "vote.roll.over";
-  const line = $("roll-line");
-  say(line, over, e.title, e.voters);
-  line.hidden = !(state.votingOpen && e.roll_closed);
+  rollLine();
+  $("roll-line").hidden = !(state.votingOpen && e.roll_closed);
   if (state.votingOpen) {
     hide("step-register");
     $("credential-when").hidden = true;
@@ -293,6 +291,13 @@ function renderPhase() {
   const when = $("credential-when");
   say(when, "vote.credential.when", window.i18n.time(e.opens));
   when.hidden = false;
+}
+
+// rollLine says that registration is over, naming the election in the
+// page's language.
+function rollLine() {
+  const e = state.election;
+  say($("roll-line"), e.voters === 1 ? "vote.roll.over-one" : "vote.roll.over", e.title, e.voters);
 }
 
 // phaseStatus says in the status line what the voter can do now.
@@ -466,6 +471,8 @@ function retitle() {
     c.options.forEach((o, oi) => { fs.querySelector('label[for="c' + ci + "-o" + oi + '"]').textContent = o.title; });
   }
   if (state.marked) renderChoiceList($("marked-summary"), describeChoices(state.marked));
+  rollLine();
+  if (state.credential) credentialLine();
   // A fault in the marks, said again with the titles in this language.
   if (!$("error").hidden && $("error").dataset.code === "invalid-choices" && !$("step-ballot").hidden) {
     try {
@@ -518,6 +525,27 @@ async function loadCredential(name, text) {
 // once voting is open; before, it only says where it is on the roll.
 async function useCredential(cred) {
   state.credential = cred;
+  state.earlier = null;
+  credentialLine();
+  $("credential-info").hidden = false;
+  if (!state.votingOpen) {
+    hide("step-ballot", "step-decide");
+    sayStatus("vote.status.not-open-yet");
+    return;
+  }
+  await lookupEarlier();
+  credentialLine();
+  // Only the contests on this voter's ballot; a form already showing them
+  // keeps what the voter marked.
+  if (state.renderedBallot !== ballotKey()) renderContests(state.election);
+  show("step-ballot");
+  sayStatus("vote.status.mark");
+}
+
+// credentialLine says, in the page's language, which credential is loaded,
+// where it is on the roll, which ballot it gets, and whether it has voted.
+function credentialLine() {
+  const cred = state.credential;
   const info = $("credential-info");
   info.textContent = tr("vote.credential.loaded", cred.public.slice(0, 16)) + " " + (cred.roll ? words(cred.roll) : "");
   const b = cred.ballot;
@@ -527,19 +555,7 @@ async function useCredential(cred) {
       : tr("vote.credential.contests", String(b.contests.length), String(state.election.contests.length)));
   }
   if (b && b.weight > 1) info.textContent += " " + tr("vote.credential.weight", String(b.weight));
-  info.hidden = false;
-  if (!state.votingOpen) {
-    hide("step-ballot", "step-decide");
-    sayStatus("vote.status.not-open-yet");
-    return;
-  }
-  await lookupEarlier();
-  if (state.earlier !== null) info.textContent += " " + tr("vote.credential.voted", state.earlier);
-  // Only the contests on this voter's ballot; a form already showing them
-  // keeps what the voter marked.
-  if (state.renderedBallot !== ballotKey()) renderContests(state.election);
-  show("step-ballot");
-  sayStatus("vote.status.mark");
+  if (state.votingOpen && state.earlier !== null) info.textContent += " " + tr("vote.credential.voted", state.earlier);
 }
 
 // ---- a credential made on this device (voter-held) ----
