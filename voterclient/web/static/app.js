@@ -477,6 +477,7 @@ function retitle() {
   if (!$("error").hidden && $("error").dataset.code === "invalid-choices" && !$("step-ballot").hidden) {
     try {
       call("check", { choices: markedChoices() });
+      clearError(); // mended since
     } catch (err) {
       if (err instanceof Problem && err.code === "invalid-choices") showError(err, false);
     }
