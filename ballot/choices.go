@@ -38,6 +38,9 @@ type ChoiceError struct {
 	OptionID  string // empty if Option is -1
 	Err       error
 	Detail    string
+	// Cause is the error behind Err, if any: for ErrRanking, the
+	// *ranked.RankError naming the rank at fault.
+	Cause error
 }
 
 // Error names the contest (and option) and what is wrong.
@@ -45,8 +48,13 @@ func (e *ChoiceError) Error() string {
 	return where(e.Contest, e.ContestID, e.Option, e.OptionID) + e.Err.Error() + ": " + e.Detail
 }
 
-// Unwrap returns the sentinel.
-func (e *ChoiceError) Unwrap() error { return e.Err }
+// Unwrap returns the sentinel, and the Cause if there is one.
+func (e *ChoiceError) Unwrap() []error {
+	if e.Cause != nil {
+		return []error{e.Err, e.Cause}
+	}
+	return []error{e.Err}
+}
 
 // wholeContest, as where's option, names a contest as a whole (not its sum).
 const wholeContest = -2
@@ -95,7 +103,7 @@ func ValidateChoices(m *Manifest, c Choices) error {
 		}
 		if mc.Ranked() {
 			if err := checkRanking(c[i], mc.OptionMax); err != nil {
-				return &ChoiceError{Contest: i, ContestID: mc.ID, Option: -1, Err: ErrRanking, Detail: err.Error()}
+				return &ChoiceError{Contest: i, ContestID: mc.ID, Option: -1, Err: ErrRanking, Detail: err.Error(), Cause: err}
 			}
 			continue
 		}

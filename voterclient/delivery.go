@@ -3,7 +3,6 @@ package voterclient
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -55,8 +54,11 @@ type SentStatus struct {
 	// checked receipt, if SentFound.
 	Record  *bulletin.Record
 	Receipt *bulletin.Receipt
-	// Message says in plain words what the status means for the voter.
+	// Message says in plain words what the status means for the voter,
+	// in English; Said is the same as a message of the catalogue, for
+	// the page to say in the reader's language.
 	Message string
+	Said    Message
 }
 
 // Delivery is a cast or challenge submission on its way to the board
@@ -101,7 +103,7 @@ func NewDelivery(sub *bulletin.Submission, vkey string, before []byte, m *ballot
 	}
 	d := &Delivery{sub: sub, vkey: vkey, manifest: m, fromRoot: cp.Hash}
 	d.st = SentStatus{Status: SentUnknown, From: cp.Size, Hint: -1, Start: cp.Size - 1, Prove: -1}
-	d.st.Message = fmt.Sprintf("This page has not sent your %s yet.", d.noun())
+	d.say(msg("client.sent.not-yet", d.noun()))
 	return d, nil
 }
 
@@ -132,19 +134,19 @@ func (d *Delivery) Status() SentStatus { return d.st }
 func (d *Delivery) challenge() bool { return d.sub.Type == election.TypeChallenge }
 
 // noun names the submission for the voter.
-func (d *Delivery) noun() string {
+func (d *Delivery) noun() Message {
 	if d.challenge() {
-		return "challenged ballot"
+		return msg("client.noun.challenged")
 	}
-	return "ballot"
+	return msg("client.noun.ballot")
 }
 
 // verb says what the board does with the submission, as a past participle.
-func (d *Delivery) verb() string {
+func (d *Delivery) verb() Message {
 	if d.challenge() {
-		return "posted"
+		return msg("client.verb.posted")
 	}
-	return "cast"
+	return msg("client.verb.cast")
 }
 
 // Answer takes the board's answer to POST /records of the submission:
@@ -172,25 +174,25 @@ func (d *Delivery) Answer(status int, body []byte) error {
 	case status == 201:
 		rec, receipt, err := Posted(d.sub, status, body, d.vkey)
 		if err != nil {
-			d.unknown(fmt.Sprintf("The board's answer to your %s does not check out, so this page does not know whether it was %s.", noun, verb))
+			d.unknown(msg("client.sent.answer-unchecked", noun, verb))
 			return err
 		}
 		d.found(rec, receipt)
 	case status == 0:
-		d.unknown(fmt.Sprintf("The connection to the election board failed before its answer arrived, so this page does not know yet whether your %s was %s. It looks it up on the board.", noun, verb))
+		d.unknown(msg("client.sent.no-answer", noun, verb))
 	case status >= 500:
-		d.unknown(fmt.Sprintf("The election board failed while taking your %s (HTTP %d), so this page does not know yet whether it was %s. It looks it up on the board.", noun, status, verb))
+		d.unknown(msg("client.sent.failed", noun, status, verb))
 	case status == 409 && refusalCode(body) == bulletin.CodeDuplicate:
 		var e bulletin.ErrorResponse
 		_ = json.Unmarshal(body, &e)
 		if n, ok := bulletin.DuplicateOf(e.Error); ok {
 			d.st.Hint, d.st.Start = n, n
 		}
-		d.unknown(fmt.Sprintf("The election board says it already has your %s. This page checks that on the board's signed records.", noun))
+		d.unknown(msg("client.sent.has-it", noun))
 	case status == 429:
-		d.notFound(fmt.Sprintf("The election board answered that it is busy and did not take your %s, so it was not %s. This page still holds it: wait a minute, then send it again.", noun, verb))
+		d.notFound(msg("client.sent.busy", noun, verb))
 	case status == 408:
-		d.notFound(fmt.Sprintf("The election board answered that it did not receive your %s in full and did not take it, so it was not %s. This page still holds it: send it again.", noun, verb))
+		d.notFound(msg("client.sent.incomplete", noun, verb))
 	default:
 		return BoardError(status, body)
 	}
@@ -204,12 +206,17 @@ func refusalCode(body []byte) string {
 	return e.Code
 }
 
-func (d *Delivery) unknown(msg string) {
-	d.st.Status, d.st.Message, d.st.Prove = SentUnknown, msg, -1
+// say sets the status's words.
+func (d *Delivery) say(m Message) { d.st.Message, d.st.Said = m.String(), m }
+
+func (d *Delivery) unknown(m Message) {
+	d.st.Status, d.st.Prove = SentUnknown, -1
+	d.say(m)
 }
 
-func (d *Delivery) notFound(msg string) {
-	d.st.Status, d.st.Message, d.st.Prove = SentNotFound, msg, -1
+func (d *Delivery) notFound(m Message) {
+	d.st.Status, d.st.Prove = SentNotFound, -1
+	d.say(m)
 }
 
 // found ends the delivery with rec and its receipt, both checked.
@@ -217,7 +224,7 @@ func (d *Delivery) found(rec *bulletin.Record, receipt *bulletin.Receipt) {
 	d.endLookup()
 	size, _ := receiptSize(receipt)
 	d.st.Status, d.st.Record, d.st.Receipt, d.st.Prove = SentFound, rec, receipt, -1
-	d.st.Message = fmt.Sprintf("Your %s is record %d on the board: the board's checkpoint of %d records, signed by its key, includes it.", d.noun(), rec.Index, size)
+	d.say(msg("client.sent.found", d.noun(), rec.Index, size))
 }
 
 func (d *Delivery) endLookup() {
@@ -231,7 +238,7 @@ func (d *Delivery) endLookup() {
 func (d *Delivery) fail(err error) error {
 	d.endLookup()
 	d.st.Hint, d.st.Start = -1, d.st.From-1
-	d.unknown(fmt.Sprintf("This page could not check on the board whether your %s was %s, so it cannot tell yet.", d.noun(), d.verb()))
+	d.unknown(msg("client.sent.unchecked", d.noun(), d.verb()))
 	return err
 }
 
@@ -270,7 +277,7 @@ func (d *Delivery) Lookup(latest []byte, consistency tlog.TreeProof, record []by
 	}
 	n, from := cp.Size, d.st.From
 	if n < from {
-		d.unknown(fmt.Sprintf("The board's newest signed checkpoint (%d records) is older than the one this page read before sending your %s (%d records), so this page cannot tell yet whether it was %s. This page still holds it: check again in a moment.", n, noun, from, verb))
+		d.unknown(msg("client.sent.older", n, noun, from, verb))
 		return nil
 	}
 	if err := bulletin.CheckConsistency(consistency, from, d.fromRoot, n, cp.Hash); err != nil {
@@ -279,11 +286,11 @@ func (d *Delivery) Lookup(latest []byte, consistency tlog.TreeProof, record []by
 	d.st.Latest = n
 	start := d.st.Start
 	if d.st.Hint >= n {
-		d.unknown(fmt.Sprintf("The board says it holds your %s as record %d, but it has not yet signed a checkpoint that includes that record, so this page cannot confirm it. This page still holds your %s: check again in a moment.", noun, d.st.Hint, noun))
+		d.unknown(msg("client.sent.unsigned-hint", noun, d.st.Hint, noun))
 		return nil
 	}
 	if d.st.Hint < 0 && n == from {
-		d.notFound(fmt.Sprintf("Your %s was not %s: the board has signed no record since this page sent it. This page still holds it, encrypted and signed as it was: send it again. Sending it twice is safe, as the board never takes the same %s twice.", noun, verb, noun))
+		d.notFound(msg("client.sent.none-since", noun, verb, noun))
 		return nil
 	}
 	rec, err := parseRecord(record)
@@ -305,7 +312,7 @@ func (d *Delivery) Lookup(latest []byte, consistency tlog.TreeProof, record []by
 	d.checkpoint, d.root = latest, cp.Hash
 	d.chain = bulletin.ResumeChain(rec, 0)
 	d.st.Status, d.st.Next, d.st.Prove = SentPending, from, -1
-	d.st.Message = fmt.Sprintf("Looking for your %s among the %d %s the board signed since this page sent it.", noun, n-from, plural(int(n-from), "record", "records"))
+	d.say(msg("client.sent.looking", noun, msg(plural(int(n-from), "client.records-one", "client.records"), n-from)))
 	return nil
 }
 
@@ -327,7 +334,7 @@ func (d *Delivery) prove(rec *bulletin.Record, checkpoint []byte, proof tlog.Rec
 // pending returns nil while a lookup waits for records or a proof.
 func (d *Delivery) pending() error {
 	if d.st.Status != SentPending || d.chain == nil {
-		return problem(CodeBadInput, nil, "This page is not looking for your %s on the board. Check again.", d.noun())
+		return problemKey(CodeBadInput, nil, "client.problem.not-looking", d.noun())
 	}
 	return nil
 }
@@ -386,11 +393,11 @@ func (d *Delivery) Finish(proof tlog.RecordProof) error {
 		return d.fail(badBoard(err, "its proof does not show record %d, the last one it sent, in the tree of %d records its checkpoint signs", n-1, n))
 	}
 	noun, verb := d.noun(), d.verb()
-	since := fmt.Sprintf("none of the %d records the board signed since this page sent it is your %s", n-d.st.From, noun)
+	since := msg("client.sent.since", n-d.st.From, noun)
 	if n-d.st.From == 1 {
-		since = fmt.Sprintf("the one record the board signed since this page sent it is not your %s", noun)
+		since = msg("client.sent.since-one", noun)
 	}
 	d.endLookup()
-	d.notFound(fmt.Sprintf("Your %s was not %s: %s. This page still holds it, encrypted and signed as it was: send it again. Sending it twice is safe, as the board never takes the same %s twice.", noun, verb, since, noun))
+	d.notFound(msg("client.sent.not-found", noun, verb, since, noun))
 	return nil
 }

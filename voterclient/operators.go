@@ -56,7 +56,7 @@ type Failover struct {
 func (s *Session) SetOperators(a *OperatorsArgs) (*OperatorsResult, error) {
 	e := s.sync.Election()
 	if s.boardKey == "" || e == nil || e.Manifest == nil {
-		return nil, problem(CodeBadInput, nil, "The page has not checked the board's records of the election yet.")
+		return nil, problemKey(CodeBadInput, nil, "client.problem.operators-early")
 	}
 	ops := a.Operators
 	if len(ops) == 0 || ops[0].URL != "" {
@@ -110,8 +110,9 @@ type ReadFailoverArgs struct {
 // ReadFailoverResult is the result of "readFailover": whether the page
 // reads from To instead, and why, in words.
 type ReadFailoverResult struct {
-	FallsOver bool   `json:"falls_over"`
-	Message   string `json:"message,omitempty"`
+	FallsOver bool     `json:"falls_over"`
+	Message   string   `json:"message,omitempty"` // in English
+	Said      *Message `json:"said,omitempty"`    // the same, for the page's catalogue
 }
 
 // ReadFailover decides whether a failed read of the election (records,
@@ -126,16 +127,16 @@ func ReadFailover(a *ReadFailoverArgs) *ReadFailoverResult {
 	if !bulletin.FallsOver(a.Status) {
 		return &ReadFailoverResult{}
 	}
-	from := "the board that served this page"
+	from := msg("client.read.from-page")
 	if a.From != "" {
-		from = fmt.Sprintf("the board operator %q", a.From)
+		from = msg("client.read.from-operator", a.From)
 	}
-	why := "no answer arrived"
+	why := msg("client.why.no-answer")
 	if a.Status != 0 {
-		why = fmt.Sprintf("it failed (HTTP %d)", a.Status)
+		why = msg("client.why.failed", a.Status)
 	}
-	return &ReadFailoverResult{FallsOver: true, Message: fmt.Sprintf("This page could not read the election from %s: %s. It reads it from the operator %q (%s) instead, and checks what it reads there with that operator's key, which the election's definition names, and the operators' cosignatures.",
-		from, why, a.To, a.URL)}
+	said := msg("client.read.moved", from, why, a.To, a.URL)
+	return &ReadFailoverResult{FallsOver: true, Message: said.String(), Said: &said}
 }
 
 // operator returns the operator at index i (SetOperators); 0 is the
@@ -151,7 +152,7 @@ func (s *Session) operator(i int) Operator {
 // operator it was not posted to yet in this round, the result that says
 // so: the operator from did not acknowledge it, for the reason why. It
 // returns nil once every operator was tried.
-func (s *Session) failover(from, why string) *PostedResult {
+func (s *Session) failover(from string, why Message) *PostedResult {
 	if s.tried >= len(s.operators) {
 		return nil
 	}
@@ -159,9 +160,8 @@ func (s *Session) failover(from, why string) *PostedResult {
 	noun := s.delivery.noun()
 	r := s.sent()
 	r.Failover = &Failover{From: from, To: to.Name, URL: to.URL}
-	r.Message = fmt.Sprintf("The board operator %q did not acknowledge your %s: %s. This page now sends it to the operator %q (%s). Sending it to several operators is safe: the board never takes the same %s twice.",
-		from, noun, why, to.Name, to.URL, noun)
-	s.moved = r.Message
+	s.moved = msg("client.failover.moved", from, noun, why, to.Name, to.URL, noun)
+	r.Message, r.Said = s.moved.String(), &s.moved
 	return r
 }
 
@@ -186,26 +186,27 @@ func (s *Session) SwitchOperator(a *SwitchArgs) (*PostedResult, error) {
 		return nil, err
 	}
 	if s.tried >= len(s.operators) {
-		return nil, problem(CodeBadInput, nil, "This page has no other board operator to send your %s to.", d.noun())
+		return nil, problemKey(CodeBadInput, nil, "client.problem.no-other-operator", d.noun())
 	}
 	next := (s.first + s.tried) % len(s.operators)
 	op := s.operators[next]
 	s.tried++
 	cp := []byte(a.Checkpoint)
-	why := ""
+	var why Message
 	if a.Checkpoint == "" {
-		why = "this page could not read its signed checkpoint"
+		why = msg("client.why.no-checkpoint")
 	} else if _, err := boardCheckpoint(op.BoardKey, cp); err != nil {
-		why = "its checkpoint does not check out (" + AsProblem(err).Message + ")"
+		why = msg("client.why.bad-checkpoint", AsProblem(err).Said())
 	} else if err := checkWitnessed(d.manifest, op.BoardKey, cp); err != nil {
-		why = "its checkpoint does not check out (" + AsProblem(err).Message + ")"
+		why = msg("client.why.bad-checkpoint", AsProblem(err).Said())
 	}
-	if why != "" {
+	if why.Key != "" {
 		if r := s.failover(op.Name, why); r != nil {
 			return r, nil
 		}
 		r := s.sent()
-		r.Message = fmt.Sprintf("The board operator %q cannot be used either: %s. %s", op.Name, why, r.Message)
+		said := msg("client.failover.either", op.Name, why, *r.Said)
+		r.Message, r.Said = said.String(), &said
 		return r, nil
 	}
 	nd, err := NewDelivery(d.sub, op.BoardKey, cp, d.manifest)
@@ -214,7 +215,7 @@ func (s *Session) SwitchOperator(a *SwitchArgs) (*PostedResult, error) {
 	}
 	s.delivery, s.at = nd, next
 	r := s.sent()
-	r.Message = s.moved
+	r.Message, r.Said = s.moved.String(), &s.moved
 	return r, nil
 }
 
@@ -223,20 +224,28 @@ func (s *Session) SwitchOperator(a *SwitchArgs) (*PostedResult, error) {
 // (bulletin.FallsOver, or a 201 that does not check out), in words; ""
 // if it is not. With status 0, a body that starts "no answer within" is
 // the page's own word for its time running out, and is passed on.
-func postFailed(status int, body string, err error) string {
+func postFailed(status int, body string, err error) Message {
+	var seconds int
 	switch {
 	case status == 201 && err != nil:
-		return "its answer does not check out (" + AsProblem(err).Message + ")"
-	case status == 0 && strings.HasPrefix(body, "no answer within ") && len(body) < 40:
-		return body
+		return msg("client.why.bad-answer", AsProblem(err).Said())
+	case status == 0 && len(body) < 40 && scanned(body, "no answer within %d s", &seconds):
+		return msg("client.why.timeout", seconds)
 	case status == 0:
-		return "no answer arrived"
+		return msg("client.why.no-answer")
 	case status == 429:
-		return "it is busy (HTTP 429)"
+		return msg("client.why.busy")
 	case status == 408:
-		return "it did not receive the ballot in full (HTTP 408)"
+		return msg("client.why.incomplete")
 	case bulletin.FallsOver(status):
-		return fmt.Sprintf("it failed (HTTP %d)", status)
+		return msg("client.why.failed", status)
 	}
-	return ""
+	return Message{}
+}
+
+// scanned reports whether s is exactly format with one integer, which it
+// stores in n.
+func scanned(s, format string, n *int) bool {
+	k, err := fmt.Sscanf(s, format, n)
+	return err == nil && k == 1 && fmt.Sprintf(format, *n) == s
 }

@@ -153,7 +153,7 @@ func TestSessionFailover(t *testing.T) {
 			r := j.ok("posted", map[string]any{"status": answer.status, "body": answer.body(sub)})
 			f, _ := r["failover"].(map[string]any)
 			if f == nil || f["from"] != "op1" || f["to"] != "op2" || f["url"] != "http://op2.example" ||
-				!strings.Contains(r["message"].(string), `operator "op1" did not acknowledge`) {
+				!strings.Contains(r["message"].(string), `operator “op1” did not acknowledge`) {
 				t.Fatalf("posted %s = %v, want a failover from op1 to op2", answer.what, r)
 			}
 			r = j.ok("switchOperator", map[string]any{"checkpoint": n.cosigned(t, op2, 1, 2, 3)})
@@ -171,7 +171,7 @@ func TestSessionFailover(t *testing.T) {
 			}
 			r = j.ok("posted", map[string]any{"status": status, "body": string(body)})
 			if r["status"] != voterclient.SentFound || r["operator"] != "op2" ||
-				!strings.Contains(r["message"].(string), `now sends it to the operator "op2"`) {
+				!strings.Contains(r["message"].(string), `now sends it to the operator “op2”`) {
 				t.Fatalf("posted on op2 = %v, want found there, saying it moved", r)
 			}
 			receipt, err := bulletin.ParseReceipt([]byte(r["receipt"].(string)))
@@ -194,7 +194,7 @@ func TestSessionFailover(t *testing.T) {
 	j.ok("posted", map[string]any{"status": 0, "body": "TypeError: Failed to fetch"})
 	r := j.ok("switchOperator", map[string]any{"checkpoint": n.cosigned(t, op2, 1, 2)})
 	if r["operator"] != "op1" || r["failover"] != nil || r["status"] != voterclient.SentUnknown ||
-		!strings.Contains(r["message"].(string), `operator "op2" cannot be used either`) {
+		!strings.Contains(r["message"].(string), `operator “op2” cannot be used either`) {
 		t.Fatalf("switchOperator with a checkpoint short of the quorum = %v, want to stay on op1", r)
 	}
 	// Every operator was tried: the next failure does not fall over.
@@ -315,7 +315,7 @@ func TestSessionReadFailover(t *testing.T) {
 			t.Errorf("readFailover(status %d) = %v, want falls_over %v", status, r, want)
 		}
 	}
-	if r := j.ok("readFailover", map[string]any{"from": "op2", "to": "op3", "url": "http://op3.example", "status": 503}); !strings.Contains(r["message"].(string), `from the board operator "op2": it failed (HTTP 503). It reads it from the operator "op3" (http://op3.example)`) {
+	if r := j.ok("readFailover", map[string]any{"from": "op2", "to": "op3", "url": "http://op3.example", "status": 503}); !strings.Contains(r["message"].(string), `from the board operator “op2”: it failed (HTTP 503). It reads it from the operator “op3” (http://op3.example)`) {
 		t.Errorf("readFailover from op2 = %v", r)
 	}
 

@@ -2,7 +2,8 @@ package voterclient
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/evote/evote/internal/i18n"
 )
 
 // Problem codes: the classes of trouble a voter can meet. The web page
@@ -27,10 +28,14 @@ const (
 
 // Problem is an error explained for the voter: Message is plain words
 // meant to be shown as is, Code classifies it, and Err, if any, is the
-// technical cause for a details section or a log.
+// technical cause for a details section or a log. Every problem is told
+// with a message of the catalogue (internal/i18n): Key and Args, so that
+// the page says it in the reader's language; Message is the English.
 type Problem struct {
 	Code    string
 	Message string
+	Key     string
+	Args    []any
 	Err     error
 }
 
@@ -45,9 +50,38 @@ func (p *Problem) Error() string {
 // Unwrap returns the technical cause.
 func (p *Problem) Unwrap() error { return p.Err }
 
-func problem(code string, err error, format string, args ...any) *Problem {
-	return &Problem{Code: code, Message: fmt.Sprintf(format, args...), Err: err}
+// Said returns the problem's words as a Message, to be part of another.
+func (p *Problem) Said() Message { return msg(p.Key, p.Args...) }
+
+// problemKey returns a problem told with the catalogue's message key and
+// its args (a message of internal/i18n; TestProblemKeys checks that each
+// key used is there).
+func problemKey(code string, err error, key string, args ...any) *Problem {
+	return &Problem{Code: code, Message: english.Sprintf(key, args...), Key: key, Args: args, Err: err}
 }
+
+// english formats the catalogue's messages in English.
+var english = i18n.Default.Printer("en")
+
+// Message is a message of the catalogue (internal/i18n) with its
+// arguments, which the page says in the reader's language: JSON
+// {"key","args"}. An argument may itself be a Message (a part of a
+// sentence), which the page translates too. String is the English.
+type Message struct {
+	Key  string `json:"key"`
+	Args []any  `json:"args"`
+}
+
+// msg returns the Message key with args.
+func msg(key string, args ...any) Message {
+	if args == nil {
+		args = []any{}
+	}
+	return Message{Key: key, Args: args}
+}
+
+// String returns the message in English.
+func (m Message) String() string { return english.Sprintf(m.Key, m.Args...) }
 
 // AsProblem returns err as a *Problem, wrapping any other error as a
 // CodeBadInput problem.
@@ -56,5 +90,5 @@ func AsProblem(err error) *Problem {
 	if errors.As(err, &p) {
 		return p
 	}
-	return &Problem{Code: CodeBadInput, Message: "Something went wrong inside the voting page. Reload the page and try again.", Err: err}
+	return problemKey(CodeBadInput, err, "client.problem.internal")
 }

@@ -3,7 +3,6 @@ package voterclient
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -66,11 +65,11 @@ func verifyReceipt(r *bulletin.Receipt, vkey string) (int64, tlog.Hash, error) {
 	var other *bulletin.OtherBoardError
 	switch {
 	case errors.As(err, &other):
-		return 0, c.Hash, problem(CodeBadReceipt, err, "This receipt is from the board %q, not from this one (%q): check it on the board it names.", other.Receipt, other.Board)
+		return 0, c.Hash, problemKey(CodeBadReceipt, err, "client.problem.receipt-other-board", other.Receipt, other.Board)
 	case errors.Is(err, bulletin.ErrInvalidProof):
-		return 0, c.Hash, problem(CodeBadReceipt, err, "The receipt's proof does not show your ballot in the board's signed tree: the receipt was altered or is not valid.")
+		return 0, c.Hash, problemKey(CodeBadReceipt, err, "client.problem.receipt-proof")
 	case err != nil:
-		return 0, c.Hash, problem(CodeBadReceipt, err, "The receipt is not signed by this board's key. Either the receipt was altered, or the key you checked it with is not this board's.")
+		return 0, c.Hash, problemKey(CodeBadReceipt, err, "client.problem.receipt-signature")
 	}
 	return c.Size, c.Hash, nil
 }
@@ -131,7 +130,7 @@ func CheckReceipt(receipt []byte, vkey string, latest []byte, proof tlog.TreePro
 func checkReceipt(receipt []byte, vkey, latestKey string, latest []byte, proof tlog.TreeProof, record []byte, e *ballot.Election) (*ReceiptCheck, error) {
 	r, err := parseReceipt(receipt)
 	if err != nil {
-		return nil, problem(CodeBadReceipt, err, "This file is not a ballot receipt, or it is damaged. Choose the receipt file you saved when you cast your ballot.")
+		return nil, problemKey(CodeBadReceipt, err, "client.problem.not-receipt")
 	}
 	oldSize, oldRoot, err := verifyReceipt(r, vkey)
 	if err != nil {
@@ -139,7 +138,7 @@ func checkReceipt(receipt []byte, vkey, latestKey string, latest []byte, proof t
 	}
 	curSize, curRoot, err := bulletin.VerifyCheckpoint(latestKey, latest)
 	if err != nil {
-		return nil, problem(CodeBadBoard, err, "The board's current checkpoint is not signed by its key, so the receipt cannot be checked against it. Tell your election official.")
+		return nil, problemKey(CodeBadBoard, err, "client.problem.receipt-checkpoint")
 	}
 	if e != nil {
 		if err := checkWitnessed(e.Manifest, latestKey, latest); err != nil {
@@ -147,17 +146,17 @@ func checkReceipt(receipt []byte, vkey, latestKey string, latest []byte, proof t
 		}
 	}
 	if curSize < oldSize {
-		return nil, problem(CodeBadReceipt, nil, "The board now shows %d records, fewer than the %d of your receipt: the board's history was cut. Keep your receipt and tell your election official and observers.", curSize, oldSize)
+		return nil, problemKey(CodeBadReceipt, nil, "client.problem.receipt-cut", curSize, oldSize)
 	}
 	if err := bulletin.CheckConsistency(proof, oldSize, oldRoot, curSize, curRoot); err != nil {
-		return nil, problem(CodeBadReceipt, err, "The board's current history does not contain the history your receipt was signed for: the board rewrote its records. Keep your receipt and tell your election official and observers.")
+		return nil, problemKey(CodeBadReceipt, err, "client.problem.receipt-rewritten")
 	}
 	rec, err := parseRecord(record)
 	if err != nil {
 		return nil, badBoard(err, "its copy of record %d is not readable", r.Index)
 	}
 	if !r.Matches(rec) {
-		return nil, problem(CodeBadReceipt, nil, "The board's record %d is not the ballot in your receipt: the board changed it. Keep your receipt and tell your election official and observers.", r.Index)
+		return nil, problemKey(CodeBadReceipt, nil, "client.problem.receipt-changed", r.Index)
 	}
 	c := &ReceiptCheck{
 		st:   ReceiptStatus{Status: StatusNotFound, Index: r.Index, Size: oldSize, Latest: curSize, Next: curSize, Type: rec.Type},
@@ -167,7 +166,7 @@ func checkReceipt(receipt []byte, vkey, latestKey string, latest []byte, proof t
 		return c, nil
 	}
 	if e == nil {
-		return nil, problem(CodeNotOpen, nil, "This page has not read the election key from the board, so it cannot check the ballots cast after yours. Reload the page, then check your receipt again.")
+		return nil, problemKey(CodeNotOpen, nil, "client.problem.receipt-no-key-read")
 	}
 	c.st.Status, c.st.Next = StatusPending, r.Index+1
 	c.chain = bulletin.ResumeChain(rec, 0)
@@ -190,7 +189,7 @@ func (c *ReceiptCheck) pending() error {
 		return c.err
 	}
 	if c.st.Status != StatusPending {
-		return problem(CodeBadInput, nil, "No receipt check is waiting for the board's records. Check your receipt again.")
+		return problemKey(CodeBadInput, nil, "client.problem.receipt-not-waiting")
 	}
 	return nil
 }
@@ -222,7 +221,7 @@ func (c *ReceiptCheck) Add(recs []*bulletin.Record) error {
 			err = ballot.VerifyBallot(c.election, b, rec.Author)
 		}
 		if err != nil {
-			return c.fail(problem(CodeBadBoard, err, "Record %d on the board is a ballot signed with your credential after yours, and it is not valid: the board should have refused it. If you did not send it, someone else holds your credential. Keep your receipt and tell your election official and observers.", rec.Index))
+			return c.fail(problemKey(CodeBadBoard, err, "client.problem.receipt-invalid-later", rec.Index))
 		}
 		if c.st.ReplacedBy == 0 {
 			c.st.ReplacedBy, c.st.ReplacedAt = int64(rec.Index), rec.Time.UTC()
@@ -261,29 +260,29 @@ func (c *ReceiptCheck) Finish(proof tlog.RecordProof) (*ReceiptStatus, error) {
 const timeLayout = "2006-01-02 15:04:05 UTC"
 
 // receiptMessage says in plain words what st means for the voter.
-func receiptMessage(st *ReceiptStatus) string {
+func receiptMessage(st *ReceiptStatus) Message {
 	switch st.Status {
 	case StatusPending:
-		return fmt.Sprintf("Your receipt checks out. Checking whether your ballot still counts: %d of the %d records after it read.", st.Next-st.Index-1, st.Latest-st.Index-1)
+		return msg("client.receipt.pending", st.Next-st.Index-1, st.Latest-st.Index-1)
 	case StatusCounted:
-		var after string
+		var after Message
 		switch n := st.Latest - st.Index - 1; n {
 		case 0:
-			after = "no record follows yours yet"
+			after = msg("client.receipt.after-none")
 		case 1:
-			after = "the one record after yours is not a later ballot with your credential"
+			after = msg("client.receipt.after-one")
 		default:
-			after = fmt.Sprintf("none of the %d records after yours is a later ballot with your credential", n)
+			after = msg("client.receipt.after", n)
 		}
-		return fmt.Sprintf("Your ballot counts. It is record %d on the board, inside the tree of %d records the board signed when it took your ballot; the board's current tree of %d records still contains that history unchanged, and %s.", st.Index, st.Size, st.Latest, after)
+		return msg("client.receipt.counted", st.Index, st.Size, st.Latest, after)
 	case StatusReplaced:
-		msg := fmt.Sprintf("Warning: a later ballot used your credential. Your ballot, record %d, no longer counts: record %d, cast at %s, replaced it.", st.Index, st.ReplacedBy, st.ReplacedAt.UTC().Format(timeLayout))
+		var now any = ""
 		if st.Current != st.ReplacedBy {
-			msg += fmt.Sprintf(" Record %d, cast later still, counts now.", st.Current)
+			now = msg("client.receipt.counts-now", st.Current)
 		}
-		return msg + " If you did not vote again yourself, someone else holds your credential: tell your election official and observers now, and vote again while voting is open."
+		return msg("client.receipt.replaced", st.Index, st.ReplacedBy, st.ReplacedAt.UTC().Format(timeLayout), now)
 	}
-	return fmt.Sprintf("Your receipt is signed by the board, but the record it names, record %d, is a %q record, not a cast ballot, so it is not counted. If you meant to cast a ballot, vote again while voting is open; if you did cast one, keep your receipt and tell your election official and observers.", st.Index, st.Type)
+	return msg("client.receipt.not-ballot", st.Index, st.Type)
 }
 
 // checkWitnessed checks the board's current checkpoint against the
@@ -292,14 +291,14 @@ func receiptMessage(st *ReceiptStatus) string {
 func checkWitnessed(m *ballot.Manifest, vkey string, latest []byte) error {
 	v, err := note.NewVerifier(vkey)
 	if err != nil {
-		return problem(CodeBadReceipt, err, "The board key given is not a board key.")
+		return problemKey(CodeBadReceipt, err, "client.problem.not-board-key")
 	}
 	cp, _, err := bulletin.OpenCheckpoint(latest, note.VerifierList(v))
 	if err != nil {
-		return problem(CodeBadBoard, err, "The board's current checkpoint is not signed by its key. Tell your election official.")
+		return problemKey(CodeBadBoard, err, "client.problem.checkpoint-unsigned")
 	}
 	if _, err := election.CheckTrust(m, latest, cp); err != nil {
-		return problem(CodeBadBoard, err, "The board's current checkpoint is not cosigned by the witnesses the election names, so this page cannot rely on it: the board may be showing you a history others do not see. Try again in a moment; if it persists, tell your election official and observers.")
+		return problemKey(CodeBadBoard, err, "client.problem.checkpoint-unwitnessed")
 	}
 	return nil
 }

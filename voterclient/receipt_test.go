@@ -361,7 +361,7 @@ func TestReceiptMessage(t *testing.T) {
 		{"not found", with(func(s *voterclient.ReceiptStatus) {
 			s.Status, s.Type = voterclient.StatusNotFound, election.TypeChallenge
 		}),
-			[]string{`record 12, is a "challenged-ballot" record, not a cast ballot, so it is not counted.`}},
+			[]string{`record 12, is a “challenged-ballot” record, not a cast ballot, so it is not counted.`}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got := voterclient.ReceiptMessage(tt.st)

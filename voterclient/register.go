@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/evote/evote/ballot"
@@ -26,22 +25,21 @@ const (
 // registrar has closed the roll.
 func MakeCredential(e *Election, voter string) (*ballot.Credential, *ballot.Registration, error) {
 	if e == nil || e.Manifest == nil {
-		return nil, nil, problem(CodeNotOpen, nil, "This board does not hold an election yet, so there is nothing to register for.")
+		return nil, nil, problemKey(CodeNotOpen, nil, "client.problem.no-election-register")
 	}
 	if e.RollClosed {
-		return nil, nil, problem(CodeRollClosed, nil, "Registration is over: the registrar closed the voter roll of %q with %s, so no new credential can be put on it. If you are not on the roll, ask the registrar.",
-			e.Manifest.Title, voterCount(e.RollSize))
+		return nil, nil, problemKey(CodeRollClosed, nil, "client.problem.roll-closed", e.Manifest.Title, voterCount(e.RollSize))
 	}
 	voter = strings.TrimSpace(voter)
 	if voter == "" {
-		return nil, nil, problem(CodeBadVoterID, nil, "Type your voter identifier first: the registrar gave it to you.")
+		return nil, nil, problemKey(CodeBadVoterID, nil, "client.problem.no-voter-id")
 	}
 	if !ballot.ValidVoterID(voter) {
-		return nil, nil, problem(CodeBadVoterID, nil, "%q is not a voter identifier. Type it exactly as the registrar gave it: 1 to %d characters, only letters A to Z, digits and . _ - @ +, without spaces.", voter, ballot.MaxVoterIDLen)
+		return nil, nil, problemKey(CodeBadVoterID, nil, "client.problem.bad-voter-id", voter, ballot.MaxVoterIDLen)
 	}
 	cred, err := ballot.NewCredential(e.Manifest.ID, voter)
 	if err != nil {
-		return nil, nil, problem(CodeBadInput, err, "Your credential could not be made. Reload the page and try again.")
+		return nil, nil, problemKey(CodeBadInput, err, "client.problem.make-credential")
 	}
 	return cred, ballot.NewRegistration(cred, e.ManifestHash), nil
 }
@@ -60,8 +58,11 @@ type RollCheck struct {
 	// whether the registrar has closed it.
 	Voters     int64 `json:"voters"`
 	RollClosed bool  `json:"roll_closed"`
-	// Message says all this in plain words.
-	Message string `json:"message"`
+	// Message says all this in plain words, in English; Said is the
+	// same as a message of the catalogue, for the page to say in the
+	// reader's language.
+	Message string  `json:"message"`
+	Said    Message `json:"said"`
 	// Registration is the credential's registration request, while the
 	// roll is open and the key is not on it: what to send the registrar.
 	Registration string `json:"registration,omitempty"`
@@ -72,7 +73,7 @@ type RollCheck struct {
 // error; one not on the roll is not (the result says so).
 func CheckRoll(e *Election, cred *ballot.Credential) (*RollCheck, error) {
 	if e == nil || e.Manifest == nil {
-		return nil, problem(CodeNotOpen, nil, "This board does not hold an election yet.")
+		return nil, problemKey(CodeNotOpen, nil, "client.problem.no-election")
 	}
 	if cred.Election != e.Manifest.ID {
 		return nil, wrongElection(e, cred)
@@ -82,39 +83,41 @@ func CheckRoll(e *Election, cred *ballot.Credential) (*RollCheck, error) {
 	voters := voterCount(e.RollSize)
 	switch {
 	case rc.OnRoll && rc.RollClosed:
-		rc.Message = fmt.Sprintf("Your credential (voter %s) is on the roll as entry %d of %s. The roll is closed. %s", cred.Voter, rc.Entry, voters, whenToVote(e))
+		rc.Said = msg("client.roll.on-closed", cred.Voter, rc.Entry, voters, whenToVote(e))
 	case rc.OnRoll:
-		rc.Message = fmt.Sprintf("Your credential (voter %s) is on the roll as entry %d of %s so far. The roll is still open: the registrar closes it before voting opens.", cred.Voter, rc.Entry, voters)
+		rc.Said = msg("client.roll.on-open", cred.Voter, rc.Entry, voters)
 	case rc.RollClosed:
-		rc.Message = fmt.Sprintf("Your credential (voter %s) is not on the roll of %q, and the roll is closed, with %s: registration is over, and a ballot signed with this credential would be refused. Ask the registrar.", cred.Voter, e.Manifest.Title, voters)
+		rc.Said = msg("client.roll.off-closed", cred.Voter, e.Manifest.Title, voters)
 	default:
-		rc.Message = fmt.Sprintf("Your credential (voter %s) is not on the roll of %q yet (%s so far). The roll is still open: send your registration request to the registrar, or, if you already did, check again later. If it takes long, ask the registrar.", cred.Voter, e.Manifest.Title, voters)
+		rc.Said = msg("client.roll.off-open", cred.Voter, e.Manifest.Title, voters)
 		rc.Registration = string(ballot.NewRegistration(cred, e.ManifestHash).Marshal())
 	}
+	rc.Message = rc.Said.String()
 	return rc, nil
 }
 
-// voterCount returns "1 voter" or "n voters".
-func voterCount(n int64) string {
+// voterCount says "1 voter" or "n voters".
+func voterCount(n int64) Message {
 	if n == 1 {
-		return "1 voter"
+		return msg("client.voters-one", n)
 	}
-	return fmt.Sprintf("%d voters", n)
+	return msg("client.voters", n)
 }
 
 // whenToVote says when a voter on the closed roll can vote.
-func whenToVote(e *Election) string {
+func whenToVote(e *Election) Message {
 	switch {
 	case e.Phase >= election.Closed:
-		return "Voting has closed."
+		return msg("client.when.closed")
 	case e.Phase == election.Open:
-		return "Voting is open: you can vote with this credential."
+		return msg("client.when.open")
 	}
-	return fmt.Sprintf("You can vote with this credential once voting opens (planned for %s UTC).", e.Manifest.Opens.Format("2 January 2006 15:04"))
+	return msg("client.when.later", e.Manifest.Opens.UTC().Format("2006-01-02 15:04 UTC"))
 }
 
+// wrongElection is the problem of a credential of another election.
 func wrongElection(e *Election, cred *ballot.Credential) *Problem {
-	return problem(CodeWrongElection, nil, "This credential is for the election %q, but this board runs %q (%s). Open the page of your own election.", cred.Election, e.Manifest.ID, e.Manifest.Title)
+	return problemKey(CodeWrongElection, nil, "client.problem.wrong-election", cred.Election, e.Manifest.ID, e.Manifest.Title)
 }
 
 // credentialBytes returns the credential as its canonical encoding would
@@ -140,25 +143,24 @@ func explainCredential(e *Election, data []byte, err error, pasted bool) error {
 	switch p.Code {
 	case CodeBadCredential:
 		if _, rerr := ballot.ParseRegistration(text); rerr == nil {
-			what := "This file"
 			if pasted {
-				what = "This text"
+				return problemKey(CodeBadCredential, p.Err, "client.problem.registration-text")
 			}
-			return problem(CodeBadCredential, p.Err, "%s is a registration request, not a credential: it holds only the public key, for the registrar. Use your credential itself: the file you exported, or the one this page keeps.", what)
+			return problemKey(CodeBadCredential, p.Err, "client.problem.registration-file")
 		}
 		if !pasted {
-			return problem(CodeBadCredential, p.Err, "This file is not a voter credential, or it is damaged. Choose your credential file, unchanged: the one the registrar gave you, or the one you exported from this page.")
+			return problemKey(CodeBadCredential, p.Err, "client.problem.not-credential-file")
 		}
 		if len(text) == 0 {
-			return problem(CodeBadCredential, nil, "Paste the text of your credential first: scan the QR code on the page the registrar gave you, and copy all the text it shows.")
+			return problemKey(CodeBadCredential, nil, "client.problem.paste-first")
 		}
-		return problem(CodeBadCredential, p.Err, "This text is not a voter credential, or part of it is missing or changed. Copy all the text your phone shows for the QR code of your credential, from the first { to the last }, unchanged, and paste it again.")
+		return problemKey(CodeBadCredential, p.Err, "client.problem.not-credential-text")
 	case CodeIneligible:
 		cred, perr := ballot.ParseCredential(text)
 		if perr != nil || e == nil || e.Manifest == nil || e.RollClosed {
 			return p
 		}
-		return problem(CodeIneligible, p.Err, "This credential (voter %s) is not on the voter roll of %q yet. The roll is still open: if you made this credential yourself, send your registration request to the registrar; if the registrar gave it to you, ask them to put it on the roll.", cred.Voter, e.Manifest.Title)
+		return problemKey(CodeIneligible, p.Err, "client.problem.not-on-roll-yet", cred.Voter, e.Manifest.Title)
 	}
 	return p
 }

@@ -2,6 +2,7 @@ package voterclient
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+	"golang.org/x/text/language"
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
@@ -43,7 +45,11 @@ type Session struct {
 	// how many were tried; moved says in words why it last moved.
 	operators        []Operator
 	first, at, tried int
-	moved            string
+	moved            Message
+
+	// lang is the reader's language (SetLanguage): the election's titles
+	// are shown in it where the definition translates them.
+	lang string
 }
 
 // NewSession returns a session with nothing synced or loaded.
@@ -85,6 +91,7 @@ var methods = map[string]func(s *Session, arg string) (any, error){
 	"newCredential":  decoded(func(s *Session, a *NewCredentialArgs) (any, error) { return s.NewCredential(a) }),
 	"checkRoll":      text(func(s *Session, b []byte) (any, error) { return s.CheckRoll(b) }),
 	"prepare":        decoded(func(s *Session, a *PrepareArgs) (any, error) { return s.Prepare(a) }),
+	"check":          decoded(func(s *Session, a *CheckArgs) (any, error) { return s.Check(a) }),
 	"cast":           optional(func(s *Session, a *SubmitArgs) (any, error) { return s.Submit(false, a) }),
 	"challenge":      optional(func(s *Session, a *SubmitArgs) (any, error) { return s.Submit(true, a) }),
 	"posted":         decoded(func(s *Session, a *PostedArgs) (any, error) { return s.Posted(a) }),
@@ -92,6 +99,7 @@ var methods = map[string]func(s *Session, arg string) (any, error){
 	"lookup":         decoded(func(s *Session, a *LookupArgs) (any, error) { return s.Lookup(a) }),
 	"operators":      decoded(func(s *Session, a *OperatorsArgs) (any, error) { return s.SetOperators(a) }),
 	"readFailover":   decoded(func(_ *Session, a *ReadFailoverArgs) (any, error) { return ReadFailover(a), nil }),
+	"language":       func(s *Session, arg string) (any, error) { return s.SetLanguage(arg), nil },
 	"switchOperator": decoded(func(s *Session, a *SwitchArgs) (any, error) { return s.SwitchOperator(a) }),
 	"resend":         func(s *Session, _ string) (any, error) { return s.Resend() },
 	"lookupScan":     text(func(s *Session, b []byte) (any, error) { return s.LookupScan(b) }),
@@ -123,7 +131,7 @@ func (s *Session) Call(name, arg string) string {
 	if m, ok := methods[name]; ok {
 		res, err = m(s, arg)
 	} else {
-		err = problem(CodeBadInput, nil, "The voting page asked for an unknown function %q.", name)
+		err = problemKey(CodeBadInput, nil, "client.problem.unknown-function", name)
 	}
 	var out []byte
 	if err != nil {
@@ -132,7 +140,11 @@ func (s *Session) Call(name, arg string) string {
 		if p.Err != nil {
 			detail = p.Err.Error()
 		}
-		out, _ = json.Marshal(map[string]any{"ok": false, "error": map[string]string{"code": p.Code, "message": p.Message, "detail": detail}})
+		e := map[string]any{"code": p.Code, "message": p.Message, "detail": detail}
+		if p.Key != "" {
+			e["key"], e["args"] = p.Key, p.Args
+		}
+		out, _ = json.Marshal(map[string]any{"ok": false, "error": e})
 	} else {
 		out, err = json.Marshal(map[string]any{"ok": true, "result": res})
 		if err != nil {
@@ -144,7 +156,7 @@ func (s *Session) Call(name, arg string) string {
 
 func decodeArg(arg string, v any) error {
 	if err := json.Unmarshal([]byte(arg), v); err != nil {
-		return problem(CodeBadInput, err, "The voting page passed malformed data. Reload the page and try again.")
+		return problemKey(CodeBadInput, err, "client.problem.malformed")
 	}
 	return nil
 }
@@ -168,14 +180,18 @@ type ElectionInfo struct {
 
 // ContestInfo describes one contest and its rules.
 type ContestInfo struct {
-	ID            string       `json:"id"`
-	Title         string       `json:"title"`
-	Kind          string       `json:"kind,omitempty"`
-	MinSelections int          `json:"min_selections"`
-	MaxSelections int          `json:"max_selections"`
-	OptionMax     int          `json:"option_max"`
-	Rule          string       `json:"rule"`
-	Options       []OptionInfo `json:"options"`
+	ID            string `json:"id"`
+	Title         string `json:"title"`
+	Kind          string `json:"kind,omitempty"`
+	MinSelections int    `json:"min_selections"`
+	MaxSelections int    `json:"max_selections"`
+	OptionMax     int    `json:"option_max"`
+	Rule          string `json:"rule"`
+	// RuleKey and RuleArgs are Rule as a message of the catalogue
+	// (internal/i18n), for the page to say in the reader's language.
+	RuleKey  string       `json:"rule_key"`
+	RuleArgs []any        `json:"rule_args"`
+	Options  []OptionInfo `json:"options"`
 }
 
 // OptionInfo is one option of a contest.
@@ -201,8 +217,12 @@ func Info(e *Election) *ElectionInfo {
 	}
 	for i := range m.Contests {
 		c := &m.Contests[i]
+		key, args := RuleKey(c)
+		if args == nil {
+			args = []any{}
+		}
 		ci := ContestInfo{ID: c.ID, Title: c.Title, Kind: c.Kind, MinSelections: c.MinSelections,
-			MaxSelections: c.MaxSelections, OptionMax: c.OptionMax, Rule: Rule(c)}
+			MaxSelections: c.MaxSelections, OptionMax: c.OptionMax, Rule: Rule(c), RuleKey: key, RuleArgs: args}
 		for _, o := range c.Options {
 			ci.Options = append(ci.Options, OptionInfo{ID: o.ID, Title: o.Title})
 		}
@@ -230,7 +250,42 @@ func (s *Session) Sync(page []byte) (*SyncResult, error) {
 	if err := s.sync.Add(recs); err != nil {
 		return nil, err
 	}
-	return &SyncResult{Done: s.sync.Done(), Next: s.sync.Next(), Election: Info(s.sync.Election())}, nil
+	return &SyncResult{Done: s.sync.Done(), Next: s.sync.Next(), Election: s.info()}, nil
+}
+
+// SetLanguage sets the reader's language, a BCP 47 tag (the page's,
+// window.i18n.lang), and returns the election as the page shows it: its
+// titles in the language of the definition's text that best matches
+// (ballot.Manifest.MatchLanguage, Localize); null before the definition.
+func (s *Session) SetLanguage(lang string) *ElectionInfo {
+	s.lang = strings.TrimSpace(lang)
+	return s.info()
+}
+
+// info returns the page's view of the synced election, its titles in the
+// reader's language.
+func (s *Session) info() *ElectionInfo {
+	e := s.sync.Election()
+	if e == nil || e.Manifest == nil || s.lang == "" {
+		return Info(e)
+	}
+	local := *e
+	local.Manifest = s.manifest()
+	return Info(&local)
+}
+
+// manifest returns the synced definition with its titles in the reader's
+// language, for display only.
+func (s *Session) manifest() *ballot.Manifest {
+	m := s.sync.Election().Manifest
+	if m == nil || s.lang == "" {
+		return m
+	}
+	tag, err := language.Parse(s.lang)
+	if err != nil {
+		return m
+	}
+	return m.Localize(m.MatchLanguage(tag))
 }
 
 // AnchorArgs is the argument of "anchor": what the page fetched to tie
@@ -329,7 +384,7 @@ func (s *Session) loadCredential(data []byte, pasted bool) (*CredentialInfo, err
 // board's signed checkpoint: anchored after the last one was read.
 func (s *Session) verified() error {
 	if s.sync.Anchored() == 0 || s.anchoredAt != s.sync.Next() {
-		return problem(CodeBadBoard, nil, "This page has not tied the election it read to the board's signed checkpoint, so it will not rely on it yet. Reload the page.")
+		return problemKey(CodeBadBoard, nil, "client.problem.unanchored")
 	}
 	return nil
 }
@@ -362,7 +417,7 @@ type NewCredentialResult struct {
 func (s *Session) NewCredential(a *NewCredentialArgs) (*NewCredentialResult, error) {
 	e := s.sync.Election()
 	if e.Manifest == nil {
-		return nil, problem(CodeNotOpen, nil, "This board does not hold an election yet, so there is nothing to register for.")
+		return nil, problemKey(CodeNotOpen, nil, "client.problem.no-election-register")
 	}
 	if err := s.verified(); err != nil {
 		return nil, err
@@ -373,7 +428,7 @@ func (s *Session) NewCredential(a *NewCredentialArgs) (*NewCredentialResult, err
 	}
 	file, err := cred.Marshal()
 	if err != nil {
-		return nil, problem(CodeBadInput, err, "Your credential could not be made. Reload the page and try again.")
+		return nil, problemKey(CodeBadInput, err, "client.problem.make-credential")
 	}
 	return &NewCredentialResult{Election: cred.Election, ManifestHash: hex.EncodeToString(e.ManifestHash[:]), Voter: cred.Voter,
 		Public: hex.EncodeToString(cred.Public), Credential: string(file), Registration: string(reg.Marshal())}, nil
@@ -391,14 +446,14 @@ func (s *Session) CheckRoll(text []byte) (*RollCheck, error) {
 	if len(bytes.TrimSpace(text)) > 0 {
 		var err error
 		if cred, err = ballot.ParseCredential(credentialBytes(text)); err != nil {
-			return nil, problem(CodeBadCredential, err, "This is not a voter credential, or it is damaged, so the page cannot look it up on the roll.")
+			return nil, problemKey(CodeBadCredential, err, "client.problem.roll-not-credential")
 		}
 	}
 	if cred == nil {
-		return nil, problem(CodeBadCredential, nil, "Load your credential first.")
+		return nil, problemKey(CodeBadCredential, nil, "client.problem.load-first")
 	}
 	if e.Manifest == nil {
-		return nil, problem(CodeNotOpen, nil, "This board does not hold an election yet.")
+		return nil, problemKey(CodeNotOpen, nil, "client.problem.no-election")
 	}
 	if err := s.verified(); err != nil {
 		return nil, err
@@ -425,14 +480,19 @@ type PrepareResult struct {
 // "challenge".
 func (s *Session) Prepare(a *PrepareArgs) (*PrepareResult, error) {
 	if s.cred == nil {
-		return nil, problem(CodeBadCredential, nil, "Load your credential file first.")
+		return nil, problemKey(CodeBadCredential, nil, "client.problem.load-file-first")
 	}
 	if s.sync.Anchored() == 0 {
-		return nil, problem(CodeBadBoard, nil, "This page has not tied the election it read to the board's signed checkpoint, so it will not encrypt under it. Reload the page.")
+		return nil, problemKey(CodeBadBoard, nil, "client.problem.unanchored-encrypt")
 	}
 	prev, err := ParseCode(a.Prev)
 	if err != nil {
 		prev = ballot.ConfirmationCode{} // a corrupted device memory must not stop the voter
+	}
+	if s.manifest() != nil {
+		if _, err := s.Check(&CheckArgs{Choices: a.Choices}); err != nil {
+			return nil, err
+		}
 	}
 	p, err := Prepare(s.sync.Election(), s.cred, ballot.Choices(a.Choices), prev)
 	if err != nil {
@@ -440,6 +500,30 @@ func (s *Session) Prepare(a *PrepareArgs) (*PrepareResult, error) {
 	}
 	s.pending = p
 	return &PrepareResult{Code: p.Code.String(), Short: p.Code.Short(), Bytes: len(p.Ballot.Marshal())}, nil
+}
+
+// CheckArgs is the argument of "check".
+type CheckArgs struct {
+	// Choices are as PrepareArgs.Choices.
+	Choices [][]uint64 `json:"choices"`
+}
+
+// CheckResult is the result of "check": the choices keep every rule.
+type CheckResult struct{}
+
+// Check says whether choices keep every contest's rules, as Prepare first
+// checks them, without encrypting anything: a CodeInvalidChoices problem
+// names the fault with the titles in the reader's language (SetLanguage),
+// so that the page can say it again when the reader switches language.
+func (s *Session) Check(a *CheckArgs) (*CheckResult, error) {
+	m := s.manifest()
+	if m == nil {
+		return nil, problemKey(CodeNotOpen, nil, "client.problem.no-election")
+	}
+	if err := ballot.ValidateChoices(m, a.Choices); err != nil {
+		return nil, explainChoices(m, err)
+	}
+	return &CheckResult{}, nil
 }
 
 // SubmitArgs is the optional argument of "cast" and "challenge".
@@ -470,14 +554,14 @@ type SubmitResult struct {
 // checkpoint does not check out.
 func (s *Session) Submit(challenge bool, a *SubmitArgs) (*SubmitResult, error) {
 	if s.pending == nil {
-		return nil, problem(CodeNoBallot, nil, "There is no encrypted ballot to send. Mark your choices and encrypt them first.")
+		return nil, problemKey(CodeNoBallot, nil, "client.problem.nothing-to-send")
 	}
 	before, at := s.anchorNote, 0
 	if a != nil && a.Checkpoint != "" {
 		before, at = []byte(a.Checkpoint), a.Operator
 	}
 	if at < 0 || at > 0 && at >= len(s.operators) {
-		return nil, problem(CodeBadInput, nil, "The voting page asked to send your ballot to an operator it does not know.")
+		return nil, problemKey(CodeBadInput, nil, "client.problem.unknown-operator")
 	}
 	op := s.operator(at)
 	if _, err := boardCheckpoint(op.BoardKey, before); err != nil {
@@ -505,9 +589,9 @@ func (s *Session) Submit(challenge bool, a *SubmitArgs) (*SubmitResult, error) {
 	if s.delivery, err = NewDelivery(sub, op.BoardKey, before, s.sync.Election().Manifest); err != nil {
 		return nil, err
 	}
-	s.first, s.at, s.tried, s.moved = at, at, 1, ""
+	s.first, s.at, s.tried, s.moved = at, at, 1, Message{}
 	if at > 0 {
-		s.moved = fmt.Sprintf("The board that served this page cannot be reached, so this page sends your %s to the operator %q (%s).", s.delivery.noun(), op.Name, op.URL)
+		s.moved = msg("client.failover.unreachable", s.delivery.noun(), op.Name, op.URL)
 	}
 	if challenge {
 		code := p.Code
@@ -551,6 +635,9 @@ type PostedResult struct {
 	Next    int64  `json:"next"`
 	Prove   int64  `json:"prove"`
 	Message string `json:"message"`
+	// Said is Message as a message of the catalogue, for the page to say
+	// in the reader's language.
+	Said *Message `json:"said"`
 	// Operator and URL name the operator of a replicated board the
 	// ballot is posted to and looked up on ("" for the board that served
 	// the page); Failover, if set, says that the page should post it to
@@ -559,8 +646,10 @@ type PostedResult struct {
 	URL      string    `json:"url"`
 	Failover *Failover `json:"failover,omitempty"`
 	// Moved says in words why the ballot is posted to an operator other
-	// than the board that served the page; "" if it is not.
-	Moved string `json:"moved"`
+	// than the board that served the page; "" if it is not. MovedSaid is
+	// the same as a message of the catalogue; null if it is not.
+	Moved     string   `json:"moved"`
+	MovedSaid *Message `json:"moved_said"`
 }
 
 // sent returns the delivery's status; once the board is known to hold
@@ -568,11 +657,17 @@ type PostedResult struct {
 func (s *Session) sent() *PostedResult {
 	st := s.delivery.Status()
 	op := s.operator(s.at)
+	said := st.Said
 	r := &PostedResult{Status: st.Status, From: st.From, Hint: st.Hint, Start: st.Start, Latest: st.Latest,
-		Next: st.Next, Prove: st.Prove, Message: st.Message, Operator: op.Name, URL: op.URL, Moved: s.moved}
+		Next: st.Next, Prove: st.Prove, Message: st.Message, Said: &said, Operator: op.Name, URL: op.URL}
+	if s.moved.Key != "" {
+		moved := s.moved
+		r.Moved, r.MovedSaid = moved.String(), &moved
+	}
 	if st.Status == SentFound {
-		if s.moved != "" {
-			r.Message = s.moved + " " + r.Message
+		if r.MovedSaid != nil {
+			both := msg("client.sent.moved-then", *r.MovedSaid, said)
+			r.Message, r.Said = both.String(), &both
 		}
 		r.Index, r.Type, r.Record, r.Receipt = st.Record.Index, st.Record.Type, string(st.Record.Payload), string(st.Receipt.Marshal())
 		s.delivery = nil
@@ -582,7 +677,7 @@ func (s *Session) sent() *PostedResult {
 
 func (s *Session) sending() (*Delivery, error) {
 	if s.delivery == nil {
-		return nil, problem(CodeNoBallot, nil, "No ballot is on its way to the board.")
+		return nil, problemKey(CodeNoBallot, nil, "client.problem.none-on-way")
 	}
 	return s.delivery, nil
 }
@@ -595,7 +690,7 @@ func (s *Session) Posted(a *PostedArgs) (*PostedResult, error) {
 		return nil, err
 	}
 	err = d.Answer(a.Status, []byte(a.Body))
-	if why := postFailed(a.Status, a.Body, err); why != "" {
+	if why := postFailed(a.Status, a.Body, err); why.Key != "" {
 		if r := s.failover(s.operator(s.at).Name, why); r != nil {
 			return r, nil
 		}
@@ -703,7 +798,10 @@ type RevealResult struct {
 
 // RevealedChoice lists what a challenged ballot holds for one contest.
 type RevealedChoice struct {
-	Title      string     `json:"title"`
+	Title string `json:"title"`
+	// Ranked is true for a ranked contest: each selection's Count is
+	// its rank, and the selections are in rank order.
+	Ranked     bool       `json:"ranked"`
 	Selections []Selected `json:"selections"` // empty: nothing marked
 }
 
@@ -722,15 +820,18 @@ func (s *Session) Reveal(payload []byte) (*RevealResult, error) {
 	}
 	res := &RevealResult{Code: rv.Code.String(), Short: rv.Code.Short(), Choices: rv.Choices,
 		Challenged: s.challenged != nil && *s.challenged == rv.Code}
-	for i, c := range e.Manifest.Contests {
+	for i, c := range s.manifest().Contests {
 		if rv.Choices[i] == nil {
 			continue // not on the voter's ballot
 		}
-		rc := RevealedChoice{Title: c.Title, Selections: []Selected{}}
+		rc := RevealedChoice{Title: c.Title, Ranked: c.Ranked(), Selections: []Selected{}}
 		for k, n := range rv.Choices[i] {
 			if n > 0 {
 				rc.Selections = append(rc.Selections, Selected{Title: c.Options[k].Title, Count: n})
 			}
+		}
+		if rc.Ranked {
+			slices.SortStableFunc(rc.Selections, func(a, b Selected) int { return cmp.Compare(a.Count, b.Count) })
 		}
 		res.Contests = append(res.Contests, rc)
 	}
@@ -754,11 +855,11 @@ type ReceiptInfoResult struct {
 func ReceiptInfo(receipt []byte) (*ReceiptInfoResult, error) {
 	r, err := parseReceipt(receipt)
 	if err != nil {
-		return nil, problem(CodeBadReceipt, err, "This file is not a ballot receipt, or it is damaged. Choose the receipt file you saved when you cast your ballot.")
+		return nil, problemKey(CodeBadReceipt, err, "client.problem.not-receipt")
 	}
 	cp, err := receiptCheckpoint(r)
 	if err != nil {
-		return nil, problem(CodeBadReceipt, err, "This file is not a ballot receipt, or it is damaged. Choose the receipt file you saved when you cast your ballot.")
+		return nil, problemKey(CodeBadReceipt, err, "client.problem.not-receipt")
 	}
 	return &ReceiptInfoResult{Index: r.Index, Size: cp.Size, Origin: cp.Origin}, nil
 }
@@ -800,11 +901,15 @@ type ReceiptArgs struct {
 // "receiptFinish": the check's status and what it means in plain words.
 type ReceiptResult struct {
 	ReceiptStatus
-	Message string `json:"message"`
+	// Message is in English; Said is the same as a message of the
+	// catalogue, for the page to say in the reader's language.
+	Message string  `json:"message"`
+	Said    Message `json:"said"`
 }
 
 func receiptResult(st ReceiptStatus) *ReceiptResult {
-	return &ReceiptResult{ReceiptStatus: st, Message: receiptMessage(&st)}
+	said := receiptMessage(&st)
+	return &ReceiptResult{ReceiptStatus: st, Message: said.String(), Said: said}
 }
 
 // CheckReceipt starts the receipt check of docs/spec/voter-client.md §6 on
@@ -814,7 +919,7 @@ func receiptResult(st ReceiptStatus) *ReceiptResult {
 func (s *Session) CheckReceipt(a *ReceiptArgs) (*ReceiptResult, error) {
 	s.receipt = nil
 	if a.BoardKey == "" {
-		return nil, problem(CodeBadReceipt, nil, "The board's public key is needed to check a receipt. Enter the key your election official published.")
+		return nil, problemKey(CodeBadReceipt, nil, "client.problem.receipt-no-key")
 	}
 	latestKey := strings.TrimSpace(a.BoardKey)
 	if k := strings.TrimSpace(a.CheckpointKey); k != "" && k != latestKey {
@@ -838,7 +943,7 @@ func (s *Session) CheckReceipt(a *ReceiptArgs) (*ReceiptResult, error) {
 func (s *Session) operatorKeys(keys ...string) error {
 	e := s.sync.Election()
 	if e == nil || e.Manifest == nil || len(e.Manifest.Operators) == 0 {
-		return problem(CodeBadInput, nil, "This page checks a receipt on another board only among the operators the election's definition names, and it has not read any.")
+		return problemKey(CodeBadInput, nil, "client.problem.receipt-no-operators")
 	}
 	for _, key := range keys {
 		v, err := note.NewVerifier(key)
@@ -848,7 +953,7 @@ func (s *Session) operatorKeys(keys ...string) error {
 			err = fmt.Errorf("%q is not an operator the election's definition names", v.Name())
 		}
 		if err != nil {
-			return problem(CodeBadReceipt, err, "The key %s is not the board key of an operator of this election: %v.", key, err)
+			return problemKey(CodeBadReceipt, err, "client.problem.receipt-not-operator-key", key, err.Error())
 		}
 	}
 	return nil
@@ -891,7 +996,7 @@ func (s *Session) ReceiptFinish(proof tlog.RecordProof) (*ReceiptResult, error) 
 
 func (s *Session) receiptCheck() (*ReceiptCheck, error) {
 	if s.receipt == nil {
-		return nil, problem(CodeBadInput, nil, "No receipt check is under way. Check your receipt again.")
+		return nil, problemKey(CodeBadInput, nil, "client.problem.no-receipt-check")
 	}
 	return s.receipt, nil
 }

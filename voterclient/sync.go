@@ -141,7 +141,7 @@ func Sync(recs []*bulletin.Record) (*Election, error) {
 }
 
 func badBoard(err error, format string, args ...any) *Problem {
-	return problem(CodeBadBoard, err, "The election board sent data that does not check out, so this page will not use it: "+format+". Tell your election official.", args...)
+	return problemKey(CodeBadBoard, err, "client.problem.bad-board", fmt.Sprintf(format, args...))
 }
 
 // Add replays the next records. Records before Next are ignored (a page
@@ -175,36 +175,44 @@ func (s *Syncer) Add(recs []*bulletin.Record) error {
 	return nil
 }
 
-// Rule describes in plain words what a contest lets the voter mark.
+// Rule describes in plain words, in English, what a contest lets the
+// voter mark (RuleKey).
 func Rule(c *ballot.Contest) string {
+	key, args := RuleKey(c)
+	return english.Sprintf(key, args...)
+}
+
+// RuleKey returns the message of the catalogue (internal/i18n) that says
+// what a contest lets the voter mark, with its arguments, so that the page
+// says it in the reader's language.
+func RuleKey(c *ballot.Contest) (key string, args []any) {
 	n := len(c.Options)
 	if c.Ranked() {
-		return fmt.Sprintf("Rank up to %d candidates: 1 for your first choice, 2 for your next, and so on, each number once and none skipped; leave the others blank.", c.MaxSelections)
+		return "client.rule.ranked", []any{c.MaxSelections}
 	}
 	if c.OptionMax > 1 {
-		unit := plural(c.MaxSelections, "point", "points")
 		switch {
 		case c.MinSelections == c.MaxSelections:
-			return fmt.Sprintf("Share out exactly %d %s among the options, at most %d per option.", c.MaxSelections, unit, c.OptionMax)
+			return plural(c.MaxSelections, "client.rule.points-exactly-one", "client.rule.points-exactly"), []any{c.MaxSelections, c.OptionMax}
 		case c.MinSelections == 0:
-			return fmt.Sprintf("Share out up to %d %s among the options, at most %d per option.", c.MaxSelections, unit, c.OptionMax)
+			return plural(c.MaxSelections, "client.rule.points-up-to-one", "client.rule.points-up-to"), []any{c.MaxSelections, c.OptionMax}
 		default:
-			return fmt.Sprintf("Share out between %d and %d points among the options, at most %d per option.", c.MinSelections, c.MaxSelections, c.OptionMax)
+			return "client.rule.points-between", []any{c.MinSelections, c.MaxSelections, c.OptionMax}
 		}
 	}
 	switch {
 	case c.MaxSelections == 1 && c.MinSelections == 1:
-		return "Choose one option."
+		return "client.rule.one", nil
 	case c.MaxSelections == 1:
-		return "Choose one option, or none."
+		return "client.rule.one-or-none", nil
 	case c.MaxSelections >= n && c.MinSelections == 0:
-		return "Choose as many options as you approve of, or none."
+		return "client.rule.approval", nil
 	case c.MinSelections == c.MaxSelections:
-		return fmt.Sprintf("Choose exactly %d options.", c.MaxSelections)
+		return "client.rule.exactly", []any{c.MaxSelections}
 	case c.MinSelections == 0:
-		return fmt.Sprintf("Choose up to %d options.", c.MaxSelections)
+		return "client.rule.up-to", []any{c.MaxSelections}
 	default:
-		return fmt.Sprintf("Choose between %d and %d options.", c.MinSelections, c.MaxSelections)
+		return "client.rule.between", []any{c.MinSelections, c.MaxSelections}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/tally/ranked"
 )
 
 // LoadCredential parses a voter's credential file and checks it against
@@ -18,16 +19,16 @@ import (
 func LoadCredential(e *Election, data []byte) (*ballot.Credential, error) {
 	cred, err := ballot.ParseCredential(bytes.TrimSpace(data))
 	if err != nil {
-		return nil, problem(CodeBadCredential, err, "This file is not a voter credential, or it is damaged. Choose your credential file, as the registrar gave it or as you made it, unchanged.")
+		return nil, problemKey(CodeBadCredential, err, "client.problem.not-credential")
 	}
 	if e == nil || e.Manifest == nil {
 		return cred, nil
 	}
 	if cred.Election != e.Manifest.ID {
-		return nil, problem(CodeWrongElection, nil, "This credential is for the election %q, but this board runs %q (%s). Open the page of your own election.", cred.Election, e.Manifest.ID, e.Manifest.Title)
+		return nil, wrongElection(e, cred)
 	}
 	if _, ok := e.RollEntry(cred.Public); !ok {
-		return nil, problem(CodeIneligible, nil, "This credential (voter %s) is not on the voter roll of %q, so a ballot signed with it would be refused. Ask the election's registrar.", cred.Voter, e.Manifest.Title)
+		return nil, problemKey(CodeIneligible, nil, "client.problem.not-on-roll", cred.Voter, e.Manifest.Title)
 	}
 	return cred, nil
 }
@@ -60,13 +61,13 @@ func Prepare(e *Election, cred *ballot.Credential, choices ballot.Choices, prev 
 	}
 	b, secrets, err := ballot.Encrypt(e.Ballot, cred.Public, choices, prev)
 	if errors.Is(err, ballot.ErrStyle) {
-		return nil, problem(CodeInvalidChoices, err, "Your choices do not fit your ballot: the registrar gave you the ballot with only some of this election's contests, and the choices are for others. Reload the page and mark your choices again.")
+		return nil, problemKey(CodeInvalidChoices, err, "client.problem.style")
 	}
 	if errors.Is(err, ballot.ErrNotEligible) {
-		return nil, problem(CodeIneligible, err, "This credential is not on the voter roll of this election, so a ballot signed with it would be refused. Ask the election's registrar.")
+		return nil, problemKey(CodeIneligible, err, "client.problem.not-eligible")
 	}
 	if err != nil {
-		return nil, problem(CodeBadInput, err, "Your ballot could not be encrypted. Reload the page and try again.")
+		return nil, problemKey(CodeBadInput, err, "client.problem.encrypt")
 	}
 	return &Prepared{Ballot: b, Code: b.ConfirmationCode(), cred: cred, secrets: secrets}, nil
 }
@@ -75,39 +76,39 @@ func Prepare(e *Election, cred *ballot.Credential, choices ballot.Choices, prev 
 func checkOpen(e *Election) error {
 	switch {
 	case e == nil || e.Manifest == nil:
-		return problem(CodeNotOpen, nil, "This board does not hold an election yet.")
+		return problemKey(CodeNotOpen, nil, "client.problem.no-election")
 	case e.Phase >= election.Closed:
-		return problem(CodeClosed, nil, "Voting in %q has closed; no more ballots are accepted.", e.Manifest.Title)
+		return problemKey(CodeClosed, nil, "client.problem.closed", e.Manifest.Title)
 	case e.Ballot == nil || e.Phase != election.Open:
-		return problem(CodeNotOpen, nil, "Voting in %q has not opened yet (opening is planned for %s UTC). Come back then.", e.Manifest.Title, e.Manifest.Opens.Format("2 January 2006 15:04"))
+		return problemKey(CodeNotOpen, nil, "client.problem.not-open", e.Manifest.Title, e.Manifest.Opens.UTC().Format("2006-01-02 15:04 UTC"))
 	}
 	return nil
 }
 
-// explainChoices turns a *ballot.ChoiceError into plain words.
+// explainChoices turns a *ballot.ChoiceError into plain words: which
+// contest, which option or rank.
 func explainChoices(m *ballot.Manifest, err error) error {
 	var ce *ballot.ChoiceError
 	if !errors.As(err, &ce) || ce.Contest < 0 || errors.Is(err, ballot.ErrShape) {
-		return problem(CodeBadInput, err, "The page sent choices that do not fit this election's contests. Reload the page and mark your choices again.")
+		return problemKey(CodeBadInput, err, "client.problem.shape")
 	}
 	c := &m.Contests[ce.Contest]
-	unit, units := "option", "options"
-	if c.OptionMax > 1 {
-		unit, units = "point", "points"
-	}
+	var re *ranked.RankError
 	switch {
-	case errors.Is(err, ballot.ErrRanking):
-		return problem(CodeInvalidChoices, err, "In %q your ranks are not a ranking. %s", c.Title, Rule(c))
-	case c.Ranked() && errors.Is(err, ballot.ErrOptionMax):
-		return problem(CodeInvalidChoices, err, "In %q, %q got a rank above %d, the last rank. %s", c.Title, c.Options[ce.Option].Title, c.MaxSelections, Rule(c))
+	case errors.As(err, &re) && re.Shared:
+		return problemKey(CodeInvalidChoices, err, "client.problem.rank-shared", c.Title, re.Rank, c.Options[re.Candidates[0]].Title, c.Options[re.Candidates[1]].Title)
+	case errors.As(err, &re) && re.Missing:
+		return problemKey(CodeInvalidChoices, err, "client.problem.rank-missing", c.Title, re.Rank, re.Top)
+	case errors.Is(err, ballot.ErrRanking), c.Ranked() && errors.Is(err, ballot.ErrOptionMax):
+		return problemKey(CodeInvalidChoices, err, "client.problem.ranking", c.Title, c.MaxSelections)
 	case errors.Is(err, ballot.ErrOptionMax):
-		return problem(CodeInvalidChoices, err, "In %q, %q got more than %d %s; give it at most %d.", c.Title, c.Options[ce.Option].Title, c.OptionMax, plural(c.OptionMax, unit, units), c.OptionMax)
+		return problemKey(CodeInvalidChoices, err, "client.problem.option-max", c.Title, c.Options[ce.Option].Title, c.OptionMax)
 	case errors.Is(err, ballot.ErrTooMany):
-		return problem(CodeInvalidChoices, err, "In %q you marked too many: at most %d %s are allowed. %s", c.Title, c.MaxSelections, plural(c.MaxSelections, unit, units), Rule(c))
+		return problemKey(CodeInvalidChoices, err, plural(c.OptionMax, "client.problem.too-many", "client.problem.too-many-points"), c.Title, c.MaxSelections)
 	case errors.Is(err, ballot.ErrTooFew):
-		return problem(CodeInvalidChoices, err, "In %q you marked too few: at least %d %s are needed. %s", c.Title, c.MinSelections, plural(c.MinSelections, unit, units), Rule(c))
+		return problemKey(CodeInvalidChoices, err, plural(c.OptionMax, "client.problem.too-few", "client.problem.too-few-points"), c.Title, c.MinSelections)
 	}
-	return problem(CodeInvalidChoices, err, "Your choices in %q break its rules. %s", c.Title, Rule(c))
+	return problemKey(CodeInvalidChoices, err, "client.problem.choices", c.Title)
 }
 
 // CastSubmission returns the signed record that casts the ballot, and
@@ -115,11 +116,11 @@ func explainChoices(m *ballot.Manifest, err error) error {
 // challenged. It fails if the ballot was already cast or challenged.
 func (p *Prepared) CastSubmission() (*bulletin.Submission, error) {
 	if p.cred == nil {
-		return nil, problem(CodeNoBallot, nil, "This ballot was already cast or challenged. Mark and encrypt your choices again.")
+		return nil, problemKey(CodeNoBallot, nil, "client.problem.used")
 	}
 	sub, err := election.NewSubmission(election.KeySigner(p.cred.Private), election.TypeBallot, p.Ballot)
 	if err != nil {
-		return nil, problem(CodeBadInput, err, "Your ballot could not be signed. Reload the page and try again.")
+		return nil, problemKey(CodeBadInput, err, "client.problem.sign-ballot")
 	}
 	p.cred, p.secrets = nil, nil
 	return sub, nil
@@ -130,11 +131,11 @@ func (p *Prepared) CastSubmission() (*bulletin.Submission, error) {
 // counted. After it the ballot can no longer be cast.
 func (p *Prepared) ChallengeSubmission() (*bulletin.Submission, error) {
 	if p.cred == nil {
-		return nil, problem(CodeNoBallot, nil, "This ballot was already cast or challenged. Mark and encrypt your choices again.")
+		return nil, problemKey(CodeNoBallot, nil, "client.problem.used")
 	}
 	sub, err := election.NewSubmission(election.KeySigner(p.cred.Private), election.TypeChallenge, ballot.Challenge(p.Ballot, p.secrets))
 	if err != nil {
-		return nil, problem(CodeBadInput, err, "Your challenge could not be signed. Reload the page and try again.")
+		return nil, problemKey(CodeBadInput, err, "client.problem.sign-challenge")
 	}
 	p.cred, p.secrets = nil, nil
 	return sub, nil
@@ -158,26 +159,26 @@ type Revealed struct {
 // than what the voter marked is caught here.
 func RevealChallenge(e *Election, payload []byte) (*Revealed, error) {
 	if e == nil || e.Ballot == nil {
-		return nil, problem(CodeNotOpen, nil, "The election key is not known yet, so the challenged ballot cannot be checked.")
+		return nil, problemKey(CodeNotOpen, nil, "client.problem.challenge-no-key")
 	}
 	c, err := ballot.ParseChallengedBallot(payload)
 	if err != nil {
-		return nil, problem(CodeBadChallenge, err, "The challenged ballot is damaged and cannot be checked.")
+		return nil, problemKey(CodeBadChallenge, err, "client.problem.challenge-damaged")
 	}
 	m := e.Manifest
 	v, ok := e.Ballot.Voter(c.Ballot.Credential)
 	if !ok {
-		return nil, problem(CodeBadChallenge, nil, "The challenged ballot is signed by a credential that is not on the voter roll.")
+		return nil, problemKey(CodeBadChallenge, nil, "client.problem.challenge-not-on-roll")
 	}
 	if len(c.Ballot.Contests) != len(v.Contests) || len(c.Randomness) != len(v.Contests) {
-		return nil, problem(CodeBadChallenge, nil, "The challenged ballot does not fit its voter's ballot of this election's contests.")
+		return nil, problemKey(CodeBadChallenge, nil, "client.problem.challenge-style")
 	}
 	k := e.Ballot.PublicKey.Element()
 	out := make(ballot.Choices, len(m.Contests)) // nil for the contests not on the voter's ballot
 	for j, i := range v.Contests {
 		mc := &m.Contests[i]
 		if len(c.Ballot.Contests[j].Options) != len(mc.Options) || len(c.Randomness[j]) != len(mc.Options) {
-			return nil, problem(CodeBadChallenge, nil, "The challenged ballot does not fit this election's contests.")
+			return nil, problemKey(CodeBadChallenge, nil, "client.problem.challenge-shape")
 		}
 		out[i] = make([]uint64, len(mc.Options))
 		for o := range mc.Options {
@@ -186,18 +187,18 @@ func RevealChallenge(e *Election, payload []byte) (*Revealed, error) {
 			msg := crypto.NewElement().Subtract(&ct.B, rK)
 			v, ok := smallLog(msg, uint64(mc.OptionMax))
 			if !ok {
-				return nil, problem(CodeBadChallenge, nil, "In %q, the encryption of %q does not open to any allowed count with the published randomness: the device that made this ballot did not encrypt honestly.", mc.Title, mc.Options[o].Title)
+				return nil, problemKey(CodeBadChallenge, nil, "client.problem.challenge-option", mc.Title, mc.Options[o].Title)
 			}
 			out[i][o] = v
 		}
 	}
 	if err := ballot.VerifyChallenge(e.Ballot, c); err != nil {
-		return nil, problem(CodeBadChallenge, err, "The challenged ballot does not encrypt the choices it claims: the device that made it did not encrypt honestly.")
+		return nil, problemKey(CodeBadChallenge, err, "client.problem.challenge-dishonest")
 	}
 	for j, i := range v.Contests {
 		for o := range out[i] {
 			if out[i][o] != c.Choices[j][o] {
-				return nil, problem(CodeBadChallenge, nil, "The challenged ballot does not encrypt the choices it claims.")
+				return nil, problemKey(CodeBadChallenge, nil, "client.problem.challenge-claims")
 			}
 		}
 	}
@@ -275,15 +276,15 @@ func BoardError(status int, body []byte) *Problem {
 	err := fmt.Errorf("HTTP %d: %s (%s)", status, e.Error, e.Code)
 	switch {
 	case status == 429 || status == 503:
-		return problem(CodeBusy, err, "The election board is busy right now and did not take your ballot. Wait a minute and try again; your ballot is not lost.")
+		return problemKey(CodeBusy, err, "client.problem.busy")
 	case e.Code == election.CodeWrongPhase:
-		return problem(CodeClosed, err, "The board did not accept your ballot because voting is not open now: it has closed, or it has not started yet.")
+		return problemKey(CodeClosed, err, "client.problem.board-not-open")
 	case e.Code == election.CodeIneligible:
-		return problem(CodeIneligible, err, "The board refused your ballot: this credential is not on the voter roll.")
+		return problemKey(CodeIneligible, err, "client.problem.board-ineligible")
 	case e.Code == bulletin.CodeDuplicate:
-		return problem(CodeDuplicate, err, "The board already has this exact ballot, or it was challenged and so can never be cast. Encrypt your choices again to make a fresh ballot.")
+		return problemKey(CodeDuplicate, err, "client.problem.duplicate")
 	case status >= 500:
-		return problem(CodeUnreachable, err, "The election board had an internal problem and did not take your ballot. Try again in a few minutes.")
+		return problemKey(CodeUnreachable, err, "client.problem.board-internal")
 	}
-	return problem(CodeRejected, err, "The board refused your ballot, saying: %q. Nothing was counted. Reload the page and vote again; if it happens again, tell your election official.", e.Error)
+	return problemKey(CodeRejected, err, "client.problem.rejected", e.Error)
 }

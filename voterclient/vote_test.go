@@ -157,7 +157,7 @@ func TestReceiptFailures(t *testing.T) {
 		must(t, err)
 		_, err = voterclient.CheckReceipt(enc, elsewhere, latest.Note, proof, raw[0], e)
 		if p := voterclient.AsProblem(err); p == nil || p.Code != voterclient.CodeBadReceipt ||
-			!strings.Contains(p.Message, `This receipt is from the board "test-board", not from this one ("elsewhere.example/board")`) {
+			!strings.Contains(p.Message, `This receipt is from the board “test-board”, not from this one (“elsewhere.example/board”)`) {
 			t.Fatalf("CheckReceipt with another board's key = %v, want a bad-receipt naming both boards", err)
 		}
 	})

@@ -8,6 +8,7 @@
 //	evote.sync(recordsPage)      evote.anchor(argsJSON)
 //	evote.credential(fileText)   evote.credentialText(pasted)
 //	evote.newCredential(argsJSON) evote.checkRoll(credentialText)
+//	evote.language(tag)          evote.check(argsJSON)
 //	evote.prepare(argsJSON)      evote.cast(argsJSON) evote.challenge(argsJSON)
 //	evote.posted(argsJSON)       evote.reveal(challengedPayload)
 //	evote.operators(listJSON)    evote.switchOperator(argsJSON)

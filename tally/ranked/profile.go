@@ -12,6 +12,38 @@ const MaxCandidates = 1000
 // ErrInvalidRanking is wrapped by every reason a ballot is discarded.
 var ErrInvalidRanking = errors.New("invalid ranking")
 
+// RankError says why a rank vector is not a ranking (FromRanks), naming
+// the rank at fault, so that a voter's client can say it in words: two
+// candidates given one rank (Shared), a rank missing below a higher one
+// (Missing), or a rank outside 0 … maxRank (Candidates holds one). It
+// wraps ErrInvalidRanking.
+type RankError struct {
+	// Rank is the rank at fault.
+	Rank int
+	// Candidates are the candidates involved: the two sharing Rank, or
+	// the one whose rank is out of range; none for a missing rank.
+	Candidates []int
+	// Shared, Missing: which fault; neither for a rank out of range.
+	Shared, Missing bool
+	// Top is, for a missing rank, the highest rank given; for a rank out
+	// of range, the largest rank allowed.
+	Top int
+}
+
+// Error says what is wrong, as FromRanks always did.
+func (e *RankError) Error() string {
+	switch {
+	case e.Shared:
+		return fmt.Sprintf("%v: candidates %d and %d share rank %d", ErrInvalidRanking, e.Candidates[0], e.Candidates[1], e.Rank)
+	case e.Missing:
+		return fmt.Sprintf("%v: rank %d is missing below rank %d", ErrInvalidRanking, e.Rank, e.Top)
+	}
+	return fmt.Sprintf("%v: candidate %d has rank %d, outside 0…%d", ErrInvalidRanking, e.Candidates[0], e.Rank, e.Top)
+}
+
+// Unwrap returns ErrInvalidRanking.
+func (e *RankError) Unwrap() error { return ErrInvalidRanking }
+
 // Ranking lists candidates (numbered 0 … n−1 in the contest's order), the
 // most preferred first. An empty Ranking is a blank ballot.
 type Ranking []int
@@ -19,7 +51,8 @@ type Ranking []int
 // FromRanks turns a rank vector into a Ranking (docs/spec/ranked.md §2):
 // ranks[c] is the rank of candidate c, 0 if unranked, else 1 … maxRank.
 // It fails, wrapping ErrInvalidRanking, for a rank outside 0 … maxRank, two
-// candidates of one rank, or a gap (rank r+1 used while rank r is not).
+// candidates of one rank, or a gap (rank r+1 used while rank r is not),
+// with a *RankError naming it.
 func FromRanks(ranks []int, maxRank int) (Ranking, error) {
 	if maxRank < 1 || maxRank > MaxCandidates {
 		return nil, fmt.Errorf("ranked: a ballot may rank %d candidates, want 1…%d", maxRank, MaxCandidates)
@@ -32,11 +65,11 @@ func FromRanks(ranks []int, maxRank int) (Ranking, error) {
 	for c, r := range ranks {
 		switch {
 		case r < 0 || r > maxRank:
-			return nil, fmt.Errorf("%w: candidate %d has rank %d, outside 0…%d", ErrInvalidRanking, c, r, maxRank)
+			return nil, &RankError{Rank: r, Candidates: []int{c}, Top: maxRank}
 		case r == 0:
 			continue
 		case byRank[r] >= 0:
-			return nil, fmt.Errorf("%w: candidates %d and %d share rank %d", ErrInvalidRanking, byRank[r], c, r)
+			return nil, &RankError{Rank: r, Candidates: []int{byRank[r], c}, Shared: true}
 		}
 		byRank[r] = c
 		top = max(top, r)
@@ -44,7 +77,7 @@ func FromRanks(ranks []int, maxRank int) (Ranking, error) {
 	out := make(Ranking, 0, top)
 	for r := 1; r <= top; r++ {
 		if byRank[r] < 0 {
-			return nil, fmt.Errorf("%w: rank %d is missing below rank %d", ErrInvalidRanking, r, top)
+			return nil, &RankError{Rank: r, Missing: true, Top: top}
 		}
 		out = append(out, byRank[r])
 	}

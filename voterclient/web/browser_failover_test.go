@@ -205,7 +205,7 @@ func TestBrowserFailover(t *testing.T) {
 			t.Logf("the page said: %q", said)
 			moved := p.text("#cast-moved")
 			if !evaluate[bool](p, visible("#cast-moved")) || !strings.Contains(moved, tc.why) ||
-				!strings.Contains(moved, fmt.Sprintf("the operator %q (%s)", ops[1].Name, urls[1])) {
+				!strings.Contains(moved, fmt.Sprintf("the operator “%s” (%s)", ops[1].Name, urls[1])) {
 				t.Fatalf("the cast page says %q, want %q and that %s took it", moved, tc.why, ops[1].Name)
 			}
 			if !slicesContain(said, tc.why) {

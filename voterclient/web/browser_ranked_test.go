@@ -1,185 +1,135 @@
 package web_test
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/evote/evote/ballot"
-	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/simulate"
 	"github.com/evote/evote/internal/i18n"
 )
 
-// TestBrowserObserveRanked follows an election with a ranked contest of
-// each method beside a plurality one on the observer page: while the
-// trustees mix, each ranked contest shows its mixes and decryptions so
-// far; once counted, its winners and a real table (caption, column and
-// row headers) of each candidate's votes, round by round (IRV) or stage by
-// stage (STV), or of the Borda scores, whose cells are those of the count
-// on the board, or the Schulze order. axe-core finds
-// nothing wrong with it in English and French, on a laptop and a phone.
-func TestBrowserObserveRanked(t *testing.T) {
+// TestBrowserRanked votes in a ranked contest (docs/spec/ranked.md §1)
+// with the keyboard alone: each candidate has a drop-down list of ranks;
+// a rank given twice, then a skipped rank, is refused before anything is
+// encrypted, in words naming them; the counter speaks of ranks; "You
+// marked" lists the ranking in order; a challenge opens the ballot to
+// exactly the ranks chosen; the ballot cast is counted by the board. The
+// contest's titles are translated in the definition: in French the page
+// shows them in French.
+func TestBrowserRanked(t *testing.T) {
 	p := newPage(t)
-	options := func(titles ...string) []ballot.Option {
-		out := make([]ballot.Option, len(titles))
-		for i, s := range titles {
-			out[i] = ballot.Option{ID: strings.ToLower(s), Title: s}
-		}
-		return out
-	}
-	b := startBoard(t, []ballot.Contest{
-		{ID: "mayor", Title: "Mayor", Kind: ballot.KindPlurality, MaxSelections: 1, OptionMax: 1, Options: options("Alice", "Bob")},
-		{ID: "tree", Title: "Tree for the square", Kind: ballot.KindRanked, Method: ballot.MethodIRV, MaxSelections: 3, OptionMax: 3,
-			Options: options("Oak", "Ash", "Elm", "Lime")},
-		{ID: "parkboard", Title: "Park board (2 seats)", Kind: ballot.KindRanked, Method: ballot.MethodSTV, Seats: 2, MaxSelections: 3, OptionMax: 3,
-			Options: options("Ann", "Bo", "Cy")},
-		{ID: "flag", Title: "Town flag", Kind: ballot.KindRanked, Method: ballot.MethodSchulze, MaxSelections: 2, OptionMax: 2,
-			Options: options("Red", "Blue", "Green")},
-		{ID: "motto", Title: "Town motto", Kind: ballot.KindRanked, Method: ballot.MethodBorda, MaxSelections: 3, OptionMax: 3,
-			Options: options("Onward", "Together", "Evergreen")},
-	}, 12)
-	ctx := context.Background()
-	for v := range 12 {
-		_, _, err := b.sim.Cast(ctx, v, b.sim.RandomChoices())
-		must(t, err)
-	}
-	// While voting is open, each ranked contest says when it is counted.
-	p.do("open the observer page", chromedp.Navigate(b.srv.URL+"/observe"))
-	p.waitJS("the ranked contests", visible("#ranked-section")+` && document.querySelectorAll("#ranked .ranked").length === 4`)
-	if got, want := evaluate[[]string](p, `Array.from(document.querySelectorAll("#ranked .ranked p"), (e) => e.textContent)`), i18n.Default.Message("en", "observe.ranked.after-close"); len(got) != 4 || slices.ContainsFunc(got, func(s string) bool { return s != want }) {
-		t.Errorf("ranked contests while voting is open say %q, want %q each", got, want)
-	}
-	must(t, b.sim.SetPhase(ctx, election.PhaseClosed))
-	must(t, b.sim.Decrypt(ctx, 1))
-	must(t, b.sim.Decrypt(ctx, 3))
-	if _, err := b.sim.Tally(ctx); err != nil && !errors.Is(err, simulate.ErrMismatch) {
-		t.Fatal(err)
-	}
-	must(t, b.sim.Mix(ctx, 1))
+	b := newTestBoard(t, simulate.Options{Title: "Springfield library board", Voters: 2, Trustees: 3, Threshold: 2, MinCounted: 1,
+		Language: "en", Translations: ballot.Translations{"fr": "Conseil de la bibliothèque de Springfield"},
+		Contests: []ballot.Contest{
+			{ID: "mayor", Title: "Mayor", Kind: ballot.KindPlurality, MaxSelections: 1, OptionMax: 1,
+				Translations: ballot.Translations{"fr": "Maire"},
+				Options:      []ballot.Option{{ID: "alice", Title: "Alice"}, {ID: "bob", Title: "Bob"}}},
+			{ID: "chair", Title: "Board chair", Kind: ballot.KindRanked, Method: ballot.MethodIRV, MaxSelections: 3, OptionMax: 3,
+				Translations: ballot.Translations{"fr": "Présidence du conseil"},
+				Options: []ballot.Option{
+					{ID: "ann", Title: "Ann Perkins", Translations: ballot.Translations{"fr": "Anne Perkins"}},
+					{ID: "ben", Title: "Ben Wyatt"},
+					{ID: "chris", Title: "Chris Traeger"},
+					{ID: "donna", Title: "Donna Meagle"}}},
+		}})
+	b.openVoting(t)
+	voter := b.sim.Voters[0].Public
 
-	// One mix of the two needed: the page says so, and counts nothing.
-	p.do("open the observer page", chromedp.Navigate(b.srv.URL+"/observe"))
-	p.waitJS("the ranked contests", visible("#ranked-section")+` && document.querySelectorAll("#ranked .ranked").length === 4`)
-	p.waitJS("one mix", `Array.from(document.querySelectorAll("#ranked .ranked-progress")).every((e) => e.dataset.mixes === "1" && e.dataset.decryptions === "0")`)
-	progress := p.text(`.ranked[data-contest="tree"] .ranked-progress`)
-	if want := fmt.Sprintf(i18n.Default.Message("en", "observe.ranked.progress"), "1", "2", "1", "0", i18n.Default.Message("en", "observe.ranked.none")); progress != want {
-		t.Errorf("progress after one mix = %q, want %q", progress, want)
+	p.do("open the voter page", chromedp.Navigate(b.srv.URL+"/"))
+	p.waitJS("the credential step", visible("#step-credential"))
+	p.setLanguage("en")
+	p.do("upload the credential", chromedp.SetUploadFiles(css("#credential-file"), []string{b.credentialFile(t, 0)}))
+	p.waitJS("the ballot step", visible("#step-ballot"))
+	if bad := evaluate[[]string](p, unlabelledControls); len(bad) > 0 {
+		t.Errorf("controls without an accessible name: %v", bad)
 	}
-	if n := evaluate[int](p, `document.querySelectorAll("#ranked table").length`); n != 0 {
-		t.Errorf("%d count tables before the count", n)
+	ranks := evaluate[[]string](p, `Array.from(document.querySelectorAll("#c1-o0 option"), (o) => o.textContent)`)
+	if want := []string{"Not ranked", "Rank 1 (first choice)", "Rank 2", "Rank 3"}; !slices.Equal(ranks, want) {
+		t.Errorf("the ranks offered = %q, want %q", ranks, want)
 	}
-	// The homomorphic result leaves out the ranked contests' sums of ranks.
-	if n := evaluate[int](p, `document.querySelectorAll("#result tbody tr").length`); n != 2 {
-		t.Errorf("the result table has %d rows, want the mayor's 2 only", n)
+	if s := p.text(`fieldset[data-contest="chair"] .counter`); s != "0 of up to 3 ranks given" {
+		t.Errorf("ranked counter = %q", s)
 	}
 
-	must(t, b.sim.Mix(ctx, 3))
-	must(t, b.sim.DecryptMixes(ctx, 1))
-	must(t, b.sim.DecryptMixes(ctx, 3))
-	if _, err := b.sim.CountRanked(ctx); err != nil {
-		t.Fatal(err)
+	// rank gives candidate o of the chair contest rank r from the keyboard:
+	// the arrow keys move down a closed drop-down list's options.
+	rank := func(o, r int) chromedp.Action[chromedp.Void] {
+		sel := fmt.Sprintf("#c1-o%d", o)
+		return chromedp.Steps(press(sel, kb.Home), press(sel, strings.Repeat(kb.ArrowDown, r)))
 	}
-	p.do("open the observer page", chromedp.Navigate(b.srv.URL+"/observe"))
-	p.waitJS("the counts", `document.querySelectorAll("#ranked .ranked[data-counted=yes]").length === 4`)
+	// Chris and Ann both first: refused, naming both.
+	p.do("rank two candidates first", press("#c0-o1", " "), rank(2, 1), rank(0, 1), press("#encrypt", kb.Enter))
+	p.waitJS("the shared rank error", `document.getElementById("error").dataset.code === "invalid-choices"`)
+	if s, want := p.text("#error"), "In “Board chair”, rank 1 is given twice, to “Ann Perkins” and to “Chris Traeger”"; !strings.HasPrefix(s, want) {
+		t.Errorf("shared rank: %q, want it to start %q", s, want)
+	}
+	if evaluate[bool](p, visible("#step-decide")) {
+		t.Fatal("a ballot with a rank given twice was encrypted")
+	}
+	// The message follows the language switcher, titles included.
+	p.setLanguage("fr")
+	if s := p.text("#error"); !strings.HasPrefix(s, "Dans « Présidence du conseil », le rang 1 est donné deux fois, à « Anne Perkins » et à « Chris Traeger »") {
+		t.Errorf("shared rank in French: %q", s)
+	}
+	if got, want := p.text(`fieldset[data-contest="chair"] legend`), "Présidence du conseil"; got != want {
+		t.Errorf("ranked contest's legend in French = %q, want %q", got, want)
+	}
+	if got, want := p.text(`label[for="c1-o0"]`), "Anne Perkins"; got != want {
+		t.Errorf("candidate in French = %q, want %q", got, want)
+	}
+	if got, want := p.text("#rule-1"), i18n.Default.Printer("fr").Sprintf("client.rule.ranked", 3); got != want {
+		t.Errorf("ranked rule in French = %q, want %q", got, want)
+	}
+	p.setLanguage("en")
+	// Ann third, nobody second: a gap, refused.
+	p.do("skip rank 2", rank(0, 3), press("#encrypt", kb.Enter))
+	p.waitJS("the missing rank error", `document.getElementById("error").textContent.includes("rank 2 is missing below rank 3")`)
+	if evaluate[bool](p, visible("#step-decide")) {
+		t.Fatal("a ballot with a gap in its ranks was encrypted")
+	}
+	// Chris, Donna, Ann: a ranking.
+	p.do("rank Donna second", rank(3, 2))
+	if s := p.text(`fieldset[data-contest="chair"] .counter`); s != "3 of up to 3 ranks given" {
+		t.Errorf("ranked counter = %q", s)
+	}
+	p.screenshot("voter-ranked.png")
+	p.do("encrypt", press("#encrypt", kb.Enter))
+	p.waitJS("the confirmation code", visible("#step-decide"))
+	marked := evaluate[[]string](p, `Array.from(document.querySelectorAll("#marked-summary ol.ranking li"), (li) => li.textContent)`)
+	if want := []string{"Chris Traeger", "Donna Meagle", "Ann Perkins"}; !slices.Equal(marked, want) {
+		t.Errorf("You marked: ranking %q, want %q", marked, want)
+	}
+	p.screenshot("voter-ranked-encrypted.png")
 
-	st := b.tracker.State()
-	m := st.Manifest()
-	msg := func(key string, args ...any) string { return fmt.Sprintf(i18n.Default.Message("en", key), args...) }
-	for i, c := range m.Contests {
-		if !c.Ranked() {
-			continue
-		}
-		var rc election.RankedCount
-		must(t, json.Unmarshal(st.RankedResult(i).Count, &rc))
-		title := func(k int) string { return c.Options[k].Title }
-		if c.Method == ballot.MethodSchulze {
-			order := make([]string, len(rc.Schulze.Order))
-			for n, k := range rc.Schulze.Order {
-				order[n] = title(k)
-			}
-			lines := evaluate[[]string](p, fmt.Sprintf(`Array.from(document.querySelectorAll(%q), (e) => e.textContent)`, fmt.Sprintf(`.ranked[data-contest=%q] p`, c.ID)))
-			if w := []string{msg("observe.ranked.winner", title(rc.Schulze.Winner)), msg("observe.ranked.order", strings.Join(order, " > "))}; len(lines) < 2 || !slices.Equal(lines[len(lines)-2:], w) {
-				t.Errorf("contest %s: the page says %q, want it to end with %q", c.ID, lines, w)
-			}
-			continue
-		}
-		sel := fmt.Sprintf(`.ranked[data-contest=%q] table`, c.ID)
-		shape := evaluate[[]string](p, fmt.Sprintf(`(() => { const tb = document.querySelector(%q); return [
-  tb.caption ? tb.caption.textContent : "",
-  String(tb.querySelectorAll("thead th[scope=col]").length),
-  String(Array.from(tb.tBodies[0].rows).every((r) => r.cells[0].tagName === "TH" && r.cells[0].scope === "row"))]; })()`, sel))
-		cols := len(c.Options) + 3
-		if c.Method == ballot.MethodBorda {
-			cols = 2
-		}
-		if shape[0] == "" || shape[1] != fmt.Sprint(cols) || shape[2] != "true" {
-			t.Errorf("contest %s: table caption %q, %s column headers (want %d), row headers %s", c.ID, shape[0], shape[1], cols, shape[2])
-		}
-		rows := evaluate[[][]string](p, fmt.Sprintf(`Array.from(document.querySelectorAll(%q), (tr) => Array.from(tr.cells, (td) => td.textContent))`, sel+" tbody tr"))
-		var want [][]string
-		switch c.Method {
-		case ballot.MethodIRV:
-			out := map[int]bool{}
-			for n, r := range rc.IRV.Rounds {
-				row := []string{fmt.Sprint(n + 1)}
-				for k, v := range r.Counts {
-					if out[k] {
-						row = append(row, msg("observe.ranked.out"))
-					} else {
-						row = append(row, fmt.Sprint(v))
-					}
-				}
-				row = append(row, fmt.Sprint(r.Exhausted))
-				switch {
-				case r.Elected >= 0:
-					row = append(row, msg("observe.ranked.elected", c.Options[r.Elected].Title))
-				case r.Excluded >= 0:
-					row = append(row, msg("observe.ranked.eliminated", c.Options[r.Excluded].Title))
-					out[r.Excluded] = true
-				default:
-					row = append(row, "")
-				}
-				want = append(want, row)
-			}
-			if got, w := p.text(fmt.Sprintf(`.ranked[data-contest=%q] p:nth-of-type(3)`, c.ID)), msg("observe.ranked.winner", c.Options[rc.IRV.Winner].Title); got != w {
-				t.Errorf("contest %s: winner line %q, want %q", c.ID, got, w)
-			}
-		case ballot.MethodBorda:
-			for _, k := range rc.Borda.Order {
-				want = append(want, []string{title(k), fmt.Sprint(rc.Borda.Scores[k])})
-			}
-		case ballot.MethodSTV:
-			for _, sg := range rc.STV.Stages {
-				row := []string{""}
-				for _, v := range sg.Counts {
-					row = append(row, v.String())
-				}
-				want = append(want, append(row, sg.NonTransferable.String(), ""))
-			}
-		}
-		if len(rows) != len(want) {
-			t.Fatalf("contest %s: %d rows shown, the count has %d:\n%q", c.ID, len(rows), len(want), rows)
-		}
-		for n := range rows {
-			got := slices.Clone(rows[n])
-			if c.Method == ballot.MethodSTV {
-				// The stage's action and outcome are words; its numbers
-				// must be the count's.
-				got[0], got[len(got)-1] = "", ""
-			} else if c.Method == ballot.MethodIRV {
-				got[len(got)-1] = strings.TrimSpace(strings.Split(got[len(got)-1], " (")[0]) // a tie's note
-			}
-			if !slices.Equal(got, want[n]) {
-				t.Errorf("contest %s, row %d = %q, want %q", c.ID, n+1, rows[n], want[n])
-			}
-		}
+	// The challenge opens the ballot: the ciphertexts hold the ranks.
+	p.do("challenge", chromedp.Click(css("#challenge")))
+	p.waitJS("the challenged ballot", visible("#step-challenged"))
+	if ok := evaluate[string](p, `document.getElementById("challenge-verdict").dataset.ok`); ok != "yes" {
+		t.Fatalf("challenge verdict %q: %s", ok, p.text("#challenge-verdict"))
 	}
-	p.screenshot("observer-ranked.png")
+	if got := evaluate[[]float64](p, `state.marked[1]`); !slices.Equal(got, []float64{3, 0, 1, 2}) {
+		t.Errorf("the ranks encrypted = %v, want [3 0 1 2]", got)
+	}
+	revealed := evaluate[[]string](p, `Array.from(document.querySelectorAll("#revealed ol.ranking li"), (li) => li.textContent)`)
+	if want := []string{"Chris Traeger", "Donna Meagle", "Ann Perkins"}; !slices.Equal(revealed, want) {
+		t.Errorf("revealed ranking %q, want %q", revealed, want)
+	}
+
+	// Vote again, the same ranking, and cast: the board counts it.
+	p.do("vote again", chromedp.Click(css("#vote-again")))
+	p.waitJS("the ballot step", visible("#step-ballot"))
+	p.do("encrypt and cast", press("#encrypt", kb.Enter))
+	p.waitJS("the confirmation code", visible("#step-decide"))
+	p.do("cast", chromedp.Click(css("#cast")))
+	p.waitJS("the cast confirmation", visible("#step-cast"))
+	idx, ok := b.tracker.State().CastBallot(voter)
+	if !ok || !strings.Contains(p.text("#cast-summary"), fmt.Sprintf("record %d", idx)) {
+		t.Fatalf("the board counts record %d (%v); the page says %q", idx, ok, p.text("#cast-summary"))
+	}
 }

@@ -32,15 +32,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/text/language"
 
 	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/election"
@@ -209,6 +213,9 @@ func (h *handler) setSecurityHeaders(w http.ResponseWriter) {
 	hd.Set("Cache-Control", "no-cache")
 }
 
+// page serves the HTML page name with its <noscript> text in the
+// language the browser asks for (noscriptIn): without JavaScript, the
+// page's script cannot translate it.
 func (h *handler) page(name string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		b, err := fs.ReadFile(h.static, name)
@@ -218,8 +225,45 @@ func (h *handler) page(name string) http.HandlerFunc {
 		}
 		h.setSecurityHeaders(w)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		http.ServeContent(w, r, name, h.modTime, bytes.NewReader(b))
+		w.Header().Add("Vary", "Accept-Language")
+		http.ServeContent(w, r, name, h.modTime, bytes.NewReader(noscriptIn(b, readerLanguage(r))))
 	}
+}
+
+// readerLanguage returns the catalogue's language that best matches the
+// request's Accept-Language header (i18n.Catalogue.Match), English if
+// none does.
+func readerLanguage(r *http.Request) string {
+	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	if err != nil {
+		return i18n.Languages[0]
+	}
+	prefs := make([]string, len(tags))
+	for i, t := range tags {
+		prefs[i] = t.String()
+	}
+	return i18n.Default.Match(prefs...)
+}
+
+// noscriptText finds a page's <noscript> paragraph: its opening tag up to
+// the catalogue key it names (data-i18n), the rest of the tag, and its
+// text.
+var noscriptText = regexp.MustCompile(`(<noscript><p [^>]*data-i18n="([a-z0-9.-]+)")([^>]*>)([^<]*(?:<[^/][^<]*)*)(</p></noscript>)`)
+
+// noscriptIn returns page with its <noscript> paragraph in lang, marked
+// with lang; page itself for English, the language of its HTML.
+func noscriptIn(page []byte, lang string) []byte {
+	if lang == i18n.Languages[0] {
+		return page
+	}
+	return noscriptText.ReplaceAllFunc(page, func(m []byte) []byte {
+		sub := noscriptText.FindSubmatch(m)
+		msg := i18n.Default.Message(lang, string(sub[2]))
+		if msg == "" {
+			return m
+		}
+		return slices.Concat(sub[1], []byte(` lang="`+lang+`"`), sub[3], []byte(html.EscapeString(msg)), sub[5])
+	})
 }
 
 // blob serves b, or its gzip encoding gz (if not nil) to clients that

@@ -5,12 +5,18 @@
 
 const $ = (id) => document.getElementById(id);
 
-// Problem is an error with a plain-words message for the voter.
+// Problem is an error with a plain-words message for the voter. One the
+// module tells with a catalogue message (key, args) is shown in the
+// page's language, and follows the language switcher.
 class Problem extends Error {
-  constructor(code, message, detail) {
-    super(message);
+  constructor(code, message, detail, key, args) {
+    super(key && (window.i18n.has(key) || !message) ? window.i18n.t(key, ...(args || [])) : message);
     this.code = code;
     this.detail = detail || "";
+    if (key && window.i18n.has(key)) {
+      this.key = key;
+      this.args = args || [];
+    }
   }
 }
 
@@ -20,13 +26,11 @@ const sayStatus = (key, ...args) => say($("status"), key, ...args);
 // said is say for a new element: it returns the element.
 const said = (e, key, ...args) => { say(e, key, ...args); return e; };
 
-const UNREACHABLE = () => tr("vote.error.unreachable");
-
 // call runs a function of the Go module and returns its result or throws a Problem.
 function call(name, arg) {
-  if (!window.evote) throw new Problem("bad-input", tr("vote.error.no-module"));
+  if (!window.evote) throw new Problem("bad-input", "", "", "vote.error.no-module");
   const out = JSON.parse(window.evote[name](arg === undefined ? "" : typeof arg === "string" ? arg : JSON.stringify(arg)));
-  if (!out.ok) throw new Problem(out.error.code, out.error.message, out.error.detail);
+  if (!out.ok) throw new Problem(out.error.code, out.error.message, out.error.detail, out.error.key, out.error.args);
   return out.result;
 }
 
@@ -36,7 +40,7 @@ async function get(path, init) {
   try {
     resp = await fetch(path, Object.assign({ cache: "no-store" }, init || {}));
   } catch (e) {
-    throw new Problem("unreachable", UNREACHABLE(), String(e));
+    throw new Problem("unreachable", "", String(e), "vote.error.unreachable");
   }
   return resp;
 }
@@ -50,7 +54,7 @@ async function getTextFrom(url) {
   const resp = await get(url);
   const text = await resp.text();
   if (!resp.ok) {
-    const p = new Problem("unreachable", tr("vote.error.status", resp.status), text);
+    const p = new Problem("unreachable", "", text, "vote.error.status", [resp.status]);
     p.status = resp.status;
     throw p;
   }
@@ -75,7 +79,7 @@ async function readFrom(ops, read, moved) {
       if (!(err instanceof Problem) || err.code !== "unreachable" || !next) throw err;
       const res = call("readFailover", { from: op.url ? op.name : "", to: next.name, url: next.url, status: err.status || 0 });
       if (!res.falls_over) throw err;
-      moved(i + 1, res.message);
+      moved(i + 1, words(res));
     }
   }
 }
@@ -121,13 +125,32 @@ const state = {
 
 const own = (el, text) => window.i18n.own(el, text);
 
+// words returns what a result of the module says: its said message
+// ({key, args}, voterclient.Message) in the page's language, or its
+// English message.
+const words = (res) => res.said && window.i18n.has(res.said.key) ? tr(res.said.key, ...res.said.args) : res.message;
+
+// movedWords says, in the page's language, why a ballot went to another
+// operator than the board that served the page.
+const movedWords = (res) => res.moved_said && window.i18n.has(res.moved_said.key) ? tr(res.moved_said.key, ...res.moved_said.args) : res.moved;
+
+// sayWords shows a result's words in el, kept in the page's language.
+function sayWords(el, res) {
+  if (res.said && window.i18n.has(res.said.key)) say(el, res.said.key, ...res.said.args);
+  else own(el, res.message);
+}
+
 function setStatus(msg) { own($("status"), msg); }
 
-function showError(err) {
+// showError shows err in the error box and, unless focus is false, moves
+// the keyboard focus to it.
+function showError(err, focus) {
   const box = $("error");
   box.replaceChildren();
   const p = document.createElement("p");
-  p.textContent = err instanceof Problem ? err.message : tr("vote.error.page", err);
+  if (err instanceof Problem && err.key) say(p, err.key, ...err.args);
+  else if (err instanceof Problem) p.textContent = err.message;
+  else say(p, "vote.error.page", String(err));
   box.appendChild(p);
   if (err instanceof Problem && err.detail) {
     const d = document.createElement("details");
@@ -140,7 +163,7 @@ function showError(err) {
   }
   box.dataset.code = err instanceof Problem ? err.code : "internal";
   box.hidden = false;
-  box.focus();
+  if (focus !== false) box.focus();
 }
 
 function clearError() { $("error").hidden = true; $("error").replaceChildren(); delete $("error").dataset.code; }
@@ -162,7 +185,7 @@ function deviceKey() { return "evote.device-code." + state.election.manifest_has
 
 async function loadModule() {
   const resp = await get("/voter.wasm");
-  if (!resp.ok) throw new Problem("unreachable", tr("vote.error.module-load"));
+  if (!resp.ok) throw new Problem("unreachable", "", "", "vote.error.module-load");
   const bytes = await resp.arrayBuffer();
   let hash = "";
   if (window.crypto && crypto.subtle) {
@@ -202,7 +225,7 @@ async function sync() {
 async function anchor(next) {
   await reading(async (get, op) => {
     const key = (state.readAt === 0 && state.summary && state.summary.board_key) || op.board_key;
-    if (!key) throw new Problem("bad-board", "The board did not say which key signs its checkpoints, so this page cannot check what it read. Tell your election official.");
+    if (!key) throw new Problem("bad-board", "", "", "vote.error.no-board-key");
     const checkpoint = await get("/checkpoint");
     const size = Number(checkpoint.split("\n")[1]);
     const proof = JSON.parse(await get("/proof/inclusion?index=" + (next - 1) + "&size=" + size));
@@ -240,7 +263,7 @@ async function loadOperators() {
     state.operators = call("operators", ops).operators;
   } catch (err) {
     // The list does not check out: post to this board alone, and say so.
-    showError(new Problem(err.code, "This page will send your ballot to this board only: " + err.message, err.detail));
+    showError(new Problem(err.code, "", err.detail, "vote.error.this-board-only", [err.message]));
   }
 }
 
@@ -277,14 +300,12 @@ async function boot() {
     showModuleHash(hash);
     if (state.summary && state.summary.board_key) $("board-key").value = state.summary.board_key;
     const e = state.election;
-    if (!e) throw new Problem("not-open", tr("vote.error.no-election"));
-    own($("title"), e.title);
-    own(document.querySelector("title"), "Vote — " + e.title);
-    electionLine();
-    window.i18n.onChange(electionLine);
+    if (!e) throw new Problem("not-open", "", "", "vote.error.no-election");
+    retitle();
+    window.i18n.onChange(() => { electionLine(); retitle(); });
     const phase = state.summary ? state.summary.phase : e.phase;
     if (phase === "closed" || phase === "tallied") {
-      throw new Problem("closed", tr(phase === "tallied" ? "vote.error.tallied" : "vote.error.closed", e.title));
+      throw new Problem("closed", "", "", phase === "tallied" ? "vote.error.tallied" : "vote.error.closed", [e.title]);
     }
     // Before voting opens the page still reads and checks the board: for
     // registering a credential made here, and for checking the roll.
@@ -321,10 +342,8 @@ async function refresh() {
 // open, vote once voting is open, and says plainly when registration is over.
 function renderPhase() {
   const e = state.election;
-  const over = e.voters === 1 ? "vote.roll.over-one" : "vote.roll.over";
-  const line = $("roll-line");
-  say(line, over, e.title, e.voters);
-  line.hidden = !(state.votingOpen && e.roll_closed);
+  rollLine();
+  $("roll-line").hidden = !(state.votingOpen && e.roll_closed);
   if (state.votingOpen) {
     hide("step-register");
     $("credential-when").hidden = true;
@@ -338,6 +357,13 @@ function renderPhase() {
   const when = $("credential-when");
   say(when, "vote.credential.when", window.i18n.time(e.opens));
   when.hidden = false;
+}
+
+// rollLine says that registration is over, naming the election in the
+// page's language.
+function rollLine() {
+  const e = state.election;
+  say($("roll-line"), e.voters === 1 ? "vote.roll.over-one" : "vote.roll.over", e.title, e.voters);
 }
 
 // phaseStatus says in the status line what the voter can do now.
@@ -368,6 +394,11 @@ function onBallot(ci) {
   return !b || b.contests.includes(ci);
 }
 
+// ranked reports whether contest c is ranked (docs/spec/ranked.md §1):
+// the voter gives candidates ranks 1, 2, … and each one's ciphertext
+// holds its rank, 0 for unranked.
+const ranked = (c) => c.kind === "ranked";
+
 function renderContests(e) {
   const root = $("contests");
   root.replaceChildren();
@@ -377,20 +408,22 @@ function renderContests(e) {
     const fs = document.createElement("fieldset");
     fs.className = "contest";
     fs.dataset.contest = c.id;
+    fs.dataset.index = ci;
+    if (ranked(c)) fs.dataset.kind = "ranked";
     const legend = document.createElement("legend");
     legend.textContent = c.title;
     const rule = document.createElement("p");
     rule.className = "rule";
     rule.id = "rule-" + ci;
-    rule.textContent = c.rule;
+    say(rule, c.rule_key, ...c.rule_args);
     fs.setAttribute("aria-describedby", rule.id);
     fs.append(legend, rule);
-    const single = c.option_max === 1 && c.max_selections === 1;
+    const single = c.option_max === 1 && c.max_selections === 1 && !ranked(c);
     if (single && c.min_selections === 0) {
-      fs.appendChild(optionRow(ci, -1, "radio", tr("vote.ballot.blank"), c, true));
+      fs.appendChild(optionRow(ci, -1, "radio", "", c, true));
     }
     c.options.forEach((o, oi) => {
-      fs.appendChild(optionRow(ci, oi, c.option_max > 1 ? "number" : single ? "radio" : "checkbox", o.title, c, false));
+      fs.appendChild(optionRow(ci, oi, ranked(c) ? "rank" : c.option_max > 1 ? "number" : single ? "radio" : "checkbox", o.title, c, false));
     });
     const counter = document.createElement("p");
     counter.className = "counter";
@@ -398,18 +431,35 @@ function renderContests(e) {
     counter.setAttribute("aria-live", "polite");
     fs.appendChild(counter);
     fs.addEventListener("input", () => updateCounter(ci));
+    fs.addEventListener("change", () => updateCounter(ci));
     root.appendChild(fs);
     updateCounter(ci);
   });
 }
 
+// optionRow returns one option's row: a radio button, check box or
+// number field, or, in a ranked contest, a drop-down list of the ranks
+// ("Not ranked", "Rank 1 (first choice)", "Rank 2", …): a native control
+// that the keyboard and screen readers know, and that fits on a phone.
 function optionRow(ci, oi, type, title, c, checked) {
   const row = document.createElement("div");
   row.className = "option";
-  const input = document.createElement("input");
   const id = "c" + ci + "-o" + (oi < 0 ? "none" : oi);
+  let input;
+  if (type === "rank") {
+    input = document.createElement("select");
+    for (let r = 0; r <= c.max_selections; r++) {
+      const o = document.createElement("option");
+      o.value = r;
+      say(o, r === 0 ? "vote.rank.none" : r === 1 ? "vote.rank.first" : "vote.rank.n", r);
+      input.appendChild(o);
+    }
+    row.classList.add("rank");
+  } else {
+    input = document.createElement("input");
+    input.type = type;
+  }
   input.id = id;
-  input.type = type;
   input.dataset.contest = ci;
   input.dataset.option = oi;
   if (type === "radio") { input.name = "contest-" + ci; input.checked = checked; }
@@ -419,17 +469,25 @@ function optionRow(ci, oi, type, title, c, checked) {
   }
   const label = document.createElement("label");
   label.htmlFor = id;
-  label.textContent = title;
-  if (type === "number") row.append(label, input); else row.append(input, label);
+  if (oi < 0) say(label, "vote.ballot.blank"); else label.textContent = title;
+  if (type === "number" || type === "rank") row.append(label, input); else row.append(input, label);
   return row;
+}
+
+// optionValue reads one option's control: its count, or its rank.
+function optionValue(input) {
+  if (input.tagName === "SELECT") return Number(input.value);
+  if (input.type === "number") return Number(input.value);
+  return input.checked ? 1 : 0;
 }
 
 function contestTotal(ci) {
   let total = 0;
-  for (const input of document.querySelectorAll('input[data-contest="' + ci + '"]')) {
+  for (const input of document.querySelectorAll('[data-contest="' + ci + '"][data-option]')) {
     const oi = Number(input.dataset.option);
     if (oi < 0) continue;
-    if (input.type === "number") total += Math.max(0, Math.floor(Number(input.value) || 0));
+    if (input.tagName === "SELECT") total += input.value !== "0" ? 1 : 0;
+    else if (input.type === "number") total += Math.max(0, Math.floor(Number(input.value) || 0));
     else if (input.checked) total += 1;
   }
   return total;
@@ -438,6 +496,10 @@ function contestTotal(ci) {
 function updateCounter(ci) {
   const c = state.election.contests[ci];
   const n = contestTotal(ci);
+  if (ranked(c)) {
+    say($("counter-" + ci), "vote.counter.ranked", n, c.max_selections);
+    return;
+  }
   const points = c.option_max > 1;
   const key = n > c.max_selections ? (points ? "vote.counter.points-over" : "vote.counter.chosen-over")
     : n < c.min_selections ? (points ? "vote.counter.points-under" : "vote.counter.chosen-under")
@@ -445,17 +507,47 @@ function updateCounter(ci) {
   say($("counter-" + ci), key, n, c.max_selections, c.min_selections);
 }
 
-// markedChoices reads the form into counts per contest per option.
+// markedChoices reads the form into counts (ranks, in a ranked contest)
+// per contest per option. The module checks them against the contests'
+// rules before it encrypts anything, and says what is wrong.
 function markedChoices() {
   return state.election.contests.map((c, ci) => !onBallot(ci) ? [] : c.options.map((o, oi) => {
-    const input = $("c" + ci + "-o" + oi);
-    if (input.type === "number") {
-      const v = Number(input.value);
-      if (!Number.isInteger(v) || v < 0) throw new Problem("invalid-choices", tr("vote.error.points", c.title, o.title, c.option_max));
-      return v;
-    }
-    return input.checked ? 1 : 0;
+    const v = optionValue($("c" + ci + "-o" + oi));
+    if (!Number.isInteger(v) || v < 0) throw new Problem("invalid-choices", "", "", "vote.error.points", [c.title, o.title, c.option_max]);
+    return v;
   }));
+}
+
+// retitle asks the module for the election in the page's language (its
+// titles as the definition translates them, ballot.Manifest.Localize)
+// and shows them: the page's title, the election line, the contests'
+// legends and options, keeping what the voter marked.
+function retitle() {
+  try {
+    state.election = call("language", window.i18n.lang) || state.election;
+  } catch (err) { /* the titles stay as the definition writes them */ }
+  const e = state.election;
+  own($("title"), e.title);
+  own(document.querySelector("title"), tr("vote.page-title-election", e.title));
+  electionLine();
+  for (const fs of document.querySelectorAll("#contests fieldset")) {
+    const ci = Number(fs.dataset.index);
+    const c = e.contests[ci];
+    fs.querySelector("legend").textContent = c.title;
+    c.options.forEach((o, oi) => { fs.querySelector('label[for="c' + ci + "-o" + oi + '"]').textContent = o.title; });
+  }
+  if (state.marked) renderChoiceList($("marked-summary"), describeChoices(state.marked));
+  rollLine();
+  if (state.credential) credentialLine();
+  // A fault in the marks, said again with the titles in this language.
+  if (!$("error").hidden && $("error").dataset.code === "invalid-choices" && !$("step-ballot").hidden) {
+    try {
+      call("check", { choices: markedChoices() });
+      clearError(); // mended since
+    } catch (err) {
+      if (err instanceof Problem && err.code === "invalid-choices") showError(err, false);
+    }
+  }
 }
 
 // ---- credential ----
@@ -500,8 +592,29 @@ async function loadCredential(name, text) {
 // once voting is open; before, it only says where it is on the roll.
 async function useCredential(cred) {
   state.credential = cred;
+  state.earlier = null;
+  credentialLine();
+  $("credential-info").hidden = false;
+  if (!state.votingOpen) {
+    hide("step-ballot", "step-decide");
+    sayStatus("vote.status.not-open-yet");
+    return;
+  }
+  await lookupEarlier();
+  credentialLine();
+  // Only the contests on this voter's ballot; a form already showing them
+  // keeps what the voter marked.
+  if (state.renderedBallot !== ballotKey()) renderContests(state.election);
+  show("step-ballot");
+  sayStatus("vote.status.mark");
+}
+
+// credentialLine says, in the page's language, which credential is loaded,
+// where it is on the roll, which ballot it gets, and whether it has voted.
+function credentialLine() {
+  const cred = state.credential;
   const info = $("credential-info");
-  info.textContent = tr("vote.credential.loaded", cred.public.slice(0, 16)) + " " + (cred.roll ? cred.roll.message : "");
+  info.textContent = tr("vote.credential.loaded", cred.public.slice(0, 16)) + " " + (cred.roll ? words(cred.roll) : "");
   const b = cred.ballot;
   if (b && b.contests.length < state.election.contests.length) {
     info.textContent += " " + (b.style
@@ -509,21 +622,7 @@ async function useCredential(cred) {
       : tr("vote.credential.contests", String(b.contests.length), String(state.election.contests.length)));
   }
   if (b && b.weight > 1) info.textContent += " " + tr("vote.credential.weight", String(b.weight));
-  info.hidden = false;
-  if (!state.votingOpen) {
-    hide("step-ballot", "step-decide");
-    sayStatus("vote.status.not-open-yet");
-    return;
-  }
-  await lookupEarlier();
-  if (state.earlier !== null) {
-    info.textContent += " You have already voted (record " + state.earlier + "); you may vote again, and only your last ballot counts.";
-  }
-  // Only the contests on this voter's ballot; a form already showing them
-  // keeps what the voter marked.
-  if (state.renderedBallot !== ballotKey()) renderContests(state.election);
-  show("step-ballot");
-  sayStatus("vote.status.mark");
+  if (state.votingOpen && state.earlier !== null) info.textContent += " " + tr("vote.credential.voted", state.earlier);
 }
 
 // ---- a credential made on this device (voter-held) ----
@@ -557,13 +656,13 @@ function onRegister(ev) {
   button.disabled = true;
   try {
     if (voter && storedText(voter) !== null) {
-      throw new Problem("exists", tr("vote.error.exists", voter));
+      throw new Problem("exists", "", "", "vote.error.exists", [voter]);
     }
     const res = call("newCredential", { voter: voter });
     try {
       localStorage.setItem(storedPrefix() + res.voter, res.credential);
     } catch (e) {
-      throw new Problem("storage", tr("vote.error.storage"), String(e));
+      throw new Problem("storage", "", String(e), "vote.error.storage");
     }
     $("voter-id").value = "";
     renderStored();
@@ -652,7 +751,7 @@ function renderStoredItem(voter, i) {
       use.hidden = true;
       return;
     }
-    status.textContent = res.message;
+    sayWords(status, res);
     status.dataset.onRoll = res.on_roll ? "yes" : res.roll_closed ? "no" : "pending";
     use.hidden = !(res.on_roll && state.votingOpen);
     if (res.registration) renderRegistration(reg, voter, i, res.registration);
@@ -801,7 +900,7 @@ async function send(kind) {
   const { checkpoint, operator } = await sendingCheckpoint();
   const sub = call(kind, { checkpoint: checkpoint, operator: operator });
   state.opURL = operator ? state.operators[operator].url : "";
-  if (operator) setStatus(call("delivery").moved);
+  if (operator) setStatus(movedWords(call("delivery")));
   state.sent = { kind: kind, body: sub.submission, short: sub.short, lost: false };
   return deliver();
 }
@@ -847,7 +946,7 @@ async function post() {
 // when no other operator could take it, on the one it was last sent to.
 async function failOver(res) {
   while (res.failover) {
-    setStatus(res.message);
+    setStatus(words(res));
     let checkpoint = "";
     try {
       checkpoint = await getText(res.failover.url + "/checkpoint");
@@ -874,7 +973,7 @@ async function deliver() {
   }
   if (res.status !== "unknown") return res;
   state.sent.lost = true;
-  setStatus(res.message);
+  setStatus(words(res));
   return lookUp(res);
 }
 
@@ -898,7 +997,7 @@ async function lookUp(res) {
   res = call("lookup", args);
   // The board sends at most a page of records per request.
   while (res.status === "pending" && res.prove < 0) {
-    setStatus(res.message);
+    setStatus(words(res));
     const next = res.next;
     res = call("lookupScan", await getText("/records?start=" + next + "&end=" + res.latest));
     if (res.status === "pending" && res.prove < 0 && res.next === next) break; // nothing sent: lookupFinish says so
@@ -914,7 +1013,7 @@ async function lookUp(res) {
 // the board holds it; otherwise what is known, with what the voter can do.
 function settle(res) {
   if (res.status !== "found") {
-    showUnsure(res.status, res.message);
+    showUnsure(res.status, words(res));
     return;
   }
   if (state.sent.kind === "cast") showCast(res, state.sent.lost);
@@ -1065,8 +1164,7 @@ function showCast(res, lost) {
 function showMoved(el, res) {
   el.hidden = !res.moved || !res.url;
   if (el.hidden) return;
-  el.textContent = res.moved + " The operator \u201c" + res.operator + "\u201d (" + res.url + ") acknowledged it with a receipt" +
-    " signed by its key, which this page checked: check that receipt later on that operator's board, with its key.";
+  el.textContent = movedWords(res) + " " + tr("vote.cast.moved-by", res.operator, res.url);
   el.dataset.operator = res.operator;
 }
 
@@ -1085,16 +1183,21 @@ function showChallenged(res) {
   sayStatus("vote.status.challenged");
 }
 
-// describeChoices lists choices per contest like the module's reveal does.
+// describeChoices lists choices per contest like the module's reveal
+// does: a ranked contest's candidates in rank order.
 function describeChoices(choices) {
   return state.election.contests.flatMap((c, ci) => choices[ci].length === 0 ? [] : [{
     title: c.title,
-    selections: c.options.map((o, oi) => ({ title: o.title, count: choices[ci][oi] })).filter((s) => s.count > 0),
+    ranked: ranked(c),
+    selections: c.options.map((o, oi) => ({ title: o.title, count: choices[ci][oi] })).filter((s) => s.count > 0)
+      .sort((a, b) => ranked(c) ? a.count - b.count : 0),
   }]);
 }
 
 function renderRevealed(rv) { renderChoiceList($("revealed"), rv.contests); }
 
+// renderChoiceList shows what a ballot holds, contest by contest: the
+// options chosen (with their points), or a ranking as a numbered list.
 function renderChoiceList(root, contests) {
   root.replaceChildren();
   const dl = document.createElement("dl");
@@ -1102,9 +1205,13 @@ function renderChoiceList(root, contests) {
     const dt = document.createElement("dt");
     dt.textContent = c.title;
     const dd = document.createElement("dd");
-    dd.textContent = c.selections.length
-      ? c.selections.map((s) => s.count > 1 ? s.title + " (" + s.count + ")" : s.title).join(", ")
-      : tr("vote.nothing-marked");
+    if (!c.selections.length) say(dd, "vote.nothing-marked");
+    else if (c.ranked) {
+      const ol = document.createElement("ol");
+      ol.className = "ranking";
+      for (const s of c.selections) ol.appendChild(el("li", { textContent: s.title }));
+      dd.appendChild(ol);
+    } else dd.textContent = c.selections.map((s) => s.count > 1 ? s.title + " (" + s.count + ")" : s.title).join(", ");
     dl.append(dt, dd);
   }
   root.appendChild(dl);
@@ -1156,7 +1263,7 @@ async function onCheckReceipt(ev) {
   showReceipt(tr("vote.receipt.checking"));
   try {
     const file = $("receipt-file").files[0];
-    if (!file) throw new Problem("bad-receipt", tr("vote.receipt.choose"));
+    if (!file) throw new Problem("bad-receipt", "", "", "vote.receipt.choose");
     const receipt = await file.text();
     const info = call("receiptInfo", receipt);
     // A receipt of another operator of this board is checked on that
@@ -1164,7 +1271,7 @@ async function onCheckReceipt(ev) {
     const op = info.operator && info.operator.url ? info.operator : null;
     if (op) {
       $("board-key").value = op.board_key;
-      showReceipt("This receipt is from the operator \u201c" + op.name + "\u201d: checking it on its board, " + op.url + ", with its key…");
+      showReceipt(tr("vote.receipt.operator", op.name, op.url));
     }
     const receiptKey = $("board-key").value.trim();
     const out = $("receipt-result");
@@ -1187,7 +1294,7 @@ async function onCheckReceipt(ev) {
       });
       // The board sends at most a page of records per request.
       while (r.status === "pending" && r.next < r.latest) {
-        showReceipt(r.message);
+        showReceipt(words(r));
         const next = r.next;
         r = call("receiptScan", await get("/records?start=" + next + "&end=" + r.latest));
         if (r.next === next) break; // nothing sent: receiptFinish says so
@@ -1201,7 +1308,7 @@ async function onCheckReceipt(ev) {
       out.dataset.readMoved = moved = message;
       showReceipt(message);
     });
-    showReceipt((moved ? moved + " " : "") + res.message, res.status, res);
+    showReceipt((moved ? moved + " " : "") + words(res), res.status, res);
   } catch (err) {
     showReceipt(err instanceof Problem ? err.message : String(err), "");
   }

@@ -28,14 +28,18 @@
   }
 
   // format replaces the verbs of a catalogue message (%s, %d, %v, %[n]s)
-  // with args, as Go's message.Printer does for strings.
+  // with args, as Go's message.Printer does for strings. An argument
+  // {key, args} is itself a message of the catalogue (a part of a
+  // sentence the voting module tells, voterclient.Message), translated.
   function format(msg, args) {
     let next = 0;
     return msg.replace(/%(\[([0-9]+)\])?([sdvq%])/g, (m, idx, n, verb) => {
       if (verb === "%") return "%";
       const i = idx ? Number(n) - 1 : next;
       next = i + 1;
-      return i < args.length ? String(args[i]) : m;
+      if (i >= args.length) return m;
+      const a = args[i];
+      return a && typeof a === "object" && a.key ? t(a.key, ...(a.args || [])) : String(a);
     });
   }
 
@@ -45,6 +49,9 @@
     const m = cat ? cat.messages[lang][key] || cat.messages.en[key] : undefined;
     return format(m === undefined ? key : m, args);
   }
+
+  // has reports whether the catalogue, once loaded, has the message key.
+  function has(key) { return !!cat && cat.messages.en[key] !== undefined; }
 
   function apply() {
     document.documentElement.lang = lang;
@@ -56,11 +63,11 @@
   }
 
   // time shows an RFC 3339 UTC time in the reader's time zone and
-  // language, with the UTC time beside it.
-  function time(iso) {
+  // language, with the UTC time beside it; to the second if seconds.
+  function time(iso, seconds) {
     const d = new Date(iso);
     if (isNaN(d)) return iso;
-    const opts = { dateStyle: "medium", timeStyle: "short" };
+    const opts = { dateStyle: "medium", timeStyle: seconds ? "medium" : "short" };
     const local = new Intl.DateTimeFormat(lang, opts).format(d);
     const utc = new Intl.DateTimeFormat(lang, Object.assign({ timeZone: "UTC" }, opts)).format(d);
     return t("time.local-utc", local, utc);
@@ -107,12 +114,12 @@
   // language when the reader switches.
   function say(el, key, ...args) {
     el.dataset.i18n = key;
-    el.dataset.i18nArgs = JSON.stringify(args.map(String));
+    el.dataset.i18nArgs = JSON.stringify(args);
     el.textContent = t(key, ...args);
   }
 
   window.i18n = {
-    t, time, ready, match, own, say,
+    t, has, time, ready, match, own, say,
     get lang() { return lang; },
     // onChange calls f with the new language whenever the reader switches.
     onChange(f) { listeners.push(f); },

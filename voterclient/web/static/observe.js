@@ -46,14 +46,15 @@ function addRecord(rec) {
   tr.dataset.type = rec.type;
   const cells = [
     String(rec.index),
-    rec.time.replace("T", " ").replace("Z", ""),
+    ["time", rec.time],
     TYPES.includes(rec.type) ? ["type." + rec.type] : RANKED_TYPES.includes(rec.type) ? ["observe.ranked.type." + rec.type] : rec.type,
     b64ToHex(rec.author).slice(0, 12) + "…",
     String(JSON.stringify(rec.payload).length) + " B",
   ];
   cells.forEach((c, i) => {
     const td = document.createElement("td");
-    if (Array.isArray(c)) say(td, c[0]);
+    if (Array.isArray(c) && c[0] === "time") timeCell(td, c[1]);
+    else if (Array.isArray(c)) say(td, c[0]);
     else td.textContent = c;
     if (i === 0 || i === 4) td.className = "num";
     tr.appendChild(td);
@@ -261,6 +262,15 @@ function duration(w) {
 
 const utc = (sec) => new Date(sec * 1000).toISOString().replace("T", " ").replace(".000Z", " UTC");
 
+// timeCell shows an RFC 3339 time in td in the viewer's time zone with
+// UTC beside (window.i18n.time, to the second), kept in the page's
+// language when the viewer switches.
+function timeCell(td, iso) {
+  td.dataset.time = iso;
+  td.textContent = window.i18n.time(iso, true);
+}
+window.i18n.onChange(() => { for (const td of document.querySelectorAll("td[data-time]")) td.textContent = window.i18n.time(td.dataset.time, true); });
+
 // drawTurnout draws the ballots received per bucket: the smallest width of
 // TURNOUT_WIDTHS that keeps them to MAX_BUCKETS, aligned to its multiples.
 function drawTurnout() {
@@ -285,7 +295,7 @@ function drawTurnout() {
     s.appendChild(bar);
     const tr = document.createElement("tr");
     const from = document.createElement("td");
-    from.textContent = utc(start + i * width);
+    timeCell(from, new Date((start + i * width) * 1000).toISOString());
     const count = document.createElement("td");
     count.className = "num";
     count.textContent = String(n);
