@@ -146,7 +146,7 @@ func TestMixTampered(t *testing.T) {
 		{"out of order", mangle(func(m *election.MixRecord) { m.Mix = 2 }), trustee2, election.CodeWrongOrder, "the next is 1"},
 		{"not a trustee", good, e.Official, election.CodeUnauthorized, "only a trustee"},
 		{"for another trustee", good, election.TrusteeSigner{Keys: e.Trustees[0]}, election.CodeUnauthorized, "trustee 1 may not post a mix for trustee 2"},
-		{"homomorphic contest", mangle(func(m *election.MixRecord) { m.Contest = "mayor" }), trustee2, bulletin.CodeMalformed, `no ranked contest "mayor"`},
+		{"homomorphic contest", mangle(func(m *election.MixRecord) { m.Contest = "mayor" }), trustee2, bulletin.CodeMalformed, `no mix-net contest "mayor"`},
 		{"another trustee's proof", mangle(func(m *election.MixRecord) { m.Trustee = 1 }), election.TrusteeSigner{Keys: e.Trustees[0]}, election.CodeBadMix, "is not a shuffle"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
