@@ -3,6 +3,7 @@ package verifier_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -161,4 +162,102 @@ func countOf(s *verifier.Step, name string) int64 {
 		}
 	}
 	return -1
+}
+
+var writeInElection struct {
+	once   sync.Once
+	e      *verifiertest.Election
+	export []byte
+	err    error
+}
+
+// writeInWorld is an election of 12 voters, 3 trustees of whom any 2
+// decrypt, with a 3-of-5 contest whose fifth option is a write-in of up to
+// 40 bytes: every trustee mixes it, decrypts the last mix, and the
+// official counts the names written in.
+func writeInWorld(t *testing.T) *world {
+	t.Helper()
+	writeInElection.once.Do(func() {
+		cs := verifiertest.KofN(5, 3)
+		cs[0].WriteIn = &ballot.WriteIn{Option: 4, MaxBytes: 40}
+		var buf bytes.Buffer
+		writeInElection.e, writeInElection.err = verifiertest.Generate(context.Background(), verifiertest.Options{
+			Voters: 12, Trustees: 3, Threshold: 2, Revotes: 1, Contests: cs,
+		}, &buf)
+		writeInElection.export = buf.Bytes()
+	})
+	if writeInElection.err != nil {
+		t.Fatalf("generating the election: %v", writeInElection.err)
+	}
+	return newWorldOf(t, writeInElection.e, writeInElection.export)
+}
+
+// TestVerifyWriteIns: the verifier checks the mixes, decryptions and
+// write-in count of an honest election, reports the names written in
+// beside the write-in option's count, and names a mix that alters a
+// write-in and a write-in count that the decrypted ballots do not give.
+func TestVerifyWriteIns(t *testing.T) {
+	w := writeInWorld(t)
+	r := w.verify(writeInElection.export, writeInElection.e.Checkpoint)
+	if !r.OK {
+		for _, f := range r.Failures {
+			t.Errorf("%v", f)
+		}
+		t.Fatalf("the honest write-in election does not verify")
+	}
+	s := r.Step(verifier.StepMix)
+	if s.Status != verifier.Pass || countOf(s, "write-in counts") != 1 || countOf(s, "mixes") != 3 {
+		t.Errorf("step mixnet: %s (%s), %d write-in counts, %d mixes; want pass, 1, 3", s.Status, s.Note, countOf(s, "write-in counts"), countOf(s, "mixes"))
+	}
+	if len(r.Result) != 1 {
+		t.Fatalf("result of %d contests", len(r.Result))
+	}
+	written := 0
+	for _, x := range r.Result[0].WriteIns {
+		written += x.Count
+	}
+	if slot := r.Result[0].Options[4].Count; written == 0 || uint64(written) != slot {
+		t.Errorf("the names written in add up to %d, the write-in option's count is %d (want equal, not 0): %+v", written, slot, r.Result[0].WriteIns)
+	}
+	var txt strings.Builder
+	if err := r.WriteText(&txt); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(txt.String(), "written in:") {
+		t.Errorf("the text report does not list the names written in:\n%s", txt.String())
+	}
+
+	const size = 3 * crypto.CiphertextSize // one ballot of the mixes: the slot and two text ciphertexts
+	st, err := writeInElection.e.State(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []forgery{
+		{"a mix alters a write-in", func(w *world) int {
+			i := w.find(election.TypeMix, 1)
+			edit(w, i, func(m *election.MixRecord) {
+				elems, err := crypto.EncodeText("Mallory", 2)
+				if err != nil {
+					w.t.Fatal(err)
+				}
+				ct, _ := st.Election().PublicKey.EncryptElement(elems[0])
+				copy(m.Output[3*size+crypto.CiphertextSize:], ct.Bytes())
+			})
+			return i
+		}, election.TypeMix, verifier.StepMix, "is not a shuffle of its input", false},
+		{"a write-in count with one more vote", func(w *world) int {
+			i := w.find(election.TypeWriteInResult, 0)
+			edit(w, i, func(r *election.WriteInResultRecord) {
+				r.Count = bytes.Replace(r.Count, []byte(`,"count":`), []byte(`,"count":1`), 1)
+			})
+			return i
+		}, election.TypeWriteInResult, verifier.StepMix, "bad-proof: the count of contest \"council\" does not follow from its decrypted ballots by the write-in rule", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := writeInWorld(t)
+			w.t = t
+			idx, r := w.forgeAndVerify(tt.edit)
+			wantFailure(t, r, int64(idx), tt.typ, tt.step, tt.want)
+		})
+	}
 }
