@@ -40,6 +40,25 @@ func (e *ProofError) Error() string {
 // Unwrap returns ErrBadProof and the underlying error.
 func (e *ProofError) Unwrap() []error { return []error{ErrBadProof, e.Err} }
 
+// WriteInProofError names the write-in text ciphertext of a ballot whose
+// proof of knowledge fails (docs/spec/ballot.md §4.4 check 7). It wraps
+// ErrBadProof, ErrWriteIn and the error from package crypto.
+type WriteInProofError struct {
+	Contest     int // index in the manifest
+	ContestID   string
+	Text, Texts int // the ciphertext's index among the contest's Texts
+	Err         error
+}
+
+// Error names the contest and the text ciphertext.
+func (e *WriteInProofError) Error() string {
+	return fmt.Sprintf("ballot: %swrite-in text %d of %d: its proof of knowledge does not verify (copied from another ballot, altered, or proved without its randomness): %v",
+		where(e.Contest, e.ContestID, wholeContest, ""), e.Text, e.Texts, e.Err)
+}
+
+// Unwrap returns ErrBadProof, ErrWriteIn and the underlying error.
+func (e *WriteInProofError) Unwrap() []error { return []error{ErrBadProof, ErrWriteIn, e.Err} }
+
 // ProofRef names one proof of a ballot: Contest is the contest's index in
 // the manifest, and Option is SumOption for the sum proof of the contest.
 type ProofRef struct {
@@ -88,9 +107,7 @@ func verifyWriteIns(e *Election, v Voter, b *EncryptedBallot) error {
 	for j, i := range v.Contests {
 		for k, t := range b.Contests[j].WriteIn {
 			if err := crypto.VerifySchnorr(WriteInContext(e.BaseHash, b.Credential, b.Prev, i, k), &t.Ciphertext.A, t.Proof); err != nil {
-				mc := &e.Manifest.Contests[i]
-				return fmt.Errorf("ballot: %s%w: %w: write-in text %d of %d: its proof of knowledge does not verify (copied from another ballot, altered, or proved without its randomness): %w",
-					where(i, mc.ID, wholeContest, ""), ErrBadProof, ErrWriteIn, k, len(b.Contests[j].WriteIn), err)
+				return &WriteInProofError{Contest: i, ContestID: e.Manifest.Contests[i].ID, Text: k, Texts: len(b.Contests[j].WriteIn), Err: err}
 			}
 		}
 	}

@@ -447,8 +447,13 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 			if len(c.WriteIns) > 0 {
 				b.WriteString("    written in:\n")
+				width := 0
 				for _, w := range c.WriteIns {
-					fmt.Fprintf(&b, "      %q  %d\n", w.Text, w.Count)
+					width = max(width, len([]rune(fmt.Sprintf("%q", w.Text))))
+				}
+				for _, w := range c.WriteIns {
+					q := fmt.Sprintf("%q", w.Text)
+					fmt.Fprintf(&b, "      %s%s  %d\n", q, strings.Repeat(" ", width-len([]rune(q))), w.Count)
 				}
 			}
 		}
