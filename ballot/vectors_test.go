@@ -794,25 +794,32 @@ Rejections (§4.4, first failure):
                        the claimed choices`)
 	cred := ed25519.NewKeyFromSeed(func() []byte { l := vectorLabel("vector credential"); return l[:] }()).Public().(ed25519.PublicKey)
 	base, prev := vectorLabel("vector base hash"), ConfirmationCode(vectorLabel("vector prev"))
-	for _, co := range [][2]int{{0, 0}, {2, 7}, {1, SumOption}} {
-		for _, p := range []ConfirmationCode{{}, prev} {
-			name := fmt.Sprintf("proof-ctx-%d-%d", co[0], co[1])
-			if co[1] == SumOption {
-				name = fmt.Sprintf("proof-ctx-%d-sum", co[0])
+	// contexts writes the vectors of op (proof-ctx, writein-ctx) for each
+	// contest and index (key: option, text) of cis, with and without prev.
+	contexts := func(op, key string, cis [][2]int, ctx func(p ConfirmationCode, contest, index int) []byte) {
+		for _, ci := range cis {
+			for _, p := range []ConfirmationCode{{}, prev} {
+				name := fmt.Sprintf("%s-%d-%d", op, ci[0], ci[1])
+				if ci[1] == SumOption {
+					name = fmt.Sprintf("%s-%d-sum", op, ci[0])
+				}
+				if p != (ConfirmationCode{}) {
+					name += "-after-prev"
+				}
+				w.Vector(name)
+				w.Input("op", op)
+				w.Input("base-hash", base)
+				w.Input("credential", []byte(cred))
+				w.Input("prev", p)
+				w.Input("contest", ci[0])
+				w.Input(key, ci[1])
+				w.Expect("context", ctx(p, ci[0], ci[1]))
 			}
-			if p != (ConfirmationCode{}) {
-				name += "-after-prev"
-			}
-			w.Vector(name)
-			w.Input("op", "proof-ctx")
-			w.Input("base-hash", base)
-			w.Input("credential", []byte(cred))
-			w.Input("prev", p)
-			w.Input("contest", co[0])
-			w.Input("option", co[1])
-			w.Expect("context", ProofContext(base, cred, p, co[0], co[1]))
 		}
 	}
+	contexts("proof-ctx", "option", [][2]int{{0, 0}, {2, 7}, {1, SumOption}}, func(p ConfirmationCode, contest, option int) []byte {
+		return ProofContext(base, cred, p, contest, option)
+	})
 
 	randtest.SetGlobalRandom(t, 2026)
 	e, records, commitments, voters := ballotVectorElection(t, false)
@@ -925,22 +932,9 @@ Rejections (§4.4, first failure):
 	verify("styled-other-contests", "alice's ballot of both contests, with bob's credential and style: it has a contest more than bob's ballot", bobBoth.Marshal(), bob.Public, "shape")
 
 	// Write-ins: the contexts of their proofs, and ballots that carry one.
-	for _, ci := range [][2]int{{2, 0}, {2, 1}} {
-		for _, p := range []ConfirmationCode{{}, prev} {
-			name := fmt.Sprintf("writein-ctx-%d-%d", ci[0], ci[1])
-			if p != (ConfirmationCode{}) {
-				name += "-after-prev"
-			}
-			w.Vector(name)
-			w.Input("op", "writein-ctx")
-			w.Input("base-hash", base)
-			w.Input("credential", []byte(cred))
-			w.Input("prev", p)
-			w.Input("contest", ci[0])
-			w.Input("text", ci[1])
-			w.Expect("context", WriteInContext(base, cred, p, ci[0], ci[1]))
-		}
-	}
+	contexts("writein-ctx", "text", [][2]int{{2, 0}, {2, 1}}, func(p ConfirmationCode, contest, i int) []byte {
+		return WriteInContext(base, cred, p, contest, i)
+	})
 	e, records, commitments, _ = vectorElection(t, false, true)
 	if c, err = e.Manifest.MarshalCanonical(); err != nil {
 		t.Fatal(err)

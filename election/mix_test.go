@@ -36,17 +36,25 @@ const rankedContest = 2 // the index of the ranked contest of rankedContests
 // every voter casts, and voter 0 votes again.
 func closedRankedElection(t *testing.T, voters int) (*board, *simulate.Election) {
 	t.Helper()
+	return closedElection(t, voters, rankedContests(), 0, func(e *simulate.Election, _ int, _ bool) ballot.Choices { return e.RandomChoices() })
+}
+
+// closedElection runs an election of contests, 3 trustees of threshold 2,
+// to its close: every voter v casts choose(e, v, false), then voter
+// revoter votes again, choose(e, revoter, true).
+func closedElection(t *testing.T, voters int, contests []ballot.Contest, revoter int, choose func(e *simulate.Election, v int, again bool) ballot.Choices) (*board, *simulate.Election) {
+	t.Helper()
 	ctx := context.Background()
 	b := newBoard(t)
-	e, err := simulate.New(ctx, b.log.Append, b.tracker.Current, simulate.Options{Voters: voters, Trustees: 3, Threshold: 2, Contests: rankedContests()})
+	e, err := simulate.New(ctx, b.log.Append, b.tracker.Current, simulate.Options{Voters: voters, Trustees: 3, Threshold: 2, Contests: contests})
 	must(t, err)
 	must(t, e.Ceremony(ctx))
 	must(t, e.SetPhase(ctx, election.PhaseOpen))
 	for v := range voters {
-		_, _, err := e.Cast(ctx, v, e.RandomChoices())
+		_, _, err := e.Cast(ctx, v, choose(e, v, false))
 		must(t, err)
 	}
-	_, _, err = e.Cast(ctx, 0, e.RandomChoices())
+	_, _, err = e.Cast(ctx, revoter, choose(e, revoter, true))
 	must(t, err)
 	must(t, e.SetPhase(ctx, election.PhaseClosed))
 	return b, e

@@ -45,20 +45,12 @@ func writeInChoices(e *simulate.Election, v int) ballot.Choices {
 // every voter casts, and voter 1 votes again (writing a name in now).
 func closedWriteInElection(t *testing.T, voters int) (*board, *simulate.Election) {
 	t.Helper()
-	ctx := context.Background()
-	b := newBoard(t)
-	e, err := simulate.New(ctx, b.log.Append, b.tracker.Current, simulate.Options{Voters: voters, Trustees: 3, Threshold: 2, Contests: writeInContests()})
-	must(t, err)
-	must(t, e.Ceremony(ctx))
-	must(t, e.SetPhase(ctx, election.PhaseOpen))
-	for v := range voters {
-		_, _, err := e.Cast(ctx, v, writeInChoices(e, v))
-		must(t, err)
-	}
-	_, _, err = e.Cast(ctx, 1, writeInChoices(e, 0))
-	must(t, err)
-	must(t, e.SetPhase(ctx, election.PhaseClosed))
-	return b, e
+	return closedElection(t, voters, writeInContests(), 1, func(e *simulate.Election, v int, again bool) ballot.Choices {
+		if again {
+			return writeInChoices(e, 0)
+		}
+		return writeInChoices(e, v)
+	})
 }
 
 // TestWriteInElection runs an election whose plurality contest allows a

@@ -15,41 +15,52 @@ import (
 	"github.com/evote/evote/verifier/verifiertest"
 )
 
-var rankedElection struct {
+// generated is an election generated once for the tests that share it.
+type generated struct {
 	once   sync.Once
 	e      *verifiertest.Election
 	export []byte
 	err    error
 }
 
+// world generates, the first time, an election of 12 voters, 3 trustees
+// of whom any 2 decrypt, one re-vote and contests, whose every trustee
+// mixes its mix-net contests, decrypts their last mixes, and whose
+// official counts them; and returns a world of it.
+func (g *generated) world(t *testing.T, contests func() []ballot.Contest) *world {
+	t.Helper()
+	g.once.Do(func() {
+		var buf bytes.Buffer
+		g.e, g.err = verifiertest.Generate(context.Background(), verifiertest.Options{
+			Voters: 12, Trustees: 3, Threshold: 2, Revotes: 1, Contests: contests(),
+		}, &buf)
+		g.export = buf.Bytes()
+	})
+	if g.err != nil {
+		t.Fatalf("generating the election: %v", g.err)
+	}
+	return newWorldOf(t, g.e, g.export)
+}
+
+var rankedElection generated
+
 // rankedContestIndex is the index of the ranked contest in rankedWorld's
 // definition.
 const rankedContestIndex = 1
 
-// rankedWorld is an election of 12 voters, 3 trustees of whom any 2
-// decrypt, with a 3-of-5 contest and a ranked contest (IRV, rank up to 3
-// of 4): every trustee mixes it, decrypts the last mix, and the official
-// counts it.
+// rankedWorld is the generated election with a 3-of-5 contest and a
+// ranked contest (IRV, rank up to 3 of 4).
 func rankedWorld(t *testing.T) *world {
 	t.Helper()
-	rankedElection.once.Do(func() {
+	return rankedElection.world(t, func() []ballot.Contest {
 		cs := verifiertest.KofN(5, 3)
 		var opts []ballot.Option
 		for _, id := range []string{"ann", "ben", "cat", "dov"} {
 			opts = append(opts, ballot.Option{ID: id, Title: "Candidate " + id})
 		}
-		cs = append(cs, ballot.Contest{ID: "chair", Title: "Chair", Kind: ballot.KindRanked, Method: ballot.MethodIRV,
+		return append(cs, ballot.Contest{ID: "chair", Title: "Chair", Kind: ballot.KindRanked, Method: ballot.MethodIRV,
 			MaxSelections: 3, OptionMax: 3, Options: opts})
-		var buf bytes.Buffer
-		rankedElection.e, rankedElection.err = verifiertest.Generate(context.Background(), verifiertest.Options{
-			Voters: 12, Trustees: 3, Threshold: 2, Revotes: 1, Contests: cs,
-		}, &buf)
-		rankedElection.export = buf.Bytes()
 	})
-	if rankedElection.err != nil {
-		t.Fatalf("generating the election: %v", rankedElection.err)
-	}
-	return newWorldOf(t, rankedElection.e, rankedElection.export)
 }
 
 // TestVerifyMixnet: the verifier checks every mix, mix decryption and
@@ -164,32 +175,17 @@ func countOf(s *verifier.Step, name string) int64 {
 	return -1
 }
 
-var writeInElection struct {
-	once   sync.Once
-	e      *verifiertest.Election
-	export []byte
-	err    error
-}
+var writeInElection generated
 
-// writeInWorld is an election of 12 voters, 3 trustees of whom any 2
-// decrypt, with a 3-of-5 contest whose fifth option is a write-in of up to
-// 40 bytes: every trustee mixes it, decrypts the last mix, and the
-// official counts the names written in.
+// writeInWorld is the generated election with a 3-of-5 contest whose fifth
+// option is a write-in of up to 40 bytes.
 func writeInWorld(t *testing.T) *world {
 	t.Helper()
-	writeInElection.once.Do(func() {
+	return writeInElection.world(t, func() []ballot.Contest {
 		cs := verifiertest.KofN(5, 3)
 		cs[0].WriteIn = &ballot.WriteIn{Option: 4, MaxBytes: 40}
-		var buf bytes.Buffer
-		writeInElection.e, writeInElection.err = verifiertest.Generate(context.Background(), verifiertest.Options{
-			Voters: 12, Trustees: 3, Threshold: 2, Revotes: 1, Contests: cs,
-		}, &buf)
-		writeInElection.export = buf.Bytes()
+		return cs
 	})
-	if writeInElection.err != nil {
-		t.Fatalf("generating the election: %v", writeInElection.err)
-	}
-	return newWorldOf(t, writeInElection.e, writeInElection.export)
 }
 
 // TestVerifyWriteIns: the verifier checks the mixes, decryptions and
