@@ -111,8 +111,11 @@ type BallotSecrets struct {
 	Choices    Choices
 	Randomness [][]*crypto.Scalar
 	// WriteIns are the write-in texts, one per manifest contest ("" for
-	// none), nil if the ballot has none.
-	WriteIns WriteIns
+	// none), nil if the voter wrote none in; WriteInRandomness the
+	// randomness of every text ciphertext, per manifest contest (nil for a
+	// contest without a write-in or not on the ballot).
+	WriteIns          WriteIns
+	WriteInRandomness [][]*crypto.Scalar
 }
 
 // Sum returns the encrypted sum of the contest's options (the statement of
@@ -207,7 +210,7 @@ func EncryptWriteIns(e *Election, cred ed25519.PublicKey, choices Choices, write
 		Style:      v.Style,
 		Contests:   make([]EncryptedContest, len(v.Contests)),
 	}
-	s := &BallotSecrets{Choices: make(Choices, len(choices)), Randomness: make([][]*crypto.Scalar, len(choices))}
+	s := &BallotSecrets{Choices: make(Choices, len(choices)), Randomness: make([][]*crypto.Scalar, len(choices)), WriteInRandomness: make([][]*crypto.Scalar, len(choices))}
 	for j, i := range v.Contests {
 		mc := e.Manifest.Contests[i]
 		s.Choices[i] = append([]uint64(nil), choices[i]...)
@@ -238,7 +241,7 @@ func EncryptWriteIns(e *Election, cred ed25519.PublicKey, choices Choices, write
 			if writeIns != nil {
 				text = writeIns[i]
 			}
-			if ec.WriteIn, err = encryptText(e, cred, prev, i, mc.WriteIn, text); err != nil {
+			if ec.WriteIn, s.WriteInRandomness[i], err = encryptText(e, cred, prev, i, mc.WriteIn, text); err != nil {
 				return nil, nil, fmt.Errorf("encrypt: %s%w", where(i, mc.ID, wholeContest, ""), err)
 			}
 		}
@@ -252,18 +255,18 @@ func EncryptWriteIns(e *Election, cred ed25519.PublicKey, choices Choices, write
 
 // encryptText encrypts text as the write-in of contest i
 // (docs/spec/ranked.md §8): its m elements, each with a proof of knowledge
-// of its randomness bound to the ballot.
-func encryptText(e *Election, cred ed25519.PublicKey, prev ConfirmationCode, i int, w *WriteIn, text string) ([]EncryptedText, error) {
+// of its randomness bound to the ballot; and returns that randomness.
+func encryptText(e *Election, cred ed25519.PublicKey, prev ConfirmationCode, i int, w *WriteIn, text string) ([]EncryptedText, []*crypto.Scalar, error) {
 	elems, err := crypto.EncodeText(text, w.TextCiphertexts())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := make([]EncryptedText, len(elems))
+	out, rs := make([]EncryptedText, len(elems)), make([]*crypto.Scalar, len(elems))
 	for k, m := range elems {
 		ct, r := e.PublicKey.EncryptElement(m)
-		out[k] = EncryptedText{Ciphertext: ct, Proof: crypto.ProveSchnorr(WriteInContext(e.BaseHash, cred, prev, i, k), r, &ct.A)}
+		out[k], rs[k] = EncryptedText{Ciphertext: ct, Proof: crypto.ProveSchnorr(WriteInContext(e.BaseHash, cred, prev, i, k), r, &ct.A)}, r
 	}
-	return out, nil
+	return out, rs, nil
 }
 
 // checkChoicesStyle checks that choices, valid for ValidateChoices, have

@@ -298,3 +298,80 @@ func decryptText(t testing.TB, sk *crypto.PrivateKey, w []EncryptedText) string 
 	}
 	return text
 }
+
+// TestWriteInChallenge: a challenged ballot reveals the written text and
+// its randomness, and anyone can check that the text ciphertexts encrypt
+// it; a challenge claiming another text, revealing none, or claiming a
+// name for a write-in not selected is refused.
+func TestWriteInChallenge(t *testing.T) {
+	vs := voters(1)
+	e := writeInElection(t, vs)
+	c, w := writeInChoices(t, e, "Ada Lovelace")
+	b, s, err := EncryptWriteIns(e, vs[0].Public, c, w, ConfirmationCode{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := Challenge(b, s)
+	if len(ch.WriteIns) != len(b.Contests) || ch.WriteIns[0] != "Ada Lovelace" || len(ch.WriteInRandomness[0]) != 2 || ch.WriteInRandomness[1] != nil {
+		t.Fatalf("Challenge revealed write-ins %q with randomness %v", ch.WriteIns, ch.WriteInRandomness)
+	}
+	enc := ch.Marshal()
+	if !bytes.Contains(enc, []byte(`"write_ins":[{"contest":0,"text":"Ada Lovelace","randomness":"`)) {
+		t.Fatalf("challenged ballot encoding lacks the write-in: %s", enc)
+	}
+	back, err := ParseChallengedBallot(enc)
+	if err != nil {
+		t.Fatalf("ParseChallengedBallot = %v", err)
+	}
+	if !bytes.Equal(back.Marshal(), enc) {
+		t.Errorf("challenged write-in ballot does not round-trip")
+	}
+	if err := VerifyChallenge(e, back); err != nil {
+		t.Fatalf("VerifyChallenge = %v", err)
+	}
+	for _, tt := range []struct {
+		name   string
+		change func(c *ChallengedBallot)
+		want   error
+		detail string
+	}{
+		{"another text", func(c *ChallengedBallot) { c.WriteIns = slices.Clone(c.WriteIns); c.WriteIns[0] = "Ada Lovelace Jr" }, ErrChallengeMismatch, "write-in text 0"},
+		{"no reveal", func(c *ChallengedBallot) { c.WriteIns, c.WriteInRandomness = nil, nil }, ErrWriteIn, "do not fit"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			forged := *Challenge(b, s)
+			tt.change(&forged)
+			if err := VerifyChallenge(e, &forged); !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.detail) {
+				t.Fatalf("VerifyChallenge = %v, want %v saying %q", err, tt.want, tt.detail)
+			}
+		})
+	}
+	// A device that encrypted a name for a write-in it did not select
+	// (bypassing EncryptWriteIns) is caught by its challenge.
+	plain := sampleChoicesFor(t, e.Manifest, "")
+	b2, s2, err := Encrypt(e, vs[0].Public, plain, ConfirmationCode{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2.Contests[0].WriteIn, s2.WriteInRandomness[0], err = encryptText(e, vs[0].Public, ConfirmationCode{}, 0, e.Manifest.Contests[0].WriteIn, "Ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.WriteIns = make(WriteIns, len(e.Manifest.Contests))
+	s2.WriteIns[0] = "Ada"
+	if err := VerifyChallenge(e, Challenge(b2, s2)); !errors.Is(err, ErrWriteIn) || !strings.Contains(err.Error(), "not selected") {
+		t.Errorf("VerifyChallenge(a name for a write-in not selected) = %v, want ErrWriteIn: not selected", err)
+	}
+	// Without a reveal the encoding of a ballot carrying a write-in still
+	// parses, and verification names what is missing.
+	noReveal := *Challenge(b, s)
+	noReveal.WriteIns, noReveal.WriteInRandomness = nil, nil
+	if _, err := ParseChallengedBallot(noReveal.Marshal()); err != nil {
+		t.Errorf("ParseChallengedBallot(no reveal) = %v", err)
+	}
+	// A reveal naming a contest without a write-in does not parse.
+	bad := bytes.Replace(enc, []byte(`"write_ins":[{"contest":0,`), []byte(`"write_ins":[{"contest":1,`), 1)
+	if _, err := ParseChallengedBallot(bad); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "contest 1") {
+		t.Errorf("ParseChallengedBallot(reveal for contest 1) = %v, want malformed naming contest 1", err)
+	}
+}
