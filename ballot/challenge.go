@@ -96,6 +96,20 @@ func (c *ChallengedBallot) ManifestChoices(e *Election) (Choices, error) {
 	return c.manifestChoices(e.Manifest, v), nil
 }
 
+// ManifestWriteIns returns c's revealed write-ins shaped like e's
+// contests, as EncryptWriteIns takes them; nil if c reveals none.
+func (c *ChallengedBallot) ManifestWriteIns(e *Election) WriteIns {
+	v, ok := e.Voter(c.Ballot.Credential)
+	if !ok || c.WriteIns == nil || len(c.WriteIns) != len(v.Contests) {
+		return nil
+	}
+	out := make(WriteIns, len(e.Manifest.Contests))
+	for j, i := range v.Contests {
+		out[i] = c.WriteIns[j]
+	}
+	return out
+}
+
 // manifestChoices returns c's choices shaped like m's contests, as
 // ValidateChoices takes them: nil for the contests not on a ballot of
 // style v.
@@ -144,14 +158,7 @@ func VerifyChallenge(e *Election, c *ChallengedBallot) error {
 	if err := ValidateChoices(m, choices); err != nil {
 		return fmt.Errorf("challenged ballot: claimed choices: %w", err)
 	}
-	var texts WriteIns
-	if c.WriteIns != nil {
-		texts = make(WriteIns, len(m.Contests))
-		for j, i := range v.Contests {
-			texts[i] = c.WriteIns[j]
-		}
-	}
-	if err := ValidateWriteIns(m, choices, texts); err != nil {
+	if err := ValidateWriteIns(m, choices, c.ManifestWriteIns(e)); err != nil {
 		return fmt.Errorf("challenged ballot: claimed write-ins: %w", err)
 	}
 	return nil

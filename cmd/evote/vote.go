@@ -323,7 +323,7 @@ func (v *voter) challenge(p *ballot.ChallengedBallot) error {
 	if err != nil {
 		return err
 	}
-	printChoices(c, v.state.Manifest(), choices, nil)
+	printChoices(c, v.state.Manifest(), choices, p.ManifestWriteIns(v.state.Election()))
 	fmt.Fprintln(out(c), say.Sprintf("cli.vote.never"))
 	return nil
 }
