@@ -65,6 +65,9 @@ func Prepare(e *Election, cred *ballot.Credential, choices ballot.Choices, prev 
 	if errors.Is(err, ballot.ErrNotEligible) {
 		return nil, problem(CodeIneligible, err, "This credential is not on the voter roll of this election, so a ballot signed with it would be refused. Ask the election's registrar.")
 	}
+	if errors.Is(err, ballot.ErrWriteIn) {
+		return nil, problem(CodeInvalidChoices, err, "You selected a write-in, but this page cannot take a written name yet. Choose a listed option here, or write the name in with the command line client (evote vote --choices 'contest=option=\"NAME\"').")
+	}
 	if err != nil {
 		return nil, problem(CodeBadInput, err, "Your ballot could not be encrypted. Reload the page and try again.")
 	}
