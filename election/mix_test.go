@@ -316,6 +316,34 @@ func TestSnapshotRankedContest(t *testing.T) {
 	must(t, e.DecryptMixes(ctx, 3))
 	_, err := e.CountRanked(ctx)
 	must(t, err)
+	checkSnapshots(t, b, closing, func(st *election.State) bool {
+		return len(st.Mixes(rankedContest)) == 2 && st.RankedResult(rankedContest) != nil && len(st.MixPartials(rankedContest)) == 2
+	})
+}
+
+// TestSnapshotWriteInContest: likewise for the mixes, decryptions and
+// write-in count of a contest with a write-in, whose counted ballots'
+// text ciphertexts the snapshot keeps.
+func TestSnapshotWriteInContest(t *testing.T) {
+	ctx := context.Background()
+	b, e := closedWriteInElection(t, 10)
+	closing := b.log.Size() - 1
+	must(t, e.Mix(ctx, 3))
+	must(t, e.Mix(ctx, 1))
+	must(t, e.DecryptMixes(ctx, 1))
+	must(t, e.DecryptMixes(ctx, 2))
+	_, err := e.CountWriteIns(ctx)
+	must(t, err)
+	checkSnapshots(t, b, closing, func(st *election.State) bool {
+		return len(st.Mixes(writeInContest)) == 2 && st.WriteInResult(writeInContest) != nil && len(st.MixPartials(writeInContest)) == 2
+	})
+}
+
+// checkSnapshots saves the state of b after each record from closing on,
+// restores it, has the restored state judge every later record, and
+// checks done of the state at the end.
+func checkSnapshots(t *testing.T, b *board, closing int64, done func(*election.State) bool) {
+	t.Helper()
 	recs := boardRecords(t, b)
 	for k := int(closing) + 1; k <= len(recs); k++ {
 		full := election.NewState()
@@ -333,8 +361,8 @@ func TestSnapshotRankedContest(t *testing.T) {
 			}
 			must(t, restored.Admit(rec, v))
 		}
-		if got := restored.Mixes(rankedContest); len(got) != 2 || restored.RankedResult(rankedContest) == nil || len(restored.MixPartials(rankedContest)) != 2 {
-			t.Fatalf("restored after %d records: mixes %v, %d decryptions, count %v", k, got, len(restored.MixPartials(rankedContest)), restored.RankedResult(rankedContest) != nil)
+		if !done(restored) {
+			t.Fatalf("restored after %d records: the mixes, decryptions and count are not all there", k)
 		}
 	}
 }
