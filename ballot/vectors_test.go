@@ -192,6 +192,18 @@ Rejections:
 		contest(m, 3)["kind"], contest(m, 3)["method"] = KindRanked, "coombs"
 	}), "a ranked contest whose option_max is not its ranks, a method on an approval contest, an unknown method",
 		"invalid $.contests[1].option_max", "invalid $.contests[2].method", "invalid $.contests[3].method", "invalid $.contests[3].min_selections")
+	vector("write-in", "parse", mutateJSON(t, sample, func(m obj) {
+		c := contest(m, 0)
+		c["options"] = append(c["options"].([]any), obj{"id": "other", "title": "Write-in"})
+		c["write_in"] = obj{"option": "other", "max_bytes": 40}
+	}), "a write-in (§1.2): mayor's option other is the slot of a name of up to 40 bytes (2 text ciphertexts); write_in right before options")
+	vector("write-in-invalid", "parse", mutateJSON(t, sample, func(m obj) {
+		contest(m, 0)["write_in"] = obj{"option": "nobody", "max_bytes": 40}
+		contest(m, 1)["write_in"] = obj{"option": "c1", "max_bytes": 1001}
+		c := contest(m, 3)
+		c["write_in"] = obj{"option": "schools", "max_bytes": 40}
+	}), "a write-in naming no option of its contest, one over 1000 bytes, one on a cumulative contest (option_max above 1)",
+		"invalid $.contests[0].write_in.option", "invalid $.contests[1].write_in.max_bytes", "invalid $.contests[3].write_in")
 	vector("invalid-threshold", "parse", mutateJSON(t, sample, func(m obj) { m["threshold"] = 4 }), "a threshold above the number of trustees",
 		"invalid $.threshold")
 	vector("invalid-several", "parse", mutateJSON(t, sample, func(m obj) {
