@@ -70,6 +70,14 @@ func NormalizeWriteIn(text string) string {
 	return strings.TrimFunc(norm.NFC.String(text), unicode.IsSpace)
 }
 
+// The reasons a write-in count discards a row (docs/spec/ranked.md §8.6):
+// part of the count, so fixed.
+const (
+	reasonNotABit     = "the write-in slot decrypts to neither 0 nor 1"
+	reasonUndecodable = "the text does not decode"
+	reasonEmpty       = "the write-in is selected but its text is empty"
+)
+
 // CountWriteIns counts the decrypted rows of contest c, which has a
 // write-in (docs/spec/ranked.md §8.6): plain holds, row by row, the
 // plaintext elements of the last mix's output, each row the slot's
@@ -93,17 +101,17 @@ func CountWriteIns(c *ballot.Contest, plain []*crypto.Element) (*WriteInCount, e
 		case row[0].Equal(zero) == 1:
 			continue
 		case row[0].Equal(one) != 1: // the slot's range proof forbids it
-			out.Discarded = append(out.Discarded, DiscardedBallot{Index: i, Reason: "the write-in slot decrypts to neither 0 nor 1"})
+			out.Discarded = append(out.Discarded, DiscardedBallot{Index: i, Reason: reasonNotABit})
 			continue
 		}
 		out.Written++
 		text, err := crypto.DecodeText(row[1:])
 		if err != nil {
-			out.Discarded = append(out.Discarded, DiscardedBallot{Index: i, Reason: err.Error()})
+			out.Discarded = append(out.Discarded, DiscardedBallot{Index: i, Reason: reasonUndecodable})
 			continue
 		}
 		if text = NormalizeWriteIn(text); text == "" {
-			out.Discarded = append(out.Discarded, DiscardedBallot{Index: i, Reason: "the write-in is selected but its text is empty"})
+			out.Discarded = append(out.Discarded, DiscardedBallot{Index: i, Reason: reasonEmpty})
 			continue
 		}
 		counts[text]++

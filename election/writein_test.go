@@ -226,7 +226,7 @@ func TestCountWriteIns(t *testing.T) {
 		t.Errorf("CountWriteIns = %+v, want 8 ballots, 6 written, %v", got, want)
 	}
 	if len(got.Discarded) != 2 || got.Discarded[0].Index != 4 || !strings.Contains(got.Discarded[0].Reason, "empty") ||
-		got.Discarded[1].Index != 5 || !strings.Contains(got.Discarded[1].Reason, "invalid text") {
+		got.Discarded[1].Index != 5 || got.Discarded[1].Reason != "the text does not decode" {
 		t.Errorf("discarded %+v, want rows 4 (empty) and 5 (invalid text)", got.Discarded)
 	}
 	if _, err := election.CountWriteIns(c, plain[:5]); err == nil {
