@@ -375,3 +375,20 @@ func TestWriteInChallenge(t *testing.T) {
 		t.Errorf("ParseChallengedBallot(reveal for contest 1) = %v, want malformed naming contest 1", err)
 	}
 }
+
+// TestWriteInWeightRefused: a roll may not weigh a voter whose ballot
+// carries a write-in, whose texts are counted once per mixed ballot.
+func TestWriteInWeightRefused(t *testing.T) {
+	vs := voters(2)
+	m, err := ParseManifest(writeInSample(t, 40))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mh, _ := m.Hash()
+	entries := []RollEntry{vs[0].Entry(), vs[1].Entry()}
+	entries[1].Weight = 3
+	err = m.CheckRoll(RollChunks(mh, 0, entries)[0])
+	if !errors.Is(err, ErrRankedWeight) || !strings.Contains(err.Error(), `contest with a write-in "mayor"`) {
+		t.Errorf("CheckRoll(weight 3) = %v, want ErrRankedWeight naming the write-in contest mayor", err)
+	}
+}
