@@ -243,34 +243,26 @@ func writeInVectorContest(option string, maxBytes int) *ballot.Contest {
 func writeInCountVector(t *testing.T, w *specvectors.Writer) {
 	c := writeInVectorContest("other", 40)
 	m := c.WriteIn.TextCiphertexts()
-	var plain []string
+	var elems []*crypto.Element
 	row := func(bit uint64, text string) {
-		elems, err := crypto.EncodeText(text, m)
+		encoded, err := crypto.EncodeText(text, m)
 		if err != nil {
 			t.Fatal(err)
 		}
-		plain = append(plain, hex.EncodeToString(crypto.NewElement().ScalarBaseMult(crypto.NewScalar().SetUint64(bit)).Bytes()))
-		for _, e := range elems {
-			plain = append(plain, hex.EncodeToString(e.Bytes()))
-		}
+		elems = append(append(elems, crypto.NewElement().ScalarBaseMult(crypto.NewScalar().SetUint64(bit))), encoded...)
 	}
 	row(1, "Zoë")         // NFC
 	row(1, " Zoe\u0308 ") // NFD, with spaces: the same name
 	row(0, "Ignored")     // not selected
 	row(1, "zoë")         // case counts
 	row(1, "   ")         // empty once trimmed: discarded
-	g := hex.EncodeToString(crypto.NewGeneratorElement().Bytes())
-	plain = append(plain, g, g, g) // selected, text that does not decode: discarded
+	g := crypto.NewGeneratorElement()
+	elems = append(elems, g, g, g) // selected, text that does not decode: discarded
 	row(1, "Ada")
 	row(0, "")
-	var elems []*crypto.Element
-	for _, h := range plain {
-		b, _ := hex.DecodeString(h)
-		e, err := crypto.NewElement().SetCanonicalBytes(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		elems = append(elems, e)
+	var plain []string
+	for _, e := range elems {
+		plain = append(plain, hex.EncodeToString(e.Bytes()))
 	}
 	count, err := CountWriteIns(c, elems)
 	if err != nil {

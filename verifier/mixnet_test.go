@@ -42,6 +42,20 @@ func (g *generated) world(t *testing.T, contests func() []ballot.Contest) *world
 	return newWorldOf(t, g.e, g.export)
 }
 
+// honest verifies g's election, unchanged, in w, and fails the test
+// unless it holds.
+func (g *generated) honest(t *testing.T, w *world) *verifier.Report {
+	t.Helper()
+	r := w.verify(g.export, g.e.Checkpoint)
+	if !r.OK {
+		for _, f := range r.Failures {
+			t.Errorf("%v", f)
+		}
+		t.Fatalf("the honest election does not verify")
+	}
+	return r
+}
+
 var rankedElection generated
 
 // rankedContestIndex is the index of the ranked contest in rankedWorld's
@@ -68,14 +82,7 @@ func rankedWorld(t *testing.T) *world {
 // drops, duplicates, replaces or alters a ballot), a decryption made with
 // a wrong share, and a wrong count, each at its record.
 func TestVerifyMixnet(t *testing.T) {
-	w := rankedWorld(t)
-	r := w.verify(rankedElection.export, rankedElection.e.Checkpoint)
-	if !r.OK {
-		for _, f := range r.Failures {
-			t.Errorf("%v", f)
-		}
-		t.Fatalf("the honest ranked election does not verify")
-	}
+	r := rankedElection.honest(t, rankedWorld(t))
 	s := r.Step(verifier.StepMix)
 	if s.Status != verifier.Pass {
 		t.Errorf("step mixnet: %s (%s), want pass", s.Status, s.Note)
@@ -193,14 +200,7 @@ func writeInWorld(t *testing.T) *world {
 // beside the write-in option's count, and names a mix that alters a
 // write-in and a write-in count that the decrypted ballots do not give.
 func TestVerifyWriteIns(t *testing.T) {
-	w := writeInWorld(t)
-	r := w.verify(writeInElection.export, writeInElection.e.Checkpoint)
-	if !r.OK {
-		for _, f := range r.Failures {
-			t.Errorf("%v", f)
-		}
-		t.Fatalf("the honest write-in election does not verify")
-	}
+	r := writeInElection.honest(t, writeInWorld(t))
 	s := r.Step(verifier.StepMix)
 	if s.Status != verifier.Pass || countOf(s, "write-in counts") != 1 || countOf(s, "mixes") != 3 {
 		t.Errorf("step mixnet: %s (%s), %d write-in counts, %d mixes; want pass, 1, 3", s.Status, s.Note, countOf(s, "write-in counts"), countOf(s, "mixes"))
