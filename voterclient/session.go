@@ -408,6 +408,9 @@ func (s *Session) CheckRoll(text []byte) (*RollCheck, error) {
 type PrepareArgs struct {
 	// Choices are the counts per contest per option, in definition order.
 	Choices [][]uint64 `json:"choices"`
+	// WriteIns are the names written in, one per contest in definition
+	// order ("" for none), or absent when none is written.
+	WriteIns []string `json:"write_ins,omitempty"`
 	// Prev is the device's previous confirmation code in hex, "" for none.
 	Prev string `json:"prev"`
 }
@@ -432,7 +435,7 @@ func (s *Session) Prepare(a *PrepareArgs) (*PrepareResult, error) {
 	if err != nil {
 		prev = ballot.ConfirmationCode{} // a corrupted device memory must not stop the voter
 	}
-	p, err := Prepare(s.sync.Election(), s.cred, ballot.Choices(a.Choices), prev)
+	p, err := PrepareWriteIns(s.sync.Election(), s.cred, ballot.Choices(a.Choices), ballot.WriteIns(a.WriteIns), prev)
 	if err != nil {
 		return nil, err
 	}
@@ -702,7 +705,8 @@ type RevealResult struct {
 // RevealedChoice lists what a challenged ballot holds for one contest.
 type RevealedChoice struct {
 	Title      string     `json:"title"`
-	Selections []Selected `json:"selections"` // empty: nothing marked
+	Selections []Selected `json:"selections"`         // empty: nothing marked
+	WriteIn    string     `json:"write_in,omitempty"` // the name written in, if any
 }
 
 // Selected is one option with a non-zero count.
@@ -725,6 +729,9 @@ func (s *Session) Reveal(payload []byte) (*RevealResult, error) {
 			continue // not on the voter's ballot
 		}
 		rc := RevealedChoice{Title: c.Title, Selections: []Selected{}}
+		if rv.WriteIns != nil {
+			rc.WriteIn = rv.WriteIns[i]
+		}
 		for k, n := range rv.Choices[i] {
 			if n > 0 {
 				rc.Selections = append(rc.Selections, Selected{Title: c.Options[k].Title, Count: n})

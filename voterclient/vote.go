@@ -52,21 +52,28 @@ type Prepared struct {
 // (zero for the device's first ballot). The returned ballot's Code becomes
 // the device's next prev.
 func Prepare(e *Election, cred *ballot.Credential, choices ballot.Choices, prev ballot.ConfirmationCode) (*Prepared, error) {
+	return PrepareWriteIns(e, cred, choices, nil, prev)
+}
+
+// PrepareWriteIns is Prepare with the names the voter writes in
+// (ballot.EncryptWriteIns): one per contest in definition order, "" where
+// none is written, or nil for none at all.
+func PrepareWriteIns(e *Election, cred *ballot.Credential, choices ballot.Choices, writeIns ballot.WriteIns, prev ballot.ConfirmationCode) (*Prepared, error) {
 	if err := checkOpen(e); err != nil {
 		return nil, err
 	}
 	if err := ballot.ValidateChoices(e.Manifest, choices); err != nil {
 		return nil, explainChoices(e.Manifest, err)
 	}
-	b, secrets, err := ballot.Encrypt(e.Ballot, cred.Public, choices, prev)
+	if err := ballot.ValidateWriteIns(e.Manifest, choices, writeIns); err != nil {
+		return nil, explainWriteIn(e.Manifest, choices, writeIns, err)
+	}
+	b, secrets, err := ballot.EncryptWriteIns(e.Ballot, cred.Public, choices, writeIns, prev)
 	if errors.Is(err, ballot.ErrStyle) {
 		return nil, problem(CodeInvalidChoices, err, "Your choices do not fit your ballot: the registrar gave you the ballot with only some of this election's contests, and the choices are for others. Reload the page and mark your choices again.")
 	}
 	if errors.Is(err, ballot.ErrNotEligible) {
 		return nil, problem(CodeIneligible, err, "This credential is not on the voter roll of this election, so a ballot signed with it would be refused. Ask the election's registrar.")
-	}
-	if errors.Is(err, ballot.ErrWriteIn) {
-		return nil, problem(CodeInvalidChoices, err, "You selected a write-in, but this page cannot take a written name yet. Choose a listed option here, or write the name in with the command line client (evote vote --choices 'contest=option=\"NAME\"').")
 	}
 	if err != nil {
 		return nil, problem(CodeBadInput, err, "Your ballot could not be encrypted. Reload the page and try again.")
@@ -85,6 +92,28 @@ func checkOpen(e *Election) error {
 		return problem(CodeNotOpen, nil, "Voting in %q has not opened yet (opening is planned for %s UTC). Come back then.", e.Manifest.Title, e.Manifest.Opens.Format("2 January 2006 15:04"))
 	}
 	return nil
+}
+
+// explainWriteIn turns a refusal of ValidateWriteIns of choices and
+// writeIns into plain words.
+func explainWriteIn(m *ballot.Manifest, choices ballot.Choices, writeIns ballot.WriteIns, err error) error {
+	var ce *ballot.ChoiceError
+	if !errors.As(err, &ce) || ce.Contest < 0 || m.Contests[ce.Contest].WriteIn == nil || len(choices[ce.Contest]) == 0 {
+		return problem(CodeBadInput, err, "The page sent write-ins that do not fit this election's contests or your ballot. Reload the page and mark your choices again.")
+	}
+	c := &m.Contests[ce.Contest]
+	slot := c.Options[c.WriteIn.Option].Title
+	text := ""
+	if writeIns != nil {
+		text = writeIns[ce.Contest]
+	}
+	switch selected := choices[ce.Contest][c.WriteIn.Option] == 1; {
+	case selected && text == "":
+		return problem(CodeInvalidChoices, err, "In %q you selected %q but wrote no name. Write the name in, or choose another option.", c.Title, slot)
+	case !selected:
+		return problem(CodeInvalidChoices, err, "In %q you wrote a name but did not select %q. Select it to vote for the name, or clear the name.", c.Title, slot)
+	}
+	return problem(CodeInvalidChoices, err, "In %q the name you wrote cannot be taken (%s): write plain text of at most %d bytes, without line breaks or invisible characters.", c.Title, ce.Detail, c.WriteIn.MaxBytes)
 }
 
 // explainChoices turns a *ballot.ChoiceError into plain words.
@@ -150,6 +179,9 @@ type Revealed struct {
 	Code ballot.ConfirmationCode
 	// Choices are the counts recovered from the ciphertexts.
 	Choices ballot.Choices
+	// WriteIns are the names written in, which the text ciphertexts
+	// encrypt, per contest ("" for none); nil if the ballot writes none.
+	WriteIns ballot.WriteIns
 }
 
 // RevealChallenge checks a challenged ballot (the payload of a
@@ -204,7 +236,9 @@ func RevealChallenge(e *Election, payload []byte) (*Revealed, error) {
 			}
 		}
 	}
-	return &Revealed{Code: c.Ballot.ConfirmationCode(), Choices: out}, nil
+	// VerifyChallenge checked that the text ciphertexts encrypt the names
+	// claimed.
+	return &Revealed{Code: c.Ballot.ConfirmationCode(), Choices: out, WriteIns: c.ManifestWriteIns(e.Ballot)}, nil
 }
 
 // smallLog returns v ≤ max with v·G = m.
