@@ -39,7 +39,7 @@ type WriteInResultRecord struct {
 // WriteInCount is the count of a contest's write-ins
 // (docs/spec/ranked.md §8.6): over the decrypted rows of the last mix's
 // output, the rows whose write-in slot is selected, each text counted
-// after normalisation (NormalizeWriteIn), and those discarded. Its JSON
+// after normalisation (normalizeWriteIn), and those discarded. Its JSON
 // (encoding/json) is the Count of a WriteInResultRecord.
 type WriteInCount struct {
 	// Option is the id of the write-in's slot.
@@ -63,10 +63,10 @@ type WriteInText struct {
 	Count int    `json:"count"`
 }
 
-// NormalizeWriteIn returns the form of a decrypted write-in text that is
+// normalizeWriteIn returns the form of a decrypted write-in text that is
 // counted (docs/spec/ranked.md §8.6): Unicode NFC, then white space
 // trimmed at both ends. Case and inner spaces are kept.
-func NormalizeWriteIn(text string) string {
+func normalizeWriteIn(text string) string {
 	return strings.TrimFunc(norm.NFC.String(text), unicode.IsSpace)
 }
 
@@ -110,7 +110,7 @@ func CountWriteIns(c *ballot.Contest, plain []*crypto.Element) (*WriteInCount, e
 			out.Discarded = append(out.Discarded, DiscardedBallot{Index: i, Reason: reasonUndecodable})
 			continue
 		}
-		if text = NormalizeWriteIn(text); text == "" {
+		if text = normalizeWriteIn(text); text == "" {
 			out.Discarded = append(out.Discarded, DiscardedBallot{Index: i, Reason: reasonEmpty})
 			continue
 		}

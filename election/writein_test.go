@@ -131,7 +131,7 @@ func TestWriteInElection(t *testing.T) {
 	}
 	var count election.WriteInCount
 	must(t, json.Unmarshal(rs[0].Count, &count))
-	// Voters 0, 2, 4, 6, 8 and 1 (re-voting) write in WriteInNames[v mod
+	// Voters 0, 2, 4, 6, 8 and 1 (re-voting) write in simulate's names [v mod
 	// 3]: names 0, 2, 1, 0, 2 and 1.
 	want := []election.WriteInText{{Text: "Ada Lovelace", Count: 2}, {Text: "Alan Turing", Count: 2}, {Text: "Grace Hopper", Count: 2}}
 	if count.Ballots != 10 || count.Written != 6 || count.Option != "other" || !slices.Equal(count.Texts, want) || len(count.Discarded) != 0 {

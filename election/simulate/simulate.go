@@ -474,12 +474,12 @@ func (e *Election) Encrypt(ctx context.Context, v int, choices ballot.Choices) (
 	return b, secrets, nil
 }
 
-// WriteInNames are the names that simulated voters write in, voter v the
+// writeInNames are the names that simulated voters write in, voter v the
 // name v mod 3.
-var WriteInNames = []string{"Ada Lovelace", "Grace Hopper", "Alan Turing"}
+var writeInNames = []string{"Ada Lovelace", "Grace Hopper", "Alan Turing"}
 
 // writeIns returns the write-ins of voter v's ballot of choices: in every
-// contest with a write-in whose slot choices select, WriteInNames[v mod
+// contest with a write-in whose slot choices select, writeInNames[v mod
 // 3]; nil if there is none.
 func (e *Election) writeIns(v int, choices ballot.Choices) ballot.WriteIns {
 	var out ballot.WriteIns
@@ -490,7 +490,7 @@ func (e *Election) writeIns(v int, choices ballot.Choices) ballot.WriteIns {
 		if out == nil {
 			out = make(ballot.WriteIns, len(e.Manifest.Contests))
 		}
-		out[i] = WriteInNames[v%len(WriteInNames)]
+		out[i] = writeInNames[v%len(writeInNames)]
 	}
 	return out
 }
