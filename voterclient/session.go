@@ -174,6 +174,15 @@ type ContestInfo struct {
 	OptionMax     int          `json:"option_max"`
 	Rule          string       `json:"rule"`
 	Options       []OptionInfo `json:"options"`
+	// WriteIn is the contest's write-in, nil if it has none.
+	WriteIn *WriteInInfo `json:"write_in,omitempty"`
+}
+
+// WriteInInfo is a contest's write-in: the index of the option a voter
+// selects to write a name in, and the longest name in UTF-8 bytes.
+type WriteInInfo struct {
+	Option   int `json:"option"`
+	MaxBytes int `json:"max_bytes"`
 }
 
 // OptionInfo is one option of a contest.
@@ -203,6 +212,9 @@ func Info(e *Election) *ElectionInfo {
 			MaxSelections: c.MaxSelections, OptionMax: c.OptionMax, Rule: Rule(c)}
 		for _, o := range c.Options {
 			ci.Options = append(ci.Options, OptionInfo{ID: o.ID, Title: o.Title})
+		}
+		if c.WriteIn != nil {
+			ci.WriteIn = &WriteInInfo{Option: c.WriteIn.Option, MaxBytes: c.WriteIn.MaxBytes}
 		}
 		in.Contests = append(in.Contests, ci)
 	}

@@ -22,6 +22,9 @@ func TestPrepareWriteIn(t *testing.T) {
 	cs[0].WriteIn = &ballot.WriteIn{Option: 3, MaxBytes: 40}
 	b, sim := openElection(t, cs)
 	e := synced(t, b)
+	if w := voterclient.Info(e).Contests[0].WriteIn; w == nil || w.Option != 3 || w.MaxBytes != 40 {
+		t.Errorf("the page's view of the contest has write-in %+v, want option 3 of 40 bytes", w)
+	}
 	for _, tt := range []struct {
 		name    string
 		choices []uint64
