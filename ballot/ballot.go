@@ -352,8 +352,9 @@ func appendWriteInBlob(out []byte, j int, w []EncryptedText) []byte {
 const writeInBlobEntry = crypto.CiphertextSize + crypto.SchnorrProofSize
 
 // parseWriteInBlob parses a write_ins blob into the contest it names,
-// among b's, after the blob of position prev (−1 for the first).
-func (b *EncryptedBallot) parseWriteInBlob(blob []byte, prev int) (int, error) {
+// among b's, after the blob of position prev (−1 for the first); its
+// proofs only if proofs is set (ParseStoredBallot leaves them nil).
+func (b *EncryptedBallot) parseWriteInBlob(blob []byte, prev int, proofs bool) (int, error) {
 	if len(blob) < 8 {
 		return 0, fmt.Errorf("blob is %d bytes, shorter than its header", len(blob))
 	}
@@ -374,11 +375,13 @@ func (b *EncryptedBallot) parseWriteInBlob(blob []byte, prev int) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("text ciphertext %d: %w", k, err)
 		}
-		p, err := new(crypto.SchnorrProof).SetBytes(at[crypto.CiphertextSize:writeInBlobEntry])
-		if err != nil {
+		w[k] = EncryptedText{Ciphertext: ct}
+		if !proofs {
+			continue
+		}
+		if w[k].Proof, err = new(crypto.SchnorrProof).SetBytes(at[crypto.CiphertextSize:writeInBlobEntry]); err != nil {
 			return 0, fmt.Errorf("text ciphertext %d proof: %w", k, err)
 		}
-		w[k] = EncryptedText{Ciphertext: ct, Proof: p}
 	}
 	b.Contests[j].WriteIn = w
 	return j, nil
@@ -483,7 +486,7 @@ func parseBallot(data []byte, proofs bool) (*EncryptedBallot, error) {
 	prev := -1
 	for k, blob := range j.WriteIns {
 		var err error
-		if prev, err = b.parseWriteInBlob(blob, prev); err != nil {
+		if prev, err = b.parseWriteInBlob(blob, prev, proofs); err != nil {
 			return nil, fmt.Errorf("write-in %d: %w", k, err)
 		}
 	}

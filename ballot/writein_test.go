@@ -392,3 +392,27 @@ func TestWriteInWeightRefused(t *testing.T) {
 		t.Errorf("CheckRoll(weight 3) = %v, want ErrRankedWeight naming the write-in contest mayor", err)
 	}
 }
+
+// TestParseStoredWriteIn: a stored ballot keeps its write-in text
+// ciphertexts, without their proofs, and no verifier takes it for a
+// checked ballot.
+func TestParseStoredWriteIn(t *testing.T) {
+	vs := voters(1)
+	e := writeInElection(t, vs)
+	c, w := writeInChoices(t, e, "Ada")
+	b, _, err := EncryptWriteIns(e, vs[0].Public, c, w, ConfirmationCode{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := ParseStoredBallot(b.Marshal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := stored.Contests[0].WriteIn
+	if len(got) != 2 || got[0].Proof != nil || got[0].Ciphertext.Equal(b.Contests[0].WriteIn[0].Ciphertext) != 1 {
+		t.Fatalf("stored write-in %+v, want its 2 ciphertexts without proofs", got)
+	}
+	if err := VerifyBallot(e, stored, vs[0].Public); !errors.Is(err, ErrShape) {
+		t.Errorf("VerifyBallot(stored write-in ballot) = %v, want ErrShape", err)
+	}
+}
