@@ -225,13 +225,7 @@ func TestWriteInBallot(t *testing.T) {
 
 // TestWriteInEncoding refuses every non-canonical or malformed write_ins.
 func TestWriteInEncoding(t *testing.T) {
-	vs := voters(1)
-	e := writeInElection(t, vs)
-	c, w := writeInChoices(t, e, "Ada")
-	b, _, err := EncryptWriteIns(e, vs[0].Public, c, w, ConfirmationCode{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, b, _ := writeInBallot(t, "Ada")
 	enc := b.Marshal()
 	blob := b.toJSON().WriteIns[0]
 	withBlobs := func(blobs ...[]byte) []byte {
@@ -304,13 +298,7 @@ func decryptText(t testing.TB, sk *crypto.PrivateKey, w []EncryptedText) string 
 // it; a challenge claiming another text, revealing none, or claiming a
 // name for a write-in not selected is refused.
 func TestWriteInChallenge(t *testing.T) {
-	vs := voters(1)
-	e := writeInElection(t, vs)
-	c, w := writeInChoices(t, e, "Ada Lovelace")
-	b, s, err := EncryptWriteIns(e, vs[0].Public, c, w, ConfirmationCode{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, vs, b, s := writeInBallot(t, "Ada Lovelace")
 	ch := Challenge(b, s)
 	if len(ch.WriteIns) != len(b.Contests) || ch.WriteIns[0] != "Ada Lovelace" || len(ch.WriteInRandomness[0]) != 2 || ch.WriteInRandomness[1] != nil {
 		t.Fatalf("Challenge revealed write-ins %q with randomness %v", ch.WriteIns, ch.WriteInRandomness)
@@ -397,13 +385,7 @@ func TestWriteInWeightRefused(t *testing.T) {
 // ciphertexts, without their proofs, and no verifier takes it for a
 // checked ballot.
 func TestParseStoredWriteIn(t *testing.T) {
-	vs := voters(1)
-	e := writeInElection(t, vs)
-	c, w := writeInChoices(t, e, "Ada")
-	b, _, err := EncryptWriteIns(e, vs[0].Public, c, w, ConfirmationCode{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, vs, b, _ := writeInBallot(t, "Ada")
 	stored, err := ParseStoredBallot(b.Marshal())
 	if err != nil {
 		t.Fatal(err)
@@ -415,4 +397,18 @@ func TestParseStoredWriteIn(t *testing.T) {
 	if err := VerifyBallot(e, stored, vs[0].Public); !errors.Is(err, ErrShape) {
 		t.Errorf("VerifyBallot(stored write-in ballot) = %v, want ErrShape", err)
 	}
+}
+
+// writeInBallot encrypts, in a write-in election of one voter, a ballot
+// of the sample's choices writing text in for mayor.
+func writeInBallot(t *testing.T, text string) (*Election, []*Credential, *EncryptedBallot, *BallotSecrets) {
+	t.Helper()
+	vs := voters(1)
+	e := writeInElection(t, vs)
+	c, w := writeInChoices(t, e, text)
+	b, s, err := EncryptWriteIns(e, vs[0].Public, c, w, ConfirmationCode{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, vs, b, s
 }

@@ -3,17 +3,12 @@ package election_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 
-	"golang.org/x/mod/sumdb/note"
-
 	"github.com/evote/evote/ballot"
-	"github.com/evote/evote/bulletin"
-	"github.com/evote/evote/bulletin/store"
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/participant"
@@ -244,14 +239,7 @@ func TestCountWriteIns(t *testing.T) {
 // write-in text ciphertexts: the first mix's input is the same.
 func TestReopenedWriteInBoard(t *testing.T) {
 	ctx := context.Background()
-	skey, _, err := note.GenerateKey(rand.Reader, "test-board")
-	must(t, err)
-	signer, err := note.NewSigner(skey)
-	must(t, err)
-	mem := store.NewMemory()
-	first := &board{tracker: new(election.Tracker)}
-	first.log, err = bulletin.OpenLog(ctx, mem, first.tracker.New, bulletin.LogOptions{Signer: signer})
-	must(t, err)
+	first, reopen := reopenableBoard(t)
 	e, err := simulate.New(ctx, first.log.Append, first.tracker.Current, simulate.Options{Voters: 4, Trustees: 3, Threshold: 2, Contests: writeInContests()})
 	must(t, err)
 	must(t, e.Ceremony(ctx))
@@ -263,13 +251,7 @@ func TestReopenedWriteInBoard(t *testing.T) {
 	must(t, e.SetPhase(ctx, election.PhaseClosed))
 	before, err := first.tracker.State().MixInput(writeInContest)
 	must(t, err)
-	first.log.Close()
-
-	again := new(election.Tracker)
-	log, err := bulletin.OpenLog(ctx, mem, again.New, bulletin.LogOptions{Signer: signer})
-	must(t, err)
-	defer log.Close()
-	after, err := again.State().MixInput(writeInContest)
+	after, err := reopen().MixInput(writeInContest)
 	must(t, err)
 	if !bytes.Equal(before.Bytes(), after.Bytes()) || after.Len() != 4 || after.Width() != 3 {
 		t.Errorf("the first mix input after reopening differs (%d ballots of %d)", after.Len(), after.Width())
