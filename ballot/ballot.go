@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/evote/evote/crypto"
@@ -44,10 +45,22 @@ type EncryptedBallot struct {
 }
 
 // EncryptedContest holds one contest's encrypted options and the proof that
-// their sum lies in [min_selections, max_selections].
+// their sum lies in [min_selections, max_selections], and for a contest
+// with a write-in the encrypted text.
 type EncryptedContest struct {
 	Options  []EncryptedOption
 	SumProof *crypto.RangeProof
+	// WriteIn is the write-in text of a contest that has one
+	// (docs/spec/ballot.md §4.1 write_ins), m ciphertexts; nil otherwise.
+	WriteIn []EncryptedText
+}
+
+// EncryptedText is one ciphertext of a write-in text, (r·G, M + r·K) of an
+// element M of the text's encoding (docs/spec/ranked.md §8), with the
+// Schnorr proof of knowledge of r for r·G (§8.4).
+type EncryptedText struct {
+	Ciphertext *crypto.Ciphertext
+	Proof      *crypto.SchnorrProof
 }
 
 // EncryptedOption is the encryption of one option's count with a proof that
@@ -97,6 +110,12 @@ func (b *EncryptedBallot) EncodedCiphertexts() [][]byte {
 type BallotSecrets struct {
 	Choices    Choices
 	Randomness [][]*crypto.Scalar
+	// WriteIns are the write-in texts, one per manifest contest ("" for
+	// none), nil if the voter wrote none in; WriteInRandomness the
+	// randomness of every text ciphertext, per manifest contest (nil for a
+	// contest without a write-in or not on the ballot).
+	WriteIns          WriteIns
+	WriteInRandomness [][]*crypto.Scalar
 }
 
 // Sum returns the encrypted sum of the contest's options (the statement of
@@ -120,18 +139,29 @@ func (c *EncryptedContest) Sum() *crypto.Ciphertext {
 // for the sum proof. Binding prev means a ballot's ciphertexts and proofs
 // cannot be posted again under another device chain.
 func ProofContext(baseHash [32]byte, credential ed25519.PublicKey, prev ConfirmationCode, contest, option int) []byte {
+	if option == SumOption {
+		return proofContext(baseHash, credential, prev, contest, 1, 0)
+	}
+	return proofContext(baseHash, credential, prev, contest, 0, option)
+}
+
+// WriteInContext returns the context that the proof of knowledge of the
+// write-in text ciphertext i of the contest (its manifest index) binds to:
+// the ProofContext with tag 0x02 and u32be(i) (docs/spec/ballot.md §4.2,
+// ranked.md §8.4).
+func WriteInContext(baseHash [32]byte, credential ed25519.PublicKey, prev ConfirmationCode, contest, i int) []byte {
+	return proofContext(baseHash, credential, prev, contest, 2, i)
+}
+
+func proofContext(baseHash [32]byte, credential ed25519.PublicKey, prev ConfirmationCode, contest int, tag byte, index int) []byte {
 	var buf [len(proofCtxLbl) + 32 + ed25519.PublicKeySize + len(prev) + 9]byte
 	b := append(buf[:0], proofCtxLbl...)
 	b = append(b, baseHash[:]...)
 	b = append(b, credential...)
 	b = append(b, prev[:]...)
 	b = binary.BigEndian.AppendUint32(b, uint32(contest))
-	if option == SumOption {
-		b = append(b, 1, 0, 0, 0, 0)
-	} else {
-		b = append(b, 0)
-		b = binary.BigEndian.AppendUint32(b, uint32(option))
-	}
+	b = append(b, tag)
+	b = binary.BigEndian.AppendUint32(b, uint32(index))
 	h := sha256.Sum256(b)
 	return h[:]
 }
@@ -148,7 +178,20 @@ var ErrNotEligible = errors.New("credential is not on the voter roll")
 // secrets let the voter challenge the ballot; they must be discarded if it
 // is cast.
 func Encrypt(e *Election, cred ed25519.PublicKey, choices Choices, prev ConfirmationCode) (*EncryptedBallot, *BallotSecrets, error) {
+	return EncryptWriteIns(e, cred, choices, nil, prev)
+}
+
+// EncryptWriteIns is Encrypt with the write-in texts of the ballot
+// (docs/spec/ranked.md §8): writeIns has one text per manifest contest, ""
+// where the voter writes nothing in, or is nil for none. A contest with a
+// write-in carries its text encrypted whether the voter wrote one or not
+// (the empty text then), so the ballot does not tell. It refuses texts
+// that ValidateWriteIns refuses.
+func EncryptWriteIns(e *Election, cred ed25519.PublicKey, choices Choices, writeIns WriteIns, prev ConfirmationCode) (*EncryptedBallot, *BallotSecrets, error) {
 	if err := ValidateChoices(e.Manifest, choices); err != nil {
+		return nil, nil, fmt.Errorf("encrypt: %w", err)
+	}
+	if err := ValidateWriteIns(e.Manifest, choices, writeIns); err != nil {
 		return nil, nil, fmt.Errorf("encrypt: %w", err)
 	}
 	v, ok := e.Voter(cred)
@@ -167,7 +210,7 @@ func Encrypt(e *Election, cred ed25519.PublicKey, choices Choices, prev Confirma
 		Style:      v.Style,
 		Contests:   make([]EncryptedContest, len(v.Contests)),
 	}
-	s := &BallotSecrets{Choices: make(Choices, len(choices)), Randomness: make([][]*crypto.Scalar, len(choices))}
+	s := &BallotSecrets{Choices: make(Choices, len(choices)), Randomness: make([][]*crypto.Scalar, len(choices)), WriteInRandomness: make([][]*crypto.Scalar, len(choices))}
 	for j, i := range v.Contests {
 		mc := e.Manifest.Contests[i]
 		s.Choices[i] = append([]uint64(nil), choices[i]...)
@@ -193,9 +236,37 @@ func Encrypt(e *Election, cred ed25519.PublicKey, choices Choices, prev Confirma
 			return nil, nil, fmt.Errorf("encrypt: %s%w", where(i, mc.ID, SumOption, ""), err)
 		}
 		ec.SumProof = p
+		if mc.WriteIn != nil {
+			var text string
+			if writeIns != nil {
+				text = writeIns[i]
+			}
+			if ec.WriteIn, s.WriteInRandomness[i], err = encryptText(e, cred, prev, i, mc.WriteIn, text); err != nil {
+				return nil, nil, fmt.Errorf("encrypt: %s%w", where(i, mc.ID, wholeContest, ""), err)
+			}
+		}
 		b.Contests[j] = ec
 	}
+	if writeIns != nil {
+		s.WriteIns = slices.Clone(writeIns)
+	}
 	return b, s, nil
+}
+
+// encryptText encrypts text as the write-in of contest i
+// (docs/spec/ranked.md §8): its m elements, each with a proof of knowledge
+// of its randomness bound to the ballot; and returns that randomness.
+func encryptText(e *Election, cred ed25519.PublicKey, prev ConfirmationCode, i int, w *WriteIn, text string) ([]EncryptedText, []*crypto.Scalar, error) {
+	elems, err := crypto.EncodeText(text, w.TextCiphertexts())
+	if err != nil {
+		return nil, nil, err
+	}
+	out, rs := make([]EncryptedText, len(elems)), make([]*crypto.Scalar, len(elems))
+	for k, m := range elems {
+		ct, r := e.PublicKey.EncryptElement(m)
+		out[k], rs[k] = EncryptedText{Ciphertext: ct, Proof: crypto.ProveSchnorr(WriteInContext(e.BaseHash, cred, prev, i, k), r, &ct.A)}, r
+	}
+	return out, rs, nil
 }
 
 // checkChoicesStyle checks that choices, valid for ValidateChoices, have
@@ -226,6 +297,7 @@ type ballotJSON struct {
 	Prev       []byte   `json:"prev"`
 	Style      string   `json:"style,omitempty"`
 	Contests   [][]byte `json:"contests"`
+	WriteIns   [][]byte `json:"write_ins,omitempty"`
 }
 
 // Marshal returns the canonical JSON encoding of b (docs/spec/ballot.md
@@ -254,8 +326,65 @@ func (b *EncryptedBallot) toJSON() *ballotJSON {
 	}
 	for i := range b.Contests {
 		j.Contests[i] = b.Contests[i].appendBlob(nil)
+		if w := b.Contests[i].WriteIn; w != nil {
+			j.WriteIns = append(j.WriteIns, appendWriteInBlob(nil, i, w))
+		}
 	}
 	return j
+}
+
+// appendWriteInBlob appends the write_ins blob of the contest at position
+// j of a ballot (docs/spec/ballot.md §4.1):
+//
+//	u32be(j) || u32be(m) || m × (ciphertext[64] || proof[64])
+func appendWriteInBlob(out []byte, j int, w []EncryptedText) []byte {
+	out = binary.BigEndian.AppendUint32(out, uint32(j))
+	out = binary.BigEndian.AppendUint32(out, uint32(len(w)))
+	for _, t := range w {
+		out = append(out, t.Ciphertext.Bytes()...)
+		out = append(out, t.Proof.Bytes()...)
+	}
+	return out
+}
+
+// writeInBlobEntry is the size of one text ciphertext and its proof in a
+// write_ins blob.
+const writeInBlobEntry = crypto.CiphertextSize + crypto.SchnorrProofSize
+
+// parseWriteInBlob parses a write_ins blob into the contest it names,
+// among b's, after the blob of position prev (−1 for the first); its
+// proofs only if proofs is set (ParseStoredBallot leaves them nil).
+func (b *EncryptedBallot) parseWriteInBlob(blob []byte, prev int, proofs bool) (int, error) {
+	if len(blob) < 8 {
+		return 0, fmt.Errorf("blob is %d bytes, shorter than its header", len(blob))
+	}
+	j, m := int(binary.BigEndian.Uint32(blob)), binary.BigEndian.Uint32(blob[4:])
+	if j <= prev || j >= len(b.Contests) {
+		return 0, fmt.Errorf("names contest %d, want one of %d … %d (each once, in order)", j, prev+1, len(b.Contests)-1)
+	}
+	if m == 0 || m > crypto.MaxTextElements {
+		return 0, fmt.Errorf("%d text ciphertexts, want 1 to %d", m, crypto.MaxTextElements)
+	}
+	if want := 8 + int(m)*writeInBlobEntry; len(blob) != want {
+		return 0, fmt.Errorf("blob is %d bytes, %d text ciphertexts with proofs take %d", len(blob), m, want)
+	}
+	w := make([]EncryptedText, m)
+	for k := range w {
+		at := blob[8+k*writeInBlobEntry:]
+		ct, err := new(crypto.Ciphertext).SetBytes(at[:crypto.CiphertextSize])
+		if err != nil {
+			return 0, fmt.Errorf("text ciphertext %d: %w", k, err)
+		}
+		w[k] = EncryptedText{Ciphertext: ct}
+		if !proofs {
+			continue
+		}
+		if w[k].Proof, err = new(crypto.SchnorrProof).SetBytes(at[crypto.CiphertextSize:writeInBlobEntry]); err != nil {
+			return 0, fmt.Errorf("text ciphertext %d proof: %w", k, err)
+		}
+	}
+	b.Contests[j].WriteIn = w
+	return j, nil
 }
 
 func (c *EncryptedContest) appendBlob(out []byte) []byte {
@@ -351,6 +480,16 @@ func parseBallot(data []byte, proofs bool) (*EncryptedBallot, error) {
 			return nil, fmt.Errorf("contest %d: %w", i, err)
 		}
 	}
+	if j.WriteIns != nil && len(j.WriteIns) == 0 {
+		return nil, errors.New("write_ins is empty: leave it out")
+	}
+	prev := -1
+	for k, blob := range j.WriteIns {
+		var err error
+		if prev, err = b.parseWriteInBlob(blob, prev, proofs); err != nil {
+			return nil, fmt.Errorf("write-in %d: %w", k, err)
+		}
+	}
 	// parseBlob accepts only the canonical binary layout (exact lengths,
 	// canonical elements and scalars), so the envelope is all that is left
 	// to check; re-encoding the ballot would cost a square root per point.
@@ -404,22 +543,40 @@ func parseBallotEnvelope(data []byte, j *ballotJSON) bool {
 	if rest, ok = bytes.CutPrefix(rest, []byte(`,"contests":[`)); !ok {
 		return false
 	}
-	for {
-		var c []byte
-		if c, rest, ok = cutBase64String(rest); !ok {
+	if out.Contests, rest, ok = cutBase64Strings(rest); !ok {
+		return false
+	}
+	if after, ok := bytes.CutPrefix(rest, []byte(`,"write_ins":[`)); ok {
+		if out.WriteIns, rest, ok = cutBase64Strings(after); !ok {
 			return false
 		}
-		out.Contests = append(out.Contests, c)
-		if len(rest) == 0 || rest[0] != ',' {
-			break
-		}
-		rest = rest[1:]
 	}
-	if string(rest) != `]}` {
+	if string(rest) != `}` {
 		return false
 	}
 	*j = out
 	return true
+}
+
+// cutBase64Strings decodes the JSON strings of cutBase64String, separated
+// by commas, at the start of b, up to and including the closing bracket
+// of their array: at least one.
+func cutBase64Strings(b []byte) (vs [][]byte, rest []byte, ok bool) {
+	for {
+		var v []byte
+		if v, b, ok = cutBase64String(b); !ok {
+			return nil, nil, false
+		}
+		vs = append(vs, v)
+		if len(b) == 0 || b[0] != ',' {
+			break
+		}
+		b = b[1:]
+	}
+	if len(b) == 0 || b[0] != ']' {
+		return nil, nil, false
+	}
+	return vs, b[1:], true
 }
 
 // cutBase64String decodes the JSON string at the start of b if it is the

@@ -125,3 +125,44 @@ func BenchmarkRollChunk(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*MaxRollChunk), "ns/voter")
 }
+
+// benchWriteIn returns an election of the 10-of-3 contest whose tenth
+// option is a write-in of up to 40 bytes (2 text ciphertexts), and choices
+// writing a name in.
+func benchWriteIn(b *testing.B) (*Election, []*Credential, Choices, WriteIns) {
+	vs := voters(100)
+	m := manifestKofN(b, 10, 3)
+	m.Contests[0].WriteIn = &WriteIn{Option: 9, MaxBytes: 40}
+	e := newTestElection(b, revalidate(b, m), vs)
+	e.PublicKey.Table()
+	return e, vs, Choices{{0, 1, 0, 0, 1, 0, 0, 0, 0, 1}}, WriteIns{"Ada Lovelace"}
+}
+
+// BenchmarkEncryptBallotWriteIn encrypts the 10-of-3 ballot with a name
+// written in: BenchmarkEncryptBallot10of3 plus two text ciphertexts and
+// their proofs of knowledge.
+func BenchmarkEncryptBallotWriteIn(b *testing.B) {
+	e, vs, ch, w := benchWriteIn(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := EncryptWriteIns(e, vs[0].Public, ch, w, ConfirmationCode{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyBallotWriteIn verifies such ballots one by one.
+func BenchmarkVerifyBallotWriteIn(b *testing.B) {
+	e, vs, ch, w := benchWriteIn(b)
+	bal, _, err := EncryptWriteIns(e, vs[0].Public, ch, w, ConfirmationCode{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := VerifyBallot(e, bal, vs[0].Public); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(bal.Marshal())), "bytes/ballot")
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/evote/evote/internal/strictjson"
+	"slices"
 
 	"github.com/evote/evote/crypto"
 )
@@ -14,11 +15,17 @@ import (
 // (the Benaloh challenge, docs/spec/ballot.md §5): the ballot, the choices
 // the voter made and the randomness of every option ciphertext. It is
 // posted on the board and never counted. Choices and Randomness have an
-// entry per contest of the ballot (of its style, §1.6), as Ballot.Contests.
+// entry per contest of the ballot (of its style, §1.6), as Ballot.Contests;
+// so do WriteIns and WriteInRandomness, the text and the randomness of
+// every text ciphertext of each contest with a write-in ("" and nil for
+// the others), when the ballot carries a write-in, and they are nil
+// otherwise.
 type ChallengedBallot struct {
-	Ballot     *EncryptedBallot
-	Choices    Choices
-	Randomness [][]*crypto.Scalar
+	Ballot            *EncryptedBallot
+	Choices           Choices
+	Randomness        [][]*crypto.Scalar
+	WriteIns          []string
+	WriteInRandomness [][]*crypto.Scalar
 }
 
 // ErrChallengeMismatch is wrapped by a *ChallengeError.
@@ -30,10 +37,17 @@ type ChallengeError struct {
 	ContestID string
 	Option    int
 	OptionID  string
+	// WriteInText is, for a write-in text ciphertext, its index plus one
+	// (Option is then not an option); 0 otherwise.
+	WriteInText int
 }
 
-// Error names the contest and option whose ciphertext does not match.
+// Error names the contest and option (or write-in text ciphertext) whose
+// ciphertext does not match.
 func (e *ChallengeError) Error() string {
+	if e.WriteInText > 0 {
+		return fmt.Sprintf("challenged %swrite-in text %d: %v", where(e.Contest, e.ContestID, wholeContest, ""), e.WriteInText-1, ErrChallengeMismatch)
+	}
 	return "challenged " + where(e.Contest, e.ContestID, e.Option, e.OptionID) + ErrChallengeMismatch.Error()
 }
 
@@ -44,11 +58,25 @@ func (e *ChallengeError) Unwrap() error { return ErrChallengeMismatch }
 // then never be cast.
 func Challenge(b *EncryptedBallot, s *BallotSecrets) *ChallengedBallot {
 	c := &ChallengedBallot{Ballot: b}
+	texts := false
 	for i := range s.Choices {
 		if len(s.Choices[i]) > 0 { // on the ballot
 			c.Choices = append(c.Choices, s.Choices[i])
 			c.Randomness = append(c.Randomness, s.Randomness[i])
+			var text string
+			var rs []*crypto.Scalar
+			if s.WriteIns != nil {
+				text = s.WriteIns[i]
+			}
+			if s.WriteInRandomness != nil {
+				rs = s.WriteInRandomness[i]
+			}
+			texts = texts || rs != nil
+			c.WriteIns, c.WriteInRandomness = append(c.WriteIns, text), append(c.WriteInRandomness, rs)
 		}
+	}
+	if !texts {
+		c.WriteIns, c.WriteInRandomness = nil, nil
 	}
 	return c
 }
@@ -66,6 +94,20 @@ func (c *ChallengedBallot) ManifestChoices(e *Election) (Choices, error) {
 		return nil, fmt.Errorf("challenged ballot: %w: %d contests of choices, the ballot of style %q has %d", ErrShape, len(c.Choices), v.Style, len(v.Contests))
 	}
 	return c.manifestChoices(e.Manifest, v), nil
+}
+
+// ManifestWriteIns returns c's revealed write-ins shaped like e's
+// contests, as EncryptWriteIns takes them; nil if c reveals none.
+func (c *ChallengedBallot) ManifestWriteIns(e *Election) WriteIns {
+	v, ok := e.Voter(c.Ballot.Credential)
+	if !ok || c.WriteIns == nil || len(c.WriteIns) != len(v.Contests) {
+		return nil
+	}
+	out := make(WriteIns, len(e.Manifest.Contests))
+	for j, i := range v.Contests {
+		out[i] = c.WriteIns[j]
+	}
+	return out
 }
 
 // manifestChoices returns c's choices shaped like m's contests, as
@@ -109,8 +151,48 @@ func VerifyChallenge(e *Election, c *ChallengedBallot) error {
 			}
 		}
 	}
-	if err := ValidateChoices(m, c.manifestChoices(m, v)); err != nil {
+	if err := c.verifyTexts(e, v); err != nil {
+		return err
+	}
+	choices := c.manifestChoices(m, v)
+	if err := ValidateChoices(m, choices); err != nil {
 		return fmt.Errorf("challenged ballot: claimed choices: %w", err)
+	}
+	if err := ValidateWriteIns(m, choices, c.ManifestWriteIns(e)); err != nil {
+		return fmt.Errorf("challenged ballot: claimed write-ins: %w", err)
+	}
+	return nil
+}
+
+// verifyTexts checks that every write-in text ciphertext of c's ballot,
+// of v's style, encrypts the claimed text's elements (crypto.EncodeText)
+// with the revealed randomness (a *ChallengeError naming the contest
+// otherwise), and that c reveals texts exactly for a ballot carrying a
+// write-in.
+func (c *ChallengedBallot) verifyTexts(e *Election, v Voter) error {
+	carries := slices.ContainsFunc(c.Ballot.Contests, func(bc EncryptedContest) bool { return bc.WriteIn != nil })
+	if (c.WriteIns != nil) != carries || c.WriteIns != nil && (len(c.WriteIns) != len(v.Contests) || len(c.WriteInRandomness) != len(v.Contests)) {
+		return fmt.Errorf("challenged ballot: %w: %w: the revealed write-ins do not fit the ballot's", ErrShape, ErrWriteIn)
+	}
+	for j, i := range v.Contests {
+		mc := &e.Manifest.Contests[i]
+		w := c.Ballot.Contests[j].WriteIn
+		if w == nil {
+			if c.WriteIns != nil && (c.WriteIns[j] != "" || c.WriteInRandomness[j] != nil) {
+				return fmt.Errorf("challenged ballot: %s%w: %w: a write-in revealed for a contest without one", where(i, mc.ID, wholeContest, ""), ErrShape, ErrWriteIn)
+			}
+			continue
+		}
+		rs := c.WriteInRandomness[j]
+		elems, err := crypto.EncodeText(c.WriteIns[j], len(w))
+		if err != nil || len(rs) != len(w) {
+			return fmt.Errorf("challenged ballot: %s%w: %w: the claimed text %q in %d ciphertexts with %d randomness values: %v", where(i, mc.ID, wholeContest, ""), ErrShape, ErrWriteIn, c.WriteIns[j], len(w), len(rs), err)
+		}
+		for k, m := range elems {
+			if rs[k] == nil || e.PublicKey.EncryptElementWithRandomness(m, rs[k]).Equal(w[k].Ciphertext) != 1 {
+				return &ChallengeError{Contest: i, ContestID: mc.ID, Option: wholeContest, WriteInText: k + 1}
+			}
+		}
 	}
 	return nil
 }
@@ -121,6 +203,40 @@ type challengeJSON struct {
 	Ballot     json.RawMessage `json:"ballot"`
 	Choices    [][]uint64      `json:"choices"`
 	Randomness [][]byte        `json:"randomness"`
+	WriteIns   []writeInReveal `json:"write_ins,omitempty"`
+}
+
+// writeInReveal is the revealed write-in of one contest of a challenged
+// ballot (docs/spec/ballot.md §5.1).
+type writeInReveal struct {
+	Contest    int    `json:"contest"`
+	Text       string `json:"text"`
+	Randomness []byte `json:"randomness"`
+}
+
+// scalarsBlob returns the concatenated encodings of rs.
+func scalarsBlob(rs []*crypto.Scalar) []byte {
+	blob := make([]byte, 0, len(rs)*crypto.ScalarSize)
+	for _, r := range rs {
+		blob = append(blob, r.Bytes()...)
+	}
+	return blob
+}
+
+// parseScalars parses n concatenated scalar encodings.
+func parseScalars(blob []byte, n int) ([]*crypto.Scalar, error) {
+	if len(blob) != n*crypto.ScalarSize {
+		return nil, fmt.Errorf("%d bytes of randomness for %d values", len(blob), n)
+	}
+	out := make([]*crypto.Scalar, n)
+	for k := range out {
+		r, err := crypto.NewScalar().SetCanonicalBytes(blob[k*crypto.ScalarSize : (k+1)*crypto.ScalarSize])
+		if err != nil {
+			return nil, fmt.Errorf("randomness %d: %w", k, err)
+		}
+		out[k] = r
+	}
+	return out, nil
 }
 
 // Marshal returns the canonical JSON encoding of c (docs/spec/ballot.md
@@ -134,11 +250,12 @@ func (c *ChallengedBallot) Marshal() []byte {
 		Randomness: make([][]byte, len(c.Randomness)),
 	}
 	for i, rs := range c.Randomness {
-		blob := make([]byte, 0, len(rs)*crypto.ScalarSize)
-		for _, r := range rs {
-			blob = append(blob, r.Bytes()...)
+		j.Randomness[i] = scalarsBlob(rs)
+	}
+	for i, rs := range c.WriteInRandomness {
+		if rs != nil {
+			j.WriteIns = append(j.WriteIns, writeInReveal{Contest: i, Text: c.WriteIns[i], Randomness: scalarsBlob(rs)})
 		}
-		j.Randomness[i] = blob
 	}
 	out, err := marshalCompact(j)
 	if err != nil {
@@ -175,17 +292,24 @@ func parseChallenge(data []byte) (*ChallengedBallot, error) {
 	c := &ChallengedBallot{Ballot: b, Choices: j.Choices, Randomness: make([][]*crypto.Scalar, len(j.Randomness))}
 	for i, blob := range j.Randomness {
 		n := len(b.Contests[i].Options)
-		if len(c.Choices[i]) != n || len(blob) != n*crypto.ScalarSize {
-			return nil, fmt.Errorf("contest %d: %d choices and %d bytes of randomness for %d options", i, len(c.Choices[i]), len(blob), n)
+		if len(c.Choices[i]) != n {
+			return nil, fmt.Errorf("contest %d: %d choices for %d options", i, len(c.Choices[i]), n)
 		}
-		c.Randomness[i] = make([]*crypto.Scalar, n)
-		for k := range n {
-			r, err := crypto.NewScalar().SetCanonicalBytes(blob[k*crypto.ScalarSize : (k+1)*crypto.ScalarSize])
-			if err != nil {
-				return nil, fmt.Errorf("contest %d option %d randomness: %w", i, k, err)
-			}
-			c.Randomness[i][k] = r
+		if c.Randomness[i], err = parseScalars(blob, n); err != nil {
+			return nil, fmt.Errorf("contest %d: %w", i, err)
 		}
+	}
+	if len(j.WriteIns) > 0 {
+		c.WriteIns, c.WriteInRandomness = make([]string, len(b.Contests)), make([][]*crypto.Scalar, len(b.Contests))
+	}
+	for _, w := range j.WriteIns {
+		if w.Contest < 0 || w.Contest >= len(b.Contests) || b.Contests[w.Contest].WriteIn == nil || c.WriteInRandomness[w.Contest] != nil {
+			return nil, fmt.Errorf("write-in revealed for contest %d, which carries none or was revealed already", w.Contest)
+		}
+		if c.WriteInRandomness[w.Contest], err = parseScalars(w.Randomness, len(b.Contests[w.Contest].WriteIn)); err != nil {
+			return nil, fmt.Errorf("contest %d write-in: %w", w.Contest, err)
+		}
+		c.WriteIns[w.Contest] = w.Text
 	}
 	if !bytes.Equal(c.Marshal(), data) {
 		return nil, errors.New("not in canonical form (docs/spec/ballot.md §5.1)")

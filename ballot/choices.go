@@ -26,7 +26,60 @@ var (
 	// ranking (docs/spec/ranked.md §2): two candidates of one rank, or a
 	// gap.
 	ErrRanking = errors.New("not a valid ranking")
+	// ErrWriteIn means a write-in is invalid: a text for a contest
+	// without a write-in or whose slot is not selected, a selected slot
+	// without a text, a text that is not valid text of at most max_bytes
+	// bytes; on an encrypted ballot, write-in ciphertexts missing, extra,
+	// of the wrong number, or whose proofs fail (docs/spec/ballot.md §4.4).
+	ErrWriteIn = errors.New("invalid write-in")
 )
+
+// WriteIns are a voter's write-in texts: WriteIns[c] is the text written
+// in contest c, in manifest order, "" where the voter writes nothing in
+// (docs/spec/ranked.md §8).
+type WriteIns []string
+
+// ValidateWriteIns checks the write-ins w of a voter whose choices are c
+// (valid for ValidateChoices): w is nil, or has one text per contest; a
+// text is written only in a contest of the ballot with a write-in whose
+// slot the voter selects, and such a contest has one; each text is text
+// (CheckText) of at most the contest's max_bytes bytes. It returns a
+// *ChoiceError wrapping ErrWriteIn for the first violation.
+func ValidateWriteIns(m *Manifest, c Choices, w WriteIns) error {
+	if w != nil && len(w) != len(m.Contests) {
+		return &ChoiceError{Contest: -1, Option: -1, Err: ErrWriteIn,
+			Detail: fmt.Sprintf("%d write-ins, the manifest has %d contests", len(w), len(m.Contests))}
+	}
+	for i, mc := range m.Contests {
+		text := ""
+		if w != nil {
+			text = w[i]
+		}
+		wi := mc.WriteIn
+		switch {
+		case wi == nil && text != "":
+			return &ChoiceError{Contest: i, ContestID: mc.ID, Option: -1, Err: ErrWriteIn, Detail: "the contest has no write-in"}
+		case wi == nil || len(c[i]) == 0:
+			if text != "" {
+				return &ChoiceError{Contest: i, ContestID: mc.ID, Option: -1, Err: ErrWriteIn, Detail: "the contest is not on the ballot"}
+			}
+			continue
+		}
+		selected := c[i][wi.Option] == 1
+		o := &mc.Options[wi.Option]
+		switch {
+		case selected && text == "":
+			return &ChoiceError{Contest: i, ContestID: mc.ID, Option: wi.Option, OptionID: o.ID, Err: ErrWriteIn, Detail: "the write-in is selected but no name is written"}
+		case !selected && text != "":
+			return &ChoiceError{Contest: i, ContestID: mc.ID, Option: wi.Option, OptionID: o.ID, Err: ErrWriteIn, Detail: fmt.Sprintf("a name (%q) is written but the write-in is not selected", text)}
+		case text != "":
+			if err := CheckText(text, wi.MaxBytes); err != nil {
+				return &ChoiceError{Contest: i, ContestID: mc.ID, Option: wi.Option, OptionID: o.ID, Err: ErrWriteIn, Detail: "the name " + err.Error()}
+			}
+		}
+	}
+	return nil
+}
 
 // ChoiceError names the contest (and option, if any) whose choice is
 // invalid. It wraps one of ErrShape, ErrOptionMax, ErrTooFew, ErrTooMany,

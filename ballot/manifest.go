@@ -31,9 +31,10 @@ const (
 	MaxIDLen          = 64
 	MaxTitleLen       = 1024 // bytes of UTF-8
 	MaxContests       = 100
-	MaxOptions        = 256 // per contest
-	MaxOptionMax      = 100 // votes per option
-	MaxSumRange       = 512 // max_selections − min_selections, per contest
+	MaxOptions        = 256  // per contest
+	MaxOptionMax      = 100  // votes per option
+	MaxSumRange       = 512  // max_selections − min_selections, per contest
+	MaxWriteInBytes   = 1000 // a write-in's max_bytes (§1.3)
 	MaxTrustees       = 64
 	MaxMinCounted     = 1 << 40
 	minCountedDefault = 10 // min_counted when absent, unless the roll is smaller
@@ -144,8 +145,38 @@ type Contest struct {
 	Method string
 	// Seats is the number of seats an STV contest fills; 0 for every
 	// other method and kind.
-	Seats   int
+	Seats int
+	// WriteIn lets a voter write in one name (§1.2 write_in); nil if the
+	// contest has no write-in.
+	WriteIn *WriteIn
 	Options []Option
+}
+
+// WriteIn is a contest's write-in (docs/spec/ballot.md §1.2): the option
+// that is its slot, selected by a voter who writes a name in, and the
+// longest text, in UTF-8 bytes.
+type WriteIn struct {
+	Option   int // index of the slot among the contest's options
+	MaxBytes int // 1 … MaxWriteInBytes
+}
+
+// TextCiphertexts returns the number m of ciphertexts that carry the text
+// on a ballot (crypto.TextElements of MaxBytes).
+func (w *WriteIn) TextCiphertexts() int { return crypto.TextElements(w.MaxBytes) }
+
+// Mixed reports whether c is a mix-net contest (docs/spec/election.md
+// §2.5): a ranked contest or one with a write-in, whose ballots are mixed
+// and decrypted one by one after the close.
+func (c *Contest) Mixed() bool { return c.Ranked() || c.WriteIn != nil }
+
+// MixWidth returns the number of ciphertexts of one ballot of a mix-net
+// contest in its mix: one per candidate of a ranked contest; the slot's
+// and the text's of a write-in (docs/spec/ranked.md §8.6).
+func (c *Contest) MixWidth() int {
+	if c.WriteIn != nil {
+		return 1 + c.WriteIn.TextCiphertexts()
+	}
+	return len(c.Options)
 }
 
 // Ranked reports whether c is a ranked contest, whose ballots are mixed
@@ -210,7 +241,13 @@ type contestJSON struct {
 	OptionMax     int          `json:"option_max"`
 	Method        string       `json:"method,omitempty"`
 	Seats         int          `json:"seats,omitempty"`
+	WriteIn       *writeInJSON `json:"write_in,omitempty"`
 	Options       []optionJSON `json:"options"`
+}
+
+type writeInJSON struct {
+	Option   string `json:"option"`
+	MaxBytes int    `json:"max_bytes"`
 }
 
 type optionJSON struct {
@@ -228,7 +265,8 @@ type trusteeJSON struct {
 var (
 	manifestFields = []string{"version", "id", "title", "language", "translations", "official", "registrar", "opens", "closes", "contests", "styles", "trustees", "threshold", "min_counted", "board", "witnesses", "witness_quorum", "operators"}
 	manifestReq    = []string{"version", "id", "title", "official", "registrar", "opens", "closes", "contests", "trustees", "threshold"}
-	contestFields  = []string{"id", "title", "translations", "kind", "min_selections", "max_selections", "option_max", "method", "seats", "options"}
+	contestFields  = []string{"id", "title", "translations", "kind", "min_selections", "max_selections", "option_max", "method", "seats", "write_in", "options"}
+	writeInFields  = []string{"option", "max_bytes"}
 	contestReq     = []string{"id", "title", "min_selections", "max_selections", "options"}
 	optionFields   = []string{"id", "title", "translations"}
 	optionReq      = []string{"id", "title"}
@@ -468,6 +506,9 @@ func (w *walker) contests(m *Manifest, raw json.RawMessage) {
 			}
 		}
 		w.rankedContest(&c, path, kindOK && minOK && maxOK && omOK && optsOK)
+		if raw, ok := f["write_in"]; ok {
+			c.WriteIn = w.writeIn(&c, path+".write_in", raw, optsOK, omOK)
+		}
 		m.Contests = append(m.Contests, c)
 	}
 }
@@ -515,6 +556,54 @@ func (w *walker) rankedContest(c *Contest, path string, limitsOK bool) {
 	case c.OptionMax != k:
 		w.addf(path+".option_max", "a %q contest's option_max is its largest rank, max_selections %d, got %d", KindRanked, k, c.OptionMax)
 	}
+}
+
+// writeIn parses a contest's write_in (docs/spec/ballot.md §1.2): an
+// option of the contest as its slot, and max_bytes in 1 … MaxWriteInBytes;
+// refused on a ranked contest and on one with option_max above 1. optsOK
+// and omOK say that the contest's options and option_max parsed. It
+// returns nil if something is wrong.
+func (w *walker) writeIn(c *Contest, path string, raw json.RawMessage, optsOK, omOK bool) *WriteIn {
+	f, ok := w.object(path, raw, writeInFields, writeInFields)
+	if !ok {
+		return nil
+	}
+	out := &WriteIn{Option: -1}
+	good := true
+	if raw, ok := f["max_bytes"]; ok {
+		if out.MaxBytes, ok = w.uint(path+".max_bytes", raw, MaxWriteInBytes); !ok {
+			good = false
+		} else if out.MaxBytes < 1 {
+			w.addf(path+".max_bytes", "must be at least 1")
+			good = false
+		}
+	}
+	if raw, ok := f["option"]; ok {
+		id, ok := w.str(path+".option", raw)
+		if ok && optsOK {
+			for k, o := range c.Options {
+				if o.ID == id {
+					out.Option = k
+				}
+			}
+			if out.Option < 0 {
+				w.addf(path+".option", "the contest has no option %q to be the write-in's slot", id)
+			}
+		}
+		good = good && ok && optsOK && out.Option >= 0
+	}
+	switch {
+	case c.Ranked():
+		w.addf(path, "a %q contest has no write-in: its ranks would need a rank for the text", KindRanked)
+		good = false
+	case omOK && c.OptionMax != 1:
+		w.addf(path, "a contest with a write-in has option_max 1 (its slot is one selection), got %d", c.OptionMax)
+		good = false
+	}
+	if !good {
+		return nil
+	}
+	return out
 }
 
 func (w *walker) options(c *Contest, path string, raw json.RawMessage) bool {
@@ -780,6 +869,12 @@ func (m *Manifest) MarshalCanonical() ([]byte, error) {
 	for i, c := range m.Contests {
 		cj := contestJSON{ID: c.ID, Title: c.Title, Translations: c.Translations, Kind: c.Kind, MinSelections: c.MinSelections,
 			MaxSelections: c.MaxSelections, OptionMax: c.OptionMax, Method: c.Method, Seats: c.Seats, Options: make([]optionJSON, len(c.Options))}
+		if c.WriteIn != nil {
+			cj.WriteIn = &writeInJSON{MaxBytes: c.WriteIn.MaxBytes}
+			if k := c.WriteIn.Option; k >= 0 && k < len(c.Options) { // else ParseManifest refuses the empty id
+				cj.WriteIn.Option = c.Options[k].ID
+			}
+		}
 		for k, o := range c.Options {
 			cj.Options[k] = optionJSON(o)
 		}

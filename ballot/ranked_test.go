@@ -50,16 +50,7 @@ func TestRankedManifest(t *testing.T) {
 		if tt.seats > 0 {
 			want += `"seats":2,`
 		}
-		if !bytes.Contains(canon, []byte(want+`"options":[`)) {
-			t.Errorf("canonical ranked contest lacks %s in\n%s", want, canon)
-		}
-		back, err := ParseCanonicalManifest(canon)
-		if err != nil {
-			t.Fatalf("ParseCanonicalManifest = %v", err)
-		}
-		if again, _ := back.MarshalCanonical(); !bytes.Equal(again, canon) {
-			t.Errorf("ranked manifest does not round-trip")
-		}
+		checkCanonical(t, canon, want+`"options":[`)
 	}
 }
 
@@ -219,5 +210,21 @@ func TestRankedWeightRefused(t *testing.T) {
 	err = m.CheckRoll(RollChunks(mh, 0, entries)[0])
 	if !errors.Is(err, ErrRankedWeight) || !strings.Contains(err.Error(), `entry 1 (voter "voter-1")`) {
 		t.Errorf("CheckRoll(weight 2) = %v, want ErrRankedWeight naming entry 1", err)
+	}
+}
+
+// checkCanonical checks that the canonical manifest canon holds fragment
+// and that parsing it and encoding it again gives it back.
+func checkCanonical(t *testing.T, canon []byte, fragment string) {
+	t.Helper()
+	if !bytes.Contains(canon, []byte(fragment)) {
+		t.Errorf("canonical manifest lacks %s in\n%s", fragment, canon)
+	}
+	back, err := ParseCanonicalManifest(canon)
+	if err != nil {
+		t.Fatalf("ParseCanonicalManifest = %v", err)
+	}
+	if again, _ := back.MarshalCanonical(); !bytes.Equal(again, canon) {
+		t.Errorf("manifest does not round-trip")
 	}
 }

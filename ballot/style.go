@@ -157,8 +157,8 @@ func (m *Manifest) StyleContests(style string) ([]int, error) {
 // has none. Errors wrap ErrStyle.
 //
 // It also refuses a weight above 1 for a voter whose ballot carries a
-// ranked contest (ErrRankedWeight): a mixed ballot has lost its voter, so
-// nothing could count it more than once.
+// mix-net contest, ranked or with a write-in (ErrRankedWeight): a mixed
+// ballot has lost its voter, so nothing could count it more than once.
 func (m *Manifest) CheckRoll(c *RollChunk) error {
 	for i := range c.Voters {
 		v := &c.Voters[i]
@@ -170,8 +170,12 @@ func (m *Manifest) CheckRoll(c *RollChunk) error {
 			continue
 		}
 		for _, k := range cs {
-			if m.Contests[k].Ranked() {
-				return fmt.Errorf("entry %d (voter %q): %w: weight %d, and the ballot carries ranked contest %q", c.First+int64(i), v.Voter, ErrRankedWeight, v.Weight, m.Contests[k].ID)
+			if mc := &m.Contests[k]; mc.Mixed() {
+				what := "ranked contest"
+				if !mc.Ranked() {
+					what = "contest with a write-in"
+				}
+				return fmt.Errorf("entry %d (voter %q): %w: weight %d, and the ballot carries %s %q", c.First+int64(i), v.Voter, ErrRankedWeight, v.Weight, what, mc.ID)
 			}
 		}
 	}
@@ -179,8 +183,9 @@ func (m *Manifest) CheckRoll(c *RollChunk) error {
 }
 
 // ErrRankedWeight means a roll entry gives a weight above 1 to a voter
-// whose ballot carries a ranked contest (docs/spec/ballot.md §6.1).
-var ErrRankedWeight = errors.New("a ranked contest's voters have weight 1")
+// whose ballot carries a mix-net contest, ranked or with a write-in
+// (docs/spec/ballot.md §6.1).
+var ErrRankedWeight = errors.New("a mix-net contest's voters (ranked, or with a write-in) have weight 1")
 
 // NewStyleChoices returns all-zero choices for a ballot of style: shaped
 // like m's contests, with the contests not on that ballot nil.

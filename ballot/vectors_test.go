@@ -210,6 +210,18 @@ Rejections:
 		contest(m, 3)["kind"], contest(m, 3)["method"] = KindRanked, "coombs"
 	}), "a ranked contest whose option_max is not its ranks, a method on an approval contest, an unknown method",
 		"invalid $.contests[1].option_max", "invalid $.contests[2].method", "invalid $.contests[3].method", "invalid $.contests[3].min_selections")
+	vector("write-in", "parse", mutateJSON(t, sample, func(m obj) {
+		c := contest(m, 0)
+		c["options"] = append(c["options"].([]any), obj{"id": "other", "title": "Write-in"})
+		c["write_in"] = obj{"option": "other", "max_bytes": 40}
+	}), "a write-in (§1.2): mayor's option other is the slot of a name of up to 40 bytes (2 text ciphertexts); write_in right before options")
+	vector("write-in-invalid", "parse", mutateJSON(t, sample, func(m obj) {
+		contest(m, 0)["write_in"] = obj{"option": "nobody", "max_bytes": 40}
+		contest(m, 1)["write_in"] = obj{"option": "c1", "max_bytes": 1001}
+		c := contest(m, 3)
+		c["write_in"] = obj{"option": "schools", "max_bytes": 40}
+	}), "a write-in naming no option of its contest, one over 1000 bytes, one on a cumulative contest (option_max above 1)",
+		"invalid $.contests[0].write_in.option", "invalid $.contests[1].write_in.max_bytes", "invalid $.contests[3].write_in")
 	vector("invalid-threshold", "parse", mutateJSON(t, sample, func(m obj) { m["threshold"] = 4 }), "a threshold above the number of trustees",
 		"invalid $.threshold")
 	vector("invalid-several", "parse", mutateJSON(t, sample, func(m obj) {
@@ -610,6 +622,7 @@ func ballotOutcome(e *Election, data []byte, signer ed25519.PublicKey) (*Encrypt
 	}
 	err = VerifyBallot(e, b, signer)
 	var pe *ProofError
+	var we *WriteInProofError
 	switch {
 	case err == nil:
 		return b, nil
@@ -623,6 +636,8 @@ func ballotOutcome(e *Election, data []byte, signer ed25519.PublicKey) (*Encrypt
 		return nil, []string{"wrong-style"}
 	case errors.Is(err, ErrShape):
 		return nil, []string{"shape"}
+	case errors.As(err, &we):
+		return nil, []string{fmt.Sprintf("bad-write-in %d %d", we.Contest, we.Text)}
 	case errors.As(err, &pe):
 		o := fmt.Sprint(pe.Option)
 		if pe.Option == SumOption {
@@ -664,6 +679,9 @@ func TestBallotVectors(t *testing.T) {
 			option := v.Int("option")
 			ctx := ProofContext([32]byte(v.Hex("base-hash")), v.Hex("credential"), ConfirmationCode(v.Hex("prev")), int(v.Uint("contest")), int(option))
 			v.Expect("context", ctx)
+		case "writein-ctx":
+			ctx := WriteInContext([32]byte(v.Hex("base-hash")), v.Hex("credential"), ConfirmationCode(v.Hex("prev")), int(v.Uint("contest")), int(v.Uint("text")))
+			v.Expect("context", ctx)
 		case "verify":
 			e, reasons := electionInputs(t, v)
 			if reasons != nil {
@@ -701,23 +719,31 @@ func vectorLabel(s string) [32]byte { return sha256.Sum256([]byte(s)) }
 // it has two ballot styles, "both" (alice's, of weight 5) and "referendum"
 // (bob's).
 func ballotVectorElection(t *testing.T, styled bool) (e *Election, records []string, commitments [][]*crypto.Element, voters []*Credential) {
+	return vectorElection(t, styled, false)
+}
+
+// vectorElection is ballotVectorElection, with, if writeIn, a third
+// contest, "clerk" (plurality), whose option "other" is a write-in of up
+// to 40 bytes.
+func vectorElection(t *testing.T, styled, writeIn bool) (e *Election, records []string, commitments [][]*crypto.Element, voters []*Credential) {
 	off, _ := testKey("vector official")
 	reg, _ := testKey("vector registrar")
 	sign, _ := testKey("vector trustee")
 	m := revalidate(t, &Manifest{
 		Version: Version, ID: "vector-election", Title: "Ballot vectors",
 		Official: off, Registrar: reg,
-		Opens:  time.Date(2026, 5, 3, 7, 0, 0, 0, time.UTC),
-		Closes: time.Date(2026, 5, 3, 19, 0, 0, 0, time.UTC),
-		Contests: []Contest{
+		Opens:     time.Date(2026, 5, 3, 7, 0, 0, 0, time.UTC),
+		Closes:    time.Date(2026, 5, 3, 19, 0, 0, 0, time.UTC),
+		Trustees:  []Trustee{{Name: "Trustee", SignKey: sign, EncKey: testX25519Key("vector trustee")}},
+		Threshold: 1,
+		Styles:    map[bool][]Style{true: {{ID: "both", Contests: []string{"monorail", "parks"}}, {ID: "referendum", Contests: []string{"monorail"}}}}[styled],
+		Contests: append([]Contest{
 			{ID: "monorail", Title: "Build a monorail?", MinSelections: 1, MaxSelections: 1, OptionMax: 1,
 				Options: []Option{{ID: "yes", Title: "Yes"}, {ID: "no", Title: "No"}}},
 			{ID: "parks", Title: "Parks to renovate", Kind: KindApproval, MinSelections: 0, MaxSelections: 3, OptionMax: 1,
 				Options: []Option{{ID: "north", Title: "North Park"}, {ID: "lake", Title: "Lake Park"}, {ID: "gorge", Title: "Gorge"}}},
-		},
-		Trustees:  []Trustee{{Name: "Trustee", SignKey: sign, EncKey: testX25519Key("vector trustee")}},
-		Threshold: 1,
-		Styles:    map[bool][]Style{true: {{ID: "both", Contests: []string{"monorail", "parks"}}, {ID: "referendum", Contests: []string{"monorail"}}}}[styled],
+		}, map[bool][]Contest{true: {{ID: "clerk", Title: "Town clerk", Kind: KindPlurality, MinSelections: 0, MaxSelections: 1, OptionMax: 1,
+			Options: []Option{{ID: "olga", Title: "Olga"}, {ID: "other", Title: "Write-in"}}, WriteIn: &WriteIn{Option: 1, MaxBytes: 40}}}}[writeIn]...),
 	})
 	mh, err := m.Hash()
 	if err != nil {
@@ -764,12 +790,17 @@ The inputs of proof-ctx are SHA-256 of labels; the election of the verify
 vectors is a referendum and an approval contest, one trustee (threshold 1)
 and two voters, alice and bob, on the roll (mallory is not); that of the
 styled-* vectors has two ballot styles (§1.6), "both" contests, alice's,
-of weight 5, and "referendum", bob's.
+of weight 5, and "referendum", bob's; that of the writein-* vectors has a
+third contest, "clerk", whose option "other" is a write-in of up to 40
+bytes (§1.2; 2 text ciphertexts, each with a proof of knowledge of its
+randomness, ranked.md §8.4).
 
 Inputs:
-  op:               proof-ctx | verify | verify-challenge
+  op:               proof-ctx | writein-ctx | verify | verify-challenge
   base-hash, credential, prev, contest, option: (proof-ctx) the context's
                     parts; option -1 is the contest's sum proof
+  base-hash, credential, prev, contest, text: (writein-ctx) the context of
+                    the proof of knowledge of write-in text ciphertext text
   manifest, record, commitments, joint-key: (verify, verify-challenge) the
                     election, as in base-hash.txt
   ballot, signer:   (verify) the ballot payload and the key that signed its record
@@ -787,29 +818,38 @@ Rejections (§4.4, first failure):
   wrong-style:         another ballot style than the roll gives the voter
   shape:               not the shape of the voter's style's contests
   bad-proof <c> <o>:   the first proof that fails: contest c, option o or sum
+  bad-write-in <c> <i>: the proof of knowledge of contest c's write-in text
+                       ciphertext i fails (copied, altered)
   mismatch:            (verify-challenge) the randomness does not re-encrypt
                        the claimed choices`)
 	cred := ed25519.NewKeyFromSeed(func() []byte { l := vectorLabel("vector credential"); return l[:] }()).Public().(ed25519.PublicKey)
 	base, prev := vectorLabel("vector base hash"), ConfirmationCode(vectorLabel("vector prev"))
-	for _, co := range [][2]int{{0, 0}, {2, 7}, {1, SumOption}} {
-		for _, p := range []ConfirmationCode{{}, prev} {
-			name := fmt.Sprintf("proof-ctx-%d-%d", co[0], co[1])
-			if co[1] == SumOption {
-				name = fmt.Sprintf("proof-ctx-%d-sum", co[0])
+	// contexts writes the vectors of op (proof-ctx, writein-ctx) for each
+	// contest and index (key: option, text) of cis, with and without prev.
+	contexts := func(op, key string, cis [][2]int, ctx func(p ConfirmationCode, contest, index int) []byte) {
+		for _, ci := range cis {
+			for _, p := range []ConfirmationCode{{}, prev} {
+				name := fmt.Sprintf("%s-%d-%d", op, ci[0], ci[1])
+				if ci[1] == SumOption {
+					name = fmt.Sprintf("%s-%d-sum", op, ci[0])
+				}
+				if p != (ConfirmationCode{}) {
+					name += "-after-prev"
+				}
+				w.Vector(name)
+				w.Input("op", op)
+				w.Input("base-hash", base)
+				w.Input("credential", []byte(cred))
+				w.Input("prev", p)
+				w.Input("contest", ci[0])
+				w.Input(key, ci[1])
+				w.Expect("context", ctx(p, ci[0], ci[1]))
 			}
-			if p != (ConfirmationCode{}) {
-				name += "-after-prev"
-			}
-			w.Vector(name)
-			w.Input("op", "proof-ctx")
-			w.Input("base-hash", base)
-			w.Input("credential", []byte(cred))
-			w.Input("prev", p)
-			w.Input("contest", co[0])
-			w.Input("option", co[1])
-			w.Expect("context", ProofContext(base, cred, p, co[0], co[1]))
 		}
 	}
+	contexts("proof-ctx", "option", [][2]int{{0, 0}, {2, 7}, {1, SumOption}}, func(p ConfirmationCode, contest, option int) []byte {
+		return ProofContext(base, cred, p, contest, option)
+	})
 
 	randtest.SetGlobalRandom(t, 2026)
 	e, records, commitments, voters := ballotVectorElection(t, false)
@@ -920,5 +960,33 @@ Rejections (§4.4, first failure):
 	bobBoth := *aliceBoth
 	bobBoth.Credential, bobBoth.Style = bob.Public, "referendum"
 	verify("styled-other-contests", "alice's ballot of both contests, with bob's credential and style: it has a contest more than bob's ballot", bobBoth.Marshal(), bob.Public, "shape")
+
+	// Write-ins: the contexts of their proofs, and ballots that carry one.
+	contexts("writein-ctx", "text", [][2]int{{2, 0}, {2, 1}}, func(p ConfirmationCode, contest, i int) []byte {
+		return WriteInContext(base, cred, p, contest, i)
+	})
+	e, records, commitments, _ = vectorElection(t, false, true)
+	if c, err = e.Manifest.MarshalCanonical(); err != nil {
+		t.Fatal(err)
+	}
+	encryptWriteIn := func(cred *Credential, choices Choices, text string) *EncryptedBallot {
+		b, _, err := EncryptWriteIns(e, cred.Public, choices, WriteIns{"", "", text}, ConfirmationCode{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	ada := encryptWriteIn(alice, Choices{{1, 0}, {0, 0, 1}, {0, 1}}, "Ada Lovelace")
+	olga := encryptWriteIn(bob, Choices{{0, 1}, {1, 0, 0}, {1, 0}}, "")
+	verify("writein-ada", "alice writes in \"Ada Lovelace\" for clerk (its slot other selected); yes; gorge", ada.Marshal(), alice.Public)
+	verify("writein-none", "bob picks olga for clerk and carries the empty text; no; north", olga.Marshal(), bob.Public)
+	copied := *ada
+	copied.Contests = slices.Clone(ada.Contests)
+	copied.Contests[2].WriteIn = slices.Clone(ada.Contests[2].WriteIn)
+	copied.Contests[2].WriteIn[1] = olga.Contests[2].WriteIn[1]
+	verify("writein-copied", "alice's ballot with bob's second text ciphertext and its proof, bound to bob's credential", copied.Marshal(), alice.Public, "bad-write-in 2 1")
+	missing := copied
+	missing.Contests[2].WriteIn = nil
+	verify("writein-missing", "alice's ballot without its write-in text", missing.Marshal(), alice.Public, "shape")
 	return w.Bytes()
 }

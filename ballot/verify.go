@@ -40,6 +40,25 @@ func (e *ProofError) Error() string {
 // Unwrap returns ErrBadProof and the underlying error.
 func (e *ProofError) Unwrap() []error { return []error{ErrBadProof, e.Err} }
 
+// WriteInProofError names the write-in text ciphertext of a ballot whose
+// proof of knowledge fails (docs/spec/ballot.md §4.4 check 7). It wraps
+// ErrBadProof, ErrWriteIn and the error from package crypto.
+type WriteInProofError struct {
+	Contest     int // index in the manifest
+	ContestID   string
+	Text, Texts int // the ciphertext's index among the contest's Texts
+	Err         error
+}
+
+// Error names the contest and the text ciphertext.
+func (e *WriteInProofError) Error() string {
+	return fmt.Sprintf("ballot: %swrite-in text %d of %d: its proof of knowledge does not verify (copied from another ballot, altered, or proved without its randomness): %v",
+		where(e.Contest, e.ContestID, wholeContest, ""), e.Text, e.Texts, e.Err)
+}
+
+// Unwrap returns ErrBadProof, ErrWriteIn and the underlying error.
+func (e *WriteInProofError) Unwrap() []error { return []error{ErrBadProof, ErrWriteIn, e.Err} }
+
 // ProofRef names one proof of a ballot: Contest is the contest's index in
 // the manifest, and Option is SumOption for the sum proof of the contest.
 type ProofRef struct {
@@ -75,6 +94,21 @@ func VerifyBallot(e *Election, b *EncryptedBallot, signer ed25519.PublicKey) err
 		lo, hi := mc.SumRange()
 		if err := crypto.VerifyRange(ctx, pk, bc.Sum(), lo, hi, bc.SumProof); err != nil {
 			return e.proofError(ProofRef{i, SumOption}, err)
+		}
+	}
+	return verifyWriteIns(e, v, b)
+}
+
+// verifyWriteIns checks the proof of knowledge of every write-in text
+// ciphertext of b, a ballot of v's style whose shape checkBallot checked
+// (docs/spec/ballot.md §4.4 check 7). They are few, and checked one by
+// one, also by the batch verifier.
+func verifyWriteIns(e *Election, v Voter, b *EncryptedBallot) error {
+	for j, i := range v.Contests {
+		for k, t := range b.Contests[j].WriteIn {
+			if err := crypto.VerifySchnorr(WriteInContext(e.BaseHash, b.Credential, b.Prev, i, k), &t.Ciphertext.A, t.Proof); err != nil {
+				return &WriteInProofError{Contest: i, ContestID: e.Manifest.Contests[i].ID, Text: k, Texts: len(b.Contests[j].WriteIn), Err: err}
+			}
 		}
 	}
 	return nil
@@ -157,18 +191,47 @@ func checkBallotShape(e *Election, v Voter, b *EncryptedBallot) error {
 		if n := len(bc.SumProof.Bytes()); n != want {
 			return fmt.Errorf("ballot: %s%w: proof is %d bytes, a proof for [%d, %d] is %d", where(i, mc.ID, SumOption, ""), ErrShape, n, lo, hi, want)
 		}
+		if err := checkWriteInShape(mc, bc.WriteIn); err != nil {
+			return fmt.Errorf("ballot: %s%w: %w: %w", where(i, mc.ID, wholeContest, ""), ErrShape, ErrWriteIn, err)
+		}
+	}
+	return nil
+}
+
+// checkWriteInShape checks that a ballot's contest carries the write-in
+// text ciphertexts of the manifest's contest mc: m of them, each with a
+// proof, if it has a write-in; none otherwise.
+func checkWriteInShape(mc *Contest, w []EncryptedText) error {
+	switch {
+	case mc.WriteIn == nil && w != nil:
+		return fmt.Errorf("the ballot carries %d write-in text ciphertexts, but the contest has no write-in", len(w))
+	case mc.WriteIn == nil:
+		return nil
+	case w == nil:
+		return fmt.Errorf("the write-in text ciphertexts are missing: the contest has a write-in of %d ciphertexts", mc.WriteIn.TextCiphertexts())
+	case len(w) != mc.WriteIn.TextCiphertexts():
+		return fmt.Errorf("%d write-in text ciphertexts, the contest's write-in has %d", len(w), mc.WriteIn.TextCiphertexts())
+	}
+	for k, t := range w {
+		if t.Ciphertext == nil || t.Proof == nil {
+			return fmt.Errorf("write-in text %d: missing ciphertext or proof", k)
+		}
 	}
 	return nil
 }
 
 // AddToBatch runs every check of VerifyBallot except the signer and the
-// proofs, then queues the ballot's proofs on bv. The caller must check
+// range proofs, then queues the ballot's range proofs on bv; the few
+// proofs of knowledge of its write-in texts it checks at once. The caller must check
 // that b.Credential is the key that signed the record. It returns which
 // proof each queued position holds: refs[j] is at position bv.Len()−len(refs)+j
 // after the call. On error nothing is queued.
 func AddToBatch(bv *crypto.BatchVerifier, e *Election, b *EncryptedBallot) ([]ProofRef, error) {
 	v, err := checkBallot(e, b)
 	if err != nil {
+		return nil, err
+	}
+	if err := verifyWriteIns(e, v, b); err != nil {
 		return nil, err
 	}
 	refs := make([]ProofRef, 0, len(b.Contests)*4)

@@ -125,6 +125,13 @@ func (pk *PublicKey) EncryptWithRandomness(v uint64, r *Scalar) *Ciphertext {
 	return pk.encryptElement(vG, r)
 }
 
+// EncryptElementWithRandomness returns the plain ElGamal ciphertext
+// (r·G, m + r·K) of the group element m, for checking a revealed
+// encryption (EncryptElement draws r). It is constant time in r.
+func (pk *PublicKey) EncryptElementWithRandomness(m *Element, r *Scalar) *Ciphertext {
+	return pk.encryptElement(m, r)
+}
+
 // encryptElement returns the plain ElGamal ciphertext (r·G, m + r·K).
 func (pk *PublicKey) encryptElement(m *Element, r *Scalar) *Ciphertext {
 	c := new(Ciphertext)

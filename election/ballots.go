@@ -57,10 +57,14 @@ func VerifyBallots(e *ballot.Election, bs []*ballot.EncryptedBallot, signers []e
 
 // rejectBallot returns the refusal of a ballot or challenged ballot that
 // ballot's checks refused with err: wrong-style for a ballot of another
-// style than its voter's, bad-proof for anything else.
+// style than its voter's, bad-write-in for one whose write-in ciphertexts
+// are missing, extra or unproved, bad-proof for anything else.
 func rejectBallot(err error) error {
-	if errors.Is(err, ballot.ErrStyle) {
+	switch {
+	case errors.Is(err, ballot.ErrStyle):
 		return reject(CodeWrongStyle, "%v", err)
+	case errors.Is(err, ballot.ErrWriteIn):
+		return reject(CodeBadWriteIn, "%v", err)
 	}
 	return reject(CodeBadProof, "%v", err)
 }

@@ -366,7 +366,7 @@ func TestOverLimitBallotRefused(t *testing.T) {
 	must(t, err)
 	// The spliced option comes from a ballot of the same device chain
 	// (same prev), so that its own proof holds.
-	other, _, err := participant.EncryptBallot(b.tracker.State(), e.Voters[0].Public, pick(3), three.Prev)
+	other, _, err := participant.EncryptBallot(b.tracker.State(), e.Voters[0].Public, pick(3), nil, three.Prev)
 	must(t, err)
 	three.Contests[1].Options[3] = other.Contests[1].Options[3]
 	sub, err := election.NewSubmission(election.KeySigner(e.Voters[0].Private), election.TypeBallot, three)
@@ -383,14 +383,7 @@ func TestOverLimitBallotRefused(t *testing.T) {
 // state, sums included.
 func TestReopenedBoardRebuildsState(t *testing.T) {
 	ctx := context.Background()
-	skey, _, err := note.GenerateKey(rand.Reader, "test-board")
-	must(t, err)
-	signer, err := note.NewSigner(skey)
-	must(t, err)
-	mem := store.NewMemory()
-	first := &board{tracker: new(election.Tracker)}
-	first.log, err = bulletin.OpenLog(ctx, mem, first.tracker.New, bulletin.LogOptions{Signer: signer})
-	must(t, err)
+	first, reopen := reopenableBoard(t)
 	e := newElection(t, first, 12)
 	must(t, e.Ceremony(ctx))
 	must(t, e.SetPhase(ctx, election.PhaseOpen))
@@ -398,18 +391,12 @@ func TestReopenedBoardRebuildsState(t *testing.T) {
 		_, _, err := e.Cast(ctx, v, e.RandomChoices())
 		must(t, err)
 	}
-	_, err = e.Challenge(ctx, 0, e.RandomChoices())
+	_, err := e.Challenge(ctx, 0, e.RandomChoices())
 	must(t, err)
 	_, _, err = e.Cast(ctx, 1, e.RandomChoices())
 	must(t, err)
 	before := first.tracker.State()
-	first.log.Close()
-
-	again := new(election.Tracker)
-	log, err := bulletin.OpenLog(ctx, mem, again.New, bulletin.LogOptions{Signer: signer})
-	must(t, err)
-	defer log.Close()
-	after := again.State()
+	after := reopen()
 	if b, a := before.Summary(), after.Summary(); b != a {
 		t.Fatalf("state after reopening = %+v, want %+v", a, b)
 	}
@@ -421,6 +408,30 @@ func TestReopenedBoardRebuildsState(t *testing.T) {
 	}
 	if len(after.Superseded()) != 1 {
 		t.Errorf("superseded ballots after reopening: %v, want one", after.Superseded())
+	}
+}
+
+// reopenableBoard returns a board on a memory store, and a function that
+// closes its log and opens the store again, as a restart does, and
+// returns the rebuilt state.
+func reopenableBoard(t *testing.T) (*board, func() *election.State) {
+	t.Helper()
+	skey, _, err := note.GenerateKey(rand.Reader, "test-board")
+	must(t, err)
+	signer, err := note.NewSigner(skey)
+	must(t, err)
+	mem := store.NewMemory()
+	b := &board{tracker: new(election.Tracker)}
+	b.log, err = bulletin.OpenLog(context.Background(), mem, b.tracker.New, bulletin.LogOptions{Signer: signer})
+	must(t, err)
+	return b, func() *election.State {
+		t.Helper()
+		b.log.Close()
+		again := new(election.Tracker)
+		log, err := bulletin.OpenLog(context.Background(), mem, again.New, bulletin.LogOptions{Signer: signer})
+		must(t, err)
+		t.Cleanup(func() { log.Close() })
+		return again.State()
 	}
 }
 
@@ -474,7 +485,7 @@ func TestChallengedCiphertextsNeverCount(t *testing.T) {
 	must(t, e.SetPhase(ctx, election.PhaseOpen))
 	st := b.tracker.State()
 	voter := election.KeySigner(e.Voters[0].Private)
-	x, secrets, err := participant.EncryptBallot(st, voter.PublicKey(), e.RandomChoices(), ballot.ConfirmationCode{})
+	x, secrets, err := participant.EncryptBallot(st, voter.PublicKey(), e.RandomChoices(), nil, ballot.ConfirmationCode{})
 	must(t, err)
 	sub, err := election.NewSubmission(voter, election.TypeChallenge, ballot.Challenge(x, secrets))
 	must(t, err)
@@ -510,7 +521,7 @@ func TestChallengedTwinRefused(t *testing.T) {
 	must(t, e.SetPhase(ctx, election.PhaseOpen))
 	st := b.tracker.State()
 	voter := election.KeySigner(e.Voters[1].Private)
-	x, secrets, err := participant.EncryptBallot(st, voter.PublicKey(), e.RandomChoices(), ballot.ConfirmationCode{})
+	x, secrets, err := participant.EncryptBallot(st, voter.PublicKey(), e.RandomChoices(), nil, ballot.ConfirmationCode{})
 	must(t, err)
 	sub, err := election.NewSubmission(voter, election.TypeBallot, x)
 	must(t, err)
@@ -540,15 +551,15 @@ func TestDeviceChainsArePerCredential(t *testing.T) {
 	must(t, e.SetPhase(ctx, election.PhaseOpen))
 	st := b.tracker.State()
 	victim, colluder := election.KeySigner(e.Voters[0].Private), election.KeySigner(e.Voters[1].Private)
-	b1, _, err := participant.EncryptBallot(st, victim.PublicKey(), e.RandomChoices(), ballot.ConfirmationCode{})
+	b1, _, err := participant.EncryptBallot(st, victim.PublicKey(), e.RandomChoices(), nil, ballot.ConfirmationCode{})
 	must(t, err)
-	decoy, secrets, err := participant.EncryptBallot(st, colluder.PublicKey(), e.RandomChoices(), b1.ConfirmationCode())
+	decoy, secrets, err := participant.EncryptBallot(st, colluder.PublicKey(), e.RandomChoices(), nil, b1.ConfirmationCode())
 	must(t, err)
 	sub, err := election.NewSubmission(colluder, election.TypeChallenge, ballot.Challenge(decoy, secrets))
 	must(t, err)
 	_, _, err = b.log.Append(ctx, sub)
 	must(t, err)
-	b2, _, err := participant.EncryptBallot(st, victim.PublicKey(), e.RandomChoices(), b1.ConfirmationCode())
+	b2, _, err := participant.EncryptBallot(st, victim.PublicKey(), e.RandomChoices(), nil, b1.ConfirmationCode())
 	must(t, err)
 	sub, err = election.NewSubmission(victim, election.TypeBallot, b2)
 	must(t, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/crypto"
 )
@@ -14,24 +15,27 @@ import (
 const mixCtxLbl = "evote/v1/mix/ctx\x00"
 
 // MixRecord is the payload of a TypeMix record (docs/spec/election.md
-// §2.5): one trustee's re-encryption and shuffle of one ranked contest's
-// ballots, with its proof of shuffle (docs/spec/crypto-proofs.md §9). The
-// input of a contest's first mix is the rank vectors of its counted
-// ballots (State.MixInput); each later mix's input is the output before.
+// §2.5): one trustee's re-encryption and shuffle of one mix-net contest's
+// ballots (a ranked contest, or one with a write-in), with its proof of
+// shuffle (docs/spec/crypto-proofs.md §9). The input of a contest's first
+// mix is the rows of its counted ballots (State.MixInput: the rank vectors
+// of a ranked contest, the write-in slot and text of a write-in); each
+// later mix's input is the output before.
 type MixRecord struct {
 	// Election is the hex election base hash.
 	Election string `json:"election"`
 	// Close names the closing record, by CloseHash of its payload, in hex:
 	// the counted ballots it mixes are those of that history.
 	Close string `json:"close"`
-	// Contest is the id of the ranked contest mixed.
+	// Contest is the id of the mix-net contest mixed.
 	Contest string `json:"contest"`
 	// Mix numbers the contest's mixes from 1, in board order.
 	Mix int `json:"mix"`
 	// Trustee is the index (1 … n) of the trustee who mixed.
 	Trustee uint32 `json:"trustee"`
 	// Output is the encoding of the output list (crypto.BallotList.Bytes):
-	// as many ballots as the input, one ciphertext per candidate each.
+	// as many ballots as the input, ballot.Contest.MixWidth ciphertexts
+	// each.
 	Output []byte `json:"output"`
 	// Proof is the encoding of the proof of shuffle
 	// (crypto.ShuffleProof.Bytes).
@@ -63,12 +67,13 @@ type mixStep struct {
 	out     *crypto.BallotList
 }
 
-// MixInput returns the input of the next mix of the ranked contest at
+// MixInput returns the input of the next mix of the mix-net contest at
 // manifest index contest: the output of its last mix, or, before any, the
-// rank vectors of the counted ballots carrying it (after re-voting), in
-// roll order, one ciphertext per candidate. It fails before the close,
-// for a contest that is not ranked, and when no counted ballot carries
-// the contest.
+// rows of the counted ballots carrying it (after re-voting), in roll
+// order: one ciphertext per candidate of a ranked contest, the write-in
+// slot's and the text's of a write-in (docs/spec/ranked.md §8.6). It fails
+// before the close, for a contest that is not a mix-net contest, and when
+// no counted ballot carries the contest.
 func (s *State) MixInput(contest int) (*crypto.BallotList, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -95,8 +100,8 @@ func (s *State) mixInput(contest int) (*crypto.BallotList, error) {
 	if s.phase < Closed || s.closed == nil {
 		return nil, reject(CodeWrongPhase, "ballots are mixed only after voting closes; the election is %s", s.phase)
 	}
-	if contest < 0 || contest >= len(s.manifest.Contests) || !s.manifest.Contests[contest].Ranked() {
-		return nil, reject(bulletin.CodeMalformed, "contest %d is not a ranked contest of the definition", contest)
+	if contest < 0 || contest >= len(s.manifest.Contests) || !s.manifest.Contests[contest].Mixed() {
+		return nil, reject(bulletin.CodeMalformed, "contest %d is not a mix-net contest of the definition (ranked, or with a write-in)", contest)
 	}
 	if ms := s.mixes[contest]; len(ms) > 0 {
 		return ms[len(ms)-1].out, nil
@@ -105,17 +110,55 @@ func (s *State) mixInput(contest int) (*crypto.BallotList, error) {
 	return s.firstInputs[contest], s.firstErrs[contest]
 }
 
+// writeInTexts returns the number of write-in text ciphertexts that a
+// ballot slot of the ciphertext log holds after the options: m for each
+// contest of m with a write-in.
+func writeInTexts(m *ballot.Manifest) int {
+	n := 0
+	for _, mc := range m.Contests {
+		if mc.WriteIn != nil {
+			n += mc.WriteIn.TextCiphertexts()
+		}
+	}
+	return n
+}
+
+// mixColumns returns the positions, in a ballot's slot of the ciphertext
+// log (State.positions), of the ciphertexts of one ballot row of the
+// mix-net contest at manifest index contest: its candidates' of a ranked
+// contest; its write-in slot's and then its text's (docs/spec/ranked.md
+// §8.6).
+func mixColumns(m *ballot.Manifest, contest int) []int {
+	off, texts := 0, m.OptionCount()
+	for _, mc := range m.Contests[:contest] {
+		off += len(mc.Options)
+		if mc.WriteIn != nil {
+			texts += mc.WriteIn.TextCiphertexts()
+		}
+	}
+	mc := &m.Contests[contest]
+	if mc.WriteIn == nil {
+		cols := make([]int, len(mc.Options))
+		for k := range cols {
+			cols[k] = off + k
+		}
+		return cols
+	}
+	cols := []int{off + mc.WriteIn.Option}
+	for k := range mc.WriteIn.TextCiphertexts() {
+		cols = append(cols, texts+k)
+	}
+	return cols
+}
+
 // countedRanks builds the first mix input of contest: for every counted
 // ballot in roll order whose style carries it, its ciphertexts of the
-// contest's candidates, as stored when the ballot was admitted. The
+// contest's row (mixColumns), as stored when the ballot was admitted. The
 // caller holds s.mu; the counted ballots no longer change once voting has
 // closed.
 func (s *State) countedRanks(contest int) (*crypto.BallotList, error) {
-	off := 0
-	for _, mc := range s.manifest.Contests[:contest] {
-		off += len(mc.Options)
-	}
-	w := len(s.manifest.Contests[contest].Options)
+	cols := mixColumns(s.manifest, contest)
+	w := len(cols)
 	var enc []byte
 	for entry, cb := range s.counted {
 		if cb.index == 0 {
@@ -129,8 +172,8 @@ func (s *State) countedRanks(contest int) (*crypto.BallotList, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range encs[off : off+w] {
-			enc = append(enc, e...)
+		for _, c := range cols {
+			enc = append(enc, encs[c]...)
 		}
 	}
 	if len(enc) == 0 {
@@ -152,9 +195,9 @@ func (s *State) checkMix(author []byte, m *MixRecord) (int, *crypto.BallotList, 
 	if err := s.checkTrusteeAfterClose(author, m.Trustee, m.Election, m.Close, "mix", "mixes the ballots"); err != nil {
 		return 0, nil, nil, err
 	}
-	contest := s.manifest.ContestIndex(m.Contest)
-	if contest < 0 || !s.manifest.Contests[contest].Ranked() {
-		return 0, nil, nil, reject(bulletin.CodeMalformed, "the definition has no ranked contest %q", m.Contest)
+	contest, err := s.mixedContest(m.Contest)
+	if err != nil {
+		return 0, nil, nil, err
 	}
 	if len(s.mixPartials[contest]) > 0 {
 		return 0, nil, nil, reject(CodeWrongPhase, "the mixed ballots of contest %q are being decrypted: no mix comes after the first decryption", m.Contest)

@@ -36,17 +36,25 @@ const rankedContest = 2 // the index of the ranked contest of rankedContests
 // every voter casts, and voter 0 votes again.
 func closedRankedElection(t *testing.T, voters int) (*board, *simulate.Election) {
 	t.Helper()
+	return closedElection(t, voters, rankedContests(), 0, func(e *simulate.Election, _ int, _ bool) ballot.Choices { return e.RandomChoices() })
+}
+
+// closedElection runs an election of contests, 3 trustees of threshold 2,
+// to its close: every voter v casts choose(e, v, false), then voter
+// revoter votes again, choose(e, revoter, true).
+func closedElection(t *testing.T, voters int, contests []ballot.Contest, revoter int, choose func(e *simulate.Election, v int, again bool) ballot.Choices) (*board, *simulate.Election) {
+	t.Helper()
 	ctx := context.Background()
 	b := newBoard(t)
-	e, err := simulate.New(ctx, b.log.Append, b.tracker.Current, simulate.Options{Voters: voters, Trustees: 3, Threshold: 2, Contests: rankedContests()})
+	e, err := simulate.New(ctx, b.log.Append, b.tracker.Current, simulate.Options{Voters: voters, Trustees: 3, Threshold: 2, Contests: contests})
 	must(t, err)
 	must(t, e.Ceremony(ctx))
 	must(t, e.SetPhase(ctx, election.PhaseOpen))
 	for v := range voters {
-		_, _, err := e.Cast(ctx, v, e.RandomChoices())
+		_, _, err := e.Cast(ctx, v, choose(e, v, false))
 		must(t, err)
 	}
-	_, _, err = e.Cast(ctx, 0, e.RandomChoices())
+	_, _, err = e.Cast(ctx, revoter, choose(e, revoter, true))
 	must(t, err)
 	must(t, e.SetPhase(ctx, election.PhaseClosed))
 	return b, e
@@ -146,7 +154,7 @@ func TestMixTampered(t *testing.T) {
 		{"out of order", mangle(func(m *election.MixRecord) { m.Mix = 2 }), trustee2, election.CodeWrongOrder, "the next is 1"},
 		{"not a trustee", good, e.Official, election.CodeUnauthorized, "only a trustee"},
 		{"for another trustee", good, election.TrusteeSigner{Keys: e.Trustees[0]}, election.CodeUnauthorized, "trustee 1 may not post a mix for trustee 2"},
-		{"homomorphic contest", mangle(func(m *election.MixRecord) { m.Contest = "mayor" }), trustee2, bulletin.CodeMalformed, `no ranked contest "mayor"`},
+		{"homomorphic contest", mangle(func(m *election.MixRecord) { m.Contest = "mayor" }), trustee2, bulletin.CodeMalformed, `no mix-net contest "mayor"`},
 		{"another trustee's proof", mangle(func(m *election.MixRecord) { m.Trustee = 1 }), election.TrusteeSigner{Keys: e.Trustees[0]}, election.CodeBadMix, "is not a shuffle"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -317,6 +325,34 @@ func TestSnapshotRankedContest(t *testing.T) {
 	must(t, e.DecryptMixes(ctx, 3))
 	_, err := e.CountRanked(ctx)
 	must(t, err)
+	checkSnapshots(t, b, closing, func(st *election.State) bool {
+		return len(st.Mixes(rankedContest)) == 2 && st.RankedResult(rankedContest) != nil && len(st.MixPartials(rankedContest)) == 2
+	})
+}
+
+// TestSnapshotWriteInContest: likewise for the mixes, decryptions and
+// write-in count of a contest with a write-in, whose counted ballots'
+// text ciphertexts the snapshot keeps.
+func TestSnapshotWriteInContest(t *testing.T) {
+	ctx := context.Background()
+	b, e := closedWriteInElection(t, 10)
+	closing := b.log.Size() - 1
+	must(t, e.Mix(ctx, 3))
+	must(t, e.Mix(ctx, 1))
+	must(t, e.DecryptMixes(ctx, 1))
+	must(t, e.DecryptMixes(ctx, 2))
+	_, err := e.CountWriteIns(ctx)
+	must(t, err)
+	checkSnapshots(t, b, closing, func(st *election.State) bool {
+		return len(st.Mixes(writeInContest)) == 2 && st.WriteInResult(writeInContest) != nil && len(st.MixPartials(writeInContest)) == 2
+	})
+}
+
+// checkSnapshots saves the state of b after each record from closing on,
+// restores it, has the restored state judge every later record, and
+// checks done of the state at the end.
+func checkSnapshots(t *testing.T, b *board, closing int64, done func(*election.State) bool) {
+	t.Helper()
 	recs := boardRecords(t, b)
 	for k := int(closing) + 1; k <= len(recs); k++ {
 		full := election.NewState()
@@ -334,8 +370,8 @@ func TestSnapshotRankedContest(t *testing.T) {
 			}
 			must(t, restored.Admit(rec, v))
 		}
-		if got := restored.Mixes(rankedContest); len(got) != 2 || restored.RankedResult(rankedContest) == nil || len(restored.MixPartials(rankedContest)) != 2 {
-			t.Fatalf("restored after %d records: mixes %v, %d decryptions, count %v", k, got, len(restored.MixPartials(rankedContest)), restored.RankedResult(rankedContest) != nil)
+		if !done(restored) {
+			t.Fatalf("restored after %d records: the mixes, decryptions and count are not all there", k)
 		}
 	}
 }

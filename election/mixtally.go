@@ -155,7 +155,7 @@ func (s *State) MixOutput(contest int) (cts []*crypto.Ciphertext, mixes int, ctx
 }
 
 func (s *State) mixOutput(contest int) ([]*crypto.Ciphertext, int, []byte, error) {
-	if s.phase < Closed || contest < 0 || contest >= len(s.mixes) || !s.manifest.Contests[contest].Ranked() {
+	if s.phase < Closed || contest < 0 || contest >= len(s.mixes) || !s.manifest.Contests[contest].Mixed() {
 		return nil, 0, nil, reject(CodeWrongPhase, "contest %d has no mixed ballots to decrypt", contest)
 	}
 	ms := s.mixes[contest]
@@ -200,6 +200,23 @@ func (s *State) rankedContest(id string) (int, error) {
 	return i, nil
 }
 
+// mixedContest returns the index of the mix-net contest id (ranked, or
+// with a write-in), or a rejection. The caller holds s.mu.
+func (s *State) mixedContest(id string) (int, error) {
+	i := s.manifest.ContestIndex(id)
+	if i < 0 || !s.manifest.Contests[i].Mixed() {
+		return 0, reject(bulletin.CodeMalformed, "the definition has no mix-net contest %q (ranked, or with a write-in)", id)
+	}
+	return i, nil
+}
+
+// mixCounted reports whether the mix-net contest at index i is counted:
+// its ranked-result or writein-result is on the board. The caller holds
+// s.mu.
+func (s *State) mixCounted(i int) bool {
+	return s.rankedResults[i] != nil || s.writeInResults[i] != nil
+}
+
 // checkMixDecryption runs the checks of a mix decryption that need no
 // proof and returns the contest's index, the ciphertexts it decrypts and
 // their context. The caller holds s.mu.
@@ -211,11 +228,11 @@ func (s *State) checkMixDecryption(author []byte, d *MixDecryptionRecord) (int, 
 	if err := s.checkTrusteeAfterClose(author, idx, d.Election, d.Close, "decryption of mixed ballots", "decrypts the ballots"); err != nil {
 		return 0, nil, nil, err
 	}
-	contest, err := s.rankedContest(d.Contest)
+	contest, err := s.mixedContest(d.Contest)
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	if s.rankedResults[contest] != nil {
+	if s.mixCounted(contest) {
 		return 0, nil, nil, reject(CodeWrongPhase, "contest %q is counted already", d.Contest)
 	}
 	cts, mixes, ctx, err := s.mixOutput(contest)
@@ -256,37 +273,50 @@ func (s *State) admitMixDecryption(author []byte, d *MixDecryptionRecord) error 
 	return nil
 }
 
+// checkMixResult runs the checks that the official's count of a mix-net
+// contest shares, ranked or write-in (what names it): phase, author,
+// election, contest (by contestOf), not counted yet, its last mix, at
+// least t decryptions of it. It returns the contest's index and the
+// ciphertexts decrypted with their context. The caller holds s.mu.
+func (s *State) checkMixResult(author []byte, electionHex, contestID string, mixes int, what string, contestOf func(string) (int, error)) (int, []*crypto.Ciphertext, []byte, error) {
+	if s.phase < Closed || s.closed == nil {
+		return 0, nil, nil, reject(CodeWrongPhase, "a %s is posted only after voting closes; the election is %s", what, s.phase)
+	}
+	if err := s.requireOfficial(author, "a "+what); err != nil {
+		return 0, nil, nil, err
+	}
+	if electionHex != hexHash(s.election.BaseHash) {
+		return 0, nil, nil, reject(bulletin.CodeMalformed, "the %s is for another election", what)
+	}
+	contest, err := contestOf(contestID)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	if s.mixCounted(contest) {
+		return 0, nil, nil, reject(bulletin.CodeDuplicate, "contest %q is counted already", contestID)
+	}
+	cts, last, ctx, err := s.mixOutput(contest)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	if mixes != last {
+		return 0, nil, nil, reject(CodeStale, "the count is of the output of mix %d, but contest %q's last mix is %d", mixes, contestID, last)
+	}
+	if n, t := len(s.mixPartials[contest]), s.manifest.Threshold; n < t {
+		return 0, nil, nil, reject(CodeWrongPhase, "the count of contest %q needs %d decryptions of its mixed ballots; %d are on the board", contestID, t, n)
+	}
+	return contest, cts, ctx, nil
+}
+
 // admitRankedResult checks the official's count of a ranked contest: the
 // decryption follows from the board's last mix and partial decryptions,
 // and the count from the decrypted ranks.
 func (s *State) admitRankedResult(author []byte, r *RankedResultRecord) error {
-	if s.phase < Closed || s.closed == nil {
-		return reject(CodeWrongPhase, "a ranked count is posted only after voting closes; the election is %s", s.phase)
-	}
-	if err := s.requireOfficial(author, "a ranked count"); err != nil {
-		return err
-	}
-	if r.Election != hexHash(s.election.BaseHash) {
-		return reject(bulletin.CodeMalformed, "the ranked count is for another election")
-	}
-	contest, err := s.rankedContest(r.Contest)
+	contest, cts, ctx, err := s.checkMixResult(author, r.Election, r.Contest, r.Mixes, "ranked count", s.rankedContest)
 	if err != nil {
 		return err
-	}
-	if s.rankedResults[contest] != nil {
-		return reject(bulletin.CodeDuplicate, "contest %q is counted already", r.Contest)
-	}
-	cts, mixes, ctx, err := s.mixOutput(contest)
-	if err != nil {
-		return err
-	}
-	if r.Mixes != mixes {
-		return reject(CodeStale, "the count is of the output of mix %d, but contest %q's last mix is %d", r.Mixes, r.Contest, mixes)
 	}
 	m := s.manifest
-	if n := len(s.mixPartials[contest]); n < m.Threshold {
-		return reject(CodeWrongPhase, "the count of contest %q needs %d decryptions of its mixed ballots; %d are on the board", r.Contest, m.Threshold, n)
-	}
 	if r.Ranks == nil {
 		return reject(bulletin.CodeMalformed, "the ranked count has no ranks")
 	}
@@ -303,13 +333,22 @@ func (s *State) admitRankedResult(author []byte, r *RankedResultRecord) error {
 	if err != nil {
 		return reject(CodeBadProof, "the decrypted ballots of contest %q have no count: %v", r.Contest, err)
 	}
-	enc, err := json.Marshal(want)
-	if err != nil {
-		return fmt.Errorf("election: encoding the count of contest %q: %w", r.Contest, err)
-	}
-	if string(enc) != string(r.Count) {
-		return reject(CodeBadProof, "the count of contest %q does not follow from its decrypted ballots by method %q: the board computes %s", r.Contest, mc.Method, enc)
+	if err := sameCount(want, r.Count, r.Contest, fmt.Sprintf("by method %q", mc.Method)); err != nil {
+		return err
 	}
 	s.rankedResults[contest] = r
+	return nil
+}
+
+// sameCount checks that got is the JSON encoding of want, the count of
+// contest that the board computes (how says by what rule).
+func sameCount(want any, got json.RawMessage, contest, how string) error {
+	enc, err := json.Marshal(want)
+	if err != nil {
+		return fmt.Errorf("election: encoding the count of contest %q: %w", contest, err)
+	}
+	if string(enc) != string(got) {
+		return reject(CodeBadProof, "the count of contest %q does not follow from its decrypted ballots %s: the board computes %s", contest, how, enc)
+	}
 	return nil
 }

@@ -37,9 +37,10 @@ const (
 	TypeChallenge     = "challenged-ballot"   // a Benaloh-challenged ballot with its randomness
 	TypePartial       = "partial-decryption"  // a trustee's share of the tally decryption
 	TypeResult        = "result"              // the combined result, by the official
-	TypeMix           = "mix"                 // a trustee's shuffle of a ranked contest's ballots
-	TypeMixDecryption = "mix-decryption"      // a trustee's partial decryption of a ranked contest's mixed ballots
+	TypeMix           = "mix"                 // a trustee's shuffle of a mix-net contest's ballots (ranked, or with a write-in)
+	TypeMixDecryption = "mix-decryption"      // a trustee's partial decryption of a mix-net contest's mixed ballots
 	TypeRankedResult  = "ranked-result"       // a ranked contest's decrypted ballots and count, by the official
+	TypeWriteInResult = "writein-result"      // a contest's write-ins, decrypted and counted, by the official
 )
 
 // Phase names carried by a TypePhase record.
@@ -101,7 +102,8 @@ var ErrMalformed = errors.New("malformed payload")
 // *ballot.Manifest, *ballot.RollChunk, *ballot.RollClose, *ceremony.Commitments, *ceremony.Shares,
 // *ceremony.Verdict, *ceremony.JointKey, *ClientHash, *PhaseChange,
 // *ballot.EncryptedBallot, *ballot.ChallengedBallot, *PartialRecord,
-// *ResultRecord, *MixRecord, *MixDecryptionRecord or *RankedResultRecord. It rejects unknown types and non-canonical payloads.
+// *ResultRecord, *MixRecord, *MixDecryptionRecord, *RankedResultRecord or
+// *WriteInResultRecord. It rejects unknown types and non-canonical payloads.
 func Decode(typ string, payload []byte) (any, error) {
 	v, err := decode(typ, payload)
 	if err != nil {
@@ -149,6 +151,8 @@ func decode(typ string, payload []byte) (any, error) {
 		return decodeHashed(payload, func(v *MixDecryptionRecord) []string { return []string{"election", v.Election, "close", v.Close} })
 	case TypeRankedResult:
 		return decodeHashed(payload, func(v *RankedResultRecord) []string { return []string{"election", v.Election} })
+	case TypeWriteInResult:
+		return decodeHashed(payload, func(v *WriteInResultRecord) []string { return []string{"election", v.Election} })
 	case TypeResult:
 		return decodeHashed(payload, func(v *ResultRecord) []string { return []string{"election", v.Election} })
 	}

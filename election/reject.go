@@ -15,6 +15,7 @@ const (
 	CodeBadProof     = "bad-proof"    // a proof in the payload does not verify (HTTP 422)
 	CodeWrongStyle   = "wrong-style"  // a ballot or roll entry of a ballot style the definition and roll do not give it (HTTP 403)
 	CodeBadMix       = "bad-mix"      // a mix whose output is not a shuffle of its input: it drops, adds, duplicates, replaces or alters a ballot (HTTP 422)
+	CodeBadWriteIn   = "bad-write-in" // a ballot whose write-in text ciphertexts are missing, extra, of the wrong number, or unproved (HTTP 422)
 )
 
 // rejectStatus is the HTTP status a board answers each election code with
@@ -29,6 +30,7 @@ var rejectStatus = map[string]int{
 	CodeBadProof:     422, // Unprocessable Entity
 	CodeWrongStyle:   403, // Forbidden
 	CodeBadMix:       422, // Unprocessable Entity
+	CodeBadWriteIn:   422, // Unprocessable Entity
 }
 
 // reject returns the *bulletin.RejectError refusing a record with code,

@@ -113,18 +113,18 @@ func TestReplayRefusals(t *testing.T) {
 	cast := h.find(t, election.TypeBallot, h.voter(1))
 	again := *cast
 	again.Time = h.recs[len(h.recs)-1].Time // not before the record it follows
-	good, _, err := participant.EncryptBallot(open, h.sim.Voters[3].Public, ballot.Choices{{1, 0, 0}}, ballot.ConfirmationCode{})
+	good, _, err := participant.EncryptBallot(open, h.sim.Voters[3].Public, ballot.Choices{{1, 0, 0}}, nil, ballot.ConfirmationCode{})
 	must(t, err)
-	swapped, _, err := participant.EncryptBallot(open, h.sim.Voters[3].Public, ballot.Choices{{0, 0, 1}}, ballot.ConfirmationCode{})
+	swapped, _, err := participant.EncryptBallot(open, h.sim.Voters[3].Public, ballot.Choices{{0, 0, 1}}, nil, ballot.ConfirmationCode{})
 	must(t, err)
 	o := swapped.Contests[0].Options
 	o[0].Proof, o[2].Proof = o[2].Proof, o[0].Proof
-	lying, secrets, err := participant.EncryptBallot(open, h.sim.Voters[3].Public, ballot.Choices{{1, 0, 0}}, ballot.ConfirmationCode{})
+	lying, secrets, err := participant.EncryptBallot(open, h.sim.Voters[3].Public, ballot.Choices{{1, 0, 0}}, nil, ballot.ConfirmationCode{})
 	must(t, err)
 	lie := ballot.Challenge(lying, secrets)
 	lie.Choices = ballot.Choices{{0, 1, 0}}
 	stranger := election.KeySigner(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)))
-	offRoll, _, err := participant.EncryptBallot(open, h.sim.Voters[3].Public, ballot.Choices{{1, 0, 0}}, ballot.ConfirmationCode{}) // signed by a key off the roll
+	offRoll, _, err := participant.EncryptBallot(open, h.sim.Voters[3].Public, ballot.Choices{{1, 0, 0}}, nil, ballot.ConfirmationCode{}) // signed by a key off the roll
 	must(t, err)
 
 	recs := rechain(append(append([]*bulletin.Record(nil), h.recs[:voted]...),
@@ -270,7 +270,7 @@ func TestReplayKeepGoing(t *testing.T) {
 	h := theHistory(t)
 	open := h.state(t, "open")
 	staleClose := open.PhaseRecord(election.PhaseClosed) // made before the ballot below
-	eb, _, err := participant.EncryptBallot(open, h.sim.Voters[3].Public, ballot.Choices{{0, 1, 0}}, ballot.ConfirmationCode{})
+	eb, _, err := participant.EncryptBallot(open, h.sim.Voters[3].Public, ballot.Choices{{0, 1, 0}}, nil, ballot.ConfirmationCode{})
 	must(t, err)
 	recs := rechain(append(append([]*bulletin.Record(nil), h.recs[:h.marks["open"]]...),
 		h.signed(t, h.voter(3), election.TypeBallot, eb),

@@ -341,7 +341,7 @@ func TestCeremonyRules(t *testing.T) {
 	if st.Election() != nil {
 		t.Fatal("an election context before the joint key")
 	}
-	if _, _, err := participant.EncryptBallot(st, h.sim.Voters[0].Public, ballot.NewChoices(h.sim.Manifest), ballot.ConfirmationCode{}); err == nil || !strings.Contains(err.Error(), "the election key is not ready (the election is ceremony)") {
+	if _, _, err := participant.EncryptBallot(st, h.sim.Voters[0].Public, ballot.NewChoices(h.sim.Manifest), nil, ballot.ConfirmationCode{}); err == nil || !strings.Contains(err.Error(), "the election key is not ready (the election is ceremony)") {
 		t.Errorf("EncryptBallot before the joint key: %v", err)
 	}
 	record, err := participant.JointKeyRecord(st)
@@ -506,7 +506,7 @@ func TestBallotRules(t *testing.T) {
 
 	fresh := func(v int) (*ballot.EncryptedBallot, *ballot.BallotSecrets) {
 		t.Helper()
-		eb, secrets, err := participant.EncryptBallot(st, h.sim.Voters[v].Public, ballot.Choices{{0, 1, 0}}, ballot.ConfirmationCode{})
+		eb, secrets, err := participant.EncryptBallot(st, h.sim.Voters[v].Public, ballot.Choices{{0, 1, 0}}, nil, ballot.ConfirmationCode{})
 		must(t, err)
 		return eb, secrets
 	}

@@ -149,9 +149,11 @@ type State struct {
 	mixOnce     []sync.Once
 	firstInputs []*crypto.BallotList
 	firstErrs   []error
-	// The decryptions and counts of the ranked contests (mixtally.go).
-	mixPartials   [][]*tally.PartialDecryption
-	rankedResults []*RankedResultRecord
+	// The decryptions and counts of the mix-net contests (mixtally.go,
+	// writein.go).
+	mixPartials    [][]*tally.PartialDecryption
+	rankedResults  []*RankedResultRecord
+	writeInResults []*WriteInResultRecord
 
 	tree       bulletin.CompactTree // the log's tree as of the last record taken in
 	structural []uint64             // the records admitted but ballots, challenges and the roll's (snapshot.go)
@@ -279,6 +281,8 @@ func (s *State) admit(rec *bulletin.Record, v any) error {
 		return s.admitMixDecryption(author, v)
 	case *RankedResultRecord:
 		return s.admitRankedResult(author, v)
+	case *WriteInResultRecord:
+		return s.admitWriteInResult(author, v)
 	}
 	return reject(bulletin.CodeMalformed, "unknown record type %q", typ)
 }
@@ -340,6 +344,7 @@ func (s *State) admitDefinition(author []byte, m *ballot.Manifest) error {
 	nc := len(m.Contests)
 	s.mixes, s.mixOnce, s.firstInputs, s.firstErrs = make([][]mixStep, nc), make([]sync.Once, nc), make([]*crypto.BallotList, nc), make([]error, nc)
 	s.mixPartials, s.rankedResults = make([][]*tally.PartialDecryption, nc), make([]*RankedResultRecord, nc)
+	s.writeInResults = make([]*WriteInResultRecord, nc)
 	s.phase = Ceremony
 	return nil
 }
@@ -525,7 +530,7 @@ func (s *State) admitJointKey(author []byte, jk *ceremony.JointKey) error {
 	for i, n := range contestVoters(m, s.roll.StyleSizes()) {
 		s.contests[i].voters = n
 	}
-	s.ciphertexts = newCiphertextLog(s.sums.Len())
+	s.ciphertexts = newCiphertextLog(s.sums.Len() + writeInTexts(m))
 	s.phase = Ready
 	return nil
 }
@@ -695,6 +700,7 @@ func (s *State) admitBallot(index uint64, author []byte, t time.Time, code ballo
 		if err != nil {
 			return err
 		}
+		oldEncs = oldEncs[:s.sums.Len()] // the options'; the write-in texts follow
 		old = make([]*crypto.Ciphertext, len(oldEncs))
 		for i, enc := range oldEncs {
 			if old[i], err = new(crypto.Ciphertext).SetBytes(enc); err != nil {
@@ -748,8 +754,10 @@ func (s *State) notePrev(index uint64, cred [32]byte, prev ballot.ConfirmationCo
 // positions returns the ciphertexts of a ballot of v's style at the
 // tally's positions, every option of every contest in manifest order, with
 // the trivial encryption of 0 (crypto.NewCiphertext) at the options of the
-// contests not on its ballot (docs/spec/tally.md §2), and their encodings:
-// the ballot's as parsed, so that none is encoded again.
+// contests not on its ballot (docs/spec/tally.md §2), and the encodings to
+// store: those (the ballot's as parsed, so that none is encoded again),
+// then the write-in text ciphertexts of every contest with a write-in in
+// manifest order (writeInTexts), trivial ones for a contest not on it.
 func (s *State) positions(v ballot.Voter, b *ballot.EncryptedBallot) ([]*crypto.Ciphertext, [][]byte, error) {
 	m := s.manifest
 	if len(b.Contests) != len(v.Contests) {
@@ -775,6 +783,29 @@ func (s *State) positions(v ballot.Voter, b *ballot.EncryptedBallot) ([]*crypto.
 		for range mc.Options {
 			cts = append(cts, crypto.NewCiphertext())
 			all = append(all, zeroEncoding)
+		}
+	}
+	next = 0
+	for i, mc := range m.Contests {
+		on := next < len(v.Contests) && v.Contests[next] == i
+		if on {
+			next++
+		}
+		if mc.WriteIn == nil {
+			continue
+		}
+		if !on {
+			for range mc.WriteIn.TextCiphertexts() {
+				all = append(all, zeroEncoding)
+			}
+			continue
+		}
+		w := b.Contests[next-1].WriteIn
+		if len(w) != mc.WriteIn.TextCiphertexts() { // the ballot's checks refused it already
+			return nil, nil, reject(CodeBadWriteIn, "the ballot's contest %q does not carry the %d write-in text ciphertexts of the election's", mc.ID, mc.WriteIn.TextCiphertexts())
+		}
+		for _, t := range w {
+			all = append(all, t.Ciphertext.Bytes())
 		}
 	}
 	return cts, all, nil

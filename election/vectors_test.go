@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/internal/specvectors"
 )
@@ -80,6 +82,29 @@ func TestElectionVectors(t *testing.T) {
 			v.Expect("ctx", MixDecryptionContext(bh, int(v.Int("contest")), int(v.Int("mix"))))
 		case "ranked-seed":
 			v.Expect("seed", RankedSeed([32]byte(v.Hex("base-hash")), v.String("contest-id")))
+		case "writein-count":
+			c := writeInVectorContest(v.String("option"), int(v.Int("max-bytes")))
+			var plain []*crypto.Element
+			for _, h := range strings.Fields(v.String("plaintexts")) {
+				b, err := hex.DecodeString(h)
+				if err != nil {
+					t.Fatal(err)
+				}
+				e, err := crypto.NewElement().SetCanonicalBytes(b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				plain = append(plain, e)
+			}
+			count, err := CountWriteIns(c, plain)
+			if err != nil {
+				t.Fatal(err)
+			}
+			enc, err := json.Marshal(count)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v.Expect("count", string(enc))
 		case "phase":
 			payload := []byte(v.String("payload"))
 			p, reasons := phaseOutcome(payload)
@@ -100,13 +125,19 @@ by SHA-256. Runner: TestElectionVectors (election); regenerate with
   go test ./election -run TestElectionVectors -update
 
 Inputs:
-  op:            nonce | close | phase | mix-ctx | mix-decrypt-ctx | ranked-seed
+  op:            nonce | close | phase | mix-ctx | mix-decrypt-ctx | ranked-seed |
+                 writein-count
   ciphertext:    (nonce) a ciphertext A || B
   manifest-hash, size, root, sums: (close) what the closing record names
   payload:       (phase) a phase record's payload
   base-hash, contest, mix, trustee, contest-id: (mix-ctx, mix-decrypt-ctx,
                  ranked-seed) the election base hash, the ranked contest's
                  index and id, the mix's number, the trustee's index
+  option, max-bytes, plaintexts: (writein-count) the id of a contest's
+                 write-in option and its max_bytes (so m text elements),
+                 and the decrypted rows of its last mix, row by row, each
+                 the slot's element (0·G or 1·G) then the m text elements,
+                 as canonical encodings separated by spaces
 Outputs:
   fingerprint:   (nonce) the first 8 bytes of SHA-256("evote/v1/nonce\x00" || A)
   payload:       (close) the closing record's canonical payload
@@ -116,6 +147,8 @@ Outputs:
                  (mix-decrypt-ctx) that of the decryptions of a mix (§2.6)
   seed:          (ranked-seed) the seed of a ranked contest's lots, in hex
                  (ranked.md §3.2)
+  count:         (writein-count) the write-in count of ranked.md §8.6, as
+                 the count member of a writein-result (§2.8)
 Rejections:
   malformed:     (phase) not the canonical encoding of a phase record`)
 	pk, err := crypto.PublicKeyFromElement(crypto.NewElement().ScalarBaseMult(scalarOf(t, "vector election key")))
@@ -162,6 +195,7 @@ Rejections:
 	w.Input("base-hash", bh)
 	w.Input("contest-id", "chair")
 	w.Expect("seed", RankedSeed(bh, "chair"))
+	writeInCountVector(t, w)
 	opening, err := Marshal(&PhaseChange{Election: hex.EncodeToString(mh[:]), Phase: PhaseOpen})
 	if err != nil {
 		t.Fatal(err)
@@ -196,3 +230,53 @@ Rejections:
 
 // u32be is the 4-byte big-endian encoding of x.
 func u32be(x int64) []byte { return []byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)} }
+
+// writeInVectorContest is the contest of the writein-count vectors: a
+// plurality contest of "olga" and the write-in option, of maxBytes bytes.
+func writeInVectorContest(option string, maxBytes int) *ballot.Contest {
+	return &ballot.Contest{ID: "clerk", Title: "Clerk", Kind: ballot.KindPlurality, MaxSelections: 1, OptionMax: 1,
+		Options: []ballot.Option{{ID: "olga", Title: "Olga"}, {ID: option, Title: "Write-in"}}, WriteIn: &ballot.WriteIn{Option: 1, MaxBytes: maxBytes}}
+}
+
+// writeInCountVector writes the writein-count vector: rows of each case
+// of ranked.md §8.6.
+func writeInCountVector(t *testing.T, w *specvectors.Writer) {
+	c := writeInVectorContest("other", 40)
+	m := c.WriteIn.TextCiphertexts()
+	var elems []*crypto.Element
+	row := func(bit uint64, text string) {
+		encoded, err := crypto.EncodeText(text, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		elems = append(append(elems, crypto.NewElement().ScalarBaseMult(crypto.NewScalar().SetUint64(bit))), encoded...)
+	}
+	row(1, "Zoë")         // NFC
+	row(1, " Zoe\u0308 ") // NFD, with spaces: the same name
+	row(0, "Ignored")     // not selected
+	row(1, "zoë")         // case counts
+	row(1, "   ")         // empty once trimmed: discarded
+	g := crypto.NewGeneratorElement()
+	elems = append(elems, g, g, g) // selected, text that does not decode: discarded
+	row(1, "Ada")
+	row(0, "")
+	var plain []string
+	for _, e := range elems {
+		plain = append(plain, hex.EncodeToString(e.Bytes()))
+	}
+	count, err := CountWriteIns(c, elems)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := json.Marshal(count)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Vector("writein-count")
+	w.Input("op", "writein-count")
+	w.Input("option", "other")
+	w.Input("max-bytes", 40)
+	w.Input("plaintexts", strings.Join(plain, " "))
+	w.Comment("8 rows: \"Zoë\" in NFC, \" Zoe\" + U+0308 + \" \" in NFD with spaces (the same name), a text whose slot is 0 (not counted), \"zoë\" (case counts), \"   \" (empty once trimmed: discarded), G G G (does not decode: discarded), \"Ada\", and a row not selected")
+	w.Expect("count", string(enc))
+}

@@ -215,14 +215,9 @@ func Combine(ctx []byte, t int, sums []*crypto.Ciphertext, verificationKeys map[
 	if solver == nil {
 		return nil, errors.New("tally: combine: nil discrete log solver")
 	}
-	s := selectPartials(ctx, sums, verificationKeys, partials)
-	if len(s.valid) < t {
-		return nil, &InsufficientPartialsError{Threshold: t, Valid: s.valid, Missing: s.missing, Rejected: s.rejected}
-	}
-	used := s.valid[:t:t]
-	combined, err := s.combine(used, len(sums))
+	s, used, combined, err := selectAndCombine(ctx, t, sums, verificationKeys, partials)
 	if err != nil {
-		return nil, fmt.Errorf("tally: combine: %w", err)
+		return nil, err
 	}
 	counts := make([]uint64, len(sums))
 	solveErrs := make([]error, len(sums))
@@ -243,6 +238,43 @@ func Combine(ctx []byte, t int, sums []*crypto.Ciphertext, verificationKeys map[
 		Rejected: s.rejected,
 		Combined: combined,
 	}, nil
+}
+
+// selectAndCombine verifies and selects the partial decryptions of sums
+// and combines those of the t lowest valid trustees (§5, §6), for Combine
+// and DecryptElements, after checkArgs.
+func selectAndCombine(ctx []byte, t int, sums []*crypto.Ciphertext, vks map[uint32]*crypto.Element, partials []*PartialDecryption) (*selection, []uint32, []*crypto.Element, error) {
+	s := selectPartials(ctx, sums, vks, partials)
+	if len(s.valid) < t {
+		return nil, nil, nil, &InsufficientPartialsError{Threshold: t, Valid: s.valid, Missing: s.missing, Rejected: s.rejected}
+	}
+	used := s.valid[:t:t]
+	combined, err := s.combine(used, len(sums))
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("tally: combine: %w", err)
+	}
+	return s, used, combined, nil
+}
+
+// DecryptElements is Combine for ciphertexts whose plaintexts are group
+// elements rather than small counts (the write-in texts of
+// docs/spec/ranked.md §8): it verifies, selects and combines the partial
+// decryptions of cts as Combine does and returns each plaintext element
+// B_k − M_k, with the trustees whose decryptions were combined. Anyone
+// calling it on the same public data gets the same elements.
+func DecryptElements(ctx []byte, t int, cts []*crypto.Ciphertext, verificationKeys map[uint32]*crypto.Element, partials []*PartialDecryption) (plain []*crypto.Element, trustees []uint32, err error) {
+	if err := checkArgs(t, cts, verificationKeys, partials); err != nil {
+		return nil, nil, fmt.Errorf("tally: decrypt: %w", err)
+	}
+	_, used, combined, err := selectAndCombine(ctx, t, cts, verificationKeys, partials)
+	if err != nil {
+		return nil, nil, err
+	}
+	plain = make([]*crypto.Element, len(cts))
+	for k, c := range cts {
+		plain[k] = crypto.NewElement().Subtract(&c.B, combined[k])
+	}
+	return plain, slices.Clone(used), nil
 }
 
 // VerifyResult checks result against the public data, as an independent

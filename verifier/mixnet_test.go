@@ -3,6 +3,7 @@ package verifier_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -14,41 +15,66 @@ import (
 	"github.com/evote/evote/verifier/verifiertest"
 )
 
-var rankedElection struct {
+// generated is an election generated once for the tests that share it.
+type generated struct {
 	once   sync.Once
 	e      *verifiertest.Election
 	export []byte
 	err    error
 }
 
+// world generates, the first time, an election of 12 voters, 3 trustees
+// of whom any 2 decrypt, one re-vote and contests, whose every trustee
+// mixes its mix-net contests, decrypts their last mixes, and whose
+// official counts them; and returns a world of it.
+func (g *generated) world(t *testing.T, contests func() []ballot.Contest) *world {
+	t.Helper()
+	g.once.Do(func() {
+		var buf bytes.Buffer
+		g.e, g.err = verifiertest.Generate(context.Background(), verifiertest.Options{
+			Voters: 12, Trustees: 3, Threshold: 2, Revotes: 1, Contests: contests(),
+		}, &buf)
+		g.export = buf.Bytes()
+	})
+	if g.err != nil {
+		t.Fatalf("generating the election: %v", g.err)
+	}
+	return newWorldOf(t, g.e, g.export)
+}
+
+// honest verifies g's election, unchanged, in w, and fails the test
+// unless it holds.
+func (g *generated) honest(t *testing.T, w *world) *verifier.Report {
+	t.Helper()
+	r := w.verify(g.export, g.e.Checkpoint)
+	if !r.OK {
+		for _, f := range r.Failures {
+			t.Errorf("%v", f)
+		}
+		t.Fatalf("the honest election does not verify")
+	}
+	return r
+}
+
+var rankedElection generated
+
 // rankedContestIndex is the index of the ranked contest in rankedWorld's
 // definition.
 const rankedContestIndex = 1
 
-// rankedWorld is an election of 12 voters, 3 trustees of whom any 2
-// decrypt, with a 3-of-5 contest and a ranked contest (IRV, rank up to 3
-// of 4): every trustee mixes it, decrypts the last mix, and the official
-// counts it.
+// rankedWorld is the generated election with a 3-of-5 contest and a
+// ranked contest (IRV, rank up to 3 of 4).
 func rankedWorld(t *testing.T) *world {
 	t.Helper()
-	rankedElection.once.Do(func() {
+	return rankedElection.world(t, func() []ballot.Contest {
 		cs := verifiertest.KofN(5, 3)
 		var opts []ballot.Option
 		for _, id := range []string{"ann", "ben", "cat", "dov"} {
 			opts = append(opts, ballot.Option{ID: id, Title: "Candidate " + id})
 		}
-		cs = append(cs, ballot.Contest{ID: "chair", Title: "Chair", Kind: ballot.KindRanked, Method: ballot.MethodIRV,
+		return append(cs, ballot.Contest{ID: "chair", Title: "Chair", Kind: ballot.KindRanked, Method: ballot.MethodIRV,
 			MaxSelections: 3, OptionMax: 3, Options: opts})
-		var buf bytes.Buffer
-		rankedElection.e, rankedElection.err = verifiertest.Generate(context.Background(), verifiertest.Options{
-			Voters: 12, Trustees: 3, Threshold: 2, Revotes: 1, Contests: cs,
-		}, &buf)
-		rankedElection.export = buf.Bytes()
 	})
-	if rankedElection.err != nil {
-		t.Fatalf("generating the election: %v", rankedElection.err)
-	}
-	return newWorldOf(t, rankedElection.e, rankedElection.export)
 }
 
 // TestVerifyMixnet: the verifier checks every mix, mix decryption and
@@ -56,14 +82,7 @@ func rankedWorld(t *testing.T) *world {
 // drops, duplicates, replaces or alters a ballot), a decryption made with
 // a wrong share, and a wrong count, each at its record.
 func TestVerifyMixnet(t *testing.T) {
-	w := rankedWorld(t)
-	r := w.verify(rankedElection.export, rankedElection.e.Checkpoint)
-	if !r.OK {
-		for _, f := range r.Failures {
-			t.Errorf("%v", f)
-		}
-		t.Fatalf("the honest ranked election does not verify")
-	}
+	r := rankedElection.honest(t, rankedWorld(t))
 	s := r.Step(verifier.StepMix)
 	if s.Status != verifier.Pass {
 		t.Errorf("step mixnet: %s (%s), want pass", s.Status, s.Note)
@@ -161,4 +180,80 @@ func countOf(s *verifier.Step, name string) int64 {
 		}
 	}
 	return -1
+}
+
+var writeInElection generated
+
+// writeInWorld is the generated election with a 3-of-5 contest whose fifth
+// option is a write-in of up to 40 bytes.
+func writeInWorld(t *testing.T) *world {
+	t.Helper()
+	return writeInElection.world(t, func() []ballot.Contest {
+		cs := verifiertest.KofN(5, 3)
+		cs[0].WriteIn = &ballot.WriteIn{Option: 4, MaxBytes: 40}
+		return cs
+	})
+}
+
+// TestVerifyWriteIns: the verifier checks the mixes, decryptions and
+// write-in count of an honest election, reports the names written in
+// beside the write-in option's count, and names a mix that alters a
+// write-in and a write-in count that the decrypted ballots do not give.
+func TestVerifyWriteIns(t *testing.T) {
+	r := writeInElection.honest(t, writeInWorld(t))
+	s := r.Step(verifier.StepMix)
+	if s.Status != verifier.Pass || countOf(s, "write-in counts") != 1 || countOf(s, "mixes") != 3 {
+		t.Errorf("step mixnet: %s (%s), %d write-in counts, %d mixes; want pass, 1, 3", s.Status, s.Note, countOf(s, "write-in counts"), countOf(s, "mixes"))
+	}
+	if len(r.Result) != 1 {
+		t.Fatalf("result of %d contests", len(r.Result))
+	}
+	written := 0
+	for _, x := range r.Result[0].WriteIns {
+		written += x.Count
+	}
+	if slot := r.Result[0].Options[4].Count; written == 0 || uint64(written) != slot {
+		t.Errorf("the names written in add up to %d, the write-in option's count is %d (want equal, not 0): %+v", written, slot, r.Result[0].WriteIns)
+	}
+	var txt strings.Builder
+	if err := r.WriteText(&txt); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(txt.String(), "written in:") {
+		t.Errorf("the text report does not list the names written in:\n%s", txt.String())
+	}
+
+	const size = 3 * crypto.CiphertextSize // one ballot of the mixes: the slot and two text ciphertexts
+	st, err := writeInElection.e.State(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []forgery{
+		{"a mix alters a write-in", func(w *world) int {
+			i := w.find(election.TypeMix, 1)
+			edit(w, i, func(m *election.MixRecord) {
+				elems, err := crypto.EncodeText("Mallory", 2)
+				if err != nil {
+					w.t.Fatal(err)
+				}
+				ct, _ := st.Election().PublicKey.EncryptElement(elems[0])
+				copy(m.Output[3*size+crypto.CiphertextSize:], ct.Bytes())
+			})
+			return i
+		}, election.TypeMix, verifier.StepMix, "is not a shuffle of its input", false},
+		{"a write-in count with one more vote", func(w *world) int {
+			i := w.find(election.TypeWriteInResult, 0)
+			edit(w, i, func(r *election.WriteInResultRecord) {
+				r.Count = bytes.Replace(r.Count, []byte(`,"count":`), []byte(`,"count":1`), 1)
+			})
+			return i
+		}, election.TypeWriteInResult, verifier.StepMix, "bad-proof: the count of contest \"council\" does not follow from its decrypted ballots by the write-in rule", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := writeInWorld(t)
+			w.t = t
+			idx, r := w.forgeAndVerify(tt.edit)
+			wantFailure(t, r, int64(idx), tt.typ, tt.step, tt.want)
+		})
+	}
 }

@@ -29,7 +29,7 @@ const (
 	StepSums        StepID = "sums"        // 8. encrypted sums
 	StepPartials    StepID = "partials"    // 9. partial decryptions
 	StepResult      StepID = "result"      // 10. combination and final counts
-	StepMix         StepID = "mixnet"      // 11. mixes, decryptions and counts of the ranked contests
+	StepMix         StepID = "mixnet"      // 11. mixes, decryptions and counts of the ranked contests and write-ins
 )
 
 // Status is the outcome of a step.
@@ -58,7 +58,7 @@ var stepInfo = []struct {
 	{StepSums, "encrypted sums", "docs/spec/tally.md §2"},
 	{StepPartials, "partial decryptions", "docs/spec/tally.md §3, §7"},
 	{StepResult, "combination and final counts", "docs/spec/tally.md §5–§7"},
-	{StepMix, "mix-net: mixes, decryptions and counts of the ranked contests", "docs/spec/election.md §2.5–§2.7, §4; docs/spec/crypto-proofs.md §9; docs/spec/ranked.md"},
+	{StepMix, "mix-net: mixes, decryptions and counts of the ranked contests and write-ins", "docs/spec/election.md §2.5–§2.8, §4; docs/spec/crypto-proofs.md §9; docs/spec/ranked.md"},
 }
 
 // Report is the outcome of Verify. Its JSON encoding is specified in
@@ -218,6 +218,17 @@ type ContestResult struct {
 	// weights (docs/spec/election.md §2.4); absent otherwise.
 	Ballots int64  `json:"ballots,omitempty"`
 	Weight  uint64 `json:"weight,omitempty"`
+	// WriteIns are the names written in a contest with a write-in, with
+	// their counts (docs/spec/ranked.md §8.6), once counted: they add up
+	// to the write-in option's count, less the write-ins discarded.
+	WriteIns []WriteInResult `json:"write_ins,omitempty"`
+}
+
+// WriteInResult is a name written in and the number of ballots that wrote
+// it, recomputed from the decrypted ballots.
+type WriteInResult struct {
+	Text  string `json:"text"`
+	Count int    `json:"count"`
 }
 
 // OptionResult is the verified count of one option.
@@ -433,6 +444,17 @@ func (r *Report) WriteText(w io.Writer) error {
 			for _, o := range c.Options {
 				pad := strings.Repeat(" ", width-len([]rune(o.Title)))
 				fmt.Fprintf(&b, "    %s%s  %d\n", o.Title, pad, o.Count)
+			}
+			if len(c.WriteIns) > 0 {
+				b.WriteString("    written in:\n")
+				width := 0
+				for _, w := range c.WriteIns {
+					width = max(width, len([]rune(fmt.Sprintf("%q", w.Text))))
+				}
+				for _, w := range c.WriteIns {
+					q := fmt.Sprintf("%q", w.Text)
+					fmt.Fprintf(&b, "      %s%s  %d\n", q, strings.Repeat(" ", width-len([]rune(q))), w.Count)
+				}
 			}
 		}
 	}

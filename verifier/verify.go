@@ -21,6 +21,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -215,7 +216,7 @@ func newVerifier(opts Options) *verifier {
 		StepSums:        {"positions", "ballots summed"},
 		StepPartials:    {"partial decryptions", "decryption proofs"},
 		StepResult:      {"positions", "trustees combined"},
-		StepMix:         {"mixes", "shuffled ciphertexts", "mix decryptions", "decryption proofs", "ranked counts"},
+		StepMix:         {"mixes", "shuffled ciphertexts", "mix decryptions", "decryption proofs", "ranked counts", "write-in counts"},
 	}
 	for i, s := range stepInfo {
 		st := &Step{N: i + 1, ID: s.id, Title: s.title, Spec: s.spec, Status: Pass}
@@ -287,7 +288,7 @@ func stepOf(typ string) StepID {
 		return StepPartials
 	case election.TypeResult:
 		return StepResult
-	case election.TypeMix, election.TypeMixDecryption, election.TypeRankedResult:
+	case election.TypeMix, election.TypeMixDecryption, election.TypeRankedResult, election.TypeWriteInResult:
 		return StepMix
 	}
 	return StepDefinition // the definition, client hashes, unknown types
@@ -373,6 +374,8 @@ func (v *verifier) count(x any) {
 		v.add(StepMix, "decryption proofs", int64(len(x.Partial.Proofs)))
 	case *election.RankedResultRecord:
 		v.add(StepMix, "ranked counts", 1)
+	case *election.WriteInResultRecord:
+		v.add(StepMix, "write-in counts", 1)
 	case *election.ResultRecord:
 		v.resultAdmitted = true
 		v.steps[StepResult].Counts.set("positions", int64(len(x.Tally.Counts)))
@@ -597,14 +600,14 @@ func (v *verifier) finish() *Report {
 	} else {
 		skip(StepResult, "no result on the board yet")
 	}
-	switch ranked := rankedContests(st.Manifest()); {
-	case ranked == 0:
+	switch mixed := mixedContests(st.Manifest()); {
+	case mixed == 0:
 		// Nothing to mix: the step holds, as the challenges' step does
 		// for an election without challenged ballots.
 	case phase < election.Closed:
 		skip(StepMix, "voting has not closed")
 	default:
-		v.steps[StepMix].Note = rankedNote(st, ranked)
+		v.steps[StepMix].Note = mixedNote(st, mixed)
 	}
 	for _, s := range r.Steps {
 		if s.Failures > 0 {
@@ -704,8 +707,28 @@ func (v *verifier) resultTable() {
 			cr.Options = append(cr.Options, OptionResult{ID: oc.Option, Title: oc.Title, Count: oc.Count})
 			k++
 		}
+		cr.WriteIns = writeInsOf(v.st, i)
 		v.report.Result = append(v.report.Result, cr)
 	}
+}
+
+// writeInsOf returns the names written in contest i with their counts, as
+// the state recomputed them from the decrypted rows when it admitted the
+// writein-result; nil if the contest has no write-in or no count yet.
+func writeInsOf(st *election.State, i int) []WriteInResult {
+	r := st.WriteInResult(i)
+	if r == nil {
+		return nil
+	}
+	var count election.WriteInCount
+	if err := json.Unmarshal(r.Count, &count); err != nil { // the state admitted it as its own encoding
+		return nil
+	}
+	out := make([]WriteInResult, 0, len(count.Texts))
+	for _, t := range count.Texts {
+		out = append(out, WriteInResult(t))
+	}
+	return out
 }
 
 // typeSniffer passes an export through and remembers the type of each of
@@ -764,12 +787,13 @@ func sniffType(head []byte) string {
 	return string(t)
 }
 
-// rankedContests returns the number of ranked contests of m (nil: none).
-func rankedContests(m *ballot.Manifest) int {
+// mixedContests returns the number of mix-net contests of m (ranked, or
+// with a write-in; nil: none).
+func mixedContests(m *ballot.Manifest) int {
 	n := 0
 	if m != nil {
 		for i := range m.Contests {
-			if m.Contests[i].Ranked() {
+			if m.Contests[i].Mixed() {
 				n++
 			}
 		}
@@ -777,16 +801,16 @@ func rankedContests(m *ballot.Manifest) int {
 	return n
 }
 
-// rankedNote says how many of the ranked contests are counted.
-func rankedNote(st *election.State, ranked int) string {
+// mixedNote says how many of the mix-net contests are counted.
+func mixedNote(st *election.State, mixed int) string {
 	counted := 0
 	for i := range st.Manifest().Contests {
-		if st.RankedResult(i) != nil {
+		if st.RankedResult(i) != nil || st.WriteInResult(i) != nil {
 			counted++
 		}
 	}
-	if counted == ranked {
+	if counted == mixed {
 		return ""
 	}
-	return fmt.Sprintf("%d of %d ranked contests counted", counted, ranked)
+	return fmt.Sprintf("%d of %d mix-net contests (ranked, or with a write-in) counted", counted, mixed)
 }

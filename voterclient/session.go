@@ -192,6 +192,15 @@ type ContestInfo struct {
 	RuleKey  string       `json:"rule_key"`
 	RuleArgs []any        `json:"rule_args"`
 	Options  []OptionInfo `json:"options"`
+	// WriteIn is the contest's write-in, nil if it has none.
+	WriteIn *WriteInInfo `json:"write_in,omitempty"`
+}
+
+// WriteInInfo is a contest's write-in: the index of the option a voter
+// selects to write a name in, and the longest name in UTF-8 bytes.
+type WriteInInfo struct {
+	Option   int `json:"option"`
+	MaxBytes int `json:"max_bytes"`
 }
 
 // OptionInfo is one option of a contest.
@@ -225,6 +234,9 @@ func Info(e *Election) *ElectionInfo {
 			MaxSelections: c.MaxSelections, OptionMax: c.OptionMax, Rule: Rule(c), RuleKey: key, RuleArgs: args}
 		for _, o := range c.Options {
 			ci.Options = append(ci.Options, OptionInfo{ID: o.ID, Title: o.Title})
+		}
+		if c.WriteIn != nil {
+			ci.WriteIn = &WriteInInfo{Option: c.WriteIn.Option, MaxBytes: c.WriteIn.MaxBytes}
 		}
 		in.Contests = append(in.Contests, ci)
 	}
@@ -465,6 +477,9 @@ func (s *Session) CheckRoll(text []byte) (*RollCheck, error) {
 type PrepareArgs struct {
 	// Choices are the counts per contest per option, in definition order.
 	Choices [][]uint64 `json:"choices"`
+	// WriteIns are the names written in, one per contest in definition
+	// order ("" for none), or absent when none is written.
+	WriteIns []string `json:"write_ins,omitempty"`
 	// Prev is the device's previous confirmation code in hex, "" for none.
 	Prev string `json:"prev"`
 }
@@ -494,7 +509,7 @@ func (s *Session) Prepare(a *PrepareArgs) (*PrepareResult, error) {
 			return nil, err
 		}
 	}
-	p, err := Prepare(s.sync.Election(), s.cred, ballot.Choices(a.Choices), prev)
+	p, err := PrepareWriteIns(s.sync.Election(), s.cred, ballot.Choices(a.Choices), ballot.WriteIns(a.WriteIns), prev)
 	if err != nil {
 		return nil, err
 	}
@@ -802,7 +817,8 @@ type RevealedChoice struct {
 	// Ranked is true for a ranked contest: each selection's Count is
 	// its rank, and the selections are in rank order.
 	Ranked     bool       `json:"ranked"`
-	Selections []Selected `json:"selections"` // empty: nothing marked
+	Selections []Selected `json:"selections"`         // empty: nothing marked
+	WriteIn    string     `json:"write_in,omitempty"` // the name written in, if any
 }
 
 // Selected is one option with a non-zero count.
@@ -825,6 +841,9 @@ func (s *Session) Reveal(payload []byte) (*RevealResult, error) {
 			continue // not on the voter's ballot
 		}
 		rc := RevealedChoice{Title: c.Title, Ranked: c.Ranked(), Selections: []Selected{}}
+		if rv.WriteIns != nil {
+			rc.WriteIn = rv.WriteIns[i]
+		}
 		for k, n := range rv.Choices[i] {
 			if n > 0 {
 				rc.Selections = append(rc.Selections, Selected{Title: c.Options[k].Title, Count: n})

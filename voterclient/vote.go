@@ -53,13 +53,23 @@ type Prepared struct {
 // (zero for the device's first ballot). The returned ballot's Code becomes
 // the device's next prev.
 func Prepare(e *Election, cred *ballot.Credential, choices ballot.Choices, prev ballot.ConfirmationCode) (*Prepared, error) {
+	return PrepareWriteIns(e, cred, choices, nil, prev)
+}
+
+// PrepareWriteIns is Prepare with the names the voter writes in
+// (ballot.EncryptWriteIns): one per contest in definition order, "" where
+// none is written, or nil for none at all.
+func PrepareWriteIns(e *Election, cred *ballot.Credential, choices ballot.Choices, writeIns ballot.WriteIns, prev ballot.ConfirmationCode) (*Prepared, error) {
 	if err := checkOpen(e); err != nil {
 		return nil, err
 	}
 	if err := ballot.ValidateChoices(e.Manifest, choices); err != nil {
 		return nil, explainChoices(e.Manifest, err)
 	}
-	b, secrets, err := ballot.Encrypt(e.Ballot, cred.Public, choices, prev)
+	if err := ballot.ValidateWriteIns(e.Manifest, choices, writeIns); err != nil {
+		return nil, explainWriteIn(e.Manifest, choices, writeIns, err)
+	}
+	b, secrets, err := ballot.EncryptWriteIns(e.Ballot, cred.Public, choices, writeIns, prev)
 	if errors.Is(err, ballot.ErrStyle) {
 		return nil, problemKey(CodeInvalidChoices, err, "client.problem.style")
 	}
@@ -83,6 +93,28 @@ func checkOpen(e *Election) error {
 		return problemKey(CodeNotOpen, nil, "client.problem.not-open", e.Manifest.Title, e.Manifest.Opens.UTC().Format("2006-01-02 15:04 UTC"))
 	}
 	return nil
+}
+
+// explainWriteIn turns a refusal of ValidateWriteIns of choices and
+// writeIns into plain words.
+func explainWriteIn(m *ballot.Manifest, choices ballot.Choices, writeIns ballot.WriteIns, err error) error {
+	var ce *ballot.ChoiceError
+	if !errors.As(err, &ce) || ce.Contest < 0 || m.Contests[ce.Contest].WriteIn == nil || len(choices[ce.Contest]) == 0 {
+		return problemKey(CodeBadInput, err, "client.problem.write-in-shape")
+	}
+	c := &m.Contests[ce.Contest]
+	slot := c.Options[c.WriteIn.Option].Title
+	text := ""
+	if writeIns != nil {
+		text = writeIns[ce.Contest]
+	}
+	switch selected := choices[ce.Contest][c.WriteIn.Option] == 1; {
+	case selected && text == "":
+		return problemKey(CodeInvalidChoices, err, "client.problem.write-in-no-name", c.Title, slot)
+	case !selected:
+		return problemKey(CodeInvalidChoices, err, "client.problem.write-in-not-selected", c.Title, slot)
+	}
+	return problemKey(CodeInvalidChoices, err, "client.problem.write-in-text", c.Title, ce.Detail, c.WriteIn.MaxBytes)
 }
 
 // explainChoices turns a *ballot.ChoiceError into plain words: which
@@ -148,6 +180,9 @@ type Revealed struct {
 	Code ballot.ConfirmationCode
 	// Choices are the counts recovered from the ciphertexts.
 	Choices ballot.Choices
+	// WriteIns are the names written in, which the text ciphertexts
+	// encrypt, per contest ("" for none); nil if the ballot writes none.
+	WriteIns ballot.WriteIns
 }
 
 // RevealChallenge checks a challenged ballot (the payload of a
@@ -202,7 +237,9 @@ func RevealChallenge(e *Election, payload []byte) (*Revealed, error) {
 			}
 		}
 	}
-	return &Revealed{Code: c.Ballot.ConfirmationCode(), Choices: out}, nil
+	// VerifyChallenge checked that the text ciphertexts encrypt the names
+	// claimed.
+	return &Revealed{Code: c.Ballot.ConfirmationCode(), Choices: out, WriteIns: c.ManifestWriteIns(e.Ballot)}, nil
 }
 
 // smallLog returns v ≤ max with v·G = m.

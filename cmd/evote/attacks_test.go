@@ -550,7 +550,7 @@ func TestVerifyRefusesWhatTheBoardMustRefuse(t *testing.T) {
 	e := st.Election()
 	voter := func(v int) election.KeySigner { return election.KeySigner(l.e.Voters[v].Private) }
 	encrypt := func(v int, prev ballot.ConfirmationCode) (*ballot.EncryptedBallot, *ballot.BallotSecrets) {
-		b, s, err := participant.EncryptBallot(st, l.e.Voters[v].Public, l.e.RandomChoices(), prev)
+		b, s, err := participant.EncryptBallot(st, l.e.Voters[v].Public, l.e.RandomChoices(), nil, prev)
 		l.must(err)
 		return b, s
 	}

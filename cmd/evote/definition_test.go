@@ -166,7 +166,7 @@ func TestElectionTemplate(t *testing.T) {
 			}
 			// The README's voter choices fit the sample.
 			for _, choices := range []string{"mayor=alice;council=dan,erin;budget=schools:3,roads:2;tree=oak>lime", "mayor=bob;parks=lake,north;budget=roads:3,safety:2;tree=ash>oak", "mayor=alice;council=grace;budget=schools:3,safety:2;tree=oak>elm>ash"} {
-				ch, err := parseChoices(m, ballot.Voter{}, choices)
+				ch, _, err := parseChoices(m, ballot.Voter{}, choices)
 				if err == nil {
 					err = ballot.ValidateChoices(m, ch)
 				}

@@ -652,19 +652,30 @@ func (d *demo) writeGuide() error {
 	return errors.Join(err, f.Close())
 }
 
-// demoContests are the simulation's sample contests and a ranked one,
-// counted by instant-runoff from the mixed and decrypted ballots.
+// demoContests are the simulation's sample contests, a ranked one,
+// counted by instant-runoff from the mixed and decrypted ballots, and a
+// plurality contest with a write-in (about half the simulated voters write
+// a name in), whose names are counted from the mixed and decrypted
+// ballots.
 func demoContests() []ballot.Contest {
-	var trees []ballot.Option
-	for _, id := range []string{"oak", "pine", "elm", "ash"} {
-		trees = append(trees, ballot.Option{ID: id, Title: "Option " + id})
+	opts := func(ids ...string) []ballot.Option {
+		var out []ballot.Option
+		for _, id := range ids {
+			out = append(out, ballot.Option{ID: id, Title: "Option " + id})
+		}
+		return out
 	}
-	return append(simulate.SampleContests(), ballot.Contest{ID: "tree", Title: "Town tree (rank up to 3)",
-		Kind: ballot.KindRanked, Method: ballot.MethodIRV, MaxSelections: 3, OptionMax: 3, Options: trees})
+	return append(simulate.SampleContests(),
+		ballot.Contest{ID: "tree", Title: "Town tree (rank up to 3)",
+			Kind: ballot.KindRanked, Method: ballot.MethodIRV, MaxSelections: 3, OptionMax: 3, Options: opts("oak", "pine", "elm", "ash")},
+		ballot.Contest{ID: "clerk", Title: "Town clerk (pick one, or write a name in)",
+			Kind: ballot.KindPlurality, MinSelections: 1, MaxSelections: 1, OptionMax: 1, Options: opts("olga", "write-in"),
+			WriteIn: &ballot.WriteIn{Option: 1, MaxBytes: 40}})
 }
 
-// mixAndCount has the trustees present mix the ranked contests in turn,
-// decrypt the last mixes, and the official post their counts.
+// mixAndCount has the trustees present mix the mix-net contests (ranked,
+// or with a write-in) in turn, decrypt the last mixes, and the official
+// post their counts.
 func (d *demo) mixAndCount(ctx context.Context, e *simulate.Election, trustees []int) error {
 	for _, i := range trustees {
 		if err := e.Mix(ctx, i); err != nil {
@@ -691,6 +702,22 @@ func (d *demo) mixAndCount(ctx context.Context, e *simulate.Election, trustees [
 		winner := e.Manifest.Contests[e.Manifest.ContestIndex(r.Contest)].Options[c.IRV.Winner].ID
 		d.step("ranked contest %q: mixed by trustees %v in turn (each with a proof of shuffle), its %d ballots decrypted with proofs and counted by %s: %s wins after %d rounds",
 			r.Contest, trustees, c.Ballots, c.Method, winner, len(c.IRV.Rounds))
+	}
+	ws, err := e.CountWriteIns(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range ws {
+		var c election.WriteInCount
+		if err := json.Unmarshal(r.Count, &c); err != nil {
+			return err
+		}
+		var names []string
+		for _, t := range c.Texts {
+			names = append(names, fmt.Sprintf("%q %d", t.Text, t.Count))
+		}
+		d.step("write-in of contest %q: mixed by trustees %v in turn, its %d ballots decrypted with proofs; %d wrote a name in: %s",
+			r.Contest, trustees, c.Ballots, c.Written, strings.Join(names, ", "))
 	}
 	return nil
 }

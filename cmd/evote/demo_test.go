@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -62,7 +63,10 @@ func TestDemoSmall(t *testing.T) {
 		"trustees 1, 2, 4 posted partial decryptions; absent: 3, 5",
 		"28 ballots, 25 counted, 3 superseded", "2 challenged ballots",
 		`ranked contest "tree": mixed by trustees [1 2 4] in turn`, "its 25 ballots decrypted with proofs and counted by irv",
-		"3 mixes, 300 shuffled ciphertexts, 3 mix decryptions, 300 decryption proofs, 1 ranked count",
+		// The tree's rows are 4 ciphertexts, the clerk's write-in rows 3
+		// (its slot and 2 text ciphertexts): 25·(4 + 3) per mix.
+		`write-in of contest "clerk": mixed by trustees [1 2 4] in turn, its 25 ballots decrypted with proofs`,
+		"6 mixes, 525 shuffled ciphertexts, 6 mix decryptions, 525 decryption proofs, 1 ranked count, 1 write-in count",
 		"Everything holds: 0 failures",
 	} {
 		if !strings.Contains(text, want) {
@@ -83,6 +87,17 @@ func TestDemoSmall(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("the demo left no %s: %v", f, err)
 		}
+	}
+	// The names written in, as the verifier recomputed them from the
+	// decrypted ballots, add up to the write-in option's count.
+	slot := regexp.MustCompile(`(?m)^\s+Option write-in\s+(\d+)$`).FindStringSubmatch(text)
+	written := 0
+	for _, m := range regexp.MustCompile(`(?m)^\s+"(Ada Lovelace|Grace Hopper|Alan Turing)"\s+(\d+)$`).FindAllStringSubmatch(text, -1) {
+		n, _ := strconv.Atoi(m[2])
+		written += n
+	}
+	if slot == nil || slot[1] != strconv.Itoa(written) || written == 0 {
+		t.Errorf("the names written in add up to %d, the write-in option's count is %v", written, slot)
 	}
 	if t.Failed() {
 		t.Logf("demo output:\n%s", text)

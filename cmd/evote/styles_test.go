@@ -59,7 +59,7 @@ func TestReadVotersStyles(t *testing.T) {
 func TestParseChoicesStyle(t *testing.T) {
 	m := styledManifest(t)
 	county := ballot.Voter{Style: "county", Contests: []int{2, 3}}
-	ch, err := parseChoices(m, county, "parks=lake;budget=schools:3,roads:2")
+	ch, _, err := parseChoices(m, county, "parks=lake;budget=schools:3,roads:2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,10 +69,10 @@ func TestParseChoicesStyle(t *testing.T) {
 	if err := ballot.ValidateChoices(m, ch); err != nil {
 		t.Errorf("ValidateChoices = %v", err)
 	}
-	if _, err := parseChoices(m, county, "mayor=alice"); err == nil || !strings.Contains(err.Error(), `contest "mayor" is not on your ballot (style "county")`) {
+	if _, _, err := parseChoices(m, county, "mayor=alice"); err == nil || !strings.Contains(err.Error(), `contest "mayor" is not on your ballot (style "county")`) {
 		t.Errorf("parseChoices(county voter, mayor) = %v", err)
 	}
-	if _, err := parseChoices(m, ballot.Voter{}, "mayor=alice"); !errors.Is(err, ballot.ErrStyle) {
+	if _, _, err := parseChoices(m, ballot.Voter{}, "mayor=alice"); !errors.Is(err, ballot.ErrStyle) {
 		t.Errorf("parseChoices(no style in a styled election) = %v, want ErrStyle", err)
 	}
 }

@@ -43,6 +43,11 @@ joined by '>' (quote the whole, as '>' means something to the shell):
   --choices 'mayor=alice;tree=oak>ash>elm'
 ranks oak 1st, ash 2nd and elm 3rd; candidates left out are not ranked.
 (tree=oak:1,ash:2,elm:3 says the same, each candidate with its rank.)
+In a contest that allows a write-in, write a name in as its write-in option
+followed by ="NAME", the name in double quotes (it may hold commas and
+semicolons, but no double quote); for example, if option "other" is the
+mayor contest's write-in:
+  --choices 'mayor=other="Ada Lovelace";council=dan'
 
 The ballot is encrypted first and its confirmation code and choices shown;
 only then do you decide, for that very ballot, to cast it or to challenge it
@@ -162,18 +167,21 @@ func (v *voter) prepare() (*ballot.ChallengedBallot, error) {
 	if !ok {
 		return nil, withHint(fmt.Errorf("your credential (voter %s) is not on the voter roll", v.cred.Voter), "ask the registrar; `evote voter check-roll` says where you stand")
 	}
-	choices, err := parseChoices(m, ballotOf, c.String("choices"))
+	choices, writeIns, err := parseChoices(m, ballotOf, c.String("choices"))
 	if err != nil {
 		return nil, err
 	}
 	if err := ballot.ValidateChoices(m, choices); err != nil {
 		return nil, err
 	}
+	if err := ballot.ValidateWriteIns(m, choices, writeIns); err != nil {
+		return nil, withHint(err, `write a name in as contest=option="NAME" with the contest's write-in option; see evote vote --help`)
+	}
 	prev, err := readDeviceCode(c.String("device-state"))
 	if err != nil {
 		return nil, err
 	}
-	b, secrets, err := participant.EncryptBallot(v.state, v.cred.Public, choices, prev)
+	b, secrets, err := participant.EncryptBallot(v.state, v.cred.Public, choices, writeIns, prev)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +192,7 @@ func (v *voter) prepare() (*ballot.ChallengedBallot, error) {
 	p := say(c)
 	p.Fprintln(out(c), p.Sprintf("cli.vote.encrypted", code.Short()))
 	p.Fprintln(out(c), p.Sprintf("cli.vote.choices"))
-	printChoices(c, m, choices)
+	printChoices(c, m, choices, writeIns)
 	if cur, ok := v.state.CastBallot(v.cred.Public); ok {
 		p.Fprintln(out(c), p.Sprintf("cli.vote.replaces", fmt.Sprint(cur)))
 	}
@@ -321,48 +329,70 @@ func (v *voter) challenge(p *ballot.ChallengedBallot) error {
 	if err != nil {
 		return err
 	}
-	printChoices(c, v.state.Manifest(), choices)
+	printChoices(c, v.state.Manifest(), choices, p.ManifestWriteIns(v.state.Election()))
 	fmt.Fprintln(out(c), say.Sprintf("cli.vote.never"))
 	return nil
 }
 
 // parseChoices reads "contest=option[:count],…;…" against the definition,
-// for the ballot of voter v: only the contests of v's ballot style. A
-// ranked contest may also be written "contest=first>second>…", which
-// gives the candidates named the ranks 1, 2, … in order.
-func parseChoices(m *ballot.Manifest, v ballot.Voter, s string) (ballot.Choices, error) {
+// for the ballot of voter v: only the contests of v's ballot style; and
+// the write-ins written option="NAME" (nil if there are none). A ranked
+// contest may also be written "contest=first>second>…", which gives the
+// candidates named the ranks 1, 2, … in order.
+func parseChoices(m *ballot.Manifest, v ballot.Voter, s string) (ballot.Choices, ballot.WriteIns, error) {
 	choices, err := ballot.NewStyleChoices(m, v.Style)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for _, part := range strings.Split(s, ";") {
+	var writeIns ballot.WriteIns
+	parts, err := splitQuoted(s, ';')
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, part := range parts {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
 		}
 		cid, opts, ok := strings.Cut(part, "=")
 		if !ok {
-			return nil, fmt.Errorf("choices: %q is not contest=option,…", part)
+			return nil, nil, fmt.Errorf("choices: %q is not contest=option,…", part)
 		}
-		ci := -1
-		for i, contest := range m.Contests {
-			if contest.ID == strings.TrimSpace(cid) {
-				ci = i
-			}
-		}
+		cid = strings.TrimSpace(cid)
+		ci := m.ContestIndex(cid)
 		if ci < 0 {
-			return nil, fmt.Errorf("choices: no contest %q in this election", cid)
+			return nil, nil, fmt.Errorf("choices: no contest %q in this election", cid)
 		}
 		if choices[ci] == nil {
-			return nil, withHint(fmt.Errorf("choices: contest %q is not on your ballot (style %q)", cid, v.Style), "`evote voter check-roll` lists the contests on your ballot")
+			return nil, nil, withHint(fmt.Errorf("choices: contest %q is not on your ballot (style %q)", cid, v.Style), "`evote voter check-roll` lists the contests on your ballot")
 		}
-		if strings.Contains(opts, ">") {
+		if strings.Contains(opts, ">") && !strings.Contains(opts, `"`) { // a name written in may hold '>'
 			if err := parseRanking(m.Contests[ci], opts, choices[ci]); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			continue
 		}
-		for _, o := range strings.Split(opts, ",") {
+		mc := &m.Contests[ci]
+		list, err := splitQuoted(opts, ',')
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, o := range list {
+			o = strings.TrimSpace(o)
+			if oid, name, ok := strings.Cut(o, "="); ok {
+				if mc.WriteIn == nil || mc.Options[mc.WriteIn.Option].ID != strings.TrimSpace(oid) {
+					return nil, nil, fmt.Errorf("choices: %q: only the write-in option of a contest that has one takes a name, and contest %q has %s", o, cid, writeInOf(mc))
+				}
+				name = strings.TrimSpace(name)
+				if len(name) < 2 || name[0] != '"' || name[len(name)-1] != '"' {
+					return nil, nil, fmt.Errorf(`choices: %q: write the name in double quotes, %s="NAME"`, o, strings.TrimSpace(oid))
+				}
+				if writeIns == nil {
+					writeIns = make(ballot.WriteIns, len(m.Contests))
+				}
+				writeIns[ci] = name[1 : len(name)-1]
+				o = oid
+			}
 			oid, count, hasCount := strings.Cut(strings.TrimSpace(o), ":")
 			if oid == "" {
 				continue
@@ -371,22 +401,49 @@ func parseChoices(m *ballot.Manifest, v ballot.Voter, s string) (ballot.Choices,
 			if hasCount {
 				var err error
 				if n, err = strconv.ParseUint(count, 10, 32); err != nil {
-					return nil, fmt.Errorf("choices: %q: count must be a whole number", o)
+					return nil, nil, fmt.Errorf("choices: %q: count must be a whole number", o)
 				}
 			}
 			oi := -1
-			for k, opt := range m.Contests[ci].Options {
+			for k, opt := range mc.Options {
 				if opt.ID == oid {
 					oi = k
 				}
 			}
 			if oi < 0 {
-				return nil, fmt.Errorf("choices: contest %q has no option %q", cid, oid)
+				return nil, nil, fmt.Errorf("choices: contest %q has no option %q", cid, oid)
 			}
 			choices[ci][oi] += n
 		}
 	}
-	return choices, nil
+	return choices, writeIns, nil
+}
+
+// writeInOf names a contest's write-in option, for messages.
+func writeInOf(mc *ballot.Contest) string {
+	if mc.WriteIn == nil {
+		return "no write-in"
+	}
+	return fmt.Sprintf("write-in option %q", mc.Options[mc.WriteIn.Option].ID)
+}
+
+// splitQuoted splits s at every sep outside double quotes.
+func splitQuoted(s string, sep byte) ([]string, error) {
+	var out []string
+	quoted, start := false, 0
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '"':
+			quoted = !quoted
+		case s[i] == sep && !quoted:
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	if quoted {
+		return nil, fmt.Errorf("choices: %q has an unclosed double quote", s)
+	}
+	return append(out, s[start:]), nil
 }
 
 // parseRanking reads "first>second>…" of ranked contest mc into ranks:
@@ -416,17 +473,23 @@ func parseRanking(mc ballot.Contest, s string, ranks []uint64) error {
 }
 
 // printChoices lists the choices of every contest on the ballot (those
-// with choices): a ranked contest's candidates in the order ranked.
-func printChoices(c *cli.Context, m *ballot.Manifest, ch ballot.Choices) {
+// with choices), with the names written in (writeIns, nil for none): a
+// ranked contest's candidates in the order ranked.
+func printChoices(c *cli.Context, m *ballot.Manifest, ch ballot.Choices, writeIns ballot.WriteIns) {
 	for i, contest := range m.Contests {
 		if ch[i] == nil {
 			continue // not on this ballot
 		}
 		var picked []string
 		for k, n := range ch[i] {
-			if n > 0 && !contest.Ranked() {
-				picked = append(picked, fmt.Sprintf("%s×%d", contest.Options[k].Title, n))
+			if n == 0 || contest.Ranked() {
+				continue
 			}
+			pick := fmt.Sprintf("%s×%d", contest.Options[k].Title, n)
+			if contest.WriteIn != nil && contest.WriteIn.Option == k && writeIns != nil {
+				pick += fmt.Sprintf(" %q", writeIns[i])
+			}
+			picked = append(picked, pick)
 		}
 		if contest.Ranked() {
 			for rank := uint64(1); rank <= uint64(contest.OptionMax); rank++ {

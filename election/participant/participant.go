@@ -76,15 +76,16 @@ func JointKeyRecord(st *election.State) (*ceremony.JointKey, error) {
 	return ceremony.ComputeJointKey(mh[:], m.Threshold, len(m.Trustees), commitments)
 }
 
-// EncryptBallot encrypts a voter's choices for the election of st, on the
-// voter's device. prev is the device's previous confirmation code (zero for
-// its first ballot).
-func EncryptBallot(st *election.State, cred ed25519.PublicKey, choices ballot.Choices, prev ballot.ConfirmationCode) (*ballot.EncryptedBallot, *ballot.BallotSecrets, error) {
+// EncryptBallot encrypts a voter's choices and write-in texts (nil for
+// none; ballot.EncryptWriteIns) for the election of st, on the voter's
+// device. prev is the device's previous confirmation code (zero for its
+// first ballot).
+func EncryptBallot(st *election.State, cred ed25519.PublicKey, choices ballot.Choices, writeIns ballot.WriteIns, prev ballot.ConfirmationCode) (*ballot.EncryptedBallot, *ballot.BallotSecrets, error) {
 	e := st.Election()
 	if e == nil {
 		return nil, nil, fmt.Errorf("encrypt: the election key is not ready (the election is %s)", st.Phase())
 	}
-	return ballot.Encrypt(e, cred, choices, prev)
+	return ballot.EncryptWriteIns(e, cred, choices, writeIns, prev)
 }
 
 // PartialDecryption computes a trustee's partial decryption of the
@@ -137,7 +138,7 @@ func ComputeResult(st *election.State) (*election.ResultRecord, error) {
 	return &election.ResultRecord{Election: hex.EncodeToString(e.BaseHash[:]), Tally: r, Contests: st.ResultContests()}, nil
 }
 
-// Mix re-encrypts and shuffles the ballots of the ranked contest at
+// Mix re-encrypts and shuffles the ballots of the mix-net contest at
 // manifest index contest as trustee index, the contest's next mix
 // (docs/spec/election.md §2.5): its input is st.MixInput, its proof of
 // shuffle is bound to MixContext. The shuffle's randomness is drawn from
@@ -167,7 +168,7 @@ func Mix(st *election.State, index uint32, contest int) (*election.MixRecord, er
 }
 
 // MixDecryption computes trustee share's partial decryption of the
-// output of the last mix of the ranked contest at manifest index contest
+// output of the last mix of the mix-net contest at manifest index contest
 // (docs/spec/election.md §2.6): one Chaum–Pedersen proof per ciphertext,
 // bound to MixDecryptionContext. It refuses below the contest's privacy
 // floor and before the contest has threshold mixes (State.MixOutput).
@@ -213,4 +214,25 @@ func ComputeRankedResult(st *election.State, contest int) (*election.RankedResul
 		return nil, err
 	}
 	return &election.RankedResultRecord{Election: hex.EncodeToString(e.BaseHash[:]), Contest: mc.ID, Mixes: mixes, Ranks: r, Count: enc}, nil
+}
+
+// ComputeWriteInResult decrypts the last mix's output of the contest at
+// manifest index contest, which has a write-in, from the posted partial
+// decryptions, and counts its write-ins (election.CountWriteIns): the
+// record the official posts (docs/spec/election.md §2.8).
+func ComputeWriteInResult(st *election.State, contest int) (*election.WriteInResultRecord, error) {
+	_, mixes, _, err := st.MixOutput(contest)
+	if err != nil {
+		return nil, fmt.Errorf("write-in result: %w", err)
+	}
+	used, count, err := st.DecryptWriteIns(contest)
+	if err != nil {
+		return nil, fmt.Errorf("write-in result: %w", err)
+	}
+	enc, err := json.Marshal(count)
+	if err != nil {
+		return nil, err
+	}
+	e := st.Election()
+	return &election.WriteInResultRecord{Election: hex.EncodeToString(e.BaseHash[:]), Contest: st.Manifest().Contests[contest].ID, Mixes: mixes, Trustees: used, Count: enc}, nil
 }

@@ -273,31 +273,32 @@ func (t *Trustee) Decrypt(ctx context.Context, st *election.State) (*bulletin.Re
 	return t.post(ctx, election.TypePartial, p)
 }
 
-// Mix posts the trustee's mix (package function Mix) of every ranked
-// contest of st's election that it has not mixed yet and whose mixing is
-// still open (MixOpen), and returns their records. Each mix takes the last
-// one on the board as its input, so trustees mix in turn: call it with a
-// state that has caught up with the board.
+// Mix posts the trustee's mix (package function Mix) of every mix-net
+// contest of st's election (ranked, or with a write-in) that it has not
+// mixed yet and whose mixing is still open (MixOpen), and returns their
+// records. Each mix takes the last one on the board as its input, so
+// trustees mix in turn: call it with a state that has caught up with the
+// board.
 func (t *Trustee) Mix(ctx context.Context, st *election.State) ([]*bulletin.Record, error) {
 	index, ok := st.TrusteeIndex(t.State.Keys.Public().SignKey)
 	if !ok {
 		return nil, ErrNotTrustee
 	}
-	return t.postRanked(ctx, st, election.TypeMix,
+	return t.postMixed(ctx, st, election.TypeMix,
 		func(i int) bool { return MixOpen(st, i) && !slices.Contains(st.Mixes(i), index) },
 		func(i int) (any, error) { return Mix(st, index, i) })
 }
 
-// MixOpen reports whether the ranked contest at manifest index contest
+// MixOpen reports whether the mix-net contest at manifest index contest
 // takes more mixes: none of its mixed ballots is decrypted yet, so no
 // count of it is posted either (the board refuses a mix after the first
 // decryption, election.md §2.5).
 func MixOpen(st *election.State, contest int) bool {
-	return len(st.MixPartials(contest)) == 0 && st.RankedResult(contest) == nil
+	return len(st.MixPartials(contest)) == 0 && st.RankedResult(contest) == nil && st.WriteInResult(contest) == nil
 }
 
 // DecryptMixes posts the trustee's partial decryption (package function
-// MixDecryption) of every ranked contest of st's election that has its
+// MixDecryption) of every mix-net contest of st's election that has its
 // threshold of mixes, is not counted yet and that the trustee has not
 // decrypted, and returns their records. It fails with ErrNoShare if State
 // holds no share.
@@ -306,21 +307,21 @@ func (t *Trustee) DecryptMixes(ctx context.Context, st *election.State) ([]*bull
 		return nil, ErrNoShare
 	}
 	index := t.State.Share.Index()
-	return t.postRanked(ctx, st, election.TypeMixDecryption,
+	return t.postMixed(ctx, st, election.TypeMixDecryption,
 		func(i int) bool {
-			return len(st.Mixes(i)) >= st.Manifest().Threshold && st.RankedResult(i) == nil &&
+			return len(st.Mixes(i)) >= st.Manifest().Threshold && st.RankedResult(i) == nil && st.WriteInResult(i) == nil &&
 				!slices.ContainsFunc(st.MixPartials(i), func(p *tally.PartialDecryption) bool { return p.Trustee == index })
 		},
 		func(i int) (any, error) { return MixDecryption(st, t.State.Share, i) })
 }
 
-// postRanked posts, for every ranked contest i of st's election for which
+// postMixed posts, for every mix-net contest i of st's election for which
 // pending(i) holds, the record of type typ that build(i) makes, and
 // returns the records posted; it stops at the first failure.
-func (t *Trustee) postRanked(ctx context.Context, st *election.State, typ string, pending func(i int) bool, build func(i int) (any, error)) ([]*bulletin.Record, error) {
+func (t *Trustee) postMixed(ctx context.Context, st *election.State, typ string, pending func(i int) bool, build func(i int) (any, error)) ([]*bulletin.Record, error) {
 	var out []*bulletin.Record
 	for i, c := range st.Manifest().Contests {
-		if !c.Ranked() || !pending(i) {
+		if !c.Mixed() || !pending(i) {
 			continue
 		}
 		v, err := build(i)

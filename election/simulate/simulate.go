@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -463,7 +464,7 @@ func (e *Election) Encrypt(ctx context.Context, v int, choices ballot.Choices) (
 	e.mu.Lock()
 	prev := e.prev[v]
 	e.mu.Unlock()
-	b, secrets, err := participant.EncryptBallot(st, e.Voters[v].Public, choices, prev)
+	b, secrets, err := participant.EncryptBallot(st, e.Voters[v].Public, choices, e.writeIns(v, choices), prev)
 	if err != nil {
 		return nil, nil, fmt.Errorf("simulate: voter %d: %w", v, err)
 	}
@@ -471,6 +472,27 @@ func (e *Election) Encrypt(ctx context.Context, v int, choices ballot.Choices) (
 	e.prev[v] = b.ConfirmationCode()
 	e.mu.Unlock()
 	return b, secrets, nil
+}
+
+// writeInNames are the names that simulated voters write in, voter v the
+// name v mod 3.
+var writeInNames = []string{"Ada Lovelace", "Grace Hopper", "Alan Turing"}
+
+// writeIns returns the write-ins of voter v's ballot of choices: in every
+// contest with a write-in whose slot choices select, writeInNames[v mod
+// 3]; nil if there is none.
+func (e *Election) writeIns(v int, choices ballot.Choices) ballot.WriteIns {
+	var out ballot.WriteIns
+	for i, mc := range e.Manifest.Contests {
+		if mc.WriteIn == nil || len(choices[i]) == 0 || choices[i][mc.WriteIn.Option] == 0 {
+			continue
+		}
+		if out == nil {
+			out = make(ballot.WriteIns, len(e.Manifest.Contests))
+		}
+		out[i] = writeInNames[v%len(writeInNames)]
+	}
+	return out
 }
 
 // Cast encrypts and casts choices for voter v and returns the record and
@@ -621,6 +643,63 @@ func (e *Election) checkRanks(i int, counts []uint64) error {
 		if n != 0 {
 			return fmt.Errorf("simulate: contest %q: the decrypted ballots hold ranks %s %d times fewer than cast", e.Manifest.Contests[i].ID, r, n)
 		}
+	}
+	return nil
+}
+
+// CountWriteIns has the official post the count of the write-ins of every
+// contest with one (participant.ComputeWriteInResult), and checks that it
+// counts the names the counted ballots wrote in.
+func (e *Election) CountWriteIns(ctx context.Context) ([]*election.WriteInResultRecord, error) {
+	st, err := e.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*election.WriteInResultRecord
+	for i, c := range e.Manifest.Contests {
+		if c.WriteIn == nil {
+			continue
+		}
+		r, err := participant.ComputeWriteInResult(st, i)
+		if err != nil {
+			return out, fmt.Errorf("simulate: %w", err)
+		}
+		if _, err := e.post(ctx, e.Official, election.TypeWriteInResult, r); err != nil {
+			return out, err
+		}
+		if err := e.checkWriteIns(i, r); err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// checkWriteIns checks that the write-in count r of contest i counts the
+// names that the counted ballots wrote in, and discards none.
+func (e *Election) checkWriteIns(i int, r *election.WriteInResultRecord) error {
+	var got election.WriteInCount
+	if err := json.Unmarshal(r.Count, &got); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	want := map[string]int{}
+	for v, c := range e.counted {
+		if w := e.writeIns(v, c); w != nil && w[i] != "" {
+			want[w[i]]++
+		}
+	}
+	for _, t := range got.Texts {
+		want[t.Text] -= t.Count
+	}
+	for text, n := range want {
+		if n != 0 {
+			return fmt.Errorf("simulate: contest %q: the write-in count has %q %d times fewer than written", e.Manifest.Contests[i].ID, text, n)
+		}
+	}
+	if len(got.Discarded) > 0 {
+		return fmt.Errorf("simulate: contest %q: the write-in count discards %v", e.Manifest.Contests[i].ID, got.Discarded)
 	}
 	return nil
 }

@@ -343,6 +343,7 @@ func TestEscaping(t *testing.T) {
 	r.Operators, r.OperatorQuorum = []string{h("operator")}, 1
 	r.Checkpoints = []verifier.CheckpointResult{{Origin: h("origin"), Size: 3, Hash: h("hash"), Cosigners: []string{h("cosigner")}, Faulty: []string{h("faulty")}}}
 	r.Result[0].Options[0].Title = h("option")
+	r.Result[0].WriteIns = []verifier.WriteInResult{{Text: h("writein"), Count: 2}}
 	r.Steps[0].Note = h("note")
 	r.Steps[1].Status = verifier.Skipped
 	r.Steps[1].Note = h("skipped")
@@ -353,7 +354,7 @@ func TestEscaping(t *testing.T) {
 		t.Fatal("a string of the report became markup")
 	}
 	page := text(doc)
-	for _, what := range []string{"source", "election", "manifest", "witness", "operator", "faulty", "origin", "hash", "cosigner", "option", "note", "skipped", "type", "step", "code", "reason", "spec"} {
+	for _, what := range []string{"source", "election", "manifest", "witness", "operator", "faulty", "origin", "hash", "cosigner", "option", "writein", "note", "skipped", "type", "step", "code", "reason", "spec"} {
 		if !strings.Contains(page, h(what)) {
 			t.Errorf("the page does not show %q as text", h(what))
 		}

@@ -395,11 +395,12 @@ func witnesses(sopts *simulate.Options, opts Options, origin, vkey string) ([]no
 	return signers, nil
 }
 
-// mixAndCount has every trustee present mix the ranked contests in turn,
-// then decrypt their last mixes, and the official post their counts. It
-// does nothing for an election without ranked contests.
+// mixAndCount has every trustee present mix the mix-net contests (ranked,
+// or with a write-in) in turn, then decrypt their last mixes, and the
+// official post their counts. It does nothing for an election without
+// mix-net contests.
 func mixAndCount(ctx context.Context, e *simulate.Election, trustees int, absent map[int]bool) error {
-	if !slices.ContainsFunc(e.Manifest.Contests, func(c ballot.Contest) bool { return c.Ranked() }) {
+	if !slices.ContainsFunc(e.Manifest.Contests, func(c ballot.Contest) bool { return c.Mixed() }) {
 		return nil
 	}
 	for i := 1; i <= trustees; i++ {
@@ -416,6 +417,9 @@ func mixAndCount(ctx context.Context, e *simulate.Election, trustees int, absent
 			}
 		}
 	}
-	_, err := e.CountRanked(ctx)
+	if _, err := e.CountRanked(ctx); err != nil {
+		return err
+	}
+	_, err := e.CountWriteIns(ctx)
 	return err
 }

@@ -139,7 +139,7 @@ func EncryptBallots(ctx context.Context, st *election.State, e *simulate.Electio
 // encryptBallot encrypts, signs and marshals one ballot of random choices
 // for voter.
 func encryptBallot(st *election.State, e *simulate.Election, voter *ballot.Credential) ([]byte, error) {
-	b, _, err := participant.EncryptBallot(st, voter.Public, e.RandomChoices(), ballot.ConfirmationCode{})
+	b, _, err := participant.EncryptBallot(st, voter.Public, e.RandomChoices(), nil, ballot.ConfirmationCode{})
 	if err != nil {
 		return nil, err
 	}
