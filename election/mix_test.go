@@ -311,6 +311,37 @@ func cloneResult(r *tally.Result) *tally.Result {
 	return &c
 }
 
+// TestRankedAllBlank: a ranked contest in which every counted ballot
+// ranks nobody is still counted, electing nobody, so the election can be
+// tallied; the board checks that count as any other.
+func TestRankedAllBlank(t *testing.T) {
+	ctx := context.Background()
+	b, e := closedElection(t, 4, rankedContests(), 0, func(e *simulate.Election, _ int, _ bool) ballot.Choices {
+		ch := e.RandomChoices()
+		clear(ch[rankedContest])
+		return ch
+	})
+	must(t, e.Mix(ctx, 1))
+	must(t, e.Mix(ctx, 2))
+	must(t, e.DecryptMixes(ctx, 1))
+	must(t, e.DecryptMixes(ctx, 2))
+	rs, err := e.CountRanked(ctx)
+	must(t, err)
+	var count election.RankedCount
+	must(t, json.Unmarshal(rs[0].Count, &count))
+	if count.Ballots != 4 || count.IRV != nil || len(count.Discarded) != 0 {
+		t.Errorf("count %s: want 4 blank ballots and no IRV result", rs[0].Count)
+	}
+	for i := 1; i <= 2; i++ {
+		must(t, e.Decrypt(ctx, i))
+	}
+	_, err = e.Tally(ctx)
+	must(t, err)
+	if st := replayBoard(t, b); st.Phase() != election.Tallied || st.RankedResult(rankedContest) == nil {
+		t.Errorf("the replayed state is %s, ranked result %v", st.Phase(), st.RankedResult(rankedContest))
+	}
+}
+
 // TestSnapshotRankedContest: a state saved after any record of the mixes,
 // decryptions and count of a ranked contest restores (the records are
 // re-admitted through the rules) and then judges the later records as

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/evote/evote/ballot"
@@ -55,7 +56,8 @@ type RankedResultRecord struct {
 // RankedCount is the count of a ranked contest's decrypted ballots
 // (docs/spec/ranked.md): the ballots discarded by the rule of §2, and the
 // result of the contest's method, exactly one of IRV, STV, Schulze and
-// Borda set. Its JSON (encoding/json) is the Count of a RankedResultRecord.
+// Borda set, or none when no valid ballot ranks a candidate (nobody is
+// elected, §2). Its JSON (encoding/json) is the Count of a RankedResultRecord.
 type RankedCount struct {
 	Method    string                `json:"method"`
 	Ballots   int                   `json:"ballots"`
@@ -114,6 +116,9 @@ func CountRanked(c *ballot.Contest, seed []byte, ranks [][]uint64) (*RankedCount
 		out.Discarded = append(out.Discarded, DiscardedBallot{Index: d.Index, Reason: d.Err.Error()})
 	}
 	res, err := ranked.Count(c.Method, c.Seats, p, seed)
+	if errors.Is(err, ranked.ErrNoVotes) {
+		return out, nil // every ballot blank or discarded: nobody is elected
+	}
 	if err != nil {
 		return nil, fmt.Errorf("counting contest %q: %w", c.ID, err)
 	}

@@ -136,6 +136,13 @@ func (s *State) WriteInResult(contest int) *WriteInResultRecord {
 	return s.writeInResults[contest]
 }
 
+// MixCounted reports whether the count of the mix-net contest at manifest
+// index contest is on the board: its ranked result, or its write-ins'
+// count.
+func (s *State) MixCounted(contest int) bool {
+	return s.RankedResult(contest) != nil || s.WriteInResult(contest) != nil
+}
+
 // DecryptWriteIns decrypts the last mix's output of the contest at
 // manifest index contest, which has a write-in, from the partial
 // decryptions on the board, and counts it: the trustees combined and the

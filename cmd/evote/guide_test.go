@@ -84,7 +84,8 @@ func TestDemoGuideByHand(t *testing.T) {
 		regexp.MustCompile(`trustee 5: posted the partial decryption as record \d+`),
 		regexp.MustCompile(`posted the result as record \d+ \(trustees \[2 3 5\] combined\)`),
 		regexp.MustCompile(`trustee 5: posted mix 3 of contest "\w+", with its proof of shuffle`),
-		regexp.MustCompile(`posted the count of ranked contest "\w+" as record \d+ \(trustees 2, 3, 5 decrypted its mixed ballots\)`),
+		regexp.MustCompile(`posted the count of the ranked contest "\w+" as record \d+ \(trustees 2, 3, 5 decrypted its mixed ballots\)`),
+		regexp.MustCompile(`posted the count of the write-ins of contest "clerk" as record \d+ \(trustees 2, 3, 5 decrypted its mixed ballots\)`),
 		regexp.MustCompile(`counted by instant-runoff: \d+ ballots, mixed by trustees 2, 3, 5`),
 	} {
 		if !want.MatchString(all) {

@@ -327,11 +327,11 @@ func postResult(c *cli.Context) error {
 	if missing := tallyMissing(st); len(missing) > 0 && !c.Bool("wait") {
 		return withHint(fmt.Errorf("the tally waits for %s", strings.Join(missing, "; ")), "run again later, or pass --wait to keep polling the board; nothing was posted")
 	}
-	st, err = waitFor(c.Context, c, f, "the trustees' partial decryptions, and the ranked contests' mixes and their decryptions", func(s *election.State) bool { return len(tallyMissing(s)) == 0 })
+	st, err = waitFor(c.Context, c, f, "the trustees' partial decryptions, and the mix-net contests' mixes and their decryptions", func(s *election.State) bool { return len(tallyMissing(s)) == 0 })
 	if err != nil {
 		return err
 	}
-	if st.Result() != nil && !slices.ContainsFunc(rankedContests(st.Manifest()), func(i int) bool { return st.RankedResult(i) == nil }) {
+	if st.Result() != nil && !slices.ContainsFunc(mixedContests(st.Manifest()), func(i int) bool { return !st.MixCounted(i) }) {
 		// Tallied already, by this official or an earlier run: nothing to
 		// wait for or post; show what the board holds.
 		fmt.Fprintf(out(c), "the result is already on the board (the election is %s); posted nothing\n", st.Phase())
@@ -353,7 +353,7 @@ func postResult(c *cli.Context) error {
 		}
 		last = rec.Index
 	}
-	recs, err := postRankedResults(c, cl, key, st)
+	recs, err := postMixResults(c, cl, key, st)
 	if err != nil {
 		return err
 	}
@@ -367,7 +367,7 @@ func postResult(c *cli.Context) error {
 }
 
 // printResult prints the posted result as a table by contest, then the
-// counts of the ranked contests (printRankedResults). The homomorphic
+// counts of the mix-net contests (printMixResults). The homomorphic
 // result's rows of a ranked contest, its sums of ranks, are left out: its
 // count is the one of its decrypted ballots.
 func printResult(c *cli.Context, st *election.State) error {
@@ -387,5 +387,5 @@ func printResult(c *cli.Context, st *election.State) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	return printRankedResults(c, st)
+	return printMixResults(c, st)
 }

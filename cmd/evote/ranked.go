@@ -19,17 +19,18 @@ import (
 	"github.com/evote/evote/tally/ranked"
 )
 
-// The ranked contests' steps after the close (docs/spec/election.md
-// §2.5–§2.7): the trustees mix each ranked contest's ballots in turn
-// (trustee mix), then decrypt the last mix (trustee decrypt, after the
-// partial decryption of the sums), and the official posts each contest's
-// count (tally).
+// The mix-net contests' steps after the close (docs/spec/election.md
+// §2.5–§2.8): the trustees mix the ballots of each ranked contest and
+// each contest with a write-in in turn (trustee mix), then decrypt the
+// last mix (trustee decrypt, after the partial decryption of the sums),
+// and the official posts each contest's count (tally).
 
-// rankedContests returns the manifest indexes of m's ranked contests.
-func rankedContests(m *ballot.Manifest) []int {
+// mixedContests returns the manifest indexes of m's mix-net contests:
+// ranked, or with a write-in.
+func mixedContests(m *ballot.Manifest) []int {
 	var out []int
 	for i, c := range m.Contests {
-		if c.Ranked() {
+		if c.Mixed() {
 			out = append(out, i)
 		}
 	}
@@ -58,15 +59,15 @@ func mixDecrypters(st *election.State, contest int) []uint32 {
 	return out
 }
 
-// rankedMissing says, for each ranked contest of st's election that is not
+// mixMissing says, for each mix-net contest of st's election that is not
 // counted yet, what its count still waits for: mixes, then decryptions of
 // the last mix, with who has posted them. A closed election whose every
-// ranked contest has its threshold of decryptions gives none.
-func rankedMissing(st *election.State) []string {
+// mix-net contest has its threshold of decryptions gives none.
+func mixMissing(st *election.State) []string {
 	m := st.Manifest()
 	var out []string
-	for _, i := range rankedContests(m) {
-		if st.RankedResult(i) != nil {
+	for _, i := range mixedContests(m) {
+		if st.MixCounted(i) {
 			continue
 		}
 		id, t := m.Contests[i].ID, m.Threshold
@@ -85,7 +86,7 @@ func rankedMissing(st *election.State) []string {
 
 // tallyMissing says what the official's tally still waits for: the
 // partial decryptions of the sums, unless the result is posted, and each
-// ranked contest's mixes and decryptions (rankedMissing).
+// mix-net contest's mixes and decryptions (mixMissing).
 func tallyMissing(st *election.State) []string {
 	m := st.Manifest()
 	if m == nil {
@@ -105,7 +106,7 @@ func tallyMissing(st *election.State) []string {
 				len(by), m.Threshold, trusteeList(by)))
 		}
 	}
-	return append(out, rankedMissing(st)...)
+	return append(out, mixMissing(st)...)
 }
 
 // maxMixAttempts bounds how often trustee mix mixes again because another
@@ -113,7 +114,7 @@ func tallyMissing(st *election.State) []string {
 // trustee decrypt decrypts again a newer last mix.
 const maxMixAttempts = 10
 
-// trusteeMix posts the trustee's mix of every ranked contest that it has
+// trusteeMix posts the trustee's mix of every mix-net contest that it has
 // not mixed and whose mixing is open (participant.Trustee.Mix), once
 // voting has closed. Each mix shuffles the output of the mix before it; if
 // another trustee's mix lands first, it mixes again on that one's output.
@@ -128,7 +129,7 @@ func trusteeMix(c *cli.Context) error {
 	}
 	f := newFollower(cl.Client)
 	for attempt := 1; ; attempt++ {
-		st, err := waitFor(c.Context, c, f, "voting to close: trustees mix the ranked contests' ballots after the close", func(s *election.State) bool {
+		st, err := waitFor(c.Context, c, f, "voting to close: trustees mix the ranked and write-in contests' ballots after the close", func(s *election.State) bool {
 			return s.Phase() >= election.Closed || ts.Share != nil && otherElection(s, ts.Share) != nil
 		})
 		if err != nil {
@@ -191,14 +192,14 @@ func raced(c *cli.Context, err error, code string, attempt int, what, next strin
 	return true
 }
 
-// mixPending says, for each ranked contest, whether trustee index has a
+// mixPending says, for each mix-net contest, whether trustee index has a
 // mix to post: not if it mixed the contest already, nor if the contest's
 // mixed ballots are being decrypted. It reports whether any contest has.
 func mixPending(c *cli.Context, st *election.State, index uint32) (bool, error) {
 	m := st.Manifest()
-	contests := rankedContests(m)
+	contests := mixedContests(m)
 	if len(contests) == 0 {
-		fmt.Fprintln(out(c), "this election has no ranked contest: there is nothing to mix")
+		fmt.Fprintln(out(c), "this election has no ranked contest and no write-in: there is nothing to mix")
 		return false, nil
 	}
 	pending := false
@@ -222,16 +223,16 @@ func mixPending(c *cli.Context, st *election.State, index uint32) (bool, error) 
 }
 
 // decryptMixes posts, after the partial decryption of the sums, the
-// trustee's decryption of every ranked contest's last mix
+// trustee's decryption of every mix-net contest's last mix
 // (participant.Trustee.DecryptMixes), once each has its threshold of
 // mixes; with --wait it waits for them.
 func decryptMixes(c *cli.Context, cl *boardConn, st *election.State, t *participant.Trustee) error {
 	m, index := st.Manifest(), t.State.Share.Index()
-	if len(rankedContests(m)) == 0 {
+	if len(mixedContests(m)) == 0 {
 		return nil
 	}
 	mixed := func(s *election.State) bool {
-		for _, i := range rankedContests(m) {
+		for _, i := range mixedContests(m) {
 			if participant.MixOpen(s, i) && len(s.Mixes(i)) < m.Threshold {
 				return false
 			}
@@ -239,12 +240,12 @@ func decryptMixes(c *cli.Context, cl *boardConn, st *election.State, t *particip
 		return true
 	}
 	var lack []string
-	for _, i := range rankedContests(m) {
+	for _, i := range mixedContests(m) {
 		if n := len(st.Mixes(i)); n < m.Threshold && participant.MixOpen(st, i) {
 			lack = append(lack, fmt.Sprintf("contest %q has %d of them (by trustees: %s)", m.Contests[i].ID, n, trusteeList(st.Mixes(i))))
 		}
 	}
-	what := fmt.Sprintf("the ranked contests' mixes (each needs %d, from `evote trustee mix`; %s) before decrypting their ballots", m.Threshold, strings.Join(lack, "; "))
+	what := fmt.Sprintf("the mix-net contests' mixes (each needs %d, from `evote trustee mix`; %s) before decrypting their ballots", m.Threshold, strings.Join(lack, "; "))
 	f := newFollower(cl.Client)
 	posted := 0
 	for attempt := 1; ; attempt++ {
@@ -266,50 +267,68 @@ func decryptMixes(c *cli.Context, cl *boardConn, st *election.State, t *particip
 			return withHint(err, "the decryptions listed above, if any, were posted; run `evote trustee decrypt` again for the rest")
 		}
 		if posted == 0 {
-			fmt.Fprintf(out(c), "trustee %d: every ranked contest's mixed ballots are decrypted by it or counted already; nothing to do\n", index)
+			fmt.Fprintf(out(c), "trustee %d: every mix-net contest's mixed ballots are decrypted by it or counted already; nothing to do\n", index)
 		}
 		return nil
 	}
 }
 
-// postRankedResults posts the count of every ranked contest of st's
-// election that is not counted yet (participant.ComputeRankedResult), and
-// returns the records posted.
-func postRankedResults(c *cli.Context, cl *boardConn, key election.Signer, st *election.State) ([]*bulletin.Record, error) {
+// postMixResults posts the count of every mix-net contest of st's
+// election that is not counted yet (participant.ComputeRankedResult for a
+// ranked contest, ComputeWriteInResult for a write-in), and returns the
+// records posted.
+func postMixResults(c *cli.Context, cl *boardConn, key election.Signer, st *election.State) ([]*bulletin.Record, error) {
 	var recs []*bulletin.Record
-	for _, i := range rankedContests(st.Manifest()) {
-		if st.RankedResult(i) != nil {
+	for _, i := range mixedContests(st.Manifest()) {
+		if st.MixCounted(i) {
 			continue
 		}
-		r, err := participant.ComputeRankedResult(st, i)
+		var (
+			typ, what, contest string
+			payload            any
+			trustees           []uint32
+		)
+		if st.Manifest().Contests[i].Ranked() {
+			r, err := participant.ComputeRankedResult(st, i)
+			if err != nil {
+				return recs, err
+			}
+			typ, what, contest, payload, trustees = election.TypeRankedResult, "ranked contest", r.Contest, r, r.Ranks.Trustees
+		} else {
+			r, err := participant.ComputeWriteInResult(st, i)
+			if err != nil {
+				return recs, err
+			}
+			typ, what, contest, payload, trustees = election.TypeWriteInResult, "write-ins of contest", r.Contest, r, r.Trustees
+		}
+		rec, _, err := post(c.Context, cl, key, typ, payload)
 		if err != nil {
 			return recs, err
 		}
-		rec, _, err := post(c.Context, cl, key, election.TypeRankedResult, r)
-		if err != nil {
-			return recs, err
-		}
-		fmt.Fprintf(out(c), "posted the count of ranked contest %q as record %d (trustees %s decrypted its mixed ballots)\n", r.Contest, rec.Index, trusteeList(r.Ranks.Trustees))
+		fmt.Fprintf(out(c), "posted the count of the %s %q as record %d (trustees %s decrypted its mixed ballots)\n", what, contest, rec.Index, trusteeList(trustees))
 		recs = append(recs, rec)
 	}
 	return recs, nil
 }
 
-// printMixProgress writes, for election status, each ranked contest's
+// printMixProgress writes, for election status, each mix-net contest's
 // mixes, decryptions and count, once voting has closed.
 func printMixProgress(w io.Writer, st *election.State) {
 	m := st.Manifest()
 	if m == nil || st.Phase() < election.Closed {
 		return
 	}
-	for _, i := range rankedContests(m) {
+	for _, i := range mixedContests(m) {
 		mixes, dec := st.Mixes(i), mixDecrypters(st, i)
-		counted := "not yet"
-		if r := st.RankedResult(i); r != nil {
+		counted, kind := "not yet", "write-in"
+		if st.MixCounted(i) {
 			counted = "yes"
 		}
-		fmt.Fprintf(w, "ranked contest %s (%s)\t%d mixes posted (by trustees: %s), %d needed; %d decryptions posted (by trustees: %s), %d needed; counted: %s\n",
-			m.Contests[i].ID, m.Contests[i].Method, len(mixes), trusteeList(mixes), m.Threshold, len(dec), trusteeList(dec), m.Threshold, counted)
+		if m.Contests[i].Ranked() {
+			kind = m.Contests[i].Method
+		}
+		fmt.Fprintf(w, "mix-net contest %s (%s)\t%d mixes posted (by trustees: %s), %d needed; %d decryptions posted (by trustees: %s), %d needed; counted: %s\n",
+			m.Contests[i].ID, kind, len(mixes), trusteeList(mixes), m.Threshold, len(dec), trusteeList(dec), m.Threshold, counted)
 	}
 }
 
@@ -321,11 +340,20 @@ var methodNames = map[string]string{
 	ballot.MethodBorda:   "the Borda count",
 }
 
-// printRankedResults prints the count of every counted ranked contest:
-// its winners and, for IRV and STV, its rounds as a table.
-func printRankedResults(c *cli.Context, st *election.State) error {
+// printMixResults prints the count of every counted mix-net contest: a
+// ranked contest's winners and, for IRV and STV, its rounds as a table; a
+// write-in's names with their votes.
+func printMixResults(c *cli.Context, st *election.State) error {
 	m := st.Manifest()
-	for _, i := range rankedContests(m) {
+	for _, i := range mixedContests(m) {
+		if r := st.WriteInResult(i); r != nil {
+			var wc election.WriteInCount
+			if err := json.Unmarshal(r.Count, &wc); err != nil {
+				return fmt.Errorf("the write-ins of contest %q: %w", r.Contest, err)
+			}
+			writeWriteIns(out(c), &m.Contests[i], &wc)
+			continue
+		}
 		r := st.RankedResult(i)
 		if r == nil {
 			continue
@@ -341,9 +369,25 @@ func printRankedResults(c *cli.Context, st *election.State) error {
 	return nil
 }
 
+// writeWriteIns writes the names written in contest mc, each with its
+// votes, and the rows discarded.
+func writeWriteIns(w io.Writer, mc *ballot.Contest, wc *election.WriteInCount) {
+	fmt.Fprintf(w, "\nwrite-ins of contest %s (%s): %d ballots chose %q, their names decrypted after the mix:\n", mc.ID, mc.Title, wc.Written, wc.Option)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  name\tvotes")
+	for _, t := range wc.Texts {
+		fmt.Fprintf(tw, "  %q\t%d\n", t.Text, t.Count)
+	}
+	tw.Flush()
+	for _, d := range wc.Discarded {
+		fmt.Fprintf(w, "  discarded: the mixed ballot at %d (%s)\n", d.Index, d.Reason)
+	}
+}
+
 // writeRankedCount writes one ranked contest's count: a heading, the
 // winners, and the rounds (IRV) or stages (STV) as a table, the Schulze
-// order or the Borda scores.
+// order or the Borda scores; or that nobody is elected, if no ballot
+// ranks anyone.
 func writeRankedCount(w io.Writer, mc *ballot.Contest, mixers []uint32, ranks *tally.Result, rc *election.RankedCount) error {
 	name := func(k int) string {
 		if k < 0 || k >= len(mc.Options) {
@@ -418,7 +462,7 @@ func writeRankedCount(w io.Writer, mc *ballot.Contest, mixers []uint32, ranks *t
 			fmt.Fprintf(tw, "%s\t%d\n", name(k), rc.Borda.Scores[k])
 		}
 	default:
-		return fmt.Errorf("the count of contest %q has no result of method %q", mc.ID, rc.Method)
+		fmt.Fprintln(w, "no ballot ranks any candidate: nobody is elected")
 	}
 	return tw.Flush()
 }

@@ -16,10 +16,11 @@ import (
 )
 
 // TestRankedByHand runs an election with a ranked contest (instant-runoff)
-// beside a plurality one the way its participants would, one CLI command
-// at a time: after the close the trustees mix the ranked ballots in turn
-// and decrypt them, the official posts the result and the ranked count,
-// and evote verify passes. On the way, each step taken too early, twice or
+// beside a plurality one with a write-in the way its participants would,
+// one CLI command at a time: after the close the trustees mix both
+// contests' ballots in turn and decrypt them, the official posts the
+// result, the ranked count and the names written in, and evote verify
+// passes. On the way, each step taken too early, twice or
 // by the wrong party is refused or answered with what is missing.
 func TestRankedByHand(t *testing.T) {
 	// Trustees 1 to 3 are the election's; the fourth keystore is nobody's.
@@ -27,7 +28,8 @@ func TestRankedByHand(t *testing.T) {
 	at, with, keystore, url := h.at, h.with, h.keystore, h.url
 	def := h.definition("ranked-by-hand", "Ranked election by hand", h.trustees[:3], `
     {"id": "mayor", "title": "Mayor", "kind": "plurality", "min_selections": 0, "max_selections": 1,
-     "options": [{"id": "alice", "title": "Alice"}, {"id": "bob", "title": "Bob"}]},
+     "options": [{"id": "alice", "title": "Alice"}, {"id": "bob", "title": "Bob"}, {"id": "other", "title": "Write-in"}],
+     "write_in": {"option": "other", "max_bytes": 40}},
     {"id": "tree", "title": "Town tree", "kind": "ranked", "method": "irv", "min_selections": 0, "max_selections": 3, "option_max": 3,
      "options": [{"id": "oak", "title": "Oak"}, {"id": "ash", "title": "Ash"}, {"id": "elm", "title": "Elm"}]}`)
 	h.open(t, def, 5, 3)
@@ -59,14 +61,17 @@ func TestRankedByHand(t *testing.T) {
 	}
 	// First choices: Oak 2, Ash 2, Elm 1; Elm is eliminated and its
 	// ballot goes to Ash, who wins the second round 3 to 2. Voter 4 uses
-	// the rank syntax.
-	for i, choices := range []string{"mayor=alice;tree=oak>ash>elm", "mayor=bob;tree=ash>oak", "tree=elm>ash", "mayor=alice;tree=oak:1,elm:2", "tree=ash"} {
+	// the rank syntax. Voters 3 and 5 write the same name in.
+	for i, choices := range []string{"mayor=alice;tree=oak>ash>elm", "mayor=bob;tree=ash>oak", `mayor=other="Ada Lovelace";tree=elm>ash`, "mayor=alice;tree=oak:1,elm:2", `tree=ash;mayor=other="Ada Lovelace"`} {
 		out, err := cast(i+1, choices)
 		if err != nil {
 			t.Fatalf("voter %d prepare: %v\n%s", i+1, err, out)
 		}
 		if i == 0 && !strings.Contains(out, "Town tree: 1. Oak, 2. Ash, 3. Elm") {
 			t.Errorf("prepare does not show the ranking in order:\n%s", out)
+		}
+		if i == 2 && !strings.Contains(out, `Mayor: Write-in×1 "Ada Lovelace"`) {
+			t.Errorf("prepare does not show the name written in:\n%s", out)
 		}
 		mustRun(t, with("vote", "cast", "--credential", cred(i+1), "--prepared", at(fmt.Sprintf("ballot-%d.prepared", i+1)),
 			"--receipt", at(fmt.Sprintf("receipt-%d.txt", i+1)))...)
@@ -84,7 +89,7 @@ func TestRankedByHand(t *testing.T) {
 		t.Fatalf("trustee mix by a non-trustee: %v\n%s", err, out)
 	}
 	out = mustRun(t, with(append([]string{"trustee", "mix"}, keystore(1)...)...)...)
-	if !strings.Contains(out, `trustee 1: posted mix 1 of contest "tree", with its proof of shuffle, as record`) {
+	if !strings.Contains(out, `trustee 1: posted mix 1 of contest "tree", with its proof of shuffle, as record`) || !strings.Contains(out, `trustee 1: posted mix 1 of contest "mayor"`) {
 		t.Fatalf("trustee 1 mix printed:\n%s", out)
 	}
 	// Its second mix is refused: it says it has mixed, and posts nothing.
@@ -125,8 +130,12 @@ func TestRankedByHand(t *testing.T) {
 	out = mustRun(t, with("tally", "--key", at("official.key"), "--wait")...)
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`posted the result as record \d+`),
-		regexp.MustCompile(`posted the count of ranked contest "tree" as record \d+`),
+		regexp.MustCompile(`posted the count of the ranked contest "tree" as record \d+`),
+		regexp.MustCompile(`posted the count of the write-ins of contest "mayor" as record \d+`),
 		regexp.MustCompile(`mayor\s+Alice\s+2\n`),
+		regexp.MustCompile(`mayor\s+Write-in\s+2\n`),
+		regexp.MustCompile(`write-ins of contest mayor \(Mayor\): 2 ballots chose "other"`),
+		regexp.MustCompile(`"Ada Lovelace"\s+2\n`),
 		regexp.MustCompile(`ranked contest "tree" \(Town tree\), counted by instant-runoff: 5 ballots, mixed by trustees 1, 3`),
 		regexp.MustCompile(`winner: Ash\n`),
 		regexp.MustCompile(`round\s+Oak\s+Ash\s+Elm\s+exhausted\s+then\n1\s+2\s+2\s+1\s+0\s+Elm eliminated\n2\s+2\s+3\s+—\s+0\s+Ash elected\n`),
@@ -144,7 +153,8 @@ func TestRankedByHand(t *testing.T) {
 		t.Errorf("tally again:\n%s", out)
 	}
 	status := mustRun(t, with("election", "status")...)
-	if !regexp.MustCompile(`ranked contest tree \(irv\)\s+2 mixes posted \(by trustees: 1, 3\), 2 needed; 2 decryptions posted \(by trustees: 1, 3\), 2 needed; counted: yes`).MatchString(status) {
+	if !regexp.MustCompile(`mix-net contest tree \(irv\)\s+2 mixes posted \(by trustees: 1, 3\), 2 needed; 2 decryptions posted \(by trustees: 1, 3\), 2 needed; counted: yes`).MatchString(status) ||
+		!regexp.MustCompile(`mix-net contest mayor \(write-in\)\s+2 mixes posted \(by trustees: 1, 3\), 2 needed; 2 decryptions posted \(by trustees: 1, 3\), 2 needed; counted: yes`).MatchString(status) {
 		t.Errorf("status lacks the mix progress:\n%s", status)
 	}
 	out = mustRun(t, with("verify")...)

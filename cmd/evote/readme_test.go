@@ -99,7 +99,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 		"COUNTED",
 		"posted the result",
 		`posted mix 2 of contest "tree"`,
-		`posted the count of ranked contest "tree"`,
+		`posted the count of the ranked contest "tree"`,
 		"winner: Oak",
 		"tallied",
 	} {

@@ -294,7 +294,7 @@ func (t *Trustee) Mix(ctx context.Context, st *election.State) ([]*bulletin.Reco
 // count of it is posted either (the board refuses a mix after the first
 // decryption, election.md §2.5).
 func MixOpen(st *election.State, contest int) bool {
-	return len(st.MixPartials(contest)) == 0 && st.RankedResult(contest) == nil && st.WriteInResult(contest) == nil
+	return len(st.MixPartials(contest)) == 0 && !st.MixCounted(contest)
 }
 
 // DecryptMixes posts the trustee's partial decryption (package function
@@ -309,7 +309,7 @@ func (t *Trustee) DecryptMixes(ctx context.Context, st *election.State) ([]*bull
 	index := t.State.Share.Index()
 	return t.postMixed(ctx, st, election.TypeMixDecryption,
 		func(i int) bool {
-			return len(st.Mixes(i)) >= st.Manifest().Threshold && st.RankedResult(i) == nil && st.WriteInResult(i) == nil &&
+			return len(st.Mixes(i)) >= st.Manifest().Threshold && !st.MixCounted(i) &&
 				!slices.ContainsFunc(st.MixPartials(i), func(p *tally.PartialDecryption) bool { return p.Trustee == index })
 		},
 		func(i int) (any, error) { return MixDecryption(st, t.State.Share, i) })

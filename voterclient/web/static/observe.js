@@ -246,6 +246,8 @@ function drawRanked(contests, phase) {
       div.appendChild(el("p", t("observe.ranked.winner", name(n.borda.winner))));
       div.appendChild(table(t("observe.ranked.scores-caption", c.title), [t("observe.ranked.candidate"), t("observe.ranked.score")],
         n.borda.order.map((k) => [name(k), String(n.borda.scores[k])]), (i) => i === 1));
+    } else {
+      div.appendChild(el("p", t("observe.ranked.nobody")));
     }
     box.appendChild(div);
   }
