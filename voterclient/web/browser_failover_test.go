@@ -196,7 +196,7 @@ func TestBrowserFailover(t *testing.T) {
 				// The page read the election from operator 2.
 				if from, moved := evaluate[string](p, `document.body.dataset.readFrom || ""`), evaluate[string](p, `document.body.dataset.readMoved || ""`); from != ops[1].Name ||
 					!strings.Contains(moved, "could not read the election from the board that served this page: it failed (HTTP 502)") ||
-					!strings.Contains(moved, fmt.Sprintf("It reads it from the operator %q (%s)", ops[1].Name, urls[1])) {
+					!strings.Contains(moved, fmt.Sprintf("It reads it from the operator “%s” (%s)", ops[1].Name, urls[1])) {
 					t.Fatalf("the page read the election from %q, saying %q; want %s, saying why", from, moved, ops[1].Name)
 				}
 			}
@@ -251,7 +251,7 @@ func TestBrowserFailover(t *testing.T) {
 			from := evaluate[string](p, `document.getElementById("receipt-result").dataset.readFrom || ""`)
 			verdict := p.text("#receipt-result")
 			switch {
-			case tc.stopReceipt && (from != ops[0].Name || !strings.Contains(verdict, fmt.Sprintf("could not read the election from the board operator %q: no answer arrived", ops[1].Name))):
+			case tc.stopReceipt && (from != ops[0].Name || !strings.Contains(verdict, fmt.Sprintf("could not read the election from the board operator “%s”: no answer arrived", ops[1].Name))):
 				t.Fatalf("with %s stopped, the receipt was checked on %q, saying %q; want on %s, saying why", ops[1].Name, from, verdict, ops[0].Name)
 			case !tc.stopReceipt && from != "":
 				t.Fatalf("the receipt was checked on %q, not on %s that signed it", from, ops[1].Name)
