@@ -12,16 +12,22 @@ import (
 	"github.com/evote/evote/voterclient"
 )
 
+// writeInContest returns the first sample contest, "Mayor", with a fourth
+// option, "Write-in", the slot of a write-in of at most maxBytes bytes.
+func writeInContest(maxBytes int) []ballot.Contest {
+	cs := slices.Clone(simulate.SampleContests()[:1])
+	cs[0].Options = append(slices.Clone(cs[0].Options), ballot.Option{ID: "other", Title: "Write-in"})
+	cs[0].WriteIn = &ballot.WriteIn{Option: 3, MaxBytes: maxBytes}
+	return cs
+}
+
 // TestPrepareWriteIn: the library encrypts a name written in, which the
 // board admits; a write-in selected without a name, a name without the
 // write-in selected, and a name that is not plain text are explained in
 // plain words, naming the contest; a voter who picks a listed option
 // carries the empty text.
 func TestPrepareWriteIn(t *testing.T) {
-	cs := slices.Clone(simulate.SampleContests()[:1])
-	cs[0].Options = append(slices.Clone(cs[0].Options), ballot.Option{ID: "other", Title: "Write-in"})
-	cs[0].WriteIn = &ballot.WriteIn{Option: 3, MaxBytes: 40}
-	b, sim := openElection(t, cs)
+	b, sim := openElection(t, writeInContest(40))
 	e := synced(t, b)
 	if w := voterclient.Info(e).Contests[0].WriteIn; w == nil || w.Option != 3 || w.MaxBytes != 40 {
 		t.Errorf("the page's view of the contest has write-in %+v, want option 3 of 40 bytes", w)
@@ -85,10 +91,7 @@ func TestPrepareWriteIn(t *testing.T) {
 // line break; write-ins of the wrong shape are the page's fault. A name
 // written in with its option selected passes both.
 func TestSessionCheckWriteIn(t *testing.T) {
-	cs := slices.Clone(simulate.SampleContests()[:1])
-	cs[0].Options = append(slices.Clone(cs[0].Options), ballot.Option{ID: "other", Title: "Write-in"})
-	cs[0].WriteIn = &ballot.WriteIn{Option: 3, MaxBytes: 12}
-	b, sim := openElection(t, cs)
+	b, sim := openElection(t, writeInContest(12))
 	j := newJSONSession(t, b)
 	j.sync(true)
 	f, err := sim.Voters[0].Marshal()

@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -39,18 +38,9 @@ func TestBrowserWriteIn(t *testing.T) {
 				WriteIn: &ballot.WriteIn{Option: 1, MaxBytes: 24}},
 		}})
 	b.openVoting(t)
-	voter := b.sim.Voters[0].Public
 	const name = "Ada Lovelace"
 	en, fr := i18n.Default.Printer("en"), i18n.Default.Printer("fr")
-
-	p.do("open the voter page", chromedp.Navigate(b.srv.URL+"/"))
-	p.waitJS("the credential step", visible("#step-credential"))
-	p.setLanguage("en")
-	p.do("upload the credential", chromedp.SetUploadFiles(css("#credential-file"), []string{b.credentialFile(t, 0)}))
-	p.waitJS("the ballot step", visible("#step-ballot"))
-	if bad := evaluate[[]string](p, unlabelledControls); len(bad) > 0 {
-		t.Errorf("controls without an accessible name: %v", bad)
-	}
+	p.openBallot(b, "en")
 	if got, want := p.text(`label[for="c0-w"]`), en.Sprintf("vote.writein.label", "Someone else"); got != want {
 		t.Errorf("the write-in's label = %q, want %q", got, want)
 	}
@@ -132,28 +122,14 @@ func TestBrowserWriteIn(t *testing.T) {
 	}
 
 	// Vote again, the same name kept in the field, and cast.
-	p.do("vote again", chromedp.Click(css("#vote-again")))
-	p.waitJS("the ballot step", visible("#step-ballot"))
-	p.do("encrypt and cast", press("#encrypt", kb.Enter))
-	p.waitJS("the confirmation code", visible("#step-decide"))
-	p.do("cast", chromedp.Click(css("#cast")))
-	p.waitJS("the cast confirmation", visible("#step-cast"))
-	if _, ok := b.tracker.State().CastBallot(voter); !ok {
-		t.Fatal("the board counts no ballot of the voter")
-	}
+	p.voteAgainAndCast(b)
 
 	// After the close: the homomorphic count, then two trustees mix the
 	// write-in's ballots in turn and decrypt them; the official's count
 	// holds the name, and the board admits it.
 	ctx := context.Background()
 	must(t, b.sim.SetPhase(ctx, election.PhaseClosed))
-	must(t, b.sim.Decrypt(ctx, 1))
-	must(t, b.sim.Decrypt(ctx, 3))
-	// The simulation does not know what the page cast: its own check of
-	// the totals fails; the result is posted.
-	if _, err := b.sim.Tally(ctx); err != nil && !errors.Is(err, simulate.ErrMismatch) {
-		t.Fatal(err)
-	}
+	b.tally(t)
 	must(t, b.sim.Mix(ctx, 1))
 	must(t, b.sim.Mix(ctx, 3))
 	must(t, b.sim.DecryptMixes(ctx, 1))
