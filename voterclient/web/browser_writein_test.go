@@ -23,7 +23,8 @@ import (
 // it; typing a name selects the option; the option selected without a
 // name, and a name over the limit in bytes, are refused before anything is
 // encrypted, in the module's words, in English and in French; "You marked"
-// and the challenged ballot show the name; the ballot cast again is
+// and the challenged ballot show the name, and a challenge that reveals
+// another name than the page showed is flagged; the ballot cast again is
 // counted, and after the close the trustees mix and decrypt the write-ins
 // and the official's count holds the name.
 func TestBrowserWriteIn(t *testing.T) {
@@ -110,6 +111,19 @@ func TestBrowserWriteIn(t *testing.T) {
 		t.Errorf("You marked, in French: %q, want %q", got, want)
 	}
 	p.setLanguage("en")
+
+	// A device that shows one name and encrypts another is caught: the
+	// page here believes it encrypted "Grace Hopper".
+	evaluate[bool](p, `(state.markedWriteIns = ["Grace Hopper"], true)`)
+	p.do("challenge the ballot shown with another name", chromedp.Click(css("#challenge")))
+	p.waitJS("the challenged ballot", visible("#step-challenged"))
+	if ok := evaluate[string](p, `document.getElementById("challenge-verdict").dataset.ok`); ok != "no" {
+		t.Errorf("a challenge revealing %q where the page showed \"Grace Hopper\": verdict %q, want no", name, ok)
+	}
+	p.do("vote again", chromedp.Click(css("#vote-again")))
+	p.waitJS("the ballot step", visible("#step-ballot"))
+	p.do("encrypt", press("#encrypt", kb.Enter))
+	p.waitJS("the confirmation code", visible("#step-decide"))
 
 	// The challenge opens the ballot: its text ciphertexts hold the name.
 	p.do("challenge", chromedp.Click(css("#challenge")))
