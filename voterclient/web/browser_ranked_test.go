@@ -99,9 +99,7 @@ func TestBrowserRanked(t *testing.T) {
 	p.screenshot("voter-ranked-encrypted.png")
 
 	// The challenge opens the ballot: the ciphertexts hold the ranks.
-	p.do("challenge", chromedp.Click(css("#challenge")))
-	p.waitJS("the challenged ballot", visible("#step-challenged"))
-	if ok := evaluate[string](p, `document.getElementById("challenge-verdict").dataset.ok`); ok != "yes" {
+	if ok := p.challenge(); ok != "yes" {
 		t.Fatalf("challenge verdict %q: %s", ok, p.text("#challenge-verdict"))
 	}
 	if got := evaluate[[]float64](p, `state.marked[1]`); !slices.Equal(got, []float64{3, 0, 1, 2}) {
@@ -131,15 +129,31 @@ func (p *page) openBallot(b *testBoard, lang string) {
 	}
 }
 
+// challenge challenges the encrypted ballot and returns the page's
+// verdict on what it reveals: "yes" when it is what the voter marked.
+func (p *page) challenge() string {
+	p.t.Helper()
+	p.do("challenge", chromedp.Click(css("#challenge")))
+	p.waitJS("the challenged ballot", visible("#step-challenged"))
+	return evaluate[string](p, `document.getElementById("challenge-verdict").dataset.ok`)
+}
+
+// voteAgain leaves a challenged ballot and encrypts what the form still
+// holds.
+func (p *page) voteAgain() {
+	p.t.Helper()
+	p.do("vote again", chromedp.Click(css("#vote-again")))
+	p.waitJS("the ballot step", visible("#step-ballot"))
+	p.do("encrypt", press("#encrypt", kb.Enter))
+	p.waitJS("the confirmation code", visible("#step-decide"))
+}
+
 // voteAgainAndCast leaves a challenged ballot, encrypts what the form
 // still holds and casts it, and checks that the board counts it as voter
 // 0's ballot, with the record the page names.
 func (p *page) voteAgainAndCast(b *testBoard) {
 	p.t.Helper()
-	p.do("vote again", chromedp.Click(css("#vote-again")))
-	p.waitJS("the ballot step", visible("#step-ballot"))
-	p.do("encrypt and cast", press("#encrypt", kb.Enter))
-	p.waitJS("the confirmation code", visible("#step-decide"))
+	p.voteAgain()
 	p.do("cast", chromedp.Click(css("#cast")))
 	p.waitJS("the cast confirmation", visible("#step-cast"))
 	idx, ok := b.tracker.State().CastBallot(b.sim.Voters[0].Public)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/evote/evote/ballot"
@@ -115,20 +114,13 @@ func TestBrowserWriteIn(t *testing.T) {
 	// A device that shows one name and encrypts another is caught: the
 	// page here believes it encrypted "Grace Hopper".
 	evaluate[bool](p, `(state.markedWriteIns = ["Grace Hopper"], true)`)
-	p.do("challenge the ballot shown with another name", chromedp.Click(css("#challenge")))
-	p.waitJS("the challenged ballot", visible("#step-challenged"))
-	if ok := evaluate[string](p, `document.getElementById("challenge-verdict").dataset.ok`); ok != "no" {
+	if ok := p.challenge(); ok != "no" {
 		t.Errorf("a challenge revealing %q where the page showed \"Grace Hopper\": verdict %q, want no", name, ok)
 	}
-	p.do("vote again", chromedp.Click(css("#vote-again")))
-	p.waitJS("the ballot step", visible("#step-ballot"))
-	p.do("encrypt", press("#encrypt", kb.Enter))
-	p.waitJS("the confirmation code", visible("#step-decide"))
+	p.voteAgain()
 
 	// The challenge opens the ballot: its text ciphertexts hold the name.
-	p.do("challenge", chromedp.Click(css("#challenge")))
-	p.waitJS("the challenged ballot", visible("#step-challenged"))
-	if ok := evaluate[string](p, `document.getElementById("challenge-verdict").dataset.ok`); ok != "yes" {
+	if ok := p.challenge(); ok != "yes" {
 		t.Fatalf("challenge verdict %q: %s", ok, p.text("#challenge-verdict"))
 	}
 	if got, want := p.text("#revealed .written-in"), en.Sprintf("vote.writein.marked", "Someone else", name); got != want {
