@@ -505,7 +505,7 @@ func (s *Session) Prepare(a *PrepareArgs) (*PrepareResult, error) {
 		prev = ballot.ConfirmationCode{} // a corrupted device memory must not stop the voter
 	}
 	if s.manifest() != nil {
-		if _, err := s.Check(&CheckArgs{Choices: a.Choices}); err != nil {
+		if _, err := s.Check(&CheckArgs{Choices: a.Choices, WriteIns: a.WriteIns}); err != nil {
 			return nil, err
 		}
 	}
@@ -521,15 +521,19 @@ func (s *Session) Prepare(a *PrepareArgs) (*PrepareResult, error) {
 type CheckArgs struct {
 	// Choices are as PrepareArgs.Choices.
 	Choices [][]uint64 `json:"choices"`
+	// WriteIns are as PrepareArgs.WriteIns.
+	WriteIns []string `json:"write_ins,omitempty"`
 }
 
 // CheckResult is the result of "check": the choices keep every rule.
 type CheckResult struct{}
 
-// Check says whether choices keep every contest's rules, as Prepare first
-// checks them, without encrypting anything: a CodeInvalidChoices problem
-// names the fault with the titles in the reader's language (SetLanguage),
-// so that the page can say it again when the reader switches language.
+// Check says whether choices and the names written in keep every
+// contest's rules (ballot.ValidateChoices, then ballot.ValidateWriteIns),
+// as Prepare first checks them, without encrypting anything: a
+// CodeInvalidChoices problem names the fault with the titles in the
+// reader's language (SetLanguage), so that the page can say it again when
+// the reader switches language.
 func (s *Session) Check(a *CheckArgs) (*CheckResult, error) {
 	m := s.manifest()
 	if m == nil {
@@ -537,6 +541,9 @@ func (s *Session) Check(a *CheckArgs) (*CheckResult, error) {
 	}
 	if err := ballot.ValidateChoices(m, a.Choices); err != nil {
 		return nil, explainChoices(m, err)
+	}
+	if err := ballot.ValidateWriteIns(m, a.Choices, a.WriteIns); err != nil {
+		return nil, explainWriteIn(m, a.Choices, a.WriteIns, err)
 	}
 	return &CheckResult{}, nil
 }

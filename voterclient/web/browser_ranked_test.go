@@ -39,16 +39,7 @@ func TestBrowserRanked(t *testing.T) {
 					{ID: "donna", Title: "Donna Meagle"}}},
 		}})
 	b.openVoting(t)
-	voter := b.sim.Voters[0].Public
-
-	p.do("open the voter page", chromedp.Navigate(b.srv.URL+"/"))
-	p.waitJS("the credential step", visible("#step-credential"))
-	p.setLanguage("en")
-	p.do("upload the credential", chromedp.SetUploadFiles(css("#credential-file"), []string{b.credentialFile(t, 0)}))
-	p.waitJS("the ballot step", visible("#step-ballot"))
-	if bad := evaluate[[]string](p, unlabelledControls); len(bad) > 0 {
-		t.Errorf("controls without an accessible name: %v", bad)
-	}
+	p.openBallot(b, "en")
 	ranks := evaluate[[]string](p, `Array.from(document.querySelectorAll("#c1-o0 option"), (o) => o.textContent)`)
 	if want := []string{"Not ranked", "Rank 1 (first choice)", "Rank 2", "Rank 3"}; !slices.Equal(ranks, want) {
 		t.Errorf("the ranks offered = %q, want %q", ranks, want)
@@ -108,9 +99,7 @@ func TestBrowserRanked(t *testing.T) {
 	p.screenshot("voter-ranked-encrypted.png")
 
 	// The challenge opens the ballot: the ciphertexts hold the ranks.
-	p.do("challenge", chromedp.Click(css("#challenge")))
-	p.waitJS("the challenged ballot", visible("#step-challenged"))
-	if ok := evaluate[string](p, `document.getElementById("challenge-verdict").dataset.ok`); ok != "yes" {
+	if ok := p.challenge(); ok != "yes" {
 		t.Fatalf("challenge verdict %q: %s", ok, p.text("#challenge-verdict"))
 	}
 	if got := evaluate[[]float64](p, `state.marked[1]`); !slices.Equal(got, []float64{3, 0, 1, 2}) {
@@ -122,14 +111,53 @@ func TestBrowserRanked(t *testing.T) {
 	}
 
 	// Vote again, the same ranking, and cast: the board counts it.
+	p.voteAgainAndCast(b)
+}
+
+// openBallot opens the voter page of b in lang, loads voter 0's
+// credential and waits for the ballot, every control of which must have
+// an accessible name.
+func (p *page) openBallot(b *testBoard, lang string) {
+	p.t.Helper()
+	p.do("open the voter page", chromedp.Navigate(b.srv.URL+"/"))
+	p.waitJS("the credential step", visible("#step-credential"))
+	p.setLanguage(lang)
+	p.do("upload the credential", chromedp.SetUploadFiles(css("#credential-file"), []string{b.credentialFile(p.t, 0)}))
+	p.waitJS("the ballot step", visible("#step-ballot"))
+	if bad := evaluate[[]string](p, unlabelledControls); len(bad) > 0 {
+		p.t.Errorf("controls without an accessible name: %v", bad)
+	}
+}
+
+// challenge challenges the encrypted ballot and returns the page's
+// verdict on what it reveals: "yes" when it is what the voter marked.
+func (p *page) challenge() string {
+	p.t.Helper()
+	p.do("challenge", chromedp.Click(css("#challenge")))
+	p.waitJS("the challenged ballot", visible("#step-challenged"))
+	return evaluate[string](p, `document.getElementById("challenge-verdict").dataset.ok`)
+}
+
+// voteAgain leaves a challenged ballot and encrypts what the form still
+// holds.
+func (p *page) voteAgain() {
+	p.t.Helper()
 	p.do("vote again", chromedp.Click(css("#vote-again")))
 	p.waitJS("the ballot step", visible("#step-ballot"))
-	p.do("encrypt and cast", press("#encrypt", kb.Enter))
+	p.do("encrypt", press("#encrypt", kb.Enter))
 	p.waitJS("the confirmation code", visible("#step-decide"))
+}
+
+// voteAgainAndCast leaves a challenged ballot, encrypts what the form
+// still holds and casts it, and checks that the board counts it as voter
+// 0's ballot, with the record the page names.
+func (p *page) voteAgainAndCast(b *testBoard) {
+	p.t.Helper()
+	p.voteAgain()
 	p.do("cast", chromedp.Click(css("#cast")))
 	p.waitJS("the cast confirmation", visible("#step-cast"))
-	idx, ok := b.tracker.State().CastBallot(voter)
+	idx, ok := b.tracker.State().CastBallot(b.sim.Voters[0].Public)
 	if !ok || !strings.Contains(p.text("#cast-summary"), fmt.Sprintf("record %d", idx)) {
-		t.Fatalf("the board counts record %d (%v); the page says %q", idx, ok, p.text("#cast-summary"))
+		p.t.Fatalf("the board counts record %d (%v); the page says %q", idx, ok, p.text("#cast-summary"))
 	}
 }

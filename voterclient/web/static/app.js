@@ -100,6 +100,7 @@ const state = {
   summary: null,    // /election/summary
   credential: null, // {election, public}
   marked: null,     // the choices last encrypted
+  markedWriteIns: null, // the names written in with them (markedWriteIns)
   earlier: null,    // index of the credential's counted ballot, as last asked
   castEarlier: null, // the same, before the ballot being cast was sent
   sent: null,       // the ballot sent until the board holds it: {kind, body, short, lost}
@@ -424,6 +425,7 @@ function renderContests(e) {
     }
     c.options.forEach((o, oi) => {
       fs.appendChild(optionRow(ci, oi, ranked(c) ? "rank" : c.option_max > 1 ? "number" : single ? "radio" : "checkbox", o.title, c, false));
+      if (c.write_in && c.write_in.option === oi) fs.appendChild(writeInField(ci, c));
     });
     const counter = document.createElement("p");
     counter.className = "counter";
@@ -434,7 +436,63 @@ function renderContests(e) {
     fs.addEventListener("change", () => updateCounter(ci));
     root.appendChild(fs);
     updateCounter(ci);
+    if (c.write_in) sayWriteIn(ci);
   });
+}
+
+// writeInField returns the text field of contest c's write-in (ballot.md
+// §1.2), right under its option (the slot), with the limit and a byte
+// counter the field names as its description. Typing a name selects the
+// slot; whether a name and the slot go together, and whether the name is
+// text the ballot takes, the module checks ("check", "prepare") and says.
+// The limit is in UTF-8 bytes: maxlength counts UTF-16 code units, never
+// more than the bytes, so it only stops what is over for sure.
+function writeInField(ci, c) {
+  const id = "c" + ci + "-w";
+  const input = el("input", { type: "text", id: id, maxLength: c.write_in.max_bytes, autocomplete: "off", spellcheck: false });
+  input.dataset.writeIn = ci;
+  const help = el("p", { id: id + "-help", className: "muted" });
+  const bytes = el("p", { id: id + "-bytes", className: "bytes" });
+  input.setAttribute("aria-describedby", help.id + " " + bytes.id);
+  input.addEventListener("input", () => {
+    if (input.value.trim() !== "") selectSlot(ci, c.write_in.option);
+    updateBytes(ci);
+  });
+  return el("div", { className: "write-in" }, el("label", { htmlFor: id }), input, help, bytes);
+}
+
+// sayWriteIn says contest ci's write-in label and limit with the slot's
+// title in the page's language, and counts the bytes written.
+function sayWriteIn(ci) {
+  const c = state.election.contests[ci];
+  const id = "c" + ci + "-w";
+  const slot = c.options[c.write_in.option].title;
+  say(document.querySelector('label[for="' + id + '"]'), "vote.writein.label", slot);
+  say($(id + "-help"), "vote.writein.help", slot, c.write_in.max_bytes);
+  updateBytes(ci);
+}
+
+// selectSlot selects option oi of contest ci, the write-in's slot, as the
+// voter would: a radio button leaves the others.
+function selectSlot(ci, oi) {
+  const slot = $("c" + ci + "-o" + oi);
+  if (slot.checked) return;
+  slot.checked = true;
+  slot.dispatchEvent(new Event("change", { bubbles: true }));
+}
+
+// utf8Length is the length of s in UTF-8 bytes, the unit of a write-in's
+// max_bytes.
+const utf8Length = (s) => new TextEncoder().encode(s).length;
+
+// updateBytes says how many of contest ci's write-in bytes the name uses,
+// and plainly when it is over.
+function updateBytes(ci) {
+  const max = state.election.contests[ci].write_in.max_bytes;
+  const n = utf8Length($("c" + ci + "-w").value.trim());
+  const out = $("c" + ci + "-w-bytes");
+  say(out, n > max ? "vote.writein.bytes-over" : "vote.writein.bytes", n, max);
+  out.dataset.over = n > max ? "yes" : "no";
 }
 
 // optionRow returns one option's row: a radio button, check box or
@@ -518,6 +576,24 @@ function markedChoices() {
   }));
 }
 
+// markedWriteIns reads the names written in, one per contest ("" for
+// none, and for a contest without a write-in or not on the ballot), with
+// the white space around them left out; null if no contest has a
+// write-in.
+function markedWriteIns() {
+  const cs = state.election.contests;
+  if (!cs.some((c) => c.write_in)) return null;
+  return cs.map((c, ci) => c.write_in && onBallot(ci) && $("c" + ci + "-w") ? $("c" + ci + "-w").value.trim() : "");
+}
+
+// marks returns what the voter marked, as "check" and "prepare" take it.
+function marks() {
+  const m = { choices: markedChoices() };
+  const w = markedWriteIns();
+  if (w) m.write_ins = w;
+  return m;
+}
+
 // retitle asks the module for the election in the page's language (its
 // titles as the definition translates them, ballot.Manifest.Localize)
 // and shows them: the page's title, the election line, the contests'
@@ -535,14 +611,15 @@ function retitle() {
     const c = e.contests[ci];
     fs.querySelector("legend").textContent = c.title;
     c.options.forEach((o, oi) => { fs.querySelector('label[for="c' + ci + "-o" + oi + '"]').textContent = o.title; });
+    if (c.write_in) sayWriteIn(ci);
   }
-  if (state.marked) renderChoiceList($("marked-summary"), describeChoices(state.marked));
+  if (state.marked) renderChoiceList($("marked-summary"), describeChoices(state.marked, state.markedWriteIns));
   rollLine();
   if (state.credential) credentialLine();
   // A fault in the marks, said again with the titles in this language.
   if (!$("error").hidden && $("error").dataset.code === "invalid-choices" && !$("step-ballot").hidden) {
     try {
-      call("check", { choices: markedChoices() });
+      call("check", marks());
       clearError(); // mended since
     } catch (err) {
       if (err instanceof Problem && err.code === "invalid-choices") showError(err, false);
@@ -842,9 +919,11 @@ async function lookupEarlier() {
 function onEncrypt(ev) {
   ev.preventDefault();
   clearError();
-  let choices;
+  let marked;
   try {
-    choices = markedChoices();
+    marked = marks();
+    // The module's rules, said before anything is encrypted.
+    call("check", marked);
   } catch (err) { showError(err); return; }
   sayStatus("vote.status.encrypting");
   $("encrypt").disabled = true;
@@ -853,11 +932,12 @@ function onEncrypt(ev) {
     try {
       const prev = localStorage.getItem(deviceKey()) || "";
       const t0 = performance.now();
-      const res = call("prepare", { choices: choices, prev: prev });
+      const res = call("prepare", Object.assign({ prev: prev }, marked));
       window.evoteLastEncryptMs = performance.now() - t0;
       localStorage.setItem(deviceKey(), res.code);
-      state.marked = choices;
-      renderChoiceList($("marked-summary"), describeChoices(choices));
+      state.marked = marked.choices;
+      state.markedWriteIns = marked.write_ins || null;
+      renderChoiceList($("marked-summary"), describeChoices(state.marked, state.markedWriteIns));
       $("code").textContent = res.short;
       $("code").dataset.full = res.code;
       await lookupEarlier();
@@ -1175,7 +1255,8 @@ function showChallenged(res) {
   hide("step-decide", "step-unsure");
   say($("challenge-summary"), "vote.challenged.summary", rv.short, res.index);
   renderRevealed(rv);
-  const same = rv.challenged && JSON.stringify(rv.choices) === JSON.stringify(state.marked);
+  const same = rv.challenged && JSON.stringify(rv.choices) === JSON.stringify(state.marked) &&
+    JSON.stringify(revealedWriteIns(rv)) === JSON.stringify(state.markedWriteIns);
   const v = $("challenge-verdict");
   say(v, same ? "vote.challenged.same" : "vote.challenged.differs");
   v.dataset.ok = same ? "yes" : "no";
@@ -1183,21 +1264,55 @@ function showChallenged(res) {
   sayStatus("vote.status.challenged");
 }
 
-// describeChoices lists choices per contest like the module's reveal
-// does: a ranked contest's candidates in rank order.
-function describeChoices(choices) {
+// describeChoices lists choices (and the names written in, writeIns, or
+// null) per contest like the module's reveal does: a ranked contest's
+// candidates in rank order, a contest's write-in as the name.
+function describeChoices(choices, writeIns) {
   return state.election.contests.flatMap((c, ci) => choices[ci].length === 0 ? [] : [{
     title: c.title,
     ranked: ranked(c),
-    selections: c.options.map((o, oi) => ({ title: o.title, count: choices[ci][oi] })).filter((s) => s.count > 0)
-      .sort((a, b) => ranked(c) ? a.count - b.count : 0),
+    selections: c.options.map((o, oi) => ({ title: o.title, count: choices[ci][oi], written: isSlot(c, oi) }))
+      .filter((s) => s.count > 0).sort((a, b) => ranked(c) ? a.count - b.count : 0),
+    write_in: writeIns ? writeIns[ci] : "",
   }]);
 }
 
-function renderRevealed(rv) { renderChoiceList($("revealed"), rv.contests); }
+// revealedContests returns the indices of the contests a revealed ballot
+// rv lists, those of the voter's ballot.
+function revealedContests(rv) {
+  return rv.choices.flatMap((ch, ci) => ch && ch.length ? [ci] : []);
+}
+
+// revealedWriteIns returns the names a revealed ballot rv holds, as
+// markedWriteIns reads them, or null if no contest has a write-in.
+function revealedWriteIns(rv) {
+  if (!state.election.contests.some((c) => c.write_in)) return null;
+  const out = state.election.contests.map(() => "");
+  revealedContests(rv).forEach((ci, k) => { out[ci] = rv.contests[k].write_in || ""; });
+  return out;
+}
+
+// isSlot reports whether option oi of contest c is its write-in's slot.
+const isSlot = (c, oi) => !!c.write_in && c.write_in.option === oi;
+
+// renderRevealed shows what the challenged ballot rv holds. A contest
+// with a write-in is not ranked: its selections are its options with a
+// count, in order, so the k-th is the k-th option counted.
+function renderRevealed(rv) {
+  const cis = revealedContests(rv);
+  renderChoiceList($("revealed"), rv.contests.map((rc, k) => {
+    const c = state.election.contests[cis[k]];
+    const counted = rv.choices[cis[k]].flatMap((n, oi) => n > 0 ? [oi] : []);
+    return Object.assign({}, rc, {
+      selections: rc.selections.map((s, j) => Object.assign({}, s, { written: !rc.ranked && isSlot(c, counted[j]) })),
+    });
+  }));
+}
 
 // renderChoiceList shows what a ballot holds, contest by contest: the
-// options chosen (with their points), or a ranking as a numbered list.
+// options chosen (with their points), the write-in's slot (a selection
+// marked written) with the name written in (the contest's write_in), or a
+// ranking as a numbered list.
 function renderChoiceList(root, contests) {
   root.replaceChildren();
   const dl = document.createElement("dl");
@@ -1211,7 +1326,13 @@ function renderChoiceList(root, contests) {
       ol.className = "ranking";
       for (const s of c.selections) ol.appendChild(el("li", { textContent: s.title }));
       dd.appendChild(ol);
-    } else dd.textContent = c.selections.map((s) => s.count > 1 ? s.title + " (" + s.count + ")" : s.title).join(", ");
+    } else {
+      c.selections.forEach((s, i) => {
+        if (i > 0) dd.append(", ");
+        if (s.written && c.write_in) dd.appendChild(said(el("span", { className: "written-in" }), "vote.writein.marked", s.title, c.write_in));
+        else dd.append(s.count > 1 ? s.title + " (" + s.count + ")" : s.title);
+      });
+    }
     dl.append(dt, dd);
   }
   root.appendChild(dl);
