@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/election"
-	"github.com/evote/evote/election/simulate"
 	"github.com/evote/evote/internal/i18n"
 )
 
@@ -47,13 +45,7 @@ func TestBrowserObserveWriteIns(t *testing.T) {
 		t.Errorf("the write-in contest while voting is open says %q, want %q", got, want)
 	}
 
-	must(t, b.sim.SetPhase(ctx, election.PhaseClosed))
-	must(t, b.sim.Decrypt(ctx, 1))
-	must(t, b.sim.Decrypt(ctx, 3))
-	if _, err := b.sim.Tally(ctx); err != nil && !errors.Is(err, simulate.ErrMismatch) {
-		t.Fatal(err)
-	}
-	must(t, b.sim.Mix(ctx, 1))
+	b.closeAndMixOnce(t)
 	p.do("open the observer page", chromedp.Navigate(b.srv.URL+"/observe"))
 	p.waitJS("one mix", `(() => { const e = document.querySelector(".writein .ranked-progress"); return !!e && e.dataset.mixes === "1" && e.dataset.decryptions === "0"; })()`)
 	if got, want := p.text(`.writein[data-contest="mayor"] .ranked-progress`), msg("observe.ranked.progress", "1", "2", "1", "0", msg("observe.ranked.none")); got != want {
@@ -63,9 +55,7 @@ func TestBrowserObserveWriteIns(t *testing.T) {
 		t.Errorf("%d tables of names before the count", n)
 	}
 
-	must(t, b.sim.Mix(ctx, 3))
-	must(t, b.sim.DecryptMixes(ctx, 1))
-	must(t, b.sim.DecryptMixes(ctx, 3))
+	b.finishMixes(t)
 	if _, err := b.sim.CountWriteIns(ctx); err != nil {
 		t.Fatal(err)
 	}
