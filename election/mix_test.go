@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/evote/evote/election/participant"
 	"github.com/evote/evote/election/simulate"
 	"github.com/evote/evote/tally"
+	"github.com/evote/evote/tally/ranked"
 )
 
 // rankedContests are two homomorphic contests of the sample and a ranked
@@ -430,5 +432,25 @@ func TestMixDecryptionPrivacyFloor(t *testing.T) {
 	}
 	if _, err := participant.MixDecryption(st, e.Shares[0], rankedContest); err == nil {
 		t.Fatalf("MixDecryption below the floor = nil error")
+	}
+}
+
+// TestRankedCountElected: the elected of a ranked count, in order, by
+// each method, and nobody when no ballot ranks anyone.
+func TestRankedCountElected(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		count election.RankedCount
+		want  []int
+	}{
+		{"irv", election.RankedCount{IRV: &ranked.IRVResult{Winner: 2}}, []int{2}},
+		{"stv", election.RankedCount{STV: &ranked.STVResult{Seats: 2, Elected: []int{3, 0}}}, []int{3, 0}},
+		{"schulze", election.RankedCount{Schulze: &ranked.SchulzeResult{Winner: 1, Order: []int{1, 0, 2}}}, []int{1}},
+		{"borda", election.RankedCount{Borda: &ranked.BordaResult{Winner: 0, Order: []int{0, 2, 1}}}, []int{0}},
+		{"nobody", election.RankedCount{Method: "irv"}, nil},
+	} {
+		if got := tt.count.Elected(); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: Elected() = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

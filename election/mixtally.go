@@ -68,6 +68,23 @@ type RankedCount struct {
 	Borda     *ranked.BordaResult   `json:"borda,omitempty"`
 }
 
+// Elected returns the candidates the count elects, in order of election:
+// the IRV, Schulze or Borda winner, or the STV candidates elected; nil when
+// nobody is elected (no valid ballot ranks anyone).
+func (c *RankedCount) Elected() []int {
+	switch {
+	case c.IRV != nil:
+		return []int{c.IRV.Winner}
+	case c.STV != nil:
+		return c.STV.Elected
+	case c.Schulze != nil:
+		return []int{c.Schulze.Winner}
+	case c.Borda != nil:
+		return []int{c.Borda.Winner}
+	}
+	return nil
+}
+
 // DiscardedBallot is a decrypted ballot that is not a valid ranking: its
 // position in the last mix's output and why (docs/spec/ranked.md §2).
 type DiscardedBallot struct {

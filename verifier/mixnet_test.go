@@ -3,6 +3,9 @@ package verifier_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -169,6 +172,85 @@ func TestVerifyMixnet(t *testing.T) {
 			idx, r := w.forgeAndVerify(tt.edit)
 			wantFailure(t, r, int64(idx), tt.typ, tt.step, tt.want)
 		})
+	}
+}
+
+// TestVerifyRankedOutcome: the report carries a ranked contest's outcome
+// (its method, ballots, winner and IRV rounds, as the ranked-result the
+// rules engine recomputed gives them) and the text and JSON reports show
+// it, never the contest's sums of ranks as if they were votes.
+func TestVerifyRankedOutcome(t *testing.T) {
+	r := rankedElection.honest(t, rankedWorld(t))
+	st, err := rankedElection.e.State(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var count election.RankedCount
+	if err := json.Unmarshal(st.RankedResult(rankedContestIndex).Count, &count); err != nil {
+		t.Fatal(err)
+	}
+	mc := st.Manifest().Contests[rankedContestIndex]
+	winner := mc.Options[count.IRV.Winner]
+	cr := r.Result[rankedContestIndex]
+	if cr.Method != ballot.MethodIRV || cr.Outcome == nil {
+		t.Fatalf("contest %q: method %q, outcome %+v; want irv and an outcome", cr.ID, cr.Method, cr.Outcome)
+	}
+	o := cr.Outcome
+	if o.Method != ballot.MethodIRV || o.Ballots != 12 || o.Seats != 1 || len(o.Elected) != 1 || o.Elected[0].ID != winner.ID || o.Elected[0].Title != winner.Title {
+		t.Errorf("outcome = %s %d ballots, %d seats, elected %+v; want irv 12 ballots, 1 seat, elected %s", o.Method, o.Ballots, o.Seats, o.Elected, winner.ID)
+	}
+	if len(o.Rounds) != len(count.IRV.Rounds) {
+		t.Fatalf("%d rounds, want %d", len(o.Rounds), len(count.IRV.Rounds))
+	}
+	eliminated := map[int]bool{}
+	for i, rd := range o.Rounds {
+		if len(rd.Counts) != len(mc.Options) {
+			t.Fatalf("round %d: %d counts for %d candidates", i+1, len(rd.Counts), len(mc.Options))
+		}
+		for k, n := range rd.Counts {
+			want := strconv.FormatInt(count.IRV.Rounds[i].Counts[k], 10)
+			if eliminated[k] {
+				want = ""
+			}
+			if n != want {
+				t.Errorf("round %d, candidate %d: %q, want %q", i+1, k, n, want)
+			}
+		}
+		if ex := count.IRV.Rounds[i].Excluded; ex >= 0 {
+			eliminated[ex] = true
+			if !strings.Contains(rd.Then, mc.Options[ex].Title+" eliminated") {
+				t.Errorf("round %d: then %q, want %q eliminated", i+1, rd.Then, mc.Options[ex].Title)
+			}
+		}
+	}
+	if last := o.Rounds[len(o.Rounds)-1]; !strings.Contains(last.Then, winner.Title+" elected") {
+		t.Errorf("last round: then %q, want %q elected", last.Then, winner.Title)
+	}
+
+	var txt strings.Builder
+	if err := r.WriteText(&txt); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"ranked (irv): 12 ballots counted\n", "winner: " + winner.Title + "\n", "round 1: "} {
+		if !strings.Contains(txt.String(), want) {
+			t.Errorf("the text report lacks %q:\n%s", want, txt.String())
+		}
+	}
+	for _, opt := range cr.Options { // the sums of ranks, printed as counts
+		if line := fmt.Sprintf("    %s  %d\n", opt.Title, opt.Count); strings.Contains(txt.String(), line) {
+			t.Errorf("the text report shows the sum of ranks of %s as a count: %q", opt.Title, line)
+		}
+	}
+	var js bytes.Buffer
+	if err := r.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var back verifier.Report
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Result[rankedContestIndex].Outcome; got == nil || len(got.Elected) != 1 || got.Elected[0].ID != winner.ID {
+		t.Errorf("the JSON report's outcome = %+v, want %s elected", got, winner.ID)
 	}
 }
 

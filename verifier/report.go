@@ -222,6 +222,59 @@ type ContestResult struct {
 	// their counts (docs/spec/ranked.md §8.6), once counted: they add up
 	// to the write-in option's count, less the write-ins discarded.
 	WriteIns []WriteInResult `json:"write_ins,omitempty"`
+	// Method is a ranked contest's method ("irv", "stv", "schulze" or
+	// "borda"), absent for other contests. A ranked contest's Options
+	// counts are sums of ranks (docs/spec/ranked.md §1), not votes: its
+	// result is Outcome.
+	Method string `json:"method,omitempty"`
+	// Outcome is a ranked contest's verified outcome, once its
+	// ranked-result is on the board.
+	Outcome *RankedOutcome `json:"outcome,omitempty"`
+}
+
+// RankedOutcome is the outcome of a ranked contest, from the ranked-result
+// that the rules engine recomputed from the decrypted ballots
+// (docs/spec/ranked.md).
+type RankedOutcome struct {
+	// Method is the contest's method.
+	Method string `json:"method"`
+	// Ballots is the number of decrypted ballots, and Discarded how many
+	// of them are not a valid ranking (ranked.md §2).
+	Ballots   int `json:"ballots"`
+	Discarded int `json:"discarded"`
+	// Seats is the number of seats of an STV contest, else 1.
+	Seats int `json:"seats"`
+	// Elected are the elected candidates in order of election; empty when
+	// no valid ballot ranks anyone and nobody is elected.
+	Elected []OptionRef `json:"elected"`
+	// Order ranks every candidate, the winner first, for Schulze and
+	// Borda.
+	Order []OptionRef `json:"order,omitempty"`
+	// Rounds are the rounds of an IRV count or the stages of an STV count.
+	Rounds []OutcomeRound `json:"rounds,omitempty"`
+}
+
+// OptionRef names an option of the definition.
+type OptionRef struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+}
+
+// OutcomeRound is one round of an IRV count or one stage of an STV count.
+type OutcomeRound struct {
+	// Action says what the stage does: "first", "surplus of TITLE",
+	// "exclusion of TITLE" (STV); absent for IRV.
+	Action string `json:"action,omitempty"`
+	// Counts are each candidate's votes, in the definition's order, as
+	// decimals (STV's with five decimals); "" for a candidate an IRV
+	// count has eliminated.
+	Counts []string `json:"counts"`
+	// Exhausted counts the ballots that rank no continuing candidate
+	// (IRV), or the non-transferable votes so far (STV).
+	Exhausted string `json:"exhausted"`
+	// Then says what the round decided: who is elected or eliminated, and
+	// how a tie was broken.
+	Then string `json:"then,omitempty"`
 }
 
 // WriteInResult is a name written in and the number of ballots that wrote
@@ -437,13 +490,14 @@ func (r *Report) WriteText(w io.Writer) error {
 			} else {
 				fmt.Fprintf(&b, "  %s\n", c.Title)
 			}
-			width := 0
-			for _, o := range c.Options {
-				width = max(width, len([]rune(o.Title)))
-			}
-			for _, o := range c.Options {
-				pad := strings.Repeat(" ", width-len([]rune(o.Title)))
-				fmt.Fprintf(&b, "    %s%s  %d\n", o.Title, pad, o.Count)
+			switch {
+			case c.Outcome != nil:
+				writeOutcome(&b, c.Outcome, c.Options)
+			case c.Method != "":
+				fmt.Fprintf(&b, "    ranked (%s), not counted yet: the sums of ranks below are not votes\n", c.Method)
+				writeCounts(&b, c.Options)
+			default:
+				writeCounts(&b, c.Options)
 			}
 			if len(c.WriteIns) > 0 {
 				b.WriteString("    written in:\n")
@@ -476,6 +530,68 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeCounts writes one line per option: its title and count, aligned.
+func writeCounts(b *strings.Builder, opts []OptionResult) {
+	width := 0
+	for _, o := range opts {
+		width = max(width, len([]rune(o.Title)))
+	}
+	for _, o := range opts {
+		pad := strings.Repeat(" ", width-len([]rune(o.Title)))
+		fmt.Fprintf(b, "    %s%s  %d\n", o.Title, pad, o.Count)
+	}
+}
+
+// writeOutcome writes a ranked contest's outcome: its method and ballots,
+// who is elected, the Schulze or Borda order, and the IRV rounds or STV
+// stages, one line each.
+func writeOutcome(b *strings.Builder, o *RankedOutcome, opts []OptionResult) {
+	fmt.Fprintf(b, "    ranked (%s): %d ballots counted", o.Method, o.Ballots)
+	if o.Discarded > 0 {
+		fmt.Fprintf(b, ", %d discarded as not a ranking", o.Discarded)
+	}
+	b.WriteString("\n")
+	titles := func(rs []OptionRef, sep string) string {
+		s := make([]string, len(rs))
+		for i, r := range rs {
+			s[i] = r.Title
+		}
+		return strings.Join(s, sep)
+	}
+	switch {
+	case len(o.Elected) == 0:
+		b.WriteString("    nobody elected: no ballot ranks any candidate\n")
+	case o.Seats > 1:
+		fmt.Fprintf(b, "    elected (%d seats): %s\n", o.Seats, titles(o.Elected, ", "))
+	default:
+		fmt.Fprintf(b, "    winner: %s\n", titles(o.Elected, ", "))
+	}
+	if len(o.Order) > 0 {
+		fmt.Fprintf(b, "    order: %s\n", titles(o.Order, " > "))
+	}
+	exhausted := "exhausted"
+	if o.Method == "stv" {
+		exhausted = "non-transferable"
+	}
+	for i, r := range o.Rounds {
+		var parts []string
+		for k, n := range r.Counts {
+			if n != "" && k < len(opts) {
+				parts = append(parts, opts[k].Title+" "+n)
+			}
+		}
+		label := fmt.Sprintf("round %d", i+1)
+		if r.Action != "" {
+			label = fmt.Sprintf("stage %d (%s)", i+1, r.Action)
+		}
+		fmt.Fprintf(b, "    %s: %s; %s %s", label, strings.Join(parts, ", "), exhausted, r.Exhausted)
+		if r.Then != "" {
+			fmt.Fprintf(b, "; %s", r.Then)
+		}
+		b.WriteString("\n")
+	}
 }
 
 // Progress is a snapshot of a running verification, for progress displays.

@@ -708,6 +708,10 @@ func (v *verifier) resultTable() {
 			k++
 		}
 		cr.WriteIns = writeInsOf(v.st, i)
+		if c.Ranked() {
+			cr.Method = c.Method
+			cr.Outcome = rankedOutcomeOf(v.st, i)
+		}
 		v.report.Result = append(v.report.Result, cr)
 	}
 }
@@ -729,6 +733,75 @@ func writeInsOf(st *election.State, i int) []WriteInResult {
 		out = append(out, WriteInResult(t))
 	}
 	return out
+}
+
+// rankedOutcomeOf returns the outcome of ranked contest i from the
+// ranked-result that the state recomputed from the decrypted ballots when
+// it admitted it; nil if there is none yet.
+func rankedOutcomeOf(st *election.State, i int) *RankedOutcome {
+	r := st.RankedResult(i)
+	if r == nil {
+		return nil
+	}
+	var count election.RankedCount
+	if err := json.Unmarshal(r.Count, &count); err != nil { // the state admitted it as its own encoding
+		return nil
+	}
+	c := &st.Manifest().Contests[i]
+	ref := func(k int) OptionRef {
+		if k < 0 || k >= len(c.Options) {
+			return OptionRef{ID: strconv.Itoa(k), Title: fmt.Sprintf("candidate %d", k)}
+		}
+		return OptionRef{ID: c.Options[k].ID, Title: c.Options[k].Title}
+	}
+	name := func(k int) string { return ref(k).Title }
+	refs := func(ks []int) []OptionRef {
+		out := make([]OptionRef, len(ks))
+		for j, k := range ks {
+			out[j] = ref(k)
+		}
+		return out
+	}
+	o := &RankedOutcome{Method: count.Method, Ballots: count.Ballots, Discarded: len(count.Discarded),
+		Seats: max(1, c.Seats), Elected: refs(count.Elected())}
+	switch {
+	case count.IRV != nil:
+		out := make(map[int]bool)
+		for _, rd := range count.IRV.Rounds {
+			row := OutcomeRound{Exhausted: strconv.FormatInt(rd.Exhausted, 10), Then: rd.Outcome(name)}
+			for k, n := range rd.Counts {
+				if out[k] {
+					row.Counts = append(row.Counts, "")
+				} else {
+					row.Counts = append(row.Counts, strconv.FormatInt(n, 10))
+				}
+			}
+			if rd.Excluded >= 0 {
+				out[rd.Excluded] = true
+			}
+			o.Rounds = append(o.Rounds, row)
+		}
+	case count.STV != nil:
+		for _, sg := range count.STV.Stages {
+			row := OutcomeRound{Action: sg.Describe(name), Exhausted: sg.NonTransferable.String()}
+			for _, n := range sg.Counts {
+				row.Counts = append(row.Counts, n.String())
+			}
+			if len(sg.Elected) > 0 {
+				titles := make([]string, len(sg.Elected))
+				for j, k := range sg.Elected {
+					titles[j] = name(k)
+				}
+				row.Then = strings.Join(titles, ", ") + " elected"
+			}
+			o.Rounds = append(o.Rounds, row)
+		}
+	case count.Schulze != nil:
+		o.Order = refs(count.Schulze.Order)
+	case count.Borda != nil:
+		o.Order = refs(count.Borda.Order)
+	}
+	return o
 }
 
 // typeSniffer passes an export through and remembers the type of each of

@@ -16,7 +16,6 @@ import (
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/participant"
 	"github.com/evote/evote/tally"
-	"github.com/evote/evote/tally/ranked"
 )
 
 // The mix-net contests' steps after the close (docs/spec/election.md
@@ -430,7 +429,7 @@ func writeRankedCount(w io.Writer, mc *ballot.Contest, mixers []uint32, ranks *t
 					row = append(row, fmt.Sprint(v))
 				}
 			}
-			fmt.Fprintln(tw, strings.Join(append(row, fmt.Sprint(rd.Exhausted), irvOutcome(rd, name)), "\t"))
+			fmt.Fprintln(tw, strings.Join(append(row, fmt.Sprint(rd.Exhausted), rd.Outcome(name)), "\t"))
 			if rd.Excluded >= 0 {
 				out[rd.Excluded] = true
 			}
@@ -439,11 +438,7 @@ func writeRankedCount(w io.Writer, mc *ballot.Contest, mixers []uint32, ranks *t
 		fmt.Fprintf(w, "elected (%d seats, quota %s): %s\n", rc.STV.Seats, rc.STV.Quota, names(rc.STV.Elected))
 		header([]string{"stage", "action"}, []string{"non-transferable", "then"})
 		for n, sg := range rc.STV.Stages {
-			action := sg.Action
-			if sg.From >= 0 {
-				action += " of " + name(sg.From)
-			}
-			row := []string{fmt.Sprint(n + 1), action}
+			row := []string{fmt.Sprint(n + 1), sg.Describe(name)}
 			for _, v := range sg.Counts {
 				row = append(row, v.String())
 			}
@@ -465,24 +460,4 @@ func writeRankedCount(w io.Writer, mc *ballot.Contest, mixers []uint32, ranks *t
 		fmt.Fprintln(w, "no ballot ranks any candidate: nobody is elected")
 	}
 	return tw.Flush()
-}
-
-// irvOutcome names what an IRV round decided: who was elected or
-// eliminated, and how a tie was broken.
-func irvOutcome(rd ranked.IRVRound, name func(int) string) string {
-	var s string
-	switch {
-	case rd.Elected >= 0:
-		s = name(rd.Elected) + " elected"
-	case rd.Excluded >= 0:
-		s = name(rd.Excluded) + " eliminated"
-	}
-	if rd.Tie != nil {
-		how := "the earlier rounds"
-		if len(rd.Tie.Lot) > 0 {
-			how = "lot"
-		}
-		s += fmt.Sprintf(" (tie of %d broken by %s)", len(rd.Tie.Candidates), how)
-	}
-	return s
 }

@@ -1,5 +1,7 @@
 package ranked
 
+import "fmt"
+
 // IRVRound is one round of an instant-runoff count.
 type IRVRound struct {
 	// Counts[c] is the number of ballots whose first continuing choice is
@@ -14,6 +16,28 @@ type IRVRound struct {
 	Excluded int `json:"excluded"`
 	// Tie says how a tie for exclusion was broken, if there was one.
 	Tie *Tie `json:"tie,omitempty"`
+}
+
+// Outcome says what the round decided, naming candidates by name: "NAME
+// elected" or "NAME eliminated", with "(tie of N broken by lot)" or "(tie
+// of N broken by the earlier rounds)" when a tie was broken; "" if the
+// round decided nothing.
+func (r *IRVRound) Outcome(name func(int) string) string {
+	var s string
+	switch {
+	case r.Elected >= 0:
+		s = name(r.Elected) + " elected"
+	case r.Excluded >= 0:
+		s = name(r.Excluded) + " eliminated"
+	}
+	if r.Tie != nil {
+		how := "the earlier rounds"
+		if len(r.Tie.Lot) > 0 {
+			how = "lot"
+		}
+		s += fmt.Sprintf(" (tie of %d broken by %s)", len(r.Tie.Candidates), how)
+	}
+	return s
 }
 
 // IRVResult is the outcome of an instant-runoff count.

@@ -482,3 +482,35 @@ func TestVotesText(t *testing.T) {
 		}
 	}
 }
+
+// TestDescriptions: an IRV round and an STV stage say what they decided
+// in words, naming candidates through the given function.
+func TestDescriptions(t *testing.T) {
+	name := func(k int) string { return []string{"Ann", "Ben", "Cat"}[k] }
+	for _, tt := range []struct {
+		round IRVRound
+		want  string
+	}{
+		{IRVRound{Elected: 1, Excluded: -1}, "Ben elected"},
+		{IRVRound{Elected: -1, Excluded: 2}, "Cat eliminated"},
+		{IRVRound{Elected: -1, Excluded: 0, Tie: &Tie{Candidates: []int{0, 2}, Lot: []int{0, 2}, Chosen: 0}}, "Ann eliminated (tie of 2 broken by lot)"},
+		{IRVRound{Elected: -1, Excluded: 2, Tie: &Tie{Candidates: []int{0, 1, 2}, Round: 1, Chosen: 2}}, "Cat eliminated (tie of 3 broken by the earlier rounds)"},
+		{IRVRound{Elected: -1, Excluded: -1}, ""},
+	} {
+		if got := tt.round.Outcome(name); got != tt.want {
+			t.Errorf("Outcome(%+v) = %q, want %q", tt.round, got, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		stage STVStage
+		want  string
+	}{
+		{STVStage{Action: "first", From: -1}, "first"},
+		{STVStage{Action: "surplus", From: 1}, "surplus of Ben"},
+		{STVStage{Action: "exclusion", From: 2}, "exclusion of Cat"},
+	} {
+		if got := tt.stage.Describe(name); got != tt.want {
+			t.Errorf("Describe(%+v) = %q, want %q", tt.stage, got, tt.want)
+		}
+	}
+}

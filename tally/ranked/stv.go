@@ -92,6 +92,15 @@ type STVStage struct {
 	ElectTies []*Tie `json:"electTies,omitempty"`
 }
 
+// Describe says what the stage does, naming candidates by name: "first",
+// "surplus of NAME" or "exclusion of NAME".
+func (s *STVStage) Describe(name func(int) string) string {
+	if s.From < 0 {
+		return s.Action
+	}
+	return s.Action + " of " + name(s.From)
+}
+
 // STVResult is the outcome of a Scottish STV count.
 type STVResult struct {
 	// Seats is the number of seats filled.

@@ -3,8 +3,9 @@
 // failure first, what was not checked, the election and its hashes, the
 // board's checkpoints and the witnesses and operators that cosigned them
 // (or whose cosignature did not verify), each step with
-// its counts, the result of each contest as a bar chart, and the turnout
-// over time.
+// its counts, the result of each contest as a bar chart (a ranked
+// contest's outcome instead: who is elected, the order, and the rounds or
+// stages as a table), and the turnout over time.
 //
 // The page loads nothing: its style sheet and its charts (SVG) are inline,
 // and it has no script. Every string of the report may come from the
@@ -27,7 +28,9 @@ import (
 //go:embed report.html.tmpl
 var pageTemplate string
 
-var page = template.Must(template.New("report").Parse(pageTemplate))
+var page = template.Must(template.New("report").Funcs(template.FuncMap{
+	"inc": func(i int) int { return i + 1 }, // a 0-based index, numbered for people
+}).Parse(pageTemplate))
 
 // Chart geometry, in the units of the SVG viewBox; the charts scale to the
 // page's width.
@@ -103,13 +106,18 @@ func (v *view) CosignState(name string) string {
 	return "no"
 }
 
-// contestChart is a horizontal bar chart of one contest's counts.
+// contestChart is a horizontal bar chart of one contest's counts, or, for
+// a ranked contest (whose counts are sums of ranks, not votes), its
+// outcome: who is elected, and the rounds or stages of its count.
 type contestChart struct {
 	verifier.ContestResult
 	ID     string // the chart's element id: "contest-N", never the record's
 	Height int
 	Total  uint64
 	Bars   []bar
+	// Exhausted heads the rounds table's column of ballots that count for
+	// nobody: "Exhausted" (IRV) or "Non-transferable" (STV).
+	Exhausted string
 }
 
 // bar is one option's bar: its label above it at LabelY, the bar at Y of
@@ -123,6 +131,13 @@ type bar struct {
 
 func newContestChart(i int, c verifier.ContestResult) contestChart {
 	ch := contestChart{ContestResult: c, ID: fmt.Sprintf("contest-%d", i+1), Height: max(1, len(c.Options)) * barRow}
+	if c.Method != "" {
+		ch.Exhausted = "Exhausted"
+		if c.Method == "stv" {
+			ch.Exhausted = "Non-transferable"
+		}
+		return ch // no bars: a ranked contest's counts are sums of ranks
+	}
 	var most uint64
 	for _, o := range c.Options {
 		most = max(most, o.Count)

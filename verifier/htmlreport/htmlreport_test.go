@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/verifier"
 	"github.com/evote/evote/verifier/htmlreport"
 	"github.com/evote/evote/verifier/verifiertest"
@@ -29,12 +30,21 @@ var fixture struct {
 }
 
 // election generates, once, an election of 8 voters on a clock ticking 7
-// minutes a record, with 3 witnesses of which 2 cosign the checkpoint.
+// minutes a record, with 3 witnesses of which 2 cosign the checkpoint, and
+// two contests: 2 of 4 (contest-1) and a ranked one counted by IRV
+// (contest-2), whose third candidate's title is hostile.
 func election(t *testing.T) (*verifiertest.Election, []byte) {
 	t.Helper()
 	fixture.once.Do(func() {
 		contests := verifiertest.KofN(4, 2)
 		contests[0].Title = hostile
+		var cands []ballot.Option
+		for _, id := range []string{"ann", "ben", "cat"} {
+			cands = append(cands, ballot.Option{ID: id, Title: "Candidate " + id})
+		}
+		cands[2].Title = hostile
+		contests = append(contests, ballot.Contest{ID: "chair", Title: "Chair", Kind: ballot.KindRanked, Method: ballot.MethodIRV,
+			MaxSelections: 3, OptionMax: 3, Options: cands})
 		var buf bytes.Buffer
 		fixture.e, fixture.err = verifiertest.Generate(context.Background(), verifiertest.Options{
 			Voters: 8, Trustees: 3, Threshold: 2, Challenges: 1, Revotes: 1, Contests: contests,
@@ -187,14 +197,15 @@ func TestVerified(t *testing.T) {
 		t.Error("a verified election's page has a failures or a not-checked section")
 	}
 
-	// The result: a chart and a table per contest.
+	// The result: a chart and a table per contest, but the ranked one
+	// (TestRankedOutcome).
 	tables := find(doc, hasClass("result-table"))
 	charts := find(doc, hasClass("result-chart"))
-	if len(tables) != len(r.Result) || len(charts) != len(r.Result) {
-		t.Fatalf("%d result tables and %d charts for %d contests", len(tables), len(charts), len(r.Result))
+	if len(r.Result) != 2 || r.Result[1].Method == "" || len(tables) != 1 || len(charts) != 1 {
+		t.Fatalf("%d result tables and %d charts for %d contests, want 1 and 1 for 2 (one ranked)", len(tables), len(charts), len(r.Result))
 	}
 	k := 0
-	for i, c := range r.Result {
+	for i, c := range r.Result[:1] {
 		rows := cells(tables[i])
 		bars := find(charts[i], hasClass("bar"))
 		if len(rows) != len(c.Options) || len(bars) != len(c.Options) {
@@ -381,4 +392,114 @@ func TestOperators(t *testing.T) {
 	if s := text(doc); !strings.Contains(s, "names 4 operators of a replicated board, of which 3 (more than two thirds) must cosign every checkpoint") {
 		t.Error("the page lacks the operators' quorum")
 	}
+}
+
+// TestRankedOutcome: a ranked contest shows its outcome, not its sums of
+// ranks: no bar chart nor count table, the winner, and the IRV rounds as a
+// table with a header per candidate and a row per round, "—" for a
+// candidate eliminated. STV seats, the Schulze order, a contest that
+// elects nobody and one not counted yet each read as such.
+func TestRankedOutcome(t *testing.T) {
+	e, record := election(t)
+	r, doc := verify(t, e, record)
+	c := r.Result[1]
+	o := c.Outcome
+	if o == nil || len(o.Elected) != 1 || len(o.Rounds) == 0 {
+		t.Fatalf("the ranked contest's outcome = %+v, want a winner and rounds", o)
+	}
+	if n := len(find(doc, func(n *html.Node) bool { return attr(n, "data-contest") == "contest-2" && n.Data == "svg" })); n != 0 {
+		t.Errorf("the ranked contest has %d bar charts, want none (its counts are sums of ranks)", n)
+	}
+	outcome := find(doc, func(n *html.Node) bool { return hasClass("outcome")(n) && attr(n, "data-contest") == "contest-2" })
+	if len(outcome) != 1 || !strings.Contains(text(outcome[0]), "Winner: "+o.Elected[0].Title+".") ||
+		!strings.Contains(text(outcome[0]), "counted by irv from its 8 mixed and decrypted ballots") {
+		t.Fatalf("outcome paragraph %q, want the winner %q and 8 ballots by irv", text(outcome[0]), o.Elected[0].Title)
+	}
+	rounds := find(doc, hasClass("rounds"))
+	if len(rounds) != 1 {
+		t.Fatalf("%d rounds tables, want 1", len(rounds))
+	}
+	var head []string
+	for _, th := range find(rounds[0], tag("th")) {
+		if attr(th, "scope") == "col" {
+			head = append(head, text(th))
+		}
+	}
+	if want := []string{"Round", "Candidate ann", "Candidate ben", hostile, "Exhausted", "Then"}; !slices.Equal(head, want) {
+		t.Errorf("rounds header %q, want %q", head, want)
+	}
+	rows := cells(rounds[0])
+	if len(rows) != len(o.Rounds) {
+		t.Fatalf("%d rounds shown, want %d", len(rows), len(o.Rounds))
+	}
+	dashes := 0
+	for i, row := range rows {
+		want := append([]string{strconv.Itoa(i + 1)}, o.Rounds[i].Counts...)
+		for k := range want {
+			if want[k] == "" {
+				want[k] = "—"
+				dashes++
+			}
+		}
+		want = append(want, o.Rounds[i].Exhausted, o.Rounds[i].Then)
+		if !slices.Equal(row, want) {
+			t.Errorf("round %d = %q, want %q", i+1, row, want)
+		}
+	}
+	if last := rows[len(rows)-1]; !strings.HasSuffix(last[len(last)-1], o.Elected[0].Title+" elected") {
+		t.Errorf("the last round reads %q, want %q elected", last, o.Elected[0].Title)
+	}
+	if len(rows) > 1 && dashes == 0 {
+		t.Errorf("%d rounds and no candidate eliminated shown as —", len(rows))
+	}
+
+	for _, tt := range []struct {
+		name    string
+		outcome *verifier.RankedOutcome
+		want    string
+	}{
+		{"stv", &verifier.RankedOutcome{Method: "stv", Ballots: 8, Seats: 2, Elected: []verifier.OptionRef{{ID: "ben", Title: "Ben"}, {ID: "ann", Title: "Ann"}},
+			Rounds: []verifier.OutcomeRound{{Action: "first", Counts: []string{"3.00000", "5.00000", "0.00000"}, Exhausted: "0.00000", Then: "Ben elected"}}},
+			"Elected (2 seats, in order): Ben, Ann."},
+		{"schulze", &verifier.RankedOutcome{Method: "schulze", Ballots: 8, Seats: 1, Discarded: 1, Elected: []verifier.OptionRef{{ID: "cat", Title: "Cat"}},
+			Order: []verifier.OptionRef{{ID: "cat", Title: "Cat"}, {ID: "ann", Title: "Ann"}, {ID: "ben", Title: "Ben"}}},
+			"of which 1 discarded as not a ranking. Winner: Cat."},
+		{"nobody", &verifier.RankedOutcome{Method: "irv", Ballots: 8, Seats: 1, Elected: []verifier.OptionRef{}}, "Nobody is elected: no ballot ranks any candidate."},
+		{"not counted", nil, "not counted yet"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r.Result[1].Method, r.Result[1].Outcome = methodOf(tt.outcome), tt.outcome
+			doc, _ := render(t, r)
+			p := find(doc, func(n *html.Node) bool { return hasClass("outcome")(n) && attr(n, "data-contest") == "contest-2" })
+			if len(p) != 1 || !strings.Contains(strings.Join(strings.Fields(text(p[0])), " "), tt.want) {
+				t.Fatalf("outcome paragraph %v, want it to say %q", p, tt.want)
+			}
+			if n := len(find(doc, hasClass("result-chart"))); n != 1 {
+				t.Errorf("%d bar charts, want 1 (none for the ranked contest)", n)
+			}
+			switch tt.name {
+			case "stv":
+				if rows := cells(find(doc, hasClass("rounds"))[0]); len(rows) != 1 || rows[0][0] != "1 (first)" || rows[0][2] != "5.00000" {
+					t.Errorf("stages table %q, want stage 1 (first) with Ben's 5.00000", rows)
+				}
+			case "schulze":
+				var order []string
+				for _, li := range find(doc, tag("li")) {
+					if li.Parent != nil && hasClass("order")(li.Parent) {
+						order = append(order, text(li))
+					}
+				}
+				if want := []string{"Cat", "Ann", "Ben"}; !slices.Equal(order, want) {
+					t.Errorf("order %q, want %q", order, want)
+				}
+			}
+		})
+	}
+}
+
+func methodOf(o *verifier.RankedOutcome) string {
+	if o == nil {
+		return "irv"
+	}
+	return o.Method
 }

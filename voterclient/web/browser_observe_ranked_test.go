@@ -54,9 +54,7 @@ func TestBrowserObserveRanked(t *testing.T) {
 	if got, want := evaluate[[]string](p, `Array.from(document.querySelectorAll("#ranked .ranked p"), (e) => e.textContent)`), i18n.Default.Message("en", "observe.ranked.after-close"); len(got) != 4 || slices.ContainsFunc(got, func(s string) bool { return s != want }) {
 		t.Errorf("ranked contests while voting is open say %q, want %q each", got, want)
 	}
-	must(t, b.sim.SetPhase(ctx, election.PhaseClosed))
-	b.tally(t)
-	must(t, b.sim.Mix(ctx, 1))
+	b.closeAndMixOnce(t)
 
 	// One mix of the two needed: the page says so, and counts nothing.
 	p.do("open the observer page", chromedp.Navigate(b.srv.URL+"/observe"))
@@ -74,9 +72,7 @@ func TestBrowserObserveRanked(t *testing.T) {
 		t.Errorf("the result table has %d rows, want the mayor's 2 only", n)
 	}
 
-	must(t, b.sim.Mix(ctx, 3))
-	must(t, b.sim.DecryptMixes(ctx, 1))
-	must(t, b.sim.DecryptMixes(ctx, 3))
+	b.finishMixes(t)
 	if _, err := b.sim.CountRanked(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -176,4 +172,26 @@ func TestBrowserObserveRanked(t *testing.T) {
 		}
 	}
 	p.screenshot("observer-ranked.png")
+}
+
+// closeAndMixOnce closes voting, has trustees 1 and 3 decrypt the
+// homomorphic tally and the official post it, then has trustee 1 mix the
+// mix-net contests: one mix of the two they need.
+func (b *testBoard) closeAndMixOnce(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	must(t, b.sim.SetPhase(ctx, election.PhaseClosed))
+	b.tally(t)
+	must(t, b.sim.Mix(ctx, 1))
+}
+
+// finishMixes has trustee 3 mix the mix-net contests after trustee 1
+// (closeAndMixOnce), then trustees 1 and 3 decrypt the last mixes: the
+// official can count them.
+func (b *testBoard) finishMixes(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	must(t, b.sim.Mix(ctx, 3))
+	must(t, b.sim.DecryptMixes(ctx, 1))
+	must(t, b.sim.DecryptMixes(ctx, 3))
 }

@@ -16,7 +16,7 @@
 //	GET /static/…                  app.js, observe.js, i18n.js, style.css
 //	GET /voter.wasm                the voter client module
 //	GET /wasm_exec.js              Go's WebAssembly support script
-//	GET /election/summary          phase, counts, result table, ranked counts (JSON)
+//	GET /election/summary          phase, counts, result table, ranked counts, write-ins (JSON)
 //	GET /election/voters/{key}     whether a credential has a counted ballot
 //	GET /election/operators        the operators the page posts to, in order
 //	GET /messages.json             the pages' message catalogue (internal/i18n)
@@ -309,12 +309,42 @@ type Summary struct {
 	// Ranked are the ranked contests, in the definition's order, with
 	// their mixes, decryptions and count so far; absent if it has none.
 	Ranked []RankedContest `json:"ranked,omitempty"`
+	// WriteIns are the contests with a write-in, in the definition's
+	// order, with their mixes, decryptions and names counted so far;
+	// absent if it has none.
+	WriteIns []WriteInContest `json:"write_ins,omitempty"`
 	// Clients are the voter client builds published on the board.
 	Clients []election.ClientHash `json:"clients"`
 	// ClientSHA256 is the SHA-256 of the module this server serves.
 	ClientSHA256 string `json:"client_sha256"`
 	// BoardKey is the board's checkpoint verifier key, if configured.
 	BoardKey string `json:"board_key,omitempty"`
+}
+
+// MixProgress is a mix-net contest's progress after the close
+// (docs/spec/election.md §2.5, §2.6): its mixes and the decryptions of its
+// last mix.
+type MixProgress struct {
+	// Threshold is the number of mixes, then of decryptions, it needs.
+	Threshold int `json:"threshold"`
+	// Mixes are the trustees whose mixes are on the board, in order.
+	Mixes []uint32 `json:"mixes"`
+	// Decryptions are the trustees whose decryptions of the last mix are
+	// on the board, in order.
+	Decryptions []uint32 `json:"decryptions"`
+}
+
+// mixProgress returns the progress of the mix-net contest at manifest
+// index i of st's election, with empty lists rather than nil.
+func mixProgress(st *election.State, i int) MixProgress {
+	p := MixProgress{Threshold: st.Manifest().Threshold, Mixes: st.Mixes(i), Decryptions: []uint32{}}
+	if p.Mixes == nil {
+		p.Mixes = []uint32{}
+	}
+	for _, d := range st.MixPartials(i) {
+		p.Decryptions = append(p.Decryptions, d.Trustee)
+	}
+	return p
 }
 
 // RankedContest is a ranked contest's progress after the close and its
@@ -327,13 +357,7 @@ type RankedContest struct {
 	// Candidates are the titles of the contest's options, in order: the
 	// count's candidate numbers index them.
 	Candidates []string `json:"candidates"`
-	// Threshold is the number of mixes, then of decryptions, it needs.
-	Threshold int `json:"threshold"`
-	// Mixes are the trustees whose mixes are on the board, in order.
-	Mixes []uint32 `json:"mixes"`
-	// Decryptions are the trustees whose decryptions of the last mix are
-	// on the board, in order.
-	Decryptions []uint32 `json:"decryptions"`
+	MixProgress
 	// Count is the posted count (election.RankedCount), absent before.
 	Count json.RawMessage `json:"count,omitempty"`
 }
@@ -350,20 +374,48 @@ func rankedContests(st *election.State) []RankedContest {
 		if !c.Ranked() {
 			continue
 		}
-		rc := RankedContest{Contest: c.ID, Title: c.Title, Method: c.Method, Threshold: m.Threshold, Mixes: st.Mixes(i), Decryptions: []uint32{}}
-		if rc.Mixes == nil {
-			rc.Mixes = []uint32{}
-		}
+		rc := RankedContest{Contest: c.ID, Title: c.Title, Method: c.Method, MixProgress: mixProgress(st, i)}
 		for _, o := range c.Options {
 			rc.Candidates = append(rc.Candidates, o.Title)
-		}
-		for _, p := range st.MixPartials(i) {
-			rc.Decryptions = append(rc.Decryptions, p.Trustee)
 		}
 		if r := st.RankedResult(i); r != nil {
 			rc.Count = r.Count
 		}
 		out = append(out, rc)
+	}
+	return out
+}
+
+// WriteInContest is a contest with a write-in: its progress after the
+// close and the names counted (docs/spec/ranked.md §8.6), for the
+// observer page.
+type WriteInContest struct {
+	Contest string `json:"contest"`
+	Title   string `json:"title"`
+	// Option is the title of the write-in's option.
+	Option string `json:"option"`
+	MixProgress
+	// Count is the posted count (election.WriteInCount), absent before.
+	Count json.RawMessage `json:"count,omitempty"`
+}
+
+// writeInContests returns the contests with a write-in of st's election
+// with their progress and counts.
+func writeInContests(st *election.State) []WriteInContest {
+	m := st.Manifest()
+	if m == nil {
+		return nil
+	}
+	var out []WriteInContest
+	for i, c := range m.Contests {
+		if c.WriteIn == nil {
+			continue
+		}
+		wc := WriteInContest{Contest: c.ID, Title: c.Title, Option: c.Options[c.WriteIn.Option].Title, MixProgress: mixProgress(st, i)}
+		if r := st.WriteInResult(i); r != nil {
+			wc.Count = r.Count
+		}
+		out = append(out, wc)
 	}
 	return out
 }
@@ -379,7 +431,7 @@ type ResultLine struct {
 
 func (h *handler) summary(w http.ResponseWriter, r *http.Request) {
 	st := h.opts.State()
-	s := Summary{Summary: st.Summary(), Ranked: rankedContests(st), Clients: st.ClientHashes(), ClientSHA256: h.wasmSum, BoardKey: h.opts.BoardKey}
+	s := Summary{Summary: st.Summary(), Ranked: rankedContests(st), WriteIns: writeInContests(st), Clients: st.ClientHashes(), ClientSHA256: h.wasmSum, BoardKey: h.opts.BoardKey}
 	if s.Clients == nil {
 		s.Clients = []election.ClientHash{}
 	}

@@ -77,7 +77,7 @@ async function readFrom(ops, read, moved) {
     } catch (err) {
       const next = ops[i + 1];
       if (!(err instanceof Problem) || err.code !== "unreachable" || !next) throw err;
-      const res = call("readFailover", { from: op.url ? op.name : "", to: next.name, url: next.url, status: err.status || 0 });
+      const res = call("readFailover", { from: op.url ? op.name : "", to: next.name, url: next.url || location.origin, status: err.status || 0 });
       if (!res.falls_over) throw err;
       moved(i + 1, words(res));
     }

@@ -47,7 +47,8 @@ function addRecord(rec) {
   const cells = [
     String(rec.index),
     ["time", rec.time],
-    TYPES.includes(rec.type) ? ["type." + rec.type] : RANKED_TYPES.includes(rec.type) ? ["observe.ranked.type." + rec.type] : rec.type,
+    TYPES.includes(rec.type) ? ["type." + rec.type] : RANKED_TYPES.includes(rec.type) ? ["observe.ranked.type." + rec.type]
+      : rec.type === "writein-result" ? ["observe.writein.type"] : rec.type,
     b64ToHex(rec.author).slice(0, 12) + "…",
     String(JSON.stringify(rec.payload).length) + " B",
   ];
@@ -179,6 +180,55 @@ function tieNote(tie) {
   return " " + t(tie.lot && tie.lot.length ? "observe.ranked.tie-lot" : "observe.ranked.tie-rounds");
 }
 
+// mixStatus adds to div the progress of the mix-net contest c (a ranked
+// one or one with a write-in): once voting has closed (phase), its mixes
+// and decryptions so far. It returns c's count, or null before it.
+function mixStatus(div, c, phase) {
+  if (phase !== "closed" && phase !== "tallied") {
+    div.appendChild(el("p", t("observe.ranked.after-close")));
+    return null;
+  }
+  const progress = el("p", t("observe.ranked.progress", String(c.mixes.length), String(c.threshold), trustees(c.mixes),
+    String(c.decryptions.length), trustees(c.decryptions)));
+  progress.className = "ranked-progress";
+  progress.dataset.mixes = String(c.mixes.length);
+  progress.dataset.decryptions = String(c.decryptions.length);
+  div.appendChild(progress);
+  if (!c.count) {
+    div.appendChild(el("p", t("observe.ranked.not-counted")));
+    return null;
+  }
+  div.dataset.counted = "yes";
+  return c.count;
+}
+
+// drawWriteIns shows each contest with a write-in: its mixes and
+// decryptions so far, then the names written in with their votes, as a
+// table.
+function drawWriteIns(contests, phase) {
+  const box = $("writeins");
+  box.replaceChildren();
+  for (const c of contests) {
+    const div = el("div");
+    div.className = "writein";
+    div.dataset.contest = c.contest;
+    div.appendChild(el("h3", c.title));
+    box.appendChild(div);
+    const n = mixStatus(div, c, phase);
+    if (!n) continue;
+    div.appendChild(el("p", t("observe.writein.counted", String(n.ballots), String(n.written), c.option,
+      String((n.discarded || []).length))));
+    const texts = n.texts || [];
+    if (!texts.length) {
+      div.appendChild(el("p", t("observe.writein.none")));
+      continue;
+    }
+    div.appendChild(table(t("observe.writein.caption", c.title), [t("observe.writein.name"), t("observe.writein.votes")],
+      texts.map((x) => [x.text, String(x.count)]), (i) => i === 1));
+  }
+  $("writeins-section").hidden = !contests.length;
+}
+
 // drawRanked shows each ranked contest's mixes and decryptions so far
 // (once voting has closed: phase), then its count: the winners and, for
 // instant-runoff and STV, a table of the votes of each candidate, round by
@@ -193,24 +243,11 @@ function drawRanked(contests, phase) {
     const name = (k) => c.candidates[k] === undefined ? String(k) : c.candidates[k];
     const names = (ks) => ks.map(name).join(", ");
     div.appendChild(el("h3", c.title));
-    if (phase !== "closed" && phase !== "tallied") {
-      div.appendChild(el("p", t("observe.ranked.after-close")));
-      box.appendChild(div);
-      continue;
-    }
-    const progress = el("p", t("observe.ranked.progress", String(c.mixes.length), String(c.threshold), trustees(c.mixes),
-      String(c.decryptions.length), trustees(c.decryptions)));
-    progress.className = "ranked-progress";
-    progress.dataset.mixes = String(c.mixes.length);
-    progress.dataset.decryptions = String(c.decryptions.length);
-    div.appendChild(progress);
-    const n = c.count;
+    const n = mixStatus(div, c, phase);
     if (!n) {
-      div.appendChild(el("p", t("observe.ranked.not-counted")));
       box.appendChild(div);
       continue;
     }
-    div.dataset.counted = "yes";
     div.appendChild(el("p", t("observe.ranked.counted", t("observe.ranked.method." + c.method), String(n.ballots),
       String((n.discarded || []).length))));
     if (n.irv) {
@@ -340,6 +377,7 @@ async function loadSummary() {
     $("partials").textContent = s.partial_decryptions;
     drawTurnout();
     drawRanked(s.ranked || [], s.phase);
+    drawWriteIns(s.write_ins || [], s.phase);
     if (s.result && s.result.length) {
       const table = $("result");
       for (const b of Array.from(table.tBodies)) b.remove();
