@@ -127,8 +127,11 @@ func (f *Follower) Sync(ctx context.Context) (*election.State, error) {
 // checkpoint a quorum of them cosigned, which may lag its latest records by
 // a moment: a participant that posted record i waits for size i+1 before
 // acting on what followed it. A board this follower refused is not asked
-// again.
+// again. When ctx ends, the error says why the last poll that ran to its
+// end was not enough (say, a checkpoint without the witnesses' quorum),
+// not merely that the poll under way was cut short.
 func (f *Follower) SyncTo(ctx context.Context, size int64) (*election.State, error) {
+	var last error // why the last poll that ran to its end was not enough
 	for {
 		st, err := f.Sync(ctx)
 		if err == nil && f.Checkpoint().Size >= size {
@@ -140,6 +143,10 @@ func (f *Follower) SyncTo(ctx context.Context, size int64) (*election.State, err
 		if err == nil {
 			err = fmt.Errorf("the board's checkpoint covers %d records, not yet the %d needed", f.Checkpoint().Size, size)
 		}
+		if ctx.Err() != nil && last != nil {
+			err = last // this poll was cut short by the end of the wait: say why the polls before were not enough
+		}
+		last = err
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%w (gave up waiting: %v)", err, ctx.Err())
