@@ -50,59 +50,12 @@ func TestVoteFailsOver(t *testing.T) {
 		}
 	}()
 
-	// The election's setup, through operator 2 (then the others in turn),
-	// read from operator 2.
-	clients := operatorClients(t, urls, vkeys)
-	boards, err := client.NewBoards(slices.Concat(clients[1:], clients[:1]), client.BoardsOptions{})
-	mustOK(t, err)
-	post, state := follow.New(clients[1]).Acting(boards.Post, time.Minute)
-	ops, err := replica.ReadOperators(filepath.Join(dir, replica.OperatorsFile))
-	mustOK(t, err)
-	e, err := simulate.New(t.Context(), post, state, simulate.Options{Voters: 3, Trustees: 3, Threshold: 2,
-		Operators: replica.DefinitionOperators(ops, nil)})
-	mustOK(t, err)
-	mustOK(t, e.Ceremony(t.Context()))
-	mustOK(t, e.SetPhase(t.Context(), election.PhaseOpen))
-	// Every operator has the opening before the voter reads operator 1:
-	// once operator 2's view covers it, its checkpoint does.
-	_, err = state(t.Context())
-	mustOK(t, err)
-	opened, err := clients[1].Checkpoint(t.Context())
-	mustOK(t, err)
-	for _, cl := range clients {
-		for {
-			cp, err := cl.Checkpoint(t.Context())
-			mustOK(t, err)
-			if cp.Size >= opened.Size {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-
+	e, ops := openOperatorsElection(t, dir, urls, vkeys, nil)
 	work := t.TempDir()
-	keyArgs := make([]string, 4)
-	for i, k := range vkeys {
-		keyArgs[i] = filepath.Join(work, fmt.Sprintf("op%d.vkey", i+1))
-		mustOK(t, os.WriteFile(keyArgs[i], []byte(k+"\n"), 0o644))
-		keyArgs[i] = "@" + keyArgs[i]
-	}
+	keyArgs := keyFiles(t, work, vkeys)
 	all := []string{"--board", strings.Join(urls, ","), "--board-key", strings.Join(keyArgs, ","), "--board-timeout", "3s"}
 	dropperOnly := []string{"--board", urls[0], "--board-key", keyArgs[0], "--board-timeout", "1s"}
-	cast := func(v int, board []string) (string, string, error) {
-		cred := filepath.Join(work, fmt.Sprintf("voter-%d.json", v))
-		b, err := e.Voters[v].Marshal()
-		mustOK(t, err)
-		mustOK(t, os.WriteFile(cred, b, 0o600))
-		prepared := filepath.Join(work, fmt.Sprintf("ballot-%d.prepared", v))
-		device := filepath.Join(work, fmt.Sprintf("device-%d", v))
-		if _, stderr, err := runBoard(t.Context(), append([]string{"vote", "prepare", "--credential", cred, "--choices", "mayor=bob;budget=schools:3,roads:2",
-			"--out", prepared, "--device-state", device}, board...)...); err != nil {
-			t.Fatalf("vote prepare: %v\n%s", err, stderr)
-		}
-		return runBoard(t.Context(), append([]string{"vote", "cast", "--credential", cred, "--prepared", prepared,
-			"--receipt", filepath.Join(work, fmt.Sprintf("receipt-%d.txt", v))}, board...)...)
-	}
+	cast := func(v int, board []string) (string, string, error) { return castCLI(t, e, work, v, board) }
 
 	// The dropping operator alone: no receipt, so never "cast".
 	stdout, stderr, err := cast(0, dropperOnly)
@@ -159,6 +112,160 @@ func TestVoteFailsOver(t *testing.T) {
 	if _, err := receipt.Verify(vkeys[2]); err != nil {
 		t.Fatalf("the receipt does not verify with operator 3's key: %v", err)
 	}
+}
+
+// TestVoteHintedOperators: a voter names one operator (--board, with its
+// key), which drops every ballot posted to it; the election's definition
+// gives the other operators' addresses (url hints). Once evote vote has
+// verified the definition, its post falls over to the hinted operators, in
+// the definition's order, each under the board key the definition names
+// for it: at the address hinted for operator 2 answers a board under an
+// impostor's key of operator 2's name, which is left out, named, and the
+// ballot is cast on operator 3 with a receipt under operator 3's key, on
+// the board of every operator. check-receipt, given the first operator
+// alone, checks that receipt on operator 3, at its hinted address.
+func TestVoteHintedOperators(t *testing.T) {
+	dir, vkeys := initNetworkCLI(t)
+	ops, err := replica.ReadOperators(filepath.Join(dir, replica.OperatorsFile))
+	mustOK(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	work := t.TempDir()
+	if _, stderr, err := runBoard(t.Context(), "board", "keygen", "--out", filepath.Join(work, "impostor"), "--name", ops[1].Name); err != nil {
+		t.Fatalf("board keygen: %v\n%s", err, stderr)
+	}
+	impostor, impostorDone := startBoard(t, ctx, "--db", filepath.Join(work, "impostor.db"), "--init", "--key", filepath.Join(work, "impostor", "board.skey"), "--policy", "open")
+	urls, dones := startOperators(t, ctx, dir, func(op int) []string {
+		if op == 0 {
+			return []string{"--test-drop-ballots"}
+		}
+		return nil
+	})
+	defer func() {
+		cancel()
+		for i, done := range append(dones, impostorDone) {
+			if err := <-done; err != nil {
+				t.Errorf("board %d: %v", i+1, err)
+			}
+		}
+	}()
+	hints := map[string]string{ops[0].Name: urls[0], ops[1].Name: impostor, ops[2].Name: urls[2], ops[3].Name: urls[3]}
+	e, _ := openOperatorsElection(t, dir, urls, vkeys, hints)
+	keyArgs := keyFiles(t, work, vkeys)
+	first := []string{"--board", urls[0], "--board-key", keyArgs[0], "--board-timeout", "1s"}
+
+	stdout, stderr, err := castCLI(t, e, work, 0, first)
+	if err != nil {
+		t.Fatalf("vote cast through the first operator and the hinted ones: %v\n%s%s", err, stdout, stderr)
+	}
+	t.Logf("evote vote cast said:\n%s%s", stdout, stderr)
+	hinted := func(i int, url string) string {
+		return fmt.Sprintf("the operator %q at %s, the address the election's definition gives for it,", ops[i].Name, url)
+	}
+	for _, want := range []string{
+		"the board operator " + urls[0] + " did not acknowledge the post",
+		"posting it to " + hinted(1, impostor) + " instead",
+		hinted(1, impostor) + " does not serve a checkpoint signed by the board key the definition names for it",
+		"posting it to " + hinted(2, urls[2]) + " instead",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("vote cast did not say %q:\n%s", want, stderr)
+		}
+	}
+	m := regexp.MustCompile(`cast: your ballot is record (\d+)`).FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("vote cast printed no record:\n%s", stdout)
+	}
+	data, err := os.ReadFile(filepath.Join(work, "receipt-0.txt"))
+	mustOK(t, err)
+	receipt, err := bulletin.ParseReceipt(data)
+	mustOK(t, err)
+	if _, err := receipt.Verify(vkeys[2]); err != nil {
+		t.Fatalf("the receipt does not verify with operator 3's key: %v", err)
+	}
+	if fmt.Sprint(receipt.Index) != m[1] {
+		t.Fatalf("the receipt is for record %d, vote cast said %s", receipt.Index, m[1])
+	}
+	for i, cl := range operatorClients(t, urls, vkeys) {
+		st, err := follow.New(cl).SyncTo(t.Context(), receipt.Index+1)
+		mustOK(t, err)
+		if idx, ok := st.CastBallot(e.Voters[0].Public); !ok || int64(idx) != receipt.Index {
+			t.Fatalf("operator %d counts record %d (%v) for the voter, want the receipted %d", i+1, idx, ok, receipt.Index)
+		}
+	}
+	stdout, stderr, err = runBoard(t.Context(), append([]string{"vote", "check-receipt", "--receipt", filepath.Join(work, "receipt-0.txt")}, first...)...)
+	if err != nil || !strings.Contains(stdout, "COUNTED: your ballot, record "+m[1]) || !strings.Contains(stdout, "checked against board "+urls[2]) ||
+		!strings.Contains(stderr, "checking the receipt on the operator \""+ops[2].Name+"\" at "+urls[2]) {
+		t.Fatalf("check-receipt given operator 1 = %v\n%s%s, want COUNTED on operator 3, at its hinted address", err, stdout, stderr)
+	}
+}
+
+// openOperatorsElection sets up an election on the network in dir, whose
+// operators are at urls with board keys vkeys, through operator 2 (then
+// the others in turn), read from operator 2, with the operators named in
+// the definition (with the url hints of hints, by name) and three voters,
+// and opens voting; it returns once every operator serves the opening.
+func openOperatorsElection(t *testing.T, dir string, urls, vkeys []string, hints map[string]string) (*simulate.Election, []replica.Operator) {
+	t.Helper()
+	clients := operatorClients(t, urls, vkeys)
+	boards, err := client.NewBoards(slices.Concat(clients[1:], clients[:1]), client.BoardsOptions{})
+	mustOK(t, err)
+	post, state := follow.New(clients[1]).Acting(boards.Post, time.Minute)
+	ops, err := replica.ReadOperators(filepath.Join(dir, replica.OperatorsFile))
+	mustOK(t, err)
+	e, err := simulate.New(t.Context(), post, state, simulate.Options{Voters: 3, Trustees: 3, Threshold: 2,
+		Operators: replica.DefinitionOperators(ops, hints)})
+	mustOK(t, err)
+	mustOK(t, e.Ceremony(t.Context()))
+	mustOK(t, e.SetPhase(t.Context(), election.PhaseOpen))
+	// Every operator has the opening before the voter reads operator 1:
+	// once operator 2's view covers it, its checkpoint does.
+	_, err = state(t.Context())
+	mustOK(t, err)
+	opened, err := clients[1].Checkpoint(t.Context())
+	mustOK(t, err)
+	for _, cl := range clients {
+		for {
+			cp, err := cl.Checkpoint(t.Context())
+			mustOK(t, err)
+			if cp.Size >= opened.Size {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return e, ops
+}
+
+// keyFiles writes each key of vkeys in a file of dir and returns them as
+// --board-key arguments, @FILE.
+func keyFiles(t *testing.T, dir string, vkeys []string) []string {
+	t.Helper()
+	args := make([]string, len(vkeys))
+	for i, k := range vkeys {
+		name := filepath.Join(dir, fmt.Sprintf("op%d.vkey", i+1))
+		mustOK(t, os.WriteFile(name, []byte(k+"\n"), 0o644))
+		args[i] = "@" + name
+	}
+	return args
+}
+
+// castCLI has voter v of e prepare a ballot and cast it with evote vote,
+// talking to the board as the flags of board say, and returns what evote
+// vote cast said. The receipt goes to work/receipt-v.txt.
+func castCLI(t *testing.T, e *simulate.Election, work string, v int, board []string) (string, string, error) {
+	t.Helper()
+	cred := filepath.Join(work, fmt.Sprintf("voter-%d.json", v))
+	b, err := e.Voters[v].Marshal()
+	mustOK(t, err)
+	mustOK(t, os.WriteFile(cred, b, 0o600))
+	prepared := filepath.Join(work, fmt.Sprintf("ballot-%d.prepared", v))
+	device := filepath.Join(work, fmt.Sprintf("device-%d", v))
+	if _, stderr, err := runBoard(t.Context(), append([]string{"vote", "prepare", "--credential", cred, "--choices", "mayor=bob;budget=schools:3,roads:2",
+		"--out", prepared, "--device-state", device}, board...)...); err != nil {
+		t.Fatalf("vote prepare: %v\n%s", err, stderr)
+	}
+	return runBoard(t.Context(), append([]string{"vote", "cast", "--credential", cred, "--prepared", prepared,
+		"--receipt", filepath.Join(work, fmt.Sprintf("receipt-%d.txt", v))}, board...)...)
 }
 
 // mustOK fails the test at err.
