@@ -2,9 +2,13 @@ package server_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/server"
@@ -102,5 +106,92 @@ func TestParseAPIOrigins(t *testing.T) {
 		if _, err := server.ParseAPIOrigins([]string{bad}); err == nil {
 			t.Errorf("ParseAPIOrigins(%q) succeeded, want an error", bad)
 		}
+	}
+}
+
+// TestOperatorOrigins: the origins of the boards that Config.OperatorURLs
+// returns (on a replicated board, the url hints of the election's
+// definition, which it learns once the definition is on the board) are
+// admitted by the API's and the feed's Origin policies as listed ones
+// are: a preflight, a post, a read (the observer page's summary) and a
+// feed from such an origin are served, with Access-Control-Allow-Origin
+// naming it; before the board knows the hint, and for any other origin
+// (another port, another scheme, what a hint that is not a URL names),
+// the preflight, the post and the feed are refused with 403.
+func TestOperatorOrigins(t *testing.T) {
+	var hints atomic.Pointer[[]string]
+	hints.Store(&[]string{})
+	b := newBoard(t, store.NewMemory(), server.Config{OperatorURLs: func() []string { return *hints.Load() }}, bulletin.LogOptions{})
+	const op3, op4 = "http://127.0.0.1:8083", "https://op4.example"
+	do := func(method, path, origin string, body []byte, hdr ...string) (*http.Response, bulletin.ErrorResponse) {
+		t.Helper()
+		req, err := http.NewRequest(method, b.ts.URL+path, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		return answered(t)(http.DefaultClient.Do(req))
+	}
+	preflight := []string{"Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type"}
+	n := 0
+	body := func() []byte {
+		data, err := sub(n).MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		return data
+	}
+	feed := func(origin string) (*websocket.Conn, *http.Response, error) {
+		return websocket.DefaultDialer.Dial(feedURL(b, 0), http.Header{"Origin": {origin}})
+	}
+	refused := func(origin string) {
+		t.Helper()
+		resp, er := do(http.MethodOptions, "/records", origin, nil, preflight...)
+		if resp.StatusCode != http.StatusForbidden || er.Code != "forbidden-origin" {
+			t.Errorf("preflight from %s = %d %q, want 403 forbidden-origin", origin, resp.StatusCode, er.Code)
+		}
+		resp, er = do(http.MethodPost, "/records", origin, body())
+		if resp.StatusCode != http.StatusForbidden || er.Code != "forbidden-origin" {
+			t.Errorf("post from %s = %d %q, want 403 forbidden-origin", origin, resp.StatusCode, er.Code)
+		}
+		resp, _ = do(http.MethodGet, "/checkpoint", origin, nil)
+		if resp.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("GET /checkpoint from %s names it in Access-Control-Allow-Origin", origin)
+		}
+		conn, resp, err := feed(origin)
+		checkRefused(t, "feed from "+origin, conn, resp, err, http.StatusForbidden, "forbidden-origin", fmt.Sprintf("%q", origin))
+	}
+
+	// Before the definition gives the hints: refused.
+	refused(op3)
+
+	hints.Store(&[]string{"HTTP://127.0.0.1:8083", op4 + ":443/board", "op5.example", "ftp://op6.example"})
+	for _, origin := range []string{op3, op4} {
+		resp, _ := do(http.MethodOptions, "/records", origin, nil, preflight...)
+		if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != origin {
+			t.Errorf("preflight from %s = %d ACAO %q, want 204 naming it", origin, resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
+		}
+		resp, er := do(http.MethodPost, "/records", origin, body())
+		if resp.StatusCode != http.StatusCreated || resp.Header.Get("Access-Control-Allow-Origin") != origin {
+			t.Errorf("post from %s = %d (%s) ACAO %q, want 201 naming it", origin, resp.StatusCode, er.Error, resp.Header.Get("Access-Control-Allow-Origin"))
+		}
+		resp, _ = do(http.MethodGet, "/checkpoint", origin, nil)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != origin {
+			t.Errorf("GET /checkpoint from %s = %d ACAO %q, want 200 naming it", origin, resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
+		}
+		conn, resp, err := feed(origin)
+		if err != nil {
+			t.Errorf("feed from %s: %v (%s)", origin, err, handshakeStatus(resp))
+		} else {
+			conn.Close()
+		}
+	}
+	for _, origin := range []string{"http://127.0.0.1:8084", "https://127.0.0.1:8083", "http://op4.example", "https://op5.example", "http://op5.example", "ftp://op6.example", "https://evil.example"} {
+		refused(origin)
 	}
 }
