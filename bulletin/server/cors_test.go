@@ -24,47 +24,10 @@ import (
 func TestAPIOrigin(t *testing.T) {
 	const op2 = "http://127.0.0.1:8082"
 	b := newBoard(t, store.NewMemory(), server.Config{APIOrigins: []string{op2}}, bulletin.LogOptions{})
-	do := func(method, path, origin string, body []byte, hdr ...string) (*http.Response, bulletin.ErrorResponse) {
-		t.Helper()
-		req, err := http.NewRequest(method, b.ts.URL+path, bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if origin != "" {
-			req.Header.Set("Origin", strings.ReplaceAll(origin, "SELF", b.ts.URL))
-		}
-		req.Header.Set("Content-Type", "application/json")
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		return answered(t)(http.DefaultClient.Do(req))
-	}
-	preflight := []string{"Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type"}
-	n := 0
-	body := func() []byte {
-		data, err := sub(n).MarshalJSON()
-		if err != nil {
-			t.Fatal(err)
-		}
-		n++
-		return data
-	}
+	do, body := originRequests(t, b)
 
 	// The listed origin: preflight, then the post, both with CORS headers.
-	resp, _ := do(http.MethodOptions, "/records", op2, nil, preflight...)
-	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != op2 ||
-		!strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), "POST") ||
-		!strings.EqualFold(resp.Header.Get("Access-Control-Allow-Headers"), "Content-Type") {
-		t.Fatalf("preflight from %s = %d %v, want 204 allowing POST with Content-Type", op2, resp.StatusCode, resp.Header)
-	}
-	resp, er := do(http.MethodPost, "/records", op2, body())
-	if resp.StatusCode != http.StatusCreated || resp.Header.Get("Access-Control-Allow-Origin") != op2 {
-		t.Fatalf("post from %s = %d (%s) ACAO %q, want 201 naming it", op2, resp.StatusCode, er.Error, resp.Header.Get("Access-Control-Allow-Origin"))
-	}
-	resp, _ = do(http.MethodGet, "/checkpoint", op2, nil)
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != op2 {
-		t.Fatalf("GET /checkpoint from %s = %d ACAO %q, want 200 naming it", op2, resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
-	}
+	checkAdmitted(t, do, body, op2)
 
 	// Other origins: the same host on another port or scheme, a page
 	// elsewhere, a sandboxed page.
@@ -92,6 +55,63 @@ func TestAPIOrigin(t *testing.T) {
 		if resp.StatusCode != http.StatusCreated || resp.Header.Get("Access-Control-Allow-Origin") != "" {
 			t.Errorf("post with Origin %q = %d (%s), want 201 without CORS headers", origin, resp.StatusCode, er.Error)
 		}
+	}
+}
+
+// preflight are the headers of a preflight for a post of JSON.
+var preflight = []string{"Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type"}
+
+// originRequests returns do, which sends a request to b from the web page
+// of origin (SELF in it: the board's own; "": no Origin header), with the
+// headers hdr (name, value, …), and body, which returns a new submission
+// each time.
+func originRequests(t *testing.T, b *board) (do func(method, path, origin string, body []byte, hdr ...string) (*http.Response, bulletin.ErrorResponse), body func() []byte) {
+	do = func(method, path, origin string, body []byte, hdr ...string) (*http.Response, bulletin.ErrorResponse) {
+		t.Helper()
+		req, err := http.NewRequest(method, b.ts.URL+path, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if origin != "" {
+			req.Header.Set("Origin", strings.ReplaceAll(origin, "SELF", b.ts.URL))
+		}
+		req.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		return answered(t)(http.DefaultClient.Do(req))
+	}
+	n := 0
+	body = func() []byte {
+		data, err := sub(n).MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		return data
+	}
+	return do, body
+}
+
+// checkAdmitted checks that the API admits the pages of origin: its
+// preflight is answered 204 allowing POST with Content-Type, its post
+// and its GET are served, each with Access-Control-Allow-Origin naming
+// it.
+func checkAdmitted(t *testing.T, do func(method, path, origin string, body []byte, hdr ...string) (*http.Response, bulletin.ErrorResponse), body func() []byte, origin string) {
+	t.Helper()
+	resp, _ := do(http.MethodOptions, "/records", origin, nil, preflight...)
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != origin ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), "POST") ||
+		!strings.EqualFold(resp.Header.Get("Access-Control-Allow-Headers"), "Content-Type") {
+		t.Fatalf("preflight from %s = %d %v, want 204 allowing POST with Content-Type", origin, resp.StatusCode, resp.Header)
+	}
+	resp, er := do(http.MethodPost, "/records", origin, body())
+	if resp.StatusCode != http.StatusCreated || resp.Header.Get("Access-Control-Allow-Origin") != origin {
+		t.Fatalf("post from %s = %d (%s) ACAO %q, want 201 naming it", origin, resp.StatusCode, er.Error, resp.Header.Get("Access-Control-Allow-Origin"))
+	}
+	resp, _ = do(http.MethodGet, "/checkpoint", origin, nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != origin {
+		t.Fatalf("GET /checkpoint from %s = %d ACAO %q, want 200 naming it", origin, resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
 	}
 }
 
@@ -123,29 +143,7 @@ func TestOperatorOrigins(t *testing.T) {
 	hints.Store(&[]string{})
 	b := newBoard(t, store.NewMemory(), server.Config{OperatorURLs: func() []string { return *hints.Load() }}, bulletin.LogOptions{})
 	const op3, op4 = "http://127.0.0.1:8083", "https://op4.example"
-	do := func(method, path, origin string, body []byte, hdr ...string) (*http.Response, bulletin.ErrorResponse) {
-		t.Helper()
-		req, err := http.NewRequest(method, b.ts.URL+path, bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Origin", origin)
-		req.Header.Set("Content-Type", "application/json")
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		return answered(t)(http.DefaultClient.Do(req))
-	}
-	preflight := []string{"Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type"}
-	n := 0
-	body := func() []byte {
-		data, err := sub(n).MarshalJSON()
-		if err != nil {
-			t.Fatal(err)
-		}
-		n++
-		return data
-	}
+	do, body := originRequests(t, b)
 	feed := func(origin string) (*websocket.Conn, *http.Response, error) {
 		return websocket.DefaultDialer.Dial(feedURL(b, 0), http.Header{"Origin": {origin}})
 	}
@@ -172,18 +170,7 @@ func TestOperatorOrigins(t *testing.T) {
 
 	hints.Store(&[]string{"HTTP://127.0.0.1:8083", op4 + ":443/board", "op5.example", "ftp://op6.example"})
 	for _, origin := range []string{op3, op4} {
-		resp, _ := do(http.MethodOptions, "/records", origin, nil, preflight...)
-		if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != origin {
-			t.Errorf("preflight from %s = %d ACAO %q, want 204 naming it", origin, resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
-		}
-		resp, er := do(http.MethodPost, "/records", origin, body())
-		if resp.StatusCode != http.StatusCreated || resp.Header.Get("Access-Control-Allow-Origin") != origin {
-			t.Errorf("post from %s = %d (%s) ACAO %q, want 201 naming it", origin, resp.StatusCode, er.Error, resp.Header.Get("Access-Control-Allow-Origin"))
-		}
-		resp, _ = do(http.MethodGet, "/checkpoint", origin, nil)
-		if resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != origin {
-			t.Errorf("GET /checkpoint from %s = %d ACAO %q, want 200 naming it", origin, resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
-		}
+		checkAdmitted(t, do, body, origin)
 		conn, resp, err := feed(origin)
 		if err != nil {
 			t.Errorf("feed from %s: %v (%s)", origin, err, handshakeStatus(resp))

@@ -35,20 +35,8 @@ import (
 func TestVoteFailsOver(t *testing.T) {
 	dir, vkeys := initNetworkCLI(t)
 	ctx, cancel := context.WithCancel(t.Context())
-	urls, dones := startOperators(t, ctx, dir, func(op int) []string {
-		if op == 0 {
-			return []string{"--test-drop-ballots"}
-		}
-		return nil
-	})
-	defer func() {
-		cancel()
-		for i, done := range dones {
-			if err := <-done; err != nil {
-				t.Errorf("operator %d: %v", i+1, err)
-			}
-		}
-	}()
+	urls, dones := startDropping(t, ctx, dir)
+	defer stopBoards(t, cancel, dones)
 
 	e, ops := openOperatorsElection(t, dir, urls, vkeys, nil)
 	work := t.TempDir()
@@ -74,19 +62,9 @@ func TestVoteFailsOver(t *testing.T) {
 	if !strings.Contains(stderr, "the board operator "+urls[0]+" did not acknowledge the post") || !strings.Contains(stderr, "posting it to "+urls[1]) {
 		t.Fatalf("vote cast did not say it fell over from %s to %s:\n%s", urls[0], urls[1], stderr)
 	}
-	m := regexp.MustCompile(`cast: your ballot is record (\d+)`).FindStringSubmatch(stdout)
-	if m == nil {
-		t.Fatalf("vote cast printed no record:\n%s", stdout)
-	}
-	data, err := os.ReadFile(filepath.Join(work, "receipt-1.txt"))
-	mustOK(t, err)
-	receipt, err := bulletin.ParseReceipt(data)
-	mustOK(t, err)
-	if _, err := receipt.Verify(vkeys[1]); err != nil {
-		t.Fatalf("the receipt does not verify with operator 2's key: %v", err)
-	}
+	receipt := castReceipt(t, work, 1, stdout, 2, vkeys[1])
 	stdout, stderr, err = runBoard(t.Context(), append([]string{"vote", "check-receipt", "--receipt", filepath.Join(work, "receipt-1.txt")}, all...)...)
-	if err != nil || !strings.Contains(stdout, "COUNTED: your ballot, record "+m[1]) || !strings.Contains(stdout, urls[1]) {
+	if err != nil || !strings.Contains(stdout, fmt.Sprintf("COUNTED: your ballot, record %d", receipt.Index)) || !strings.Contains(stdout, urls[1]) {
 		t.Fatalf("check-receipt = %v\n%s%s, want COUNTED on operator 2", err, stdout, stderr)
 	}
 
@@ -105,13 +83,7 @@ func TestVoteFailsOver(t *testing.T) {
 		!strings.Contains(stderr, "posting it to "+urls[2]) {
 		t.Fatalf("vote cast with an impostor's key for operator 2 did not leave it out, saying %q, and post to operator 3:\n%s", want, stderr)
 	}
-	data, err = os.ReadFile(filepath.Join(work, "receipt-2.txt"))
-	mustOK(t, err)
-	receipt, err = bulletin.ParseReceipt(data)
-	mustOK(t, err)
-	if _, err := receipt.Verify(vkeys[2]); err != nil {
-		t.Fatalf("the receipt does not verify with operator 3's key: %v", err)
-	}
+	castReceipt(t, work, 2, stdout, 3, vkeys[2])
 }
 
 // TestVoteHintedOperators: a voter names one operator (--board, with its
@@ -134,20 +106,8 @@ func TestVoteHintedOperators(t *testing.T) {
 		t.Fatalf("board keygen: %v\n%s", err, stderr)
 	}
 	impostor, impostorDone := startBoard(t, ctx, "--db", filepath.Join(work, "impostor.db"), "--init", "--key", filepath.Join(work, "impostor", "board.skey"), "--policy", "open")
-	urls, dones := startOperators(t, ctx, dir, func(op int) []string {
-		if op == 0 {
-			return []string{"--test-drop-ballots"}
-		}
-		return nil
-	})
-	defer func() {
-		cancel()
-		for i, done := range append(dones, impostorDone) {
-			if err := <-done; err != nil {
-				t.Errorf("board %d: %v", i+1, err)
-			}
-		}
-	}()
+	urls, dones := startDropping(t, ctx, dir)
+	defer stopBoards(t, cancel, append(dones, impostorDone))
 	hints := map[string]string{ops[0].Name: urls[0], ops[1].Name: impostor, ops[2].Name: urls[2], ops[3].Name: urls[3]}
 	e, _ := openOperatorsElection(t, dir, urls, vkeys, hints)
 	keyArgs := keyFiles(t, work, vkeys)
@@ -171,20 +131,7 @@ func TestVoteHintedOperators(t *testing.T) {
 			t.Errorf("vote cast did not say %q:\n%s", want, stderr)
 		}
 	}
-	m := regexp.MustCompile(`cast: your ballot is record (\d+)`).FindStringSubmatch(stdout)
-	if m == nil {
-		t.Fatalf("vote cast printed no record:\n%s", stdout)
-	}
-	data, err := os.ReadFile(filepath.Join(work, "receipt-0.txt"))
-	mustOK(t, err)
-	receipt, err := bulletin.ParseReceipt(data)
-	mustOK(t, err)
-	if _, err := receipt.Verify(vkeys[2]); err != nil {
-		t.Fatalf("the receipt does not verify with operator 3's key: %v", err)
-	}
-	if fmt.Sprint(receipt.Index) != m[1] {
-		t.Fatalf("the receipt is for record %d, vote cast said %s", receipt.Index, m[1])
-	}
+	receipt := castReceipt(t, work, 0, stdout, 3, vkeys[2])
 	for i, cl := range operatorClients(t, urls, vkeys) {
 		st, err := follow.New(cl).SyncTo(t.Context(), receipt.Index+1)
 		mustOK(t, err)
@@ -193,9 +140,34 @@ func TestVoteHintedOperators(t *testing.T) {
 		}
 	}
 	stdout, stderr, err = runBoard(t.Context(), append([]string{"vote", "check-receipt", "--receipt", filepath.Join(work, "receipt-0.txt")}, first...)...)
-	if err != nil || !strings.Contains(stdout, "COUNTED: your ballot, record "+m[1]) || !strings.Contains(stdout, "checked against board "+urls[2]) ||
+	if err != nil || !strings.Contains(stdout, fmt.Sprintf("COUNTED: your ballot, record %d", receipt.Index)) || !strings.Contains(stdout, "checked against board "+urls[2]) ||
 		!strings.Contains(stderr, "checking the receipt on the operator \""+ops[2].Name+"\" at "+urls[2]) {
 		t.Fatalf("check-receipt given operator 1 = %v\n%s%s, want COUNTED on operator 3, at its hinted address", err, stdout, stderr)
+	}
+}
+
+// startDropping runs the operators of the network in dir (startOperators),
+// the first of which drops every ballot posted to it
+// (--test-drop-ballots), until ctx ends.
+func startDropping(t *testing.T, ctx context.Context, dir string) ([]string, []<-chan error) {
+	t.Helper()
+	return startOperators(t, ctx, dir, func(op int) []string {
+		if op == 0 {
+			return []string{"--test-drop-ballots"}
+		}
+		return nil
+	})
+}
+
+// stopBoards cancels the boards' context and waits for each board's
+// result, done, failing the test at an error.
+func stopBoards(t *testing.T, cancel context.CancelFunc, dones []<-chan error) {
+	t.Helper()
+	cancel()
+	for i, done := range dones {
+		if err := <-done; err != nil {
+			t.Errorf("board %d: %v", i+1, err)
+		}
 	}
 }
 
@@ -266,6 +238,29 @@ func castCLI(t *testing.T, e *simulate.Election, work string, v int, board []str
 	}
 	return runBoard(t.Context(), append([]string{"vote", "cast", "--credential", cred, "--prepared", prepared,
 		"--receipt", filepath.Join(work, fmt.Sprintf("receipt-%d.txt", v))}, board...)...)
+}
+
+// castReceipt returns the receipt that evote vote cast, having printed
+// stdout, saved for voter v in work, after checking that it is for the
+// record it printed and that it verifies with the key vkey of operator op
+// (from 1).
+func castReceipt(t *testing.T, work string, v int, stdout string, op int, vkey string) *bulletin.Receipt {
+	t.Helper()
+	m := regexp.MustCompile(`cast: your ballot is record (\d+)`).FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("vote cast printed no record:\n%s", stdout)
+	}
+	data, err := os.ReadFile(filepath.Join(work, fmt.Sprintf("receipt-%d.txt", v)))
+	mustOK(t, err)
+	receipt, err := bulletin.ParseReceipt(data)
+	mustOK(t, err)
+	if _, err := receipt.Verify(vkey); err != nil {
+		t.Fatalf("the receipt does not verify with operator %d's key: %v", op, err)
+	}
+	if fmt.Sprint(receipt.Index) != m[1] {
+		t.Fatalf("the receipt is for record %d, vote cast said %s", receipt.Index, m[1])
+	}
+	return receipt
 }
 
 // mustOK fails the test at err.
