@@ -509,8 +509,13 @@ func printChoices(c *cli.Context, m *ballot.Manifest, ch ballot.Choices, writeIn
 // hintedReceiptBoard returns a client of the operator name at the url hint
 // that the election's definition gives for it, under the board key it
 // names, the definition being the one a follower of cl verified; nil if
-// the definition gives no address for an operator of that name.
+// the definition gives no address for an operator of that name, or if cl's
+// checkpoint does not verify under its key (the key of another board than
+// cl's: no definition to read there).
 func hintedReceiptBoard(c *cli.Context, cl *client.Client, name string) (*client.Client, error) {
+	if _, err := cl.Checkpoint(c.Context); err != nil {
+		return nil, nil
+	}
 	st, err := syncBoard(c.Context, newFollower(cl), 0)
 	if err != nil {
 		return nil, boardRefusal(err, "could not check the receipt")
