@@ -30,6 +30,7 @@ let next = 0;          // next record index expected
 // load; at is the one it reads now.
 let ops = [{ name: "", url: "" }];
 let at = 0;
+let socket = null; // the feed followed now
 const ballotSeconds = new Map(); // ballots received, by the second of their board time
 let received = 0;
 let summaryTimer = null;
@@ -393,6 +394,9 @@ function moveOn(from, why) {
   el.hidden = false;
   document.body.dataset.readFrom = op.name;
   document.body.dataset.readMoved = el.textContent;
+  // A feed still open on the operator left (the summary failed) follows
+  // the new one instead once closed.
+  if (socket) socket.close();
   return true;
 }
 
@@ -488,6 +492,7 @@ function feedURL() {
 function connect() {
   const from = at;
   const ws = new WebSocket(feedURL());
+  socket = ws;
   ws.onopen = () => { retry = 1000; say($("conn"), "observe.connected"); $("conn").dataset.live = "yes"; };
   ws.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
