@@ -55,7 +55,7 @@ type feedGate struct {
 // panics if cfg.FeedOrigins holds an entry that is not an origin, a bug of
 // the caller, who should have used ParseFeedOrigins.
 func newFeedGate(cfg Config) *feedGate {
-	return &feedGate{origins: mustOriginSet("FeedOrigins", ParseFeedOrigins, cfg.FeedOrigins), slots: newClientShares(cfg.MaxFeedsPerClient, cfg.MaxFeeds)}
+	return &feedGate{origins: mustOriginSet("FeedOrigins", ParseFeedOrigins, cfg.FeedOrigins, cfg.OperatorURLs), slots: newClientShares(cfg.MaxFeedsPerClient, cfg.MaxFeeds)}
 }
 
 // allowOrigin reports whether r may open a feed (originSet.allow).
@@ -65,16 +65,18 @@ func (g *feedGate) allowOrigin(r *http.Request) bool { return g.origins.allow(r)
 type originSet struct {
 	any    bool
 	listed map[string]bool // as parseOrigin writes them
+	boards func() []string // more boards' base URLs, whose origins are listed too (Config.OperatorURLs)
 }
 
-// mustOriginSet returns the policy of values, which parse must accept;
-// field names the Config field, for the panic of a caller's bug.
-func mustOriginSet(field string, parse func([]string) ([]string, error), values []string) originSet {
+// mustOriginSet returns the policy of values, which parse must accept,
+// and of the boards' base URLs boards returns (nil: none); field names the
+// Config field, for the panic of a caller's bug.
+func mustOriginSet(field string, parse func([]string) ([]string, error), values []string, boards func() []string) originSet {
 	origins, err := parse(values)
 	if err != nil {
 		panic("bulletin/server: Config." + field + ": " + err.Error())
 	}
-	s := originSet{listed: make(map[string]bool)}
+	s := originSet{listed: make(map[string]bool), boards: boards}
 	for _, o := range origins {
 		s.any = s.any || o == "*"
 		s.listed[o] = true
@@ -94,13 +96,29 @@ func (s originSet) allow(r *http.Request) bool {
 }
 
 // listedOrigin reports whether the Origin header value h names a listed
-// origin (or the policy admits every origin).
+// origin, or the origin of one of the boards' base URLs (or the policy
+// admits every origin).
 func (s originSet) listedOrigin(h string) bool {
 	if s.any {
 		return true
 	}
 	o, err := parseOrigin(h)
-	return err == nil && s.listed[o.String()]
+	if err != nil {
+		return false
+	}
+	if s.listed[o.String()] {
+		return true
+	}
+	if s.boards != nil {
+		for _, b := range s.boards() {
+			u, err := url.Parse(b)
+			if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+				o == (origin{scheme: u.Scheme, host: stripDefaultPort(u.Scheme, strings.ToLower(u.Host))}) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sameHost reports whether r comes from one of the board's own pages: its

@@ -99,6 +99,16 @@ type Config struct {
 	// other origin gets 403. New panics on an entry ParseAPIOrigins
 	// rejects.
 	APIOrigins []string
+	// OperatorURLs, if set, returns the base URLs of more boards whose
+	// pages the API's and the feed's Origin policies admit as if their
+	// origins were listed in APIOrigins and FeedOrigins, asked at each
+	// request from an origin that is not listed: on a replicated board,
+	// the url hints of the election's definition (the operators' own
+	// addresses, docs/spec/replicated-board.md §5.1), which the board
+	// learns only once the definition is on it, so that the other
+	// operators' voter and observer pages fall over to this one. An entry
+	// that is not an http(s) URL admits nothing.
+	OperatorURLs func() []string
 	// FeedCheckpointInterval is the least time between two checkpoints sent
 	// to one subscriber; 1s if 0.
 	FeedCheckpointInterval time.Duration
@@ -190,7 +200,7 @@ func New(cfg Config) *Server {
 		log:        cfg.Log,
 		mux:        http.NewServeMux(),
 		gate:       newFeedGate(cfg),
-		apiOrigins: mustOriginSet("APIOrigins", ParseAPIOrigins, cfg.APIOrigins),
+		apiOrigins: mustOriginSet("APIOrigins", ParseAPIOrigins, cfg.APIOrigins, cfg.OperatorURLs),
 		done:       make(chan struct{}),
 		logger:     cfg.Logger,
 		clients:    clientAddrs{trusted: cfg.TrustedProxies},

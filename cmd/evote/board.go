@@ -138,8 +138,8 @@ func boardServeCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "witness", Usage: "a witness to collect cosignatures from, as `URL=VKEY`: its add-checkpoint URL prefix and its cosignature verifier key (repeatable; @FILE reads one per line)"},
 			&cli.IntFlag{Name: "witness-quorum", Usage: "cosignatures a checkpoint needs before /checkpoint serves it (default: all the witnesses)"},
 			&cli.Uint64Flag{Name: "min-free-space", Usage: "free disk space in `MiB` beside --db below which GET /readyz says the board is not ready", Value: 64},
-			&cli.StringSliceFlag{Name: "feed-origin", Usage: "a web `ORIGIN`, scheme://host[:port], whose pages may follow the websocket feed besides the board's own (--web) pages; \"*\" for any (repeatable)"},
-			&cli.StringSliceFlag{Name: "api-origin", Usage: "a web `ORIGIN`, scheme://host[:port], whose pages may post to the board from another origin (CORS); default with --peer: the peers' origins, whose voter pages fall over to this operator (repeatable)"},
+			&cli.StringSliceFlag{Name: "feed-origin", Usage: "a web `ORIGIN`, scheme://host[:port], whose pages may follow the websocket feed besides the board's own (--web) pages, the peers' and those of the operators the election's definition gives an address for; \"*\" for any (repeatable)"},
+			&cli.StringSliceFlag{Name: "api-origin", Usage: "a web `ORIGIN`, scheme://host[:port], whose pages may post to the board from another origin (CORS); default with --peer: the peers' origins, whose voter pages fall over to this operator (repeatable); the origins of the operators the election's definition gives an address for are always allowed"},
 			&cli.DurationFlag{Name: "web-attempt", Usage: "how long the voter page waits for one operator's answer to a ballot before it falls over to the next", Value: client.DefaultAttempt},
 			&cli.IntFlag{Name: "max-feeds", Usage: "websocket feed subscribers served at once", Value: 1000},
 			&cli.IntFlag{Name: "max-feeds-per-client", Usage: "websocket feed subscribers one client address (IPv6: one /64) may hold", Value: 16},
@@ -229,10 +229,12 @@ func boardServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	apiOrigins, webOperators, err := operatorPages(c, vkey, operators, peers)
+	apiOrigins, peerOrigins, webOperators, err := operatorPages(c, vkey, operators, peers)
 	if err != nil {
 		return err
 	}
+	// The peers' observer pages fall over to this operator's feed.
+	feedOrigins = append(feedOrigins, peerOrigins...)
 	ln, err := net.Listen("tcp", c.String("addr"))
 	if err != nil {
 		return withHint(fmt.Errorf("listening: %w", err), "is another board already running on %s?", c.String("addr"))
@@ -338,13 +340,15 @@ func removeNewDatabase(path string) {
 }
 
 // operatorPages returns the origins whose pages may post to this board
-// (--api-origin; by default the peers') and the other operators its voter
-// page falls over to (docs/spec/replicated-board.md §5.1): each peer of
-// --peer, with its board key from the network's operators, in the order
-// of the operators after this one (the one whose board key is vkey).
-func operatorPages(c *cli.Context, vkey string, operators []replica.Operator, peers map[string]string) ([]string, []web.Operator, error) {
+// (--api-origin; by default the peers'), the peers' origins, and the other
+// operators its voter page falls over to (docs/spec/replicated-board.md
+// §5.1): each peer of --peer, with its board key from the network's
+// operators, in the order of the operators after this one (the one whose
+// board key is vkey).
+func operatorPages(c *cli.Context, vkey string, operators []replica.Operator, peers map[string]string) ([]string, []string, []web.Operator, error) {
 	values := c.StringSlice("api-origin")
 	var ops []web.Operator
+	var peerOrigins []string
 	self := slices.IndexFunc(operators, func(o replica.Operator) bool { return o.BoardKey == vkey })
 	for k := range operators {
 		o := operators[(self+1+k)%len(operators)]
@@ -354,18 +358,19 @@ func operatorPages(c *cli.Context, vkey string, operators []replica.Operator, pe
 		}
 		pu, err := url.Parse(u)
 		if err != nil {
-			return nil, nil, fmt.Errorf("--peer %s=%s: %w", o.Name, u, err)
+			return nil, nil, nil, fmt.Errorf("--peer %s=%s: %w", o.Name, u, err)
 		}
 		ops = append(ops, web.Operator{Name: o.Name, URL: pu.Scheme + "://" + pu.Host, BoardKey: o.BoardKey})
-		if !c.IsSet("api-origin") {
-			values = append(values, pu.Scheme+"://"+pu.Host)
-		}
+		peerOrigins = append(peerOrigins, pu.Scheme+"://"+pu.Host)
+	}
+	if !c.IsSet("api-origin") {
+		values = append(values, peerOrigins...)
 	}
 	origins, err := server.ParseAPIOrigins(values)
 	if err != nil {
-		return nil, nil, withHint(fmt.Errorf("--api-origin: %w", err), "give the origin of each other operator's voter page, such as https://op2.example.org")
+		return nil, nil, nil, withHint(fmt.Errorf("--api-origin: %w", err), "give the origin of each other operator's voter page, such as https://op2.example.org")
 	}
-	return origins, ops, nil
+	return origins, peerOrigins, ops, nil
 }
 
 // operatorCosigning returns, for the operator whose home is network, its

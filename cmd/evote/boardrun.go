@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/replica"
 	"github.com/evote/evote/bulletin/server"
@@ -153,6 +154,7 @@ func openBoard(ctx context.Context, cfg boardConfig) (_ *runningBoard, err error
 	sc := cfg.server
 	sc.Log, sc.Storage, sc.Witnesses = b.log, st, collector
 	sc.Notice = func(rec *bulletin.Record) string { return b.tracker.State().Notice(rec.Index) }
+	sc.OperatorURLs = func() []string { return operatorURLs(b.tracker.State().Manifest()) }
 	b.server = server.New(sc)
 	if cosigner != nil {
 		b.server.Mux().Handle("POST /add-checkpoint", cosigner)
@@ -164,6 +166,22 @@ func openBoard(ctx context.Context, cfg boardConfig) (_ *runningBoard, err error
 		}
 	}
 	return b, nil
+}
+
+// operatorURLs returns the url hints the election's definition m gives for
+// its operators, whose pages fall over to this board (server.Config
+// OperatorURLs); none before the definition.
+func operatorURLs(m *ballot.Manifest) []string {
+	if m == nil {
+		return nil
+	}
+	var urls []string
+	for _, op := range m.Operators {
+		if op.URL != "" {
+			urls = append(urls, op.URL)
+		}
+	}
+	return urls
 }
 
 // httpServer returns the HTTP server of the board's API.

@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/term"
 
 	"github.com/evote/evote/ballot"
@@ -37,7 +38,7 @@ import (
 // records parsing state in them, so apps must not share them.
 func boardFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringSliceFlag{Name: "board", Usage: "the board's base `URL`; for a board kept by several operators, each operator's URL (repeat the flag, or separate them with commas): a post that one operator does not acknowledge goes to the next",
+		&cli.StringSliceFlag{Name: "board", Usage: "the board's base `URL`; for a board kept by several operators, each operator's URL (repeat the flag, or separate them with commas): a post that one operator does not acknowledge goes to the next, then to the other operators the election's definition gives an address (url) for",
 			EnvVars: []string{"EVOTE_BOARD"}, Value: cli.NewStringSlice("http://127.0.0.1:8080")},
 		&cli.StringSliceFlag{Name: "board-key", Usage: "the board's checkpoint verifier `KEY`, or @FILE holding it; with several --board URLs, one key per URL in the same order", EnvVars: []string{"EVOTE_BOARD_KEY"}},
 		&cli.DurationFlag{Name: "board-timeout", Usage: "how long a post waits for one operator's answer before it tries the next", Value: client.DefaultAttempt},
@@ -80,15 +81,20 @@ func boardKeys(c *cli.Context) ([]string, error) {
 	return keys, nil
 }
 
-// board is the board a participant talks to: the operator it reads, and
-// every operator, which posts fall over between (client.Boards).
+// boardConn is the board a participant talks to: the operator it reads,
+// and every operator, which posts fall over between (client.Boards): the
+// ones named by --board, in order, then, once a follower has verified the
+// election's definition (setDefinition), the other operators it gives a
+// url hint for (docs/spec/replicated-board.md §5.1).
 type boardConn struct {
 	*client.Client // the operator read
 	read           int
-	all            *client.Boards
+	opts           client.BoardsOptions
 
-	mu  sync.Mutex
-	def *ballot.Manifest // the election's definition, once known (accept)
+	mu     sync.Mutex
+	def    *ballot.Manifest          // the election's definition, once known (accept)
+	all    *client.Boards            // the named operators, then the hinted ones
+	hinted map[*client.Client]string // the hinted operators' names; nil until a definition was verified
 }
 
 // newBoardConn returns the board of the operators' clients, reading the
@@ -97,13 +103,18 @@ type boardConn struct {
 // one the election's definition names for them (accept).
 func newBoardConn(clients []*client.Client, attempt time.Duration, w io.Writer) (*boardConn, error) {
 	b := &boardConn{Client: clients[0]}
-	all, err := client.NewBoards(clients, client.BoardsOptions{
+	b.opts = client.BoardsOptions{
 		Attempt: attempt,
 		OnFailover: func(from, to *client.Client, err error) {
-			fmt.Fprintf(w, "evote: the board operator %s did not acknowledge the post (%v); posting it to %s instead (posting twice is safe)\n", from.URL(), err, to.URL())
+			where := to.URL()
+			if name, ok := b.hint(to); ok {
+				where = hintedAt(name, to.URL())
+			}
+			fmt.Fprintf(w, "evote: the board operator %s did not acknowledge the post (%v); posting it to %s instead (posting twice is safe)\n", from.URL(), err, where)
 		},
 		Accept: b.accept,
-	})
+	}
+	all, err := client.NewBoards(clients, b.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -112,13 +123,60 @@ func newBoardConn(clients []*client.Client, attempt time.Duration, w io.Writer) 
 }
 
 // setDefinition tells the board the election's definition, as a follower
-// verified it.
+// verified it. The first time, the operators it gives a url hint for that
+// --board does not name (by their key's name, or by their URL) are added
+// after the named ones, each under the board key the definition names
+// for it: a hint is only an address (accept).
 func (b *boardConn) setDefinition(m *ballot.Manifest) {
+	if m == nil {
+		return
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if m != nil {
-		b.def = m
+	b.def = m
+	if b.hinted != nil {
+		return
 	}
+	b.hinted = map[*client.Client]string{}
+	clients := b.all.Clients()
+	named := map[string]bool{}
+	for _, cl := range clients {
+		named[cl.URL()] = true
+		if v, err := note.NewVerifier(cl.Key()); err == nil {
+			named[v.Name()] = true
+		}
+	}
+	for _, op := range m.Operators {
+		if op.URL == "" || named[op.Name] || named[strings.TrimSuffix(op.URL, "/")] {
+			continue
+		}
+		// The definition's parser checked the URL and the key.
+		cl, err := client.New(op.URL, op.BoardKey, nil)
+		if err != nil {
+			continue
+		}
+		b.hinted[cl] = op.Name
+		clients = append(clients, cl)
+	}
+	if all, err := client.NewBoards(clients, b.opts); err == nil {
+		b.all = all
+	}
+}
+
+// hint returns the name of the operator whose client cl is, if the
+// election's definition hinted at it rather than --board naming it.
+func (b *boardConn) hint(cl *client.Client) (string, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	name, ok := b.hinted[cl]
+	return name, ok
+}
+
+// boards returns the operators posts go to.
+func (b *boardConn) boards() *client.Boards {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.all
 }
 
 // accept is the Boards' Accept (docs/spec/replicated-board.md §5.1): an
@@ -127,7 +185,10 @@ func (b *boardConn) setDefinition(m *ballot.Manifest) {
 // one a follower verified (setDefinition) or, before, record 0 of the
 // operator read, which the participant's follower verifies with the rest
 // before the command acts on the board. A board without a definition yet
-// names no key, and every operator is posted to.
+// names no key, and every operator is posted to. An operator found at the
+// address the definition hints at is posted to only if its checkpoint is
+// signed with that key: the hint is an address, and whoever answers there
+// under another key is left out, named.
 func (b *boardConn) accept(ctx context.Context, cl *client.Client) error {
 	b.mu.Lock()
 	m := b.def
@@ -146,9 +207,27 @@ func (b *boardConn) accept(ctx context.Context, cl *client.Client) error {
 		if m, err = ballot.ParseCanonicalManifest(rec.Payload); err != nil {
 			return fmt.Errorf("reading the election's definition to check the operator's key: %w", err)
 		}
-		b.setDefinition(m)
+		b.mu.Lock()
+		if b.def == nil {
+			b.def = m
+		}
+		b.mu.Unlock()
 	}
-	return election.CheckBoardKey(m, cl.Key())
+	if err := election.CheckBoardKey(m, cl.Key()); err != nil {
+		return err
+	}
+	if name, ok := b.hint(cl); ok {
+		if _, err := cl.Checkpoint(ctx); err != nil {
+			return fmt.Errorf("%s does not serve a checkpoint signed by the board key the definition names for it: %w", hintedAt(name, cl.URL()), err)
+		}
+	}
+	return nil
+}
+
+// hintedAt names the operator name at url, a hint of the election's
+// definition.
+func hintedAt(name, url string) string {
+	return fmt.Sprintf("the operator %q at %s, the address the election's definition gives for it,", name, url)
 }
 
 // boardClients returns a client per operator named by boardFlags, in order.
@@ -205,9 +284,27 @@ func boardRefusal(err error, refused string) error {
 	return boardHint(err)
 }
 
+// follower is a participant's verified follower of the board
+// (follow.Follower) that, after each sync, tells the participant's board
+// connection the definition it verified (boardConn.setDefinition), so that
+// its posts may fall over to the operators the definition gives a url
+// hint for.
+type follower struct {
+	*follow.Follower
+	conn *boardConn // nil: nobody to tell
+}
+
+// follower returns a follower of the operator b reads (newFollower) that
+// tells b the definition it verified.
+func (b *boardConn) follower() *follower {
+	f := newFollower(b.Client)
+	f.conn = b
+	return f
+}
+
 // newFollower returns a follower of the board that shows its progress on
 // standard error when a sync has many records to read.
-func newFollower(cl *client.Client) *follow.Follower {
+func newFollower(cl *client.Client) *follower {
 	f := follow.New(cl)
 	var bar *progress.Bar
 	f.SetProgress(func(done, total int64) {
@@ -224,7 +321,7 @@ func newFollower(cl *client.Client) *follow.Follower {
 		}
 		bar.Show(float64(done)/float64(total), fmt.Sprintf("%d/%d records, %.0f/s", done, total, bar.Rate(done)))
 	})
-	return f
+	return &follower{Follower: f}
 }
 
 // progressThreshold is the number of records from which reading a board
@@ -238,11 +335,10 @@ func boardState(c *cli.Context) (*boardConn, *election.State, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := syncBoard(c.Context, newFollower(cl.Client), 0)
+	st, err := syncBoard(c.Context, cl.follower(), 0)
 	if err != nil {
 		return nil, nil, boardRefusal(err, "acted on nothing and posted nothing")
 	}
-	cl.setDefinition(st.Manifest())
 	return cl, st, nil
 }
 
@@ -253,11 +349,16 @@ var witnessWait = 30 * time.Second
 // syncBoard replays the board through f until its checkpoint, cosigned as
 // the definition requires, covers at least size records; it waits up to
 // witnessWait, since a board with witnesses serves the newest checkpoint a
-// quorum of them cosigned, a moment after its latest record.
-func syncBoard(ctx context.Context, f *follow.Follower, size int64) (*election.State, error) {
+// quorum of them cosigned, a moment after its latest record. It tells the
+// follower's board connection the definition it verified.
+func syncBoard(ctx context.Context, f *follower, size int64) (*election.State, error) {
 	ctx, cancel := context.WithTimeout(ctx, witnessWait)
 	defer cancel()
-	return f.SyncTo(ctx, size)
+	st, err := f.SyncTo(ctx, size)
+	if err == nil && f.conn != nil {
+		f.conn.setDefinition(st.Manifest())
+	}
+	return st, err
 }
 
 // officialKey reads the official's signing key named by --key.
@@ -293,7 +394,7 @@ func boardHint(err error) error {
 
 // waitFor polls the board through f until cond holds for its state,
 // printing what it waits for once.
-func waitFor(ctx context.Context, c *cli.Context, f *follow.Follower, what string, cond func(*election.State) bool) (*election.State, error) {
+func waitFor(ctx context.Context, c *cli.Context, f *follower, what string, cond func(*election.State) bool) (*election.State, error) {
 	told := false
 	for {
 		st, err := syncBoard(ctx, f, 0)
@@ -346,7 +447,7 @@ func submit(ctx context.Context, cl *boardConn, s election.Signer, typ string, v
 
 // submitSigned posts a signed submission, explaining a refusal.
 func submitSigned(ctx context.Context, cl *boardConn, sub *bulletin.Submission) (*client.Posted, error) {
-	p, err := cl.all.Submit(ctx, sub, cl.read)
+	p, err := cl.boards().Submit(ctx, sub, cl.read)
 	if errors.Is(err, client.ErrNoOperator) {
 		return nil, withHint(fmt.Errorf("the %s record was not acknowledged: %w", sub.Type, err),
 			"whether it reached the board is not known; run the command again when an operator answers: posting it again is safe, the board never takes it twice")

@@ -214,7 +214,7 @@ func finishCeremony(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := waitFor(c.Context, c, newFollower(cl.Client), "every trustee's verdict and the registrar's closing of the voter roll", func(s *election.State) bool {
+	st, err := waitFor(c.Context, c, cl.follower(), "every trustee's verdict and the registrar's closing of the voter roll", func(s *election.State) bool {
 		return s.VerdictsComplete() && s.Roll() != nil || s.CeremonyFailure() != nil
 	})
 	if err != nil {
@@ -237,7 +237,7 @@ func setPhase(c *cli.Context, phase string) error {
 	if err != nil {
 		return err
 	}
-	f := newFollower(cl.Client)
+	f := cl.follower()
 	// A closing record names every record before it and the sums they
 	// make; ballots posted meanwhile make it stale, so look again.
 	for attempt := 1; ; attempt++ {
@@ -318,7 +318,7 @@ func postResult(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	f := newFollower(cl.Client)
+	f := cl.follower()
 	st, err := syncBoard(c.Context, f, 0)
 	if err != nil {
 		return boardRefusal(err, "acted on nothing and posted nothing")

@@ -126,7 +126,7 @@ func trusteeMix(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	f := newFollower(cl.Client)
+	f := cl.follower()
 	for attempt := 1; ; attempt++ {
 		st, err := waitFor(c.Context, c, f, "voting to close: trustees mix the ranked and write-in contests' ballots after the close", func(s *election.State) bool {
 			return s.Phase() >= election.Closed || ts.Share != nil && otherElection(s, ts.Share) != nil
@@ -245,7 +245,7 @@ func decryptMixes(c *cli.Context, cl *boardConn, st *election.State, t *particip
 		}
 	}
 	what := fmt.Sprintf("the mix-net contests' mixes (each needs %d, from `evote trustee mix`; %s) before decrypting their ballots", m.Threshold, strings.Join(lack, "; "))
-	f := newFollower(cl.Client)
+	f := cl.follower()
 	posted := 0
 	for attempt := 1; ; attempt++ {
 		st, err := waitFor(c.Context, c, f, what, mixed)

@@ -177,7 +177,7 @@ func trusteeCeremony(c *cli.Context) error {
 	if posted {
 		fmt.Fprintf(out(c), "trustee %d: posted its commitments and encrypted shares (those the board did not have yet)\n", ts.Dealer.Index())
 	}
-	st, err = waitFor(c.Context, c, newFollower(cl.Client), "every trustee's commitments and shares", (*election.State).CeremonyComplete)
+	st, err = waitFor(c.Context, c, cl.follower(), "every trustee's commitments and shares", (*election.State).CeremonyComplete)
 	if err != nil {
 		return err
 	}
@@ -213,7 +213,7 @@ func trusteeDecrypt(c *cli.Context) error {
 	}
 	// Stop at once, without waiting, if the board holds another election
 	// than the keystore's share is for.
-	st, err := waitFor(c.Context, c, newFollower(cl.Client), "voting to close", func(s *election.State) bool {
+	st, err := waitFor(c.Context, c, cl.follower(), "voting to close", func(s *election.State) bool {
 		return s.Phase() >= election.Closed || otherElection(s, ts.Share) != nil
 	})
 	if err != nil {

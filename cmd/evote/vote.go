@@ -18,7 +18,6 @@ import (
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/election"
-	"github.com/evote/evote/election/follow"
 	"github.com/evote/evote/election/participant"
 )
 
@@ -112,7 +111,7 @@ type voter struct {
 	c      *cli.Context
 	cred   *ballot.Credential
 	client *boardConn
-	follow *follow.Follower
+	follow *follower
 	state  *election.State
 }
 
@@ -135,7 +134,7 @@ func openVoter(c *cli.Context) (*voter, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := newFollower(cl.Client)
+	f := cl.follower()
 	st, err := syncBoard(c.Context, f, 0)
 	if err != nil {
 		return nil, boardRefusal(err, "encrypted or posted nothing")
@@ -507,6 +506,32 @@ func printChoices(c *cli.Context, m *ballot.Manifest, ch ballot.Choices, writeIn
 	}
 }
 
+// hintedReceiptBoard returns a client of the operator name at the url hint
+// that the election's definition gives for it, under the board key it
+// names, the definition being the one a follower of cl verified; nil if
+// the definition gives no address for an operator of that name, or if cl's
+// checkpoint does not verify under its key (the key of another board than
+// cl's: no definition to read there).
+func hintedReceiptBoard(c *cli.Context, cl *client.Client, name string) (*client.Client, error) {
+	if _, err := cl.Checkpoint(c.Context); err != nil {
+		return nil, nil
+	}
+	st, err := syncBoard(c.Context, newFollower(cl), 0)
+	if err != nil {
+		return nil, boardRefusal(err, "could not check the receipt")
+	}
+	m := st.Manifest()
+	if m == nil {
+		return nil, nil
+	}
+	op := m.Operator(name)
+	if op == nil || op.URL == "" {
+		return nil, nil
+	}
+	fmt.Fprintf(c.App.ErrWriter, "evote: checking the receipt on %s\n", strings.TrimSuffix(hintedAt(op.Name, op.URL), ","))
+	return client.New(op.URL, op.BoardKey, nil)
+}
+
 // readDeviceCode returns the device's last confirmation code, or zero.
 func readDeviceCode(path string) (ballot.ConfirmationCode, error) {
 	var code ballot.ConfirmationCode
@@ -527,6 +552,10 @@ func readDeviceCode(path string) (ballot.ConfirmationCode, error) {
 
 // checkReceipt checks a receipt against the board, replayed and verified
 // up to its latest checkpoint, and says whether the ballot still counts.
+// It checks it on the operator whose checkpoint it carries: one of
+// --board, or else the operator of that name that the election's
+// definition, read and verified on the first of --board, gives a url hint
+// for, under the board key the definition names for it.
 func checkReceipt(c *cli.Context) error {
 	data, err := os.ReadFile(c.String("receipt"))
 	if err != nil {
@@ -552,8 +581,14 @@ func checkReceipt(c *cli.Context) error {
 		}
 	}
 	if cl == nil {
-		return withHint(fmt.Errorf("this receipt is from board %q, not from board %q (--board-key): nothing is wrong with either", other.Receipt, other.Board),
-			"check it on the board it names, with that board's URL and key")
+		if cl, err = hintedReceiptBoard(c, clients[0], other.Receipt); err != nil {
+			return err
+		}
+		if cl == nil {
+			return withHint(fmt.Errorf("this receipt is from board %q, not from board %q (--board-key): nothing is wrong with either", other.Receipt, other.Board),
+				"check it on the board it names, with that board's URL and key")
+		}
+		signed, err = receipt.Verify(cl.Key())
 	}
 	if err != nil {
 		return withHint(fmt.Errorf("the receipt itself does not verify: %w", err), "is --board-key the key of the board you voted on?")

@@ -143,10 +143,11 @@ func TestBrowserFailover(t *testing.T) {
 		stopRead    bool     // stop it when the page first reads the records
 		stopReceipt bool     // stop the operator that signed the receipt before checking it
 		why         string   // what the page says of the post
+		observe     bool     // an observer page of the serving operator is open
 	}{
-		{"serving operator drops ballots", []string{"--test-drop-ballots"}, false, false, true, "did not acknowledge your ballot: no answer within 3 s."},
-		{"serving operator stopped", nil, true, false, false, "The board that served this page cannot be reached, so this page sends your ballot to the operator"},
-		{"serving operator stopped before the page reads the election", nil, false, true, false, "The board that served this page cannot be reached, so this page sends your ballot to the operator"},
+		{"serving operator drops ballots", []string{"--test-drop-ballots"}, false, false, true, "did not acknowledge your ballot: no answer within 3 s.", false},
+		{"serving operator stopped", nil, true, false, false, "The board that served this page cannot be reached, so this page sends your ballot to the operator", true},
+		{"serving operator stopped before the page reads the election", nil, false, true, false, "The board that served this page cannot be reached, so this page sends your ballot to the operator", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPage(t)
@@ -191,6 +192,10 @@ func TestBrowserFailover(t *testing.T) {
 			if tc.stop {
 				beforeCast = func() { stop(0) }
 			}
+			var obs *page
+			if tc.observe {
+				obs = openObserver(t, p, base)
+			}
 			code := castThrough(t, p, base, credentialFile(t, sim, 0), beforeCast)
 			if tc.stopRead {
 				// The page read the election from operator 2.
@@ -231,6 +236,9 @@ func TestBrowserFailover(t *testing.T) {
 				t.Fatalf("operator 3 counts record %d (%v), want the receipted %d", idx, ok, r.Index)
 			}
 			p.screenshot("voter-cast-failover.png")
+			if obs != nil {
+				checkObserverMoved(t, obs, r.Index, ops[1].Name, urls[1])
+			}
 
 			// The receipt is checked on the operator that signed it, or,
 			// once that one is stopped, on the next operator the page
@@ -257,6 +265,45 @@ func TestBrowserFailover(t *testing.T) {
 				t.Fatalf("the receipt was checked on %q, not on %s that signed it", from, ops[1].Name)
 			}
 		})
+	}
+}
+
+// openObserver opens, in another tab of p's browser, the observer page of
+// the board at base, and waits until it follows the board's feed. Its
+// rule of falling over to another operator must be bulletin.FallsOver's.
+func openObserver(t *testing.T, p *page, base string) *page {
+	t.Helper()
+	obs := p.tab()
+	obs.do("open the observer page", chromedp.Navigate(base+"/observe"))
+	obs.waitJS("the observer page following the feed", `document.getElementById("conn").dataset.live === "yes"`)
+	for s, f := range evaluate[[]bool](obs, `Array.from({length: 600}, (_, s) => fallsOver(s))`) {
+		if f != bulletin.FallsOver(s) {
+			t.Errorf("the observer page falls over on HTTP status %d: %v, bulletin.FallsOver: %v", s, f, !f)
+		}
+	}
+	return obs
+}
+
+// checkObserverMoved checks that the observer page obs, whose operator
+// stopped, follows the operator name at url instead, saying so in the
+// page's language, and shows record index, which that operator took after
+// the first one stopped, and that operator's checkpoint.
+func checkObserverMoved(t *testing.T, obs *page, index int64, name, url string) {
+	t.Helper()
+	obs.waitJS(fmt.Sprintf("record %d on the observer page", index), fmt.Sprintf(
+		`Array.from(document.querySelectorAll("#records tbody tr td:first-child")).some((td) => td.textContent === "%d")`, index))
+	obs.waitJS("the other operator's checkpoint on the observer page", fmt.Sprintf(`document.getElementById("cp-origin").textContent === %q`, name))
+	from, moved := evaluate[string](obs, `document.body.dataset.readFrom || ""`), obs.text("#moved")
+	if from != name || !evaluate[bool](obs, visible("#moved")) ||
+		!strings.Contains(moved, "This page could not follow the board from the board that served this page: its live feed closed.") ||
+		!strings.Contains(moved, fmt.Sprintf("It now follows the board operator “%s” (%s) instead", name, url)) {
+		t.Fatalf("the observer page follows %q, saying %q; want %s at %s, saying why", from, moved, name, url)
+	}
+	obs.screenshot("observe-failover.png")
+	obs.setLanguage("fr")
+	if moved := obs.text("#moved"); !strings.Contains(moved, "son flux en direct s’est fermé") ||
+		!strings.Contains(moved, fmt.Sprintf("Elle suit désormais l’opérateur de tableau « %s » (%s)", name, url)) {
+		t.Fatalf("in French, the observer page says %q", moved)
 	}
 }
 

@@ -261,7 +261,29 @@ func newPage(t testing.TB) *page {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("starting Chromium %s: %v", exe, err)
 	}
-	err := chromedp.Listen(ctx, func(ev any) {
+	p.listen()
+	return p
+}
+
+// tab opens another tab of p's browser, a page of its own.
+func (p *page) tab() *page {
+	p.t.Helper()
+	ctx, cancel := chromedp.NewContext(p.ctx)
+	p.t.Cleanup(cancel)
+	q := &page{t: p.t, ctx: ctx, shots: p.shots}
+	if err := chromedp.Do(ctx); err != nil {
+		p.t.Fatalf("opening a tab: %v", err)
+	}
+	q.listen()
+	return q
+}
+
+// listen records the page's uncaught exceptions, console errors and
+// requests to anything but the test servers, which checkClean reports at
+// the test's end.
+func (p *page) listen() {
+	t := p.t
+	err := chromedp.Listen(p.ctx, func(ev any) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		switch ev := ev.(type) {
@@ -286,7 +308,6 @@ func newPage(t testing.TB) *page {
 	})
 	must(t, err)
 	t.Cleanup(p.checkClean)
-	return p
 }
 
 func describe(o *cdpruntime.RemoteObject) string {

@@ -46,6 +46,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/text/language"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/httpjson"
@@ -77,8 +78,10 @@ type Options struct {
 	// (docs/spec/replicated-board.md §5.1), the other operators the voter
 	// page falls over to when this one does not acknowledge a ballot:
 	// each one's name, board URL and board key, in the order the page
-	// tries them after this board. Their origins are the only others the
-	// page may connect to (Content-Security-Policy connect-src).
+	// tries them after this board. After them the pages take the other
+	// operators that the election's definition gives a url hint for
+	// (ballot.Operator.URL). Those operators' origins are the only others
+	// the pages may connect to (Content-Security-Policy connect-src).
 	Operators []Operator
 	// Attempt bounds how long the page waits for one operator's answer to
 	// a ballot before it falls over to the next; client.DefaultAttempt if
@@ -91,8 +94,9 @@ type Options struct {
 type Operator struct {
 	// Name is the operator's name, the origin of its checkpoints.
 	Name string `json:"name"`
-	// URL is its board's base URL, scheme://host[:port] with no path;
-	// "" for the board that serves the page.
+	// URL is its board's base URL: scheme://host[:port] with no path for
+	// Options.Operators, the url hint as the definition gives it for the
+	// others; "" for the board that serves the page.
 	URL string `json:"url"`
 	// BoardKey is its checkpoints' verifier key (note.NewVerifier format).
 	BoardKey string `json:"board_key"`
@@ -101,7 +105,8 @@ type Operator struct {
 // Operators is the body of GET /election/operators.
 type Operators struct {
 	// Operators are the boards the page posts a ballot to, in order: this
-	// one (URL "") first, then the others of Options.Operators.
+	// one (URL "") first, then the others of Options.Operators, then the
+	// other operators the election's definition gives a url hint for.
 	Operators []Operator `json:"operators"`
 	// AttemptMS is how long, in milliseconds, the page waits for one
 	// operator's answer before it falls over to the next.
@@ -110,12 +115,28 @@ type Operators struct {
 
 // contentSecurityPolicy allows the pages to run their own scripts, the
 // WebAssembly module and requests to this server and the origins of
-// connect (the other operators), and nothing else.
+// connect (the other operators), with their websocket feeds, and nothing
+// else.
 func contentSecurityPolicy(connect []string) string {
+	src := []string{"'self'"}
+	for _, o := range connect {
+		if !slices.Contains(src, o) {
+			src = append(src, o)
+		}
+	}
+	for _, o := range src[1:] {
+		ws := "ws" + strings.TrimPrefix(o, "http")
+		if !slices.Contains(src, ws) {
+			src = append(src, ws)
+		}
+	}
 	return "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; " +
-		"connect-src " + strings.Join(append([]string{"'self'"}, connect...), " ") +
+		"connect-src " + strings.Join(src, " ") +
 		"; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 }
+
+// origin returns the web origin of a board's base URL, scheme://host[:port].
+func origin(u *url.URL) string { return u.Scheme + "://" + u.Host }
 
 type handler struct {
 	opts     Options
@@ -125,7 +146,7 @@ type handler struct {
 	wasmSum  string
 	static   fs.FS
 	modTime  time.Time
-	csp      string
+	peers    []string // the origins of Options.Operators
 }
 
 // Register mounts the voter and observer pages on mux (see the package
@@ -173,7 +194,7 @@ func newHandler(opts Options) (*handler, error) {
 		if _, err := note.NewVerifier(op.BoardKey); err != nil {
 			return nil, fmt.Errorf("web: operator %q's board key: %w", op.Name, err)
 		}
-		connect = append(connect, u.Scheme+"://"+u.Host)
+		connect = append(connect, origin(u))
 	}
 	if opts.Attempt <= 0 {
 		opts.Attempt = client.DefaultAttempt
@@ -193,7 +214,7 @@ func newHandler(opts Options) (*handler, error) {
 	}
 	sum := sha256.Sum256(wasm)
 	return &handler{opts: opts, wasm: wasm, wasmGz: gz.Bytes(), wasmExec: exec, wasmSum: hex.EncodeToString(sum[:]), static: sub, modTime: time.Now(),
-		csp: contentSecurityPolicy(connect)}, nil
+		peers: connect}, nil
 }
 
 // secure sets the headers every page response carries.
@@ -206,7 +227,13 @@ func (h *handler) secure(next http.Handler) http.Handler {
 
 func (h *handler) setSecurityHeaders(w http.ResponseWriter) {
 	hd := w.Header()
-	hd.Set("Content-Security-Policy", h.csp)
+	connect := h.peers
+	for _, op := range h.hinted() {
+		if u, err := url.Parse(op.URL); err == nil {
+			connect = append(connect, origin(u))
+		}
+	}
+	hd.Set("Content-Security-Policy", contentSecurityPolicy(connect))
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Referrer-Policy", "no-referrer")
@@ -481,19 +508,51 @@ func (h *handler) voter(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, st)
 }
 
+// selfName returns the name of this board's key, Options.BoardKey: an
+// operator's name; "" without a key.
+func (h *handler) selfName() string {
+	if v, err := note.NewVerifier(h.opts.BoardKey); err == nil {
+		return v.Name()
+	}
+	return ""
+}
+
+// hinted returns the operators that the election's definition gives a url
+// hint for, other than this board and those of Options.Operators, in the
+// definition's order from the one after this board's operator
+// (docs/spec/voter-client.md §2.3): each with its url hint and the board
+// key the definition names for it.
+func (h *handler) hinted() []Operator {
+	m := h.opts.State().Manifest()
+	if m == nil {
+		return nil
+	}
+	self := h.selfName()
+	skip := map[string]bool{self: true}
+	for _, op := range h.opts.Operators {
+		skip[op.Name] = true
+	}
+	start := slices.IndexFunc(m.Operators, func(op ballot.Operator) bool { return op.Name == self }) + 1
+	var out []Operator
+	for k := range m.Operators {
+		op := m.Operators[(start+k)%len(m.Operators)]
+		if op.URL != "" && !skip[op.Name] {
+			out = append(out, Operator{Name: op.Name, URL: op.URL, BoardKey: op.BoardKey})
+		}
+	}
+	return out
+}
+
 // operators answers the boards the voter page posts a ballot to, in order
-// (docs/spec/voter-client.md §5.7): this one, then Options.Operators.
+// (docs/spec/voter-client.md §5.7): this one, then Options.Operators, then
+// the other operators the election's definition gives a url hint for.
 func (h *handler) operators(w http.ResponseWriter, r *http.Request) {
 	ops := Operators{AttemptMS: h.opts.Attempt.Milliseconds()}
 	if h.opts.BoardKey != "" {
-		v, err := note.NewVerifier(h.opts.BoardKey)
-		name := ""
-		if err == nil {
-			name = v.Name()
-		}
-		ops.Operators = append(ops.Operators, Operator{Name: name, BoardKey: h.opts.BoardKey})
+		ops.Operators = append(ops.Operators, Operator{Name: h.selfName(), BoardKey: h.opts.BoardKey})
 	}
 	ops.Operators = append(ops.Operators, h.opts.Operators...)
+	ops.Operators = append(ops.Operators, h.hinted()...)
 	if ops.Operators == nil {
 		ops.Operators = []Operator{}
 	}

@@ -1,5 +1,8 @@
 // The observer page: follows GET /feed (websocket) and shows records,
-// checkpoints and the election's counts from /election/summary.
+// checkpoints and the election's counts from /election/summary. On a
+// board kept by several operators it falls over to the next operator of
+// GET /election/operators when its feed closes or its summary fetch fails
+// (docs/spec/voter-client.md §7).
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -22,6 +25,12 @@ const TURNOUT_WIDTHS = [1, 5, 10, 30, 60, 300, 600, 1800, 3600, 10800, 21600, 43
 const MAX_BUCKETS = 24;
 
 let next = 0;          // next record index expected
+// The boards this page reads: this one (url ""), then, on a board kept by
+// several operators, the others of GET /election/operators, read once at
+// load; at is the one it reads now.
+let ops = [{ name: "", url: "" }];
+let at = 0;
+let socket = null; // the feed followed now
 const ballotSeconds = new Map(); // ballots received, by the second of their board time
 let received = 0;
 let summaryTimer = null;
@@ -361,10 +370,69 @@ function scheduleSummary() {
   summaryTimer = setTimeout(() => { summaryTimer = null; loadSummary(); }, 300);
 }
 
-async function loadSummary() {
+// fallsOver reports whether a failed read, with HTTP status (0: no
+// answer), moves the page to the next operator: the rule of
+// bulletin.FallsOver, by which the voter page and the CLI fall over too
+// (no answer, 408, 429, a 5xx). Any other answer is the board's word.
+function fallsOver(status) {
+  return status === 0 || status === 408 || status === 429 || status >= 500;
+}
+
+// moveOn moves the page from the operator it read, ops[from], to the
+// next, saying why in the page's language (why: a catalogue message,
+// {key, args}), unless it moved already or has no other operator. It
+// reports whether it moved.
+function moveOn(from, why) {
+  if (from !== at || ops.length < 2) return false;
+  const prev = ops[at];
+  at = (at + 1) % ops.length;
+  const op = ops[at];
+  const url = op.url || location.origin;
+  const source = prev.url ? { key: "client.read.from-operator", args: [prev.name] } : { key: "client.read.from-page" };
+  const el = $("moved");
+  say(el, "observe.moved", source, why, op.name, url);
+  el.hidden = false;
+  document.body.dataset.readFrom = op.name;
+  document.body.dataset.readMoved = el.textContent;
+  // A feed still open on the operator left (the summary failed) follows
+  // the new one instead once closed.
+  if (socket) socket.close();
+  return true;
+}
+
+// readFailed moves the page on after a failed read from ops[from] with
+// HTTP status (0: no answer), if the rule says so (fallsOver).
+function readFailed(from, status) {
+  if (!fallsOver(status)) return false;
+  return moveOn(from, status ? { key: "client.why.failed", args: [status] } : { key: "client.why.no-answer" });
+}
+
+// loadOperators reads, once, the operators of a board kept by several
+// (GET /election/operators, voter-client.md §2.3): this board first, then
+// the others in the order the page falls over to them.
+async function loadOperators() {
   try {
-    const resp = await fetch("/election/summary", { cache: "no-store" });
+    const resp = await fetch("/election/operators", { cache: "no-store" });
     if (!resp.ok) return;
+    const list = (await resp.json()).operators || [];
+    if (list.length > 1 && list[0].url === "") ops = list;
+  } catch (e) { /* a board of one operator */ }
+}
+
+async function loadSummary() {
+  const from = at;
+  try {
+    let resp;
+    try {
+      resp = await fetch(ops[from].url + "/election/summary", { cache: "no-store" });
+    } catch (e) {
+      if (readFailed(from, 0)) scheduleSummary();
+      return;
+    }
+    if (!resp.ok) {
+      if (readFailed(from, resp.status)) scheduleSummary();
+      return;
+    }
     const s = await resp.json();
     if (s.title) { say($("title"), "observe.title-of", s.title); say(document.querySelector("title"), "observe.page-title-of", s.title); }
     if (PHASES.includes(s.phase)) say($("phase"), "phase." + s.phase);
@@ -409,9 +477,22 @@ async function loadSummary() {
   } catch (e) { /* the feed status shows connectivity */ }
 }
 
+// feedURL returns the websocket URL of the feed of the operator the page
+// reads, from the next record it expects.
+function feedURL() {
+  const u = new URL((ops[at].url || location.origin) + "/feed?from=" + next);
+  u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+  return u.href;
+}
+
+// connect follows the feed of the operator the page reads. When it
+// closes, the page moves to the next operator, if it has others, and
+// follows its feed from the next record it expects; else it reconnects,
+// with exponential back-off.
 function connect() {
-  const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const ws = new WebSocket(proto + "//" + location.host + "/feed?from=" + next);
+  const from = at;
+  const ws = new WebSocket(feedURL());
+  socket = ws;
   ws.onopen = () => { retry = 1000; say($("conn"), "observe.connected"); $("conn").dataset.live = "yes"; };
   ws.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
@@ -421,6 +502,7 @@ function connect() {
   ws.onclose = () => {
     say($("conn"), "observe.disconnected", Math.round(retry / 1000));
     $("conn").dataset.live = "no";
+    if (moveOn(from, { key: "observe.why.feed-closed" })) scheduleSummary();
     setTimeout(connect, retry);
     retry = Math.min(retry * 2, 30000);
   };
@@ -428,6 +510,7 @@ function connect() {
 
 document.addEventListener("DOMContentLoaded", async () => {
   await window.i18n.ready;
+  await loadOperators();
   loadSummary();
   connect();
   // The charts and the turnout line are drawn in words: draw them again.
