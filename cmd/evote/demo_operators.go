@@ -40,7 +40,7 @@ const demoOriginBase = "evote-demo"
 // checkpoints, and makes the participants post to all of them, falling
 // over between them (client.Boards), and read operator 1.
 func (d *demo) startNetwork(ctx context.Context, n int) (stop func(), err error) {
-	homes, ops, err := initNetwork(ctx, filepath.Join(d.dir, "net"), demoOriginBase, n)
+	homes, ops, err := initNetwork(ctx, filepath.Join(d.dir, "net"), demoOriginBase, n, nil)
 	if err != nil {
 		return nil, err
 	}
