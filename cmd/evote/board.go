@@ -353,7 +353,7 @@ func operatorPages(c *cli.Context, vkey string, operators []replica.Operator, pe
 	values := c.StringSlice("api-origin")
 	var ops []web.Operator
 	var peerOrigins []string
-	self := slices.IndexFunc(operators, func(o replica.Operator) bool { return o.BoardKey == vkey })
+	self := selfOperator(operators, vkey)
 	for k := range operators {
 		o := operators[(self+1+k)%len(operators)]
 		u := peers[o.Name]
@@ -411,11 +411,7 @@ func operatorCosigning(c *cli.Context, network, vkey string) (string, []replica.
 		}
 		peers[name] = url
 	}
-	if len(peers) == 0 {
-		self := slices.IndexFunc(ops, func(o replica.Operator) bool { return o.BoardKey == vkey })
-		if self < 0 {
-			return "", nil, nil, withHint(fmt.Errorf("%s does not list this operator's board key %s", opsFile, vkey), "is %s the home of an operator, made by evote network init with the others?", network)
-		}
+	if self := selfOperator(ops, vkey); len(peers) == 0 && self >= 0 {
 		peers, from = replica.PeerURLs(ops, ops[self].Name), "the operators' urls in "+opsFile
 	}
 	var named []string
@@ -438,7 +434,7 @@ func operatorCosigning(c *cli.Context, network, vkey string) (string, []replica.
 // host and port (urlListenAddr), which it says on stderr; else --addr's
 // default.
 func listenAddr(c *cli.Context, network, vkey string, operators []replica.Operator) (string, error) {
-	self := slices.IndexFunc(operators, func(o replica.Operator) bool { return o.BoardKey == vkey })
+	self := selfOperator(operators, vkey)
 	if c.IsSet("addr") || self < 0 || operators[self].URL == "" {
 		return c.String("addr"), nil
 	}
@@ -449,6 +445,12 @@ func listenAddr(c *cli.Context, network, vkey string, operators []replica.Operat
 	}
 	fmt.Fprintf(c.App.ErrWriter, "evote: operator %q listens at %s, the address of its url %s in %s\n", op.Name, addr, op.URL, filepath.Join(network, replica.OperatorsFile))
 	return addr, nil
+}
+
+// selfOperator returns the index in operators of the operator whose board
+// key is vkey, the one a board serve --network runs, or -1.
+func selfOperator(operators []replica.Operator, vkey string) int {
+	return slices.IndexFunc(operators, func(o replica.Operator) bool { return o.BoardKey == vkey })
 }
 
 // urlListenAddr returns the host and port that a board whose base URL is
