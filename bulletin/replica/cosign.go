@@ -3,6 +3,7 @@ package replica
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,13 +25,20 @@ import (
 )
 
 // Operator is one operator of a network as the others know it
-// (docs/spec/replicated-board.md §8): its name, which is its board's
+// (docs/spec/replicated-board.md §6, §8): its name, which is its board's
 // origin and its cosignature key's name, the verifier key of its board's
-// checkpoints, and the verifier key of its cosignatures.
+// checkpoints, the verifier key of its cosignatures, and, if known, the
+// base URL of its board.
 type Operator struct {
 	Name      string `json:"name"`
 	BoardKey  string `json:"board_key"`
 	CosignKey string `json:"cosign_key"`
+	// URL, if set, is where the operator's board is served (evote network
+	// init --url): the other operators gather its cosignatures there
+	// (PeerURLs), and the definition gives it as the operator's url hint
+	// (DefinitionOperators). It is an address only: what is read there is
+	// checked under the operator's keys.
+	URL string `json:"url,omitempty"`
 }
 
 // OperatorsFile is the file, in the network's directory and in each
@@ -39,7 +47,9 @@ const OperatorsFile = "operators.json"
 
 // ReadOperators reads a list of operators (OperatorsFile) and checks each
 // one's keys: the board key and the cosignature key are of its name, and
-// no two operators share a name or a key.
+// no two operators share a name or a key; and each URL, if given: the base
+// URL of a board (ballot.ValidBoardURL), no two alike. A list written
+// before operators had URLs reads as one without them.
 func ReadOperators(path string) ([]Operator, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -59,9 +69,15 @@ func ReadOperators(path string) ([]Operator, error) {
 		if _, err := (&ballot.Operator{Name: op.Name, Key: op.CosignKey}).Verifier(); err != nil || !strings.HasPrefix(op.CosignKey, op.Name+"+") {
 			return nil, fmt.Errorf("replica: %s: operator %d (%q): cosign_key is not a cosignature key of that name", path, i+1, op.Name)
 		}
-		for _, k := range []string{op.Name, op.BoardKey, op.CosignKey} {
+		if op.URL != "" && !ballot.ValidBoardURL(op.URL) {
+			return nil, fmt.Errorf("replica: %s: operator %d (%q): url %q is not the base URL of a board (http:// or https://, a host, no query, fragment or trailing slash)", path, i+1, op.Name, op.URL)
+		}
+		for _, k := range []string{op.Name, op.BoardKey, op.CosignKey, op.URL} {
+			if k == "" {
+				continue
+			}
 			if seen[k] {
-				return nil, fmt.Errorf("replica: %s: operator %d (%q) repeats a name or key of another", path, i+1, op.Name)
+				return nil, fmt.Errorf("replica: %s: operator %d (%q) repeats a name, key or url of another", path, i+1, op.Name)
 			}
 			seen[k] = true
 		}
@@ -69,13 +85,28 @@ func ReadOperators(path string) ([]Operator, error) {
 	return ops, nil
 }
 
+// PeerURLs returns the board URLs of the operators of ops other than the
+// one named self, by name, for those whose URL is known: the peers an
+// operator gathers cosignatures from (OperatorWitnesses) when it is not
+// told them otherwise.
+func PeerURLs(ops []Operator, self string) map[string]string {
+	urls := map[string]string{}
+	for _, op := range ops {
+		if op.Name != self && op.URL != "" {
+			urls[op.Name] = op.URL
+		}
+	}
+	return urls
+}
+
 // DefinitionOperators returns the operators as an election definition
 // names them (ballot.Manifest.Operators): name, cosignature key and board
-// key, and the URL of each operator's board in urls (by name), if any.
+// key, and as the url hint of each the URL of its board in urls (by name)
+// or else its own URL, if any.
 func DefinitionOperators(ops []Operator, urls map[string]string) []ballot.Operator {
 	out := make([]ballot.Operator, len(ops))
 	for i, op := range ops {
-		out[i] = ballot.Operator{Name: op.Name, Key: op.CosignKey, BoardKey: op.BoardKey, URL: urls[op.Name]}
+		out[i] = ballot.Operator{Name: op.Name, Key: op.CosignKey, BoardKey: op.BoardKey, URL: cmp.Or(urls[op.Name], op.URL)}
 	}
 	return out
 }

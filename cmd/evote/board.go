@@ -120,7 +120,7 @@ func boardServeCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "db", Usage: "SQLite database `FILE` (default with --network: HOME/board.db)"},
 			&cli.StringFlag{Name: "network", Usage: "run as one operator of a replicated board, from its `HOME` (made by evote network init): the board's database and key default to HOME's, and the operator orders submissions with the others by consensus (docs/spec/replicated-board.md)"},
-			&cli.StringFlag{Name: "addr", Usage: "listen address (loopback unless behind a TLS proxy)", Value: "127.0.0.1:8080"},
+			&cli.StringFlag{Name: "addr", Usage: "listen address (loopback unless behind a TLS proxy); default with --network: the host and port of the operator's url in HOME/operators.json (evote network init --url), if it has one", Value: "127.0.0.1:8080"},
 			&cli.StringFlag{Name: "key", Usage: "checkpoint signing key `FILE` (from evote board keygen)", EnvVars: []string{"EVOTE_BOARD_SKEY"}},
 			&cli.BoolFlag{Name: "init", Usage: "create a new database at --db"},
 			&cli.Float64Flag{Name: "rate-limit", Usage: "requests per second per client IP (0: no limit)", Value: 50},
@@ -134,7 +134,7 @@ func boardServeCommand() *cli.Command {
 			&cli.StringFlag{Name: "web", Usage: "also serve the voter and observer pages from `DIR` (built by scripts/build-web.sh); needs --policy election"},
 			&cli.StringFlag{Name: "vkey", Usage: "the board's verifier key `FILE`, shown on the voter page for checking receipts (default: the .vkey beside --key)"},
 			&cli.StringFlag{Name: "policy", Usage: "admission rules: \"election\" (the election's rules, docs/spec/election.md) or \"open\" (any well-signed record; for load tests)", Value: "election"},
-			&cli.StringSliceFlag{Name: "peer", Usage: "with --network: another operator's board, as `NAME=URL`, NAME as in HOME/operators.json, whose cosignature of each checkpoint the operator gathers (repeatable); with them, /checkpoint serves checkpoints cosigned by more than two thirds of the operators"},
+			&cli.StringSliceFlag{Name: "peer", Usage: "with --network: another operator's board, as `NAME=URL`, NAME as in HOME/operators.json, whose cosignature of each checkpoint the operator gathers (repeatable; default: every other operator at its url in HOME/operators.json, if it has one); with them, /checkpoint serves checkpoints cosigned by more than two thirds of the operators"},
 			&cli.StringSliceFlag{Name: "witness", Usage: "a witness to collect cosignatures from, as `URL=VKEY`: its add-checkpoint URL prefix and its cosignature verifier key (repeatable; @FILE reads one per line)"},
 			&cli.IntFlag{Name: "witness-quorum", Usage: "cosignatures a checkpoint needs before /checkpoint serves it (default: all the witnesses)"},
 			&cli.Uint64Flag{Name: "min-free-space", Usage: "free disk space in `MiB` beside --db below which GET /readyz says the board is not ready", Value: 64},
@@ -225,7 +225,11 @@ func boardServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cosignKey, operators, peers, err := operatorCosigning(c, network)
+	cosignKey, operators, peers, err := operatorCosigning(c, network, vkey)
+	if err != nil {
+		return err
+	}
+	addr, err := listenAddr(c, network, vkey, operators)
 	if err != nil {
 		return err
 	}
@@ -235,9 +239,9 @@ func boardServe(c *cli.Context) error {
 	}
 	// The peers' observer pages fall over to this operator's feed.
 	feedOrigins = append(feedOrigins, peerOrigins...)
-	ln, err := net.Listen("tcp", c.String("addr"))
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return withHint(fmt.Errorf("listening: %w", err), "is another board already running on %s?", c.String("addr"))
+		return withHint(fmt.Errorf("listening: %w", err), "is another board already running on %s?", addr)
 	}
 	defer ln.Close() // if serving never starts; http.Server closes it otherwise
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
@@ -349,7 +353,7 @@ func operatorPages(c *cli.Context, vkey string, operators []replica.Operator, pe
 	values := c.StringSlice("api-origin")
 	var ops []web.Operator
 	var peerOrigins []string
-	self := slices.IndexFunc(operators, func(o replica.Operator) bool { return o.BoardKey == vkey })
+	self := selfOperator(operators, vkey)
 	for k := range operators {
 		o := operators[(self+1+k)%len(operators)]
 		u := peers[o.Name]
@@ -373,11 +377,14 @@ func operatorPages(c *cli.Context, vkey string, operators []replica.Operator, pe
 	return origins, peerOrigins, ops, nil
 }
 
-// operatorCosigning returns, for the operator whose home is network, its
-// cosignature key, the network's operators (from its home, as evote
-// network init wrote them) and the other operators' URLs of --peer; none
-// for a home without a cosignature key (made by an older evote).
-func operatorCosigning(c *cli.Context, network string) (string, []replica.Operator, map[string]string, error) {
+// operatorCosigning returns, for the operator whose home is network and
+// whose board key is vkey, its cosignature key, the network's operators
+// (from its home, as evote network init wrote them) and the other
+// operators' URLs, by name: those of --peer if it is given, else those
+// that the network's operators give (replica.PeerURLs); none for a home
+// without a cosignature key (made by an older evote). It says on stderr
+// which peers the operator gathers cosignatures from.
+func operatorCosigning(c *cli.Context, network, vkey string) (string, []replica.Operator, map[string]string, error) {
 	if network == "" {
 		if len(c.StringSlice("peer")) > 0 {
 			return "", nil, nil, errors.New("--peer without --network: only an operator of a replicated board has peers")
@@ -391,11 +398,12 @@ func operatorCosigning(c *cli.Context, network string) (string, []replica.Operat
 	if err != nil {
 		return "", nil, nil, withHint(fmt.Errorf("reading the operator's cosignature key: %w", err), "evote network init writes it in each operator's home")
 	}
-	ops, err := replica.ReadOperators(filepath.Join(network, replica.OperatorsFile))
+	opsFile := filepath.Join(network, replica.OperatorsFile)
+	ops, err := replica.ReadOperators(opsFile)
 	if err != nil {
 		return "", nil, nil, err
 	}
-	peers := map[string]string{}
+	peers, from := map[string]string{}, "--peer"
 	for _, arg := range c.StringSlice("peer") {
 		name, url, ok := strings.Cut(arg, "=")
 		if !ok || name == "" || !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
@@ -403,7 +411,66 @@ func operatorCosigning(c *cli.Context, network string) (string, []replica.Operat
 		}
 		peers[name] = url
 	}
+	if self := selfOperator(ops, vkey); len(peers) == 0 && self >= 0 {
+		peers, from = replica.PeerURLs(ops, ops[self].Name), "the operators' urls in "+opsFile
+	}
+	var named []string
+	for _, op := range ops {
+		if u, ok := peers[op.Name]; ok {
+			named = append(named, fmt.Sprintf("%s at %s", op.Name, u))
+		}
+	}
+	if len(named) == 0 {
+		fmt.Fprintf(c.App.ErrWriter, "evote: no peers: this operator gathers no other operator's cosignatures, so participants whose definition names the operators take none of its checkpoints (give --peer NAME=URL, or the operators' URLs to evote network init --url)\n")
+	} else {
+		fmt.Fprintf(c.App.ErrWriter, "evote: gathering cosignatures from the operators %s (from %s)\n", strings.Join(named, ", "), from)
+	}
 	return cosignKey, ops, peers, nil
+}
+
+// listenAddr returns the address board serve listens at: --addr if it is
+// given; for the operator of a network whose board key is vkey, if the
+// network's operators give its URL (evote network init --url), that URL's
+// host and port (urlListenAddr), which it says on stderr; else --addr's
+// default.
+func listenAddr(c *cli.Context, network, vkey string, operators []replica.Operator) (string, error) {
+	self := selfOperator(operators, vkey)
+	if c.IsSet("addr") || self < 0 || operators[self].URL == "" {
+		return c.String("addr"), nil
+	}
+	op := operators[self]
+	addr, err := urlListenAddr(op.URL)
+	if err != nil {
+		return "", withHint(fmt.Errorf("operator %q's url in %s: %w", op.Name, filepath.Join(network, replica.OperatorsFile), err), "pass --addr, the address its board listens at")
+	}
+	fmt.Fprintf(c.App.ErrWriter, "evote: operator %q listens at %s, the address of its url %s in %s\n", op.Name, addr, op.URL, filepath.Join(network, replica.OperatorsFile))
+	return addr, nil
+}
+
+// selfOperator returns the index in operators of the operator whose board
+// key is vkey, the one a board serve --network runs, or -1.
+func selfOperator(operators []replica.Operator, vkey string) int {
+	return slices.IndexFunc(operators, func(o replica.Operator) bool { return o.BoardKey == vkey })
+}
+
+// urlListenAddr returns the host and port that a board whose base URL is
+// u listens at, when the board serves that URL itself: u must be http://
+// (the board serves plain HTTP; an https:// URL is a TLS proxy's, which
+// forwards to an address the URL does not say) with no path; the port is
+// 80 if u names none.
+func urlListenAddr(u string) (string, error) {
+	pu, err := url.Parse(u)
+	switch {
+	case err != nil:
+		return "", err
+	case pu.Scheme != "http":
+		return "", fmt.Errorf("%q is not http://: the board serves plain HTTP, behind a TLS proxy for https://, at an address the url does not say", u)
+	case pu.Path != "" || pu.Host == "":
+		return "", fmt.Errorf("%q is not a host and port alone", u)
+	case pu.Port() == "":
+		return net.JoinHostPort(pu.Hostname(), "80"), nil
+	}
+	return pu.Host, nil
 }
 
 // parseWitnesses returns the witnesses of --witness and the quorum of

@@ -32,19 +32,29 @@ func runBoard(ctx context.Context, args ...string) (string, string, error) {
 }
 
 // startBoard runs "evote board serve --addr 127.0.0.1:0 args..." in-process
-// until ctx ends, and returns its URL and where its result will be sent.
-// The test's cleanup waits for the server to end, so that it has closed its
-// database before the test's temporary directory is removed.
+// until ctx ends, and returns its URL and where its result will be sent
+// (serveBoard).
 func startBoard(t *testing.T, ctx context.Context, args ...string) (string, <-chan error) {
 	t.Helper()
-	var stderr testlog.Buffer
+	url, done, _ := serveBoard(t, ctx, append([]string{"--addr", "127.0.0.1:0"}, args...)...)
+	return url, done
+}
+
+// serveBoard runs "evote board serve args..." in-process until ctx ends,
+// and returns, once it listens, its URL, where its result will be sent,
+// and what it writes on stderr. The test's cleanup waits for the server to
+// end, so that it has closed its database before the test's temporary
+// directory is removed.
+func serveBoard(t *testing.T, ctx context.Context, args ...string) (string, <-chan error, *testlog.Buffer) {
+	t.Helper()
+	stderr := &testlog.Buffer{}
 	done := make(chan error, 1)
 	ended := make(chan struct{})
 	go func() {
 		defer close(ended)
 		app := newApp()
-		app.Writer, app.ErrWriter = &testlog.Buffer{}, &stderr
-		done <- app.RunContext(ctx, append([]string{"evote", "board", "serve", "--addr", "127.0.0.1:0"}, args...))
+		app.Writer, app.ErrWriter = &testlog.Buffer{}, stderr
+		done <- app.RunContext(ctx, append([]string{"evote", "board", "serve"}, args...))
 	}()
 	t.Cleanup(func() {
 		select {
@@ -56,7 +66,7 @@ func startBoard(t *testing.T, ctx context.Context, args ...string) (string, <-ch
 	re := regexp.MustCompile(`listening on (http://[0-9.:]+)`)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		if m := re.FindStringSubmatch(stderr.String()); m != nil {
-			return m[1], done
+			return m[1], done, stderr
 		}
 		select {
 		case err := <-done:

@@ -35,15 +35,13 @@ type demoOperator struct {
 const demoOriginBase = "evote-demo"
 
 // startNetwork writes the homes of n operators in --dir/net (as evote
-// network init does), runs each in this process with its HTTP API on a
-// loopback port, each gathering the others' cosignatures of its
-// checkpoints, and makes the participants post to all of them, falling
-// over between them (client.Boards), and read operator 1.
+// network init --url does, each operator's URL a loopback port it listens
+// at), runs each in this process with its HTTP API at its URL, each
+// gathering the others' cosignatures of its checkpoints at theirs (as
+// evote board serve --network does), and makes the participants post to
+// all of them, falling over between them (client.Boards), and read
+// operator 1.
 func (d *demo) startNetwork(ctx context.Context, n int) (stop func(), err error) {
-	homes, ops, err := initNetwork(ctx, filepath.Join(d.dir, "net"), demoOriginBase, n)
-	if err != nil {
-		return nil, err
-	}
 	var stops []func()
 	stop = func() {
 		for i := len(stops) - 1; i >= 0; i-- {
@@ -55,6 +53,22 @@ func (d *demo) startNetwork(ctx context.Context, n int) (stop func(), err error)
 			stop()
 		}
 	}()
+	// Each operator listens before any starts, so that each knows the
+	// others' URLs and gathers their cosignatures.
+	lns := make([]net.Listener, n)
+	urls := make([]string, n)
+	for i := range lns {
+		if lns[i], err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return nil, err
+		}
+		ln := lns[i]
+		stops = append(stops, func() { ln.Close() })
+		urls[i] = "http://" + ln.Addr().String()
+	}
+	homes, ops, err := initNetwork(ctx, filepath.Join(d.dir, "net"), demoOriginBase, n, urls)
+	if err != nil {
+		return nil, err
+	}
 	// CometBFT's errors go to a file (a stopping node reports each closed
 	// connection as one); its chatter goes nowhere.
 	logPath := filepath.Join(d.dir, "net", "operators.log")
@@ -64,19 +78,7 @@ func (d *demo) startNetwork(ctx context.Context, n int) (stop func(), err error)
 	}
 	stops = append(stops, func() { logFile.Close() })
 	logger := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelError}))
-	// Each operator listens before any starts, so that each knows the
-	// others' URLs and gathers their cosignatures.
-	lns := make([]net.Listener, n)
-	peers := make(map[string]string, n)
-	for i := range lns {
-		if lns[i], err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			return nil, err
-		}
-		ln := lns[i]
-		stops = append(stops, func() { ln.Close() })
-		peers[ops[i].Name] = "http://" + ln.Addr().String()
-	}
-	d.operators = replica.DefinitionOperators(ops, peers)
+	d.operators = replica.DefinitionOperators(ops, nil)
 	clients := make([]*client.Client, n)
 	for i, home := range homes {
 		skey, err := readBoardKeyFile(filepath.Join(home, operatorSKey))
@@ -98,7 +100,7 @@ func (d *demo) startNetwork(ctx context.Context, n int) (stop func(), err error)
 			log:       bulletin.LogOptions{Signer: signer, Snapshot: statePath("", db)},
 			cosignKey: cosignKey,
 			operators: ops,
-			peers:     peers,
+			peers:     replica.PeerURLs(ops, ops[i].Name),
 			logger:    logger,
 		})
 		if err != nil {
@@ -109,7 +111,7 @@ func (d *demo) startNetwork(ctx context.Context, n int) (stop func(), err error)
 		hs := b.httpServer()
 		go hs.Serve(ln)
 		stops = append(stops, func() { hs.Close() })
-		op := &demoOperator{home: home, url: peers[ops[i].Name], vkey: ops[i].BoardKey, board: b}
+		op := &demoOperator{home: home, url: ops[i].URL, vkey: ops[i].BoardKey, board: b}
 		if op.client, err = client.New(op.url, op.vkey, nil); err != nil {
 			return nil, err
 		}
@@ -276,11 +278,13 @@ Re-verify any operator's export from the public record alone:
 
   evote verify --record {{.Dir}}/op2/record.jsonl --checkpoint {{.Dir}}/op2/checkpoint.txt --board-key @{{.Dir}}/op2/board.vkey
 
-Run the operators again (one terminal or "&" each) and read or post to any
-of them; a participant given every operator falls over from one that fails:
+Run the operators again (one terminal or "&" each): each listens at its
+url in net/operators.json, as the definition names it, and gathers the
+others' cosignatures at theirs. Read or post to any of them; a participant
+given one operator falls over to the others at the definition's addresses:
 {{range .Ops}}
-  evote board serve --network {{.}} --addr 127.0.0.1:0 &{{end}}
-  evote election status --board URL1,URL2,… --board-key @{{.Dir}}/op1/board.vkey,@{{.Dir}}/op2/board.vkey,…
+  evote board serve --network {{.}} &{{end}}
+  evote election status --board {{.URL}} --board-key @{{.Dir}}/op1/board.vkey
 `))
 
 // writeOperatorsGuide leaves README.txt for a demo with operators.
@@ -293,6 +297,6 @@ func (d *demo) writeOperatorsGuide() error {
 	for i, op := range d.ops {
 		ops[i] = op.home
 	}
-	err = operatorsGuide.Execute(f, map[string]any{"Dir": d.dir, "N": len(d.ops), "Origin": demoOriginBase, "Passphrase": demoPassphrase, "Ops": ops})
+	err = operatorsGuide.Execute(f, map[string]any{"Dir": d.dir, "N": len(d.ops), "Origin": demoOriginBase, "Passphrase": demoPassphrase, "Ops": ops, "URL": d.ops[0].url})
 	return errors.Join(err, f.Close())
 }

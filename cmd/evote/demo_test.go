@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/bulletin/replica"
 	"github.com/evote/evote/election"
 )
 
@@ -165,7 +166,26 @@ func TestDemoOperators(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(m.Operators) != 4 || m.Board != nil {
-		t.Errorf("the definition names operators %v and board %v, want the 4 operators and no single board", m.Operators, m.Board)
+		t.Fatalf("the definition names operators %v and board %v, want the 4 operators and no single board", m.Operators, m.Board)
+	}
+	// The network's operators.json gives each operator the address the
+	// definition names, so that the guide's "evote board serve --network
+	// HOME" alone serves there and gathers the others' cosignatures.
+	ops, err := replica.ReadOperators(filepath.Join(dir, "net", replica.OperatorsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	guide, err := os.ReadFile(filepath.Join(dir, "README.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, op := range ops {
+		if op.URL == "" || op.URL != m.Operators[i].URL {
+			t.Errorf("operators.json gives operator %d the url %q, the definition %q", i+1, op.URL, m.Operators[i].URL)
+		}
+		if want := fmt.Sprintf("  evote board serve --network %s &\n", filepath.Join(dir, "net", fmt.Sprintf("op%d", i+1))); !strings.Contains(string(guide), want) {
+			t.Errorf("README.txt does not say %q:\n%s", want, guide)
+		}
 	}
 	cp, err := os.ReadFile(filepath.Join(dir, "checkpoint.txt"))
 	if err != nil {

@@ -22,12 +22,14 @@ import (
 
 // TestNetworkCLI: evote network init writes four operators' homes and the
 // definition's operators; each runs with evote board serve --network and
-// the others as --peer; a record posted to one operator is on every
+// the others as --peer, and with --addr, which win over the operators'
+// urls of network init --url (where nothing listens: an operator that
+// listened there, or asked its peers there, would fail the test); a record posted to one operator is on every
 // operator's board, signed by each with its own key and served cosigned by
 // more than two thirds of the operators, as the definition's trust policy
 // demands; and the operators' databases export the same record.
 func TestNetworkCLI(t *testing.T) {
-	dir, vkeys := initNetworkCLI(t, "--origin", "vote.example.org/test")
+	dir, vkeys := initNetworkCLI(t, "--origin", "vote.example.org/test", "--url", "http://127.0.0.1:1")
 	if !strings.HasPrefix(vkeys[2], "vote.example.org/test/op3+") {
 		t.Fatalf("network init printed %q, want the four operators' keys", vkeys)
 	}
@@ -188,4 +190,186 @@ func operatorClients(t *testing.T, urls, vkeys []string) []*client.Client {
 		}
 	}
 	return clients
+}
+
+// TestNetworkServeFromURLs: evote network init --url writes each
+// operator's board URL in operators.json (the network's and each home's)
+// and in definition-operators.json, whose "operators" member makes a
+// definition that parses with those url hints; evote board serve
+// --network HOME alone then listens at its operator's URL and gathers the
+// other operators' cosignatures at theirs (it says both on stderr), so
+// that the election's participants, who take only checkpoints cosigned by
+// three of the four, can run it; and a voter who names only the first
+// operator, which drops every ballot, has it cast through another one at
+// the address the definition gives.
+func TestNetworkServeFromURLs(t *testing.T) {
+	// The boards' ports are held while network init picks CometBFT's, so
+	// that no port is both.
+	var urls, urlFlags []string
+	var lns []net.Listener
+	for range 4 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		mustOK(t, err)
+		lns = append(lns, ln)
+		urls = append(urls, "http://"+ln.Addr().String())
+		urlFlags = append(urlFlags, "--url", urls[len(urls)-1])
+	}
+	dir, vkeys := initNetworkCLI(t, urlFlags...)
+	for _, ln := range lns {
+		ln.Close()
+	}
+	for _, path := range []string{filepath.Join(dir, replica.OperatorsFile), filepath.Join(dir, "op3", replica.OperatorsFile)} {
+		ops, err := replica.ReadOperators(path)
+		mustOK(t, err)
+		for i, op := range ops {
+			if op.URL != urls[i] {
+				t.Fatalf("%s gives operator %d the url %q, want %q", path, i+1, op.URL, urls[i])
+			}
+		}
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	var dones []<-chan error
+	for i := range urls {
+		home := filepath.Join(dir, fmt.Sprintf("op%d", i+1))
+		args := []string{"--network", home}
+		if i == 0 {
+			args = append(args, "--test-drop-ballots")
+		}
+		url, done, stderr := serveBoard(t, ctx, args...)
+		dones = append(dones, done)
+		if url != urls[i] {
+			t.Fatalf("operator %d listens on %s, want its url %s", i+1, url, urls[i])
+		}
+		var peers []string
+		for j, u := range urls {
+			if j != i {
+				peers = append(peers, fmt.Sprintf("evote-board/op%d at %s", j+1, u))
+			}
+		}
+		for _, want := range []string{
+			fmt.Sprintf("operator %q listens at %s, the address of its url %s in %s", fmt.Sprintf("evote-board/op%d", i+1), strings.TrimPrefix(urls[i], "http://"), urls[i], filepath.Join(home, replica.OperatorsFile)),
+			fmt.Sprintf("gathering cosignatures from the operators %s (from the operators' urls in %s)", strings.Join(peers, ", "), filepath.Join(home, replica.OperatorsFile)),
+		} {
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("operator %d did not say %q:\n%s", i+1, want, stderr)
+			}
+		}
+	}
+	defer stopBoards(t, cancel, dones)
+
+	// The definition names the operators as operators.json does, url hints
+	// and all: the participants' follower demands three cosignatures on
+	// every checkpoint, so the election runs only if the operators gather
+	// each other's at their urls.
+	e, ops := openOperatorsElection(t, dir, urls, vkeys, nil)
+	canonical, err := e.Manifest.MarshalCanonical()
+	mustOK(t, err)
+	var def, member map[string]json.RawMessage
+	mustOK(t, json.Unmarshal(canonical, &def))
+	data, err := os.ReadFile(filepath.Join(dir, definitionOperators))
+	mustOK(t, err)
+	mustOK(t, json.Unmarshal(data, &member))
+	def["operators"] = member["operators"]
+	spliced, err := json.Marshal(def)
+	mustOK(t, err)
+	m, err := ballot.ParseManifest(spliced)
+	if err != nil {
+		t.Fatalf("a definition with the operators of %s: %v", definitionOperators, err)
+	}
+	for i, o := range m.Operators {
+		if o != e.Manifest.Operators[i] || o.URL != urls[i] {
+			t.Fatalf("%s names operator %d %+v, want %+v at %s", definitionOperators, i+1, o, e.Manifest.Operators[i], urls[i])
+		}
+	}
+
+	work := t.TempDir()
+	keyArgs := keyFiles(t, work, vkeys)
+	stdout, stderr, err := castCLI(t, e, work, 0, []string{"--board", urls[0], "--board-key", keyArgs[0], "--board-timeout", "1s"})
+	if err != nil {
+		t.Fatalf("vote cast through the first operator: %v\n%s%s", err, stdout, stderr)
+	}
+	if want := fmt.Sprintf("posting it to the operator %q at %s, the address the election's definition gives for it,", ops[1].Name, urls[1]); !strings.Contains(stderr, want) {
+		t.Errorf("vote cast did not say %q:\n%s", want, stderr)
+	}
+	castReceipt(t, work, 0, stdout, 2, vkeys[1])
+}
+
+// TestNetworkURLs: the --url values of evote network init make one URL
+// per operator, counting a single base URL's port up; a count that fits
+// neither, a URL that is not http(s), that has a path, query, fragment or
+// user, or two operators at one address are refused, each saying why.
+func TestNetworkURLs(t *testing.T) {
+	for _, tt := range []struct {
+		values []string
+		n      int
+		want   string
+	}{
+		{[]string{"http://127.0.0.1:8081"}, 4, "http://127.0.0.1:8081 http://127.0.0.1:8082 http://127.0.0.1:8083 http://127.0.0.1:8084"},
+		{[]string{"http://[::1]:9000"}, 2, "http://[::1]:9000 http://[::1]:9001"},
+		{[]string{"https://op1.example.org", "https://op2.example.org:8443", "http://10.0.0.3:80"}, 3, "https://op1.example.org https://op2.example.org:8443 http://10.0.0.3:80"},
+		{[]string{"http://127.0.0.1:8081"}, 1, "http://127.0.0.1:8081"},
+		{nil, 4, ""},
+	} {
+		got, err := networkURLs(tt.values, tt.n)
+		if err != nil || strings.Join(got, " ") != tt.want {
+			t.Errorf("networkURLs(%q, %d) = %q, %v; want %s", tt.values, tt.n, got, err, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		values []string
+		n      int
+		want   string
+	}{
+		{[]string{"http://127.0.0.1:8081", "http://127.0.0.1:8082"}, 4, "--url given 2 times for 4 operators"},
+		{[]string{"http://a:1", "http://b:1", "http://c:1", "http://d:1", "http://e:1"}, 4, "--url given 5 times for 4 operators"},
+		{[]string{"ftp://127.0.0.1:8081"}, 4, `--url "ftp://127.0.0.1:8081": the scheme is not http or https`},
+		{[]string{"127.0.0.1:8081"}, 4, `--url "127.0.0.1:8081"`},
+		{[]string{"http://127.0.0.1:8081/board"}, 4, `--url "http://127.0.0.1:8081/board" has a path ("/board")`},
+		{[]string{"http://127.0.0.1:8081/"}, 4, `--url "http://127.0.0.1:8081/" has a path ("/")`},
+		{[]string{"http://127.0.0.1:8081?x=1"}, 4, `--url "http://127.0.0.1:8081?x=1" has a query or fragment`},
+		{[]string{"http://127.0.0.1:8081#x"}, 4, `--url "http://127.0.0.1:8081#x" has a query or fragment`},
+		{[]string{"http://me@127.0.0.1:8081"}, 4, `--url "http://me@127.0.0.1:8081" names a user`},
+		{[]string{"http://:8081"}, 4, `--url "http://:8081" has no host`},
+		{[]string{"http://127.0.0.1"}, 4, "a single URL for 4 operators needs a port to count up from"},
+		{[]string{"http://127.0.0.1:65534"}, 4, "operator 4's port would be 65537, past 65535"},
+		{[]string{"http://127.0.0.1:8081", "http://127.0.0.1:8082", "https://127.0.0.1:8081"}, 3, `--url "https://127.0.0.1:8081": operators 1 and 3 would share the address 127.0.0.1:8081`},
+		{[]string{"http://op.example.org", "http://OP.example.org:80"}, 2, `operators 1 and 2 would share the address op.example.org:80`},
+	} {
+		got, err := networkURLs(tt.values, tt.n)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("networkURLs(%q, %d) = %q, %v; want an error saying %q", tt.values, tt.n, got, err, tt.want)
+		}
+	}
+	// The CLI refuses before it writes anything.
+	dir := filepath.Join(t.TempDir(), "net")
+	if _, _, err := runBoard(t.Context(), "network", "init", "--dir", dir, "--url", "http://127.0.0.1:8081/x"); err == nil || !strings.Contains(err.Error(), "has a path") {
+		t.Fatalf("network init with a URL with a path = %v, want it refused", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("network init that refused its --url left %s (%v)", dir, err)
+	}
+}
+
+// TestBoardServeAddress: board serve --network listens at the host and
+// port of its operator's url, unless --addr is given; it refuses to guess
+// the address behind an https:// url or a path, telling to pass --addr.
+func TestBoardServeAddress(t *testing.T) {
+	for _, tt := range []struct{ url, want string }{
+		{"http://127.0.0.1:8081", "127.0.0.1:8081"},
+		{"http://[::1]:8081", "[::1]:8081"},
+		{"http://op1.example.org", "op1.example.org:80"},
+	} {
+		if got, err := urlListenAddr(tt.url); err != nil || got != tt.want {
+			t.Errorf("urlListenAddr(%q) = %q, %v; want %s", tt.url, got, err, tt.want)
+		}
+	}
+	for _, tt := range []struct{ url, want string }{
+		{"https://op1.example.org", "is not http://"},
+		{"http://127.0.0.1:8081/board", "is not a host and port alone"},
+	} {
+		if got, err := urlListenAddr(tt.url); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("urlListenAddr(%q) = %q, %v; want an error saying %q", tt.url, got, err, tt.want)
+		}
+	}
 }

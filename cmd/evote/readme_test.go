@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/bulletin/client"
+	"github.com/evote/evote/bulletin/replica"
+	"github.com/evote/evote/election"
 )
 
 // walkthroughMark is the line before each ```sh block of the README that
@@ -204,4 +210,113 @@ func boardLog(dir string) string {
 		return err.Error()
 	}
 	return string(b)
+}
+
+// readmeNetworkBase is the first operator's address in the README's
+// section "A board kept by several operators"; the test moves the four to
+// free ports.
+const readmeNetworkBase = "127.0.0.1:8081"
+
+// TestREADMENetwork runs the first shell block of the README's section "A
+// board kept by several operators" as written, in-process, from an empty
+// folder: evote network init with one base --url, then four evote board
+// serve --network lines with no other flag. Only the ports move, to four
+// consecutive free ones. Each operator must listen at its address and
+// serve a checkpoint that the definition's operators (as
+// definition-operators.json names them) accept: cosigned by three of the
+// four, which it gathers only from peers it found in operators.json.
+func TestREADMENetwork(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	mustOK(t, err)
+	_, section, ok := strings.Cut(string(readme), "\n## A board kept by several operators\n")
+	_, block, ok2 := strings.Cut(section, "\n```sh\n")
+	block, _, ok3 := strings.Cut(block, "\n```\n")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("README.md has no shell block under \"## A board kept by several operators\"")
+	}
+	host, base := consecutiveFreePorts(t, 4)
+	var lines []string
+	for _, line := range strings.Split(block, "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		if line = strings.TrimSpace(line); line != "" {
+			lines = append(lines, line)
+		}
+	}
+	want := []string{"evote network init --operators 4 --dir net --url http://" + readmeNetworkBase}
+	for i := range 4 {
+		want = append(want, fmt.Sprintf("evote board serve --network net/op%d &", i+1))
+	}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("the README's network block is\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	t.Chdir(t.TempDir())
+	ctx, cancel := context.WithCancel(t.Context())
+	var dones []<-chan error
+	defer func() { stopBoards(t, cancel, dones) }()
+	for _, line := range lines {
+		args := strings.Fields(strings.ReplaceAll(line, readmeNetworkBase, fmt.Sprintf("%s:%d", host, base)))[1:]
+		if bg, ok := strings.CutSuffix(strings.Join(args, " "), " &"); ok {
+			url, done, _ := serveBoard(t, ctx, strings.Fields(bg)[2:]...)
+			if want := fmt.Sprintf("http://%s:%d", host, base+len(dones)); url != want {
+				t.Fatalf("%s listens on %s, want %s", line, url, want)
+			}
+			dones = append(dones, done)
+			continue
+		}
+		if _, stderr, err := runBoard(t.Context(), args...); err != nil {
+			t.Fatalf("%s: %v\n%s", line, err, stderr)
+		}
+	}
+	ops, err := replica.ReadOperators(filepath.Join("net", replica.OperatorsFile))
+	mustOK(t, err)
+	policy, err := election.TrustPolicy(&ballot.Manifest{Operators: replica.DefinitionOperators(ops, nil)})
+	mustOK(t, err)
+	wait, cancelWait := context.WithTimeout(t.Context(), time.Minute)
+	defer cancelWait()
+	for i, op := range ops {
+		cl, err := client.New(op.URL, op.BoardKey, nil)
+		mustOK(t, err)
+		for {
+			cp, err := cl.Checkpoint(wait)
+			if err != nil {
+				t.Fatalf("operator %d's checkpoint: %v", i+1, err)
+			}
+			c, perr := policy.Check(cp.Note)
+			if perr == nil && len(c.Names) >= 3 {
+				break
+			}
+			select {
+			case <-wait.Done():
+				t.Fatalf("operator %d serves no checkpoint cosigned by three operators: %v", i+1, perr)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// consecutiveFreePorts returns a loopback host and the first of n
+// consecutive ports that are free on it.
+func consecutiveFreePorts(t *testing.T, n int) (string, int) {
+	t.Helper()
+	for range 50 {
+		first, err := net.Listen("tcp", "127.0.0.1:0")
+		mustOK(t, err)
+		port := first.Addr().(*net.TCPAddr).Port
+		lns := []net.Listener{first}
+		for i := 1; i < n; i++ {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+i))
+			if err != nil {
+				break
+			}
+			lns = append(lns, ln)
+		}
+		for _, ln := range lns {
+			ln.Close()
+		}
+		if len(lns) == n {
+			return "127.0.0.1", port
+		}
+	}
+	t.Fatalf("found no %d consecutive free ports", n)
+	return "", 0
 }
