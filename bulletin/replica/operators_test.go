@@ -83,7 +83,7 @@ func TestReadOperators(t *testing.T) {
 		{"scheme", "ftp://127.0.0.1:8082", "", `operator 2 ("net/op2"): url "ftp://127.0.0.1:8082" is not the base URL of a board`},
 		{"query", "http://127.0.0.1:8082?x=1", "", `operator 2 ("net/op2"): url "http://127.0.0.1:8082?x=1" is not the base URL of a board`},
 		{"trailing slash", "http://127.0.0.1:8082/", "", `operator 2 ("net/op2"): url "http://127.0.0.1:8082/" is not the base URL of a board`},
-		{"shared", "http://127.0.0.1:8082", "http://127.0.0.1:8082", `operator 3 ("net/op3") repeats a name, key or url of another`},
+		{"shared", "http://127.0.0.1:8082", "http://127.0.0.1:8082", `operator 3 ("net/op3") has the url of operator 2 ("net/op2"): "http://127.0.0.1:8082"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			bad := append([]Operator(nil), ops...)
