@@ -98,11 +98,12 @@ func readStrictJSON(path string, v any) error {
 // a node ID or a p2p address. Its errors name the operators at fault, by
 // position (from 1) and name.
 func CheckOperators(ops []Operator) error {
-	type first struct {
-		what string
-		i    int
+	type member struct{ name, value string }
+	type holder struct {
+		member string // the JSON name of the member
+		op     int    // the operator that has it first
 	}
-	seen := map[string]first{}
+	seen := map[string]holder{}
 	for i, op := range ops {
 		if v, err := note.NewVerifier(op.BoardKey); err != nil || v.Name() != op.Name {
 			return fmt.Errorf("operator %d (%q): board_key is not a board key of that name", i+1, op.Name)
@@ -118,15 +119,14 @@ func CheckOperators(ops []Operator) error {
 				return fmt.Errorf("operator %d (%q): %w", i+1, op.Name, err)
 			}
 		}
-		for _, k := range []first{{op.Name, 0}, {op.BoardKey, 1}, {op.CosignKey, 2}, {op.URL, 3}, {op.ValidatorKey, 4}, {op.NodeID, 5}, {op.P2P, 6}} {
-			what := []string{"name", "board_key", "cosign_key", "url", "validator_key", "node_id", "p2p"}[k.i]
-			if k.what == "" {
+		for _, m := range []member{{"name", op.Name}, {"board_key", op.BoardKey}, {"cosign_key", op.CosignKey}, {"url", op.URL}, {"validator_key", op.ValidatorKey}, {"node_id", op.NodeID}, {"p2p", op.P2P}} {
+			if m.value == "" {
 				continue
 			}
-			if f, ok := seen[k.what]; ok {
-				return fmt.Errorf("operator %d (%q) has the %s of operator %d (%q): %q", i+1, op.Name, what, f.i+1, ops[f.i].Name, k.what)
+			if f, ok := seen[m.value]; ok {
+				return fmt.Errorf("operator %d (%q) has the %s of operator %d (%q): %q", i+1, op.Name, f.member, f.op+1, ops[f.op].Name, m.value)
 			}
-			seen[k.what] = first{what, i}
+			seen[m.value] = holder{m.name, i}
 		}
 	}
 	return nil
