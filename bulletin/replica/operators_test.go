@@ -95,3 +95,34 @@ func TestReadOperators(t *testing.T) {
 		})
 	}
 }
+
+// TestSpecOperatorExample: the operator.json of
+// docs/spec/replicated-board.md §6 reads as an operator's public entry,
+// and marshals back to the same bytes.
+func TestSpecOperatorExample(t *testing.T) {
+	spec, err := os.ReadFile("../../docs/spec/replicated-board.md")
+	must(t, err)
+	_, after, ok := strings.Cut(string(spec), "**On separate machines**")
+	_, after, ok2 := strings.Cut(after, "```json\n")
+	example, _, ok3 := strings.Cut(after, "```\n")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("replicated-board.md has no operator.json example under \"On separate machines\"")
+	}
+	lines := strings.Split(strings.TrimRight(example, " \n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimPrefix(l, "   ") // the example is indented in its list item
+	}
+	example = strings.Join(lines, "\n")
+	path := filepath.Join(t.TempDir(), "operator.json")
+	must(t, os.WriteFile(path, []byte(example), 0o644))
+	op, err := ReadOperator(path)
+	must(t, err)
+	if op.Peer.check() != nil || op.URL == "" {
+		t.Fatalf("the spec's operator.json reads as %+v", op)
+	}
+	back, err := json.MarshalIndent(op, "", "  ")
+	must(t, err)
+	if string(back) != example {
+		t.Fatalf("the spec's operator.json marshals back as\n%s\nnot\n%s", back, example)
+	}
+}
