@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -140,7 +141,10 @@ exactly its own entry (HOME/operator.json: its board key, cosignature key,
 validator key, node ID, p2p address and URL) and that genesis.json has
 every operator's validator, this one's included, with voting power 1;
 refuses otherwise, naming why. Then installs the genesis, operators.json,
-and every other operator's node ID and p2p address as persistent peers.
+and every other operator's node ID and p2p address as persistent peers,
+and prints the SHA-256 of the installed genesis.json and operators.json:
+the same for every operator of the network, so that the operators,
+comparing them, catch an assembler that sent them different descriptions.
 The operator then runs "evote board serve --network HOME".`,
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "dir", Usage: "the operator's `HOME`, as evote network join wrote it", Required: true},
@@ -233,7 +237,20 @@ func networkApply(c *cli.Context) error {
 	if err := applyNetwork(home, dir); err != nil {
 		return fmt.Errorf("applying the network of %s: %w", dir, err)
 	}
-	fmt.Fprintf(c.App.ErrWriter, "evote: installed the network of %s in %s; run \"evote board serve --network %s\"\n", dir, home, home)
+	// The fingerprints of what it installed, the same for every
+	// operator of one network: compared between operators, they catch an
+	// assembler that sent each a different description.
+	for _, f := range []struct{ name, path string }{
+		{networkGenesis, filepath.Join(home, "config", networkGenesis)},
+		{replica.OperatorsFile, filepath.Join(home, replica.OperatorsFile)},
+	} {
+		data, err := os.ReadFile(f.path)
+		if err != nil {
+			return fmt.Errorf("reading what was installed: %w", err)
+		}
+		fmt.Fprintf(c.App.Writer, "%x  %s\n", sha256.Sum256(data), f.name)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "evote: installed the network of %s in %s (the SHA-256 of its files above: compare them with the other operators'); run \"evote board serve --network %s\"\n", dir, home, home)
 	return nil
 }
 

@@ -165,10 +165,19 @@ func TestNetworkJoin(t *testing.T) {
 		}
 	}
 
+	var fingerprints string
 	for i, home := range homes {
-		if _, stderr, err := runBoard(t.Context(), "network", "apply", "--dir", home, filepath.Join(official, "net")); err != nil {
+		stdout, stderr, err := runBoard(t.Context(), "network", "apply", "--dir", home, filepath.Join(official, "net"))
+		if err != nil {
 			t.Fatalf("network apply of operator %d: %v\n%s", i+1, err, stderr)
 		}
+		if want := fmt.Sprintf("%x  %s\n", sha256.Sum256(genesis), networkGenesis); !strings.HasPrefix(stdout, want) {
+			t.Fatalf("network apply of operator %d printed %q, want it to start with %q", i+1, stdout, want)
+		}
+		if i > 0 && stdout != fingerprints {
+			t.Fatalf("network apply printed %q for operator %d, %q for operator 1", stdout, i+1, fingerprints)
+		}
+		fingerprints = stdout
 	}
 	ops, err := replica.ReadOperators(filepath.Join(homes[2], replica.OperatorsFile))
 	mustOK(t, err)
