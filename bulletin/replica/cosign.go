@@ -27,8 +27,10 @@ import (
 // Operator is one operator of a network as the others know it
 // (docs/spec/replicated-board.md §6, §8): its name, which is its board's
 // origin and its cosignature key's name, the verifier key of its board's
-// checkpoints, the verifier key of its cosignatures, and, if known, the
-// base URL of its board.
+// checkpoints, the verifier key of its cosignatures, if known, the base
+// URL of its board, and, for an operator that evote network join set up on
+// its own machine, its CometBFT identity (Peer). Every part is public: an
+// operator publishes its own entry (its operator.json) for the others.
 type Operator struct {
 	Name      string `json:"name"`
 	BoardKey  string `json:"board_key"`
@@ -39,50 +41,95 @@ type Operator struct {
 	// (DefinitionOperators). It is an address only: what is read there is
 	// checked under the operator's keys.
 	URL string `json:"url,omitempty"`
+	Peer
 }
 
 // OperatorsFile is the file, in the network's directory and in each
 // operator's home, that lists the network's operators (ReadOperators).
 const OperatorsFile = "operators.json"
 
-// ReadOperators reads a list of operators (OperatorsFile) and checks each
-// one's keys: the board key and the cosignature key are of its name, and
-// no two operators share a name or a key; and each URL, if given: the base
-// URL of a board (ballot.ValidBoardURL), no two alike. A list written
-// before operators had URLs reads as one without them.
+// ReadOperators reads a list of operators (OperatorsFile) and checks it
+// (CheckOperators). A list written before operators had URLs or peers
+// reads as one without them.
 func ReadOperators(path string) ([]Operator, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
+	var ops []Operator
+	if err := readStrictJSON(path, &ops); err != nil {
 		return nil, fmt.Errorf("replica: reading the operators: %w", err)
 	}
-	var ops []Operator
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ops); err != nil {
-		return nil, fmt.Errorf("replica: reading the operators from %s: %w", path, err)
-	}
-	seen := map[string]bool{}
-	for i, op := range ops {
-		if v, err := note.NewVerifier(op.BoardKey); err != nil || v.Name() != op.Name {
-			return nil, fmt.Errorf("replica: %s: operator %d (%q): board_key is not a board key of that name", path, i+1, op.Name)
-		}
-		if _, err := (&ballot.Operator{Name: op.Name, Key: op.CosignKey}).Verifier(); err != nil || !strings.HasPrefix(op.CosignKey, op.Name+"+") {
-			return nil, fmt.Errorf("replica: %s: operator %d (%q): cosign_key is not a cosignature key of that name", path, i+1, op.Name)
-		}
-		if op.URL != "" && !ballot.ValidBoardURL(op.URL) {
-			return nil, fmt.Errorf("replica: %s: operator %d (%q): url %q is not the base URL of a board (http:// or https://, a host, no query, fragment or trailing slash)", path, i+1, op.Name, op.URL)
-		}
-		for _, k := range []string{op.Name, op.BoardKey, op.CosignKey, op.URL} {
-			if k == "" {
-				continue
-			}
-			if seen[k] {
-				return nil, fmt.Errorf("replica: %s: operator %d (%q) repeats a name, key or url of another", path, i+1, op.Name)
-			}
-			seen[k] = true
-		}
+	if err := CheckOperators(ops); err != nil {
+		return nil, fmt.Errorf("replica: %s: %w", path, err)
 	}
 	return ops, nil
+}
+
+// ReadOperator reads one operator's public entry (an object of
+// OperatorsFile's list, the operator.json that evote network join writes)
+// and checks it alone (CheckOperators).
+func ReadOperator(path string) (Operator, error) {
+	var op Operator
+	if err := readStrictJSON(path, &op); err != nil {
+		return op, fmt.Errorf("replica: reading the operator: %w", err)
+	}
+	if err := CheckOperators([]Operator{op}); err != nil {
+		return op, fmt.Errorf("replica: %s: %w", path, err)
+	}
+	return op, nil
+}
+
+// readStrictJSON decodes the JSON file at path into v, refusing unknown
+// members.
+func readStrictJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// CheckOperators checks a list of operators: each one's board key and
+// cosignature key are of its name; its URL, if given, is the base URL of
+// a board (ballot.ValidBoardURL); its Peer, if given, is whole and well
+// formed (Peer.check); and no two operators share a name, a key, a URL,
+// a node ID or a p2p address. Its errors name the operators at fault, by
+// position (from 1) and name.
+func CheckOperators(ops []Operator) error {
+	type member struct{ name, value string }
+	type holder struct {
+		member string // the JSON name of the member
+		op     int    // the operator that has it first
+	}
+	seen := map[string]holder{}
+	for i, op := range ops {
+		if v, err := note.NewVerifier(op.BoardKey); err != nil || v.Name() != op.Name {
+			return fmt.Errorf("operator %d (%q): board_key is not a board key of that name", i+1, op.Name)
+		}
+		if _, err := (&ballot.Operator{Name: op.Name, Key: op.CosignKey}).Verifier(); err != nil || !strings.HasPrefix(op.CosignKey, op.Name+"+") {
+			return fmt.Errorf("operator %d (%q): cosign_key is not a cosignature key of that name", i+1, op.Name)
+		}
+		if op.URL != "" && !ballot.ValidBoardURL(op.URL) {
+			return fmt.Errorf("operator %d (%q): url %q is not the base URL of a board (http:// or https://, a host, no query, fragment or trailing slash)", i+1, op.Name, op.URL)
+		}
+		if op.Peer != (Peer{}) {
+			if err := op.Peer.check(); err != nil {
+				return fmt.Errorf("operator %d (%q): %w", i+1, op.Name, err)
+			}
+		}
+		for _, m := range []member{{"name", op.Name}, {"board_key", op.BoardKey}, {"cosign_key", op.CosignKey}, {"url", op.URL}, {"validator_key", op.ValidatorKey}, {"node_id", op.NodeID}, {"p2p", op.P2P}} {
+			if m.value == "" {
+				continue
+			}
+			if f, ok := seen[m.value]; ok {
+				return fmt.Errorf("operator %d (%q) has the %s of operator %d (%q): %q", i+1, op.Name, f.member, f.op+1, ops[f.op].Name, m.value)
+			}
+			seen[m.value] = holder{m.name, i}
+		}
+	}
+	return nil
 }
 
 // PeerURLs returns the board URLs of the operators of ops other than the

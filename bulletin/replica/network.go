@@ -1,15 +1,23 @@
 package replica
 
 import (
+	"cmp"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	cfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/crypto/ed25519"
+	cmtjson "github.com/cometbft/cometbft/libs/json"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/types"
@@ -50,85 +58,240 @@ const (
 	gossipSleep = 20 * time.Millisecond
 )
 
-// InitNetwork writes the homes of a network of operators on this
-// machine's loopback interface, dir/op1, dir/op2, …, which it creates
-// (dir must not hold them yet), and returns their paths. Each home is a
-// CometBFT home (Config.Home): a node key, a validator key, the genesis
-// naming every operator's validator with equal power, and a config.toml
-// that listens on a free loopback port, connects to every other operator
-// (persistent peers, no peer exchange), has the mempool keep no cache
-// (LoadConfig) and uses the short timeouts of a loopback network.
-func InitNetwork(dir string, opts NetworkOptions) ([]string, error) {
-	n := opts.Operators
-	if n == 0 {
-		n = 4
+// Peer is an operator's identity in CometBFT, all public: the public
+// key of its validator (base64 of the 32-byte Ed25519 key, as
+// genesis.json has it), the ID of its node (the hex of the first 20 bytes
+// of the SHA-256 of its node key's public key) and the address, HOST:PORT,
+// at which the other operators' nodes reach it (docs/spec/replicated-board.md §6).
+type Peer struct {
+	ValidatorKey string `json:"validator_key,omitempty"`
+	NodeID       string `json:"node_id,omitempty"`
+	P2P          string `json:"p2p,omitempty"`
+}
+
+// check checks that p is whole: a validator key that is an Ed25519 public
+// key, a node ID of 40 lowercase hex digits, and a p2p address that is a
+// host and a port from 1 to 65535.
+func (p Peer) check() error {
+	if k, err := base64.StdEncoding.DecodeString(p.ValidatorKey); err != nil || len(k) != ed25519.PubKeySize || base64.StdEncoding.EncodeToString(k) != p.ValidatorKey {
+		return fmt.Errorf("validator_key %q is not the base64 of an Ed25519 public key", p.ValidatorKey)
 	}
-	if n < 1 {
-		return nil, fmt.Errorf("replica: a network of %d operators", n)
+	if id, err := hex.DecodeString(p.NodeID); err != nil || len(id) != p2p.IDByteLength || hex.EncodeToString(id) != p.NodeID {
+		return fmt.Errorf("node_id %q is not a node ID (40 lowercase hex digits)", p.NodeID)
 	}
-	chainID := opts.ChainID
-	if chainID == "" {
-		chainID = "evote"
+	if err := checkP2PAddr(p.P2P); err != nil {
+		return err
 	}
-	ports, err := freePorts(n)
+	return nil
+}
+
+// checkP2PAddr checks that addr is HOST:PORT, with a host and a port from
+// 1 to 65535.
+func checkP2PAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port || strings.ContainsAny(host, "@/ ,") {
+		return fmt.Errorf("p2p %q is not HOST:PORT", addr)
+	}
+	return nil
+}
+
+// isLoopback reports whether the p2p address addr is on the loopback
+// interface (127.0.0.0/8, ::1 or localhost).
+func isLoopback(addr string) bool {
+	host, _, _ := net.SplitHostPort(addr)
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
+}
+
+// NewHome writes the CometBFT part of one operator's home, home, which it
+// creates (it must not exist): a new node key and validator key, and a
+// config.toml in which the node is named name and reached by the others
+// at p2pAddr (HOST:PORT), without peers or genesis yet (ApplyNetwork adds
+// them). On loopback the node listens at p2pAddr with the short timeouts
+// of a loopback network; elsewhere it listens on every interface at
+// p2pAddr's port, announces p2pAddr, and keeps CometBFT's timeouts, which
+// fit machines across the Internet. It returns the operator's Peer, which
+// holds no private key.
+func NewHome(home, name, p2pAddr string) (Peer, error) {
+	if err := checkP2PAddr(p2pAddr); err != nil {
+		return Peer{}, fmt.Errorf("replica: %w", err)
+	}
+	conf := operatorConfig(home, name, p2pAddr)
+	if err := makeHome(conf); err != nil {
+		return Peer{}, err
+	}
+	nodeKey, err := p2p.LoadOrGenNodeKey(conf.NodeKeyFile())
 	if err != nil {
-		return nil, err
+		return Peer{}, fmt.Errorf("replica: making the node key of %s: %w", name, err)
 	}
-	homes := make([]string, n)
-	confs := make([]*cfg.Config, n)
-	peers := make([]string, n)
+	pv, err := genValidator(conf)
+	if err != nil {
+		return Peer{}, fmt.Errorf("replica: making the validator key of %s: %w", name, err)
+	}
+	if err := writeConfig(conf); err != nil {
+		return Peer{}, err
+	}
+	return Peer{ValidatorKey: base64.StdEncoding.EncodeToString(pv.Key.PubKey.Bytes()), NodeID: string(nodeKey.ID()), P2P: p2pAddr}, nil
+}
+
+// NewGenesis returns the genesis (CometBFT's genesis.json) of a network
+// whose operators' validators are those of peers, each with voting power
+// 1, in that order, named names[i]: chain ID chainID, genesis time t,
+// CometBFT's default consensus parameters, no app hash. It depends on its
+// arguments alone.
+func NewGenesis(chainID string, t time.Time, names []string, peers []Peer) ([]byte, error) {
 	gen := &types.GenesisDoc{
-		GenesisTime:     cmttime.Now(),
+		GenesisTime:     t.UTC(),
 		ChainID:         chainID,
 		InitialHeight:   1,
 		ConsensusParams: types.DefaultConsensusParams(),
 	}
-	for i := range n {
-		name := fmt.Sprintf("op%d", i+1)
-		homes[i] = filepath.Join(dir, name)
-		conf := loopbackConfig(homes[i], name, ports[i])
-		if err := makeHome(conf); err != nil {
-			return nil, err
+	for i, p := range peers {
+		if err := p.check(); err != nil {
+			return nil, fmt.Errorf("replica: operator %d (%q): %w", i+1, names[i], err)
 		}
-		nodeKey, err := p2p.LoadOrGenNodeKey(conf.NodeKeyFile())
-		if err != nil {
-			return nil, fmt.Errorf("replica: making the node key of %s: %w", name, err)
-		}
-		pv, err := genValidator(conf)
-		if err != nil {
-			return nil, fmt.Errorf("replica: making the validator key of %s: %w", name, err)
-		}
-		pub, err := pv.GetPubKey()
-		if err != nil {
-			return nil, fmt.Errorf("replica: the validator key of %s: %w", name, err)
-		}
-		gen.Validators = append(gen.Validators, types.GenesisValidator{Address: pub.Address(), PubKey: pub, Power: 1, Name: name})
-		confs[i], peers[i] = conf, p2p.IDAddressString(nodeKey.ID(), fmt.Sprintf("127.0.0.1:%d", ports[i]))
+		k, _ := base64.StdEncoding.DecodeString(p.ValidatorKey)
+		pub := ed25519.PubKey(k)
+		gen.Validators = append(gen.Validators, types.GenesisValidator{Address: pub.Address(), PubKey: pub, Power: 1, Name: names[i]})
 	}
 	if err := gen.ValidateAndComplete(); err != nil {
 		return nil, fmt.Errorf("replica: the genesis: %w", err)
 	}
-	for i, conf := range confs {
-		var others []string
-		for j, p := range peers {
-			if j != i {
-				others = append(others, p)
-			}
+	js, err := cmtjson.MarshalIndent(gen, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("replica: the genesis: %w", err)
+	}
+	return append(js, '\n'), nil
+}
+
+// ApplyNetwork installs a network's genesis (its JSON) and its operators'
+// peers into the operator's home, as NewHome wrote it: config/genesis.json,
+// and as persistent_peers in config.toml every peer but the home's own.
+// It refuses, naming why, and changes nothing, unless the genesis has
+// exactly the validators of peers, in order, each with voting power 1, and
+// CometBFT's default consensus parameters and no app hash; unless the
+// home's own validator key and node ID are among peers, in the same
+// entry; and unless the home has not yet run (it has no block).
+func ApplyNetwork(home string, genesis []byte, peers []Peer) error {
+	conf, err := LoadConfig(home)
+	if err != nil {
+		return err
+	}
+	gen, err := types.GenesisDocFromJSON(genesis)
+	if err != nil {
+		return fmt.Errorf("replica: the network's genesis: %w", err)
+	}
+	if err := checkGenesis(gen, peers); err != nil {
+		return fmt.Errorf("replica: the network's genesis: %w", err)
+	}
+	own, err := ownPeer(conf)
+	if err != nil {
+		return err
+	}
+	self := slices.IndexFunc(peers, func(p Peer) bool { return p.ValidatorKey == own.ValidatorKey })
+	switch {
+	case self < 0:
+		return fmt.Errorf("replica: the network leaves out this operator: no validator in it has the validator key %s of %s", own.ValidatorKey, conf.PrivValidatorKeyFile())
+	case peers[self].NodeID != own.NodeID:
+		return fmt.Errorf("replica: the network gives this operator's validator the node ID %s, not its own, %s (%s)", peers[self].NodeID, own.NodeID, conf.NodeKeyFile())
+	}
+	if _, err := os.Stat(filepath.Join(conf.DBDir(), "blockstore.db")); err == nil {
+		return fmt.Errorf("replica: %s has already run a network (%s exists): a network's genesis cannot change under it", home, filepath.Join(conf.DBDir(), "blockstore.db"))
+	}
+	var others []string
+	for i, p := range peers {
+		if i != self {
+			others = append(others, p2p.IDAddressString(p2p.ID(p.NodeID), p.P2P))
 		}
-		conf.P2P.PersistentPeers = strings.Join(others, ",")
-		if err := gen.SaveAs(conf.GenesisFile()); err != nil {
-			return nil, fmt.Errorf("replica: writing the genesis: %w", err)
+	}
+	conf.P2P.PersistentPeers = strings.Join(others, ",")
+	if err := os.WriteFile(conf.GenesisFile(), genesis, 0o644); err != nil {
+		return fmt.Errorf("replica: writing the genesis: %w", err)
+	}
+	return writeConfig(conf)
+}
+
+// checkGenesis checks that gen's validators are exactly those of peers,
+// in order, each of voting power 1, and that it has CometBFT's default
+// consensus parameters and no app hash or state.
+func checkGenesis(gen *types.GenesisDoc, peers []Peer) error {
+	if len(gen.Validators) != len(peers) {
+		return fmt.Errorf("it has %d validators for %d operators", len(gen.Validators), len(peers))
+	}
+	for i, v := range gen.Validators {
+		if base64.StdEncoding.EncodeToString(v.PubKey.Bytes()) != peers[i].ValidatorKey || v.PubKey.Type() != ed25519.KeyType {
+			return fmt.Errorf("validator %d (%q) is not operator %d's validator key %s", i+1, v.Name, i+1, peers[i].ValidatorKey)
 		}
-		if err := writeConfig(conf); err != nil {
+		if v.Power != 1 {
+			return fmt.Errorf("validator %d (%q) has voting power %d, not 1 as every operator", i+1, v.Name, v.Power)
+		}
+	}
+	if !reflect.DeepEqual(gen.ConsensusParams, types.DefaultConsensusParams()) {
+		return errors.New("its consensus parameters are not CometBFT's defaults")
+	}
+	if len(gen.AppHash) != 0 || len(gen.AppState) != 0 {
+		return errors.New("it has an app hash or app state: a board starts empty")
+	}
+	return nil
+}
+
+// ownPeer returns the validator key and node ID of the home of conf.
+func ownPeer(conf *cfg.Config) (p Peer, err error) {
+	nodeKey, err := p2p.LoadNodeKey(conf.NodeKeyFile())
+	if err != nil {
+		return p, fmt.Errorf("replica: reading the node key: %w", err)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("replica: reading the validator key: %v", r)
+		}
+	}()
+	pv := privval.LoadFilePVEmptyState(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile())
+	return Peer{ValidatorKey: base64.StdEncoding.EncodeToString(pv.Key.PubKey.Bytes()), NodeID: string(nodeKey.ID())}, nil
+}
+
+// InitNetwork writes the homes of a network of operators on this
+// machine's loopback interface, dir/op1, dir/op2, …, which it creates
+// (dir must not hold them yet), and returns their paths: each operator's
+// home as NewHome writes it, on a free loopback port, with the network's
+// genesis (NewGenesis, the time now) and peers applied (ApplyNetwork).
+func InitNetwork(dir string, opts NetworkOptions) ([]string, error) {
+	n := cmp.Or(opts.Operators, 4)
+	if n < 1 {
+		return nil, fmt.Errorf("replica: a network of %d operators", n)
+	}
+	addrs, err := LoopbackAddrs(n)
+	if err != nil {
+		return nil, err
+	}
+	homes := make([]string, n)
+	names := make([]string, n)
+	peers := make([]Peer, n)
+	for i := range n {
+		names[i] = fmt.Sprintf("op%d", i+1)
+		homes[i] = filepath.Join(dir, names[i])
+		if peers[i], err = NewHome(homes[i], names[i], addrs[i]); err != nil {
+			return nil, err
+		}
+	}
+	js, err := NewGenesis(cmp.Or(opts.ChainID, "evote"), cmttime.Now(), names, peers)
+	if err != nil {
+		return nil, err
+	}
+	for _, home := range homes {
+		if err := ApplyNetwork(home, js, peers); err != nil {
 			return nil, err
 		}
 	}
 	return homes, nil
 }
 
-// loopbackConfig returns the configuration of operator name, whose home
-// is home, listening on the loopback port, without its peers.
-func loopbackConfig(home, name string, port int) *cfg.Config {
+// operatorConfig returns the configuration of operator name, whose home
+// is home, reached by the others at p2pAddr, without its peers: on
+// loopback it listens there, with the short timeouts of a loopback
+// network; elsewhere it listens on every interface at p2pAddr's port,
+// announces p2pAddr, and keeps CometBFT's timeouts.
+func operatorConfig(home, name, p2pAddr string) *cfg.Config {
 	conf := cfg.DefaultConfig()
 	conf.SetRoot(home)
 	conf.Moniker = name
@@ -138,10 +301,7 @@ func loopbackConfig(home, name string, port int) *cfg.Config {
 	conf.TxIndex.Indexer = "null"
 	conf.FilterPeers = true // App.Query
 
-	conf.P2P.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", port)
 	conf.P2P.PexReactor = false
-	conf.P2P.AddrBookStrict = false  // loopback addresses are not routable
-	conf.P2P.AllowDuplicateIP = true // every operator is at 127.0.0.1
 	conf.P2P.FlushThrottleTimeout = 10 * time.Millisecond
 	// Each ballot (about 5 kB) crosses each link twice, in the mempool
 	// and in its block: CometBFT's default of 5 MB/s a link would cap a
@@ -155,11 +315,20 @@ func loopbackConfig(home, name string, port int) *cfg.Config {
 	conf.Mempool.MaxTxBytes = bulletin.DefaultMaxPayload + 64<<10
 
 	c := conf.Consensus
+	c.CreateEmptyBlocks, c.CreateEmptyBlocksInterval = true, emptyBlocksInterval
+	if !isLoopback(p2pAddr) {
+		_, port, _ := net.SplitHostPort(p2pAddr)
+		conf.P2P.ListenAddress = "tcp://" + net.JoinHostPort("0.0.0.0", port)
+		conf.P2P.ExternalAddress = p2pAddr
+		return conf
+	}
+	conf.P2P.ListenAddress = "tcp://" + p2pAddr
+	conf.P2P.AddrBookStrict = false  // loopback addresses are not routable
+	conf.P2P.AllowDuplicateIP = true // every operator is at 127.0.0.1
 	c.TimeoutPropose, c.TimeoutProposeDelta = timeoutPropose, timeoutProposeDelta
 	c.TimeoutPrevote, c.TimeoutPrevoteDelta = timeoutVote, timeoutVoteDelta
 	c.TimeoutPrecommit, c.TimeoutPrecommitDelta = timeoutVote, timeoutVoteDelta
 	c.TimeoutCommit = timeoutCommit
-	c.CreateEmptyBlocks, c.CreateEmptyBlocksInterval = true, emptyBlocksInterval
 	c.PeerGossipSleepDuration = gossipSleep
 	return conf
 }
@@ -234,17 +403,17 @@ func LoadConfig(home string) (*cfg.Config, error) {
 	return conf, nil
 }
 
-// freePorts returns n distinct TCP ports that are free on the loopback
-// interface now.
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, n)
+// LoopbackAddrs returns n distinct addresses, 127.0.0.1:PORT, whose
+// ports are free on the loopback interface now.
+func LoopbackAddrs(n int) ([]string, error) {
+	addrs := make([]string, n)
 	for i := range n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("replica: finding a free port: %w", err)
 		}
 		defer l.Close()
-		ports[i] = l.Addr().(*net.TCPAddr).Port
+		addrs[i] = l.Addr().String()
 	}
-	return ports, nil
+	return addrs, nil
 }

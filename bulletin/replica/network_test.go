@@ -7,6 +7,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	cfg "github.com/cometbft/cometbft/config"
 
 	"github.com/evote/evote/bulletin"
 )
@@ -84,5 +87,57 @@ func TestLoadConfig(t *testing.T) {
 	}
 	if _, err := InitNetwork(filepath.Dir(homes[0]), NetworkOptions{}); err == nil {
 		t.Fatal("InitNetwork over existing homes succeeded")
+	}
+}
+
+// TestNewHomeAcrossMachines: an operator's home for a p2p address that is
+// not on loopback listens on every interface at its port, announces the
+// address, and keeps CometBFT's timeouts, made for machines across a
+// network; one on loopback listens there with the short timeouts. A p2p
+// address without a port is refused before anything is written.
+func TestNewHomeAcrossMachines(t *testing.T) {
+	dir := t.TempDir()
+	peer, err := NewHome(filepath.Join(dir, "far"), "vote.example.org/op1", "op1.example.org:26656")
+	must(t, err)
+	if peer.P2P != "op1.example.org:26656" || peer.check() != nil {
+		t.Fatalf("NewHome's peer = %+v, %v", peer, peer.check())
+	}
+	conf, err := LoadConfig(filepath.Join(dir, "far"))
+	must(t, err)
+	def := cfg.DefaultConfig()
+	if conf.P2P.ListenAddress != "tcp://0.0.0.0:26656" || conf.P2P.ExternalAddress != "op1.example.org:26656" ||
+		conf.Consensus.TimeoutPropose != def.Consensus.TimeoutPropose || conf.Consensus.TimeoutCommit != def.Consensus.TimeoutCommit || conf.P2P.AllowDuplicateIP {
+		t.Fatalf("a home across machines: listen %q, external %q, timeout_propose %v, timeout_commit %v, allow_duplicate_ip %v",
+			conf.P2P.ListenAddress, conf.P2P.ExternalAddress, conf.Consensus.TimeoutPropose, conf.Consensus.TimeoutCommit, conf.P2P.AllowDuplicateIP)
+	}
+	if _, err := NewHome(filepath.Join(dir, "near"), "op2", "127.0.0.1:26657"); err != nil {
+		t.Fatal(err)
+	}
+	conf, err = LoadConfig(filepath.Join(dir, "near"))
+	must(t, err)
+	if conf.P2P.ListenAddress != "tcp://127.0.0.1:26657" || conf.Consensus.TimeoutPropose != timeoutPropose || conf.Consensus.TimeoutCommit != timeoutCommit {
+		t.Fatalf("a home on loopback: listen %q, timeout_propose %v, timeout_commit %v", conf.P2P.ListenAddress, conf.Consensus.TimeoutPropose, conf.Consensus.TimeoutCommit)
+	}
+	if _, err := NewHome(filepath.Join(dir, "noport"), "op3", "op3.example.org"); err == nil || !strings.Contains(err.Error(), "is not HOST:PORT") {
+		t.Fatalf("NewHome without a port = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "noport")); !os.IsNotExist(err) {
+		t.Fatalf("NewHome that refused its address wrote its home (%v)", err)
+	}
+
+	// ApplyNetwork refuses a network that gives the home's validator
+	// another node ID.
+	other, err := NewHome(filepath.Join(dir, "other"), "op4", "127.0.0.1:26658")
+	must(t, err)
+	swapped := peer
+	swapped.NodeID = other.NodeID
+	peers := []Peer{swapped, {ValidatorKey: other.ValidatorKey, NodeID: peer.NodeID, P2P: other.P2P}}
+	gen, err := NewGenesis("evote", time.Now(), []string{"a", "b"}, peers)
+	must(t, err)
+	if err := ApplyNetwork(filepath.Join(dir, "far"), gen, peers); err == nil || !strings.Contains(err.Error(), "not its own") {
+		t.Fatalf("ApplyNetwork with another node ID = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "far", "config", "genesis.json")); !os.IsNotExist(err) {
+		t.Fatalf("ApplyNetwork that refused wrote the genesis (%v)", err)
 	}
 }

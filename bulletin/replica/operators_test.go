@@ -83,7 +83,7 @@ func TestReadOperators(t *testing.T) {
 		{"scheme", "ftp://127.0.0.1:8082", "", `operator 2 ("net/op2"): url "ftp://127.0.0.1:8082" is not the base URL of a board`},
 		{"query", "http://127.0.0.1:8082?x=1", "", `operator 2 ("net/op2"): url "http://127.0.0.1:8082?x=1" is not the base URL of a board`},
 		{"trailing slash", "http://127.0.0.1:8082/", "", `operator 2 ("net/op2"): url "http://127.0.0.1:8082/" is not the base URL of a board`},
-		{"shared", "http://127.0.0.1:8082", "http://127.0.0.1:8082", `operator 3 ("net/op3") repeats a name, key or url of another`},
+		{"shared", "http://127.0.0.1:8082", "http://127.0.0.1:8082", `operator 3 ("net/op3") has the url of operator 2 ("net/op2"): "http://127.0.0.1:8082"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			bad := append([]Operator(nil), ops...)
@@ -93,5 +93,36 @@ func TestReadOperators(t *testing.T) {
 				t.Errorf("ReadOperators = %+v, %v; want an error saying %q", got, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestSpecOperatorExample: the operator.json of
+// docs/spec/replicated-board.md §6 reads as an operator's public entry,
+// and marshals back to the same bytes.
+func TestSpecOperatorExample(t *testing.T) {
+	spec, err := os.ReadFile("../../docs/spec/replicated-board.md")
+	must(t, err)
+	_, after, ok := strings.Cut(string(spec), "**On separate machines**")
+	_, after, ok2 := strings.Cut(after, "```json\n")
+	example, _, ok3 := strings.Cut(after, "```\n")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("replicated-board.md has no operator.json example under \"On separate machines\"")
+	}
+	lines := strings.Split(strings.TrimRight(example, " \n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimPrefix(l, "   ") // the example is indented in its list item
+	}
+	example = strings.Join(lines, "\n")
+	path := filepath.Join(t.TempDir(), "operator.json")
+	must(t, os.WriteFile(path, []byte(example), 0o644))
+	op, err := ReadOperator(path)
+	must(t, err)
+	if op.Peer.check() != nil || op.URL == "" {
+		t.Fatalf("the spec's operator.json reads as %+v", op)
+	}
+	back, err := json.MarshalIndent(op, "", "  ")
+	must(t, err)
+	if string(back) != example {
+		t.Fatalf("the spec's operator.json marshals back as\n%s\nnot\n%s", back, example)
 	}
 }

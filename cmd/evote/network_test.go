@@ -82,26 +82,7 @@ func TestNetworkCLI(t *testing.T) {
 			t.Fatalf("posting to operator %d: %v", i+1, err)
 		}
 	}
-	for i, cl := range clients {
-		for {
-			cp, err := cl.Checkpoint(post)
-			if err != nil {
-				t.Fatalf("operator %d's checkpoint: %v", i+1, err)
-			}
-			c, perr := policy.Check(cp.Note)
-			if cp.Size == 2 && perr == nil {
-				if len(c.Names) < 3 {
-					t.Fatalf("operator %d's checkpoint is cosigned by %v", i+1, c.Names)
-				}
-				break
-			}
-			select {
-			case <-post.Done():
-				t.Fatalf("operator %d has %d records, want 2 cosigned by 3 operators: %v", i+1, cp.Size, perr)
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}
+	awaitCosigned(t, post, clients, policy, 2)
 	cancel()
 	for i, done := range dones {
 		if err := <-done; err != nil {
@@ -126,6 +107,33 @@ func TestNetworkCLI(t *testing.T) {
 	}
 	if n := strings.Count(string(first), "\n"); n != 2 {
 		t.Fatalf("the export holds %d records, want 2", n)
+	}
+}
+
+// awaitCosigned waits until every client's operator serves a checkpoint
+// of size records that policy accepts, cosigned by at least three
+// operators, failing the test if ctx ends first.
+func awaitCosigned(t *testing.T, ctx context.Context, clients []*client.Client, policy bulletin.TrustPolicy, size int64) {
+	t.Helper()
+	for i, cl := range clients {
+		for {
+			cp, err := cl.Checkpoint(ctx)
+			if err != nil {
+				t.Fatalf("operator %d's checkpoint: %v", i+1, err)
+			}
+			c, perr := policy.Check(cp.Note)
+			if cp.Size == size && perr == nil {
+				if len(c.Names) < 3 {
+					t.Fatalf("operator %d's checkpoint is cosigned by %v", i+1, c.Names)
+				}
+				break
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("operator %d has %d records, want %d cosigned by 3 operators: %v", i+1, cp.Size, size, perr)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
 	}
 }
 
