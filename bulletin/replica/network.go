@@ -131,7 +131,9 @@ func NewHome(home, name, p2pAddr string) (Peer, error) {
 	if err := writeConfig(conf); err != nil {
 		return Peer{}, err
 	}
-	return Peer{ValidatorKey: base64.StdEncoding.EncodeToString(pv.Key.PubKey.Bytes()), NodeID: string(nodeKey.ID()), P2P: p2pAddr}, nil
+	p := peerOf(pv, nodeKey)
+	p.P2P = p2pAddr
+	return p, nil
 }
 
 // NewGenesis returns the genesis (CometBFT's genesis.json) of a network
@@ -236,18 +238,22 @@ func checkGenesis(gen *types.GenesisDoc, peers []Peer) error {
 }
 
 // ownPeer returns the validator key and node ID of the home of conf.
-func ownPeer(conf *cfg.Config) (p Peer, err error) {
+func ownPeer(conf *cfg.Config) (Peer, error) {
 	nodeKey, err := p2p.LoadNodeKey(conf.NodeKeyFile())
 	if err != nil {
-		return p, fmt.Errorf("replica: reading the node key: %w", err)
+		return Peer{}, fmt.Errorf("replica: reading the node key: %w", err)
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("replica: reading the validator key: %v", r)
-		}
-	}()
-	pv := privval.LoadFilePVEmptyState(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile())
-	return Peer{ValidatorKey: base64.StdEncoding.EncodeToString(pv.Key.PubKey.Bytes()), NodeID: string(nodeKey.ID())}, nil
+	pv, err := loadValidator(conf)
+	if err != nil {
+		return Peer{}, err
+	}
+	return peerOf(pv, nodeKey), nil
+}
+
+// peerOf returns the validator key and node ID of an operator whose
+// validator is pv and whose node key is nodeKey.
+func peerOf(pv *privval.FilePV, nodeKey *p2p.NodeKey) Peer {
+	return Peer{ValidatorKey: base64.StdEncoding.EncodeToString(pv.Key.PubKey.Bytes()), NodeID: string(nodeKey.ID())}
 }
 
 // InitNetwork writes the homes of a network of operators on this

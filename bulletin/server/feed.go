@@ -112,8 +112,10 @@ func (s originSet) listedOrigin(h string) bool {
 	if s.boards != nil {
 		for _, b := range s.boards() {
 			u, err := url.Parse(b)
-			if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
-				o == (origin{scheme: u.Scheme, host: stripDefaultPort(u.Scheme, strings.ToLower(u.Host))}) {
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+				continue
+			}
+			if bo, err := parseOrigin(u.Scheme + "://" + u.Host); err == nil && bo == o {
 				return true
 			}
 		}

@@ -147,6 +147,7 @@ type handler struct {
 	static   fs.FS
 	modTime  time.Time
 	peers    []string // the origins of Options.Operators
+	self     string   // the name of Options.BoardKey: this operator's; "" without a key
 }
 
 // Register mounts the voter and observer pages on mux (see the package
@@ -214,7 +215,7 @@ func newHandler(opts Options) (*handler, error) {
 	}
 	sum := sha256.Sum256(wasm)
 	return &handler{opts: opts, wasm: wasm, wasmGz: gz.Bytes(), wasmExec: exec, wasmSum: hex.EncodeToString(sum[:]), static: sub, modTime: time.Now(),
-		peers: connect}, nil
+		peers: connect, self: keyName(opts.BoardKey)}, nil
 }
 
 // secure sets the headers every page response carries.
@@ -508,10 +509,10 @@ func (h *handler) voter(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, st)
 }
 
-// selfName returns the name of this board's key, Options.BoardKey: an
-// operator's name; "" without a key.
-func (h *handler) selfName() string {
-	if v, err := note.NewVerifier(h.opts.BoardKey); err == nil {
+// keyName returns the name of the note verifier key vkey; "" if vkey is
+// not one (or empty).
+func keyName(vkey string) string {
+	if v, err := note.NewVerifier(vkey); err == nil {
 		return v.Name()
 	}
 	return ""
@@ -527,7 +528,7 @@ func (h *handler) hinted() []Operator {
 	if m == nil {
 		return nil
 	}
-	self := h.selfName()
+	self := h.self
 	skip := map[string]bool{self: true}
 	for _, op := range h.opts.Operators {
 		skip[op.Name] = true
@@ -549,7 +550,7 @@ func (h *handler) hinted() []Operator {
 func (h *handler) operators(w http.ResponseWriter, r *http.Request) {
 	ops := Operators{AttemptMS: h.opts.Attempt.Milliseconds()}
 	if h.opts.BoardKey != "" {
-		ops.Operators = append(ops.Operators, Operator{Name: h.selfName(), BoardKey: h.opts.BoardKey})
+		ops.Operators = append(ops.Operators, Operator{Name: h.self, BoardKey: h.opts.BoardKey})
 	}
 	ops.Operators = append(ops.Operators, h.opts.Operators...)
 	ops.Operators = append(ops.Operators, h.hinted()...)
