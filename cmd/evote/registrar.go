@@ -50,6 +50,7 @@ nobody but the voter ever holds the private key.`,
 					&cli.StringFlag{Name: "voters", Usage: "file of voters, one per line: the identifier (A-Z a-z 0-9 . _ - @ +), then optionally style=STYLE (their ballot style) and weight=N; # starts a comment", Required: true},
 					&cli.StringFlag{Name: "out", Usage: "folder to write one credential file per voter in", Value: "credentials"},
 					&cli.StringFlag{Name: "print", Usage: "also write a printable HTML page with each voter's credential as a QR code, for mailing"},
+					&cli.StringSliceFlag{Name: "vote-url", Usage: "with --print, the web address `URL` of a voting page to print on each card (repeat the flag for each); by default, each board operator's address that the election's definition gives"},
 				}, boardFlags()...),
 				Action: registrarIssue,
 			},
@@ -171,11 +172,18 @@ func readVoters(path string, m *ballot.Manifest) ([]ballot.RollEntry, error) {
 }
 
 func registrarIssue(c *cli.Context) error {
+	if c.IsSet("vote-url") && !c.IsSet("print") {
+		return withHint(errors.New("--vote-url without --print"), "the voting pages' addresses are printed on the cards: give --print FILE too")
+	}
 	r, err := openRegistrar(c)
 	if err != nil {
 		return err
 	}
 	voters, err := readVoters(c.String("voters"), r.m)
+	if err != nil {
+		return err
+	}
+	where, err := votingPages(r.m, c.StringSlice("vote-url"))
 	if err != nil {
 		return err
 	}
@@ -205,7 +213,7 @@ func registrarIssue(c *cli.Context) error {
 	}
 	fmt.Fprintf(out(c), "wrote %d credentials to %s: hand each voter theirs, and keep no copy\n", len(creds), dir)
 	if path := c.String("print"); path != "" {
-		page, err := printableCredentials(r.m, creds)
+		page, err := printableCredentials(r.m, creds, where)
 		if err != nil {
 			return err
 		}

@@ -65,11 +65,23 @@ func TestEveryRoleByHand(t *testing.T) {
 	// The roll: the registrar issues credentials to voters 1 and 2 (with a
 	// printable page); voter 3 makes its own and sends a request.
 	os.WriteFile(at("voters.txt"), []byte("# the register\nvoter-00001\nvoter-00002\n"), 0o644)
-	out = mustRun(t, with("registrar", "issue", "--key", at("registrar.key"), "--voters", at("voters.txt"), "--out", at("credentials"), "--print", at("credentials.html"))...)
+	for _, bad := range [][]string{
+		{"--vote-url", "https://vote.example.org/"},                           // no --print
+		{"--print", at("credentials.html"), "--vote-url", "vote.example.org"}, // not an address
+	} {
+		if out, err := run(t, with(append([]string{"registrar", "issue", "--key", at("registrar.key"), "--voters", at("voters.txt"), "--out", at("credentials")}, bad...)...)...); err == nil || !strings.Contains(err.Error(), "--vote-url") {
+			t.Fatalf("registrar issue %q: %v\n%s", bad, err, out)
+		}
+		if _, err := os.Stat(at("credentials")); !os.IsNotExist(err) {
+			t.Fatalf("a refused registrar issue %q wrote credentials: %v", bad, err)
+		}
+	}
+	out = mustRun(t, with("registrar", "issue", "--key", at("registrar.key"), "--voters", at("voters.txt"), "--out", at("credentials"), "--print", at("credentials.html"), "--vote-url", "https://vote.example.org/")...)
 	if !strings.Contains(out, "posted 2 voters to the roll as entries 0 to 1") {
 		t.Fatalf("registrar issue printed %q", out)
 	}
-	if page, err := os.ReadFile(at("credentials.html")); err != nil || strings.Count(string(page), "data:image/png;base64,") != 2 || !strings.Contains(string(page), "voter-00002") {
+	if page, err := os.ReadFile(at("credentials.html")); err != nil || strings.Count(string(page), "data:image/png;base64,") != 2 || !strings.Contains(string(page), "voter-00002") ||
+		strings.Count(string(page), "<code>https://vote.example.org/</code>") != 2 {
 		t.Fatalf("the printable page lacks the voters' QR codes: %v", err)
 	}
 	if _, err := run(t, with("election", "init", "--key", at("registrar.key"), "--definition", at("election.json"))...); err == nil {
