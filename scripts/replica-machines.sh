@@ -61,8 +61,8 @@ JITTER=0
 CLEAN=no
 while [ $# -gt 0 ]; do
 	case $1 in
-	--delay) DELAY=$2; shift 2 ;;
-	--jitter) JITTER=$2; shift 2 ;;
+	--delay) DELAY=${2-}; shift $(($# > 1 ? 2 : 1)) ;;
+	--jitter) JITTER=${2-}; shift $(($# > 1 ? 2 : 1)) ;;
 	--clean) CLEAN=yes; shift ;;
 	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "replica-machines.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -83,7 +83,7 @@ HOST_IP=10.77.0.254
 P2P_PORT=26656
 HTTP_PORT=8080
 die() { echo "replica-machines.sh: $*" >&2; exit 1; }
-case "$DELAY$JITTER" in *[!0-9]*) die "--delay and --jitter take whole milliseconds" ;; esac
+case "$DELAY,$JITTER" in ,* | *, | *[!0-9,]*) die "--delay and --jitter take whole milliseconds" ;; esac
 
 [ "$(id -u)" -eq 0 ] || die "needs root (it makes network namespaces, a bridge and veths); run it as root, outside CI"
 { command -v ip >/dev/null && ip netns list >/dev/null 2>&1; } || die "\`ip netns\` is unavailable here (iproute2 and network namespaces are needed)"
