@@ -65,24 +65,12 @@ cpu_before=$(cpu "${OP_PIDS[@]}")
 cpu_replica=$(awk -v a="$(cpu "${OP_PIDS[@]}")" -v b="$cpu_before" 'BEGIN { printf "%.2f", a - b }')
 cat "$WORK/replica.out"
 
-# size URL: the number of records in the board's latest checkpoint.
-size() { curl -fsS "$1/checkpoint" | sed -n 2p; }
-
 # Wait (up to a minute) until every operator has the same number of
 # records; then their exports must be the same bytes.
-for _ in $(seq 1 600); do
-	sizes=$(for u in "${URLS[@]}"; do size "$u"; done | tr '\n' ' ')
-	[ "$(printf '%s\n' $sizes | sort -u | wc -l)" -eq 1 ] && break
-	sleep 0.1
-done
-for op in $(seq 1 "$OPERATORS"); do
-	"$WORK/evote" board export --db "$WORK/net/op$op/board.db" --out "$WORK/op$op.jsonl" 2>/dev/null
-done
-identical=yes
-for op in $(seq 2 "$OPERATORS"); do
-	cmp -s "$WORK/op1.jsonl" "$WORK/op$op.jsonl" || identical=no
-done
-echo "operators' sizes: $sizes; exports byte-identical: $identical ($(wc -l <"$WORK/op1.jsonl") records, $(du -h "$WORK/op1.jsonl" | cut -f1) each)"
+operators_converge 60 || true
+operators_export
+identical=$IDENTICAL
+echo "operators' sizes: $SIZES; exports byte-identical: $identical ($(wc -l <"$WORK/op1.jsonl") records, $(du -h "$WORK/op1.jsonl" | cut -f1) each)"
 
 # field NAME FILE: the value of NAME= in ballotload's line in FILE.
 field() { sed -n "s/^\\(.* \\)\\{0,1\\}$1=\\([^ ]*\\).*/\\2/p" "$2" | head -1; }

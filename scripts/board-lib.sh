@@ -1,17 +1,23 @@
-# Shared helpers for scripts/board-*.sh; sourced, not run.
-# Requires: go, curl. Uses loopback only.
+# shellcheck shell=bash
+# Shared helpers for scripts/board-*.sh, bench-*.sh and replica-*.sh;
+# sourced, not run. Requires: go, curl. The variables they set (SERVE_URL,
+# URLS, HOMES, SIZES, IDENTICAL, VERIFIED, …) are for the scripts that
+# source them:
+# shellcheck disable=SC2034
 
 board_build() { # $1 = output dir
 	(cd "$(dirname "$0")/.." && go build -o "$1/evote" ./cmd/evote && go build -o "$1/boardload" ./scripts/internal/boardload)
 }
 
-# serve_start LOG [serve flags...]: starts `evote board serve` on a free
-# loopback port with the given flags; sets SERVE_PID and SERVE_URL once it
-# answers /healthz.
+# serve_start LOG [serve flags...]: starts `evote board serve` with the
+# given flags, under the command of the array SERVE_IN if set (such as
+# SERVE_IN=(ip netns exec NS), which runs it in a network namespace and
+# keeps its pid); sets SERVE_PID and SERVE_URL once it answers /healthz.
 serve_start() {
 	local log=$1
 	shift
-	"$WORK/evote" board serve --addr 127.0.0.1:0 "$@" 2>"$log" &
+	# shellcheck disable=SC2153 # SERVE_IN is the caller's, if any
+	${SERVE_IN[@]+"${SERVE_IN[@]}"} "$WORK/evote" board serve "$@" 2>"$log" &
 	SERVE_PID=$!
 	SERVE_URL=""
 	for _ in $(seq 1 200); do
@@ -33,7 +39,7 @@ board_start() {
 	local db=$1 key=$2 log=$3
 	shift 3
 	BOARD_PID=""
-	serve_start "$log" --db "$db" --key "$key" "$@" || { BOARD_PID=$SERVE_PID; return 1; }
+	serve_start "$log" --addr 127.0.0.1:0 --db "$db" --key "$key" "$@" || { BOARD_PID=$SERVE_PID; return 1; }
 	BOARD_PID=$SERVE_PID
 	BOARD_URL=$SERVE_URL
 }
@@ -104,12 +110,14 @@ ballots_single() {
 # free loopback port chosen beforehand, with the others as --peer (so that
 # each gathers their cosignatures of its checkpoints, as a real network
 # does), BALLOTS_SERVE_FLAGS and the given flags, logging to WORK/opK.log;
-# appends their pids to OP_PIDS and sets URLS. operator_flags K gives
-# operator K's --network, --addr and --peer flags, for a restart.
+# appends their pids to OP_PIDS and sets URLS and HOMES. operator_flags K
+# gives operator K's --network, --addr and --peer flags, for a restart.
 operators_start() {
 	local n=$1
 	shift
 	"$WORK/evote" network init --operators "$n" --dir "$WORK/net" >/dev/null 2>&1
+	HOMES=()
+	for op in $(seq 1 "$n"); do HOMES+=("$WORK/net/op$op"); done
 	URLS=()
 	local port
 	for _ in $(seq 1 "$n"); do
@@ -117,6 +125,7 @@ operators_start() {
 		URLS+=("http://127.0.0.1:$port")
 	done
 	for op in $(seq 1 "$n"); do
+		# shellcheck disable=SC2046 # operator_flags gives one flag or value a word
 		serve_start "$WORK/op$op.log" $(operator_flags "$op") "${BALLOTS_SERVE_FLAGS[@]}" "$@" || { OP_PIDS+=("$SERVE_PID"); return 1; }
 		OP_PIDS+=("$SERVE_PID")
 	done
@@ -151,5 +160,68 @@ operators_kill() {
 	for pid in "${OP_PIDS[@]}"; do
 		kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
+	done
+}
+
+# board_size URL: the number of records in the latest checkpoint of the
+# board at URL (nothing if it does not answer within 5 s).
+board_size() { curl -fsS --max-time 5 "$1/checkpoint" 2>/dev/null | sed -n 2p; }
+
+# operators_converge SECONDS: waits up to SECONDS until every operator of
+# URLS has the same number of records; sets SIZES to their sizes, in
+# order, space-separated, and fails if they still differ.
+operators_converge() {
+	local u sizes
+	for _ in $(seq 1 "$(($1 * 10))"); do
+		sizes=()
+		for u in "${URLS[@]}"; do sizes+=("$(board_size "$u" || true)"); done
+		SIZES=${sizes[*]}
+		[ -n "${sizes[0]}" ] && [ "$(printf '%s\n' "${sizes[@]}" | sort -u | wc -l)" -eq 1 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# operators_stop: saves each operator's latest checkpoint (operator K's
+# in WORK/opK.checkpoint), then stops every operator of OP_PIDS (SIGTERM)
+# and waits for it.
+operators_stop() {
+	local k pid
+	for k in $(seq 1 "${#URLS[@]}"); do
+		curl -fsS --max-time 5 "${URLS[$((k - 1))]}/checkpoint" >"$WORK/op$k.checkpoint" || true
+	done
+	for pid in "${OP_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	OP_PIDS=()
+}
+
+# operators_export: exports each operator's board (`evote board export`
+# of HOMES[K-1]/board.db, live or stopped) to WORK/opK.jsonl; sets
+# IDENTICAL to yes if the exports are byte-identical, else no.
+operators_export() {
+	local k
+	IDENTICAL=yes
+	for k in $(seq 1 "${#HOMES[@]}"); do
+		"$WORK/evote" board export --db "${HOMES[$((k - 1))]}/board.db" --out "$WORK/op$k.jsonl" 2>/dev/null || IDENTICAL=no
+		[ "$k" -eq 1 ] || cmp -s "$WORK/op1.jsonl" "$WORK/op$k.jsonl" || IDENTICAL=no
+	done
+}
+
+# operators_verify: runs `evote verify` on each operator's export
+# (operators_export) against its own checkpoint (operators_stop) and
+# board key, printing the end of the report of any that fails; sets
+# VERIFIED to yes if every one passes, else no.
+operators_verify() {
+	local k
+	VERIFIED=yes
+	for k in $(seq 1 "${#HOMES[@]}"); do
+		if ! "$WORK/evote" verify --record "$WORK/op$k.jsonl" --checkpoint "$WORK/op$k.checkpoint" \
+			--board-key "$(cat "${HOMES[$((k - 1))]}/board.vkey")" >"$WORK/verify$k.out" 2>&1; then
+			VERIFIED=no
+			echo "evote verify failed on operator $k's export:"
+			tail -20 "$WORK/verify$k.out"
+		fi
 	done
 }

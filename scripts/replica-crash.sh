@@ -36,7 +36,6 @@ trap cleanup EXIT
 . "$(dirname "$0")/board-lib.sh"
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
-size() { curl -fsS --max-time 5 "$1/checkpoint" 2>/dev/null | sed -n 2p; }
 
 T0=$(now)
 ballots_build "$WORK"
@@ -52,7 +51,7 @@ LOAD_PID=$!
 # Kill operator KILLED once it holds KILL_AT records.
 victim=$((KILLED - 1))
 while :; do
-	n=$(size "${URLS[$victim]}" || echo 0)
+	n=$(board_size "${URLS[$victim]}" || echo 0)
 	[ "${n:-0}" -ge "$KILL_AT" ] && break
 	kill -0 "$LOAD_PID" 2>/dev/null || { echo "the load ended before operator $KILLED held $KILL_AT records"; cat "$WORK/load.err"; exit 1; }
 	sleep 0.05
@@ -61,7 +60,7 @@ kill -KILL "${OP_PIDS[$victim]}"
 wait "${OP_PIDS[$victim]}" 2>/dev/null || true
 echo "== $(since "$T_LOAD") into the load: SIGKILL operator $KILLED (pid ${OP_PIDS[$victim]}) at $n records"
 sleep "$DOWN"
-others=$(size "${URLS[0]}")
+others=$(board_size "${URLS[0]}")
 T_RESTART=$(now)
 # The same home and port: its peers and its clients find it where it was.
 serve_start "$WORK/op$KILLED.restart.log" $(operator_flags "$KILLED") "${BALLOTS_SERVE_FLAGS[@]}" \
@@ -77,40 +76,17 @@ cat "$WORK/load.out"
 
 # Every operator reaches the same size; operator KILLED caught up.
 T_CATCH=$(now)
-for _ in $(seq 1 1200); do
-	sizes=$(for u in "${URLS[@]}"; do size "$u"; done | tr '\n' ' ')
-	[ "$(printf '%s\n' $sizes | sort -u | wc -l)" -eq 1 ] && break
-	sleep 0.1
-done
-echo "== operators' sizes: $sizes(all equal $(since "$T_CATCH") after the load ended)"
-for op in $(seq 1 "$OPERATORS"); do
-	curl -fsS "${URLS[$((op - 1))]}/checkpoint" >"$WORK/op$op.checkpoint"
-done
-for op in $(seq 1 "$OPERATORS"); do
-	kill -TERM "${OP_PIDS[$((op - 1))]}"
-	wait "${OP_PIDS[$((op - 1))]}" 2>/dev/null || true
-done
-OP_PIDS=()
-
-identical=yes
-for op in $(seq 1 "$OPERATORS"); do
-	"$WORK/evote" board export --db "$WORK/net/op$op/board.db" --out "$WORK/op$op.jsonl" 2>/dev/null
-	[ "$op" -eq 1 ] || cmp -s "$WORK/op1.jsonl" "$WORK/op$op.jsonl" || identical=no
-done
-echo "== exports byte-identical: $identical ($(wc -l <"$WORK/op1.jsonl") records, sha256 $(sha256sum "$WORK/op1.jsonl" | cut -c1-16)…)"
+converged=yes
+operators_converge 120 || converged=no
+echo "== operators' sizes: $SIZES ($([ $converged = yes ] && echo "all equal $(since "$T_CATCH") after the load ended" || echo "NOT all equal after 120s"))"
+operators_stop
+operators_export
+echo "== exports byte-identical: $IDENTICAL ($(wc -l <"$WORK/op1.jsonl") records, sha256 $(sha256sum "$WORK/op1.jsonl" | cut -c1-16)…)"
 
 lost=$(comm -23 <(sort "$WORK/acked.jsonl") <(sort "$WORK/op$KILLED.jsonl") | wc -l)
 echo "== acknowledged ballots: $(wc -l <"$WORK/acked.jsonl"); missing from operator $KILLED's export: $lost"
 
-verified=yes
-for op in $(seq 1 "$OPERATORS"); do
-	if ! "$WORK/evote" verify --record "$WORK/op$op.jsonl" --checkpoint "$WORK/op$op.checkpoint" \
-		--board-key "$(cat "$WORK/net/op$op/board.vkey")" >"$WORK/verify$op.out" 2>&1; then
-		verified=no
-		echo "evote verify failed on operator $op's export:"
-		tail -20 "$WORK/verify$op.out"
-	fi
-done
-echo "== evote verify on each operator's export against its own checkpoint: $([ $verified = yes ] && echo passed || echo FAILED)"
+operators_verify
+echo "== evote verify on each operator's export against its own checkpoint: $([ "$VERIFIED" = yes ] && echo passed || echo FAILED)"
 echo "== total $(since "$T0")"
-[ "$rc" -eq 0 ] && [ "$identical" = yes ] && [ "$lost" -eq 0 ] && [ "$verified" = yes ]
+[ "$rc" -eq 0 ] && [ "$IDENTICAL" = yes ] && [ "$lost" -eq 0 ] && [ "$VERIFIED" = yes ]

@@ -308,6 +308,12 @@ func operatorConfig(home, name, p2pAddr string) *cfg.Config {
 	conf.FilterPeers = true // App.Query
 
 	conf.P2P.PexReactor = false
+	// Without peer exchange the address book serves nothing: the peers
+	// are the persistent ones the assembled network names. A strict book
+	// refuses private addresses (10.0.0.0/8, 192.168.0.0/16, …), as of
+	// operators on one private network, and CometBFT logs each refusal
+	// as an error at every start.
+	conf.P2P.AddrBookStrict = false
 	conf.P2P.FlushThrottleTimeout = 10 * time.Millisecond
 	// Each ballot (about 5 kB) crosses each link twice, in the mempool
 	// and in its block: CometBFT's default of 5 MB/s a link would cap a
@@ -329,7 +335,6 @@ func operatorConfig(home, name, p2pAddr string) *cfg.Config {
 		return conf
 	}
 	conf.P2P.ListenAddress = "tcp://" + p2pAddr
-	conf.P2P.AddrBookStrict = false  // loopback addresses are not routable
 	conf.P2P.AllowDuplicateIP = true // every operator is at 127.0.0.1
 	c.TimeoutPropose, c.TimeoutProposeDelta = timeoutPropose, timeoutProposeDelta
 	c.TimeoutPrevote, c.TimeoutPrevoteDelta = timeoutVote, timeoutVoteDelta

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	cfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/p2p/pex"
 
 	"github.com/evote/evote/bulletin"
 )
@@ -109,6 +111,22 @@ func TestNewHomeAcrossMachines(t *testing.T) {
 		conf.Consensus.TimeoutPropose != def.Consensus.TimeoutPropose || conf.Consensus.TimeoutCommit != def.Consensus.TimeoutCommit || conf.P2P.AllowDuplicateIP {
 		t.Fatalf("a home across machines: listen %q, external %q, timeout_propose %v, timeout_commit %v, allow_duplicate_ip %v",
 			conf.P2P.ListenAddress, conf.P2P.ExternalAddress, conf.Consensus.TimeoutPropose, conf.Consensus.TimeoutCommit, conf.P2P.AllowDuplicateIP)
+	}
+	// Operators on one private network (scripts/replica-machines.sh puts
+	// them at 10.77.0.K): a strict address book refuses their addresses
+	// and CometBFT logs an error for each peer at every start.
+	private, err := NewHome(filepath.Join(dir, "private"), "op3", "10.77.0.3:26656")
+	must(t, err)
+	if private.P2P != "10.77.0.3:26656" {
+		t.Fatalf("NewHome at 10.77.0.3:26656 returned the peer address %q", private.P2P)
+	}
+	conf, err = LoadConfig(filepath.Join(dir, "private"))
+	must(t, err)
+	peerAddr, err := p2p.NewNetAddressString(private.NodeID + "@10.77.0.2:26656")
+	must(t, err)
+	book := pex.NewAddrBook(filepath.Join(dir, "addrbook.json"), conf.P2P.AddrBookStrict)
+	if err := book.AddAddress(peerAddr, peerAddr); err != nil {
+		t.Fatalf("the address book of a home at a private address refuses a peer at 10.77.0.2 (addr_book_strict = %v): %v", conf.P2P.AddrBookStrict, err)
 	}
 	if _, err := NewHome(filepath.Join(dir, "near"), "op2", "127.0.0.1:26657"); err != nil {
 		t.Fatal(err)

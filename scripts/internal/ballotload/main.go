@@ -13,13 +13,18 @@
 // verifies, and the clients are spread over them round robin: client k
 // posts to URL k mod n.
 //
-// With -failover, a ballot that a URL does not answer, or answers with a
-// 5xx, is posted to the next URL (up to every URL once), as a voter's
+// With -failover, a ballot that a URL does not answer (within -attempt,
+// 30 s by default), or answers with a 5xx, is posted to the next URL (up to every URL once), as a voter's
 // client falls over between operators; a duplicate refusal after such a
 // failover counts as accepted (the ballot is on the board). With -acked
 // FILE, the record of every ballot acknowledged with 201 Created is
 // written to FILE, one per line, as the board sent it, so that a script
-// can check that none of them is lost.
+// can check that none of them is lost. With -trace FILE, one line per
+// ballot goes to FILE, in the order the ballots were handed to the
+// clients: the Unix times in milliseconds at which it was first posted
+// and at which its last attempt ended, its outcome (accepted, refused or
+// failed) and the number of failovers, so that a script can cut the run
+// into phases (scripts/replica-machines.sh).
 //
 // It prints one line: accepted, refused (an HTTP answer other than 201)
 // and failed (no answer) ballots, the rate of accepted ballots over the
@@ -55,16 +60,19 @@ func main() {
 	posters := flag.Int("posters", 32, "concurrent HTTP clients")
 	failover := flag.Bool("failover", false, "post a ballot that a URL does not acknowledge to the next URL")
 	acked := flag.String("acked", "", "`FILE` to write the record of every acknowledged ballot to")
+	attempt := flag.Duration("attempt", 30*time.Second, "how long to wait for one URL's answer")
+	trace := flag.String("trace", "", "`FILE` to write each ballot's post time, end time, outcome and failovers to")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("ballotload: ")
-	if err := run(context.Background(), strings.Split(*urls, ","), *vkey, *voters, *posters, *failover, *acked); err != nil {
+	if err := run(context.Background(), strings.Split(*urls, ","), *vkey, *voters, *posters, *failover, *attempt, *acked, *trace); err != nil {
 		log.Fatal(err)
 	}
 }
 
 // outcome is what became of one posted ballot.
 type outcome struct {
+	start   time.Time // first posted
 	latency time.Duration
 	err     error
 	refused bool   // the board answered, with a status other than 201
@@ -72,10 +80,30 @@ type outcome struct {
 	moved   int    // failovers to another URL
 }
 
+// verdict names the outcome in a -trace line: accepted, refused or
+// failed.
+func (o outcome) verdict() string {
+	switch {
+	case o.err == nil:
+		return accepted
+	case o.refused:
+		return refused
+	default:
+		return failed
+	}
+}
+
+// The outcomes of a ballot.
+const (
+	accepted = "accepted" // acknowledged with 201 Created
+	refused  = "refused"  // answered with another status
+	failed   = "failed"   // not answered
+)
+
 // run sets up the election through urls[0], posts one ballot per voter
 // from posters clients spread over urls, and prints the line described in
 // the package comment.
-func run(ctx context.Context, urls []string, vkey string, voters, posters int, failover bool, ackedPath string) error {
+func run(ctx context.Context, urls []string, vkey string, voters, posters int, failover bool, attempt time.Duration, ackedPath, tracePath string) error {
 	e, st, err := loadelection.Open(ctx, urls[0], vkey, "ballot load", voters)
 	if err != nil {
 		return err
@@ -94,15 +122,18 @@ func run(ctx context.Context, urls []string, vkey string, voters, posters int, f
 	outcomes := make([]outcome, voters)
 	next := make(chan int)
 	var wg sync.WaitGroup
+	// A script that acts during the load (replica-crash.sh,
+	// replica-machines.sh) may wait for this line.
+	log.Printf("posting %d ballots from %d clients", voters, posters)
 	start := time.Now()
 	for k := range posters {
 		wg.Go(func() {
 			for i := range next {
-				t0 := time.Now()
 				var o outcome
+				o.start = time.Now()
 				for try := range len(urls) {
 					url := urls[(k+try)%len(urls)]
-					o.record, o.refused, o.err = post(ctx, hc, url, bodies[i])
+					o.record, o.refused, o.err = post(ctx, hc, url, bodies[i], attempt)
 					if o.err == nil || !failover || o.refused && !serverError(o.err) {
 						break
 					}
@@ -111,7 +142,7 @@ func run(ctx context.Context, urls []string, vkey string, voters, posters int, f
 				if o.moved > 0 && o.refused && strings.Contains(o.err.Error(), `"code":"duplicate"`) {
 					o.err, o.refused = nil, false // on the board, posted before the failover
 				}
-				o.latency = time.Since(t0)
+				o.latency = time.Since(o.start)
 				outcomes[i] = o
 			}
 		})
@@ -124,30 +155,37 @@ func run(ctx context.Context, urls []string, vkey string, voters, posters int, f
 	elapsed := time.Since(start)
 
 	var latencies []time.Duration
-	var refused, failed, moved int
+	var nRefused, nFailed, moved int
 	var firstErr error
-	var acked bytes.Buffer
+	var acked, trace bytes.Buffer
 	for i, o := range outcomes {
 		moved += o.moved
-		switch {
-		case o.err == nil:
+		fmt.Fprintf(&trace, "%d %d %s %d\n", o.start.UnixMilli(), o.start.Add(o.latency).UnixMilli(), o.verdict(), o.moved)
+		switch o.verdict() {
+		case accepted:
 			latencies = append(latencies, o.latency)
 			if o.record != nil {
 				acked.Write(o.record)
 				acked.WriteByte('\n')
 			}
 			continue
-		case o.refused:
-			refused++
+		case refused:
+			nRefused++
 		default:
-			failed++
+			nFailed++
 		}
 		if firstErr == nil {
 			firstErr = fmt.Errorf("ballot %d: %w", i, o.err)
 		}
 	}
-	if ackedPath != "" {
-		if err := os.WriteFile(ackedPath, acked.Bytes(), 0o644); err != nil {
+	for _, f := range []struct {
+		path string
+		data []byte
+	}{{ackedPath, acked.Bytes()}, {tracePath, trace.Bytes()}} {
+		if f.path == "" {
+			continue
+		}
+		if err := os.WriteFile(f.path, f.data, 0o644); err != nil {
 			return err
 		}
 	}
@@ -159,15 +197,15 @@ func run(ctx context.Context, urls []string, vkey string, voters, posters int, f
 		return latencies[int(p*float64(len(latencies)-1))].Round(100 * time.Microsecond)
 	}
 	fmt.Printf("accepted=%d refused=%d failed=%d failovers=%d ballots in %.2fs rate=%.0f/s p50=%v p90=%v p99=%v max=%v (posters=%d over %d URLs, ballot payload %d bytes, full validation)\n",
-		len(latencies), refused, failed, moved, elapsed.Seconds(), float64(len(latencies))/elapsed.Seconds(),
+		len(latencies), nRefused, nFailed, moved, elapsed.Seconds(), float64(len(latencies))/elapsed.Seconds(),
 		pct(0.5), pct(0.9), pct(0.99), latencies[len(latencies)-1].Round(100*time.Microsecond), posters, len(urls), size)
 	return firstErr
 }
 
 // post sends one submission and checks that the board created its record,
-// which it returns. refused says that the board answered, with a status
-// other than 201.
-func post(ctx context.Context, hc *http.Client, url string, body []byte) (record []byte, refused bool, err error) {
+// which it returns; it waits for the answer up to attempt. refused says
+// that the board answered, with a status other than 201.
+func post(ctx context.Context, hc *http.Client, url string, body []byte, attempt time.Duration) (record []byte, refused bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, attempt)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, "POST", url+"/records", bytes.NewReader(body))
@@ -193,9 +231,6 @@ func post(ctx context.Context, hc *http.Client, url string, body []byte) (record
 	}
 	return ar.Record, false, nil
 }
-
-// attempt bounds the wait for one URL's answer.
-const attempt = 30 * time.Second
 
 // statusError is an answer other than 201 Created.
 type statusError struct {
