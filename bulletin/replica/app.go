@@ -15,8 +15,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -68,17 +70,42 @@ type App struct {
 
 	rejected atomic.Int64 // proposals ProcessProposal rejected
 	stopping atomic.Bool  // set when the node stops: no peer is accepted (Query)
+
+	refusedMu                    sync.Mutex
+	checkTxRefused, blockRefused map[string]int64 // by rejection code (Refused)
 }
 
 var _ abci.Application = (*App)(nil)
 
 // NewApp returns the application over l, which must be run by consensus.
-func NewApp(l *bulletin.Log) *App { return &App{log: l} }
+func NewApp(l *bulletin.Log) *App {
+	return &App{log: l, checkTxRefused: make(map[string]int64), blockRefused: make(map[string]int64)}
+}
 
 // Rejected returns the number of proposed blocks the App refused to vote
 // for, because a transaction in them failed its checks: the mark of a
 // byzantine proposer.
 func (a *App) Rejected() int64 { return a.rejected.Load() }
+
+// Refused returns how many transactions the App refused since it started,
+// by rejection code (bulletin.RejectError.Code): new transactions that
+// CheckTx kept out of the mempool (not those a recheck evicted), and
+// transactions of decided blocks that the board's rules refused
+// (FinalizeBlock), each of which took a slot of its block. The maps are
+// the caller's.
+func (a *App) Refused() (checkTx, block map[string]int64) {
+	a.refusedMu.Lock()
+	defer a.refusedMu.Unlock()
+	return maps.Clone(a.checkTxRefused), maps.Clone(a.blockRefused)
+}
+
+// countRefused adds n refusals of code to counts, one of the maps of
+// Refused.
+func (a *App) countRefused(counts map[string]int64, code string, n int64) {
+	a.refusedMu.Lock()
+	counts[code] += n
+	a.refusedMu.Unlock()
+}
 
 // Info returns the height and app hash of the last block the log
 // committed, so that CometBFT's handshake replays the blocks after it.
@@ -138,6 +165,9 @@ func (a *App) CheckTx(ctx context.Context, req *abci.RequestCheckTx) (*abci.Resp
 	case err == nil:
 		return &abci.ResponseCheckTx{Code: CodeOK}, nil
 	case errors.As(err, &rej):
+		if req.Type == abci.CheckTxType_New {
+			a.countRefused(a.checkTxRefused, rej.Code, 1)
+		}
 		return &abci.ResponseCheckTx{Code: CodeRefused, Codespace: Codespace, Data: []byte(rej.Code), Log: rej.Reason}, nil
 	default:
 		// CometBFT stops at an error of CheckTx: answer that the
@@ -203,6 +233,7 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abci.RequestFinalizeBlock)
 		return nil, fmt.Errorf("replica: %w", err)
 	}
 	out := &abci.ResponseFinalizeBlock{TxResults: make([]*abci.ExecTxResult, len(res.Txs)), AppHash: res.AppHash[:]}
+	refused := make(map[string]int64)
 	for i, r := range res.Txs {
 		if r.Record != nil {
 			out.TxResults[i] = &abci.ExecTxResult{Code: CodeOK, Data: strconv.AppendUint(nil, r.Record.Index, 10)}
@@ -214,7 +245,11 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abci.RequestFinalizeBlock)
 		if errors.As(r.Err, &rej) {
 			code, reason = rej.Code, rej.Reason
 		}
+		refused[code]++
 		out.TxResults[i] = &abci.ExecTxResult{Code: CodeRefused, Codespace: Codespace, Data: []byte(code), Log: reason}
+	}
+	for code, n := range refused {
+		a.countRefused(a.blockRefused, code, n)
 	}
 	return out, nil
 }
