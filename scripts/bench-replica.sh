@@ -97,10 +97,12 @@ for op in $(seq 1 "$OPERATORS"); do
 	if [ "$op" -eq 1 ]; then
 		dup=$(metric 'evote_replica_block_refused_total{code="duplicate"}' <<<"$m")
 		slots=$(($(metric 'evote_board_size ' <<<"$m") + $(metric 'evote_replica_block_refused_total{' <<<"$m")))
+		codes=$(sed -n 's/^evote_replica_block_refused_total{code="\(.*\)"} \(.*\)/\1 \2/p' <<<"$m" | paste -sd, -)
 	fi
 	checktx=$((checktx + $(metric 'evote_replica_checktx_refused_total{code="duplicate"}' <<<"$m")))
 done
 echo "block slots refused as duplicates: ${dup:-?} of ${slots:-?} ($(awk -v d="${dup:-0}" -v n="${slots:-0}" 'BEGIN { printf "%.2f", (n > 0 ? 100 * d / n : 0) }')%); duplicates CheckTx refused, all operators: $checktx"
+echo "block slots refused, by code: ${codes:-none}"
 
 # field NAME FILE: the value of NAME= in ballotload's line in FILE.
 field() { sed -n "s/^\\(.* \\)\\{0,1\\}$1=\\([^ ]*\\).*/\\2/p" "$2" | head -1; }
