@@ -147,7 +147,9 @@ func (a *App) InitChain(context.Context, *abci.RequestInitChain) (*abci.Response
 
 // CheckTx admits a new transaction to the mempool after the log's cheap
 // checks (bulletin.Log.AdmitTx): the canonical encoding of a well-formed,
-// correctly signed submission; its proofs and the policy's checks run in
+// correctly signed submission, not already a record of a committed block
+// (refused as a duplicate naming the record, if the rules are sure to
+// refuse its replay); its proofs and the policy's checks run in
 // the background, batched, and every block verifies in full the
 // transactions it holds (ProcessProposal, FinalizeBlock). CometBFT calls
 // CheckTx serially, so a ballot's proofs checked here would be checked one

@@ -87,3 +87,30 @@ func TestAppRefusedCounts(t *testing.T) {
 		t.Errorf("blocks refused %v, want one duplicate", blockRefused)
 	}
 }
+
+// TestCheckTxCommitted: CheckTx refuses a new transaction that became a
+// record of a committed block (gossiped back after its block, or posted
+// again) as a duplicate naming the record, and counts it; it admits a
+// transaction of the same author that is not yet on the board.
+func TestCheckTxCommitted(t *testing.T) {
+	a := newTestApp(t)
+	key := testKey("alice")
+	first := txOf(t, bulletin.Sign(key, "note", []byte(`{"n":1}`)))
+	second := txOf(t, bulletin.Sign(key, "note", []byte(`{"n":2}`)))
+	if res := block(t, a, 1, first); res[0].Code != CodeOK {
+		t.Fatalf("block 1: %v", res)
+	}
+	res := checkTx(t, a, abci.CheckTxType_New, first)
+	if res.Code != CodeRefused || string(res.Data) != bulletin.CodeDuplicate {
+		t.Fatalf("CheckTx(a committed transaction) = %d %q: %s, want %d %q", res.Code, res.Data, res.Log, CodeRefused, bulletin.CodeDuplicate)
+	}
+	if i, ok := bulletin.DuplicateOf(res.Log); !ok || i != 0 {
+		t.Errorf("CheckTx(a committed transaction) names record %d (%v): %q, want record 0", i, ok, res.Log)
+	}
+	if res := checkTx(t, a, abci.CheckTxType_New, second); res.Code != CodeOK {
+		t.Errorf("CheckTx(another submission of the same author) = %d %q: %s", res.Code, res.Data, res.Log)
+	}
+	if checkTxRefused, blockRefused := a.Refused(); checkTxRefused[bulletin.CodeDuplicate] != 1 || len(blockRefused) != 0 {
+		t.Errorf("Refused() = %v, %v, want one duplicate refused by CheckTx, none by a block", checkTxRefused, blockRefused)
+	}
+}
