@@ -338,21 +338,47 @@ func (l *Log) replayRefusal(h [sha256.Size]byte, sub *Submission) error {
 	return Reject(CodeDuplicate, "this submission is already on the board as record %d", index)
 }
 
+// Replayed returns the refusal AdmitTx gives tx if tx already became a
+// record of the committed log and the rules are sure to refuse it again
+// (replayRefusal), and nil otherwise, or if the log is not run by
+// consensus. A proposer leaves such a transaction out of its block: the
+// mempool can still hold one, since CometBFT v0.38 may add a transaction
+// twice when two peers gossip it at once, and removes only one copy when
+// it commits it (see RecheckTx).
+func (l *Log) Replayed(tx []byte) error {
+	if l.seq == nil {
+		return nil
+	}
+	h := sha256.Sum256(tx)
+	if !l.committed.has(h) {
+		return nil
+	}
+	sub, _, err := l.parseTx(tx)
+	if err != nil {
+		return nil // a record's transaction parses; the block judges this one
+	}
+	return l.replayRefusal(h, sub)
+}
+
 // RecheckTx says whether a transaction that AdmitTx admitted may stay in
 // the mempool: not if its verification ahead was refused since. It looks
 // the verdict up only (a refusal in the state of the moment, which a later
 // block's checks do not consult), so that the consensus engine may recheck
 // its whole mempool after every block.
 //
-// It does not look for transactions that became records (AdmitTx): a
-// recheck follows a block, and no transaction left in the mempool can
-// have become a record in it. A submission has one transaction, its
-// canonical encoding (any other is refused), signature included, and
-// CometBFT removes a block's transactions from the mempool when it
-// commits the block, before the recheck and before any CheckTx; AdmitTx
-// then keeps them out. A transaction of the same author and payload under
-// another signature (only the author can make one) is another
-// submission, which the block judges by the rules.
+// It does not look for transactions that became records (AdmitTx). A
+// submission has one transaction, its canonical encoding (any other is
+// refused), signature included; CometBFT removes a block's transactions
+// from the mempool when it commits the block, before the recheck and
+// before any CheckTx, and AdmitTx keeps them out after. A transaction of
+// the same author and payload under another signature (only the author
+// can make one) is another submission, which the block judges by the
+// rules. One copy can remain: CometBFT v0.38's mempool may add a
+// transaction twice when two peers gossip it at once (it checks that the
+// transaction is not there yet outside its lock), and its commit removes
+// the copy its index names, leaving the other; but a recheck's refusal
+// removes through that same index, so it would not evict the copy left
+// either. The proposer leaves it out of its blocks instead (Replayed).
 func (l *Log) RecheckTx(tx []byte) error {
 	if l.seq == nil {
 		return errors.New("bulletin: rechecking a transaction: the log is not run by consensus")

@@ -410,9 +410,9 @@ func (p replayPolicy) RefusesReplay(typ string) bool { return typ != "log" }
 // a duplicate naming the record, if the rules refuse its replay; it
 // admits one whose block is executed but not committed, a replay that the
 // rules would take, and another submission of the same author (a
-// re-vote), which only a block can judge. The recheck does not look: no
-// committed transaction is left in a mempool. A block's verdict is the
-// rules', whatever CheckTx said.
+// re-vote), which only a block can judge. The recheck does not look; a
+// proposer asks Replayed. A block's verdict is the rules', whatever
+// CheckTx said.
 func TestAdmitTxCommitted(t *testing.T) {
 	ctx := t.Context()
 	signer, _ := testNoteKey(t)
@@ -460,6 +460,15 @@ func TestAdmitTxCommitted(t *testing.T) {
 	admitted("another submission of the same author", revote)
 	if err := l.RecheckTx(note); err != nil {
 		t.Errorf("RecheckTx(a committed transaction) = %v: the recheck looks up background verdicts only", err)
+	}
+	// A proposer asks the same, to leave such a transaction out.
+	if err := l.Replayed(note); rejectCode(err) != bulletin.CodeDuplicate {
+		t.Errorf("Replayed(a committed transaction) = %v, want a duplicate", err)
+	}
+	for i, tx := range [][]byte{logged, revote} {
+		if err := l.Replayed(tx); err != nil {
+			t.Errorf("Replayed(transaction %d) = %v, want nil", i, err)
+		}
 	}
 
 	// The block decides: it refuses the replay CheckTx refused (had a

@@ -13,6 +13,7 @@ package replica
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"maps"
@@ -180,7 +181,11 @@ func (a *App) CheckTx(ctx context.Context, req *abci.RequestCheckTx) (*abci.Resp
 
 // PrepareProposal proposes the mempool's transactions that pass their
 // checks in the log's current state (bulletin.Log.VerifyBlock), in the
-// mempool's order, as many as the block has room for.
+// mempool's order, as many as the block has room for. It leaves out what
+// the block would refuse for sure as a duplicate: a second copy of a
+// transaction, and a transaction that already became a record
+// (bulletin.Log.Replayed), both of which CometBFT's mempool can hand it
+// when two peers gossip a transaction at once.
 func (a *App) PrepareProposal(ctx context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
 	refusals, err := a.log.VerifyBlock(ctx, req.Txs)
 	if err != nil {
@@ -188,11 +193,14 @@ func (a *App) PrepareProposal(ctx context.Context, req *abci.RequestPreparePropo
 		return nil, fmt.Errorf("replica: preparing a proposal: %w", err)
 	}
 	txs := make([][]byte, 0, len(req.Txs))
+	proposed := make(map[[sha256.Size]byte]bool, len(req.Txs))
 	var size int64
 	for i, tx := range req.Txs {
-		if refusals[i] != nil {
+		h := sha256.Sum256(tx)
+		if refusals[i] != nil || proposed[h] || a.log.Replayed(tx) != nil {
 			continue
 		}
+		proposed[h] = true
 		if size += int64(len(tx)); size > req.MaxTxBytes {
 			break
 		}

@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"testing"
@@ -112,5 +113,26 @@ func TestCheckTxCommitted(t *testing.T) {
 	}
 	if checkTxRefused, blockRefused := a.Refused(); checkTxRefused[bulletin.CodeDuplicate] != 1 || len(blockRefused) != 0 {
 		t.Errorf("Refused() = %v, %v, want one duplicate refused by CheckTx, none by a block", checkTxRefused, blockRefused)
+	}
+}
+
+// TestPrepareProposalDuplicates: a proposer leaves out of its block what
+// the block would refuse as a duplicate for sure, which CometBFT's mempool
+// can hand it when two peers gossip one transaction at once: a second
+// copy of a transaction, and a transaction that already became a record.
+// It keeps the rest, in the mempool's order.
+func TestPrepareProposalDuplicates(t *testing.T) {
+	a := newTestApp(t)
+	key := testKey("alice")
+	first := txOf(t, bulletin.Sign(key, "note", []byte(`{"n":1}`)))
+	second := txOf(t, bulletin.Sign(key, "note", []byte(`{"n":2}`)))
+	third := txOf(t, bulletin.Sign(key, "note", []byte(`{"n":3}`)))
+	block(t, a, 1, first)
+	res, err := a.PrepareProposal(t.Context(), &abci.RequestPrepareProposal{
+		Txs: [][]byte{first, second, second, third, first}, MaxTxBytes: 1 << 20, Height: 2,
+	})
+	must(t, err)
+	if len(res.Txs) != 2 || !bytes.Equal(res.Txs[0], second) || !bytes.Equal(res.Txs[1], third) {
+		t.Errorf("PrepareProposal proposes %d transactions, want the second and the third: %q", len(res.Txs), res.Txs)
 	}
 }
