@@ -146,17 +146,18 @@ type Log struct {
 	logf      func(format string, args ...any)
 
 	// Consensus mode (LogOptions.Sequencer); nil seq: the writer runs.
-	seq      Sequencer
-	meta     store.MetaStore
-	execMu   sync.Mutex            // held by ExecuteBlock and CommitBlock, which own the writer's state, and by Close
-	pending  *executed             // the block executed and not yet committed
-	verified *txCache[struct{}]    // transactions that passed VerifyTx
-	parsed   *txCache[*Submission] // transactions parsed, from CheckTx to their block
-	refused  *txCache[error]       // transactions AdmitTx's verification ahead refused, with the refusal
-	flightMu sync.Mutex
-	flight   map[[sha256.Size]byte]*flight // verifications under way (verifyOnce)
-	ahead    *verifierAhead                // AdmitTx's verification ahead of the block
-	waiting  waiters                       // Appends waiting for their submissions' blocks
+	seq       Sequencer
+	meta      store.MetaStore
+	execMu    sync.Mutex            // held by ExecuteBlock and CommitBlock, which own the writer's state, and by Close
+	pending   *executed             // the block executed and not yet committed
+	verified  *txCache[struct{}]    // transactions that passed VerifyTx
+	parsed    *txCache[*Submission] // transactions parsed, from CheckTx to their block
+	refused   *txCache[error]       // transactions AdmitTx's verification ahead refused, with the refusal
+	committed *txCache[int64]       // transactions that became records of committed blocks, with their indexes
+	flightMu  sync.Mutex
+	flight    map[[sha256.Size]byte]*flight // verifications under way (verifyOnce)
+	ahead     *verifierAhead                // AdmitTx's verification ahead of the block
+	waiting   waiters                       // Appends waiting for their submissions' blocks
 
 	// Writer-owned state (only the writer goroutine, or in consensus mode
 	// the holder of execMu, touches it after open).
@@ -248,6 +249,7 @@ func OpenLog(ctx context.Context, s store.Store, newPolicy func() Policy, opts L
 		l.seq, l.meta = opts.Sequencer, ms
 		l.verified, l.refused = newTxCache[struct{}](verifiedTxs), newTxCache[error](verifiedTxs)
 		l.parsed, l.ahead = newTxCache[*Submission](parsedTxs), newVerifierAhead()
+		l.committed = newTxCache[int64](committedTxs)
 		l.flight = make(map[[sha256.Size]byte]*flight)
 	}
 	background := opts.Background

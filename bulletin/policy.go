@@ -84,6 +84,18 @@ type Preparer interface {
 	Prepare(recs []*Record)
 }
 
+// ReplayRefuser is an optional interface of a Policy. A log run by
+// consensus (LogOptions.Sequencer) asks it before CheckTx refuses a
+// transaction that already became a record (Log.AdmitTx): only if the
+// rules are sure to refuse it in its block does CheckTx keep it out.
+type ReplayRefuser interface {
+	// RefusesReplay reports whether Admit, once it has admitted a record
+	// of type typ, refuses in every later state a record identical to it
+	// but for its index, time and prev: same type, payload, author and
+	// signature. It must depend on typ alone.
+	RefusesReplay(typ string) bool
+}
+
 // OpenPolicy accepts every well-signed record and rejects an exact duplicate
 // (same type, payload, author and signature) of a record already admitted.
 // It is meant for tests, benchmarks and development boards.
@@ -97,6 +109,10 @@ func NewOpenPolicy() Policy { return &OpenPolicy{seen: make(map[[32]byte]uint64)
 
 // Verify implements Policy; OpenPolicy has no stateless checks.
 func (p *OpenPolicy) Verify(ctx context.Context, s *Submission) error { return nil }
+
+// RefusesReplay implements ReplayRefuser: Admit refuses a replay of any
+// record, as a duplicate.
+func (p *OpenPolicy) RefusesReplay(typ string) bool { return true }
 
 // Admit implements Policy.
 func (p *OpenPolicy) Admit(rec *Record) error {

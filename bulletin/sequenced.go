@@ -50,6 +50,13 @@ const parsedTxs = 1 << 13
 // a proposal or a block.
 const verifiedTxs = 1 << 16
 
+// committedTxs is how many of the transactions that became records a log
+// run by consensus remembers, with their records' indexes, so that CheckTx
+// refuses one that comes again after its block (Log.AdmitTx): it is
+// gossiped back within a block or two, and posted again within a client's
+// attempts.
+const committedTxs = verifiedTxs
+
 // BlockResult is what Log.ExecuteBlock made of a block: each
 // transaction's outcome and the log's tree hash with the block's records,
 // the block's app hash.
@@ -82,6 +89,7 @@ type executed struct {
 	// no honest operator's Append submitted.
 	answer [][]byte
 	leaves []tlog.Hash // leaves[i]: the leaf hash of transaction i's record
+	txs    [][]byte    // the block's transactions
 }
 
 // openConsensus reads the height and app hash of the last committed
@@ -262,24 +270,28 @@ func (l *Log) parseTx(tx []byte) (*Submission, [sha256.Size]byte, error) {
 // AdmitTx runs the cheap checks of a transaction that is to enter the
 // consensus engine's mempool (docs/spec/replicated-board.md §1): tx must
 // be the canonical encoding of a submission that passes Submission.Check
-// (well-formed, correctly signed). The costly rest of VerifyTx, the
-// policy's checks and a ballot's proofs, it starts in the background,
-// batched with the other transactions that arrive meanwhile, so that the
-// block holding tx finds its verdict made; a block's own checks
-// (VerifyBlock, ExecuteBlock) verify every transaction not yet verified,
-// so nothing passes on AdmitTx's word. A transaction that passed VerifyTx
-// passes; one whose verification ahead was refused gets that refusal
-// (RecheckTx evicts it from the mempool). Only a log run by consensus
-// admits transactions.
+// (well-formed, correctly signed), and must not have become a record of
+// the committed log already, if the rules are sure to refuse it again
+// (replayRefusal). The costly rest of VerifyTx, the policy's checks and a
+// ballot's proofs, it starts in the background, batched with the other
+// transactions that arrive meanwhile, so that the block holding tx finds
+// its verdict made; a block's own checks (VerifyBlock, ExecuteBlock)
+// verify every transaction not yet verified, so nothing passes on
+// AdmitTx's word. A transaction that passed VerifyTx passes; one whose
+// verification ahead was refused gets that refusal (RecheckTx evicts it
+// from the mempool). Only a log run by consensus admits transactions.
 func (l *Log) AdmitTx(ctx context.Context, tx []byte) error {
 	if l.seq == nil {
 		return errors.New("bulletin: admitting a transaction: the log is not run by consensus")
 	}
 	sub, h, err := l.parseTx(tx)
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
-	case l.verified.has(h):
+	}
+	if err := l.replayRefusal(h, sub); err != nil {
+		return err
+	}
+	if l.verified.has(h) {
 		return nil
 	}
 	if err, ok := l.refused.get(h); ok {
@@ -299,11 +311,74 @@ func (l *Log) AdmitTx(ctx context.Context, tx []byte) error {
 	return nil
 }
 
+// replayRefusal refuses the transaction of hash h and submission sub as a
+// duplicate naming its record, if it became a record of the committed log
+// (one of the last committedTxs to) and the policy's rules refuse a
+// replay of a record of its type (ReplayRefuser); otherwise it returns
+// nil.
+//
+// This refusal is sure: the committed log only grows, so the record stays
+// in it, and the rules refuse its replay in every later state, so every
+// block that could hold the transaction refuses it, on every operator.
+// The other rules that depend on the state (the phase, authority,
+// re-voting) are left to the block: the state here is not the state of
+// the block that will hold the transaction, which may follow blocks that
+// change the phase, or order a voter's re-vote before or after another
+// ballot of theirs; refused here, a transaction that its block would take
+// would be lost. A block's checks never consult what CheckTx decided, so
+// nothing here can make two operators' blocks differ.
+func (l *Log) replayRefusal(h [sha256.Size]byte, sub *Submission) error {
+	index, ok := l.committed.get(h)
+	if !ok {
+		return nil
+	}
+	if rr, ok := l.policy.Load().p.(ReplayRefuser); !ok || !rr.RefusesReplay(sub.Type) {
+		return nil
+	}
+	return Reject(CodeDuplicate, "this submission is already on the board as record %d", index)
+}
+
+// Replayed returns the refusal AdmitTx gives tx if tx already became a
+// record of the committed log and the rules are sure to refuse it again
+// (replayRefusal), and nil otherwise, or if the log is not run by
+// consensus. A proposer leaves such a transaction out of its block: the
+// mempool can still hold one, since CometBFT v0.38 may add a transaction
+// twice when two peers gossip it at once, and removes only one copy when
+// it commits it (see RecheckTx).
+func (l *Log) Replayed(tx []byte) error {
+	if l.seq == nil {
+		return nil
+	}
+	h := sha256.Sum256(tx)
+	if !l.committed.has(h) {
+		return nil
+	}
+	sub, _, err := l.parseTx(tx)
+	if err != nil {
+		return nil // a record's transaction parses; the block judges this one
+	}
+	return l.replayRefusal(h, sub)
+}
+
 // RecheckTx says whether a transaction that AdmitTx admitted may stay in
 // the mempool: not if its verification ahead was refused since. It looks
 // the verdict up only (a refusal in the state of the moment, which a later
 // block's checks do not consult), so that the consensus engine may recheck
 // its whole mempool after every block.
+//
+// It does not look for transactions that became records (AdmitTx). A
+// submission has one transaction, its canonical encoding (any other is
+// refused), signature included; CometBFT removes a block's transactions
+// from the mempool when it commits the block, before the recheck and
+// before any CheckTx, and AdmitTx keeps them out after. A transaction of
+// the same author and payload under another signature (only the author
+// can make one) is another submission, which the block judges by the
+// rules. One copy can remain: CometBFT v0.38's mempool may add a
+// transaction twice when two peers gossip it at once (it checks that the
+// transaction is not there yet outside its lock), and its commit removes
+// the copy its index names, leaving the other; but a recheck's refusal
+// removes through that same index, so it would not evict the copy left
+// either. The proposer leaves it out of its blocks instead (Replayed).
 func (l *Log) RecheckTx(tx []byte) error {
 	if l.seq == nil {
 		return errors.New("bulletin: rechecking a transaction: the log is not run by consensus")
@@ -464,6 +539,7 @@ func (l *Log) ExecuteBlock(ctx context.Context, height int64, t time.Time, txs [
 		batch:       b,
 		answer:      make([][]byte, len(txs)),
 		leaves:      make([]tlog.Hash, len(txs)),
+		txs:         txs,
 	}
 	for i, sub := range subs {
 		if refusals[i] != nil {
@@ -552,6 +628,11 @@ func (l *Log) CommitBlock(ctx context.Context) error {
 	l.mu.Lock()
 	l.height, l.appHash = height, e.AppHash
 	l.mu.Unlock()
+	for i, r := range e.Txs {
+		if r.Record != nil {
+			l.committed.add(sha256.Sum256(e.txs[i]), int64(r.Record.Index))
+		}
+	}
 	for i, sig := range e.answer {
 		switch {
 		case sig == nil:

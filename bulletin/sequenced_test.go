@@ -376,6 +376,9 @@ func TestAdmitTx(t *testing.T) {
 	if err := l.CommitBlock(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// verifyPolicy does not say that its rules refuse a replay
+	// (bulletin.ReplayRefuser): CheckTx leaves the committed transaction
+	// to its block.
 	if err := l.AdmitTx(ctx, good2); err != nil {
 		t.Fatal(err)
 	}
@@ -386,6 +389,103 @@ func TestAdmitTx(t *testing.T) {
 	if n := p.checks.Load() - checks; n != 1 {
 		t.Errorf("the policy checked a good transaction %d times from CheckTx to its block, want 1", n)
 	}
+}
+
+// replayPolicy is an OpenPolicy whose rules take a record of type "log"
+// again and again, as the election's take a client hash, and say so
+// (bulletin.ReplayRefuser).
+type replayPolicy struct{ bulletin.Policy }
+
+func (p replayPolicy) Admit(rec *bulletin.Record) error {
+	if rec.Type == "log" {
+		return nil
+	}
+	return p.Policy.Admit(rec)
+}
+
+func (p replayPolicy) RefusesReplay(typ string) bool { return typ != "log" }
+
+// TestAdmitTxCommitted: CheckTx's admission refuses a transaction that
+// became a record of a committed block, gossiped back or posted again, as
+// a duplicate naming the record, if the rules refuse its replay; it
+// admits one whose block is executed but not committed, a replay that the
+// rules would take, and another submission of the same author (a
+// re-vote), which only a block can judge. The recheck does not look; a
+// proposer asks Replayed. A block's verdict is the rules', whatever
+// CheckTx said.
+func TestAdmitTxCommitted(t *testing.T) {
+	ctx := t.Context()
+	signer, _ := testNoteKey(t)
+	l, err := bulletin.OpenLog(ctx, store.NewMemory(), func() bulletin.Policy { return replayPolicy{bulletin.NewOpenPolicy()} },
+		bulletin.LogOptions{Signer: signer, Sequencer: &chanSequencer{txs: make(chan []byte, 16)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	key := testKey("alice")
+	note := tx(t, bulletin.Sign(key, "note", []byte(`{"n":1}`)))
+	logged := tx(t, bulletin.Sign(key, "log", []byte(`{"n":1}`)))
+	revote := tx(t, bulletin.Sign(key, "note", []byte(`{"n":2}`)))
+	admitted := func(when string, txs ...[]byte) {
+		t.Helper()
+		for i, tx := range txs {
+			if err := l.AdmitTx(ctx, tx); err != nil {
+				t.Errorf("%s: AdmitTx(transaction %d) = %v, want it admitted", when, i, err)
+			}
+		}
+	}
+	duplicate := func(when string, tx []byte, index int64) {
+		t.Helper()
+		err := l.AdmitTx(ctx, tx)
+		var re *bulletin.RejectError
+		if !errors.As(err, &re) || re.Code != bulletin.CodeDuplicate {
+			t.Fatalf("%s: AdmitTx = %v, want a duplicate", when, err)
+		}
+		if i, ok := bulletin.DuplicateOf(re.Reason); !ok || i != index {
+			t.Errorf("%s: AdmitTx = %v, naming record %d (%v), want record %d", when, err, i, ok, index)
+		}
+	}
+
+	admitted("before its block", note, logged)
+	if _, err := l.ExecuteBlock(ctx, 1, time.Now(), [][]byte{note, logged}); err != nil {
+		t.Fatal(err)
+	}
+	admitted("its block executed, not committed", note, logged)
+	if err := l.CommitBlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	duplicate("its block committed", note, 0)
+	duplicate("again", note, 0)
+	admitted("committed, a type the rules take again", logged)
+	admitted("another submission of the same author", revote)
+	if err := l.RecheckTx(note); err != nil {
+		t.Errorf("RecheckTx(a committed transaction) = %v: the recheck looks up background verdicts only", err)
+	}
+	// A proposer asks the same, to leave such a transaction out.
+	if err := l.Replayed(note); rejectCode(err) != bulletin.CodeDuplicate {
+		t.Errorf("Replayed(a committed transaction) = %v, want a duplicate", err)
+	}
+	for i, tx := range [][]byte{logged, revote} {
+		if err := l.Replayed(tx); err != nil {
+			t.Errorf("Replayed(transaction %d) = %v, want nil", i, err)
+		}
+	}
+
+	// The block decides: it refuses the replay CheckTx refused (had a
+	// faulty proposer put it in), takes the replay that CheckTx admitted
+	// and the rules take, and the re-vote.
+	res, err := l.ExecuteBlock(ctx, 2, time.Now(), [][]byte{note, logged, revote})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rejectCode(res.Txs[0].Err) != bulletin.CodeDuplicate || res.Txs[1].Record == nil || res.Txs[2].Record == nil {
+		t.Fatalf("block 2: %+v, want the replay refused as a duplicate and two records", res.Txs)
+	}
+	if err := l.CommitBlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	duplicate("the re-vote committed", revote, 3)
+	admitted("committed twice, a type the rules take again", logged)
 }
 
 // TestSequencedFailures: a log run by consensus needs a store that keeps

@@ -123,6 +123,30 @@ func (p *Policy) Admit(rec *bulletin.Record) error {
 	return p.state.Admit(rec, v)
 }
 
+// replayRefused are the record types whose replay the rules refuse in
+// every state after they admitted the record (bulletin.ReplayRefuser):
+// each step of an election is taken once (the definition, the roll's
+// chunks, which must start where the roll ends, and its closing, a
+// trustee's commitments, shares, verdict, partial decryption, mix and
+// decryption of a mix, a contest's count), phases only move on (the joint
+// key is taken in the ceremony, voting opens only from ready and closes
+// only while open, the result ends the election), and a ballot's or a
+// challenged ballot's confirmation code is on the board for good. Not a
+// client hash: the rules take the same build's hash again until voting
+// closes (election.md §4).
+var replayRefused = map[string]bool{
+	TypeDefinition: true, TypeRoll: true, TypeRollClose: true,
+	TypeCommitments: true, TypeShares: true, TypeVerdict: true, TypeJointKey: true,
+	TypePhase: true, TypeBallot: true, TypeChallenge: true,
+	TypePartial: true, TypeResult: true,
+	TypeMix: true, TypeMixDecryption: true, TypeRankedResult: true, TypeWriteInResult: true,
+}
+
+// RefusesReplay implements bulletin.ReplayRefuser: a replicated board's
+// CheckTx refuses, as a duplicate, a transaction of these types that is
+// already a record (replayRefused).
+func (p *Policy) RefusesReplay(typ string) bool { return replayRefused[typ] }
+
 // Snapshot implements bulletin.Snapshotter (State.WriteSnapshot).
 func (p *Policy) Snapshot(w io.Writer) error { return p.state.WriteSnapshot(w) }
 

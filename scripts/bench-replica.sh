@@ -20,7 +20,8 @@
 # latency is from a ballot's post to its receipt (for an operator: once a
 # block holding it is committed). At the end it waits until every operator
 # has the same number of records and checks that their exports (`evote board
-# export`) are byte-identical.
+# export`) are byte-identical, and prints the block slots that went to
+# duplicates and the duplicates CheckTx refused (the operators' /metrics).
 #
 # Prints ballotload's line for each setup, then a table: ballots/s, p50 and
 # p99 latency, refused and failed ballots, the boards' CPU time per ballot
@@ -71,6 +72,25 @@ operators_converge 60 || true
 operators_export
 identical=$IDENTICAL
 echo "operators' sizes: $SIZES; exports byte-identical: $identical ($(wc -l <"$WORK/op1.jsonl") records, $(du -h "$WORK/op1.jsonl" | cut -f1) each)"
+
+# The operators' counters (GET /metrics, since they started). Every
+# operator executes the same blocks: operator 1's count of block slots
+# that went to a transaction refused as a duplicate is the network's, of
+# all its blocks' transactions (its records and every refused one). CheckTx
+# is each operator's own: the duplicates it kept out of its mempool.
+metric() { awk -v m="$1" 'index($0, m) == 1 { s += $NF } END { print s + 0 }'; }
+checktx=0
+for op in $(seq 1 "$OPERATORS"); do
+	m=$(curl -fsS "${URLS[$((op - 1))]}/metrics") || continue
+	if [ "$op" -eq 1 ]; then
+		dup=$(metric 'evote_replica_block_refused_total{code="duplicate"}' <<<"$m")
+		slots=$(($(metric 'evote_board_size ' <<<"$m") + $(metric 'evote_replica_block_refused_total{' <<<"$m")))
+		codes=$(sed -n 's/^evote_replica_block_refused_total{code="\(.*\)"} \(.*\)/\1 \2/p' <<<"$m" | paste -sd, -)
+	fi
+	checktx=$((checktx + $(metric 'evote_replica_checktx_refused_total{code="duplicate"}' <<<"$m")))
+done
+echo "block slots refused as duplicates: ${dup:-?} of ${slots:-?} ($(awk -v d="${dup:-0}" -v n="${slots:-0}" 'BEGIN { printf "%.2f", (n > 0 ? 100 * d / n : 0) }')%); duplicates CheckTx refused, all operators: $checktx"
+echo "block slots refused, by code: ${codes:-none}"
 
 # field NAME FILE: the value of NAME= in ballotload's line in FILE.
 field() { sed -n "s/^\\(.* \\)\\{0,1\\}$1=\\([^ ]*\\).*/\\2/p" "$2" | head -1; }

@@ -13,10 +13,13 @@ package replica
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -68,17 +71,42 @@ type App struct {
 
 	rejected atomic.Int64 // proposals ProcessProposal rejected
 	stopping atomic.Bool  // set when the node stops: no peer is accepted (Query)
+
+	refusedMu                    sync.Mutex
+	checkTxRefused, blockRefused map[string]int64 // by rejection code (Refused)
 }
 
 var _ abci.Application = (*App)(nil)
 
 // NewApp returns the application over l, which must be run by consensus.
-func NewApp(l *bulletin.Log) *App { return &App{log: l} }
+func NewApp(l *bulletin.Log) *App {
+	return &App{log: l, checkTxRefused: make(map[string]int64), blockRefused: make(map[string]int64)}
+}
 
 // Rejected returns the number of proposed blocks the App refused to vote
 // for, because a transaction in them failed its checks: the mark of a
 // byzantine proposer.
 func (a *App) Rejected() int64 { return a.rejected.Load() }
+
+// Refused returns how many transactions the App refused since it started,
+// by rejection code (bulletin.RejectError.Code): new transactions that
+// CheckTx kept out of the mempool (not those a recheck evicted), and
+// transactions of decided blocks that the board's rules refused
+// (FinalizeBlock), each of which took a slot of its block. The maps are
+// the caller's.
+func (a *App) Refused() (checkTx, block map[string]int64) {
+	a.refusedMu.Lock()
+	defer a.refusedMu.Unlock()
+	return maps.Clone(a.checkTxRefused), maps.Clone(a.blockRefused)
+}
+
+// countRefused adds n refusals of code to counts, one of the maps of
+// Refused.
+func (a *App) countRefused(counts map[string]int64, code string, n int64) {
+	a.refusedMu.Lock()
+	counts[code] += n
+	a.refusedMu.Unlock()
+}
 
 // Info returns the height and app hash of the last block the log
 // committed, so that CometBFT's handshake replays the blocks after it.
@@ -120,7 +148,9 @@ func (a *App) InitChain(context.Context, *abci.RequestInitChain) (*abci.Response
 
 // CheckTx admits a new transaction to the mempool after the log's cheap
 // checks (bulletin.Log.AdmitTx): the canonical encoding of a well-formed,
-// correctly signed submission; its proofs and the policy's checks run in
+// correctly signed submission, not already a record of a committed block
+// (refused as a duplicate naming the record, if the rules are sure to
+// refuse its replay); its proofs and the policy's checks run in
 // the background, batched, and every block verifies in full the
 // transactions it holds (ProcessProposal, FinalizeBlock). CometBFT calls
 // CheckTx serially, so a ballot's proofs checked here would be checked one
@@ -138,6 +168,9 @@ func (a *App) CheckTx(ctx context.Context, req *abci.RequestCheckTx) (*abci.Resp
 	case err == nil:
 		return &abci.ResponseCheckTx{Code: CodeOK}, nil
 	case errors.As(err, &rej):
+		if req.Type == abci.CheckTxType_New {
+			a.countRefused(a.checkTxRefused, rej.Code, 1)
+		}
 		return &abci.ResponseCheckTx{Code: CodeRefused, Codespace: Codespace, Data: []byte(rej.Code), Log: rej.Reason}, nil
 	default:
 		// CometBFT stops at an error of CheckTx: answer that the
@@ -148,7 +181,11 @@ func (a *App) CheckTx(ctx context.Context, req *abci.RequestCheckTx) (*abci.Resp
 
 // PrepareProposal proposes the mempool's transactions that pass their
 // checks in the log's current state (bulletin.Log.VerifyBlock), in the
-// mempool's order, as many as the block has room for.
+// mempool's order, as many as the block has room for. It leaves out what
+// the block would refuse for sure as a duplicate: a second copy of a
+// transaction, and a transaction that already became a record
+// (bulletin.Log.Replayed), both of which CometBFT's mempool can hand it
+// when two peers gossip a transaction at once.
 func (a *App) PrepareProposal(ctx context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
 	refusals, err := a.log.VerifyBlock(ctx, req.Txs)
 	if err != nil {
@@ -156,11 +193,14 @@ func (a *App) PrepareProposal(ctx context.Context, req *abci.RequestPreparePropo
 		return nil, fmt.Errorf("replica: preparing a proposal: %w", err)
 	}
 	txs := make([][]byte, 0, len(req.Txs))
+	proposed := make(map[[sha256.Size]byte]bool, len(req.Txs))
 	var size int64
 	for i, tx := range req.Txs {
-		if refusals[i] != nil {
+		h := sha256.Sum256(tx)
+		if refusals[i] != nil || proposed[h] || a.log.Replayed(tx) != nil {
 			continue
 		}
+		proposed[h] = true
 		if size += int64(len(tx)); size > req.MaxTxBytes {
 			break
 		}
@@ -203,6 +243,7 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abci.RequestFinalizeBlock)
 		return nil, fmt.Errorf("replica: %w", err)
 	}
 	out := &abci.ResponseFinalizeBlock{TxResults: make([]*abci.ExecTxResult, len(res.Txs)), AppHash: res.AppHash[:]}
+	refused := make(map[string]int64)
 	for i, r := range res.Txs {
 		if r.Record != nil {
 			out.TxResults[i] = &abci.ExecTxResult{Code: CodeOK, Data: strconv.AppendUint(nil, r.Record.Index, 10)}
@@ -214,7 +255,11 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abci.RequestFinalizeBlock)
 		if errors.As(r.Err, &rej) {
 			code, reason = rej.Code, rej.Reason
 		}
+		refused[code]++
 		out.TxResults[i] = &abci.ExecTxResult{Code: CodeRefused, Codespace: Codespace, Data: []byte(code), Log: reason}
+	}
+	for code, n := range refused {
+		a.countRefused(a.blockRefused, code, n)
 	}
 	return out, nil
 }

@@ -17,10 +17,11 @@ import (
 )
 
 // TestResubmission: a submission posted again after its record was
-// committed, to the operator that took it or to another, reaches a block,
-// which refuses it as a duplicate; posted to two operators at once, it
-// becomes one record, which both acknowledge. Record times are block
-// times: never going back along the log.
+// committed, to the operator that took it or to another, is refused as a
+// duplicate naming its record by that operator's CheckTx, never taking a
+// block's slot; posted to two operators at once, it becomes one record,
+// which both acknowledge. Record times are block times: never going back
+// along the log.
 func TestResubmission(t *testing.T) {
 	nw := newNetwork(t, 4, func(int) func() bulletin.Policy { return bulletin.NewOpenPolicy }, nil)
 	ctx := t.Context()
@@ -31,9 +32,18 @@ func TestResubmission(t *testing.T) {
 		t.Fatalf("first post = %v, %v", rec, err)
 	}
 	for op := range 4 {
+		// Posted again once the operator committed it (had it not yet, it
+		// would answer with the record, as for two posts at once, below).
+		nw.waitSize(op, 1)
 		var re *bulletin.RejectError
 		if _, _, err := nw.post(ctx, op, first); !errors.As(err, &re) || re.Code != bulletin.CodeDuplicate {
 			t.Fatalf("the same submission posted again to operator %d = %v, want a duplicate", op+1, err)
+		}
+		if i, ok := bulletin.DuplicateOf(re.Reason); !ok || i != 0 {
+			t.Errorf("operator %d's duplicate names record %d (%v): %q, want record 0", op+1, i, ok, re.Reason)
+		}
+		if checkTx, block := nw.node(op).App.Refused(); checkTx[bulletin.CodeDuplicate] < 1 || block[bulletin.CodeDuplicate] != 0 {
+			t.Errorf("operator %d refused duplicates: %d by CheckTx, %d in blocks; want the one posted again refused by CheckTx", op+1, checkTx[bulletin.CodeDuplicate], block[bulletin.CodeDuplicate])
 		}
 	}
 	second := bulletin.Sign(key, "note", []byte(`{"n":2}`))

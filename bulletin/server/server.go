@@ -134,6 +134,10 @@ type Config struct {
 	// then serves the newest checkpoint a quorum of them cosigned (the
 	// log's latest until one has), and /witnesses their status.
 	Witnesses *witness.Collector
+	// Replica, if set, returns the counters of an operator of a
+	// replicated board, which GET /metrics serves besides the board's
+	// gauges.
+	Replica func() ReplicaMetrics
 }
 
 // Server is the HTTP front of a bulletin board.

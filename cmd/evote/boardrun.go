@@ -155,6 +155,13 @@ func openBoard(ctx context.Context, cfg boardConfig) (_ *runningBoard, err error
 	sc.Log, sc.Storage, sc.Witnesses = b.log, st, collector
 	sc.Notice = func(rec *bulletin.Record) string { return b.tracker.State().Notice(rec.Index) }
 	sc.OperatorURLs = func() []string { return operatorURLs(b.tracker.State().Manifest()) }
+	if b.node != nil {
+		app := b.node.App
+		sc.Replica = func() server.ReplicaMetrics {
+			checkTx, block := app.Refused()
+			return server.ReplicaMetrics{CheckTxRefused: checkTx, BlockRefused: block, ProposalsRejected: app.Rejected()}
+		}
+	}
 	b.server = server.New(sc)
 	if cosigner != nil {
 		b.server.Mux().Handle("POST /add-checkpoint", cosigner)

@@ -7,19 +7,16 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/evote/evote/bulletin"
-	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/bulletin/replica"
-	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/follow"
 	"github.com/evote/evote/election/simulate"
+	"github.com/evote/evote/internal/networktest"
 )
 
 // TestVoteFailsOver: on a board kept by four operators, the first of
@@ -132,7 +129,7 @@ func TestVoteHintedOperators(t *testing.T) {
 		}
 	}
 	receipt := castReceipt(t, work, 0, stdout, 3, vkeys[2])
-	for i, cl := range operatorClients(t, urls, vkeys) {
+	for i, cl := range networktest.Clients(t, urls, vkeys) {
 		st, err := follow.New(cl).SyncTo(t.Context(), receipt.Index+1)
 		mustOK(t, err)
 		if idx, ok := st.CastBallot(e.Voters[0].Public); !ok || int64(idx) != receipt.Index {
@@ -171,40 +168,16 @@ func stopBoards(t *testing.T, cancel context.CancelFunc, dones []<-chan error) {
 	}
 }
 
-// openOperatorsElection sets up an election on the network in dir, whose
-// operators are at urls with board keys vkeys, through operator 2 (then
-// the others in turn), read from operator 2, with the operators named in
-// the definition (with the url hints of hints, by name) and three voters,
-// and opens voting; it returns once every operator serves the opening.
+// openOperatorsElection sets up an election on the network in dir,
+// whose operators are at urls with board keys vkeys, named in the
+// definition with the url hints of hints, with three voters
+// (networktest.OpenElection), and opens voting; it returns once every
+// operator serves the opening.
 func openOperatorsElection(t *testing.T, dir string, urls, vkeys []string, hints map[string]string) (*simulate.Election, []replica.Operator) {
 	t.Helper()
-	clients := operatorClients(t, urls, vkeys)
-	boards, err := client.NewBoards(slices.Concat(clients[1:], clients[:1]), client.BoardsOptions{})
-	mustOK(t, err)
-	post, state := follow.New(clients[1]).Acting(boards.Post, time.Minute)
 	ops, err := replica.ReadOperators(filepath.Join(dir, replica.OperatorsFile))
 	mustOK(t, err)
-	e, err := simulate.New(t.Context(), post, state, simulate.Options{Voters: 3, Trustees: 3, Threshold: 2,
-		Operators: replica.DefinitionOperators(ops, hints)})
-	mustOK(t, err)
-	mustOK(t, e.Ceremony(t.Context()))
-	mustOK(t, e.SetPhase(t.Context(), election.PhaseOpen))
-	// Every operator has the opening before the voter reads operator 1:
-	// once operator 2's view covers it, its checkpoint does.
-	_, err = state(t.Context())
-	mustOK(t, err)
-	opened, err := clients[1].Checkpoint(t.Context())
-	mustOK(t, err)
-	for _, cl := range clients {
-		for {
-			cp, err := cl.Checkpoint(t.Context())
-			mustOK(t, err)
-			if cp.Size >= opened.Size {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	e := networktest.OpenElection(t, networktest.Clients(t, urls, vkeys), ops, networktest.Options{Voters: 3, Hints: hints})
 	return e, ops
 }
 

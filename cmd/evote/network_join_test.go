@@ -23,6 +23,7 @@ import (
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/replica"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/networktest"
 )
 
 // joinOperators runs evote network join for n operators, each in its own
@@ -198,7 +199,7 @@ func TestNetworkJoin(t *testing.T) {
 	for i, op := range ops {
 		vkeys[i] = op.BoardKey
 	}
-	clients := operatorClients(t, urls, vkeys)
+	clients := networktest.Clients(t, urls, vkeys)
 	seed := sha256.Sum256([]byte("network join test"))
 	priv := ed25519.NewKeyFromSeed(seed[:])
 	post, cancelPost := context.WithTimeout(t.Context(), time.Minute)

@@ -18,6 +18,7 @@ import (
 	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/bulletin/replica"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/networktest"
 )
 
 // TestNetworkCLI: evote network init writes four operators' homes and the
@@ -72,7 +73,7 @@ func TestNetworkCLI(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	urls, dones := startOperators(t, ctx, dir, func(int) []string { return []string{"--policy", "open"} })
-	clients := operatorClients(t, urls, vkeys)
+	clients := networktest.Clients(t, urls, vkeys)
 	seed := sha256.Sum256([]byte("network cli test"))
 	priv := ed25519.NewKeyFromSeed(seed[:])
 	post, cancelPost := context.WithTimeout(t.Context(), time.Minute)
@@ -185,19 +186,6 @@ func startOperators(t *testing.T, ctx context.Context, dir string, flags func(op
 		_, dones[i] = startBoard(t, ctx, append(args, flags(i)...)...)
 	}
 	return urls, dones
-}
-
-// operatorClients returns a client per operator.
-func operatorClients(t *testing.T, urls, vkeys []string) []*client.Client {
-	t.Helper()
-	clients := make([]*client.Client, len(urls))
-	for i := range clients {
-		var err error
-		if clients[i], err = client.New(urls[i], vkeys[i], nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return clients
 }
 
 // TestNetworkServeFromURLs: evote network init --url writes each

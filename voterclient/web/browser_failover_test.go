@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,11 +18,10 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/evote/evote/bulletin"
-	"github.com/evote/evote/bulletin/client"
 	"github.com/evote/evote/bulletin/replica"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/election/follow"
-	"github.com/evote/evote/election/simulate"
+	"github.com/evote/evote/internal/networktest"
 	"github.com/evote/evote/internal/testlog"
 )
 
@@ -171,7 +169,10 @@ func TestBrowserFailover(t *testing.T) {
 				}
 				return flags
 			})
-			clients, sim := openNetworkElection(t, urls, vkeys, ops)
+			// Operator 1 serves the opening, with the operators' quorum,
+			// before the page reads it.
+			clients := networktest.Clients(t, urls, vkeys)
+			sim := networktest.OpenElection(t, clients, ops, networktest.Options{Voters: 2, Serving: []int{0}})
 			base := urls[0]
 			if tc.stopRead {
 				u, err := url.Parse(urls[0])
@@ -305,42 +306,4 @@ func checkObserverMoved(t *testing.T, obs *page, index int64, name, url string) 
 		!strings.Contains(moved, fmt.Sprintf("Elle suit désormais l’opérateur de tableau « %s » (%s)", name, url)) {
 		t.Fatalf("in French, the observer page says %q", moved)
 	}
-}
-
-// openNetworkElection sets up an election on the network of urls (keys
-// vkeys) through operator 2, with the operators named in the definition,
-// so that every checkpoint needs their quorum, and opens voting; it returns
-// a client per operator and the election, once operator 1 serves the
-// opening.
-func openNetworkElection(t *testing.T, urls, vkeys []string, ops []replica.Operator) ([]*client.Client, *simulate.Election) {
-	t.Helper()
-	clients := make([]*client.Client, len(urls))
-	for i := range urls {
-		var err error
-		clients[i], err = client.New(urls[i], vkeys[i], nil)
-		must(t, err)
-	}
-	boards, err := client.NewBoards(slices.Concat(clients[1:], clients[:1]), client.BoardsOptions{})
-	must(t, err)
-	post, state := follow.New(clients[1]).Acting(boards.Post, time.Minute)
-	sim, err := simulate.New(t.Context(), post, state, simulate.Options{Voters: 2, Trustees: 3, Threshold: 2,
-		Operators: replica.DefinitionOperators(ops, nil)})
-	must(t, err)
-	must(t, sim.Ceremony(t.Context()))
-	must(t, sim.SetPhase(t.Context(), election.PhaseOpen))
-	// Operator 1 serves the opening, with the quorum, before the page
-	// reads it: once operator 2's view covers it, its checkpoint does.
-	_, err = state(t.Context())
-	must(t, err)
-	opened, err := clients[1].Checkpoint(t.Context())
-	must(t, err)
-	for {
-		cp, err := clients[0].Checkpoint(t.Context())
-		must(t, err)
-		if cp.Size >= opened.Size {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return clients, sim
 }
