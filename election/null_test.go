@@ -177,6 +177,10 @@ func TestNullFieldsRefused(t *testing.T) {
 	client := st.ClientHashRecord("voter.wasm", sha256.Sum256([]byte("a client build")))
 	wantNullsRefused(t, hb, "client hash", e.Official, election.TypeClientHash, client)
 	hb.accept(t, e.Official, election.TypeClientHash, client)
+	// Published once: posted again (after a lost answer, or replayed by
+	// anyone), the same build is a duplicate; another build is published.
+	hb.refuse(t, "the same client build again", e.Official, election.TypeClientHash, client, 409, bulletin.CodeDuplicate)
+	hb.accept(t, e.Official, election.TypeClientHash, st.ClientHashRecord("voter.wasm", sha256.Sum256([]byte("the next client build"))))
 
 	open := st.PhaseRecord(election.PhaseOpen)
 	wantNullsRefused(t, hb, "opening", e.Official, election.TypePhase, open)

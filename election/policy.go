@@ -130,14 +130,13 @@ func (p *Policy) Admit(rec *bulletin.Record) error {
 // trustee's commitments, shares, verdict, partial decryption, mix and
 // decryption of a mix, a contest's count), phases only move on (the joint
 // key is taken in the ceremony, voting opens only from ready and closes
-// only while open, the result ends the election), and a ballot's or a
-// challenged ballot's confirmation code is on the board for good. Not a
-// client hash: the rules take the same build's hash again until voting
-// closes (election.md §4).
+// only while open, the result ends the election), a client build is
+// published once, and a ballot's or a challenged ballot's confirmation
+// code is on the board for good.
 var replayRefused = map[string]bool{
 	TypeDefinition: true, TypeRoll: true, TypeRollClose: true,
 	TypeCommitments: true, TypeShares: true, TypeVerdict: true, TypeJointKey: true,
-	TypePhase: true, TypeBallot: true, TypeChallenge: true,
+	TypeClientHash: true, TypePhase: true, TypeBallot: true, TypeChallenge: true,
 	TypePartial: true, TypeResult: true,
 	TypeMix: true, TypeMixDecryption: true, TypeRankedResult: true, TypeWriteInResult: true,
 }

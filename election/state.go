@@ -123,6 +123,7 @@ type State struct {
 	election *ballot.Election
 	vks      map[uint32]*crypto.Element
 	clients  []ClientHash
+	clientAt []uint64 // clientAt[i]: the index of the record of clients[i]
 
 	counted     []countedBallot // by roll entry, once the roll is closed
 	nCounted    int             // the entries of counted that hold a ballot
@@ -264,7 +265,7 @@ func (s *State) admit(rec *bulletin.Record, v any) error {
 	case *ceremony.JointKey:
 		return s.admitJointKey(author, v)
 	case *ClientHash:
-		return s.admitClientHash(author, v)
+		return s.admitClientHash(index, author, v)
 	case *PhaseChange:
 		return s.admitPhase(rec, v, true)
 	case *ballot.EncryptedBallot:
@@ -535,7 +536,7 @@ func (s *State) admitJointKey(author []byte, jk *ceremony.JointKey) error {
 	return nil
 }
 
-func (s *State) admitClientHash(author []byte, c *ClientHash) error {
+func (s *State) admitClientHash(index uint64, author []byte, c *ClientHash) error {
 	if err := s.requireOfficial(author, "a client hash"); err != nil {
 		return err
 	}
@@ -551,7 +552,13 @@ func (s *State) admitClientHash(author []byte, c *ClientHash) error {
 	if s.phase >= Closed {
 		return reject(CodeWrongPhase, "client builds can only be published before voting closes")
 	}
+	for i, p := range s.clients {
+		if p.Name == c.Name && p.SHA256 == c.SHA256 {
+			return reject(bulletin.CodeDuplicate, "this client build is already published as record %d", s.clientAt[i])
+		}
+	}
 	s.clients = append(s.clients, *c)
+	s.clientAt = append(s.clientAt, index)
 	return nil
 }
 
