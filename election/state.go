@@ -122,8 +122,7 @@ type State struct {
 	joint    *ceremony.JointKey
 	election *ballot.Election
 	vks      map[uint32]*crypto.Element
-	clients  []ClientHash
-	clientAt []uint64 // clientAt[i]: the index of the record of clients[i]
+	clients  []publishedClient
 
 	counted     []countedBallot // by roll entry, once the roll is closed
 	nCounted    int             // the entries of counted that hold a ballot
@@ -536,6 +535,13 @@ func (s *State) admitJointKey(author []byte, jk *ceremony.JointKey) error {
 	return nil
 }
 
+// publishedClient is a client build's hash as the record at index
+// published it.
+type publishedClient struct {
+	ClientHash
+	index uint64
+}
+
 func (s *State) admitClientHash(index uint64, author []byte, c *ClientHash) error {
 	if err := s.requireOfficial(author, "a client hash"); err != nil {
 		return err
@@ -552,13 +558,12 @@ func (s *State) admitClientHash(index uint64, author []byte, c *ClientHash) erro
 	if s.phase >= Closed {
 		return reject(CodeWrongPhase, "client builds can only be published before voting closes")
 	}
-	for i, p := range s.clients {
+	for _, p := range s.clients {
 		if p.Name == c.Name && p.SHA256 == c.SHA256 {
-			return reject(bulletin.CodeDuplicate, "this client build is already published as record %d", s.clientAt[i])
+			return reject(bulletin.CodeDuplicate, "this client build is already published as record %d", p.index)
 		}
 	}
-	s.clients = append(s.clients, *c)
-	s.clientAt = append(s.clientAt, index)
+	s.clients = append(s.clients, publishedClient{*c, index})
 	return nil
 }
 
@@ -1288,7 +1293,11 @@ func (s *State) Result() *tally.Result {
 func (s *State) ClientHashes() []ClientHash {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return append([]ClientHash(nil), s.clients...)
+	var hashes []ClientHash
+	for _, p := range s.clients {
+		hashes = append(hashes, p.ClientHash)
+	}
+	return hashes
 }
 
 // CastBallot returns the index of the ballot that currently counts for the
