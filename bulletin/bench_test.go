@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -84,5 +85,24 @@ func BenchmarkStoreAppendSQLite(b *testing.B) {
 				size += int64(k)
 			}
 		})
+	}
+}
+
+// BenchmarkSubmissionCheck measures Submission.Check, the generic checks
+// (the payload's JSON, the Ed25519 signature) every board and every
+// operator of a replicated board runs on each submission, on a payload the
+// size of a ballot of one contest of 10 options, choose up to 3 (as
+// scripts/bench-replica.sh posts); ns/op is per submission.
+func BenchmarkSubmissionCheck(b *testing.B) {
+	seed := sha256.Sum256([]byte("bench"))
+	priv := ed25519.NewKeyFromSeed(seed[:])
+	payload := fmt.Appendf(nil, `{"pad":%q}`, strings.Repeat("x", 4690))
+	sub := bulletin.Sign(priv, "ballot", payload)
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := sub.Check(0); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

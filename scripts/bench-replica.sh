@@ -25,9 +25,12 @@
 #
 # Prints ballotload's line for each setup, then a table: ballots/s, p50 and
 # p99 latency, refused and failed ballots, the boards' CPU time per ballot
-# and the load average, the ratio of the rates, and the rate the CPUs
-# would allow the operators if they had the machine to themselves. Every
-# board process is stopped on exit.
+# and the load average, the ratio of the rates, the rate the CPUs
+# would allow the operators if they had the machine to themselves, and the
+# rate that validation alone bounds them at: first, before any board
+# starts, it measures with go test -bench what each operator must do for
+# every ballot (parse, signature, proofs). Every board process is stopped
+# on exit.
 set -euo pipefail
 VOTERS=${1:-2000}
 POSTERS=${2:-32}
@@ -47,6 +50,22 @@ trap cleanup EXIT
 
 ballots_build "$WORK"
 echo "$(nproc) CPUs; the boards and the load generator share them (and whatever else runs here)"
+
+# The validation floor, measured before any board starts: what every
+# operator must do for each ballot on one CPU, whatever else it does:
+# parse and decode the ballot, check the voter's signature, and verify its
+# proofs in batches of 100 (go test -bench at -cpu 1). Prints the three
+# times in microseconds.
+echo "== the validation floor (go test -bench -cpu 1)"
+read -r floor_parse floor_sig floor_proofs < <(cd "$(dirname "$0")/.." &&
+	go test ./ballot ./bulletin -run '^$' -cpu 1 -benchtime 2s \
+		-bench '^Benchmark(ParseEncryptedBallot10of3|SubmissionCheck|BatchVerifyBallots10of3)$' |
+	awk '/^BenchmarkParseEncryptedBallot10of3/ { p = $3 }
+		/^BenchmarkSubmissionCheck/ { s = $3 }
+		/^BenchmarkBatchVerifyBallots10of3/ { for (i = 1; i < NF; i++) if ($(i + 1) == "ns/ballot") v = $i }
+		END { printf "%.0f %.0f %.0f\n", p / 1000, s / 1000, v / 1000 }')
+floor_us=$((floor_parse + floor_sig + floor_proofs))
+echo "each operator, each ballot: parse ${floor_parse} µs + signature ${floor_sig} µs + proofs ${floor_proofs} µs = ${floor_us} µs of CPU"
 
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
 
@@ -117,4 +136,18 @@ fi
 if [ -n "${cpu_replica:-}" ]; then
 	awk -v c="$cpu_replica" -v n="$(field accepted "$WORK/replica.out")" -v p="$(nproc)" \
 		'BEGIN { if (n > 0 && c > 0) printf "CPU ceiling of %d operators on %d CPUs: %.0f ballots/s (%.2f CPU-ms a ballot, all operators)\n", '"$OPERATORS"', p, p * n / c, 1000 * c / n }'
+fi
+# The bounds the CPUs set, whatever consensus costs: every operator
+# validates every ballot, so on these CPUs the operators cannot pass
+# CPUs / (operators × floor) ballots/s; and every operator also stores
+# each ballot durably and takes it from a client or a peer, about the work
+# a single board does for a ballot, so they cannot pass much more than
+# CPUs / (operators × the single board's CPU time per ballot) either.
+if [ "$floor_us" -gt 0 ]; then
+	awk -v f="$floor_us" -v p="$(nproc)" -v o="$OPERATORS" \
+		'BEGIN { printf "validation alone bounds %d operators on %d CPUs at %.0f ballots/s (%.2f CPU-ms a ballot: %d × %d µs), the single board at %.0f/s\n", o, p, p * 1e6 / (o * f), o * f / 1000, o, f, p * 1e6 / f }'
+fi
+if [ -n "${cpu_single:-}" ]; then
+	awk -v c="$cpu_single" -v n="$(field accepted "$WORK/single.out")" -v p="$(nproc)" -v o="$OPERATORS" \
+		'BEGIN { if (n > 0 && c > 0) printf "%d operators each doing a single board'"'"'s work (%.2f CPU-ms a ballot) on %d CPUs: at most %.0f ballots/s\n", o, 1000 * c / n, p, p * n / (o * c) }'
 fi

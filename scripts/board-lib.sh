@@ -141,11 +141,18 @@ operator_flags() {
 	done
 }
 
-# free_port: a loopback TCP port nobody listens on now.
+# free_port: a loopback TCP port nobody listens on now, below the
+# ephemeral range (ip_local_port_range): there the kernel gives the local
+# ports of outgoing connections (the operators' nodes dialing each other,
+# the load generators) and of the nodes' p2p listeners (`evote network
+# init` takes free ports from the kernel), either of which could take the
+# port before the board that was given it listens.
 free_port() {
-	local port
+	local port low
+	low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	[ "$low" -gt 12000 ] || low=32768
 	for _ in $(seq 1 100); do
-		port=$((20000 + RANDOM % 30000))
+		port=$((10000 + RANDOM % (low - 10000)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			echo "$port"
 			return 0
