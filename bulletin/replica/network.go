@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -415,16 +416,50 @@ func LoadConfig(home string) (*cfg.Config, error) {
 }
 
 // LoopbackAddrs returns n distinct addresses, 127.0.0.1:PORT, whose
-// ports are free on the loopback interface now.
+// ports are free on the loopback interface now, chosen at random below
+// the kernel's ephemeral range (ephemeralPortsFrom). A node listens at
+// its port only once it starts, and a port of the ephemeral range may
+// meanwhile become the local port of any outgoing connection of the
+// machine, which would make the node fail to start, "address already in
+// use"; the kernel never gives a port below that range to a connection.
 func LoopbackAddrs(n int) ([]string, error) {
-	addrs := make([]string, n)
-	for i := range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("replica: finding a free port: %w", err)
+	high := ephemeralPortsFrom()
+	addrs := make([]string, 0, n)
+	for tries := 0; len(addrs) < n; tries++ {
+		if tries == 1000 {
+			return nil, fmt.Errorf("replica: no free loopback port between %d and %d found in %d tries", minLoopbackPort, high-1, tries)
 		}
-		defer l.Close()
-		addrs[i] = l.Addr().String()
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(minLoopbackPort+rand.IntN(high-minLoopbackPort))))
+		if err != nil {
+			continue // taken: try another
+		}
+		defer l.Close() // held until all are chosen, so that none repeats
+		addrs = append(addrs, l.Addr().String())
 	}
 	return addrs, nil
+}
+
+// minLoopbackPort is the lowest port LoopbackAddrs chooses: above the
+// ports of well-known services.
+const minLoopbackPort = 10000
+
+// ephemeralPortsFrom returns the first port of the range from which the
+// kernel takes the local ports of outgoing connections: Linux's
+// ip_local_port_range, else 32768, the first of Linux's default range,
+// below those of the BSDs, macOS and Windows (49152).
+func ephemeralPortsFrom() int {
+	const fallback = 32768
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return fallback
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return fallback
+	}
+	low, err := strconv.Atoi(f[0])
+	if err != nil || low < minLoopbackPort+1000 || low > fallback {
+		return fallback
+	}
+	return low
 }

@@ -2,8 +2,10 @@ package replica
 
 import (
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -167,5 +169,40 @@ func TestNewHomeAcrossMachines(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "far", "config", "genesis.json")); !os.IsNotExist(err) {
 		t.Fatalf("ApplyNetwork that refused wrote the genesis (%v)", err)
+	}
+}
+
+// TestLoopbackAddrs: the addresses are distinct loopback addresses whose
+// ports lie below the kernel's ephemeral range, where no outgoing
+// connection takes them, and are free once returned.
+func TestLoopbackAddrs(t *testing.T) {
+	addrs, err := LoopbackAddrs(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(addrs) != 8 {
+		t.Fatalf("%d addresses, want 8", len(addrs))
+	}
+	high := ephemeralPortsFrom()
+	seen := map[string]bool{}
+	for _, a := range addrs {
+		host, port, err := net.SplitHostPort(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil || host != "127.0.0.1" || p < minLoopbackPort || p >= high {
+			t.Errorf("address %s: want 127.0.0.1 and a port in [%d, %d)", a, minLoopbackPort, high)
+		}
+		if seen[a] {
+			t.Errorf("address %s given twice", a)
+		}
+		seen[a] = true
+		l, err := net.Listen("tcp", a)
+		if err != nil {
+			t.Errorf("address %s is not free: %v", a, err)
+			continue
+		}
+		l.Close()
 	}
 }
