@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/evote/evote/bulletin/replica"
 )
 
 // TestDemoGuideByHand runs the demo, then every command of the README.txt
@@ -97,15 +99,50 @@ func TestDemoGuideByHand(t *testing.T) {
 	}
 }
 
-// freeAddr returns a loopback address with a free port.
+// freeAddr returns a loopback address with a free port, for a board
+// started later to listen at: one below the kernel's ephemeral range
+// (replica.LoopbackAddrs), which no outgoing connection takes meanwhile.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return freeURLs(t, 1)[0][len("http://"):]
+}
+
+// freeURLs returns n distinct http:// URLs of free loopback addresses, as
+// freeAddr chooses them.
+func freeURLs(t *testing.T, n int) []string {
+	t.Helper()
+	addrs, err := replica.LoopbackAddrs(n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	urls := make([]string, n)
+	for i, a := range addrs {
+		urls[i] = "http://" + a
+	}
+	return urls
+}
+
+// heldURLs is freeURLs with each address held by a listener until
+// release is called: for ports that must not be chosen again meanwhile,
+// such as the boards' while evote network init picks CometBFT's.
+func heldURLs(t *testing.T, n int) (urls []string, release func()) {
+	t.Helper()
+	urls = freeURLs(t, n)
+	var lns []net.Listener
+	release = func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}
+	for _, u := range urls {
+		ln, err := net.Listen("tcp", u[len("http://"):])
+		if err != nil {
+			release()
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+	}
+	return urls, release
 }
 
 // startBackground starts script with bash, as a shell's "&" would, and

@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,18 +101,9 @@ func privateKeys(t *testing.T, home string) [][]byte {
 // demand.
 func TestNetworkJoin(t *testing.T) {
 	root := t.TempDir()
-	var urls []string
-	var lns []net.Listener
-	for range 4 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		mustOK(t, err)
-		lns = append(lns, ln)
-		urls = append(urls, "http://"+ln.Addr().String())
-	}
+	urls, release := heldURLs(t, 4)
 	homes, pubs := joinOperators(t, root, 4, urls)
-	for _, ln := range lns {
-		ln.Close()
-	}
+	release()
 	if _, _, err := runBoard(t.Context(), "network", "join", "--dir", homes[0], "--name", "vote.example.org/2026/op9"); err == nil {
 		t.Fatal("network join over an existing home succeeded")
 	}

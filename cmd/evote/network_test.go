@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -166,15 +165,7 @@ func startOperators(t *testing.T, ctx context.Context, dir string, flags func(op
 	}
 	// Each operator listens at a port chosen beforehand, so that the
 	// others know its URL.
-	urls := make([]string, len(ops))
-	for i := range urls {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		urls[i] = "http://" + l.Addr().String()
-		l.Close()
-	}
+	urls := freeURLs(t, len(ops))
 	dones := make([]<-chan error, len(ops))
 	for i := range urls {
 		args := []string{"--network", filepath.Join(dir, fmt.Sprintf("op%d", i+1)), "--addr", strings.TrimPrefix(urls[i], "http://")}
@@ -201,19 +192,13 @@ func startOperators(t *testing.T, ctx context.Context, dir string, flags func(op
 func TestNetworkServeFromURLs(t *testing.T) {
 	// The boards' ports are held while network init picks CometBFT's, so
 	// that no port is both.
-	var urls, urlFlags []string
-	var lns []net.Listener
-	for range 4 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		mustOK(t, err)
-		lns = append(lns, ln)
-		urls = append(urls, "http://"+ln.Addr().String())
-		urlFlags = append(urlFlags, "--url", urls[len(urls)-1])
+	urls, release := heldURLs(t, 4)
+	var urlFlags []string
+	for _, u := range urls {
+		urlFlags = append(urlFlags, "--url", u)
 	}
 	dir, vkeys := initNetworkCLI(t, urlFlags...)
-	for _, ln := range lns {
-		ln.Close()
-	}
+	release()
 	for _, path := range []string{filepath.Join(dir, replica.OperatorsFile), filepath.Join(dir, "op3", replica.OperatorsFile)} {
 		ops, err := replica.ReadOperators(path)
 		mustOK(t, err)

@@ -299,8 +299,10 @@ func TestREADMENetwork(t *testing.T) {
 func consecutiveFreePorts(t *testing.T, n int) (string, int) {
 	t.Helper()
 	for range 50 {
-		first, err := net.Listen("tcp", "127.0.0.1:0")
-		mustOK(t, err)
+		first, err := net.Listen("tcp", freeAddr(t))
+		if err != nil {
+			continue // taken since: try another
+		}
 		port := first.Addr().(*net.TCPAddr).Port
 		lns := []net.Listener{first}
 		for i := 1; i < n; i++ {

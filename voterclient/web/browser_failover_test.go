@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -72,12 +71,13 @@ func startNetwork(t *testing.T, flags func(op int, urls []string) []string) ([]s
 	if len(vkeys) != 4 || len(ops) != 4 {
 		t.Fatalf("evote network init printed %q", out)
 	}
+	// Ports below the kernel's ephemeral range, which no outgoing
+	// connection takes before the operators listen at them.
+	addrs, err := replica.LoopbackAddrs(len(ops))
+	must(t, err)
 	urls := make([]string, len(ops))
-	for i := range urls {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		must(t, err)
-		urls[i] = "http://" + l.Addr().String()
-		l.Close()
+	for i, a := range addrs {
+		urls[i] = "http://" + a
 	}
 	stops := make([]func(), len(ops))
 	for i := range ops {
