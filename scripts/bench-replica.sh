@@ -99,8 +99,10 @@ echo "operators' sizes: $SIZES; exports byte-identical: $identical ($(wc -l <"$W
 # is each operator's own: the duplicates it kept out of its mempool.
 metric() { awk -v m="$1" 'index($0, m) == 1 { s += $NF } END { print s + 0 }'; }
 checktx=0
+left=()
 for op in $(seq 1 "$OPERATORS"); do
-	m=$(curl -fsS "${URLS[$((op - 1))]}/metrics") || continue
+	m=$(curl -fsS "${URLS[$((op - 1))]}/metrics") || { left+=("?"); continue; }
+	left+=("$(metric 'evote_replica_mempool_txs ' <<<"$m")")
 	if [ "$op" -eq 1 ]; then
 		dup=$(metric 'evote_replica_block_refused_total{code="duplicate"}' <<<"$m")
 		slots=$(($(metric 'evote_board_size ' <<<"$m") + $(metric 'evote_replica_block_refused_total{' <<<"$m")))
@@ -110,6 +112,8 @@ for op in $(seq 1 "$OPERATORS"); do
 done
 echo "block slots refused as duplicates: ${dup:-?} of ${slots:-?} ($(awk -v d="${dup:-0}" -v n="${slots:-0}" 'BEGIN { printf "%.2f", (n > 0 ? 100 * d / n : 0) }')%); duplicates CheckTx refused, all operators: $checktx"
 echo "block slots refused, by code: ${codes:-none}"
+# Once every ballot is on the board, nothing should wait in a mempool.
+echo "transactions left in the operators' mempools: ${left[*]}"
 
 # field NAME FILE: the value of NAME= in ballotload's line in FILE.
 field() { sed -n "s/^\\(.* \\)\\{0,1\\}$1=\\([^ ]*\\).*/\\2/p" "$2" | head -1; }

@@ -185,7 +185,8 @@ func (a *App) CheckTx(ctx context.Context, req *abci.RequestCheckTx) (*abci.Resp
 // the block would refuse for sure as a duplicate: a second copy of a
 // transaction, and a transaction that already became a record
 // (bulletin.Log.Replayed), both of which CometBFT's mempool can hand it
-// when two peers gossip a transaction at once.
+// when two peers gossip a transaction at once, if it keeps no cache of
+// the transactions it saw (a home an earlier evote wrote: LoadConfig).
 func (a *App) PrepareProposal(ctx context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
 	refusals, err := a.log.VerifyBlock(ctx, req.Txs)
 	if err != nil {

@@ -57,6 +57,9 @@ const (
 	// p2pRate is each link's rate limit, each way, in bytes per second.
 	p2pRate     = 64 << 20
 	gossipSleep = 20 * time.Millisecond
+	// mempoolCache is the number of transactions the mempool's cache
+	// remembers (CometBFT's default): more than its mempool holds.
+	mempoolCache = 10000
 )
 
 // Peer is an operator's identity in CometBFT, all public: the public
@@ -321,7 +324,13 @@ func operatorConfig(home, name, p2pAddr string) *cfg.Config {
 	// board near 500 ballots/s.
 	conf.P2P.SendRate, conf.P2P.RecvRate = p2pRate, p2pRate
 
-	conf.Mempool.CacheSize = 0
+	// The cache of the transactions the mempool saw turns away, before
+	// CheckTx, a copy of one it holds or held: without it, two peers'
+	// copies gossiped at once could both be added, and the commit of
+	// their block removes only one, leaving the other in the mempool
+	// until the operator stops. A post of a transaction the cache turns
+	// away is answered by the log (mempoolSequencer.Submit).
+	conf.Mempool.CacheSize = mempoolCache
 	// CheckTx admits a transaction before its proofs are checked: a
 	// recheck after each block evicts those found invalid (App.CheckTx).
 	conf.Mempool.Recheck = true
@@ -386,11 +395,8 @@ func writeConfig(conf *cfg.Config) error {
 
 // LoadConfig reads the CometBFT configuration of the operator's home
 // (config/config.toml, over CometBFT's defaults) and checks it. The
-// mempool must keep no cache of the transactions it saw: a submission
-// posted again after it was committed must reach a block, where the rules
-// answer it (a duplicate), whereas a cache would drop it and leave its
-// poster waiting. It must recheck its transactions after each block: that
-// evicts those whose proofs, checked after CheckTx admitted them, failed
+// mempool must recheck its transactions after each block: that evicts
+// those whose proofs, checked after CheckTx admitted them, failed
 // (App.CheckTx).
 func LoadConfig(home string) (*cfg.Config, error) {
 	conf := cfg.DefaultConfig()
@@ -405,9 +411,6 @@ func LoadConfig(home string) (*cfg.Config, error) {
 	conf.SetRoot(home)
 	if err := conf.ValidateBasic(); err != nil {
 		return nil, fmt.Errorf("replica: the configuration of %s: %w", home, err)
-	}
-	if conf.Mempool.CacheSize != 0 {
-		return nil, errors.New("replica: the configuration of " + home + ": [mempool] cache_size must be 0 for a board")
 	}
 	if !conf.Mempool.Recheck {
 		return nil, errors.New("replica: the configuration of " + home + ": [mempool] recheck must be true for a board")

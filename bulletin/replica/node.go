@@ -98,6 +98,7 @@ func Start(ctx context.Context, c Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replica: %w", err)
 	}
+	seq.log.Store(l)
 	app := NewApp(l)
 	app.propose = c.propose
 	logger := cmtlog.NewNopLogger()
@@ -164,11 +165,16 @@ func (n *Node) Height() int64 {
 	return h
 }
 
+// MempoolSize returns the number of transactions in the operator's
+// mempool, waiting for a block.
+func (n *Node) MempoolSize() int { return n.node.Mempool().Size() }
+
 // mempoolSequencer is the bulletin.Sequencer of an operator's log: it
 // puts transactions in the node's mempool, whence CometBFT gossips them to
 // the other operators and proposers take them into blocks.
 type mempoolSequencer struct {
-	node atomic.Pointer[nm.Node] // set once the node is made
+	node atomic.Pointer[nm.Node]      // set once the node is made
+	log  atomic.Pointer[bulletin.Log] // set once the log is open
 	drop func(*bulletin.Submission) bool
 }
 
@@ -185,6 +191,13 @@ func (s *mempoolSequencer) Submit(ctx context.Context, tx []byte) error {
 	}
 	done := make(chan *abci.ResponseCheckTx, 1)
 	err := n.Mempool().CheckTx(tx, func(r *abci.ResponseCheckTx) { done <- r }, mempool.TxInfo{})
+	if errors.Is(err, mempool.ErrTxInCache) {
+		// The mempool saw the transaction already: it waits there for
+		// its block, which the caller waits for, or it is a record, and
+		// the log's admission refuses it as a duplicate naming it; or
+		// the log refused its checks ahead, and says so.
+		return s.log.Load().AdmitTx(ctx, tx) // stored before the node
+	}
 	if errors.As(err, new(mempool.ErrMempoolIsFull)) {
 		return fmt.Errorf("replica: %v: %w", err, bulletin.ErrQueueFull)
 	}

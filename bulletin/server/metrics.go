@@ -22,6 +22,9 @@ type ReplicaMetrics struct {
 	// ProposalsRejected counts the proposed blocks the operator voted
 	// against, because a transaction in them failed its checks.
 	ProposalsRejected int64
+	// Mempool is the number of transactions in the operator's mempool,
+	// waiting for a block.
+	Mempool int
 }
 
 // labelEscaper escapes a label value of the Prometheus text exposition
@@ -76,6 +79,8 @@ func (s *Server) getMetrics(w http.ResponseWriter, r *http.Request) {
 		byCode("evote_replica_block_refused_total", "Transactions of decided blocks that the board's rules refused, by rejection code.", m.BlockRefused)
 		help("evote_replica_proposals_rejected_total", "counter", "Proposed blocks this operator voted against: a transaction in them failed its checks.")
 		fmt.Fprintf(&b, "evote_replica_proposals_rejected_total %d\n", m.ProposalsRejected)
+		gauge("evote_replica_mempool_txs", "Transactions in this operator's mempool, waiting for a block.")
+		fmt.Fprintf(&b, "evote_replica_mempool_txs %d\n", m.Mempool)
 	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

@@ -11,7 +11,8 @@ import (
 
 // TestReplicaMetrics: an operator of a replicated board serves its
 // counters of refused transactions, by code in code order, with a label
-// value escaped, and of rejected proposals; a single board serves none.
+// value escaped, of rejected proposals, and the size of its mempool; a
+// single board serves none.
 func TestReplicaMetrics(t *testing.T) {
 	single := newBoard(t, store.NewMemory(), server.Config{}, bulletin.LogOptions{})
 	if m := do(t, "GET", single.ts.URL+"/metrics", nil).body; strings.Contains(m, "evote_replica_") {
@@ -22,6 +23,7 @@ func TestReplicaMetrics(t *testing.T) {
 			CheckTxRefused:    map[string]int64{bulletin.CodeDuplicate: 7, bulletin.CodeBadSignature: 2},
 			BlockRefused:      map[string]int64{"wrong-phase": 3, `a"b`: 1},
 			ProposalsRejected: 4,
+			Mempool:           5,
 		}
 	}}, bulletin.LogOptions{})
 	m := do(t, "GET", b.ts.URL+"/metrics", nil).body
@@ -35,7 +37,10 @@ func TestReplicaMetrics(t *testing.T) {
 		`evote_replica_block_refused_total{code="wrong-phase"} 3` + "\n" +
 		"# HELP evote_replica_proposals_rejected_total Proposed blocks this operator voted against: a transaction in them failed its checks.\n" +
 		"# TYPE evote_replica_proposals_rejected_total counter\n" +
-		"evote_replica_proposals_rejected_total 4\n"
+		"evote_replica_proposals_rejected_total 4\n" +
+		"# HELP evote_replica_mempool_txs Transactions in this operator's mempool, waiting for a block.\n" +
+		"# TYPE evote_replica_mempool_txs gauge\n" +
+		"evote_replica_mempool_txs 5\n"
 	if !strings.Contains(m, want) {
 		t.Errorf("/metrics lacks the replica counters %q:\n%s", want, m)
 	}

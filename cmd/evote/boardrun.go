@@ -156,10 +156,10 @@ func openBoard(ctx context.Context, cfg boardConfig) (_ *runningBoard, err error
 	sc.Notice = func(rec *bulletin.Record) string { return b.tracker.State().Notice(rec.Index) }
 	sc.OperatorURLs = func() []string { return operatorURLs(b.tracker.State().Manifest()) }
 	if b.node != nil {
-		app := b.node.App
+		node := b.node
 		sc.Replica = func() server.ReplicaMetrics {
-			checkTx, block := app.Refused()
-			return server.ReplicaMetrics{CheckTxRefused: checkTx, BlockRefused: block, ProposalsRejected: app.Rejected()}
+			checkTx, block := node.App.Refused()
+			return server.ReplicaMetrics{CheckTxRefused: checkTx, BlockRefused: block, ProposalsRejected: node.App.Rejected(), Mempool: node.MempoolSize()}
 		}
 	}
 	b.server = server.New(sc)

@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,7 +100,7 @@ func privateKeys(t *testing.T, home string) [][]byte {
 // evote network apply, and evote board serve --network HOME alone then
 // runs it: a record posted to one operator is committed by all four and
 // served in a checkpoint cosigned by three, as the definition's operators
-// demand.
+// demand, and no copy of it stays in an operator's mempool (GET /metrics).
 func TestNetworkJoin(t *testing.T) {
 	root := t.TempDir()
 	urls, release := heldURLs(t, 4)
@@ -198,6 +200,26 @@ func TestNetworkJoin(t *testing.T) {
 		t.Fatalf("posting to operator 3: %v", err)
 	}
 	awaitCosigned(t, post, clients, policy, 1)
+	// No copy of it is left in a mempool: every operator's /metrics comes
+	// to count none there.
+	for i, u := range urls {
+		for {
+			var m []byte
+			resp, err := http.Get(u + "/metrics")
+			if err == nil {
+				m, err = io.ReadAll(resp.Body)
+				resp.Body.Close()
+			}
+			if err == nil && bytes.Contains(m, []byte("\nevote_replica_mempool_txs 0\n")) {
+				break
+			}
+			select {
+			case <-post.Done():
+				t.Fatalf("operator %d's /metrics does not come to count 0 transactions in its mempool (%v):\n%s", i+1, err, m)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
 }
 
 // TestNetworkAssembleRefuses: evote network assemble refuses operators'
