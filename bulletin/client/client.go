@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -77,6 +78,23 @@ func (e *ErrInconsistency) Error() string {
 // Unwrap returns why the consistency proof failed.
 func (e *ErrInconsistency) Unwrap() error { return e.Err }
 
+// DialTimeout bounds how long a Client with the default HTTP client waits
+// for a connection to its board. An operator whose machine is down or
+// whose link is cut answers no attempt to connect, and waiting for one
+// longer than a few round trips (and the retransmissions of a lossy link)
+// only delays falling over to another operator (Boards); a board that
+// runs but is slow to answer is given the whole attempt's time to answer.
+const DialTimeout = 5 * time.Second
+
+// defaultHTTPClient is the HTTP client of a Client given none: Go's
+// default transport (proxies from the environment, HTTP/2, keep-alives),
+// connecting within DialTimeout.
+var defaultHTTPClient = func() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}).DialContext
+	return &http.Client{Transport: t}
+}()
+
 // Client talks to one board. It is safe for concurrent use.
 type Client struct {
 	base     *url.URL
@@ -92,7 +110,8 @@ type Client struct {
 
 // Options configures a Client.
 type Options struct {
-	// HTTPClient is used for all requests; http.DefaultClient if nil.
+	// HTTPClient is used for all requests; if nil, one with Go's default
+	// transport that gives up connecting after DialTimeout.
 	HTTPClient *http.Client
 	// Origin is the checkpoint origin the board must use; the name of its
 	// key if empty, as C2SP tlog-checkpoint recommends and boards do.
@@ -121,7 +140,7 @@ func New(baseURL, vkey string, opts *Options) (*Client, error) {
 		c.origin = v.Name()
 	}
 	if c.http == nil {
-		c.http = http.DefaultClient
+		c.http = defaultHTTPClient
 	}
 	c.fetch = opts.Fetcher
 	if c.fetch == nil {
