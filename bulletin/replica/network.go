@@ -2,11 +2,12 @@ package replica
 
 import (
 	"cmp"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -432,7 +433,12 @@ func LoopbackAddrs(n int) ([]string, error) {
 		if tries == 1000 {
 			return nil, fmt.Errorf("replica: no free loopback port between %d and %d found in %d tries", minLoopbackPort, high-1, tries)
 		}
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(minLoopbackPort+rand.IntN(high-minLoopbackPort))))
+		var r [4]byte
+		if _, err := rand.Read(r[:]); err != nil {
+			return nil, fmt.Errorf("replica: choosing a port: %w", err)
+		}
+		port := minLoopbackPort + int(binary.BigEndian.Uint32(r[:])%uint32(high-minLoopbackPort))
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		if err != nil {
 			continue // taken: try another
 		}
