@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/evote/evote/bulletin"
 	"github.com/evote/evote/bulletin/client"
+	"github.com/evote/evote/internal/networktest"
 )
 
 // failovers records the operators a Boards fell over from.
@@ -220,5 +222,37 @@ func TestBoardsAccept(t *testing.T) {
 	_, err = only.Submit(t.Context(), sub(2), 0)
 	if !errors.Is(err, client.ErrNoOperator) || !errors.Is(err, client.ErrNotAccepted) || !errors.Is(err, refuse) || posted {
 		t.Fatalf("Submit with the only operator refused = %v, want ErrNoOperator naming the refusal", err)
+	}
+}
+
+// TestBoardsUnresponsiveOperator: a post to an operator that answers no
+// connection falls over to the next once connecting takes DialTimeout,
+// not the whole attempt's time, which is for an operator that runs but
+// answers late.
+func TestBoardsUnresponsiveOperator(t *testing.T) {
+	_, vkey := boardKey(t, "client test board")
+	first, err := client.New("http://"+networktest.Unresponsive(t), vkey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := newBoard(t)
+	var why error
+	boards, err := client.NewBoards([]*client.Client{first, second.client(t)}, client.BoardsOptions{
+		Attempt:    client.DefaultAttempt,
+		OnFailover: func(_, _ *client.Client, err error) { why = err },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := boards.Submit(t.Context(), sub(1), 0)
+	if err != nil {
+		t.Fatalf("Submit: %v", err)
+	}
+	if _, err := p.Receipt.Verify(second.vkey); err != nil || second.log.Size() != 1 {
+		t.Fatalf("the second operator's receipt (%v); it holds %d records", err, second.log.Size())
+	}
+	var op *net.OpError
+	if !errors.As(why, &op) || op.Op != "dial" || !op.Timeout() {
+		t.Fatalf("fell over from the unresponsive operator for %v, want a connection that timed out", why)
 	}
 }

@@ -140,7 +140,7 @@ func boardServeCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "min-free-space", Usage: "free disk space in `MiB` beside --db below which GET /readyz says the board is not ready", Value: 64},
 			&cli.StringSliceFlag{Name: "feed-origin", Usage: "a web `ORIGIN`, scheme://host[:port], whose pages may follow the websocket feed besides the board's own (--web) pages, the peers' and those of the operators the election's definition gives an address for; \"*\" for any (repeatable)"},
 			&cli.StringSliceFlag{Name: "api-origin", Usage: "a web `ORIGIN`, scheme://host[:port], whose pages may post to the board from another origin (CORS); default with --peer: the peers' origins, whose voter pages fall over to this operator (repeatable); the origins of the operators the election's definition gives an address for are always allowed"},
-			&cli.DurationFlag{Name: "web-attempt", Usage: "how long the voter page waits for one operator's answer to a ballot before it falls over to the next", Value: client.DefaultAttempt},
+			&cli.DurationFlag{Name: "web-attempt", Usage: "how long the voter and observer pages wait for one operator's answer (to a ballot; to a read, its headers; the observer's feed, its opening) before they fall over to the next", Value: client.DefaultAttempt},
 			&cli.IntFlag{Name: "max-feeds", Usage: "websocket feed subscribers served at once", Value: 1000},
 			&cli.IntFlag{Name: "max-feeds-per-client", Usage: "websocket feed subscribers one client address (IPv6: one /64) may hold", Value: 16},
 			&cli.StringFlag{Name: "state", Usage: "`FILE` where the board saves the election's state as it runs and when it stops, so that it restarts in seconds, not minutes (default: --db with .state appended; \"off\": replay every record at start)"},

@@ -53,10 +53,10 @@ func buildEvote(t testing.TB) string {
 
 // startNetwork runs a four-operator network on loopback, each operator
 // (evote board serve --network) with the others as peers and the voter
-// pages, flags(op, urls) added to operator op's (from 0), urls being the
-// operators' URLs. It returns their URLs, board keys and descriptions,
-// and a function that stops operator op.
-func startNetwork(t *testing.T, flags func(op int, urls []string) []string) ([]string, []string, []replica.Operator, func(op int)) {
+// pages, flags(op, urls, ops) added to operator op's (from 0), urls being
+// the operators' URLs and ops their descriptions. It returns their URLs,
+// board keys and descriptions, and a function that stops operator op.
+func startNetwork(t *testing.T, flags func(op int, urls []string, ops []replica.Operator) []string) ([]string, []string, []replica.Operator, func(op int)) {
 	t.Helper()
 	evote := buildEvote(t)
 	wasm := buildWasm(t)
@@ -88,7 +88,7 @@ func startNetwork(t *testing.T, flags func(op int, urls []string) []string) ([]s
 				args = append(args, "--peer", op.Name+"="+urls[j])
 			}
 		}
-		cmd := exec.Command(evote, append(args, flags(i, urls)...)...)
+		cmd := exec.Command(evote, append(args, flags(i, urls, ops)...)...)
 		stderr := new(testlog.Buffer)
 		cmd.Stderr = stderr
 		must(t, cmd.Start())
@@ -151,7 +151,7 @@ func TestBrowserFailover(t *testing.T) {
 			p := newPage(t)
 			front := httptest.NewUnstartedServer(nil)
 			t.Cleanup(front.Close)
-			urls, vkeys, ops, stop := startNetwork(t, func(op int, urls []string) []string {
+			urls, vkeys, ops, stop := startNetwork(t, func(op int, urls []string, _ []replica.Operator) []string {
 				flags := []string{"--web-attempt", "3s"}
 				if op == 0 {
 					flags = append(flags, tc.flags...)
@@ -266,6 +266,46 @@ func TestBrowserFailover(t *testing.T) {
 				t.Fatalf("the receipt was checked on %q, not on %s that signed it", from, ops[1].Name)
 			}
 		})
+	}
+}
+
+// TestBrowserUnresponsiveOperator: the operator that served the voter page
+// stops before the ballot is cast, and the next one on its list answers
+// no connection at all, as a machine that is down or behind a cut link
+// (its address, as the serving operator lists it, is a port that drops
+// every connection request). The page gives that one up once it has
+// waited the operators' attempt time (3 s here) for an answer, as for a
+// post, rather than the minutes the browser would wait, and casts the
+// ballot through the operator after it, with that operator's verified
+// receipt.
+func TestBrowserUnresponsiveOperator(t *testing.T) {
+	dead := "http://" + networktest.Unresponsive(t)
+	p := newPage(t)
+	urls, vkeys, ops, stop := startNetwork(t, func(op int, _ []string, ops []replica.Operator) []string {
+		flags := []string{"--web-attempt", "3s"}
+		if op == 0 {
+			// Its list of operators gives the second at the dead address.
+			flags = append(flags, "--peer", ops[1].Name+"="+dead)
+		}
+		return flags
+	})
+	clients := networktest.Clients(t, urls, vkeys)
+	sim := networktest.OpenElection(t, clients, ops, networktest.Options{Voters: 2, Serving: []int{0}})
+	castThrough(t, p, urls[0], credentialFile(t, sim, 0), func() { stop(0) })
+	p.waitJS("the cast ballot", visible("#step-cast"))
+	t.Logf("the page said: %q", messages(p))
+	if moved := p.text("#cast-moved"); !strings.Contains(moved, fmt.Sprintf("the operator “%s” (%s)", ops[2].Name, urls[2])) {
+		t.Fatalf("the cast page says %q, want that %s took the ballot", moved, ops[2].Name)
+	}
+	r, err := bulletin.ParseReceipt([]byte(evaluate[string](p, `document.getElementById("receipt-text").value`)))
+	must(t, err)
+	if _, err := r.Verify(vkeys[2]); err != nil {
+		t.Fatalf("the receipt shown does not verify with %s's key: %v", ops[2].Name, err)
+	}
+	rec, err := clients[2].Record(t.Context(), r.Index)
+	must(t, err)
+	if !r.Matches(rec) || rec.Type != election.TypeBallot {
+		t.Fatalf("the receipt is for record %d of type %s, not the ballot", r.Index, rec.Type)
 	}
 }
 

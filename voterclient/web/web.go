@@ -83,9 +83,10 @@ type Options struct {
 	// (ballot.Operator.URL). Those operators' origins are the only others
 	// the pages may connect to (Content-Security-Policy connect-src).
 	Operators []Operator
-	// Attempt bounds how long the page waits for one operator's answer to
-	// a ballot before it falls over to the next; client.DefaultAttempt if
-	// zero.
+	// Attempt bounds how long the pages wait for one operator's answer
+	// (to a ballot, the answer; to a read, its headers; the observer's
+	// feed, its opening) before they fall over to the next;
+	// client.DefaultAttempt if zero.
 	Attempt time.Duration
 }
 
@@ -108,8 +109,8 @@ type Operators struct {
 	// one (URL "") first, then the others of Options.Operators, then the
 	// other operators the election's definition gives a url hint for.
 	Operators []Operator `json:"operators"`
-	// AttemptMS is how long, in milliseconds, the page waits for one
-	// operator's answer before it falls over to the next.
+	// AttemptMS is how long, in milliseconds, the pages wait for one
+	// operator's answer before they fall over to the next (Options.Attempt).
 	AttemptMS int64 `json:"attempt_ms"`
 }
 

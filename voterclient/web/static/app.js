@@ -34,13 +34,24 @@ function call(name, arg) {
   return out.result;
 }
 
-// get fetches a path of this board and returns the response, or throws a Problem.
+// get fetches a path of this board, or a URL of another operator's, and
+// returns the response once its status and headers arrived, or throws an
+// "unreachable" Problem: when the fetch fails, or when nothing arrived
+// within state.attemptMs (an operator whose machine is down or whose link
+// is cut answers nothing, and the browser would wait minutes before it
+// gave up; the page falls over to the next operator instead). The body,
+// which may be large, is not timed.
 async function get(path, init) {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), state.attemptMs);
   let resp;
   try {
-    resp = await fetch(path, Object.assign({ cache: "no-store" }, init || {}));
+    resp = await fetch(path, Object.assign({ cache: "no-store", signal: abort.signal }, init || {}));
   } catch (e) {
-    throw new Problem("unreachable", "", String(e), "vote.error.unreachable");
+    const why = abort.signal.aborted ? "no answer within " + Math.round(state.attemptMs / 1000) + " s" : String(e);
+    throw new Problem("unreachable", "", why, "vote.error.unreachable");
+  } finally {
+    clearTimeout(timer);
   }
   return resp;
 }

@@ -31,6 +31,11 @@ let next = 0;          // next record index expected
 let ops = [{ name: "", url: "" }];
 let at = 0;
 let socket = null; // the feed followed now
+// How long the page waits for an operator's answer (its feed opening, its
+// summary arriving) before it moves on: an operator whose machine is down
+// or whose link is cut answers nothing, and the browser would wait minutes
+// before it gave up. GET /election/operators gives it (attempt_ms).
+let answerMs = 20000;
 const ballotSeconds = new Map(); // ballots received, by the second of their board time
 let received = 0;
 let summaryTimer = null;
@@ -414,8 +419,10 @@ async function loadOperators() {
   try {
     const resp = await fetch("/election/operators", { cache: "no-store" });
     if (!resp.ok) return;
-    const list = (await resp.json()).operators || [];
+    const data = await resp.json();
+    const list = data.operators || [];
     if (list.length > 1 && list[0].url === "") ops = list;
+    if (data.attempt_ms > 0) answerMs = data.attempt_ms;
   } catch (e) { /* a board of one operator */ }
 }
 
@@ -424,7 +431,7 @@ async function loadSummary() {
   try {
     let resp;
     try {
-      resp = await fetch(ops[from].url + "/election/summary", { cache: "no-store" });
+      resp = await fetch(ops[from].url + "/election/summary", { cache: "no-store", signal: AbortSignal.timeout(answerMs) });
     } catch (e) {
       if (readFailed(from, 0)) scheduleSummary();
       return;
@@ -486,23 +493,26 @@ function feedURL() {
 }
 
 // connect follows the feed of the operator the page reads. When it
-// closes, the page moves to the next operator, if it has others, and
-// follows its feed from the next record it expects; else it reconnects,
-// with exponential back-off.
+// closes, or does not open within answerMs, the page moves to the next
+// operator, if it has others, and follows its feed from the next record it
+// expects; else it reconnects, with exponential back-off.
 function connect() {
   const from = at;
   const ws = new WebSocket(feedURL());
   socket = ws;
-  ws.onopen = () => { retry = 1000; say($("conn"), "observe.connected"); $("conn").dataset.live = "yes"; };
+  let unanswered = false;
+  const opening = setTimeout(() => { unanswered = true; ws.close(); }, answerMs);
+  ws.onopen = () => { clearTimeout(opening); retry = 1000; say($("conn"), "observe.connected"); $("conn").dataset.live = "yes"; };
   ws.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
     if (msg.type === "record") { addRecord(msg.record); scheduleSummary(); }
     else if (msg.type === "checkpoint") setCheckpoint(msg.checkpoint);
   };
   ws.onclose = () => {
+    clearTimeout(opening);
     say($("conn"), "observe.disconnected", Math.round(retry / 1000));
     $("conn").dataset.live = "no";
-    if (moveOn(from, { key: "observe.why.feed-closed" })) scheduleSummary();
+    if (moveOn(from, { key: unanswered ? "client.why.no-answer" : "observe.why.feed-closed" })) scheduleSummary();
     setTimeout(connect, retry);
     retry = Math.min(retry * 2, 30000);
   };
