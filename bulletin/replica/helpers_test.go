@@ -34,7 +34,7 @@ type network struct {
 	vkeys     []string
 	newPolicy func(op int) func() bulletin.Policy
 	byzantine func(op int, c *Config)
-	logs      testlog.Buffer // CometBFT's errors and the logs' reports, shown if the test fails
+	logs      testlog.Buffer // CometBFT's errors, Start's warnings and the logs' reports, shown if the test fails
 
 	mu     sync.Mutex
 	stores []*sqlite.Store
@@ -95,7 +95,7 @@ func (nw *network) start(op int) {
 	if err != nil {
 		nw.t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(&nw.logs, &slog.HandlerOptions{Level: slog.LevelError})).With("op", op+1)
+	logger := slog.New(slog.NewTextHandler(&nw.logs, &slog.HandlerOptions{Level: slog.LevelWarn})).With("op", op+1)
 	c := Config{
 		Home:      nw.homes[op],
 		Store:     st,

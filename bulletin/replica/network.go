@@ -382,11 +382,15 @@ func genValidator(conf *cfg.Config) (pv *privval.FilePV, err error) {
 	return pv, nil
 }
 
+// configFile returns the path of the CometBFT configuration of the
+// operator's home.
+func configFile(home string) string { return filepath.Join(home, "config", "config.toml") }
+
 // writeConfig writes conf to its home's config.toml. CometBFT's writer
 // exits the process if the file cannot be written, so it is created here
 // first.
 func writeConfig(conf *cfg.Config) error {
-	path := filepath.Join(conf.RootDir, "config", "config.toml")
+	path := configFile(conf.RootDir)
 	if err := os.WriteFile(path, nil, 0o600); err != nil {
 		return fmt.Errorf("replica: writing the configuration: %w", err)
 	}
@@ -402,7 +406,7 @@ func writeConfig(conf *cfg.Config) error {
 func LoadConfig(home string) (*cfg.Config, error) {
 	conf := cfg.DefaultConfig()
 	v := viper.New()
-	v.SetConfigFile(filepath.Join(home, "config", "config.toml"))
+	v.SetConfigFile(configFile(home))
 	if err := v.ReadInConfig(); err != nil {
 		return nil, fmt.Errorf("replica: reading the configuration of %s: %w", home, err)
 	}

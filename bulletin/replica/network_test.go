@@ -221,3 +221,25 @@ func TestLoopbackAddrs(t *testing.T) {
 		l.Close()
 	}
 }
+
+// TestStartWarnsWithoutMempoolCache: an operator whose home has no
+// mempool cache (as an earlier evote wrote it) starts, and is warned, with
+// the setting that mends it.
+func TestStartWarnsWithoutMempoolCache(t *testing.T) {
+	nw := newNetwork(t, 1, func(int) func() bulletin.Policy { return bulletin.NewOpenPolicy }, nil)
+	if strings.Contains(nw.logs.String(), "cache_size") {
+		t.Fatalf("an operator with the mempool's cache was warned:\n%s", nw.logs.String())
+	}
+	nw.stop(0)
+	path := configFile(nw.homes[0])
+	b, err := os.ReadFile(path)
+	must(t, err)
+	must(t, os.WriteFile(path, []byte(strings.Replace(string(b), fmt.Sprintf("cache_size = %d", mempoolCache), "cache_size = 0", 1)), 0o600))
+	nw.start(0)
+	if want := fmt.Sprintf("set cache_size = %d in %s", mempoolCache, path); !strings.Contains(nw.logs.String(), want) {
+		t.Fatalf("the operator's logs do not say %q:\n%s", want, nw.logs.String())
+	}
+	if _, _, err := nw.post(t.Context(), 0, bulletin.Sign(testKey("alice"), "note", []byte(`{"n":1}`))); err != nil {
+		t.Fatalf("posting to the operator without a mempool cache: %v", err)
+	}
+}

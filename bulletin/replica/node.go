@@ -39,8 +39,9 @@ type Config struct {
 	NewPolicy func() bulletin.Policy
 	// Log configures the log; Start sets its Sequencer.
 	Log bulletin.LogOptions
-	// Logger receives CometBFT's messages: its errors as errors, its
-	// information as debug messages. Nothing is logged if nil.
+	// Logger receives CometBFT's messages, its errors as errors and its
+	// information as debug messages, and Start's warnings about the
+	// operator's configuration. Nothing is logged if nil.
 	Logger *slog.Logger
 
 	// Drop, if set, makes the operator byzantine, for tests and
@@ -82,6 +83,9 @@ func Start(ctx context.Context, c Config) (*Node, error) {
 	conf, err := LoadConfig(c.Home)
 	if err != nil {
 		return nil, err
+	}
+	if conf.Mempool.CacheSize == 0 && c.Logger != nil {
+		c.Logger.Warn(fmt.Sprintf("the mempool keeps no cache of the transactions it saw ([mempool] cache_size = 0, as evote wrote an operator's home before): two copies of a transaction gossiped at once may then both be added, and one stays in the mempool until the operator restarts; set cache_size = %d in %s", mempoolCache, configFile(c.Home)))
 	}
 	pv, err := loadValidator(conf)
 	if err != nil {
