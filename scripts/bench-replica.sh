@@ -21,7 +21,8 @@
 # block holding it is committed). At the end it waits until every operator
 # has the same number of records and checks that their exports (`evote board
 # export`) are byte-identical, and prints the block slots that went to
-# duplicates and the duplicates CheckTx refused (the operators' /metrics).
+# duplicates, the duplicates CheckTx refused and the transactions left in
+# each operator's mempool, 0 once idle (the operators' /metrics).
 #
 # Prints ballotload's line for each setup, then a table: ballots/s, p50 and
 # p99 latency, refused and failed ballots, the boards' CPU time per ballot
