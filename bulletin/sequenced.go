@@ -341,10 +341,11 @@ func (l *Log) replayRefusal(h [sha256.Size]byte, sub *Submission) error {
 // Replayed returns the refusal AdmitTx gives tx if tx already became a
 // record of the committed log and the rules are sure to refuse it again
 // (replayRefusal), and nil otherwise, or if the log is not run by
-// consensus. A proposer leaves such a transaction out of its block: the
-// mempool can still hold one, since CometBFT v0.38 may add a transaction
-// twice when two peers gossip it at once, and removes only one copy when
-// it commits it (see RecheckTx).
+// consensus. A proposer leaves such a transaction out of its block: a
+// mempool that keeps no cache of the transactions it saw (as in a home an
+// earlier evote wrote) can still hold one, since CometBFT v0.38 may then
+// add a transaction twice when two peers gossip it at once, and removes
+// only one copy when it commits it (see RecheckTx).
 func (l *Log) Replayed(tx []byte) error {
 	if l.seq == nil {
 		return nil
@@ -373,12 +374,14 @@ func (l *Log) Replayed(tx []byte) error {
 // before any CheckTx, and AdmitTx keeps them out after. A transaction of
 // the same author and payload under another signature (only the author
 // can make one) is another submission, which the block judges by the
-// rules. One copy can remain: CometBFT v0.38's mempool may add a
-// transaction twice when two peers gossip it at once (it checks that the
-// transaction is not there yet outside its lock), and its commit removes
-// the copy its index names, leaving the other; but a recheck's refusal
-// removes through that same index, so it would not evict the copy left
-// either. The proposer leaves it out of its blocks instead (Replayed).
+// rules. Without its cache of the transactions it saw (which turns a
+// second copy away before CheckTx), one copy can remain: CometBFT v0.38's
+// mempool may add a transaction twice when two peers gossip it at once
+// (it checks that the transaction is not there yet outside its lock), and
+// its commit removes the copy its index names, leaving the other; but a
+// recheck's refusal removes through that same index, so it would not
+// evict the copy left either. The proposer leaves it out of its blocks
+// instead (Replayed).
 func (l *Log) RecheckTx(tx []byte) error {
 	if l.seq == nil {
 		return errors.New("bulletin: rechecking a transaction: the log is not run by consensus")

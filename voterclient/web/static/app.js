@@ -34,6 +34,9 @@ function call(name, arg) {
   return out.result;
 }
 
+// noAnswer says that an operator did not answer within state.attemptMs.
+function noAnswer() { return "no answer within " + Math.round(state.attemptMs / 1000) + " s"; }
+
 // get fetches a path of this board, or a URL of another operator's, and
 // returns the response once its status and headers arrived, or throws an
 // "unreachable" Problem: when the fetch fails, or when nothing arrived
@@ -48,7 +51,7 @@ async function get(path, init) {
   try {
     resp = await fetch(path, Object.assign({ cache: "no-store", signal: abort.signal }, init || {}));
   } catch (e) {
-    const why = abort.signal.aborted ? "no answer within " + Math.round(state.attemptMs / 1000) + " s" : String(e);
+    const why = abort.signal.aborted ? noAnswer() : String(e);
     throw new Problem("unreachable", "", why, "vote.error.unreachable");
   } finally {
     clearTimeout(timer);
@@ -1026,7 +1029,7 @@ async function post() {
   } catch (e) {
     // No answer: the module says what that means.
     const late = e && (e.name === "TimeoutError" || e.name === "AbortError");
-    return { status: 0, body: late ? "no answer within " + Math.round(state.attemptMs / 1000) + " s" : String(e) };
+    return { status: 0, body: late ? noAnswer() : String(e) };
   }
 }
 
