@@ -57,6 +57,13 @@ const verifiedTxs = 1 << 16
 // attempts.
 const committedTxs = verifiedTxs
 
+// seededTxs is how many of the last records a log run by consensus
+// remembers as committed transactions when it opens (Log.seedCommitted):
+// the records of about half a minute at the rates measured, long enough
+// for a post that the operator's crash interrupted to come back; an older
+// replay goes to a block, which refuses it.
+const seededTxs = committedTxs / 8
+
 // BlockResult is what Log.ExecuteBlock made of a block: each
 // transaction's outcome and the log's tree hash with the block's records,
 // the block's app hash.
@@ -116,6 +123,35 @@ func (l *Log) openConsensus(ctx context.Context) error {
 		return fmt.Errorf("bulletin: opening log: the store's block %d has app hash %x…, but its %d records hash to %x…", height, hash[:8], cp.Size, cp.Hash[:8])
 	}
 	l.height, l.appHash = height, hash
+	return l.seedCommitted(ctx, cp.Size)
+}
+
+// seedCommitted remembers the transactions of the last seededTxs of the
+// n stored records as committed, with their indexes, as CommitBlock
+// remembered them before the log closed, so that after a restart AdmitTx
+// still refuses a replay of a recent record as a duplicate naming it
+// (replayRefusal), rather than letting it take a slot in a block that
+// refuses it. A record's transaction is its submission's canonical
+// encoding, the only one a block takes.
+func (l *Log) seedCommitted(ctx context.Context, n int64) error {
+	const pageSize = 1000
+	for start := max(0, n-seededTxs); start < n; start += pageSize {
+		encs, err := l.store.Records(ctx, start, min(n, start+pageSize))
+		if err != nil {
+			return fmt.Errorf("bulletin: opening log: %w", err)
+		}
+		for i, enc := range encs {
+			rec, err := ParseRecord(enc)
+			if err != nil {
+				return fmt.Errorf("bulletin: opening log: stored record %d: %w", start+int64(i), err)
+			}
+			tx, err := rec.Submission().MarshalJSON()
+			if err != nil {
+				return fmt.Errorf("bulletin: opening log: stored record %d: %w", start+int64(i), err)
+			}
+			l.committed.add(sha256.Sum256(tx), start+int64(i))
+		}
+	}
 	return nil
 }
 

@@ -416,12 +416,13 @@ func (p replayPolicy) RefusesReplay(typ string) bool { return typ != "log" }
 func TestAdmitTxCommitted(t *testing.T) {
 	ctx := t.Context()
 	signer, _ := testNoteKey(t)
-	l, err := bulletin.OpenLog(ctx, store.NewMemory(), func() bulletin.Policy { return replayPolicy{bulletin.NewOpenPolicy()} },
+	st := store.NewMemory()
+	l, err := bulletin.OpenLog(ctx, st, func() bulletin.Policy { return replayPolicy{bulletin.NewOpenPolicy()} },
 		bulletin.LogOptions{Signer: signer, Sequencer: &chanSequencer{txs: make(chan []byte, 16)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() { l.Close() }() // the log open at the end
 	key := testKey("alice")
 	note := tx(t, bulletin.Sign(key, "note", []byte(`{"n":1}`)))
 	logged := tx(t, bulletin.Sign(key, "log", []byte(`{"n":1}`)))
@@ -486,6 +487,22 @@ func TestAdmitTxCommitted(t *testing.T) {
 	}
 	duplicate("the re-vote committed", revote, 3)
 	admitted("committed twice, a type the rules take again", logged)
+
+	// After a restart (an operator's crash), the log remembers what its
+	// store holds: a replay is still refused at once, naming its record.
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if l, err = bulletin.OpenLog(ctx, st, func() bulletin.Policy { return replayPolicy{bulletin.NewOpenPolicy()} },
+		bulletin.LogOptions{Signer: signer, Sequencer: &chanSequencer{txs: make(chan []byte, 16)}}); err != nil {
+		t.Fatal(err)
+	}
+	duplicate("after a restart", note, 0)
+	duplicate("the re-vote, after a restart", revote, 3)
+	admitted("after a restart, a type the rules take again", logged)
+	if err := l.Replayed(note); rejectCode(err) != bulletin.CodeDuplicate {
+		t.Errorf("Replayed(a committed transaction) after a restart = %v, want a duplicate", err)
+	}
 }
 
 // TestSequencedFailures: a log run by consensus needs a store that keeps
