@@ -23,7 +23,8 @@ import (
 // committed, to the operator that took it or to another, is refused as a
 // duplicate naming its record before any block (each operator's mempool
 // saw it, and its log answers for the mempool's cache), never taking a
-// block's slot; posted to two operators at once, it becomes one record,
+// block's slot, even to an operator that restarted since; posted to two
+// operators at once, it becomes one record,
 // which both acknowledge. Record times are block times: never going back
 // along the log.
 func TestResubmission(t *testing.T) {
@@ -49,6 +50,18 @@ func TestResubmission(t *testing.T) {
 		if _, block := nw.node(op).App.Refused(); block[bulletin.CodeDuplicate] != 0 {
 			t.Errorf("operator %d's blocks refused %d duplicates, want none: the one posted again took a block's slot", op+1, block[bulletin.CodeDuplicate])
 		}
+	}
+	// Restarted (after a crash, say), an operator remembers the records it
+	// stored: posted again, the submission takes no block's slot either.
+	const restarted = 3
+	nw.stop(restarted)
+	nw.start(restarted)
+	var re *bulletin.RejectError
+	if _, _, err := nw.post(ctx, restarted, first); !errors.As(err, &re) || re.Code != bulletin.CodeDuplicate {
+		t.Fatalf("the same submission posted again to operator %d after its restart = %v, want a duplicate", restarted+1, err)
+	}
+	if _, block := nw.node(restarted).App.Refused(); block[bulletin.CodeDuplicate] != 0 {
+		t.Errorf("after its restart, operator %d's blocks refused %d duplicates, want none: the one posted again took a block's slot", restarted+1, block[bulletin.CodeDuplicate])
 	}
 	second := bulletin.Sign(key, "note", []byte(`{"n":2}`))
 	var wg sync.WaitGroup
