@@ -295,18 +295,20 @@ func TestREADMENetwork(t *testing.T) {
 }
 
 // consecutiveFreePorts returns a loopback host and the first of n
-// consecutive ports that are free on it.
+// consecutive ports that are free on it. The block ends at a port that
+// freeAddr chose, below the kernel's ephemeral range, so that none of its
+// ports can become the local port of an outgoing connection meanwhile.
 func consecutiveFreePorts(t *testing.T, n int) (string, int) {
 	t.Helper()
 	for range 50 {
-		first, err := net.Listen("tcp", freeAddr(t))
+		last, err := net.Listen("tcp", freeAddr(t))
 		if err != nil {
 			continue // taken since: try another
 		}
-		port := first.Addr().(*net.TCPAddr).Port
-		lns := []net.Listener{first}
-		for i := 1; i < n; i++ {
-			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+i))
+		base := last.Addr().(*net.TCPAddr).Port - (n - 1)
+		lns := []net.Listener{last}
+		for i := range n - 1 {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+i))
 			if err != nil {
 				break
 			}
@@ -316,7 +318,7 @@ func consecutiveFreePorts(t *testing.T, n int) (string, int) {
 			ln.Close()
 		}
 		if len(lns) == n {
-			return "127.0.0.1", port
+			return "127.0.0.1", base
 		}
 	}
 	t.Fatalf("found no %d consecutive free ports", n)
