@@ -15,14 +15,31 @@ import (
 // healthy network (docs/spec/replicated-board.md §5).
 const DefaultAttempt = 20 * time.Second
 
+// DefaultHedge is how long the participants' commands let a post wait for
+// one operator's answer before they post it to the next operator as well
+// (BoardsOptions.Hedge): more than a block takes on a healthy network under
+// load, a quarter of DefaultAttempt.
+const DefaultHedge = 5 * time.Second
+
 // BoardsOptions shape a Boards.
 type BoardsOptions struct {
 	// Attempt bounds how long a post waits for one operator's answer;
 	// DefaultAttempt if zero.
 	Attempt time.Duration
+	// Hedge, if positive and shorter than Attempt, is how long a post
+	// waits for an operator's answer before it goes to the next operator
+	// as well, while the first may still answer: the first verified
+	// acknowledgement is taken and the other operators are given up. An
+	// operator whose machine or link died during the post never answers
+	// nor fails; a post waits Hedge for it rather than Attempt. If zero,
+	// a post goes to one operator at a time.
+	Hedge time.Duration
 	// OnFailover, if set, is called each time a post falls over from the
 	// operator from, which failed with err, to the operator to.
 	OnFailover func(from, to *Client, err error)
+	// OnHedge, if set, is called each time a post goes to the operator to
+	// as well, as the operator from has not answered within Hedge.
+	OnHedge func(from, to *Client)
 	// Accept, if set, is asked before a post goes to an operator whether
 	// its client may be used: an error leaves the operator out of the
 	// round, as one that failed, with that error. Participants check
@@ -39,6 +56,8 @@ type BoardsOptions struct {
 // it with a verified receipt: no connection, a 5xx, a 429 or 408, an
 // answer or receipt that does not verify, or no answer within the
 // attempt's time (an operator that takes posts and never orders them).
+// With a hedge, a post that waits that long for an operator's answer goes
+// to the next operator as well, and the first acknowledgement counts.
 // Posting one submission again is safe, as the rules never admit the
 // same submission twice; a duplicate refusal that names the submission's
 // record is turned into its receipt (Client.Locate).
@@ -86,41 +105,80 @@ var ErrNotAccepted = errors.New("board: operator not used")
 var ErrNoOperator = errors.New("board: no operator acknowledged the submission")
 
 // Submit posts sub to the operator first (an index into Clients), falling
-// over to the others in turn, and returns the first verified
-// acknowledgement. A refusal by the rules ends it with that refusal
-// (a *bulletin.RejectError), as every honest operator would refuse alike.
-// If every operator fails, the error wraps ErrNoOperator and each
-// operator's *OperatorError.
+// over to the others in turn (and going to the next one while the last
+// has not answered, with BoardsOptions.Hedge), and returns the first
+// verified acknowledgement. A refusal by the rules ends it with that
+// refusal (a *bulletin.RejectError), as every honest operator would
+// refuse alike. If every operator fails, the error wraps ErrNoOperator and
+// each operator's *OperatorError.
 func (b *Boards) Submit(ctx context.Context, sub *bulletin.Submission, first int) (*Posted, error) {
+	// Cancelled on return: the operators still waiting are given up.
+	tries, giveUp := context.WithCancel(ctx)
+	defer giveUp()
+	type outcome struct {
+		cl  *Client
+		p   *Posted
+		err error
+	}
 	n := len(b.clients)
+	outcomes := make(chan outcome, n)
+	next, waiting := 0, 0
+	var last *Client     // the operator posted to last
+	var lastAt time.Time // when
+	post := func() {
+		cl := b.clients[(first+next)%n]
+		next++
+		waiting++
+		last, lastAt = cl, time.Now()
+		go func() {
+			p, err := b.try(tries, cl, sub)
+			outcomes <- outcome{cl, p, err}
+		}()
+	}
+	post()
 	var errs []error
-	for k := range n {
-		cl := b.clients[(first+k)%n]
-		var p *Posted
-		var err error
-		if b.opts.Accept != nil {
-			if err = b.opts.Accept(ctx, cl); err != nil {
-				err = fmt.Errorf("%w: %w", ErrNotAccepted, err)
+	for waiting > 0 {
+		var hedge <-chan time.Time
+		if next < n && b.opts.Hedge > 0 && b.opts.Hedge < b.opts.Attempt {
+			hedge = time.After(time.Until(lastAt.Add(b.opts.Hedge)))
+		}
+		select {
+		case <-hedge:
+			if b.opts.OnHedge != nil {
+				b.opts.OnHedge(last, b.clients[(first+next)%n])
 			}
-		}
-		if err == nil {
-			p, err = b.attempt(ctx, cl, sub)
-		}
-		if err == nil {
-			return p, nil
-		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("board: posting to %s: %w", cl.URL(), ctx.Err())
-		}
-		if final(err) {
-			return nil, err
-		}
-		errs = append(errs, &OperatorError{URL: cl.URL(), Err: err})
-		if k+1 < n && b.opts.OnFailover != nil {
-			b.opts.OnFailover(cl, b.clients[(first+k+1)%n], err)
+			post()
+		case o := <-outcomes:
+			waiting--
+			if o.err == nil {
+				return o.p, nil
+			}
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("board: posting to %s: %w", o.cl.URL(), ctx.Err())
+			}
+			if final(o.err) {
+				return nil, o.err
+			}
+			errs = append(errs, &OperatorError{URL: o.cl.URL(), Err: o.err})
+			if next < n {
+				if b.opts.OnFailover != nil {
+					b.opts.OnFailover(o.cl, b.clients[(first+next)%n], o.err)
+				}
+				post()
+			}
 		}
 	}
 	return nil, fmt.Errorf("%w: %w", ErrNoOperator, errors.Join(errs...))
+}
+
+// try posts sub to the operator of cl, if BoardsOptions.Accept accepts it.
+func (b *Boards) try(ctx context.Context, cl *Client, sub *bulletin.Submission) (*Posted, error) {
+	if b.opts.Accept != nil {
+		if err := b.opts.Accept(ctx, cl); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNotAccepted, err)
+		}
+	}
+	return b.attempt(ctx, cl, sub)
 }
 
 // Post is Submit from the first operator, in the shape of Client.Post: the

@@ -21,6 +21,19 @@ type failovers []string
 
 func (f *failovers) note(from, _ *client.Client, _ error) { *f = append(*f, from.URL()) }
 
+// submittedTo submits sub(1) through boards and checks that the answer is
+// the receipt of on, its only record.
+func submittedTo(t *testing.T, boards *client.Boards, on *board) {
+	t.Helper()
+	p, err := boards.Submit(t.Context(), sub(1), 0)
+	if err != nil {
+		t.Fatalf("Submit: %v", err)
+	}
+	if _, err := p.Receipt.Verify(on.vkey); err != nil || on.log.Size() != 1 {
+		t.Fatalf("the receipt of the operator that should have taken the post (%v); it holds %d records", err, on.log.Size())
+	}
+}
+
 func newBoards(t *testing.T, f *failovers, attempt time.Duration, clients ...*client.Client) *client.Boards {
 	t.Helper()
 	b, err := client.NewBoards(clients, client.BoardsOptions{Attempt: attempt, OnFailover: f.note})
@@ -244,15 +257,65 @@ func TestBoardsUnresponsiveOperator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := boards.Submit(t.Context(), sub(1), 0)
-	if err != nil {
-		t.Fatalf("Submit: %v", err)
-	}
-	if _, err := p.Receipt.Verify(second.vkey); err != nil || second.log.Size() != 1 {
-		t.Fatalf("the second operator's receipt (%v); it holds %d records", err, second.log.Size())
-	}
+	submittedTo(t, boards, second)
 	var op *net.OpError
 	if !errors.As(why, &op) || op.Op != "dial" || !op.Timeout() {
 		t.Fatalf("fell over from the unresponsive operator for %v, want a connection that timed out", why)
+	}
+}
+
+// TestBoardsHedge: a post that an operator took and does not answer (its
+// machine or link died during the post, so no error arrives either) goes
+// to the next operator as well after the hedge, long before the attempt's
+// time is out, and the first acknowledgement counts; the hanging operator
+// is given up. An operator that answers within the hedge is the only one
+// posted to.
+func TestBoardsHedge(t *testing.T) {
+	posted := make(chan struct{}, 1)
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		posted <- struct{}{}
+		<-r.Context().Done() // given up by the client
+	}))
+	defer hang.Close()
+	_, vkey := boardKey(t, "client test board")
+	first, err := client.New(hang.URL, vkey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := newBoard(t)
+	var hedged, fellOver failovers
+	boards, err := client.NewBoards([]*client.Client{first, second.client(t)}, client.BoardsOptions{
+		Attempt:    time.Hour, // never reached: the test would time out
+		Hedge:      50 * time.Millisecond,
+		OnHedge:    func(from, to *client.Client) { hedged.note(from, to, nil) },
+		OnFailover: fellOver.note,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	submittedTo(t, boards, second)
+	if len(hedged) != 1 || hedged[0] != first.URL() || len(fellOver) != 0 {
+		t.Fatalf("hedged from %v and fell over from %v, want hedged from %s only", hedged, fellOver, first.URL())
+	}
+	<-posted // the first operator had the post
+
+	// An operator that answers within the hedge is the only one.
+	third := newBoard(t)
+	hedged = nil
+	boards, err = client.NewBoards([]*client.Client{second.client(t), third.client(t)}, client.BoardsOptions{
+		Attempt: time.Hour,
+		Hedge:   time.Minute,
+		OnHedge: func(from, to *client.Client) { hedged.note(from, to, nil) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := boards.Submit(t.Context(), sub(2), 0)
+	if err != nil {
+		t.Fatalf("Submit: %v", err)
+	}
+	if _, err := p.Receipt.Verify(second.vkey); err != nil || second.log.Size() != 2 || third.log.Size() != 0 || len(hedged) != 0 {
+		t.Fatalf("receipt %v; the operators hold %d and %d records; hedged from %v: want only the first posted to", err, second.log.Size(), third.log.Size(), hedged)
 	}
 }

@@ -528,7 +528,7 @@ func TestOfficialHoldsNoCredential(t *testing.T) {
 	eb.Credential = forged.Public
 	cl, err := client.New(board[1], l.vkey, nil)
 	l.must(err)
-	conn, err := newBoardConn([]*client.Client{cl}, 0, io.Discard)
+	conn, err := newBoardConn([]*client.Client{cl}, 0, 0, io.Discard)
 	l.must(err)
 	_, _, err = post(t.Context(), conn, election.KeySigner(official), election.TypeBallot, eb)
 	var rej *bulletin.RejectError

@@ -42,6 +42,7 @@ func boardFlags() []cli.Flag {
 			EnvVars: []string{"EVOTE_BOARD"}, Value: cli.NewStringSlice("http://127.0.0.1:8080")},
 		&cli.StringSliceFlag{Name: "board-key", Usage: "the board's checkpoint verifier `KEY`, or @FILE holding it; with several --board URLs, one key per URL in the same order", EnvVars: []string{"EVOTE_BOARD_KEY"}},
 		&cli.DurationFlag{Name: "board-timeout", Usage: "how long a post waits for one operator's answer before it tries the next", Value: client.DefaultAttempt},
+		&cli.DurationFlag{Name: "board-hedge", Usage: "how long a post waits for one operator's answer before it goes to the next operator as well, the first acknowledgement counting (an operator whose machine or link died during the post never answers); 0 for one operator at a time", Value: client.DefaultHedge},
 	}
 }
 
@@ -98,19 +99,20 @@ type boardConn struct {
 }
 
 // newBoardConn returns the board of the operators' clients, reading the
-// first; posts wait attempt for each operator's answer, and say on w when
-// they fall over to the next, and go only to operators whose key is the
-// one the election's definition names for them (accept).
-func newBoardConn(clients []*client.Client, attempt time.Duration, w io.Writer) (*boardConn, error) {
+// first; posts wait attempt for each operator's answer, go to the next
+// operator as well after hedge (client.BoardsOptions), and say on w when
+// they fall over or hedge to the next, and go only to operators whose key
+// is the one the election's definition names for them (accept).
+func newBoardConn(clients []*client.Client, attempt, hedge time.Duration, w io.Writer) (*boardConn, error) {
 	b := &boardConn{Client: clients[0]}
 	b.opts = client.BoardsOptions{
 		Attempt: attempt,
+		Hedge:   hedge,
 		OnFailover: func(from, to *client.Client, err error) {
-			where := to.URL()
-			if name, ok := b.hint(to); ok {
-				where = hintedAt(name, to.URL())
-			}
-			fmt.Fprintf(w, "evote: the board operator %s did not acknowledge the post (%v); posting it to %s instead (posting twice is safe)\n", from.URL(), err, where)
+			fmt.Fprintf(w, "evote: the board operator %s did not acknowledge the post (%v); posting it to %s instead (posting twice is safe)\n", from.URL(), err, b.where(to))
+		},
+		OnHedge: func(from, to *client.Client) {
+			fmt.Fprintf(w, "evote: the board operator %s has not answered the post within %v; posting it to %s as well (posting twice is safe)\n", from.URL(), hedge, b.where(to))
 		},
 		Accept: b.accept,
 	}
@@ -161,6 +163,15 @@ func (b *boardConn) setDefinition(m *ballot.Manifest) {
 	if all, err := client.NewBoards(clients, b.opts); err == nil {
 		b.all = all
 	}
+}
+
+// where names the operator of cl for the participant: its URL, and its
+// name if the election's definition hinted at it (hint).
+func (b *boardConn) where(cl *client.Client) string {
+	if name, ok := b.hint(cl); ok {
+		return hintedAt(name, cl.URL())
+	}
+	return cl.URL()
 }
 
 // hint returns the name of the operator whose client cl is, if the
@@ -253,7 +264,7 @@ func boardClient(c *cli.Context) (*boardConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := newBoardConn(clients, c.Duration("board-timeout"), c.App.ErrWriter)
+	b, err := newBoardConn(clients, c.Duration("board-timeout"), c.Duration("board-hedge"), c.App.ErrWriter)
 	if err != nil {
 		return nil, err
 	}

@@ -120,8 +120,12 @@ func (d *demo) startNetwork(ctx context.Context, n int) (stop func(), err error)
 		d.step("operator %d of %d serving %s (CometBFT home and database in %s)", i+1, n, op.url, home)
 	}
 	if d.boards, err = client.NewBoards(clients, client.BoardsOptions{
+		Hedge: client.DefaultHedge,
 		OnFailover: func(from, to *client.Client, err error) {
 			d.step("operator %s did not acknowledge a post (%v); posting it to %s", from.URL(), err, to.URL())
+		},
+		OnHedge: func(from, to *client.Client) {
+			d.step("operator %s has not answered a post within %v; posting it to %s as well", from.URL(), client.DefaultHedge, to.URL())
 		},
 	}); err != nil {
 		return nil, err

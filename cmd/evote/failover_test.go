@@ -29,6 +29,8 @@ import (
 // their board keys: given, for operator 2, a key of its name that the
 // definition does not name, it does not post there (whatever that key's
 // holder would answer) and says why, and the ballot goes to operator 3.
+// With --board-hedge shorter than --board-timeout, the ballot goes to
+// operator 2 as well while the first has not answered, and is cast there.
 func TestVoteFailsOver(t *testing.T) {
 	dir, vkeys := initNetworkCLI(t)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -81,6 +83,20 @@ func TestVoteFailsOver(t *testing.T) {
 		t.Fatalf("vote cast with an impostor's key for operator 2 did not leave it out, saying %q, and post to operator 3:\n%s", want, stderr)
 	}
 	castReceipt(t, work, 2, stdout, 3, vkeys[2])
+
+	// With a hedge shorter than the attempt: the dropping operator still
+	// waits, unanswered, when the ballot goes to operator 2 as well, whose
+	// receipt counts; the attempt's minute is never waited out.
+	hedged := []string{"--board", strings.Join(urls, ","), "--board-key", strings.Join(keyArgs, ","), "--board-timeout", "1m", "--board-hedge", "1s"}
+	stdout, stderr, err = cast(3, hedged)
+	if err != nil {
+		t.Fatalf("vote cast with a hedge: %v\n%s%s", err, stdout, stderr)
+	}
+	if want := "the board operator " + urls[0] + " has not answered the post within 1s; posting it to " + urls[1] + " as well"; !strings.Contains(stderr, want) ||
+		strings.Contains(stderr, "did not acknowledge") {
+		t.Fatalf("vote cast with a hedge did not say %q (and nothing of a failover):\n%s", want, stderr)
+	}
+	castReceipt(t, work, 3, stdout, 2, vkeys[1])
 }
 
 // TestVoteHintedOperators: a voter names one operator (--board, with its
@@ -177,7 +193,7 @@ func openOperatorsElection(t *testing.T, dir string, urls, vkeys []string, hints
 	t.Helper()
 	ops, err := replica.ReadOperators(filepath.Join(dir, replica.OperatorsFile))
 	mustOK(t, err)
-	e := networktest.OpenElection(t, networktest.Clients(t, urls, vkeys), ops, networktest.Options{Voters: 3, Hints: hints})
+	e := networktest.OpenElection(t, networktest.Clients(t, urls, vkeys), ops, networktest.Options{Voters: 4, Hints: hints})
 	return e, ops
 }
 
