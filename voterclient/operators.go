@@ -153,16 +153,102 @@ func (s *Session) operator(i int) Operator {
 // so: the operator from did not acknowledge it, for the reason why. It
 // returns nil once every operator was tried.
 func (s *Session) failover(from string, why Message) *PostedResult {
+	return s.moveOn(from, func(noun Message, to Operator) Message {
+		return msg("client.failover.moved", from, noun, why, to.Name, to.URL, noun)
+	})
+}
+
+// moveOn returns, when an operator is left that the ballot on its way was
+// not posted to yet in this round, the result whose Failover names it,
+// posted to from the operator from, with the words say gives; nil once
+// every operator was tried.
+func (s *Session) moveOn(from string, say func(noun Message, to Operator) Message) *PostedResult {
 	if s.tried >= len(s.operators) {
 		return nil
 	}
 	to := s.operators[(s.first+s.tried)%len(s.operators)]
-	noun := s.delivery.noun()
 	r := s.sent()
 	r.Failover = &Failover{From: from, To: to.Name, URL: to.URL}
-	s.moved = msg("client.failover.moved", from, noun, why, to.Name, to.URL, noun)
+	s.moved = say(s.delivery.noun(), to)
 	r.Message, r.Said = s.moved.String(), &s.moved
 	return r
+}
+
+// HedgeArgs is the argument of "hedge": how long, in whole seconds, the
+// operator the ballot was posted to last has not answered.
+type HedgeArgs struct {
+	Seconds int `json:"seconds"`
+}
+
+// Hedge posts the ballot on its way to the next operator as well, the one
+// it was posted to last not having answered within a.Seconds
+// (docs/spec/voter-client.md §5.7): an operator whose link died while it
+// held the post neither answers nor fails. The result carries a Failover
+// to the next operator of the round, which the page switches to
+// (SwitchOperator) as on a failover, while its post to the last one goes
+// on: that one's answer, if it comes, is taken by PostedBehind, and the
+// first receipt counts. With every operator tried, the result is the
+// delivery's status, without a Failover: the page waits on.
+func (s *Session) Hedge(a *HedgeArgs) (*PostedResult, error) {
+	if _, err := s.sending(); err != nil {
+		return nil, err
+	}
+	from, before := s.operator(s.at).Name, s.moved
+	r := s.moveOn(from, func(noun Message, to Operator) Message {
+		return msg("client.failover.hedged", from, noun, a.Seconds, to.Name, to.URL, noun)
+	})
+	if r == nil {
+		return s.sent(), nil
+	}
+	s.hedge = &before
+	return r, nil
+}
+
+// PostedBehindArgs is the argument of "postedBehind": the answer of the
+// operator at URL to the POST of the ballot on its way, an operator it
+// was posted to before a hedge moved it on (Hedge); as PostedArgs.
+type PostedBehindArgs struct {
+	URL    string `json:"url"`
+	Status int    `json:"status"`
+	Body   string `json:"body"`
+}
+
+// PostedBehind takes the answer of an operator that the ballot on its way
+// was posted to before a hedge moved it on (Hedge), as Posted takes the
+// answer of the operator posted to last: a verified receipt ends the
+// delivery there, found; a refusal for good ends it with that refusal,
+// which every operator gives alike. Any other answer leaves that operator
+// out: the result is the status of the delivery on the operator posted
+// to last, whose answer the page still waits for.
+func (s *Session) PostedBehind(a *PostedBehindArgs) (*PostedResult, error) {
+	if _, err := s.sending(); err != nil {
+		return nil, err
+	}
+	for i, b := range s.behind {
+		if s.operator(i).URL != a.URL {
+			continue
+		}
+		delete(s.behind, i)
+		err := b.delivery.Answer(a.Status, []byte(a.Body))
+		switch {
+		case err == nil && b.delivery.Status().Status == SentFound:
+			s.delivery, s.at, s.moved = b.delivery, i, b.moved
+			return s.sent(), nil
+		case err != nil && postFailed(a.Status, a.Body, err).Key == "" && AsProblem(err).Code != CodeBadBoard:
+			s.delivery, s.behind = nil, nil
+			return nil, err
+		}
+		return s.sent(), nil
+	}
+	return nil, problemKey(CodeBadInput, nil, "client.problem.unknown-operator")
+}
+
+// behindDelivery is the delivery of the ballot on its way to an operator
+// a hedge moved on from (Hedge), with the words that said why the ballot
+// was posted there.
+type behindDelivery struct {
+	delivery *Delivery
+	moved    Message
 }
 
 // SwitchArgs is the argument of "switchOperator": the next operator's
@@ -204,6 +290,7 @@ func (s *Session) SwitchOperator(a *SwitchArgs) (*PostedResult, error) {
 		if r := s.failover(op.Name, why); r != nil {
 			return r, nil
 		}
+		s.hedge = nil // no operator left to move on to: the post goes on
 		r := s.sent()
 		said := msg("client.failover.either", op.Name, why, *r.Said)
 		r.Message, r.Said = said.String(), &said
@@ -212,6 +299,14 @@ func (s *Session) SwitchOperator(a *SwitchArgs) (*PostedResult, error) {
 	nd, err := NewDelivery(d.sub, op.BoardKey, cp, d.manifest)
 	if err != nil {
 		return nil, err
+	}
+	if s.hedge != nil {
+		// The post to the operator moved on from goes on (PostedBehind).
+		if s.behind == nil {
+			s.behind = map[int]behindDelivery{}
+		}
+		s.behind[s.at] = behindDelivery{d, *s.hedge}
+		s.hedge = nil
 	}
 	s.delivery, s.at = nd, next
 	r := s.sent()

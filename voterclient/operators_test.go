@@ -364,3 +364,71 @@ func TestSessionReadFailover(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionHedge: operator 1 holds the ballot without answering (its
+// link died during the post); a hedge moves the ballot on to operator 2,
+// once operator 2's checkpoint has the operators' quorum, while the post
+// to operator 1 goes on (postedBehind). The first verified receipt makes
+// it found: operator 1's late one (the ballot then never moved), or
+// operator 2's, operator 1's failure before it changing nothing. With
+// every operator posted to, a hedge moves nothing; a refusal for good by
+// the operator behind ends the delivery, as every operator would refuse.
+func TestSessionHedge(t *testing.T) {
+	n := newNetwork(t)
+	op1, op2 := n.ops[0], n.ops[1]
+	j := n.session(t)
+	hedgeToOp2 := func() {
+		t.Helper()
+		r := j.ok("hedge", map[string]any{"seconds": 5})
+		f, _ := r["failover"].(map[string]any)
+		if f == nil || f["from"] != "op1" || f["to"] != "op2" || f["url"] != "http://op2.example" ||
+			!strings.Contains(r["message"].(string), "operator “op1” has not acknowledged your ballot within 5 s. This page also sends it to the operator “op2”") {
+			t.Fatalf("hedge = %v, want a move from op1 on to op2 as well", r)
+		}
+		r = j.ok("switchOperator", map[string]any{"checkpoint": n.cosigned(t, op2, 1, 2, 3)})
+		if r["operator"] != "op2" || r["failover"] != nil || r["status"] != voterclient.SentUnknown {
+			t.Fatalf("switchOperator = %v, want the delivery on op2", r)
+		}
+	}
+
+	// Operator 1's receipt comes first, after the hedge.
+	sub := n.cast(t, j)
+	hedgeToOp2()
+	status, body := op1.post(t, sub)
+	r := j.ok("postedBehind", map[string]any{"url": "", "status": status, "body": string(body)})
+	if r["status"] != voterclient.SentFound || r["operator"] != "op1" || r["moved"] != "" {
+		t.Fatalf("postedBehind with op1's receipt = %v, want found on op1, never moved", r)
+	}
+	receipt, err := bulletin.ParseReceipt([]byte(r["receipt"].(string)))
+	must(t, err)
+	if _, err := receipt.Verify(op1.vkey); err != nil {
+		t.Fatalf("the receipt does not verify with op1's key: %v", err)
+	}
+
+	// Operator 1 fails, then operator 2's receipt comes.
+	sub = n.cast(t, j)
+	hedgeToOp2()
+	r = j.ok("postedBehind", map[string]any{"url": "", "status": 503, "body": "{}"})
+	if r["status"] != voterclient.SentUnknown || r["operator"] != "op2" || r["failover"] != nil {
+		t.Fatalf("postedBehind with op1's 503 = %v, want the delivery still waiting on op2", r)
+	}
+	status, body = op2.post(t, sub)
+	r = j.ok("posted", map[string]any{"status": status, "body": string(body)})
+	if r["status"] != voterclient.SentFound || r["operator"] != "op2" || !strings.Contains(r["message"].(string), "also sends it to the operator “op2”") {
+		t.Fatalf("posted on op2 = %v, want found there, saying why it went there", r)
+	}
+	j.fails("postedBehind", map[string]any{"url": "", "status": 0, "body": "TypeError: Failed to fetch"}, voterclient.CodeNoBallot)
+
+	// Every operator posted to: a hedge moves nothing. An answer from an
+	// operator the ballot was not posted to is refused; a refusal for good
+	// by operator 1 ends the delivery.
+	n.cast(t, j)
+	hedgeToOp2()
+	if r := j.ok("hedge", map[string]any{"seconds": 5}); r["failover"] != nil || r["operator"] != "op2" {
+		t.Fatalf("hedge with every operator posted to = %v, want no move", r)
+	}
+	j.fails("postedBehind", map[string]any{"url": "http://op3.example", "status": 503, "body": "{}"}, voterclient.CodeBadInput)
+	refusal, _ := json.Marshal(bulletin.ErrorResponse{Error: "voting has closed", Code: "closed"})
+	j.fails("postedBehind", map[string]any{"url": "", "status": 422, "body": string(refusal)}, voterclient.CodeRejected)
+	j.fails("posted", map[string]any{"status": 503, "body": "{}"}, voterclient.CodeNoBallot)
+}

@@ -46,6 +46,13 @@ type Session struct {
 	operators        []Operator
 	first, at, tried int
 	moved            Message
+	// A hedge (Hedge) moves the ballot on to the next operator while the
+	// post to the last one goes on: hedge holds, until the page switches
+	// (SwitchOperator), the words that said why the ballot went to the
+	// operator moved on from; behind holds, by operator, the deliveries
+	// whose posts go on, until they answer (PostedBehind).
+	hedge  *Message
+	behind map[int]behindDelivery
 
 	// lang is the reader's language (SetLanguage): the election's titles
 	// are shown in it where the definition translates them.
@@ -101,6 +108,8 @@ var methods = map[string]func(s *Session, arg string) (any, error){
 	"readFailover":   decoded(func(_ *Session, a *ReadFailoverArgs) (any, error) { return ReadFailover(a), nil }),
 	"language":       func(s *Session, arg string) (any, error) { return s.SetLanguage(arg), nil },
 	"switchOperator": decoded(func(s *Session, a *SwitchArgs) (any, error) { return s.SwitchOperator(a) }),
+	"hedge":          decoded(func(s *Session, a *HedgeArgs) (any, error) { return s.Hedge(a) }),
+	"postedBehind":   decoded(func(s *Session, a *PostedBehindArgs) (any, error) { return s.PostedBehind(a) }),
 	"resend":         func(s *Session, _ string) (any, error) { return s.Resend() },
 	"lookupScan":     text(func(s *Session, b []byte) (any, error) { return s.LookupScan(b) }),
 	"reveal":         text(func(s *Session, b []byte) (any, error) { return s.Reveal(b) }),
@@ -612,6 +621,7 @@ func (s *Session) Submit(challenge bool, a *SubmitArgs) (*SubmitResult, error) {
 		return nil, err
 	}
 	s.first, s.at, s.tried, s.moved = at, at, 1, Message{}
+	s.hedge, s.behind = nil, nil
 	if at > 0 {
 		s.moved = msg("client.failover.unreachable", s.delivery.noun(), op.Name, op.URL)
 	}
@@ -692,7 +702,7 @@ func (s *Session) sent() *PostedResult {
 			r.Message, r.Said = both.String(), &both
 		}
 		r.Index, r.Type, r.Record, r.Receipt = st.Record.Index, st.Record.Type, string(st.Record.Payload), string(st.Receipt.Marshal())
-		s.delivery = nil
+		s.delivery, s.hedge, s.behind = nil, nil, nil
 	}
 	return r
 }
@@ -739,6 +749,7 @@ func (s *Session) Resend() (*PostedResult, error) {
 		return nil, err
 	}
 	s.first, s.tried = s.at, 1
+	s.hedge, s.behind = nil, nil
 	return s.sent(), nil
 }
 

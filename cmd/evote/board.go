@@ -140,6 +140,7 @@ func boardServeCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "min-free-space", Usage: "free disk space in `MiB` beside --db below which GET /readyz says the board is not ready", Value: 64},
 			&cli.StringSliceFlag{Name: "feed-origin", Usage: "a web `ORIGIN`, scheme://host[:port], whose pages may follow the websocket feed besides the board's own (--web) pages, the peers' and those of the operators the election's definition gives an address for; \"*\" for any (repeatable)"},
 			&cli.StringSliceFlag{Name: "api-origin", Usage: "a web `ORIGIN`, scheme://host[:port], whose pages may post to the board from another origin (CORS); default with --peer: the peers' origins, whose voter pages fall over to this operator (repeatable); the origins of the operators the election's definition gives an address for are always allowed"},
+			&cli.DurationFlag{Name: "web-hedge", Usage: "how long the voter page waits for one operator's answer to a ballot before it posts the ballot to the next operator as well, the first receipt counting (an operator whose link died during the post neither answers nor fails); 0 for one operator at a time", Value: client.DefaultHedge},
 			&cli.DurationFlag{Name: "web-attempt", Usage: "how long the voter and observer pages wait for one operator's answer (to a ballot; to a read, its headers; the observer's feed, its opening) before they fall over to the next", Value: client.DefaultAttempt},
 			&cli.IntFlag{Name: "max-feeds", Usage: "websocket feed subscribers served at once", Value: 1000},
 			&cli.IntFlag{Name: "max-feeds-per-client", Usage: "websocket feed subscribers one client address (IPv6: one /64) may hold", Value: 16},
@@ -291,6 +292,7 @@ func boardServe(c *cli.Context) error {
 		webKey:       webKey,
 		webOperators: webOperators,
 		webAttempt:   c.Duration("web-attempt"),
+		webHedge:     c.Duration("web-hedge"),
 		logger:       logger,
 	}
 	if c.Bool("test-drop-ballots") {

@@ -58,9 +58,11 @@ type boardConfig struct {
 	// (web.Register), showing webKey as the board's verifier key.
 	webDir, webKey string
 	// webOperators are the other operators the voter page falls over to,
-	// and webAttempt how long it waits for each (web.Options).
+	// webAttempt how long it waits for each, and webHedge how long before
+	// it posts a ballot to the next as well (web.Options).
 	webOperators []web.Operator
 	webAttempt   time.Duration
+	webHedge     time.Duration
 	// logger receives the witness collector's lines; slog.Default() if nil.
 	logger *slog.Logger
 }
@@ -168,7 +170,7 @@ func openBoard(ctx context.Context, cfg boardConfig) (_ *runningBoard, err error
 	}
 	if cfg.webDir != "" {
 		if err := web.Register(b.server.Mux(), web.Options{WasmDir: cfg.webDir, State: b.tracker.State, BoardKey: cfg.webKey,
-			Operators: cfg.webOperators, Attempt: cfg.webAttempt}); err != nil {
+			Operators: cfg.webOperators, Attempt: cfg.webAttempt, Hedge: cfg.webHedge}); err != nil {
 			return nil, err
 		}
 	}

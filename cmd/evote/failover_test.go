@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -30,7 +31,8 @@ import (
 // definition does not name, it does not post there (whatever that key's
 // holder would answer) and says why, and the ballot goes to operator 3.
 // With --board-hedge shorter than --board-timeout, the ballot goes to
-// operator 2 as well while the first has not answered, and is cast there.
+// operator 2 as well while the first holds it unanswered, and is cast
+// there.
 func TestVoteFailsOver(t *testing.T) {
 	dir, vkeys := initNetworkCLI(t)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -84,15 +86,18 @@ func TestVoteFailsOver(t *testing.T) {
 	}
 	castReceipt(t, work, 2, stdout, 3, vkeys[2])
 
-	// With a hedge shorter than the attempt: the dropping operator still
-	// waits, unanswered, when the ballot goes to operator 2 as well, whose
-	// receipt counts; the attempt's minute is never waited out.
-	hedged := []string{"--board", strings.Join(urls, ","), "--board-key", strings.Join(keyArgs, ","), "--board-timeout", "1m", "--board-hedge", "1s"}
+	// With a hedge shorter than the attempt: operator 1, behind a front
+	// that holds every post unanswered (as a link that died during the
+	// post), has not answered when the ballot goes to operator 2 as well,
+	// whose receipt counts; the attempt's minute is never waited out.
+	silent := httptest.NewServer(networktest.SilentPosts(t, urls[0]))
+	defer silent.Close()
+	hedged := []string{"--board", strings.Join(append([]string{silent.URL}, urls[1:]...), ","), "--board-key", strings.Join(keyArgs, ","), "--board-timeout", "1m", "--board-hedge", "1s"}
 	stdout, stderr, err = cast(3, hedged)
 	if err != nil {
 		t.Fatalf("vote cast with a hedge: %v\n%s%s", err, stdout, stderr)
 	}
-	if want := "the board operator " + urls[0] + " has not answered the post within 1s; posting it to " + urls[1] + " as well"; !strings.Contains(stderr, want) ||
+	if want := "the board operator " + silent.URL + " has not answered the post within 1s; posting it to " + urls[1] + " as well"; !strings.Contains(stderr, want) ||
 		strings.Contains(stderr, "did not acknowledge") {
 		t.Fatalf("vote cast with a hedge did not say %q (and nothing of a failover):\n%s", want, stderr)
 	}

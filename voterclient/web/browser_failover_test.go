@@ -125,7 +125,10 @@ func startNetwork(t *testing.T, flags func(op int, urls []string, ops []replica.
 // stopped after serving the page, before the ballot is cast or before the
 // page reads the election (through a proxy in front of it, which stops it
 // at the page's first read of the records and then answers 502, as a
-// front end does for a dead back end). The page falls over to the next
+// front end does for a dead back end); or its front holds the ballot
+// without answering, as when the link died during the post, and the page
+// posts the ballot to the next operator as well once it has waited the
+// hedge (--web-hedge). The page falls over to the next
 // operator, which it checks with that operator's key (the one the
 // election's definition names) and the operators' quorum: for reading the
 // election, and for posting the same ballot there across origins (CORS).
@@ -142,10 +145,15 @@ func TestBrowserFailover(t *testing.T) {
 		stopReceipt bool     // stop the operator that signed the receipt before checking it
 		why         string   // what the page says of the post
 		observe     bool     // an observer page of the serving operator is open
+		silent      bool     // its front holds every post unanswered
 	}{
-		{"serving operator drops ballots", []string{"--test-drop-ballots"}, false, false, true, "did not acknowledge your ballot: no answer within 3 s.", false},
-		{"serving operator stopped", nil, true, false, false, "The board that served this page cannot be reached, so this page sends your ballot to the operator", true},
-		{"serving operator stopped before the page reads the election", nil, false, true, false, "The board that served this page cannot be reached, so this page sends your ballot to the operator", false},
+		{"serving operator drops ballots", []string{"--test-drop-ballots"}, false, false, true, "did not acknowledge your ballot: no answer within 3 s.", false, false},
+		// Its front holds the ballot without answering, as when the link
+		// died during the post: the page posts it to the next as well
+		// after the hedge, long before the attempt's minute.
+		{"serving operator's front holds the ballot, hedged", []string{"--web-attempt", "1m", "--web-hedge", "1s"}, false, false, false, "has not acknowledged your ballot within 1 s. This page also sends it to the operator", false, true},
+		{"serving operator stopped", nil, true, false, false, "The board that served this page cannot be reached, so this page sends your ballot to the operator", true, false},
+		{"serving operator stopped before the page reads the election", nil, false, true, false, "The board that served this page cannot be reached, so this page sends your ballot to the operator", false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPage(t)
@@ -156,7 +164,7 @@ func TestBrowserFailover(t *testing.T) {
 				if op == 0 {
 					flags = append(flags, tc.flags...)
 				}
-				if tc.stopRead && op > 0 {
+				if (tc.stopRead || tc.silent) && op > 0 {
 					// The pages of the other operators and of the front
 					// end may post here.
 					var origins []string
@@ -186,6 +194,11 @@ func TestBrowserFailover(t *testing.T) {
 					}
 					proxy.ServeHTTP(w, r)
 				})
+				front.Start()
+				base = front.URL
+			}
+			if tc.silent {
+				front.Config.Handler = networktest.SilentPosts(t, urls[0])
 				front.Start()
 				base = front.URL
 			}

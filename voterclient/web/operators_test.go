@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"filippo.io/torchwood"
 	"golang.org/x/mod/sumdb/note"
@@ -22,7 +23,8 @@ import (
 // TestOperators: GET /election/operators lists the serving board first
 // (URL ""), then the other operators in order with their board keys; the
 // pages may connect to exactly those operators' origins (connect-src);
-// an operator URL that is not an origin, or a key that is not a board
+// a hedge shorter than the attempt is passed on (hedge_ms); an operator
+// URL that is not an origin, or a key that is not a board
 // key, is refused at Register.
 func TestOperators(t *testing.T) {
 	dir, _ := fakeBuild(t)
@@ -42,8 +44,21 @@ func TestOperators(t *testing.T) {
 	var got web.Operators
 	must(t, json.Unmarshal(body, &got))
 	want := append([]web.Operator{{Name: "op1", BoardKey: self}}, others...)
-	if resp.StatusCode != 200 || len(got.Operators) != len(want) || got.AttemptMS != 20000 {
-		t.Fatalf("GET /election/operators = %d %s, want %v with attempt_ms 20000", resp.StatusCode, body, want)
+	if resp.StatusCode != 200 || len(got.Operators) != len(want) || got.AttemptMS != 20000 || got.HedgeMS != 0 {
+		t.Fatalf("GET /election/operators = %d %s, want %v with attempt_ms 20000 and no hedge", resp.StatusCode, body, want)
+	}
+	// A hedge shorter than the attempt is passed on; another is none.
+	for hedge, want := range map[time.Duration]int64{5 * time.Second: 5000, time.Minute: 0} {
+		h, err := pages(web.Options{WasmDir: dir, State: new(election.Tracker).State, BoardKey: self, Operators: others, Hedge: hedge})
+		must(t, err)
+		hs := httptest.NewServer(h)
+		_, body := get(t, hs, "/election/operators")
+		hs.Close()
+		var ops web.Operators
+		must(t, json.Unmarshal(body, &ops))
+		if ops.HedgeMS != want {
+			t.Errorf("with a hedge of %v, hedge_ms = %d, want %d", hedge, ops.HedgeMS, want)
+		}
 	}
 	for i := range want {
 		if got.Operators[i] != want[i] {

@@ -88,6 +88,12 @@ type Options struct {
 	// feed, its opening) before they fall over to the next;
 	// client.DefaultAttempt if zero.
 	Attempt time.Duration
+	// Hedge, if positive and shorter than Attempt, is how long the voter
+	// page waits for one operator's answer to a ballot before it posts
+	// the ballot to the next operator as well, the first receipt counting
+	// (an operator whose link died during the post neither answers nor
+	// fails); if zero, it posts to one operator at a time.
+	Hedge time.Duration
 }
 
 // Operator is one operator of a replicated board as the voter page knows
@@ -112,6 +118,10 @@ type Operators struct {
 	// AttemptMS is how long, in milliseconds, the pages wait for one
 	// operator's answer before they fall over to the next (Options.Attempt).
 	AttemptMS int64 `json:"attempt_ms"`
+	// HedgeMS is how long, in milliseconds, the voter page waits for one
+	// operator's answer to a ballot before it posts the ballot to the next
+	// operator as well (Options.Hedge); 0: one operator at a time.
+	HedgeMS int64 `json:"hedge_ms"`
 }
 
 // contentSecurityPolicy allows the pages to run their own scripts, the
@@ -550,6 +560,9 @@ func (h *handler) hinted() []Operator {
 // the other operators the election's definition gives a url hint for.
 func (h *handler) operators(w http.ResponseWriter, r *http.Request) {
 	ops := Operators{AttemptMS: h.opts.Attempt.Milliseconds()}
+	if h.opts.Hedge > 0 && h.opts.Hedge < h.opts.Attempt {
+		ops.HedgeMS = h.opts.Hedge.Milliseconds()
+	}
 	if h.opts.BoardKey != "" {
 		ops.Operators = append(ops.Operators, Operator{Name: h.self, BoardKey: h.opts.BoardKey})
 	}

@@ -125,10 +125,13 @@ const state = {
   // A board kept by several operators (docs/spec/voter-client.md §5.7):
   // opURL is the base URL of the operator the ballot on its way is posted
   // to ("" for the board that served this page), attemptMs how long the
-  // page waits for one operator's answer before it falls over to the next.
+  // page waits for one operator's answer before it falls over to the next,
+  // hedgeMs how long before it posts the ballot to the next as well (0:
+  // one operator at a time).
   opURL: "",
   operators: [],    // the operators the module took, this board first
   attemptMs: 20000,
+  hedgeMs: 0,
   // Where the page reads the election: this board first, then the other
   // operators its GET /election/operators lists (operatorList), read
   // before the election so that the page can still read it if this board
@@ -273,6 +276,7 @@ async function loadOperators() {
   const ops = state.operatorList;
   if (!ops) return;
   if (ops.attempt_ms > 0) state.attemptMs = ops.attempt_ms;
+  if (ops.hedge_ms > 0) state.hedgeMs = ops.hedge_ms;
   if (!ops.operators || ops.operators.length < 2) return;
   try {
     state.operators = call("operators", ops).operators;
@@ -1016,14 +1020,14 @@ async function sendingCheckpoint() {
   }
 }
 
-// post posts the signed ballot kept in state.sent to the operator at
-// state.opURL, waiting at most state.attemptMs for the answer, and returns
-// the answer's status and body; status 0 if none arrived.
-async function post() {
+// post posts the signed ballot kept in state.sent to the operator at url,
+// waiting at most state.attemptMs for the answer (or until stop aborts),
+// and returns the answer's status and body; status 0 if none arrived.
+async function post(url, stop) {
   try {
-    const resp = await fetch(state.opURL + "/records", {
+    const resp = await fetch(url + "/records", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: state.sent.body, cache: "no-store",
-      signal: AbortSignal.timeout(state.attemptMs),
+      signal: AbortSignal.any([AbortSignal.timeout(state.attemptMs), stop]),
     });
     return { status: resp.status, body: await resp.text() };
   } catch (e) {
@@ -1051,20 +1055,57 @@ async function failOver(res) {
 }
 
 // deliver posts the signed ballot kept in state.sent and returns what the
-// module makes of the answer: "found" (the record and its checked
-// receipt), "not-found" or "unknown". An answer that is lost, failed or
-// says the board already has the ballot is looked up.
+// module makes of the answers: "found" (the record and its checked
+// receipt), "not-found" or "unknown". An operator that does not
+// acknowledge it is fallen over from to the next (failOver); one that has
+// not answered within state.hedgeMs is hedged: the ballot goes to the
+// next operator as well while its post goes on ("hedge"), and its answer,
+// if it comes, goes to the module as "postedBehind". The first receipt
+// counts; the posts still waiting are then given up. An answer that is
+// lost, failed or says the board already has the ballot is looked up.
 async function deliver() {
   state.sent.lost = false;
+  const giveUp = new AbortController();
+  const waiting = new Map(); // operator URL → the promise of its answer
+  const postTo = (url) => waiting.set(url, post(url, giveUp.signal).then((answer) => ({ url: url, answer: answer })));
+  postTo(state.opURL);
   let res;
-  for (;;) {
-    const answer = await post();
-    res = call("posted", answer);
-    if (!res.failover) break;
-    res = await failOver(res);
-    if (res.url === state.opURL) break; // no other operator took it
-    state.opURL = res.url; // post the same ballot to the next operator
+  let hedging = state.hedgeMs > 0;
+  try {
+    for (;;) {
+      let timer;
+      const hedge = new Promise((resolve) => { if (hedging) timer = setTimeout(() => resolve(null), state.hedgeMs); });
+      const got = await Promise.race([...waiting.values(), hedge]);
+      clearTimeout(timer);
+      if (got === null) { // no answer within state.hedgeMs
+        res = await failOver(call("hedge", { seconds: Math.round(state.hedgeMs / 1000) }));
+        if (res.url === state.opURL || waiting.has(res.url)) hedging = false; // no other operator took it
+        else { state.opURL = res.url; postTo(res.url); }
+        continue;
+      }
+      waiting.delete(got.url);
+      if (got.url !== state.opURL) { // an operator hedged from
+        res = call("postedBehind", { url: got.url, status: got.answer.status, body: got.answer.body });
+        if (res.status === "found" || waiting.size === 0) break;
+        continue; // the operator posted to last may still answer
+      }
+      res = call("posted", got.answer);
+      if (res.failover) {
+        res = await failOver(res);
+        if (res.url !== state.opURL && !waiting.has(res.url)) { // post the same ballot to the next operator
+          state.opURL = res.url;
+          postTo(res.url);
+          continue;
+        }
+      }
+      // Found, or nothing more to post: operators hedged from may still
+      // answer, unless the board said it holds the ballot (a lookup tells).
+      if (res.status === "found" || waiting.size === 0 || res.hint >= 0) break;
+    }
+  } finally {
+    giveUp.abort();
   }
+  state.opURL = res.url; // the operator whose answer counts
   if (res.status !== "unknown") return res;
   state.sent.lost = true;
   setStatus(words(res));
