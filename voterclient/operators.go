@@ -290,7 +290,11 @@ func (s *Session) SwitchOperator(a *SwitchArgs) (*PostedResult, error) {
 		if r := s.failover(op.Name, why); r != nil {
 			return r, nil
 		}
-		s.hedge = nil // no operator left to move on to: the post goes on
+		if s.hedge != nil {
+			// No operator left to move on to: the ballot stays where it
+			// was posted, for the words as for its post.
+			s.moved, s.hedge = *s.hedge, nil
+		}
 		r := s.sent()
 		said := msg("client.failover.either", op.Name, why, *r.Said)
 		r.Message, r.Said = said.String(), &said

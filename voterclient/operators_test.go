@@ -419,6 +419,18 @@ func TestSessionHedge(t *testing.T) {
 	}
 	j.fails("postedBehind", map[string]any{"url": "", "status": 0, "body": "TypeError: Failed to fetch"}, voterclient.CodeNoBallot)
 
+	// Operator 2's checkpoint without the quorum: the hedge moves
+	// nothing, and a late receipt of operator 1 says nothing of a move.
+	sub = n.cast(t, j)
+	j.ok("hedge", map[string]any{"seconds": 5})
+	if r := j.ok("switchOperator", map[string]any{"checkpoint": n.cosigned(t, op2, 1, 2)}); r["operator"] != "op1" || r["failover"] != nil {
+		t.Fatalf("switchOperator with a checkpoint short of the quorum = %v, want to stay on op1", r)
+	}
+	status, body = op1.post(t, sub)
+	if r := j.ok("posted", map[string]any{"status": status, "body": string(body)}); r["status"] != voterclient.SentFound || r["operator"] != "op1" || r["moved"] != "" {
+		t.Fatalf("posted with op1's receipt = %v, want found on op1, never moved", r)
+	}
+
 	// Every operator posted to: a hedge moves nothing. An answer from an
 	// operator the ballot was not posted to is refused; a refusal for good
 	// by operator 1 ends the delivery.
