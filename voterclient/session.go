@@ -620,8 +620,8 @@ func (s *Session) Submit(challenge bool, a *SubmitArgs) (*SubmitResult, error) {
 	if s.delivery, err = NewDelivery(sub, op.BoardKey, before, s.sync.Election().Manifest); err != nil {
 		return nil, err
 	}
-	s.first, s.at, s.tried, s.moved = at, at, 1, Message{}
-	s.hedge, s.behind = nil, nil
+	s.at, s.moved = at, Message{}
+	s.newRound(at)
 	if at > 0 {
 		s.moved = msg("client.failover.unreachable", s.delivery.noun(), op.Name, op.URL)
 	}
@@ -748,9 +748,16 @@ func (s *Session) Resend() (*PostedResult, error) {
 	if _, err := s.sending(); err != nil {
 		return nil, err
 	}
-	s.first, s.tried = s.at, 1
-	s.hedge, s.behind = nil, nil
+	s.newRound(s.at)
 	return s.sent(), nil
+}
+
+// newRound starts a round of posts of the ballot on its way at the
+// operator first: each operator may be tried once, and no post of an
+// earlier round is waited for.
+func (s *Session) newRound(first int) {
+	s.first, s.tried = first, 1
+	s.hedge, s.behind = nil, nil
 }
 
 // Delivery returns what the page knows of the ballot it sent.

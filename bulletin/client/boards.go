@@ -77,7 +77,19 @@ func NewBoards(clients []*Client, opts BoardsOptions) (*Boards, error) {
 	if opts.Attempt <= 0 {
 		opts.Attempt = DefaultAttempt
 	}
+	opts.Hedge = EffectiveHedge(opts.Hedge, opts.Attempt)
 	return &Boards{clients: clients, opts: opts}, nil
+}
+
+// EffectiveHedge returns the hedge a post waits with, given a hedge and
+// an attempt time (BoardsOptions): hedge if it is positive and shorter
+// than attempt, and otherwise 0, one operator at a time. The voter page
+// hedges by the same rule.
+func EffectiveHedge(hedge, attempt time.Duration) time.Duration {
+	if hedge > 0 && hedge < attempt {
+		return hedge
+	}
+	return 0
 }
 
 // Clients returns the operators' clients, in the order posts try them.
@@ -139,7 +151,7 @@ func (b *Boards) Submit(ctx context.Context, sub *bulletin.Submission, first int
 	var errs []error
 	for waiting > 0 {
 		var hedge <-chan time.Time
-		if next < n && b.opts.Hedge > 0 && b.opts.Hedge < b.opts.Attempt {
+		if next < n && b.opts.Hedge > 0 {
 			hedge = time.After(time.Until(lastAt.Add(b.opts.Hedge)))
 		}
 		select {

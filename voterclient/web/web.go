@@ -559,10 +559,7 @@ func (h *handler) hinted() []Operator {
 // (docs/spec/voter-client.md §5.7): this one, then Options.Operators, then
 // the other operators the election's definition gives a url hint for.
 func (h *handler) operators(w http.ResponseWriter, r *http.Request) {
-	ops := Operators{AttemptMS: h.opts.Attempt.Milliseconds()}
-	if h.opts.Hedge > 0 && h.opts.Hedge < h.opts.Attempt {
-		ops.HedgeMS = h.opts.Hedge.Milliseconds()
-	}
+	ops := Operators{AttemptMS: h.opts.Attempt.Milliseconds(), HedgeMS: client.EffectiveHedge(h.opts.Hedge, h.opts.Attempt).Milliseconds()}
 	if h.opts.BoardKey != "" {
 		ops.Operators = append(ops.Operators, Operator{Name: h.self, BoardKey: h.opts.BoardKey})
 	}
